@@ -1,0 +1,77 @@
+"""Configuration, read from the environment once when the app is created.
+
+SQLite in the instance folder by default; PostgreSQL (production) by DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("AP_REGISTER_INSTANCE", PROJECT_ROOT / "instance"))
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// forms and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings for a running service. Every value can be set by an environment variable."""
+
+    TESTING = False
+    ENVIRONMENT = os.environ.get("AP_REGISTER_ENV", "development")
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'ap_register.db'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+    SECRET_KEY = _secret_key()
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = ENVIRONMENT == "production"
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    # Special category data: a signed-in session lapses after an hour without a request.
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(os.environ.get("SESSION_MINUTES", "60")))
+    WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
+    EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30 per hour")
+    FORCE_HTTPS = ENVIRONMENT == "production"
+    SERVICE_NAME = "AP register"
+    PAGE_SIZE = 50
+    # The demo area may be loaded only where this is true (never in production).
+    ALLOW_DEMO = ENVIRONMENT != "production"
+
+
+class TestConfig(Config):
+    """The test suite's settings: the database comes from the test's own fixture."""
+
+    TESTING = True
+    ENVIRONMENT = "test"
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    RATELIMIT_ENABLED = False
+    FORCE_HTTPS = False
+    SESSION_COOKIE_SECURE = False
+    ALLOW_DEMO = True

@@ -1,0 +1,93 @@
+"""School days: the statutory clocks count them, not calendar days.
+
+A school day is a weekday inside one of the LA's term stretches that is not an England and
+Wales bank holiday. Outside the stretches the LA has recorded, the calendar does not guess:
+it raises CalendarUnknown, so that a missing year of term dates is noticed, not hidden.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.errors import CalendarUnknown
+from ap_register.models import BankHoliday, LocalAuthority, TermDate
+
+
+class SchoolCalendar:
+    def __init__(self, stretches: Iterable[tuple[date, date]], holidays: Iterable[date], name: str = "this LA"):
+        self.name = name
+        self.stretches = sorted(stretches)
+        holiday_set = set(holidays)
+        days: set[date] = set()
+        for start, end in self.stretches:
+            day = start
+            while day <= end:
+                if day.weekday() < 5 and day not in holiday_set:
+                    days.add(day)
+                day += timedelta(days=1)
+        self._days = sorted(days)
+        self.known_from = self.stretches[0][0] if self.stretches else None
+        self.known_to = self.stretches[-1][1] if self.stretches else None
+
+    def _require_known(self, *days: date) -> None:
+        for day in days:
+            if self.known_from is None or self.known_to is None or not (self.known_from <= day <= self.known_to):
+                raise CalendarUnknown(f"No term dates are recorded for {self.name} on {day:%-d %B %Y}")
+
+    def covers(self, day: date) -> bool:
+        return self.known_from is not None and self.known_to is not None and self.known_from <= day <= self.known_to
+
+    def is_school_day(self, day: date) -> bool:
+        self._require_known(day)
+        index = bisect_left(self._days, day)
+        return index < len(self._days) and self._days[index] == day
+
+    def school_days(self, start: date, end: date) -> list[date]:
+        """The school days from start to end, both included."""
+        self._require_known(start, end)
+        return self._days[bisect_left(self._days, start) : bisect_right(self._days, end)]
+
+    def count(self, start: date, end: date) -> int:
+        """How many school days from start to end, both included."""
+        if end < start:
+            return 0
+        self._require_known(start, end)
+        return bisect_right(self._days, end) - bisect_left(self._days, start)
+
+    def school_days_between(self, earlier: date, later: date) -> int:
+        """How many school days fall on or after `earlier` and before `later`: the school days
+        a notice given on `earlier` gives before something starting on `later`."""
+        if later <= earlier:
+            return 0
+        return self.count(earlier, later - timedelta(days=1))
+
+    def nth_school_day(self, start: date, n: int) -> date:
+        """The nth school day counting `start` as day 1 when it is a school day (otherwise the
+        next school day is day 1). The sixth school day of an exclusion is nth_school_day(d, 6)."""
+        if n < 1:
+            raise ValueError("n counts from 1")
+        self._require_known(start)
+        index = bisect_left(self._days, start) + n - 1
+        if index >= len(self._days):
+            raise CalendarUnknown(
+                f"No term dates are recorded for {self.name} far enough after {start:%-d %B %Y} to count {n} school days"
+            )
+        return self._days[index]
+
+    def add_school_days(self, day: date, n: int) -> date:
+        """The nth school day after `day` (not counting `day` itself)."""
+        return self.nth_school_day(day + timedelta(days=1), n)
+
+
+def calendar_for(session: Session, la: LocalAuthority) -> SchoolCalendar:
+    """The school calendar of one LA, from its recorded term dates and the bank holidays."""
+    stretches = session.execute(
+        select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la.id)
+    ).all()
+    holidays = session.scalars(select(BankHoliday.day)).all()
+    return SchoolCalendar([(s, e) for s, e in stretches], holidays, name=la.name)

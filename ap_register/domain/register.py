@@ -1,0 +1,638 @@
+"""The register: placements and the movement ledger.
+
+Every change to a placement or to a pupil's roll is written as a movement in the same
+transaction, so a placement is always the view of its movements: the details of a
+placement's latest movement are exactly the placement (see `ledger_mismatches`). Nothing
+here commits; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ap_register import permissions
+from ap_register.domain import audit
+from ap_register.domain import sessions as weekly
+from ap_register.domain.actors import Actor
+from ap_register.domain.calendar import SchoolCalendar, calendar_for
+from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, Refusal
+from ap_register.domain.vocab import (
+    AP_KINDS,
+    HOME_SCHOOL_KINDS,
+    LA_ROUTES,
+    REGISTERED_SCHOOL_KINDS,
+    ROUTE_LABELS,
+    Destination,
+    HomeSchoolCode,
+    MovementKind,
+    Registration,
+    Route,
+    SenStatus,
+    SettingKind,
+    Tier,
+)
+from ap_register.models import LocalAuthority, Movement, Placement, PlacementReview, Pupil, Setting
+
+# Statutory: written notice at least 2 school days before an off-site direction starts.
+OFF_SITE_NOTICE_SCHOOL_DAYS = 2
+# Routes delivered by the pupil's own school of main registration.
+AT_HOME_SCHOOL = frozenset({Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE})
+# Routes under which the pupil stays on the home school's roll while educated elsewhere.
+STAYS_ON_HOME_ROLL = frozenset({Route.OFF_SITE_DIRECTION, Route.SCHOOL_ARRANGED, Route.SUSPENSION_PROVISION})
+# Routes that are time-limited by their nature: the pupil goes back to the home school.
+ALWAYS_TIME_LIMITED = frozenset({Route.OFF_SITE_DIRECTION, Route.SUSPENSION_PROVISION})
+ROLL_KINDS = (MovementKind.ADMITTED, MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)
+MIN_OVERRIDE_REASON = 20
+
+
+@dataclass
+class PlacementDraft:
+    """What someone asks the register to record. Validated by `assess_placement`."""
+
+    setting_id: int
+    route: Route
+    registration: Registration
+    sessions: str
+    start_date: date
+    tier: Tier | None = None
+    planned_end_date: date | None = None
+    notice_date: date | None = None
+    last_review_date: date | None = None
+    reason: str | None = None
+    commissioner_la_id: int | None = None
+    commissioner_setting_id: int | None = None
+    unregistered_override_reason: str | None = None
+
+
+@dataclass
+class Assessment:
+    """The register's view of a draft: errors stop it; warnings are shown and recorded."""
+
+    errors: list[FieldError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    home_school_code: HomeSchoolCode | None = None
+
+    def error(self, field_name: str, message: str) -> None:
+        self.errors.append(FieldError(field_name, message))
+
+
+def home_school_code(route: Route, registration: Registration, has_home_school: bool) -> HomeSchoolCode | None:
+    """The code the school of main registration records for sessions at this placement.
+
+    D where the pupil is dual registered at the other school, B for approved off-site education
+    the school arranged, K for education the LA arranged, C2 for a part-time timetable; none
+    where the pupil has no home school, or this placement is the home school's own.
+    """
+    if not has_home_school or route == Route.HOME_SCHOOL:
+        return None
+    if route == Route.PART_TIME_TIMETABLE:
+        return HomeSchoolCode.C2
+    if registration == Registration.DUAL:
+        return HomeSchoolCode.D
+    if registration == Registration.NONE:
+        return HomeSchoolCode.K if route in LA_ROUTES else HomeSchoolCode.B
+    return None
+
+
+def _calendar(session: Session, pupil: Pupil) -> SchoolCalendar:
+    return calendar_for(session, pupil.home_la)
+
+
+def assess_placement(
+    session: Session,
+    pupil: Pupil,
+    draft: PlacementDraft,
+    *,
+    calendar: SchoolCalendar | None = None,
+    exclude_placement_id: int | None = None,
+) -> Assessment:
+    """Check a draft placement for coherence of route, registration, setting kind and tier,
+    dates, sessions and the statutory notice, without writing anything."""
+    result = Assessment()
+    setting = session.get(Setting, draft.setting_id)
+    if setting is None:
+        result.error("setting", "Choose a setting")
+        return result
+    la: LocalAuthority = pupil.home_la
+    route, registration, tier = draft.route, draft.registration, draft.tier
+    home = pupil.home_school
+    calendar = calendar or _calendar(session, pupil)
+
+    # Sessions.
+    problem = weekly.problem(draft.sessions)
+    if problem:
+        result.error("sessions", problem)
+    elif weekly.count(draft.sessions) == 0:
+        result.error("sessions", "Choose at least one session")
+
+    # Route and the pupil's roll.
+    if route in AT_HOME_SCHOOL:
+        if home is None:
+            result.error("route", f"{pupil.full_name} is not on a school's roll, so has no home school provision")
+        elif setting.id != home.id:
+            result.error("setting", f"{ROUTE_LABELS[route]} is at the home school, {home.name}")
+    if route in STAYS_ON_HOME_ROLL or route == Route.MANAGED_MOVE:
+        if home is None:
+            result.error("route", f"{ROUTE_LABELS[route]} is for a pupil on a school's roll; {pupil.full_name} is on none")
+        elif setting.id == home.id:
+            result.error("setting", "Choose a setting other than the home school")
+    if route == Route.MANAGED_MOVE and setting.kind not in (SettingKind.MAINSTREAM, SettingKind.SPECIAL):
+        result.error("setting", "A managed move is to another mainstream or special school")
+    if route == Route.EHCP_NAMED and pupil.sen_status != SenStatus.EHCP:
+        result.error("route", f"{pupil.full_name} has no EHC plan recorded, so no placement can be named in one")
+    if route == Route.FAIR_ACCESS and setting.kind not in HOME_SCHOOL_KINDS:
+        result.error("setting", "A fair access allocation is a place at a school")
+
+    # Registration and the setting.
+    if registration in (Registration.DUAL, Registration.SOLE) and setting.kind not in REGISTERED_SCHOOL_KINDS:
+        result.error(
+            "registration",
+            f"{setting.name} is not a registered school, so a pupil cannot be on its roll: choose not registered",
+        )
+    if registration == Registration.DUAL:
+        if route not in AT_HOME_SCHOOL and (home is None or home.id == setting.id):
+            result.error("registration", "Dual registration needs a school of main registration elsewhere")
+    if registration == Registration.SOLE and route in STAYS_ON_HOME_ROLL:
+        result.error(
+            "registration",
+            "Under this route the pupil stays on the home school's roll: choose dual registration or not registered",
+        )
+    if registration == Registration.SOLE and route == Route.MANAGED_MOVE:
+        result.error("registration", "A managed move starts as a trial with dual registration")
+    if route in AT_HOME_SCHOOL and registration == Registration.NONE:
+        result.error("registration", "The pupil is on the home school's roll: choose sole or dual registration")
+    if (
+        registration == Registration.SOLE
+        and route not in AT_HOME_SCHOOL
+        and home is not None
+        and home.id != setting.id
+        and not result.errors
+    ):
+        result.warnings.append(
+            f"{pupil.full_name} will leave {home.name}'s roll and be registered only at {setting.name}"
+        )
+
+    # Tier: only AP placements are in the three tiers.
+    in_tiers = setting.kind in AP_KINDS and route not in AT_HOME_SCHOOL and route != Route.MANAGED_MOVE
+    if in_tiers and tier is None:
+        result.error("tier", "Choose the tier: time-limited or transitional")
+    if not in_tiers and tier is not None:
+        result.error("tier", "Only placements in alternative provision have a tier: leave it blank")
+    if route in ALWAYS_TIME_LIMITED and tier == Tier.TRANSITIONAL:
+        result.error("tier", "This route is time-limited: the pupil returns to the home school")
+
+    # Unregistered providers: part-time only, unless a reasoned override is recorded.
+    if setting.kind == SettingKind.UNREGISTERED_AP and not weekly.problem(draft.sessions):
+        cap = la.unregistered_session_cap
+        over = weekly.count(draft.sessions) > cap or weekly.days_attended(draft.sessions) > 2
+        reason = (draft.unregistered_override_reason or "").strip()
+        if over and len(reason) < MIN_OVERRIDE_REASON:
+            result.error(
+                "unregistered_override_reason",
+                f"An unregistered provider is part-time only (no more than {cap} sessions or 2 days a week, "
+                f"{la.name}'s setting): record why this pupil needs more, in at least {MIN_OVERRIDE_REASON} characters",
+            )
+        elif over:
+            result.warnings.append(f"Over the unregistered provider cap of {cap} sessions, with a recorded reason")
+        if not setting.safeguarding_checks_confirmed:
+            result.warnings.append(
+                f"{setting.name} has no written confirmation of staff safeguarding checks recorded"
+            )
+
+    # Dates.
+    if draft.planned_end_date is not None and draft.planned_end_date < draft.start_date:
+        result.error("planned_end_date", "The planned end must be on or after the start")
+    if draft.notice_date is not None and draft.notice_date > draft.start_date:
+        result.error("notice_date", "Notice must be given on or before the start")
+    if draft.last_review_date is not None and draft.last_review_date < draft.start_date:
+        result.error("last_review_date", "A review cannot be before the placement starts")
+    if route == Route.PART_TIME_TIMETABLE:
+        if draft.planned_end_date is None:
+            result.error("planned_end_date", "A part-time timetable is time-limited: enter its planned end")
+        if weekly.count(draft.sessions) == 10:
+            result.error("sessions", "A part-time timetable has fewer than 10 sessions")
+    if route == Route.OFF_SITE_DIRECTION:
+        _assess_off_site(result, pupil, draft, calendar, la)
+
+    if not result.errors:
+        result.home_school_code = home_school_code(route, registration, home is not None)
+        result.warnings.extend(_overlaps(session, pupil, draft, exclude_placement_id))
+    return result
+
+
+def _assess_off_site(
+    result: Assessment, pupil: Pupil, draft: PlacementDraft, calendar: SchoolCalendar, la: LocalAuthority
+) -> None:
+    if draft.notice_date is None:
+        result.error("notice_date", "Enter the date written notice was given to the parents")
+        return
+    try:
+        given = calendar.school_days_between(draft.notice_date, draft.start_date)
+    except CalendarUnknown as error:
+        result.warnings.append(f"The notice period cannot be checked: {error.message}")
+    else:
+        if given < OFF_SITE_NOTICE_SCHOOL_DAYS:
+            result.warnings.append(
+                f"Notice was given {given} school day{'s' if given != 1 else ''} before the start: "
+                f"the law asks for at least {OFF_SITE_NOTICE_SCHOOL_DAYS}"
+            )
+    if pupil.sen_status == SenStatus.EHCP:
+        result.warnings.append("The pupil has an EHC plan: the local authority must also be given notice")
+    if la.off_site_max_school_days and draft.planned_end_date is not None:
+        try:
+            length = calendar.count(draft.start_date, draft.planned_end_date)
+        except CalendarUnknown:
+            return
+        if length > la.off_site_max_school_days:
+            result.warnings.append(
+                f"The planned direction lasts {length} school days, over {la.name}'s agreed maximum of "
+                f"{la.off_site_max_school_days}"
+            )
+
+
+def _overlaps(session: Session, pupil: Pupil, draft: PlacementDraft, exclude_id: int | None) -> list[str]:
+    """Sessions this draft shares with the pupil's other placements over the same dates."""
+    if weekly.problem(draft.sessions):
+        return []
+    end = draft.planned_end_date
+    stmt = select(Placement).where(
+        Placement.pupil_id == pupil.id,
+        or_(Placement.end_date.is_(None), Placement.end_date >= draft.start_date),
+    )
+    if end is not None:
+        stmt = stmt.where(Placement.start_date <= end)
+    if exclude_id is not None:
+        stmt = stmt.where(Placement.id != exclude_id)
+    warnings = []
+    for other in session.scalars(stmt):
+        shared = [
+            label
+            for label, mine, theirs in zip(weekly.LABELS, draft.sessions, other.sessions, strict=True)
+            if mine == theirs == "1"
+        ]
+        if shared:
+            warnings.append(f"Overlaps {other.setting.name} on {', '.join(shared)}")
+    return warnings
+
+
+# --- the ledger ----------------------------------------------------------------------------
+
+
+def snapshot(placement: Placement) -> dict[str, Any]:
+    """Every recorded field of a placement, as plain JSON values."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, date):
+            return v.isoformat()
+        return getattr(v, "value", v)
+
+    return {name: value(getattr(placement, name)) for name in SNAPSHOT_FIELDS}
+
+
+SNAPSHOT_FIELDS = (
+    "setting_id",
+    "route",
+    "tier",
+    "registration",
+    "home_school_id",
+    "home_school_code",
+    "sessions",
+    "start_date",
+    "planned_end_date",
+    "notice_date",
+    "last_review_date",
+    "next_review_date",
+    "end_date",
+    "destination",
+    "reason",
+    "end_reason",
+    "commissioner_la_id",
+    "commissioner_setting_id",
+    "unregistered_override_reason",
+)
+
+
+def _movement(
+    session: Session,
+    actor: Actor,
+    pupil: Pupil,
+    kind: MovementKind,
+    day: date,
+    *,
+    setting_id: int | None = None,
+    placement: Placement | None = None,
+    days: int | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    corrects: Movement | None = None,
+) -> Movement:
+    movement = Movement(
+        pupil_id=pupil.id,
+        kind=kind,
+        date=day,
+        setting_id=setting_id if setting_id is not None else (placement.setting_id if placement else None),
+        placement_id=placement.id if placement is not None else None,
+        days=days,
+        reason=reason,
+        details=details if details is not None else (snapshot(placement) if placement is not None else {}),
+        corrects_id=corrects.id if corrects is not None else None,
+        recorded_by_id=actor.user_id,
+        recorded_via=actor.via,
+    )
+    session.add(movement)
+    session.flush()
+    return movement
+
+
+def refresh_roll(session: Session, pupil: Pupil) -> None:
+    """Set the pupil's school of main registration from their latest roll movement."""
+    latest = session.scalars(
+        select(Movement)
+        .where(Movement.pupil_id == pupil.id, Movement.kind.in_(ROLL_KINDS))
+        .order_by(Movement.date.desc(), Movement.id.desc())
+        .limit(1)
+    ).first()
+    if latest is not None:
+        pupil.home_school_id = latest.setting_id if latest.kind == MovementKind.ADMITTED else None
+        session.flush()
+        session.refresh(pupil, ["home_school"])
+
+
+def _next_review(session: Session, pupil: Pupil, after: date, calendar: SchoolCalendar | None = None) -> date | None:
+    calendar = calendar or _calendar(session, pupil)
+    try:
+        return calendar.add_school_days(after, pupil.home_la.review_interval_school_days)
+    except CalendarUnknown:
+        return None
+
+
+def start_placement(
+    session: Session,
+    actor: Actor,
+    pupil: Pupil,
+    draft: PlacementDraft,
+    *,
+    calendar: SchoolCalendar | None = None,
+) -> tuple[Placement, Assessment]:
+    """Record a placement and its `placement_started` movement. Refuses an incoherent draft
+    with every problem found; returns the warnings alongside the placement."""
+    permissions.require(session, actor, "pupil.view", pupil)
+    setting = session.get(Setting, draft.setting_id)
+    refusal = permissions.placement_refusal(actor, pupil, draft.route, setting)
+    if refusal:
+        raise Forbidden(refusal)
+    calendar = calendar or _calendar(session, pupil)
+    assessment = assess_placement(session, pupil, draft, calendar=calendar)
+    if assessment.errors:
+        raise DomainError("The placement cannot be recorded", assessment.errors)
+    assert setting is not None
+    home = pupil.home_school
+    placement = Placement(
+        pupil_id=pupil.id,
+        setting_id=setting.id,
+        route=draft.route,
+        tier=draft.tier,
+        registration=draft.registration,
+        home_school_id=home.id if home is not None else None,
+        home_school_code=assessment.home_school_code,
+        sessions=draft.sessions,
+        start_date=draft.start_date,
+        planned_end_date=draft.planned_end_date,
+        notice_date=draft.notice_date,
+        last_review_date=draft.last_review_date,
+        reason=(draft.reason or "").strip() or None,
+        commissioner_la_id=draft.commissioner_la_id,
+        commissioner_setting_id=draft.commissioner_setting_id,
+        unregistered_override_reason=(draft.unregistered_override_reason or "").strip() or None,
+        created_by_id=actor.user_id,
+    )
+    placement.next_review_date = _next_review(session, pupil, draft.last_review_date or draft.start_date, calendar)
+    session.add(placement)
+    session.flush()
+    _movement(session, actor, pupil, MovementKind.PLACEMENT_STARTED, draft.start_date, placement=placement,
+              reason=placement.reason)
+    if draft.registration == Registration.SOLE and draft.route not in AT_HOME_SCHOOL:
+        # Sole registration elsewhere is a change of roll.
+        if home is not None and home.id != setting.id:
+            _movement(session, actor, pupil, MovementKind.REMOVED_FROM_ROLL, draft.start_date, setting_id=home.id,
+                      reason=f"Registered only at {setting.name} from this date")
+        _movement(session, actor, pupil, MovementKind.ADMITTED, draft.start_date, setting_id=setting.id,
+                  reason=ROUTE_LABELS[draft.route], details={"placement_id": placement.id})
+        refresh_roll(session, pupil)
+    audit.record(session, actor, "create", "placement", placement.id, pupil_id=pupil.id,
+                 detail={"route": draft.route.value, "warnings": assessment.warnings})
+    return placement, assessment
+
+
+def review_placement(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    *,
+    review_date: date,
+    notes: str,
+    next_review_date: date | None = None,
+    planned_end_date: date | None = None,
+    today: date | None = None,
+) -> PlacementReview:
+    """Record a review: the placement's last review moves on, and so does its next review due."""
+    permissions.require(session, actor, "placement.review", placement)
+    today = today or date.today()
+    refusal = Refusal()
+    if not notes.strip():
+        refusal.add("notes", "Enter what the review found and agreed")
+    if review_date < placement.start_date:
+        refusal.add("review_date", "A review cannot be before the placement starts")
+    if review_date > today:
+        refusal.add("review_date", "A review cannot be recorded before it happens")
+    if placement.end_date is not None and review_date > placement.end_date:
+        refusal.add("review_date", "This placement had ended by then")
+    if next_review_date is not None and next_review_date <= review_date:
+        refusal.add("next_review_date", "The next review must be after this one")
+    if planned_end_date is not None and planned_end_date < placement.start_date:
+        refusal.add("planned_end_date", "The planned end must be on or after the start")
+    refusal.raise_if_any("The review cannot be recorded")
+    review = PlacementReview(
+        placement_id=placement.id,
+        review_date=review_date,
+        notes=notes.strip(),
+        next_review_date=next_review_date,
+        recorded_by_id=actor.user_id,
+    )
+    session.add(review)
+    if placement.last_review_date is None or review_date >= placement.last_review_date:
+        placement.last_review_date = review_date
+        placement.next_review_date = next_review_date or _next_review(session, placement.pupil, review_date)
+    if planned_end_date is not None:
+        placement.planned_end_date = planned_end_date
+    session.flush()
+    _movement(session, actor, placement.pupil, MovementKind.PLACEMENT_REVIEWED, review_date, placement=placement,
+              reason=review.notes)
+    audit.record(session, actor, "review", "placement", placement.id, pupil_id=placement.pupil_id)
+    return review
+
+
+def end_placement(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    *,
+    end_date: date,
+    destination: Destination,
+    reason: str | None = None,
+) -> Movement:
+    """End a placement with its destination. Ending a sole registration takes the pupil off that roll."""
+    permissions.require(session, actor, "placement.end", placement)
+    refusal = Refusal()
+    if placement.end_date is not None:
+        refusal.add("end_date", f"This placement already ended on {placement.end_date:%-d %B %Y}")
+    if end_date < placement.start_date:
+        refusal.add("end_date", "The end must be on or after the start")
+    refusal.raise_if_any("The placement cannot be ended")
+    placement.end_date = end_date
+    placement.destination = destination
+    placement.end_reason = (reason or "").strip() or None
+    session.flush()
+    pupil = placement.pupil
+    movement = _movement(session, actor, pupil, MovementKind.PLACEMENT_ENDED, end_date, placement=placement,
+                         reason=placement.end_reason)
+    if (
+        placement.registration == Registration.SOLE
+        and placement.route not in AT_HOME_SCHOOL
+        and pupil.home_school_id == placement.setting_id
+    ):
+        _movement(session, actor, pupil, MovementKind.REMOVED_FROM_ROLL, end_date, setting_id=placement.setting_id,
+                  reason=f"Placement ended: {destination.value}")
+        refresh_roll(session, pupil)
+    audit.record(session, actor, "end", "placement", placement.id, pupil_id=pupil.id,
+                 detail={"destination": destination.value})
+    return movement
+
+
+CORRECTABLE = frozenset(
+    {"sessions", "start_date", "planned_end_date", "notice_date", "tier", "reason", "end_date", "destination"}
+)
+
+
+def correct_placement(
+    session: Session, actor: Actor, placement: Placement, changes: dict[str, Any], reason: str
+) -> Movement:
+    """Correct a mistake in a placement. The ledger keeps the old movement; the correction names it."""
+    permissions.require(session, actor, "placement.end", placement)
+    refusal = Refusal()
+    if not reason.strip():
+        refusal.add("reason", "Say what was wrong")
+    unknown = set(changes) - CORRECTABLE
+    if unknown:
+        refusal.add("changes", f"These cannot be corrected: {', '.join(sorted(unknown))}")
+    refusal.raise_if_any("The correction cannot be recorded")
+    for name, value in changes.items():
+        setattr(placement, name, value)
+    if placement.end_date is not None and placement.end_date < placement.start_date:
+        raise DomainError("The end must be on or after the start", [FieldError("end_date", "The end must be on or after the start")])
+    if weekly.problem(placement.sessions):
+        raise DomainError("Sessions are not valid", [FieldError("sessions", weekly.problem(placement.sessions) or "")])
+    session.flush()
+    previous = session.scalars(
+        select(Movement).where(Movement.placement_id == placement.id).order_by(Movement.id.desc()).limit(1)
+    ).first()
+    movement = _movement(session, actor, placement.pupil, MovementKind.PLACEMENT_CORRECTED, date.today(),
+                         placement=placement, reason=reason.strip(), corrects=previous)
+    audit.record(session, actor, "correct", "placement", placement.id, pupil_id=placement.pupil_id,
+                 detail={"fields": sorted(changes)})
+    return movement
+
+
+def record_roll_movement(
+    session: Session,
+    actor: Actor,
+    pupil: Pupil,
+    kind: MovementKind,
+    day: date,
+    setting: Setting,
+    *,
+    days: int | None = None,
+    reason: str | None = None,
+    today: date | None = None,
+) -> Movement:
+    """Record an admission, a permanent exclusion, a suspension or a removal from roll."""
+    permissions.require(session, actor, "movement.record", pupil)
+    today = today or date.today()
+    user = actor.user
+    refusal = Refusal()
+    if kind not in (*ROLL_KINDS, MovementKind.SUSPENSION):
+        refusal.add("kind", "Choose admitted, permanent exclusion, suspension or removed from roll")
+    if day > today:
+        refusal.add("date", "A movement is recorded once it has happened: the date is in the future")
+    if user is not None and user.setting_id is not None and setting.id != user.setting_id:
+        refusal.add("setting", "You can record movements on your own setting's roll only")
+    home = pupil.home_school
+    if kind == MovementKind.ADMITTED:
+        if setting.kind not in HOME_SCHOOL_KINDS:
+            refusal.add("setting", f"{setting.name} has no admission register a pupil can be on")
+        elif home is not None and home.id == setting.id:
+            refusal.add("setting", f"{pupil.full_name} is already on {setting.name}'s roll")
+    elif kind in (MovementKind.PERMANENT_EXCLUSION, MovementKind.SUSPENSION, MovementKind.REMOVED_FROM_ROLL):
+        if home is None or home.id != setting.id:
+            refusal.add("setting", f"{pupil.full_name} is not on {setting.name}'s roll")
+    if kind == MovementKind.SUSPENSION and (days is None or days < 1 or days > 45):
+        refusal.add("days", "Enter the length of the suspension in school days (1 to 45)")
+    if kind in (MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL) and not (reason or "").strip():
+        refusal.add("reason", "Enter the reason")
+    refusal.raise_if_any("The movement cannot be recorded")
+    if kind == MovementKind.ADMITTED and home is not None:
+        _movement(session, actor, pupil, MovementKind.REMOVED_FROM_ROLL, day, setting_id=home.id,
+                  reason=f"Admitted to {setting.name}")
+    movement = _movement(session, actor, pupil, kind, day, setting_id=setting.id, days=days,
+                         reason=(reason or "").strip() or None)
+    refresh_roll(session, pupil)
+    audit.record(session, actor, "create", "movement", movement.id, pupil_id=pupil.id, detail={"kind": kind.value})
+    return movement
+
+
+# --- reading the register --------------------------------------------------------------------
+
+
+def arrangements_on(session: Session, pupil: Pupil, day: date) -> list[Placement]:
+    """The pupil's package on a day: the placements active on it."""
+    return list(
+        session.scalars(
+            select(Placement)
+            .where(
+                Placement.pupil_id == pupil.id,
+                Placement.start_date <= day,
+                or_(Placement.end_date.is_(None), Placement.end_date >= day),
+            )
+            .order_by(Placement.start_date, Placement.id)
+        )
+    )
+
+
+def movements_of(session: Session, pupil: Pupil) -> list[Movement]:
+    """The pupil's ledger, newest first."""
+    return list(
+        session.scalars(
+            select(Movement).where(Movement.pupil_id == pupil.id).order_by(Movement.date.desc(), Movement.id.desc())
+        )
+    )
+
+
+def ledger_mismatches(session: Session) -> list[int]:
+    """Ids of placements that differ from the details of their latest movement (should be none)."""
+    latest: dict[int, Movement] = {}
+    for movement in session.scalars(
+        select(Movement).where(Movement.placement_id.is_not(None)).order_by(Movement.id)
+    ):
+        assert movement.placement_id is not None
+        latest[movement.placement_id] = movement
+    mismatched = []
+    for placement in session.scalars(select(Placement)):
+        movement = latest.get(placement.id)
+        if movement is None or movement.details != snapshot(placement):
+            mismatched.append(placement.id)
+    return mismatched

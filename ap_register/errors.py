@@ -1,0 +1,67 @@
+"""Domain errors and HTTP errors turned into answers, in one place: a GOV.UK error page, or JSON
+for clients that ask for it. Never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ap_register.domain.errors import DomainError, Forbidden, NotFound
+from ap_register.extensions import db
+
+PAGES = {
+    400: ("Sorry, there is a problem with your request", "errors/400.html"),
+    403: ("You do not have permission to see this page", "errors/403.html"),
+    404: ("Page not found", "errors/404.html"),
+    405: ("Page not found", "errors/404.html"),
+    413: ("The file is too large", "errors/413.html"),
+    429: ("Too many attempts", "errors/429.html"),
+    500: ("Sorry, there is a problem with the service", "errors/500.html"),
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, message: str | None = None) -> tuple[Response | str, int]:
+    title, template = PAGES.get(status, PAGES[500 if status >= 500 else 400])
+    if wants_json():
+        return jsonify({"error": {"status": status, "title": title, "message": message or title}}), status
+    return render_template(template, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound) -> tuple[Response | str, int]:
+        db.session.rollback()
+        return error_response(404)
+
+    @app.errorhandler(Forbidden)
+    def forbidden(error: Forbidden) -> tuple[Response | str, int]:
+        db.session.rollback()
+        return error_response(403, error.message)
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError) -> tuple[Response | str, int]:
+        # Views catch the refusals they expect and show them on the form; this is the backstop.
+        db.session.rollback()
+        return error_response(400, error.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[Response | str, int]:
+        return error_response(400, "The form had expired or came from elsewhere. Go back, refresh the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+        return error_response(error.code or 500, None if (error.code or 500) >= 500 else error.description)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[Response | str, int]:
+        app.logger.exception("Unhandled error")
+        db.session.rollback()
+        return error_response(500)

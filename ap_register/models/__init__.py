@@ -1,0 +1,28 @@
+"""SQLAlchemy 2 typed models, one module per aggregate. Importing this package registers them all."""
+
+from ap_register.models.attendance import AttendanceMark
+from ap_register.models.audit import AuditEvent
+from ap_register.models.base import Base
+from ap_register.models.movements import Movement
+from ap_register.models.placements import Placement, PlacementReview
+from ap_register.models.pupils import Pupil
+from ap_register.models.reference import AttendanceCode, BankHoliday, LocalAuthority, TermDate
+from ap_register.models.settings import Setting, SettingSite
+from ap_register.models.users import User
+
+__all__ = [
+    "AttendanceCode",
+    "AttendanceMark",
+    "AuditEvent",
+    "BankHoliday",
+    "Base",
+    "LocalAuthority",
+    "Movement",
+    "Placement",
+    "PlacementReview",
+    "Pupil",
+    "Setting",
+    "SettingSite",
+    "TermDate",
+    "User",
+]

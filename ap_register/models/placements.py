@@ -1,0 +1,97 @@
+"""Placements (arrangements): a span of education at one setting for one pupil.
+
+A placement is the current view of its movements: the placement rules in
+`ap_register.domain.register` change a placement only while writing the movement that
+records the change, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ap_register.domain.vocab import Destination, HomeSchoolCode, Registration, Route, Tier
+from ap_register.models.base import Base, UTCDateTime, str_enum, utcnow
+from ap_register.models.pupils import Pupil
+from ap_register.models.reference import LocalAuthority
+from ap_register.models.settings import Setting
+
+
+class Placement(Base):
+    __tablename__ = "placement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
+    setting_id: Mapped[int] = mapped_column(ForeignKey("setting.id"), index=True)
+    route: Mapped[Route] = mapped_column(str_enum(Route, "route"))
+    tier: Mapped[Tier | None] = mapped_column(str_enum(Tier, "tier"))
+    registration: Mapped[Registration] = mapped_column(str_enum(Registration, "registration"))
+    # The school of main registration when the placement was made, and the code it records.
+    home_school_id: Mapped[int | None] = mapped_column(ForeignKey("setting.id"), index=True)
+    home_school_code: Mapped[HomeSchoolCode | None] = mapped_column(str_enum(HomeSchoolCode, "home_school_code"))
+    sessions: Mapped[str] = mapped_column(String(10))
+    start_date: Mapped[date] = mapped_column(Date, index=True)
+    planned_end_date: Mapped[date | None] = mapped_column(Date)
+    notice_date: Mapped[date | None] = mapped_column(Date)
+    last_review_date: Mapped[date | None] = mapped_column(Date)
+    next_review_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date, index=True)
+    destination: Mapped[Destination | None] = mapped_column(str_enum(Destination, "destination"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    commissioner_la_id: Mapped[int | None] = mapped_column(ForeignKey("local_authority.id"))
+    commissioner_setting_id: Mapped[int | None] = mapped_column(ForeignKey("setting.id"))
+    # Why an unregistered provider is used beyond the part-time cap (required if it is).
+    unregistered_override_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    pupil: Mapped[Pupil] = relationship()
+    setting: Mapped[Setting] = relationship(foreign_keys=[setting_id])
+    home_school: Mapped[Setting | None] = relationship(foreign_keys=[home_school_id])
+    commissioner_la: Mapped[LocalAuthority | None] = relationship()
+    commissioner_setting: Mapped[Setting | None] = relationship(foreign_keys=[commissioner_setting_id])
+    reviews: Mapped[list[PlacementReview]] = relationship(
+        back_populates="placement", order_by="PlacementReview.review_date"
+    )
+
+    __table_args__ = (
+        CheckConstraint("length(sessions) = 10", name="sessions_ten_flags"),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ends_after_start"),
+        CheckConstraint(
+            "planned_end_date IS NULL OR planned_end_date >= start_date", name="planned_end_after_start"
+        ),
+        CheckConstraint("(end_date IS NULL) = (destination IS NULL)", name="ended_with_destination"),
+        CheckConstraint(
+            "commissioner_la_id IS NULL OR commissioner_setting_id IS NULL", name="one_commissioner"
+        ),
+    )
+
+    def status_on(self, day: date) -> str:
+        """`planned` before the start, `ended` after the end date, otherwise `active`."""
+        if day < self.start_date:
+            return "planned"
+        if self.end_date is not None and day > self.end_date:
+            return "ended"
+        return "active"
+
+    def __repr__(self) -> str:
+        return f"<Placement {self.id} {self.route} from {self.start_date}>"
+
+
+class PlacementReview(Base):
+    """A review of a placement against its personalised plan (at least half-termly)."""
+
+    __tablename__ = "placement_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"), index=True)
+    review_date: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text)
+    next_review_date: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    placement: Mapped[Placement] = relationship(back_populates="reviews")

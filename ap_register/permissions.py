@@ -1,0 +1,240 @@
+"""Who may see and do what: the one place that says so.
+
+`scope_*` filters any query (pages, exports, reports, API) to what the actor may see;
+`can` answers for one record and one action; `require` raises NotFound when the record is
+not visible (so its existence does not leak) and Forbidden when it is visible but the action
+is not allowed. Templates call `can` too. The system actor (CLI, jobs) is not limited.
+
+Visibility (DESIGN.md): LA users see pupils whose home LA is theirs; a setting's users see
+pupils who are, or were, on its roll or placed with it or by it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import Forbidden, NotFound
+from ap_register.domain.vocab import LA_ROLES, SCHOOL_ROUTES, SETTING_ROLES, Role, Route
+from ap_register.models import AuditEvent, Movement, Placement, Pupil, Setting, User
+
+S = TypeVar("S", bound=Select[Any])
+
+# Role-level permissions: which roles may ever do each action (object checks come after).
+ACTIONS: dict[str, frozenset[Role]] = {
+    "pupil.view": frozenset(Role),
+    "placement.record": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
+    "placement.review": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
+    "placement.end": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
+    "movement.record": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.ATTENDANCE_OFFICER}),
+    "register.view": frozenset(Role),
+    "register.export": frozenset(Role),
+    "setting.view": frozenset(Role),
+    "setting.edit_oversight": frozenset({Role.LA_ADMIN, Role.COMMISSIONER}),
+    "admin.users": frozenset({Role.LA_ADMIN}),
+    "admin.term_dates": frozenset({Role.LA_ADMIN}),
+    "admin.imports": frozenset({Role.LA_ADMIN}),
+    "admin.audit": frozenset({Role.LA_ADMIN}),
+}
+# LA roles that arrange and change placements for any pupil of their LA.
+PLACING_LA_ROLES = frozenset({Role.LA_ADMIN, Role.COMMISSIONER})
+
+
+def role_allows(user: User, action: str) -> bool:
+    return user.role in ACTIONS[action]
+
+
+# --- what a user may see -------------------------------------------------------------------
+
+
+def pupil_visible(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on Pupil: the pupils this user may see."""
+    if user.role in LA_ROLES and user.la_id is not None:
+        return Pupil.home_la_id == user.la_id
+    if user.role in SETTING_ROLES and user.setting_id is not None:
+        setting_id = user.setting_id
+        return or_(
+            Pupil.home_school_id == setting_id,
+            exists().where(
+                Placement.pupil_id == Pupil.id,
+                or_(
+                    Placement.setting_id == setting_id,
+                    Placement.home_school_id == setting_id,
+                    Placement.commissioner_setting_id == setting_id,
+                ),
+            ),
+            exists().where(Movement.pupil_id == Pupil.id, Movement.setting_id == setting_id),
+        )
+    return false()
+
+
+def _visible(actor: Actor) -> ColumnElement[bool]:
+    return true() if actor.user is None else pupil_visible(actor.user)
+
+
+def scope_pupils(actor: Actor, stmt: S) -> S:
+    """Filter a query that selects from Pupil."""
+    return stmt.where(_visible(actor))
+
+
+def scope_by_pupil(actor: Actor, stmt: S, pupil_id_column: Any) -> S:
+    """Filter a query over any record that belongs to a pupil (placements, movements, marks)."""
+    if actor.user is None:
+        return stmt
+    return stmt.where(pupil_id_column.in_(select(Pupil.id).where(pupil_visible(actor.user))))
+
+
+def scope_placements(actor: Actor, stmt: S) -> S:
+    return scope_by_pupil(actor, stmt, Placement.pupil_id)
+
+
+def scope_movements(actor: Actor, stmt: S) -> S:
+    return scope_by_pupil(actor, stmt, Movement.pupil_id)
+
+
+def scope_settings(actor: Actor, stmt: S) -> S:
+    """Settings are not personal data: everyone sees the settings of their own area."""
+    if actor.user is None:
+        return stmt
+    return stmt.where(Setting.la_id == actor.user.organisation_la_id)
+
+
+def scope_users(actor: Actor, stmt: S) -> S:
+    """An LA admin manages the users of their LA and of the settings in it."""
+    if actor.user is None:
+        return stmt
+    user = actor.user
+    if not role_allows(user, "admin.users"):
+        return stmt.where(false())
+    return stmt.where(
+        or_(User.la_id == user.la_id, User.setting_id.in_(select(Setting.id).where(Setting.la_id == user.la_id)))
+    )
+
+
+def scope_audit(actor: Actor, stmt: S) -> S:
+    if actor.user is None:
+        return stmt
+    user = actor.user
+    if not role_allows(user, "admin.audit"):
+        return stmt.where(false())
+    return stmt.where(
+        or_(
+            AuditEvent.pupil_id.in_(select(Pupil.id).where(pupil_visible(user))),
+            AuditEvent.user_id.in_(scope_users(actor, select(User.id))),
+        )
+    )
+
+
+# --- one record ----------------------------------------------------------------------------
+
+
+def can_view_pupil(session: Session, actor: Actor, pupil: Pupil) -> bool:
+    if actor.user is None:
+        return True
+    return session.scalar(select(Pupil.id).where(Pupil.id == pupil.id, pupil_visible(actor.user))) is not None
+
+
+def _setting_party(user: User, placement: Placement) -> bool:
+    return user.setting_id is not None and user.setting_id in (
+        placement.setting_id,
+        placement.home_school_id,
+        placement.commissioner_setting_id,
+    )
+
+
+def placement_refusal(
+    actor: Actor, pupil: Pupil, route: Route | None = None, setting: Setting | None = None
+) -> str | None:
+    """Why this actor may not record this placement for this (visible) pupil, or None."""
+    user = actor.user
+    if user is None or user.role in PLACING_LA_ROLES:
+        return None
+    if not role_allows(user, "placement.record"):
+        return "Your role cannot record placements"
+    if user.role == Role.SCHOOL_LEAD:
+        if pupil.home_school_id != user.setting_id:
+            return "Only the pupil's school of main registration, or the local authority, can arrange this"
+        if route is not None and route not in SCHOOL_ROUTES:
+            return "Placements on this route are arranged by the local authority"
+        return None
+    if user.role == Role.AP_HEAD:
+        if setting is not None and setting.id != user.setting_id:
+            return "You can record placements at your own setting only"
+        return None
+    return "Your role cannot record placements"
+
+
+def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
+    """May this actor do this action (to this record)? Answers False for what it cannot see."""
+    user = actor.user
+    if user is None:
+        return True
+    if not user.active or not role_allows(user, action):
+        return False
+    if isinstance(obj, Pupil):
+        if not can_view_pupil(session, actor, obj):
+            return False
+        if action == "placement.record":
+            return placement_refusal(actor, obj) is None
+        if action == "movement.record":
+            return user.role in LA_ROLES or obj.home_school_id == user.setting_id or user.role == Role.AP_HEAD
+        return True
+    if isinstance(obj, Placement):
+        if not can_view_pupil(session, actor, obj.pupil):
+            return False
+        if action in ("placement.review", "placement.end"):
+            return user.role in PLACING_LA_ROLES or _setting_party(user, obj)
+        return True
+    if isinstance(obj, Setting):
+        return obj.la_id == user.organisation_la_id
+    if isinstance(obj, User):
+        return session.scalar(scope_users(actor, select(User.id).where(User.id == obj.id))) is not None
+    return obj is None
+
+
+def require(session: Session, actor: Actor, action: str, obj: Any = None) -> None:
+    """Raise NotFound if the actor may not see `obj`, Forbidden if they may see it but not act."""
+    if can(session, actor, action, obj):
+        return
+    if obj is not None and not can(session, actor, _view_action(obj), obj):
+        raise NotFound("Page not found")
+    raise Forbidden("You do not have permission to do this")
+
+
+def _view_action(obj: Any) -> str:
+    if isinstance(obj, Setting):
+        return "setting.view"
+    if isinstance(obj, User):
+        return "admin.users"
+    return "pupil.view"
+
+
+def get_pupil(session: Session, actor: Actor, pupil_id: int) -> Pupil:
+    pupil = session.scalar(scope_pupils(actor, select(Pupil).where(Pupil.id == pupil_id)))
+    if pupil is None:
+        raise NotFound("Page not found")
+    return pupil
+
+
+def get_placement(session: Session, actor: Actor, placement_id: int) -> Placement:
+    placement = session.scalar(scope_placements(actor, select(Placement).where(Placement.id == placement_id)))
+    if placement is None:
+        raise NotFound("Page not found")
+    return placement
+
+
+def get_setting(session: Session, actor: Actor, setting_id: int) -> Setting:
+    setting = session.scalar(scope_settings(actor, select(Setting).where(Setting.id == setting_id)))
+    if setting is None:
+        raise NotFound("Page not found")
+    return setting
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> User:
+    found = session.scalar(scope_users(actor, select(User).where(User.id == user_id)))
+    if found is None:
+        raise NotFound("Page not found")
+    return found

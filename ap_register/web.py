@@ -1,0 +1,116 @@
+"""The web layer's wiring: sign-in, security headers, template helpers, blueprints."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, Response, redirect, request, session, url_for
+from flask_login import current_user
+from govuk_frontend_wtf.main import WTFormsHelpers
+
+from ap_register import errors, permissions
+from ap_register.domain import sessions as weekly
+from ap_register.domain import vocab
+from ap_register.domain.actors import Actor
+from ap_register.domain.pupils import year_group_label
+from ap_register.extensions import db, limiter, login_manager, talisman
+from ap_register.models import User
+
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'self'",
+    "object-src": "'none'",
+}
+
+
+def current_actor() -> Actor:
+    """The person making this request, as the rules see them."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Actor(user=user, via="web", ip=request.remote_addr)
+
+
+def format_date(value: date | datetime | None, missing: str = "Not recorded") -> str:
+    if value is None:
+        return missing
+    if isinstance(value, datetime):
+        return value.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+    return value.strftime("%-d %B %Y")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to see this page"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        # The id carries the session version: a password change or deactivation ends every session.
+        try:
+            raw_id, version = user_id.split(":")
+            user = db.session.get(User, int(raw_id))
+        except ValueError:
+            return None
+        if user is None or not user.active or str(user.session_version) != version:
+            return None
+        return user
+
+    talisman.init_app(
+        app,
+        content_security_policy=CSP,
+        content_security_policy_nonce_in=["script-src"],
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        referrer_policy="same-origin",
+        frame_options="DENY",
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+    WTFormsHelpers(app)
+    errors.init_app(app)
+
+    @app.before_request
+    def keep_session_fresh() -> Response | None:
+        session.permanent = True
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in ("auth.change_password", "auth.sign_out", "static", None)
+        ):
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def no_store(response: Response) -> Response:
+        # Pages about children must not be kept by browsers or proxies.
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.context_processor
+    def template_helpers() -> dict[str, Any]:
+        def can(action: str, obj: Any = None) -> bool:
+            return current_user.is_authenticated and permissions.can(db.session, current_actor(), action, obj)
+
+        return {"can": can, "vocab": vocab, "weekly": weekly, "today": date.today(), "year_group_label": year_group_label,
+                "service_name": app.config["SERVICE_NAME"]}
+
+    app.add_template_filter(format_date, "govdate")
+
+    from ap_register.blueprints import admin, auth, main, register
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(register.bp)
+    app.register_blueprint(admin.bp)
+    limiter.limit(app.config["SIGN_IN_RATE_LIMIT"], methods=["POST"])(app.view_functions["auth.sign_in"])
+

@@ -1,0 +1,158 @@
+"""Shared fixtures. The suite runs on one database per pytest run, chosen by --db (or the
+AP_REGISTER_TEST_DB variable): `sqlite` (a file in a temporary folder) or `postgres` (a fresh
+database created on the server at TEST_POSTGRES_URL, default the local `test` database's server).
+Under CI=true a database or browser that cannot be reached fails the run; it is never skipped.
+
+Each test runs inside a transaction that is rolled back afterwards (savepoints let the code
+under test commit as it would in production).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session
+
+from ap_register import create_app
+from ap_register.config import TestConfig
+from ap_register.extensions import db as flask_db
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgres"],
+        default=os.environ.get("AP_REGISTER_TEST_DB", "sqlite"),
+        help="the database the suite runs against",
+    )
+
+
+def unavailable(reason: str) -> None:
+    """A service the suite needs is missing: a failure in CI, a skip on a developer's machine."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: never skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _postgres_server_url() -> str:
+    return os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+
+
+def make_database(kind: str, tmp_dir: Path) -> tuple[str, Any]:
+    """A new, empty database of this kind; returns its URL and a function that drops it."""
+    if kind == "sqlite":
+        path = tmp_dir / f"ap_register_{uuid.uuid4().hex[:8]}.db"
+        return f"sqlite:///{path}", lambda: None
+    server = _postgres_server_url()
+    name = f"ap_register_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure to reach the server is reported the same way
+        unavailable(f"PostgreSQL is not reachable at {server}: {error}")
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
+
+
+def build_app(database_url: str, **overrides: Any) -> Flask:
+    """An app on this database, migrated to the latest revision, with the reference data loaded."""
+    from flask_migrate import upgrade
+
+    from ap_register.domain.reference_data import load_into
+
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    with app.app_context():
+        upgrade()
+        load_into(flask_db.session)
+        flask_db.session.commit()
+        flask_db.session.remove()
+    return app
+
+
+@pytest.fixture(scope="session")
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def database_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, drop = make_database(db_kind, tmp_path_factory.mktemp("db"))
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    application = build_app(database_url)
+    yield application
+    with application.app_context():
+        flask_db.engine.dispose()
+
+
+@pytest.fixture()
+def db(app: Flask) -> Iterator[Session]:
+    """A session for the test's own reads and writes, inside a transaction rolled back after the
+    test. Requests and CLI commands run in their own app contexts with their own sessions, on the
+    same connection (so a view that forgets to commit is caught: its work is rolled back)."""
+    with app.app_context():
+        engines = flask_db.engines
+        engine = engines[None]
+    connection = engine.connect()
+    outer = connection.begin()
+    engines[None] = connection  # Flask-SQLAlchemy ignores session.bind: swap the engine
+    with app.app_context():
+        flask_db.session.configure(join_transaction_mode="create_savepoint")
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        with app.app_context():
+            flask_db.session.configure(join_transaction_mode="conservative_savepoint")
+        engines[None] = engine
+        outer.rollback()
+        connection.close()
+
+
+class Client(FlaskClient):
+    """The test client; after each request the test's own session forgets what it had loaded,
+    so that the test reads what the request committed."""
+
+    test_session: Session
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        self.test_session.expire_all()
+        return response
+
+
+@pytest.fixture()
+def client(app: Flask, db: Session) -> Client:
+    app.test_client_class = Client
+    test_client = app.test_client()
+    assert isinstance(test_client, Client)
+    test_client.test_session = db
+    return test_client
+
+
+@pytest.fixture()
+def runner(app: Flask, db: Session) -> FlaskCliRunner:
+    return app.test_cli_runner()

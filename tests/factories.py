@@ -1,0 +1,102 @@
+"""Small helpers that make records for tests, through the same rules the service uses where
+there is one."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.actors import Actor
+from ap_register.domain.demo import TERM_DATES
+from ap_register.domain.register import PlacementDraft, record_roll_movement, start_placement
+from ap_register.domain.upn import make_upn
+from ap_register.domain.users import hash_password
+from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SenStatus, SettingKind, Tier
+from ap_register.models import LocalAuthority, Placement, Pupil, Setting, TermDate, User
+
+SYSTEM = Actor.system(via="test")
+PASSWORD = "correct horse battery staple"
+_serial = itertools.count(1)
+_hash = hash_password(PASSWORD)
+
+
+def la(session: Session, code: str = "855", with_terms: bool = True) -> LocalAuthority:
+    """An LA from the reference data, with the demo's term dates unless asked not to."""
+    authority = session.scalar(select(LocalAuthority).where(LocalAuthority.code == code))
+    assert authority is not None, f"LA {code} is not in the reference data"
+    if with_terms and not authority.term_dates:
+        for start, end in TERM_DATES:
+            session.add(TermDate(la_id=authority.id, start_date=start, end_date=end))
+        session.flush()
+        session.refresh(authority)
+    return authority
+
+
+def setting(session: Session, authority: LocalAuthority, kind: SettingKind = SettingKind.MAINSTREAM,
+            name: str | None = None, **fields: Any) -> Setting:
+    n = next(_serial)
+    registered = kind not in (SettingKind.UNREGISTERED_AP,)
+    urn = fields.pop("urn", f"{900000 + n:06d}" if registered else None)
+    created = Setting(
+        la_id=authority.id,
+        ref=fields.pop("ref", urn or f"LOCAL{n:04d}"),
+        name=name or f"{kind.value.replace('_', ' ').title()} {n}",
+        kind=kind,
+        urn=urn,
+        **fields,
+    )
+    session.add(created)
+    session.flush()
+    return created
+
+
+def pupil(session: Session, authority: LocalAuthority, home_school: Setting | None = None,
+          on: date = date(2025, 9, 3), **fields: Any) -> Pupil:
+    """A pupil of this LA; admitted to `home_school` on `on` through the ledger."""
+    n = next(_serial)
+    created = Pupil(
+        upn=fields.pop("upn", make_upn(f"{authority.code}{2001 + n // 1000:04d}25{n % 1000:03d}")),
+        first_name=fields.pop("first_name", "Alex"),
+        last_name=fields.pop("last_name", f"Pupil{n}"),
+        date_of_birth=fields.pop("date_of_birth", date(2012, 3, 14)),
+        home_la_id=authority.id,
+        sen_status=fields.pop("sen_status", SenStatus.NONE),
+        **fields,
+    )
+    session.add(created)
+    session.flush()
+    if home_school is not None:
+        record_roll_movement(session, SYSTEM, created, MovementKind.ADMITTED, on, home_school, today=on)
+    return created
+
+
+def user(session: Session, role: Role, organisation: LocalAuthority | Setting, email: str | None = None) -> User:
+    n = next(_serial)
+    created = User(
+        email=email or f"{role.value}{n}@example.org",
+        name=f"{role.value.replace('_', ' ').title()} {n}",
+        password_hash=_hash,
+        role=role,
+        la_id=organisation.id if isinstance(organisation, LocalAuthority) else None,
+        setting_id=organisation.id if isinstance(organisation, Setting) else None,
+    )
+    session.add(created)
+    session.flush()
+    return created
+
+
+def placement(session: Session, who: Pupil, where: Setting, route: Route = Route.OFF_SITE_DIRECTION,
+              registration: Registration = Registration.DUAL, sessions: str = "1111111111",
+              start: date = date(2025, 10, 6), tier: Tier | None = Tier.TIME_LIMITED, **fields: Any) -> Placement:
+    if route == Route.OFF_SITE_DIRECTION:
+        fields.setdefault("notice_date", date(2025, 9, 29))
+    created, _ = start_placement(
+        session, SYSTEM, who,
+        PlacementDraft(setting_id=where.id, route=route, registration=registration, sessions=sessions,
+                       start_date=start, tier=tier, **fields),
+    )
+    return created

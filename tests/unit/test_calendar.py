@@ -1,0 +1,64 @@
+"""The school-day calendar: term stretches less weekends and bank holidays."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ap_register.domain.calendar import SchoolCalendar, calendar_for
+from ap_register.domain.demo import TERM_DATES
+from ap_register.domain.errors import CalendarUnknown
+from ap_register.domain.reference_data import bank_holidays
+from tests import factories
+
+CALENDAR = SchoolCalendar(TERM_DATES, bank_holidays().keys(), name="Test LA")
+
+
+def test_weekends_holidays_and_half_terms_are_not_school_days() -> None:
+    assert CALENDAR.is_school_day(date(2025, 10, 24))  # Friday before half term
+    assert not CALENDAR.is_school_day(date(2025, 10, 25))  # Saturday
+    assert not CALENDAR.is_school_day(date(2025, 10, 28))  # half-term Tuesday
+    assert not CALENDAR.is_school_day(date(2026, 5, 4))  # early May bank holiday, in term
+    assert CALENDAR.is_school_day(date(2026, 5, 5))
+
+
+def test_counting_a_full_week_and_a_week_with_a_bank_holiday() -> None:
+    assert CALENDAR.count(date(2025, 11, 3), date(2025, 11, 7)) == 5
+    assert CALENDAR.count(date(2026, 5, 4), date(2026, 5, 8)) == 4
+    assert CALENDAR.count(date(2025, 10, 27), date(2025, 10, 31)) == 0
+
+
+def test_sixth_school_day_of_an_exclusion_on_the_thursday_before_half_term() -> None:
+    # Thursday 23 Oct 2025 is day 1, Friday day 2; the break; then Mon-Thu are days 3-6.
+    assert CALENDAR.nth_school_day(date(2025, 10, 23), 6) == date(2025, 11, 6)
+
+
+def test_a_day_that_is_not_a_school_day_is_not_counted_as_day_one() -> None:
+    assert CALENDAR.nth_school_day(date(2025, 11, 1), 1) == date(2025, 11, 3)
+
+
+def test_school_days_between_counts_the_days_a_notice_gives() -> None:
+    # Notice on Monday for a Wednesday start gives Monday and Tuesday: 2 school days.
+    assert CALENDAR.school_days_between(date(2025, 11, 3), date(2025, 11, 5)) == 2
+    # Notice on the Friday before half term for the Monday after gives 1.
+    assert CALENDAR.school_days_between(date(2025, 10, 24), date(2025, 11, 3)) == 1
+    assert CALENDAR.school_days_between(date(2025, 11, 5), date(2025, 11, 5)) == 0
+
+
+def test_add_school_days_skips_the_christmas_holiday() -> None:
+    assert CALENDAR.add_school_days(date(2025, 12, 18), 3) == date(2026, 1, 6)
+
+
+def test_outside_the_recorded_terms_the_calendar_says_so() -> None:
+    with pytest.raises(CalendarUnknown, match="No term dates are recorded for Test LA on 1 September 2028"):
+        CALENDAR.is_school_day(date(2028, 9, 1))
+    with pytest.raises(CalendarUnknown):
+        CALENDAR.nth_school_day(date(2027, 7, 20), 10)
+
+
+def test_calendar_for_an_la_reads_its_term_dates(db) -> None:  # type: ignore[no-untyped-def]
+    authority = factories.la(db, "855")
+    calendar = calendar_for(db, authority)
+    assert calendar.count(date(2026, 11, 2), date(2026, 11, 6)) == 5
+    assert calendar.known_to == date(2027, 7, 21)

@@ -1,0 +1,302 @@
+"""Placements and the movement ledger: coherence, derived codes, lifecycle, roll changes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError, Forbidden
+from ap_register.domain.register import (
+    PlacementDraft,
+    arrangements_on,
+    assess_placement,
+    correct_placement,
+    end_placement,
+    home_school_code,
+    ledger_mismatches,
+    record_roll_movement,
+    review_placement,
+    start_placement,
+)
+from ap_register.domain.vocab import (
+    Destination,
+    HomeSchoolCode,
+    MovementKind,
+    Registration,
+    Role,
+    Route,
+    SenStatus,
+    SettingKind,
+    Tier,
+)
+from ap_register.models import Movement
+from tests import factories
+from tests.factories import SYSTEM
+
+
+@pytest.fixture()
+def area(db: Session) -> dict:  # type: ignore[type-arg]
+    la = factories.la(db, "855")
+    school = factories.setting(db, la, SettingKind.MAINSTREAM, name="Meadow High School")
+    pru = factories.setting(db, la, SettingKind.PRU, name="Riverside PRU")
+    farm = factories.setting(db, la, SettingKind.UNREGISTERED_AP, name="Hillside Farm Project",
+                             safeguarding_checks_confirmed=True)
+    child = factories.pupil(db, la, school, first_name="Sam", last_name="Taylor")
+    return {"la": la, "school": school, "pru": pru, "farm": farm, "pupil": child}
+
+
+def draft(where, **fields) -> PlacementDraft:  # type: ignore[no-untyped-def]
+    values = dict(route=Route.OFF_SITE_DIRECTION, registration=Registration.DUAL, sessions="1111111111",
+                  start_date=date(2025, 11, 5), tier=Tier.TIME_LIMITED, notice_date=date(2025, 11, 3))
+    values.update(fields)
+    return PlacementDraft(setting_id=where.id, **values)  # type: ignore[arg-type]
+
+
+def messages(db: Session, area: dict, d: PlacementDraft) -> list[str]:  # type: ignore[type-arg]
+    return [e.message for e in assess_placement(db, area["pupil"], d).errors]
+
+
+@pytest.mark.parametrize(
+    ("route", "registration", "on_roll", "code"),
+    [
+        (Route.OFF_SITE_DIRECTION, Registration.DUAL, True, HomeSchoolCode.D),
+        (Route.OFF_SITE_DIRECTION, Registration.NONE, True, HomeSchoolCode.B),
+        (Route.LA_HEALTH, Registration.NONE, True, HomeSchoolCode.K),
+        (Route.LA_HEALTH, Registration.DUAL, True, HomeSchoolCode.D),
+        (Route.PART_TIME_TIMETABLE, Registration.SOLE, True, HomeSchoolCode.C2),
+        (Route.HOME_SCHOOL, Registration.SOLE, True, None),
+        (Route.LA_EXCLUSION, Registration.SOLE, False, None),
+    ],
+)
+def test_the_home_school_code_follows_route_and_registration(route, registration, on_roll, code) -> None:  # type: ignore[no-untyped-def]
+    assert home_school_code(route, registration, on_roll) == code
+
+
+def test_an_off_site_direction_is_recorded_with_its_movement(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    placement, assessment = start_placement(db, SYSTEM, area["pupil"], draft(area["pru"]))
+    assert assessment.errors == [] and assessment.warnings == []
+    assert placement.home_school_code == HomeSchoolCode.D
+    assert placement.home_school_id == area["school"].id
+    # The next review is 30 school days on from the start (the LA's default interval).
+    assert placement.next_review_date == date(2025, 12, 17)
+    movement = db.scalars(select(Movement).where(Movement.placement_id == placement.id)).one()
+    assert movement.kind == MovementKind.PLACEMENT_STARTED
+    assert movement.details["route"] == "off_site_direction" and movement.details["sessions"] == "1111111111"
+    assert ledger_mismatches(db) == []
+
+
+def test_short_notice_for_an_off_site_direction_warns_but_records(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    _, assessment = start_placement(db, SYSTEM, area["pupil"], draft(area["pru"], notice_date=date(2025, 11, 4)))
+    assert assessment.warnings == ["Notice was given 1 school day before the start: the law asks for at least 2"]
+
+
+def test_an_off_site_direction_needs_a_notice_date(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    assert messages(db, area, draft(area["pru"], notice_date=None)) == [
+        "Enter the date written notice was given to the parents"
+    ]
+
+
+def test_dual_registration_only_at_a_registered_school(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    errors = messages(db, area, draft(area["farm"], sessions="1100000000"))
+    assert errors == [
+        "Hillside Farm Project is not a registered school, so a pupil cannot be on its roll: choose not registered"
+    ]
+
+
+def test_an_unregistered_provider_is_part_time_unless_a_reason_is_recorded(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    five = "1111100000"
+    errors = messages(db, area, draft(area["farm"], registration=Registration.NONE, sessions=five))
+    assert len(errors) == 1 and errors[0].startswith("An unregistered provider is part-time only (no more than 4")
+    placement, assessment = start_placement(
+        db, SYSTEM, area["pupil"],
+        draft(area["farm"], registration=Registration.NONE, sessions=five,
+              unregistered_override_reason="Agreed at panel: transition from hospital, reviewed in 2 weeks"),
+    )
+    assert placement.home_school_code == HomeSchoolCode.B
+    assert "Over the unregistered provider cap of 4 sessions, with a recorded reason" in assessment.warnings
+
+
+def test_two_sessions_on_three_days_is_over_the_two_day_limit(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    errors = messages(db, area, draft(area["farm"], registration=Registration.NONE, sessions="1010100000"))
+    assert errors and errors[0].startswith("An unregistered provider is part-time only")
+
+
+def test_tiers_belong_to_ap_placements_only(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    assert messages(db, area, draft(area["pru"], tier=None)) == ["Choose the tier: time-limited or transitional"]
+    other = factories.setting(db, area["la"], SettingKind.MAINSTREAM)
+    assert messages(db, area, draft(other, route=Route.SCHOOL_ARRANGED)) == [
+        "Only placements in alternative provision have a tier: leave it blank"
+    ]
+    assert messages(db, area, draft(area["pru"], tier=Tier.TRANSITIONAL)) == [
+        "This route is time-limited: the pupil returns to the home school"
+    ]
+
+
+def test_an_off_site_direction_keeps_the_pupil_on_the_home_roll(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    assert messages(db, area, draft(area["pru"], registration=Registration.SOLE)) == [
+        "Under this route the pupil stays on the home school's roll: choose dual registration or not registered"
+    ]
+
+
+def test_a_part_time_timetable_is_at_the_home_school_with_an_end(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    ptt = dict(route=Route.PART_TIME_TIMETABLE, registration=Registration.SOLE, tier=None, notice_date=None,
+               sessions="1111100000")
+    assert messages(db, area, draft(area["school"], **ptt)) == [
+        "A part-time timetable is time-limited: enter its planned end"
+    ]
+    placement, _ = start_placement(db, SYSTEM, area["pupil"],
+                                   draft(area["school"], planned_end_date=date(2025, 12, 12), **ptt))
+    assert placement.home_school_code == HomeSchoolCode.C2
+    assert messages(db, area, draft(area["pru"], planned_end_date=date(2025, 12, 12), **ptt))[0] == (
+        "Part-time timetable at the home school is at the home school, Meadow High School"
+    )
+
+
+def test_a_placement_named_in_an_ehc_plan_needs_one(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    special = factories.setting(db, area["la"], SettingKind.SPECIAL)
+    d = draft(special, route=Route.EHCP_NAMED, registration=Registration.DUAL, tier=None, notice_date=None)
+    assert messages(db, area, d) == ["Sam Taylor has no EHC plan recorded, so no placement can be named in one"]
+    area["pupil"].sen_status = SenStatus.EHCP
+    assert messages(db, area, d) == []
+
+
+def test_overlapping_sessions_are_warned(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    factories.placement(db, area["pupil"], area["pru"], sessions="1111000000", start=date(2025, 11, 5),
+                        notice_date=date(2025, 11, 3))
+    result = assess_placement(db, area["pupil"], draft(area["farm"], registration=Registration.NONE,
+                                                        sessions="0011000000"))
+    assert result.warnings == ["Overlaps Riverside PRU on Tue AM, Tue PM"]
+
+
+def test_after_a_permanent_exclusion_the_la_places_the_pupil_on_a_pru_roll(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil, pru = area["pupil"], area["pru"]
+    record_roll_movement(db, SYSTEM, pupil, MovementKind.PERMANENT_EXCLUSION, date(2025, 11, 6), area["school"],
+                         reason="Persistent disruptive behaviour", today=date(2025, 11, 6))
+    assert pupil.home_school_id is None
+    assert messages(db, area, draft(pru, route=Route.OFF_SITE_DIRECTION)) == [
+        "Off-site direction (s29A Education Act 2002) is for a pupil on a school's roll; Sam Taylor is on none",
+        "Dual registration needs a school of main registration elsewhere",
+    ]
+    placement, _ = start_placement(db, SYSTEM, pupil, draft(pru, route=Route.LA_EXCLUSION,
+                                   registration=Registration.SOLE, tier=Tier.TRANSITIONAL, notice_date=None,
+                                   start_date=date(2025, 11, 13)))
+    assert placement.home_school_code is None
+    assert pupil.home_school_id == pru.id
+    kinds = [m.kind for m in db.scalars(select(Movement).where(Movement.pupil_id == pupil.id).order_by(Movement.id))]
+    assert kinds == [MovementKind.ADMITTED, MovementKind.PERMANENT_EXCLUSION, MovementKind.PLACEMENT_STARTED,
+                     MovementKind.ADMITTED]
+    end_placement(db, SYSTEM, placement, end_date=date(2026, 7, 21), destination=Destination.NEW_MAINSTREAM_SCHOOL)
+    assert pupil.home_school_id is None
+    assert ledger_mismatches(db) == []
+
+
+def test_reviews_move_the_next_review_on(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    placement = factories.placement(db, area["pupil"], area["pru"], start=date(2025, 11, 5))
+    review_placement(db, SYSTEM, placement, review_date=date(2025, 12, 10), notes="Settling well; maths improving",
+                     today=date(2025, 12, 10))
+    assert placement.last_review_date == date(2025, 12, 10)
+    assert placement.next_review_date == date(2026, 2, 4)  # 30 school days on, across Christmas
+    kinds = [m.kind for m in db.scalars(select(Movement).where(Movement.placement_id == placement.id))]
+    assert kinds == [MovementKind.PLACEMENT_STARTED, MovementKind.PLACEMENT_REVIEWED]
+    assert ledger_mismatches(db) == []
+
+
+def test_a_review_cannot_be_in_the_future_or_before_the_start(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    placement = factories.placement(db, area["pupil"], area["pru"], start=date(2025, 11, 5))
+    with pytest.raises(DomainError) as refused:
+        review_placement(db, SYSTEM, placement, review_date=date(2025, 11, 1), notes="", today=date(2025, 11, 10))
+    assert [e.message for e in refused.value.errors] == [
+        "Enter what the review found and agreed",
+        "A review cannot be before the placement starts",
+    ]
+    with pytest.raises(DomainError, match="The review cannot be recorded"):
+        review_placement(db, SYSTEM, placement, review_date=date(2025, 11, 20), notes="x", today=date(2025, 11, 10))
+
+
+def test_ending_records_the_destination_once(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    placement = factories.placement(db, area["pupil"], area["pru"], start=date(2025, 11, 5))
+    end_placement(db, SYSTEM, placement, end_date=date(2026, 2, 13), destination=Destination.RETURNED_HOME_SCHOOL,
+                  reason="Reintegrated")
+    assert placement.status_on(date(2026, 2, 13)) == "active"
+    assert placement.status_on(date(2026, 2, 16)) == "ended"
+    with pytest.raises(DomainError) as refused:
+        end_placement(db, SYSTEM, placement, end_date=date(2026, 3, 1), destination=Destination.NOT_KNOWN)
+    assert refused.value.errors[0].message == "This placement already ended on 13 February 2026"
+
+
+def test_arrangements_on_a_day_are_the_active_placements(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    first = factories.placement(db, area["pupil"], area["pru"], sessions="1111100000", start=date(2025, 11, 5))
+    second = factories.placement(db, area["pupil"], area["farm"], registration=Registration.NONE,
+                                 sessions="0000011000", start=date(2025, 11, 12), notice_date=date(2025, 11, 5))
+    end_placement(db, SYSTEM, first, end_date=date(2025, 12, 19), destination=Destination.RETURNED_HOME_SCHOOL)
+    assert arrangements_on(db, area["pupil"], date(2025, 11, 4)) == []
+    assert arrangements_on(db, area["pupil"], date(2025, 11, 5)) == [first]
+    assert arrangements_on(db, area["pupil"], date(2025, 12, 1)) == [first, second]
+    assert arrangements_on(db, area["pupil"], date(2026, 1, 5)) == [second]
+
+
+def test_a_correction_keeps_the_old_movement_and_names_it(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    placement = factories.placement(db, area["pupil"], area["pru"], start=date(2025, 11, 5))
+    original = db.scalars(select(Movement).where(Movement.placement_id == placement.id)).one()
+    correction = correct_placement(db, SYSTEM, placement, {"sessions": "1111111100"}, "Friday was never agreed")
+    assert correction.corrects_id == original.id
+    assert original.details["sessions"] == "1111111111"
+    assert correction.details["sessions"] == "1111111100"
+    assert ledger_mismatches(db) == []
+
+
+def test_a_placement_changed_behind_the_ledgers_back_is_found(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    placement = factories.placement(db, area["pupil"], area["pru"], start=date(2025, 11, 5))
+    placement.sessions = "1000000000"
+    db.flush()
+    assert ledger_mismatches(db) == [placement.id]
+
+
+@pytest.mark.parametrize("statement", ["UPDATE movement SET reason = 'edited'", "DELETE FROM movement"])
+def test_the_database_refuses_to_change_the_ledger(db: Session, area: dict, statement: str) -> None:  # type: ignore[type-arg]
+    factories.placement(db, area["pupil"], area["pru"])
+    with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+        db.execute(text(statement))
+
+
+def test_a_school_lead_cannot_place_a_pupil_of_another_school(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    other_school = factories.setting(db, area["la"], SettingKind.MAINSTREAM)
+    lead = factories.user(db, Role.SCHOOL_LEAD, other_school)
+    with pytest.raises(Exception) as refused:
+        start_placement(db, Actor(user=lead, via="test"), area["pupil"], draft(area["pru"]))
+    # The other school cannot see the pupil at all: the refusal does not confirm they exist.
+    assert type(refused.value).__name__ == "NotFound"
+    own_lead = factories.user(db, Role.SCHOOL_LEAD, area["school"])
+    with pytest.raises(Forbidden, match="arranged by the local authority"):
+        start_placement(db, Actor(user=own_lead, via="test"), area["pupil"],
+                        draft(area["pru"], route=Route.LA_HEALTH, registration=Registration.NONE, notice_date=None))
+
+
+class TestRollMovements:
+    def test_admission_elsewhere_takes_the_pupil_off_the_old_roll(self, db: Session, area: dict) -> None:  # type: ignore[type-arg]
+        new_school = factories.setting(db, area["la"], SettingKind.MAINSTREAM, name="Castle Academy")
+        record_roll_movement(db, SYSTEM, area["pupil"], MovementKind.ADMITTED, date(2026, 1, 5), new_school,
+                             today=date(2026, 1, 5))
+        assert area["pupil"].home_school_id == new_school.id
+        removal = db.scalars(select(Movement).where(Movement.kind == MovementKind.REMOVED_FROM_ROLL)).one()
+        assert removal.setting_id == area["school"].id and removal.reason == "Admitted to Castle Academy"
+
+    def test_refusals_name_each_problem(self, db: Session, area: dict) -> None:  # type: ignore[type-arg]
+        with pytest.raises(DomainError) as refused:
+            record_roll_movement(db, SYSTEM, area["pupil"], MovementKind.SUSPENSION, date(2026, 1, 5), area["pru"],
+                                 today=date(2026, 1, 1))
+        assert [e.message for e in refused.value.errors] == [
+            "A movement is recorded once it has happened: the date is in the future",
+            "Sam Taylor is not on Riverside PRU's roll",
+            "Enter the length of the suspension in school days (1 to 45)",
+        ]
+
+    def test_a_suspension_leaves_the_pupil_on_roll(self, db: Session, area: dict) -> None:  # type: ignore[type-arg]
+        record_roll_movement(db, SYSTEM, area["pupil"], MovementKind.SUSPENSION, date(2026, 1, 5), area["school"],
+                             days=3, today=date(2026, 1, 5))
+        assert area["pupil"].home_school_id == area["school"].id
