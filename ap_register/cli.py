@@ -7,7 +7,10 @@ JSON goes to stdout, messages to stderr; exit status 0 on success, 1 on refused 
 from __future__ import annotations
 
 import getpass
+import json
+import os
 import sys
+from contextlib import nullcontext
 from typing import Any
 
 import click
@@ -92,8 +95,100 @@ def create_user_command(email: str, role: str, org_ref: str, name: str | None) -
     say(f"Created {user.email} ({role}) in {user.organisation_name}")
 
 
+def _la(code: str | None) -> Any:
+    """The LA named by --la, or None; a code not in the reference data is refused."""
+    if code is None:
+        return None
+    from sqlalchemy import select
+
+    from ap_register.models import LocalAuthority
+
+    la = db.session.scalar(select(LocalAuthority).where(LocalAuthority.code == code))
+    if la is None:
+        raise click.BadParameter(f"{code} is not a DfE LA code (run init-db to load them)", param_hint="--la")
+    return la
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(["settings", "pupils", "placements", "movements", "attendance", "term-dates"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--la", "la_code", help="Only rows of this LA (its DfE code); setting refs are looked up in it")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="How to report")
+@with_appcontext
+def import_command(kind: str, file: str, la_code: str | None, fmt: str) -> None:
+    """Load a CSV file, all or nothing. Every refused line is reported and nothing is written."""
+    from ap_register.domain.imports import ImportRefused, run_import
+
+    la = _la(la_code)
+    size = os.path.getsize(file)
+    with open(file, "rb") as handle, click.progressbar(length=size, label=f"Importing {kind}", file=sys.stderr) as bar:
+        try:
+            report = run_import(db.session, cli_actor("import"), kind, handle, la=la, progress=bar.update)
+        except ImportRefused as refused:
+            db.session.rollback()
+            if fmt == "json":
+                click.echo(json.dumps(refused.report.as_json(), indent=2))
+            say(f"\nRefused: nothing was imported. {len(refused.report.errors)} problem(s):")
+            for error in refused.report.errors[:50]:
+                say(f"  {error}")
+            if len(refused.report.errors) > 50:
+                say(f"  ... and {len(refused.report.errors) - 50} more (use --format json for all)")
+            sys.exit(1)
+    db.session.commit()
+    if fmt == "json":
+        click.echo(json.dumps(report.as_json(), indent=2))
+    say(f"\nImported {report.summary()}")
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(["settings", "pupils", "placements", "movements"]))
+@click.option("--la", "la_code", help="Only records of this LA (its DfE code)")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default stdout)")
+@with_appcontext
+def export_command(kind: str, la_code: str | None, fmt: str, out: str | None) -> None:
+    """Write settings, pupils, placements or movements in the import columns."""
+    from ap_register.domain import exports
+
+    la = _la(la_code)
+    actor = cli_actor("export")
+    total = exports.count(db.session, actor, kind, la)
+    target: Any = open(out, "wb") if out else nullcontext(sys.stdout.buffer)
+    with target as handle, click.progressbar(length=total, label=f"Exporting {kind}", file=sys.stderr) as bar:
+        written = exports.write(kind, fmt, exports.rows(db.session, actor, kind, la), handle, progress=bar.update)
+        handle.flush()
+    exports.record_export(db.session, actor, kind, fmt, written, {"la": la_code, "out": out})
+    db.session.commit()
+    say(f"\nExported {written} {kind}" + (f" to {out}" if out else ""))
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load a realistic demo area (idempotent) and print the demo sign-ins."""
+    from flask import current_app
+
+    from ap_register.domain.demo import load_demo
+
+    if not current_app.config["ALLOW_DEMO"]:
+        refuse("the demo area is never loaded in production (AP_REGISTER_ENV=production)")
+    say("Loading the demo area: this takes a minute the first time...")
+    result = load_demo(db.session)
+    db.session.commit()
+    if result.created:
+        say(f"Demo area loaded: {result.la.name} ({result.la.code}), "
+            + ", ".join(f"{n} {name}" for name, n in result.counts.items()))
+    else:
+        say(f"The demo area ({result.la.name}) is already loaded.")
+    say("Demo sign-ins (every account has the same password):")
+    role_width = max(len(role) for role, _, _ in result.sign_ins)
+    email_width = max(len(email) for _, email, _ in result.sign_ins)
+    for role, email, password in result.sign_ins:
+        say(f"  {role.ljust(role_width)}  {email.ljust(email_width)}  {password}")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_db, create_user_command):
+    for command in (init_db, demo_command, create_user_command, import_command, export_command):
         app.cli.add_command(command)
 
 

@@ -10,14 +10,14 @@ from werkzeug.exceptions import HTTPException
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.extensions import db
 
-PAGES = {
-    400: ("Sorry, there is a problem with your request", "errors/400.html"),
-    403: ("You do not have permission to see this page", "errors/403.html"),
-    404: ("Page not found", "errors/404.html"),
-    405: ("Page not found", "errors/404.html"),
-    413: ("The file is too large", "errors/413.html"),
-    429: ("Too many attempts", "errors/429.html"),
-    500: ("Sorry, there is a problem with the service", "errors/500.html"),
+TITLES = {
+    400: "Sorry, there is a problem with your request",
+    403: "You do not have permission to do this",
+    404: "Page not found",
+    405: "Page not found",
+    413: "The file is too large",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
 }
 
 
@@ -29,10 +29,10 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: str | None = None) -> tuple[Response | str, int]:
-    title, template = PAGES.get(status, PAGES[500 if status >= 500 else 400])
+    title = TITLES.get(status, TITLES[500 if status >= 500 else 400])
     if wants_json():
         return jsonify({"error": {"status": status, "title": title, "message": message or title}}), status
-    return render_template(template, title=title, message=message), status
+    return render_template("errors/error.html", title=title, message=message, status=status), status
 
 
 def init_app(app: Flask) -> None:

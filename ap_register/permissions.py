@@ -34,6 +34,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "register.export": frozenset(Role),
     "setting.view": frozenset(Role),
     "setting.edit_oversight": frozenset({Role.LA_ADMIN, Role.COMMISSIONER}),
+    "setting.set_kind": frozenset({Role.LA_ADMIN}),
     "admin.users": frozenset({Role.LA_ADMIN}),
     "admin.term_dates": frozenset({Role.LA_ADMIN}),
     "admin.imports": frozenset({Role.LA_ADMIN}),

@@ -10,6 +10,7 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 
 from ap_register import errors, permissions
+from ap_register.blueprints.forms import error_list
 from ap_register.domain import sessions as weekly
 from ap_register.domain import vocab
 from ap_register.domain.actors import Actor
@@ -101,8 +102,15 @@ def init_app(app: Flask) -> None:
         def can(action: str, obj: Any = None) -> bool:
             return current_user.is_authenticated and permissions.can(db.session, current_actor(), action, obj)
 
-        return {"can": can, "vocab": vocab, "weekly": weekly, "today": date.today(), "year_group_label": year_group_label,
-                "service_name": app.config["SERVICE_NAME"]}
+        return {
+            "can": can,
+            "vocab": vocab,
+            "weekly": weekly,
+            "today": date.today(),
+            "year_group_label": year_group_label,
+            "service_name": app.config["SERVICE_NAME"],
+            "error_list": error_list,
+        }
 
     app.add_template_filter(format_date, "govdate")
 

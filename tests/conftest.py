@@ -156,3 +156,34 @@ def client(app: Flask, db: Session) -> Client:
 @pytest.fixture()
 def runner(app: Flask, db: Session) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture()
+def world(db: Session) -> dict[str, Any]:
+    """Two local authorities, each with schools, AP and pupils with placements, and a user of
+    every role in each. Used to prove what each role sees, and what it must never see."""
+    from datetime import date
+
+    from ap_register.domain.vocab import Registration, Role, Route, SettingKind, Tier
+    from tests import factories
+
+    made: dict[str, Any] = {}
+    for key, code in (("home", "855"), ("other", "856")):
+        la = factories.la(db, code)
+        school = factories.setting(db, la, SettingKind.MAINSTREAM, name=f"{key.title()} High School")
+        second = factories.setting(db, la, SettingKind.MAINSTREAM, name=f"{key.title()} Academy")
+        pru = factories.setting(db, la, SettingKind.PRU, name=f"{key.title()} PRU")
+        farm = factories.setting(db, la, SettingKind.UNREGISTERED_AP, name=f"{key.title()} Farm Project")
+        pupil = factories.pupil(db, la, school, first_name="Robin", last_name=f"{key.title()}child")
+        bystander = factories.pupil(db, la, second, first_name="Casey", last_name=f"{key.title()}bystander")
+        placement = factories.placement(db, pupil, pru, start=date(2025, 10, 6), tier=Tier.TIME_LIMITED,
+                                        notice_date=date(2025, 9, 29))
+        users = {}
+        for role in Role:
+            organisation = school if role == Role.SCHOOL_LEAD else pru if role == Role.AP_HEAD else la
+            users[role] = factories.user(db, role, organisation)
+        made[key] = {"la": la, "school": school, "second": second, "pru": pru, "farm": farm, "pupil": pupil,
+                     "bystander": bystander, "placement": placement, "users": users,
+                     "route": Route.OFF_SITE_DIRECTION, "registration": Registration.DUAL}
+    db.commit()
+    return made

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register.domain.actors import Actor
-from ap_register.domain.demo import TERM_DATES
+from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.register import PlacementDraft, record_roll_movement, start_placement
 from ap_register.domain.upn import make_upn
 from ap_register.domain.users import hash_password
@@ -19,6 +19,28 @@ from ap_register.domain.vocab import MovementKind, Registration, Role, Route, Se
 from ap_register.models import LocalAuthority, Placement, Pupil, Setting, TermDate, User
 
 SYSTEM = Actor.system(via="test")
+# Term stretches (half terms) the tests count school days in: 2024/25 to 2026/27.
+TERM_DATES: tuple[tuple[date, date], ...] = (
+    (date(2024, 9, 4), date(2024, 10, 25)),
+    (date(2024, 11, 4), date(2024, 12, 20)),
+    (date(2025, 1, 6), date(2025, 2, 14)),
+    (date(2025, 2, 24), date(2025, 4, 4)),
+    (date(2025, 4, 22), date(2025, 5, 23)),
+    (date(2025, 6, 2), date(2025, 7, 22)),
+    (date(2025, 9, 3), date(2025, 10, 24)),
+    (date(2025, 11, 3), date(2025, 12, 19)),
+    (date(2026, 1, 5), date(2026, 2, 13)),
+    (date(2026, 2, 23), date(2026, 3, 27)),
+    (date(2026, 4, 13), date(2026, 5, 22)),
+    (date(2026, 6, 1), date(2026, 7, 21)),
+    (date(2026, 9, 3), date(2026, 10, 23)),
+    (date(2026, 11, 2), date(2026, 12, 18)),
+    (date(2027, 1, 4), date(2027, 2, 12)),
+    (date(2027, 2, 22), date(2027, 3, 25)),
+    (date(2027, 4, 12), date(2027, 5, 28)),
+    (date(2027, 6, 7), date(2027, 7, 21)),
+)
+
 PASSWORD = "correct horse battery staple"
 _serial = itertools.count(1)
 _hash = hash_password(PASSWORD)
@@ -32,6 +54,7 @@ def la(session: Session, code: str = "855", with_terms: bool = True) -> LocalAut
         for start, end in TERM_DATES:
             session.add(TermDate(la_id=authority.id, start_date=start, end_date=end))
         session.flush()
+        forget_calendars(session)
         session.refresh(authority)
     return authority
 

@@ -84,10 +84,23 @@ class SchoolCalendar:
         return self.nth_school_day(day + timedelta(days=1), n)
 
 
+CACHE_KEY = "school_calendars"
+
+
 def calendar_for(session: Session, la: LocalAuthority) -> SchoolCalendar:
-    """The school calendar of one LA, from its recorded term dates and the bank holidays."""
+    """The school calendar of one LA, from its recorded term dates and the bank holidays.
+    Kept for the life of the session; `forget_calendars` clears it when term dates change."""
+    cache: dict[int, SchoolCalendar] = session.info.setdefault(CACHE_KEY, {})
+    if la.id in cache:
+        return cache[la.id]
     stretches = session.execute(
         select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la.id)
     ).all()
     holidays = session.scalars(select(BankHoliday.day)).all()
-    return SchoolCalendar([(s, e) for s, e in stretches], holidays, name=la.name)
+    calendar = SchoolCalendar([(s, e) for s, e in stretches], holidays, name=la.name)
+    cache[la.id] = calendar
+    return calendar
+
+
+def forget_calendars(session: Session) -> None:
+    session.info.pop(CACHE_KEY, None)

@@ -622,6 +622,29 @@ def movements_of(session: Session, pupil: Pupil) -> list[Movement]:
     )
 
 
+def placements_of(session: Session, pupil: Pupil) -> list[Placement]:
+    """Every placement of the pupil, newest first."""
+    return list(
+        session.scalars(
+            select(Placement).where(Placement.pupil_id == pupil.id).order_by(Placement.start_date.desc(), Placement.id.desc())
+        )
+    )
+
+
+def placement_movements(session: Session, placement: Placement) -> list[Movement]:
+    return list(
+        session.scalars(select(Movement).where(Movement.placement_id == placement.id).order_by(Movement.id.desc()))
+    )
+
+
+def setting_names(session: Session, movements: list[Movement]) -> dict[int, str]:
+    """Names of the settings a list of movements mentions, read in one query."""
+    ids = {m.setting_id for m in movements if m.setting_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Setting.id, Setting.name).where(Setting.id.in_(ids))).all())
+
+
 def ledger_mismatches(session: Session) -> list[int]:
     """Ids of placements that differ from the details of their latest movement (should be none)."""
     latest: dict[int, Movement] = {}
@@ -636,3 +659,25 @@ def ledger_mismatches(session: Session) -> list[int]:
         if movement is None or movement.details != snapshot(placement):
             mismatched.append(placement.id)
     return mismatched
+
+
+def week_pattern(placements: list[Placement], home_school: Setting | None) -> list[tuple[str, str, str]]:
+    """Who teaches the pupil each session of a usual week under these placements: each row is
+    (day, morning, afternoon). Sessions no placement covers fall to the home school, unless one
+    of the placements is at the home school itself (then its sessions are all it provides)."""
+    if home_school is not None and any(p.setting_id == home_school.id for p in placements):
+        home_school = None
+    rows = []
+    for index, day in enumerate(weekly.DAY_NAMES):
+        cells = []
+        for half in (0, 1):
+            slot = 2 * index + half
+            names = [p.setting.name for p in placements if p.sessions[slot] == "1"]
+            if names:
+                cells.append(" and ".join(names))
+            elif home_school is not None:
+                cells.append(f"{home_school.name} (on roll)")
+            else:
+                cells.append("No provision")
+        rows.append((day, cells[0], cells[1]))
+    return rows

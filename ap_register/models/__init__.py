@@ -3,6 +3,7 @@
 from ap_register.models.attendance import AttendanceMark
 from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
+from ap_register.models.drafts import FormDraft
 from ap_register.models.movements import Movement
 from ap_register.models.placements import Placement, PlacementReview
 from ap_register.models.pupils import Pupil
@@ -16,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "BankHoliday",
     "Base",
+    "FormDraft",
     "LocalAuthority",
     "Movement",
     "Placement",

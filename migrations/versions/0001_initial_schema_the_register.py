@@ -2,7 +2,7 @@
 
 Local authorities and term dates, settings (with the oversight record of unregistered
 providers), pupils, placements and reviews, the append-only movement ledger, attendance
-marks, users and the append-only audit trail.
+marks, users, drafts of multi-page forms and the append-only audit trail.
 
 Revision ID: 0001
 Revises: 
@@ -154,6 +154,18 @@ def upgrade():
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_account_la_id'), ['la_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_user_account_setting_id'), ['setting_id'], unique=False)
+
+    op.create_table('form_draft',
+    sa.Column('token', sa.String(length=43), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_form_draft_user_id_user_account')),
+    sa.PrimaryKeyConstraint('token', name=op.f('pk_form_draft'))
+    )
+    with op.batch_alter_table('form_draft', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_form_draft_user_id'), ['user_id'], unique=False)
 
     op.create_table('attendance_mark',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -315,6 +327,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_attendance_mark_setting_id'))
 
     op.drop_table('attendance_mark')
+    with op.batch_alter_table('form_draft', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_form_draft_user_id'))
+
+    op.drop_table('form_draft')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_account_setting_id'))
         batch_op.drop_index(batch_op.f('ix_user_account_la_id'))

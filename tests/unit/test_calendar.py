@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
-from ap_register.domain.demo import TERM_DATES
 from ap_register.domain.errors import CalendarUnknown
 from ap_register.domain.reference_data import bank_holidays
 from tests import factories
+from tests.factories import TERM_DATES
 
 CALENDAR = SchoolCalendar(TERM_DATES, bank_holidays().keys(), name="Test LA")
 

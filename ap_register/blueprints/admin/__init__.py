@@ -1,3 +1,237 @@
-from flask import Blueprint
+"""LA administration: users, term dates, local thresholds and imports."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovTextInput
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from ap_register import permissions
+from ap_register.blueprints.forms import Form, GovDateField, radios, select as select_field, submit, text_field
+from ap_register.domain import term_dates, users
+from ap_register.domain.errors import DomainError
+from ap_register.domain.imports import KINDS as IMPORT_KINDS
+from ap_register.domain.imports import ImportRefused, run_import
+from ap_register.domain.pupils import academic_year_label
+from ap_register.domain.search import settings_query
+from ap_register.domain.vocab import ROLE_LABELS, SETTING_KIND_LABELS, Role
+from ap_register.extensions import db
+from ap_register.models import LocalAuthority, Setting, TermDate, User
+from ap_register.web import current_actor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+IMPORT_DESCRIPTIONS = {
+    "settings": "Schools and providers (ref, name, kind, la_code), or a GIAS establishment extract as downloaded",
+    "pupils": "Pupils (upn, first_name, last_name, date_of_birth, home_la_code)",
+    "placements": "Placements (upn, setting_ref, route, registration, start_date, sessions)",
+    "movements": "Admissions, exclusions, suspensions and removals from roll (upn, date, kind, setting_ref)",
+    "attendance": "Attendance marks (upn, setting_ref, date, session, code)",
+    "term-dates": "Stretches of school days (la_code, start_date, end_date)",
+}
+
+
+@bp.before_request
+@login_required
+def only_la_admins() -> None:
+    permissions.require(db.session, current_actor(), "admin.users")
+
+
+def _la() -> LocalAuthority:
+    la = db.session.get(LocalAuthority, current_user.la_id)
+    assert la is not None
+    return la
+
+
+@bp.route("/")
+def index() -> str:
+    return render_template("admin/index.html", title="Administration", la=_la())
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+class UserForm(Form):
+    email = text_field("Email address", required="Enter an email address", max_length=254)
+    name = text_field("Full name", required="Enter the person's name")
+    role = select_field("Role", [("", "Choose a role")] + [(r.value, label) for r, label in ROLE_LABELS.items()],
+                        required="Choose a role")
+    organisation = select_field("Organisation", [], required="Choose the organisation",
+                                description="The local authority, or the setting the person works in")
+    submit = submit("Add user")
+
+
+class ActiveForm(Form):
+    submit = submit("Save")
+
+
+@bp.route("/users")
+def users_list() -> str:
+    found = db.session.scalars(permissions.scope_users(current_actor(), select(User).order_by(User.name))).all()
+    return render_template("admin/users.html", title="Users", users=found)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new() -> str | Response:
+    la = _la()
+    form = UserForm()
+    settings = db.session.scalars(settings_query(current_actor())).all()
+    form.organisation.choices = [("", "Choose the organisation"), (f"la:{la.id}", f"{la.name} (local authority)")] + [
+        (f"setting:{s.id}", f"{s.name} ({SETTING_KIND_LABELS[s.kind]})") for s in settings
+    ]
+    if form.validate_on_submit():
+        kind, _, raw_id = (form.organisation.data or "").partition(":")
+        organisation: LocalAuthority | Setting = (
+            la if kind == "la" else permissions.get_setting(db.session, current_actor(), int(raw_id))
+        )
+        temporary = secrets.token_urlsafe(12)
+        try:
+            user = users.create_user(db.session, current_actor(), email=form.email.data or "", name=form.name.data or "",
+                                     role=Role(form.role.data), organisation=organisation, password=temporary,
+                                     must_change_password=True)
+        except DomainError as error:
+            db.session.rollback()
+            form.apply(error)
+        else:
+            db.session.commit()
+            return render_template("admin/user_created.html", title="User added", user=user, temporary=temporary)
+    return render_template("admin/user_new.html", title="Add a user", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int) -> str | Response:
+    actor = current_actor()
+    found = permissions.get_user(db.session, actor, user_id)
+    form = ActiveForm()
+    if form.validate_on_submit():
+        try:
+            users.set_active(db.session, actor, found, not found.active)
+        except DomainError as error:
+            db.session.rollback()
+            form.apply(error)
+        else:
+            db.session.commit()
+            flash(f"{found.name} can {'now' if found.active else 'no longer'} sign in", "success")
+            return redirect(url_for("admin.user", user_id=found.id))
+    return render_template("admin/user.html", title=found.name, user=found, form=form)
+
+
+# --- term dates and thresholds ---------------------------------------------------------------
+
+
+class TermDateForm(Form):
+    start_date = GovDateField("First school day")
+    end_date = GovDateField("Last school day")
+    submit = submit("Add the stretch")
+
+
+@bp.route("/term-dates", methods=["GET", "POST"])
+def term_dates_page() -> str | Response:
+    la = _la()
+    form = TermDateForm()
+    if form.validate_on_submit():
+        try:
+            term_dates.add_stretch(db.session, current_actor(), la, form.start_date.data, form.end_date.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.apply(error)
+        else:
+            db.session.commit()
+            flash("Term dates added", "success")
+            return redirect(url_for("admin.term_dates_page"))
+    stretches = db.session.scalars(select(TermDate).where(TermDate.la_id == la.id).order_by(TermDate.start_date)).all()
+    by_year: dict[str, list[TermDate]] = {}
+    for stretch in stretches:
+        by_year.setdefault(academic_year_label(stretch.start_date), []).append(stretch)
+    return render_template("admin/term_dates.html", title="Term dates", form=form, by_year=by_year, la=la,
+                           delete_form=ActiveForm())
+
+
+@bp.route("/term-dates/<int:stretch_id>/delete", methods=["POST"])
+def term_date_delete(stretch_id: int) -> Response:
+    form = ActiveForm()
+    stretch = db.session.scalar(select(TermDate).where(TermDate.id == stretch_id, TermDate.la_id == current_user.la_id))
+    if stretch is None:
+        return redirect(url_for("admin.term_dates_page"))
+    if form.validate_on_submit():
+        term_dates.remove_stretch(db.session, current_actor(), stretch)
+        db.session.commit()
+        flash("Term dates removed", "success")
+    return redirect(url_for("admin.term_dates_page"))
+
+
+class ThresholdsForm(Form):
+    review_interval_school_days = IntegerField(
+        "Review placements at least every (school days)",
+        validators=[InputRequired(message="Enter the review interval"),
+                    NumberRange(min=5, max=60, message="Enter between 5 and 60 school days")],
+        widget=GovTextInput(), description="Guidance: at least half-termly. Default 30 school days")
+    off_site_max_school_days = IntegerField(
+        "Agreed maximum length of an off-site direction (school days)",
+        validators=[Optional(), NumberRange(min=1, max=390, message="Enter between 1 and 390 school days")],
+        widget=GovTextInput(), description="Leave blank if your area has not agreed one")
+    unregistered_session_cap = IntegerField(
+        "Most sessions a week at one unregistered provider",
+        validators=[InputRequired(message="Enter the limit"),
+                    NumberRange(min=0, max=10, message="Enter between 0 and 10 sessions")],
+        widget=GovTextInput(), description="DfE standards: no more than 2 days or 4 sessions. Default 4")
+    submit = submit("Save")
+
+
+@bp.route("/thresholds", methods=["GET", "POST"])
+def thresholds() -> str | Response:
+    la = _la()
+    form = ThresholdsForm(obj=la)
+    if form.validate_on_submit():
+        try:
+            term_dates.update_thresholds(db.session, current_actor(), la,
+                                         review_interval_school_days=form.review_interval_school_days.data,
+                                         off_site_max_school_days=form.off_site_max_school_days.data,
+                                         unregistered_session_cap=form.unregistered_session_cap.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.apply(error)
+        else:
+            db.session.commit()
+            flash("Local thresholds saved", "success")
+            return redirect(url_for("admin.thresholds"))
+    return render_template("admin/thresholds.html", title="Local thresholds", form=form, la=la)
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+class ImportForm(Form):
+    kind = radios("What does the file hold?", [(k, k.replace("-", " ").capitalize()) for k in IMPORT_KINDS],
+                  required="Choose what the file holds")
+    file = FileField("CSV file", widget=GovFileInput(), description="UTF-8 CSV with a header row; a GIAS extract as downloaded")
+    submit = submit("Import")
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+def imports() -> str:
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        if upload is None or not upload.filename:
+            form.file.errors = ["Choose a CSV file"]
+        else:
+            try:
+                report = run_import(db.session, current_actor(), form.kind.data, upload.stream, la=_la())
+            except ImportRefused as refused:
+                db.session.rollback()
+                return render_template("admin/import_result.html", title="The file was not imported",
+                                       report=refused.report, filename=upload.filename, refused=True)
+            db.session.commit()
+            return render_template("admin/import_result.html", title="File imported", report=report,
+                                   filename=upload.filename, refused=False)
+    return render_template("admin/imports.html", title="Import a file", form=form, descriptions=IMPORT_DESCRIPTIONS,
+                           today=date.today())

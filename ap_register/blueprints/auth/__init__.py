@@ -1,8 +1,99 @@
-from flask import Blueprint
+"""Signing in and out, and changing a password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput
+from werkzeug.wrappers import Response
+from wtforms import PasswordField
+from wtforms.validators import InputRequired
+
+from ap_register.blueprints.forms import Form, submit, text_field
+from ap_register.domain import audit
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError
+from ap_register.domain import users
+from ap_register.extensions import db
+from ap_register.web import current_actor
 
 bp = Blueprint("auth", __name__)
 
 
+class SignInForm(Form):
+    email = text_field("Email address", required="Enter your email address", max_length=254,
+                       render_kw={"autocomplete": "username", "spellcheck": "false"})
+    password = PasswordField("Password", validators=[InputRequired(message="Enter your password")],
+                             widget=GovPasswordInput(), render_kw={"autocomplete": "current-password"})
+    submit = submit("Sign in")
+
+
+class ChangePasswordForm(Form):
+    current_password = PasswordField("Current password", validators=[InputRequired(message="Enter your current password")],
+                                     widget=GovPasswordInput(), render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField("New password", validators=[InputRequired(message="Enter a new password")],
+                                 widget=GovPasswordInput(), description="12 characters or more",
+                                 render_kw={"autocomplete": "new-password"})
+    submit = submit("Change password")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never redirect a signed-in user elsewhere."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("main.home")
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in() -> str:
-    return ""
+def sign_in() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = users.authenticate(db.session, form.email.data or "", form.password.data or "")
+        if user is None:
+            audit.record(db.session, Actor(user=None, via="web", ip=request.remote_addr, label=form.email.data),
+                         "sign_in_failed", "user")
+            db.session.commit()
+            form.form_errors.append("The email address or password is not right")
+        else:
+            session.clear()  # a new session id for the signed-in user
+            login_user(user)
+            audit.record(db.session, current_actor(), "sign_in", "user", user.id)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/sign_in.html", title="Sign in", form=form)
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out() -> Response:
+    if current_user.is_authenticated:
+        audit.record(db.session, current_actor(), "sign_out", "user", current_user.id)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            users.change_password(db.session, current_actor(), current_user, form.current_password.data or "",
+                            form.new_password.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            form.apply(error)
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session version moved on: keep this session, end the others
+            flash("Your password has been changed", "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/change_password.html", title="Change your password", form=form)

@@ -1,0 +1,120 @@
+"""Form building blocks shared by the blueprints: GOV.UK widgets with GOV.UK error messages."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from ap_register.domain.errors import DomainError
+
+
+class GovDateField(DateField):
+    """Day, month and year boxes, with the GOV.UK messages for a missing or impossible date."""
+
+    widget = GovDateInput()
+
+    def __init__(self, label: str, required: bool = True, **kwargs: Any):
+        self.required = required
+        kwargs.setdefault("format", "%d %m %Y")
+        super().__init__(label, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:
+            self.raw_data = None  # the widget then shows empty boxes
+            return
+        parts = [value.strip() for value in valuelist]
+        # The widget shows exactly three boxes, whatever was sent.
+        self.raw_data = (parts + ["", "", ""])[:3]
+        if not any(parts):
+            self.data = None
+            return
+        name = self.label.text
+        if len(parts) != 3 or not all(parts):
+            self.data = None
+            raise ValueError(f"{name} must include a day, month and year")
+        try:
+            day, month, year = (int(part) for part in parts)
+            if year < 1900:
+                raise ValueError
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{name} must be a real date") from None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.required and self.data is None and not self.errors:
+            raise ValidationError(f"Enter the {self.label.text[0].lower()}{self.label.text[1:]}")
+
+
+def text_field(label: str, required: str | None = None, max_length: int = 200, **kwargs: Any) -> StringField:
+    validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
+    validators.append(Length(max=max_length, message=f"{label} must be {max_length} characters or fewer"))
+    return StringField(label, validators=validators, widget=GovTextInput(), **kwargs)
+
+
+def text_area(label: str, required: str | None = None, max_length: int = 5000, **kwargs: Any) -> TextAreaField:
+    validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
+    validators.append(Length(max=max_length, message=f"{label} must be {max_length} characters or fewer"))
+    return TextAreaField(label, validators=validators, widget=GovTextArea(), **kwargs)
+
+
+def radios(label: str, choices: list[tuple[str, str]], required: str, **kwargs: Any) -> RadioField:
+    return RadioField(label, choices=choices, validators=[InputRequired(message=required)],
+                      widget=GovRadioInput(), validate_choice=True, **kwargs)
+
+
+def select(label: str, choices: list[tuple[str, str]], required: str | None = None, **kwargs: Any) -> SelectField:
+    validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
+    return SelectField(label, choices=choices, validators=validators, widget=GovSelect(), **kwargs)
+
+
+def checkboxes(label: str, choices: list[tuple[str, str]], **kwargs: Any) -> SelectMultipleField:
+    return SelectMultipleField(label, choices=choices, widget=GovCheckboxesInput(), **kwargs)
+
+
+def submit(label: str) -> SubmitField:
+    return SubmitField(label, widget=GovSubmitInput())
+
+
+class Form(FlaskForm):
+    """A form that can also show the register's own refusals against its fields."""
+
+    def apply(self, error: DomainError, field_names: dict[str, str] | None = None) -> None:
+        """Attach a refusal's problems to the fields they name (or to the form as a whole)."""
+        mapping = field_names or {}
+        for problem in error.errors:
+            name = mapping.get(problem.field, problem.field)
+            field = getattr(self, name, None) if name else None
+            if field is not None and hasattr(field, "errors"):
+                if not isinstance(field.errors, list):
+                    field.errors = list(field.errors)
+                field.errors.append(problem.message)
+            else:
+                self.form_errors.append(problem.message)
+
+
+def error_list(form: FlaskForm) -> list[dict[str, str]]:
+    """The error summary's entries, each linking to the first box of its field."""
+    entries = []
+    for message in form.form_errors:
+        entries.append({"text": message, "href": "#main-content"})
+    for field in form:
+        if field.errors:
+            target = f"{field.id}-day" if isinstance(field, GovDateField) else field.id
+            if isinstance(field.widget, (GovRadioInput, GovCheckboxesInput)):
+                target = field.id
+            entries.append({"text": field.errors[0], "href": f"#{target}"})
+    return entries

@@ -1,0 +1,425 @@
+"""Pupils, placements and movements."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from ap_register import permissions
+from ap_register.blueprints.register import bp
+from ap_register.blueprints.register.forms import (
+    ROUTE_HINTS,
+    ConfirmForm,
+    EndForm,
+    FindPupilForm,
+    MovementForm,
+    PlacementDetailsForm,
+    PlacementRouteForm,
+    PlacementsFilterForm,
+    ReviewForm,
+)
+from ap_register.domain import audit, drafts, exports, register
+from ap_register.domain import sessions as weekly
+from ap_register.domain.errors import DomainError, Forbidden, NotFound
+from ap_register.domain.register import PlacementDraft
+from ap_register.domain.search import PlacementFilters, paginate, placements_query, pupils_query, settings_query
+from ap_register.domain.vocab import (
+    AP_KINDS,
+    HOME_SCHOOL_KINDS,
+    LA_ROUTES,
+    SCHOOL_ROUTES,
+    SETTING_KIND_LABELS,
+    Destination,
+    MovementKind,
+    Registration,
+    Route,
+    SettingKind,
+    Tier,
+)
+from ap_register.extensions import db, limiter
+from ap_register.models import Setting
+from ap_register.web import current_actor
+
+PLACEMENT_DRAFT = "placement"
+
+
+def _setting_choices(kinds: frozenset[SettingKind] | None = None, blank: str = "Choose a setting") -> list[tuple[str, str]]:
+    settings = db.session.scalars(settings_query(current_actor())).all()
+    choices = [("", blank)]
+    for setting in settings:
+        if kinds is None or setting.kind in kinds:
+            choices.append((str(setting.id), f"{setting.name} ({SETTING_KIND_LABELS[setting.kind]})"))
+    return choices
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+# --- finding a pupil ------------------------------------------------------------------------
+
+
+@bp.route("/pupils")
+@login_required
+def find_pupil() -> str:
+    form = FindPupilForm(request.args)
+    form.setting.choices = _setting_choices(blank="Any setting")
+    results = None
+    if request.args:
+        form.validate()
+        setting_id = int(form.setting.data) if (form.setting.data or "").isdigit() else None
+        stmt = pupils_query(current_actor(), form.q.data or "", setting_id)
+        results = paginate(db.session, stmt, _page_number(), 50)
+        audit.record(db.session, current_actor(), "search", "pupil",
+                     detail={"query": form.q.data or "", "setting_id": setting_id, "results": results.total})
+        db.session.commit()
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("register/find.html", title="Find a pupil", form=form, results=results, query=query)
+
+
+@bp.route("/pupils/<int:pupil_id>")
+@login_required
+def pupil(pupil_id: int) -> str:
+    actor = current_actor()
+    found = permissions.get_pupil(db.session, actor, pupil_id)
+    today = date.today()
+    current = register.arrangements_on(db.session, found, today)
+    all_placements = register.placements_of(db.session, found)
+    movements = register.movements_of(db.session, found)
+    audit.record(db.session, actor, "view", "pupil", found.id, pupil_id=found.id)
+    db.session.commit()
+    return render_template(
+        "register/pupil.html",
+        title=found.full_name,
+        pupil=found,
+        current=current,
+        week=register.week_pattern(current, found.home_school),
+        placements=all_placements,
+        movements=movements,
+        setting_names=register.setting_names(db.session, movements),
+    )
+
+
+# --- recording a placement: route, details, check, confirmation -----------------------------
+
+
+def _routes_for_actor(pupil_has_home: bool) -> list[tuple[str, str]]:
+    from ap_register.domain.vocab import ROUTE_LABELS
+
+    user = current_user
+    allowed = [r for r in Route]
+    if user.role.value == "school_lead":
+        allowed = [r for r in Route if r in SCHOOL_ROUTES]
+    if not pupil_has_home:
+        allowed = [r for r in allowed if r not in SCHOOL_ROUTES]
+    return [(r.value, ROUTE_LABELS[r]) for r in allowed]
+
+
+@bp.route("/pupils/<int:pupil_id>/placements/new", methods=["GET", "POST"])
+@login_required
+def placement_new(pupil_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    found = permissions.get_pupil(db.session, actor, pupil_id)
+    permissions.require(db.session, actor, "placement.record", found)
+    form = PlacementRouteForm()
+    form.route.choices = _routes_for_actor(found.home_school_id is not None)
+    form.setting.choices = _setting_choices()
+    if form.validate_on_submit():
+        setting = permissions.get_setting(db.session, actor, int(form.setting.data))
+        refusal = permissions.placement_refusal(actor, found, Route(form.route.data), setting)
+        if refusal:
+            form.setting.errors = [refusal]
+        else:
+            draft = drafts.start(db.session, current_user, PLACEMENT_DRAFT,
+                                 {"pupil_id": found.id, "route": form.route.data, "setting_id": setting.id})
+            db.session.commit()
+            return redirect(url_for("register.placement_new_details", token=draft.token))
+    return render_template("register/placement_route.html", title="How is this placement arranged?", form=form,
+                           pupil=found, route_hints=ROUTE_HINTS)
+
+
+def _draft_context(token: str) -> tuple[Any, Any, Setting, Route]:
+    actor = current_actor()
+    draft = drafts.get(db.session, current_user, PLACEMENT_DRAFT, token)
+    found = permissions.get_pupil(db.session, actor, int(draft.data["pupil_id"]))
+    setting = permissions.get_setting(db.session, actor, int(draft.data["setting_id"]))
+    return draft, found, setting, Route(draft.data["route"])
+
+
+def _placement_draft(data: dict[str, Any]) -> PlacementDraft:
+    def day(name: str) -> date | None:
+        value = data.get(name)
+        return date.fromisoformat(value) if value else None
+
+    route = Route(data["route"])
+    return PlacementDraft(
+        setting_id=int(data["setting_id"]),
+        route=route,
+        registration=Registration(data["registration"]),
+        tier=Tier(data["tier"]) if data.get("tier") else None,
+        sessions=data["sessions"],
+        start_date=day("start_date") or date.today(),
+        planned_end_date=day("planned_end_date"),
+        notice_date=day("notice_date"),
+        reason=data.get("reason"),
+        unregistered_override_reason=data.get("unregistered_override_reason"),
+        commissioner_la_id=data.get("commissioner_la_id"),
+        commissioner_setting_id=data.get("commissioner_setting_id"),
+    )
+
+
+@bp.route("/placements/new/<token>/details", methods=["GET", "POST"])
+@login_required
+def placement_new_details(token: str) -> str | BaseResponse:
+    draft, found, setting, route = _draft_context(token)
+    form = PlacementDetailsForm(data=_details_form_data(draft.data) if request.method == "GET" else None)
+    shows_tier = setting.kind in AP_KINDS and route not in (Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE,
+                                                            Route.MANAGED_MOVE)
+    if not shows_tier:
+        del form.tier
+    if route != Route.OFF_SITE_DIRECTION:
+        del form.notice_date
+        del form.notice_complete
+    if setting.kind != SettingKind.UNREGISTERED_AP:
+        del form.unregistered_override_reason
+    if form.validate_on_submit():
+        if route == Route.OFF_SITE_DIRECTION and not form.notice_complete.data:
+            form.notice_complete.errors = ["Confirm the notice gave everything the law asks for"]
+        elif not form.sessions.data:
+            form.sessions.errors = ["Choose at least one session"]
+        else:
+            answers = {
+                "registration": form.registration.data,
+                "tier": form.tier.data if shows_tier else "",
+                "start_date": form.start_date.data.isoformat(),
+                "planned_end_date": form.planned_end_date.data.isoformat() if form.planned_end_date.data else None,
+                "notice_date": (form.notice_date.data.isoformat()
+                                if route == Route.OFF_SITE_DIRECTION and form.notice_date.data else None),
+                "sessions": weekly.from_labels(form.sessions.data),
+                "reason": form.reason.data,
+                "unregistered_override_reason": (form.unregistered_override_reason.data
+                                                 if setting.kind == SettingKind.UNREGISTERED_AP else None),
+                **_commissioner(found, route),
+            }
+            candidate = _placement_draft({**draft.data, **answers})
+            assessment = register.assess_placement(db.session, found, candidate)
+            if assessment.errors:
+                form.apply(DomainError("", assessment.errors),
+                           {"route": "", "setting": ""})
+            else:
+                drafts.update(draft, **answers)
+                db.session.commit()
+                return redirect(url_for("register.placement_new_check", token=token))
+    return render_template("register/placement_details.html", title="Placement details", form=form, pupil=found,
+                           setting=setting, route=route, token=token,
+                           cap=found.home_la.unregistered_session_cap)
+
+
+def _details_form_data(data: dict[str, Any]) -> dict[str, Any]:
+    if "sessions" not in data:
+        return {"sessions": list(weekly.LABELS)}
+    values = dict(data)
+    values["sessions"] = weekly.labels(data["sessions"])
+    for name in ("start_date", "planned_end_date", "notice_date"):
+        values[name] = date.fromisoformat(data[name]) if data.get(name) else None
+    values["notice_complete"] = bool(data.get("notice_date"))
+    return values
+
+
+def _commissioner(found: Any, route: Route) -> dict[str, Any]:
+    """Who commissions the placement: the LA for its own routes, otherwise the home school."""
+    if route in LA_ROUTES or route in (Route.EHCP_NAMED, Route.FAIR_ACCESS) or found.home_school_id is None:
+        return {"commissioner_la_id": found.home_la_id, "commissioner_setting_id": None}
+    return {"commissioner_la_id": None, "commissioner_setting_id": found.home_school_id}
+
+
+@bp.route("/placements/new/<token>/check", methods=["GET", "POST"])
+@login_required
+def placement_new_check(token: str) -> str | BaseResponse:
+    draft, found, setting, route = _draft_context(token)
+    if "sessions" not in draft.data:
+        return redirect(url_for("register.placement_new_details", token=token))
+    candidate = _placement_draft(draft.data)
+    form = ConfirmForm()
+    errors: list[dict[str, str]] = []
+    if form.validate_on_submit():
+        try:
+            placement, _ = register.start_placement(db.session, current_actor(), found, candidate)
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as error:
+            db.session.rollback()
+            errors = [{"text": e.message, "href": url_for("register.placement_new_details", token=token)}
+                      for e in error.errors]
+        else:
+            drafts.finish(db.session, draft)
+            db.session.commit()
+            return redirect(url_for("register.placement_confirmation", placement_id=placement.id))
+    assessment = register.assess_placement(db.session, found, candidate)
+    return render_template("register/placement_check.html", title="Check the placement before recording it",
+                           form=form, errors=errors, pupil=found, setting=setting, route=route, draft=candidate,
+                           assessment=assessment, token=token)
+
+
+@bp.route("/placements/<int:placement_id>/confirmation")
+@login_required
+def placement_confirmation(placement_id: int) -> str:
+    placement = permissions.get_placement(db.session, current_actor(), placement_id)
+    return render_template("register/placement_confirmation.html", title="Placement recorded", placement=placement)
+
+
+# --- a placement ----------------------------------------------------------------------------
+
+
+@bp.route("/placements/<int:placement_id>")
+@login_required
+def placement(placement_id: int) -> str:
+    actor = current_actor()
+    found = permissions.get_placement(db.session, actor, placement_id)
+    movements = register.placement_movements(db.session, found)
+    audit.record(db.session, actor, "view", "placement", found.id, pupil_id=found.pupil_id)
+    db.session.commit()
+    return render_template("register/placement.html", title=f"Placement at {found.setting.name}", placement=found,
+                           movements=movements, week=register.week_pattern([found], None))
+
+
+@bp.route("/placements/<int:placement_id>/review", methods=["GET", "POST"])
+@login_required
+def placement_review(placement_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    found = permissions.get_placement(db.session, actor, placement_id)
+    permissions.require(db.session, actor, "placement.review", found)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            register.review_placement(db.session, actor, found, review_date=form.review_date.data,
+                                      notes=form.notes.data or "", next_review_date=form.next_review_date.data,
+                                      planned_end_date=form.planned_end_date.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.apply(error)
+        else:
+            db.session.commit()
+            flash("Review recorded", "success")
+            return redirect(url_for("register.placement", placement_id=found.id))
+    return render_template("register/review.html", title="Record a review", form=form, placement=found)
+
+
+@bp.route("/placements/<int:placement_id>/end", methods=["GET", "POST"])
+@login_required
+def placement_end(placement_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    found = permissions.get_placement(db.session, actor, placement_id)
+    permissions.require(db.session, actor, "placement.end", found)
+    form = EndForm()
+    if form.validate_on_submit():
+        try:
+            register.end_placement(db.session, actor, found, end_date=form.end_date.data,
+                                   destination=Destination(form.destination.data), reason=form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.apply(error)
+        else:
+            db.session.commit()
+            flash("Placement ended", "success")
+            return redirect(url_for("register.placement", placement_id=found.id))
+    return render_template("register/end.html", title="End the placement", form=form, placement=found)
+
+
+# --- a movement on the roll -----------------------------------------------------------------
+
+
+@bp.route("/pupils/<int:pupil_id>/movements/new", methods=["GET", "POST"])
+@login_required
+def movement_new(pupil_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    found = permissions.get_pupil(db.session, actor, pupil_id)
+    permissions.require(db.session, actor, "movement.record", found)
+    form = MovementForm()
+    choices = _setting_choices(frozenset(HOME_SCHOOL_KINDS), blank="Choose the school")
+    if current_user.setting_id is not None:
+        choices = [c for c in choices if c[0] == str(current_user.setting_id)]
+    form.setting.choices = choices
+    if request.method == "GET" and found.home_school_id is not None:
+        form.setting.data = str(found.home_school_id)
+    if form.validate_on_submit():
+        setting = permissions.get_setting(db.session, actor, int(form.setting.data))
+        try:
+            register.record_roll_movement(db.session, actor, found, MovementKind(form.kind.data), form.date.data,
+                                          setting, days=form.days.data, reason=form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.apply(error)
+        else:
+            db.session.commit()
+            flash("Movement recorded", "success")
+            return redirect(url_for("register.pupil", pupil_id=found.id))
+    return render_template("register/movement.html", title="Record a change to the roll", form=form, pupil=found)
+
+
+# --- the placements register ----------------------------------------------------------------
+
+
+def _placement_filters() -> tuple[PlacementsFilterForm, PlacementFilters]:
+    form = PlacementsFilterForm(request.args)
+    form.setting.choices = _setting_choices(blank="Any setting")
+    form.validate()
+    filters = PlacementFilters(
+        route=Route(form.route.data) if form.route.data and not form.route.errors else None,
+        tier=Tier(form.tier.data) if form.tier.data and not form.tier.errors else None,
+        setting_id=int(form.setting.data) if (form.setting.data or "").isdigit() else None,
+        status=form.status.data or None,
+        active_from=form.active_from.data if not form.active_from.errors else None,
+        active_to=form.active_to.data if not form.active_to.errors else None,
+    )
+    return form, filters
+
+
+@bp.route("/placements")
+@login_required
+def placements() -> str:
+    form, filters = _placement_filters()
+    results = paginate(db.session, placements_query(current_actor(), filters), _page_number(), 50)
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("register/placements.html", title="Placements register", form=form, results=results,
+                           query=query)
+
+
+@bp.route("/placements/export.<fmt>")
+@login_required
+@limiter.limit(lambda: _export_limit())
+def placements_export(fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    actor = current_actor()
+    permissions.require(db.session, actor, "register.export")
+    _, filters = _placement_filters()
+    total = exports.count(db.session, actor, "placements", filters=filters)
+    exports.record_export(db.session, actor, "placements", fmt, total, {"filters": request.args.to_dict()})
+    db.session.commit()
+    name = f"placements-{date.today().isoformat()}.{fmt}"
+    records = exports.rows(db.session, actor, "placements", filters=filters)
+    if fmt == "csv":
+        body = stream_with_context(exports.csv_chunks(exports.COLUMNS["placements"], records))
+        return Response(body, mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    exports.write_xlsx(exports.COLUMNS["placements"], records, spool, "placements")
+    spool.seek(0)
+    return send_file(spool, mimetype=exports.MEDIA_TYPES["xlsx"], as_attachment=True, download_name=name)
+
+
+def _export_limit() -> str:
+    from flask import current_app
+
+    return str(current_app.config["EXPORT_RATE_LIMIT"])
+

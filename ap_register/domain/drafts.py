@@ -1,0 +1,42 @@
+"""Drafts of multi-page forms, held on the server for the user who started them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.errors import NotFound
+from ap_register.models import FormDraft, User
+from ap_register.models.base import utcnow
+
+LIFETIME = timedelta(hours=12)
+
+
+def start(session: Session, user: User, kind: str, data: dict[str, Any]) -> FormDraft:
+    # Old drafts are cleared as new ones start: they hold personal data nobody confirmed.
+    session.execute(delete(FormDraft).where(FormDraft.created_at < utcnow() - LIFETIME))
+    draft = FormDraft(token=secrets.token_urlsafe(32), user_id=user.id, kind=kind, data=data)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def get(session: Session, user: User, kind: str, token: str) -> FormDraft:
+    draft = session.scalar(
+        select(FormDraft).where(FormDraft.token == token, FormDraft.user_id == user.id, FormDraft.kind == kind)
+    )
+    if draft is None or draft.created_at < utcnow() - LIFETIME:
+        raise NotFound("This form has expired: start again")
+    return draft
+
+
+def update(draft: FormDraft, **values: Any) -> None:
+    draft.data = {**draft.data, **values}
+
+
+def finish(session: Session, draft: FormDraft) -> None:
+    session.delete(draft)

@@ -1,0 +1,216 @@
+"""Exports: settings, pupils, placements and movements in the columns of the import formats
+(so an export can be loaded again), as CSV, JSON or XLSX, streamed row by row.
+
+Every export goes through the permission scope: nobody exports what they cannot see."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+from typing import IO, Any
+
+from openpyxl import Workbook
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ap_register import permissions
+from ap_register.domain import audit
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError
+from ap_register.domain.search import PlacementFilters, placements_query
+from ap_register.models import LocalAuthority, Movement, Placement, Pupil, Setting
+
+KINDS = ("settings", "pupils", "placements", "movements")
+FORMATS = ("csv", "json", "xlsx")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+COLUMNS: dict[str, list[str]] = {
+    "settings": ["ref", "name", "kind", "la_code", "urn", "ukprn", "postcode", "open"],
+    "pupils": ["upn", "first_name", "last_name", "date_of_birth", "home_la_code", "home_school_ref", "sen_status",
+               "primary_need", "child_in_need", "looked_after"],
+    "placements": ["upn", "first_name", "last_name", "setting_ref", "setting_name", "route", "registration", "tier",
+                   "start_date", "sessions", "planned_end_date", "end_date", "destination", "notice_date",
+                   "last_review_date", "next_review_date", "home_school_ref", "home_school_code", "commissioner_ref"],
+    "movements": ["upn", "date", "kind", "setting_ref", "days", "reason", "placement_id", "recorded_via",
+                  "recorded_at"],
+}
+
+
+def _yn(value: bool) -> str:
+    return "Y" if value else "N"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return getattr(value, "value", value)
+
+
+class _Lookups:
+    """Refs and codes by id, read once, so that rows need no joins."""
+
+    def __init__(self, session: Session):
+        self.la_codes = dict(session.execute(select(LocalAuthority.id, LocalAuthority.code)).all())
+        self.setting_refs = dict(session.execute(select(Setting.id, Setting.ref)).all())
+        self.setting_names = dict(session.execute(select(Setting.id, Setting.name)).all())
+
+    def ref(self, setting_id: int | None) -> str | None:
+        return self.setting_refs.get(setting_id) if setting_id is not None else None
+
+
+def _settings_stmt(actor: Actor, la: LocalAuthority | None) -> Select[tuple[Setting]]:
+    stmt = select(Setting).order_by(Setting.la_id, Setting.ref)
+    if la is not None:
+        stmt = stmt.where(Setting.la_id == la.id)
+    return permissions.scope_settings(actor, stmt)
+
+
+def _pupils_stmt(actor: Actor, la: LocalAuthority | None) -> Select[tuple[Pupil]]:
+    stmt = select(Pupil).order_by(Pupil.upn)
+    if la is not None:
+        stmt = stmt.where(Pupil.home_la_id == la.id)
+    return permissions.scope_pupils(actor, stmt)
+
+
+def _placements_stmt(actor: Actor, la: LocalAuthority | None, filters: PlacementFilters | None) -> Select[Any]:
+    stmt = placements_query(actor, filters or PlacementFilters())
+    if la is not None:
+        stmt = stmt.where(Pupil.home_la_id == la.id)
+    return stmt
+
+
+def _movements_stmt(actor: Actor, la: LocalAuthority | None) -> Select[tuple[Movement]]:
+    stmt = select(Movement).join(Pupil, Movement.pupil_id == Pupil.id).order_by(Movement.date, Movement.id)
+    if la is not None:
+        stmt = stmt.where(Pupil.home_la_id == la.id)
+    return permissions.scope_movements(actor, stmt)
+
+
+def statement(actor: Actor, kind: str, la: LocalAuthority | None = None,
+              filters: PlacementFilters | None = None) -> Select[Any]:
+    if kind == "settings":
+        return _settings_stmt(actor, la)
+    if kind == "pupils":
+        return _pupils_stmt(actor, la)
+    if kind == "placements":
+        return _placements_stmt(actor, la, filters)
+    if kind == "movements":
+        return _movements_stmt(actor, la)
+    raise DomainError(f"Unknown export {kind}: choose one of {', '.join(KINDS)}")
+
+
+def rows(session: Session, actor: Actor, kind: str, la: LocalAuthority | None = None,
+         filters: PlacementFilters | None = None) -> Iterator[dict[str, Any]]:
+    """The export's rows as dicts of plain values, read in batches. The query and its permission
+    scope are fixed here, before the first row is read (a streamed response reads them later)."""
+    look = _Lookups(session)
+    stmt = statement(actor, kind, la, filters)
+    if kind in ("placements", "movements"):
+        stmt = stmt.add_columns(Pupil.upn, Pupil.first_name, Pupil.last_name)
+    return _rows(session, kind, stmt, look)
+
+
+def _rows(session: Session, kind: str, stmt: Select[Any], look: _Lookups) -> Iterator[dict[str, Any]]:
+    # Only many-to-one eager loads are used, so reading in batches is safe.
+    result = session.execute(stmt.execution_options(yield_per=1000))
+    for row in result:
+        record = row[0]
+        if kind == "settings":
+            yield {"ref": record.ref, "name": record.name, "kind": record.kind.value,
+                   "la_code": look.la_codes[record.la_id], "urn": record.urn, "ukprn": record.ukprn,
+                   "postcode": record.postcode, "open": _yn(record.open)}
+        elif kind == "pupils":
+            yield {"upn": record.upn, "first_name": record.first_name, "last_name": record.last_name,
+                   "date_of_birth": record.date_of_birth.isoformat(), "home_la_code": look.la_codes[record.home_la_id],
+                   "home_school_ref": look.ref(record.home_school_id), "sen_status": record.sen_status.value,
+                   "primary_need": record.primary_need, "child_in_need": _yn(record.child_in_need),
+                   "looked_after": _yn(record.looked_after)}
+        elif kind == "placements":
+            commissioner = (look.la_codes.get(record.commissioner_la_id) if record.commissioner_la_id
+                            else look.ref(record.commissioner_setting_id))
+            yield {"upn": row.upn, "first_name": row.first_name, "last_name": row.last_name,
+                   "setting_ref": look.ref(record.setting_id), "setting_name": look.setting_names.get(record.setting_id),
+                   **{name: _plain(getattr(record, name)) for name in (
+                       "route", "registration", "tier", "start_date", "sessions", "planned_end_date", "end_date",
+                       "destination", "notice_date", "last_review_date", "next_review_date", "home_school_code")},
+                   "home_school_ref": look.ref(record.home_school_id), "commissioner_ref": commissioner}
+        else:
+            yield {"upn": row.upn, "date": record.date.isoformat(), "kind": record.kind.value,
+                   "setting_ref": look.ref(record.setting_id), "days": record.days, "reason": record.reason,
+                   "placement_id": record.placement_id, "recorded_via": record.recorded_via,
+                   "recorded_at": _plain(record.recorded_at)}
+
+
+def count(session: Session, actor: Actor, kind: str, la: LocalAuthority | None = None,
+          filters: PlacementFilters | None = None) -> int:
+    stmt = statement(actor, kind, la, filters)
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def record_export(session: Session, actor: Actor, kind: str, fmt: str, total: int,
+                  detail: dict[str, Any] | None = None) -> None:
+    """An export of personal data is a view of every record in it: audit it."""
+    audit.record(session, actor, "export", kind, None, detail={"format": fmt, "rows": total, **(detail or {})})
+
+
+def csv_chunks(columns: list[str], records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """CSV text, a chunk at a time (for streaming responses)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for n, record in enumerate(records, start=1):
+        writer.writerow({k: ("" if v is None else v) for k, v in record.items()})
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def json_chunks(columns: list[str], records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    yield "["
+    for n, record in enumerate(records):
+        yield ("," if n else "") + "\n" + json.dumps({c: record.get(c) for c in columns}, ensure_ascii=False)
+    yield "\n]\n"
+
+
+def write_xlsx(columns: list[str], records: Iterable[dict[str, Any]], out: IO[bytes], title: str) -> None:
+    """A one-sheet workbook in openpyxl's write-only mode, which keeps rows out of memory."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append(columns)
+    for record in records:
+        sheet.append([record.get(c) for c in columns])
+    workbook.save(out)
+
+
+def write(kind: str, fmt: str, records: Iterable[dict[str, Any]], out: IO[bytes],
+          progress: Callable[[int], None] | None = None) -> int:
+    """Write an export to a binary stream; returns the number of rows."""
+    columns = COLUMNS[kind]
+    written = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal written
+        for record in records:
+            written += 1
+            if progress is not None:
+                progress(1)
+            yield record
+
+    if fmt == "xlsx":
+        write_xlsx(columns, counted(), out, kind)
+    else:
+        chunks = csv_chunks(columns, counted()) if fmt == "csv" else json_chunks(columns, counted())
+        for chunk in chunks:
+            out.write(chunk.encode("utf-8"))
+    return written

@@ -1,0 +1,780 @@
+"""Imports: CSV files loaded all or nothing, with every bad line reported.
+
+Formats (DESIGN.md, Import files): settings (or a GIAS establishment extract as DfE publishes
+it), pupils, placements, movements, attendance and term-dates. A file is read once, as a
+stream: each row is checked and written inside a savepoint, and if any row is refused the
+savepoint is rolled back, so nothing is written. Unknown extra columns are ignored; a missing
+required column refuses the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register.domain import audit
+from ap_register.domain import sessions as weekly
+from ap_register.domain.actors import Actor
+from ap_register.domain.calendar import forget_calendars
+from ap_register.domain.errors import DomainError
+from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
+from ap_register.domain.register import (
+    PlacementDraft,
+    end_placement,
+    record_roll_movement,
+    start_placement,
+)
+from ap_register.domain.term_dates import stretch_problem
+from ap_register.domain.upn import check_upn
+from ap_register.domain.vocab import (
+    HOME_SCHOOL_KINDS,
+    PRIMARY_NEEDS,
+    ROLL_MOVEMENT_KINDS,
+    Destination,
+    MovementKind,
+    Registration,
+    Route,
+    SenStatus,
+    SettingKind,
+    Tier,
+)
+from ap_register.models import (
+    AttendanceMark,
+    LocalAuthority,
+    Movement,
+    Placement,
+    Pupil,
+    Setting,
+    TermDate,
+)
+
+KINDS = ("settings", "pupils", "placements", "movements", "attendance", "term-dates")
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "settings": ("ref", "name", "kind", "la_code"),
+    "pupils": ("upn", "first_name", "last_name", "date_of_birth", "home_la_code"),
+    "placements": ("upn", "setting_ref", "route", "registration", "start_date", "sessions"),
+    "movements": ("upn", "date", "kind", "setting_ref"),
+    "attendance": ("upn", "setting_ref", "date", "session", "code"),
+    "term-dates": ("la_code", "start_date", "end_date"),
+}
+GIAS_REQUIRED = ("URN", "EstablishmentName", "LA (code)", "TypeOfEstablishment (code)", "EstablishmentStatus (name)")
+# Codes that stopped being valid when the 2024 regulations came in (19 August 2024).
+CODES_FROM = date(2024, 8, 19)
+BATCH = 500
+
+
+@dataclass
+class RowError:
+    line: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "message": self.message}
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    rows: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "imported": 0 if self.errors else self.imported,
+            "updated": 0 if self.errors else self.updated,
+            "unchanged": 0 if self.errors else self.unchanged,
+            "skipped": self.skipped,
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+    def summary(self) -> str:
+        parts = [f"{self.imported} added", f"{self.updated} updated", f"{self.unchanged} unchanged"]
+        parts += [f"{n} skipped ({reason.replace('_', ' ')})" for reason, n in sorted(self.skipped.items())]
+        return f"{self.kind}: " + ", ".join(parts)
+
+
+class ImportRefused(DomainError):
+    def __init__(self, report: ImportReport):
+        super().__init__(f"The {report.kind} file was not imported: {len(report.errors)} problem(s)")
+        self.report = report
+
+
+class CountingReader(io.RawIOBase):
+    """Wraps a binary stream and reports how many bytes have been read (for progress bars)."""
+
+    def __init__(self, raw: IO[bytes], callback: Callable[[int], None]):
+        self.raw = raw
+        self.callback = callback
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        if data:
+            self.callback(len(data))
+        return len(data)
+
+
+def _open_text(stream: IO[bytes]) -> tuple[io.TextIOWrapper, str]:
+    """Decode a CSV: UTF-8 (with or without a BOM), or Windows-1252 for a GIAS extract as DfE
+    publishes it."""
+    buffered = io.BufferedReader(stream if isinstance(stream, CountingReader) else CountingReader(stream, lambda n: None),
+                                 buffer_size=65536)
+    head = buffered.peek(65536)[:65536]
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    else:
+        try:
+            head.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError as error:
+            # A multi-byte character cut at the end of the peeked bytes is still UTF-8.
+            encoding = "utf-8" if error.start >= len(head) - 3 else "cp1252"
+    return io.TextIOWrapper(buffered, encoding=encoding, newline=""), encoding
+
+
+def _rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """Records with the file line each starts on (a quoted field may span lines)."""
+    start = reader.line_num + 1
+    for record in reader:
+        yield start, record
+        start = reader.line_num + 1
+
+
+class Importer:
+    """One kind of import: checks a row and writes it, or records why it cannot."""
+
+    kind = ""
+    required: tuple[str, ...] = ()
+
+    def __init__(self, session: Session, actor: Actor, report: ImportReport, la: LocalAuthority | None):
+        self.session = session
+        self.actor = actor
+        self.report = report
+        self.la = la
+        self.las = {la.code: la for la in session.scalars(select(LocalAuthority))}
+        self.line = 0
+        self.failed = False
+
+    def error(self, column: str, message: str) -> None:
+        self.report.errors.append(RowError(self.line, column, message))
+        self.failed = True
+
+    def handle(self, line: int, row: dict[str, str]) -> None:
+        self.line = line
+        self.failed = False
+        self.row(row)
+
+    def row(self, row: dict[str, str]) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Checks that need the whole file."""
+
+    # --- reading values ---
+    def text(self, row: dict[str, str], column: str, required: bool = False, max_length: int = 200) -> str | None:
+        value = (row.get(column) or "").strip()
+        if not value:
+            if required:
+                self.error(column, f"{column} is required")
+            return None
+        if len(value) > max_length:
+            self.error(column, f"{column} must be {max_length} characters or fewer")
+            return None
+        return value
+
+    def day(self, row: dict[str, str], column: str, required: bool = False, formats: tuple[str, ...] = ("%Y-%m-%d",)) -> date | None:
+        value = self.text(row, column, required)
+        if value is None:
+            return None
+        for fmt in formats:
+            try:
+                return datetime.strptime(value, fmt).date()
+            except ValueError:
+                continue
+        self.error(column, f"{value!r} is not a date in the form YYYY-MM-DD")
+        return None
+
+    def choice(self, row: dict[str, str], column: str, enum: Any, required: bool = False) -> Any:
+        value = self.text(row, column, required)
+        if value is None:
+            return None
+        try:
+            return enum(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in enum)
+            self.error(column, f"{value!r} is not one of: {allowed}")
+            return None
+
+    def flag(self, row: dict[str, str], column: str) -> bool:
+        value = (row.get(column) or "").strip().upper()
+        if value in ("", "N", "NO", "FALSE", "0"):
+            return False
+        if value in ("Y", "YES", "TRUE", "1"):
+            return True
+        self.error(column, f"{value!r} is not Y or N")
+        return False
+
+    def local_authority(self, row: dict[str, str], column: str) -> LocalAuthority | None:
+        code = self.text(row, column, required=True)
+        if code is None:
+            return None
+        found = self.las.get(code)
+        if found is None:
+            self.error(column, f"{code} is not a DfE LA code")
+            return None
+        if self.la is not None and found.id != self.la.id:
+            self.error(column, f"This import is for LA {self.la.code}; this row is for {code}")
+            return None
+        return found
+
+    # --- finding records ---
+    _settings: dict[tuple[int, str], Setting] | None = None
+    _pupils: dict[str, Pupil] | None = None
+
+    def setting_by_ref(self, la: LocalAuthority, ref: str) -> Setting | None:
+        if self._settings is None:
+            self._settings = {(s.la_id, s.ref): s for s in self.session.scalars(select(Setting))}
+            for s in self._settings.values():
+                if s.urn:
+                    self._settings.setdefault((s.la_id, s.urn), s)
+        return self._settings.get((la.id, ref))
+
+    def remember_setting(self, setting: Setting) -> None:
+        if self._settings is not None:
+            self._settings[(setting.la_id, setting.ref)] = setting
+
+    def pupil_by_upn(self, upn: str) -> Pupil | None:
+        if self._pupils is None:
+            self._pupils = {p.upn: p for p in self.session.scalars(select(Pupil))}
+        return self._pupils.get(upn)
+
+    def remember_pupil(self, pupil: Pupil) -> None:
+        if self._pupils is not None:
+            self._pupils[pupil.upn] = pupil
+
+    def pupil_for(self, row: dict[str, str]) -> Pupil | None:
+        raw = self.text(row, "upn", required=True, max_length=20)
+        if raw is None:
+            return None
+        checked = check_upn(raw)
+        if not checked.valid:
+            self.error("upn", checked.message or "Not a valid UPN")
+            return None
+        found = self.pupil_by_upn(checked.upn)
+        if found is None:
+            self.error("upn", f"No pupil with UPN {checked.upn}: import them in a pupils file first")
+            return None
+        if self.la is not None and found.home_la_id != self.la.id:
+            self.error("upn", f"Pupil {checked.upn} is not a pupil of LA {self.la.code}")
+            return None
+        return found
+
+    def setting_for(self, row: dict[str, str], column: str, pupil: Pupil | None) -> Setting | None:
+        ref = self.text(row, column, required=True, max_length=20)
+        if ref is None:
+            return None
+        la = self.la or (pupil.home_la if pupil is not None else None)
+        if la is None:
+            return None
+        found = self.setting_by_ref(la, ref)
+        if found is None:
+            self.error(column, f"No setting with reference {ref} in {la.name}")
+        return found
+
+    def apply_domain_error(self, error: DomainError, columns: dict[str, str]) -> None:
+        for problem in error.errors:
+            self.error(columns.get(problem.field, problem.field), problem.message)
+
+    def flush_now_and_then(self) -> None:
+        if (self.report.imported + self.report.updated) % BATCH == 0:
+            self.session.flush()
+
+
+# --- settings, and GIAS extracts -------------------------------------------------------------
+
+
+def gias_kind(type_code: int, group_name: str) -> SettingKind | None:
+    """A GIAS establishment type as a setting kind, or None for what is not a school or college."""
+    if type_code == 14:
+        return SettingKind.PRU
+    if type_code == 38:
+        return SettingKind.AP_FREE_SCHOOL
+    if type_code in (42, 43):
+        return SettingKind.AP_ACADEMY
+    if group_name == "Special schools" or type_code in (33, 36, 44):
+        return SettingKind.SPECIAL
+    if type_code in (18, 31, 32, 39, 45, 46, 57) or group_name == "Colleges":
+        return SettingKind.POST16
+    if type_code in (1, 2, 3, 5, 6, 11, 15, 28, 34, 35, 40, 41):
+        return SettingKind.MAINSTREAM
+    return None
+
+
+class SettingsImporter(Importer):
+    kind = "settings"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.seen: dict[tuple[str, str], int] = {}
+        self.urns: dict[str, int] = {}
+        self.gias = False
+
+    def upsert(self, la: LocalAuthority, ref: str, values: dict[str, Any]) -> None:
+        key = (la.code, ref)
+        if key in self.seen:
+            self.error("ref", f"Setting {ref} in LA {la.code} is also on line {self.seen[key]}")
+            return
+        self.seen[key] = self.line
+        urn = values.get("urn")
+        if urn:
+            if urn in self.urns:
+                self.error("urn", f"URN {urn} is also on line {self.urns[urn]}")
+                return
+            self.urns[urn] = self.line
+            holder = self.session.scalar(select(Setting).where(Setting.urn == urn))
+            if holder is not None and (holder.la_id, holder.ref) != (la.id, ref):
+                self.error("urn", f"URN {urn} already belongs to {holder.name}")
+                return
+        if self.failed:
+            return
+        existing = self.setting_by_ref(la, ref)
+        if existing is None:
+            created = Setting(la_id=la.id, ref=ref, **values)
+            self.session.add(created)
+            self.remember_setting(created)
+            self.report.imported += 1
+        else:
+            if existing.kind_set_by_admin:
+                values = {k: v for k, v in values.items() if k != "kind"}
+            changed = {k: v for k, v in values.items() if getattr(existing, k) != v}
+            for name, value in changed.items():
+                setattr(existing, name, value)
+            if changed:
+                self.report.updated += 1
+            else:
+                self.report.unchanged += 1
+        self.flush_now_and_then()
+
+    def row(self, row: dict[str, str]) -> None:
+        if self.gias:
+            self.gias_row(row)
+            return
+        la = self.local_authority(row, "la_code")
+        ref = self.text(row, "ref", required=True, max_length=20)
+        name = self.text(row, "name", required=True)
+        kind = self.choice(row, "kind", SettingKind, required=True)
+        urn = self.text(row, "urn", max_length=6)
+        ukprn = self.text(row, "ukprn", max_length=8)
+        postcode = self.text(row, "postcode", max_length=10)
+        if urn is not None and not (len(urn) == 6 and urn.isdigit()):
+            self.error("urn", "A URN is 6 digits")
+        if ukprn is not None and not (len(ukprn) == 8 and ukprn.isdigit()):
+            self.error("ukprn", "A UKPRN is 8 digits")
+        if kind == SettingKind.UNREGISTERED_AP and urn:
+            self.error("urn", "An unregistered provider has no URN")
+        if self.failed or la is None or ref is None:
+            return
+        self.upsert(la, ref, {"name": name, "kind": kind, "urn": urn, "ukprn": ukprn,
+                              "postcode": postcode.upper() if postcode else None})
+
+    def gias_row(self, row: dict[str, str]) -> None:
+        status = (row.get("EstablishmentStatus (name)") or "").strip()
+        la_code = (row.get("LA (code)") or "").strip()
+        if status == "Closed":
+            self.skip("closed")
+            return
+        if la_code not in english_la_codes() or la_code not in self.las:
+            self.skip("outside_english_las")
+            return
+        la = self.las[la_code]
+        if self.la is not None and la.id != self.la.id:
+            self.skip("other_las")
+            return
+        urn = self.text(row, "URN", required=True, max_length=6)
+        name = self.text(row, "EstablishmentName", required=True)
+        raw_type = (row.get("TypeOfEstablishment (code)") or "").strip()
+        if not raw_type.isdigit():
+            self.error("TypeOfEstablishment (code)", f"{raw_type!r} is not an establishment type code")
+            return
+        type_code = int(raw_type)
+        known = gias_establishment_types().get(type_code)
+        group = (row.get("EstablishmentTypeGroup (name)") or (known.group_name if known else "")).strip()
+        kind = gias_kind(type_code, group)
+        if kind is None:
+            self.skip("not_a_school_or_college")
+            return
+        if urn is not None and not (len(urn) == 6 and urn.isdigit()):
+            self.error("URN", "A URN is 6 digits")
+        ukprn = (row.get("UKPRN") or "").strip() or None
+        if ukprn is not None and not (len(ukprn) == 8 and ukprn.isdigit()):
+            ukprn = None  # GIAS holds some placeholder UKPRNs; a missing one is not an error
+        postcode = (row.get("Postcode") or "").strip().upper() or None
+        if self.failed or urn is None:
+            return
+        self.upsert(la, urn, {"name": name, "kind": kind, "urn": urn, "ukprn": ukprn, "postcode": postcode,
+                              "gias_type_code": type_code, "open": True})
+
+    def skip(self, reason: str) -> None:
+        self.report.skipped[reason] = self.report.skipped.get(reason, 0) + 1
+
+
+# --- pupils ----------------------------------------------------------------------------------
+
+
+class PupilsImporter(Importer):
+    kind = "pupils"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.seen: dict[str, int] = {}
+        self.today = date.today()
+
+    def row(self, row: dict[str, str]) -> None:
+        raw = self.text(row, "upn", required=True, max_length=20)
+        upn = None
+        if raw is not None:
+            checked = check_upn(raw)
+            if not checked.valid:
+                self.error("upn", checked.message or "Not a valid UPN")
+            elif checked.upn in self.seen:
+                self.error("upn", f"UPN {checked.upn} is also on line {self.seen[checked.upn]}")
+            else:
+                upn = checked.upn
+                self.seen[upn] = self.line
+        first = self.text(row, "first_name", required=True, max_length=100)
+        last = self.text(row, "last_name", required=True, max_length=100)
+        born = self.day(row, "date_of_birth", required=True)
+        if born is not None and not (2 <= (self.today - born).days / 365.25 <= 25):
+            self.error("date_of_birth", f"{born.isoformat()} gives an age outside 2 to 25")
+        la = self.local_authority(row, "home_la_code")
+        sen = SenStatus.NONE
+        if (row.get("sen_status") or "").strip():
+            sen = self.choice(row, "sen_status", SenStatus) or SenStatus.NONE
+        need = self.text(row, "primary_need", max_length=8)
+        if need is not None and need.upper() not in PRIMARY_NEEDS:
+            self.error("primary_need", f"{need!r} is not a school census primary need code ({', '.join(PRIMARY_NEEDS)})")
+        flags = {name: self.flag(row, name) for name in ("child_in_need", "looked_after", "ehc_assessment_requested")}
+        school = None
+        school_ref = self.text(row, "home_school_ref", max_length=20)
+        if school_ref is not None and la is not None:
+            school = self.setting_by_ref(la, school_ref)
+            if school is None:
+                self.error("home_school_ref", f"No setting with reference {school_ref} in {la.name}")
+            elif school.kind not in HOME_SCHOOL_KINDS:
+                self.error("home_school_ref", f"{school.name} has no admission register a pupil can be on")
+        if self.failed or upn is None or la is None:
+            return
+        values = {"first_name": first, "last_name": last, "date_of_birth": born, "home_la_id": la.id,
+                  "sen_status": sen, "primary_need": need.upper() if need else None, **flags}
+        pupil = self.pupil_by_upn(upn)
+        if pupil is None:
+            pupil = Pupil(upn=upn, **values)
+            self.session.add(pupil)
+            self.session.flush()
+            self.remember_pupil(pupil)
+            self.report.imported += 1
+            audit.record(self.session, self.actor, "import", "pupil", pupil.id, pupil_id=pupil.id)
+        else:
+            changed = {k: v for k, v in values.items() if getattr(pupil, k) != v}
+            for name, value in changed.items():
+                setattr(pupil, name, value)
+            if changed or (school is not None and pupil.home_school_id != school.id):
+                self.report.updated += 1
+                audit.record(self.session, self.actor, "import", "pupil", pupil.id, pupil_id=pupil.id,
+                             detail={"fields": sorted(changed)})
+            else:
+                self.report.unchanged += 1
+        if school is not None and pupil.home_school_id != school.id:
+            record_roll_movement(self.session, self.actor, pupil, MovementKind.ADMITTED, self.today, school,
+                                 reason="On the roll in an imported pupils file (admission date not given)")
+        self.flush_now_and_then()
+
+
+# --- placements ------------------------------------------------------------------------------
+
+PLACEMENT_COLUMNS = {"setting": "setting_ref", "unregistered_override_reason": "unregistered_override_reason"}
+
+
+class PlacementsImporter(Importer):
+    kind = "placements"
+
+    def row(self, row: dict[str, str]) -> None:
+        pupil = self.pupil_for(row)
+        setting = self.setting_for(row, "setting_ref", pupil)
+        route = self.choice(row, "route", Route, required=True)
+        registration = self.choice(row, "registration", Registration, required=True)
+        tier = self.choice(row, "tier", Tier)
+        sessions = self.text(row, "sessions", required=True, max_length=10)
+        if sessions is not None and weekly.problem(sessions):
+            self.error("sessions", weekly.problem(sessions) or "")
+        start = self.day(row, "start_date", required=True)
+        planned_end = self.day(row, "planned_end_date")
+        end = self.day(row, "end_date")
+        notice = self.day(row, "notice_date")
+        last_review = self.day(row, "last_review_date")
+        destination = self.choice(row, "destination", Destination)
+        if end is not None and destination is None:
+            self.error("destination", "An ended placement needs its destination")
+        if destination is not None and end is None:
+            self.error("end_date", "A destination is given without an end date")
+        commissioner = self.commissioner(row, pupil)
+        if self.failed or pupil is None or setting is None or start is None or sessions is None:
+            return
+        assert route is not None and registration is not None
+        existing = self.session.scalar(
+            select(Placement).where(Placement.pupil_id == pupil.id, Placement.setting_id == setting.id,
+                                    Placement.route == route, Placement.start_date == start)
+        )
+        try:
+            if existing is None:
+                placement, _ = start_placement(
+                    self.session, self.actor, pupil,
+                    PlacementDraft(setting_id=setting.id, route=route, registration=registration, tier=tier,
+                                   sessions=sessions, start_date=start, planned_end_date=planned_end,
+                                   notice_date=notice, last_review_date=last_review,
+                                   reason=(row.get("reason") or "").strip() or None,
+                                   unregistered_override_reason=(row.get("unregistered_override_reason") or "").strip() or None,
+                                   **commissioner),
+                )
+                self.report.imported += 1
+            else:
+                placement = existing
+            if end is not None and placement.end_date is None:
+                assert destination is not None
+                end_placement(self.session, self.actor, placement, end_date=end, destination=destination)
+                if existing is not None:
+                    self.report.updated += 1
+            elif existing is not None:
+                self.report.unchanged += 1
+        except DomainError as error:
+            self.apply_domain_error(error, PLACEMENT_COLUMNS)
+
+    def commissioner(self, row: dict[str, str], pupil: Pupil | None) -> dict[str, int | None]:
+        ref = self.text(row, "commissioner_ref", max_length=20)
+        if ref is None:
+            if pupil is None:
+                return {}
+            return {"commissioner_la_id": pupil.home_la_id}
+        if len(ref) == 3 and ref.isdigit():
+            la = self.las.get(ref)
+            if la is None:
+                self.error("commissioner_ref", f"{ref} is not a DfE LA code")
+                return {}
+            return {"commissioner_la_id": la.id}
+        la = self.la or (pupil.home_la if pupil is not None else None)
+        found = self.setting_by_ref(la, ref) if la is not None else None
+        if found is None:
+            self.error("commissioner_ref", f"No LA or setting with reference {ref}")
+            return {}
+        return {"commissioner_setting_id": found.id}
+
+
+# --- movements -------------------------------------------------------------------------------
+
+
+class MovementsImporter(Importer):
+    kind = "movements"
+
+    def row(self, row: dict[str, str]) -> None:
+        pupil = self.pupil_for(row)
+        setting = self.setting_for(row, "setting_ref", pupil)
+        when = self.day(row, "date", required=True)
+        kind = self.choice(row, "kind", MovementKind, required=True)
+        if kind is not None and kind not in ROLL_MOVEMENT_KINDS:
+            self.error("kind", f"{kind.value!r} is not one of: " + ", ".join(k.value for k in ROLL_MOVEMENT_KINDS))
+        days_text = self.text(row, "days", max_length=3)
+        days = None
+        if days_text is not None:
+            if days_text.isdigit():
+                days = int(days_text)
+            else:
+                self.error("days", f"{days_text!r} is not a whole number of school days")
+        reason = self.text(row, "reason", max_length=2000)
+        if self.failed or pupil is None or setting is None or when is None or kind is None:
+            return
+        duplicate = self.session.scalar(
+            select(Movement.id).where(Movement.pupil_id == pupil.id, Movement.kind == kind, Movement.date == when,
+                                      Movement.setting_id == setting.id)
+        )
+        if duplicate is not None:
+            self.report.unchanged += 1
+            return
+        try:
+            record_roll_movement(self.session, self.actor, pupil, kind, when, setting, days=days, reason=reason)
+        except DomainError as error:
+            self.apply_domain_error(error, {"setting": "setting_ref"})
+        else:
+            self.report.imported += 1
+
+
+# --- attendance ------------------------------------------------------------------------------
+
+
+class AttendanceImporter(Importer):
+    kind = "attendance"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.seen: dict[tuple[int, int, date, str], int] = {}
+        self.codes = attendance_codes()
+        self.today = date.today()
+
+    def row(self, row: dict[str, str]) -> None:
+        pupil = self.pupil_for(row)
+        setting = self.setting_for(row, "setting_ref", pupil)
+        when = self.day(row, "date", required=True)
+        session_name = (self.text(row, "session", required=True, max_length=2) or "").upper()
+        if session_name and session_name not in ("AM", "PM"):
+            self.error("session", "Session must be AM or PM")
+        code = self.text(row, "code", required=True, max_length=2)
+        info = self.codes.get(code) if code is not None else None
+        if code is not None and info is None:
+            self.error("code", f"{code!r} is not a national attendance code")
+        elif info is not None and not info.in_use and when is not None and when >= CODES_FROM:
+            self.error("code", f"{code} is no longer in use from 19 August 2024")
+        if when is not None and when > self.today:
+            self.error("date", "Attendance cannot be recorded for a future date")
+        if self.failed or pupil is None or setting is None or when is None or code is None:
+            return
+        key = (pupil.id, setting.id, when, session_name)
+        if key in self.seen:
+            self.error("session", f"This session is also on line {self.seen[key]}")
+            return
+        self.seen[key] = self.line
+        existing = self.session.scalar(
+            select(AttendanceMark).where(AttendanceMark.pupil_id == pupil.id, AttendanceMark.setting_id == setting.id,
+                                         AttendanceMark.date == when, AttendanceMark.session == session_name)
+        )
+        if existing is None:
+            self.session.add(AttendanceMark(pupil_id=pupil.id, setting_id=setting.id, date=when,
+                                            session=session_name, code=code, recorded_by_id=self.actor.user_id))
+            self.report.imported += 1
+        elif existing.code != code:
+            existing.code = code
+            self.report.updated += 1
+        else:
+            self.report.unchanged += 1
+        self.flush_now_and_then()
+
+
+# --- term dates ------------------------------------------------------------------------------
+
+
+class TermDatesImporter(Importer):
+    kind = "term-dates"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.stretches: dict[int, list[tuple[date, date]]] = {}
+
+    def row(self, row: dict[str, str]) -> None:
+        la = self.local_authority(row, "la_code")
+        start = self.day(row, "start_date", required=True)
+        end = self.day(row, "end_date", required=True)
+        if self.failed or la is None or start is None or end is None:
+            return
+        known = self.stretches.setdefault(la.id, list(
+            self.session.execute(select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la.id)).all()
+        ))
+        if (start, end) in known:
+            self.report.unchanged += 1
+            return
+        problem = stretch_problem(start, end, known)
+        if problem:
+            self.error(*problem)
+            return
+        known.append((start, end))
+        self.session.add(TermDate(la_id=la.id, start_date=start, end_date=end))
+        forget_calendars(self.session)
+        self.report.imported += 1
+
+
+IMPORTERS: dict[str, type[Importer]] = {
+    "settings": SettingsImporter,
+    "pupils": PupilsImporter,
+    "placements": PlacementsImporter,
+    "movements": MovementsImporter,
+    "attendance": AttendanceImporter,
+    "term-dates": TermDatesImporter,
+}
+
+
+def run_import(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    stream: IO[bytes],
+    *,
+    la: LocalAuthority | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Load a CSV file of one kind, all or nothing. Raises ImportRefused (with every bad line)
+    and writes nothing if any line is refused."""
+    if kind not in IMPORTERS:
+        raise DomainError(f"Unknown import {kind}: choose one of {', '.join(KINDS)}")
+    report = ImportReport(kind)
+    stream = CountingReader(stream, progress or (lambda n: None))  # type: ignore[assignment]
+    try:
+        text, _ = _open_text(stream)
+        reader = csv.reader(text)
+        header = [name.strip() for name in next(reader, [])]
+    except (UnicodeDecodeError, csv.Error) as error:
+        report.errors.append(RowError(1, "", f"The file is not a readable CSV: {error}"))
+        raise ImportRefused(report) from None
+    importer = IMPORTERS[kind](session, actor, report, la)
+    gias = kind == "settings" and all(name in header for name in GIAS_REQUIRED)
+    required = GIAS_REQUIRED if gias else REQUIRED[kind]
+    missing = [name for name in required if name not in header]
+    if not header:
+        report.errors.append(RowError(1, "", "The file is empty: it needs a header row"))
+    for name in missing:
+        report.errors.append(RowError(1, name, f"The required column {name} is missing"))
+    if report.errors:
+        raise ImportRefused(report)
+    if isinstance(importer, SettingsImporter):
+        importer.gias = gias
+    savepoint = session.begin_nested()
+    try:
+        for line, values in _rows(reader):
+            if not any(value.strip() for value in values):
+                continue
+            report.rows += 1
+            if len(values) > len(header):
+                values = values[: len(header)]
+            importer.handle(line, dict(zip(header, values, strict=False)))
+        importer.finish()
+        session.flush()
+    except (UnicodeDecodeError, csv.Error) as error:
+        report.errors.append(RowError(importer.line + 1, "", f"The file could not be read past this line: {error}"))
+    except Exception:
+        savepoint.rollback()
+        raise
+    if report.errors:
+        savepoint.rollback()
+        raise ImportRefused(report)
+    savepoint.commit()
+    audit.record(session, actor, "import", kind, None, detail={
+        "rows": report.rows, "imported": report.imported, "updated": report.updated, "unchanged": report.unchanged,
+        "skipped": report.skipped})
+    return report

@@ -1,0 +1,199 @@
+"""The register's pages, read and used as an LA officer or a school lead would."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.vocab import MovementKind, Role
+from ap_register.models import AuditEvent, Movement, Placement, PlacementReview
+from tests.pages import date_fields, errors, page, post, sign_in, text
+
+
+def test_finding_a_pupil_by_upn_and_by_name(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    admin = world["home"]["users"][Role.LA_ADMIN]
+    child = world["home"]["pupil"]
+    sign_in(client, admin.email)
+    soup = page(client.get(f"/pupils?q={child.upn.lower()}"))
+    assert text(soup, "table") .count("Homechild") == 1
+    soup = page(client.get("/pupils?q=robin homechild"))
+    assert "1 pupil found" in text(soup)
+    soup = page(client.get("/pupils?q=Otherchild"))
+    assert "No pupils found" in text(soup)
+    search = db.scalars(select(AuditEvent).where(AuditEvent.action == "search")).all()
+    assert [e.detail["results"] for e in search] == [1, 1, 0]
+
+
+def test_the_pupil_page_shows_the_timeline_and_today_s_arrangements(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    admin = world["home"]["users"][Role.LA_ADMIN]
+    child = world["home"]["pupil"]
+    sign_in(client, admin.email)
+    soup = page(client.get(f"/pupils/{child.id}"))
+    assert soup.h1.get_text(strip=True) == "Robin Homechild"
+    timeline = [h.get_text(" ", strip=True) for h in soup.select(".app-timeline h3")]
+    assert timeline == ["Placement recorded: Home PRU", "Admitted to the roll: Home High School"]
+    assert "Off-site direction (s29A Education Act 2002)" in text(soup)
+    view = db.scalar(select(AuditEvent).where(AuditEvent.action == "view", AuditEvent.pupil_id == child.id))
+    assert view is not None and view.user_id == admin.id and view.actor == admin.email
+
+
+def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    lead = home["users"][Role.SCHOOL_LEAD]
+    child = home["bystander"]
+    # The school lead's own school is where the bystander is not: use a pupil of the lead's school.
+    child = home["pupil"]
+    sign_in(client, lead.email)
+    soup = page(client.get(f"/pupils/{child.id}/placements/new"))
+    offered = [i["value"] for i in soup.select("input[name=route]")]
+    assert "la_exclusion" not in offered and "off_site_direction" in offered
+    response = post(client, f"/pupils/{child.id}/placements/new",
+                    {"route": "off_site_direction", "setting": str(home["farm"].id)})
+    assert response.status_code == 302
+    details_url = response.headers["Location"]
+    start = date.today() + timedelta(days=14)
+    # First attempt: dual registration at an unregistered provider, no sessions ticked.
+    soup = page(post(client, details_url, {"registration": "dual", "tier": "time_limited",
+                                           **date_fields("start_date", start),
+                                           **date_fields("notice_date", start - timedelta(days=7)),
+                                           "notice_complete": "y", "reason": "Support tried has not worked",
+                                           "sessions": ["Mon AM", "Mon PM"]}))
+    assert soup.title.get_text().startswith("Error: Placement details")
+    assert errors(soup) == [
+        "Home Farm Project is not a registered school, so a pupil cannot be on its roll: choose not registered"
+    ]
+    response = post(client, details_url, {"registration": "none", "tier": "time_limited",
+                                          **date_fields("start_date", start),
+                                          **date_fields("notice_date", start - timedelta(days=7)),
+                                          "notice_complete": "y", "reason": "Support tried has not worked",
+                                          "sessions": ["Mon AM", "Mon PM"]})
+    assert response.status_code == 302
+    check_url = response.headers["Location"]
+    soup = page(client.get(check_url))
+    assert "2 sessions: Mon AM, Mon PM" in text(soup)
+    assert "B: approved off-site educational activity" in text(soup)
+    before = db.scalar(select(func.count()).select_from(Placement))
+    response = post(client, check_url, {})
+    assert response.status_code == 302
+    soup = page(client.get(response.headers["Location"]))
+    assert soup.h1.get_text(strip=True) == "Placement recorded"
+    assert db.scalar(select(func.count()).select_from(Placement)) == before + 1
+    placement = db.scalars(select(Placement).order_by(Placement.id.desc())).first()
+    assert placement is not None and placement.created_by_id == lead.id
+    movement = db.scalars(select(Movement).where(Movement.placement_id == placement.id)).one()
+    assert movement.kind == MovementKind.PLACEMENT_STARTED and movement.recorded_by_id == lead.id
+    # The draft is gone: the check page cannot be submitted twice.
+    assert client.get(check_url).status_code == 404
+
+
+def test_a_school_lead_cannot_start_a_placement_for_another_school_s_pupil(client: Any, world: dict) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    lead = home["users"][Role.SCHOOL_LEAD]
+    sign_in(client, lead.email)
+    # The bystander is on the roll of another school in the same LA: invisible to this lead.
+    assert client.get(f"/pupils/{home['bystander'].id}").status_code == 404
+    assert client.get(f"/pupils/{home['bystander'].id}/placements/new").status_code == 404
+
+
+def test_reviewing_and_ending_a_placement(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    placement = home["placement"]
+    sign_in(client, home["users"][Role.AP_HEAD].email)
+    url = f"/placements/{placement.id}/review"
+    soup = page(post(client, url, {**date_fields("review_date", date.today() + timedelta(days=3)), "notes": ""}))
+    assert errors(soup) == ["Enter what the review found and agreed"]
+    soup = page(post(client, url, {**date_fields("review_date", date.today() + timedelta(days=3)), "notes": "Going well"}))
+    assert errors(soup) == ["A review cannot be recorded before it happens"]
+    response = post(client, url, {**date_fields("review_date", date(2025, 11, 3)), "notes": "Going well"})
+    assert response.status_code == 302
+    assert db.scalar(select(func.count()).select_from(PlacementReview)) == 1
+    soup = page(post(client, f"/placements/{placement.id}/end", {**date_fields("end_date", date(2025, 10, 1)),
+                                                                "destination": "returned_home_school"}))
+    assert errors(soup) == ["The end must be on or after the start"]
+    response = post(client, f"/placements/{placement.id}/end", {**date_fields("end_date", date(2025, 12, 19)),
+                                                               "destination": "returned_home_school"})
+    assert response.status_code == 302
+    soup = page(client.get(f"/placements/{placement.id}"))
+    assert "Returned to the home school" in text(soup)
+
+
+def test_a_date_that_does_not_exist_is_named(client: Any, world: dict) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    sign_in(client, home["users"][Role.LA_ADMIN].email)
+    soup = page(post(client, f"/placements/{home['placement'].id}/review",
+                     {"review_date": ["31", "2", "2026"], "notes": "x"}))
+    assert errors(soup) == ["Date of the review must be a real date"]
+    link = soup.select_one(".govuk-error-summary__list a")
+    assert link is not None and link["href"] == "#review_date-day"
+
+
+def test_recording_a_permanent_exclusion(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    child = home["pupil"]
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    soup = page(post(client, f"/pupils/{child.id}/movements/new", {
+        "kind": "permanent_exclusion", **date_fields("date", date(2025, 11, 6)), "setting": str(home["school"].id)}))
+    assert errors(soup) == ["Enter the reason"]
+    response = post(client, f"/pupils/{child.id}/movements/new", {
+        "kind": "permanent_exclusion", **date_fields("date", date(2025, 11, 6)), "setting": str(home["school"].id),
+        "reason": "Serious assault"})
+    assert response.status_code == 302
+    db.refresh(child)
+    assert child.home_school_id is None
+
+
+def test_the_placements_register_filters_and_exports(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    sign_in(client, home["users"][Role.COMMISSIONER].email)
+    soup = page(client.get("/placements?route=off_site_direction"))
+    assert "1 placement match" in text(soup)
+    soup = page(client.get("/placements?route=la_health"))
+    assert "0 placements match" in text(soup)
+    soup = page(client.get("/placements?status=ended"))
+    assert "0 placements match" in text(soup)
+    response = client.get("/placements/export.csv?route=off_site_direction")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [(r["upn"], r["route"], r["home_school_code"]) for r in rows] == [
+        (home["pupil"].upn, "off_site_direction", "D")]
+    response = client.get("/placements/export.xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet is not None and sheet.max_row == 2
+    exported = db.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert [(e.detail["format"], e.detail["rows"]) for e in exported] == [("csv", 1), ("xlsx", 1)]
+
+
+def test_an_unregistered_provider_s_oversight_record(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    farm = home["farm"]
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    soup = page(client.get(f"/settings/{farm.id}"))
+    assert "No written confirmation of staff safeguarding checks" in text(soup)
+    assert not soup.find(string="Update the oversight record")
+    assert client.get(f"/settings/{farm.id}/oversight").status_code == 403
+    post(client, "/sign-out", {})
+    sign_in(client, home["users"][Role.COMMISSIONER].email)
+    soup = page(post(client, f"/settings/{farm.id}/oversight", {"contact_name": "Sam Lowe",
+                                                               "safeguarding_checks_confirmed": "y"}))
+    assert errors(soup) == ["Enter the date of the written confirmation"]
+    response = post(client, f"/settings/{farm.id}/oversight", {
+        "contact_name": "Sam Lowe", "safeguarding_checks_confirmed": "y",
+        **date_fields("safeguarding_checks_date", date.today()), **date_fields("last_qa_visit_date", date.today()),
+        **date_fields("risk_assessment_date", date.today()), "sites": "Mill Lane Farm, Upwell\n\nYard 2, Upwell"})
+    assert response.status_code == 302
+    soup = page(client.get(f"/settings/{farm.id}"))
+    assert "Complete" in text(soup) and "Yard 2, Upwell" in text(soup)
+
+
+def test_settings_are_listed_for_the_user_s_own_area(client: Any, world: dict) -> None:  # type: ignore[type-arg]
+    sign_in(client, world["home"]["users"][Role.ATTENDANCE_OFFICER].email)
+    soup = page(client.get("/settings"))
+    names = [a.get_text(strip=True) for a in soup.select("table a")]
+    assert "Home PRU" in names and "Other PRU" not in names
+    assert client.get(f"/settings/{world['other']['pru'].id}").status_code == 404
