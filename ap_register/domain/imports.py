@@ -255,7 +255,7 @@ class Importer:
     def setting_by_ref(self, la: LocalAuthority, ref: str) -> Setting | None:
         if self._settings is None:
             self._settings = {(s.la_id, s.ref): s for s in self.session.scalars(select(Setting))}
-            for s in self._settings.values():
+            for s in list(self._settings.values()):
                 if s.urn:
                     self._settings.setdefault((s.la_id, s.urn), s)
         return self._settings.get((la.id, ref))
@@ -644,7 +644,7 @@ class AttendanceImporter(Importer):
         pupil = self.pupil_for(row)
         setting = self.setting_for(row, "setting_ref", pupil)
         when = self.day(row, "date", required=True)
-        session_name = (self.text(row, "session", required=True, max_length=2) or "").upper()
+        session_name = (self.text(row, "session", required=True, max_length=10) or "").upper()
         if session_name and session_name not in ("AM", "PM"):
             self.error("session", "Session must be AM or PM")
         code = self.text(row, "code", required=True, max_length=2)
@@ -745,7 +745,7 @@ def run_import(
     importer = IMPORTERS[kind](session, actor, report, la)
     gias = kind == "settings" and all(name in header for name in GIAS_REQUIRED)
     required = GIAS_REQUIRED if gias else REQUIRED[kind]
-    missing = [name for name in required if name not in header]
+    missing = [name for name in required if name not in header] if header else []
     if not header:
         report.errors.append(RowError(1, "", "The file is empty: it needs a header row"))
     for name in missing:

@@ -1,0 +1,148 @@
+"""The `ap-register` command: its contracts (DESIGN.md) of output, exit status and effect."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.register import ledger_mismatches
+from ap_register.domain.upn import make_upn
+from ap_register.domain.vocab import Role, Route, SettingKind
+from ap_register.models import AuditEvent, LocalAuthority, Placement, Pupil, Setting, User
+from tests import factories
+
+DATA = Path(__file__).parent.parent / "data"
+UPNS = [make_upn(f"855400125{n:03d}") for n in range(1, 5)]
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_init_db_is_idempotent_and_loads_every_la(runner: Any, db: Session) -> None:
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Reference data added: 0 local authorities, 0 bank holidays, 0 attendance codes" in result.output
+    assert db.scalar(select(func.count()).select_from(LocalAuthority)) == 161
+
+
+def test_create_user_asks_for_the_password_without_echoing_it(runner: Any, db: Session) -> None:
+    la = factories.la(db, "855", with_terms=False)
+    db.commit()
+    result = runner.invoke(args=["create-user", "Officer@Example.org", "--role", "attendance_officer", "--org", "855"],
+                           input="a long enough password\na long enough password\n")
+    assert result.exit_code == 0, result.output
+    assert "a long enough password" not in result.output
+    user = db.scalar(select(User).where(User.email == "officer@example.org"))
+    assert user is not None and user.la_id == la.id and user.password_hash.startswith("$argon2id$")
+    result = runner.invoke(args=["create-user", "head@example.org", "--role", "ap_head", "--org", "855"],
+                           input="a long enough password\na long enough password\n")
+    assert result.exit_code == 1
+    assert "AP head or outreach lead is a role in a setting: choose a setting, not an LA" in result.output
+
+
+def test_a_bad_role_is_a_usage_error(runner: Any) -> None:
+    result = runner.invoke(args=["create-user", "x@example.org", "--role", "headteacher", "--org", "855"])
+    assert result.exit_code == 2
+
+
+def test_importing_pupils_with_invalid_upns_writes_nothing_and_reports_each_line(runner: Any, db: Session,
+                                                                                  tmp_path: Path) -> None:
+    factories.la(db, "855", with_terms=False)
+    db.commit()
+    wrong = ("B" if UPNS[1][0] != "B" else "C") + UPNS[1][1:]
+    header = "upn,first_name,last_name,date_of_birth,home_la_code\n"
+    good = [f"{UPNS[0]},Sam,Taylor,2012-03-14,855", f"{UPNS[2]},Jo,Reid,2011-10-02,855",
+            f"{UPNS[3]},Kim,Lee,2013-01-20,855"]
+    bad = [f"{wrong},Ali,Khan,2012-05-01,855", "Q85540012500,Lou,Ng,2012-01-01,855"]
+    mixed = write(tmp_path, "mixed.csv", header + "\n".join([good[0], bad[0], good[1], bad[1], good[2]]) + "\n")
+    before = db.scalar(select(func.count()).select_from(Pupil))
+    result = runner.invoke(args=["import", "pupils", mixed, "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report == {
+        "kind": "pupils", "imported": 0, "updated": 0, "unchanged": 0, "skipped": {},
+        "errors": [
+            {"line": 3, "column": "upn", "message": f"The check letter is wrong: a UPN ending {wrong[1:]} starts with {UPNS[1][0]}"},
+            {"line": 5, "column": "upn", "message": "A UPN must be 13 characters; this one has 12"},
+        ],
+    }
+    assert db.scalar(select(func.count()).select_from(Pupil)) == before
+    clean = write(tmp_path, "clean.csv", header + "\n".join(good) + "\n")
+    result = runner.invoke(args=["import", "pupils", clean, "--la", "855", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["imported"] == 3
+    assert db.scalar(select(func.count()).select_from(Pupil)) == before + 3
+
+
+def test_an_unknown_la_is_a_usage_error(runner: Any, tmp_path: Path) -> None:
+    result = runner.invoke(args=["import", "pupils", write(tmp_path, "p.csv", "upn\n"), "--la", "999"])
+    assert result.exit_code == 2 and "999 is not a DfE LA code" in result.output
+
+
+def test_a_gias_extract_imports_from_the_command_line(runner: Any, db: Session) -> None:
+    result = runner.invoke(args=["import", "settings", str(DATA / "gias_extract.csv"), "--la", "873"])
+    assert result.exit_code == 0, result.output
+    assert "10 added" in result.output and "1 skipped (closed)" in result.output
+    pru = db.scalar(select(Setting).where(Setting.urn == "990002"))
+    assert pru is not None and pru.kind == SettingKind.PRU
+
+
+def test_exports_round_trip_and_are_audited(runner: Any, db: Session, tmp_path: Path) -> None:
+    la = factories.la(db, "855")
+    school = factories.setting(db, la, SettingKind.MAINSTREAM)
+    pru = factories.setting(db, la, SettingKind.PRU)
+    child = factories.pupil(db, la, school)
+    factories.placement(db, child, pru, start=date(2025, 10, 6))
+    db.commit()
+    result = runner.invoke(args=["export", "placements", "--la", "855", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["upn"], r["setting_ref"], r["route"], r["sessions"]) for r in rows] == [
+        (child.upn, pru.ref, "off_site_direction", "1111111111")]
+    result = runner.invoke(args=["export", "pupils", "--la", "855", "--format", "json"])
+    assert [p["upn"] for p in json.loads(result.stdout)] == [child.upn]
+    out = tmp_path / "settings.xlsx"
+    result = runner.invoke(args=["export", "settings", "--la", "855", "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0
+    sheet = load_workbook(out).active
+    assert sheet is not None and sheet.max_row == 3
+    # An exported placements file imports again as "unchanged": the columns are the import's.
+    exported = runner.invoke(args=["export", "placements", "--la", "855", "--format", "csv"]).stdout
+    result = runner.invoke(args=["import", "placements", write(tmp_path, "again.csv", exported), "--la", "855",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["unchanged"] == 1
+    audits = db.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert len(audits) == 4 and all(e.actor.startswith("export:") for e in audits)
+
+
+def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> None:
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    for role in Role:
+        assert role.value in result.output
+    la = db.scalar(select(LocalAuthority).where(LocalAuthority.code == "873"))
+    assert la is not None and len(la.term_dates) >= 18
+    settings = db.scalars(select(Setting).where(Setting.la_id == la.id)).all()
+    kinds = [s.kind for s in settings]
+    assert kinds.count(SettingKind.UNREGISTERED_AP) == 2
+    assert sum(k in (SettingKind.MAINSTREAM, SettingKind.SPECIAL) for k in kinds) == 40
+    assert len(kinds) == 46
+    assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 600
+    routes = set(db.scalars(select(Placement.route).join(Pupil).where(Pupil.home_la_id == la.id)))
+    assert routes == set(Route) - {Route.HOME_SCHOOL}
+    assert ledger_mismatches(db) == []
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and "already loaded" in again.output
+    assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 600

@@ -1,0 +1,165 @@
+"""Every URL of the app, as every role, pointed at another area's records: nothing leaks.
+
+The walk reads the app's own URL map, so a new route is covered the day it is added; a route
+with a parameter the walker does not know fails the test until the walker is taught it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ap_register.domain import drafts
+from ap_register.domain.vocab import Role
+from ap_register.models import AuditEvent, Movement, Placement, Pupil, Setting, TermDate, User
+from tests.pages import csrf_token, sign_in
+
+PUBLIC = {"main.home", "main.accessibility", "main.cookies", "main.privacy", "auth.sign_in", "static"}
+
+
+def rules(app: Flask) -> list[Any]:
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def url_values(rule: Any, world: dict[str, Any], db: Session) -> dict[str, Any]:  # type: ignore[type-arg]
+    """Values for a rule's parameters that point at the other area's records."""
+    other = world["other"]
+    values: dict[str, Any] = {}
+    for name in rule.arguments:
+        if name == "pupil_id":
+            values[name] = other["pupil"].id
+        elif name == "placement_id":
+            values[name] = other["placement"].id
+        elif name == "setting_id":
+            values[name] = other["farm"].id
+        elif name == "user_id":
+            values[name] = other["users"][Role.LA_ADMIN].id
+        elif name == "stretch_id":
+            values[name] = db.scalars(select(TermDate.id).where(TermDate.la_id == other["la"].id)).first()
+        elif name == "token":
+            draft = drafts.start(db, other["users"][Role.LA_ADMIN], "placement",
+                                 {"pupil_id": other["pupil"].id, "route": "la_other", "setting_id": other["pru"].id})
+            db.commit()
+            values[name] = draft.token
+        elif name == "fmt":
+            values[name] = "csv"
+        else:
+            pytest.fail(f"The route walk does not know the parameter {name!r} of {rule.rule}: teach it")
+    return values
+
+
+def secrets_of(world: dict[str, Any]) -> list[str]:
+    """What no user of the home area may ever read: the other area's children."""
+    other = world["other"]
+    return [other["pupil"].upn, other["pupil"].last_name, other["bystander"].upn, other["bystander"].last_name,
+            other["farm"].name]
+
+
+def shown(body: str) -> str:
+    """What a page shows, less the echo of the user's own search: input values and the query
+    strings of links (which repeat the search), but every text and other attribute."""
+    soup = BeautifulSoup(body, "html.parser")
+    for field in soup.find_all("input"):
+        field.attrs.pop("value", None)
+    for link in soup.find_all("a", href=True):
+        link["href"] = link["href"].split("?")[0]
+    return str(soup)
+
+
+def fingerprint(db: Session, world: dict[str, Any]) -> tuple[Any, ...]:
+    other = world["other"]
+    db.expire_all()
+    pupil = db.get(Pupil, other["pupil"].id)
+    placement = db.get(Placement, other["placement"].id)
+    farm = db.get(Setting, other["farm"].id)
+    admin = db.get(User, other["users"][Role.LA_ADMIN].id)
+    assert pupil and placement and farm and admin
+    return (
+        db.scalar(select(func.count()).select_from(Movement)),
+        db.scalar(select(func.count()).select_from(Placement)),
+        db.scalar(select(func.count()).select_from(TermDate).where(TermDate.la_id == other["la"].id)),
+        pupil.home_school_id, placement.end_date, placement.last_review_date, farm.contact_name, farm.kind,
+        admin.active,
+    )
+
+
+def test_anonymous_visitors_see_only_public_pages(app: Flask, client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    for rule in rules(app):
+        url = rule.build(url_values(rule, world, db))[1] if rule.arguments else rule.rule
+        response = client.get(url)
+        if rule.endpoint in PUBLIC:
+            assert response.status_code == 200, url
+        elif "GET" in rule.methods:
+            assert response.status_code in (302, 404), f"{url} answered {response.status_code}"
+            if response.status_code == 302:
+                assert "/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: dict, db: Session, role: Role) -> None:  # type: ignore[type-arg]
+    user = world["home"]["users"][role]
+    assert sign_in(client, user.email).status_code == 302
+    secrets = secrets_of(world)
+    other = world["other"]
+    before = fingerprint(db, world)
+    walked = 0
+    for rule in rules(app):
+        url = rule.build(url_values(rule, world, db))[1]
+        # Lists and exports are also asked, by their filters, for the other area's records.
+        queries = [""]
+        if not rule.arguments or rule.endpoint.endswith("export"):
+            queries += [f"?q={other['pupil'].upn}", f"?q={other['pupil'].last_name}",
+                        f"?setting={other['pru'].id}", f"?setting={other['school'].id}"]
+        for query in queries:
+            if "GET" in rule.methods:
+                response = client.get(url + query)
+                body = response.get_data(as_text=True)
+                if "html" in response.content_type:
+                    body = shown(body)
+                assert response.status_code in (200, 302, 403, 404), f"GET {url}{query}: {response.status_code}"
+                if response.status_code == 302:
+                    assert "/sign-in" not in response.headers["Location"], f"GET {url} signed {role} out"
+                for secret in secrets:
+                    assert secret not in body, f"GET {url}{query} as {role.value} shows {secret}"
+                walked += 1
+        if "POST" in rule.methods and rule.endpoint != "auth.sign_out":
+            token = csrf_token(client)
+            form = {"csrf_token": token, "route": "la_other", "setting": str(other["pru"].id), "kind": "admitted",
+                    "registration": "none", "tier": "time_limited", "sessions": ["Mon AM"], "notes": "x",
+                    "destination": "not_known", "contact_name": "Changed", "start_date": ["1", "12", "2025"],
+                    "end_date": ["2", "12", "2025"], "review_date": ["1", "12", "2025"], "date": ["1", "12", "2025"],
+                    "reason": "x"}
+            response = client.post(url, data=form)
+            body = shown(response.get_data(as_text=True))
+            assert response.status_code in (200, 302, 400, 403, 404), f"POST {url}: {response.status_code}"
+            for secret in secrets:
+                assert secret not in body, f"POST {url} as {role.value} shows {secret}"
+            walked += 1
+    assert walked > 30
+    assert fingerprint(db, world) == before, f"{role.value} changed another area's records"
+    # Nothing about the other area's pupils was viewed: no audit event names them.
+    viewed = db.scalars(select(AuditEvent).where(AuditEvent.pupil_id.in_([other["pupil"].id, other["bystander"].id]),
+                                                 AuditEvent.user_id == user.id)).all()
+    assert viewed == []
+
+
+def test_a_school_sees_only_pupils_it_has_had(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    """A school lead of one school cannot see, by any URL or export, a pupil never on its roll
+    or placed by it: the bystander is in the same LA, on another school's roll."""
+    home = world["home"]
+    lead = home["users"][Role.SCHOOL_LEAD]
+    sign_in(client, lead.email)
+    bystander = home["bystander"]
+    assert client.get(f"/pupils/{bystander.id}").status_code == 404
+    assert bystander.upn not in shown(client.get(f"/pupils?q={bystander.upn}").get_data(as_text=True))
+    assert bystander.upn not in client.get("/placements/export.csv").get_data(as_text=True)
+    assert home["pupil"].upn in client.get("/placements/export.csv").get_data(as_text=True)
+    # The AP head sees the pupil placed with them, and not the bystander.
+    client.post("/sign-out", data={"csrf_token": csrf_token(client)})
+    sign_in(client, home["users"][Role.AP_HEAD].email)
+    assert client.get(f"/pupils/{home['pupil'].id}").status_code == 200
+    assert client.get(f"/pupils/{bystander.id}").status_code == 404

@@ -1,0 +1,231 @@
+"""Imports: all or nothing, every bad line reported with its line and column."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.imports import ImportRefused, run_import
+from ap_register.domain.upn import make_upn
+from ap_register.domain.vocab import HomeSchoolCode, MovementKind, SettingKind
+from ap_register.models import AttendanceMark, Movement, Placement, Pupil, Setting, TermDate
+from tests import factories
+from tests.factories import SYSTEM
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def load(db: Session, kind: str, text: str | bytes, la_code: str | None = "855"):  # type: ignore[no-untyped-def]
+    la = factories.la(db, la_code) if la_code else None
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    return run_import(db, SYSTEM, kind, io.BytesIO(raw), la=la)
+
+
+def refused(db: Session, kind: str, text: str, la_code: str | None = "855") -> list[tuple[int, str, str]]:
+    with pytest.raises(ImportRefused) as raised:
+        load(db, kind, text, la_code)
+    return [(e.line, e.column, e.message) for e in raised.value.report.errors]
+
+
+def count(db: Session, model: type) -> int:
+    return db.scalar(select(func.count()).select_from(model)) or 0
+
+
+GOOD = [make_upn(f"855300125{n:03d}") for n in range(1, 4)]
+BAD_CHECK = "A" + GOOD[0][1:] if GOOD[0][0] != "A" else "B" + GOOD[0][1:]
+
+
+def pupils_file(rows: list[str]) -> str:
+    return "upn,first_name,last_name,date_of_birth,home_la_code,sen_status,primary_need,extra_column\n" + "\n".join(rows) + "\n"
+
+
+def test_pupils_with_a_bad_upn_write_nothing_and_name_every_bad_line(db: Session) -> None:
+    rows = [
+        f"{GOOD[0]},Sam,Taylor,2012-03-14,855,K,SEMH,ignored",
+        f"{BAD_CHECK},Ali,Khan,2012-05-01,855,N,,ignored",
+        f"{GOOD[1]},Jo,Reid,2011-10-02,855,E,ASD,ignored",
+        "X123,Kim,Lee,2012-01-01,855,N,,ignored",
+        f"{GOOD[2]},Lou,Ng,2012-01-01,855,Q,,ignored",
+    ]
+    before = count(db, Pupil)
+    problems = refused(db, "pupils", pupils_file(rows))
+    assert problems == [
+        (3, "upn", f"The check letter is wrong: a UPN ending {GOOD[0][1:]} starts with {GOOD[0][0]}"),
+        (5, "upn", "A UPN must be 13 characters; this one has 4"),
+        (6, "sen_status", "'Q' is not one of: N, K, E"),
+    ]
+    assert count(db, Pupil) == before
+    report = load(db, "pupils", pupils_file([rows[0], rows[2]]))
+    assert (report.imported, report.updated) == (2, 0)
+    assert count(db, Pupil) == before + 2
+
+
+def test_importing_the_same_pupils_again_changes_nothing(db: Session) -> None:
+    text = pupils_file([f"{GOOD[0]},Sam,Taylor,2012-03-14,855,K,SEMH,"])
+    load(db, "pupils", text)
+    report = load(db, "pupils", text)
+    assert (report.imported, report.updated, report.unchanged) == (0, 0, 1)
+
+
+def test_a_missing_required_column_refuses_the_file(db: Session) -> None:
+    assert refused(db, "pupils", "upn,first_name\nA,B\n") == [
+        (1, "last_name", "The required column last_name is missing"),
+        (1, "date_of_birth", "The required column date_of_birth is missing"),
+        (1, "home_la_code", "The required column home_la_code is missing"),
+    ]
+
+
+def test_a_bom_and_a_quoted_line_break_keep_line_numbers_right(db: Session) -> None:
+    text = ("\ufeffupn,first_name,last_name,date_of_birth,home_la_code\n"
+            f'{GOOD[0]},"Sam\nJames",Taylor,2012-03-14,855\n'
+            f"{GOOD[1]},Jo,Reid,14/03/2012,855\n")
+    assert refused(db, "pupils", text) == [(4, "date_of_birth", "'14/03/2012' is not a date in the form YYYY-MM-DD")]
+
+
+def test_rows_for_another_la_are_refused_when_importing_for_one(db: Session) -> None:
+    factories.la(db, "856")
+    assert refused(db, "pupils", pupils_file([f"{GOOD[0]},Sam,Taylor,2012-03-14,856,,,"])) == [
+        (2, "home_la_code", "This import is for LA 855; this row is for 856")
+    ]
+
+
+def test_a_gias_extract_imports_with_the_right_kinds(db: Session) -> None:
+    factories.la(db, "873", with_terms=False)
+    report = load(db, "settings", (DATA / "gias_extract.csv").read_bytes(), la_code="873")
+    assert report.imported == 10
+    assert report.skipped == {"closed": 1, "outside_english_las": 1, "not_a_school_or_college": 1, "other_las": 1}
+    kinds = {s.urn: s.kind for s in db.scalars(select(Setting).where(Setting.urn.like("9900%")))}
+    assert kinds == {
+        "990001": SettingKind.MAINSTREAM, "990002": SettingKind.PRU, "990003": SettingKind.AP_FREE_SCHOOL,
+        "990004": SettingKind.AP_ACADEMY, "990005": SettingKind.AP_ACADEMY, "990006": SettingKind.SPECIAL,
+        "990007": SettingKind.MAINSTREAM, "990008": SettingKind.SPECIAL, "990009": SettingKind.POST16,
+        "990013": SettingKind.MAINSTREAM,
+    }
+    named = db.scalar(select(Setting).where(Setting.urn == "990013"))
+    assert named is not None and named.name == "École Sainte-Thérèse’s Academy"
+
+
+def test_an_la_s_choice_of_kind_survives_a_gias_reimport(db: Session) -> None:
+    factories.la(db, "873", with_terms=False)
+    load(db, "settings", (DATA / "gias_extract.csv").read_bytes(), la_code="873")
+    horizon = db.scalar(select(Setting).where(Setting.urn == "990007"))
+    assert horizon is not None and horizon.kind == SettingKind.MAINSTREAM
+    horizon.kind, horizon.kind_set_by_admin = SettingKind.INDEPENDENT_AP, True
+    report = load(db, "settings", (DATA / "gias_extract.csv").read_bytes(), la_code="873")
+    assert (report.imported, report.updated, report.unchanged) == (0, 0, 10)
+    assert horizon.kind == SettingKind.INDEPENDENT_AP
+
+
+def test_settings_file(db: Session) -> None:
+    text = ("ref,name,kind,la_code,urn,ukprn,postcode\n"
+            "UNREG-1,Hillside Farm,unregistered_ap,855,,,le1 1aa\n"
+            "123456,Castle School,mainstream,855,123456,1234567,\n"
+            "123457,Moat School,academy,855,123457,,\n")
+    assert refused(db, "settings", text) == [
+        (3, "ukprn", "A UKPRN is 8 digits"),
+        (4, "kind", "'academy' is not one of: mainstream, special, pru, ap_academy, ap_free_school, "
+                    "independent_ap, unregistered_ap, hospital, post16"),
+    ]
+
+
+@pytest.fixture()
+def area(db: Session) -> dict:  # type: ignore[type-arg]
+    la = factories.la(db, "855")
+    school = factories.setting(db, la, SettingKind.MAINSTREAM, ref="SCH1", urn="100001")
+    pru = factories.setting(db, la, SettingKind.PRU, ref="PRU1", urn="100002")
+    child = factories.pupil(db, la, school, upn=GOOD[0])
+    return {"la": la, "school": school, "pru": pru, "pupil": child}
+
+
+PLACEMENT_HEADER = "upn,setting_ref,route,registration,start_date,sessions,tier,notice_date,end_date,destination\n"
+
+
+def test_placements_are_checked_by_the_register_s_rules(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    text = PLACEMENT_HEADER + (
+        f"{GOOD[0]},PRU1,off_site_direction,sole,2025-11-05,1111111111,time_limited,2025-11-03,,\n"
+        f"{GOOD[0]},NOPE,off_site_direction,dual,2025-11-05,1111111111,time_limited,2025-11-03,,\n"
+        f"{GOOD[0]},PRU1,off_site_direction,dual,2025-11-05,11111,time_limited,2025-11-03,2025-12-01,\n"
+    )
+    assert refused(db, "placements", text) == [
+        (2, "registration", "Under this route the pupil stays on the home school's roll: choose dual registration "
+                            "or not registered"),
+        (3, "setting_ref", "No setting with reference NOPE in Leicestershire"),
+        (4, "sessions", "Sessions must be 10 characters of 0 or 1, for Mon AM, Mon PM, Tue AM, ... Fri PM "
+                        "(1111111111 is full time)"),
+        (4, "destination", "An ended placement needs its destination"),
+    ]
+    assert count(db, Placement) == 0
+    assert count(db, Movement) == 1  # only the admission made by the fixture
+
+
+def test_placements_import_with_their_movements_and_can_be_ended_by_a_later_file(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    row = f"{GOOD[0]},PRU1,off_site_direction,dual,2025-11-05,1111111111,time_limited,2025-11-03"
+    report = load(db, "placements", PLACEMENT_HEADER + row + ",,\n")
+    assert report.imported == 1
+    placement = db.scalars(select(Placement)).one()
+    assert placement.home_school_code == HomeSchoolCode.D
+    report = load(db, "placements", PLACEMENT_HEADER + row + ",2025-12-19,returned_home_school\n")
+    assert (report.imported, report.updated) == (0, 1)
+    assert placement.end_date == date(2025, 12, 19)
+    kinds = [m.kind for m in db.scalars(select(Movement).where(Movement.placement_id == placement.id))]
+    assert kinds == [MovementKind.PLACEMENT_STARTED, MovementKind.PLACEMENT_ENDED]
+
+
+def test_movements_file(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    text = ("upn,date,kind,setting_ref,days,reason\n"
+            f"{GOOD[0]},2025-11-06,suspension,SCH1,3,Fighting\n"
+            f"{GOOD[0]},2025-11-20,permanent_exclusion,SCH1,,\n"
+            f"{GOOD[0]},2025-11-20,expelled,SCH1,,\n")
+    assert refused(db, "movements", text) == [
+        (3, "reason", "Enter the reason"),
+        (4, "kind", "'expelled' is not one of: admitted, permanent_exclusion, suspension, removed_from_roll, "
+                    "placement_started, placement_reviewed, placement_ended, placement_corrected"),
+    ]
+    text = text.replace(",,\n", ",,Assault\n", 1).rsplit("\n", 2)[0] + "\n"
+    report = load(db, "movements", text)
+    assert report.imported == 2
+    assert area["pupil"].home_school_id is None
+
+
+def test_attendance_marks(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    text = ("upn,setting_ref,date,session,code\n"
+            f"{GOOD[0]},SCH1,2025-11-03,AM,/\n"
+            f"{GOOD[0]},SCH1,2025-11-03,PM,ZZ\n"
+            f"{GOOD[0]},SCH1,2025-11-04,EVE,/\n"
+            f"{GOOD[0]},SCH1,2025-11-05,AM,H\n"
+            f"{GOOD[0]},SCH1,2025-11-03,AM,L\n")
+    assert refused(db, "attendance", text) == [
+        (3, "code", "'ZZ' is not a national attendance code"),
+        (4, "session", "Session must be AM or PM"),
+        (5, "code", "H is no longer in use from 19 August 2024"),
+        (6, "session", "This session is also on line 2"),
+    ]
+    report = load(db, "attendance", "upn,setting_ref,date,session,code\n"
+                                    f"{GOOD[0]},SCH1,2025-11-03,AM,/\n{GOOD[0]},PRU1,2025-11-03,PM,B\n")
+    assert report.imported == 2 and count(db, AttendanceMark) == 2
+
+
+def test_term_dates(db: Session) -> None:
+    factories.la(db, "856", with_terms=False)
+    text = ("la_code,start_date,end_date\n"
+            "856,2025-09-03,2025-10-24\n"
+            "856,2025-10-20,2025-12-19\n"
+            "856,2026-01-05,2026-07-21\n")
+    assert refused(db, "term-dates", text, la_code=None) == [
+        (3, "start_date", "Overlaps the stretch from 3 September 2025 to 24 October 2025"),
+        (4, "end_date", "A stretch of school days is a half term or a term: this one is 198 days"),
+    ]
+    assert count(db, TermDate) == 0
+    report = load(db, "term-dates", "la_code,start_date,end_date\n856,2025-09-03,2025-10-24\n856,2025-11-03,2025-12-19\n",
+                  la_code=None)
+    assert report.imported == 2
+
+
+def test_a_file_that_is_not_text_is_refused_clearly(db: Session) -> None:
+    problems = refused(db, "pupils", "")
+    assert problems == [(1, "", "The file is empty: it needs a header row")]
