@@ -1,0 +1,49 @@
+# ap_register: the two commands of the README, and the steps they share.
+#   make run    set up, then start the app on SQLite with the demo area
+#   make test   set up, then run every test on SQLite and again on PostgreSQL (browser tests included)
+
+PYTHON ?= python3
+PORT ?= 5000
+VENV := .venv
+BIN := $(VENV)/bin
+ASSETS := $(shell find assets -type f)
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export TEST_POSTGRES_URL
+
+.PHONY: setup run test test-sqlite test-postgres lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Python packages, pinned by requirements.lock (every package, not only the direct ones).
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test]"
+	touch $@
+
+# GOV.UK Frontend and Dart Sass from npm, exactly as package-lock.json pins them.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+static/css/main.css: node_modules/.package-lock.json $(ASSETS)
+	npm run build
+
+setup: $(VENV)/.installed static/css/main.css
+
+run: setup
+	$(BIN)/ap-register init-db
+	$(BIN)/ap-register demo
+	@echo "ap_register is starting at http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
+	$(BIN)/flask --app ap_register run --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest --db sqlite
+	$(BIN)/python -m pytest --db postgres
+
+test-sqlite: setup
+	$(BIN)/python -m pytest --db sqlite
+
+test-postgres: setup
+	$(BIN)/python -m pytest --db postgres
+
+clean:
+	rm -rf $(VENV) node_modules static instance .pytest_cache
