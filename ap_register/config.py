@@ -71,7 +71,9 @@ class TestConfig(Config):
     ENVIRONMENT = "test"
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
-    RATELIMIT_ENABLED = False
+    # Limits stay on, high enough for a test run; one test lowers them to see them work.
+    SIGN_IN_RATE_LIMIT = "1000 per minute"
+    EXPORT_RATE_LIMIT = "1000 per minute"
     FORCE_HTTPS = False
     SESSION_COOKIE_SECURE = False
     ALLOW_DEMO = True

@@ -119,6 +119,7 @@ def db(app: Flask) -> Iterator[Session]:
     outer = connection.begin()
     engines[None] = connection  # Flask-SQLAlchemy ignores session.bind: swap the engine
     with app.app_context():
+        original_mode = flask_db.session.session_factory.kw.get("join_transaction_mode")
         flask_db.session.configure(join_transaction_mode="create_savepoint")
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
     try:
@@ -126,7 +127,10 @@ def db(app: Flask) -> Iterator[Session]:
     finally:
         session.close()
         with app.app_context():
-            flask_db.session.configure(join_transaction_mode="conservative_savepoint")
+            if original_mode is None:
+                flask_db.session.session_factory.kw.pop("join_transaction_mode", None)
+            else:
+                flask_db.session.configure(join_transaction_mode=original_mode)
         engines[None] = engine
         outer.rollback()
         connection.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput
 from werkzeug.wrappers import Response
@@ -16,7 +16,7 @@ from ap_register.domain import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError
 from ap_register.domain import users
-from ap_register.extensions import db
+from ap_register.extensions import db, limiter
 from ap_register.web import current_actor
 
 bp = Blueprint("auth", __name__)
@@ -49,6 +49,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: str(current_app.config["SIGN_IN_RATE_LIMIT"]), methods=["POST"])
 def sign_in() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -81,6 +82,7 @@ def sign_out() -> Response:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(lambda: str(current_app.config["SIGN_IN_RATE_LIMIT"]), methods=["POST"])
 @login_required
 def change_password() -> str | Response:
     form = ChangePasswordForm()

@@ -1,0 +1,76 @@
+"""Every view and every change of a pupil's record leaves an audit event naming the person."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session
+
+import pytest
+
+from ap_register.domain.vocab import Role
+from ap_register.extensions import db as flask_db
+from ap_register.models import AuditEvent, Placement
+from tests.pages import date_fields, post, sign_in
+from tests.conftest import build_app, make_database
+
+
+def events(db: Session, user_id: int) -> list[tuple[str, str, int | None]]:
+    return [(e.action, e.object_type, e.pupil_id) for e in
+            db.scalars(select(AuditEvent).where(AuditEvent.user_id == user_id).order_by(AuditEvent.id))]
+
+
+def test_views_and_changes_of_a_pupil_are_audited_with_the_user(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    user = home["users"][Role.COMMISSIONER]
+    child = home["pupil"]
+    placement = home["placement"]
+    sign_in(client, user.email)
+    client.get(f"/pupils/{child.id}")
+    client.get(f"/placements/{placement.id}")
+    post(client, f"/placements/{placement.id}/review", {**date_fields("review_date", date(2025, 11, 3)), "notes": "Fine"})
+    post(client, f"/placements/{placement.id}/end", {**date_fields("end_date", date(2025, 12, 19)),
+                                                    "destination": "returned_home_school"})
+    response = post(client, f"/pupils/{child.id}/placements/new", {"route": "la_health", "setting": str(home["pru"].id)})
+    details = response.headers["Location"]
+    response = post(client, details, {"registration": "none", "tier": "time_limited",
+                                      **date_fields("start_date", date(2026, 1, 5)), "sessions": ["Mon AM", "Tue AM"],
+                                      "reason": "Health needs"})
+    post(client, response.headers["Location"], {})
+    new = db.scalars(select(Placement).order_by(Placement.id.desc())).first()
+    assert new is not None
+    assert events(db, user.id) == [
+        ("sign_in", "user", None),
+        ("view", "pupil", child.id),
+        ("view", "placement", child.id),
+        ("review", "placement", child.id),
+        ("end", "placement", child.id),
+        ("create", "placement", child.id),
+    ]
+    recorded = db.scalars(select(AuditEvent).where(AuditEvent.user_id == user.id)).all()
+    assert {e.actor for e in recorded} == {user.email}
+
+
+def test_the_audit_trail_cannot_be_edited(db: Session, world: dict) -> None:  # type: ignore[type-arg]
+    with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+        db.execute(sql("DELETE FROM audit_event"))
+
+
+def test_sign_in_is_rate_limited(db_kind: str, tmp_path: Path) -> None:
+    url, drop = make_database(db_kind, tmp_path)  # its own database: these attempts are committed
+    limited = build_app(url, SIGN_IN_RATE_LIMIT="3 per minute", WTF_CSRF_ENABLED=False)
+    client = limited.test_client()
+    try:
+        answers = [client.post("/sign-in", data={"email": "a@example.org", "password": "wrong"}).status_code
+                   for _ in range(4)]
+        assert answers == [200, 200, 200, 429]
+        assert "Too many attempts" in client.post("/sign-in", data={"email": "a@example.org"}).get_data(as_text=True)
+    finally:
+        with limited.app_context():
+            flask_db.engine.dispose()
+        drop()
