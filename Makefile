@@ -35,9 +35,13 @@ run: setup
 	@echo "ap_register is starting at http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
 	$(BIN)/flask --app ap_register run --host 127.0.0.1 --port $(PORT)
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest --db sqlite
 	$(BIN)/python -m pytest --db postgres
+
+lint: setup
+	$(BIN)/ruff check ap_register tests migrations
+	$(BIN)/ruff format --check ap_register tests
 
 test-sqlite: setup
 	$(BIN)/python -m pytest --db sqlite

@@ -110,7 +110,9 @@ def _la(code: str | None) -> Any:
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice(["settings", "pupils", "placements", "movements", "attendance", "term-dates"]))
+@click.argument(
+    "kind", type=click.Choice(["settings", "pupils", "placements", "movements", "attendance", "term-dates"])
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--la", "la_code", help="Only rows of this LA (its DfE code); setting refs are looked up in it")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="How to report")
@@ -176,8 +178,10 @@ def demo_command() -> None:
     result = load_demo(db.session)
     db.session.commit()
     if result.created:
-        say(f"Demo area loaded: {result.la.name} ({result.la.code}), "
-            + ", ".join(f"{n} {name}" for name, n in result.counts.items()))
+        say(
+            f"Demo area loaded: {result.la.name} ({result.la.code}), "
+            + ", ".join(f"{n} {name}" for name, n in result.counts.items())
+        )
     else:
         say(f"The demo area ({result.la.name}) is already loaded.")
     say("Demo sign-ins (every account has the same password):")
@@ -199,5 +203,3 @@ def _create_app() -> Flask:
 
 
 main = FlaskGroup(create_app=_create_app, help="ap_register: the AP register's command line.")
-
-

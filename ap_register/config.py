@@ -18,7 +18,7 @@ def normalise_database_url(url: str) -> str:
     """Accept the usual postgres:// forms and use the psycopg 3 driver for them."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

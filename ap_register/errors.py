@@ -54,7 +54,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[Response | str, int]:
-        return error_response(400, "The form had expired or came from elsewhere. Go back, refresh the page and try again.")
+        return error_response(
+            400, "The form had expired or came from elsewhere. Go back, refresh the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response | str, int]:

@@ -120,4 +120,3 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(admin.bp)
-

@@ -77,8 +77,13 @@ def build_app(database_url: str, **overrides: Any) -> Flask:
 
     from ap_register.domain.reference_data import load_into
 
-    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-                      "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app = create_app(
+        {
+            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            **overrides,
+        }
+    )
     with app.app_context():
         upgrade()
         load_into(flask_db.session)
@@ -180,14 +185,25 @@ def world(db: Session) -> dict[str, Any]:
         farm = factories.setting(db, la, SettingKind.UNREGISTERED_AP, name=f"{key.title()} Farm Project")
         pupil = factories.pupil(db, la, school, first_name="Robin", last_name=f"{key.title()}child")
         bystander = factories.pupil(db, la, second, first_name="Casey", last_name=f"{key.title()}bystander")
-        placement = factories.placement(db, pupil, pru, start=date(2025, 10, 6), tier=Tier.TIME_LIMITED,
-                                        notice_date=date(2025, 9, 29))
+        placement = factories.placement(
+            db, pupil, pru, start=date(2025, 10, 6), tier=Tier.TIME_LIMITED, notice_date=date(2025, 9, 29)
+        )
         users = {}
         for role in Role:
             organisation = school if role == Role.SCHOOL_LEAD else pru if role == Role.AP_HEAD else la
             users[role] = factories.user(db, role, organisation)
-        made[key] = {"la": la, "school": school, "second": second, "pru": pru, "farm": farm, "pupil": pupil,
-                     "bystander": bystander, "placement": placement, "users": users,
-                     "route": Route.OFF_SITE_DIRECTION, "registration": Registration.DUAL}
+        made[key] = {
+            "la": la,
+            "school": school,
+            "second": second,
+            "pru": pru,
+            "farm": farm,
+            "pupil": pupil,
+            "bystander": bystander,
+            "placement": placement,
+            "users": users,
+            "route": Route.OFF_SITE_DIRECTION,
+            "registration": Registration.DUAL,
+        }
     db.commit()
     return made

@@ -59,8 +59,13 @@ def la(session: Session, code: str = "855", with_terms: bool = True) -> LocalAut
     return authority
 
 
-def setting(session: Session, authority: LocalAuthority, kind: SettingKind = SettingKind.MAINSTREAM,
-            name: str | None = None, **fields: Any) -> Setting:
+def setting(
+    session: Session,
+    authority: LocalAuthority,
+    kind: SettingKind = SettingKind.MAINSTREAM,
+    name: str | None = None,
+    **fields: Any,
+) -> Setting:
     n = next(_serial)
     registered = kind not in (SettingKind.UNREGISTERED_AP,)
     urn = fields.pop("urn", f"{900000 + n:06d}" if registered else None)
@@ -77,8 +82,13 @@ def setting(session: Session, authority: LocalAuthority, kind: SettingKind = Set
     return created
 
 
-def pupil(session: Session, authority: LocalAuthority, home_school: Setting | None = None,
-          on: date = date(2025, 9, 3), **fields: Any) -> Pupil:
+def pupil(
+    session: Session,
+    authority: LocalAuthority,
+    home_school: Setting | None = None,
+    on: date = date(2025, 9, 3),
+    **fields: Any,
+) -> Pupil:
     """A pupil of this LA; admitted to `home_school` on `on` through the ledger."""
     n = next(_serial)
     created = Pupil(
@@ -112,14 +122,31 @@ def user(session: Session, role: Role, organisation: LocalAuthority | Setting, e
     return created
 
 
-def placement(session: Session, who: Pupil, where: Setting, route: Route = Route.OFF_SITE_DIRECTION,
-              registration: Registration = Registration.DUAL, sessions: str = "1111111111",
-              start: date = date(2025, 10, 6), tier: Tier | None = Tier.TIME_LIMITED, **fields: Any) -> Placement:
+def placement(
+    session: Session,
+    who: Pupil,
+    where: Setting,
+    route: Route = Route.OFF_SITE_DIRECTION,
+    registration: Registration = Registration.DUAL,
+    sessions: str = "1111111111",
+    start: date = date(2025, 10, 6),
+    tier: Tier | None = Tier.TIME_LIMITED,
+    **fields: Any,
+) -> Placement:
     if route == Route.OFF_SITE_DIRECTION:
         fields.setdefault("notice_date", date(2025, 9, 29))
     created, _ = start_placement(
-        session, SYSTEM, who,
-        PlacementDraft(setting_id=where.id, route=route, registration=registration, sessions=sessions,
-                       start_date=start, tier=tier, **fields),
+        session,
+        SYSTEM,
+        who,
+        PlacementDraft(
+            setting_id=where.id,
+            route=route,
+            registration=registration,
+            sessions=sessions,
+            start_date=start,
+            tier=tier,
+            **fields,
+        ),
     )
     return created

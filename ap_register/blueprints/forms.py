@@ -72,8 +72,14 @@ def text_area(label: str, required: str | None = None, max_length: int = 5000, *
 
 
 def radios(label: str, choices: list[tuple[str, str]], required: str, **kwargs: Any) -> RadioField:
-    return RadioField(label, choices=choices, validators=[InputRequired(message=required)],
-                      widget=GovRadioInput(), validate_choice=True, **kwargs)
+    return RadioField(
+        label,
+        choices=choices,
+        validators=[InputRequired(message=required)],
+        widget=GovRadioInput(),
+        validate_choice=True,
+        **kwargs,
+    )
 
 
 def select(label: str, choices: list[tuple[str, str]], required: str | None = None, **kwargs: Any) -> SelectField:

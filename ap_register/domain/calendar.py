@@ -75,7 +75,8 @@ class SchoolCalendar:
         index = bisect_left(self._days, start) + n - 1
         if index >= len(self._days):
             raise CalendarUnknown(
-                f"No term dates are recorded for {self.name} far enough after {start:%-d %B %Y} to count {n} school days"
+                f"No term dates are recorded for {self.name} far enough after {start:%-d %B %Y} "
+                f"to count {n} school days"
             )
         return self._days[index]
 
@@ -93,9 +94,7 @@ def calendar_for(session: Session, la: LocalAuthority) -> SchoolCalendar:
     cache: dict[int, SchoolCalendar] = session.info.setdefault(CACHE_KEY, {})
     if la.id in cache:
         return cache[la.id]
-    stretches = session.execute(
-        select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la.id)
-    ).all()
+    stretches = session.execute(select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la.id)).all()
     holidays = session.scalars(select(BankHoliday.day)).all()
     calendar = SchoolCalendar([(s, e) for s, e in stretches], holidays, name=la.name)
     cache[la.id] = calendar

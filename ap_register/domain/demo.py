@@ -54,21 +54,152 @@ DEMO_USERS = (
     (Role.SCHOOL_LEAD, "school.lead", "Helen Brook", "secondary"),
 )
 
-PLACES = ("Ashwell", "Barrowby", "Castleford", "Dunmore", "Elmstead", "Fenwick", "Glenholme", "Harwood",
-          "Ivybridge", "Kingsmead", "Longridge", "Marsham", "Netherby", "Oakhurst", "Pennington", "Queensbury",
-          "Redgrave", "Southwold", "Thornbury", "Upwell", "Wainfleet", "Westbury", "Yarwell", "Abbotsley",
-          "Bramley", "Coldham", "Dunsby", "Eastrea", "Fordham", "Gransden", "Hilgay", "Kirtling", "Littleport",
-          "Manea", "Newton", "Orwell", "Pymoor", "Ramsey", "Soham", "Toft")
-FIRST_NAMES = ("Oliver", "Amelia", "Noah", "Isla", "Leo", "Ava", "Jack", "Freya", "Charlie", "Mia", "Harry", "Lily",
-               "Alfie", "Evie", "Theo", "Grace", "Archie", "Ruby", "Oscar", "Sophia", "Mason", "Poppy", "Kai",
-               "Chloe", "Riley", "Maya", "Ethan", "Zara", "Logan", "Aisha", "Tyler", "Hannah", "Jayden", "Ellie",
-               "Dylan", "Amber", "Reece", "Leah", "Callum", "Jade", "Kacper", "Zofia", "Musa", "Amira", "Tomasz",
-               "Nia", "Ibrahim", "Layla", "Connor", "Skye")
-LAST_NAMES = ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson",
-              "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson", "Clarke",
-              "Khan", "Hughes", "Lewis", "Ali", "Nowak", "Turner", "Hill", "Cooper", "Ward", "Morris", "Moore",
-              "King", "Harrison", "Baker", "Price", "Bennett", "Kowalski", "Murphy", "Reid", "Campbell", "Begum",
-              "Mitchell", "Carter", "Phillips", "Adams", "Shaw", "Lloyd", "Ellis", "Mahmood")
+PLACES = (
+    "Ashwell",
+    "Barrowby",
+    "Castleford",
+    "Dunmore",
+    "Elmstead",
+    "Fenwick",
+    "Glenholme",
+    "Harwood",
+    "Ivybridge",
+    "Kingsmead",
+    "Longridge",
+    "Marsham",
+    "Netherby",
+    "Oakhurst",
+    "Pennington",
+    "Queensbury",
+    "Redgrave",
+    "Southwold",
+    "Thornbury",
+    "Upwell",
+    "Wainfleet",
+    "Westbury",
+    "Yarwell",
+    "Abbotsley",
+    "Bramley",
+    "Coldham",
+    "Dunsby",
+    "Eastrea",
+    "Fordham",
+    "Gransden",
+    "Hilgay",
+    "Kirtling",
+    "Littleport",
+    "Manea",
+    "Newton",
+    "Orwell",
+    "Pymoor",
+    "Ramsey",
+    "Soham",
+    "Toft",
+)
+FIRST_NAMES = (
+    "Oliver",
+    "Amelia",
+    "Noah",
+    "Isla",
+    "Leo",
+    "Ava",
+    "Jack",
+    "Freya",
+    "Charlie",
+    "Mia",
+    "Harry",
+    "Lily",
+    "Alfie",
+    "Evie",
+    "Theo",
+    "Grace",
+    "Archie",
+    "Ruby",
+    "Oscar",
+    "Sophia",
+    "Mason",
+    "Poppy",
+    "Kai",
+    "Chloe",
+    "Riley",
+    "Maya",
+    "Ethan",
+    "Zara",
+    "Logan",
+    "Aisha",
+    "Tyler",
+    "Hannah",
+    "Jayden",
+    "Ellie",
+    "Dylan",
+    "Amber",
+    "Reece",
+    "Leah",
+    "Callum",
+    "Jade",
+    "Kacper",
+    "Zofia",
+    "Musa",
+    "Amira",
+    "Tomasz",
+    "Nia",
+    "Ibrahim",
+    "Layla",
+    "Connor",
+    "Skye",
+)
+LAST_NAMES = (
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Khan",
+    "Hughes",
+    "Lewis",
+    "Ali",
+    "Nowak",
+    "Turner",
+    "Hill",
+    "Cooper",
+    "Ward",
+    "Morris",
+    "Moore",
+    "King",
+    "Harrison",
+    "Baker",
+    "Price",
+    "Bennett",
+    "Kowalski",
+    "Murphy",
+    "Reid",
+    "Campbell",
+    "Begum",
+    "Mitchell",
+    "Carter",
+    "Phillips",
+    "Adams",
+    "Shaw",
+    "Lloyd",
+    "Ellis",
+    "Mahmood",
+)
 REVIEW_NOTES = (
     "Attending well; working towards reintegration targets in the personalised plan.",
     "Attendance has dipped; family meeting arranged and transport checked.",
@@ -77,8 +208,10 @@ REVIEW_NOTES = (
     "Engagement improving; plan to increase sessions at the home school next half term.",
 )
 PLACEMENT_REASONS = {
-    Route.OFF_SITE_DIRECTION: "Escalating disruption despite in-school support (mentoring, report card, outreach sessions); "
-                              "a short period off-site to work on self-regulation before return.",
+    Route.OFF_SITE_DIRECTION: (
+        "Escalating disruption despite in-school support (mentoring, report card, outreach sessions); "
+        "a short period off-site to work on self-regulation before return."
+    ),
     Route.SCHOOL_ARRANGED: "Vocational sessions to re-engage, alongside reduced hours at school.",
     Route.SUSPENSION_PROVISION: "Education from the sixth day of a suspension.",
     Route.LA_EXCLUSION: "Permanently excluded; the local authority provides full-time education from the sixth day.",
@@ -172,19 +305,41 @@ class _Builder:
         forget_calendars(self.session)
         self.calendar = calendar_for(self.session, self.la)
 
-    def setting(self, name: str, kind: SettingKind, urn: str | None, ref: str | None = None, **fields: object) -> Setting:
-        created = Setting(la_id=self.la.id, ref=ref or urn or name, name=name, kind=kind, urn=urn,
-                          postcode=f"PE{self.rng.randint(1, 38)} {self.rng.randint(1, 9)}{self.rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{self.rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
-                          **fields)
+    def setting(
+        self, name: str, kind: SettingKind, urn: str | None, ref: str | None = None, **fields: object
+    ) -> Setting:
+        created = Setting(
+            la_id=self.la.id,
+            ref=ref or urn or name,
+            name=name,
+            kind=kind,
+            urn=urn,
+            postcode=self.postcode(),
+            **fields,
+        )
         self.session.add(created)
         return created
+
+    def postcode(self) -> str:
+        letters = "ABDEFGHJLNPQRSTUWXYZ"
+        return (
+            f"PE{self.rng.randint(1, 38)} {self.rng.randint(1, 9)}{self.rng.choice(letters)}{self.rng.choice(letters)}"
+        )
 
     def settings(self) -> None:
         places = list(PLACES)
         for n, place in enumerate(places[:30]):
             self.primaries.append(self.setting(f"{place} Primary School", SettingKind.MAINSTREAM, f"{873100 + n}"))
-        kinds = ("Academy", "High School", "Community College", "Academy", "School", "High School", "Academy",
-                 "Community College")
+        kinds = (
+            "Academy",
+            "High School",
+            "Community College",
+            "Academy",
+            "School",
+            "High School",
+            "Academy",
+            "Community College",
+        )
         for n, place in enumerate(places[30:38]):
             self.secondaries.append(self.setting(f"{place} {kinds[n]}", SettingKind.MAINSTREAM, f"{873200 + n}"))
         self.specials.append(self.setting("Willow Bank Special School", SettingKind.SPECIAL, "873300"))
@@ -192,18 +347,32 @@ class _Builder:
         self.ap["pru"] = self.setting("The Oaks Pupil Referral Unit", SettingKind.PRU, "873400")
         self.ap["academy"] = self.setting("Riverbank Academy", SettingKind.AP_ACADEMY, "873401", ukprn="10087341")
         self.ap["free"] = self.setting("Pathways Free School", SettingKind.AP_FREE_SCHOOL, "873402", ukprn="10087342")
-        self.ap["independent"] = self.setting("Horizon Independent School", SettingKind.INDEPENDENT_AP, "873403",
-                                              kind_set_by_admin=True)
+        self.ap["independent"] = self.setting(
+            "Horizon Independent School", SettingKind.INDEPENDENT_AP, "873403", kind_set_by_admin=True
+        )
         checked = self.today - timedelta(days=120)
         self.ap["farm"] = self.setting(
-            "Greenfields Farm Project", SettingKind.UNREGISTERED_AP, None, ref="UNREG-001", ukprn="10087344",
-            contact_name="Sarah Lowe", contact_phone="01234 567890", contact_email="sarah@greenfields.example.org",
-            safeguarding_checks_confirmed=True, safeguarding_checks_date=checked, last_qa_visit_date=checked,
-            risk_assessment_date=checked, risk_assessment_notes="Farm machinery areas fenced; staff ratio 1:4.",
+            "Greenfields Farm Project",
+            SettingKind.UNREGISTERED_AP,
+            None,
+            ref="UNREG-001",
+            ukprn="10087344",
+            contact_name="Sarah Lowe",
+            contact_phone="01234 567890",
+            contact_email="sarah@greenfields.example.org",
+            safeguarding_checks_confirmed=True,
+            safeguarding_checks_date=checked,
+            last_qa_visit_date=checked,
+            risk_assessment_date=checked,
+            risk_assessment_notes="Farm machinery areas fenced; staff ratio 1:4.",
         )
         self.ap["music"] = self.setting(
-            "Urban Beats Music Mentoring", SettingKind.UNREGISTERED_AP, None, ref="UNREG-002",
-            contact_name="Jordan Price", contact_phone="01234 098765",
+            "Urban Beats Music Mentoring",
+            SettingKind.UNREGISTERED_AP,
+            None,
+            ref="UNREG-002",
+            contact_name="Jordan Price",
+            contact_phone="01234 098765",
             last_qa_visit_date=self.today - timedelta(days=500),
         )
         self.session.flush()
@@ -215,8 +384,16 @@ class _Builder:
         for role, local, name, where in DEMO_USERS:
             setting = self.ap["pru"] if where == "pru" else self.secondaries[0] if where == "secondary" else None
             email = f"{local}@{EMAIL_DOMAIN}"
-            self.session.add(User(email=email, name=name, role=role, password_hash=password,
-                                  la_id=None if setting else self.la.id, setting_id=setting.id if setting else None))
+            self.session.add(
+                User(
+                    email=email,
+                    name=name,
+                    role=role,
+                    password_hash=password,
+                    la_id=None if setting else self.la.id,
+                    setting_id=setting.id if setting else None,
+                )
+            )
             sign_ins.append((role.value, email, DEMO_PASSWORD))
         self.session.flush()
         return sign_ins
@@ -242,11 +419,18 @@ class _Builder:
         born = date(birth_year, 9, 1) + timedelta(days=self.rng.randint(0, 364))
         need = self.rng.choice(("SEMH",) * 8 + ("ASD", "SLCN", "MLD", "SPLD")) if sen != SenStatus.NONE else None
         created = Pupil(
-            upn=make_upn(f"{self.la.code}{2100 + self.serial // 1000:04d}{(born.year + 5) % 100:02d}{self.serial % 1000:03d}"),
-            first_name=self.rng.choice(FIRST_NAMES), last_name=self.rng.choice(LAST_NAMES), date_of_birth=born,
-            home_la_id=self.la.id, sen_status=sen, primary_need=need,
+            upn=make_upn(
+                f"{self.la.code}{2100 + self.serial // 1000:04d}{(born.year + 5) % 100:02d}{self.serial % 1000:03d}"
+            ),
+            first_name=self.rng.choice(FIRST_NAMES),
+            last_name=self.rng.choice(LAST_NAMES),
+            date_of_birth=born,
+            home_la_id=self.la.id,
+            sen_status=sen,
+            primary_need=need,
             ehc_assessment_requested=sen == SenStatus.SEN_SUPPORT and self.rng.random() < 0.15,
-            child_in_need=self.rng.random() < 0.1, looked_after=self.rng.random() < 0.04,
+            child_in_need=self.rng.random() < 0.1,
+            looked_after=self.rng.random() < 0.04,
         )
         self.session.add(created)
         self.session.flush()
@@ -257,14 +441,31 @@ class _Builder:
         record_roll_movement(self.session, self.actor, created, MovementKind.ADMITTED, joined, school, today=self.today)
         if year_then <= 6 < year_now:
             moved = self.school_day_near(date(academic_year_start(joined) + (7 - year_then), 9, 1))
-            record_roll_movement(self.session, self.actor, created, MovementKind.ADMITTED, moved,
-                                 self.rng.choice(self.secondaries), today=self.today)
+            record_roll_movement(
+                self.session,
+                self.actor,
+                created,
+                MovementKind.ADMITTED,
+                moved,
+                self.rng.choice(self.secondaries),
+                today=self.today,
+            )
         return created
 
     # --- placements ---
-    def place(self, pupil: Pupil, setting: Setting, route: Route, start: date, sessions: str = "1" * 10,
-              registration: Registration = Registration.DUAL, tier: Tier | None = None,
-              planned_weeks: int | None = 8, notice_days: int = 3, **fields: object) -> Placement:
+    def place(
+        self,
+        pupil: Pupil,
+        setting: Setting,
+        route: Route,
+        start: date,
+        sessions: str = "1" * 10,
+        registration: Registration = Registration.DUAL,
+        tier: Tier | None = None,
+        planned_weeks: int | None = 8,
+        notice_days: int = 3,
+        **fields: object,
+    ) -> Placement:
         start = self.school_day_near(start)
         planned_end = self.add_days(start, planned_weeks * 5) if planned_weeks else None
         notice = None
@@ -277,16 +478,27 @@ class _Builder:
             except CalendarUnknown:
                 pass
         placement, _ = start_placement(
-            self.session, self.actor, pupil,
-            PlacementDraft(setting_id=setting.id, route=route, registration=registration, tier=tier, sessions=sessions,
-                           start_date=start, planned_end_date=planned_end, notice_date=notice,
-                           **{"reason": PLACEMENT_REASONS[route], **fields}),  # type: ignore[arg-type]
+            self.session,
+            self.actor,
+            pupil,
+            PlacementDraft(
+                setting_id=setting.id,
+                route=route,
+                registration=registration,
+                tier=tier,
+                sessions=sessions,
+                start_date=start,
+                planned_end_date=planned_end,
+                notice_date=notice,
+                **{"reason": PLACEMENT_REASONS[route], **fields},
+            ),  # type: ignore[arg-type]
             calendar=self.calendar,
         )
         return placement
 
-    def run(self, placement: Placement, until: date | None, destination: Destination | None,
-            review: bool = True) -> None:
+    def run(
+        self, placement: Placement, until: date | None, destination: Destination | None, review: bool = True
+    ) -> None:
         """Review the placement every interval until it ends (or today), then end it."""
         last = self.today if until is None or until > self.today else until
         if review:
@@ -295,11 +507,18 @@ class _Builder:
                 at = self.add_days(at, self.la.review_interval_school_days - self.rng.randint(0, 4))
                 if at > last or at > self.today:
                     break
-                review_placement(self.session, self.actor, placement, review_date=at,
-                                 notes=self.rng.choice(REVIEW_NOTES), today=self.today)
+                review_placement(
+                    self.session,
+                    self.actor,
+                    placement,
+                    review_date=at,
+                    notes=self.rng.choice(REVIEW_NOTES),
+                    today=self.today,
+                )
         if until is not None and until <= self.today and destination is not None:
-            end_placement(self.session, self.actor, placement, end_date=max(until, placement.start_date),
-                          destination=destination)
+            end_placement(
+                self.session, self.actor, placement, end_date=max(until, placement.start_date), destination=destination
+            )
 
     def random_day(self, start: date, end: date) -> date:
         return self.school_day_near(start + timedelta(days=self.rng.randint(0, max(0, (end - start).days))))
@@ -320,27 +539,64 @@ class _Builder:
         day = self.random_day(self.history_start + timedelta(days=30), self.today - timedelta(days=10))
         ap_setting = rng.choice([self.ap["pru"], self.ap["academy"], self.ap["free"], self.ap["independent"]])
         if roll < 0.20:  # off-site direction, back to school
-            p = self.place(pupil, ap_setting, Route.OFF_SITE_DIRECTION, day, tier=Tier.TIME_LIMITED,
-                           planned_weeks=rng.choice((6, 8, 12)))
+            p = self.place(
+                pupil,
+                ap_setting,
+                Route.OFF_SITE_DIRECTION,
+                day,
+                tier=Tier.TIME_LIMITED,
+                planned_weeks=rng.choice((6, 8, 12)),
+            )
             end = self.add_days(p.start_date, rng.randint(25, 60))
             self.run(p, end, Destination.RETURNED_HOME_SCHOOL if rng.random() < 0.85 else Destination.OTHER_AP)
         elif roll < 0.26:  # part-time timetable
-            p = self.place(pupil, home, Route.PART_TIME_TIMETABLE, day, sessions="1111111000"[::-1] if rng.random() < 0.5
-                           else "1010101010", registration=Registration.SOLE, planned_weeks=4)
+            p = self.place(
+                pupil,
+                home,
+                Route.PART_TIME_TIMETABLE,
+                day,
+                sessions="1111111000"[::-1] if rng.random() < 0.5 else "1010101010",
+                registration=Registration.SOLE,
+                planned_weeks=4,
+            )
             self.run(p, self.add_days(p.start_date, rng.randint(15, 25)), Destination.RETURNED_HOME_SCHOOL)
         elif roll < 0.34:  # suspension, then provision from the sixth day
             days = rng.randint(6, 12)
-            record_roll_movement(self.session, self.actor, pupil, MovementKind.SUSPENSION, day, home, days=days,
-                                 reason="Serious breach of the behaviour policy", today=self.today)
+            record_roll_movement(
+                self.session,
+                self.actor,
+                pupil,
+                MovementKind.SUSPENSION,
+                day,
+                home,
+                days=days,
+                reason="Serious breach of the behaviour policy",
+                today=self.today,
+            )
             sixth = self.add_days(day, 5)
-            p = self.place(pupil, self.ap["pru"], Route.SUSPENSION_PROVISION, sixth, registration=Registration.NONE,
-                           tier=Tier.TIME_LIMITED, planned_weeks=1)
+            p = self.place(
+                pupil,
+                self.ap["pru"],
+                Route.SUSPENSION_PROVISION,
+                sixth,
+                registration=Registration.NONE,
+                tier=Tier.TIME_LIMITED,
+                planned_weeks=1,
+            )
             self.run(p, self.add_days(day, days - 1), Destination.RETURNED_HOME_SCHOOL, review=False)
         elif roll < 0.41:  # permanent exclusion, then the LA's provision
             self.exclusion(pupil, home, day)
         elif roll < 0.45:  # health needs
-            p = self.place(pupil, self.ap["pru"], Route.LA_HEALTH, day, sessions=self.part_time(rng.choice((6, 8, 10))),
-                           registration=Registration.NONE, tier=Tier.TIME_LIMITED, planned_weeks=12)
+            p = self.place(
+                pupil,
+                self.ap["pru"],
+                Route.LA_HEALTH,
+                day,
+                sessions=self.part_time(rng.choice((6, 8, 10))),
+                registration=Registration.NONE,
+                tier=Tier.TIME_LIMITED,
+                planned_weeks=12,
+            )
             self.run(p, self.add_days(p.start_date, rng.randint(40, 90)), Destination.RETURNED_HOME_SCHOOL)
         elif roll < 0.49:  # managed move
             other = rng.choice([s for s in self.secondaries if s.id != home.id])
@@ -348,39 +604,91 @@ class _Builder:
             end = self.add_days(p.start_date, 40)
             if end <= self.today and rng.random() < 0.7:
                 self.run(p, end, Destination.NEW_MAINSTREAM_SCHOOL)
-                record_roll_movement(self.session, self.actor, pupil, MovementKind.ADMITTED, end, other,
-                                     today=self.today)
+                record_roll_movement(
+                    self.session, self.actor, pupil, MovementKind.ADMITTED, end, other, today=self.today
+                )
             else:
                 self.run(p, end, Destination.RETURNED_HOME_SCHOOL)
         elif roll < 0.60 and pupil.sen_status == SenStatus.EHCP:  # named in the EHC plan
-            p = self.place(pupil, rng.choice(self.specials), Route.EHCP_NAMED, day, registration=Registration.SOLE,
-                           planned_weeks=None)
+            p = self.place(
+                pupil,
+                rng.choice(self.specials),
+                Route.EHCP_NAMED,
+                day,
+                registration=Registration.SOLE,
+                planned_weeks=None,
+            )
             self.run(p, None, None)
         elif roll < 0.55:  # school-arranged vocational days at the independent AP school
-            p = self.place(pupil, self.ap["independent"], Route.SCHOOL_ARRANGED, max(day, recent),
-                           sessions=self.part_time(4), registration=Registration.NONE, tier=Tier.TIME_LIMITED,
-                           planned_weeks=12)
+            p = self.place(
+                pupil,
+                self.ap["independent"],
+                Route.SCHOOL_ARRANGED,
+                max(day, recent),
+                sessions=self.part_time(4),
+                registration=Registration.NONE,
+                tier=Tier.TIME_LIMITED,
+                planned_weeks=12,
+            )
             self.run(p, self.add_days(p.start_date, 60), Destination.RETURNED_HOME_SCHOOL)
         elif roll < 0.58:  # unregistered provider sessions with an off-site direction
-            p = self.place(pupil, self.ap["academy"], Route.OFF_SITE_DIRECTION, day, sessions="1111111100",
-                           tier=Tier.TIME_LIMITED, planned_weeks=8)
-            q = self.place(pupil, self.ap["farm"], Route.SCHOOL_ARRANGED, p.start_date, sessions="0000000011",
-                           registration=Registration.NONE, tier=Tier.TIME_LIMITED, planned_weeks=8)
+            p = self.place(
+                pupil,
+                self.ap["academy"],
+                Route.OFF_SITE_DIRECTION,
+                day,
+                sessions="1111111100",
+                tier=Tier.TIME_LIMITED,
+                planned_weeks=8,
+            )
+            q = self.place(
+                pupil,
+                self.ap["farm"],
+                Route.SCHOOL_ARRANGED,
+                p.start_date,
+                sessions="0000000011",
+                registration=Registration.NONE,
+                tier=Tier.TIME_LIMITED,
+                planned_weeks=8,
+            )
             end = self.add_days(p.start_date, 40)
             self.run(p, end, Destination.RETURNED_HOME_SCHOOL)
             self.run(q, end, Destination.RETURNED_HOME_SCHOOL, review=False)
         elif roll < 0.60:  # education the LA arranges while a problem is solved
-            p = self.place(pupil, self.ap["free"], Route.LA_OTHER, day, sessions=self.part_time(8),
-                           registration=Registration.NONE, tier=Tier.TIME_LIMITED, planned_weeks=6)
+            p = self.place(
+                pupil,
+                self.ap["free"],
+                Route.LA_OTHER,
+                day,
+                sessions=self.part_time(8),
+                registration=Registration.NONE,
+                tier=Tier.TIME_LIMITED,
+                planned_weeks=6,
+            )
             self.run(p, self.add_days(p.start_date, 30), Destination.RETURNED_HOME_SCHOOL)
 
     def exclusion(self, pupil: Pupil, home: Setting, day: date) -> None:
         rng = self.rng
-        record_roll_movement(self.session, self.actor, pupil, MovementKind.PERMANENT_EXCLUSION, day, home,
-                             reason="Persistent disruptive behaviour", today=self.today)
+        record_roll_movement(
+            self.session,
+            self.actor,
+            pupil,
+            MovementKind.PERMANENT_EXCLUSION,
+            day,
+            home,
+            reason="Persistent disruptive behaviour",
+            today=self.today,
+        )
         start = self.calendar.nth_school_day(day, 6) if self.calendar.covers(day) else day
-        p = self.place(pupil, self.ap["pru"], Route.LA_EXCLUSION, start, registration=Registration.SOLE,
-                       tier=Tier.TRANSITIONAL, planned_weeks=26)
+        p = self.place(
+            pupil,
+            self.ap["pru"],
+            Route.LA_EXCLUSION,
+            start,
+            registration=Registration.SOLE,
+            tier=Tier.TRANSITIONAL,
+            planned_weeks=26,
+        )
         end = self.add_days(p.start_date, rng.randint(50, 150))
         if end > self.today:
             self.run(p, None, None)
@@ -389,16 +697,39 @@ class _Builder:
         if outcome < 0.5:
             self.run(p, end, Destination.NEW_MAINSTREAM_SCHOOL)
             school = rng.choice([s for s in self.secondaries if s.id != home.id])
-            allocation = self.place(pupil, school, Route.FAIR_ACCESS, self.add_days(end, 1),
-                                    registration=Registration.SOLE, planned_weeks=None)
+            allocation = self.place(
+                pupil,
+                school,
+                Route.FAIR_ACCESS,
+                self.add_days(end, 1),
+                registration=Registration.SOLE,
+                planned_weeks=None,
+            )
             self.run(allocation, None, None, review=False)
         elif outcome < 0.75:
             self.run(p, end, Destination.SPECIAL_SCHOOL)
-            record_roll_movement(self.session, self.actor, pupil, MovementKind.ADMITTED, self.add_days(end, 1),
-                                 rng.choice(self.specials), today=self.today)
+            record_roll_movement(
+                self.session,
+                self.actor,
+                pupil,
+                MovementKind.ADMITTED,
+                self.add_days(end, 1),
+                rng.choice(self.specials),
+                today=self.today,
+            )
         else:
-            self.run(p, end, rng.choice((Destination.POST16_EDUCATION, Destination.APPRENTICESHIP,
-                                         Destination.NEET, Destination.MOVED_OUT_OF_AREA)))
+            self.run(
+                p,
+                end,
+                rng.choice(
+                    (
+                        Destination.POST16_EDUCATION,
+                        Destination.APPRENTICESHIP,
+                        Destination.NEET,
+                        Destination.MOVED_OUT_OF_AREA,
+                    )
+                ),
+            )
 
     def problems(self) -> None:
         """Cases later checks must find: one of each, all current."""
@@ -409,44 +740,101 @@ class _Builder:
         home = child.home_school
         assert home is not None
         pex_day = self.add_days(self.today - timedelta(days=60), 1)
-        record_roll_movement(self.session, self.actor, child, MovementKind.PERMANENT_EXCLUSION, pex_day, home,
-                             reason="Assault on a member of staff", today=self.today)
+        record_roll_movement(
+            self.session,
+            self.actor,
+            child,
+            MovementKind.PERMANENT_EXCLUSION,
+            pex_day,
+            home,
+            reason="Assault on a member of staff",
+            today=self.today,
+        )
         sixth = self.calendar.nth_school_day(pex_day, 6)
-        self.place(child, self.ap["independent"], Route.LA_EXCLUSION, sixth, sessions="1111000000",
-                   registration=Registration.SOLE, tier=Tier.TRANSITIONAL, planned_weeks=26)
-        self.place(child, self.ap["farm"], Route.LA_OTHER, sixth, sessions="0000001100",
-                   registration=Registration.NONE, tier=Tier.TRANSITIONAL, planned_weeks=26,
-                   reason="Two days of outdoor learning while a full-time place is sought.")
+        self.place(
+            child,
+            self.ap["independent"],
+            Route.LA_EXCLUSION,
+            sixth,
+            sessions="1111000000",
+            registration=Registration.SOLE,
+            tier=Tier.TRANSITIONAL,
+            planned_weeks=26,
+        )
+        self.place(
+            child,
+            self.ap["farm"],
+            Route.LA_OTHER,
+            sixth,
+            sessions="0000001100",
+            registration=Registration.NONE,
+            tier=Tier.TRANSITIONAL,
+            planned_weeks=26,
+            reason="Two days of outdoor learning while a full-time place is sought.",
+        )
         # An overlap: full time at the PRU and music mentoring on Tuesday afternoon.
         child = self.pupil(9, SenStatus.NONE)
         child.first_name, child.last_name = "Ellie", "Marsh"
         self.place(child, self.ap["pru"], Route.OFF_SITE_DIRECTION, week_ago, tier=Tier.TIME_LIMITED)
-        self.place(child, self.ap["music"], Route.SCHOOL_ARRANGED, week_ago, sessions="0001000000",
-                   registration=Registration.NONE, tier=Tier.TIME_LIMITED)
+        self.place(
+            child,
+            self.ap["music"],
+            Route.SCHOOL_ARRANGED,
+            week_ago,
+            sessions="0001000000",
+            registration=Registration.NONE,
+            tier=Tier.TIME_LIMITED,
+        )
         # An overdue review: started months ago and never reviewed.
         child = self.pupil(11, SenStatus.SEN_SUPPORT)
         child.first_name, child.last_name = "Ryan", "Doyle"
-        self.place(child, self.ap["academy"], Route.OFF_SITE_DIRECTION,
-                   self.add_days(self.today - timedelta(days=150), 1), tier=Tier.TIME_LIMITED, planned_weeks=30)
+        self.place(
+            child,
+            self.ap["academy"],
+            Route.OFF_SITE_DIRECTION,
+            self.add_days(self.today - timedelta(days=150), 1),
+            tier=Tier.TIME_LIMITED,
+            planned_weeks=30,
+        )
         # Over the unregistered limit, with a recorded reason.
         child = self.pupil(10, SenStatus.EHCP)
         child.first_name, child.last_name = "Mia", "Kowalski"
-        self.place(child, self.ap["farm"], Route.LA_HEALTH, week_ago, sessions="1111100000",
-                   registration=Registration.NONE, tier=Tier.TIME_LIMITED, planned_weeks=6,
-                   unregistered_override_reason="Agreed by the health needs panel: the only setting she will attend "
-                                                "after hospital discharge; reviewed fortnightly.")
+        self.place(
+            child,
+            self.ap["farm"],
+            Route.LA_HEALTH,
+            week_ago,
+            sessions="1111100000",
+            registration=Registration.NONE,
+            tier=Tier.TIME_LIMITED,
+            planned_weeks=6,
+            unregistered_override_reason="Agreed by the health needs panel: the only setting she will attend "
+            "after hospital discharge; reviewed fortnightly.",
+        )
         # A part-time timetable past its planned end.
         child = self.pupil(8, SenStatus.NONE)
         child.first_name, child.last_name = "Kai", "Turner"
         assert child.home_school is not None
-        self.place(child, child.home_school, Route.PART_TIME_TIMETABLE,
-                   self.add_days(self.today - timedelta(days=70), 1), sessions="1111100000",
-                   registration=Registration.SOLE, planned_weeks=4)
+        self.place(
+            child,
+            child.home_school,
+            Route.PART_TIME_TIMETABLE,
+            self.add_days(self.today - timedelta(days=70), 1),
+            sessions="1111100000",
+            registration=Registration.SOLE,
+            planned_weeks=4,
+        )
         # An off-site direction with late notice (one school day).
         child = self.pupil(9, SenStatus.NONE)
         child.first_name, child.last_name = "Tyler", "Reid"
-        self.place(child, self.ap["free"], Route.OFF_SITE_DIRECTION, self.add_days(self.today, 1),
-                   tier=Tier.TIME_LIMITED, notice_days=1)
+        self.place(
+            child,
+            self.ap["free"],
+            Route.OFF_SITE_DIRECTION,
+            self.add_days(self.today, 1),
+            tier=Tier.TIME_LIMITED,
+            notice_days=1,
+        )
         # Permanently excluded three school days ago: the sixth-day clock is running.
         child = self.pupil(10, SenStatus.NONE)
         child.first_name, child.last_name = "Leo", "Hartley"
@@ -455,9 +843,16 @@ class _Builder:
             excluded = self.calendar.nth_school_day(self.today - timedelta(days=6), 1)
         except CalendarUnknown:
             excluded = self.today - timedelta(days=3)
-        record_roll_movement(self.session, self.actor, child, MovementKind.PERMANENT_EXCLUSION,
-                             min(excluded, self.today), child.home_school, reason="Possession of a weapon",
-                             today=self.today)
+        record_roll_movement(
+            self.session,
+            self.actor,
+            child,
+            MovementKind.PERMANENT_EXCLUSION,
+            min(excluded, self.today),
+            child.home_school,
+            reason="Possession of a weapon",
+            today=self.today,
+        )
 
 
 def load_demo(session: Session, today: date | None = None, pupils: int = 600) -> DemoResult:
@@ -476,7 +871,9 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     rng = builder.rng
     for _ in range(pupils - 7):
         year = rng.choice((5, 6, 7, 8, 8, 9, 9, 10, 10, 10, 11, 11, 11))
-        sen = SenStatus.EHCP if rng.random() < 0.15 else SenStatus.SEN_SUPPORT if rng.random() < 0.35 else SenStatus.NONE
+        sen = (
+            SenStatus.EHCP if rng.random() < 0.15 else SenStatus.SEN_SUPPORT if rng.random() < 0.35 else SenStatus.NONE
+        )
         builder.history(builder.pupil(year, sen))
     builder.problems()
     session.flush()
@@ -484,6 +881,8 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
         "settings": len(builder.primaries) + len(builder.secondaries) + len(builder.specials) + len(builder.ap),
         "pupils": builder.serial,
         "placements": session.scalar(
-            select(func.count()).select_from(Placement).join(Pupil).where(Pupil.home_la_id == la.id)) or 0,
+            select(func.count()).select_from(Placement).join(Pupil).where(Pupil.home_la_id == la.id)
+        )
+        or 0,
     }
     return DemoResult(created=True, la=la, sign_ins=sign_ins, counts=counts)

@@ -21,7 +21,7 @@ from ap_register.domain import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError
 from ap_register.domain.search import PlacementFilters, placements_query
-from ap_register.models import LocalAuthority, Movement, Placement, Pupil, Setting
+from ap_register.models import LocalAuthority, Movement, Pupil, Setting
 
 KINDS = ("settings", "pupils", "placements", "movements")
 FORMATS = ("csv", "json", "xlsx")
@@ -33,13 +33,50 @@ MEDIA_TYPES = {
 
 COLUMNS: dict[str, list[str]] = {
     "settings": ["ref", "name", "kind", "la_code", "urn", "ukprn", "postcode", "open"],
-    "pupils": ["upn", "first_name", "last_name", "date_of_birth", "home_la_code", "home_school_ref", "sen_status",
-               "primary_need", "child_in_need", "looked_after"],
-    "placements": ["upn", "first_name", "last_name", "setting_ref", "setting_name", "route", "registration", "tier",
-                   "start_date", "sessions", "planned_end_date", "end_date", "destination", "notice_date",
-                   "last_review_date", "next_review_date", "home_school_ref", "home_school_code", "commissioner_ref"],
-    "movements": ["upn", "date", "kind", "setting_ref", "days", "reason", "placement_id", "recorded_via",
-                  "recorded_at"],
+    "pupils": [
+        "upn",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "home_la_code",
+        "home_school_ref",
+        "sen_status",
+        "primary_need",
+        "child_in_need",
+        "looked_after",
+    ],
+    "placements": [
+        "upn",
+        "first_name",
+        "last_name",
+        "setting_ref",
+        "setting_name",
+        "route",
+        "registration",
+        "tier",
+        "start_date",
+        "sessions",
+        "planned_end_date",
+        "end_date",
+        "destination",
+        "notice_date",
+        "last_review_date",
+        "next_review_date",
+        "home_school_ref",
+        "home_school_code",
+        "commissioner_ref",
+    ],
+    "movements": [
+        "upn",
+        "date",
+        "kind",
+        "setting_ref",
+        "days",
+        "reason",
+        "placement_id",
+        "recorded_via",
+        "recorded_at",
+    ],
 }
 
 
@@ -95,8 +132,9 @@ def _movements_stmt(actor: Actor, la: LocalAuthority | None) -> Select[tuple[Mov
     return permissions.scope_movements(actor, stmt)
 
 
-def statement(actor: Actor, kind: str, la: LocalAuthority | None = None,
-              filters: PlacementFilters | None = None) -> Select[Any]:
+def statement(
+    actor: Actor, kind: str, la: LocalAuthority | None = None, filters: PlacementFilters | None = None
+) -> Select[Any]:
     if kind == "settings":
         return _settings_stmt(actor, la)
     if kind == "pupils":
@@ -108,8 +146,9 @@ def statement(actor: Actor, kind: str, la: LocalAuthority | None = None,
     raise DomainError(f"Unknown export {kind}: choose one of {', '.join(KINDS)}")
 
 
-def rows(session: Session, actor: Actor, kind: str, la: LocalAuthority | None = None,
-         filters: PlacementFilters | None = None) -> Iterator[dict[str, Any]]:
+def rows(
+    session: Session, actor: Actor, kind: str, la: LocalAuthority | None = None, filters: PlacementFilters | None = None
+) -> Iterator[dict[str, Any]]:
     """The export's rows as dicts of plain values, read in batches. The query and its permission
     scope are fixed here, before the first row is read (a streamed response reads them later)."""
     look = _Lookups(session)
@@ -125,39 +164,85 @@ def _rows(session: Session, kind: str, stmt: Select[Any], look: _Lookups) -> Ite
     for row in result:
         record = row[0]
         if kind == "settings":
-            yield {"ref": record.ref, "name": record.name, "kind": record.kind.value,
-                   "la_code": look.la_codes[record.la_id], "urn": record.urn, "ukprn": record.ukprn,
-                   "postcode": record.postcode, "open": _yn(record.open)}
+            yield {
+                "ref": record.ref,
+                "name": record.name,
+                "kind": record.kind.value,
+                "la_code": look.la_codes[record.la_id],
+                "urn": record.urn,
+                "ukprn": record.ukprn,
+                "postcode": record.postcode,
+                "open": _yn(record.open),
+            }
         elif kind == "pupils":
-            yield {"upn": record.upn, "first_name": record.first_name, "last_name": record.last_name,
-                   "date_of_birth": record.date_of_birth.isoformat(), "home_la_code": look.la_codes[record.home_la_id],
-                   "home_school_ref": look.ref(record.home_school_id), "sen_status": record.sen_status.value,
-                   "primary_need": record.primary_need, "child_in_need": _yn(record.child_in_need),
-                   "looked_after": _yn(record.looked_after)}
+            yield {
+                "upn": record.upn,
+                "first_name": record.first_name,
+                "last_name": record.last_name,
+                "date_of_birth": record.date_of_birth.isoformat(),
+                "home_la_code": look.la_codes[record.home_la_id],
+                "home_school_ref": look.ref(record.home_school_id),
+                "sen_status": record.sen_status.value,
+                "primary_need": record.primary_need,
+                "child_in_need": _yn(record.child_in_need),
+                "looked_after": _yn(record.looked_after),
+            }
         elif kind == "placements":
-            commissioner = (look.la_codes.get(record.commissioner_la_id) if record.commissioner_la_id
-                            else look.ref(record.commissioner_setting_id))
-            yield {"upn": row.upn, "first_name": row.first_name, "last_name": row.last_name,
-                   "setting_ref": look.ref(record.setting_id), "setting_name": look.setting_names.get(record.setting_id),
-                   **{name: _plain(getattr(record, name)) for name in (
-                       "route", "registration", "tier", "start_date", "sessions", "planned_end_date", "end_date",
-                       "destination", "notice_date", "last_review_date", "next_review_date", "home_school_code")},
-                   "home_school_ref": look.ref(record.home_school_id), "commissioner_ref": commissioner}
+            commissioner = (
+                look.la_codes.get(record.commissioner_la_id)
+                if record.commissioner_la_id
+                else look.ref(record.commissioner_setting_id)
+            )
+            yield {
+                "upn": row.upn,
+                "first_name": row.first_name,
+                "last_name": row.last_name,
+                "setting_ref": look.ref(record.setting_id),
+                "setting_name": look.setting_names.get(record.setting_id),
+                **{
+                    name: _plain(getattr(record, name))
+                    for name in (
+                        "route",
+                        "registration",
+                        "tier",
+                        "start_date",
+                        "sessions",
+                        "planned_end_date",
+                        "end_date",
+                        "destination",
+                        "notice_date",
+                        "last_review_date",
+                        "next_review_date",
+                        "home_school_code",
+                    )
+                },
+                "home_school_ref": look.ref(record.home_school_id),
+                "commissioner_ref": commissioner,
+            }
         else:
-            yield {"upn": row.upn, "date": record.date.isoformat(), "kind": record.kind.value,
-                   "setting_ref": look.ref(record.setting_id), "days": record.days, "reason": record.reason,
-                   "placement_id": record.placement_id, "recorded_via": record.recorded_via,
-                   "recorded_at": _plain(record.recorded_at)}
+            yield {
+                "upn": row.upn,
+                "date": record.date.isoformat(),
+                "kind": record.kind.value,
+                "setting_ref": look.ref(record.setting_id),
+                "days": record.days,
+                "reason": record.reason,
+                "placement_id": record.placement_id,
+                "recorded_via": record.recorded_via,
+                "recorded_at": _plain(record.recorded_at),
+            }
 
 
-def count(session: Session, actor: Actor, kind: str, la: LocalAuthority | None = None,
-          filters: PlacementFilters | None = None) -> int:
+def count(
+    session: Session, actor: Actor, kind: str, la: LocalAuthority | None = None, filters: PlacementFilters | None = None
+) -> int:
     stmt = statement(actor, kind, la, filters)
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
-def record_export(session: Session, actor: Actor, kind: str, fmt: str, total: int,
-                  detail: dict[str, Any] | None = None) -> None:
+def record_export(
+    session: Session, actor: Actor, kind: str, fmt: str, total: int, detail: dict[str, Any] | None = None
+) -> None:
     """An export of personal data is a view of every record in it: audit it."""
     audit.record(session, actor, "export", kind, None, detail={"format": fmt, "rows": total, **(detail or {})})
 
@@ -193,8 +278,13 @@ def write_xlsx(columns: list[str], records: Iterable[dict[str, Any]], out: IO[by
     workbook.save(out)
 
 
-def write(kind: str, fmt: str, records: Iterable[dict[str, Any]], out: IO[bytes],
-          progress: Callable[[int], None] | None = None) -> int:
+def write(
+    kind: str,
+    fmt: str,
+    records: Iterable[dict[str, Any]],
+    out: IO[bytes],
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Write an export to a binary stream; returns the number of rows."""
     columns = COLUMNS[kind]
     written = 0

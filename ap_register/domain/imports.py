@@ -138,8 +138,9 @@ class CountingReader(io.RawIOBase):
 def _open_text(stream: IO[bytes]) -> tuple[io.TextIOWrapper, str]:
     """Decode a CSV: UTF-8 (with or without a BOM), or Windows-1252 for a GIAS extract as DfE
     publishes it."""
-    buffered = io.BufferedReader(stream if isinstance(stream, CountingReader) else CountingReader(stream, lambda n: None),
-                                 buffer_size=65536)
+    buffered = io.BufferedReader(
+        stream if isinstance(stream, CountingReader) else CountingReader(stream, lambda n: None), buffer_size=65536
+    )
     head = buffered.peek(65536)[:65536]
     if head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
@@ -203,7 +204,9 @@ class Importer:
             return None
         return value
 
-    def day(self, row: dict[str, str], column: str, required: bool = False, formats: tuple[str, ...] = ("%Y-%m-%d",)) -> date | None:
+    def day(
+        self, row: dict[str, str], column: str, required: bool = False, formats: tuple[str, ...] = ("%Y-%m-%d",)
+    ) -> date | None:
         value = self.text(row, column, required)
         if value is None:
             return None
@@ -395,8 +398,17 @@ class SettingsImporter(Importer):
             self.error("urn", "An unregistered provider has no URN")
         if self.failed or la is None or ref is None:
             return
-        self.upsert(la, ref, {"name": name, "kind": kind, "urn": urn, "ukprn": ukprn,
-                              "postcode": postcode.upper() if postcode else None})
+        self.upsert(
+            la,
+            ref,
+            {
+                "name": name,
+                "kind": kind,
+                "urn": urn,
+                "ukprn": ukprn,
+                "postcode": postcode.upper() if postcode else None,
+            },
+        )
 
     def gias_row(self, row: dict[str, str]) -> None:
         status = (row.get("EstablishmentStatus (name)") or "").strip()
@@ -432,8 +444,19 @@ class SettingsImporter(Importer):
         postcode = (row.get("Postcode") or "").strip().upper() or None
         if self.failed or urn is None:
             return
-        self.upsert(la, urn, {"name": name, "kind": kind, "urn": urn, "ukprn": ukprn, "postcode": postcode,
-                              "gias_type_code": type_code, "open": True})
+        self.upsert(
+            la,
+            urn,
+            {
+                "name": name,
+                "kind": kind,
+                "urn": urn,
+                "ukprn": ukprn,
+                "postcode": postcode,
+                "gias_type_code": type_code,
+                "open": True,
+            },
+        )
 
     def skip(self, reason: str) -> None:
         self.report.skipped[reason] = self.report.skipped.get(reason, 0) + 1
@@ -473,7 +496,9 @@ class PupilsImporter(Importer):
             sen = self.choice(row, "sen_status", SenStatus) or SenStatus.NONE
         need = self.text(row, "primary_need", max_length=8)
         if need is not None and need.upper() not in PRIMARY_NEEDS:
-            self.error("primary_need", f"{need!r} is not a school census primary need code ({', '.join(PRIMARY_NEEDS)})")
+            self.error(
+                "primary_need", f"{need!r} is not a school census primary need code ({', '.join(PRIMARY_NEEDS)})"
+            )
         flags = {name: self.flag(row, name) for name in ("child_in_need", "looked_after", "ehc_assessment_requested")}
         school = None
         school_ref = self.text(row, "home_school_ref", max_length=20)
@@ -485,8 +510,15 @@ class PupilsImporter(Importer):
                 self.error("home_school_ref", f"{school.name} has no admission register a pupil can be on")
         if self.failed or upn is None or la is None:
             return
-        values = {"first_name": first, "last_name": last, "date_of_birth": born, "home_la_id": la.id,
-                  "sen_status": sen, "primary_need": need.upper() if need else None, **flags}
+        values = {
+            "first_name": first,
+            "last_name": last,
+            "date_of_birth": born,
+            "home_la_id": la.id,
+            "sen_status": sen,
+            "primary_need": need.upper() if need else None,
+            **flags,
+        }
         pupil = self.pupil_by_upn(upn)
         if pupil is None:
             pupil = Pupil(upn=upn, **values)
@@ -501,13 +533,27 @@ class PupilsImporter(Importer):
                 setattr(pupil, name, value)
             if changed or (school is not None and pupil.home_school_id != school.id):
                 self.report.updated += 1
-                audit.record(self.session, self.actor, "import", "pupil", pupil.id, pupil_id=pupil.id,
-                             detail={"fields": sorted(changed)})
+                audit.record(
+                    self.session,
+                    self.actor,
+                    "import",
+                    "pupil",
+                    pupil.id,
+                    pupil_id=pupil.id,
+                    detail={"fields": sorted(changed)},
+                )
             else:
                 self.report.unchanged += 1
         if school is not None and pupil.home_school_id != school.id:
-            record_roll_movement(self.session, self.actor, pupil, MovementKind.ADMITTED, self.today, school,
-                                 reason="On the roll in an imported pupils file (admission date not given)")
+            record_roll_movement(
+                self.session,
+                self.actor,
+                pupil,
+                MovementKind.ADMITTED,
+                self.today,
+                school,
+                reason="On the roll in an imported pupils file (admission date not given)",
+            )
         self.flush_now_and_then()
 
 
@@ -543,19 +589,33 @@ class PlacementsImporter(Importer):
             return
         assert route is not None and registration is not None
         existing = self.session.scalar(
-            select(Placement).where(Placement.pupil_id == pupil.id, Placement.setting_id == setting.id,
-                                    Placement.route == route, Placement.start_date == start)
+            select(Placement).where(
+                Placement.pupil_id == pupil.id,
+                Placement.setting_id == setting.id,
+                Placement.route == route,
+                Placement.start_date == start,
+            )
         )
         try:
             if existing is None:
                 placement, _ = start_placement(
-                    self.session, self.actor, pupil,
-                    PlacementDraft(setting_id=setting.id, route=route, registration=registration, tier=tier,
-                                   sessions=sessions, start_date=start, planned_end_date=planned_end,
-                                   notice_date=notice, last_review_date=last_review,
-                                   reason=(row.get("reason") or "").strip() or None,
-                                   unregistered_override_reason=(row.get("unregistered_override_reason") or "").strip() or None,
-                                   **commissioner),
+                    self.session,
+                    self.actor,
+                    pupil,
+                    PlacementDraft(
+                        setting_id=setting.id,
+                        route=route,
+                        registration=registration,
+                        tier=tier,
+                        sessions=sessions,
+                        start_date=start,
+                        planned_end_date=planned_end,
+                        notice_date=notice,
+                        last_review_date=last_review,
+                        reason=(row.get("reason") or "").strip() or None,
+                        unregistered_override_reason=(row.get("unregistered_override_reason") or "").strip() or None,
+                        **commissioner,
+                    ),
                 )
                 self.report.imported += 1
             else:
@@ -614,8 +674,12 @@ class MovementsImporter(Importer):
         if self.failed or pupil is None or setting is None or when is None or kind is None:
             return
         duplicate = self.session.scalar(
-            select(Movement.id).where(Movement.pupil_id == pupil.id, Movement.kind == kind, Movement.date == when,
-                                      Movement.setting_id == setting.id)
+            select(Movement.id).where(
+                Movement.pupil_id == pupil.id,
+                Movement.kind == kind,
+                Movement.date == when,
+                Movement.setting_id == setting.id,
+            )
         )
         if duplicate is not None:
             self.report.unchanged += 1
@@ -663,12 +727,24 @@ class AttendanceImporter(Importer):
             return
         self.seen[key] = self.line
         existing = self.session.scalar(
-            select(AttendanceMark).where(AttendanceMark.pupil_id == pupil.id, AttendanceMark.setting_id == setting.id,
-                                         AttendanceMark.date == when, AttendanceMark.session == session_name)
+            select(AttendanceMark).where(
+                AttendanceMark.pupil_id == pupil.id,
+                AttendanceMark.setting_id == setting.id,
+                AttendanceMark.date == when,
+                AttendanceMark.session == session_name,
+            )
         )
         if existing is None:
-            self.session.add(AttendanceMark(pupil_id=pupil.id, setting_id=setting.id, date=when,
-                                            session=session_name, code=code, recorded_by_id=self.actor.user_id))
+            self.session.add(
+                AttendanceMark(
+                    pupil_id=pupil.id,
+                    setting_id=setting.id,
+                    date=when,
+                    session=session_name,
+                    code=code,
+                    recorded_by_id=self.actor.user_id,
+                )
+            )
             self.report.imported += 1
         elif existing.code != code:
             existing.code = code
@@ -694,9 +770,14 @@ class TermDatesImporter(Importer):
         end = self.day(row, "end_date", required=True)
         if self.failed or la is None or start is None or end is None:
             return
-        known = self.stretches.setdefault(la.id, list(
-            self.session.execute(select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la.id)).all()
-        ))
+        known = self.stretches.setdefault(
+            la.id,
+            list(
+                self.session.execute(
+                    select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la.id)
+                ).all()
+            ),
+        )
         if (start, end) in known:
             self.report.unchanged += 1
             return
@@ -774,7 +855,18 @@ def run_import(
         savepoint.rollback()
         raise ImportRefused(report)
     savepoint.commit()
-    audit.record(session, actor, "import", kind, None, detail={
-        "rows": report.rows, "imported": report.imported, "updated": report.updated, "unchanged": report.unchanged,
-        "skipped": report.skipped})
+    audit.record(
+        session,
+        actor,
+        "import",
+        kind,
+        None,
+        detail={
+            "rows": report.rows,
+            "imported": report.imported,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "skipped": report.skipped,
+        },
+    )
     return report

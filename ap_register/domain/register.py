@@ -138,7 +138,9 @@ def assess_placement(
             result.error("setting", f"{ROUTE_LABELS[route]} is at the home school, {home.name}")
     if route in STAYS_ON_HOME_ROLL or route == Route.MANAGED_MOVE:
         if home is None:
-            result.error("route", f"{ROUTE_LABELS[route]} is for a pupil on a school's roll; {pupil.full_name} is on none")
+            result.error(
+                "route", f"{ROUTE_LABELS[route]} is for a pupil on a school's roll; {pupil.full_name} is on none"
+            )
         elif setting.id == home.id:
             result.error("setting", "Choose a setting other than the home school")
     if route == Route.MANAGED_MOVE and setting.kind not in (SettingKind.MAINSTREAM, SettingKind.SPECIAL):
@@ -200,9 +202,7 @@ def assess_placement(
         elif over:
             result.warnings.append(f"Over the unregistered provider cap of {cap} sessions, with a recorded reason")
         if not setting.safeguarding_checks_confirmed:
-            result.warnings.append(
-                f"{setting.name} has no written confirmation of staff safeguarding checks recorded"
-            )
+            result.warnings.append(f"{setting.name} has no written confirmation of staff safeguarding checks recorded")
 
     # Dates.
     if draft.planned_end_date is not None and draft.planned_end_date < draft.start_date:
@@ -414,18 +414,47 @@ def start_placement(
     placement.next_review_date = _next_review(session, pupil, draft.last_review_date or draft.start_date, calendar)
     session.add(placement)
     session.flush()
-    _movement(session, actor, pupil, MovementKind.PLACEMENT_STARTED, draft.start_date, placement=placement,
-              reason=placement.reason)
+    _movement(
+        session,
+        actor,
+        pupil,
+        MovementKind.PLACEMENT_STARTED,
+        draft.start_date,
+        placement=placement,
+        reason=placement.reason,
+    )
     if draft.registration == Registration.SOLE and draft.route not in AT_HOME_SCHOOL:
         # Sole registration elsewhere is a change of roll.
         if home is not None and home.id != setting.id:
-            _movement(session, actor, pupil, MovementKind.REMOVED_FROM_ROLL, draft.start_date, setting_id=home.id,
-                      reason=f"Registered only at {setting.name} from this date")
-        _movement(session, actor, pupil, MovementKind.ADMITTED, draft.start_date, setting_id=setting.id,
-                  reason=ROUTE_LABELS[draft.route], details={"placement_id": placement.id})
+            _movement(
+                session,
+                actor,
+                pupil,
+                MovementKind.REMOVED_FROM_ROLL,
+                draft.start_date,
+                setting_id=home.id,
+                reason=f"Registered only at {setting.name} from this date",
+            )
+        _movement(
+            session,
+            actor,
+            pupil,
+            MovementKind.ADMITTED,
+            draft.start_date,
+            setting_id=setting.id,
+            reason=ROUTE_LABELS[draft.route],
+            details={"placement_id": placement.id},
+        )
         refresh_roll(session, pupil)
-    audit.record(session, actor, "create", "placement", placement.id, pupil_id=pupil.id,
-                 detail={"route": draft.route.value, "warnings": assessment.warnings})
+    audit.record(
+        session,
+        actor,
+        "create",
+        "placement",
+        placement.id,
+        pupil_id=pupil.id,
+        detail={"route": draft.route.value, "warnings": assessment.warnings},
+    )
     return placement, assessment
 
 
@@ -471,8 +500,15 @@ def review_placement(
     if planned_end_date is not None:
         placement.planned_end_date = planned_end_date
     session.flush()
-    _movement(session, actor, placement.pupil, MovementKind.PLACEMENT_REVIEWED, review_date, placement=placement,
-              reason=review.notes)
+    _movement(
+        session,
+        actor,
+        placement.pupil,
+        MovementKind.PLACEMENT_REVIEWED,
+        review_date,
+        placement=placement,
+        reason=review.notes,
+    )
     audit.record(session, actor, "review", "placement", placement.id, pupil_id=placement.pupil_id)
     return review
 
@@ -499,18 +535,27 @@ def end_placement(
     placement.end_reason = (reason or "").strip() or None
     session.flush()
     pupil = placement.pupil
-    movement = _movement(session, actor, pupil, MovementKind.PLACEMENT_ENDED, end_date, placement=placement,
-                         reason=placement.end_reason)
+    movement = _movement(
+        session, actor, pupil, MovementKind.PLACEMENT_ENDED, end_date, placement=placement, reason=placement.end_reason
+    )
     if (
         placement.registration == Registration.SOLE
         and placement.route not in AT_HOME_SCHOOL
         and pupil.home_school_id == placement.setting_id
     ):
-        _movement(session, actor, pupil, MovementKind.REMOVED_FROM_ROLL, end_date, setting_id=placement.setting_id,
-                  reason=f"Placement ended: {destination.value}")
+        _movement(
+            session,
+            actor,
+            pupil,
+            MovementKind.REMOVED_FROM_ROLL,
+            end_date,
+            setting_id=placement.setting_id,
+            reason=f"Placement ended: {destination.value}",
+        )
         refresh_roll(session, pupil)
-    audit.record(session, actor, "end", "placement", placement.id, pupil_id=pupil.id,
-                 detail={"destination": destination.value})
+    audit.record(
+        session, actor, "end", "placement", placement.id, pupil_id=pupil.id, detail={"destination": destination.value}
+    )
     return movement
 
 
@@ -534,17 +579,34 @@ def correct_placement(
     for name, value in changes.items():
         setattr(placement, name, value)
     if placement.end_date is not None and placement.end_date < placement.start_date:
-        raise DomainError("The end must be on or after the start", [FieldError("end_date", "The end must be on or after the start")])
+        raise DomainError(
+            "The end must be on or after the start", [FieldError("end_date", "The end must be on or after the start")]
+        )
     if weekly.problem(placement.sessions):
         raise DomainError("Sessions are not valid", [FieldError("sessions", weekly.problem(placement.sessions) or "")])
     session.flush()
     previous = session.scalars(
         select(Movement).where(Movement.placement_id == placement.id).order_by(Movement.id.desc()).limit(1)
     ).first()
-    movement = _movement(session, actor, placement.pupil, MovementKind.PLACEMENT_CORRECTED, date.today(),
-                         placement=placement, reason=reason.strip(), corrects=previous)
-    audit.record(session, actor, "correct", "placement", placement.id, pupil_id=placement.pupil_id,
-                 detail={"fields": sorted(changes)})
+    movement = _movement(
+        session,
+        actor,
+        placement.pupil,
+        MovementKind.PLACEMENT_CORRECTED,
+        date.today(),
+        placement=placement,
+        reason=reason.strip(),
+        corrects=previous,
+    )
+    audit.record(
+        session,
+        actor,
+        "correct",
+        "placement",
+        placement.id,
+        pupil_id=placement.pupil_id,
+        detail={"fields": sorted(changes)},
+    )
     return movement
 
 
@@ -586,10 +648,18 @@ def record_roll_movement(
         refusal.add("reason", "Enter the reason")
     refusal.raise_if_any("The movement cannot be recorded")
     if kind == MovementKind.ADMITTED and home is not None:
-        _movement(session, actor, pupil, MovementKind.REMOVED_FROM_ROLL, day, setting_id=home.id,
-                  reason=f"Admitted to {setting.name}")
-    movement = _movement(session, actor, pupil, kind, day, setting_id=setting.id, days=days,
-                         reason=(reason or "").strip() or None)
+        _movement(
+            session,
+            actor,
+            pupil,
+            MovementKind.REMOVED_FROM_ROLL,
+            day,
+            setting_id=home.id,
+            reason=f"Admitted to {setting.name}",
+        )
+    movement = _movement(
+        session, actor, pupil, kind, day, setting_id=setting.id, days=days, reason=(reason or "").strip() or None
+    )
     refresh_roll(session, pupil)
     audit.record(session, actor, "create", "movement", movement.id, pupil_id=pupil.id, detail={"kind": kind.value})
     return movement
@@ -626,7 +696,9 @@ def placements_of(session: Session, pupil: Pupil) -> list[Placement]:
     """Every placement of the pupil, newest first."""
     return list(
         session.scalars(
-            select(Placement).where(Placement.pupil_id == pupil.id).order_by(Placement.start_date.desc(), Placement.id.desc())
+            select(Placement)
+            .where(Placement.pupil_id == pupil.id)
+            .order_by(Placement.start_date.desc(), Placement.id.desc())
         )
     )
 
@@ -648,9 +720,7 @@ def setting_names(session: Session, movements: list[Movement]) -> dict[int, str]
 def ledger_mismatches(session: Session) -> list[int]:
     """Ids of placements that differ from the details of their latest movement (should be none)."""
     latest: dict[int, Movement] = {}
-    for movement in session.scalars(
-        select(Movement).where(Movement.placement_id.is_not(None)).order_by(Movement.id)
-    ):
+    for movement in session.scalars(select(Movement).where(Movement.placement_id.is_not(None)).order_by(Movement.id)):
         assert movement.placement_id is not None
         latest[movement.placement_id] = movement
     mismatched = []

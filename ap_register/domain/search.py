@@ -49,7 +49,9 @@ def pupils_query(actor: Actor, text: str = "", setting_id: int | None = None) ->
         else:
             for word in text.split():
                 pattern = f"%{word.lower()}%"
-                stmt = stmt.where(or_(func.lower(Pupil.first_name).like(pattern), func.lower(Pupil.last_name).like(pattern)))
+                stmt = stmt.where(
+                    or_(func.lower(Pupil.first_name).like(pattern), func.lower(Pupil.last_name).like(pattern))
+                )
     if setting_id is not None:
         stmt = stmt.where(
             or_(
@@ -75,15 +77,19 @@ def placements_query(actor: Actor, filters: PlacementFilters) -> Select[tuple[Pl
     """Placements matching the filters. `active_from`/`active_to` keep placements active on any
     day of that range; `status` is judged on `on`."""
     on = filters.on or date.today()
-    stmt = select(Placement).join(Pupil, Placement.pupil_id == Pupil.id).options(
-        joinedload(Placement.pupil), joinedload(Placement.setting), joinedload(Placement.home_school)
+    stmt = (
+        select(Placement)
+        .join(Pupil, Placement.pupil_id == Pupil.id)
+        .options(joinedload(Placement.pupil), joinedload(Placement.setting), joinedload(Placement.home_school))
     )
     if filters.route is not None:
         stmt = stmt.where(Placement.route == filters.route)
     if filters.tier is not None:
         stmt = stmt.where(Placement.tier == filters.tier)
     if filters.setting_id is not None:
-        stmt = stmt.where(or_(Placement.setting_id == filters.setting_id, Placement.home_school_id == filters.setting_id))
+        stmt = stmt.where(
+            or_(Placement.setting_id == filters.setting_id, Placement.home_school_id == filters.setting_id)
+        )
     if filters.status == "planned":
         stmt = stmt.where(Placement.start_date > on)
     elif filters.status == "ended":
@@ -98,15 +104,17 @@ def placements_query(actor: Actor, filters: PlacementFilters) -> Select[tuple[Pl
     return permissions.scope_placements(actor, stmt)
 
 
-def settings_query(actor: Actor, kind: SettingKind | None = None, text: str = "",
-                   include_closed: bool = False) -> Select[tuple[Setting]]:
+def settings_query(
+    actor: Actor, kind: SettingKind | None = None, text: str = "", include_closed: bool = False
+) -> Select[tuple[Setting]]:
     stmt = select(Setting)
     if kind is not None:
         stmt = stmt.where(Setting.kind == kind)
     if text.strip():
         pattern = f"%{text.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Setting.name).like(pattern), Setting.ref == text.strip(),
-                              Setting.urn == text.strip()))
+        stmt = stmt.where(
+            or_(func.lower(Setting.name).like(pattern), Setting.ref == text.strip(), Setting.urn == text.strip())
+        )
     if not include_closed:
         stmt = stmt.where(Setting.open.is_(True))
     return permissions.scope_settings(actor, stmt.order_by(Setting.name))

@@ -73,8 +73,11 @@ def update_oversight(
         refusal.add("contact_name", "Enter the named contact")
     if safeguarding_checks_confirmed and safeguarding_checks_date is None:
         refusal.add("safeguarding_checks_date", "Enter the date of the written confirmation")
-    for name, value in (("safeguarding_checks_date", safeguarding_checks_date),
-                        ("last_qa_visit_date", last_qa_visit_date), ("risk_assessment_date", risk_assessment_date)):
+    for name, value in (
+        ("safeguarding_checks_date", safeguarding_checks_date),
+        ("last_qa_visit_date", last_qa_visit_date),
+        ("risk_assessment_date", risk_assessment_date),
+    ):
         if value is not None and value > today:
             refusal.add(name, "The date must be today or in the past")
     refusal.raise_if_any("The oversight record was not saved")
@@ -89,8 +92,14 @@ def update_oversight(
     wanted = [line.strip() for line in sites if line.strip()]
     setting.sites = [SettingSite(address=address) for address in wanted]
     session.flush()
-    audit.record(session, actor, "update_oversight", "setting", setting.id,
-                 detail={"checks_confirmed": safeguarding_checks_confirmed, "sites": len(wanted)})
+    audit.record(
+        session,
+        actor,
+        "update_oversight",
+        "setting",
+        setting.id,
+        detail={"checks_confirmed": safeguarding_checks_confirmed, "sites": len(wanted)},
+    )
 
 
 def set_kind(session: Session, actor: Actor, setting: Setting, kind: SettingKind) -> None:

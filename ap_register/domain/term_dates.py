@@ -23,7 +23,10 @@ def stretch_problem(start: date, end: date, others: Iterable[tuple[date, date]])
     if end < start:
         return "end_date", "The end is before the start"
     if (end - start).days > LONGEST_STRETCH_DAYS:
-        return "end_date", f"A stretch of school days is a half term or a term: this one is {(end - start).days + 1} days"
+        return (
+            "end_date",
+            f"A stretch of school days is a half term or a term: this one is {(end - start).days + 1} days",
+        )
     for other_start, other_end in others:
         if start <= other_end and other_start <= end:
             return "start_date", f"Overlaps the stretch from {other_start:%-d %B %Y} to {other_end:%-d %B %Y}"
@@ -42,15 +45,22 @@ def add_stretch(session: Session, actor: Actor, la: LocalAuthority, start: date,
     session.add(stretch)
     session.flush()
     forget_calendars(session)
-    audit.record(session, actor, "create", "term_date", stretch.id,
-                 detail={"start": start.isoformat(), "end": end.isoformat()})
+    audit.record(
+        session, actor, "create", "term_date", stretch.id, detail={"start": start.isoformat(), "end": end.isoformat()}
+    )
     return stretch
 
 
 def remove_stretch(session: Session, actor: Actor, stretch: TermDate) -> None:
     permissions.require(session, actor, "admin.term_dates")
-    audit.record(session, actor, "delete", "term_date", stretch.id,
-                 detail={"start": stretch.start_date.isoformat(), "end": stretch.end_date.isoformat()})
+    audit.record(
+        session,
+        actor,
+        "delete",
+        "term_date",
+        stretch.id,
+        detail={"start": stretch.start_date.isoformat(), "end": stretch.end_date.isoformat()},
+    )
     session.delete(stretch)
     session.flush()
     forget_calendars(session)
@@ -74,8 +84,11 @@ def update_thresholds(
     if not 0 <= unregistered_session_cap <= 10:
         refusal.add("unregistered_session_cap", "Enter a limit between 0 and 10 sessions")
     refusal.raise_if_any("The settings were not saved")
-    before = {"review": la.review_interval_school_days, "off_site_max": la.off_site_max_school_days,
-              "unregistered_cap": la.unregistered_session_cap}
+    before = {
+        "review": la.review_interval_school_days,
+        "off_site_max": la.off_site_max_school_days,
+        "unregistered_cap": la.unregistered_session_cap,
+    }
     la.review_interval_school_days = review_interval_school_days
     la.off_site_max_school_days = off_site_max_school_days
     la.unregistered_session_cap = unregistered_session_cap

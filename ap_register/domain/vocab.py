@@ -46,9 +46,7 @@ AP_KINDS = frozenset(
 # Settings that are schools, so a pupil can be on their admission register.
 REGISTERED_SCHOOL_KINDS = frozenset(SettingKind) - {SettingKind.UNREGISTERED_AP, SettingKind.POST16}
 # Settings that can be a pupil's school of main registration in the register's sense.
-HOME_SCHOOL_KINDS = frozenset({SettingKind.MAINSTREAM, SettingKind.SPECIAL} | AP_KINDS) - {
-    SettingKind.UNREGISTERED_AP
-}
+HOME_SCHOOL_KINDS = frozenset({SettingKind.MAINSTREAM, SettingKind.SPECIAL} | AP_KINDS) - {SettingKind.UNREGISTERED_AP}
 
 
 class Route(StrEnum):

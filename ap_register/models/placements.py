@@ -60,13 +60,9 @@ class Placement(Base):
     __table_args__ = (
         CheckConstraint("length(sessions) = 10", name="sessions_ten_flags"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ends_after_start"),
-        CheckConstraint(
-            "planned_end_date IS NULL OR planned_end_date >= start_date", name="planned_end_after_start"
-        ),
+        CheckConstraint("planned_end_date IS NULL OR planned_end_date >= start_date", name="planned_end_after_start"),
         CheckConstraint("(end_date IS NULL) = (destination IS NULL)", name="ended_with_destination"),
-        CheckConstraint(
-            "commissioner_la_id IS NULL OR commissioner_setting_id IS NULL", name="one_commissioner"
-        ),
+        CheckConstraint("commissioner_la_id IS NULL OR commissioner_setting_id IS NULL", name="one_commissioner"),
     )
 
     def status_on(self, day: date) -> str:

@@ -33,9 +33,7 @@ class User(Base):
     la: Mapped[LocalAuthority | None] = relationship()
     setting: Mapped[Setting | None] = relationship()
 
-    __table_args__ = (
-        CheckConstraint("(la_id IS NULL) <> (setting_id IS NULL)", name="one_organisation"),
-    )
+    __table_args__ = (CheckConstraint("(la_id IS NULL) <> (setting_id IS NULL)", name="one_organisation"),)
 
     # Flask-Login's user protocol, kept here so that the model needs no Flask import.
     @property

@@ -60,7 +60,9 @@ def test_recording_an_off_site_direction(page: Any, axe: Any, people: dict[str, 
     page.get_by_role("button", name="Record a placement").click()
     axe.check(page)
     page.get_by_label("Off-site direction (s29A Education Act 2002)").check()
-    page.get_by_label("Where will the pupil be educated?").select_option(label="Riverside Pupil Referral Unit (Pupil referral unit)")
+    page.get_by_label("Where will the pupil be educated?").select_option(
+        label="Riverside Pupil Referral Unit (Pupil referral unit)"
+    )
     page.get_by_role("button", name="Continue").click()
 
     # Details: submitted with the notice missing, the GOV.UK error summary says so.
@@ -112,10 +114,23 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
     page.fill("#email", officer["email"])
     page.fill("#password", factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    for path in ("/placements", "/placements?status=active&active_from=2025&route=off_site_direction", "/settings",
-                 f"/settings/{officer['farm_id']}", f"/settings/{officer['farm_id']}/oversight",
-                 f"/settings/{officer['farm_id']}/kind", "/admin/", "/admin/users", "/admin/users/new",
-                 "/admin/term-dates", "/admin/thresholds", "/admin/imports", "/accessibility", "/cookies", "/privacy"):
+    for path in (
+        "/placements",
+        "/placements?status=active&active_from=2025&route=off_site_direction",
+        "/settings",
+        f"/settings/{officer['farm_id']}",
+        f"/settings/{officer['farm_id']}/oversight",
+        f"/settings/{officer['farm_id']}/kind",
+        "/admin/",
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/term-dates",
+        "/admin/thresholds",
+        "/admin/imports",
+        "/accessibility",
+        "/cookies",
+        "/privacy",
+    ):
         page.goto(path)
         axe.check(page)
     # The page-not-found page, on purpose: its 404 is the one error the browser may report.
@@ -131,8 +146,16 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
     axe.check(page)
     page.goto("/admin/imports")
     page.get_by_label("Pupils").check()
-    page.set_input_files("#file", files=[{"name": "pupils.csv", "mimeType": "text/csv",
-                                          "buffer": b"upn,first_name,last_name,date_of_birth,home_la_code\nBAD,A,B,2012-01-01,855\n"}])
+    page.set_input_files(
+        "#file",
+        files=[
+            {
+                "name": "pupils.csv",
+                "mimeType": "text/csv",
+                "buffer": b"upn,first_name,last_name,date_of_birth,home_la_code\nBAD,A,B,2012-01-01,855\n",
+            }
+        ],
+    )
     page.get_by_role("button", name="Import").click()
     assert page.get_by_role("heading", level=1).inner_text() == "The file was not imported"
     axe.check(page)

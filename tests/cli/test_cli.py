@@ -39,14 +39,18 @@ def test_init_db_is_idempotent_and_loads_every_la(runner: Any, db: Session) -> N
 def test_create_user_asks_for_the_password_without_echoing_it(runner: Any, db: Session) -> None:
     la = factories.la(db, "855", with_terms=False)
     db.commit()
-    result = runner.invoke(args=["create-user", "Officer@Example.org", "--role", "attendance_officer", "--org", "855"],
-                           input="a long enough password\na long enough password\n")
+    result = runner.invoke(
+        args=["create-user", "Officer@Example.org", "--role", "attendance_officer", "--org", "855"],
+        input="a long enough password\na long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "a long enough password" not in result.output
     user = db.scalar(select(User).where(User.email == "officer@example.org"))
     assert user is not None and user.la_id == la.id and user.password_hash.startswith("$argon2id$")
-    result = runner.invoke(args=["create-user", "head@example.org", "--role", "ap_head", "--org", "855"],
-                           input="a long enough password\na long enough password\n")
+    result = runner.invoke(
+        args=["create-user", "head@example.org", "--role", "ap_head", "--org", "855"],
+        input="a long enough password\na long enough password\n",
+    )
     assert result.exit_code == 1
     assert "AP head or outreach lead is a role in a setting: choose a setting, not an LA" in result.output
 
@@ -56,14 +60,18 @@ def test_a_bad_role_is_a_usage_error(runner: Any) -> None:
     assert result.exit_code == 2
 
 
-def test_importing_pupils_with_invalid_upns_writes_nothing_and_reports_each_line(runner: Any, db: Session,
-                                                                                  tmp_path: Path) -> None:
+def test_importing_pupils_with_invalid_upns_writes_nothing_and_reports_each_line(
+    runner: Any, db: Session, tmp_path: Path
+) -> None:
     factories.la(db, "855", with_terms=False)
     db.commit()
     wrong = ("B" if UPNS[1][0] != "B" else "C") + UPNS[1][1:]
     header = "upn,first_name,last_name,date_of_birth,home_la_code\n"
-    good = [f"{UPNS[0]},Sam,Taylor,2012-03-14,855", f"{UPNS[2]},Jo,Reid,2011-10-02,855",
-            f"{UPNS[3]},Kim,Lee,2013-01-20,855"]
+    good = [
+        f"{UPNS[0]},Sam,Taylor,2012-03-14,855",
+        f"{UPNS[2]},Jo,Reid,2011-10-02,855",
+        f"{UPNS[3]},Kim,Lee,2013-01-20,855",
+    ]
     bad = [f"{wrong},Ali,Khan,2012-05-01,855", "Q85540012500,Lou,Ng,2012-01-01,855"]
     mixed = write(tmp_path, "mixed.csv", header + "\n".join([good[0], bad[0], good[1], bad[1], good[2]]) + "\n")
     before = db.scalar(select(func.count()).select_from(Pupil))
@@ -71,9 +79,17 @@ def test_importing_pupils_with_invalid_upns_writes_nothing_and_reports_each_line
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report == {
-        "kind": "pupils", "imported": 0, "updated": 0, "unchanged": 0, "skipped": {},
+        "kind": "pupils",
+        "imported": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "skipped": {},
         "errors": [
-            {"line": 3, "column": "upn", "message": f"The check letter is wrong: a UPN ending {wrong[1:]} starts with {UPNS[1][0]}"},
+            {
+                "line": 3,
+                "column": "upn",
+                "message": f"The check letter is wrong: a UPN ending {wrong[1:]} starts with {UPNS[1][0]}",
+            },
             {"line": 5, "column": "upn", "message": "A UPN must be 13 characters; this one has 12"},
         ],
     }
@@ -109,7 +125,8 @@ def test_exports_round_trip_and_are_audited(runner: Any, db: Session, tmp_path: 
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["upn"], r["setting_ref"], r["route"], r["sessions"]) for r in rows] == [
-        (child.upn, pru.ref, "off_site_direction", "1111111111")]
+        (child.upn, pru.ref, "off_site_direction", "1111111111")
+    ]
     result = runner.invoke(args=["export", "pupils", "--la", "855", "--format", "json"])
     assert [p["upn"] for p in json.loads(result.stdout)] == [child.upn]
     out = tmp_path / "settings.xlsx"
@@ -119,8 +136,9 @@ def test_exports_round_trip_and_are_audited(runner: Any, db: Session, tmp_path: 
     assert sheet is not None and sheet.max_row == 3
     # An exported placements file imports again as "unchanged": the columns are the import's.
     exported = runner.invoke(args=["export", "placements", "--la", "855", "--format", "csv"]).stdout
-    result = runner.invoke(args=["import", "placements", write(tmp_path, "again.csv", exported), "--la", "855",
-                                 "--format", "json"])
+    result = runner.invoke(
+        args=["import", "placements", write(tmp_path, "again.csv", exported), "--la", "855", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["unchanged"] == 1
     audits = db.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()

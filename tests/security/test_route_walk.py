@@ -41,8 +41,12 @@ def url_values(rule: Any, world: dict[str, Any], db: Session) -> dict[str, Any]:
         elif name == "stretch_id":
             values[name] = db.scalars(select(TermDate.id).where(TermDate.la_id == other["la"].id)).first()
         elif name == "token":
-            draft = drafts.start(db, other["users"][Role.LA_ADMIN], "placement",
-                                 {"pupil_id": other["pupil"].id, "route": "la_other", "setting_id": other["pru"].id})
+            draft = drafts.start(
+                db,
+                other["users"][Role.LA_ADMIN],
+                "placement",
+                {"pupil_id": other["pupil"].id, "route": "la_other", "setting_id": other["pru"].id},
+            )
             db.commit()
             values[name] = draft.token
         elif name == "fmt":
@@ -55,8 +59,13 @@ def url_values(rule: Any, world: dict[str, Any], db: Session) -> dict[str, Any]:
 def secrets_of(world: dict[str, Any]) -> list[str]:
     """What no user of the home area may ever read: the other area's children."""
     other = world["other"]
-    return [other["pupil"].upn, other["pupil"].last_name, other["bystander"].upn, other["bystander"].last_name,
-            other["farm"].name]
+    return [
+        other["pupil"].upn,
+        other["pupil"].last_name,
+        other["bystander"].upn,
+        other["bystander"].last_name,
+        other["farm"].name,
+    ]
 
 
 def shown(body: str) -> str:
@@ -82,7 +91,11 @@ def fingerprint(db: Session, world: dict[str, Any]) -> tuple[Any, ...]:
         db.scalar(select(func.count()).select_from(Movement)),
         db.scalar(select(func.count()).select_from(Placement)),
         db.scalar(select(func.count()).select_from(TermDate).where(TermDate.la_id == other["la"].id)),
-        pupil.home_school_id, placement.end_date, placement.last_review_date, farm.contact_name, farm.kind,
+        pupil.home_school_id,
+        placement.end_date,
+        placement.last_review_date,
+        farm.contact_name,
+        farm.kind,
         admin.active,
     )
 
@@ -112,8 +125,12 @@ def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: 
         # Lists and exports are also asked, by their filters, for the other area's records.
         queries = [""]
         if not rule.arguments or rule.endpoint.endswith("export"):
-            queries += [f"?q={other['pupil'].upn}", f"?q={other['pupil'].last_name}",
-                        f"?setting={other['pru'].id}", f"?setting={other['school'].id}"]
+            queries += [
+                f"?q={other['pupil'].upn}",
+                f"?q={other['pupil'].last_name}",
+                f"?setting={other['pru'].id}",
+                f"?setting={other['school'].id}",
+            ]
         for query in queries:
             if "GET" in rule.methods:
                 response = client.get(url + query)
@@ -128,11 +145,23 @@ def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: 
                 walked += 1
         if "POST" in rule.methods and rule.endpoint != "auth.sign_out":
             token = csrf_token(client)
-            form = {"csrf_token": token, "route": "la_other", "setting": str(other["pru"].id), "kind": "admitted",
-                    "registration": "none", "tier": "time_limited", "sessions": ["Mon AM"], "notes": "x",
-                    "destination": "not_known", "contact_name": "Changed", "start_date": ["1", "12", "2025"],
-                    "end_date": ["2", "12", "2025"], "review_date": ["1", "12", "2025"], "date": ["1", "12", "2025"],
-                    "reason": "x"}
+            form = {
+                "csrf_token": token,
+                "route": "la_other",
+                "setting": str(other["pru"].id),
+                "kind": "admitted",
+                "registration": "none",
+                "tier": "time_limited",
+                "sessions": ["Mon AM"],
+                "notes": "x",
+                "destination": "not_known",
+                "contact_name": "Changed",
+                "start_date": ["1", "12", "2025"],
+                "end_date": ["2", "12", "2025"],
+                "review_date": ["1", "12", "2025"],
+                "date": ["1", "12", "2025"],
+                "reason": "x",
+            }
             response = client.post(url, data=form)
             body = shown(response.get_data(as_text=True))
             assert response.status_code in (200, 302, 400, 403, 404), f"POST {url}: {response.status_code}"
@@ -142,8 +171,11 @@ def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: 
     assert walked > 30
     assert fingerprint(db, world) == before, f"{role.value} changed another area's records"
     # Nothing about the other area's pupils was viewed: no audit event names them.
-    viewed = db.scalars(select(AuditEvent).where(AuditEvent.pupil_id.in_([other["pupil"].id, other["bystander"].id]),
-                                                 AuditEvent.user_id == user.id)).all()
+    viewed = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.pupil_id.in_([other["pupil"].id, other["bystander"].id]), AuditEvent.user_id == user.id
+        )
+    ).all()
     assert viewed == []
 
 

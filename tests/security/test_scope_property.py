@@ -22,13 +22,16 @@ from tests import factories
 
 SLOT = st.integers(min_value=0, max_value=5)  # one of six settings: three in each LA
 pupil_histories = st.lists(
-    st.fixed_dictionaries({
-        "la": st.integers(min_value=0, max_value=1),
-        "home": st.none() | SLOT,
-        "placements": st.lists(st.tuples(SLOT, st.none() | SLOT, st.none() | SLOT), max_size=3),
-        "movements": st.lists(SLOT, max_size=2),
-    }),
-    min_size=1, max_size=6,
+    st.fixed_dictionaries(
+        {
+            "la": st.integers(min_value=0, max_value=1),
+            "home": st.none() | SLOT,
+            "placements": st.lists(st.tuples(SLOT, st.none() | SLOT, st.none() | SLOT), max_size=3),
+            "movements": st.lists(SLOT, max_size=2),
+        }
+    ),
+    min_size=1,
+    max_size=6,
 )
 
 
@@ -63,23 +66,49 @@ def test_the_scope_matches_the_rule(db: Session, history: list[dict[str, Any]]) 
         slots = [factories.setting(db, las[i // 3], kinds[i % 3]) for i in range(6)]
         ids = [s.id for s in slots]
         users = [factories.user(db, role, las[0]) for role in Role if role not in (Role.AP_HEAD, Role.SCHOOL_LEAD)]
-        users += [factories.user(db, Role.SCHOOL_LEAD, slots[0]), factories.user(db, Role.SCHOOL_LEAD, slots[4]),
-                  factories.user(db, Role.AP_HEAD, slots[2]), factories.user(db, Role.AP_HEAD, slots[5])]
+        users += [
+            factories.user(db, Role.SCHOOL_LEAD, slots[0]),
+            factories.user(db, Role.SCHOOL_LEAD, slots[4]),
+            factories.user(db, Role.AP_HEAD, slots[2]),
+            factories.user(db, Role.AP_HEAD, slots[5]),
+        ]
         pupils = []
         for n, entry in enumerate(history):
-            pupil = Pupil(upn=f"X{n:012d}", first_name="P", last_name=str(n), date_of_birth=date(2012, 1, 1),
-                          home_la_id=las[entry["la"]].id, home_school_id=ids[entry["home"]] if entry["home"] is not None else None)
+            pupil = Pupil(
+                upn=f"X{n:012d}",
+                first_name="P",
+                last_name=str(n),
+                date_of_birth=date(2012, 1, 1),
+                home_la_id=las[entry["la"]].id,
+                home_school_id=ids[entry["home"]] if entry["home"] is not None else None,
+            )
             db.add(pupil)
             db.flush()
             pupils.append(pupil)
             for at, home, commissioner in entry["placements"]:
-                db.add(Placement(pupil_id=pupil.id, setting_id=ids[at], route=Route.LA_OTHER,
-                                 registration=Registration.NONE, sessions="1" * 10, start_date=date(2025, 9, 3),
-                                 home_school_id=ids[home] if home is not None else None,
-                                 commissioner_setting_id=ids[commissioner] if commissioner is not None else None))
+                db.add(
+                    Placement(
+                        pupil_id=pupil.id,
+                        setting_id=ids[at],
+                        route=Route.LA_OTHER,
+                        registration=Registration.NONE,
+                        sessions="1" * 10,
+                        start_date=date(2025, 9, 3),
+                        home_school_id=ids[home] if home is not None else None,
+                        commissioner_setting_id=ids[commissioner] if commissioner is not None else None,
+                    )
+                )
             for at in entry["movements"]:
-                db.add(Movement(pupil_id=pupil.id, kind=MovementKind.ADMITTED, date=date(2025, 9, 3),
-                                setting_id=ids[at], recorded_via="test", details={}))
+                db.add(
+                    Movement(
+                        pupil_id=pupil.id,
+                        kind=MovementKind.ADMITTED,
+                        date=date(2025, 9, 3),
+                        setting_id=ids[at],
+                        recorded_via="test",
+                        details={},
+                    )
+                )
         db.flush()
         for user in users:
             actor = Actor(user=user, via="test")

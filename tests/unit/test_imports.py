@@ -41,7 +41,11 @@ BAD_CHECK = "A" + GOOD[0][1:] if GOOD[0][0] != "A" else "B" + GOOD[0][1:]
 
 
 def pupils_file(rows: list[str]) -> str:
-    return "upn,first_name,last_name,date_of_birth,home_la_code,sen_status,primary_need,extra_column\n" + "\n".join(rows) + "\n"
+    return (
+        "upn,first_name,last_name,date_of_birth,home_la_code,sen_status,primary_need,extra_column\n"
+        + "\n".join(rows)
+        + "\n"
+    )
 
 
 def test_pupils_with_a_bad_upn_write_nothing_and_name_every_bad_line(db: Session) -> None:
@@ -81,9 +85,11 @@ def test_a_missing_required_column_refuses_the_file(db: Session) -> None:
 
 
 def test_a_bom_and_a_quoted_line_break_keep_line_numbers_right(db: Session) -> None:
-    text = ("\ufeffupn,first_name,last_name,date_of_birth,home_la_code\n"
-            f'{GOOD[0]},"Sam\nJames",Taylor,2012-03-14,855\n'
-            f"{GOOD[1]},Jo,Reid,14/03/2012,855\n")
+    text = (
+        "\ufeffupn,first_name,last_name,date_of_birth,home_la_code\n"
+        f'{GOOD[0]},"Sam\nJames",Taylor,2012-03-14,855\n'
+        f"{GOOD[1]},Jo,Reid,14/03/2012,855\n"
+    )
     assert refused(db, "pupils", text) == [(4, "date_of_birth", "'14/03/2012' is not a date in the form YYYY-MM-DD")]
 
 
@@ -101,9 +107,15 @@ def test_a_gias_extract_imports_with_the_right_kinds(db: Session) -> None:
     assert report.skipped == {"closed": 1, "outside_english_las": 1, "not_a_school_or_college": 1, "other_las": 1}
     kinds = {s.urn: s.kind for s in db.scalars(select(Setting).where(Setting.urn.like("9900%")))}
     assert kinds == {
-        "990001": SettingKind.MAINSTREAM, "990002": SettingKind.PRU, "990003": SettingKind.AP_FREE_SCHOOL,
-        "990004": SettingKind.AP_ACADEMY, "990005": SettingKind.AP_ACADEMY, "990006": SettingKind.SPECIAL,
-        "990007": SettingKind.MAINSTREAM, "990008": SettingKind.SPECIAL, "990009": SettingKind.POST16,
+        "990001": SettingKind.MAINSTREAM,
+        "990002": SettingKind.PRU,
+        "990003": SettingKind.AP_FREE_SCHOOL,
+        "990004": SettingKind.AP_ACADEMY,
+        "990005": SettingKind.AP_ACADEMY,
+        "990006": SettingKind.SPECIAL,
+        "990007": SettingKind.MAINSTREAM,
+        "990008": SettingKind.SPECIAL,
+        "990009": SettingKind.POST16,
         "990013": SettingKind.MAINSTREAM,
     }
     named = db.scalar(select(Setting).where(Setting.urn == "990013"))
@@ -122,14 +134,20 @@ def test_an_la_s_choice_of_kind_survives_a_gias_reimport(db: Session) -> None:
 
 
 def test_settings_file(db: Session) -> None:
-    text = ("ref,name,kind,la_code,urn,ukprn,postcode\n"
-            "UNREG-1,Hillside Farm,unregistered_ap,855,,,le1 1aa\n"
-            "123456,Castle School,mainstream,855,123456,1234567,\n"
-            "123457,Moat School,academy,855,123457,,\n")
+    text = (
+        "ref,name,kind,la_code,urn,ukprn,postcode\n"
+        "UNREG-1,Hillside Farm,unregistered_ap,855,,,le1 1aa\n"
+        "123456,Castle School,mainstream,855,123456,1234567,\n"
+        "123457,Moat School,academy,855,123457,,\n"
+    )
     assert refused(db, "settings", text) == [
         (3, "ukprn", "A UKPRN is 8 digits"),
-        (4, "kind", "'academy' is not one of: mainstream, special, pru, ap_academy, ap_free_school, "
-                    "independent_ap, unregistered_ap, hospital, post16"),
+        (
+            4,
+            "kind",
+            "'academy' is not one of: mainstream, special, pru, ap_academy, ap_free_school, "
+            "independent_ap, unregistered_ap, hospital, post16",
+        ),
     ]
 
 
@@ -152,11 +170,18 @@ def test_placements_are_checked_by_the_register_s_rules(db: Session, area: dict)
         f"{GOOD[0]},PRU1,off_site_direction,dual,2025-11-05,11111,time_limited,2025-11-03,2025-12-01,\n"
     )
     assert refused(db, "placements", text) == [
-        (2, "registration", "Under this route the pupil stays on the home school's roll: choose dual registration "
-                            "or not registered"),
+        (
+            2,
+            "registration",
+            "Under this route the pupil stays on the home school's roll: choose dual registration or not registered",
+        ),
         (3, "setting_ref", "No setting with reference NOPE in Leicestershire"),
-        (4, "sessions", "Sessions must be 10 characters of 0 or 1, for Mon AM, Mon PM, Tue AM, ... Fri PM "
-                        "(1111111111 is full time)"),
+        (
+            4,
+            "sessions",
+            "Sessions must be 10 characters of 0 or 1, for Mon AM, Mon PM, Tue AM, ... Fri PM "
+            "(1111111111 is full time)",
+        ),
         (4, "destination", "An ended placement needs its destination"),
     ]
     assert count(db, Placement) == 0
@@ -177,14 +202,20 @@ def test_placements_import_with_their_movements_and_can_be_ended_by_a_later_file
 
 
 def test_movements_file(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    text = ("upn,date,kind,setting_ref,days,reason\n"
-            f"{GOOD[0]},2025-11-06,suspension,SCH1,3,Fighting\n"
-            f"{GOOD[0]},2025-11-20,permanent_exclusion,SCH1,,\n"
-            f"{GOOD[0]},2025-11-20,expelled,SCH1,,\n")
+    text = (
+        "upn,date,kind,setting_ref,days,reason\n"
+        f"{GOOD[0]},2025-11-06,suspension,SCH1,3,Fighting\n"
+        f"{GOOD[0]},2025-11-20,permanent_exclusion,SCH1,,\n"
+        f"{GOOD[0]},2025-11-20,expelled,SCH1,,\n"
+    )
     assert refused(db, "movements", text) == [
         (3, "reason", "Enter the reason"),
-        (4, "kind", "'expelled' is not one of: admitted, permanent_exclusion, suspension, removed_from_roll, "
-                    "placement_started, placement_reviewed, placement_ended, placement_corrected"),
+        (
+            4,
+            "kind",
+            "'expelled' is not one of: admitted, permanent_exclusion, suspension, removed_from_roll, "
+            "placement_started, placement_reviewed, placement_ended, placement_corrected",
+        ),
     ]
     text = text.replace(",,\n", ",,Assault\n", 1).rsplit("\n", 2)[0] + "\n"
     report = load(db, "movements", text)
@@ -193,36 +224,44 @@ def test_movements_file(db: Session, area: dict) -> None:  # type: ignore[type-a
 
 
 def test_attendance_marks(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    text = ("upn,setting_ref,date,session,code\n"
-            f"{GOOD[0]},SCH1,2025-11-03,AM,/\n"
-            f"{GOOD[0]},SCH1,2025-11-03,PM,ZZ\n"
-            f"{GOOD[0]},SCH1,2025-11-04,EVE,/\n"
-            f"{GOOD[0]},SCH1,2025-11-05,AM,H\n"
-            f"{GOOD[0]},SCH1,2025-11-03,AM,L\n")
+    text = (
+        "upn,setting_ref,date,session,code\n"
+        f"{GOOD[0]},SCH1,2025-11-03,AM,/\n"
+        f"{GOOD[0]},SCH1,2025-11-03,PM,ZZ\n"
+        f"{GOOD[0]},SCH1,2025-11-04,EVE,/\n"
+        f"{GOOD[0]},SCH1,2025-11-05,AM,H\n"
+        f"{GOOD[0]},SCH1,2025-11-03,AM,L\n"
+    )
     assert refused(db, "attendance", text) == [
         (3, "code", "'ZZ' is not a national attendance code"),
         (4, "session", "Session must be AM or PM"),
         (5, "code", "H is no longer in use from 19 August 2024"),
         (6, "session", "This session is also on line 2"),
     ]
-    report = load(db, "attendance", "upn,setting_ref,date,session,code\n"
-                                    f"{GOOD[0]},SCH1,2025-11-03,AM,/\n{GOOD[0]},PRU1,2025-11-03,PM,B\n")
+    report = load(
+        db,
+        "attendance",
+        f"upn,setting_ref,date,session,code\n{GOOD[0]},SCH1,2025-11-03,AM,/\n{GOOD[0]},PRU1,2025-11-03,PM,B\n",
+    )
     assert report.imported == 2 and count(db, AttendanceMark) == 2
 
 
 def test_term_dates(db: Session) -> None:
     factories.la(db, "856", with_terms=False)
-    text = ("la_code,start_date,end_date\n"
-            "856,2025-09-03,2025-10-24\n"
-            "856,2025-10-20,2025-12-19\n"
-            "856,2026-01-05,2026-07-21\n")
+    text = (
+        "la_code,start_date,end_date\n856,2025-09-03,2025-10-24\n856,2025-10-20,2025-12-19\n856,2026-01-05,2026-07-21\n"
+    )
     assert refused(db, "term-dates", text, la_code=None) == [
         (3, "start_date", "Overlaps the stretch from 3 September 2025 to 24 October 2025"),
         (4, "end_date", "A stretch of school days is a half term or a term: this one is 198 days"),
     ]
     assert count(db, TermDate) == 0
-    report = load(db, "term-dates", "la_code,start_date,end_date\n856,2025-09-03,2025-10-24\n856,2025-11-03,2025-12-19\n",
-                  la_code=None)
+    report = load(
+        db,
+        "term-dates",
+        "la_code,start_date,end_date\n856,2025-09-03,2025-10-24\n856,2025-11-03,2025-12-19\n",
+        la_code=None,
+    )
     assert report.imported == 2
 
 

@@ -44,15 +44,22 @@ def area(db: Session) -> dict:  # type: ignore[type-arg]
     la = factories.la(db, "855")
     school = factories.setting(db, la, SettingKind.MAINSTREAM, name="Meadow High School")
     pru = factories.setting(db, la, SettingKind.PRU, name="Riverside PRU")
-    farm = factories.setting(db, la, SettingKind.UNREGISTERED_AP, name="Hillside Farm Project",
-                             safeguarding_checks_confirmed=True)
+    farm = factories.setting(
+        db, la, SettingKind.UNREGISTERED_AP, name="Hillside Farm Project", safeguarding_checks_confirmed=True
+    )
     child = factories.pupil(db, la, school, first_name="Sam", last_name="Taylor")
     return {"la": la, "school": school, "pru": pru, "farm": farm, "pupil": child}
 
 
 def draft(where, **fields) -> PlacementDraft:  # type: ignore[no-untyped-def]
-    values = dict(route=Route.OFF_SITE_DIRECTION, registration=Registration.DUAL, sessions="1111111111",
-                  start_date=date(2025, 11, 5), tier=Tier.TIME_LIMITED, notice_date=date(2025, 11, 3))
+    values = dict(
+        route=Route.OFF_SITE_DIRECTION,
+        registration=Registration.DUAL,
+        sessions="1111111111",
+        start_date=date(2025, 11, 5),
+        tier=Tier.TIME_LIMITED,
+        notice_date=date(2025, 11, 3),
+    )
     values.update(fields)
     return PlacementDraft(setting_id=where.id, **values)  # type: ignore[arg-type]
 
@@ -113,9 +120,15 @@ def test_an_unregistered_provider_is_part_time_unless_a_reason_is_recorded(db: S
     errors = messages(db, area, draft(area["farm"], registration=Registration.NONE, sessions=five))
     assert len(errors) == 1 and errors[0].startswith("An unregistered provider is part-time only (no more than 4")
     placement, assessment = start_placement(
-        db, SYSTEM, area["pupil"],
-        draft(area["farm"], registration=Registration.NONE, sessions=five,
-              unregistered_override_reason="Agreed at panel: transition from hospital, reviewed in 2 weeks"),
+        db,
+        SYSTEM,
+        area["pupil"],
+        draft(
+            area["farm"],
+            registration=Registration.NONE,
+            sessions=five,
+            unregistered_override_reason="Agreed at panel: transition from hospital, reviewed in 2 weeks",
+        ),
     )
     assert placement.home_school_code == HomeSchoolCode.B
     assert "Over the unregistered provider cap of 4 sessions, with a recorded reason" in assessment.warnings
@@ -144,13 +157,19 @@ def test_an_off_site_direction_keeps_the_pupil_on_the_home_roll(db: Session, are
 
 
 def test_a_part_time_timetable_is_at_the_home_school_with_an_end(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    ptt = dict(route=Route.PART_TIME_TIMETABLE, registration=Registration.SOLE, tier=None, notice_date=None,
-               sessions="1111100000")
+    ptt = dict(
+        route=Route.PART_TIME_TIMETABLE,
+        registration=Registration.SOLE,
+        tier=None,
+        notice_date=None,
+        sessions="1111100000",
+    )
     assert messages(db, area, draft(area["school"], **ptt)) == [
         "A part-time timetable is time-limited: enter its planned end"
     ]
-    placement, _ = start_placement(db, SYSTEM, area["pupil"],
-                                   draft(area["school"], planned_end_date=date(2025, 12, 12), **ptt))
+    placement, _ = start_placement(
+        db, SYSTEM, area["pupil"], draft(area["school"], planned_end_date=date(2025, 12, 12), **ptt)
+    )
     assert placement.home_school_code == HomeSchoolCode.C2
     assert messages(db, area, draft(area["pru"], planned_end_date=date(2025, 12, 12), **ptt))[0] == (
         "Part-time timetable at the home school is at the home school, Meadow High School"
@@ -166,30 +185,54 @@ def test_a_placement_named_in_an_ehc_plan_needs_one(db: Session, area: dict) -> 
 
 
 def test_overlapping_sessions_are_warned(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    factories.placement(db, area["pupil"], area["pru"], sessions="1111000000", start=date(2025, 11, 5),
-                        notice_date=date(2025, 11, 3))
-    result = assess_placement(db, area["pupil"], draft(area["farm"], registration=Registration.NONE,
-                                                        sessions="0011000000"))
+    factories.placement(
+        db, area["pupil"], area["pru"], sessions="1111000000", start=date(2025, 11, 5), notice_date=date(2025, 11, 3)
+    )
+    result = assess_placement(
+        db, area["pupil"], draft(area["farm"], registration=Registration.NONE, sessions="0011000000")
+    )
     assert result.warnings == ["Overlaps Riverside PRU on Tue AM, Tue PM"]
 
 
 def test_after_a_permanent_exclusion_the_la_places_the_pupil_on_a_pru_roll(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     pupil, pru = area["pupil"], area["pru"]
-    record_roll_movement(db, SYSTEM, pupil, MovementKind.PERMANENT_EXCLUSION, date(2025, 11, 6), area["school"],
-                         reason="Persistent disruptive behaviour", today=date(2025, 11, 6))
+    record_roll_movement(
+        db,
+        SYSTEM,
+        pupil,
+        MovementKind.PERMANENT_EXCLUSION,
+        date(2025, 11, 6),
+        area["school"],
+        reason="Persistent disruptive behaviour",
+        today=date(2025, 11, 6),
+    )
     assert pupil.home_school_id is None
     assert messages(db, area, draft(pru, route=Route.OFF_SITE_DIRECTION)) == [
         "Off-site direction (s29A Education Act 2002) is for a pupil on a school's roll; Sam Taylor is on none",
         "Dual registration needs a school of main registration elsewhere",
     ]
-    placement, _ = start_placement(db, SYSTEM, pupil, draft(pru, route=Route.LA_EXCLUSION,
-                                   registration=Registration.SOLE, tier=Tier.TRANSITIONAL, notice_date=None,
-                                   start_date=date(2025, 11, 13)))
+    placement, _ = start_placement(
+        db,
+        SYSTEM,
+        pupil,
+        draft(
+            pru,
+            route=Route.LA_EXCLUSION,
+            registration=Registration.SOLE,
+            tier=Tier.TRANSITIONAL,
+            notice_date=None,
+            start_date=date(2025, 11, 13),
+        ),
+    )
     assert placement.home_school_code is None
     assert pupil.home_school_id == pru.id
     kinds = [m.kind for m in db.scalars(select(Movement).where(Movement.pupil_id == pupil.id).order_by(Movement.id))]
-    assert kinds == [MovementKind.ADMITTED, MovementKind.PERMANENT_EXCLUSION, MovementKind.PLACEMENT_STARTED,
-                     MovementKind.ADMITTED]
+    assert kinds == [
+        MovementKind.ADMITTED,
+        MovementKind.PERMANENT_EXCLUSION,
+        MovementKind.PLACEMENT_STARTED,
+        MovementKind.ADMITTED,
+    ]
     end_placement(db, SYSTEM, placement, end_date=date(2026, 7, 21), destination=Destination.NEW_MAINSTREAM_SCHOOL)
     assert pupil.home_school_id is None
     assert ledger_mismatches(db) == []
@@ -197,8 +240,14 @@ def test_after_a_permanent_exclusion_the_la_places_the_pupil_on_a_pru_roll(db: S
 
 def test_reviews_move_the_next_review_on(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     placement = factories.placement(db, area["pupil"], area["pru"], start=date(2025, 11, 5))
-    review_placement(db, SYSTEM, placement, review_date=date(2025, 12, 10), notes="Settling well; maths improving",
-                     today=date(2025, 12, 10))
+    review_placement(
+        db,
+        SYSTEM,
+        placement,
+        review_date=date(2025, 12, 10),
+        notes="Settling well; maths improving",
+        today=date(2025, 12, 10),
+    )
     assert placement.last_review_date == date(2025, 12, 10)
     assert placement.next_review_date == date(2026, 2, 4)  # 30 school days on, across Christmas
     kinds = [m.kind for m in db.scalars(select(Movement).where(Movement.placement_id == placement.id))]
@@ -220,8 +269,14 @@ def test_a_review_cannot_be_in_the_future_or_before_the_start(db: Session, area:
 
 def test_ending_records_the_destination_once(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     placement = factories.placement(db, area["pupil"], area["pru"], start=date(2025, 11, 5))
-    end_placement(db, SYSTEM, placement, end_date=date(2026, 2, 13), destination=Destination.RETURNED_HOME_SCHOOL,
-                  reason="Reintegrated")
+    end_placement(
+        db,
+        SYSTEM,
+        placement,
+        end_date=date(2026, 2, 13),
+        destination=Destination.RETURNED_HOME_SCHOOL,
+        reason="Reintegrated",
+    )
     assert placement.status_on(date(2026, 2, 13)) == "active"
     assert placement.status_on(date(2026, 2, 16)) == "ended"
     with pytest.raises(DomainError) as refused:
@@ -231,8 +286,15 @@ def test_ending_records_the_destination_once(db: Session, area: dict) -> None:  
 
 def test_arrangements_on_a_day_are_the_active_placements(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     first = factories.placement(db, area["pupil"], area["pru"], sessions="1111100000", start=date(2025, 11, 5))
-    second = factories.placement(db, area["pupil"], area["farm"], registration=Registration.NONE,
-                                 sessions="0000011000", start=date(2025, 11, 12), notice_date=date(2025, 11, 5))
+    second = factories.placement(
+        db,
+        area["pupil"],
+        area["farm"],
+        registration=Registration.NONE,
+        sessions="0000011000",
+        start=date(2025, 11, 12),
+        notice_date=date(2025, 11, 5),
+    )
     end_placement(db, SYSTEM, first, end_date=date(2025, 12, 19), destination=Destination.RETURNED_HOME_SCHOOL)
     assert arrangements_on(db, area["pupil"], date(2025, 11, 4)) == []
     assert arrangements_on(db, area["pupil"], date(2025, 11, 5)) == [first]
@@ -273,23 +335,35 @@ def test_a_school_lead_cannot_place_a_pupil_of_another_school(db: Session, area:
     assert type(refused.value).__name__ == "NotFound"
     own_lead = factories.user(db, Role.SCHOOL_LEAD, area["school"])
     with pytest.raises(Forbidden, match="arranged by the local authority"):
-        start_placement(db, Actor(user=own_lead, via="test"), area["pupil"],
-                        draft(area["pru"], route=Route.LA_HEALTH, registration=Registration.NONE, notice_date=None))
+        start_placement(
+            db,
+            Actor(user=own_lead, via="test"),
+            area["pupil"],
+            draft(area["pru"], route=Route.LA_HEALTH, registration=Registration.NONE, notice_date=None),
+        )
 
 
 class TestRollMovements:
     def test_admission_elsewhere_takes_the_pupil_off_the_old_roll(self, db: Session, area: dict) -> None:  # type: ignore[type-arg]
         new_school = factories.setting(db, area["la"], SettingKind.MAINSTREAM, name="Castle Academy")
-        record_roll_movement(db, SYSTEM, area["pupil"], MovementKind.ADMITTED, date(2026, 1, 5), new_school,
-                             today=date(2026, 1, 5))
+        record_roll_movement(
+            db, SYSTEM, area["pupil"], MovementKind.ADMITTED, date(2026, 1, 5), new_school, today=date(2026, 1, 5)
+        )
         assert area["pupil"].home_school_id == new_school.id
         removal = db.scalars(select(Movement).where(Movement.kind == MovementKind.REMOVED_FROM_ROLL)).one()
         assert removal.setting_id == area["school"].id and removal.reason == "Admitted to Castle Academy"
 
     def test_refusals_name_each_problem(self, db: Session, area: dict) -> None:  # type: ignore[type-arg]
         with pytest.raises(DomainError) as refused:
-            record_roll_movement(db, SYSTEM, area["pupil"], MovementKind.SUSPENSION, date(2026, 1, 5), area["pru"],
-                                 today=date(2026, 1, 1))
+            record_roll_movement(
+                db,
+                SYSTEM,
+                area["pupil"],
+                MovementKind.SUSPENSION,
+                date(2026, 1, 5),
+                area["pru"],
+                today=date(2026, 1, 1),
+            )
         assert [e.message for e in refused.value.errors] == [
             "A movement is recorded once it has happened: the date is in the future",
             "Sam Taylor is not on Riverside PRU's roll",
@@ -297,6 +371,14 @@ class TestRollMovements:
         ]
 
     def test_a_suspension_leaves_the_pupil_on_roll(self, db: Session, area: dict) -> None:  # type: ignore[type-arg]
-        record_roll_movement(db, SYSTEM, area["pupil"], MovementKind.SUSPENSION, date(2026, 1, 5), area["school"],
-                             days=3, today=date(2026, 1, 5))
+        record_roll_movement(
+            db,
+            SYSTEM,
+            area["pupil"],
+            MovementKind.SUSPENSION,
+            date(2026, 1, 5),
+            area["school"],
+            days=3,
+            today=date(2026, 1, 5),
+        )
         assert area["pupil"].home_school_id == area["school"].id

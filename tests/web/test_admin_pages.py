@@ -24,18 +24,48 @@ def test_only_la_admins_reach_administration(client: Any, world: dict) -> None: 
 def test_adding_a_user_gives_a_one_time_temporary_password(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
     home = world["home"]
     sign_in(client, home["users"][Role.LA_ADMIN].email)
-    soup = page(post(client, "/admin/users/new", {"email": "new.lead@example.org", "name": "New Lead",
-                                                  "role": "school_lead", "organisation": f"la:{home['la'].id}"}))
-    assert errors(soup) == ["School lead (head, SENCo, inclusion lead) is a role in a setting: choose a setting, not an LA"]
-    soup = page(post(client, "/admin/users/new", {"email": "new.lead@example.org", "name": "New Lead",
-                                                  "role": "school_lead", "organisation": f"setting:{home['school'].id}"}))
+    soup = page(
+        post(
+            client,
+            "/admin/users/new",
+            {
+                "email": "new.lead@example.org",
+                "name": "New Lead",
+                "role": "school_lead",
+                "organisation": f"la:{home['la'].id}",
+            },
+        )
+    )
+    assert errors(soup) == [
+        "School lead (head, SENCo, inclusion lead) is a role in a setting: choose a setting, not an LA"
+    ]
+    soup = page(
+        post(
+            client,
+            "/admin/users/new",
+            {
+                "email": "new.lead@example.org",
+                "name": "New Lead",
+                "role": "school_lead",
+                "organisation": f"setting:{home['school'].id}",
+            },
+        )
+    )
     temporary = soup.select_one("code")
     assert temporary is not None and len(temporary.get_text()) >= 12
     created = db.scalar(select(User).where(User.email == "new.lead@example.org"))
     assert created is not None and created.must_change_password
     # A setting of another LA is not offered, and cannot be forced.
-    response = post(client, "/admin/users/new", {"email": "x@example.org", "name": "X", "role": "school_lead",
-                                                 "organisation": f"setting:{world['other']['school'].id}"})
+    response = post(
+        client,
+        "/admin/users/new",
+        {
+            "email": "x@example.org",
+            "name": "X",
+            "role": "school_lead",
+            "organisation": f"setting:{world['other']['school'].id}",
+        },
+    )
     assert response.status_code == 200 and db.scalar(select(User).where(User.email == "x@example.org")) is None
 
 
@@ -54,12 +84,21 @@ def test_deactivating_a_user(client: Any, world: dict, db: Session) -> None:  # 
 def test_term_dates_are_added_checked_and_removed(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
     la = world["home"]["la"]
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
-    response = post(client, "/admin/term-dates", {**date_fields("start_date", date(2027, 9, 1)),
-                                                   **date_fields("end_date", date(2027, 10, 22))})
+    response = post(
+        client,
+        "/admin/term-dates",
+        {**date_fields("start_date", date(2027, 9, 1)), **date_fields("end_date", date(2027, 10, 22))},
+    )
     assert response.status_code == 302
     assert "1 September 2027" in text(page(client.get("/admin/term-dates")))
-    soup = page(post(client, "/admin/term-dates", {**date_fields("start_date", date(2027, 10, 1)),
-                                                    **date_fields("end_date", date(2027, 12, 17))}), 200)
+    soup = page(
+        post(
+            client,
+            "/admin/term-dates",
+            {**date_fields("start_date", date(2027, 10, 1)), **date_fields("end_date", date(2027, 12, 17))},
+        ),
+        200,
+    )
     assert errors(soup) == ["Overlaps the stretch from 1 September 2027 to 22 October 2027"]
     stretch = db.scalar(select(TermDate).where(TermDate.la_id == la.id, TermDate.start_date == date(2027, 9, 1)))
     assert stretch is not None
@@ -71,10 +110,15 @@ def test_term_dates_are_added_checked_and_removed(client: Any, world: dict, db: 
 def test_local_thresholds(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
     la = world["home"]["la"]
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
-    soup = page(post(client, "/admin/thresholds", {"review_interval_school_days": "90", "unregistered_session_cap": "4"}))
+    soup = page(
+        post(client, "/admin/thresholds", {"review_interval_school_days": "90", "unregistered_session_cap": "4"})
+    )
     assert errors(soup) == ["Enter between 5 and 60 school days"]
-    post(client, "/admin/thresholds", {"review_interval_school_days": "20", "off_site_max_school_days": "30",
-                                       "unregistered_session_cap": "3"})
+    post(
+        client,
+        "/admin/thresholds",
+        {"review_interval_school_days": "20", "off_site_max_school_days": "30", "unregistered_session_cap": "3"},
+    )
     db.refresh(la)
     assert (la.review_interval_school_days, la.off_site_max_school_days, la.unregistered_session_cap) == (20, 30, 3)
 
@@ -82,21 +126,37 @@ def test_local_thresholds(client: Any, world: dict, db: Session) -> None:  # typ
 def test_an_import_with_bad_lines_lists_them_and_writes_nothing(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
     good = make_upn("855500125001")
-    content = ("upn,first_name,last_name,date_of_birth,home_la_code\n"
-               f"{good},Sam,Taylor,2012-03-14,855\n"
-               "NOT-A-UPN,Ali,Khan,2012-05-01,855\n"
-               f"{make_upn('855500125002')},Jo,Reid,2012-05-01,856\n")
+    content = (
+        "upn,first_name,last_name,date_of_birth,home_la_code\n"
+        f"{good},Sam,Taylor,2012-03-14,855\n"
+        "NOT-A-UPN,Ali,Khan,2012-05-01,855\n"
+        f"{make_upn('855500125002')},Jo,Reid,2012-05-01,856\n"
+    )
     before = db.scalar(select(func.count()).select_from(Pupil))
-    soup = page(post(client, "/admin/imports", {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv")},
-                     content_type="multipart/form-data"))
+    soup = page(
+        post(
+            client,
+            "/admin/imports",
+            {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv")},
+            content_type="multipart/form-data",
+        )
+    )
     assert soup.h1.get_text(strip=True) == "The file was not imported"
     rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in soup.select("tbody tr")]
-    assert rows == [["3", "upn", "A UPN must be 13 characters; this one has 9"],
-                    ["4", "home_la_code", "This import is for LA 855; this row is for 856"]]
+    assert rows == [
+        ["3", "upn", "A UPN must be 13 characters; this one has 9"],
+        ["4", "home_la_code", "This import is for LA 855; this row is for 856"],
+    ]
     assert db.scalar(select(func.count()).select_from(Pupil)) == before
     content = "upn,first_name,last_name,date_of_birth,home_la_code\n" + f"{good},Sam,Taylor,2012-03-14,855\n"
-    soup = page(post(client, "/admin/imports", {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv")},
-                     content_type="multipart/form-data"))
+    soup = page(
+        post(
+            client,
+            "/admin/imports",
+            {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv")},
+            content_type="multipart/form-data",
+        )
+    )
     assert soup.h1.get_text(strip=True) == "File imported"
     assert db.scalar(select(func.count()).select_from(Pupil)) == before + 1
 

@@ -6,23 +6,24 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy import text as sql
-from sqlalchemy.orm import Session
-
 import pytest
+from sqlalchemy import select
+from sqlalchemy import text as sql
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db as flask_db
 from ap_register.models import AuditEvent, Placement
-from tests.pages import date_fields, post, sign_in
 from tests.conftest import build_app, make_database
+from tests.pages import date_fields, post, sign_in
 
 
 def events(db: Session, user_id: int) -> list[tuple[str, str, int | None]]:
-    return [(e.action, e.object_type, e.pupil_id) for e in
-            db.scalars(select(AuditEvent).where(AuditEvent.user_id == user_id).order_by(AuditEvent.id))]
+    return [
+        (e.action, e.object_type, e.pupil_id)
+        for e in db.scalars(select(AuditEvent).where(AuditEvent.user_id == user_id).order_by(AuditEvent.id))
+    ]
 
 
 def test_views_and_changes_of_a_pupil_are_audited_with_the_user(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
@@ -33,14 +34,29 @@ def test_views_and_changes_of_a_pupil_are_audited_with_the_user(client: Any, wor
     sign_in(client, user.email)
     client.get(f"/pupils/{child.id}")
     client.get(f"/placements/{placement.id}")
-    post(client, f"/placements/{placement.id}/review", {**date_fields("review_date", date(2025, 11, 3)), "notes": "Fine"})
-    post(client, f"/placements/{placement.id}/end", {**date_fields("end_date", date(2025, 12, 19)),
-                                                    "destination": "returned_home_school"})
-    response = post(client, f"/pupils/{child.id}/placements/new", {"route": "la_health", "setting": str(home["pru"].id)})
+    post(
+        client, f"/placements/{placement.id}/review", {**date_fields("review_date", date(2025, 11, 3)), "notes": "Fine"}
+    )
+    post(
+        client,
+        f"/placements/{placement.id}/end",
+        {**date_fields("end_date", date(2025, 12, 19)), "destination": "returned_home_school"},
+    )
+    response = post(
+        client, f"/pupils/{child.id}/placements/new", {"route": "la_health", "setting": str(home["pru"].id)}
+    )
     details = response.headers["Location"]
-    response = post(client, details, {"registration": "none", "tier": "time_limited",
-                                      **date_fields("start_date", date(2026, 1, 5)), "sessions": ["Mon AM", "Tue AM"],
-                                      "reason": "Health needs"})
+    response = post(
+        client,
+        details,
+        {
+            "registration": "none",
+            "tier": "time_limited",
+            **date_fields("start_date", date(2026, 1, 5)),
+            "sessions": ["Mon AM", "Tue AM"],
+            "reason": "Health needs",
+        },
+    )
     post(client, response.headers["Location"], {})
     new = db.scalars(select(Placement).order_by(Placement.id.desc())).first()
     assert new is not None
@@ -66,8 +82,9 @@ def test_sign_in_is_rate_limited(db_kind: str, tmp_path: Path) -> None:
     limited = build_app(url, SIGN_IN_RATE_LIMIT="3 per minute", WTF_CSRF_ENABLED=False)
     client = limited.test_client()
     try:
-        answers = [client.post("/sign-in", data={"email": "a@example.org", "password": "wrong"}).status_code
-                   for _ in range(4)]
+        answers = [
+            client.post("/sign-in", data={"email": "a@example.org", "password": "wrong"}).status_code for _ in range(4)
+        ]
         assert answers == [200, 200, 200, 429]
         assert "Too many attempts" in client.post("/sign-in", data={"email": "a@example.org"}).get_data(as_text=True)
     finally:

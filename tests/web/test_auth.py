@@ -53,8 +53,10 @@ def test_passwords_are_stored_as_argon2id(world: dict) -> None:  # type: ignore[
 def test_sign_in_only_returns_to_this_site(client: Any, world: dict) -> None:  # type: ignore[type-arg]
     user = world["home"]["users"][Role.LA_ADMIN]
     token = csrf_token(client, "/sign-in")
-    response = client.post("/sign-in?next=https://evil.example.com/", data={
-        "email": user.email, "password": "correct horse battery staple", "csrf_token": token})
+    response = client.post(
+        "/sign-in?next=https://evil.example.com/",
+        data={"email": user.email, "password": "correct horse battery staple", "csrf_token": token},
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -84,11 +86,15 @@ def test_a_temporary_password_must_be_changed_first(client: Any, world: dict, db
     sign_in(client, user.email)
     response = client.get("/pupils")
     assert response.status_code == 302 and response.headers["Location"] == "/account/password"
-    soup = page(post(client, "/account/password", {"current_password": "correct horse battery staple",
-                                                     "new_password": "short"}))
+    soup = page(
+        post(client, "/account/password", {"current_password": "correct horse battery staple", "new_password": "short"})
+    )
     assert errors(soup) == ["Password must be 12 characters or more"]
-    response = post(client, "/account/password", {"current_password": "correct horse battery staple",
-                                                   "new_password": "a much longer passphrase"})
+    response = post(
+        client,
+        "/account/password",
+        {"current_password": "correct horse battery staple", "new_password": "a much longer passphrase"},
+    )
     assert response.status_code == 302
     assert client.get("/pupils").status_code == 200
     db.refresh(user)

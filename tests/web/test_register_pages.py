@@ -21,7 +21,7 @@ def test_finding_a_pupil_by_upn_and_by_name(client: Any, world: dict, db: Sessio
     child = world["home"]["pupil"]
     sign_in(client, admin.email)
     soup = page(client.get(f"/pupils?q={child.upn.lower()}"))
-    assert text(soup, "table") .count("Homechild") == 1
+    assert text(soup, "table").count("Homechild") == 1
     soup = page(client.get("/pupils?q=robin homechild"))
     assert "1 pupil found" in text(soup)
     soup = page(client.get("/pupils?q=Otherchild"))
@@ -53,26 +53,45 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
     soup = page(client.get(f"/pupils/{child.id}/placements/new"))
     offered = [i["value"] for i in soup.select("input[name=route]")]
     assert "la_exclusion" not in offered and "off_site_direction" in offered
-    response = post(client, f"/pupils/{child.id}/placements/new",
-                    {"route": "off_site_direction", "setting": str(home["farm"].id)})
+    response = post(
+        client, f"/pupils/{child.id}/placements/new", {"route": "off_site_direction", "setting": str(home["farm"].id)}
+    )
     assert response.status_code == 302
     details_url = response.headers["Location"]
     start = date.today() + timedelta(days=14)
     # First attempt: dual registration at an unregistered provider, no sessions ticked.
-    soup = page(post(client, details_url, {"registration": "dual", "tier": "time_limited",
-                                           **date_fields("start_date", start),
-                                           **date_fields("notice_date", start - timedelta(days=7)),
-                                           "notice_complete": "y", "reason": "Support tried has not worked",
-                                           "sessions": ["Mon AM", "Mon PM"]}))
+    soup = page(
+        post(
+            client,
+            details_url,
+            {
+                "registration": "dual",
+                "tier": "time_limited",
+                **date_fields("start_date", start),
+                **date_fields("notice_date", start - timedelta(days=7)),
+                "notice_complete": "y",
+                "reason": "Support tried has not worked",
+                "sessions": ["Mon AM", "Mon PM"],
+            },
+        )
+    )
     assert soup.title.get_text().startswith("Error: Placement details")
     assert errors(soup) == [
         "Home Farm Project is not a registered school, so a pupil cannot be on its roll: choose not registered"
     ]
-    response = post(client, details_url, {"registration": "none", "tier": "time_limited",
-                                          **date_fields("start_date", start),
-                                          **date_fields("notice_date", start - timedelta(days=7)),
-                                          "notice_complete": "y", "reason": "Support tried has not worked",
-                                          "sessions": ["Mon AM", "Mon PM"]})
+    response = post(
+        client,
+        details_url,
+        {
+            "registration": "none",
+            "tier": "time_limited",
+            **date_fields("start_date", start),
+            **date_fields("notice_date", start - timedelta(days=7)),
+            "notice_complete": "y",
+            "reason": "Support tried has not worked",
+            "sessions": ["Mon AM", "Mon PM"],
+        },
+    )
     assert response.status_code == 302
     check_url = response.headers["Location"]
     soup = page(client.get(check_url))
@@ -108,16 +127,26 @@ def test_reviewing_and_ending_a_placement(client: Any, world: dict, db: Session)
     url = f"/placements/{placement.id}/review"
     soup = page(post(client, url, {**date_fields("review_date", date.today() + timedelta(days=3)), "notes": ""}))
     assert errors(soup) == ["Enter what the review found and agreed"]
-    soup = page(post(client, url, {**date_fields("review_date", date.today() + timedelta(days=3)), "notes": "Going well"}))
+    soup = page(
+        post(client, url, {**date_fields("review_date", date.today() + timedelta(days=3)), "notes": "Going well"})
+    )
     assert errors(soup) == ["A review cannot be recorded before it happens"]
     response = post(client, url, {**date_fields("review_date", date(2025, 11, 3)), "notes": "Going well"})
     assert response.status_code == 302
     assert db.scalar(select(func.count()).select_from(PlacementReview)) == 1
-    soup = page(post(client, f"/placements/{placement.id}/end", {**date_fields("end_date", date(2025, 10, 1)),
-                                                                "destination": "returned_home_school"}))
+    soup = page(
+        post(
+            client,
+            f"/placements/{placement.id}/end",
+            {**date_fields("end_date", date(2025, 10, 1)), "destination": "returned_home_school"},
+        )
+    )
     assert errors(soup) == ["The end must be on or after the start"]
-    response = post(client, f"/placements/{placement.id}/end", {**date_fields("end_date", date(2025, 12, 19)),
-                                                               "destination": "returned_home_school"})
+    response = post(
+        client,
+        f"/placements/{placement.id}/end",
+        {**date_fields("end_date", date(2025, 12, 19)), "destination": "returned_home_school"},
+    )
     assert response.status_code == 302
     soup = page(client.get(f"/placements/{placement.id}"))
     assert "Returned to the home school" in text(soup)
@@ -126,8 +155,9 @@ def test_reviewing_and_ending_a_placement(client: Any, world: dict, db: Session)
 def test_a_date_that_does_not_exist_is_named(client: Any, world: dict) -> None:  # type: ignore[type-arg]
     home = world["home"]
     sign_in(client, home["users"][Role.LA_ADMIN].email)
-    soup = page(post(client, f"/placements/{home['placement'].id}/review",
-                     {"review_date": ["31", "2", "2026"], "notes": "x"}))
+    soup = page(
+        post(client, f"/placements/{home['placement'].id}/review", {"review_date": ["31", "2", "2026"], "notes": "x"})
+    )
     assert errors(soup) == ["Date of the review must be a real date"]
     link = soup.select_one(".govuk-error-summary__list a")
     assert link is not None and link["href"] == "#review_date-day"
@@ -137,12 +167,28 @@ def test_recording_a_permanent_exclusion(client: Any, world: dict, db: Session) 
     home = world["home"]
     child = home["pupil"]
     sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
-    soup = page(post(client, f"/pupils/{child.id}/movements/new", {
-        "kind": "permanent_exclusion", **date_fields("date", date(2025, 11, 6)), "setting": str(home["school"].id)}))
+    soup = page(
+        post(
+            client,
+            f"/pupils/{child.id}/movements/new",
+            {
+                "kind": "permanent_exclusion",
+                **date_fields("date", date(2025, 11, 6)),
+                "setting": str(home["school"].id),
+            },
+        )
+    )
     assert errors(soup) == ["Enter the reason"]
-    response = post(client, f"/pupils/{child.id}/movements/new", {
-        "kind": "permanent_exclusion", **date_fields("date", date(2025, 11, 6)), "setting": str(home["school"].id),
-        "reason": "Serious assault"})
+    response = post(
+        client,
+        f"/pupils/{child.id}/movements/new",
+        {
+            "kind": "permanent_exclusion",
+            **date_fields("date", date(2025, 11, 6)),
+            "setting": str(home["school"].id),
+            "reason": "Serious assault",
+        },
+    )
     assert response.status_code == 302
     db.refresh(child)
     assert child.home_school_id is None
@@ -161,7 +207,8 @@ def test_the_placements_register_filters_and_exports(client: Any, world: dict, d
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [(r["upn"], r["route"], r["home_school_code"]) for r in rows] == [
-        (home["pupil"].upn, "off_site_direction", "D")]
+        (home["pupil"].upn, "off_site_direction", "D")
+    ]
     response = client.get("/placements/export.xlsx")
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet is not None and sheet.max_row == 2
@@ -179,13 +226,24 @@ def test_an_unregistered_provider_s_oversight_record(client: Any, world: dict, d
     assert client.get(f"/settings/{farm.id}/oversight").status_code == 403
     post(client, "/sign-out", {})
     sign_in(client, home["users"][Role.COMMISSIONER].email)
-    soup = page(post(client, f"/settings/{farm.id}/oversight", {"contact_name": "Sam Lowe",
-                                                               "safeguarding_checks_confirmed": "y"}))
+    soup = page(
+        post(
+            client, f"/settings/{farm.id}/oversight", {"contact_name": "Sam Lowe", "safeguarding_checks_confirmed": "y"}
+        )
+    )
     assert errors(soup) == ["Enter the date of the written confirmation"]
-    response = post(client, f"/settings/{farm.id}/oversight", {
-        "contact_name": "Sam Lowe", "safeguarding_checks_confirmed": "y",
-        **date_fields("safeguarding_checks_date", date.today()), **date_fields("last_qa_visit_date", date.today()),
-        **date_fields("risk_assessment_date", date.today()), "sites": "Mill Lane Farm, Upwell\n\nYard 2, Upwell"})
+    response = post(
+        client,
+        f"/settings/{farm.id}/oversight",
+        {
+            "contact_name": "Sam Lowe",
+            "safeguarding_checks_confirmed": "y",
+            **date_fields("safeguarding_checks_date", date.today()),
+            **date_fields("last_qa_visit_date", date.today()),
+            **date_fields("risk_assessment_date", date.today()),
+            "sites": "Mill Lane Farm, Upwell\n\nYard 2, Upwell",
+        },
+    )
     assert response.status_code == 302
     soup = page(client.get(f"/settings/{farm.id}"))
     assert "Complete" in text(soup) and "Yard 2, Upwell" in text(soup)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovTextInput
@@ -15,7 +15,8 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ap_register import permissions
-from ap_register.blueprints.forms import Form, GovDateField, radios, select as select_field, submit, text_field
+from ap_register.blueprints.forms import Form, GovDateField, radios, submit, text_field
+from ap_register.blueprints.forms import select as select_field
 from ap_register.domain import term_dates, users
 from ap_register.domain.errors import DomainError
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
@@ -62,10 +63,17 @@ def index() -> str:
 class UserForm(Form):
     email = text_field("Email address", required="Enter an email address", max_length=254)
     name = text_field("Full name", required="Enter the person's name")
-    role = select_field("Role", [("", "Choose a role")] + [(r.value, label) for r, label in ROLE_LABELS.items()],
-                        required="Choose a role")
-    organisation = select_field("Organisation", [], required="Choose the organisation",
-                                description="The local authority, or the setting the person works in")
+    role = select_field(
+        "Role",
+        [("", "Choose a role")] + [(r.value, label) for r, label in ROLE_LABELS.items()],
+        required="Choose a role",
+    )
+    organisation = select_field(
+        "Organisation",
+        [],
+        required="Choose the organisation",
+        description="The local authority, or the setting the person works in",
+    )
     submit = submit("Add user")
 
 
@@ -94,9 +102,16 @@ def user_new() -> str | Response:
         )
         temporary = secrets.token_urlsafe(12)
         try:
-            user = users.create_user(db.session, current_actor(), email=form.email.data or "", name=form.name.data or "",
-                                     role=Role(form.role.data), organisation=organisation, password=temporary,
-                                     must_change_password=True)
+            user = users.create_user(
+                db.session,
+                current_actor(),
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=Role(form.role.data),
+                organisation=organisation,
+                password=temporary,
+                must_change_password=True,
+            )
         except DomainError as error:
             db.session.rollback()
             form.apply(error)
@@ -151,8 +166,9 @@ def term_dates_page() -> str | Response:
     by_year: dict[str, list[TermDate]] = {}
     for stretch in stretches:
         by_year.setdefault(academic_year_label(stretch.start_date), []).append(stretch)
-    return render_template("admin/term_dates.html", title="Term dates", form=form, by_year=by_year, la=la,
-                           delete_form=ActiveForm())
+    return render_template(
+        "admin/term_dates.html", title="Term dates", form=form, by_year=by_year, la=la, delete_form=ActiveForm()
+    )
 
 
 @bp.route("/term-dates/<int:stretch_id>/delete", methods=["POST"])
@@ -171,18 +187,28 @@ def term_date_delete(stretch_id: int) -> Response:
 class ThresholdsForm(Form):
     review_interval_school_days = IntegerField(
         "Review placements at least every (school days)",
-        validators=[InputRequired(message="Enter the review interval"),
-                    NumberRange(min=5, max=60, message="Enter between 5 and 60 school days")],
-        widget=GovTextInput(), description="Guidance: at least half-termly. Default 30 school days")
+        validators=[
+            InputRequired(message="Enter the review interval"),
+            NumberRange(min=5, max=60, message="Enter between 5 and 60 school days"),
+        ],
+        widget=GovTextInput(),
+        description="Guidance: at least half-termly. Default 30 school days",
+    )
     off_site_max_school_days = IntegerField(
         "Agreed maximum length of an off-site direction (school days)",
         validators=[Optional(), NumberRange(min=1, max=390, message="Enter between 1 and 390 school days")],
-        widget=GovTextInput(), description="Leave blank if your area has not agreed one")
+        widget=GovTextInput(),
+        description="Leave blank if your area has not agreed one",
+    )
     unregistered_session_cap = IntegerField(
         "Most sessions a week at one unregistered provider",
-        validators=[InputRequired(message="Enter the limit"),
-                    NumberRange(min=0, max=10, message="Enter between 0 and 10 sessions")],
-        widget=GovTextInput(), description="DfE standards: no more than 2 days or 4 sessions. Default 4")
+        validators=[
+            InputRequired(message="Enter the limit"),
+            NumberRange(min=0, max=10, message="Enter between 0 and 10 sessions"),
+        ],
+        widget=GovTextInput(),
+        description="DfE standards: no more than 2 days or 4 sessions. Default 4",
+    )
     submit = submit("Save")
 
 
@@ -192,10 +218,14 @@ def thresholds() -> str | Response:
     form = ThresholdsForm(obj=la)
     if form.validate_on_submit():
         try:
-            term_dates.update_thresholds(db.session, current_actor(), la,
-                                         review_interval_school_days=form.review_interval_school_days.data,
-                                         off_site_max_school_days=form.off_site_max_school_days.data,
-                                         unregistered_session_cap=form.unregistered_session_cap.data)
+            term_dates.update_thresholds(
+                db.session,
+                current_actor(),
+                la,
+                review_interval_school_days=form.review_interval_school_days.data,
+                off_site_max_school_days=form.off_site_max_school_days.data,
+                unregistered_session_cap=form.unregistered_session_cap.data,
+            )
         except DomainError as error:
             db.session.rollback()
             form.apply(error)
@@ -210,9 +240,14 @@ def thresholds() -> str | Response:
 
 
 class ImportForm(Form):
-    kind = radios("What does the file hold?", [(k, k.replace("-", " ").capitalize()) for k in IMPORT_KINDS],
-                  required="Choose what the file holds")
-    file = FileField("CSV file", widget=GovFileInput(), description="UTF-8 CSV with a header row; a GIAS extract as downloaded")
+    kind = radios(
+        "What does the file hold?",
+        [(k, k.replace("-", " ").capitalize()) for k in IMPORT_KINDS],
+        required="Choose what the file holds",
+    )
+    file = FileField(
+        "CSV file", widget=GovFileInput(), description="UTF-8 CSV with a header row; a GIAS extract as downloaded"
+    )
     submit = submit("Import")
 
 
@@ -228,10 +263,21 @@ def imports() -> str:
                 report = run_import(db.session, current_actor(), form.kind.data, upload.stream, la=_la())
             except ImportRefused as refused:
                 db.session.rollback()
-                return render_template("admin/import_result.html", title="The file was not imported",
-                                       report=refused.report, filename=upload.filename, refused=True)
+                return render_template(
+                    "admin/import_result.html",
+                    title="The file was not imported",
+                    report=refused.report,
+                    filename=upload.filename,
+                    refused=True,
+                )
             db.session.commit()
-            return render_template("admin/import_result.html", title="File imported", report=report,
-                                   filename=upload.filename, refused=False)
-    return render_template("admin/imports.html", title="Import a file", form=form, descriptions=IMPORT_DESCRIPTIONS,
-                           today=date.today())
+            return render_template(
+                "admin/import_result.html",
+                title="File imported",
+                report=report,
+                filename=upload.filename,
+                refused=False,
+            )
+    return render_template(
+        "admin/imports.html", title="Import a file", form=form, descriptions=IMPORT_DESCRIPTIONS, today=date.today()
+    )

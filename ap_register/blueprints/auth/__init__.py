@@ -12,10 +12,9 @@ from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
 from ap_register.blueprints.forms import Form, submit, text_field
-from ap_register.domain import audit
+from ap_register.domain import audit, users
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError
-from ap_register.domain import users
 from ap_register.extensions import db, limiter
 from ap_register.web import current_actor
 
@@ -23,19 +22,35 @@ bp = Blueprint("auth", __name__)
 
 
 class SignInForm(Form):
-    email = text_field("Email address", required="Enter your email address", max_length=254,
-                       render_kw={"autocomplete": "username", "spellcheck": "false"})
-    password = PasswordField("Password", validators=[InputRequired(message="Enter your password")],
-                             widget=GovPasswordInput(), render_kw={"autocomplete": "current-password"})
+    email = text_field(
+        "Email address",
+        required="Enter your email address",
+        max_length=254,
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired(message="Enter your password")],
+        widget=GovPasswordInput(),
+        render_kw={"autocomplete": "current-password"},
+    )
     submit = submit("Sign in")
 
 
 class ChangePasswordForm(Form):
-    current_password = PasswordField("Current password", validators=[InputRequired(message="Enter your current password")],
-                                     widget=GovPasswordInput(), render_kw={"autocomplete": "current-password"})
-    new_password = PasswordField("New password", validators=[InputRequired(message="Enter a new password")],
-                                 widget=GovPasswordInput(), description="12 characters or more",
-                                 render_kw={"autocomplete": "new-password"})
+    current_password = PasswordField(
+        "Current password",
+        validators=[InputRequired(message="Enter your current password")],
+        widget=GovPasswordInput(),
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[InputRequired(message="Enter a new password")],
+        widget=GovPasswordInput(),
+        description="12 characters or more",
+        render_kw={"autocomplete": "new-password"},
+    )
     submit = submit("Change password")
 
 
@@ -57,8 +72,12 @@ def sign_in() -> str | Response:
     if form.validate_on_submit():
         user = users.authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is None:
-            audit.record(db.session, Actor(user=None, via="web", ip=request.remote_addr, label=form.email.data),
-                         "sign_in_failed", "user")
+            audit.record(
+                db.session,
+                Actor(user=None, via="web", ip=request.remote_addr, label=form.email.data),
+                "sign_in_failed",
+                "user",
+            )
             db.session.commit()
             form.form_errors.append("The email address or password is not right")
         else:
@@ -88,8 +107,13 @@ def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            users.change_password(db.session, current_actor(), current_user, form.current_password.data or "",
-                            form.new_password.data or "")
+            users.change_password(
+                db.session,
+                current_actor(),
+                current_user,
+                form.current_password.data or "",
+                form.new_password.data or "",
+            )
         except DomainError as error:
             db.session.rollback()
             form.apply(error)

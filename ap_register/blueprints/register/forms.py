@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import NumberRange, Optional
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
 
 from ap_register.blueprints.forms import (
     Form,
@@ -29,14 +29,21 @@ from ap_register.domain.vocab import (
 
 ROUTE_HINTS = {
     "home_school": "What the school of main registration still delivers while other arrangements run",
-    "part_time_timetable": "A reduced timetable at the home school: time-limited, agreed with parents, reviewed (code C2)",
-    "off_site_direction": "The school directs the pupil to attend elsewhere to improve their behaviour; notice at least 2 school days before",
+    "part_time_timetable": (
+        "A reduced timetable at the home school: time-limited, agreed with parents, reviewed (code C2)"
+    ),
+    "off_site_direction": (
+        "The school directs the pupil to attend elsewhere to improve their behaviour; "
+        "notice at least 2 school days before"
+    ),
     "school_arranged": "Other alternative provision the school commissions",
     "suspension_provision": "Provision from the sixth day of a suspension",
     "managed_move": "A trial at another school, with the aim of a permanent move",
     "la_exclusion": "The local authority's duty from the sixth school day of a permanent exclusion",
     "la_health": "For a pupil who cannot attend school because of their health",
-    "la_other": "Other education the local authority arranges because the pupil would not otherwise receive suitable education",
+    "la_other": (
+        "Other education the local authority arranges because the pupil would not otherwise receive suitable education"
+    ),
     "ehcp_named": "A school or provider named in the pupil's education, health and care plan",
     "fair_access": "A school place allocated under the fair access protocol",
 }
@@ -52,32 +59,57 @@ class FindPupilForm(Form):
 
 
 class PlacementRouteForm(Form):
-    route = radios("How is this placement arranged?", [(r.value, label) for r, label in ROUTE_LABELS.items()],
-                   required="Choose how the placement is arranged")
-    setting = select("Where will the pupil be educated?", [], required="Choose the setting",
-                     description="The school, provider or college")
+    route = radios(
+        "How is this placement arranged?",
+        [(r.value, label) for r, label in ROUTE_LABELS.items()],
+        required="Choose how the placement is arranged",
+    )
+    setting = select(
+        "Where will the pupil be educated?",
+        [],
+        required="Choose the setting",
+        description="The school, provider or college",
+    )
     submit = submit("Continue")
 
 
 class PlacementDetailsForm(Form):
-    registration = radios("Is the pupil registered there?",
-                          [(r.value, label) for r, label in REGISTRATION_LABELS.items()],
-                          required="Choose whether the pupil is registered at the setting",
-                          description="Dual registration is possible only at a registered school")
-    tier = radios("Which tier is this placement in?",
-                  [(t.value, label) for t, label in TIER_LABELS.items()] + [("", "Not in the three tiers")],
-                  required="Choose the tier", description="Only alternative provision placements have a tier")
+    registration = radios(
+        "Is the pupil registered there?",
+        [(r.value, label) for r, label in REGISTRATION_LABELS.items()],
+        required="Choose whether the pupil is registered at the setting",
+        description="Dual registration is possible only at a registered school",
+    )
+    tier = radios(
+        "Which tier is this placement in?",
+        [(t.value, label) for t, label in TIER_LABELS.items()] + [("", "Not in the three tiers")],
+        required="Choose the tier",
+        description="Only alternative provision placements have a tier",
+    )
     start_date = GovDateField("Start date", description="For example, 3 11 2025")
-    planned_end_date = GovDateField("Planned end date", required=False,
-                                    description="Required for a part-time timetable; leave blank if open-ended")
-    sessions = checkboxes("Which sessions will the pupil attend?", [(label, label) for label in weekly.LABELS],
-                          description="Tick every morning (AM) and afternoon (PM) session of a usual week")
-    notice_date = GovDateField("Date written notice was given to the parents", required=False,
-                               description="At least 2 school days before the start")
-    notice_complete = BooleanField("The notice gave the setting's address, a contact, the days and session times, "
-                                   "and the reasons for the direction", widget=GovCheckboxInput())
-    reason = text_area("Why is the pupil being placed here?", required="Say why the pupil is being placed here",
-                       description="Include the support already tried, and how this placement meets the pupil's needs")
+    planned_end_date = GovDateField(
+        "Planned end date", required=False, description="Required for a part-time timetable; leave blank if open-ended"
+    )
+    sessions = checkboxes(
+        "Which sessions will the pupil attend?",
+        [(label, label) for label in weekly.LABELS],
+        description="Tick every morning (AM) and afternoon (PM) session of a usual week",
+    )
+    notice_date = GovDateField(
+        "Date written notice was given to the parents",
+        required=False,
+        description="At least 2 school days before the start",
+    )
+    notice_complete = BooleanField(
+        "The notice gave the setting's address, a contact, the days and session times, "
+        "and the reasons for the direction",
+        widget=GovCheckboxInput(),
+    )
+    reason = text_area(
+        "Why is the pupil being placed here?",
+        required="Say why the pupil is being placed here",
+        description="Include the support already tried, and how this placement meets the pupil's needs",
+    )
     unregistered_override_reason = text_area(
         "Why does the pupil need more than the unregistered provider limit?",
         description="Only if the pupil will attend an unregistered provider for more than the limit",
@@ -91,31 +123,45 @@ class ConfirmForm(Form):
 
 class ReviewForm(Form):
     review_date = GovDateField("Date of the review")
-    notes = text_area("What did the review find and agree?", required="Enter what the review found and agreed",
-                      description="Progress against the personalised plan, attendance, and the plan for return")
-    next_review_date = GovDateField("Next review date", required=False,
-                                    description="Leave blank to set it from the local authority's review interval")
-    planned_end_date = GovDateField("New planned end date", required=False,
-                                    description="Only if the review changed it")
+    notes = text_area(
+        "What did the review find and agree?",
+        required="Enter what the review found and agreed",
+        description="Progress against the personalised plan, attendance, and the plan for return",
+    )
+    next_review_date = GovDateField(
+        "Next review date",
+        required=False,
+        description="Leave blank to set it from the local authority's review interval",
+    )
+    planned_end_date = GovDateField("New planned end date", required=False, description="Only if the review changed it")
     submit = submit("Record the review")
 
 
 class EndForm(Form):
     end_date = GovDateField("Last day of the placement")
-    destination = radios("Where did the pupil go?", [(d.value, label) for d, label in DESTINATION_LABELS.items()],
-                         required="Choose where the pupil went")
+    destination = radios(
+        "Where did the pupil go?",
+        [(d.value, label) for d, label in DESTINATION_LABELS.items()],
+        required="Choose where the pupil went",
+    )
     reason = text_area("Notes", description="Why the placement ended, and anything the next setting should know")
     submit = submit("End the placement")
 
 
 class MovementForm(Form):
-    kind = radios("What happened?", [(k.value, MOVEMENT_KIND_LABELS[k]) for k in ROLL_MOVEMENT_KINDS],
-                  required="Choose what happened", description="Changes to the pupil's school roll")
+    kind = radios(
+        "What happened?",
+        [(k.value, MOVEMENT_KIND_LABELS[k]) for k in ROLL_MOVEMENT_KINDS],
+        required="Choose what happened",
+        description="Changes to the pupil's school roll",
+    )
     date = GovDateField("Date", description="For an exclusion or suspension, its first day")
     setting = select("School", [], required="Choose the school")
-    days = IntegerField("Length of a suspension, in school days",
-                        validators=[Optional(), NumberRange(min=1, max=45, message="Enter between 1 and 45 school days")],
-                        widget=GovTextInput())
+    days = IntegerField(
+        "Length of a suspension, in school days",
+        validators=[Optional(), NumberRange(min=1, max=45, message="Enter between 1 and 45 school days")],
+        widget=GovTextInput(),
+    )
     reason = text_area("Reason", description="Required for an exclusion or removal from roll")
     submit = submit("Record")
 
@@ -127,8 +173,9 @@ class PlacementsFilterForm(Form):
     route = select("Route", [("", "Any route")] + [(r.value, label) for r, label in ROUTE_LABELS.items()])
     tier = select("Tier", [("", "Any tier")] + [(t.value, label) for t, label in TIER_LABELS.items()])
     setting = select("Setting", [])
-    status = select("Status", [("", "Any status"), ("active", "Active today"), ("planned", "Planned"),
-                               ("ended", "Ended")])
+    status = select(
+        "Status", [("", "Any status"), ("active", "Active today"), ("planned", "Planned"), ("ended", "Ended")]
+    )
     active_from = GovDateField("Active on or after", required=False)
     active_to = GovDateField("Active on or before", required=False)
     submit = submit("Apply filters")
@@ -149,7 +196,8 @@ class OversightForm(Form):
     contact_email = text_field("Contact email", max_length=254)
     safeguarding_checks_confirmed = BooleanField(
         "We hold written confirmation that the provider has carried out the staff safeguarding checks",
-        widget=GovCheckboxInput())
+        widget=GovCheckboxInput(),
+    )
     safeguarding_checks_date = GovDateField("Date of the written confirmation", required=False)
     last_qa_visit_date = GovDateField("Date of the last quality-assurance visit", required=False)
     risk_assessment_date = GovDateField("Date of the current risk assessment", required=False)
@@ -159,8 +207,10 @@ class OversightForm(Form):
 
 
 class SettingKindForm(Form):
-    kind = radios("What kind of setting is this?", [(k.value, label) for k, label in SETTING_KIND_LABELS.items()],
-                  required="Choose the kind of setting",
-                  description="For example, an independent school that provides alternative provision")
+    kind = radios(
+        "What kind of setting is this?",
+        [(k.value, label) for k, label in SETTING_KIND_LABELS.items()],
+        required="Choose the kind of setting",
+        description="For example, an independent school that provides alternative provision",
+    )
     submit = submit("Save")
-

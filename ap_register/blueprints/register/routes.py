@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from ap_register import permissions
@@ -49,7 +48,9 @@ from ap_register.web import current_actor
 PLACEMENT_DRAFT = "placement"
 
 
-def _setting_choices(kinds: frozenset[SettingKind] | None = None, blank: str = "Choose a setting") -> list[tuple[str, str]]:
+def _setting_choices(
+    kinds: frozenset[SettingKind] | None = None, blank: str = "Choose a setting"
+) -> list[tuple[str, str]]:
     settings = db.session.scalars(settings_query(current_actor())).all()
     choices = [("", blank)]
     for setting in settings:
@@ -79,8 +80,13 @@ def find_pupil() -> str:
         setting_id = int(form.setting.data) if (form.setting.data or "").isdigit() else None
         stmt = pupils_query(current_actor(), form.q.data or "", setting_id)
         results = paginate(db.session, stmt, _page_number(), 50)
-        audit.record(db.session, current_actor(), "search", "pupil",
-                     detail={"query": form.q.data or "", "setting_id": setting_id, "results": results.total})
+        audit.record(
+            db.session,
+            current_actor(),
+            "search",
+            "pupil",
+            detail={"query": form.q.data or "", "setting_id": setting_id, "results": results.total},
+        )
         db.session.commit()
     query = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("register/find.html", title="Find a pupil", form=form, results=results, query=query)
@@ -139,12 +145,21 @@ def placement_new(pupil_id: int) -> str | BaseResponse:
         if refusal:
             form.setting.errors = [refusal]
         else:
-            draft = drafts.start(db.session, current_user, PLACEMENT_DRAFT,
-                                 {"pupil_id": found.id, "route": form.route.data, "setting_id": setting.id})
+            draft = drafts.start(
+                db.session,
+                current_user,
+                PLACEMENT_DRAFT,
+                {"pupil_id": found.id, "route": form.route.data, "setting_id": setting.id},
+            )
             db.session.commit()
             return redirect(url_for("register.placement_new_details", token=draft.token))
-    return render_template("register/placement_route.html", title="How is this placement arranged?", form=form,
-                           pupil=found, route_hints=ROUTE_HINTS)
+    return render_template(
+        "register/placement_route.html",
+        title="How is this placement arranged?",
+        form=form,
+        pupil=found,
+        route_hints=ROUTE_HINTS,
+    )
 
 
 def _draft_context(token: str) -> tuple[Any, Any, Setting, Route]:
@@ -182,8 +197,11 @@ def _placement_draft(data: dict[str, Any]) -> PlacementDraft:
 def placement_new_details(token: str) -> str | BaseResponse:
     draft, found, setting, route = _draft_context(token)
     form = PlacementDetailsForm(data=_details_form_data(draft.data) if request.method == "GET" else None)
-    shows_tier = setting.kind in AP_KINDS and route not in (Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE,
-                                                            Route.MANAGED_MOVE)
+    shows_tier = setting.kind in AP_KINDS and route not in (
+        Route.HOME_SCHOOL,
+        Route.PART_TIME_TIMETABLE,
+        Route.MANAGED_MOVE,
+    )
     if not shows_tier:
         del form.tier
     if route != Route.OFF_SITE_DIRECTION:
@@ -202,26 +220,36 @@ def placement_new_details(token: str) -> str | BaseResponse:
                 "tier": form.tier.data if shows_tier else "",
                 "start_date": form.start_date.data.isoformat(),
                 "planned_end_date": form.planned_end_date.data.isoformat() if form.planned_end_date.data else None,
-                "notice_date": (form.notice_date.data.isoformat()
-                                if route == Route.OFF_SITE_DIRECTION and form.notice_date.data else None),
+                "notice_date": (
+                    form.notice_date.data.isoformat()
+                    if route == Route.OFF_SITE_DIRECTION and form.notice_date.data
+                    else None
+                ),
                 "sessions": weekly.from_labels(form.sessions.data),
                 "reason": form.reason.data,
-                "unregistered_override_reason": (form.unregistered_override_reason.data
-                                                 if setting.kind == SettingKind.UNREGISTERED_AP else None),
+                "unregistered_override_reason": (
+                    form.unregistered_override_reason.data if setting.kind == SettingKind.UNREGISTERED_AP else None
+                ),
                 **_commissioner(found, route),
             }
             candidate = _placement_draft({**draft.data, **answers})
             assessment = register.assess_placement(db.session, found, candidate)
             if assessment.errors:
-                form.apply(DomainError("", assessment.errors),
-                           {"route": "", "setting": ""})
+                form.apply(DomainError("", assessment.errors), {"route": "", "setting": ""})
             else:
                 drafts.update(draft, **answers)
                 db.session.commit()
                 return redirect(url_for("register.placement_new_check", token=token))
-    return render_template("register/placement_details.html", title="Placement details", form=form, pupil=found,
-                           setting=setting, route=route, token=token,
-                           cap=found.home_la.unregistered_session_cap)
+    return render_template(
+        "register/placement_details.html",
+        title="Placement details",
+        form=form,
+        pupil=found,
+        setting=setting,
+        route=route,
+        token=token,
+        cap=found.home_la.unregistered_session_cap,
+    )
 
 
 def _details_form_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -258,16 +286,27 @@ def placement_new_check(token: str) -> str | BaseResponse:
             raise
         except DomainError as error:
             db.session.rollback()
-            errors = [{"text": e.message, "href": url_for("register.placement_new_details", token=token)}
-                      for e in error.errors]
+            errors = [
+                {"text": e.message, "href": url_for("register.placement_new_details", token=token)}
+                for e in error.errors
+            ]
         else:
             drafts.finish(db.session, draft)
             db.session.commit()
             return redirect(url_for("register.placement_confirmation", placement_id=placement.id))
     assessment = register.assess_placement(db.session, found, candidate)
-    return render_template("register/placement_check.html", title="Check the placement before recording it",
-                           form=form, errors=errors, pupil=found, setting=setting, route=route, draft=candidate,
-                           assessment=assessment, token=token)
+    return render_template(
+        "register/placement_check.html",
+        title="Check the placement before recording it",
+        form=form,
+        errors=errors,
+        pupil=found,
+        setting=setting,
+        route=route,
+        draft=candidate,
+        assessment=assessment,
+        token=token,
+    )
 
 
 @bp.route("/placements/<int:placement_id>/confirmation")
@@ -288,8 +327,13 @@ def placement(placement_id: int) -> str:
     movements = register.placement_movements(db.session, found)
     audit.record(db.session, actor, "view", "placement", found.id, pupil_id=found.pupil_id)
     db.session.commit()
-    return render_template("register/placement.html", title=f"Placement at {found.setting.name}", placement=found,
-                           movements=movements, week=register.week_pattern([found], None))
+    return render_template(
+        "register/placement.html",
+        title=f"Placement at {found.setting.name}",
+        placement=found,
+        movements=movements,
+        week=register.week_pattern([found], None),
+    )
 
 
 @bp.route("/placements/<int:placement_id>/review", methods=["GET", "POST"])
@@ -301,9 +345,15 @@ def placement_review(placement_id: int) -> str | BaseResponse:
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            register.review_placement(db.session, actor, found, review_date=form.review_date.data,
-                                      notes=form.notes.data or "", next_review_date=form.next_review_date.data,
-                                      planned_end_date=form.planned_end_date.data)
+            register.review_placement(
+                db.session,
+                actor,
+                found,
+                review_date=form.review_date.data,
+                notes=form.notes.data or "",
+                next_review_date=form.next_review_date.data,
+                planned_end_date=form.planned_end_date.data,
+            )
         except DomainError as error:
             db.session.rollback()
             form.apply(error)
@@ -323,8 +373,14 @@ def placement_end(placement_id: int) -> str | BaseResponse:
     form = EndForm()
     if form.validate_on_submit():
         try:
-            register.end_placement(db.session, actor, found, end_date=form.end_date.data,
-                                   destination=Destination(form.destination.data), reason=form.reason.data)
+            register.end_placement(
+                db.session,
+                actor,
+                found,
+                end_date=form.end_date.data,
+                destination=Destination(form.destination.data),
+                reason=form.reason.data,
+            )
         except DomainError as error:
             db.session.rollback()
             form.apply(error)
@@ -354,8 +410,16 @@ def movement_new(pupil_id: int) -> str | BaseResponse:
     if form.validate_on_submit():
         setting = permissions.get_setting(db.session, actor, int(form.setting.data))
         try:
-            register.record_roll_movement(db.session, actor, found, MovementKind(form.kind.data), form.date.data,
-                                          setting, days=form.days.data, reason=form.reason.data)
+            register.record_roll_movement(
+                db.session,
+                actor,
+                found,
+                MovementKind(form.kind.data),
+                form.date.data,
+                setting,
+                days=form.days.data,
+                reason=form.reason.data,
+            )
         except DomainError as error:
             db.session.rollback()
             form.apply(error)
@@ -390,8 +454,9 @@ def placements() -> str:
     form, filters = _placement_filters()
     results = paginate(db.session, placements_query(current_actor(), filters), _page_number(), 50)
     query = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("register/placements.html", title="Placements register", form=form, results=results,
-                           query=query)
+    return render_template(
+        "register/placements.html", title="Placements register", form=form, results=results, query=query
+    )
 
 
 @bp.route("/placements/export.<fmt>")
@@ -410,8 +475,7 @@ def placements_export(fmt: str) -> Response:
     records = exports.rows(db.session, actor, "placements", filters=filters)
     if fmt == "csv":
         body = stream_with_context(exports.csv_chunks(exports.COLUMNS["placements"], records))
-        return Response(body, mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     exports.write_xlsx(exports.COLUMNS["placements"], records, spool, "placements")
     spool.seek(0)
@@ -422,4 +486,3 @@ def _export_limit() -> str:
     from flask import current_app
 
     return str(current_app.config["EXPORT_RATE_LIMIT"])
-

@@ -52,7 +52,9 @@ def setting_oversight(setting_id: int) -> str | Response:
     if form.validate_on_submit():
         try:
             setting_rules.update_oversight(
-                db.session, actor, found,
+                db.session,
+                actor,
+                found,
                 contact_name=form.contact_name.data or "",
                 contact_phone=form.contact_phone.data,
                 contact_email=form.contact_email.data,
@@ -70,8 +72,7 @@ def setting_oversight(setting_id: int) -> str | Response:
             db.session.commit()
             flash("Oversight record saved", "success")
             return redirect(url_for("register.setting", setting_id=found.id))
-    return render_template("register/oversight.html", title=f"Oversight record: {found.name}", form=form,
-                           setting=found)
+    return render_template("register/oversight.html", title=f"Oversight record: {found.name}", form=form, setting=found)
 
 
 @bp.route("/settings/<int:setting_id>/kind", methods=["GET", "POST"])
@@ -86,7 +87,4 @@ def setting_kind(setting_id: int) -> str | Response:
         db.session.commit()
         flash("Kind of setting saved", "success")
         return redirect(url_for("register.setting", setting_id=found.id))
-    return render_template("register/setting_kind.html", title="Change the kind of setting", form=form,
-                           setting=found)
-
-
+    return render_template("register/setting_kind.html", title="Change the kind of setting", form=form, setting=found)
