@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -18,7 +19,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ap_register.domain.errors import DomainError
+from ap_register.domain.errors import DomainError, Forbidden, NotFound
+from ap_register.extensions import db
 
 
 class GovDateField(DateField):
@@ -110,6 +112,25 @@ class Form(FlaskForm):
                 field.errors.append(problem.message)
             else:
                 self.form_errors.append(problem.message)
+
+
+T = TypeVar("T")
+
+
+def attempt(form: Form, rule: Callable[[], T], fields: dict[str, str] | None = None) -> tuple[bool, T | None]:
+    """Run one of the register's rules as this request's unit of work: commit when it succeeds;
+    when it refuses, roll back and show each problem against its field. NotFound and Forbidden
+    are not the form's business: they become the 404 and 403 pages."""
+    try:
+        result = rule()
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        form.apply(error, fields)
+        return False, None
+    db.session.commit()
+    return True, result
 
 
 def error_list(form: FlaskForm) -> list[dict[str, str]]:

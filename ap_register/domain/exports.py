@@ -31,6 +31,21 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
+# A placement's own fields, as the placements import and export name them.
+PLACEMENT_FIELDS = (
+    "route",
+    "registration",
+    "tier",
+    "start_date",
+    "sessions",
+    "planned_end_date",
+    "end_date",
+    "destination",
+    "notice_date",
+    "last_review_date",
+    "next_review_date",
+    "home_school_code",
+)
 COLUMNS: dict[str, list[str]] = {
     "settings": ["ref", "name", "kind", "la_code", "urn", "ukprn", "postcode", "open"],
     "pupils": [
@@ -51,19 +66,8 @@ COLUMNS: dict[str, list[str]] = {
         "last_name",
         "setting_ref",
         "setting_name",
-        "route",
-        "registration",
-        "tier",
-        "start_date",
-        "sessions",
-        "planned_end_date",
-        "end_date",
-        "destination",
-        "notice_date",
-        "last_review_date",
-        "next_review_date",
+        *PLACEMENT_FIELDS,
         "home_school_ref",
-        "home_school_code",
         "commissioner_ref",
     ],
     "movements": [
@@ -199,23 +203,7 @@ def _rows(session: Session, kind: str, stmt: Select[Any], look: _Lookups) -> Ite
                 "last_name": row.last_name,
                 "setting_ref": look.ref(record.setting_id),
                 "setting_name": look.setting_names.get(record.setting_id),
-                **{
-                    name: _plain(getattr(record, name))
-                    for name in (
-                        "route",
-                        "registration",
-                        "tier",
-                        "start_date",
-                        "sessions",
-                        "planned_end_date",
-                        "end_date",
-                        "destination",
-                        "notice_date",
-                        "last_review_date",
-                        "next_review_date",
-                        "home_school_code",
-                    )
-                },
+                **{name: _plain(getattr(record, name)) for name in PLACEMENT_FIELDS},
                 "home_school_ref": look.ref(record.home_school_id),
                 "commissioner_ref": commissioner,
             }

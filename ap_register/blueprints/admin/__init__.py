@@ -15,10 +15,9 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ap_register import permissions
-from ap_register.blueprints.forms import Form, GovDateField, radios, submit, text_field
+from ap_register.blueprints.forms import Form, GovDateField, attempt, radios, submit, text_field
 from ap_register.blueprints.forms import select as select_field
 from ap_register.domain import term_dates, users
-from ap_register.domain.errors import DomainError
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.pupils import academic_year_label
@@ -101,8 +100,9 @@ def user_new() -> str | Response:
             la if kind == "la" else permissions.get_setting(db.session, current_actor(), int(raw_id))
         )
         temporary = secrets.token_urlsafe(12)
-        try:
-            user = users.create_user(
+        done, user = attempt(
+            form,
+            lambda: users.create_user(
                 db.session,
                 current_actor(),
                 email=form.email.data or "",
@@ -111,12 +111,9 @@ def user_new() -> str | Response:
                 organisation=organisation,
                 password=temporary,
                 must_change_password=True,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.apply(error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             return render_template("admin/user_created.html", title="User added", user=user, temporary=temporary)
     return render_template("admin/user_new.html", title="Add a user", form=form)
 
@@ -127,13 +124,8 @@ def user(user_id: int) -> str | Response:
     found = permissions.get_user(db.session, actor, user_id)
     form = ActiveForm()
     if form.validate_on_submit():
-        try:
-            users.set_active(db.session, actor, found, not found.active)
-        except DomainError as error:
-            db.session.rollback()
-            form.apply(error)
-        else:
-            db.session.commit()
+        done, _ = attempt(form, lambda: users.set_active(db.session, actor, found, not found.active))
+        if done:
             flash(f"{found.name} can {'now' if found.active else 'no longer'} sign in", "success")
             return redirect(url_for("admin.user", user_id=found.id))
     return render_template("admin/user.html", title=found.name, user=found, form=form)
@@ -153,13 +145,11 @@ def term_dates_page() -> str | Response:
     la = _la()
     form = TermDateForm()
     if form.validate_on_submit():
-        try:
-            term_dates.add_stretch(db.session, current_actor(), la, form.start_date.data, form.end_date.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.apply(error)
-        else:
-            db.session.commit()
+        done, _ = attempt(
+            form,
+            lambda: term_dates.add_stretch(db.session, current_actor(), la, form.start_date.data, form.end_date.data),
+        )
+        if done:
             flash("Term dates added", "success")
             return redirect(url_for("admin.term_dates_page"))
     stretches = db.session.scalars(select(TermDate).where(TermDate.la_id == la.id).order_by(TermDate.start_date)).all()
@@ -217,20 +207,18 @@ def thresholds() -> str | Response:
     la = _la()
     form = ThresholdsForm(obj=la)
     if form.validate_on_submit():
-        try:
-            term_dates.update_thresholds(
+        done, _ = attempt(
+            form,
+            lambda: term_dates.update_thresholds(
                 db.session,
                 current_actor(),
                 la,
                 review_interval_school_days=form.review_interval_school_days.data,
                 off_site_max_school_days=form.off_site_max_school_days.data,
                 unregistered_session_cap=form.unregistered_session_cap.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.apply(error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             flash("Local thresholds saved", "success")
             return redirect(url_for("admin.thresholds"))
     return render_template("admin/thresholds.html", title="Local thresholds", form=form, la=la)

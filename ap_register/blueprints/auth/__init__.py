@@ -11,10 +11,9 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
-from ap_register.blueprints.forms import Form, submit, text_field
+from ap_register.blueprints.forms import Form, attempt, submit, text_field
 from ap_register.domain import audit, users
 from ap_register.domain.actors import Actor
-from ap_register.domain.errors import DomainError
 from ap_register.extensions import db, limiter
 from ap_register.web import current_actor
 
@@ -106,19 +105,17 @@ def sign_out() -> Response:
 def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            users.change_password(
+        done, _ = attempt(
+            form,
+            lambda: users.change_password(
                 db.session,
                 current_actor(),
                 current_user,
                 form.current_password.data or "",
                 form.new_password.data or "",
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.apply(error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             login_user(current_user)  # the session version moved on: keep this session, end the others
             flash("Your password has been changed", "success")
             return redirect(url_for("main.home"))

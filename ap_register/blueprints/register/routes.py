@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from ap_register import permissions
+from ap_register.blueprints.forms import attempt
 from ap_register.blueprints.register import bp
 from ap_register.blueprints.register.forms import (
     ROUTE_HINTS,
@@ -344,8 +345,9 @@ def placement_review(placement_id: int) -> str | BaseResponse:
     permissions.require(db.session, actor, "placement.review", found)
     form = ReviewForm()
     if form.validate_on_submit():
-        try:
-            register.review_placement(
+        done, _ = attempt(
+            form,
+            lambda: register.review_placement(
                 db.session,
                 actor,
                 found,
@@ -353,12 +355,9 @@ def placement_review(placement_id: int) -> str | BaseResponse:
                 notes=form.notes.data or "",
                 next_review_date=form.next_review_date.data,
                 planned_end_date=form.planned_end_date.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.apply(error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             flash("Review recorded", "success")
             return redirect(url_for("register.placement", placement_id=found.id))
     return render_template("register/review.html", title="Record a review", form=form, placement=found)
@@ -372,20 +371,18 @@ def placement_end(placement_id: int) -> str | BaseResponse:
     permissions.require(db.session, actor, "placement.end", found)
     form = EndForm()
     if form.validate_on_submit():
-        try:
-            register.end_placement(
+        done, _ = attempt(
+            form,
+            lambda: register.end_placement(
                 db.session,
                 actor,
                 found,
                 end_date=form.end_date.data,
                 destination=Destination(form.destination.data),
                 reason=form.reason.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.apply(error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             flash("Placement ended", "success")
             return redirect(url_for("register.placement", placement_id=found.id))
     return render_template("register/end.html", title="End the placement", form=form, placement=found)
@@ -409,8 +406,9 @@ def movement_new(pupil_id: int) -> str | BaseResponse:
         form.setting.data = str(found.home_school_id)
     if form.validate_on_submit():
         setting = permissions.get_setting(db.session, actor, int(form.setting.data))
-        try:
-            register.record_roll_movement(
+        done, _ = attempt(
+            form,
+            lambda: register.record_roll_movement(
                 db.session,
                 actor,
                 found,
@@ -419,12 +417,9 @@ def movement_new(pupil_id: int) -> str | BaseResponse:
                 setting,
                 days=form.days.data,
                 reason=form.reason.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.apply(error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             flash("Movement recorded", "success")
             return redirect(url_for("register.pupil", pupil_id=found.id))
     return render_template("register/movement.html", title="Record a change to the roll", form=form, pupil=found)

@@ -7,10 +7,10 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from ap_register import permissions
+from ap_register.blueprints.forms import attempt
 from ap_register.blueprints.register import bp
 from ap_register.blueprints.register.forms import OversightForm, SettingKindForm, SettingsFilterForm
 from ap_register.domain import settings as setting_rules
-from ap_register.domain.errors import DomainError
 from ap_register.domain.search import paginate, settings_query
 from ap_register.domain.vocab import SettingKind
 from ap_register.extensions import db
@@ -50,8 +50,9 @@ def setting_oversight(setting_id: int) -> str | Response:
     if request.method == "GET":
         form.sites.data = "\n".join(site.address for site in found.sites)
     if form.validate_on_submit():
-        try:
-            setting_rules.update_oversight(
+        done, _ = attempt(
+            form,
+            lambda: setting_rules.update_oversight(
                 db.session,
                 actor,
                 found,
@@ -64,12 +65,9 @@ def setting_oversight(setting_id: int) -> str | Response:
                 risk_assessment_date=form.risk_assessment_date.data,
                 risk_assessment_notes=form.risk_assessment_notes.data,
                 sites=(form.sites.data or "").splitlines(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.apply(error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             flash("Oversight record saved", "success")
             return redirect(url_for("register.setting", setting_id=found.id))
     return render_template("register/oversight.html", title=f"Oversight record: {found.name}", form=form, setting=found)
