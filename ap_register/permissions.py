@@ -213,29 +213,30 @@ def _view_action(obj: Any) -> str:
     return "pupil.view"
 
 
-def get_pupil(session: Session, actor: Actor, pupil_id: int) -> Pupil:
-    pupil = session.scalar(scope_pupils(actor, select(Pupil).where(Pupil.id == pupil_id)))
-    if pupil is None:
+def _one(session: Session, stmt: Select[Any]) -> Any:
+    found = session.scalar(stmt)
+    if found is None:
         raise NotFound("Page not found")
+    return found
+
+
+def get_pupil(session: Session, actor: Actor, pupil_id: int) -> Pupil:
+    """The pupil, if this actor may see them; NotFound otherwise (never "forbidden": that would
+    confirm the child exists)."""
+    pupil: Pupil = _one(session, scope_pupils(actor, select(Pupil).where(Pupil.id == pupil_id)))
     return pupil
 
 
 def get_placement(session: Session, actor: Actor, placement_id: int) -> Placement:
-    placement = session.scalar(scope_placements(actor, select(Placement).where(Placement.id == placement_id)))
-    if placement is None:
-        raise NotFound("Page not found")
+    placement: Placement = _one(session, scope_placements(actor, select(Placement).where(Placement.id == placement_id)))
     return placement
 
 
 def get_setting(session: Session, actor: Actor, setting_id: int) -> Setting:
-    setting = session.scalar(scope_settings(actor, select(Setting).where(Setting.id == setting_id)))
-    if setting is None:
-        raise NotFound("Page not found")
+    setting: Setting = _one(session, scope_settings(actor, select(Setting).where(Setting.id == setting_id)))
     return setting
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:
-    found = session.scalar(scope_users(actor, select(User).where(User.id == user_id)))
-    if found is None:
-        raise NotFound("Page not found")
-    return found
+    user: User = _one(session, scope_users(actor, select(User).where(User.id == user_id)))
+    return user
