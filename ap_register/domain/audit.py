@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ap_register.domain.actors import Actor
-from ap_register.models import AuditEvent
+from ap_register.models import AuditEvent, Pupil
 
 
 def record(
@@ -19,8 +19,10 @@ def record(
     *,
     pupil_id: int | None = None,
     detail: dict[str, Any] | None = None,
+    pupil: Pupil | None = None,
 ) -> AuditEvent:
-    """Append one audit event in the caller's transaction (so it commits or rolls back with the change)."""
+    """Append one audit event in the caller's transaction (so it commits or rolls back with the
+    change). Give `pupil` instead of `pupil_id` for a pupil not yet flushed."""
     event = AuditEvent(
         user_id=actor.user_id,
         actor=actor.name,
@@ -31,5 +33,7 @@ def record(
         detail={"via": actor.via, **(detail or {})},
         ip=actor.ip,
     )
+    if pupil is not None:
+        event.pupil = pupil
     session.add(event)
     return event

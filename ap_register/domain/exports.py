@@ -235,13 +235,24 @@ def record_export(
     audit.record(session, actor, "export", kind, None, detail={"format": fmt, "rows": total, **(detail or {})})
 
 
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would treat as a formula, made inert with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_chunks(columns: list[str], records: Iterable[dict[str, Any]]) -> Iterator[str]:
     """CSV text, a chunk at a time (for streaming responses)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for n, record in enumerate(records, start=1):
-        writer.writerow({k: ("" if v is None else v) for k, v in record.items()})
+        writer.writerow({k: ("" if v is None else spreadsheet_safe(v)) for k, v in record.items()})
         if n % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -262,7 +273,7 @@ def write_xlsx(columns: list[str], records: Iterable[dict[str, Any]], out: IO[by
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(columns)
     for record in records:
-        sheet.append([record.get(c) for c in columns])
+        sheet.append([spreadsheet_safe(record.get(c)) for c in columns])
     workbook.save(out)
 
 

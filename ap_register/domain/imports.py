@@ -28,6 +28,7 @@ from ap_register.domain.errors import DomainError
 from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
 from ap_register.domain.register import (
     PlacementDraft,
+    admit_new_pupil,
     end_placement,
     record_roll_movement,
     start_placement,
@@ -272,10 +273,6 @@ class Importer:
             self._pupils = {p.upn: p for p in self.session.scalars(select(Pupil))}
         return self._pupils.get(upn)
 
-    def remember_pupil(self, pupil: Pupil) -> None:
-        if self._pupils is not None:
-            self._pupils[pupil.upn] = pupil
-
     def pupil_for(self, row: dict[str, str]) -> Pupil | None:
         raw = self.text(row, "upn", required=True, max_length=20)
         if raw is None:
@@ -465,6 +462,9 @@ class SettingsImporter(Importer):
 # --- pupils ----------------------------------------------------------------------------------
 
 
+ADMITTED_FROM_IMPORT = "On the roll in an imported pupils file (admission date not given)"
+
+
 class PupilsImporter(Importer):
     kind = "pupils"
 
@@ -522,11 +522,13 @@ class PupilsImporter(Importer):
         pupil = self.pupil_by_upn(upn)
         if pupil is None:
             pupil = Pupil(upn=upn, **values)
-            self.session.add(pupil)
-            self.session.flush()
-            self.remember_pupil(pupil)
+            self.session.add(pupil)  # not cached: the file's UPNs are checked for repeats as it is read
             self.report.imported += 1
-            audit.record(self.session, self.actor, "import", "pupil", pupil.id, pupil_id=pupil.id)
+            audit.record(self.session, self.actor, "import", "pupil", upn, pupil=pupil)
+            if school is not None:
+                admit_new_pupil(self.session, self.actor, pupil, self.today, school, ADMITTED_FROM_IMPORT)
+            self.flush_now_and_then()
+            return
         else:
             changed = {k: v for k, v in values.items() if getattr(pupil, k) != v}
             for name, value in changed.items():
@@ -546,13 +548,7 @@ class PupilsImporter(Importer):
                 self.report.unchanged += 1
         if school is not None and pupil.home_school_id != school.id:
             record_roll_movement(
-                self.session,
-                self.actor,
-                pupil,
-                MovementKind.ADMITTED,
-                self.today,
-                school,
-                reason="On the roll in an imported pupils file (admission date not given)",
+                self.session, self.actor, pupil, MovementKind.ADMITTED, self.today, school, reason=ADMITTED_FROM_IMPORT
             )
         self.flush_now_and_then()
 

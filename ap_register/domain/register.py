@@ -330,9 +330,10 @@ def _movement(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
     corrects: Movement | None = None,
+    flush: bool = True,
 ) -> Movement:
     movement = Movement(
-        pupil_id=pupil.id,
+        pupil=pupil,
         kind=kind,
         date=day,
         setting_id=setting_id if setting_id is not None else (placement.setting_id if placement else None),
@@ -345,7 +346,8 @@ def _movement(
         recorded_via=actor.via,
     )
     session.add(movement)
-    session.flush()
+    if flush:
+        session.flush()
     return movement
 
 
@@ -608,6 +610,18 @@ def correct_placement(
         detail={"fields": sorted(changes)},
     )
     return movement
+
+
+def admit_new_pupil(session: Session, actor: Actor, pupil: Pupil, day: date, setting: Setting, reason: str) -> None:
+    """Admit a pupil who has no roll history yet (one an import has just created). The admission
+    is their only roll movement, so it sets their roll without reading the ledger; nothing is
+    flushed, so a large import writes in batches."""
+    if setting.kind not in HOME_SCHOOL_KINDS:
+        raise DomainError(
+            "The pupil cannot be admitted", [FieldError("setting", f"{setting.name} has no admission register")]
+        )
+    _movement(session, actor, pupil, MovementKind.ADMITTED, day, setting_id=setting.id, reason=reason, flush=False)
+    pupil.home_school = setting
 
 
 def record_roll_movement(

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ap_register.models.base import Base, UTCDateTime, utcnow
+from ap_register.models.pupils import Pupil
 
 
 class AuditEvent(Base):
@@ -24,5 +25,7 @@ class AuditEvent(Base):
     pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupil.id"))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip: Mapped[str | None] = mapped_column(String(45))
+
+    pupil: Mapped[Pupil | None] = relationship()
 
     __table_args__ = (Index("ix_audit_event_pupil_at", "pupil_id", "at"),)

@@ -164,3 +164,12 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 600
+
+
+def test_exported_text_cannot_run_as_a_spreadsheet_formula(runner: Any, db: Session) -> None:
+    la = factories.la(db, "855")
+    school = factories.setting(db, la, SettingKind.MAINSTREAM)
+    factories.pupil(db, la, school, first_name="=HYPERLINK(\"http://evil.example\")", last_name="Smith")
+    db.commit()
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(args=["export", "pupils", "--format", "csv"]).stdout)))
+    assert [r["first_name"] for r in rows] == ["'=HYPERLINK(\"http://evil.example\")"]
