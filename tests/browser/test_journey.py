@@ -104,9 +104,13 @@ def officer(live_app: Any, people: dict[str, Any]) -> dict[str, Any]:
         session = db.session
         la = factories.la(session, "855")
         farm = factories.setting(session, la, SettingKind.UNREGISTERED_AP, name="Hillside Farm Project")
+        school = factories.setting(session, la, SettingKind.MAINSTREAM, name="Castle Academy")
+        pru = factories.setting(session, la, SettingKind.PRU, name="Brook Pupil Referral Unit")
+        child = factories.pupil(session, la, school, first_name="Alex", last_name="Moore")
+        placement = factories.placement(session, child, pru)
         admin = factories.user(session, Role.LA_ADMIN, la, email="admin@la.example.org")
         session.commit()
-        return {"email": admin.email, "farm_id": farm.id}
+        return {"email": admin.email, "farm_id": farm.id, "pupil_id": child.id, "placement_id": placement.id}
 
 
 def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, officer: dict[str, Any]) -> None:

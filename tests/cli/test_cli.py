@@ -169,7 +169,7 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
 def test_exported_text_cannot_run_as_a_spreadsheet_formula(runner: Any, db: Session) -> None:
     la = factories.la(db, "855")
     school = factories.setting(db, la, SettingKind.MAINSTREAM)
-    factories.pupil(db, la, school, first_name="=HYPERLINK(\"http://evil.example\")", last_name="Smith")
+    factories.pupil(db, la, school, first_name='=HYPERLINK("http://evil.example")', last_name="Smith")
     db.commit()
     rows = list(csv.DictReader(io.StringIO(runner.invoke(args=["export", "pupils", "--format", "csv"]).stdout)))
-    assert [r["first_name"] for r in rows] == ["'=HYPERLINK(\"http://evil.example\")"]
+    assert [r["first_name"] for r in rows] == ['\'=HYPERLINK("http://evil.example")']
