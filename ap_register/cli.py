@@ -191,8 +191,156 @@ def demo_command() -> None:
         say(f"  {role.ljust(role_width)}  {email.ljust(email_width)}  {password}")
 
 
+def _required_la(code: str) -> Any:
+    la = _la(code)
+    assert la is not None
+    return la
+
+
+def _write_table(fmt: str, columns: list[str], rows: list[dict[str, Any]], out: str | None, title: str) -> None:
+    """A report as CSV or XLSX, to a file or stdout."""
+    from ap_register.domain import exports
+
+    target: Any = open(out, "wb") if out else nullcontext(sys.stdout.buffer)
+    with target as handle:
+        if fmt == "xlsx":
+            exports.write_xlsx(columns, rows, handle, title)
+        else:
+            for chunk in exports.csv_chunks(columns, rows):
+                handle.write(chunk.encode("utf-8"))
+        handle.flush()
+
+
+@click.command("coverage")
+@click.option("--la", "la_code", required=True, help="The LA's DfE code")
+@click.option("--week", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="The Monday starting the week")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default stdout)")
+@with_appcontext
+def coverage_command(la_code: str, week: Any, fmt: str, out: str | None) -> None:
+    """Full-time coverage of the LA's pupils in the week starting that Monday."""
+    from ap_register.domain import audit
+    from ap_register.domain.coverage import CSV_COLUMNS, table_rows, week_coverage
+
+    la = _required_la(la_code)
+    if week.date().weekday() != 0:
+        raise click.BadParameter(f"{week.date().isoformat()} is not a Monday", param_hint="--week")
+    actor = cli_actor("coverage")
+    try:
+        coverage = week_coverage(db.session, actor, la, week.date())
+    except DomainError as error:
+        refuse(error.message)
+        return
+    audit.record(
+        db.session,
+        actor,
+        "report",
+        "coverage",
+        la.code,
+        detail={"week": week.date().isoformat(), "pupils": len(coverage.pupils), "format": fmt},
+    )
+    db.session.commit()
+    if fmt == "json":
+        text = json.dumps(coverage.as_json(), indent=2)
+        if out:
+            with open(out, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        else:
+            click.echo(text)
+    else:
+        _write_table(fmt, CSV_COLUMNS, table_rows(coverage), out, "coverage")
+    flagged = sum(1 for p in coverage.pupils if p.flags)
+    say(f"{len(coverage.pupils)} pupils in scope, {flagged} flagged; {coverage.required_sessions} sessions required")
+
+
+@click.command("alerts")
+@click.option("--la", "la_code", required=True, help="The LA's DfE code")
+@click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day (default today)")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default stdout)")
+@with_appcontext
+def alerts_command(la_code: str, on: Any, fmt: str, out: str | None) -> None:
+    """The alerts open on a day (default today), with due dates counted in school days."""
+    from datetime import date
+
+    from ap_register.domain import audit
+    from ap_register.domain.alerts import open_on
+
+    la = _required_la(la_code)
+    day = on.date() if on else date.today()
+    found = [f.as_json() for f in open_on(db.session, la, day)]
+    audit.record(
+        db.session,
+        cli_actor("alerts"),
+        "report",
+        "alerts",
+        la.code,
+        detail={"on": day.isoformat(), "alerts": len(found)},
+    )
+    db.session.commit()
+    if fmt == "json":
+        text = json.dumps({"la": la.code, "on": day.isoformat(), "alerts": found}, indent=2)
+        if out:
+            with open(out, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        else:
+            click.echo(text)
+    else:
+        _write_table(fmt, ["kind", "upn", "setting_ref", "due", "message"], found, out, "alerts")
+    say(f"{len(found)} alerts open on {day.isoformat()}")
+
+
+@click.command("run-job")
+@click.argument("name", type=click.Choice(["daily-alerts"]))
+@click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to run it for (default today)")
+@click.option("--scheduled", is_flag=True, help="Run it as the scheduler does: once per day across processes")
+def run_job_command(name: str, on: Any, scheduled: bool) -> None:
+    """Run one scheduled job now."""
+    from datetime import date
+
+    from flask import current_app
+
+    from ap_register import jobs
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    day = on.date() if on else date.today()
+    if scheduled:
+        ran = jobs.run_scheduled(app, name, day)
+        say(f"{name} for {day.isoformat()}: " + ("ran" if ran else "already run by another process"))
+        return
+    summary = jobs.run_job(app, name, day)
+    click.echo(json.dumps({"job": name, "on": day.isoformat(), "summary": summary}, indent=2))
+
+
+@click.command("scheduler")
+@click.option("--at", "at", default="06:00", help="The time of day (UK) the daily jobs run, HH:MM")
+def scheduler_command(at: str) -> None:
+    """Run the scheduled jobs in this process until stopped (one runner per database per day,
+    however many are started)."""
+    from flask import current_app
+
+    from ap_register import jobs
+
+    try:
+        hour, minute = (int(part) for part in at.split(":"))
+    except ValueError:
+        raise click.BadParameter("use HH:MM", param_hint="--at") from None
+    say(f"Scheduler started: daily jobs at {hour:02d}:{minute:02d} UK time. Ctrl+C stops it.")
+    jobs.start_scheduler(current_app._get_current_object(), hour, minute)  # type: ignore[attr-defined]
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_db, demo_command, create_user_command, import_command, export_command):
+    for command in (
+        init_db,
+        demo_command,
+        create_user_command,
+        import_command,
+        export_command,
+        coverage_command,
+        alerts_command,
+        run_job_command,
+        scheduler_command,
+    ):
         app.cli.add_command(command)
 
 

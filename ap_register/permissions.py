@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.vocab import LA_ROLES, SCHOOL_ROUTES, SETTING_ROLES, Role, Route
-from ap_register.models import AuditEvent, Movement, Placement, Pupil, Setting, User
+from ap_register.models import Alert, AuditEvent, Movement, Placement, Pupil, Setting, User
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -39,6 +39,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "admin.term_dates": frozenset({Role.LA_ADMIN}),
     "admin.imports": frozenset({Role.LA_ADMIN}),
     "admin.audit": frozenset({Role.LA_ADMIN}),
+    "coverage.view": frozenset(Role),
+    "alerts.view": frozenset(Role),
+    "alerts.act": frozenset(Role) - {Role.PANEL_MEMBER},
+    "attendance.record": frozenset({Role.AP_HEAD, Role.SCHOOL_LEAD, Role.LA_ADMIN, Role.ATTENDANCE_OFFICER}),
 }
 # LA roles that arrange and change placements for any pupil of their LA.
 PLACING_LA_ROLES = frozenset({Role.LA_ADMIN, Role.COMMISSIONER})
@@ -112,6 +116,20 @@ def scope_users(actor: Actor, stmt: S) -> S:
         return stmt.where(false())
     return stmt.where(
         or_(User.la_id == user.la_id, User.setting_id.in_(select(Setting.id).where(Setting.la_id == user.la_id)))
+    )
+
+
+def scope_alerts(actor: Actor, stmt: S) -> S:
+    """Stored alerts: about pupils the actor may see; a provider's oversight alerts to LA users of
+    its LA and to the provider's own users."""
+    if actor.user is None:
+        return stmt
+    user = actor.user
+    visible = select(Pupil.id).where(pupil_visible(user))
+    if user.la_id is not None:
+        return stmt.where(Alert.la_id == user.la_id, or_(Alert.pupil_id.is_(None), Alert.pupil_id.in_(visible)))
+    return stmt.where(
+        or_(Alert.pupil_id.in_(visible), (Alert.pupil_id.is_(None)) & (Alert.setting_id == user.setting_id))
     )
 
 

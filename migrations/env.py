@@ -21,6 +21,16 @@ db = current_app.extensions["migrate"].db
 target_metadata = db.metadata
 
 
+def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
+    """Our timezone-aware timestamp type is stored as a plain DateTime(timezone=True): write it so,
+    and a migration never imports application code."""
+    from ap_register.models.base import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=str(db.engine.url),
@@ -28,6 +38,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -53,6 +64,7 @@ def _run(connection, process_revision_directives):  # type: ignore[no-untyped-de
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        render_item=render_item,
         process_revision_directives=process_revision_directives,
     )
     with context.begin_transaction():

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for, forget_calendars
 from ap_register.domain.errors import CalendarUnknown
-from ap_register.domain.pupils import academic_year_start
+from ap_register.domain.pupils import academic_year_start, of_compulsory_school_age
 from ap_register.domain.register import (
     PlacementDraft,
     end_placement,
@@ -221,6 +221,7 @@ PLACEMENT_REASONS = {
     Route.MANAGED_MOVE: "A fresh start agreed by both schools and the family after support at the home school.",
     Route.FAIR_ACCESS: "Place allocated by the fair access panel.",
     Route.EHCP_NAMED: "Named in section I of the EHC plan after the annual review.",
+    Route.HOME_SCHOOL: "The rest of the week at school.",
 }
 
 
@@ -401,6 +402,8 @@ class _Builder:
     # --- people ---
     def school_day_near(self, day: date) -> date:
         """The first school day on or after `day` (or the last one before the known terms end)."""
+        if self.calendar.known_from is not None and day < self.calendar.known_from:
+            day = self.calendar.known_from
         try:
             return self.calendar.nth_school_day(day, 1)
         except CalendarUnknown:
@@ -619,18 +622,30 @@ class _Builder:
                 planned_weeks=None,
             )
             self.run(p, None, None)
-        elif roll < 0.55:  # school-arranged vocational days at the independent AP school
+        elif roll < 0.55:  # school-arranged vocational days at the independent AP school, the rest at school
+            vocational = self.part_time(4)
             p = self.place(
                 pupil,
                 self.ap["independent"],
                 Route.SCHOOL_ARRANGED,
                 max(day, recent),
-                sessions=self.part_time(4),
+                sessions=vocational,
                 registration=Registration.NONE,
                 tier=Tier.TIME_LIMITED,
                 planned_weeks=12,
             )
-            self.run(p, self.add_days(p.start_date, 60), Destination.RETURNED_HOME_SCHOOL)
+            rest = self.place(
+                pupil,
+                home,
+                Route.HOME_SCHOOL,
+                p.start_date,
+                sessions="".join("0" if flag == "1" else "1" for flag in vocational),
+                registration=Registration.SOLE,
+                planned_weeks=12,
+            )
+            end = self.add_days(p.start_date, 60)
+            self.run(p, end, Destination.RETURNED_HOME_SCHOOL)
+            self.run(rest, end, Destination.RETURNED_HOME_SCHOOL, review=False)
         elif roll < 0.58:  # unregistered provider sessions with an off-site direction
             p = self.place(
                 pupil,
@@ -717,19 +732,16 @@ class _Builder:
                 rng.choice(self.specials),
                 today=self.today,
             )
-        else:
-            self.run(
-                p,
-                end,
-                rng.choice(
-                    (
-                        Destination.POST16_EDUCATION,
-                        Destination.APPRENTICESHIP,
-                        Destination.NEET,
-                        Destination.MOVED_OUT_OF_AREA,
-                    )
-                ),
+        elif not of_compulsory_school_age(pupil.date_of_birth, end):
+            leaving = (
+                Destination.POST16_EDUCATION,
+                Destination.APPRENTICESHIP,
+                Destination.EMPLOYMENT,
+                Destination.NEET,
             )
+            self.run(p, end, rng.choice(leaving))
+        else:
+            self.run(p, end, rng.choice((Destination.MOVED_OUT_OF_AREA, Destination.ELECTIVE_HOME_EDUCATION)))
 
     def problems(self) -> None:
         """Cases later checks must find: one of each, all current."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 
 def academic_year_start(on: date) -> int:
@@ -31,3 +31,34 @@ def year_group_label(date_of_birth: date, on: date) -> str:
     if year == 0:
         return "Reception"
     return f"Year {year}"
+
+
+def _last_friday_of_june(year: int) -> date:
+    day = date(year, 6, 30)
+    return day - timedelta(days=(day.weekday() - 4) % 7)
+
+
+def compulsory_school_age_span(date_of_birth: date) -> tuple[date, date]:
+    """The first and last day of compulsory school age (Education Act 1996 s8): from the
+    prescribed day (31 March, 31 August or 31 December) on or after the fifth birthday, to the
+    last Friday in June of the school year in which the child turns 16."""
+    fifth = _birthday(date_of_birth, 5)
+    prescribed = sorted(
+        d for year in (fifth.year, fifth.year + 1) for d in (date(year, 3, 31), date(year, 8, 31), date(year, 12, 31))
+    )
+    start = next(d for d in prescribed if d >= fifth)
+    sixteenth = _birthday(date_of_birth, 16)
+    school_year_end = sixteenth.year if sixteenth.month < 9 else sixteenth.year + 1
+    return start, _last_friday_of_june(school_year_end)
+
+
+def of_compulsory_school_age(date_of_birth: date, day: date) -> bool:
+    start, end = compulsory_school_age_span(date_of_birth)
+    return start <= day <= end
+
+
+def _birthday(date_of_birth: date, age: int) -> date:
+    try:
+        return date_of_birth.replace(year=date_of_birth.year + age)
+    except ValueError:  # born on 29 February
+        return date(date_of_birth.year + age, 3, 1)

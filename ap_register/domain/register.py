@@ -47,6 +47,9 @@ STAYS_ON_HOME_ROLL = frozenset({Route.OFF_SITE_DIRECTION, Route.SCHOOL_ARRANGED,
 # Routes that are time-limited by their nature: the pupil goes back to the home school.
 ALWAYS_TIME_LIMITED = frozenset({Route.OFF_SITE_DIRECTION, Route.SUSPENSION_PROVISION})
 ROLL_KINDS = (MovementKind.ADMITTED, MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)
+# Placements reviewed against a personalised plan. A place at a new school (fair access, a school
+# named in an EHC plan) and the home school's own sessions are not.
+REVIEWED_ROUTES = frozenset(Route) - {Route.HOME_SCHOOL, Route.FAIR_ACCESS, Route.EHCP_NAMED}
 MIN_OVERRIDE_REASON = 20
 
 
@@ -413,7 +416,8 @@ def start_placement(
         unregistered_override_reason=(draft.unregistered_override_reason or "").strip() or None,
         created_by_id=actor.user_id,
     )
-    placement.next_review_date = _next_review(session, pupil, draft.last_review_date or draft.start_date, calendar)
+    if draft.route in REVIEWED_ROUTES:
+        placement.next_review_date = _next_review(session, pupil, draft.last_review_date or draft.start_date, calendar)
     session.add(placement)
     session.flush()
     _movement(

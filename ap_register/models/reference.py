@@ -24,6 +24,8 @@ class LocalAuthority(Base):
     review_interval_school_days: Mapped[int] = mapped_column(default=30)
     off_site_max_school_days: Mapped[int | None] = mapped_column()
     unregistered_session_cap: Mapped[int] = mapped_column(default=4)
+    # How long a part-time timetable may run before it is raised as an alert (about six weeks).
+    part_time_timetable_max_school_days: Mapped[int] = mapped_column(default=30, server_default="30")
 
     term_dates: Mapped[list[TermDate]] = relationship(
         back_populates="la", order_by="TermDate.start_date", cascade="all, delete-orphan"

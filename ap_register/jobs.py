@@ -1,0 +1,103 @@
+"""Scheduled jobs: thin wrappers over domain/, run by `ap-register scheduler` in its own process,
+never inside the web workers, and each runnable by name with `ap-register run-job NAME`.
+
+A daily job runs once per day however many schedulers are started against the same database:
+before running, a process claims the day by inserting a `job_run` row; the unique constraint on
+(job, day) lets only one insert succeed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ap_register.domain.alerts import raise_alerts
+from ap_register.extensions import db
+from ap_register.models import JobRun, LocalAuthority, TermDate
+from ap_register.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def daily_alerts(session: Session, on: date) -> dict[str, Any]:
+    """Raise, refresh and resolve the alerts of every LA that keeps term dates here."""
+    summary: dict[str, Any] = {}
+    las = session.scalars(select(LocalAuthority).where(LocalAuthority.id.in_(select(TermDate.la_id)))).all()
+    for la in las:
+        result = raise_alerts(session, la, on)
+        summary[la.code] = {"raised": result.raised, "still_open": result.still_open, "resolved": result.resolved}
+    return summary
+
+
+JOBS: dict[str, Callable[[Session, date], dict[str, Any]]] = {"daily-alerts": daily_alerts}
+
+
+def _process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:80]
+
+
+def run_job(app: Flask, name: str, on: date) -> dict[str, Any]:
+    """Run a job now, in one transaction."""
+    with app.app_context():
+        try:
+            summary = JOBS[name](db.session, on)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        return summary
+
+
+def run_scheduled(app: Flask, name: str, on: date) -> bool:
+    """Run a job for a day unless another process already has: True if this process ran it."""
+    with app.app_context():
+        claim = JobRun(job=name, run_for=on, process=_process_name())
+        db.session.add(claim)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            log.info("%s for %s already claimed by another process", name, on)
+            return False
+        claim_id = claim.id
+    try:
+        summary = run_job(app, name, on)
+        outcome: tuple[str, dict[str, Any]] = ("done", summary)
+    except Exception as error:  # the run's record says it failed; the scheduler carries on
+        log.exception("%s for %s failed", name, on)
+        outcome = ("failed", {"error": str(error)})
+    with app.app_context():
+        run = db.session.get(JobRun, claim_id)
+        assert run is not None
+        run.outcome, run.detail, run.finished_at = outcome[0], outcome[1], utcnow()
+        db.session.commit()
+    return True
+
+
+def start_scheduler(app: Flask, hour: int = 6, minute: int = 0) -> None:
+    """Run the daily jobs each morning (UK time), and today's at once if not yet run. Blocks."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone="Europe/London")
+    for name in JOBS:
+        scheduler.add_job(
+            lambda name=name: run_scheduled(app, name, date.today()),
+            "cron",
+            hour=hour,
+            minute=minute,
+            id=name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+        )
+        run_scheduled(app, name, date.today())
+    scheduler.start()

@@ -1,0 +1,177 @@
+"""Alerts on the statutory clocks, counted in school days, and their life as stored alerts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.actors import Actor
+from ap_register.domain.alerts import acknowledge, findings, open_on, raise_alerts, resolve
+from ap_register.domain.errors import DomainError
+from ap_register.domain.register import record_roll_movement, review_placement
+from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SettingKind, Tier
+from ap_register.models import Alert
+from tests import factories
+from tests.factories import SYSTEM
+
+
+@pytest.fixture()
+def area(db: Session) -> dict:  # type: ignore[type-arg]
+    la = factories.la(db, "855")
+    return {
+        "la": la,
+        "school": factories.setting(db, la, SettingKind.MAINSTREAM, name="Meadow High"),
+        "pru": factories.setting(db, la, SettingKind.PRU, name="Riverside PRU"),
+        "farm": factories.setting(db, la, SettingKind.UNREGISTERED_AP, name="Hillside Farm"),
+    }
+
+
+def kinds(db: Session, area: dict, on: date) -> list[tuple[str, str, str | None]]:  # type: ignore[type-arg]
+    return [(f.kind, f.due.isoformat(), f.pupil.upn if f.pupil else None) for f in findings(db, area["la"], on)]
+
+
+def exclude(db: Session, area: dict, on: date):  # type: ignore[no-untyped-def,type-arg]
+    pupil = factories.pupil(db, area["la"], area["school"], on=date(2025, 9, 3))
+    record_roll_movement(
+        db, SYSTEM, pupil, MovementKind.PERMANENT_EXCLUSION, on, area["school"], reason="Assault", today=on
+    )
+    return pupil
+
+
+def test_sixth_day_after_an_exclusion_on_the_thursday_before_half_term(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = exclude(db, area, date(2025, 10, 23))
+    # Thursday 23 October is day 1, Friday day 2; half term; Monday 3 to Thursday 6 November.
+    assert kinds(db, area, date(2025, 10, 24)) == [
+        ("below_full_time", "2025-10-23", pupil.upn),  # Thursday and Friday with nothing arranged
+        ("sixth_day_provision", "2025-11-06", pupil.upn),
+    ]
+    found = next(f for f in findings(db, area["la"], date(2025, 11, 7)) if f.kind == "sixth_day_provision")
+    assert found.message.endswith("Nothing was arranged by the sixth school day, 6 November 2025.")
+    assert found.setting is not None and found.setting.ref == area["school"].ref
+
+
+def test_provision_from_the_sixth_day_meets_the_duty(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = exclude(db, area, date(2025, 10, 23))
+    factories.placement(
+        db,
+        pupil,
+        area["pru"],
+        route=Route.LA_EXCLUSION,
+        registration=Registration.SOLE,
+        tier=Tier.TRANSITIONAL,
+        start=date(2025, 11, 6),
+    )
+    assert [k for k in kinds(db, area, date(2025, 11, 10)) if k[0] == "sixth_day_provision"] == []
+
+
+def test_provision_that_starts_late_does_not_stop_the_alert(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = exclude(db, area, date(2025, 10, 23))
+    factories.placement(
+        db,
+        pupil,
+        area["pru"],
+        route=Route.LA_EXCLUSION,
+        registration=Registration.SOLE,
+        tier=Tier.TRANSITIONAL,
+        start=date(2025, 11, 10),
+    )
+    sixth = [f for f in findings(db, area["la"], date(2025, 11, 12)) if f.kind == "sixth_day_provision"]
+    assert len(sixth) == 1 and "the duty was missed" in sixth[0].message
+
+
+def test_late_notice_planned_end_review_and_part_time_timetable(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    late = factories.pupil(db, area["la"], area["school"])
+    factories.placement(
+        db,
+        late,
+        area["pru"],
+        start=date(2025, 11, 5),
+        notice_date=date(2025, 11, 4),
+        planned_end_date=date(2025, 11, 28),
+    )
+    part = factories.pupil(db, area["la"], area["school"])
+    factories.placement(
+        db,
+        part,
+        area["school"],
+        route=Route.PART_TIME_TIMETABLE,
+        registration=Registration.SOLE,
+        tier=None,
+        sessions="1111100000",
+        start=date(2025, 9, 8),
+        planned_end_date=date(2026, 3, 1),
+    )
+    found = kinds(db, area, date(2025, 12, 1))
+    assert ("off_site_notice_late", "2025-11-05", late.upn) in found
+    assert ("planned_end_passed", "2025-11-28", late.upn) in found
+    # 30 school days after a part-time timetable began on 8 September: the 31st school day.
+    assert ("part_time_timetable_open", "2025-10-20", part.upn) in found
+    # Reviews: 30 school days from the start on 8 September, the review was due on 17 October.
+    assert ("review_overdue", "2025-10-20", part.upn) in found
+
+
+def test_a_review_clears_the_overdue_alert(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = factories.pupil(db, area["la"], area["school"])
+    placement = factories.placement(db, pupil, area["pru"], start=date(2025, 9, 8), notice_date=date(2025, 9, 3))
+    assert any(k[0] == "review_overdue" for k in kinds(db, area, date(2025, 11, 3)))
+    review_placement(db, SYSTEM, placement, review_date=date(2025, 11, 3), notes="Going well", today=date(2025, 11, 3))
+    assert not any(k[0] == "review_overdue" for k in kinds(db, area, date(2025, 11, 4)))
+
+
+def test_an_unregistered_provider_in_use_without_its_checks(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = factories.pupil(db, area["la"], area["school"])
+    factories.placement(
+        db,
+        pupil,
+        area["farm"],
+        route=Route.SCHOOL_ARRANGED,
+        registration=Registration.NONE,
+        sessions="1100000000",
+        start=date(2025, 11, 3),
+    )
+    found = [f for f in findings(db, area["la"], date(2025, 11, 4)) if f.kind == "unregistered_checks_overdue"]
+    assert len(found) == 1 and found[0].pupil is None and found[0].setting is not None
+    assert "No written confirmation of staff safeguarding checks" in found[0].message
+
+
+def test_stored_alerts_are_raised_once_resolved_when_they_go_and_kept_when_a_person_resolves_them(
+    db: Session,
+    area: dict,  # type: ignore[type-arg]
+) -> None:
+    pupil = exclude(db, area, date(2025, 10, 23))
+    first = raise_alerts(db, area["la"], date(2025, 11, 3))
+    again = raise_alerts(db, area["la"], date(2025, 11, 4))
+    stored = db.scalars(select(Alert).where(Alert.kind == "sixth_day_provision")).all()
+    assert (first.raised, again.raised, len(stored)) == (2, 0, 1)  # sixth day, and below full time
+    officer = factories.user(db, Role.ATTENDANCE_OFFICER, area["la"])
+    actor = Actor(user=officer, via="test")
+    acknowledge(db, actor, stored[0])
+    assert stored[0].status == "acknowledged"
+    with pytest.raises(DomainError, match="The alert was not resolved"):
+        resolve(db, actor, stored[0], "done")
+    resolve(db, actor, stored[0], "Tuition arranged by phone from 5 November; placement to follow")
+    assert [f.kind for f in open_on(db, area["la"], date(2025, 11, 10))] == ["below_full_time"]
+    # Provision arranged: the register resolves the below-full-time alert itself.
+    factories.placement(
+        db,
+        pupil,
+        area["pru"],
+        route=Route.LA_EXCLUSION,
+        registration=Registration.SOLE,
+        tier=Tier.TRANSITIONAL,
+        start=date(2025, 11, 10),
+    )
+    result = raise_alerts(db, area["la"], date(2025, 11, 11))
+    below = db.scalars(select(Alert).where(Alert.kind == "below_full_time")).one()
+    assert result.resolved == 1 and below.status == "resolved" and below.resolved_by_id is None
+
+
+def test_coverage_alerts_stay_through_a_half_term(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    exclude(db, area, date(2025, 10, 1))
+    raise_alerts(db, area["la"], date(2025, 10, 20))
+    raise_alerts(db, area["la"], date(2025, 10, 28))  # half term: no week to judge
+    below = db.scalars(select(Alert).where(Alert.kind == "below_full_time")).one()
+    assert below.status == "open"
