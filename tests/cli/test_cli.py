@@ -159,7 +159,7 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     assert len(kinds) == 46
     assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 600
     routes = set(db.scalars(select(Placement.route).join(Pupil).where(Pupil.home_la_id == la.id)))
-    assert routes == set(Route) - {Route.HOME_SCHOOL}
+    assert routes == set(Route)
     assert ledger_mismatches(db) == []
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
