@@ -178,6 +178,14 @@ def demo_command() -> None:
     result = load_demo(db.session)
     db.session.commit()
     if result.created:
+        from datetime import date
+
+        from ap_register.domain.alerts import raise_alerts
+
+        raised = raise_alerts(db.session, result.la, date.today())
+        db.session.commit()
+        say(f"Today's checks raised {raised.raised} alerts.")
+    if result.created:
         say(
             f"Demo area loaded: {result.la.name} ({result.la.code}), "
             + ", ".join(f"{n} {name}" for name, n in result.counts.items())

@@ -14,6 +14,7 @@ from ap_register.blueprints.forms import error_list
 from ap_register.domain import sessions as weekly
 from ap_register.domain import vocab
 from ap_register.domain.actors import Actor
+from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.pupils import year_group_label
 from ap_register.extensions import db, login_manager, talisman
 from ap_register.models import User
@@ -36,6 +37,13 @@ def current_actor() -> Actor:
     """The person making this request, as the rules see them."""
     user = current_user._get_current_object() if current_user.is_authenticated else None
     return Actor(user=user, via="web", ip=request.remote_addr)
+
+
+def export_limit() -> str:
+    """The rate limit on downloads of personal data (per person's address)."""
+    from flask import current_app
+
+    return str(current_app.config["EXPORT_RATE_LIMIT"])
 
 
 def format_date(value: date | datetime | None, missing: str = "Not recorded") -> str:
@@ -110,13 +118,15 @@ def init_app(app: Flask) -> None:
             "year_group_label": year_group_label,
             "service_name": app.config["SERVICE_NAME"],
             "error_list": error_list,
+            "vocab_flags": FLAG_LABELS,
         }
 
     app.add_template_filter(format_date, "govdate")
 
-    from ap_register.blueprints import admin, auth, main, register
+    from ap_register.blueprints import admin, auth, coverage, main, register
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(coverage.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(admin.bp)

@@ -174,6 +174,7 @@ def world(db: Session) -> dict[str, Any]:
     from datetime import date
 
     from ap_register.domain.vocab import Registration, Role, Route, SettingKind, Tier
+    from ap_register.models import Alert
     from tests import factories
 
     made: dict[str, Any] = {}
@@ -192,7 +193,18 @@ def world(db: Session) -> dict[str, Any]:
         for role in Role:
             organisation = school if role == Role.SCHOOL_LEAD else pru if role == Role.AP_HEAD else la
             users[role] = factories.user(db, role, organisation)
+        alert = Alert(
+            la_id=la.id,
+            kind="review_overdue",
+            key=f"world:{pupil.id}",
+            pupil_id=pupil.id,
+            due=date(2025, 11, 3),
+            last_found_on=date(2025, 11, 3),
+            message=f"A review of {pupil.last_name}'s placement is overdue",
+        )
+        db.add(alert)
         made[key] = {
+            "alert": alert,
             "la": la,
             "school": school,
             "second": second,

@@ -133,6 +133,19 @@ def attempt(form: Form, rule: Callable[[], T], fields: dict[str, str] | None = N
     return True, result
 
 
+def setting_choices(kinds: frozenset[Any] | None = None, blank: str = "Choose a setting") -> list[tuple[str, str]]:
+    """The settings of the signed-in user's area, as choices for a select."""
+    from ap_register.domain.search import settings_query
+    from ap_register.domain.vocab import SETTING_KIND_LABELS
+    from ap_register.web import current_actor
+
+    choices = [("", blank)]
+    for setting in db.session.scalars(settings_query(current_actor())):
+        if kinds is None or setting.kind in kinds:
+            choices.append((str(setting.id), f"{setting.name} ({SETTING_KIND_LABELS[setting.kind]})"))
+    return choices
+
+
 def error_list(form: FlaskForm) -> list[dict[str, str]]:
     """The error summary's entries, each linking to the first box of its field."""
     entries = []

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session, joinedload
 from ap_register import permissions
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
+from ap_register.domain.attendance import counts_as_attendance
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.errors import DomainError
 from ap_register.domain.pupils import of_compulsory_school_age
-from ap_register.domain.vocab import Destination, MovementKind, Route, SettingKind
-from ap_register.models import LocalAuthority, Movement, Placement, Pupil, Setting
+from ap_register.domain.vocab import Destination, MovementKind, Registration, Route, SettingKind
+from ap_register.models import AttendanceMark, LocalAuthority, Movement, Placement, Pupil, Setting
 
 FLAGS = (
     "no_provision",
@@ -36,6 +37,7 @@ FLAGS = (
     "unregistered_over_limit",
     "overlap",
     "part_time_timetable",
+    "register_mismatch",
 )
 FLAG_LABELS = {
     "no_provision": "No provision",
@@ -44,6 +46,7 @@ FLAG_LABELS = {
     "unregistered_over_limit": "Over the unregistered limit",
     "overlap": "Overlapping bookings",
     "part_time_timetable": "Part-time timetable",
+    "register_mismatch": "Registers do not match",
 }
 ROLL_KINDS = (MovementKind.ADMITTED, MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)
 # Leaving these ways ends the LA's duty to arrange education here.
@@ -81,6 +84,10 @@ class PupilWeek:
     overlaps: list[str]
     flags: list[str]
     placements: list[Placement]
+    # From the registers the settings took (None when no setting records attendance here).
+    attended_sessions: int | None = None
+    marked_sessions: int = 0
+    register_issues: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -169,7 +176,9 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def week_coverage(session: Session, actor: Actor, la: LocalAuthority, week: date) -> WeekCoverage:
+def week_coverage(
+    session: Session, actor: Actor, la: LocalAuthority, week: date, today: date | None = None
+) -> WeekCoverage:
     """Coverage of the LA's pupils in scope for the week starting `week` (a Monday)."""
     if week.weekday() != 0:
         raise DomainError(f"{week:%-d %B %Y} is not a Monday: a week starts on a Monday")
@@ -232,8 +241,72 @@ def week_coverage(session: Session, actor: Actor, la: LocalAuthority, week: date
             if not of_compulsory_school_age(pupil.date_of_birth, week):
                 continue
         results.append(_pupil_week(pupil, own, history, days, set(school_days), settings_by_id, la))
+    _compare_registers(session, results, week, friday, today or date.today())
     results.sort(key=lambda w: (-_severity(w.flags), w.pupil.last_name, w.pupil.first_name, w.pupil.id))
     return WeekCoverage(la, week, 2 * len(school_days), school_days, results)
+
+
+def _compare_registers(session: Session, weeks: list[PupilWeek], monday: date, friday: date, today: date) -> None:
+    """Attended against planned, and the home school's code against the arrangement, for the
+    settings that take their registers here (any mark that week). Days after today are not judged."""
+    if not weeks:
+        return
+    marks: dict[tuple[int, int, date, str], str] = {}
+    for start in range(0, len(weeks), 500):
+        ids = [w.pupil.id for w in weeks[start : start + 500]]
+        for mark in session.scalars(
+            select(AttendanceMark).where(
+                AttendanceMark.pupil_id.in_(ids), AttendanceMark.date >= monday, AttendanceMark.date <= friday
+            )
+        ):
+            marks[(mark.pupil_id, mark.setting_id, mark.date, mark.session)] = mark.code
+    if not marks:
+        return
+    recording = {setting_id for (_, setting_id, _, _) in marks}
+    for week in weeks:
+        own = {key: code for key, code in marks.items() if key[0] == week.pupil.id}
+        if not own:
+            continue
+        attended = marked = 0
+        issues: list[str] = []
+        for cell in week.cells:
+            if not cell.required or cell.day > today:
+                continue
+            half = "AM" if cell.label.endswith("AM") else "PM"
+            at = [p.setting for p in cell.placements] or ([cell.home_school] if cell.home_school else [])
+            for setting in at:
+                code = own.get((week.pupil.id, setting.id, cell.day, half))
+                if code is not None:
+                    marked += 1
+                    attended += counts_as_attendance(code)
+                elif setting.id in recording:
+                    issues.append(f"{cell.day:%a %-d %b} {half}: no mark from {setting.name}")
+            for placement in cell.placements:
+                home = placement.home_school_id or week.pupil.home_school_id
+                if home is None or home == placement.setting_id:
+                    continue
+                code = own.get((week.pupil.id, home, cell.day, half))
+                if code is None:
+                    continue
+                if code == "D" and placement.registration != Registration.DUAL:
+                    issues.append(
+                        f"{cell.day:%a %-d %b} {half}: the home school recorded D without a dual registration"
+                    )
+                elif code == "B" and placement.setting.registered:
+                    issues.append(
+                        f"{cell.day:%a %-d %b} {half}: the home school recorded B for a registered school "
+                        f"({placement.setting.name})"
+                    )
+                elif (
+                    code in ("D", "B", "K", "C2") and placement.home_school_code and code != placement.home_school_code
+                ):
+                    issues.append(
+                        f"{cell.day:%a %-d %b} {half}: the home school recorded {code}; the arrangement means "
+                        f"{placement.home_school_code.value}"
+                    )
+        week.attended_sessions, week.marked_sessions, week.register_issues = attended, marked, issues
+        if issues:
+            week.flags.append("register_mismatch")
 
 
 def _left_the_area(session: Session, pupil_ids: list[int], by: date) -> set[int]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ap_register.domain import drafts
 from ap_register.domain.vocab import Role
-from ap_register.models import AuditEvent, Movement, Placement, Pupil, Setting, TermDate, User
+from ap_register.models import Alert, AttendanceMark, AuditEvent, Movement, Placement, Pupil, Setting, TermDate, User
 from tests.pages import csrf_token, sign_in
 
 PUBLIC = {"main.home", "main.accessibility", "main.cookies", "main.privacy", "auth.sign_in", "static"}
@@ -51,6 +51,8 @@ def url_values(rule: Any, world: dict[str, Any], db: Session) -> dict[str, Any]:
             values[name] = draft.token
         elif name == "fmt":
             values[name] = "csv"
+        elif name == "alert_id":
+            values[name] = other["alert"].id
         else:
             pytest.fail(f"The route walk does not know the parameter {name!r} of {rule.rule}: teach it")
     return values
@@ -93,6 +95,8 @@ def fingerprint(db: Session, world: dict[str, Any]) -> tuple[Any, ...]:
         db.scalar(select(func.count()).select_from(TermDate).where(TermDate.la_id == other["la"].id)),
         pupil.home_school_id,
         placement.end_date,
+        db.scalar(select(func.count()).select_from(AttendanceMark)),
+        tuple(db.scalars(select(Alert.status).order_by(Alert.id))),
         placement.last_review_date,
         farm.contact_name,
         farm.kind,
@@ -161,6 +165,9 @@ def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: 
                 "review_date": ["1", "12", "2025"],
                 "date": ["1", "12", "2025"],
                 "reason": "x",
+                "ack-submit": "y",
+                "resolve-note": "Resolved from another area",
+                f"mark-{other['pupil'].id}": "/",
             }
             response = client.post(url, data=form)
             body = shown(response.get_data(as_text=True))

@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from ap_register import permissions
-from ap_register.blueprints.forms import attempt
+from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.blueprints.register import bp
 from ap_register.blueprints.register.forms import (
     ROUTE_HINTS,
@@ -26,15 +27,15 @@ from ap_register.blueprints.register.forms import (
 )
 from ap_register.domain import audit, drafts, exports, register
 from ap_register.domain import sessions as weekly
+from ap_register.domain.alerts import KINDS as alert_kinds
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.register import PlacementDraft
-from ap_register.domain.search import PlacementFilters, paginate, placements_query, pupils_query, settings_query
+from ap_register.domain.search import PlacementFilters, paginate, placements_query, pupils_query
 from ap_register.domain.vocab import (
     AP_KINDS,
     HOME_SCHOOL_KINDS,
     LA_ROUTES,
     SCHOOL_ROUTES,
-    SETTING_KIND_LABELS,
     Destination,
     MovementKind,
     Registration,
@@ -43,21 +44,10 @@ from ap_register.domain.vocab import (
     Tier,
 )
 from ap_register.extensions import db, limiter
-from ap_register.models import Setting
-from ap_register.web import current_actor
+from ap_register.models import Alert, Setting
+from ap_register.web import current_actor, export_limit
 
 PLACEMENT_DRAFT = "placement"
-
-
-def _setting_choices(
-    kinds: frozenset[SettingKind] | None = None, blank: str = "Choose a setting"
-) -> list[tuple[str, str]]:
-    settings = db.session.scalars(settings_query(current_actor())).all()
-    choices = [("", blank)]
-    for setting in settings:
-        if kinds is None or setting.kind in kinds:
-            choices.append((str(setting.id), f"{setting.name} ({SETTING_KIND_LABELS[setting.kind]})"))
-    return choices
 
 
 def _page_number() -> int:
@@ -74,7 +64,7 @@ def _page_number() -> int:
 @login_required
 def find_pupil() -> str:
     form = FindPupilForm(request.args)
-    form.setting.choices = _setting_choices(blank="Any setting")
+    form.setting.choices = setting_choices(blank="Any setting")
     results = None
     if request.args:
         form.validate()
@@ -102,6 +92,14 @@ def pupil(pupil_id: int) -> str:
     current = register.arrangements_on(db.session, found, today)
     all_placements = register.placements_of(db.session, found)
     movements = register.movements_of(db.session, found)
+    open_alerts = db.session.scalars(
+        permissions.scope_alerts(
+            actor,
+            select(Alert)
+            .where(Alert.pupil_id == found.id, Alert.status.in_(("open", "acknowledged")))
+            .order_by(Alert.due),
+        )
+    ).all()
     audit.record(db.session, actor, "view", "pupil", found.id, pupil_id=found.id)
     db.session.commit()
     return render_template(
@@ -113,6 +111,8 @@ def pupil(pupil_id: int) -> str:
         placements=all_placements,
         movements=movements,
         setting_names=register.setting_names(db.session, movements),
+        alerts=open_alerts,
+        alert_kinds=alert_kinds,
     )
 
 
@@ -139,7 +139,7 @@ def placement_new(pupil_id: int) -> str | BaseResponse:
     permissions.require(db.session, actor, "placement.record", found)
     form = PlacementRouteForm()
     form.route.choices = _routes_for_actor(found.home_school_id is not None)
-    form.setting.choices = _setting_choices()
+    form.setting.choices = setting_choices()
     if form.validate_on_submit():
         setting = permissions.get_setting(db.session, actor, int(form.setting.data))
         refusal = permissions.placement_refusal(actor, found, Route(form.route.data), setting)
@@ -398,7 +398,7 @@ def movement_new(pupil_id: int) -> str | BaseResponse:
     found = permissions.get_pupil(db.session, actor, pupil_id)
     permissions.require(db.session, actor, "movement.record", found)
     form = MovementForm()
-    choices = _setting_choices(frozenset(HOME_SCHOOL_KINDS), blank="Choose the school")
+    choices = setting_choices(frozenset(HOME_SCHOOL_KINDS), blank="Choose the school")
     if current_user.setting_id is not None:
         choices = [c for c in choices if c[0] == str(current_user.setting_id)]
     form.setting.choices = choices
@@ -430,7 +430,7 @@ def movement_new(pupil_id: int) -> str | BaseResponse:
 
 def _placement_filters() -> tuple[PlacementsFilterForm, PlacementFilters]:
     form = PlacementsFilterForm(request.args)
-    form.setting.choices = _setting_choices(blank="Any setting")
+    form.setting.choices = setting_choices(blank="Any setting")
     form.validate()
     filters = PlacementFilters(
         route=Route(form.route.data) if form.route.data and not form.route.errors else None,
@@ -456,7 +456,7 @@ def placements() -> str:
 
 @bp.route("/placements/export.<fmt>")
 @login_required
-@limiter.limit(lambda: _export_limit())
+@limiter.limit(export_limit)
 def placements_export(fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         abort(404)
@@ -475,9 +475,3 @@ def placements_export(fmt: str) -> Response:
     exports.write_xlsx(exports.COLUMNS["placements"], records, spool, "placements")
     spool.seek(0)
     return send_file(spool, mimetype=exports.MEDIA_TYPES["xlsx"], as_attachment=True, download_name=name)
-
-
-def _export_limit() -> str:
-    from flask import current_app
-
-    return str(current_app.config["EXPORT_RATE_LIMIT"])

@@ -1,0 +1,185 @@
+"""Attendance marks: a setting's register of the pupils it expects each session, and DfE's
+classes of the national codes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from ap_register import permissions
+from ap_register.domain import audit
+from ap_register.domain import sessions as weekly
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import Forbidden, Refusal
+from ap_register.domain.reference_data import attendance_codes
+from ap_register.domain.vocab import LA_ROLES
+from ap_register.models import AttendanceMark, Placement, Pupil, Setting
+
+SESSIONS = ("AM", "PM")
+# The codes a home school records for a session its pupil spends elsewhere.
+AWAY_CODES = frozenset({"D", "B", "K", "C2"})
+
+
+def code_class(code: str) -> str:
+    """DfE's statistical class of a code: Present, Approved educational activity, Authorised,
+    Unauthorised, or Management and legacy codes (not counted)."""
+    info = attendance_codes().get(code)
+    if info is None:
+        return "Unknown"
+    return info.statistics_type or "Not counted"
+
+
+def counts_as_attendance(code: str) -> bool:
+    info = attendance_codes().get(code)
+    return bool(info and info.counts_as_attendance)
+
+
+def codes_in_use() -> list[tuple[str, str]]:
+    return [(c.code, f"{c.code}: {c.meaning}") for c in attendance_codes().values() if c.in_use]
+
+
+@dataclass
+class Expected:
+    pupil: Pupil
+    placement: Placement | None  # None: on this school's roll with nothing arranged that day
+    away_at: list[str]  # where else the pupil is booked this session (for a home school's D, B or K)
+    mark: str | None
+
+
+def expected(session: Session, actor: Actor, setting: Setting, day: date, half: str) -> list[Expected]:
+    """The pupils this setting should mark for one session: those placed here for it, and those
+    on its roll (who are here, or booked elsewhere and marked with a D, B, K or C2)."""
+    slot = 2 * day.weekday() + SESSIONS.index(half)
+    if day.weekday() > 4:
+        return []
+    active = (Placement.start_date <= day) & or_(Placement.end_date.is_(None), Placement.end_date >= day)
+    here = permissions.scope_placements(
+        actor, select(Placement).where(Placement.setting_id == setting.id, active).options(joinedload(Placement.pupil))
+    )
+    rows: dict[int, Expected] = {}
+    for placement in session.scalars(here):
+        if placement.sessions[slot] == "1":
+            rows[placement.pupil_id] = Expected(placement.pupil, placement, [], None)
+    on_roll = [
+        p
+        for p in session.scalars(
+            permissions.scope_pupils(actor, select(Pupil).where(Pupil.home_school_id == setting.id))
+        )
+        if p.id not in rows
+    ]
+    arranged: dict[int, list[Placement]] = defaultdict(list)
+    for placement in session.scalars(
+        select(Placement)
+        .where(Placement.pupil_id.in_([p.id for p in on_roll]), active)
+        .options(joinedload(Placement.setting))
+    ):
+        arranged[placement.pupil_id].append(placement)
+    for pupil in on_roll:
+        elsewhere = arranged[pupil.id]
+        booked = [p.setting.name for p in elsewhere if p.sessions[slot] == "1" and p.setting_id != setting.id]
+        if elsewhere and not booked:
+            continue  # arranged elsewhere on other sessions; not expected here now
+        rows[pupil.id] = Expected(pupil, None, booked, None)
+    marks = {
+        m.pupil_id: m.code
+        for m in session.scalars(
+            select(AttendanceMark).where(
+                AttendanceMark.setting_id == setting.id,
+                AttendanceMark.date == day,
+                AttendanceMark.session == half,
+                AttendanceMark.pupil_id.in_(list(rows)),
+            )
+        )
+    }
+    for pupil_id, row in rows.items():
+        row.mark = marks.get(pupil_id)
+    return sorted(rows.values(), key=lambda r: (r.pupil.last_name, r.pupil.first_name, r.pupil.id))
+
+
+def may_take_register(actor: Actor, setting: Setting) -> bool:
+    user = actor.user
+    if user is None:
+        return True
+    if not permissions.role_allows(user, "attendance.record"):
+        return False
+    if user.role in LA_ROLES:
+        return setting.la_id == user.la_id
+    return user.setting_id == setting.id
+
+
+def record_register(
+    session: Session,
+    actor: Actor,
+    setting: Setting,
+    day: date,
+    half: str,
+    marks: dict[int, str],
+    today: date | None = None,
+) -> int:
+    """Record a session's marks for the pupils this setting expects; returns how many were written."""
+    if not may_take_register(actor, setting):
+        raise Forbidden("You can take the register of your own setting only")
+    today = today or date.today()
+    refusal = Refusal()
+    if half not in SESSIONS:
+        refusal.add("session", "Choose the morning (AM) or afternoon (PM) session")
+    if day > today:
+        refusal.add("date", "A register cannot be taken for a future date")
+    if day.weekday() > 4:
+        refusal.add("date", "Choose a weekday")
+    refusal.raise_if_any("The register was not saved")
+    allowed = {row.pupil.id: row for row in expected(session, actor, setting, day, half)}
+    codes = attendance_codes()
+    for pupil_id, code in marks.items():
+        if pupil_id not in allowed:
+            refusal.add(f"mark-{pupil_id}", "This pupil is not expected here for this session")
+        elif code and (code not in codes or not codes[code].in_use):
+            refusal.add(f"mark-{pupil_id}", f"{code} is not a national attendance code in use")
+    refusal.raise_if_any("The register was not saved")
+    written = 0
+    for pupil_id, code in marks.items():
+        if not code:
+            continue
+        mark = session.scalar(
+            select(AttendanceMark).where(
+                AttendanceMark.pupil_id == pupil_id,
+                AttendanceMark.setting_id == setting.id,
+                AttendanceMark.date == day,
+                AttendanceMark.session == half,
+            )
+        )
+        if mark is None:
+            session.add(
+                AttendanceMark(
+                    pupil_id=pupil_id,
+                    setting_id=setting.id,
+                    date=day,
+                    session=half,
+                    code=code,
+                    recorded_by_id=actor.user_id,
+                )
+            )
+        elif mark.code == code:
+            continue
+        else:
+            mark.code, mark.recorded_by_id = code, actor.user_id
+        written += 1
+        audit.record(
+            session,
+            actor,
+            "record_attendance",
+            "attendance_mark",
+            None,
+            pupil_id=pupil_id,
+            detail={"setting_id": setting.id, "date": day.isoformat(), "session": half, "code": code},
+        )
+    session.flush()
+    return written
+
+
+def label(day: date, half: str) -> str:
+    return weekly.LABELS[2 * day.weekday() + SESSIONS.index(half)]
