@@ -80,6 +80,14 @@ class SchoolCalendar:
             )
         return self._days[index]
 
+    def last_school_day(self, on: date) -> date:
+        """The latest school day on or before `on` (the day itself in term time)."""
+        self._require_known(on)
+        index = bisect_right(self._days, on) - 1
+        if index < 0:
+            raise CalendarUnknown(f"No school days are recorded for {self.name} before {on:%-d %B %Y}")
+        return self._days[index]
+
     def add_school_days(self, day: date, n: int) -> date:
         """The nth school day after `day` (not counting `day` itself)."""
         return self.nth_school_day(day + timedelta(days=1), n)

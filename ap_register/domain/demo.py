@@ -744,14 +744,16 @@ class _Builder:
             self.run(p, end, rng.choice((Destination.MOVED_OUT_OF_AREA, Destination.ELECTIVE_HOME_EDUCATION)))
 
     def problems(self) -> None:
-        """Cases later checks must find: one of each, all current."""
-        week_ago = self.add_days(self.today - timedelta(days=21), 1)
+        """Cases later checks must find: one of each, current on the latest school day (today in
+        term time, the last day of term in a holiday)."""
+        anchor = self.calendar.last_school_day(self.today)
+        week_ago = self.add_days(anchor - timedelta(days=21), 1)
         # Below full time: excluded, with 4 sessions at an AP school and 2 at a farm project.
         child = self.pupil(10, SenStatus.SEN_SUPPORT)
         child.first_name, child.last_name = "Jordan", "Fletcher"
         home = child.home_school
         assert home is not None
-        pex_day = self.add_days(self.today - timedelta(days=60), 1)
+        pex_day = self.add_days(anchor - timedelta(days=60), 1)
         record_roll_movement(
             self.session,
             self.actor,
@@ -804,7 +806,7 @@ class _Builder:
             child,
             self.ap["academy"],
             Route.OFF_SITE_DIRECTION,
-            self.add_days(self.today - timedelta(days=150), 1),
+            self.add_days(anchor - timedelta(days=150), 1),
             tier=Tier.TIME_LIMITED,
             planned_weeks=30,
         )
@@ -831,7 +833,7 @@ class _Builder:
             child,
             child.home_school,
             Route.PART_TIME_TIMETABLE,
-            self.add_days(self.today - timedelta(days=70), 1),
+            self.add_days(anchor - timedelta(days=70), 1),
             sessions="1111100000",
             registration=Registration.SOLE,
             planned_weeks=4,
@@ -843,7 +845,7 @@ class _Builder:
             child,
             self.ap["free"],
             Route.OFF_SITE_DIRECTION,
-            self.add_days(self.today, 1),
+            self.add_days(anchor, 1),
             tier=Tier.TIME_LIMITED,
             notice_days=1,
         )
@@ -852,9 +854,9 @@ class _Builder:
         child.first_name, child.last_name = "Leo", "Hartley"
         assert child.home_school is not None
         try:
-            excluded = self.calendar.nth_school_day(self.today - timedelta(days=6), 1)
+            excluded = self.calendar.nth_school_day(anchor - timedelta(days=6), 1)
         except CalendarUnknown:
-            excluded = self.today - timedelta(days=3)
+            excluded = anchor
         record_roll_movement(
             self.session,
             self.actor,

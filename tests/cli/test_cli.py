@@ -13,11 +13,14 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ap_register.domain.calendar import calendar_for
+from ap_register.domain.coverage import monday_of, week_coverage
 from ap_register.domain.register import ledger_mismatches
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import Role, Route, SettingKind
-from ap_register.models import AuditEvent, LocalAuthority, Placement, Pupil, Setting, User
+from ap_register.models import Alert, AuditEvent, LocalAuthority, Placement, Pupil, Setting, User
 from tests import factories
+from tests.factories import SYSTEM
 
 DATA = Path(__file__).parent.parent / "data"
 UPNS = [make_upn(f"855400125{n:03d}") for n in range(1, 5)]
@@ -161,6 +164,31 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     routes = set(db.scalars(select(Placement.route).join(Pupil).where(Pupil.home_la_id == la.id)))
     assert routes == set(Route)
     assert ledger_mismatches(db) == []
+    # The problems the demo plants are found, in the latest school week and in today's alerts.
+    anchor = calendar_for(db, la).last_school_day(date.today())
+    coverage = week_coverage(db, SYSTEM, la, monday_of(anchor))
+    by_name = {f"{w.pupil.first_name} {w.pupil.last_name}": w for w in coverage.pupils}
+    jordan = by_name["Jordan Fletcher"]
+    assert jordan.flags == ["below_full_time"] and jordan.planned_sessions == 6
+    assert jordan.gaps == ["Wed AM", "Wed PM", "Fri AM", "Fri PM"]
+    assert by_name["Ellie Marsh"].overlaps == ["Tue PM"]
+    assert {"unregistered_only", "unregistered_over_limit"} <= set(by_name["Mia Kowalski"].flags)
+    assert "part_time_timetable" in by_name["Kai Turner"].flags
+    alerts = json.loads(runner.invoke(args=["alerts", "--la", "873"]).stdout)["alerts"]
+    names = {p.upn: f"{p.first_name} {p.last_name}" for p in db.scalars(select(Pupil).where(Pupil.home_la_id == la.id))}
+    found = {(a["kind"], names.get(a["upn"])) for a in alerts}
+    assert {
+        ("sixth_day_provision", "Leo Hartley"),
+        ("review_overdue", "Ryan Doyle"),
+        ("off_site_notice_late", "Tyler Reid"),
+        ("part_time_timetable_open", "Kai Turner"),
+        ("planned_end_passed", "Kai Turner"),
+        ("below_full_time", "Jordan Fletcher"),
+        ("unregistered_checks_overdue", None),
+    } <= found
+    # The demo ran today's checks: the stored alerts are exactly today's findings.
+    stored = db.scalar(select(func.count()).select_from(Alert).where(Alert.la_id == la.id, Alert.status == "open"))
+    assert stored == len(alerts)
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 600

@@ -62,3 +62,9 @@ def test_calendar_for_an_la_reads_its_term_dates(db) -> None:  # type: ignore[no
     calendar = calendar_for(db, authority)
     assert calendar.count(date(2026, 11, 2), date(2026, 11, 6)) == 5
     assert calendar.known_to == date(2027, 7, 21)
+
+
+def test_the_last_school_day_on_or_before_a_day() -> None:
+    assert CALENDAR.last_school_day(date(2025, 11, 5)) == date(2025, 11, 5)
+    assert CALENDAR.last_school_day(date(2025, 10, 29)) == date(2025, 10, 24)  # half term
+    assert CALENDAR.last_school_day(date(2026, 8, 20)) == date(2026, 7, 21)  # summer holiday

@@ -1,0 +1,88 @@
+"""The demo area in the browser: the attendance officer finds the children below full time and the
+alerts on the statutory clocks, and acts on one."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from ap_register.domain.alerts import raise_alerts
+from ap_register.domain.calendar import calendar_for
+from ap_register.domain.coverage import monday_of
+from ap_register.domain.demo import DEMO_PASSWORD, load_demo
+from ap_register.extensions import db
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def demo(live_app: Any) -> dict[str, Any]:
+    with live_app.app_context():
+        result = load_demo(db.session)
+        raise_alerts(db.session, result.la, date.today())
+        db.session.commit()
+        anchor = calendar_for(db.session, result.la).last_school_day(date.today())
+        return {"week": monday_of(anchor)}
+
+
+def sign_in(page: Any, email: str) -> None:
+    page.goto("/sign-in")
+    page.fill("#email", email)
+    page.fill("#password", DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_the_attendance_officer_s_week_and_alerts(page: Any, axe: Any, demo: dict[str, Any]) -> None:
+    sign_in(page, "attendance@demo.example.org")
+    week = demo["week"]
+    page.get_by_role("link", name="Coverage").click()
+    page.fill("#week-day", str(week.day))
+    page.fill("#week-month", str(week.month))
+    page.fill("#week-year", str(week.year))
+    page.get_by_label("Flag").select_option(label="Below full time")
+    page.get_by_role("button", name="Show").click()
+    axe.check(page)
+    row = page.locator("table.app-coverage tbody tr", has_text="Fletcher, Jordan")
+    assert "6 of 10 planned" in row.inner_text()
+    cells = row.locator("td").all_inner_texts()[1:]
+    assert [cells[i] for i in (4, 5, 8, 9)] == ["None"] * 4  # Wednesday and Friday
+    assert "Greenfields Farm Project" in cells[6]
+
+    page.get_by_label("Flag").select_option(label="Overlapping bookings")
+    page.get_by_role("button", name="Show").click()
+    assert "Overlap: The Oaks Pupil Referral Unit and Urban Beats Music Mentoring" in page.inner_text("table")
+    axe.check(page)
+
+    page.get_by_role("link", name="Alerts").first.click()
+    axe.check(page)
+    page.get_by_role("link", name="No provision by the sixth school day of a permanent exclusion").first.click()
+    assert "Leo Hartley" in page.inner_text("main")
+    assert "The LA must provide full-time education from the sixth school day" in page.inner_text("main")
+    axe.check(page)
+    page.get_by_role("button", name="Acknowledge").click()
+    assert "Alert acknowledged" in page.inner_text("main")
+    page.fill("#resolve-note", "Tuition from Monday while a place at The Oaks is arranged")
+    page.get_by_role("button", name="Resolve the alert").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Alerts"
+    assert "Alert resolved" in page.inner_text("main")
+    axe.check(page)
+
+
+def test_an_ap_head_takes_the_morning_register(page: Any, axe: Any, demo: dict[str, Any]) -> None:
+    sign_in(page, "ap.head@demo.example.org")
+    page.get_by_role("link", name="Registers").click()
+    week = demo["week"]
+    page.fill("#day-day", str(week.day))
+    page.fill("#day-month", str(week.month))
+    page.fill("#day-year", str(week.year))
+    page.get_by_label("Session").select_option("AM")
+    page.get_by_role("button", name="Open the register").click()
+    axe.check(page)
+    selects = page.locator("select.app-code-select")
+    assert selects.count() > 0
+    selects.first.select_option("/")
+    page.get_by_role("button", name="Save the register").click()
+    assert "Register saved: 1 mark recorded" in page.inner_text("main")
+    axe.check(page)
