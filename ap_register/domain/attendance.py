@@ -15,7 +15,7 @@ from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden, Refusal
-from ap_register.domain.reference_data import attendance_codes
+from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
 from ap_register.domain.vocab import LA_ROLES
 from ap_register.models import AttendanceMark, Placement, Pupil, Setting
 
@@ -25,17 +25,16 @@ AWAY_CODES = frozenset({"D", "B", "K", "C2"})
 
 
 def code_class(code: str) -> str:
-    """DfE's statistical class of a code: Present, Approved educational activity, Authorised,
-    Unauthorised, or Management and legacy codes (not counted)."""
-    info = attendance_codes().get(code)
-    if info is None:
-        return "Unknown"
-    return info.statistics_type or "Not counted"
+    """DfE's statistical class of a code (from its published data dictionary): Present, Approved
+    educational activity, Authorised, Unauthorised, or Management and legacy codes."""
+    found = attendance_code_classes().get(code)
+    return found.type if found is not None else "Not counted"
 
 
 def counts_as_attendance(code: str) -> bool:
-    info = attendance_codes().get(code)
-    return bool(info and info.counts_as_attendance)
+    """True for the codes DfE counts as attendance: present, and approved educational activity."""
+    found = attendance_code_classes().get(code)
+    return found is not None and found.status == "Attendance"
 
 
 def codes_in_use() -> list[tuple[str, str]]:

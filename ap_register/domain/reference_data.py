@@ -81,6 +81,36 @@ def attendance_codes() -> dict[str, AttendanceCodeInfo]:
 
 
 @dataclass(frozen=True)
+class AttendanceClass:
+    """DfE's statistical class of a code: its attendance type (Present, Approved educational
+    activity, Authorised, Unauthorised, Management and legacy codes) and status (Attendance,
+    Absence, Management and legacy codes)."""
+
+    type: str
+    status: str
+
+
+@cache
+def attendance_code_classes() -> dict[str, AttendanceClass]:
+    """Each code's class, as DfE's published data dictionary groups it: the code's statistics
+    label is a filter item of `attendance_reason`, whose parent is its `attendance_type`, whose
+    parent is its `attendance_status`."""
+    type_of: dict[str, str] = {}
+    status_of: dict[str, str] = {}
+    for row in _rows("attendance_code_categories.csv"):
+        if row["col_name"] == "attendance_reason" and row["col_name_parent"] == "attendance_type":
+            type_of[row["filter_item"]] = row["filter_item_parent"]
+        elif row["col_name"] == "attendance_type" and row["col_name_parent"] == "attendance_status":
+            status_of[row["filter_item"]] = row["filter_item_parent"]
+    classes = {}
+    for row in _rows("attendance_codes_2024.csv"):
+        kind = type_of.get(row["ees_statistics_label"])
+        if kind is not None:
+            classes[row["code"]] = AttendanceClass(kind, status_of.get(kind, kind))
+    return classes
+
+
+@dataclass(frozen=True)
 class GiasType:
     code: int
     name: str

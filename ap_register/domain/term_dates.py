@@ -74,6 +74,7 @@ def update_thresholds(
     review_interval_school_days: int,
     off_site_max_school_days: int | None,
     unregistered_session_cap: int,
+    part_time_timetable_max_school_days: int = 30,
 ) -> None:
     permissions.require(session, actor, "admin.term_dates")
     refusal = Refusal()
@@ -83,14 +84,18 @@ def update_thresholds(
         refusal.add("off_site_max_school_days", "Enter a maximum between 1 and 390 school days, or leave it blank")
     if not 0 <= unregistered_session_cap <= 10:
         refusal.add("unregistered_session_cap", "Enter a limit between 0 and 10 sessions")
+    if not 5 <= part_time_timetable_max_school_days <= 120:
+        refusal.add("part_time_timetable_max_school_days", "Enter between 5 and 120 school days")
     refusal.raise_if_any("The settings were not saved")
     before = {
         "review": la.review_interval_school_days,
         "off_site_max": la.off_site_max_school_days,
         "unregistered_cap": la.unregistered_session_cap,
+        "part_time_timetable_max": la.part_time_timetable_max_school_days,
     }
     la.review_interval_school_days = review_interval_school_days
     la.off_site_max_school_days = off_site_max_school_days
     la.unregistered_session_cap = unregistered_session_cap
+    la.part_time_timetable_max_school_days = part_time_timetable_max_school_days
     session.flush()
     audit.record(session, actor, "update_thresholds", "local_authority", la.id, detail={"before": before})

@@ -111,16 +111,34 @@ def test_local_thresholds(client: Any, world: dict, db: Session) -> None:  # typ
     la = world["home"]["la"]
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
     soup = page(
-        post(client, "/admin/thresholds", {"review_interval_school_days": "90", "unregistered_session_cap": "4"})
+        post(
+            client,
+            "/admin/thresholds",
+            {
+                "review_interval_school_days": "90",
+                "unregistered_session_cap": "4",
+                "part_time_timetable_max_school_days": "30",
+            },
+        )
     )
     assert errors(soup) == ["Enter between 5 and 60 school days"]
     post(
         client,
         "/admin/thresholds",
-        {"review_interval_school_days": "20", "off_site_max_school_days": "30", "unregistered_session_cap": "3"},
+        {
+            "review_interval_school_days": "20",
+            "off_site_max_school_days": "30",
+            "unregistered_session_cap": "3",
+            "part_time_timetable_max_school_days": "20",
+        },
     )
     db.refresh(la)
-    assert (la.review_interval_school_days, la.off_site_max_school_days, la.unregistered_session_cap) == (20, 30, 3)
+    assert (
+        la.review_interval_school_days,
+        la.off_site_max_school_days,
+        la.unregistered_session_cap,
+        la.part_time_timetable_max_school_days,
+    ) == (20, 30, 3, 20)
 
 
 def test_an_import_with_bad_lines_lists_them_and_writes_nothing(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]

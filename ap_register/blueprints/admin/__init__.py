@@ -199,6 +199,15 @@ class ThresholdsForm(Form):
         widget=GovTextInput(),
         description="DfE standards: no more than 2 days or 4 sessions. Default 4",
     )
+    part_time_timetable_max_school_days = IntegerField(
+        "Longest a part-time timetable may run before it is raised (school days)",
+        validators=[
+            InputRequired(message="Enter the longest a part-time timetable may run"),
+            NumberRange(min=5, max=120, message="Enter between 5 and 120 school days"),
+        ],
+        widget=GovTextInput(),
+        description="Guidance: time-limited, with a date for full-time return. Default 30 school days (six weeks)",
+    )
     submit = submit("Save")
 
 
@@ -216,6 +225,7 @@ def thresholds() -> str | Response:
                 review_interval_school_days=form.review_interval_school_days.data,
                 off_site_max_school_days=form.off_site_max_school_days.data,
                 unregistered_session_cap=form.unregistered_session_cap.data,
+                part_time_timetable_max_school_days=form.part_time_timetable_max_school_days.data,
             ),
         )
         if done:
