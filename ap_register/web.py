@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, Response, redirect, request, session, url_for
+from flask import Flask, Response, redirect, request, send_file, session, stream_with_context, url_for
 from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 
 from ap_register import errors, permissions
 from ap_register.blueprints.forms import error_list
+from ap_register.domain import exports, vocab
 from ap_register.domain import sessions as weekly
-from ap_register.domain import vocab
 from ap_register.domain.actors import Actor
 from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.pupils import year_group_label
@@ -44,6 +46,17 @@ def export_limit() -> str:
     from flask import current_app
 
     return str(current_app.config["EXPORT_RATE_LIMIT"])
+
+
+def table_download(fmt: str, columns: list[str], records: Iterable[dict[str, Any]], name: str) -> Response:
+    """A table as a file to save: CSV streamed row by row, or an XLSX workbook built on disk."""
+    if fmt == "csv":
+        body = stream_with_context(exports.csv_chunks(columns, records))
+        return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    exports.write_xlsx(columns, records, spool, name.split("-")[0])
+    spool.seek(0)
+    return send_file(spool, mimetype=exports.MEDIA_TYPES["xlsx"], as_attachment=True, download_name=name)
 
 
 def format_date(value: date | datetime | None, missing: str = "Not recorded") -> str:

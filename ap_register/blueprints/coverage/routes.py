@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -22,7 +21,7 @@ from ap_register.domain.coverage import CSV_COLUMNS, FLAG_LABELS, FLAGS, monday_
 from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, NotFound
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert, LocalAuthority
-from ap_register.web import current_actor, export_limit
+from ap_register.web import current_actor, export_limit, table_download
 
 
 class WeekForm(Form):
@@ -123,17 +122,7 @@ def coverage_export(fmt: str) -> Response:
     rows = table_rows(result)
     exports.record_export(db.session, actor, "coverage", fmt, len(rows), {"week": week.isoformat()})
     db.session.commit()
-    name = f"coverage-{la.code}-{week.isoformat()}.{fmt}"
-    if fmt == "csv":
-        return Response(
-            "".join(exports.csv_chunks(CSV_COLUMNS, rows)),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    exports.write_xlsx(CSV_COLUMNS, rows, spool, "coverage")
-    spool.seek(0)
-    return send_file(spool, mimetype=exports.MEDIA_TYPES["xlsx"], as_attachment=True, download_name=name)
+    return table_download(fmt, CSV_COLUMNS, rows, f"coverage-{la.code}-{week.isoformat()}.{fmt}")
 
 
 # --- alerts ----------------------------------------------------------------------------------

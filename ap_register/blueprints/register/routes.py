@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -45,7 +44,7 @@ from ap_register.domain.vocab import (
 )
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert, Setting
-from ap_register.web import current_actor, export_limit
+from ap_register.web import current_actor, export_limit, table_download
 
 PLACEMENT_DRAFT = "placement"
 
@@ -468,10 +467,4 @@ def placements_export(fmt: str) -> Response:
     db.session.commit()
     name = f"placements-{date.today().isoformat()}.{fmt}"
     records = exports.rows(db.session, actor, "placements", filters=filters)
-    if fmt == "csv":
-        body = stream_with_context(exports.csv_chunks(exports.COLUMNS["placements"], records))
-        return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    exports.write_xlsx(exports.COLUMNS["placements"], records, spool, "placements")
-    spool.seek(0)
-    return send_file(spool, mimetype=exports.MEDIA_TYPES["xlsx"], as_attachment=True, download_name=name)
+    return table_download(fmt, exports.COLUMNS["placements"], records, name)
