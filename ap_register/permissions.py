@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.vocab import LA_ROLES, SCHOOL_ROUTES, SETTING_ROLES, Role, Route
-from ap_register.models import Alert, AuditEvent, Movement, Placement, Pupil, Setting, User
+from ap_register.models import Alert, AuditEvent, Movement, Placement, Pupil, Referral, Setting, User
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -40,6 +40,11 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "admin.imports": frozenset({Role.LA_ADMIN}),
     "admin.audit": frozenset({Role.LA_ADMIN}),
     "coverage.view": frozenset(Role),
+    "referral.submit": frozenset(
+        {Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER}
+    ),
+    "panels.view": LA_ROLES,
+    "panels.manage": frozenset({Role.LA_ADMIN, Role.PANEL_CHAIR}),
     "alerts.view": frozenset(Role),
     "alerts.act": frozenset(Role) - {Role.PANEL_MEMBER},
     "attendance.record": frozenset({Role.AP_HEAD, Role.SCHOOL_LEAD, Role.LA_ADMIN, Role.ATTENDANCE_OFFICER}),
@@ -94,6 +99,10 @@ def scope_by_pupil(actor: Actor, stmt: S, pupil_id_column: Any) -> S:
 
 def scope_placements(actor: Actor, stmt: S) -> S:
     return scope_by_pupil(actor, stmt, Placement.pupil_id)
+
+
+def scope_referrals(actor: Actor, stmt: S) -> S:
+    return scope_by_pupil(actor, stmt, Referral.pupil_id)
 
 
 def scope_movements(actor: Actor, stmt: S) -> S:

@@ -46,10 +46,14 @@ _serial = itertools.count(1)
 _hash = hash_password(PASSWORD)
 
 
-def la(session: Session, code: str = "855", with_terms: bool = True) -> LocalAuthority:
-    """An LA from the reference data, with the demo's term dates unless asked not to."""
+def la(session: Session, code: str = "855", with_terms: bool = True, panels: bool = False) -> LocalAuthority:
+    """An LA from the reference data, with the tests' term dates unless asked not to. Unless a
+    test is about panels, the LA has no routes that need a panel decision (as an LA that has not
+    set its panels up yet), so that placements can be made directly."""
     authority = session.scalar(select(LocalAuthority).where(LocalAuthority.code == code))
     assert authority is not None, f"LA {code} is not in the reference data"
+    if not panels:
+        authority.panel_routes = []
     if with_terms and not authority.term_dates:
         for start, end in TERM_DATES:
             session.add(TermDate(la_id=authority.id, start_date=start, end_date=end))

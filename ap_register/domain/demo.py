@@ -879,6 +879,8 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     if session.scalar(select(User.id).where(User.email == sign_ins[0][1])) is not None:
         return DemoResult(created=False, la=la, sign_ins=sign_ins)
     builder = _Builder(session, la, today)
+    # The history predates the panel: from today, the LA's panel routes need a decision.
+    la.panel_decisions_from = today
     builder.term_dates()
     builder.settings()
     builder.users()

@@ -36,7 +36,7 @@ from ap_register.domain.vocab import (
     SettingKind,
     Tier,
 )
-from ap_register.models import LocalAuthority, Movement, Placement, PlacementReview, Pupil, Setting
+from ap_register.models import Decision, LocalAuthority, Movement, Placement, PlacementReview, Pupil, Setting
 
 # Statutory: written notice at least 2 school days before an off-site direction starts.
 OFF_SITE_NOTICE_SCHOOL_DAYS = 2
@@ -376,6 +376,30 @@ def _next_review(session: Session, pupil: Pupil, after: date, calendar: SchoolCa
         return None
 
 
+def needs_decision(la: LocalAuthority, route: Route, tier: Tier | None, start: date) -> bool:
+    """Whether a placement on this route (and tier) needs an approved panel decision to start:
+    the LA's rules (by default fair access, managed moves and LA placements after an exclusion
+    into a transitional place), from the LA's chosen date."""
+    if la.panel_decisions_from is not None and start < la.panel_decisions_from:
+        return False
+    rules = set(la.panel_routes or [])
+    return route.value in rules or (tier is not None and f"{route.value}:{tier.value}" in rules)
+
+
+def gate_problem(pupil: Pupil, draft: PlacementDraft, decision: Decision | None) -> str | None:
+    """Why this placement may not start without (another) panel decision, or None."""
+    if not needs_decision(pupil.home_la, draft.route, draft.tier, draft.start_date):
+        return None
+    label = ROUTE_LABELS[draft.route]
+    if decision is None:
+        return f"{label} needs an approved decision of {pupil.home_la.name}'s panel before it starts: make a referral"
+    if decision.outcome != "approve" or decision.referral.pupil_id != pupil.id:
+        return f"{label} needs an approved panel decision for this pupil"
+    if decision.placement_id is not None:
+        return "That panel decision has already started its placement"
+    return None
+
+
 def start_placement(
     session: Session,
     actor: Actor,
@@ -383,14 +407,25 @@ def start_placement(
     draft: PlacementDraft,
     *,
     calendar: SchoolCalendar | None = None,
+    decision: Decision | None = None,
+    acting_for_panel: bool = False,
 ) -> tuple[Placement, Assessment]:
     """Record a placement and its `placement_started` movement. Refuses an incoherent draft
-    with every problem found; returns the warnings alongside the placement."""
+    with every problem found, and a move that needs a panel's approval without one; returns the
+    warnings alongside the placement. `acting_for_panel`: the chair starting the placement the
+    panel approved (with `decision`)."""
     permissions.require(session, actor, "pupil.view", pupil)
     setting = session.get(Setting, draft.setting_id)
-    refusal = permissions.placement_refusal(actor, pupil, draft.route, setting)
+    refusal = (
+        None
+        if acting_for_panel and decision is not None
+        else permissions.placement_refusal(actor, pupil, draft.route, setting)
+    )
     if refusal:
         raise Forbidden(refusal)
+    gate = gate_problem(pupil, draft, decision)
+    if gate:
+        raise DomainError("The placement cannot be recorded", [FieldError("route", gate)])
     calendar = calendar or _calendar(session, pupil)
     assessment = assess_placement(session, pupil, draft, calendar=calendar)
     if assessment.errors:

@@ -6,6 +6,16 @@ from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
 from ap_register.models.drafts import FormDraft
 from ap_register.models.movements import Movement
+from ap_register.models.panels import (
+    AgendaItem,
+    Conflict,
+    Decision,
+    Meeting,
+    Panel,
+    PanelMember,
+    Referral,
+    SupportTried,
+)
 from ap_register.models.placements import Placement, PlacementReview
 from ap_register.models.pupils import Pupil
 from ap_register.models.reference import AttendanceCode, BankHoliday, LocalAuthority, TermDate
@@ -13,6 +23,14 @@ from ap_register.models.settings import Setting, SettingSite
 from ap_register.models.users import User
 
 __all__ = [
+    "AgendaItem",
+    "Conflict",
+    "Decision",
+    "Meeting",
+    "Panel",
+    "PanelMember",
+    "Referral",
+    "SupportTried",
     "Alert",
     "JobRun",
     "AttendanceCode",

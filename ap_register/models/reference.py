@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ap_register.models.base import Base
+
+DEFAULT_PANEL_ROUTES = ("fair_access", "managed_move", "la_exclusion:transitional")
 
 
 class LocalAuthority(Base):
@@ -26,6 +28,14 @@ class LocalAuthority(Base):
     unregistered_session_cap: Mapped[int] = mapped_column(default=4)
     # How long a part-time timetable may run before it is raised as an alert (about six weeks).
     part_time_timetable_max_school_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    # The routes (or route:tier) that need an approved panel decision before a placement starts,
+    # and the first start date the rule applies to (None: every placement).
+    panel_routes: Mapped[list[str]] = mapped_column(
+        JSON,
+        default=lambda: list(DEFAULT_PANEL_ROUTES),
+        server_default='["fair_access", "managed_move", "la_exclusion:transitional"]',
+    )
+    panel_decisions_from: Mapped[date | None] = mapped_column(Date)
 
     term_dates: Mapped[list[TermDate]] = relationship(
         back_populates="la", order_by="TermDate.start_date", cascade="all, delete-orphan"

@@ -1,0 +1,282 @@
+"""Referrals, panels and decisions that gate the moves which need one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError, Forbidden
+from ap_register.domain.panels import (
+    GREEN_PAPER_REFUSAL,
+    PlacementTerms,
+    SupportItem,
+    add_member,
+    build_agenda,
+    create_panel,
+    decide,
+    fair_access_counts,
+    schedule_meeting,
+    submit_referral,
+)
+from ap_register.domain.register import PlacementDraft, start_placement
+from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SettingKind
+from ap_register.models import Decision, Movement, Placement
+from tests import factories
+from tests.factories import SYSTEM
+
+TODAY = date(2025, 11, 10)
+
+
+@pytest.fixture()
+def area(db: Session) -> dict:  # type: ignore[type-arg]
+    la = factories.la(db, "855", panels=True)
+    school = factories.setting(db, la, SettingKind.MAINSTREAM, name="Meadow High")
+    other = factories.setting(db, la, SettingKind.MAINSTREAM, name="Castle Academy")
+    pru = factories.setting(db, la, SettingKind.PRU, name="Riverside PRU")
+    pupil = factories.pupil(db, la, school, first_name="Sam", last_name="Taylor")
+    lead = factories.user(db, Role.SCHOOL_LEAD, school)
+    chair = factories.user(db, Role.PANEL_CHAIR, la)
+    members = [factories.user(db, Role.PANEL_MEMBER, la) for _ in range(2)]
+    head_of_other = factories.user(db, Role.SCHOOL_LEAD, other)
+    admin = factories.user(db, Role.LA_ADMIN, la)
+    as_admin = Actor(user=admin, via="test")
+    panel = create_panel(db, as_admin, la, "Fair Access Panel", quorum=3)
+    chair_member = add_member(db, as_admin, panel, chair, chair=True)
+    member_rows = [add_member(db, as_admin, panel, user) for user in members]
+    other_member = add_member(db, as_admin, panel, head_of_other)
+    meeting = schedule_meeting(db, as_admin, panel, date(2025, 11, 13), "County Hall")
+    return {
+        "la": la,
+        "school": school,
+        "other": other,
+        "pru": pru,
+        "pupil": pupil,
+        "lead": lead,
+        "chair": chair,
+        "panel": panel,
+        "meeting": meeting,
+        "chair_member": chair_member,
+        "members": member_rows,
+        "other_member": other_member,
+        "admin": as_admin,
+    }
+
+
+def refer(db: Session, area: dict, **changes):  # type: ignore[no-untyped-def,type-arg]
+    values = dict(
+        move="managed_move",
+        route=Route.MANAGED_MOVE,
+        proposed_setting=area["other"],
+        reason_codes=["behaviour"],
+        reasons="Repeated conflict with peers despite support",
+        support=[
+            SupportItem("Mentoring twice a week", date(2025, 9, 8), date(2025, 10, 24)),
+            SupportItem("Outreach from the PRU", date(2025, 10, 1)),
+        ],
+        missing_support_reason=None,
+        parent_views="Mum supports a fresh start",
+        pupil_views="Sam wants to move",
+        missing_views_reason=None,
+        best_interest="A fresh start near home, with friends at Castle Academy",
+        today=TODAY,
+    )
+    values.update(changes)
+    return submit_referral(db, Actor(user=area["lead"], via="test"), area["pupil"], **values)
+
+
+def refused(db: Session, area: dict, **changes) -> list[str]:  # type: ignore[no-untyped-def,type-arg]
+    with pytest.raises(DomainError) as error:
+        refer(db, area, **changes)
+    return [e.message for e in error.value.errors]
+
+
+def test_a_referral_needs_the_evidence_of_support_and_both_views(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    assert refused(db, area, support=[], parent_views=None, best_interest=" ") == [
+        "Give the support already tried, with its dates, or explain why none was tried",
+        "Give the parent's views and the pupil's own views, or explain why they are missing",
+        "Say why this move is in the pupil's best interest",
+    ]
+    referral = refer(
+        db,
+        area,
+        parent_views=None,
+        missing_views_reason="Parents did not attend two meetings; letters sent 3 and 10 November",
+    )
+    assert referral.status == "submitted" and [s.description for s in referral.support] == [
+        "Mentoring twice a week",
+        "Outreach from the PRU",
+    ]
+
+
+def test_send_alone_is_never_a_reason_for_a_move(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    assert refused(db, area, reason_codes=["send", "awaiting_assessment"]) == [GREEN_PAPER_REFUSAL]
+    assert refer(db, area, reason_codes=["send", "behaviour"]).reason_codes == ["send", "behaviour"]
+
+
+def test_a_school_refers_only_its_own_pupils(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    outsider = factories.pupil(db, area["la"], area["other"])
+    with pytest.raises(Exception) as error:
+        submit_referral(
+            db,
+            Actor(user=area["lead"], via="test"),
+            outsider,
+            move="other",
+            route=Route.LA_OTHER,
+            proposed_setting=None,
+            reason_codes=["behaviour"],
+            reasons="x",
+            support=[],
+            missing_support_reason="x" * 30,
+            parent_views="a",
+            pupil_views="b",
+            missing_views_reason=None,
+            best_interest="y",
+            today=TODAY,
+        )
+    assert type(error.value).__name__ == "NotFound"
+
+
+def test_a_move_that_needs_a_decision_cannot_start_without_one(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    draft = PlacementDraft(
+        setting_id=area["other"].id,
+        route=Route.MANAGED_MOVE,
+        registration=Registration.DUAL,
+        sessions="1" * 10,
+        start_date=date(2025, 11, 17),
+    )
+    with pytest.raises(DomainError) as error:
+        start_placement(db, SYSTEM, area["pupil"], draft)
+    assert error.value.errors[0].message == (
+        "Managed move needs an approved decision of Leicestershire's panel before it starts: make a referral"
+    )
+    # Before the date the LA's rule starts, the move is not gated.
+    area["la"].panel_decisions_from = date(2026, 1, 1)
+    placement, _ = start_placement(db, SYSTEM, area["pupil"], draft)
+    assert placement.route == Route.MANAGED_MOVE
+
+
+def votes(area: dict, *, chair: str = "for", members: tuple[str, ...] = ("for", "for")) -> dict[int, str]:  # type: ignore[type-arg]
+    cast = {area["chair_member"].id: chair}
+    cast.update({m.id: v for m, v in zip(area["members"], members, strict=False)})
+    return cast
+
+
+def test_the_panel_approves_and_the_placement_starts_with_its_movements(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    referral = refer(db, area)
+    assert build_agenda(db, area["admin"], area["meeting"]) == 1
+    chair = Actor(user=area["chair"], via="test")
+    decision = decide(
+        db,
+        chair,
+        area["meeting"],
+        referral,
+        outcome="approve",
+        reasons="Support tried; fresh start",
+        votes=votes(area),
+        terms=PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.DUAL),
+    )
+    placement = db.get(Placement, decision.placement_id)
+    assert placement is not None and placement.route == Route.MANAGED_MOVE and placement.setting_id == area["other"].id
+    assert referral.status == "approved"
+    started = db.scalars(select(Movement).where(Movement.placement_id == placement.id)).one()
+    assert started.kind == MovementKind.PLACEMENT_STARTED and started.recorded_by_id == area["chair"].id
+    # The case is decided: a second approval is refused, and nothing is doubled.
+    with pytest.raises(DomainError):
+        decide(
+            db,
+            chair,
+            area["meeting"],
+            referral,
+            outcome="approve",
+            reasons="again",
+            votes=votes(area),
+            terms=PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.DUAL),
+            after_decision_id=decision.id,
+        )
+    assert db.scalar(select(func.count()).select_from(Placement).where(Placement.route == Route.MANAGED_MOVE)) == 1
+
+
+def test_quorum_conflicts_and_majority(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    referral = refer(db, area)
+    build_agenda(db, area["admin"], area["meeting"])
+    chair = Actor(user=area["chair"], via="test")
+    terms = PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.DUAL)
+
+    def problems(**kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+        with pytest.raises(DomainError) as error:
+            decide(
+                db, chair, area["meeting"], referral, reasons=kwargs.pop("reasons", "Reasons"), terms=terms, **kwargs
+            )
+        return [e.message for e in error.value.errors]
+
+    assert problems(outcome="approve", votes=votes(area, members=("for",))) == [
+        "The panel is not quorate: 2 members voted, 3 are needed"
+    ]
+    # The head of the receiving school sits on the panel: a conflict, so no vote.
+    conflicted = votes(area) | {area["other_member"].id: "for"}
+    assert problems(outcome="approve", votes=conflicted) == [
+        f"{area['other_member'].user.name} may not vote: from the receiving setting"
+    ]
+    assert problems(outcome="approve", votes=votes(area, chair="against", members=("against", "for"))) == [
+        "An approval needs more votes for than against"
+    ]
+    with pytest.raises(Forbidden):
+        decide(
+            db,
+            Actor(user=area["lead"], via="test"),
+            area["meeting"],
+            referral,
+            outcome="decline",
+            reasons="x",
+            votes=votes(area),
+        )
+
+
+def test_decisions_are_superseded_never_edited(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    referral = refer(db, area)
+    build_agenda(db, area["admin"], area["meeting"])
+    chair = Actor(user=area["chair"], via="test")
+    deferred = decide(
+        db,
+        chair,
+        area["meeting"],
+        referral,
+        outcome="more_information",
+        reasons="Ask for the outreach report",
+        votes=votes(area),
+    )
+    assert referral.status == "submitted"
+    with pytest.raises(DomainError, match="The decision was not recorded"):
+        decide(db, chair, area["meeting"], referral, outcome="decline", reasons="Stale view", votes=votes(area))
+    declined = decide(
+        db,
+        chair,
+        area["meeting"],
+        referral,
+        outcome="decline",
+        reasons="Report shows progress",
+        votes=votes(area),
+        after_decision_id=deferred.id,
+    )
+    assert declined.supersedes_id == deferred.id and referral.status == "declined"
+    assert [d.outcome for d in db.scalars(select(Decision).order_by(Decision.id))] == ["more_information", "decline"]
+
+
+def test_fair_access_allocations_by_school_and_year(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    area["la"].panel_routes = []
+    newcomer = factories.pupil(db, area["la"], None, date_of_birth=date(2012, 3, 1))
+    factories.placement(
+        db,
+        newcomer,
+        area["other"],
+        route=Route.FAIR_ACCESS,
+        registration=Registration.SOLE,
+        tier=None,
+        start=date(2025, 11, 3),
+    )
+    counts = fair_access_counts(db, area["la"], date(2025, 9, 1), date(2026, 8, 31))
+    assert counts == {area["other"].id: {9: 1}}  # born March 2012: Year 9 in 2025/26
