@@ -207,6 +207,8 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
             return False
         if action == "placement.record":
             return placement_refusal(actor, obj) is None
+        if action == "referral.submit" and user.role == Role.SCHOOL_LEAD:
+            return obj.home_school_id == user.setting_id
         if action == "movement.record":
             return user.role in LA_ROLES or obj.home_school_id == user.setting_id or user.role == Role.AP_HEAD
         return True

@@ -203,7 +203,33 @@ def world(db: Session) -> dict[str, Any]:
             message=f"A review of {pupil.last_name}'s placement is overdue",
         )
         db.add(alert)
+        from ap_register.domain.panels import SupportItem, build_agenda, create_panel, schedule_meeting, submit_referral
+
+        system = factories.SYSTEM
+        panel = create_panel(db, system, la, f"{key.title()} Panel", quorum=2)
+        meeting = schedule_meeting(db, system, panel, date(2025, 11, 13), "Town Hall")
+        referral = submit_referral(
+            db,
+            system,
+            pupil,
+            move="managed_move",
+            route=Route.MANAGED_MOVE,
+            proposed_setting=second,
+            reason_codes=["behaviour"],
+            reasons=f"{pupil.last_name} needs a fresh start",
+            support=[SupportItem("Mentoring", date(2025, 9, 8))],
+            missing_support_reason=None,
+            parent_views="Agrees",
+            pupil_views="Agrees",
+            missing_views_reason=None,
+            best_interest="Fresh start",
+            today=date(2025, 11, 10),
+        )
+        build_agenda(db, system, meeting)
         made[key] = {
+            "panel": panel,
+            "meeting": meeting,
+            "referral": referral,
             "alert": alert,
             "la": la,
             "school": school,

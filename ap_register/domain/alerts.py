@@ -29,7 +29,7 @@ from ap_register.domain.errors import CalendarUnknown, DomainError, NotFound, Re
 from ap_register.domain.register import OFF_SITE_NOTICE_SCHOOL_DAYS, REVIEWED_ROUTES
 from ap_register.domain.settings import oversight_status
 from ap_register.domain.vocab import MovementKind, Route, SettingKind
-from ap_register.models import Alert, LocalAuthority, Movement, Placement, Pupil, Setting, User
+from ap_register.models import Alert, LocalAuthority, Movement, Placement, Pupil, Referral, Setting, User
 from ap_register.models.base import utcnow
 
 KINDS = {
@@ -40,7 +40,9 @@ KINDS = {
     "part_time_timetable_open": "Part-time timetable open too long",
     "below_full_time": "Below full time",
     "unregistered_checks_overdue": "Unregistered provider checks overdue",
+    "fair_access_deadline": "Fair access place not allocated within 20 school days",
 }
+FAIR_ACCESS_SCHOOL_DAYS = 20
 # Found from the week's coverage: left as they are in a week with no school days.
 COVERAGE_KINDS = frozenset({"below_full_time"})
 STATUSES = ("open", "acknowledged", "resolved")
@@ -91,6 +93,7 @@ def findings(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
     found += _placement_findings(placements, la, on, calendar)
     found += _unregistered_checks(placements, on)
     found += _coverage(session, la, on)
+    found += _fair_access(session, la, on, calendar)
     return sorted(found, key=lambda f: (f.due, f.kind, f.key))
 
 
@@ -253,6 +256,55 @@ def _unregistered_checks(placements: list[Placement], on: date) -> list[Finding]
                 f"{setting.name} teaches {len(used)} pupil{'s' if len(used) != 1 else ''} and its oversight record "
                 f"needs attention: {'; '.join(status.problems)}.",
                 setting=setting,
+            )
+        )
+    return result
+
+
+def _fair_access(session: Session, la: LocalAuthority, on: date, calendar: SchoolCalendar) -> list[Finding]:
+    """A fair access referral must lead to a school place within 20 school days (School
+    Admissions Code 2021, paras 3.9 to 3.17): from its submission until a place starts."""
+    referrals = session.scalars(
+        select(Referral)
+        .where(
+            Referral.la_id == la.id,
+            Referral.move == "fair_access",
+            Referral.status.in_(("submitted", "approved")),
+            Referral.submitted_on <= on,
+        )
+        .options(joinedload(Referral.pupil))
+    ).all()
+    result = []
+    for referral in referrals:
+        try:
+            due = calendar.add_school_days(referral.submitted_on, FAIR_ACCESS_SCHOOL_DAYS)
+        except CalendarUnknown:
+            continue
+        started = session.scalars(
+            select(Placement.start_date).where(
+                Placement.pupil_id == referral.pupil_id,
+                Placement.route == Route.FAIR_ACCESS,
+                Placement.start_date >= referral.submitted_on,
+                Placement.start_date <= on,
+            )
+        ).all()
+        if any(day <= due for day in started):
+            continue
+        if started:
+            message = f"Referred for fair access on {_d(referral.submitted_on)}; the place began after {_d(due)}."
+        else:
+            message = (
+                f"Referred for fair access on {_d(referral.submitted_on)}: a school place is due by {_d(due)} "
+                f"(20 school days) and has not started."
+            )
+        result.append(
+            Finding(
+                "fair_access_deadline",
+                f"fair_access_deadline:{referral.id}",
+                due,
+                message,
+                pupil=referral.pupil,
+                setting=referral.proposed_setting,
             )
         )
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -415,7 +416,7 @@ class _Builder:
         except CalendarUnknown:
             return day + timedelta(days=n * 7 // 5)
 
-    def pupil(self, year_now: int, sen: SenStatus) -> Pupil:
+    def pupil(self, year_now: int, sen: SenStatus, on_roll: bool = True) -> Pupil:
         self.serial += 1
         start = academic_year_start(self.today)
         birth_year = start - year_now - 5
@@ -437,6 +438,8 @@ class _Builder:
         )
         self.session.add(created)
         self.session.flush()
+        if not on_roll:
+            return created
         # On a school's roll from the start of the history; secondary from Year 7.
         joined = self.school_day_near(self.history_start)
         year_then = year_now - (start - academic_year_start(joined))
@@ -869,6 +872,128 @@ class _Builder:
         )
 
 
+def _panels(builder: _Builder) -> None:
+    """The area's panel: members, last fortnight's meeting with its decision, and the next meeting
+    with the referrals waiting for it."""
+    from ap_register.domain.panels import (
+        PlacementTerms,
+        SupportItem,
+        add_member,
+        build_agenda,
+        create_panel,
+        decide,
+        schedule_meeting,
+        submit_referral,
+    )
+
+    session, la, today, actor = builder.session, builder.la, builder.today, builder.actor
+    users = {
+        u.email.split("@")[0]: u for u in session.scalars(select(User).where(User.email.like(f"%@{EMAIL_DOMAIN}")))
+    }
+    panel = create_panel(session, actor, la, f"{la.name} Fair Access and Placement Panel", quorum=3)
+    members = {
+        name: add_member(session, actor, panel, users[name], chair=name == "panel.chair")
+        for name in ("panel.chair", "panel.member", "commissioner", "school.lead", "ap.head")
+    }
+    anchor = builder.calendar.last_school_day(today)
+    past = schedule_meeting(session, actor, panel, anchor - timedelta(days=14), "Shire Hall, committee room 2")
+    upcoming = schedule_meeting(session, actor, panel, builder.add_days(anchor, 3), "Shire Hall, committee room 2")
+
+    def refer(
+        pupil: Pupil,
+        move: str,
+        route: Route,
+        setting: Setting | None,
+        reasons: list[str],
+        why: str,
+        on: date,
+        **views: str | None,
+    ) -> Any:
+        return submit_referral(
+            session,
+            actor,
+            pupil,
+            move=move,
+            route=route,
+            proposed_setting=setting,
+            reason_codes=reasons,
+            reasons=why,
+            support=[
+                SupportItem("Pastoral mentoring, twice a week", on - timedelta(days=70), on),
+                SupportItem("Outreach sessions from The Oaks", on - timedelta(days=40)),
+            ],
+            missing_support_reason=None,
+            parent_views=views.get("parent", "Supports the move"),
+            pupil_views=views.get("pupil", "Willing to try it"),
+            missing_views_reason=views.get("missing"),
+            best_interest="A fresh start with the support in place, aiming to return to mainstream",
+            today=on,
+        )
+
+    # Decided at the last meeting: a managed move between two of the area's secondary schools.
+    mover = builder.pupil(9, SenStatus.NONE)
+    mover.first_name, mover.last_name = "Amira", "Hughes"
+    earlier = past.held_on - timedelta(days=5)
+    case = refer(
+        mover,
+        "managed_move",
+        Route.MANAGED_MOVE,
+        builder.secondaries[3],
+        ["behaviour", "safeguarding"],
+        "Friendship breakdown and online bullying; a fresh start agreed by both heads.",
+        earlier,
+    )
+    build_agenda(session, actor, past)
+    votes = {members[name].id: "for" for name in ("panel.chair", "panel.member", "commissioner")}
+    decide(
+        session,
+        Actor(user=users["panel.chair"], via="demo"),
+        past,
+        case,
+        outcome="approve",
+        reasons="Support tried for a term; family and both schools agree; review in six weeks.",
+        votes=votes,
+        terms=PlacementTerms(builder.add_days(past.held_on, 2), "1" * 10, Registration.DUAL),
+    )
+    # Waiting for the next meeting.
+    hilgay = builder.pupil(10, SenStatus.SEN_SUPPORT)
+    hilgay.first_name, hilgay.last_name = "Noah", "Whitfield"
+    if hilgay.home_school_id != builder.secondaries[0].id:
+        record_roll_movement(
+            session,
+            actor,
+            hilgay,
+            MovementKind.ADMITTED,
+            builder.school_day_near(anchor - timedelta(days=30)),
+            builder.secondaries[0],
+            today=today,
+        )
+    refer(
+        hilgay,
+        "transitional_ap",
+        Route.LA_OTHER,
+        builder.ap["academy"],
+        ["behaviour", "attendance", "send"],
+        "Two terms of falling attendance and escalating incidents despite a support plan.",
+        anchor,
+        child=None,
+        missing="Noah would not meet staff; his views are being gathered by his key worker",
+    )
+    newcomer = builder.pupil(8, SenStatus.NONE, on_roll=False)
+    newcomer.first_name, newcomer.last_name = "Tomasz", "Nowak"
+    session.flush()
+    refer(
+        newcomer,
+        "fair_access",
+        Route.FAIR_ACCESS,
+        builder.secondaries[5],
+        ["no_school_place"],
+        "Arrived from Poland in October; no school place found through admissions.",
+        builder.school_day_near(anchor - timedelta(days=6)),
+    )
+    build_agenda(session, actor, upcoming)
+
+
 def load_demo(session: Session, today: date | None = None, pupils: int = 600) -> DemoResult:
     """Load the demo area once; later calls change nothing and return the same sign-ins."""
     today = today or date.today()
@@ -892,6 +1017,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
         )
         builder.history(builder.pupil(year, sen))
     builder.problems()
+    _panels(builder)
     session.flush()
     counts = {
         "settings": len(builder.primaries) + len(builder.secondaries) + len(builder.specials) + len(builder.ap),

@@ -444,6 +444,50 @@ def _record_decision(
     return decision
 
 
+MANAGED_MOVE_OUTCOMES = {"confirmed": "Confirmed onto the new school's roll", "returned": "Returned to the home school"}
+
+
+def conclude_managed_move(
+    session: Session, actor: Actor, placement: Placement, outcome: str, on: date, note: str
+) -> None:
+    """The end of a managed move's trial: confirmed (the pupil joins the new school's roll and
+    leaves the old one) or returned to the home school. Both are written as movements."""
+    from ap_register.domain.register import end_placement, record_roll_movement
+    from ap_register.domain.vocab import Destination, MovementKind
+
+    refusal = Refusal()
+    if placement.route != Route.MANAGED_MOVE:
+        refusal.add("outcome", "This placement is not a managed move")
+    if placement.end_date is not None:
+        refusal.add("outcome", "This managed move has already ended")
+    if outcome not in MANAGED_MOVE_OUTCOMES:
+        refusal.add("outcome", "Choose the outcome of the managed move")
+    if not note.strip():
+        refusal.add("note", "Say what was agreed")
+    refusal.raise_if_any("The outcome was not recorded")
+    confirmed = outcome == "confirmed"
+    end_placement(
+        session,
+        actor,
+        placement,
+        end_date=on,
+        destination=Destination.NEW_MAINSTREAM_SCHOOL if confirmed else Destination.RETURNED_HOME_SCHOOL,
+        reason=note,
+    )
+    if confirmed:
+        record_roll_movement(
+            session,
+            actor,
+            placement.pupil,
+            MovementKind.ADMITTED,
+            on,
+            placement.setting,
+            reason=f"Managed move confirmed: {note.strip()}",
+            today=max(on, date.today()),
+            authorised=True,
+        )
+
+
 def fair_access_counts(session: Session, la: LocalAuthority, start: date, end: date) -> dict[int, dict[int, int]]:
     """Fair access allocations that started between two dates: by school, then by year group."""
     from ap_register.domain.pupils import year_group

@@ -674,11 +674,14 @@ def record_roll_movement(
     days: int | None = None,
     reason: str | None = None,
     today: date | None = None,
+    authorised: bool = False,
 ) -> Movement:
-    """Record an admission, a permanent exclusion, a suspension or a removal from roll."""
-    permissions.require(session, actor, "movement.record", pupil)
+    """Record an admission, a permanent exclusion, a suspension or a removal from roll.
+    `authorised`: a rule that already checked the actor (a confirmed managed move) records it."""
+    if not authorised:
+        permissions.require(session, actor, "movement.record", pupil)
     today = today or date.today()
-    user = actor.user
+    user = None if authorised else actor.user
     refusal = Refusal()
     if kind not in (*ROLL_KINDS, MovementKind.SUSPENSION):
         refusal.add("kind", "Choose admitted, permanent exclusion, suspension or removed from roll")

@@ -160,7 +160,7 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     assert kinds.count(SettingKind.UNREGISTERED_AP) == 2
     assert sum(k in (SettingKind.MAINSTREAM, SettingKind.SPECIAL) for k in kinds) == 40
     assert len(kinds) == 46
-    assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 600
+    assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 603
     routes = set(db.scalars(select(Placement.route).join(Pupil).where(Pupil.home_la_id == la.id)))
     assert routes == set(Route)
     assert ledger_mismatches(db) == []
@@ -191,7 +191,7 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     assert stored == len(alerts)
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
-    assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 600
+    assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 603
 
 
 def test_exported_text_cannot_run_as_a_spreadsheet_formula(runner: Any, db: Session) -> None:

@@ -15,7 +15,20 @@ from sqlalchemy.orm import Session
 
 from ap_register.domain import drafts
 from ap_register.domain.vocab import Role
-from ap_register.models import Alert, AttendanceMark, AuditEvent, Movement, Placement, Pupil, Setting, TermDate, User
+from ap_register.models import (
+    Alert,
+    AttendanceMark,
+    AuditEvent,
+    Decision,
+    Movement,
+    Panel,
+    Placement,
+    Pupil,
+    Referral,
+    Setting,
+    TermDate,
+    User,
+)
 from tests.pages import csrf_token, sign_in
 
 PUBLIC = {"main.home", "main.accessibility", "main.cookies", "main.privacy", "auth.sign_in", "static"}
@@ -53,6 +66,12 @@ def url_values(rule: Any, world: dict[str, Any], db: Session) -> dict[str, Any]:
             values[name] = "csv"
         elif name == "alert_id":
             values[name] = other["alert"].id
+        elif name == "panel_id":
+            values[name] = other["panel"].id
+        elif name == "meeting_id":
+            values[name] = other["meeting"].id
+        elif name == "referral_id":
+            values[name] = other["referral"].id
         else:
             pytest.fail(f"The route walk does not know the parameter {name!r} of {rule.rule}: teach it")
     return values
@@ -97,6 +116,9 @@ def fingerprint(db: Session, world: dict[str, Any]) -> tuple[Any, ...]:
         placement.end_date,
         db.scalar(select(func.count()).select_from(AttendanceMark)),
         tuple(db.scalars(select(Alert.status).order_by(Alert.id))),
+        tuple(db.scalars(select(Referral.status).order_by(Referral.id))),
+        db.scalar(select(func.count()).select_from(Decision).join(Referral).where(Referral.la_id == other["la"].id)),
+        db.scalar(select(func.count()).select_from(Panel).where(Panel.la_id == other["la"].id)),
         placement.last_review_date,
         farm.contact_name,
         farm.kind,
@@ -168,6 +190,13 @@ def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: 
                 "ack-submit": "y",
                 "resolve-note": "Resolved from another area",
                 f"mark-{other['pupil'].id}": "/",
+                "decision-outcome": "decline",
+                "decision-reasons": "Declined from another area",
+                "decision-submit": "y",
+                "move": "other",
+                "best_interest": "x",
+                "name": "Another panel",
+                "quorum": "1",
             }
             response = client.post(url, data=form)
             body = shown(response.get_data(as_text=True))

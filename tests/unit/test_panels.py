@@ -280,3 +280,58 @@ def test_fair_access_allocations_by_school_and_year(db: Session, area: dict) -> 
     )
     counts = fair_access_counts(db, area["la"], date(2025, 9, 1), date(2026, 8, 31))
     assert counts == {area["other"].id: {9: 1}}  # born March 2012: Year 9 in 2025/26
+
+
+def test_a_managed_move_confirmed_changes_the_roll(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    from ap_register.domain.panels import conclude_managed_move
+
+    area["la"].panel_routes = []
+    placement = factories.placement(
+        db, area["pupil"], area["other"], route=Route.MANAGED_MOVE, tier=None, start=date(2025, 9, 15)
+    )
+    lead = Actor(user=area["lead"], via="test")
+    with pytest.raises(DomainError, match="The outcome was not recorded"):
+        conclude_managed_move(db, lead, placement, "confirmed", date(2025, 11, 7), "")
+    conclude_managed_move(db, lead, placement, "confirmed", date(2025, 11, 7), "Settled well; both heads agree")
+    assert area["pupil"].home_school_id == area["other"].id
+    kinds = [
+        m.kind for m in db.scalars(select(Movement).where(Movement.pupil_id == area["pupil"].id).order_by(Movement.id))
+    ]
+    assert kinds[-3:] == [MovementKind.PLACEMENT_ENDED, MovementKind.REMOVED_FROM_ROLL, MovementKind.ADMITTED]
+
+
+def test_a_fair_access_place_is_due_within_20_school_days(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    from ap_register.domain.alerts import findings
+
+    newcomer = factories.pupil(db, area["la"], None)
+    submit_referral(
+        db,
+        SYSTEM,
+        newcomer,
+        move="fair_access",
+        route=Route.FAIR_ACCESS,
+        proposed_setting=area["other"],
+        reason_codes=["no_school_place"],
+        reasons="Moved into the area in October",
+        support=[],
+        missing_support_reason="New to the area: no school has worked with them yet",
+        parent_views="Wants a local school",
+        pupil_views="Happy to start",
+        missing_views_reason=None,
+        best_interest="A school place near home",
+        today=date(2025, 11, 3),
+    )
+    found = [f for f in findings(db, area["la"], date(2025, 11, 10)) if f.kind == "fair_access_deadline"]
+    # Submitted Monday 3 November 2025: 20 school days later is Monday 1 December.
+    assert [(f.due, f.pupil.id if f.pupil else None) for f in found] == [(date(2025, 12, 1), newcomer.id)]
+    area["la"].panel_routes = []
+    factories.placement(
+        db,
+        newcomer,
+        area["other"],
+        route=Route.FAIR_ACCESS,
+        registration=Registration.SOLE,
+        tier=None,
+        start=date(2025, 11, 24),
+    )
+    assert not [f for f in findings(db, area["la"], date(2025, 11, 25)) if f.kind == "fair_access_deadline"]

@@ -234,7 +234,10 @@ def placement_new_details(token: str) -> str | BaseResponse:
             }
             candidate = _placement_draft({**draft.data, **answers})
             assessment = register.assess_placement(db.session, found, candidate)
-            if assessment.errors:
+            gate = register.gate_problem(found, candidate, None)
+            if gate:
+                form.form_errors.append(gate)
+            elif assessment.errors:
                 form.apply(DomainError("", assessment.errors), {"route": "", "setting": ""})
             else:
                 drafts.update(draft, **answers)

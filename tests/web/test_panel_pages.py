@@ -1,0 +1,156 @@
+"""Referrals and panel meetings through the pages."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.actors import Actor
+from ap_register.domain.panels import add_member
+from ap_register.domain.vocab import Role
+from ap_register.models import Decision, Placement, Referral
+from tests import factories
+from tests.pages import date_fields, errors, page, post, sign_in, text
+
+
+def test_a_school_lead_refers_a_pupil_with_the_evidence(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    pupil = home["pupil"]
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    url = f"/pupils/{pupil.id}/referrals/new"
+    soup = page(client.get(url))
+    assert soup.h1.get_text(strip=True) == "Refer to the panel"
+    base = {
+        "move": "time_limited_ap",
+        "route": "off_site_direction",
+        "proposed_setting": str(home["pru"].id),
+        "reasons": "Escalating behaviour",
+        "best_interest": "Short time off-site, then back",
+    }
+    soup = page(post(client, url, {**base, "reason_codes": ["send"]}))
+    assert errors(soup)[0].startswith("A pupil must not be moved only because of their special educational needs")
+    assert "Give the support already tried, with its dates, or explain why none was tried" in errors(soup)
+    response = post(
+        client,
+        url,
+        {
+            **base,
+            "reason_codes": ["behaviour", "send"],
+            "support_1": "Daily report card",
+            **date_fields("support_1_started", date(2025, 9, 15)),
+            "parent_views": "Supports it",
+            "pupil_views": "Does not want to go",
+        },
+    )
+    assert response.status_code == 302
+    referral = db.scalars(select(Referral).order_by(Referral.id.desc())).first()
+    assert referral is not None and referral.submitted_by_id == home["users"][Role.SCHOOL_LEAD].id
+    soup = page(client.get(response.headers["Location"]))
+    assert "Daily report card: from 15 September 2025, continuing" in text(soup)
+
+
+def test_a_gated_route_sends_the_user_to_the_panel(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    home["la"].panel_routes = ["managed_move"]
+    db.commit()
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    response = post(
+        client,
+        f"/pupils/{home['pupil'].id}/placements/new",
+        {"route": "managed_move", "setting": str(home["second"].id)},
+    )
+    soup = page(
+        post(
+            client,
+            response.headers["Location"],
+            {
+                "registration": "dual",
+                **date_fields("start_date", date(2025, 12, 1)),
+                "sessions": ["Mon AM"],
+                "reason": "Fresh start",
+            },
+        )
+    )
+    assert errors(soup) == [
+        "Managed move needs an approved decision of Leicestershire's panel before it starts: make a referral"
+    ]
+
+
+def test_the_chair_decides_a_case_at_the_meeting(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    chair = home["users"][Role.PANEL_CHAIR]
+    member = home["users"][Role.PANEL_MEMBER]
+    admin = Actor(user=home["users"][Role.LA_ADMIN], via="test")
+    chair_row = add_member(db, admin, home["panel"], chair, chair=True)
+    member_row = add_member(db, admin, home["panel"], member)
+    db.commit()
+    sign_in(client, chair.email)
+    soup = page(client.get(f"/meetings/{home['meeting'].id}"))
+    assert [a.get_text(strip=True) for a in soup.select("tbody a")] == ["Robin Homechild"]
+    url = f"/meetings/{home['meeting'].id}/cases/{home['referral'].id}"
+    soup = page(client.get(url))
+    form = {
+        "decision-outcome": "approve",
+        "decision-reasons": "Support tried; agreed by all",
+        f"vote-{chair_row.id}": "for",
+        f"vote-{member_row.id}": "for",
+        "decision-registration": "dual",
+        **date_fields("decision-start_date", date(2025, 12, 1)),
+        "decision-sessions": ["Mon AM", "Mon PM"],
+        "decision-after_decision": "",
+        "decision-submit": "Record the decision",
+    }
+    soup = page(post(client, url, {**form, f"vote-{member_row.id}": "absent"}))
+    assert errors(soup) == ["The panel is not quorate: 1 members voted, 2 are needed"]
+    response = post(client, url, form)
+    assert response.status_code == 302
+    decision = db.scalars(select(Decision)).one()
+    placement = db.get(Placement, decision.placement_id)
+    assert placement is not None and placement.sessions == "1100000000" and placement.setting_id == home["second"].id
+    soup = page(client.get(f"/pupils/{home['pupil'].id}"))
+    assert "Placement recorded: Home Academy" in text(soup)
+    soup = page(client.get(f"/meetings/{home['meeting'].id}/papers"))
+    assert "Case 1: Robin Homechild" in text(soup)
+    response = client.get(f"/meetings/{home['meeting'].id}/export.csv")
+    assert "approve" in response.get_data(as_text=True)
+
+
+def test_papers_are_for_la_officers(client: Any, world: dict) -> None:  # type: ignore[type-arg]
+    sign_in(client, world["home"]["users"][Role.SCHOOL_LEAD].email)
+    assert client.get(f"/meetings/{world['home']['meeting'].id}/papers").status_code == 403
+    assert factories.PASSWORD
+
+
+def test_fair_share_and_the_outcome_of_a_managed_move(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    from ap_register.domain.vocab import Registration, Route
+
+    home = world["home"]
+    newcomer = factories.pupil(db, home["la"], None, date_of_birth=date(2012, 3, 1))
+    factories.placement(
+        db,
+        newcomer,
+        home["second"],
+        route=Route.FAIR_ACCESS,
+        registration=Registration.SOLE,
+        tier=None,
+        start=date(2025, 11, 3),
+    )
+    move = factories.placement(
+        db, home["bystander"], home["school"], route=Route.MANAGED_MOVE, tier=None, start=date(2025, 9, 15)
+    )
+    db.commit()
+    sign_in(client, home["users"][Role.LA_ADMIN].email)
+    soup = page(client.get("/panels/fair-share?year=2025"))
+    row = next(tr for tr in soup.select("tbody tr") if "Home Academy" in tr.get_text())
+    assert [td.get_text(strip=True) for td in row.select("td")][-1] == "1"
+    response = post(
+        client,
+        f"/placements/{move.id}/managed-move",
+        {"outcome": "confirmed", **date_fields("on", date(2025, 11, 7)), "note": "Settled; both heads agree"},
+    )
+    assert response.status_code == 302
+    db.refresh(home["bystander"])
+    assert home["bystander"].home_school_id == home["school"].id
