@@ -299,7 +299,7 @@ def alerts_command(la_code: str, on: Any, fmt: str, out: str | None) -> None:
 
 
 @click.command("run-job")
-@click.argument("name", type=click.Choice(["daily-alerts"]))
+@click.argument("name", type=click.Choice(["daily-alerts", "send-emails"]))
 @click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to run it for (default today)")
 @click.option("--scheduled", is_flag=True, help="Run it as the scheduler does: once per day across processes")
 def run_job_command(name: str, on: Any, scheduled: bool) -> None:
@@ -312,6 +312,9 @@ def run_job_command(name: str, on: Any, scheduled: bool) -> None:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     day = on.date() if on else date.today()
+    if name == "send-emails":
+        say(f"{jobs.send_emails(app)} emails sent" if app.config.get("MAIL_SERVER") else "No MAIL_SERVER: nothing sent")
+        return
     if scheduled:
         ran = jobs.run_scheduled(app, name, day)
         say(f"{name} for {day.isoformat()}: " + ("ran" if ran else "already run by another process"))

@@ -60,6 +60,14 @@ class Config:
     FORCE_HTTPS = ENVIRONMENT == "production"
     SERVICE_NAME = "AP register"
     PAGE_SIZE = 50
+    # Email (optional): without MAIL_SERVER, notifications stay in people's inboxes only.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_STARTTLS = os.environ.get("MAIL_STARTTLS", "false").lower() == "true"
+    MAIL_FROM = os.environ.get("MAIL_FROM", "ap-register@localhost")
+    SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:5000")
     # The demo area may be loaded only where this is true (never in production).
     ALLOW_DEMO = ENVIRONMENT != "production"
 

@@ -41,6 +41,36 @@ def daily_alerts(session: Session, on: date) -> dict[str, Any]:
 JOBS: dict[str, Callable[[Session, date], dict[str, Any]]] = {"daily-alerts": daily_alerts}
 
 
+def mailer_for(app: Flask) -> Any:
+    from ap_register.domain.notifications import SmtpMailer
+
+    config = app.config
+    if not config.get("MAIL_SERVER"):
+        return None
+    return SmtpMailer(
+        config["MAIL_SERVER"],
+        config["MAIL_PORT"],
+        config["MAIL_FROM"],
+        config.get("MAIL_USERNAME"),
+        config.get("MAIL_PASSWORD"),
+        config.get("MAIL_STARTTLS", False),
+    )
+
+
+def send_emails(app: Flask) -> int:
+    """Email the notifications not yet emailed (nothing without a mail server)."""
+    from ap_register.domain.notifications import send_emails as send
+
+    mailer = mailer_for(app)
+    if mailer is None:
+        return 0
+    with app.app_context():
+        try:
+            return send(db.session, mailer, app.config["SERVICE_URL"])
+        finally:
+            db.session.remove()
+
+
 def _process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:80]
 
@@ -100,4 +130,7 @@ def start_scheduler(app: Flask, hour: int = 6, minute: int = 0) -> None:
             misfire_grace_time=3600,
         )
         run_scheduled(app, name, date.today())
+    # Emails every few minutes: each notification is claimed before it is sent, so schedulers
+    # running side by side never send one twice.
+    scheduler.add_job(lambda: send_emails(app), "interval", minutes=5, id="send-emails", coalesce=True, max_instances=1)
     scheduler.start()

@@ -120,11 +120,19 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def template_helpers() -> dict[str, Any]:
+        def unread() -> int:
+            if not current_user.is_authenticated:
+                return 0
+            from ap_register.domain.notifications import unread as count_unread
+
+            return count_unread(db.session, current_user)
+
         def can(action: str, obj: Any = None) -> bool:
             return current_user.is_authenticated and permissions.can(db.session, current_actor(), action, obj)
 
         return {
             "can": can,
+            "unread": unread,
             "vocab": vocab,
             "weekly": weekly,
             "today": date.today(),

@@ -20,6 +20,7 @@ from ap_register import permissions
 from ap_register.domain import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
+from ap_register.domain.notifications import notify, referral_parties
 from ap_register.domain.register import PlacementDraft, start_placement
 from ap_register.domain.vocab import Registration, Role, Route, SenStatus, Tier
 from ap_register.models import (
@@ -432,6 +433,16 @@ def _record_decision(
     else:
         locked.status = "submitted"
     session.flush()
+    notify(
+        session,
+        referral_parties(session, locked),
+        kind="panel_decision",
+        subject=f"{meeting.panel.name} decided a referral: {OUTCOMES[outcome].lower()}",
+        body=f"On {meeting.held_on:%-d %B %Y} the panel decided the referral of {locked.pupil.full_name}: "
+        f"{OUTCOMES[outcome].lower()}. {decision.reasons}",
+        link=f"/referrals/{locked.id}",
+        pupil_id=locked.pupil_id,
+    )
     audit.record(
         session,
         actor,

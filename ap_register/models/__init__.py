@@ -6,6 +6,7 @@ from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
 from ap_register.models.drafts import FormDraft
 from ap_register.models.movements import Movement
+from ap_register.models.notifications import Notification
 from ap_register.models.panels import (
     AgendaItem,
     Conflict,
@@ -41,6 +42,7 @@ __all__ = [
     "FormDraft",
     "LocalAuthority",
     "Movement",
+    "Notification",
     "Placement",
     "PlacementReview",
     "Pupil",

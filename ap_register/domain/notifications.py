@@ -1,0 +1,143 @@
+"""Notifications: an inbox entry for each person who should know, and an email where the service
+has a mail server. Emails carry no child's details: only that there is something to read, and
+where (the register is where personal data is read, after signing in)."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Protocol
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ap_register.models import Notification, Referral, User
+from ap_register.models.base import utcnow
+
+# Older unsent notifications are not emailed late: the inbox still has them.
+EMAIL_WITHIN = timedelta(days=2)
+
+
+def notify(
+    session: Session,
+    users: Iterable[User],
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    link: str | None = None,
+    pupil_id: int | None = None,
+) -> int:
+    """Put a notification in each (active) person's inbox; returns how many."""
+    count = 0
+    for user in {u.id: u for u in users if u.active}.values():
+        session.add(Notification(user_id=user.id, kind=kind, subject=subject, body=body, link=link, pupil_id=pupil_id))
+        count += 1
+    session.flush()
+    return count
+
+
+def referral_parties(session: Session, referral: Referral) -> list[User]:
+    """Who hears of a decision: the person who referred, and the referring and receiving settings."""
+    settings = [s for s in (referral.referring_setting_id, referral.proposed_setting_id) if s is not None]
+    stmt = select(User).where(User.active.is_(True))
+    conditions = []
+    if settings:
+        conditions.append(User.setting_id.in_(settings))
+    if referral.submitted_by_id is not None:
+        conditions.append(User.id == referral.submitted_by_id)
+    if not conditions:
+        return []
+    return list(session.scalars(stmt.where(or_(*conditions))))
+
+
+def unread(session: Session, user: User) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def inbox(session: Session, user: User, limit: int = 100) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc()).limit(limit)
+        )
+    )
+
+
+def mark_read(session: Session, user: User) -> None:
+    session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+@dataclass
+class SmtpMailer:
+    """Sends through the service's SMTP server (STARTTLS when asked)."""
+
+    host: str
+    port: int
+    sender: str
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, to, subject
+        message.set_content(body)
+        with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(message)
+
+
+def send_emails(session: Session, mailer: Mailer, service_url: str) -> int:
+    """Email each recent notification not yet emailed. A notification is claimed (marked sent)
+    before it is sent, by a conditional update, so two senders never email it twice."""
+    since = utcnow() - EMAIL_WITHIN
+    pending = session.execute(
+        select(Notification.id, User.email, Notification.subject, Notification.link)
+        .join(User, Notification.user_id == User.id)
+        .where(Notification.emailed_at.is_(None), Notification.created_at >= since, User.active.is_(True))
+        .order_by(Notification.id)
+    ).all()
+    sent = 0
+    for notification_id, email, subject, link in pending:
+        claimed = session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.emailed_at.is_(None))
+            .values(emailed_at=utcnow())
+        )
+        session.commit()
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        body = (
+            f"{subject}.\n\nSign in to the AP register to read it:\n{service_url.rstrip('/')}{link or '/inbox'}\n\n"
+            "This email holds no details about the child: they stay in the register."
+        )
+        try:
+            mailer.send(email, f"AP register: {subject}", body)
+        except (OSError, smtplib.SMTPException):
+            # Released for the next run to try again.
+            session.execute(update(Notification).where(Notification.id == notification_id).values(emailed_at=None))
+            session.commit()
+            raise
+        sent += 1
+    return sent

@@ -1,0 +1,104 @@
+"""Notifications of a panel's decision: in the inboxes of those involved, and by email through a
+real SMTP server (a local sink the test runs), never with the child's details in the email."""
+
+from __future__ import annotations
+
+import socket
+from email import message_from_bytes
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register import jobs
+from ap_register.domain.actors import Actor
+from ap_register.domain.panels import add_member, decide
+from ap_register.domain.vocab import Role
+from ap_register.models import Notification
+from tests.pages import page, sign_in, text
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture()
+def smtp() -> Any:
+    """A real SMTP server on localhost that keeps what it is sent."""
+    sink, port = Sink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+def decided(db: Session, world: dict) -> Any:  # type: ignore[type-arg]
+    home = world["home"]
+    admin = Actor(user=home["users"][Role.LA_ADMIN], via="test")
+    chair = home["users"][Role.PANEL_CHAIR]
+    chair_row = add_member(db, admin, home["panel"], chair, chair=True)
+    member = add_member(db, admin, home["panel"], home["users"][Role.PANEL_MEMBER])
+    decide(
+        db,
+        Actor(user=chair, via="test"),
+        home["meeting"],
+        home["referral"],
+        outcome="decline",
+        reasons="Support at school is working",
+        votes={chair_row.id: "for", member.id: "for"},
+    )
+    db.commit()
+
+
+def test_a_decision_reaches_the_inboxes_of_those_involved(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    decided(db, world)
+    home = world["home"]
+    school_lead = home["users"][Role.SCHOOL_LEAD]  # a user of the referring school
+    recipients = {n.user_id for n in db.scalars(select(Notification))}
+    assert school_lead.id in recipients and home["users"][Role.COMMISSIONER].id not in recipients
+    sign_in(client, school_lead.email)
+    soup = page(client.get("/"))
+    assert "Inbox 1 unread" in text(soup, "header")
+    soup = page(client.get("/inbox"))
+    assert "Home Panel decided a referral: decline" in text(soup)
+    assert "Inbox 1" not in text(page(client.get("/")), "header")
+
+
+def test_notifications_are_emailed_once_without_the_child_s_details(
+    app: Any, world: dict, db: Session, smtp: Any
+) -> None:  # type: ignore[type-arg]
+    sink, port = smtp
+    decided(db, world)
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_FROM="register@la.example.org",
+        SERVICE_URL="https://ap-register.example.org",
+    )
+    try:
+        sent = jobs.send_emails(app)
+        again = jobs.send_emails(app)
+    finally:
+        app.config.update(MAIL_SERVER=None)
+    lead = world["home"]["users"][Role.SCHOOL_LEAD]
+    assert sent == len(sink.messages) >= 1 and again == 0
+    to_lead = [m for rcpt, m in sink.messages if lead.email in rcpt]
+    assert len(to_lead) == 1
+    message = to_lead[0]
+    assert message["Subject"] == "AP register: Home Panel decided a referral: decline"
+    body = message.get_payload()
+    assert f"https://ap-register.example.org/referrals/{world['home']['referral'].id}" in body
+    assert world["home"]["pupil"].last_name not in body and world["home"]["pupil"].last_name not in message["Subject"]
