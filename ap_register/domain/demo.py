@@ -331,7 +331,9 @@ class _Builder:
     def settings(self) -> None:
         places = list(PLACES)
         for n, place in enumerate(places[:30]):
-            self.primaries.append(self.setting(f"{place} Primary School", SettingKind.MAINSTREAM, f"{873100 + n}"))
+            self.primaries.append(
+                self.setting(f"{place} Primary School", SettingKind.MAINSTREAM, f"{873100 + n}", phase="primary")
+            )
         kinds = (
             "Academy",
             "High School",
@@ -343,7 +345,9 @@ class _Builder:
             "Community College",
         )
         for n, place in enumerate(places[30:38]):
-            self.secondaries.append(self.setting(f"{place} {kinds[n]}", SettingKind.MAINSTREAM, f"{873200 + n}"))
+            self.secondaries.append(
+                self.setting(f"{place} {kinds[n]}", SettingKind.MAINSTREAM, f"{873200 + n}", phase="secondary")
+            )
         self.specials.append(self.setting("Willow Bank Special School", SettingKind.SPECIAL, "873300"))
         self.specials.append(self.setting("Meadowside School", SettingKind.SPECIAL, "873301"))
         self.ap["pru"] = self.setting("The Oaks Pupil Referral Unit", SettingKind.PRU, "873400")

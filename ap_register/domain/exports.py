@@ -47,7 +47,7 @@ PLACEMENT_FIELDS = (
     "home_school_code",
 )
 COLUMNS: dict[str, list[str]] = {
-    "settings": ["ref", "name", "kind", "la_code", "urn", "ukprn", "postcode", "open"],
+    "settings": ["ref", "name", "kind", "la_code", "urn", "ukprn", "postcode", "phase", "open"],
     "pupils": [
         "upn",
         "first_name",
@@ -176,6 +176,7 @@ def _rows(session: Session, kind: str, stmt: Select[Any], look: _Lookups) -> Ite
                 "urn": record.urn,
                 "ukprn": record.ukprn,
                 "postcode": record.postcode,
+                "phase": record.phase,
                 "open": _yn(record.open),
             }
         elif kind == "pupils":

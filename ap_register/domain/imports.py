@@ -314,6 +314,18 @@ class Importer:
 # --- settings, and GIAS extracts -------------------------------------------------------------
 
 
+GIAS_PHASES = {
+    "Primary": "primary",
+    "Middle deemed primary": "primary",
+    "Secondary": "secondary",
+    "Middle deemed secondary": "secondary",
+    "All-through": "all_through",
+    "16 plus": "sixteen_plus",
+    "Nursery": "nursery",
+}
+PHASES = ("primary", "secondary", "all_through", "sixteen_plus", "nursery")
+
+
 def gias_kind(type_code: int, group_name: str) -> SettingKind | None:
     """A GIAS establishment type as a setting kind, or None for what is not a school or college."""
     if type_code == 14:
@@ -387,6 +399,9 @@ class SettingsImporter(Importer):
         urn = self.text(row, "urn", max_length=6)
         ukprn = self.text(row, "ukprn", max_length=8)
         postcode = self.text(row, "postcode", max_length=10)
+        phase = self.text(row, "phase", max_length=20)
+        if phase is not None and phase not in PHASES:
+            self.error("phase", f"{phase!r} is not one of: {', '.join(PHASES)}")
         if urn is not None and not (len(urn) == 6 and urn.isdigit()):
             self.error("urn", "A URN is 6 digits")
         if ukprn is not None and not (len(ukprn) == 8 and ukprn.isdigit()):
@@ -404,6 +419,7 @@ class SettingsImporter(Importer):
                 "urn": urn,
                 "ukprn": ukprn,
                 "postcode": postcode.upper() if postcode else None,
+                "phase": phase,
             },
         )
 
@@ -451,6 +467,7 @@ class SettingsImporter(Importer):
                 "ukprn": ukprn,
                 "postcode": postcode,
                 "gias_type_code": type_code,
+                "phase": GIAS_PHASES.get((row.get("PhaseOfEducation (name)") or "").strip()),
                 "open": True,
             },
         )

@@ -22,7 +22,7 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
 from ap_register.domain.notifications import notify, referral_parties
 from ap_register.domain.register import PlacementDraft, start_placement
-from ap_register.domain.vocab import Registration, Role, Route, SenStatus, Tier
+from ap_register.domain.vocab import ROUTE_LABELS, Registration, Role, Route, SenStatus, Tier
 from ap_register.models import (
     AgendaItem,
     Conflict,
@@ -453,6 +453,33 @@ def _record_decision(
         detail={"outcome": outcome, "decision_id": decision.id},
     )
     return decision
+
+
+def panel_rule_choices() -> dict[str, str]:
+    """What an LA can require a panel decision for: a whole route, or some routes into a
+    transitional place only."""
+    choices = {route.value: ROUTE_LABELS[route] for route in Route if route != Route.HOME_SCHOOL}
+    for route in (Route.LA_EXCLUSION, Route.LA_HEALTH, Route.LA_OTHER):
+        choices[f"{route.value}:transitional"] = f"{ROUTE_LABELS[route]}, into a transitional place"
+    return choices
+
+
+def set_panel_rules(
+    session: Session, actor: Actor, la: LocalAuthority, rules: list[str], decisions_from: date | None
+) -> None:
+    """Which moves need an approved panel decision before they start, and from which start date."""
+    permissions.require(session, actor, "admin.term_dates")
+    unknown = set(rules) - set(panel_rule_choices())
+    if unknown:
+        raise DomainError("The panel rules were not saved", [FieldError("rules", "Choose from the routes listed")])
+    before = {
+        "routes": list(la.panel_routes or []),
+        "from": la.panel_decisions_from.isoformat() if la.panel_decisions_from else None,
+    }
+    la.panel_routes = sorted(set(rules))
+    la.panel_decisions_from = decisions_from
+    session.flush()
+    audit.record(session, actor, "update_panel_rules", "local_authority", la.id, detail={"before": before})
 
 
 MANAGED_MOVE_OUTCOMES = {"confirmed": "Confirmed onto the new school's roll", "returned": "Returned to the home school"}

@@ -27,6 +27,8 @@ class Setting(Base):
     postcode: Mapped[str | None] = mapped_column(String(10))
     open: Mapped[bool] = mapped_column(default=True)
     gias_type_code: Mapped[int | None] = mapped_column()
+    # primary, secondary, all_through, sixteen_plus, nursery or None (not applicable, not known).
+    phase: Mapped[str | None] = mapped_column(String(20))
     # An LA admin's choice of kind (e.g. an independent school that is AP) survives re-imports.
     kind_set_by_admin: Mapped[bool] = mapped_column(default=False)
 
@@ -62,6 +64,19 @@ class Setting(Base):
     @property
     def unregistered(self) -> bool:
         return self.kind == SettingKind.UNREGISTERED_AP
+
+    def teaches_year(self, year: int) -> bool:
+        """Whether the setting takes pupils of this national curriculum year (True when its phase
+        is not known)."""
+        if self.phase is None or self.phase == "all_through":
+            return True
+        if self.phase == "primary":
+            return year <= 6
+        if self.phase == "secondary":
+            return 7 <= year <= 13
+        if self.phase == "sixteen_plus":
+            return year >= 12
+        return year < 1
 
     def __repr__(self) -> str:
         return f"<Setting {self.ref} {self.name}>"

@@ -201,3 +201,28 @@ def test_exported_text_cannot_run_as_a_spreadsheet_formula(runner: Any, db: Sess
     db.commit()
     rows = list(csv.DictReader(io.StringIO(runner.invoke(args=["export", "pupils", "--format", "csv"]).stdout)))
     assert [r["first_name"] for r in rows] == ['\'=HYPERLINK("http://evil.example")']
+
+
+def test_an_import_cannot_start_a_move_the_panel_must_approve(runner: Any, db: Session, tmp_path: Path) -> None:
+    la = factories.la(db, "855", panels=True)
+    school = factories.setting(db, la, SettingKind.MAINSTREAM, ref="SCH1", urn="100011")
+    factories.setting(db, la, SettingKind.MAINSTREAM, ref="SCH2", urn="100012")
+    child = factories.pupil(db, la, school)
+    db.commit()
+    text = (
+        "upn,setting_ref,route,registration,start_date,sessions\n"
+        f"{child.upn},SCH2,managed_move,dual,2025-11-17,1111111111\n"
+    )
+    result = runner.invoke(
+        args=["import", "placements", write(tmp_path, "moves.csv", text), "--la", "855", "--format", "json"]
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["errors"] == [
+        {
+            "line": 2,
+            "column": "route",
+            "message": (
+                "Managed move needs an approved decision of Leicestershire's panel before it starts: make a referral"
+            ),
+        }
+    ]

@@ -120,6 +120,10 @@ def test_a_gias_extract_imports_with_the_right_kinds(db: Session) -> None:
     }
     named = db.scalar(select(Setting).where(Setting.urn == "990013"))
     assert named is not None and named.name == "École Sainte-Thérèse’s Academy"
+    phases = {
+        s.urn: s.phase for s in db.scalars(select(Setting).where(Setting.urn.in_(["990001", "990007", "990006"])))
+    }
+    assert phases == {"990001": "primary", "990007": "all_through", "990006": None}
 
 
 def test_an_la_s_choice_of_kind_survives_a_gias_reimport(db: Session) -> None:

@@ -183,3 +183,21 @@ def test_an_import_without_a_file(client: Any, world: dict) -> None:  # type: ig
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
     soup = page(post(client, "/admin/imports", {"kind": "pupils"}, content_type="multipart/form-data"))
     assert errors(soup) == ["Choose a CSV file"]
+
+
+def test_an_la_admin_chooses_which_moves_need_the_panel(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    la = world["home"]["la"]
+    sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
+    soup = page(client.get("/admin/panel-rules"))
+    assert "Managed move" in text(soup)
+    response = post(
+        client,
+        "/admin/panel-rules",
+        {"rules": ["fair_access", "la_exclusion:transitional"], **date_fields("decisions_from", date(2026, 1, 5))},
+    )
+    assert response.status_code == 302
+    db.refresh(la)
+    assert (la.panel_routes, la.panel_decisions_from) == (
+        ["fair_access", "la_exclusion:transitional"],
+        date(2026, 1, 5),
+    )

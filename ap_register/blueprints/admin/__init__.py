@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovTextInput
@@ -15,8 +15,9 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ap_register import permissions
-from ap_register.blueprints.forms import Form, GovDateField, attempt, radios, submit, text_field
+from ap_register.blueprints.forms import Form, GovDateField, attempt, checkboxes, radios, submit, text_field
 from ap_register.blueprints.forms import select as select_field
+from ap_register.domain import panels as panel_rules
 from ap_register.domain import term_dates, users
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.imports import ImportRefused, run_import
@@ -232,6 +233,40 @@ def thresholds() -> str | Response:
             flash("Local thresholds saved", "success")
             return redirect(url_for("admin.thresholds"))
     return render_template("admin/thresholds.html", title="Local thresholds", form=form, la=la)
+
+
+class PanelRulesForm(Form):
+    rules = checkboxes(
+        "Which moves need an approved panel decision before they start?",
+        [],
+        description="A placement on these routes cannot start without one, from a page, an import or the CLI",
+    )
+    decisions_from = GovDateField(
+        "From which start date",
+        required=False,
+        description="Placements starting earlier (already made before the panel) are not checked",
+    )
+    submit = submit("Save")
+
+
+@bp.route("/panel-rules", methods=["GET", "POST"])
+def panel_rules_page() -> str | Response:
+    la = _la()
+    form = PanelRulesForm(
+        data={"rules": la.panel_routes, "decisions_from": la.panel_decisions_from} if request.method == "GET" else None
+    )
+    form.rules.choices = list(panel_rules.panel_rule_choices().items())
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form,
+            lambda: panel_rules.set_panel_rules(
+                db.session, current_actor(), la, form.rules.data or [], form.decisions_from.data
+            ),
+        )
+        if done:
+            flash("Panel rules saved", "success")
+            return redirect(url_for("admin.panel_rules_page"))
+    return render_template("admin/panel_rules.html", title="Panel rules", form=form, la=la)
 
 
 # --- imports ---------------------------------------------------------------------------------

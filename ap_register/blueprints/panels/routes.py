@@ -362,6 +362,25 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
             if done and decision is not None:
                 flash(f"Decision recorded: {panel_rules.OUTCOMES[decision.outcome].lower()}", "success")
                 return redirect(url_for("panels.meeting", meeting_id=found.id))
+    share = None
+    if referral.move == "fair_access":
+        from ap_register.domain.pupils import academic_year_start, year_group
+
+        start = academic_year_start(found.held_on)
+        counts = panel_rules.fair_access_counts(db.session, _la(), date(start, 9, 1), date(start + 1, 8, 31))
+        year = year_group(referral.pupil.date_of_birth, found.held_on)
+        schools = [
+            s
+            for s in db.session.scalars(settings_query(actor))
+            if s.kind.value == "mainstream" and s.teaches_year(year)
+        ]
+        share = {
+            "year": year,
+            "rows": sorted(
+                ((s, sum(counts.get(s.id, {}).values()), counts.get(s.id, {}).get(year, 0)) for s in schools),
+                key=lambda r: (r[2], r[1], r[0].name),
+            )[:8],
+        }
     audit.record(db.session, actor, "view", "referral", referral.id, pupil_id=referral.pupil_id)
     db.session.commit()
     shown = conflict_form if conflict_form.errors else form
@@ -380,6 +399,7 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
         outcomes=panel_rules.OUTCOMES,
         chair=any(m.user_id == current_user.id and m.chair for m in found.panel.members),
         today=date.today(),
+        share=share,
     )
 
 
