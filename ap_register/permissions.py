@@ -19,7 +19,19 @@ from sqlalchemy.orm import Session
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.vocab import LA_ROLES, SCHOOL_ROUTES, SETTING_ROLES, Role, Route
-from ap_register.models import Alert, AuditEvent, Movement, Placement, Pupil, Referral, Setting, User
+from ap_register.models import (
+    AgendaItem,
+    Alert,
+    AuditEvent,
+    Meeting,
+    Movement,
+    PanelMember,
+    Placement,
+    Pupil,
+    Referral,
+    Setting,
+    User,
+)
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -61,7 +73,8 @@ def role_allows(user: User, action: str) -> bool:
 
 
 def pupil_visible(user: User) -> ColumnElement[bool]:
-    """A WHERE clause on Pupil: the pupils this user may see."""
+    """A WHERE clause on Pupil: the pupils this user may see. A setting's user who sits on a
+    panel also sees the pupils on that panel's agendas, to read the papers and decide."""
     if user.role in LA_ROLES and user.la_id is not None:
         return Pupil.home_la_id == user.la_id
     if user.role in SETTING_ROLES and user.setting_id is not None:
@@ -77,8 +90,23 @@ def pupil_visible(user: User) -> ColumnElement[bool]:
                 ),
             ),
             exists().where(Movement.pupil_id == Pupil.id, Movement.setting_id == setting_id),
+            Pupil.id.in_(
+                select(Referral.pupil_id)
+                .join(AgendaItem, AgendaItem.referral_id == Referral.id)
+                .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+                .join(PanelMember, PanelMember.panel_id == Meeting.panel_id)
+                .where(PanelMember.user_id == user.id, PanelMember.active.is_(True))
+            ),
         )
     return false()
+
+
+def panel_membership(session: Session, user: User, panel_id: int) -> PanelMember | None:
+    return session.scalar(
+        select(PanelMember).where(
+            PanelMember.panel_id == panel_id, PanelMember.user_id == user.id, PanelMember.active.is_(True)
+        )
+    )
 
 
 def _visible(actor: Actor) -> ColumnElement[bool]:

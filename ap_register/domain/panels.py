@@ -166,7 +166,19 @@ def submit_referral(
     return referral
 
 
+def may_withdraw(actor: Actor, referral: Referral) -> bool:
+    """The referring setting, or an LA officer who may refer, can withdraw a referral."""
+    user = actor.user
+    if user is None:
+        return True
+    if user.setting_id is not None:
+        return user.setting_id == referral.referring_setting_id
+    return user.role in REFERRING_ROLES
+
+
 def withdraw_referral(session: Session, actor: Actor, referral: Referral, reason: str) -> None:
+    if not may_withdraw(actor, referral):
+        raise Forbidden("Only the referring setting or the local authority can withdraw a referral")
     if referral.status != "submitted":
         raise DomainError("Only a referral waiting for a decision can be withdrawn")
     if len(reason.strip()) < 10:

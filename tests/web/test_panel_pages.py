@@ -154,3 +154,35 @@ def test_fair_share_and_the_outcome_of_a_managed_move(client: Any, world: dict, 
     assert response.status_code == 302
     db.refresh(home["bystander"])
     assert home["bystander"].home_school_id == home["school"].id
+
+
+def test_a_head_on_the_panel_reads_its_papers(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    # The head of another school in the area: they see a child on the panel's agenda only once
+    # they sit on the panel, and never the area's other children.
+    head = factories.user(db, Role.SCHOOL_LEAD, home["second"])
+    db.commit()
+    child, bystander = home["pupil"], home["bystander"]
+    sign_in(client, head.email)
+    assert client.get(f"/meetings/{home['meeting'].id}/papers").status_code == 403
+    assert client.get(f"/pupils/{child.id}").status_code == 404
+    add_member(db, Actor(user=home["users"][Role.LA_ADMIN], via="test"), home["panel"], head)
+    db.commit()
+    soup = page(client.get(f"/meetings/{home['meeting'].id}/papers"))
+    assert "Case 1: Robin Homechild" in text(soup)
+    assert client.get(f"/pupils/{child.id}").status_code == 200
+    assert client.get(f"/pupils/{world['other']['pupil'].id}").status_code == 404
+    assert bystander.home_school_id == home["second"].id  # their own pupil, seen before and after
+
+
+def test_the_referring_school_withdraws_a_referral(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    referral = home["referral"]
+    referral.referring_setting_id = home["school"].id
+    db.commit()
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    soup = page(post(client, f"/referrals/{referral.id}", {"reason": ""}))
+    assert errors(soup) == ["Say why the referral is withdrawn"]
+    post(client, f"/referrals/{referral.id}", {"reason": "The family moved out of the area"})
+    db.refresh(referral)
+    assert referral.status == "withdrawn"

@@ -114,3 +114,8 @@ class ManagedMoveOutcomeForm(Form):
     on = GovDateField("Date")
     note = text_area("What was agreed", required="Say what was agreed")
     submit = submit("Record the outcome")
+
+
+class WithdrawForm(Form):
+    reason = text_area("Why is the referral withdrawn?", required="Say why the referral is withdrawn")
+    submit = submit("Withdraw the referral")

@@ -23,11 +23,12 @@ from ap_register.blueprints.panels.forms import (
     MemberForm,
     PanelForm,
     ReferralForm,
+    WithdrawForm,
 )
 from ap_register.domain import audit
 from ap_register.domain import panels as panel_rules
 from ap_register.domain import sessions as weekly
-from ap_register.domain.errors import NotFound
+from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import Registration, Route
 from ap_register.extensions import db
@@ -50,21 +51,29 @@ def _referral(referral_id: int) -> Referral:
     return found
 
 
+def _may_see_panel(panel_id: int) -> None:
+    """LA officers see their LA's panels; a setting's user sees a panel they sit on."""
+    if permissions.can(db.session, current_actor(), "panels.view"):
+        return
+    if permissions.panel_membership(db.session, current_user, panel_id) is None:
+        raise Forbidden("You can see the panels you sit on")
+
+
 def _panel(panel_id: int) -> Panel:
-    permissions.require(db.session, current_actor(), "panels.view")
     found = db.session.scalar(select(Panel).where(Panel.id == panel_id, Panel.la_id == current_user.organisation_la_id))
     if found is None:
         raise NotFound("Page not found")
+    _may_see_panel(found.id)
     return found
 
 
 def _meeting(meeting_id: int) -> Meeting:
-    permissions.require(db.session, current_actor(), "panels.view")
     found = db.session.scalar(
         select(Meeting).join(Panel).where(Meeting.id == meeting_id, Panel.la_id == current_user.organisation_la_id)
     )
     if found is None:
         raise NotFound("Page not found")
+    _may_see_panel(found.panel_id)
     return found
 
 
@@ -135,14 +144,23 @@ def referrals() -> str:
     )
 
 
-@bp.route("/referrals/<int:referral_id>")
+@bp.route("/referrals/<int:referral_id>", methods=["GET", "POST"])
 @login_required
-def referral(referral_id: int) -> str:
+def referral(referral_id: int) -> str | BaseResponse:
+    actor = current_actor()
     found = _referral(referral_id)
-    audit.record(db.session, current_actor(), "view", "referral", found.id, pupil_id=found.pupil_id)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        done, _ = attempt(form, lambda: panel_rules.withdraw_referral(db.session, actor, found, form.reason.data or ""))
+        if done:
+            flash("Referral withdrawn", "success")
+            return redirect(url_for("panels.referral", referral_id=found.id))
+    audit.record(db.session, actor, "view", "referral", found.id, pupil_id=found.pupil_id)
     db.session.commit()
     return render_template(
         "panels/referral.html",
+        form=form,
+        may_withdraw=found.status == "submitted" and panel_rules.may_withdraw(actor, found),
         title="Referral to the panel",
         referral=found,
         moves=panel_rules.MOVES,
