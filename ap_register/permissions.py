@@ -25,6 +25,7 @@ from ap_register.models import (
     AuditEvent,
     Meeting,
     Movement,
+    OutreachEngagement,
     PanelMember,
     Placement,
     Pupil,
@@ -57,6 +58,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     ),
     "panels.view": LA_ROLES,
     "panels.manage": frozenset({Role.LA_ADMIN, Role.PANEL_CHAIR}),
+    "outreach.view": frozenset(Role),
+    "outreach.record": frozenset({Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "alerts.view": frozenset(Role),
     "alerts.act": frozenset(Role) - {Role.PANEL_MEMBER},
     "attendance.record": frozenset({Role.AP_HEAD, Role.SCHOOL_LEAD, Role.LA_ADMIN, Role.ATTENDANCE_OFFICER}),
@@ -90,6 +93,7 @@ def pupil_visible(user: User) -> ColumnElement[bool]:
                 ),
             ),
             exists().where(Movement.pupil_id == Pupil.id, Movement.setting_id == setting_id),
+            exists().where(OutreachEngagement.pupil_id == Pupil.id, OutreachEngagement.provider_id == setting_id),
             Pupil.id.in_(
                 select(Referral.pupil_id)
                 .join(AgendaItem, AgendaItem.referral_id == Referral.id)
@@ -131,6 +135,18 @@ def scope_placements(actor: Actor, stmt: S) -> S:
 
 def scope_referrals(actor: Actor, stmt: S) -> S:
     return scope_by_pupil(actor, stmt, Referral.pupil_id)
+
+
+def scope_outreach(actor: Actor, stmt: S) -> S:
+    """Outreach engagements: a provider's own, a school's own, and every one in an LA user's area."""
+    user = actor.user
+    if user is None:
+        return stmt
+    if user.la_id is not None:
+        return stmt.where(OutreachEngagement.provider_id.in_(select(Setting.id).where(Setting.la_id == user.la_id)))
+    return stmt.where(
+        or_(OutreachEngagement.provider_id == user.setting_id, OutreachEngagement.school_id == user.setting_id)
+    )
 
 
 def scope_movements(actor: Actor, stmt: S) -> S:

@@ -226,7 +226,29 @@ def world(db: Session) -> dict[str, Any]:
             today=date(2025, 11, 10),
         )
         build_agenda(db, system, meeting)
+        from ap_register.domain.outreach import log_session, start_engagement
+
+        engagement = start_engagement(
+            db,
+            system,
+            provider=pru,
+            school=school,
+            kind="coaching",
+            started_on=date(2025, 9, 8),
+            pupil=pupil,
+            today=date(2025, 11, 10),
+        )
+        log_session(
+            db,
+            system,
+            engagement,
+            held_on=date(2025, 9, 15),
+            minutes=60,
+            staff="Outreach lead",
+            today=date(2025, 11, 10),
+        )
         made[key] = {
+            "engagement": engagement,
             "panel": panel,
             "meeting": meeting,
             "referral": referral,

@@ -21,6 +21,7 @@ from ap_register.domain import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
 from ap_register.domain.notifications import notify, referral_parties
+from ap_register.domain.outreach import describe
 from ap_register.domain.register import PlacementDraft, start_placement
 from ap_register.domain.vocab import ROUTE_LABELS, Registration, Role, Route, SenStatus, Tier
 from ap_register.models import (
@@ -29,6 +30,7 @@ from ap_register.models import (
     Decision,
     LocalAuthority,
     Meeting,
+    OutreachEngagement,
     Panel,
     PanelMember,
     Placement,
@@ -104,9 +106,11 @@ def submit_referral(
     pupil_views: str | None,
     missing_views_reason: str | None,
     best_interest: str,
+    outreach: list[OutreachEngagement] | None = None,
     today: date | None = None,
 ) -> Referral:
-    """Submit a referral to the LA's panel. Refused without evidence of support tried and both
+    """Submit a referral to the LA's panel. `outreach`: engagements of the register's own outreach
+    that count as support tried. Refused without evidence of support tried and both
     sets of views (or a reason they are missing), and when its only reasons are SEND ones."""
     permissions.require(session, actor, "pupil.view", pupil)
     user = actor.user
@@ -126,12 +130,13 @@ def submit_referral(
     if not reasons.strip():
         refusal.add("reasons", "Explain the reasons for the referral")
     tried = [item for item in support if item.description.strip()]
+    linked = [e for e in (outreach or []) if e.pupil_id == pupil.id]
     for item in tried:
         if item.started is None:
             refusal.add("support", f"Give the date '{item.description.strip()}' started")
         elif item.started > today or (item.ended is not None and item.ended < item.started):
             refusal.add("support", f"The dates of '{item.description.strip()}' are not possible")
-    if not tried and len((missing_support_reason or "").strip()) < MIN_EXPLANATION:
+    if not tried and not linked and len((missing_support_reason or "").strip()) < MIN_EXPLANATION:
         refusal.add("support", "Give the support already tried, with its dates, or explain why none was tried")
     views_given = bool((parent_views or "").strip()) and bool((pupil_views or "").strip())
     if not views_given and len((missing_views_reason or "").strip()) < MIN_EXPLANATION:
@@ -158,7 +163,11 @@ def submit_referral(
         awaiting_ehc_assessment=pupil.ehc_assessment_requested,
         submitted_by_id=actor.user_id,
         submitted_on=today,
-        support=[SupportTried(description=i.description.strip(), started=i.started, ended=i.ended) for i in tried],
+        support=[SupportTried(description=i.description.strip(), started=i.started, ended=i.ended) for i in tried]
+        + [
+            SupportTried(description=describe(e), started=e.started_on, ended=e.closed_on, engagement_id=e.id)
+            for e in linked
+        ],
     )
     session.add(referral)
     session.flush()

@@ -7,6 +7,7 @@ from ap_register.models.base import Base
 from ap_register.models.drafts import FormDraft
 from ap_register.models.movements import Movement
 from ap_register.models.notifications import Notification
+from ap_register.models.outreach import OutreachEngagement, OutreachSession
 from ap_register.models.panels import (
     AgendaItem,
     Conflict,
@@ -43,6 +44,8 @@ __all__ = [
     "LocalAuthority",
     "Movement",
     "Notification",
+    "OutreachEngagement",
+    "OutreachSession",
     "Placement",
     "PlacementReview",
     "Pupil",

@@ -66,6 +66,8 @@ class SupportTried(Base):
     description: Mapped[str] = mapped_column(Text)
     started: Mapped[date] = mapped_column(Date)
     ended: Mapped[date | None] = mapped_column(Date)
+    # Outreach the register holds, when the support was that.
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_engagement.id"))
 
     referral: Mapped[Referral] = relationship(back_populates="support")
 

@@ -21,6 +21,7 @@ from ap_register.models import (
     AuditEvent,
     Decision,
     Movement,
+    OutreachSession,
     Panel,
     Placement,
     Pupil,
@@ -72,6 +73,8 @@ def url_values(rule: Any, world: dict[str, Any], db: Session) -> dict[str, Any]:
             values[name] = other["meeting"].id
         elif name == "referral_id":
             values[name] = other["referral"].id
+        elif name == "engagement_id":
+            values[name] = other["engagement"].id
         else:
             pytest.fail(f"The route walk does not know the parameter {name!r} of {rule.rule}: teach it")
     return values
@@ -119,6 +122,7 @@ def fingerprint(db: Session, world: dict[str, Any]) -> tuple[Any, ...]:
         tuple(db.scalars(select(Referral.status).order_by(Referral.id))),
         db.scalar(select(func.count()).select_from(Decision).join(Referral).where(Referral.la_id == other["la"].id)),
         db.scalar(select(func.count()).select_from(Panel).where(Panel.la_id == other["la"].id)),
+        db.scalar(select(func.count()).select_from(OutreachSession)),
         placement.last_review_date,
         farm.contact_name,
         farm.kind,
@@ -197,6 +201,9 @@ def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: 
                 "best_interest": "x",
                 "name": "Another panel",
                 "quorum": "1",
+                "session-minutes": "30",
+                "session-staff": "Someone else",
+                "session-submit": "y",
             }
             response = client.post(url, data=form)
             body = shown(response.get_data(as_text=True))

@@ -42,6 +42,9 @@ class ReferralForm(Form):
     support_3 = text_field("Support tried (3)", max_length=500)
     support_3_started = GovDateField("When support 3 started", required=False)
     support_3_ended = GovDateField("When support 3 ended", required=False)
+    outreach = checkboxes(
+        "Outreach the pupil has had", [], description="Tick the outreach engagements that count as support tried"
+    )
     missing_support_reason = text_area("If no support was tried, why not?")
     parent_views = text_area("The parent's or carer's views")
     pupil_views = text_area("The pupil's own views", description="In their own words where you can")

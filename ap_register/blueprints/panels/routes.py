@@ -26,13 +26,14 @@ from ap_register.blueprints.panels.forms import (
     WithdrawForm,
 )
 from ap_register.domain import audit
+from ap_register.domain import outreach as outreach_rules
 from ap_register.domain import panels as panel_rules
 from ap_register.domain import sessions as weekly
 from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import Registration, Route
 from ap_register.extensions import db
-from ap_register.models import Decision, LocalAuthority, Meeting, Panel, PanelMember, Referral, User
+from ap_register.models import Decision, LocalAuthority, Meeting, OutreachEngagement, Panel, PanelMember, Referral, User
 from ap_register.web import current_actor, table_download
 
 
@@ -88,6 +89,15 @@ def referral_new(pupil_id: int) -> str | BaseResponse:
     permissions.require(db.session, actor, "referral.submit", pupil)
     form = ReferralForm()
     form.proposed_setting.choices = setting_choices(blank="Not yet known")
+    engagements = db.session.scalars(
+        permissions.scope_outreach(
+            actor,
+            select(OutreachEngagement)
+            .where(OutreachEngagement.pupil_id == pupil.id)
+            .order_by(OutreachEngagement.started_on.desc()),
+        )
+    ).all()
+    form.outreach.choices = [(str(e.id), outreach_rules.describe(e)) for e in engagements]
     if form.validate_on_submit():
         support = []
         for n in range(1, SUPPORT_ROWS + 1):
@@ -122,6 +132,7 @@ def referral_new(pupil_id: int) -> str | BaseResponse:
                 pupil_views=form.pupil_views.data,
                 missing_views_reason=form.missing_views_reason.data,
                 best_interest=form.best_interest.data or "",
+                outreach=[e for e in engagements if str(e.id) in (form.outreach.data or [])],
             ),
             {"support": "support_1", "views": "parent_views"},
         )

@@ -1,0 +1,218 @@
+"""Tier 1 outreach pages: quick to use on a phone in a school corridor."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+from ap_register import permissions
+from ap_register.blueprints.forms import (
+    Form,
+    GovDateField,
+    attempt,
+    radios,
+    setting_choices,
+    submit,
+    text_area,
+    text_field,
+)
+from ap_register.blueprints.forms import select as select_field
+from ap_register.domain import audit
+from ap_register.domain import outreach as rules
+from ap_register.domain.errors import Forbidden, NotFound
+from ap_register.domain.upn import normalise
+from ap_register.domain.vocab import AP_KINDS
+from ap_register.extensions import db
+from ap_register.models import OutreachEngagement, Pupil, Referral
+from ap_register.web import current_actor
+
+bp = Blueprint("outreach", __name__, url_prefix="/outreach")
+
+
+class EngagementForm(Form):
+    provider = select_field("Provider", [])
+    school = select_field("School", [], required="Choose the school")
+    kind = radios("Kind of outreach", list(rules.KINDS.items()), required="Choose the kind of outreach")
+    upn = text_field("Pupil's UPN", max_length=20, description="For work with one pupil")
+    group_name = text_field("Or the group", max_length=200, description="For example, Year 8 self-regulation group")
+    started_on = GovDateField("Start date")
+    submit = submit("Start the engagement")
+
+
+class SessionForm(Form):
+    held_on = GovDateField("Date")
+    minutes = IntegerField(
+        "Minutes",
+        validators=[
+            InputRequired(message="Enter the minutes"),
+            NumberRange(min=1, max=480, message="Enter from 1 to 480 minutes"),
+        ],
+        widget=GovTextInput(),
+    )
+    staff = text_field("Staff", required="Enter who delivered it", max_length=200)
+    submit = submit("Log the session")
+
+
+class CloseForm(Form):
+    outcome = radios("Outcome", list(rules.OUTCOMES.items()), required="Choose the outcome")
+    closed_on = GovDateField("Date closed")
+    referral = select_field("The referral it led to", [])
+    note = text_area("Notes")
+    submit = submit("Close the engagement")
+
+
+def _engagement(engagement_id: int) -> OutreachEngagement:
+    found = db.session.scalar(
+        permissions.scope_outreach(
+            current_actor(), select(OutreachEngagement).where(OutreachEngagement.id == engagement_id)
+        )
+    )
+    if found is None:
+        raise NotFound("Page not found")
+    return found
+
+
+@bp.route("/")
+@login_required
+def engagements() -> str:
+    permissions.require(db.session, current_actor(), "outreach.view")
+    status = request.args.get("status", "open")
+    stmt = select(OutreachEngagement).order_by(OutreachEngagement.started_on.desc(), OutreachEngagement.id.desc())
+    stmt = stmt.where(
+        OutreachEngagement.closed_on.is_(None) if status == "open" else OutreachEngagement.closed_on.is_not(None)
+    )
+    found = db.session.scalars(permissions.scope_outreach(current_actor(), stmt).limit(200)).all()
+    return render_template(
+        "outreach/engagements.html",
+        title="Outreach",
+        engagements=found,
+        status=status,
+        kinds=rules.KINDS,
+        outcomes=rules.OUTCOMES,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def engagement_new() -> str | Response:
+    actor = current_actor()
+    permissions.require(db.session, actor, "outreach.record")
+    form = EngagementForm(data={"started_on": date.today()} if request.method == "GET" else None)
+    if current_user.setting_id is not None:
+        form.provider.choices = [(str(current_user.setting_id), current_user.setting.name)]
+        form.provider.data = str(current_user.setting_id)
+    else:
+        form.provider.choices = setting_choices(frozenset(AP_KINDS), blank="Choose the provider")
+    form.school.choices = setting_choices(frozenset(rules.SCHOOL_KINDS), blank="Choose the school")
+    if form.validate_on_submit():
+        engagement = _start(form)
+        if engagement is not None:
+            flash("Engagement started: log its sessions here", "success")
+            return redirect(url_for("outreach.engagement", engagement_id=engagement.id))
+    return render_template("outreach/engagement_new.html", title="Start an outreach engagement", form=form)
+
+
+def _start(form: EngagementForm) -> OutreachEngagement | None:
+    """Start the engagement the form describes, or put the problems on the form."""
+    actor = current_actor()
+    if not (form.provider.data or "").isdigit():
+        form.provider.errors = ["Choose the provider"]
+        return None
+    provider = permissions.get_setting(db.session, actor, int(form.provider.data))
+    school = permissions.get_setting(db.session, actor, int(form.school.data))
+    pupil = None
+    if (form.upn.data or "").strip():
+        upn = normalise(form.upn.data or "")
+        # The school gives the provider the UPN: the pupil is found on that school's roll only.
+        pupil = db.session.scalar(select(Pupil).where(Pupil.upn == upn))
+        if pupil is None or pupil.home_school_id != school.id or pupil.home_la_id != provider.la_id:
+            form.upn.errors = [f"No pupil with UPN {upn} is on {school.name}'s roll"]
+            return None
+    _, engagement = attempt(
+        form,
+        lambda: rules.start_engagement(
+            db.session,
+            actor,
+            provider=provider,
+            school=school,
+            kind=form.kind.data,
+            started_on=form.started_on.data,
+            pupil=pupil,
+            group_name=form.group_name.data,
+        ),
+    )
+    return engagement
+
+
+@bp.route("/<int:engagement_id>", methods=["GET", "POST"])
+@login_required
+def engagement(engagement_id: int) -> str | Response:
+    actor = current_actor()
+    found = _engagement(engagement_id)
+    session_form = SessionForm(prefix="session", data={"held_on": date.today()} if request.method == "GET" else None)
+    close_form = CloseForm(prefix="close", data={"closed_on": date.today()} if request.method == "GET" else None)
+    referrals = []
+    if found.pupil_id is not None:
+        referrals = db.session.scalars(
+            permissions.scope_referrals(actor, select(Referral).where(Referral.pupil_id == found.pupil_id))
+        ).all()
+    close_form.referral.choices = [("", "None")] + [
+        (str(r.id), f"Referral of {r.submitted_on:%-d %B %Y}") for r in referrals
+    ]
+    if request.method == "POST":
+        if not rules.may_work_for(actor, found.provider):
+            raise Forbidden("You can log outreach for your own provider only")
+        if "session-submit" in request.form and session_form.validate_on_submit():
+            done, _ = attempt(
+                session_form,
+                lambda: rules.log_session(
+                    db.session,
+                    actor,
+                    found,
+                    held_on=session_form.held_on.data,
+                    minutes=session_form.minutes.data or 0,
+                    staff=session_form.staff.data or "",
+                ),
+            )
+            if done:
+                flash("Session logged", "success")
+                return redirect(url_for("outreach.engagement", engagement_id=found.id))
+        elif "close-submit" in request.form and close_form.validate_on_submit():
+            chosen = next((r for r in referrals if str(r.id) == close_form.referral.data), None)
+            done, _ = attempt(
+                close_form,
+                lambda: rules.close_engagement(
+                    db.session,
+                    actor,
+                    found,
+                    closed_on=close_form.closed_on.data,
+                    outcome=close_form.outcome.data,
+                    note=close_form.note.data or "",
+                    referral=chosen,
+                ),
+            )
+            if done:
+                flash("Engagement closed", "success")
+                return redirect(url_for("outreach.engagement", engagement_id=found.id))
+    if found.pupil_id is not None:
+        audit.record(db.session, actor, "view", "outreach", found.id, pupil_id=found.pupil_id)
+        db.session.commit()
+    form = close_form if close_form.errors else session_form
+    return render_template(
+        "outreach/engagement.html",
+        title="Outreach engagement",
+        engagement=found,
+        form=form,
+        session_form=session_form,
+        close_form=close_form,
+        kinds=rules.KINDS,
+        outcomes=rules.OUTCOMES,
+        may_log=rules.may_work_for(actor, found.provider),
+    )
