@@ -111,7 +111,7 @@ def _la(code: str | None) -> Any:
 
 @click.command("import")
 @click.argument(
-    "kind", type=click.Choice(["settings", "pupils", "placements", "movements", "attendance", "term-dates"])
+    "kind", type=click.Choice(["settings", "pupils", "placements", "movements", "attendance", "term-dates", "outreach"])
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--la", "la_code", help="Only rows of this LA (its DfE code); setting refs are looked up in it")

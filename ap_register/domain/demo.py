@@ -876,6 +876,80 @@ class _Builder:
         )
 
 
+def _outreach(builder: _Builder, pupils: list[Pupil]) -> None:
+    """Tier 1: outreach from The Oaks and Riverbank Academy into the secondary schools, for pupils
+    and groups, mostly closed as sustained in mainstream."""
+    from ap_register.domain.outreach import close_engagement, log_session, start_engagement
+
+    rng, today, actor = builder.rng, builder.today, builder.actor
+    providers = [builder.ap["pru"], builder.ap["academy"]]
+    secondary_ids = {s.id for s in builder.secondaries}
+    candidates = [p for p in pupils if p.home_school_id in secondary_ids]
+    staff = ("Outreach lead", "Behaviour mentor", "Learning mentor", "Family worker")
+
+    def run(engagement: Any, sessions: int, minutes: tuple[int, ...], close: str | None) -> None:
+        day = engagement.started_on
+        last = None
+        for _ in range(sessions):
+            if day > today:
+                break
+            log_session(
+                builder.session,
+                actor,
+                engagement,
+                held_on=day,
+                minutes=rng.choice(minutes),
+                staff=rng.choice(staff),
+                today=today,
+            )
+            last = day
+            day = builder.add_days(day, 5)
+        if close and last is not None and day <= today:
+            close_engagement(builder.session, actor, engagement, closed_on=day, outcome=close, note="", today=today)
+
+    for pupil in rng.sample(candidates, min(60, len(candidates))):
+        assert pupil.home_school is not None
+        start = builder.random_day(builder.history_start + timedelta(days=20), today - timedelta(days=14))
+        engagement = start_engagement(
+            builder.session,
+            actor,
+            provider=rng.choice(providers),
+            school=pupil.home_school,
+            kind=rng.choice(("coaching", "one_to_one")),
+            started_on=start,
+            pupil=pupil,
+            today=today,
+        )
+        outcome = rng.choices(
+            ("sustained_in_mainstream", "escalated_to_referral", "left_the_school", None), weights=(6, 2, 1, 2)
+        )[0]
+        run(engagement, rng.randint(3, 8), (45, 60, 90), outcome)
+    for school in builder.secondaries[:6]:
+        start = builder.random_day(builder.history_start + timedelta(days=20), today - timedelta(days=40))
+        group = start_engagement(
+            builder.session,
+            actor,
+            provider=builder.ap["pru"],
+            school=school,
+            kind="self_regulation_group",
+            started_on=start,
+            group_name="Year 8 self-regulation group",
+            today=today,
+        )
+        run(group, 6, (60,), "sustained_in_mainstream")
+        training = start_engagement(
+            builder.session,
+            actor,
+            provider=builder.ap["academy"],
+            school=school,
+            kind="staff_training",
+            started_on=builder.add_days(start, 3),
+            group_name="Staff: de-escalation",
+            today=today,
+        )
+        run(training, 1, (120, 180), "sustained_in_mainstream")
+
+
 def _panels(builder: _Builder) -> None:
     """The area's panel: members, last fortnight's meeting with its decision, and the next meeting
     with the referrals waiting for it."""
@@ -1014,13 +1088,17 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     builder.settings()
     builder.users()
     rng = builder.rng
+    made_pupils: list[Pupil] = []
     for _ in range(pupils - 7):
         year = rng.choice((5, 6, 7, 8, 8, 9, 9, 10, 10, 10, 11, 11, 11))
         sen = (
             SenStatus.EHCP if rng.random() < 0.15 else SenStatus.SEN_SUPPORT if rng.random() < 0.35 else SenStatus.NONE
         )
-        builder.history(builder.pupil(year, sen))
+        made = builder.pupil(year, sen)
+        made_pupils.append(made)
+        builder.history(made)
     builder.problems()
+    _outreach(builder, made_pupils)
     _panels(builder)
     session.flush()
     counts = {

@@ -25,6 +25,8 @@ from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.errors import DomainError
+from ap_register.domain.outreach import KINDS as OUTREACH_KINDS
+from ap_register.domain.outreach import log_session, start_engagement
 from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
 from ap_register.domain.register import (
     PlacementDraft,
@@ -51,13 +53,14 @@ from ap_register.models import (
     AttendanceMark,
     LocalAuthority,
     Movement,
+    OutreachEngagement,
     Placement,
     Pupil,
     Setting,
     TermDate,
 )
 
-KINDS = ("settings", "pupils", "placements", "movements", "attendance", "term-dates")
+KINDS = ("settings", "pupils", "placements", "movements", "attendance", "term-dates", "outreach")
 REQUIRED: dict[str, tuple[str, ...]] = {
     "settings": ("ref", "name", "kind", "la_code"),
     "pupils": ("upn", "first_name", "last_name", "date_of_birth", "home_la_code"),
@@ -65,6 +68,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "movements": ("upn", "date", "kind", "setting_ref"),
     "attendance": ("upn", "setting_ref", "date", "session", "code"),
     "term-dates": ("la_code", "start_date", "end_date"),
+    "outreach": ("provider_ref", "school_ref", "kind", "date", "minutes", "staff"),
 }
 GIAS_REQUIRED = ("URN", "EstablishmentName", "LA (code)", "TypeOfEstablishment (code)", "EstablishmentStatus (name)")
 # Codes that stopped being valid when the 2024 regulations came in (19 August 2024).
@@ -804,6 +808,95 @@ class TermDatesImporter(Importer):
         self.report.imported += 1
 
 
+class OutreachImporter(Importer):
+    """Each row a session of outreach; rows for the same provider, school, kind and pupil (or
+    group) go to its open engagement, which starts with the first of them."""
+
+    kind = "outreach"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.today = date.today()
+
+    def row(self, row: dict[str, str]) -> None:
+        la = self.la
+        provider_ref = self.text(row, "provider_ref", required=True, max_length=20)
+        school_ref = self.text(row, "school_ref", required=True, max_length=20)
+        kind = self.text(row, "kind", required=True, max_length=30)
+        if kind is not None and kind not in OUTREACH_KINDS:
+            self.error("kind", f"{kind!r} is not one of: {', '.join(OUTREACH_KINDS)}")
+        held_on = self.day(row, "date", required=True)
+        minutes_text = self.text(row, "minutes", required=True, max_length=4)
+        minutes = int(minutes_text) if minutes_text and minutes_text.isdigit() else None
+        if minutes_text and minutes is None:
+            self.error("minutes", f"{minutes_text!r} is not a whole number of minutes")
+        staff = self.text(row, "staff", required=True)
+        group = self.text(row, "group", max_length=200)
+        pupil = self.pupil_for(row) if (row.get("upn") or "").strip() else None
+        if la is None:
+            self.error("provider_ref", "Give --la: provider and school references are looked up in one LA")
+            return
+        provider = self.setting_by_ref(la, provider_ref) if provider_ref else None
+        school = self.setting_by_ref(la, school_ref) if school_ref else None
+        if provider_ref and provider is None:
+            self.error("provider_ref", f"No setting with reference {provider_ref} in {la.name}")
+        if school_ref and school is None:
+            self.error("school_ref", f"No setting with reference {school_ref} in {la.name}")
+        if pupil is None and not group and not self.failed:
+            self.error("group", "Give the pupil's UPN or the group's name")
+        if self.failed or provider is None or school is None or held_on is None or minutes is None or kind is None:
+            return
+        engagement = self.session.scalar(
+            select(OutreachEngagement).where(
+                OutreachEngagement.provider_id == provider.id,
+                OutreachEngagement.school_id == school.id,
+                OutreachEngagement.kind == kind,
+                OutreachEngagement.closed_on.is_(None),
+                OutreachEngagement.pupil_id == pupil.id
+                if pupil is not None
+                else OutreachEngagement.group_name == group,
+            )
+        )
+        try:
+            if engagement is None:
+                engagement = start_engagement(
+                    self.session,
+                    self.actor,
+                    provider=provider,
+                    school=school,
+                    kind=kind,
+                    started_on=held_on,
+                    pupil=pupil,
+                    group_name=group,
+                    today=self.today,
+                )
+            elif held_on < engagement.started_on:
+                engagement.started_on = held_on
+            log_session(
+                self.session,
+                self.actor,
+                engagement,
+                held_on=held_on,
+                minutes=minutes,
+                staff=staff or "",
+                today=self.today,
+            )
+        except DomainError as error:
+            self.apply_domain_error(
+                error,
+                {
+                    "started_on": "date",
+                    "held_on": "date",
+                    "provider": "provider_ref",
+                    "school": "school_ref",
+                    "group_name": "group",
+                    "pupil": "upn",
+                },
+            )
+        else:
+            self.report.imported += 1
+
+
 IMPORTERS: dict[str, type[Importer]] = {
     "settings": SettingsImporter,
     "pupils": PupilsImporter,
@@ -811,6 +904,7 @@ IMPORTERS: dict[str, type[Importer]] = {
     "movements": MovementsImporter,
     "attendance": AttendanceImporter,
     "term-dates": TermDatesImporter,
+    "outreach": OutreachImporter,
 }
 
 

@@ -272,3 +272,21 @@ def test_term_dates(db: Session) -> None:
 def test_a_file_that_is_not_text_is_refused_clearly(db: Session) -> None:
     problems = refused(db, "pupils", "")
     assert problems == [(1, "", "The file is empty: it needs a header row")]
+
+
+def test_outreach_sessions_group_into_engagements(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    from ap_register.models import OutreachEngagement, OutreachSession
+
+    text = (
+        "provider_ref,school_ref,kind,date,minutes,staff,upn,group\n"
+        f"PRU1,SCH1,coaching,2025-10-01,60,J Khan,{GOOD[0]},\n"
+        f"PRU1,SCH1,coaching,2025-10-08,45,J Khan,{GOOD[0]},\n"
+        "PRU1,SCH1,self_regulation_group,2025-10-02,50,Team,,Year 8 group\n"
+        "PRU1,SCH1,yoga,2025-10-02,50,Team,,Year 8 group\n"
+    )
+    assert refused(db, "outreach", text) == [
+        (5, "kind", "'yoga' is not one of: on_call_advice, coaching, self_regulation_group, one_to_one, staff_training")
+    ]
+    report = load(db, "outreach", text.rsplit("PRU1,SCH1,yoga", 1)[0])
+    assert report.imported == 3
+    assert count(db, OutreachEngagement) == 2 and count(db, OutreachSession) == 3

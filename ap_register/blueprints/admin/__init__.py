@@ -37,6 +37,7 @@ IMPORT_DESCRIPTIONS = {
     "movements": "Admissions, exclusions, suspensions and removals from roll (upn, date, kind, setting_ref)",
     "attendance": "Attendance marks (upn, setting_ref, date, session, code)",
     "term-dates": "Stretches of school days (la_code, start_date, end_date)",
+    "outreach": "Outreach sessions (provider_ref, school_ref, kind, date, minutes, staff, and upn or group)",
 }
 
 
