@@ -9,7 +9,7 @@ here commits; the caller owns the transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -70,6 +70,10 @@ class PlacementDraft:
     commissioner_la_id: int | None = None
     commissioner_setting_id: int | None = None
     unregistered_override_reason: str | None = None
+    reintegration_plan: str | None = None
+    destination_plan: str | None = None
+    destination_setting_id: int | None = None
+    converted_from_id: int | None = None
 
 
 @dataclass
@@ -222,6 +226,11 @@ def assess_placement(
     if route == Route.OFF_SITE_DIRECTION:
         _assess_off_site(result, pupil, draft, calendar, la)
 
+    if tier == Tier.TIME_LIMITED and not (draft.planned_end_date and (draft.reintegration_plan or "").strip()):
+        result.warnings.append("A time-limited placement should have a planned end and a reintegration plan")
+    if tier == Tier.TRANSITIONAL and not ((draft.destination_plan or "").strip() or draft.destination_setting_id):
+        result.warnings.append("A transitional placement should have a destination plan: a named school or post-16")
+
     if not result.errors:
         result.home_school_code = home_school_code(route, registration, home is not None)
         result.warnings.extend(_overlaps(session, pupil, draft, exclude_placement_id))
@@ -317,6 +326,10 @@ SNAPSHOT_FIELDS = (
     "commissioner_la_id",
     "commissioner_setting_id",
     "unregistered_override_reason",
+    "reintegration_plan",
+    "destination_plan",
+    "destination_setting_id",
+    "converted_from_id",
 )
 
 
@@ -449,6 +462,10 @@ def start_placement(
         commissioner_la_id=draft.commissioner_la_id,
         commissioner_setting_id=draft.commissioner_setting_id,
         unregistered_override_reason=(draft.unregistered_override_reason or "").strip() or None,
+        reintegration_plan=(draft.reintegration_plan or "").strip() or None,
+        destination_plan=(draft.destination_plan or "").strip() or None,
+        destination_setting_id=draft.destination_setting_id,
+        converted_from_id=draft.converted_from_id,
         created_by_id=actor.user_id,
     )
     if draft.route in REVIEWED_ROUTES:
@@ -748,6 +765,90 @@ def movements_of(session: Session, pupil: Pupil) -> list[Movement]:
     )
 
 
+def convert_to_transitional(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    *,
+    on: date,
+    reason: str,
+    destination_plan: str | None = None,
+    destination_setting_id: int | None = None,
+    decision: Decision | None = None,
+) -> Placement:
+    """End a time-limited placement by converting it to a transitional one at the same setting:
+    the time-limited placement ends the day before, and the transitional one starts on `on`
+    with the same sessions, naming where it leads."""
+    permissions.require(session, actor, "placement.end", placement)
+    refusal = Refusal()
+    if placement.tier != Tier.TIME_LIMITED:
+        refusal.add("reason", "Only a time-limited placement can be converted to a transitional one")
+    if placement.route in ALWAYS_TIME_LIMITED:
+        refusal.add("reason", f"{ROUTE_LABELS[placement.route]} is time-limited: arrange a transitional place instead")
+    if placement.end_date is not None:
+        refusal.add("reason", "This placement has already ended")
+    if len(reason.strip()) < 10:
+        refusal.add("reason", "Record why the pupil will not return to the home school")
+    if on <= placement.start_date:
+        refusal.add("on", "The transitional placement starts after the time-limited one began")
+    refusal.raise_if_any("The placement was not converted")
+    end_placement(
+        session,
+        actor,
+        placement,
+        end_date=on - timedelta(days=1),
+        destination=Destination.OTHER_AP,
+        reason=f"Converted to a transitional placement: {reason.strip()}",
+    )
+    draft = PlacementDraft(
+        setting_id=placement.setting_id,
+        route=placement.route,
+        registration=placement.registration,
+        sessions=placement.sessions,
+        start_date=on,
+        tier=Tier.TRANSITIONAL,
+        reason=reason.strip(),
+        commissioner_la_id=placement.commissioner_la_id,
+        commissioner_setting_id=placement.commissioner_setting_id,
+        unregistered_override_reason=placement.unregistered_override_reason,
+        destination_plan=destination_plan,
+        destination_setting_id=destination_setting_id,
+        converted_from_id=placement.id,
+    )
+    converted, _ = start_placement(session, actor, placement.pupil, draft, decision=decision)
+    return converted
+
+
+@dataclass
+class TierSpell:
+    placement: Placement
+    school_days: int | None  # in tier so far (or in all, once ended); None if term dates are unknown
+    re_referral: bool  # began within 12 months of an earlier AP placement ending
+
+
+def tier_history(session: Session, pupil: Pupil, on: date | None = None) -> list[TierSpell]:
+    """The pupil's placements in the tiers, oldest first, with time in tier and re-referrals."""
+    on = on or date.today()
+    calendar = _calendar(session, pupil)
+    spells = []
+    ended: list[date] = []
+    for placement in sorted(
+        (p for p in placements_of(session, pupil) if p.tier is not None), key=lambda p: (p.start_date, p.id)
+    ):
+        last = min(placement.end_date or on, on)
+        try:
+            days: int | None = calendar.count(placement.start_date, last) if last >= placement.start_date else 0
+        except CalendarUnknown:
+            days = None
+        re_referral = placement.converted_from_id is None and any(
+            placement.start_date - timedelta(days=365) <= end < placement.start_date for end in ended
+        )
+        spells.append(TierSpell(placement, days, re_referral))
+        if placement.end_date is not None and placement.destination != Destination.OTHER_AP:
+            ended.append(placement.end_date)
+    return spells
+
+
 def placements_of(session: Session, pupil: Pupil) -> list[Placement]:
     """Every placement of the pupil, newest first."""
     return list(
@@ -782,7 +883,11 @@ def ledger_mismatches(session: Session) -> list[int]:
     mismatched = []
     for placement in session.scalars(select(Placement)):
         movement = latest.get(placement.id)
-        if movement is None or movement.details != snapshot(placement):
+        # Fields added after a movement was written are compared only if it recorded them.
+        current = snapshot(placement)
+        if movement is None or any(
+            current[k] != movement.details.get(k) for k in current if k in movement.details or current[k] is not None
+        ):
             mismatched.append(placement.id)
     return mismatched
 

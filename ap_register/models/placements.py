@@ -43,6 +43,13 @@ class Placement(Base):
     end_reason: Mapped[str | None] = mapped_column(Text)
     commissioner_la_id: Mapped[int | None] = mapped_column(ForeignKey("local_authority.id"))
     commissioner_setting_id: Mapped[int | None] = mapped_column(ForeignKey("setting.id"))
+    # Tier plans: how a time-limited placement returns the pupil to school; where a transitional
+    # one leads (a named school or post-16).
+    reintegration_plan: Mapped[str | None] = mapped_column(Text)
+    destination_plan: Mapped[str | None] = mapped_column(Text)
+    destination_setting_id: Mapped[int | None] = mapped_column(ForeignKey("setting.id"))
+    # A transitional placement converted from a time-limited one.
+    converted_from_id: Mapped[int | None] = mapped_column(ForeignKey("placement.id"))
     # Why an unregistered provider is used beyond the part-time cap (required if it is).
     unregistered_override_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -53,6 +60,7 @@ class Placement(Base):
     home_school: Mapped[Setting | None] = relationship(foreign_keys=[home_school_id])
     commissioner_la: Mapped[LocalAuthority | None] = relationship()
     commissioner_setting: Mapped[Setting | None] = relationship(foreign_keys=[commissioner_setting_id])
+    destination_setting: Mapped[Setting | None] = relationship(foreign_keys=[destination_setting_id])
     reviews: Mapped[list[PlacementReview]] = relationship(
         back_populates="placement", order_by="PlacementReview.review_date"
     )

@@ -73,6 +73,8 @@ def test_recording_an_off_site_direction(page: Any, axe: Any, people: dict[str, 
     for label in ("Wed AM", "Wed PM", "Thu AM", "Thu PM", "Fri AM", "Fri PM"):
         page.get_by_label(label, exact=True).uncheck()
     page.fill("#reason", "Mentoring and a report card were tried for a term; a short time off-site to reset.")
+    fill_date(page, "planned_end_date", start + timedelta(days=42))
+    page.fill("#reintegration_plan", "Back to Meadow High for two days a week after three weeks, full time after six.")
     page.get_by_role("button", name="Continue").click()
     assert page.title().startswith("Error: Placement details")
     summary = page.locator(".govuk-error-summary").inner_text()

@@ -59,6 +59,8 @@ def draft(where, **fields) -> PlacementDraft:  # type: ignore[no-untyped-def]
         start_date=date(2025, 11, 5),
         tier=Tier.TIME_LIMITED,
         notice_date=date(2025, 11, 3),
+        planned_end_date=date(2026, 2, 13),
+        reintegration_plan="Back to the home school half-termly, full time by February",
     )
     values.update(fields)
     return PlacementDraft(setting_id=where.id, **values)  # type: ignore[arg-type]
@@ -163,8 +165,9 @@ def test_a_part_time_timetable_is_at_the_home_school_with_an_end(db: Session, ar
         tier=None,
         notice_date=None,
         sessions="1111100000",
+        reintegration_plan=None,
     )
-    assert messages(db, area, draft(area["school"], **ptt)) == [
+    assert messages(db, area, draft(area["school"], planned_end_date=None, **ptt)) == [
         "A part-time timetable is time-limited: enter its planned end"
     ]
     placement, _ = start_placement(
@@ -382,3 +385,55 @@ class TestRollMovements:
             today=date(2026, 1, 5),
         )
         assert area["pupil"].home_school_id == area["school"].id
+
+
+def test_a_time_limited_placement_converts_to_a_transitional_one(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    from ap_register.domain.register import convert_to_transitional, tier_history
+
+    record_roll_movement(
+        db,
+        SYSTEM,
+        area["pupil"],
+        MovementKind.PERMANENT_EXCLUSION,
+        date(2025, 10, 1),
+        area["school"],
+        reason="Assault",
+        today=date(2025, 10, 1),
+    )
+    first = factories.placement(
+        db,
+        area["pupil"],
+        area["pru"],
+        route=Route.LA_EXCLUSION,
+        registration=Registration.SOLE,
+        start=date(2025, 10, 8),
+    )
+    with pytest.raises(DomainError) as refused:
+        convert_to_transitional(db, SYSTEM, first, on=date(2025, 12, 1), reason="short")
+    assert refused.value.errors[0].message == "Record why the pupil will not return to the home school"
+    second = convert_to_transitional(
+        db,
+        SYSTEM,
+        first,
+        on=date(2025, 12, 1),
+        reason="Return not possible: the school's roll is full and the family agree",
+        destination_plan="Year 10 place at Castle Academy from September",
+    )
+    assert (first.end_date, first.destination) == (date(2025, 11, 30), Destination.OTHER_AP)
+    assert (second.tier, second.converted_from_id, second.sessions) == (Tier.TRANSITIONAL, first.id, first.sessions)
+    spells = tier_history(db, area["pupil"], on=date(2025, 12, 12))
+    # 8 to 24 Oct: 13 school days; half term; 3 to 28 Nov: 20. Then 1 to 12 Dec: 10 school days.
+    assert [(s.placement.tier, s.school_days, s.re_referral) for s in spells] == [
+        (Tier.TIME_LIMITED, 33, False),
+        (Tier.TRANSITIONAL, 10, False),
+    ]
+    assert ledger_mismatches(db) == []
+
+
+def test_a_placement_within_12_months_of_the_last_one_ending_is_a_re_referral(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    from ap_register.domain.register import tier_history
+
+    first = factories.placement(db, area["pupil"], area["pru"], start=date(2024, 11, 4), notice_date=date(2024, 10, 30))
+    end_placement(db, SYSTEM, first, end_date=date(2024, 12, 20), destination=Destination.RETURNED_HOME_SCHOOL)
+    factories.placement(db, area["pupil"], area["pru"], start=date(2025, 11, 5))
+    assert [s.re_referral for s in tier_history(db, area["pupil"], on=date(2025, 11, 20))] == [False, True]

@@ -55,6 +55,8 @@ def test_views_and_changes_of_a_pupil_are_audited_with_the_user(client: Any, wor
             **date_fields("start_date", date(2026, 1, 5)),
             "sessions": ["Mon AM", "Tue AM"],
             "reason": "Health needs",
+            **date_fields("planned_end_date", date(2026, 2, 13)),
+            "reintegration_plan": "Two more sessions each half term until full time",
         },
     )
     post(client, response.headers["Location"], {})

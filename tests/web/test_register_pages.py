@@ -70,6 +70,8 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
                 **date_fields("start_date", start),
                 **date_fields("notice_date", start - timedelta(days=7)),
                 "notice_complete": "y",
+                "reintegration_plan": "Back full time after six weeks",
+                **date_fields("planned_end_date", start + timedelta(days=42)),
                 "reason": "Support tried has not worked",
                 "sessions": ["Mon AM", "Mon PM"],
             },
@@ -88,6 +90,8 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
             **date_fields("start_date", start),
             **date_fields("notice_date", start - timedelta(days=7)),
             "notice_complete": "y",
+            "reintegration_plan": "Back full time after six weeks",
+            **date_fields("planned_end_date", start + timedelta(days=42)),
             "reason": "Support tried has not worked",
             "sessions": ["Mon AM", "Mon PM"],
         },
@@ -255,3 +259,22 @@ def test_settings_are_listed_for_the_user_s_own_area(client: Any, world: dict) -
     names = [a.get_text(strip=True) for a in soup.select("table a")]
     assert "Home PRU" in names and "Other PRU" not in names
     assert client.get(f"/settings/{world['other']['pru'].id}").status_code == 404
+
+
+def test_converting_a_time_limited_placement(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    placement = home["placement"]
+    sign_in(client, home["users"][Role.LA_ADMIN].email)
+    soup = page(client.get(f"/placements/{placement.id}"))
+    assert "Convert to a transitional placement" not in text(soup)
+    # An off-site direction is time-limited by law: it cannot become transitional.
+    soup = page(
+        post(
+            client,
+            f"/placements/{placement.id}/convert",
+            {**date_fields("on", date(2025, 12, 1)), "reason": "Return to school is no longer possible"},
+        )
+    )
+    assert errors(soup) == [
+        "Off-site direction (s29A Education Act 2002) is time-limited: arrange a transitional place instead"
+    ]

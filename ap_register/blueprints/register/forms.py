@@ -110,11 +110,29 @@ class PlacementDetailsForm(Form):
         required="Say why the pupil is being placed here",
         description="Include the support already tried, and how this placement meets the pupil's needs",
     )
+    reintegration_plan = text_area(
+        "Reintegration plan", description="For a time-limited placement: how and when the pupil returns to school"
+    )
+    destination_plan = text_area(
+        "Destination plan", description="For a transitional placement: the school or post-16 route it leads to"
+    )
+    destination_setting = select("Destination school, if known", [])
     unregistered_override_reason = text_area(
         "Why does the pupil need more than the unregistered provider limit?",
         description="Only if the pupil will attend an unregistered provider for more than the limit",
     )
     submit = submit("Continue")
+
+
+class ConvertForm(Form):
+    on = GovDateField("First day of the transitional placement")
+    reason = text_area(
+        "Why will the pupil not return to the home school?",
+        required="Record why the pupil will not return to the home school",
+    )
+    destination_plan = text_area("Destination plan", description="The school or post-16 route it leads to")
+    destination_setting = select("Destination school, if known", [])
+    submit = submit("Convert to a transitional placement")
 
 
 class ConfirmForm(Form):

@@ -16,6 +16,7 @@ from ap_register.blueprints.register import bp
 from ap_register.blueprints.register.forms import (
     ROUTE_HINTS,
     ConfirmForm,
+    ConvertForm,
     EndForm,
     FindPupilForm,
     MovementForm,
@@ -111,6 +112,7 @@ def pupil(pupil_id: int) -> str:
         movements=movements,
         setting_names=register.setting_names(db.session, movements),
         alerts=open_alerts,
+        spells=register.tier_history(db.session, found, today),
         alert_kinds=alert_kinds,
     )
 
@@ -187,6 +189,9 @@ def _placement_draft(data: dict[str, Any]) -> PlacementDraft:
         notice_date=day("notice_date"),
         reason=data.get("reason"),
         unregistered_override_reason=data.get("unregistered_override_reason"),
+        reintegration_plan=data.get("reintegration_plan"),
+        destination_plan=data.get("destination_plan"),
+        destination_setting_id=data.get("destination_setting_id"),
         commissioner_la_id=data.get("commissioner_la_id"),
         commissioner_setting_id=data.get("commissioner_setting_id"),
     )
@@ -209,11 +214,24 @@ def placement_new_details(token: str) -> str | BaseResponse:
         del form.notice_complete
     if setting.kind != SettingKind.UNREGISTERED_AP:
         del form.unregistered_override_reason
+    if not shows_tier:
+        del form.reintegration_plan
+        del form.destination_plan
+        del form.destination_setting
+    else:
+        form.destination_setting.choices = setting_choices(frozenset(HOME_SCHOOL_KINDS), blank="Not yet known")
     if form.validate_on_submit():
         if route == Route.OFF_SITE_DIRECTION and not form.notice_complete.data:
             form.notice_complete.errors = ["Confirm the notice gave everything the law asks for"]
         elif not form.sessions.data:
             form.sessions.errors = ["Choose at least one session"]
+        elif (
+            shows_tier
+            and form.tier.data == "time_limited"
+            and not (form.planned_end_date.data and (form.reintegration_plan.data or "").strip())
+        ):
+            problem = "A time-limited placement needs its planned end and a reintegration plan"
+            form.reintegration_plan.errors = [problem]
         else:
             answers = {
                 "registration": form.registration.data,
@@ -230,6 +248,11 @@ def placement_new_details(token: str) -> str | BaseResponse:
                 "unregistered_override_reason": (
                     form.unregistered_override_reason.data if setting.kind == SettingKind.UNREGISTERED_AP else None
                 ),
+                "reintegration_plan": form.reintegration_plan.data if shows_tier else None,
+                "destination_plan": form.destination_plan.data if shows_tier else None,
+                "destination_setting_id": int(form.destination_setting.data)
+                if shows_tier and (form.destination_setting.data or "").isdigit()
+                else None,
                 **_commissioner(found, route),
             }
             candidate = _placement_draft({**draft.data, **answers})
@@ -363,6 +386,37 @@ def placement_review(placement_id: int) -> str | BaseResponse:
             flash("Review recorded", "success")
             return redirect(url_for("register.placement", placement_id=found.id))
     return render_template("register/review.html", title="Record a review", form=form, placement=found)
+
+
+@bp.route("/placements/<int:placement_id>/convert", methods=["GET", "POST"])
+@login_required
+def placement_convert(placement_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    found = permissions.get_placement(db.session, actor, placement_id)
+    permissions.require(db.session, actor, "placement.end", found)
+    form = ConvertForm()
+    form.destination_setting.choices = setting_choices(frozenset(HOME_SCHOOL_KINDS), blank="Not yet known")
+    if form.validate_on_submit():
+        destination = int(form.destination_setting.data) if (form.destination_setting.data or "").isdigit() else None
+        done, converted = attempt(
+            form,
+            lambda: register.convert_to_transitional(
+                db.session,
+                actor,
+                found,
+                on=form.on.data,
+                reason=form.reason.data or "",
+                destination_plan=form.destination_plan.data,
+                destination_setting_id=destination,
+            ),
+            {"route": "reason"},
+        )
+        if done and converted is not None:
+            flash("Converted to a transitional placement", "success")
+            return redirect(url_for("register.placement", placement_id=converted.id))
+    return render_template(
+        "register/convert.html", title="Convert to a transitional placement", form=form, placement=found
+    )
 
 
 @bp.route("/placements/<int:placement_id>/end", methods=["GET", "POST"])
