@@ -500,11 +500,35 @@ class _Builder:
                 start_date=start,
                 planned_end_date=planned_end,
                 notice_date=notice,
-                **{"reason": PLACEMENT_REASONS[route], **fields},
+                **{"reason": PLACEMENT_REASONS[route], **self.plans(tier), **fields},
             ),  # type: ignore[arg-type]
             calendar=self.calendar,
         )
         return placement
+
+    def plans(self, tier: Tier | None) -> dict[str, str]:
+        """The plan a placement in a tier carries."""
+        if tier == Tier.TIME_LIMITED:
+            return {
+                "reintegration_plan": self.rng.choice(
+                    (
+                        "Two days back at the home school from week four; full time by the planned end.",
+                        "Phased return with a key worker: mornings at school from the second half term.",
+                        "Weekly review with the home school's inclusion lead; return once the targets are met.",
+                    )
+                )
+            }
+        if tier == Tier.TRANSITIONAL:
+            return {
+                "destination_plan": self.rng.choice(
+                    (
+                        "A fresh start at another mainstream school, through the fair access panel.",
+                        "Post-16: a college place on a vocational course, with transition visits in the summer term.",
+                        "Assessment for a special school place, as the EHC plan is reviewed.",
+                    )
+                )
+            }
+        return {}
 
     def run(
         self, placement: Placement, until: date | None, destination: Destination | None, review: bool = True
