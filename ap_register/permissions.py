@@ -59,6 +59,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "panels.view": LA_ROLES,
     "panels.manage": frozenset({Role.LA_ADMIN, Role.PANEL_CHAIR}),
     "outreach.view": frozenset(Role),
+    "budgets.view": frozenset({Role.COMMISSIONER, Role.LA_ADMIN, Role.PANEL_CHAIR, Role.AP_HEAD}),
+    "budgets.manage": frozenset({Role.COMMISSIONER, Role.LA_ADMIN}),
     "outreach.record": frozenset({Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "alerts.view": frozenset(Role),
     "alerts.act": frozenset(Role) - {Role.PANEL_MEMBER},

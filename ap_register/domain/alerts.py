@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 from ap_register import permissions
 from ap_register.domain import audit
 from ap_register.domain.actors import Actor
+from ap_register.domain.budgets import over_plan
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.coverage import monday_of, week_coverage
 from ap_register.domain.errors import CalendarUnknown, DomainError, NotFound, Refusal
@@ -41,6 +42,7 @@ KINDS = {
     "below_full_time": "Below full time",
     "unregistered_checks_overdue": "Unregistered provider checks overdue",
     "fair_access_deadline": "Fair access place not allocated within 20 school days",
+    "budget_over_plan": "AP budget line over plan",
 }
 FAIR_ACCESS_SCHOOL_DAYS = 20
 # Found from the week's coverage: left as they are in a week with no school days.
@@ -94,6 +96,7 @@ def findings(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
     found += _unregistered_checks(placements, on)
     found += _coverage(session, la, on)
     found += _fair_access(session, la, on, calendar)
+    found += _budget(session, la, on)
     return sorted(found, key=lambda f: (f.due, f.kind, f.key))
 
 
@@ -308,6 +311,14 @@ def _fair_access(session: Session, la: LocalAuthority, on: date, calendar: Schoo
             )
         )
     return result
+
+
+def _budget(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
+    """Budget lines forecast over their commissioned places, and reserves overspent."""
+    return [
+        Finding("budget_over_plan", key, on, message, setting=line.provider if line is not None else None)
+        for key, line, _, message in over_plan(session, la, on)
+    ]
 
 
 def _coverage(session: Session, la: LocalAuthority, on: date) -> list[Finding]:

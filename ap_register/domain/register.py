@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -19,6 +20,7 @@ from ap_register import permissions
 from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
+from ap_register.domain.budgets import capacity_problem
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, Refusal
 from ap_register.domain.vocab import (
@@ -74,6 +76,9 @@ class PlacementDraft:
     destination_plan: str | None = None
     destination_setting_id: int | None = None
     converted_from_id: int | None = None
+    spot_purchase: bool = False
+    agreed_cost: Decimal | None = None
+    spot_reason: str | None = None
 
 
 @dataclass
@@ -301,6 +306,8 @@ def snapshot(placement: Placement) -> dict[str, Any]:
     def value(v: Any) -> Any:
         if isinstance(v, date):
             return v.isoformat()
+        if isinstance(v, Decimal):
+            return str(v)
         return getattr(v, "value", v)
 
     return {name: value(getattr(placement, name)) for name in SNAPSHOT_FIELDS}
@@ -330,6 +337,9 @@ SNAPSHOT_FIELDS = (
     "destination_plan",
     "destination_setting_id",
     "converted_from_id",
+    "spot_purchase",
+    "agreed_cost",
+    "spot_reason",
 )
 
 
@@ -439,6 +449,25 @@ def start_placement(
     gate = gate_problem(pupil, draft, decision)
     if gate:
         raise DomainError("The placement cannot be recorded", [FieldError("route", gate)])
+    if draft.spot_purchase and (
+        not draft.agreed_cost or draft.agreed_cost <= 0 or not (draft.spot_reason or "").strip()
+    ):
+        raise DomainError(
+            "The placement cannot be recorded",
+            [FieldError("agreed_cost", "A spot purchase needs its agreed cost and the reason for it")],
+        )
+    assert setting is not None
+    full = capacity_problem(
+        session,
+        pupil.home_la,
+        provider=setting,
+        tier=draft.tier,
+        sessions=draft.sessions,
+        start=draft.start_date,
+        spot_purchase=draft.spot_purchase,
+    )
+    if full:
+        raise DomainError("The placement cannot be recorded", [FieldError("spot_purchase", full)])
     calendar = calendar or _calendar(session, pupil)
     assessment = assess_placement(session, pupil, draft, calendar=calendar)
     if assessment.errors:
@@ -466,6 +495,9 @@ def start_placement(
         destination_plan=(draft.destination_plan or "").strip() or None,
         destination_setting_id=draft.destination_setting_id,
         converted_from_id=draft.converted_from_id,
+        spot_purchase=draft.spot_purchase,
+        agreed_cost=draft.agreed_cost if draft.spot_purchase else None,
+        spot_reason=(draft.spot_reason or "").strip() or None if draft.spot_purchase else None,
         created_by_id=actor.user_id,
     )
     if draft.route in REVIEWED_ROUTES:

@@ -4,6 +4,7 @@ from ap_register.models.alerts import Alert, JobRun
 from ap_register.models.attendance import AttendanceMark
 from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
+from ap_register.models.budgets import BudgetLine, BudgetPlan, BudgetVariation
 from ap_register.models.drafts import FormDraft
 from ap_register.models.movements import Movement
 from ap_register.models.notifications import Notification
@@ -40,6 +41,9 @@ __all__ = [
     "AuditEvent",
     "BankHoliday",
     "Base",
+    "BudgetLine",
+    "BudgetPlan",
+    "BudgetVariation",
     "FormDraft",
     "LocalAuthority",
     "Movement",

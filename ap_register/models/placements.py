@@ -8,8 +8,9 @@ records the change, in the same transaction.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ap_register.domain.vocab import Destination, HomeSchoolCode, Registration, Route, Tier
@@ -50,6 +51,11 @@ class Placement(Base):
     destination_setting_id: Mapped[int | None] = mapped_column(ForeignKey("setting.id"))
     # A transitional placement converted from a time-limited one.
     converted_from_id: Mapped[int | None] = mapped_column(ForeignKey("placement.id"))
+    # Booked outside the budget plan: no free commissioned place of its type (or no line for the
+    # provider). Its agreed cost is charged to the year's reserve.
+    spot_purchase: Mapped[bool] = mapped_column(default=False, server_default=false())
+    agreed_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    spot_reason: Mapped[str | None] = mapped_column(Text)
     # Why an unregistered provider is used beyond the part-time cap (required if it is).
     unregistered_override_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

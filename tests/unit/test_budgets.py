@@ -1,0 +1,225 @@
+"""The multi-year AP budget: plans, variations, the booking gate, and utilisation reconciled with
+a calculation by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session
+
+from ap_register.domain.actors import Actor
+from ap_register.domain.alerts import findings
+from ap_register.domain.budgets import agree_plan, allocation, create_plan, set_line, utilisation, vary
+from ap_register.domain.errors import DomainError
+from ap_register.domain.outreach import log_session, start_engagement
+from ap_register.domain.register import PlacementDraft, end_placement, start_placement
+from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
+from tests import factories
+from tests.factories import SYSTEM
+
+ON = date(2025, 11, 21)
+
+
+@pytest.fixture()
+def area(db: Session) -> dict:  # type: ignore[type-arg]
+    la = factories.la(db, "855")
+    school = factories.setting(db, la, SettingKind.MAINSTREAM, name="Meadow High")
+    pru = factories.setting(db, la, SettingKind.PRU, name="The Oaks")
+    academy = factories.setting(db, la, SettingKind.AP_ACADEMY, name="Riverbank")
+    commissioner = Actor(user=factories.user(db, Role.COMMISSIONER, la), via="test")
+    plan = create_plan(
+        db,
+        commissioner,
+        la,
+        name="AP budget 2025-28",
+        first_year=2025,
+        years=3,
+        demand_policy="Growth beyond the plan is met from the reserve, then reviewed each term",
+    )
+    for year in (2025, 2026, 2027):
+        set_line(
+            db,
+            commissioner,
+            plan,
+            year=year,
+            provider=pru,
+            place_type="time_limited",
+            commissioned=Decimal(2),
+            unit_cost=Decimal(18000),
+        )
+        set_line(
+            db,
+            commissioner,
+            plan,
+            year=year,
+            provider=academy,
+            place_type="time_limited",
+            commissioned=Decimal(1),
+            unit_cost=Decimal(20000),
+        )
+        set_line(
+            db,
+            commissioner,
+            plan,
+            year=year,
+            provider=pru,
+            place_type="outreach",
+            commissioned=Decimal(100),
+            unit_cost=Decimal(60),
+        )
+        set_line(
+            db, commissioner, plan, year=year, place_type="reserve", commissioned=Decimal(50000), unit_cost=Decimal(1)
+        )
+    agree_plan(db, commissioner, plan)
+    return {"la": la, "school": school, "pru": pru, "academy": academy, "plan": plan, "commissioner": commissioner}
+
+
+def excluded(db: Session, area: dict):  # type: ignore[no-untyped-def,type-arg]
+    from ap_register.domain.register import record_roll_movement
+
+    pupil = factories.pupil(db, area["la"], area["school"])
+    record_roll_movement(
+        db,
+        SYSTEM,
+        pupil,
+        MovementKind.PERMANENT_EXCLUSION,
+        date(2025, 10, 1),
+        area["school"],
+        reason="Assault",
+        today=date(2025, 10, 1),
+    )
+    return pupil
+
+
+def place(db: Session, pupil, where, start: date, sessions: str = "1" * 10, **fields):  # type: ignore[no-untyped-def]
+    placement, _ = start_placement(
+        db,
+        SYSTEM,
+        pupil,
+        PlacementDraft(
+            setting_id=where.id,
+            route=Route.LA_EXCLUSION,
+            registration=Registration.SOLE,
+            sessions=sessions,
+            start_date=start,
+            tier=Tier.TIME_LIMITED,
+            **fields,
+        ),
+    )
+    return placement
+
+
+def test_a_plan_spans_at_least_three_years_and_variations_give_reasons(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    with pytest.raises(DomainError) as refused:
+        create_plan(db, area["commissioner"], area["la"], name="Short", first_year=2030, years=2, demand_policy="x")
+    assert refused.value.errors[0].message.startswith("A budget plan spans at least 3 financial years")
+    line = next(
+        line
+        for line in area["plan"].lines
+        if line.year == 2025 and line.provider_id == area["pru"].id and line.place_type == "time_limited"
+    )
+    with pytest.raises(DomainError) as refused:
+        vary(db, area["commissioner"], line, change=Decimal(1), reason="")
+    assert [e.message for e in refused.value.errors] == [
+        "A variation needs its reason: how demand changed, and why this line"
+    ]
+
+
+def test_utilisation_reconciles_with_a_hand_calculation(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    a, b = excluded(db, area), excluded(db, area)
+    first = place(db, a, area["pru"], date(2025, 11, 3))
+    end_placement(db, SYSTEM, first, end_date=date(2025, 11, 28), destination=Destination.NEW_MAINSTREAM_SCHOOL)
+    place(db, b, area["pru"], date(2025, 11, 10), sessions="1111100000")
+    engagement = start_engagement(
+        db,
+        SYSTEM,
+        provider=area["pru"],
+        school=area["school"],
+        kind="coaching",
+        started_on=date(2025, 10, 1),
+        group_name="Year 9",
+        today=ON,
+    )
+    log_session(db, SYSTEM, engagement, held_on=date(2025, 10, 1), minutes=60, staff="Lead", today=ON)
+    log_session(db, SYSTEM, engagement, held_on=date(2025, 10, 8), minutes=90, staff="Lead", today=ON)
+
+    year = utilisation(db, area["plan"], ON)[0]
+    # School days in 2025-26 (1 April 2025 to 31 March 2026), by stretch of term: 4 (1 to 4 April,
+    # the end of the spring term) + 23 + 37 (summer; 5 May a bank holiday) + 38 + 35 (autumn)
+    # + 30 + 25 (spring) = 192.
+    assert year.school_days == 192
+    # So far, to Friday 21 November: 4 + 23 + 37 + 38 + 15 = 117; left: 75.
+    assert year.school_days_so_far == 117
+    pru = next(u for u in year.lines if u.line.provider_id == area["pru"].id and u.line.place_type == "time_limited")
+    assert pru.capacity == Decimal(2) * 192  # 384 place-days
+    # A: full time 3 to 21 November, 15 school days; B: 5 sessions of 10 from 10 November, 10 days.
+    assert pru.used == Decimal("15") + Decimal("0.5") * 10
+    assert pru.occupancy == Decimal("1.5")
+    assert pru.forecast == Decimal("20") + Decimal("1.5") * 75  # 132.5
+    assert pru.allocation == Decimal("36000.00")
+    outreach = next(u for u in year.lines if u.line.place_type == "outreach")
+    # 150 minutes: 2.5 hours in 117 school days, at that rate 75 more days: 2.5 + 2.5 / 117 * 75 = 4.10.
+    assert (outreach.used, outreach.forecast) == (Decimal("2.5"), Decimal("4.1"))
+    assert year.reserve_left == Decimal(50000)
+
+
+def test_moving_a_pupil_changes_use_never_an_allocation(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = excluded(db, area)
+    first = place(db, pupil, area["pru"], date(2025, 11, 3))
+    before = {u.line.id: (u.allocation, u.used) for u in utilisation(db, area["plan"], ON)[0].lines}
+    end_placement(db, SYSTEM, first, end_date=date(2025, 11, 14), destination=Destination.OTHER_AP)
+    place(db, pupil, area["academy"], date(2025, 11, 17))
+    after = {u.line.id: (u.allocation, u.used) for u in utilisation(db, area["plan"], ON)[0].lines}
+    assert {k: v[0] for k, v in before.items()} == {k: v[0] for k, v in after.items()}
+    assert [before[k][1] == after[k][1] for k in before] != [True] * len(before)
+
+
+def test_no_free_place_means_a_spot_purchase_from_the_reserve(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    for _ in range(2):
+        place(db, excluded(db, area), area["pru"], date(2025, 11, 3))
+    third = excluded(db, area)
+    with pytest.raises(DomainError) as refused:
+        place(db, third, area["pru"], date(2025, 11, 10))
+    assert refused.value.errors[0].message == (
+        "No free commissioned time-limited place at The Oaks on 10 November 2025 (2 of 2 in use): "
+        "book it as a spot purchase, with its agreed cost"
+    )
+    spot = place(
+        db,
+        third,
+        area["pru"],
+        date(2025, 11, 10),
+        spot_purchase=True,
+        agreed_cost=Decimal("7500"),
+        spot_reason="Only provision with a place before the sixth day",
+    )
+    assert spot.spot_purchase
+    year = utilisation(db, area["plan"], ON)[0]
+    assert year.reserve_left == Decimal(50000) - Decimal(7500)
+    line = next(
+        u.line for u in year.lines if u.line.provider_id == area["pru"].id and u.line.place_type == "time_limited"
+    )
+    vary(
+        db,
+        area["commissioner"],
+        line,
+        change=Decimal(1),
+        reason="Exclusions up a third this autumn: one more place at The Oaks",
+    )
+    year = utilisation(db, area["plan"], ON)[0]
+    assert year.reserve_left == Decimal(50000) - Decimal(7500) - Decimal(18000)
+    assert allocation(line) == Decimal("54000.00")
+
+
+def test_a_line_forecast_over_its_places_raises_an_alert(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    # Riverbank has one place; two full-time pupils (one a spot purchase) for most of the year.
+    place(db, excluded(db, area), area["academy"], date(2025, 9, 8))
+    found = [f for f in findings(db, area["la"], ON) if f.kind == "budget_over_plan"]
+    assert found == []
+    line = next(line for line in area["plan"].lines if line.year == 2025 and line.provider_id == area["academy"].id)
+    vary(db, area["commissioner"], line, change=Decimal("-0.5"), reason="Half a place moved to outreach for the spring")
+    found = [f for f in findings(db, area["la"], ON) if f.kind == "budget_over_plan"]
+    assert [f.setting.name if f.setting else None for f in found] == ["Riverbank"]
+    assert "forecast at" in found[0].message
