@@ -19,6 +19,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError
+from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db
 
@@ -110,9 +111,7 @@ def _la(code: str | None) -> Any:
 
 
 @click.command("import")
-@click.argument(
-    "kind", type=click.Choice(["settings", "pupils", "placements", "movements", "attendance", "term-dates", "outreach"])
-)
+@click.argument("kind", type=click.Choice(list(IMPORT_KINDS)))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--la", "la_code", help="Only rows of this LA (its DfE code); setting refs are looked up in it")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="How to report")

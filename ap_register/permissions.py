@@ -23,6 +23,8 @@ from ap_register.models import (
     AgendaItem,
     Alert,
     AuditEvent,
+    BudgetLine,
+    BudgetPlan,
     Meeting,
     Movement,
     OutreachEngagement,
@@ -59,8 +61,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "panels.view": LA_ROLES,
     "panels.manage": frozenset({Role.LA_ADMIN, Role.PANEL_CHAIR}),
     "outreach.view": frozenset(Role),
-    "budgets.view": frozenset({Role.COMMISSIONER, Role.LA_ADMIN, Role.PANEL_CHAIR, Role.AP_HEAD}),
+    # The whole plan (every provider's places and tariffs) is the LA's; a provider sees its own lines.
+    "budgets.view": frozenset({Role.COMMISSIONER, Role.LA_ADMIN, Role.PANEL_CHAIR}),
     "budgets.manage": frozenset({Role.COMMISSIONER, Role.LA_ADMIN}),
+    "budgets.provider": frozenset({Role.COMMISSIONER, Role.LA_ADMIN, Role.PANEL_CHAIR, Role.AP_HEAD}),
     "outreach.record": frozenset({Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "alerts.view": frozenset(Role),
     "alerts.act": frozenset(Role) - {Role.PANEL_MEMBER},
@@ -188,6 +192,32 @@ def scope_alerts(actor: Actor, stmt: S) -> S:
     )
 
 
+def scope_budget_plans(actor: Actor, stmt: S) -> S:
+    """Whole budget plans: the LA's, to its commissioners, administrators and panel chairs."""
+    user = actor.user
+    if user is None:
+        return stmt
+    if not role_allows(user, "budgets.view"):
+        return stmt.where(false())
+    return stmt.where(BudgetPlan.la_id == user.la_id)
+
+
+def scope_budget_lines(actor: Actor, stmt: S) -> S:
+    """Budget lines: every line of the plans above; a provider's own lines of agreed plans to its
+    AP head (its commissioned places and tariff, never another provider's)."""
+    user = actor.user
+    if user is None:
+        return stmt
+    if role_allows(user, "budgets.view"):
+        return stmt.where(BudgetLine.plan_id.in_(scope_budget_plans(actor, select(BudgetPlan.id))))
+    if role_allows(user, "budgets.provider") and user.setting_id is not None:
+        return stmt.where(
+            BudgetLine.provider_id == user.setting_id,
+            BudgetLine.plan_id.in_(select(BudgetPlan.id).where(BudgetPlan.agreed_at.is_not(None))),
+        )
+    return stmt.where(false())
+
+
 def scope_audit(actor: Actor, stmt: S) -> S:
     if actor.user is None:
         return stmt
@@ -310,6 +340,19 @@ def get_placement(session: Session, actor: Actor, placement_id: int) -> Placemen
 def get_setting(session: Session, actor: Actor, setting_id: int) -> Setting:
     setting: Setting = _one(session, scope_settings(actor, select(Setting).where(Setting.id == setting_id)))
     return setting
+
+
+def get_budget_plan(session: Session, actor: Actor, plan_id: int) -> BudgetPlan:
+    plan: BudgetPlan = _one(session, scope_budget_plans(actor, select(BudgetPlan).where(BudgetPlan.id == plan_id)))
+    return plan
+
+
+def get_budget_line(session: Session, actor: Actor, plan: BudgetPlan, line_id: int) -> BudgetLine:
+    line: BudgetLine = _one(
+        session,
+        scope_budget_lines(actor, select(BudgetLine).where(BudgetLine.id == line_id, BudgetLine.plan_id == plan.id)),
+    )
+    return line
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:

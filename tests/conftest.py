@@ -247,7 +247,32 @@ def world(db: Session) -> dict[str, Any]:
             staff="Outreach lead",
             today=date(2025, 11, 10),
         )
+        from decimal import Decimal
+
+        from ap_register.domain.budgets import agree_plan, create_plan, set_line
+
+        # A budget plan for years far ahead, so that it gates none of the tests' bookings.
+        plan = create_plan(
+            db, system, la, name=f"{key.title()} AP budget", first_year=2030, years=3, demand_policy="From the reserve"
+        )
+        for year in (2030, 2031, 2032):
+            line = set_line(
+                db,
+                system,
+                plan,
+                year=year,
+                provider=pru,
+                place_type="time_limited",
+                commissioned=Decimal(4),
+                unit_cost=Decimal(17000),
+            )
+            set_line(
+                db, system, plan, year=year, place_type="reserve", commissioned=Decimal(9000), unit_cost=Decimal(1)
+            )
+        agree_plan(db, system, plan)
         made[key] = {
+            "plan": plan,
+            "plan_line": line,
             "engagement": engagement,
             "panel": panel,
             "meeting": meeting,

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovDateInput,
     GovRadioInput,
     GovSelect,
@@ -16,8 +17,18 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.extensions import db
@@ -112,6 +123,36 @@ class Form(FlaskForm):
                 field.errors.append(problem.message)
             else:
                 self.form_errors.append(problem.message)
+
+
+class SpotPurchaseFields:
+    """A booking paid outside the budget plan: when the provider has no free commissioned place
+    of its type, or for an unregistered package. Mixed into the forms that start a placement."""
+
+    spot_purchase = BooleanField(
+        "Paid outside the budget plan: a spot purchase, or an unregistered package",
+        widget=GovCheckboxInput(),
+        description="When the provider has no free commissioned place of this type. Its cost comes from the reserve",
+    )
+    agreed_cost = DecimalField(
+        "Agreed cost, in pounds",
+        places=2,
+        validators=[Optional(), NumberRange(min=1, max=1000000, message="Enter a cost from £1 to £1,000,000")],
+        widget=GovTextInput(),
+    )
+    spot_reason = TextAreaField("Why outside the plan?", validators=[Optional()], widget=GovTextArea())
+
+    def spot_problem(self) -> str | None:
+        """Puts a missing cost or reason on its field; says whether there was one."""
+        if not self.spot_purchase.data:  # type: ignore[attr-defined]
+            return None
+        if not self.agreed_cost.data:  # type: ignore[attr-defined]
+            self.agreed_cost.errors = ["Enter the agreed cost of the spot purchase"]  # type: ignore[attr-defined]
+            return "cost"
+        if not (self.spot_reason.data or "").strip():  # type: ignore[attr-defined]
+            self.spot_reason.errors = ["Say why the placement is paid outside the plan"]  # type: ignore[attr-defined]
+            return "reason"
+        return None
 
 
 T = TypeVar("T")

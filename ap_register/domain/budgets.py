@@ -337,6 +337,21 @@ class LineUse:
     def used_share(self) -> Decimal:
         return (self.used / self.capacity * 100).quantize(Decimal("1")) if self.capacity else Decimal(0)
 
+    @property
+    def forecast_share(self) -> Decimal:
+        return (self.forecast / self.capacity * 100).quantize(Decimal("1")) if self.capacity else Decimal(0)
+
+    def bar(self) -> dict[str, Decimal]:
+        """Where the chart draws used, forecast and the commissioned mark, as percentages of a
+        scale wide enough for whichever is largest."""
+        scale = max(self.capacity, self.forecast, self.used, Decimal(1))
+
+        def share(value: Decimal) -> Decimal:
+            return (value / scale * 100).quantize(Decimal("0.1"))
+
+        mark = max(share(self.capacity) - Decimal("0.8"), Decimal(0))  # the mark is 0.8 wide, ending there
+        return {"used": share(self.used), "forecast": share(self.forecast), "mark": mark}
+
 
 @dataclass
 class YearUse:
@@ -387,7 +402,7 @@ def utilisation(session: Session, plan: BudgetPlan, on: date) -> list[YearUse]:
         .join(Pupil, Placement.pupil_id == Pupil.id)
         .where(
             Pupil.home_la_id == la.id,
-            Placement.tier.is_not(None),
+            or_(Placement.tier.is_not(None), Placement.spot_purchase.is_(True)),
             Placement.start_date <= last,
             or_(Placement.end_date.is_(None), Placement.end_date >= first),
         )
@@ -514,3 +529,100 @@ def over_plan(session: Session, la: LocalAuthority, on: date) -> list[tuple[str,
 
 def year_end(year: int) -> date:
     return year_span(year)[1]
+
+
+def provider_lines(years: list[YearUse], provider_id: int) -> list[tuple[YearUse, LineUse]]:
+    """A provider's own lines, year by year: what it sees of the plan."""
+    return [(year, use) for year in years for use in year.lines if use.line.provider_id == provider_id]
+
+
+def line_label(line: BudgetLine) -> str:
+    provider = line.provider.name if line.provider else "Reserve"
+    return f"{provider}: {PLACE_TYPES[line.place_type]} {year_label(line.year)}"
+
+
+def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tuple[str, list[str], list[dict]]]:  # type: ignore[type-arg]
+    """The plan and its utilisation as spreadsheet tables: the plan's lines, utilisation per line,
+    the reserve per year, variations and spending outside the plan. Placements are named by their
+    register number, never by the pupil."""
+    plan_rows = []
+    use_rows = []
+    for year in years:
+        for use in year.lines:
+            line = use.line
+            name = line.provider.name if line.provider else ""
+            plan_rows.append(
+                {
+                    "financial_year": year_label(year.year),
+                    "provider": name,
+                    "provider_ref": line.provider.ref if line.provider else "",
+                    "place_type": line.place_type,
+                    "commissioned": line.commissioned,
+                    "after_variations": use.commissioned,
+                    "unit_cost": line.unit_cost,
+                    "allocation": use.allocation,
+                }
+            )
+            use_rows.append(
+                {
+                    "financial_year": year_label(year.year),
+                    "provider": name,
+                    "place_type": line.place_type,
+                    "unit": "hours" if line.place_type == "outreach" else "place-days",
+                    "capacity": use.capacity,
+                    "used_to_date": use.used,
+                    "used_percent": use.used_share,
+                    "forecast_to_year_end": use.forecast,
+                    "forecast_percent": use.forecast_share,
+                    "places_in_use_now": use.occupancy,
+                    "over_plan": "Y" if use.over_plan else "N",
+                }
+            )
+    reserve_rows = [
+        {
+            "financial_year": year_label(year.year),
+            "school_days": year.school_days,
+            "school_days_to_date": year.school_days_so_far,
+            "allocated_to_providers": year.allocated,
+            "reserve": year.reserve,
+            "variations": year.variations_cost,
+            "spot_purchases": year.spot_cost,
+            "reserve_left": year.reserve_left,
+        }
+        for year in years
+    ]
+    variation_rows = [
+        {
+            "financial_year": year_label(v.line.year),
+            "line": line_label(v.line),
+            "change": v.change,
+            "reason": v.reason,
+            "approved_by": v.approved_by.name if v.approved_by else "",
+            "approved_on": v.approved_at.date().isoformat(),
+        }
+        for v in plan.variations
+    ]
+    spot_rows = [
+        {
+            "financial_year": year_label(year.year),
+            "placement": p.id,
+            "provider": p.setting.name,
+            "start_date": p.start_date.isoformat(),
+            "end_date": p.end_date.isoformat() if p.end_date else "",
+            "agreed_cost": p.agreed_cost,
+            "reason": p.spot_reason,
+        }
+        for year in years
+        for p in year.spot_purchases
+    ]
+
+    def columns(rows: list[dict], fallback: list[str]) -> list[str]:  # type: ignore[type-arg]
+        return list(rows[0]) if rows else fallback
+
+    return [
+        ("Plan", columns(plan_rows, ["financial_year"]), plan_rows),
+        (f"Use to {on:%-d %b %Y}", columns(use_rows, ["financial_year"]), use_rows),
+        ("Reserve", columns(reserve_rows, ["financial_year"]), reserve_rows),
+        ("Variations", columns(variation_rows, ["financial_year", "line", "change", "reason"]), variation_rows),
+        ("Outside the plan", columns(spot_rows, ["financial_year", "placement", "agreed_cost"]), spot_rows),
+    ]

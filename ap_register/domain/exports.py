@@ -270,11 +270,17 @@ def json_chunks(columns: list[str], records: Iterable[dict[str, Any]]) -> Iterat
 
 def write_xlsx(columns: list[str], records: Iterable[dict[str, Any]], out: IO[bytes], title: str) -> None:
     """A one-sheet workbook in openpyxl's write-only mode, which keeps rows out of memory."""
+    write_xlsx_sheets([(title, columns, records)], out)
+
+
+def write_xlsx_sheets(sheets: list[tuple[str, list[str], Iterable[dict[str, Any]]]], out: IO[bytes]) -> None:
+    """A workbook of several tables, one sheet each (title, columns, records)."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(columns)
-    for record in records:
-        sheet.append([spreadsheet_safe(record.get(c)) for c in columns])
+    for title, columns, records in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.append(columns)
+        for record in records:
+            sheet.append([spreadsheet_safe(record.get(c)) for c in columns])
     workbook.save(out)
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from sqlalchemy import select
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
+from ap_register.domain.budgets import PLACE_TYPES, set_line
 from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.errors import DomainError
 from ap_register.domain.outreach import KINDS as OUTREACH_KINDS
@@ -51,6 +54,7 @@ from ap_register.domain.vocab import (
 )
 from ap_register.models import (
     AttendanceMark,
+    BudgetPlan,
     LocalAuthority,
     Movement,
     OutreachEngagement,
@@ -60,7 +64,7 @@ from ap_register.models import (
     TermDate,
 )
 
-KINDS = ("settings", "pupils", "placements", "movements", "attendance", "term-dates", "outreach")
+KINDS = ("settings", "pupils", "placements", "movements", "attendance", "term-dates", "outreach", "budget-lines")
 REQUIRED: dict[str, tuple[str, ...]] = {
     "settings": ("ref", "name", "kind", "la_code"),
     "pupils": ("upn", "first_name", "last_name", "date_of_birth", "home_la_code"),
@@ -69,6 +73,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "attendance": ("upn", "setting_ref", "date", "session", "code"),
     "term-dates": ("la_code", "start_date", "end_date"),
     "outreach": ("provider_ref", "school_ref", "kind", "date", "minutes", "staff"),
+    "budget-lines": ("plan", "year", "place_type", "commissioned"),
 }
 GIAS_REQUIRED = ("URN", "EstablishmentName", "LA (code)", "TypeOfEstablishment (code)", "EstablishmentStatus (name)")
 # Codes that stopped being valid when the 2024 regulations came in (19 August 2024).
@@ -897,6 +902,90 @@ class OutreachImporter(Importer):
             self.report.imported += 1
 
 
+class BudgetLinesImporter(Importer):
+    """The lines of a draft budget plan of the LA, named in the `plan` column: per financial year
+    (`2025` or `2025-26`), place type and provider, the commissioned places (hours for outreach,
+    pounds for the reserve) and the unit cost. A line the plan already has is changed."""
+
+    kind = "budget-lines"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.plans: dict[str, BudgetPlan | None] = {}
+        self.seen: set[tuple[int, int, str, int | None]] = set()
+
+    def number(self, row: dict[str, str], column: str, required: bool) -> Decimal | None:
+        value = self.text(row, column, required=required, max_length=20)
+        if value is None:
+            return None
+        try:
+            found = Decimal(value.replace(",", "").lstrip("£"))
+        except InvalidOperation:
+            self.error(column, f"{value!r} is not a number")
+            return None
+        if not found.is_finite() or found < 0:
+            self.error(column, f"{value!r} is not a number of 0 or more")
+            return None
+        return found
+
+    def row(self, row: dict[str, str]) -> None:
+        la = self.la
+        if la is None:
+            self.error("plan", "Give --la: plans and providers are looked up in one LA")
+            return
+        name = self.text(row, "plan", required=True)
+        year_text = self.text(row, "year", required=True, max_length=7)
+        year = None
+        if year_text is not None:
+            match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", year_text)
+            if match is None or (match.group(2) and int(match.group(2)) != (int(match.group(1)) + 1) % 100):
+                self.error("year", f"{year_text!r} is not a financial year such as 2025 or 2025-26")
+            else:
+                year = int(match.group(1))
+        place_type = self.text(row, "place_type", required=True, max_length=20)
+        if place_type is not None and place_type not in PLACE_TYPES:
+            self.error("place_type", f"{place_type!r} is not one of: {', '.join(PLACE_TYPES)}")
+        commissioned = self.number(row, "commissioned", required=True)
+        unit_cost = self.number(row, "unit_cost", required=place_type not in (None, "reserve"))
+        provider = None
+        ref = self.text(row, "provider_ref", max_length=20)
+        if ref is not None:
+            provider = self.setting_by_ref(la, ref)
+            if provider is None:
+                self.error("provider_ref", f"No setting with reference {ref} in {la.name}")
+        plan = None
+        if name is not None:
+            if name not in self.plans:
+                self.plans[name] = self.session.scalar(
+                    select(BudgetPlan).where(BudgetPlan.la_id == la.id, BudgetPlan.name == name)
+                )
+            plan = self.plans[name]
+            if plan is None:
+                self.error("plan", f"{la.name} has no budget plan named {name!r}: create it first")
+        if self.failed or plan is None or year is None or place_type is None or commissioned is None:
+            return
+        key = (plan.id, year, place_type, provider.id if provider else None)
+        if key in self.seen:
+            self.error("place_type", "This line is already in the file")
+            return
+        self.seen.add(key)
+        try:
+            set_line(
+                self.session,
+                self.actor,
+                plan,
+                year=year,
+                place_type=place_type,
+                provider=provider,
+                commissioned=commissioned,
+                unit_cost=unit_cost if unit_cost is not None else Decimal(1),
+            )
+        except DomainError as error:
+            self.apply_domain_error(error, {"provider": "provider_ref"})
+        else:
+            self.report.imported += 1
+
+
 IMPORTERS: dict[str, type[Importer]] = {
     "settings": SettingsImporter,
     "pupils": PupilsImporter,
@@ -905,6 +994,7 @@ IMPORTERS: dict[str, type[Importer]] = {
     "attendance": AttendanceImporter,
     "term-dates": TermDatesImporter,
     "outreach": OutreachImporter,
+    "budget-lines": BudgetLinesImporter,
 }
 
 

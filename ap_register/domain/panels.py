@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -337,6 +338,10 @@ class PlacementTerms:
     sessions: str
     registration: Registration
     planned_end_date: date | None = None
+    # Paid outside the budget plan (no free commissioned place): its agreed cost and why.
+    spot_purchase: bool = False
+    agreed_cost: Decimal | None = None
+    spot_reason: str | None = None
 
 
 def decide(
@@ -441,6 +446,9 @@ def _record_decision(
                 start_date=terms.start_date,
                 planned_end_date=terms.planned_end_date,
                 tier=locked.tier,
+                spot_purchase=terms.spot_purchase,
+                agreed_cost=terms.agreed_cost,
+                spot_reason=terms.spot_reason,
                 reason=f"Approved by {meeting.panel.name} on {meeting.held_on:%-d %B %Y}: {decision.reasons}",
                 commissioner_la_id=locked.la_id,
             ),

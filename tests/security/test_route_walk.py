@@ -19,6 +19,9 @@ from ap_register.models import (
     Alert,
     AttendanceMark,
     AuditEvent,
+    BudgetLine,
+    BudgetPlan,
+    BudgetVariation,
     Decision,
     Movement,
     OutreachSession,
@@ -75,6 +78,10 @@ def url_values(rule: Any, world: dict[str, Any], db: Session) -> dict[str, Any]:
             values[name] = other["referral"].id
         elif name == "engagement_id":
             values[name] = other["engagement"].id
+        elif name == "plan_id":
+            values[name] = other["plan"].id
+        elif name == "line_id":
+            values[name] = other["plan_line"].id
         else:
             pytest.fail(f"The route walk does not know the parameter {name!r} of {rule.rule}: teach it")
     return values
@@ -89,6 +96,7 @@ def secrets_of(world: dict[str, Any]) -> list[str]:
         other["bystander"].upn,
         other["bystander"].last_name,
         other["farm"].name,
+        other["plan"].name,
     ]
 
 
@@ -127,6 +135,9 @@ def fingerprint(db: Session, world: dict[str, Any]) -> tuple[Any, ...]:
         farm.contact_name,
         farm.kind,
         admin.active,
+        db.scalar(select(func.count()).select_from(BudgetPlan)),
+        db.scalar(select(func.sum(BudgetLine.commissioned)).where(BudgetLine.plan_id == other["plan"].id)),
+        db.scalar(select(func.count()).select_from(BudgetVariation)),
     )
 
 
@@ -204,6 +215,15 @@ def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: 
                 "session-minutes": "30",
                 "session-staff": "Someone else",
                 "session-submit": "y",
+                "first_year": "2030",
+                "years": "3",
+                "demand_policy": "Another area's policy",
+                "year": "2030",
+                "place_type": "time_limited",
+                "provider": str(other["pru"].id),
+                "commissioned": "9",
+                "unit_cost": "100",
+                "change": "2",
             }
             response = client.post(url, data=form)
             body = shown(response.get_data(as_text=True))

@@ -38,6 +38,7 @@ IMPORT_DESCRIPTIONS = {
     "attendance": "Attendance marks (upn, setting_ref, date, session, code)",
     "term-dates": "Stretches of school days (la_code, start_date, end_date)",
     "outreach": "Outreach sessions (provider_ref, school_ref, kind, date, minutes, staff, and upn or group)",
+    "budget-lines": "Lines of a draft budget plan (plan, year, place_type, commissioned, unit_cost, provider_ref)",
 }
 
 

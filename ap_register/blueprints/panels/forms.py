@@ -6,7 +6,17 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
 from wtforms import BooleanField, HiddenField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from ap_register.blueprints.forms import Form, GovDateField, checkboxes, radios, select, submit, text_area, text_field
+from ap_register.blueprints.forms import (
+    Form,
+    GovDateField,
+    SpotPurchaseFields,
+    checkboxes,
+    radios,
+    select,
+    submit,
+    text_area,
+    text_field,
+)
 from ap_register.domain import sessions as weekly
 from ap_register.domain.panels import MOVES, OUTCOMES, REASONS
 from ap_register.domain.vocab import REGISTRATION_LABELS, ROUTE_LABELS
@@ -92,7 +102,7 @@ class ConflictForm(Form):
     submit = submit("Record the conflict")
 
 
-class DecisionForm(Form):
+class DecisionForm(SpotPurchaseFields, Form):
     outcome = radios("Decision", list(OUTCOMES.items()), required="Choose the decision")
     reasons = text_area("Reasons for the decision", required="Give the reasons for the decision")
     start_date = GovDateField("Start date of the placement", required=False, description="For an approval")

@@ -361,7 +361,11 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
             if done:
                 flash("Conflict recorded: that member does not vote on this case", "success")
                 return redirect(url_for("panels.case", meeting_id=found.id, referral_id=referral.id))
-        elif "decision-submit" in request.form and form.validate_on_submit():
+        elif (
+            "decision-submit" in request.form
+            and form.validate_on_submit()
+            and not (form.outcome.data == "approve" and form.spot_problem())
+        ):
             votes = {m.id: request.form.get(f"vote-{m.id}", "absent") for m in found.panel.members}
             votes = {m: v for m, v in votes.items() if v in panel_rules.VOTES}
             terms = None
@@ -371,6 +375,9 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
                     weekly.from_labels(form.sessions.data or []),
                     Registration(form.registration.data or "dual"),
                     form.planned_end_date.data,
+                    spot_purchase=bool(form.spot_purchase.data),
+                    agreed_cost=form.agreed_cost.data if form.spot_purchase.data else None,
+                    spot_reason=form.spot_reason.data if form.spot_purchase.data else None,
                 )
             after = int(form.after_decision.data) if (form.after_decision.data or "").isdigit() else None
             done, decision = attempt(

@@ -9,6 +9,7 @@ from wtforms.validators import NumberRange, Optional
 from ap_register.blueprints.forms import (
     Form,
     GovDateField,
+    SpotPurchaseFields,
     checkboxes,
     radios,
     select,
@@ -73,7 +74,7 @@ class PlacementRouteForm(Form):
     submit = submit("Continue")
 
 
-class PlacementDetailsForm(Form):
+class PlacementDetailsForm(SpotPurchaseFields, Form):
     registration = radios(
         "Is the pupil registered there?",
         [(r.value, label) for r, label in REGISTRATION_LABELS.items()],

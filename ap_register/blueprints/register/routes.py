@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -25,7 +26,7 @@ from ap_register.blueprints.register.forms import (
     PlacementsFilterForm,
     ReviewForm,
 )
-from ap_register.domain import audit, drafts, exports, register
+from ap_register.domain import audit, budgets, drafts, exports, register
 from ap_register.domain import sessions as weekly
 from ap_register.domain.alerts import KINDS as alert_kinds
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
@@ -194,6 +195,9 @@ def _placement_draft(data: dict[str, Any]) -> PlacementDraft:
         destination_setting_id=data.get("destination_setting_id"),
         commissioner_la_id=data.get("commissioner_la_id"),
         commissioner_setting_id=data.get("commissioner_setting_id"),
+        spot_purchase=bool(data.get("spot_purchase")),
+        agreed_cost=Decimal(data["agreed_cost"]) if data.get("agreed_cost") else None,
+        spot_reason=data.get("spot_reason"),
     )
 
 
@@ -214,6 +218,11 @@ def placement_new_details(token: str) -> str | BaseResponse:
         del form.notice_complete
     if setting.kind != SettingKind.UNREGISTERED_AP:
         del form.unregistered_override_reason
+    costs = setting.kind in AP_KINDS
+    if not costs:
+        del form.spot_purchase
+        del form.agreed_cost
+        del form.spot_reason
     if not shows_tier:
         del form.reintegration_plan
         del form.destination_plan
@@ -232,6 +241,8 @@ def placement_new_details(token: str) -> str | BaseResponse:
         ):
             problem = "A time-limited placement needs its planned end and a reintegration plan"
             form.reintegration_plan.errors = [problem]
+        elif costs and form.spot_problem():
+            pass
         else:
             answers = {
                 "registration": form.registration.data,
@@ -253,13 +264,27 @@ def placement_new_details(token: str) -> str | BaseResponse:
                 "destination_setting_id": int(form.destination_setting.data)
                 if shows_tier and (form.destination_setting.data or "").isdigit()
                 else None,
+                "spot_purchase": bool(costs and form.spot_purchase.data),
+                "agreed_cost": str(form.agreed_cost.data) if costs and form.spot_purchase.data else None,
+                "spot_reason": form.spot_reason.data if costs and form.spot_purchase.data else None,
                 **_commissioner(found, route),
             }
             candidate = _placement_draft({**draft.data, **answers})
             assessment = register.assess_placement(db.session, found, candidate)
             gate = register.gate_problem(found, candidate, None)
+            full = budgets.capacity_problem(
+                db.session,
+                found.home_la,
+                provider=setting,
+                tier=candidate.tier,
+                sessions=candidate.sessions,
+                start=candidate.start_date,
+                spot_purchase=candidate.spot_purchase,
+            )
             if gate:
                 form.form_errors.append(gate)
+            elif full and costs:
+                form.spot_purchase.errors = [full]
             elif assessment.errors:
                 form.apply(DomainError("", assessment.errors), {"route": "", "setting": ""})
             else:
@@ -286,6 +311,7 @@ def _details_form_data(data: dict[str, Any]) -> dict[str, Any]:
     for name in ("start_date", "planned_end_date", "notice_date"):
         values[name] = date.fromisoformat(data[name]) if data.get(name) else None
     values["notice_complete"] = bool(data.get("notice_date"))
+    values["agreed_cost"] = Decimal(data["agreed_cost"]) if data.get("agreed_cost") else None
     return values
 
 
