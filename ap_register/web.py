@@ -16,6 +16,7 @@ from ap_register.blueprints.forms import error_list
 from ap_register.domain import exports, vocab
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
+from ap_register.domain.budgets import figure
 from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.pupils import year_group_label
 from ap_register.extensions import db, login_manager, talisman
@@ -143,6 +144,7 @@ def init_app(app: Flask) -> None:
         }
 
     app.add_template_filter(format_date, "govdate")
+    app.add_template_filter(figure, "figure")
     app.add_template_filter(lambda key, table: table.get(key, key), "extract")
 
     from ap_register.blueprints import admin, auth, budgets, coverage, main, outreach, panels, register

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from ap_register import permissions
@@ -25,7 +26,7 @@ from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
-from ap_register.domain.errors import CalendarUnknown, Forbidden, Refusal
+from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, Refusal
 from ap_register.domain.vocab import AP_KINDS, Tier
 from ap_register.models import (
     BudgetLine,
@@ -50,6 +51,12 @@ MIN_YEARS = 3
 # When an LA has not recorded a year's term dates: the school year in England is 190 days.
 DEFAULT_SCHOOL_DAYS = 190
 MIN_REASON = 10
+
+
+def figure(value: Decimal | int | float) -> str:
+    """A number as people write it: thousands separated, at most one decimal place, no ".0"."""
+    text = f"{Decimal(value):,.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 def financial_year(day: date) -> int:
@@ -293,15 +300,31 @@ def capacity_problem(
         return None
     label = PLACE_TYPES[tier.value].lower()
     line = session.scalars(
-        select(BudgetLine)
-        .where(
+        select(BudgetLine).where(
             BudgetLine.plan_id == plan.id,
             BudgetLine.year == financial_year(start),
             BudgetLine.provider_id == provider.id,
             BudgetLine.place_type == tier.value,
         )
-        .with_for_update()
     ).first()
+    if line is not None:
+        # Claim the line before counting its places: a write that changes nothing takes its row
+        # lock on PostgreSQL (a second booking waits, then counts this one) and the database's
+        # write lock on SQLite (a second booking is refused and can be tried again).
+        try:
+            session.execute(
+                update(BudgetLine).where(BudgetLine.id == line.id).values(commissioned=BudgetLine.commissioned)
+            )
+        except OperationalError as error:
+            raise DomainError(
+                "The placement cannot be recorded",
+                [
+                    FieldError(
+                        "spot_purchase",
+                        f"Another booking at {provider.name} was being recorded at the same moment: try again",
+                    )
+                ],
+            ) from error
     if line is None:
         return (
             f"{provider.name} has no commissioned {label} in {plan.name} for {year_label(financial_year(start))}: "
@@ -310,8 +333,8 @@ def capacity_problem(
     used = occupancy(session, provider.id, tier, start)
     if used + fte(sessions) > effective(line):
         return (
-            f"No free commissioned {label[:-1]} at {provider.name} on {start:%-d %B %Y} ({used.normalize()} of "
-            f"{effective(line).normalize()} in use): book it as a spot purchase, with its agreed cost"
+            f"No free commissioned {label[:-1]} at {provider.name} on {start:%-d %B %Y} ({figure(used)} of "
+            f"{figure(effective(line))} in use): book it as a spot purchase, with its agreed cost"
         )
     return None
 
@@ -509,9 +532,9 @@ def over_plan(session: Session, la: LocalAuthority, on: date) -> list[tuple[str,
                         f"budget_over_plan:{use.line.id}",
                         use.line,
                         year.year,
-                        f"{provider}: {PLACE_TYPES[use.line.place_type].lower()} forecast at {use.forecast} "
-                        f"{unit} against {use.capacity} commissioned in {year_label(year.year)} "
-                        f"({use.used} used so far).",
+                        f"{provider}: {PLACE_TYPES[use.line.place_type].lower()} forecast at {figure(use.forecast)} "
+                        f"{unit} against {figure(use.capacity)} commissioned in {year_label(year.year)} "
+                        f"({figure(use.used)} used so far).",
                     )
                 )
         if year.reserve_left < 0:

@@ -1096,6 +1096,136 @@ def _panels(builder: _Builder) -> None:
     build_agenda(session, actor, upcoming)
 
 
+# The demo's budget: (provider, place type, unit cost) per year; places are sized from the
+# placements the demo made, so the plan looks like one a real area agreed.
+BUDGET_LINES = (
+    ("pru", "time_limited", 18500),
+    ("pru", "transitional", 21000),
+    ("pru", "outreach", 55),
+    ("academy", "time_limited", 19500),
+    ("academy", "outreach", 55),
+    ("free", "time_limited", 19000),
+    ("independent", "time_limited", 24000),
+    ("independent", "transitional", 24000),
+    ("farm", "time_limited", 9000),
+    ("music", "time_limited", 6000),
+)
+DEMO_RESERVE = 150000
+
+
+def _budget(builder: _Builder) -> None:
+    """A three-year plan from last financial year, agreed after the history it is set against:
+    The Oaks and the others sized a little above their busiest week, Riverbank's time-limited
+    places short of its use (so a `budget_over_plan` alert), a variation and a spot purchase."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+    from ap_register.domain.budgets import (
+        agree_plan,
+        create_plan,
+        financial_year,
+        occupancy,
+        set_line,
+        utilisation,
+        vary,
+        year_span,
+    )
+    from ap_register.domain.register import correct_placement
+
+    session, la, today = builder.session, builder.la, builder.today
+    # The commissioner holds the budget: the plan and its variation are theirs.
+    commissioner = session.scalar(select(User).where(User.email == f"commissioner@{EMAIL_DOMAIN}"))
+    actor = Actor(user=commissioner, via="demo")
+    first = financial_year(today) - 1
+    plan = create_plan(
+        session,
+        actor,
+        la,
+        name=f"{la.name} alternative provision budget {first}-{(first + 3) % 100:02d}",
+        first_year=first,
+        years=3,
+        demand_policy=(
+            "Growth beyond the commissioned places is met first from the reserve, as spot purchases agreed by "
+            "the commissioner; the partnership reviews the lines each term and moves places between providers "
+            "by recorded variation."
+        ),
+    )
+    current = financial_year(today)
+
+    def busiest(setting: Setting, tier: Tier, year: int) -> Decimal:
+        start, end = year_span(year)
+        day, peak = start, Decimal(0)
+        while day <= min(end, today):
+            peak = max(peak, occupancy(session, setting.id, tier, day))
+            day += timedelta(days=7)
+        return peak
+
+    for year in range(first, first + 3):
+        sized = min(year, current)  # the years ahead start as this year
+        for key, place_type, cost in BUDGET_LINES:
+            provider = builder.ap[key]
+            if place_type == "outreach":
+                places = Decimal(160 if key == "pru" else 120)
+            else:
+                places = max(busiest(provider, Tier(place_type), sized).to_integral_value(ROUND_CEILING), Decimal(1))
+            set_line(
+                session,
+                actor,
+                plan,
+                year=year,
+                provider=provider,
+                place_type=place_type,
+                commissioned=places,
+                unit_cost=Decimal(cost),
+            )
+        set_line(session, actor, plan, year=year, place_type="reserve", commissioned=Decimal(DEMO_RESERVE), unit_cost=1)
+    # Riverbank's time-limited places this year: short of its average use, so forecast over plan.
+    this_year = next(u for u in utilisation(session, plan, today) if u.year == current)
+    riverbank = next(
+        u
+        for u in this_year.lines
+        if u.line.provider_id == builder.ap["academy"].id and u.line.place_type == "time_limited"
+    )
+    average = riverbank.forecast / this_year.school_days if this_year.school_days else Decimal(1)
+    riverbank.line.commissioned = max((average * Decimal("1.6")).to_integral_value(ROUND_FLOOR) / 2, Decimal("0.5"))
+    agree_plan(session, actor, plan)
+    oaks = next(
+        line
+        for line in plan.lines
+        if line.year == current and line.provider_id == builder.ap["pru"].id and line.place_type == "transitional"
+    )
+    vary(
+        session,
+        actor,
+        oaks,
+        change=Decimal(1),
+        reason="Year 11 transitional places held to the summer: one more place at The Oaks, from the reserve",
+    )
+    # The latest time-limited placement at Horizon was booked as a spot purchase.
+    spot = session.scalars(
+        select(Placement)
+        .where(
+            Placement.setting_id == builder.ap["independent"].id,
+            Placement.tier == Tier.TIME_LIMITED,
+            Placement.start_date >= year_span(current)[0],
+            Placement.start_date <= today,
+        )
+        .order_by(Placement.start_date.desc())
+    ).first()
+    if spot is not None:
+        correct_placement(
+            session,
+            actor,
+            spot,
+            {
+                "spot_purchase": True,
+                "agreed_cost": Decimal("8400.00"),
+                "spot_reason": "No free commissioned place within the sixth school day; agreed for one term",
+            },
+            reason="Booked as a spot purchase: Horizon had no free commissioned place",
+        )
+    session.flush()
+
+
 def load_demo(session: Session, today: date | None = None, pupils: int = 600) -> DemoResult:
     """Load the demo area once; later calls change nothing and return the same sign-ins."""
     today = today or date.today()
@@ -1124,6 +1254,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     builder.problems()
     _outreach(builder, made_pupils)
     _panels(builder)
+    _budget(builder)
     session.flush()
     counts = {
         "settings": len(builder.primaries) + len(builder.secondaries) + len(builder.specials) + len(builder.ap),

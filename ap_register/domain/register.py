@@ -651,6 +651,8 @@ def end_placement(
 
 CORRECTABLE = frozenset(
     {"sessions", "start_date", "planned_end_date", "notice_date", "tier", "reason", "end_date", "destination"}
+    # A booking paid outside the plan that was recorded as using a commissioned place, or the reverse.
+    | {"spot_purchase", "agreed_cost", "spot_reason"}
 )
 
 

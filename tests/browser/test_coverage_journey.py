@@ -86,3 +86,39 @@ def test_an_ap_head_takes_the_morning_register(page: Any, axe: Any, demo: dict[s
     page.get_by_role("button", name="Save the register").click()
     assert "Register saved: 1 mark recorded" in page.inner_text("main")
     axe.check(page)
+
+
+def test_the_commissioner_follows_the_budget_and_the_ap_head_its_places(
+    page: Any, axe: Any, demo: dict[str, Any]
+) -> None:
+    sign_in(page, "commissioner@demo.example.org")
+    page.get_by_role("link", name="Budget").click()
+    axe.check(page)
+    page.get_by_role("link", name="alternative provision budget").click()
+    main = page.inner_text("main")
+    assert "Agreed" in main and "Over plan" in main
+    row = page.locator("table.app-budget tr", has_text="Riverbank Academy").filter(has_text="Time-limited")
+    assert "Over plan" in row.inner_text()
+    assert page.locator("svg.app-bar").count() >= 10
+    assert "Horizon Independent School" in page.inner_text("table:has-text('paid outside the plan')")
+    axe.check(page)
+    page.get_by_role("link", name="Vary The Oaks Pupil Referral Unit time-limited places").click()
+    page.get_by_role("button", name="Record the variation").click()
+    assert page.title().startswith("Error: Record a variation")
+    axe.check(page)
+    page.fill("#change", "1")
+    page.fill("#reason", "A rise in permanent exclusions this term")
+    page.get_by_role("button", name="Record the variation").click()
+    assert "Variation recorded" in page.inner_text("main")
+    assert "A rise in permanent exclusions this term" in page.inner_text("main")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the plan and its use (XLSX)").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "ap.head@demo.example.org")
+    page.get_by_role("link", name="Budget").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Commissioned places and outreach"
+    main = page.inner_text("main")
+    assert "Outreach (hours)" in main and "Riverbank" not in main
+    axe.check(page)

@@ -139,6 +139,7 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
         "/attendance",
         "/admin/thresholds",
         "/admin/imports",
+        "/budgets/",
         "/accessibility",
         "/cookies",
         "/privacy",
@@ -171,3 +172,26 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
     page.get_by_role("button", name="Import").click()
     assert page.get_by_role("heading", level=1).inner_text() == "The file was not imported"
     axe.check(page)
+    # A budget plan: refused when shorter than three years, then a draft and its first line.
+    page.goto("/budgets/new")
+    page.fill("#name", "AP budget")
+    page.fill("#years", "2")
+    page.fill("#demand_policy", "Growth is met from the reserve")
+    page.get_by_role("button", name="Create the plan").click()
+    assert "A budget plan spans at least 3 financial years" in page.inner_text(".govuk-error-summary")
+    axe.check(page)
+    page.fill("#years", "3")
+    page.get_by_role("button", name="Create the plan").click()
+    assert "Draft" in page.inner_text("main")
+    axe.check(page)
+    page.get_by_role("link", name="Add a line").click()
+    page.get_by_label("Time-limited places").check()
+    page.get_by_label("Provider").select_option(label="Brook Pupil Referral Unit (Pupil referral unit)")
+    page.fill("#commissioned", "4")
+    page.get_by_role("button", name="Save the line").click()
+    assert page.title().startswith("Error: ")
+    axe.check(page)
+    page.fill("#unit_cost", "18000")
+    page.get_by_role("button", name="Save the line").click()
+    assert "Line saved" in page.inner_text("main")
+    assert "£72,000" in page.inner_text("main")

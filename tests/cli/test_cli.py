@@ -13,12 +13,14 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ap_register.domain.budgets import financial_year, utilisation
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.coverage import monday_of, week_coverage
+from ap_register.domain.demo import DEMO_RESERVE
 from ap_register.domain.register import ledger_mismatches
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import Role, Route, SettingKind
-from ap_register.models import Alert, AuditEvent, LocalAuthority, Placement, Pupil, Setting, User
+from ap_register.models import Alert, AuditEvent, BudgetPlan, LocalAuthority, Placement, Pupil, Setting, User
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -186,6 +188,15 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
         ("below_full_time", "Jordan Fletcher"),
         ("unregistered_checks_overdue", None),
     } <= found
+    over = [a for a in alerts if a["kind"] == "budget_over_plan"]
+    assert [a["setting_ref"] for a in over] == ["873401"], "Riverbank's time-limited places are short of its use"
+    # Its budget: three years from last financial year, six providers, a variation and a spot purchase.
+    plan = db.scalars(select(BudgetPlan).where(BudgetPlan.la_id == la.id)).one()
+    assert plan.years == 3 and plan.agreed_at is not None and len(plan.variations) == 1
+    assert len({line.provider_id for line in plan.lines if line.provider_id}) == 6
+    this_year = next(y for y in utilisation(db, plan, date.today()) if y.year == financial_year(date.today()))
+    assert [p.setting.name for p in this_year.spot_purchases] == ["Horizon Independent School"]
+    assert 0 < this_year.reserve_left < DEMO_RESERVE
     # The demo ran today's checks: the stored alerts are exactly today's findings.
     stored = db.scalar(select(func.count()).select_from(Alert).where(Alert.la_id == la.id, Alert.status == "open"))
     assert stored == len(alerts)

@@ -214,7 +214,7 @@ def test_no_free_place_means_a_spot_purchase_from_the_reserve(db: Session, area:
 
 
 def test_a_line_forecast_over_its_places_raises_an_alert(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    # Riverbank has one place; two full-time pupils (one a spot purchase) for most of the year.
+    # Riverbank has one place; one pupil full time there from 8 September 2025: within the plan.
     place(db, excluded(db, area), area["academy"], date(2025, 9, 8))
     found = [f for f in findings(db, area["la"], ON) if f.kind == "budget_over_plan"]
     assert found == []
@@ -222,4 +222,8 @@ def test_a_line_forecast_over_its_places_raises_an_alert(db: Session, area: dict
     vary(db, area["commissioner"], line, change=Decimal("-0.5"), reason="Half a place moved to outreach for the spring")
     found = [f for f in findings(db, area["la"], ON) if f.kind == "budget_over_plan"]
     assert [f.setting.name if f.setting else None for f in found] == ["Riverbank"]
-    assert "forecast at" in found[0].message
+    # Half a place is 96 place-days; used 35 (8 September to 24 October) + 15 (3 to 21 November)
+    # = 50, and at one place for the 75 school days left the forecast is 125.
+    assert found[0].message == (
+        "Riverbank: time-limited places forecast at 125 place-days against 96 commissioned in 2025-26 (50 used so far)."
+    )

@@ -131,7 +131,9 @@ def test_a_commissioner_enters_agrees_and_follows_a_three_year_plan(
     end_placement(db, SYSTEM, placement, end_date=date(2025, 11, 21), destination=Destination.NEW_MAINSTREAM_SCHOOL)
     db.commit()
     soup = page(client.get(f"{plan_url}?year=2025"))
-    row = next(r for r in soup.select("table.app-budget tr") if "The Oaks" in r.get_text() and "Time-limited" in r.get_text())
+    row = next(
+        r for r in soup.select("table.app-budget tr") if "The Oaks" in r.get_text() and "Time-limited" in r.get_text()
+    )
     cells = [" ".join(c.get_text(" ", strip=True).split()) for c in row.select("th, td")]
     # 2 places × 192 school days in 2025-26 = 384 place-days; 15 used, 4% of them.
     assert cells[:7] == [
@@ -140,8 +142,8 @@ def test_a_commissioner_enters_agrees_and_follows_a_three_year_plan(
         "2",
         "£18,000",
         "£36,000",
-        "15.0 of 384 place-days (4%)",
-        "15.0 (4%)",
+        "15 of 384 place-days (4%)",
+        "15 (4%)",
     ]
     years = [" ".join(r.get_text(" ", strip=True).split()) for r in soup.select("table")[0].select("tbody tr")]
     # 2025-26: 2×18,000 + 3×21,000 + 400×55 + 2×19,500 + 3×19,000 + 24,000 + 9,000 + 0.5×6,000 = 253,000.

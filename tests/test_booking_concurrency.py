@@ -1,0 +1,147 @@
+"""Two bookings for a provider's last commissioned place at the same moment: one gets the place,
+the other is told to book a spot purchase (or, on SQLite, to try again), never two in one place.
+
+Real concurrent transactions (two threads, each with its own connection) against the real
+database, for ten providers in a row, each with one commissioned time-limited place."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from ap_register.domain.actors import Actor
+from ap_register.domain.budgets import agree_plan, create_plan, set_line
+from ap_register.domain.errors import DomainError
+from ap_register.domain.register import PlacementDraft, record_roll_movement, start_placement
+from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SettingKind, Tier
+from ap_register.extensions import db
+from ap_register.models import Placement, Pupil, User
+from tests import factories
+from tests.conftest import build_app, make_database
+
+ROUNDS = 10
+
+
+@pytest.fixture()
+def booking_world(db_kind: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    url, drop = make_database(db_kind, tmp_path)
+    app = build_app(url)
+    with app.app_context():
+        session = db.session
+        la = factories.la(session, "855")
+        school = factories.setting(session, la, SettingKind.MAINSTREAM)
+        commissioner = Actor(user=factories.user(session, Role.COMMISSIONER, la), via="test")
+        officers = [factories.user(session, Role.LA_ADMIN, la) for _ in range(2)]
+        plan = create_plan(session, commissioner, la, name="AP budget", first_year=2025, years=3, demand_policy="x")
+        rounds = []
+        for n in range(ROUNDS):
+            provider = factories.setting(session, la, SettingKind.PRU, name=f"Provider {n}")
+            for year in (2025, 2026, 2027):
+                set_line(
+                    session,
+                    commissioner,
+                    plan,
+                    year=year,
+                    provider=provider,
+                    place_type="time_limited",
+                    commissioned=Decimal(1),
+                    unit_cost=Decimal(18000),
+                )
+            pupils = []
+            for _ in range(2):
+                pupil = factories.pupil(session, la, school)
+                record_roll_movement(
+                    session,
+                    factories.SYSTEM,
+                    pupil,
+                    MovementKind.PERMANENT_EXCLUSION,
+                    date(2025, 10, 1),
+                    school,
+                    reason="Assault",
+                    today=date(2025, 10, 1),
+                )
+                pupils.append(pupil.id)
+            rounds.append((provider.id, pupils))
+        for year in (2025, 2026, 2027):
+            set_line(session, commissioner, plan, year=year, place_type="reserve", commissioned=Decimal(1), unit_cost=1)
+        agree_plan(session, commissioner, plan)
+        session.commit()
+        ids = {"officers": [o.id for o in officers], "rounds": rounds}
+    yield app, ids
+    with app.app_context():
+        db.engine.dispose()
+    drop()
+
+
+def book(
+    app: Any, officer_id: int, pupil_id: int, provider_id: int, barrier: threading.Barrier, results: list[str]
+) -> None:
+    """One officer's request: load the pupil, wait for the other officer, then book the place."""
+    with app.app_context():
+        session = db.session
+        officer = session.get(User, officer_id)
+        pupil = session.get(Pupil, pupil_id)
+        assert officer is not None and pupil is not None
+        _ = pupil.home_la, pupil.home_school  # loaded before the race
+        barrier.wait()
+        try:
+            start_placement(
+                session,
+                Actor(user=officer, via="test"),
+                pupil,
+                PlacementDraft(
+                    setting_id=provider_id,
+                    route=Route.LA_EXCLUSION,
+                    registration=Registration.SOLE,
+                    sessions="1" * 10,
+                    start_date=date(2025, 11, 10),
+                    tier=Tier.TIME_LIMITED,
+                    planned_end_date=date(2026, 2, 13),
+                    reintegration_plan="Back to a mainstream school after February",
+                ),
+            )
+            session.commit()
+            results.append("booked")
+        except DomainError as refused:
+            session.rollback()
+            message = refused.errors[0].message
+            results.append("spot purchase" if "spot purchase" in message else "try again")
+        finally:
+            session.remove()
+
+
+def test_two_bookings_for_the_last_place_never_both_take_it(booking_world, db_kind: str) -> None:  # type: ignore[no-untyped-def]
+    app, ids = booking_world
+    outcomes: list[list[str]] = []
+    for provider_id, pupils in ids["rounds"]:
+        barrier = threading.Barrier(2)
+        results: list[str] = []
+        threads = [
+            threading.Thread(target=book, args=(app, officer, pupil, provider_id, barrier, results))
+            for officer, pupil in zip(ids["officers"], pupils, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        outcomes.append(sorted(results))
+    # PostgreSQL: the second waits for the first, then counts its place: no free place left.
+    # SQLite: writes are one at a time; the second is refused either way.
+    allowed = (
+        [["booked", "spot purchase"]]
+        if db_kind == "postgres"
+        else [["booked", "spot purchase"], ["booked", "try again"]]
+    )
+    assert all(outcome in allowed for outcome in outcomes), outcomes
+    with app.app_context():
+        for provider_id, _ in ids["rounds"]:
+            taken = db.session.scalar(
+                select(func.count()).select_from(Placement).where(Placement.setting_id == provider_id)
+            )
+            assert taken == 1
