@@ -227,3 +227,58 @@ def test_a_line_forecast_over_its_places_raises_an_alert(db: Session, area: dict
     assert found[0].message == (
         "Riverbank: time-limited places forecast at 125 place-days against 96 commissioned in 2025-26 (50 used so far)."
     )
+
+
+def test_spending_beyond_the_reserve_raises_an_alert(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    # Two places in use at The Oaks, then three spot purchases at £20,000: £60,000 of a £50,000 reserve.
+    for _ in range(2):
+        place(db, excluded(db, area), area["pru"], date(2025, 11, 3))
+    for _ in range(3):
+        place(
+            db,
+            excluded(db, area),
+            area["pru"],
+            date(2025, 11, 10),
+            spot_purchase=True,
+            agreed_cost=Decimal(20000),
+            spot_reason="No place anywhere else before the sixth day",
+        )
+    found = [f.message for f in findings(db, area["la"], ON) if f.kind == "budget_over_plan"]
+    assert found == ["The 2025-26 reserve is overspent by £10,000.00 (variations £0.00, spot purchases £60,000.00)."]
+
+
+def test_budget_lines_import_names_every_bad_line_and_writes_none(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    import io
+
+    from ap_register.domain.imports import ImportRefused, run_import
+
+    draft = create_plan(
+        db, area["commissioner"], area["la"], name="Next plan", first_year=2028, years=3, demand_policy="x"
+    )
+    pru_ref = area["pru"].ref
+    text = (
+        "plan,year,place_type,provider_ref,commissioned,unit_cost\n"
+        f"Next plan,2028-29,time_limited,{pru_ref},2,18000\n"  # good
+        f"Next plan,2028-30,time_limited,{pru_ref},2,18000\n"  # not a financial year
+        "Next plan,2028,time_limited,NOPE,2,18000\n"  # no such provider
+        f"No such plan,2028,time_limited,{pru_ref},2,18000\n"
+        f"Next plan,2029,outreach,{pru_ref},100,\n"  # no unit cost
+        f"Next plan,2028,time_limited,{pru_ref},3,18000\n"  # the first line again
+        f"Next plan,2031,time_limited,{pru_ref},2,18000\n"  # outside the plan's years
+        f"AP budget 2025-28,2025,time_limited,{pru_ref},9,18000\n"  # an agreed plan
+        f"Next plan,2028,transitional,{area['school'].ref},1,20000\n"  # not an AP provider
+    )
+    with pytest.raises(ImportRefused) as refused:
+        run_import(db, SYSTEM, "budget-lines", io.BytesIO(text.encode()), la=area["la"])
+    assert [(e.line, e.column, e.message) for e in refused.value.report.errors] == [
+        (3, "year", "'2028-30' is not a financial year such as 2025 or 2025-26"),
+        (4, "provider_ref", "No setting with reference NOPE in Leicestershire"),
+        (5, "plan", "Leicestershire has no budget plan named 'No such plan': create it first"),
+        (6, "unit_cost", "unit_cost is required"),
+        (7, "place_type", "This line is already in the file"),
+        (8, "year", "The plan covers 2028-29 to 2030-31"),
+        (9, "commissioned", "The plan is agreed: change a line by recording a variation"),
+        (10, "provider_ref", "Meadow High is not an alternative provision provider of this area"),
+    ]
+    db.refresh(draft)
+    assert draft.lines == []

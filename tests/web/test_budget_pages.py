@@ -275,6 +275,8 @@ def test_a_booking_with_no_free_place_goes_through_as_a_spot_purchase(
     assert post(client, check_url, {}).status_code == 302
     placement = db.scalars(select(Placement).where(Placement.pupil_id == third.id)).one()
     assert placement.spot_purchase and placement.agreed_cost == Decimal("7500.00")
+    shown = text(page(client.get(f"/placements/{placement.id}")))
+    assert "Paid outside the budget plan £7,500.00: The only place before the sixth day" in shown
     sign_in(client, area["commissioner"].email)
     soup = page(client.get(f"/budgets/{plan.id}?year=2025"))
     assert "At The Oaks 10 November 2025 £7,500.00 The only place before the sixth day" in text(soup)
