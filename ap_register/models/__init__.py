@@ -8,6 +8,7 @@ from ap_register.models.budgets import BudgetLine, BudgetPlan, BudgetVariation
 from ap_register.models.drafts import FormDraft
 from ap_register.models.movements import Movement
 from ap_register.models.notifications import Notification
+from ap_register.models.outcomes import Ks4Result, Post16Check, Score
 from ap_register.models.outreach import OutreachEngagement, OutreachSession
 from ap_register.models.panels import (
     AgendaItem,
@@ -45,6 +46,9 @@ __all__ = [
     "BudgetPlan",
     "BudgetVariation",
     "FormDraft",
+    "Ks4Result",
+    "Post16Check",
+    "Score",
     "LocalAuthority",
     "Movement",
     "Notification",

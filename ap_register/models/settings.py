@@ -29,6 +29,8 @@ class Setting(Base):
     gias_type_code: Mapped[int | None] = mapped_column()
     # primary, secondary, all_through, sixteen_plus, nursery or None (not applicable, not known).
     phase: Mapped[str | None] = mapped_column(String(20))
+    # Pupils on the school's roll (GIAS NumberOfPupils): the base of its movement rates.
+    pupils_on_roll: Mapped[int | None] = mapped_column()
     # An LA admin's choice of kind (e.g. an independent school that is AP) survives re-imports.
     kind_set_by_admin: Mapped[bool] = mapped_column(default=False)
 

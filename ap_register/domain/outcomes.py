@@ -1,0 +1,687 @@
+"""The five-outcome framework: effective outreach, improved attendance, reintegration, English
+and maths, post-16 transitions; per AP provider and academic year.
+
+No official formulas exist yet. These are ours, and every one is stated in DEFINITIONS (the
+methodology page prints them from there). Each figure carries its n and a 95% Wilson interval;
+below MIN_N it is suppressed, never shown as zero; a band (above or below) is given only when the
+interval excludes the benchmark.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib import resources
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.calendar import SchoolCalendar, calendar_for
+from ap_register.domain.coverage import roll_histories, roll_on
+from ap_register.domain.errors import CalendarUnknown
+from ap_register.domain.pupils import year_group
+from ap_register.domain.reference_data import attendance_codes
+from ap_register.domain.vocab import AP_KINDS, Destination, MovementKind, SenStatus, SettingKind, Tier
+from ap_register.models import (
+    AttendanceMark,
+    Ks4Result,
+    LocalAuthority,
+    Movement,
+    OutreachEngagement,
+    Placement,
+    Post16Check,
+    Pupil,
+    Setting,
+)
+
+OUTCOMES = ("outreach", "attendance", "reintegration", "english_maths", "post16")
+LABELS = {
+    "outreach": "Effective outreach",
+    "attendance": "Attendance",
+    "reintegration": "Reintegration",
+    "english_maths": "English and maths",
+    "post16": "Post-16 transitions",
+}
+MIN_N = 6  # figures for fewer pupils are suppressed
+Z = 1.959964  # 95%
+TERM = 63  # school days in a term: a school year of 190 days in three terms, rounded up
+# Providers scored: AP schools and registered providers. Unregistered providers are not schools:
+# their pupils stay on a school's roll, which records their attendance and results.
+SCORED_KINDS = frozenset(AP_KINDS - {SettingKind.UNREGISTERED_AP})
+MAINSTREAM = frozenset({SettingKind.MAINSTREAM})
+RETURNS = frozenset({Destination.RETURNED_HOME_SCHOOL, Destination.NEW_MAINSTREAM_SCHOOL})
+GCSE_PASS = frozenset("123456789")
+GCSE_STRONG = frozenset("456789")
+FUNCTIONAL_SKILLS = ("E1", "E2", "E3", "L1", "L2")
+GRADES = tuple("987654321") + ("U",) + FUNCTIONAL_SKILLS
+ACTIVITIES = {
+    "education": "Education (school sixth form, college, other)",
+    "apprenticeship": "Apprenticeship",
+    "employment_with_training": "Employment with training",
+    "employment": "Employment without training",
+    "neet": "Not in education, employment or training",
+    "not_known": "Not known",
+}
+SUSTAINED = frozenset({"education", "apprenticeship", "employment_with_training", "employment"})
+CHECK_POINTS = ("october", "march")
+
+DEFINITIONS = {
+    "outreach": (
+        "Of the pupils a provider supported one to one in tier 1 outreach whose engagement closed in "
+        f"the year, the share who, two terms ({2 * TERM} school days) after it closed, were on a "
+        "mainstream school's roll, had not been permanently excluded and had not started a placement "
+        "in alternative provision. Engagements with a group are not counted (their pupils are not "
+        "named); engagements whose two terms have not yet passed wait for the next calculation."
+    ),
+    "attendance": (
+        "Sessions attended (present, or approved educational activity) as a share of possible "
+        "sessions in the provider's registers for the year, using DfE's classes of the 2024 codes. "
+        "n is the number of pupils with marks: the interval treats each pupil, not each session, as "
+        "one observation, so it is wider than a session count would give. Beside it: the change, in "
+        "percentage points, against the same pupils' attendance in the two terms "
+        f"({2 * TERM} school days) before their placement began, for pupils with marks in both."
+    ),
+    "reintegration": (
+        "Of the time-limited placements at the provider that ended in the year, the share that ended "
+        "in a return to mainstream (the home school or a new mainstream school) with the pupil still "
+        f"on a mainstream school's roll one term ({TERM} school days) later. Placements converted to "
+        "transitional ones count as not reintegrated. Placements whose term has not yet passed wait."
+    ),
+    "english_maths": (
+        "Of the provider's Year 11 leavers, the share with grade 4 or above in both English and "
+        "maths (a functional skills Level 2 counts as a 4); beside it, the share with grade 1 or "
+        "above in both (any functional skills level counts). A Year 11 pupil is the provider's when "
+        "placed there at any time from 1 January of Year 11 to the end of that year (the latest "
+        "such provider when there are two). Leavers with no recorded result count as not achieving."
+    ),
+    "post16": (
+        "Of the provider's Year 11 leavers of the previous academic year, the share in education, an "
+        "apprenticeship or employment at both checks, the October and the March after leaving "
+        "(sustained). A missing or 'not known' check counts as not sustained."
+    ),
+}
+HONESTY = (
+    f"Every figure shows its n, the number of pupils (or engagements, or placements) behind it, and "
+    f"a 95% Wilson score interval. Figures for fewer than {MIN_N} are suppressed: shown as such, "
+    f"never as zero. A provider is above or below a benchmark only when the whole interval is above "
+    f"or below it; otherwise it is in line. The benchmark is the national figure where one is "
+    f"published, else the LA's own figure (all its providers together)."
+)
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def wilson(successes: float, n: int, z: float = Z) -> tuple[float, float]:
+    """The Wilson score interval for a proportion, as fractions."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    denominator = 1 + z * z / n
+    return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    value: float  # percent
+    label: str
+    kind: str  # national or la
+
+
+@dataclass
+class PupilResult:
+    """One pupil (or engagement, or placement) behind a figure, for those allowed to see them."""
+
+    pupil_id: int
+    met: bool
+    detail: str
+
+
+@dataclass
+class Figure:
+    outcome: str
+    n: int
+    successes: float
+    benchmark: Benchmark | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+    pupils: list[PupilResult] = field(default_factory=list)
+    pending: int = 0  # not yet due: counted next time
+
+    @property
+    def suppressed(self) -> bool:
+        return self.n < MIN_N
+
+    @property
+    def value(self) -> float | None:
+        return None if self.suppressed else round(100 * self.successes / self.n, 1)
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        if self.suppressed:
+            return None
+        low, high = wilson(self.successes, self.n)
+        return round(100 * low, 1), round(100 * high, 1)
+
+    @property
+    def band(self) -> str:
+        if self.suppressed or self.benchmark is None:
+            return "not enough data" if self.suppressed else "no benchmark"
+        low, high = wilson(self.successes, self.n)
+        if 100 * low > self.benchmark.value:
+            return "above"
+        if 100 * high < self.benchmark.value:
+            return "below"
+        return "in line"
+
+    def as_json(self) -> dict[str, object]:
+        interval = self.interval
+        return {
+            "value": self.value,
+            "n": self.n,
+            "ci_low": interval[0] if interval else None,
+            "ci_high": interval[1] if interval else None,
+            "suppressed": self.suppressed,
+            "band": self.band,
+            "benchmark": self.benchmark.value if self.benchmark else None,
+            "benchmark_source": self.benchmark.label if self.benchmark else None,
+        }
+
+
+# --- benchmarks -------------------------------------------------------------------------------
+
+
+@cache
+def pru_attendance() -> dict[str, tuple[str, float]]:
+    """Attendance in pupil referral units, autumn and spring terms: England ('national') and each
+    LA by its DfE code, for the latest year published (from DfE's pupil absence statistics)."""
+    found: dict[str, tuple[str, float]] = {}
+    path = resources.files("ap_register").joinpath("reference", "pru_absence_2term.csv")
+    with path.open(encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            try:
+                absence = float(row["sess_overall_percent"])
+            except ValueError:
+                continue  # suppressed: x, z
+            key = "national" if row["geographic_level"] == "National" else row["old_la_code"]
+            if row["geographic_level"] not in ("National", "Local authority"):
+                continue
+            if key not in found or row["time_period"] > found[key][0]:
+                found[key] = (row["time_period"], round(100 - absence, 1))
+    return found
+
+
+def _period(code: str) -> str:
+    return f"{code[:4]}/{code[4:]}"
+
+
+def national_benchmarks() -> dict[str, Benchmark]:
+    period, rate = pru_attendance()["national"]
+    return {
+        "attendance": Benchmark(
+            rate,
+            f"England, pupil referral units, autumn and spring terms {_period(period)} "
+            "(DfE, Pupil absence in schools in England)",
+            "national",
+        ),
+        "english_maths": Benchmark(
+            4.5,
+            "England, alternative provision: grade 4 or above in English and maths "
+            "(seed figure from DfE key stage 4 performance; year to be confirmed)",
+            "national",
+        ),
+        "post16": Benchmark(
+            55.0,
+            "England, alternative provision: sustained education, employment or training after key stage 4 "
+            "(seed figure from DfE key stage 4 destination measures; year to be confirmed)",
+            "national",
+        ),
+    }
+
+
+# --- the cohort of a year ---------------------------------------------------------------------
+
+
+def year_span(year: int) -> tuple[date, date]:
+    return date(year, 9, 1), date(year + 1, 8, 31)
+
+
+def year_label(year: int) -> str:
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def parse_year(text: str) -> int | None:
+    """'2025/26' (or '2025') as 2025; None when it is neither."""
+    text = text.strip()
+    if len(text) == 4 and text.isdigit():
+        return int(text)
+    if len(text) == 7 and text[4] == "/" and text[:4].isdigit() and text[5:].isdigit():
+        start = int(text[:4])
+        return start if (start + 1) % 100 == int(text[5:]) else None
+    return None
+
+
+@dataclass
+class Context:
+    cohort: int = 0
+    ehcp: int = 0
+    semh: int = 0
+    child_in_need: int = 0
+
+    def share(self, count: int) -> float | None:
+        return None if self.cohort < MIN_N else round(100 * count / self.cohort, 1)
+
+
+@dataclass
+class ProviderScores:
+    provider: Setting | None  # None: the whole LA
+    figures: dict[str, Figure]
+    context: Context
+
+
+@dataclass
+class Scores:
+    la: LocalAuthority
+    year: int
+    on: date
+    providers: list[ProviderScores]
+    area: ProviderScores
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "la": self.la.code,
+            "year": year_label(self.year),
+            "providers": [
+                {
+                    "setting_ref": p.provider.ref if p.provider else None,
+                    "name": p.provider.name if p.provider else None,
+                    "outcomes": {name: p.figures[name].as_json() for name in OUTCOMES},
+                }
+                for p in self.providers
+            ],
+        }
+
+
+class _Data:
+    """Everything the measures read for one LA, loaded once."""
+
+    def __init__(self, session: Session, la: LocalAuthority, year: int, on: date):
+        self.session, self.la, self.year, self.on = session, la, year, on
+        self.calendar: SchoolCalendar = calendar_for(session, la)
+        self.providers = list(
+            session.scalars(
+                select(Setting).where(Setting.la_id == la.id, Setting.kind.in_(SCORED_KINDS)).order_by(Setting.name)
+            )
+        )
+        self.kinds = {s.id: s.kind for s in session.scalars(select(Setting).where(Setting.la_id == la.id))}
+        first, _ = year_span(year - 1)
+        self.placements = list(
+            session.scalars(
+                select(Placement)
+                .join(Pupil, Placement.pupil_id == Pupil.id)
+                .where(Pupil.home_la_id == la.id, or_(Placement.end_date.is_(None), Placement.end_date >= first))
+            )
+        )
+        self.pupils = {
+            p.id: p
+            for p in session.scalars(
+                select(Pupil).where(Pupil.id.in_(list({p.pupil_id for p in self.placements} | self._outreach_pupils())))
+            )
+        }
+        self.rolls = roll_histories(session, list(self.pupils))
+        self.exclusions: dict[int, list[date]] = defaultdict(list)
+        for pupil_id, day in session.execute(
+            select(Movement.pupil_id, Movement.date).where(
+                Movement.pupil_id.in_(list(self.pupils)), Movement.kind == MovementKind.PERMANENT_EXCLUSION
+            )
+        ):
+            self.exclusions[pupil_id].append(day)
+
+    def _outreach_pupils(self) -> set[int]:
+        return set(
+            self.session.scalars(
+                select(OutreachEngagement.pupil_id).where(
+                    OutreachEngagement.pupil_id.is_not(None),
+                    OutreachEngagement.provider_id.in_(select(Setting.id).where(Setting.la_id == self.la.id)),
+                )
+            )
+        )
+
+    def later(self, day: date, school_days: int) -> date | None:
+        """The school day that many after `day`, or None when it has not come yet (or the LA's
+        term dates do not reach it)."""
+        try:
+            found = self.calendar.add_school_days(day, school_days)
+        except CalendarUnknown:
+            return None
+        return found if found <= self.on else None
+
+    def on_mainstream_roll(self, pupil_id: int, day: date) -> bool:
+        setting = roll_on(self.rolls.get(pupil_id, []), day)
+        return setting is not None and self.kinds.get(setting) in MAINSTREAM
+
+    def leavers(self, year: int) -> dict[int, list[int]]:
+        """Each provider's Year 11 pupils of an academic year: placed there at any time from
+        1 January of Year 11 to its end (the latest such provider)."""
+        start, end = date(year + 1, 1, 1), year_span(year)[1]
+        latest: dict[int, Placement] = {}
+        for p in self.placements:
+            pupil = self.pupils.get(p.pupil_id)
+            if pupil is None or self.kinds.get(p.setting_id) not in SCORED_KINDS:
+                continue
+            if year_group(pupil.date_of_birth, start) != 11:
+                continue
+            if p.start_date > end or (p.end_date is not None and p.end_date < start):
+                continue
+            if p.pupil_id not in latest or p.start_date > latest[p.pupil_id].start_date:
+                latest[p.pupil_id] = p
+        found: dict[int, list[int]] = defaultdict(list)
+        for pupil_id, p in latest.items():
+            found[p.setting_id].append(pupil_id)
+        return found
+
+
+# --- the five measures ------------------------------------------------------------------------
+
+
+def _outreach(data: _Data) -> dict[int, Figure]:
+    start, end = year_span(data.year)
+    figures: dict[int, Figure] = defaultdict(lambda: Figure("outreach", 0, 0))
+    engagements = data.session.scalars(
+        select(OutreachEngagement).where(
+            OutreachEngagement.pupil_id.is_not(None),
+            OutreachEngagement.closed_on >= start,
+            OutreachEngagement.closed_on <= end,
+            OutreachEngagement.provider_id.in_([p.id for p in data.providers]),
+        )
+    )
+    for engagement in engagements:
+        figure = figures[engagement.provider_id]
+        assert engagement.closed_on is not None and engagement.pupil_id is not None
+        check = data.later(engagement.closed_on, 2 * TERM)
+        if check is None:
+            figure.pending += 1
+            continue
+        pupil_id = engagement.pupil_id
+        excluded = any(engagement.closed_on <= d <= check for d in data.exclusions.get(pupil_id, []))
+        placed = any(
+            p.pupil_id == pupil_id
+            and data.kinds.get(p.setting_id) in AP_KINDS
+            and engagement.closed_on <= p.start_date <= check
+            for p in data.placements
+        )
+        in_mainstream = data.on_mainstream_roll(pupil_id, check)
+        met = in_mainstream and not excluded and not placed
+        figure.n += 1
+        figure.successes += met
+        why = (
+            "in mainstream"
+            if met
+            else "permanently excluded"
+            if excluded
+            else "placed in alternative provision"
+            if placed
+            else "not on a mainstream roll"
+        )
+        figure.pupils.append(
+            PupilResult(pupil_id, met, f"Closed {engagement.closed_on:%-d %b %Y}; {why} on {check:%-d %b %Y}")
+        )
+    return figures
+
+
+def _rates(marks: Iterable[tuple[int, str]]) -> dict[int, tuple[int, int]]:
+    """(attended, possible) sessions per pupil."""
+    codes = attendance_codes()
+    found: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for pupil_id, code in marks:
+        info = codes.get(code)
+        if info is None or not info.counts_in_possible_sessions:
+            continue
+        found[pupil_id][1] += 1
+        found[pupil_id][0] += info.counts_as_attendance
+    return {k: (v[0], v[1]) for k, v in found.items() if v[1]}
+
+
+def _attendance(data: _Data) -> dict[int, Figure]:
+    start, end = year_span(data.year)
+    end = min(end, data.on)
+    figures: dict[int, Figure] = defaultdict(lambda: Figure("attendance", 0, 0))
+    marks: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pupil_id, setting_id, code in data.session.execute(
+        select(AttendanceMark.pupil_id, AttendanceMark.setting_id, AttendanceMark.code).where(
+            AttendanceMark.setting_id.in_([p.id for p in data.providers]),
+            AttendanceMark.date >= start,
+            AttendanceMark.date <= end,
+        )
+    ):
+        marks[setting_id].append((pupil_id, code))
+    for provider_id, provider_marks in marks.items():
+        rates = _rates(provider_marks)
+        figure = figures[provider_id]
+        attended = sum(a for a, _ in rates.values())
+        possible = sum(p for _, p in rates.values())
+        figure.n = len(rates)
+        # The pooled session rate, carried as a pupil-weighted count for the interval.
+        figure.successes = figure.n * attended / possible if possible else 0
+        changes = []
+        for pupil_id, (a, p) in rates.items():
+            before = _before(data, pupil_id, provider_id)
+            if before is not None:
+                changes.append(100 * a / p - before)
+            detail = f"{a} of {p} sessions ({100 * a / p:.1f}%)"
+            if before is not None:
+                detail += f"; {before:.1f}% in the two terms before"
+            figure.pupils.append(PupilResult(pupil_id, a / p >= 0.9, detail))
+        figure.extra = {
+            "change": round(sum(changes) / len(changes), 1) if len(changes) >= MIN_N else None,
+            "change_n": len(changes),
+            "sessions": possible,
+        }
+    return figures
+
+
+def _before(data: _Data, pupil_id: int, provider_id: int) -> float | None:
+    """The pupil's attendance elsewhere in the two terms before their first placement at the
+    provider (percent), or None without marks."""
+    starts = [p.start_date for p in data.placements if p.pupil_id == pupil_id and p.setting_id == provider_id]
+    if not starts:
+        return None
+    first = min(starts)
+    try:
+        days = data.calendar.school_days(data.calendar.known_from or first, first)
+    except CalendarUnknown:
+        return None
+    window = days[-(2 * TERM) - 1 : -1] if days and days[-1] == first else days[-(2 * TERM) :]
+    if not window:
+        return None
+    rows = data.session.execute(
+        select(AttendanceMark.pupil_id, AttendanceMark.code).where(
+            AttendanceMark.pupil_id == pupil_id,
+            AttendanceMark.setting_id != provider_id,
+            AttendanceMark.date >= window[0],
+            AttendanceMark.date <= window[-1],
+        )
+    )
+    rates = _rates(rows)
+    if pupil_id not in rates:
+        return None
+    attended, possible = rates[pupil_id]
+    return 100 * attended / possible
+
+
+def _reintegration(data: _Data) -> dict[int, Figure]:
+    start, end = year_span(data.year)
+    figures: dict[int, Figure] = defaultdict(lambda: Figure("reintegration", 0, 0))
+    for p in data.placements:
+        if p.tier != Tier.TIME_LIMITED or p.end_date is None or not start <= p.end_date <= end:
+            continue
+        if data.kinds.get(p.setting_id) not in SCORED_KINDS:
+            continue
+        figure = figures[p.setting_id]
+        check = data.later(p.end_date, TERM)
+        if check is None:
+            figure.pending += 1
+            continue
+        returned = p.destination in RETURNS
+        stayed = returned and data.on_mainstream_roll(p.pupil_id, check)
+        figure.n += 1
+        figure.successes += stayed
+        what = (
+            "returned and still in mainstream"
+            if stayed
+            else "returned, but not on a mainstream roll a term later"
+            if returned
+            else f"ended: {p.destination.value.replace('_', ' ') if p.destination else 'no destination recorded'}"
+        )
+        figure.pupils.append(PupilResult(p.pupil_id, stayed, f"Ended {p.end_date:%-d %b %Y}; {what}"))
+    return figures
+
+
+def grade_at_least_4(grade: str | None) -> bool:
+    return grade is not None and (grade in GCSE_STRONG or grade == "L2")
+
+
+def grade_at_least_1(grade: str | None) -> bool:
+    return grade is not None and (grade in GCSE_PASS or grade in FUNCTIONAL_SKILLS)
+
+
+def _english_maths(data: _Data) -> dict[int, Figure]:
+    figures: dict[int, Figure] = defaultdict(lambda: Figure("english_maths", 0, 0))
+    leavers = data.leavers(data.year)
+    results = {
+        r.pupil_id: r
+        for r in data.session.scalars(
+            select(Ks4Result).where(
+                Ks4Result.academic_year == data.year,
+                Ks4Result.pupil_id.in_([pid for ids in leavers.values() for pid in ids]),
+            )
+        )
+    }
+    for provider_id, pupil_ids in leavers.items():
+        figure = figures[provider_id]
+        both_1 = recorded = 0
+        for pupil_id in pupil_ids:
+            result = results.get(pupil_id)
+            strong = result is not None and grade_at_least_4(result.english) and grade_at_least_4(result.maths)
+            passed = result is not None and grade_at_least_1(result.english) and grade_at_least_1(result.maths)
+            figure.n += 1
+            figure.successes += strong
+            both_1 += passed
+            recorded += result is not None
+            detail = (
+                f"English {result.english or 'none'}, maths {result.maths or 'none'}"
+                if result
+                else "No result recorded"
+            )
+            figure.pupils.append(PupilResult(pupil_id, strong, detail))
+        figure.extra = {
+            "grade_1_or_above": round(100 * both_1 / figure.n, 1) if figure.n >= MIN_N else None,
+            "grade_1_successes": both_1,
+            "recorded": recorded,
+        }
+    return figures
+
+
+def _post16(data: _Data) -> dict[int, Figure]:
+    figures: dict[int, Figure] = defaultdict(lambda: Figure("post16", 0, 0))
+    leaving_year = data.year - 1
+    march = date(leaving_year + 2, 3, 31)
+    leavers = data.leavers(leaving_year)
+    checks: dict[int, dict[str, str]] = defaultdict(dict)
+    for check in data.session.scalars(
+        select(Post16Check).where(
+            Post16Check.leaving_year == leaving_year,
+            Post16Check.pupil_id.in_([pid for ids in leavers.values() for pid in ids]),
+        )
+    ):
+        checks[check.pupil_id][check.check_point] = check.activity
+    for provider_id, pupil_ids in leavers.items():
+        figure = figures[provider_id]
+        if march > data.on:
+            figure.pending = len(pupil_ids)
+            continue
+        for pupil_id in pupil_ids:
+            found = checks.get(pupil_id, {})
+            met = all(found.get(point) in SUSTAINED for point in CHECK_POINTS)
+            figure.n += 1
+            figure.successes += met
+            detail = "; ".join(
+                f"{point.title()}: {ACTIVITIES.get(found.get(point, ''), 'not checked')}" for point in CHECK_POINTS
+            )
+            figure.pupils.append(PupilResult(pupil_id, met, detail))
+    return figures
+
+
+MEASURES = {
+    "outreach": _outreach,
+    "attendance": _attendance,
+    "reintegration": _reintegration,
+    "english_maths": _english_maths,
+    "post16": _post16,
+}
+
+
+def _context(data: _Data, provider_id: int | None) -> Context:
+    start, end = year_span(data.year)
+    ids = {
+        p.pupil_id
+        for p in data.placements
+        if (p.setting_id == provider_id if provider_id else data.kinds.get(p.setting_id) in SCORED_KINDS)
+        and p.start_date <= end
+        and (p.end_date is None or p.end_date >= start)
+    }
+    pupils = [data.pupils[i] for i in ids if i in data.pupils]
+    return Context(
+        cohort=len(pupils),
+        ehcp=sum(p.sen_status == SenStatus.EHCP for p in pupils),
+        semh=sum(p.primary_need == "SEMH" for p in pupils),
+        child_in_need=sum(bool(p.child_in_need) for p in pupils),
+    )
+
+
+def _pooled(outcome: str, figures: Iterable[Figure]) -> Figure:
+    pooled = Figure(outcome, 0, 0)
+    for figure in figures:
+        pooled.n += figure.n
+        pooled.successes += figure.successes
+        pooled.pending += figure.pending
+        pooled.pupils += figure.pupils
+    return pooled
+
+
+def scores(session: Session, la: LocalAuthority, year: int, on: date | None = None) -> Scores:
+    """Every scored provider's five outcomes for an academic year, and the LA's own, as they
+    stand on `on` (default today): benchmarks national where published, else the LA's."""
+    on = on or date.today()
+    data = _Data(session, la, year, on)
+    measured = {name: measure(data) for name, measure in MEASURES.items()}
+    national = national_benchmarks()
+    area_figures = {name: _pooled(name, measured[name].values()) for name in OUTCOMES}
+    for name, figure in area_figures.items():
+        figure.benchmark = national.get(name)
+    providers = []
+    for provider in data.providers:
+        figures = {}
+        for name in OUTCOMES:
+            figure = measured[name].get(provider.id) or Figure(name, 0, 0)
+            if name in national:
+                figure.benchmark = national[name]
+            elif not area_figures[name].suppressed and area_figures[name].value is not None:
+                figure.benchmark = Benchmark(
+                    area_figures[name].value or 0.0, f"{la.name}, all providers, {year_label(year)}", "la"
+                )
+            figures[name] = figure
+        providers.append(ProviderScores(provider, figures, _context(data, provider.id)))
+    area = ProviderScores(None, area_figures, _context(data, None))
+    return Scores(la, year, on, providers, area)
+
+
+def default_year(on: date) -> int:
+    """The latest academic year that has ended: the one scores are reported for by default."""
+    return (on.year if on.month >= 9 else on.year - 1) - 1

@@ -1,0 +1,222 @@
+"""The five outcomes reproduced by hand from a provider's pupils: the definitions, the n, the
+Wilson interval, suppression below 6 and the band against the benchmark."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from ap_register.domain.outcomes import (
+    MIN_N,
+    national_benchmarks,
+    parse_year,
+    scores,
+    wilson,
+)
+from ap_register.domain.outreach import close_engagement, start_engagement
+from ap_register.domain.register import end_placement, record_roll_movement
+from ap_register.domain.vocab import Destination, MovementKind, SettingKind, Tier
+from ap_register.models import AttendanceMark, Ks4Result, Post16Check
+from tests import factories
+from tests.factories import SYSTEM
+
+ON = date(2026, 10, 1)
+YEAR = 2025  # 2025/26
+YEAR_11_IN_2025 = date(2010, 3, 1)
+YEAR_11_IN_2024 = date(2009, 3, 1)
+
+
+@pytest.fixture()
+def area(db: Session) -> dict:  # type: ignore[type-arg]
+    la = factories.la(db, "855")
+    return {
+        "la": la,
+        "school": factories.setting(db, la, SettingKind.MAINSTREAM, name="Meadow High"),
+        "pru": factories.setting(db, la, SettingKind.PRU, name="The Oaks"),
+        "academy": factories.setting(db, la, SettingKind.AP_ACADEMY, name="Riverbank"),
+    }
+
+
+def placed(db: Session, area: dict, born: date, start: date, where: str = "pru", **fields):  # type: ignore[no-untyped-def,type-arg]
+    pupil = factories.pupil(db, area["la"], area["school"], on=date(2024, 9, 4), date_of_birth=born)
+    fields.setdefault("notice_date", start - timedelta(days=14))
+    placement = factories.placement(db, pupil, area[where], start=start, **fields)
+    return pupil, placement
+
+
+def test_the_wilson_interval_matches_published_values() -> None:
+    # Newcombe (1998), table I: 0 of 10 gives 0 to 0.2775; 5 of 10 gives 0.2366 to 0.7634.
+    assert [round(x, 4) for x in wilson(0, 10)] == [0.0, 0.2775]
+    assert [round(x, 4) for x in wilson(5, 10)] == [0.2366, 0.7634]
+    assert parse_year("2025/26") == 2025 and parse_year("2025/27") is None
+
+
+def test_english_and_maths_for_one_provider_by_hand(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    grades = [("5", "4"), ("4", "L2"), ("3", "4"), ("L1", "2"), ("U", "3"), None, ("9", "7")]
+    for grade in grades:
+        pupil, _ = placed(db, area, YEAR_11_IN_2025, date(2026, 1, 5))
+        if grade:
+            db.add(Ks4Result(pupil_id=pupil.id, academic_year=YEAR, english=grade[0], maths=grade[1]))
+    # Placed in the autumn and back in school before 1 January of Year 11: not the provider's leaver.
+    _, autumn = placed(db, area, YEAR_11_IN_2025, date(2025, 9, 8))
+    end_placement(db, SYSTEM, autumn, end_date=date(2025, 12, 19), destination=Destination.RETURNED_HOME_SCHOOL)
+    # A Year 10 pupil placed in the spring is not a leaver either.
+    placed(db, area, date(2011, 3, 1), date(2026, 1, 5))
+    db.flush()
+    the_oaks = next(p for p in scores(db, area["la"], YEAR, ON).providers if p.provider.name == "The Oaks")
+    figure = the_oaks.figures["english_maths"]
+    # 4+ in both: 5/4, 4/L2 (a functional skills Level 2 counts as a 4) and 9/7: 3 of 7 = 42.9%.
+    # Wilson, z = 1.96, p = 3/7: (p + z²/2n ± z√(p(1-p)/n + z²/4n²)) / (1 + z²/n) = 15.8% to 75.0%.
+    assert (figure.n, figure.value, figure.interval) == (7, 42.9, (15.8, 75.0))
+    # The national seed figure, 4.5%, is below the whole interval: above.
+    assert figure.benchmark is not None and figure.benchmark.value == 4.5 and figure.band == "above"
+    # 1+ in both: the three above, 3/4 and L1/2 (any functional skills level counts): 5 of 7.
+    assert figure.extra["grade_1_or_above"] == 71.4 and figure.extra["recorded"] == 6
+    assert sorted(r.detail for r in figure.pupils if not r.met) == [
+        "English 3, maths 4",
+        "English L1, maths 2",
+        "English U, maths 3",
+        "No result recorded",
+    ]
+    # Riverbank has no leavers: nothing to show, never a zero.
+    riverbank = next(p for p in scores(db, area["la"], YEAR, ON).providers if p.provider.name == "Riverbank")
+    assert riverbank.figures["english_maths"].as_json()["value"] is None
+    assert riverbank.figures["english_maths"].band == "not enough data"
+
+
+def test_four_leavers_suppress_the_post16_figure(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    for activity in ("education", "apprenticeship", "neet", "education"):
+        pupil, _ = placed(db, area, YEAR_11_IN_2024, date(2025, 2, 3))
+        db.add(Post16Check(pupil_id=pupil.id, leaving_year=YEAR - 1, check_point="october", activity=activity))
+        db.add(Post16Check(pupil_id=pupil.id, leaving_year=YEAR - 1, check_point="march", activity=activity))
+    db.flush()
+    the_oaks = next(p for p in scores(db, area["la"], YEAR, ON).providers if p.provider.name == "The Oaks")
+    assert the_oaks.figures["post16"].as_json() == {
+        "value": None,
+        "n": 4,
+        "ci_low": None,
+        "ci_high": None,
+        "suppressed": True,
+        "band": "not enough data",
+        "benchmark": 55.0,
+        "benchmark_source": national_benchmarks()["post16"].label,
+    }
+    # Two more leavers, one sustained and one not checked in March: 4 of 6 sustained.
+    for march in ("education", None):
+        pupil, _ = placed(db, area, YEAR_11_IN_2024, date(2025, 2, 3))
+        db.add(Post16Check(pupil_id=pupil.id, leaving_year=YEAR - 1, check_point="october", activity="education"))
+        if march:
+            db.add(Post16Check(pupil_id=pupil.id, leaving_year=YEAR - 1, check_point="march", activity=march))
+    db.flush()
+    the_oaks = next(p for p in scores(db, area["la"], YEAR, ON).providers if p.provider.name == "The Oaks")
+    figure = the_oaks.figures["post16"]
+    assert (figure.n, figure.value, figure.suppressed, figure.band) == (MIN_N, 66.7, False, "in line")
+    # Before the March check of the year after leaving, there is nothing to count yet.
+    early = next(p for p in scores(db, area["la"], YEAR, date(2026, 3, 1)).providers if p.provider.name == "The Oaks")
+    assert (early.figures["post16"].n, early.figures["post16"].pending) == (0, 6)
+
+
+def test_reintegration_needs_a_return_that_lasts_a_term(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    returned = []
+    for destination in (Destination.RETURNED_HOME_SCHOOL, Destination.NEW_MAINSTREAM_SCHOOL, Destination.OTHER_AP):
+        pupil, placement = placed(
+            db,
+            area,
+            date(2012, 3, 1),
+            date(2025, 11, 3),
+            tier=Tier.TIME_LIMITED,
+            planned_end_date=date(2026, 2, 13),
+            reintegration_plan="Back by half term",
+        )
+        end_placement(db, SYSTEM, placement, end_date=date(2026, 2, 13), destination=destination)
+        returned.append(pupil)
+    # The second is permanently excluded in March: not on a mainstream roll a term after returning.
+    record_roll_movement(
+        db, SYSTEM, returned[1], MovementKind.PERMANENT_EXCLUSION, date(2026, 3, 10), area["school"], reason="x"
+    )
+    # One ending in July: its term has not passed by 1 October.
+    _, late = placed(
+        db,
+        area,
+        date(2012, 3, 1),
+        date(2026, 4, 20),
+        tier=Tier.TIME_LIMITED,
+        planned_end_date=date(2026, 7, 17),
+        reintegration_plan="Back in September",
+    )
+    end_placement(db, SYSTEM, late, end_date=date(2026, 7, 17), destination=Destination.RETURNED_HOME_SCHOOL)
+    db.flush()
+    the_oaks = next(p for p in scores(db, area["la"], YEAR, ON).providers if p.provider.name == "The Oaks")
+    figure = the_oaks.figures["reintegration"]
+    assert (figure.n, figure.successes, figure.pending, figure.suppressed) == (3, 1, 1, True)
+    assert [r.detail for r in figure.pupils] == [
+        "Ended 13 Feb 2026; returned and still in mainstream",
+        "Ended 13 Feb 2026; returned, but not on a mainstream roll a term later",
+        "Ended 13 Feb 2026; ended: other ap",
+    ]
+
+
+def test_outreach_counts_pupils_still_in_mainstream_two_terms_on(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    supported = []
+    for n in range(4):
+        pupil = factories.pupil(db, area["la"], area["school"], on=date(2024, 9, 4))
+        engagement = start_engagement(
+            db,
+            SYSTEM,
+            provider=area["pru"],
+            school=area["school"],
+            kind="coaching",
+            started_on=date(2025, 9, 8),
+            pupil=pupil,
+            today=ON,
+        )
+        closed = date(2026, 7, 10) if n == 3 else date(2025, 10, 10)
+        close_engagement(db, SYSTEM, engagement, closed_on=closed, outcome="sustained_in_mainstream", note="", today=ON)
+        supported.append(pupil)
+    record_roll_movement(
+        db, SYSTEM, supported[1], MovementKind.PERMANENT_EXCLUSION, date(2026, 1, 12), area["school"], reason="x"
+    )
+    factories.placement(db, supported[2], area["academy"], start=date(2026, 2, 2))
+    db.flush()
+    the_oaks = next(p for p in scores(db, area["la"], YEAR, ON).providers if p.provider.name == "The Oaks")
+    figure = the_oaks.figures["outreach"]
+    # Closed Friday 10 October 2025; 126 school days on, in the tests' term dates: 10 in October,
+    # 35 to Christmas, 30 to February half term, 25 to Easter, then 26 from 13 April with the 4 May
+    # bank holiday: Tuesday 19 May 2026. The fourth closed in July: not due by 1 October.
+    assert (figure.n, figure.successes, figure.pending) == (3, 1, 1)
+    assert [r.detail for r in figure.pupils] == [
+        "Closed 10 Oct 2025; in mainstream on 19 May 2026",
+        "Closed 10 Oct 2025; permanently excluded on 19 May 2026",
+        "Closed 10 Oct 2025; placed in alternative provision on 19 May 2026",
+    ]
+
+
+def test_attendance_at_the_provider_and_the_change_from_before(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    days = [date(2025, 11, 3) + timedelta(days=d) for d in range(5)]  # Monday to Friday
+    attended = [10, 9, 8, 10, 5, 6]
+    pupils = []
+    for present in attended:
+        pupil, _ = placed(db, area, date(2012, 3, 1), date(2025, 11, 3))
+        pupils.append(pupil)
+        for i, (day, half) in enumerate((d, h) for d in days for h in ("AM", "PM")):
+            code = "/" if i < present else "O"
+            db.add(AttendanceMark(pupil_id=pupil.id, setting_id=area["pru"].id, date=day, session=half, code=code))
+    # The first pupil's home school marked them at half their sessions in a week before.
+    for day in (date(2025, 10, 13) + timedelta(days=d) for d in range(5)):
+        for half in ("AM", "PM"):
+            code = "/" if half == "AM" else "O"
+            db.add(
+                AttendanceMark(pupil_id=pupils[0].id, setting_id=area["school"].id, date=day, session=half, code=code)
+            )
+    db.flush()
+    the_oaks = next(p for p in scores(db, area["la"], YEAR, ON).providers if p.provider.name == "The Oaks")
+    figure = the_oaks.figures["attendance"]
+    # 48 of 60 sessions: 80.0%, n = 6 pupils; Wilson on 0.8 of 6 gives 40.7% to 95.9%, which holds
+    # the national PRU figure: in line.
+    assert (figure.n, figure.value, figure.interval, figure.band) == (6, 80.0, (40.7, 95.9), "in line")
+    assert figure.benchmark is not None and figure.benchmark.value == national_benchmarks()["attendance"].value
+    # Only one pupil has marks from before: too few for a change figure, but counted.
+    assert (figure.extra["change"], figure.extra["change_n"]) == (None, 1)
+    assert "10 of 10 sessions (100.0%); 50.0% in the two terms before" in [r.detail for r in figure.pupils]
