@@ -326,6 +326,7 @@ class _Data:
                 select(Placement)
                 .join(Pupil, Placement.pupil_id == Pupil.id)
                 .where(Pupil.home_la_id == la.id, or_(Placement.end_date.is_(None), Placement.end_date >= first))
+                .order_by(Placement.id)
             )
         )
         self.pupils = {
@@ -394,12 +395,14 @@ def _outreach(data: _Data) -> dict[int, Figure]:
     start, end = year_span(data.year)
     figures: dict[int, Figure] = defaultdict(lambda: Figure("outreach", 0, 0))
     engagements = data.session.scalars(
-        select(OutreachEngagement).where(
+        select(OutreachEngagement)
+        .where(
             OutreachEngagement.pupil_id.is_not(None),
             OutreachEngagement.closed_on >= start,
             OutreachEngagement.closed_on <= end,
             OutreachEngagement.provider_id.in_([p.id for p in data.providers]),
         )
+        .order_by(OutreachEngagement.id)
     )
     for engagement in engagements:
         figure = figures[engagement.provider_id]
@@ -454,11 +457,13 @@ def _attendance(data: _Data) -> dict[int, Figure]:
     figures: dict[int, Figure] = defaultdict(lambda: Figure("attendance", 0, 0))
     marks: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for pupil_id, setting_id, code in data.session.execute(
-        select(AttendanceMark.pupil_id, AttendanceMark.setting_id, AttendanceMark.code).where(
+        select(AttendanceMark.pupil_id, AttendanceMark.setting_id, AttendanceMark.code)
+        .where(
             AttendanceMark.setting_id.in_([p.id for p in data.providers]),
             AttendanceMark.date >= start,
             AttendanceMark.date <= end,
         )
+        .order_by(AttendanceMark.pupil_id, AttendanceMark.date, AttendanceMark.session)
     ):
         marks[setting_id].append((pupil_id, code))
     for provider_id, provider_marks in marks.items():
