@@ -297,8 +297,40 @@ def alerts_command(la_code: str, on: Any, fmt: str, out: str | None) -> None:
     say(f"{len(found)} alerts open on {day.isoformat()}")
 
 
+@click.command("scores")
+@click.option("--la", "la_code", required=True, help="The LA's DfE code")
+@click.option("--year", "year_text", help="The academic year, as 2025/26 (default: the last one that ended)")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default stdout)")
+@with_appcontext
+def scores_command(la_code: str, year_text: str | None, fmt: str, out: str | None) -> None:
+    """Five-outcome scores of each provider: value, n, 95% interval, band against the benchmark."""
+    from datetime import date
+
+    from ap_register.domain import audit
+    from ap_register.domain.outcomes import SCORE_COLUMNS, default_year, parse_year, scores, table_rows
+
+    la = _required_la(la_code)
+    year = default_year(date.today()) if year_text is None else parse_year(year_text)
+    if year is None:
+        raise click.UsageError(f"{year_text!r} is not an academic year such as 2025/26")
+    found = scores(db.session, la, year)
+    audit.record(db.session, cli_actor("scores"), "report", "scores", la.code, detail={"year": year})
+    db.session.commit()
+    if fmt == "json":
+        text = json.dumps(found.as_json(), indent=2)
+        if out:
+            with open(out, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        else:
+            click.echo(text)
+    else:
+        _write_table(fmt, SCORE_COLUMNS, table_rows(found), out, "scores")
+    say(f"{len(found.providers)} providers scored for {found.as_json()['year']}")
+
+
 @click.command("run-job")
-@click.argument("name", type=click.Choice(["daily-alerts", "send-emails"]))
+@click.argument("name", type=click.Choice(["daily-alerts", "scores", "send-emails"]))
 @click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to run it for (default today)")
 @click.option("--scheduled", is_flag=True, help="Run it as the scheduler does: once per day across processes")
 def run_job_command(name: str, on: Any, scheduled: bool) -> None:
@@ -348,6 +380,7 @@ def register_commands(app: Flask) -> None:
         export_command,
         coverage_command,
         alerts_command,
+        scores_command,
         run_job_command,
         scheduler_command,
     ):

@@ -38,7 +38,23 @@ def daily_alerts(session: Session, on: date) -> dict[str, Any]:
     return summary
 
 
-JOBS: dict[str, Callable[[Session, date], dict[str, Any]]] = {"daily-alerts": daily_alerts}
+def nightly_scores(session: Session, on: date) -> dict[str, Any]:
+    """Recompute and keep the five-outcome scores of every LA with AP providers: the last
+    academic year that ended, and the one under way."""
+    from ap_register.domain.outcomes import SCORED_KINDS, default_year, scores, store
+    from ap_register.models import Setting
+
+    summary: dict[str, Any] = {}
+    las = session.scalars(
+        select(LocalAuthority).where(LocalAuthority.id.in_(select(Setting.la_id).where(Setting.kind.in_(SCORED_KINDS))))
+    ).all()
+    for la in las:
+        for year in (default_year(on), default_year(on) + 1):
+            summary[f"{la.code} {year}"] = store(session, scores(session, la, year, on))
+    return summary
+
+
+JOBS: dict[str, Callable[[Session, date], dict[str, Any]]] = {"daily-alerts": daily_alerts, "scores": nightly_scores}
 
 
 def mailer_for(app: Flask) -> Any:

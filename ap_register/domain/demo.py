@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ap_register.domain.actors import Actor
@@ -1096,6 +1096,185 @@ def _panels(builder: _Builder) -> None:
     build_agenda(session, actor, upcoming)
 
 
+# The five outcomes differ between providers, as they would: (chance a session is attended,
+# chance of grade 4+ in English and maths, chance of a sustained post-16 destination).
+OUTCOME_PROFILES = {
+    "pru": (0.66, 0.06, 0.50),
+    "academy": (0.78, 0.12, 0.62),
+    "free": (0.58, 0.04, 0.45),
+    "independent": (0.88, 0.40, 0.80),
+}
+LEAVERS_PER_PROVIDER = 8  # dedicated Year 11 leavers per provider and year, beside the rest
+
+
+def _leavers(builder: _Builder, year: int) -> list[Pupil]:
+    """Year 11 pupils of an academic year, each in a transitional place at one of the scored
+    providers from the spring term to the end of Year 11, then off to post-16."""
+    made = []
+    last_day = builder.calendar.last_school_day(date(year + 1, 8, 31))
+    for key in OUTCOME_PROFILES:
+        for _ in range(LEAVERS_PER_PROVIDER):
+            sen = SenStatus.EHCP if builder.rng.random() < 0.2 else SenStatus.SEN_SUPPORT
+            pupil = builder.pupil(11 + (academic_year_start(builder.today) - year), sen)
+            start = builder.random_day(date(year + 1, 1, 5), date(year + 1, 2, 27))
+            placement = builder.place(
+                pupil,
+                builder.ap[key],
+                Route.SCHOOL_ARRANGED,
+                start,
+                tier=Tier.TRANSITIONAL,
+                planned_weeks=None,
+                destination_plan="Post-16: a college place on a vocational course, with transition visits.",
+            )
+            builder.run(placement, last_day, Destination.POST16_EDUCATION)
+            assert pupil.home_school is not None
+            record_roll_movement(
+                builder.session,
+                builder.actor,
+                pupil,
+                MovementKind.REMOVED_FROM_ROLL,
+                last_day,
+                pupil.home_school,
+                reason="Left at the end of Year 11",
+                today=builder.today,
+            )
+            made.append(pupil)
+    return made
+
+
+def _outcomes(builder: _Builder) -> None:
+    """What the five-outcome scores need for the last academic year that ended: registers at the
+    providers (and at the home schools in the weeks before each placement), Year 11 results, and
+    post-16 checks for the year before's leavers; outreach from every scored provider."""
+    from sqlalchemy import insert
+
+    from ap_register.domain.outcomes import SCORED_KINDS, _Data, default_year
+    from ap_register.domain.outreach import close_engagement, log_session, start_engagement
+    from ap_register.models import AttendanceMark, Ks4Result, Post16Check
+
+    session, rng, today, calendar = builder.session, builder.rng, builder.today, builder.calendar
+    year = default_year(today)
+    profile_of = {builder.ap[key].id: profile for key, profile in OUTCOME_PROFILES.items()}
+    first, last = date(year, 9, 1), min(date(year + 1, 8, 31), today)
+    # Outreach from the two providers that had none, closed in the autumn: due two terms later.
+    secondary_ids = {s.id for s in builder.secondaries}
+    candidates = list(
+        session.scalars(select(Pupil).where(Pupil.home_la_id == builder.la.id, Pupil.home_school_id.in_(secondary_ids)))
+    )
+    for key in ("free", "independent"):
+        for pupil in rng.sample(candidates, 8):
+            assert pupil.home_school is not None
+            started = builder.random_day(date(year, 9, 8), date(year, 10, 10))
+            engagement = start_engagement(
+                session,
+                builder.actor,
+                provider=builder.ap[key],
+                school=pupil.home_school,
+                kind=rng.choice(("coaching", "one_to_one")),
+                started_on=started,
+                pupil=pupil,
+                today=today,
+            )
+            day = started
+            for _ in range(4):
+                log_session(
+                    session, builder.actor, engagement, held_on=day, minutes=60, staff="Outreach lead", today=today
+                )
+                day = builder.add_days(day, 5)
+            close_engagement(
+                session,
+                builder.actor,
+                engagement,
+                closed_on=day,
+                outcome="sustained_in_mainstream",
+                note="",
+                today=today,
+            )
+    # Registers: each placement at a scored provider, every school day and session it covered.
+    rows: list[dict[str, object]] = []
+    placements = session.scalars(
+        select(Placement)
+        .join(Setting, Placement.setting_id == Setting.id)
+        .where(
+            Setting.la_id == builder.la.id,
+            Setting.kind.in_(SCORED_KINDS),
+            Placement.start_date <= last,
+            or_(Placement.end_date.is_(None), Placement.end_date >= first),
+        )
+        .order_by(Placement.id)
+    ).all()
+    seen_before: set[int] = set()
+    for placement in placements:
+        attends, _, _ = profile_of.get(placement.setting_id, (0.75, 0, 0))
+        own = min(0.98, max(0.2, rng.gauss(attends, 0.12)))
+        start, end = max(placement.start_date, first), min(placement.end_date or last, last)
+        for day in calendar.school_days(start, end):
+            for index, half in enumerate(("AM", "PM")):
+                if placement.sessions[2 * day.weekday() + index] != "1":
+                    continue
+                present = "/" if half == "AM" else "\\"
+                code = present if rng.random() < own else rng.choice(("I", "O", "O", "U", "M"))
+                rows.append(
+                    {
+                        "pupil_id": placement.pupil_id,
+                        "setting_id": placement.setting_id,
+                        "date": day,
+                        "session": half,
+                        "code": code,
+                    }
+                )
+        # The home school's registers in the six weeks before (once per pupil).
+        home = placement.home_school_id or placement.pupil.home_school_id
+        if home is None or placement.pupil_id in seen_before or placement.start_date < first:
+            continue
+        seen_before.add(placement.pupil_id)
+        before = min(0.95, max(0.3, rng.gauss(attends - 0.08, 0.12)))
+        days = calendar.school_days(first, placement.start_date)[-31:-1]
+        for day in days:
+            for half in ("AM", "PM"):
+                code = ("/" if half == "AM" else "\\") if rng.random() < before else rng.choice(("I", "O", "O", "N"))
+                rows.append(
+                    {"pupil_id": placement.pupil_id, "setting_id": home, "date": day, "session": half, "code": code}
+                )
+    for chunk in range(0, len(rows), 5000):
+        session.execute(insert(AttendanceMark), rows[chunk : chunk + 5000])
+    # Results for every Year 11 leaver of the year, and post-16 checks for the year before's.
+    data = _Data(session, builder.la, year, today)
+    for provider_id, pupil_ids in data.leavers(year).items():
+        _, strong, _ = profile_of.get(provider_id, (0, 0.1, 0))
+        for pupil_id in pupil_ids:
+            if rng.random() < 0.08:
+                continue  # no result recorded
+
+            def grade(strong: float = strong) -> str:
+                if rng.random() < strong:
+                    return rng.choice(("4", "4", "5", "5", "6", "7"))
+                return rng.choice(("U", "1", "2", "2", "3", "3", "E3", "L1"))
+
+            session.add(Ks4Result(pupil_id=pupil_id, academic_year=year, english=grade(), maths=grade()))
+    for provider_id, pupil_ids in data.leavers(year - 1).items():
+        _, _, sustained = profile_of.get(provider_id, (0, 0, 0.5))
+        for pupil_id in pupil_ids:
+            october = "education" if rng.random() < min(1.0, sustained + 0.15) else rng.choice(("neet", "not_known"))
+            march = (
+                october if october != "education" or rng.random() < sustained / min(1.0, sustained + 0.15) else "neet"
+            )
+            for point, activity, checked in (
+                ("october", october, date(year, 10, 31)),
+                ("march", march, date(year + 1, 3, 31)),
+            ):
+                session.add(
+                    Post16Check(
+                        pupil_id=pupil_id,
+                        leaving_year=year - 1,
+                        check_point=point,
+                        activity=activity,
+                        checked_on=checked,
+                    )
+                )
+    session.flush()
+
+
 # The demo's budget: (provider, place type, unit cost) per year; places are sized from the
 # placements the demo made, so the plan looks like one a real area agreed.
 BUDGET_LINES = (
@@ -1243,7 +1422,8 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     builder.users()
     rng = builder.rng
     made_pupils: list[Pupil] = []
-    for _ in range(pupils - 7):
+    dedicated = 2 * LEAVERS_PER_PROVIDER * len(OUTCOME_PROFILES)
+    for _ in range(pupils - 7 - dedicated):
         year = rng.choice((5, 6, 7, 8, 8, 9, 9, 10, 10, 10, 11, 11, 11))
         sen = (
             SenStatus.EHCP if rng.random() < 0.15 else SenStatus.SEN_SUPPORT if rng.random() < 0.35 else SenStatus.NONE
@@ -1252,8 +1432,11 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
         made_pupils.append(made)
         builder.history(made)
     builder.problems()
+    for year in (academic_year_start(today) - 2, academic_year_start(today) - 1):
+        _leavers(builder, year)
     _outreach(builder, made_pupils)
     _panels(builder)
+    _outcomes(builder)
     _budget(builder)
     session.flush()
     counts = {

@@ -28,6 +28,8 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.budgets import PLACE_TYPES, set_line
 from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.errors import DomainError
+from ap_register.domain.outcomes import ACTIVITIES, CHECK_POINTS, parse_year
+from ap_register.domain.outcomes import GRADES as OUTCOME_GRADES
 from ap_register.domain.outreach import KINDS as OUTREACH_KINDS
 from ap_register.domain.outreach import log_session, start_engagement
 from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
@@ -55,16 +57,29 @@ from ap_register.domain.vocab import (
 from ap_register.models import (
     AttendanceMark,
     BudgetPlan,
+    Ks4Result,
     LocalAuthority,
     Movement,
     OutreachEngagement,
     Placement,
+    Post16Check,
     Pupil,
     Setting,
     TermDate,
 )
 
-KINDS = ("settings", "pupils", "placements", "movements", "attendance", "term-dates", "outreach", "budget-lines")
+KINDS = (
+    "settings",
+    "pupils",
+    "placements",
+    "movements",
+    "attendance",
+    "term-dates",
+    "outreach",
+    "budget-lines",
+    "ks4-results",
+    "destinations",
+)
 REQUIRED: dict[str, tuple[str, ...]] = {
     "settings": ("ref", "name", "kind", "la_code"),
     "pupils": ("upn", "first_name", "last_name", "date_of_birth", "home_la_code"),
@@ -74,6 +89,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "term-dates": ("la_code", "start_date", "end_date"),
     "outreach": ("provider_ref", "school_ref", "kind", "date", "minutes", "staff"),
     "budget-lines": ("plan", "year", "place_type", "commissioned"),
+    "ks4-results": ("upn", "academic_year", "english", "maths"),
+    "destinations": ("upn", "leaving_year", "check_point", "activity"),
 }
 GIAS_REQUIRED = ("URN", "EstablishmentName", "LA (code)", "TypeOfEstablishment (code)", "EstablishmentStatus (name)")
 # Codes that stopped being valid when the 2024 regulations came in (19 August 2024).
@@ -986,6 +1003,84 @@ class BudgetLinesImporter(Importer):
             self.report.imported += 1
 
 
+class _OutcomesImporter(Importer):
+    """Shared by the outcome records: an academic year given as 2025/26 (or 2025)."""
+
+    def academic_year(self, row: dict[str, str], column: str) -> int | None:
+        text = self.text(row, column, required=True, max_length=7)
+        if text is None:
+            return None
+        year = parse_year(text)
+        if year is None:
+            self.error(column, f"{text!r} is not an academic year such as 2025/26")
+        return year
+
+    def choose(self, row: dict[str, str], column: str, allowed: tuple[str, ...], required: bool = False) -> str | None:
+        value = self.text(row, column, required=required, max_length=30)
+        if value is not None and value not in allowed:
+            self.error(column, f"{value!r} is not one of: {', '.join(allowed)}")
+            return None
+        return value
+
+    def save(self, existing: Any, record: Any, fields: dict[str, Any]) -> None:
+        if existing is None:
+            self.session.add(record)
+            self.report.imported += 1
+        elif any(getattr(existing, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(existing, k, v)
+            existing.recorded_by_id = self.actor.user_id
+            self.report.updated += 1
+        else:
+            self.report.unchanged += 1
+
+
+class Ks4ResultsImporter(_OutcomesImporter):
+    """A Year 11 leaver's English and maths: a GCSE grade (9 to 1, U) or functional skills level
+    (E1, E2, E3, L1, L2) each; blank when not entered. Importing a pupil's year again updates it."""
+
+    kind = "ks4-results"
+
+    def row(self, row: dict[str, str]) -> None:
+        pupil = self.pupil_for(row)
+        year = self.academic_year(row, "academic_year")
+        english = self.choose(row, "english", OUTCOME_GRADES)
+        maths = self.choose(row, "maths", OUTCOME_GRADES)
+        if self.failed or pupil is None or year is None:
+            return
+        fields = {"english": english, "maths": maths}
+        existing = self.session.scalar(
+            select(Ks4Result).where(Ks4Result.pupil_id == pupil.id, Ks4Result.academic_year == year)
+        )
+        record = Ks4Result(pupil_id=pupil.id, academic_year=year, recorded_by_id=self.actor.user_id, **fields)
+        self.save(existing, record, fields)
+
+
+class DestinationsImporter(_OutcomesImporter):
+    """What a Year 11 leaver was doing at the October or the March check after leaving."""
+
+    kind = "destinations"
+
+    def row(self, row: dict[str, str]) -> None:
+        pupil = self.pupil_for(row)
+        year = self.academic_year(row, "leaving_year")
+        point = self.choose(row, "check_point", CHECK_POINTS, required=True)
+        activity = self.choose(row, "activity", tuple(ACTIVITIES), required=True)
+        checked_on = self.day(row, "checked_on")
+        if self.failed or pupil is None or year is None or point is None or activity is None:
+            return
+        fields = {"activity": activity, "checked_on": checked_on}
+        existing = self.session.scalar(
+            select(Post16Check).where(
+                Post16Check.pupil_id == pupil.id, Post16Check.leaving_year == year, Post16Check.check_point == point
+            )
+        )
+        record = Post16Check(
+            pupil_id=pupil.id, leaving_year=year, check_point=point, recorded_by_id=self.actor.user_id, **fields
+        )
+        self.save(existing, record, fields)
+
+
 IMPORTERS: dict[str, type[Importer]] = {
     "settings": SettingsImporter,
     "pupils": PupilsImporter,
@@ -995,6 +1090,8 @@ IMPORTERS: dict[str, type[Importer]] = {
     "term-dates": TermDatesImporter,
     "outreach": OutreachImporter,
     "budget-lines": BudgetLinesImporter,
+    "ks4-results": Ks4ResultsImporter,
+    "destinations": DestinationsImporter,
 }
 
 

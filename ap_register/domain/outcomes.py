@@ -36,6 +36,7 @@ from ap_register.models import (
     Placement,
     Post16Check,
     Pupil,
+    Score,
     Setting,
 )
 
@@ -690,3 +691,64 @@ def scores(session: Session, la: LocalAuthority, year: int, on: date | None = No
 def default_year(on: date) -> int:
     """The latest academic year that has ended: the one scores are reported for by default."""
     return (on.year if on.month >= 9 else on.year - 1) - 1
+
+
+SCORE_COLUMNS = [
+    "setting_ref",
+    "name",
+    "outcome",
+    "value",
+    "n",
+    "ci_low",
+    "ci_high",
+    "suppressed",
+    "band",
+    "benchmark",
+    "benchmark_source",
+]
+
+
+def table_rows(found: Scores) -> list[dict[str, object]]:
+    """One row per provider and outcome (and the LA's own, with no reference), for CSV and XLSX."""
+    rows = []
+    for p in [*found.providers, found.area]:
+        for name in OUTCOMES:
+            figure = p.figures[name].as_json()
+            rows.append(
+                {
+                    "setting_ref": p.provider.ref if p.provider else "",
+                    "name": p.provider.name if p.provider else f"{found.la.name} (all providers)",
+                    "outcome": name,
+                    **figure,
+                    "suppressed": "Y" if figure["suppressed"] else "N",
+                }
+            )
+    return rows
+
+
+def store(session: Session, found: Scores) -> int:
+    """Keep a year's scores as computed now, replacing the last computation."""
+    session.execute(Score.__table__.delete().where(Score.la_id == found.la.id, Score.academic_year == found.year))
+    count = 0
+    for p in [*found.providers, found.area]:
+        for name in OUTCOMES:
+            figure = p.figures[name]
+            interval = figure.interval
+            session.add(
+                Score(
+                    la_id=found.la.id,
+                    provider_id=p.provider.id if p.provider else None,
+                    academic_year=found.year,
+                    outcome=name,
+                    n=figure.n,
+                    value=figure.value,
+                    ci_low=interval[0] if interval else None,
+                    ci_high=interval[1] if interval else None,
+                    suppressed=figure.suppressed,
+                    band=figure.band,
+                    benchmark=figure.benchmark.value if figure.benchmark else None,
+                )
+            )
+            count += 1
+    session.flush()
+    return count

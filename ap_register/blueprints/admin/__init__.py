@@ -39,6 +39,8 @@ IMPORT_DESCRIPTIONS = {
     "term-dates": "Stretches of school days (la_code, start_date, end_date)",
     "outreach": "Outreach sessions (provider_ref, school_ref, kind, date, minutes, staff, and upn or group)",
     "budget-lines": "Lines of a draft budget plan (plan, year, place_type, commissioned, unit_cost, provider_ref)",
+    "ks4-results": "Year 11 leavers' English and maths (upn, academic_year, english, maths)",
+    "destinations": "Post-16 destinations at the October and March checks (upn, leaving_year, check_point, activity)",
 }
 
 
