@@ -333,6 +333,7 @@ def scores_command(la_code: str, year_text: str | None, fmt: str, out: str | Non
 @click.argument("name", type=click.Choice(["daily-alerts", "scores", "send-emails"]))
 @click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to run it for (default today)")
 @click.option("--scheduled", is_flag=True, help="Run it as the scheduler does: once per day across processes")
+@with_appcontext
 def run_job_command(name: str, on: Any, scheduled: bool) -> None:
     """Run one scheduled job now."""
     from datetime import date
