@@ -66,6 +66,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "budgets.manage": frozenset({Role.COMMISSIONER, Role.LA_ADMIN}),
     "budgets.provider": frozenset({Role.COMMISSIONER, Role.LA_ADMIN, Role.PANEL_CHAIR, Role.AP_HEAD}),
     "outreach.record": frozenset({Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
+    # Every provider's scores side by side, and schools' movement profiles: the LA's users.
+    "outcomes.compare": LA_ROLES,
+    # A provider's own scores beside the LA's averages: its AP head too.
+    "outcomes.provider": LA_ROLES | {Role.AP_HEAD},
     "alerts.view": frozenset(Role),
     "alerts.act": frozenset(Role) - {Role.PANEL_MEMBER},
     "attendance.record": frozenset({Role.AP_HEAD, Role.SCHOOL_LEAD, Role.LA_ADMIN, Role.ATTENDANCE_OFFICER}),
@@ -340,6 +344,18 @@ def get_placement(session: Session, actor: Actor, placement_id: int) -> Placemen
 def get_setting(session: Session, actor: Actor, setting_id: int) -> Setting:
     setting: Setting = _one(session, scope_settings(actor, select(Setting).where(Setting.id == setting_id)))
     return setting
+
+
+def may_see_provider_scores(actor: Actor, provider: Setting) -> bool:
+    """An LA user sees every provider of the LA; an AP head only their own setting."""
+    user = actor.user
+    if user is None:
+        return True
+    if not role_allows(user, "outcomes.provider"):
+        return False
+    if user.la_id is not None:
+        return provider.la_id == user.la_id
+    return provider.id == user.setting_id
 
 
 def get_budget_plan(session: Session, actor: Actor, plan_id: int) -> BudgetPlan:

@@ -147,11 +147,12 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(figure, "figure")
     app.add_template_filter(lambda key, table: table.get(key, key), "extract")
 
-    from ap_register.blueprints import admin, auth, budgets, coverage, main, outreach, panels, register
+    from ap_register.blueprints import admin, auth, budgets, coverage, main, outcomes, outreach, panels, register
 
     app.register_blueprint(main.bp)
     app.register_blueprint(outreach.bp)
     app.register_blueprint(budgets.bp)
+    app.register_blueprint(outcomes.bp)
     app.register_blueprint(panels.bp)
     app.register_blueprint(coverage.bp)
     app.register_blueprint(auth.bp)

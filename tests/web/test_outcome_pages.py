@@ -1,0 +1,124 @@
+"""The outcome pages: providers compared with honest small numbers, a provider's own view, the
+pupils behind a figure for those allowed to see them, the methodology from the code, and the
+schools' movement profiles."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.outcomes import DEFINITIONS, HONESTY
+from ap_register.domain.profiles import CAVEAT
+from ap_register.domain.vocab import Role, SettingKind
+from ap_register.models import AuditEvent, Ks4Result
+from tests import factories
+from tests.pages import page, sign_in, text
+
+YEAR_11 = date(2010, 3, 1)  # Year 11 in 2025/26
+
+
+@pytest.fixture()
+def area(db: Session) -> dict[str, Any]:
+    la = factories.la(db, "855")
+    made: dict[str, Any] = {"la": la}
+    made["school"] = factories.setting(db, la, SettingKind.MAINSTREAM, name="Meadow High", pupils_on_roll=4000)
+    made["other_school"] = factories.setting(db, la, SettingKind.MAINSTREAM, name="Hill School", pupils_on_roll=500)
+    made["pru"] = factories.setting(db, la, SettingKind.PRU, name="The Oaks")
+    made["academy"] = factories.setting(db, la, SettingKind.AP_ACADEMY, name="Riverbank")
+    made["farm"] = factories.setting(db, la, SettingKind.UNREGISTERED_AP, name="Greenfields Farm")
+    # The Oaks: 7 leavers, 3 with 4+ in both. Riverbank: 4 leavers, all with 4+ (suppressed).
+    for where, grades in (("pru", ["5", "4", "9", "3", "2", "U", "1"]), ("academy", ["6", "6", "7", "5"])):
+        for grade in grades:
+            pupil = factories.pupil(db, la, made["school"], on=date(2024, 9, 4), date_of_birth=YEAR_11)
+            start = date(2026, 1, 5)
+            factories.placement(db, pupil, made[where], start=start, notice_date=start - timedelta(days=14))
+            db.add(Ks4Result(pupil_id=pupil.id, academic_year=2025, english=grade, maths=grade))
+    made["commissioner"] = factories.user(db, Role.COMMISSIONER, la)
+    made["head"] = factories.user(db, Role.AP_HEAD, made["academy"])
+    db.commit()
+    return made
+
+
+def test_a_commissioner_compares_providers_honestly(client: Any, db: Session, area: dict[str, Any]) -> None:
+    sign_in(client, area["commissioner"].email)
+    soup = page(client.get("/outcomes/?year=2025/26"))
+    rows = {
+        " ".join(r.th.get_text(" ", strip=True).split()): [
+            " ".join(c.get_text(" ", strip=True).split()) for c in r.find_all("td")
+        ]
+        for r in soup.select("table.app-outcomes tbody tr")
+    }
+    # Unregistered providers are not scored; the LA's own row comes last.
+    assert list(rows) == ["Riverbank", "The Oaks", "Leicestershire: all providers"]
+    english_maths = 3
+    assert rows["The Oaks"][english_maths].startswith("42.9% 15.8 to 75.0, n = 7 Above")
+    # Four pupils, all with 4+: suppressed, never shown as a figure or a zero.
+    assert rows["Riverbank"][english_maths].startswith("Suppressed n = 4: fewer than 6 Not enough data")
+    assert "100.0%" not in rows["Riverbank"][english_maths]
+    # Sorted by English and maths: the suppressed figure goes last, not first.
+    soup = page(client.get("/outcomes/?year=2025/26&sort=english_maths"))
+    order = [" ".join(r.th.get_text(" ", strip=True).split()) for r in soup.select("table.app-outcomes tbody tr")]
+    assert order[:2] == ["The Oaks", "Riverbank"]
+    assert soup.select_one("th[aria-sort=descending]").get_text(" ", strip=True).startswith("English and maths")
+    # One interval chart for each outcome.
+    assert len(soup.select("figure.app-chart svg[role=img]")) == 5
+    book = load_workbook(io.BytesIO(client.get("/outcomes/export.xlsx?year=2025/26").data))
+    table = list(book.active.iter_rows(values_only=True))
+    header = table[0]
+    riverbank = dict(
+        zip(header, next(r for r in table if r[1] == "Riverbank" and r[2] == "english_maths"), strict=True)
+    )
+    assert (riverbank["n"], riverbank["value"], riverbank["suppressed"]) == (4, None, "Y")
+
+
+def test_an_ap_head_sees_their_own_scores_and_pupils_only(client: Any, db: Session, area: dict[str, Any]) -> None:
+    sign_in(client, area["head"].email)
+    assert client.get("/outcomes/").status_code == 403
+    assert client.get(f"/outcomes/providers/{area['pru'].id}").status_code == 404
+    soup = page(client.get(f"/outcomes/providers/{area['academy'].id}?year=2025/26"))
+    shown = text(soup)
+    assert "Suppressed" in shown and "Leicestershire, all providers" in shown
+    soup = page(client.get(f"/outcomes/providers/{area['academy'].id}/english_maths?year=2025/26"))
+    listed = [a.get_text(strip=True) for a in soup.select("main table a")]
+    assert len(listed) == 4
+    viewed = db.scalars(
+        select(AuditEvent).where(AuditEvent.user_id == area["head"].id, AuditEvent.object_type == "outcome")
+    ).all()
+    assert len(viewed) == 4 and all(e.pupil_id for e in viewed)
+    assert client.get(f"/outcomes/providers/{area['pru'].id}/english_maths").status_code == 404
+
+
+def test_the_methodology_states_every_definition_the_code_uses(client: Any, area: dict[str, Any]) -> None:
+    sign_in(client, area["commissioner"].email)
+    shown = text(page(client.get("/outcomes/methodology")))
+    for definition in [*DEFINITIONS.values(), HONESTY]:
+        assert " ".join(definition.split()) in shown
+
+
+def test_a_school_moving_older_pupils_out_far_above_the_la_is_flagged(
+    client: Any, db: Session, area: dict[str, Any]
+) -> None:
+    # Hill School directs six Year 10 pupils off site in the autumn; Meadow High one.
+    for school, count in (("other_school", 6), ("school", 1)):
+        for _ in range(count):
+            pupil = factories.pupil(db, area["la"], area[school], on=date(2024, 9, 4), date_of_birth=date(2011, 3, 1))
+            factories.placement(db, pupil, area["pru"], start=date(2025, 11, 3), notice_date=date(2025, 10, 27))
+    db.commit()
+    sign_in(client, area["commissioner"].email)
+    soup = page(client.get("/outcomes/schools?year=2025/26"))
+    assert CAVEAT in text(soup)
+    first = soup.select("table tbody tr")[0]
+    assert "Hill School" in first.th.get_text() and "Far above the LA" in first.th.get_text()
+    cells = [c.get_text(" ", strip=True) for c in first.find_all("td")]
+    # Hill: 6 of 500 on roll, 12 per 1,000; the LA: 6 + 1 + Meadow High's 11 Year 11 pupils placed
+    # in the spring = 18 of 4,500, 4 per 1,000. Meadow High's own 12 of 4,000 (3 per 1,000) is not.
+    assert cells[0] == "500" and cells[1] == "6" and cells[-2] == "6 (12.0)" and cells[-1] == "Year 10: 6"
+    assert "The LA's rate: 4.0 per 1,000" in text(soup)
+    meadow = next(r for r in soup.select("table tbody tr") if "Meadow High" in r.th.get_text())
+    assert "Far above" not in meadow.get_text()
