@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for, forget_calendars
 from ap_register.domain.errors import CalendarUnknown
-from ap_register.domain.pupils import academic_year_start, of_compulsory_school_age
+from ap_register.domain.pupils import academic_year_start, of_compulsory_school_age, year_group
 from ap_register.domain.register import (
     PlacementDraft,
     end_placement,
@@ -381,6 +381,13 @@ class _Builder:
             contact_phone="01234 098765",
             last_qa_visit_date=self.today - timedelta(days=500),
         )
+        # Numbers on roll (as GIAS would give them): the base of schools' movement rates.
+        for school in self.secondaries:
+            school.pupils_on_roll = self.rng.randrange(700, 1500, 10)
+        for school in self.primaries:
+            school.pupils_on_roll = self.rng.randrange(150, 420, 5)
+        for school in self.specials:
+            school.pupils_on_roll = self.rng.randrange(90, 180, 5)
         self.session.flush()
         self.ap["farm"].sites = [SettingSite(address="Greenfields Farm, Mill Lane, Upwell", postcode="PE14 9AB")]
 
@@ -1142,6 +1149,31 @@ def _leavers(builder: _Builder, year: int) -> list[Pupil]:
     return made
 
 
+def _off_site_cluster(builder: _Builder, year: int) -> None:
+    """One smaller secondary school directed many of its Year 10 and 11 pupils off site in the
+    autumn: its movement profile stands far above the LA's, as an off-rolling signal would."""
+    from ap_register.domain.errors import DomainError
+
+    school = builder.secondaries[3]
+    school.pupils_on_roll = 620
+    start = date(year, 9, 1)
+    pupils = builder.session.scalars(select(Pupil).where(Pupil.home_school_id == school.id).order_by(Pupil.id)).all()
+    placed = 0
+    for pupil in pupils:
+        if placed == 7 or year_group(pupil.date_of_birth, start) not in (10, 11):
+            continue
+        day = builder.random_day(date(year, 9, 15), date(year, 11, 20))
+        savepoint = builder.session.begin_nested()
+        try:
+            p = builder.place(pupil, builder.ap["academy"], Route.OFF_SITE_DIRECTION, day, tier=Tier.TIME_LIMITED)
+            builder.run(p, builder.add_days(p.start_date, 30), Destination.RETURNED_HOME_SCHOOL)
+        except DomainError:
+            savepoint.rollback()
+            continue
+        savepoint.commit()
+        placed += 1
+
+
 def _outcomes(builder: _Builder) -> None:
     """What the five-outcome scores need for the last academic year that ended: registers at the
     providers (and at the home schools in the weeks before each placement), Year 11 results, and
@@ -1154,15 +1186,16 @@ def _outcomes(builder: _Builder) -> None:
 
     session, rng, today, calendar = builder.session, builder.rng, builder.today, builder.calendar
     year = default_year(today)
+    _off_site_cluster(builder, year)
     profile_of = {builder.ap[key].id: profile for key, profile in OUTCOME_PROFILES.items()}
     first, last = date(year, 9, 1), min(date(year + 1, 8, 31), today)
-    # Outreach from the two providers that had none, closed in the autumn: due two terms later.
+    # Outreach from every scored provider, closed in the autumn: due two terms later.
     secondary_ids = {s.id for s in builder.secondaries}
     candidates = list(
         session.scalars(select(Pupil).where(Pupil.home_la_id == builder.la.id, Pupil.home_school_id.in_(secondary_ids)))
     )
-    for key in ("free", "independent"):
-        for pupil in rng.sample(candidates, 8):
+    for key in OUTCOME_PROFILES:
+        for pupil in rng.sample(candidates, 6):
             assert pupil.home_school is not None
             started = builder.random_day(date(year, 9, 8), date(year, 10, 10))
             engagement = start_engagement(

@@ -434,6 +434,9 @@ class SettingsImporter(Importer):
             self.error("ukprn", "A UKPRN is 8 digits")
         if kind == SettingKind.UNREGISTERED_AP and urn:
             self.error("urn", "An unregistered provider has no URN")
+        on_roll = self.text(row, "pupils_on_roll", max_length=6)
+        if on_roll is not None and not on_roll.isdigit():
+            self.error("pupils_on_roll", f"{on_roll!r} is not a whole number of pupils")
         if self.failed or la is None or ref is None:
             return
         self.upsert(
@@ -446,6 +449,7 @@ class SettingsImporter(Importer):
                 "ukprn": ukprn,
                 "postcode": postcode.upper() if postcode else None,
                 "phase": phase,
+                "pupils_on_roll": int(on_roll) if on_roll else None,
             },
         )
 
@@ -481,6 +485,8 @@ class SettingsImporter(Importer):
         if ukprn is not None and not (len(ukprn) == 8 and ukprn.isdigit()):
             ukprn = None  # GIAS holds some placeholder UKPRNs; a missing one is not an error
         postcode = (row.get("Postcode") or "").strip().upper() or None
+        # GIAS leaves NumberOfPupils blank where it has no census figure.
+        on_roll = (row.get("NumberOfPupils") or "").strip()
         if self.failed or urn is None:
             return
         self.upsert(
@@ -494,6 +500,7 @@ class SettingsImporter(Importer):
                 "postcode": postcode,
                 "gias_type_code": type_code,
                 "phase": GIAS_PHASES.get((row.get("PhaseOfEducation (name)") or "").strip()),
+                "pupils_on_roll": int(on_roll) if on_roll.isdigit() else None,
                 "open": True,
             },
         )

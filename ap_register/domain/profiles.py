@@ -24,9 +24,8 @@ CAVEAT = (
     "conclusion."
 )
 FLAG_RULE = (
-    "Flagged when the school's Year 10 and 11 moves out, per 1,000 pupils on roll, are at least "
-    "twice the LA's rate, number at least 3, and the lower end of their 95% interval is above the "
-    "LA's rate."
+    "Flagged when the school has at least 3 Year 10 and 11 moves out and, per 1,000 pupils on roll, "
+    "even the lower end of their 95% interval is more than twice the LA's rate."
 )
 OLDER = (10, 11)
 
@@ -117,9 +116,8 @@ def movement_profiles(session: Session, la: LocalAuthority, year: int) -> Profil
     la_rate = round(1000 * sum(p.older_out for p in with_roll) / roll, 1) if roll else None
     if la_rate is not None:
         for profile in with_roll:
-            rate = profile.per_thousand(profile.older_out) or 0
             low, _ = wilson(profile.older_out, profile.school.pupils_on_roll or 1)
-            profile.flagged = profile.older_out >= 3 and rate >= 2 * la_rate and 1000 * low > la_rate
+            profile.flagged = profile.older_out >= 3 and 1000 * low > 2 * la_rate
     return Profiles(la, year, list(schools.values()), la_rate)
 
 

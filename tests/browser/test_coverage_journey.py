@@ -122,3 +122,34 @@ def test_the_commissioner_follows_the_budget_and_the_ap_head_its_places(
     main = page.inner_text("main")
     assert "Outreach (hours)" in main and "Riverbank" not in main
     axe.check(page)
+
+
+def test_the_commissioner_compares_providers_on_the_five_outcomes(page: Any, axe: Any, demo: dict[str, Any]) -> None:
+    sign_in(page, "commissioner@demo.example.org")
+    page.get_by_role("link", name="Outcomes").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Provider outcomes"
+    assert page.locator("figure.app-chart svg").count() == 5
+    axe.check(page)
+    page.locator("thead").get_by_role("link", name="English and maths").click()
+    # Highest first (the LA's own row stays last).
+    cells = page.locator("table.app-outcomes tbody tr td:nth-of-type(4) .app-figure").all_inner_texts()[:-1]
+    values = [float(v.rstrip("%")) for v in cells if v.endswith("%")]
+    assert values == sorted(values, reverse=True) and len(values) == 4
+    axe.check(page)
+    page.get_by_role("link", name="The Oaks Pupil Referral Unit").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Outcomes of The Oaks Pupil Referral Unit"
+    axe.check(page)
+    page.get_by_role("link", name="Pupils behind the reintegration figure").click()
+    assert page.locator("main table tbody tr").count() >= 6
+    axe.check(page)
+    page.goto("/outcomes/methodology")
+    axe.check(page)
+    page.goto("/outcomes/schools")
+    assert "Far above the LA" in page.locator("table tbody tr").first.inner_text()
+    axe.check(page)
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "ap.head@demo.example.org")
+    page.get_by_role("link", name="Outcomes").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Outcomes of The Oaks Pupil Referral Unit"
+    axe.check(page)

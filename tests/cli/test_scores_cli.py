@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register.domain.outcomes import OUTCOMES, default_year, year_label
+from ap_register.domain.profiles import movement_profiles
 from ap_register.domain.vocab import SettingKind
 from ap_register.models import Ks4Result, LocalAuthority, Post16Check, Score
 from tests import factories
@@ -41,10 +42,13 @@ def test_every_demo_provider_has_all_five_outcomes(runner: Any, db: Session) -> 
             assert figure["n"] >= 6 and not figure["suppressed"], (provider["name"], name)
             assert figure["ci_low"] <= figure["value"] <= figure["ci_high"]
             assert figure["band"] in ("above", "in line", "below")
-    # The nightly job keeps the same figures.
-    assert runner.invoke(args=["run-job", "scores"]).exit_code == 0
+    # The school that directed seven of its Year 10 and 11 pupils off site in the autumn is flagged.
     la = db.scalar(select(LocalAuthority).where(LocalAuthority.code == "873"))
     assert la is not None
+    profiles = movement_profiles(db, la, default_year(date.today()))
+    assert "Manea Academy" in [p.school.name for p in profiles.schools if p.flagged]
+    # The nightly job keeps the same figures.
+    assert runner.invoke(args=["run-job", "scores"]).exit_code == 0
     kept = {
         (s.provider.ref if s.provider else None, s.outcome): (s.n, float(s.value) if s.value is not None else None)
         for s in db.scalars(

@@ -124,6 +124,9 @@ def test_a_gias_extract_imports_with_the_right_kinds(db: Session) -> None:
         s.urn: s.phase for s in db.scalars(select(Setting).where(Setting.urn.in_(["990001", "990007", "990006"])))
     }
     assert phases == {"990001": "primary", "990007": "all_through", "990006": None}
+    # Numbers on roll, the base of schools' movement rates, where GIAS has one.
+    rolls = {s.urn: s.pupils_on_roll for s in db.scalars(select(Setting).where(Setting.urn.in_(["990001", "990002"])))}
+    assert rolls == {"990001": 212, "990002": None}
 
 
 def test_an_la_s_choice_of_kind_survives_a_gias_reimport(db: Session) -> None:

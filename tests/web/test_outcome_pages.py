@@ -104,8 +104,8 @@ def test_the_methodology_states_every_definition_the_code_uses(client: Any, area
 def test_a_school_moving_older_pupils_out_far_above_the_la_is_flagged(
     client: Any, db: Session, area: dict[str, Any]
 ) -> None:
-    # Hill School directs six Year 10 pupils off site in the autumn; Meadow High one.
-    for school, count in (("other_school", 6), ("school", 1)):
+    # Hill School directs ten Year 10 pupils off site in the autumn; Meadow High one.
+    for school, count in (("other_school", 10), ("school", 1)):
         for _ in range(count):
             pupil = factories.pupil(db, area["la"], area[school], on=date(2024, 9, 4), date_of_birth=date(2011, 3, 1))
             factories.placement(db, pupil, area["pru"], start=date(2025, 11, 3), notice_date=date(2025, 10, 27))
@@ -116,9 +116,9 @@ def test_a_school_moving_older_pupils_out_far_above_the_la_is_flagged(
     first = soup.select("table tbody tr")[0]
     assert "Hill School" in first.th.get_text() and "Far above the LA" in first.th.get_text()
     cells = [c.get_text(" ", strip=True) for c in first.find_all("td")]
-    # Hill: 6 of 500 on roll, 12 per 1,000; the LA: 6 + 1 + Meadow High's 11 Year 11 pupils placed
-    # in the spring = 18 of 4,500, 4 per 1,000. Meadow High's own 12 of 4,000 (3 per 1,000) is not.
-    assert cells[0] == "500" and cells[1] == "6" and cells[-2] == "6 (12.0)" and cells[-1] == "Year 10: 6"
-    assert "The LA's rate: 4.0 per 1,000" in text(soup)
+    # Hill: 10 of 500 on roll, 20 per 1,000, its 95% interval from 10.9; the LA: 10 + 1 + Meadow
+    # High's 11 Year 11 pupils placed in the spring = 22 of 4,500, 4.9 per 1,000, twice that 9.8.
+    assert cells[0] == "500" and cells[1] == "10" and cells[-2] == "10 (20.0)" and cells[-1] == "Year 10: 10"
+    assert "The LA's rate: 4.9 per 1,000" in text(soup)
     meadow = next(r for r in soup.select("table tbody tr") if "Meadow High" in r.th.get_text())
     assert "Far above" not in meadow.get_text()
