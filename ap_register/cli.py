@@ -96,6 +96,31 @@ def create_user_command(email: str, role: str, org_ref: str, name: str | None) -
     say(f"Created {user.email} ({role}) in {user.organisation_name}")
 
 
+@click.command("create-token")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The role the token acts in")
+@click.option("--org", "org_ref", required=True, help="An LA code (e.g. 855), a setting's URN or ref, or LA/REF")
+@click.option("--days", default=90, show_default=True, type=int, help="Days until the token expires (1 to 366)")
+@with_appcontext
+def create_token_command(name: str, role: str, org_ref: str, days: int) -> None:
+    """Create an API token (as LA administrators do on the API tokens page). The token is
+    printed once, on stdout; only its hash is kept."""
+    from ap_register.domain.api_tokens import create_token
+    from ap_register.domain.users import resolve_organisation
+
+    try:
+        organisation = resolve_organisation(db.session, org_ref)
+        made = create_token(db.session, cli_actor(), name=name, organisation=organisation, role=Role(role), days=days)
+    except DomainError as error:
+        refuse(error.message, [e.message for e in error.errors])
+        return
+    db.session.commit()
+    click.echo(made.secret)
+    say(
+        f"Token {made.token.prefix}... for {name} ({role}, {made.token.client.organisation_name}), expires {made.token.expires_at:%Y-%m-%d}"
+    )
+
+
 def _la(code: str | None) -> Any:
     """The LA named by --la, or None; a code not in the reference data is refused."""
     if code is None:
@@ -375,6 +400,7 @@ def scheduler_command(at: str) -> None:
 def register_commands(app: Flask) -> None:
     for command in (
         init_db,
+        create_token_command,
         demo_command,
         create_user_command,
         import_command,

@@ -12,10 +12,12 @@ from ap_register.extensions import db
 
 TITLES = {
     400: "Sorry, there is a problem with your request",
+    401: "Sign in or send a valid token",
     403: "You do not have permission to do this",
     404: "Page not found",
     405: "Page not found",
     413: "The file is too large",
+    422: "There is a problem with what was sent",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
 }
@@ -31,7 +33,7 @@ def wants_json() -> bool:
 def error_response(status: int, message: str | None = None) -> tuple[Response | str, int]:
     title = TITLES.get(status, TITLES[500 if status >= 500 else 400])
     if wants_json():
-        return jsonify({"error": {"status": status, "title": title, "message": message or title}}), status
+        return jsonify({"error": {"status": status, "title": title, "message": message or title, "errors": []}}), status
     return render_template("errors/error.html", title=title, message=message, status=status), status
 
 

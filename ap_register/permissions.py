@@ -54,6 +54,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "admin.term_dates": frozenset({Role.LA_ADMIN}),
     "admin.imports": frozenset({Role.LA_ADMIN}),
     "admin.audit": frozenset({Role.LA_ADMIN}),
+    "admin.api_tokens": frozenset({Role.LA_ADMIN}),
     "coverage.view": frozenset(Role),
     "referral.submit": frozenset(
         {Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER}

@@ -83,7 +83,7 @@ def init_app(app: Flask) -> None:
             user = db.session.get(User, int(raw_id))
         except ValueError:
             return None
-        if user is None or not user.active or str(user.session_version) != version:
+        if user is None or not user.is_active or str(user.session_version) != version:
             return None
         return user
 
@@ -103,6 +103,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def keep_session_fresh() -> Response | None:
+        if request.blueprint == "api":
+            return None  # the API reads a bearer token, never the session cookie
         session.permanent = True
         if (
             current_user.is_authenticated
@@ -147,7 +149,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(figure, "figure")
     app.add_template_filter(lambda key, table: table.get(key, key), "extract")
 
-    from ap_register.blueprints import admin, auth, budgets, coverage, main, outcomes, outreach, panels, register
+    from ap_register.blueprints import admin, api, auth, budgets, coverage, main, outcomes, outreach, panels, register
 
     app.register_blueprint(main.bp)
     app.register_blueprint(outreach.bp)
@@ -158,3 +160,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from ap_register import permissions
@@ -177,9 +177,15 @@ def monday_of(day: date) -> date:
 
 
 def week_coverage(
-    session: Session, actor: Actor, la: LocalAuthority, week: date, today: date | None = None
+    session: Session,
+    actor: Actor,
+    la: LocalAuthority,
+    week: date,
+    today: date | None = None,
+    pupil_ids: list[int] | None = None,
 ) -> WeekCoverage:
-    """Coverage of the LA's pupils in scope for the week starting `week` (a Monday)."""
+    """Coverage of the LA's pupils in scope for the week starting `week` (a Monday); only of
+    `pupil_ids` when given."""
     if week.weekday() != 0:
         raise DomainError(f"{week:%-d %B %Y} is not a Monday: a week starts on a Monday")
     friday = week + timedelta(days=4)
@@ -197,6 +203,8 @@ def week_coverage(
         )
         .options(joinedload(Placement.setting))
     )
+    if pupil_ids is not None:
+        active = active.where(Placement.pupil_id.in_(pupil_ids))
     placements = list(session.scalars(permissions.scope_placements(actor, active)))
     by_pupil: dict[int, list[Placement]] = defaultdict(list)
     for placement in placements:
@@ -208,6 +216,7 @@ def week_coverage(
                 actor,
                 select(Pupil.id).where(
                     Pupil.home_la_id == la.id,
+                    Pupil.id.in_(pupil_ids) if pupil_ids is not None else true(),
                     Pupil.id.in_(
                         select(Movement.pupil_id).where(
                             Movement.kind.in_((MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)),

@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate. Importing this package registers them all."""
 
 from ap_register.models.alerts import Alert, JobRun
+from ap_register.models.api import ApiToken
 from ap_register.models.attendance import AttendanceMark
 from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
@@ -27,6 +28,7 @@ from ap_register.models.settings import Setting, SettingSite
 from ap_register.models.users import User
 
 __all__ = [
+    "ApiToken",
     "AgendaItem",
     "Conflict",
     "Decision",

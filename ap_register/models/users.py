@@ -29,11 +29,16 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # `person` signs in to the pages; `api_client` only calls the API with its token.
+    kind: Mapped[str] = mapped_column(String(12), default="person", server_default="person")
 
     la: Mapped[LocalAuthority | None] = relationship()
     setting: Mapped[Setting | None] = relationship()
 
-    __table_args__ = (CheckConstraint("(la_id IS NULL) <> (setting_id IS NULL)", name="one_organisation"),)
+    __table_args__ = (
+        CheckConstraint("(la_id IS NULL) <> (setting_id IS NULL)", name="one_organisation"),
+        CheckConstraint("kind IN ('person', 'api_client')", name="user_kind"),
+    )
 
     # Flask-Login's user protocol, kept here so that the model needs no Flask import.
     @property
@@ -42,7 +47,11 @@ class User(Base):
 
     @property
     def is_active(self) -> bool:
-        return self.active
+        return self.active and self.kind == "person"
+
+    @property
+    def is_api_client(self) -> bool:
+        return self.kind == "api_client"
 
     @property
     def is_anonymous(self) -> bool:

@@ -17,8 +17,8 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from ap_register import permissions
 from ap_register.blueprints.forms import Form, GovDateField, attempt, checkboxes, radios, submit, text_field
 from ap_register.blueprints.forms import select as select_field
+from ap_register.domain import api_tokens, term_dates, users
 from ap_register.domain import panels as panel_rules
-from ap_register.domain import term_dates, users
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.pupils import academic_year_label
@@ -87,7 +87,8 @@ class ActiveForm(Form):
 
 @bp.route("/users")
 def users_list() -> str:
-    found = db.session.scalars(permissions.scope_users(current_actor(), select(User).order_by(User.name))).all()
+    people = select(User).where(User.kind == "person").order_by(User.name)
+    found = db.session.scalars(permissions.scope_users(current_actor(), people)).all()
     return render_template("admin/users.html", title="Users", users=found)
 
 
@@ -134,6 +135,87 @@ def user(user_id: int) -> str | Response:
             flash(f"{found.name} can {'now' if found.active else 'no longer'} sign in", "success")
             return redirect(url_for("admin.user", user_id=found.id))
     return render_template("admin/user.html", title=found.name, user=found, form=form)
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+class TokenForm(Form):
+    name = text_field(
+        "Name",
+        required="Enter a name that says which system uses this token",
+        description="For example, the MIS export at Riverbank Academy",
+    )
+    role = select_field(
+        "Role",
+        [("", "Choose a role")] + [(r.value, label) for r, label in ROLE_LABELS.items()],
+        required="Choose the role the token acts in",
+        description="The token sees and does what a person in this role and organisation may",
+    )
+    organisation = select_field("Organisation", [], required="Choose the organisation the token acts for")
+    days = IntegerField(
+        "Days until it expires",
+        widget=GovTextInput(),
+        default=api_tokens.DEFAULT_DAYS,
+        validators=[
+            InputRequired("Enter how many days the token lasts"),
+            NumberRange(1, api_tokens.MAX_DAYS, f"Enter a number of days from 1 to {api_tokens.MAX_DAYS}"),
+        ],
+    )
+    submit = submit("Create token")
+
+
+def _organisation_choices(la: LocalAuthority) -> list[tuple[str, str]]:
+    settings = db.session.scalars(settings_query(current_actor())).all()
+    return [("", "Choose the organisation"), (f"la:{la.id}", f"{la.name} (local authority)")] + [
+        (f"setting:{s.id}", f"{s.name} ({SETTING_KIND_LABELS[s.kind]})") for s in settings
+    ]
+
+
+def _organisation(la: LocalAuthority, value: str | None) -> LocalAuthority | Setting:
+    kind, _, raw_id = (value or "").partition(":")
+    return la if kind == "la" else permissions.get_setting(db.session, current_actor(), int(raw_id))
+
+
+@bp.route("/api-tokens")
+def api_tokens_list() -> str:
+    found = api_tokens.tokens(db.session, current_actor())
+    return render_template(
+        "admin/api_tokens.html", title="API tokens", tokens=found, status=api_tokens.status, revoke_form=ActiveForm()
+    )
+
+
+@bp.route("/api-tokens/new", methods=["GET", "POST"])
+def api_token_new() -> str:
+    la = _la()
+    form = TokenForm()
+    form.organisation.choices = _organisation_choices(la)
+    if form.validate_on_submit():
+        done, made = attempt(
+            form,
+            lambda: api_tokens.create_token(
+                db.session,
+                current_actor(),
+                name=form.name.data or "",
+                organisation=_organisation(la, form.organisation.data),
+                role=Role(form.role.data),
+                days=form.days.data,
+            ),
+        )
+        if done:
+            return render_template("admin/api_token_created.html", title="Token created", made=made)
+    return render_template("admin/api_token_new.html", title="Create an API token", form=form)
+
+
+@bp.route("/api-tokens/<int:token_id>/revoke", methods=["POST"])
+def api_token_revoke(token_id: int) -> Response:
+    token = api_tokens.get_token(db.session, current_actor(), token_id)
+    form = ActiveForm()
+    if form.validate_on_submit() and token.revoked_at is None:
+        api_tokens.revoke(db.session, current_actor(), token)
+        db.session.commit()
+        flash(f"The token {token.prefix}… for {token.client.name} no longer works", "success")
+    return redirect(url_for("admin.api_tokens_list"))
 
 
 # --- term dates and thresholds ---------------------------------------------------------------

@@ -1,0 +1,214 @@
+"""The JSON API under /api/v1: token authentication, one way of reading input and writing output
+and errors, and an OpenAPI 3.1 document generated from the same declarations the views use.
+
+Every operation is declared with `operation(...)`: its query, body and response models (pydantic)
+parse the request and write the answer, and the document at /api/v1/openapi.json is built from
+them. A view receives the actor and the parsed input, calls domain/ and returns a model; the
+wrapper commits, or rolls back and answers with the error shape on any refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from ap_register.domain import api_tokens
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound
+from ap_register.errors import TITLES
+from ap_register.extensions import csrf, db, limiter
+
+from .schemas import ErrorBody, ErrorDetail, FieldProblem
+
+MAX_ID = 2**31 - 1
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Bearer tokens, never cookies: a page's session cannot be used to call the API (so no CSRF).
+csrf.exempt(bp)
+
+ERROR_STATUSES = {
+    400: "The request could not be read (malformed JSON, or not JSON)",
+    401: "No token, or a token that is unknown, expired or revoked",
+    403: "The token's role may not do this",
+    404: "Not found, or not visible to this token's organisation",
+    422: "The input was read but refused: every problem is listed in `errors`",
+    429: "Too many requests: slow down and try again",
+}
+
+
+@dataclass
+class Operation:
+    method: str
+    rule: str
+    endpoint: str
+    summary: str
+    description: str
+    tag: str
+    response: type[BaseModel] | None
+    status: int
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    public: bool = False
+    path_params: list[str] = field(default_factory=list)
+
+    @property
+    def openapi_path(self) -> str:
+        return "/api/v1" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
+
+
+OPERATIONS: list[Operation] = []
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, errors: list[FieldProblem] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors or []
+
+
+def error_response(status: int, message: str, errors: list[FieldProblem] | None = None) -> Response:
+    body = ErrorBody(
+        error=ErrorDetail(status=status, title=TITLES.get(status, TITLES[400]), message=message, errors=errors or [])
+    )
+    response = Response(body.model_dump_json(), status=status, mimetype="application/json")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ap_register"'
+    return response
+
+
+def _problems(error: ValidationError, prefix: str = "") -> list[FieldProblem]:
+    return [
+        FieldProblem(field=".".join(str(part) for part in (prefix, *item["loc"]) if part != ""), message=item["msg"])
+        for item in error.errors(include_url=False)
+    ]
+
+
+def _domain_problems(errors: list[FieldError]) -> list[FieldProblem]:
+    return [FieldProblem(field=e.field, message=e.message) for e in errors]
+
+
+def api_actor() -> Actor:
+    return g.api_actor  # type: ignore[no-any-return]
+
+
+def _authenticate() -> Actor:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiError(401, "Send a token: Authorization: Bearer <token>")
+    client = api_tokens.authenticate(db.session, secret.strip())
+    if client is None:
+        raise ApiError(401, "The token is unknown, expired or revoked")
+    return Actor(user=client, via="api", ip=request.remote_addr, label=client.name)
+
+
+def _token_key() -> str:
+    header = request.headers.get("Authorization", "")
+    return api_tokens.digest(header)[:16] if header else (request.remote_addr or "")
+
+
+def _rate_limit() -> str:
+    return str(current_app.config.get("API_RATE_LIMIT", "1200 per minute"))
+
+
+def _parse_query(model: type[BaseModel]) -> BaseModel:
+    values = {key: request.args.get(key) for key in request.args}
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise ApiError(422, "A query parameter was refused", _problems(error)) from None
+
+
+def _parse_body(model: type[BaseModel]) -> BaseModel:
+    if not request.is_json:
+        raise ApiError(400, "Send the body as JSON (Content-Type: application/json)")
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise ApiError(400, "The body is not valid JSON")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise ApiError(422, "The body was refused", _problems(error)) from None
+
+
+def operation(
+    rule: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    tag: str,
+    response: type[BaseModel] | None,
+    status: int = 200,
+    query: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    public: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare an API operation: registers the URL rule and its OpenAPI description at once."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        op = Operation(
+            method=method,
+            rule=rule,
+            endpoint=view.__name__,
+            summary=summary,
+            description=(view.__doc__ or summary).strip(),
+            tag=tag,
+            response=response,
+            status=status,
+            query=query,
+            body=body,
+            public=public,
+            path_params=re.findall(r"<(?:\w+:)?(\w+)>", rule),
+        )
+        OPERATIONS.append(op)
+
+        @wraps(view)
+        def wrapper(**path: Any) -> Response:
+            try:
+                if not public:
+                    g.api_actor = _authenticate()
+                if any(not 0 < value <= MAX_ID for value in path.values()):
+                    raise NotFound("Not found")
+                kwargs: dict[str, Any] = dict(path)
+                if query is not None:
+                    kwargs["query"] = _parse_query(query)
+                if body is not None:
+                    kwargs["body"] = _parse_body(body)
+                result = view(**kwargs)
+                db.session.commit()
+            except ApiError as error:
+                db.session.rollback()
+                return error_response(error.status, error.message, error.errors)
+            except NotFound:
+                db.session.rollback()
+                return error_response(404, "Not found")
+            except Forbidden as error:
+                db.session.rollback()
+                return error_response(403, error.message)
+            except DomainError as error:
+                db.session.rollback()
+                return error_response(422, error.message, _domain_problems(error.errors))
+            if isinstance(result, Response):
+                return result
+            assert isinstance(result, BaseModel)
+            return Response(result.model_dump_json(), status=status, mimetype="application/json")
+
+        limited = limiter.limit(_rate_limit, key_func=_token_key)(wrapper)
+        bp.add_url_rule(rule, view.__name__, limited, methods=[method])
+        return wrapper
+
+    return decorator
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    return error_response(status, error.description or TITLES.get(status, TITLES[400]))
+
+
+from . import routes  # noqa: E402,F401  (registers the operations)

@@ -1,0 +1,378 @@
+"""The API's shapes, as pydantic models: the same classes validate what comes in, write what goes
+out and generate the OpenAPI document, so the document cannot drift from the code."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ap_register.domain.coverage import FLAG_LABELS
+from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
+
+Sessions = Annotated[
+    str,
+    StringConstraints(pattern=r"^[01]{10}$"),
+    Field(description="Ten 0/1 characters: Mon AM, Mon PM, Tue AM, ... Fri PM (1111111111 is full time)"),
+]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Text = Annotated[str, StringConstraints(max_length=2000)]
+Day = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
+
+
+class Strict(BaseModel):
+    """Request bodies: unknown fields are refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Query(BaseModel):
+    """Query strings: unknown parameters are ignored, as on the web."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="The field, query parameter or body path (a.b.0.c) at fault; empty for the whole")
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    title: str
+    message: str
+    errors: list[FieldProblem] = Field(default_factory=list)
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+# --- pagination -----------------------------------------------------------------------------
+
+
+class PageQuery(Query):
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    per_page: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class PageInfo(BaseModel):
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+# --- who is calling -------------------------------------------------------------------------
+
+
+class Me(BaseModel):
+    name: str
+    role: Role
+    organisation: str
+    la_code: str
+    setting_id: int | None
+    expires_at: datetime | None
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+class SettingOut(BaseModel):
+    id: int
+    ref: str
+    name: str
+    kind: SettingKind
+    la_code: str
+    urn: str | None
+    ukprn: str | None
+    postcode: str | None
+    phase: str | None
+    open: bool
+
+
+class SettingsQuery(PageQuery):
+    kind: SettingKind | None = None
+    q: Annotated[str, StringConstraints(max_length=100)] = Field("", description="Part of a name, a ref or a URN")
+    include_closed: bool = False
+
+
+class SettingPage(PageInfo):
+    items: list[SettingOut]
+
+
+# --- pupils ---------------------------------------------------------------------------------
+
+
+class PupilOut(BaseModel):
+    id: int
+    upn: str
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    home_la_code: str
+    home_school_id: int | None
+    home_school_ref: str | None
+    sen_status: str = Field(description="N none, K SEN support, E EHC plan")
+    primary_need: str | None
+    child_in_need: bool
+    looked_after: bool
+
+
+class PupilsQuery(PageQuery):
+    q: Annotated[str, StringConstraints(max_length=100)] = Field("", description="A UPN, or words of a name")
+    setting_id: Id | None = Field(None, description="Only pupils on this setting's roll or placed there")
+
+
+class PupilPage(PageInfo):
+    items: list[PupilOut]
+
+
+# --- placements -----------------------------------------------------------------------------
+
+
+class PlacementOut(BaseModel):
+    id: int
+    pupil_id: int
+    upn: str
+    setting_id: int
+    setting_ref: str
+    setting_name: str
+    route: Route
+    registration: Registration
+    tier: Tier | None
+    sessions: str
+    start_date: date
+    planned_end_date: date | None
+    end_date: date | None
+    destination: Destination | None
+    notice_date: date | None
+    last_review_date: date | None
+    next_review_date: date | None
+    home_school_id: int | None
+    home_school_code: str | None
+    status: Literal["planned", "active", "ended"]
+
+
+class PlacementsQuery(PageQuery):
+    pupil_id: Id | None = None
+    setting_id: Id | None = Field(None, description="Placed at, or on the roll of, this setting")
+    route: Route | None = None
+    tier: Tier | None = None
+    status: Literal["planned", "active", "ended"] | None = Field(None, description="Judged today")
+
+
+class PlacementPage(PageInfo):
+    items: list[PlacementOut]
+
+
+class PlacementIn(Strict):
+    pupil_id: Id
+    setting_id: Id
+    route: Route
+    registration: Registration
+    sessions: Sessions
+    start_date: Day
+    tier: Tier | None = None
+    planned_end_date: Day | None = None
+    notice_date: Day | None = Field(None, description="Written notice of an off-site direction")
+    reason: Text | None = None
+    reintegration_plan: Text | None = None
+    unregistered_override_reason: Text | None = Field(
+        None, description="Why an unregistered provider is used beyond its cap (at least 20 characters)"
+    )
+
+
+class PlacementCreated(BaseModel):
+    placement: PlacementOut
+    warnings: list[str]
+
+
+class ReviewIn(Strict):
+    review_date: Day
+    notes: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+    next_review_date: Day | None = None
+    planned_end_date: Day | None = None
+
+
+class ReviewOut(BaseModel):
+    id: int
+    placement_id: int
+    review_date: date
+    notes: str
+    next_review_date: date | None
+
+
+class EndIn(Strict):
+    end_date: Day
+    destination: Destination
+    reason: Text | None = None
+
+
+# --- movements ------------------------------------------------------------------------------
+
+
+class MovementOut(BaseModel):
+    id: int
+    pupil_id: int
+    upn: str
+    date: date
+    kind: MovementKind
+    setting_id: int | None
+    setting_ref: str | None
+    placement_id: int | None
+    days: int | None
+    reason: str | None
+    recorded_via: str
+    recorded_at: datetime
+
+
+class MovementsQuery(PageQuery):
+    pupil_id: Id | None = None
+    since: Day | None = Field(None, description="Movements dated on or after this day")
+
+
+class MovementPage(PageInfo):
+    items: list[MovementOut]
+
+
+# --- attendance -----------------------------------------------------------------------------
+
+
+class MarkIn(Strict):
+    pupil_id: Id
+    setting_id: Id
+    date: Day
+    session: Literal["AM", "PM"]
+    code: Annotated[str, StringConstraints(min_length=1, max_length=2)] = Field(
+        description="A national attendance code in use (School Attendance (Pupil Registration) Regulations 2024)"
+    )
+
+
+class MarksIn(Strict):
+    marks: Annotated[list[MarkIn], Field(min_length=1, max_length=5000)]
+
+
+class MarksWritten(BaseModel):
+    received: int
+    written: int = Field(description="Marks new or changed; a mark sent again unchanged is not written twice")
+
+
+class MarkOut(BaseModel):
+    pupil_id: int
+    setting_id: int
+    date: date
+    session: Literal["AM", "PM"]
+    code: str
+
+
+class MarksQuery(PageQuery):
+    setting_id: Id | None = None
+    pupil_id: Id | None = None
+    date_from: Day | None = None
+    date_to: Day | None = None
+
+
+class MarkPage(PageInfo):
+    items: list[MarkOut]
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+class AlertOut(BaseModel):
+    id: int
+    kind: str
+    pupil_id: int | None
+    upn: str | None
+    setting_id: int | None
+    placement_id: int | None
+    due: date
+    message: str
+    status: str
+
+
+class AlertsQuery(PageQuery):
+    status: Literal["open", "acknowledged", "resolved"] | None = Field("open", description="Default: open")
+
+
+class AlertPage(PageInfo):
+    items: list[AlertOut]
+
+
+# --- coverage -------------------------------------------------------------------------------
+
+Flag = Literal[tuple(FLAG_LABELS)]  # type: ignore[valid-type]
+
+
+class PupilCoverage(BaseModel):
+    pupil_id: int
+    upn: str
+    planned_sessions: int
+    unregistered_sessions: int
+    flags: list[Flag]
+    gaps: list[str]
+    overlaps: list[str]
+
+
+class CoverageQuery(Query):
+    week: Day = Field(description="The Monday the school week starts")
+
+
+class PupilCoverageOut(BaseModel):
+    la: str
+    week: date
+    required_sessions: int
+    in_scope: bool
+    pupil: PupilCoverage | None
+
+
+class CoverageOut(BaseModel):
+    la: str
+    week: date
+    required_sessions: int
+    pupils: list[PupilCoverage]
+
+
+# --- scores ---------------------------------------------------------------------------------
+
+
+class FigureOut(BaseModel):
+    value: float | None
+    n: int
+    ci_low: float | None
+    ci_high: float | None
+    suppressed: bool
+    band: str
+    benchmark: float | None
+    benchmark_source: str | None
+
+
+class Outcomes(BaseModel):
+    outreach: FigureOut
+    attendance: FigureOut
+    reintegration: FigureOut
+    english_maths: FigureOut
+    post16: FigureOut
+
+
+class ProviderScoresOut(BaseModel):
+    setting_ref: str
+    name: str
+    outcomes: Outcomes
+
+
+class ScoresQuery(Query):
+    year: Annotated[str, StringConstraints(pattern=r"^\d{4}/\d{2}$")] | None = Field(
+        None, description="An academic year such as 2025/26 (default: the last complete year)"
+    )
+
+
+class ScoresOut(BaseModel):
+    la: str
+    year: str
+    providers: list[ProviderScoresOut]
