@@ -116,9 +116,8 @@ def create_token_command(name: str, role: str, org_ref: str, days: int) -> None:
         return
     db.session.commit()
     click.echo(made.secret)
-    say(
-        f"Token {made.token.prefix}... for {name} ({role}, {made.token.client.organisation_name}), expires {made.token.expires_at:%Y-%m-%d}"
-    )
+    organisation_name, expires = made.token.client.organisation_name, f"{made.token.expires_at:%Y-%m-%d}"
+    say(f"Token {made.token.prefix}... for {name} ({role}, {organisation_name}), expires {expires}")
 
 
 def _la(code: str | None) -> Any:

@@ -270,7 +270,17 @@ def world(db: Session) -> dict[str, Any]:
                 db, system, plan, year=year, place_type="reserve", commissioned=Decimal(9000), unit_cost=Decimal(1)
             )
         agree_plan(db, system, plan)
+        from ap_register.domain.api_tokens import create_token
+
+        # An API token for each role's organisation: the API is walked with the same matrix.
+        tokens = {
+            role: create_token(
+                db, system, name=f"{key} {role.value} script", organisation=u.setting or u.la, role=role, days=30
+            )
+            for role, u in users.items()
+        }
         made[key] = {
+            "tokens": tokens,
             "plan": plan,
             "plan_line": line,
             "engagement": engagement,

@@ -37,7 +37,15 @@ from ap_register.models import (
 )
 from tests.pages import csrf_token, sign_in
 
-PUBLIC = {"main.home", "main.accessibility", "main.cookies", "main.privacy", "auth.sign_in", "static"}
+PUBLIC = {
+    "main.home",
+    "main.accessibility",
+    "main.cookies",
+    "main.privacy",
+    "auth.sign_in",
+    "static",
+    "api.openapi_json",
+}
 
 
 def rules(app: Flask) -> list[Any]:
@@ -86,9 +94,44 @@ def url_values(rule: Any, world: dict[str, Any], db: Session) -> dict[str, Any]:
             values[name] = other["plan_line"].id
         elif name == "outcome":
             values[name] = "reintegration"
+        elif name == "token_id":
+            values[name] = other["tokens"][Role.AP_HEAD].token.id
         else:
             pytest.fail(f"The route walk does not know the parameter {name!r} of {rule.rule}: teach it")
     return values
+
+
+def api_body(endpoint: str, world: dict[str, Any]) -> dict[str, Any]:
+    """A well-formed API write aimed at the other area's records."""
+    other = world["other"]
+    day = "2025-12-01"
+    if endpoint == "api.create_placement":
+        return {
+            "pupil_id": other["pupil"].id,
+            "setting_id": other["pru"].id,
+            "route": "la_other",
+            "registration": "dual",
+            "tier": "time_limited",
+            "sessions": "1111111111",
+            "start_date": day,
+        }
+    if endpoint == "api.record_marks":
+        return {
+            "marks": [
+                {
+                    "pupil_id": other["pupil"].id,
+                    "setting_id": other["pru"].id,
+                    "date": day,
+                    "session": "AM",
+                    "code": "/",
+                }
+            ]
+        }
+    if endpoint == "api.review":
+        return {"review_date": day, "notes": "Reviewed from another area"}
+    if endpoint == "api.end":
+        return {"end_date": day, "destination": "not_known"}
+    pytest.fail(f"The route walk has no API body for {endpoint}: teach it")
 
 
 def secrets_of(world: dict[str, Any]) -> list[str]:
@@ -163,6 +206,13 @@ def test_anonymous_visitors_see_only_public_pages(app: Flask, client: Any, world
         response = client.get(url)
         if rule.endpoint in PUBLIC:
             assert response.status_code == 200, url
+        elif rule.endpoint.startswith("api."):
+            method = "POST" if "POST" in rule.methods else "GET"
+            response = client.open(
+                url, method=method, json=api_body(rule.endpoint, world) if method == "POST" else None
+            )
+            assert response.status_code == 401, f"{url} answered {response.status_code}"
+            assert response.get_json()["error"]["status"] == 401
         elif "GET" in rule.methods:
             assert response.status_code in (302, 404), f"{url} answered {response.status_code}"
             if response.status_code == 302:
@@ -173,6 +223,9 @@ def test_anonymous_visitors_see_only_public_pages(app: Flask, client: Any, world
 def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: dict, db: Session, role: Role) -> None:  # type: ignore[type-arg]
     user = world["home"]["users"][role]
     assert sign_in(client, user.email).status_code == 302
+    # The same role's API token rides along: pages ignore it, the API reads nothing else.
+    api_client = world["home"]["tokens"][role].token.client
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {world['home']['tokens'][role].secret}"
     secrets = secrets_of(world)
     other = world["other"]
     before = fingerprint(db, world)
@@ -188,19 +241,33 @@ def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: 
                 f"?setting={other['pru'].id}",
                 f"?setting={other['school'].id}",
             ]
+        if rule.endpoint.startswith("api."):
+            queries += [
+                "?week=2025-12-01",
+                f"?pupil_id={other['pupil'].id}",
+                f"?setting_id={other['pru'].id}",
+                f"?q={other['pupil'].upn}",
+            ]
         for query in queries:
             if "GET" in rule.methods:
                 response = client.get(url + query)
                 body = body_text(response)
                 if "html" in response.content_type:
                     body = shown(body)
-                assert response.status_code in (200, 302, 403, 404), f"GET {url}{query}: {response.status_code}"
+                allowed = (200, 403, 404, 422) if rule.endpoint.startswith("api.") else (200, 302, 403, 404)
+                assert response.status_code in allowed, f"GET {url}{query}: {response.status_code}"
                 if response.status_code == 302:
                     assert "/sign-in" not in response.headers["Location"], f"GET {url} signed {role} out"
                 for secret in secrets:
                     assert secret not in body, f"GET {url}{query} as {role.value} shows {secret}"
                 walked += 1
-        if "POST" in rule.methods and rule.endpoint != "auth.sign_out":
+        if "POST" in rule.methods and rule.endpoint.startswith("api."):
+            response = client.post(url, json=api_body(rule.endpoint, world))
+            assert response.status_code in (400, 403, 404, 422), f"POST {url}: {response.status_code}"
+            for secret in secrets:
+                assert secret not in body_text(response), f"POST {url} as {role.value} shows {secret}"
+            walked += 1
+        elif "POST" in rule.methods and rule.endpoint != "auth.sign_out":
             token = csrf_token(client)
             form = {
                 "csrf_token": token,
@@ -252,7 +319,8 @@ def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: 
     # Nothing about the other area's pupils was viewed: no audit event names them.
     viewed = db.scalars(
         select(AuditEvent).where(
-            AuditEvent.pupil_id.in_([other["pupil"].id, other["bystander"].id]), AuditEvent.user_id == user.id
+            AuditEvent.pupil_id.in_([other["pupil"].id, other["bystander"].id]),
+            AuditEvent.user_id.in_([user.id, api_client.id]),
         )
     ).all()
     assert viewed == []

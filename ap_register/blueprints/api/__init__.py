@@ -109,7 +109,7 @@ def _authenticate() -> Actor:
 
 def _token_key() -> str:
     header = request.headers.get("Authorization", "")
-    return api_tokens.digest(header)[:16] if header else (request.remote_addr or "")
+    return api_tokens.digest(header)[:16] if header else (request.remote_addr or "anonymous")
 
 
 def _rate_limit() -> str:

@@ -423,13 +423,11 @@ def record_marks(body: MarksIn) -> MarksWritten:
             permissions.scope_settings(actor, select(Setting).where(Setting.id.in_({k[0] for k in groups})))
         )
     }
+    if any(setting_id not in settings_by_id for setting_id, _, _ in groups):
+        raise NotFound("Not found")  # a setting outside the token's area: as if it did not exist
     written = 0
     for (setting_id, day, half), marks in groups.items():
-        found = settings_by_id.get(setting_id)
-        if found is None:
-            for pupil_id in marks:
-                problems.append(FieldError(f"marks.{where[(setting_id, day, half, pupil_id)]}.setting_id", "Not found"))
-            continue
+        found = settings_by_id[setting_id]
         try:
             with session.begin_nested():
                 written += record_register(session, actor, found, day, half, marks)

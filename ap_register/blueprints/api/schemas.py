@@ -28,9 +28,10 @@ class Strict(BaseModel):
 
 
 class Query(BaseModel):
-    """Query strings: unknown parameters are ignored, as on the web."""
+    """Query strings: an unknown parameter is refused, so that a misspelt filter (`pupilid=5`)
+    is an error rather than a list of everything."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
 
 # --- errors ---------------------------------------------------------------------------------
