@@ -54,7 +54,18 @@ def nightly_scores(session: Session, on: date) -> dict[str, Any]:
     return summary
 
 
-JOBS: dict[str, Callable[[Session, date], dict[str, Any]]] = {"daily-alerts": daily_alerts, "scores": nightly_scores}
+def attendance_digest(session: Session, on: date) -> dict[str, Any]:
+    """Each provider's registers of the weekday before, to the home schools and the LA."""
+    from ap_register.domain.digest import send_digests
+
+    return send_digests(session, on)
+
+
+JOBS: dict[str, Callable[[Session, date], dict[str, Any]]] = {
+    "daily-alerts": daily_alerts,
+    "scores": nightly_scores,
+    "attendance-digest": attendance_digest,
+}
 
 
 def mailer_for(app: Flask) -> Any:

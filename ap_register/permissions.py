@@ -71,6 +71,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "outcomes.compare": LA_ROLES,
     # A provider's own scores beside the LA's averages: its AP head too.
     "outcomes.provider": LA_ROLES | {Role.AP_HEAD},
+    # Statutory returns: the LA's people who make them, and a school lead for their own school's.
+    "returns.view": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER, Role.SCHOOL_LEAD}),
+    # The register of children not in school (Children's Wellbeing and Schools Act 2026 s38): the LA's.
+    "cnis.view": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER}),
     "alerts.view": frozenset(Role),
     "alerts.act": frozenset(Role) - {Role.PANEL_MEMBER},
     "attendance.record": frozenset({Role.AP_HEAD, Role.SCHOOL_LEAD, Role.LA_ADMIN, Role.ATTENDANCE_OFFICER}),

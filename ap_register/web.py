@@ -149,7 +149,19 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(figure, "figure")
     app.add_template_filter(lambda key, table: table.get(key, key), "extract")
 
-    from ap_register.blueprints import admin, api, auth, budgets, coverage, main, outcomes, outreach, panels, register
+    from ap_register.blueprints import (
+        admin,
+        api,
+        auth,
+        budgets,
+        coverage,
+        main,
+        outcomes,
+        outreach,
+        panels,
+        register,
+        returns,
+    )
 
     app.register_blueprint(main.bp)
     app.register_blueprint(outreach.bp)
@@ -161,3 +173,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(register.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(returns.bp)

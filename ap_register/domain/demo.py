@@ -1438,6 +1438,55 @@ def _budget(builder: _Builder) -> None:
     session.flush()
 
 
+def _census(builder: _Builder) -> None:
+    """What the censuses need beyond the routes: the reason for placements whose route does not
+    settle it, and the type of setting of an unregistered provider with no UKPRN. Two gaps are
+    left for the validation report to find: the latest health-needs placement does not say
+    whether the need is mental or physical, and the music mentoring project has no type."""
+    session = builder.session
+    placements = session.scalars(
+        select(Placement)
+        .join(Pupil, Placement.pupil_id == Pupil.id)
+        .where(
+            Pupil.home_la_id == builder.la.id,
+            Placement.route.in_((Route.LA_HEALTH, Route.LA_OTHER, Route.SCHOOL_ARRANGED)),
+        )
+        .order_by(Placement.start_date.desc(), Placement.id.desc())
+    ).all()
+    left_for_the_report = next((p for p in placements if p.route == Route.LA_HEALTH), None)
+    for placement in placements:
+        if placement is left_for_the_report:
+            continue
+        if placement.route == Route.LA_HEALTH:
+            # Most health-needs placements in AP are for mental health needs.
+            placement.census_reason = "medical_physical_health" if placement.id % 4 == 0 else "medical_mental_health"
+        elif placement.route == Route.LA_OTHER:
+            placement.census_reason = "other"
+        else:
+            placement.census_reason = "off_site_behaviour" if placement.id % 3 else "other"
+
+
+def _recent_registers(builder: _Builder) -> None:
+    """The Oaks takes its registers here: the last two school weeks, every pupil it expects,
+    mostly present, with some illness and some unauthorised absence. This morning's digest of
+    the latest school day's marks goes to the home schools and the attendance officer."""
+    from ap_register.domain.attendance import expected, record_register
+    from ap_register.domain.digest import send_digests
+
+    oaks, rng = builder.ap["pru"], builder.rng
+    anchor = builder.calendar.last_school_day(builder.today)
+    days = builder.calendar.school_days(anchor - timedelta(days=20), anchor)[-10:]
+    for day in days:
+        for half in ("AM", "PM"):
+            present = "/" if half == "AM" else "\\"
+            marks = {}
+            for row in expected(builder.session, builder.actor, oaks, day, half):
+                roll = rng.random()
+                marks[row.pupil.id] = "O" if roll < 0.07 else "I" if roll < 0.12 else present
+            record_register(builder.session, builder.actor, oaks, day, half, marks, today=builder.today)
+    send_digests(builder.session, anchor + timedelta(days=1))
+
+
 def load_demo(session: Session, today: date | None = None, pupils: int = 600) -> DemoResult:
     """Load the demo area once; later calls change nothing and return the same sign-ins."""
     today = today or date.today()
@@ -1471,6 +1520,8 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     _panels(builder)
     _outcomes(builder)
     _budget(builder)
+    _census(builder)
+    _recent_registers(builder)
     session.flush()
     counts = {
         "settings": len(builder.primaries) + len(builder.secondaries) + len(builder.specials) + len(builder.ap),

@@ -40,6 +40,7 @@ from ap_register.domain.register import (
     record_roll_movement,
     start_placement,
 )
+from ap_register.domain.returns import CENSUS_REASONS
 from ap_register.domain.term_dates import stretch_problem
 from ap_register.domain.upn import check_upn
 from ap_register.domain.vocab import (
@@ -642,6 +643,10 @@ class PlacementsImporter(Importer):
                 Placement.start_date == start,
             )
         )
+        census = self.text(row, "census_reason", max_length=30)
+        if census is not None and census not in CENSUS_REASONS:
+            self.error("census_reason", f"{census!r} is not one of: {', '.join(CENSUS_REASONS)}")
+            return
         try:
             if existing is None:
                 placement, _ = start_placement(
@@ -666,6 +671,8 @@ class PlacementsImporter(Importer):
                 self.report.imported += 1
             else:
                 placement = existing
+            if census is not None and placement.census_reason != census:
+                placement.census_reason = census
             if end is not None and placement.end_date is None:
                 assert destination is not None
                 end_placement(self.session, self.actor, placement, end_date=end, destination=destination)

@@ -56,6 +56,8 @@ class Placement(Base):
     spot_purchase: Mapped[bool] = mapped_column(default=False, server_default=false())
     agreed_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     spot_reason: Mapped[str | None] = mapped_column(Text)
+    # The reason returned in the censuses, where the route does not settle it (see domain/returns.py).
+    census_reason: Mapped[str | None] = mapped_column(String(30))
     # Why an unregistered provider is used beyond the part-time cap (required if it is).
     unregistered_override_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

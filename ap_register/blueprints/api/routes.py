@@ -18,6 +18,7 @@ from ap_register.domain.attendance import record_register
 from ap_register.domain.coverage import week_coverage
 from ap_register.domain.errors import DomainError, FieldError, NotFound
 from ap_register.domain.register import PlacementDraft, end_placement, review_placement, start_placement
+from ap_register.domain.returns import reason_of, set_census_reason
 from ap_register.domain.search import PlacementFilters, paginate, placements_query, pupils_query, settings_query
 from ap_register.models import Alert, AttendanceMark, LocalAuthority, Movement, Placement, Pupil, Setting
 
@@ -122,6 +123,7 @@ def placement_out(placement: Placement, today: date | None = None) -> PlacementO
         next_review_date=placement.next_review_date,
         home_school_id=placement.home_school_id,
         home_school_code=placement.home_school_code.value if placement.home_school_code else None,
+        census_reason=reason_of(placement),
         status=placement.status_on(today or date.today()),  # type: ignore[arg-type]
     )
 
@@ -316,6 +318,8 @@ def create_placement(body: PlacementIn) -> PlacementCreated:
         commissioner_setting_id=actor.user.setting_id if actor.user is not None else None,
     )
     placement, assessment = start_placement(session, actor, found, draft)
+    if body.census_reason is not None:
+        set_census_reason(session, actor, placement, body.census_reason)
     return PlacementCreated(placement=placement_out(placement), warnings=assessment.warnings)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ap_register.domain.coverage import FLAG_LABELS
+from ap_register.domain.returns import CENSUS_REASONS
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
 
 Sessions = Annotated[
@@ -16,6 +17,7 @@ Sessions = Annotated[
     StringConstraints(pattern=r"^[01]{10}$"),
     Field(description="Ten 0/1 characters: Mon AM, Mon PM, Tue AM, ... Fri PM (1111111111 is full time)"),
 ]
+CensusReason = Literal[tuple(CENSUS_REASONS)]  # type: ignore[valid-type]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Day = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
@@ -156,6 +158,7 @@ class PlacementOut(BaseModel):
     next_review_date: date | None
     home_school_id: int | None
     home_school_code: str | None
+    census_reason: str | None = Field(description="The reason returned in the census (set or settled by the route)")
     status: Literal["planned", "active", "ended"]
 
 
@@ -186,6 +189,7 @@ class PlacementIn(Strict):
     unregistered_override_reason: Text | None = Field(
         None, description="Why an unregistered provider is used beyond its cap (at least 20 characters)"
     )
+    census_reason: CensusReason | None = Field(None, description="Where the route does not settle it")
 
 
 class PlacementCreated(BaseModel):

@@ -16,9 +16,10 @@ from ap_register.blueprints.forms import Form, GovDateField, attempt, setting_ch
 from ap_register.blueprints.forms import select as select_field
 from ap_register.domain import alerts as alert_rules
 from ap_register.domain import attendance as attendance_rules
-from ap_register.domain import audit, exports
+from ap_register.domain import audit, digest, exports
 from ap_register.domain.coverage import CSV_COLUMNS, FLAG_LABELS, FLAGS, monday_of, table_rows, week_coverage
 from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, NotFound
+from ap_register.domain.vocab import AP_KINDS
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert, LocalAuthority
 from ap_register.web import current_actor, export_limit, table_download
@@ -287,4 +288,46 @@ def attendance() -> str | BaseResponse:
         errors=errors,
         codes=attendance_rules.codes_in_use(),
         session_label=attendance_rules.label(day, half) if day.weekday() < 5 else None,
+    )
+
+
+class ReceivedForm(Form):
+    class Meta:
+        csrf = False
+
+    day = GovDateField("Date", required=False)
+    provider = select_field("Provider", [])
+    submit = submit("Show")
+
+
+@bp.route("/attendance/received")
+@login_required
+def attendance_received() -> str:
+    """The registers other settings took for the pupils this person works with, on a day: what
+    the daily digest points to."""
+    actor = current_actor()
+    permissions.require(db.session, actor, "coverage.view")
+    form = ReceivedForm(request.args)
+    form.provider.choices = setting_choices(kinds=AP_KINDS, blank="Any provider")
+    form.validate()
+    day = date.today()
+    if request.args.get("on"):
+        try:
+            day = date.fromisoformat(request.args["on"])
+        except ValueError:
+            abort(404)
+    elif form.day.data and not form.day.errors:
+        day = form.day.data
+    raw = request.args.get("provider", "")
+    provider_id = int(raw) if raw.isdigit() and raw in dict(form.provider.choices) else None
+    form.provider.data = str(provider_id) if provider_id else ""
+    rows = digest.received(db.session, actor, day, provider_id)
+    db.session.commit()
+    return render_template(
+        "coverage/received.html",
+        title="Registers from providers",
+        form=form,
+        day=day,
+        rows=rows,
+        describe=attendance_rules.code_class,
     )

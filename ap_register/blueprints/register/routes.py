@@ -31,6 +31,7 @@ from ap_register.domain import sessions as weekly
 from ap_register.domain.alerts import KINDS as alert_kinds
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.register import PlacementDraft
+from ap_register.domain.returns import CENSUS_REASONS, REASON_BY_ROUTE
 from ap_register.domain.search import PlacementFilters, paginate, placements_query, pupils_query
 from ap_register.domain.vocab import (
     AP_KINDS,
@@ -385,6 +386,8 @@ def placement(placement_id: int) -> str:
         placement=found,
         movements=movements,
         week=register.week_pattern([found], None),
+        census_reasons=CENSUS_REASONS,
+        census_by_route=REASON_BY_ROUTE,
     )
 
 
