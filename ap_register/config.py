@@ -57,6 +57,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
     EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30 per hour")
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200 per minute")
     FORCE_HTTPS = ENVIRONMENT == "production"
     SERVICE_NAME = "AP register"
     PAGE_SIZE = 50
@@ -82,6 +83,7 @@ class TestConfig(Config):
     # Limits stay on, high enough for a test run; one test lowers them to see them work.
     SIGN_IN_RATE_LIMIT = "1000 per minute"
     EXPORT_RATE_LIMIT = "1000 per minute"
+    API_RATE_LIMIT = "100000 per minute"
     FORCE_HTTPS = False
     SESSION_COOKIE_SECURE = False
     ALLOW_DEMO = True

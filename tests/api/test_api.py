@@ -4,14 +4,20 @@ back; the same calls from another organisation's token find nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ap_register.domain.api_tokens import create_token
 from ap_register.domain.vocab import Role
+from ap_register.extensions import db as flask_db
 from ap_register.models import ApiToken, AttendanceMark, AuditEvent, Placement
 from ap_register.models.base import utcnow
+from tests import factories
+from tests.conftest import build_app, make_database
+from tests.factories import SYSTEM
 from tests.pages import csrf_token, sign_in
 
 WEEK = "2025-12-01"  # a Monday in the tests' autumn term
@@ -287,3 +293,24 @@ def test_an_expired_token_is_refused(client: Any, db: Session, world: dict[str, 
         401,
         "The token is unknown, expired or revoked",
     )
+
+
+def test_each_token_is_rate_limited(db_kind: str, tmp_path: Path) -> None:
+    url, drop = make_database(db_kind, tmp_path)  # its own database: the token is committed
+    limited = build_app(url, API_RATE_LIMIT="3 per minute")
+    try:
+        with limited.app_context():
+            la = factories.la(flask_db.session, "855")
+            made = create_token(
+                flask_db.session, SYSTEM, name="Busy script", organisation=la, role=Role.LA_ADMIN, days=1
+            )
+            flask_db.session.commit()
+        client = limited.test_client()
+        answers = [client.get("/api/v1/me", headers=bearer(made.secret)).status_code for _ in range(4)]
+        assert answers == [200, 200, 200, 429]
+        refused = client.get("/api/v1/me", headers=bearer(made.secret)).get_json()
+        assert refused["error"]["status"] == 429
+    finally:
+        with limited.app_context():
+            flask_db.engine.dispose()
+        drop()
