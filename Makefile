@@ -40,8 +40,8 @@ test: setup lint
 	$(BIN)/python -m pytest --db postgres
 
 lint: setup
-	$(BIN)/ruff check ap_register tests migrations
-	$(BIN)/ruff format --check ap_register tests
+	$(BIN)/ruff check ap_register tests migrations examples
+	$(BIN)/ruff format --check ap_register tests examples
 
 test-sqlite: setup
 	$(BIN)/python -m pytest --db sqlite

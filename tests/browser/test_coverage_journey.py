@@ -141,6 +141,7 @@ def test_the_commissioner_compares_providers_on_the_five_outcomes(page: Any, axe
     assert page.get_by_role("heading", level=1).inner_text() == "Outcomes of The Oaks Pupil Referral Unit"
     axe.check(page)
     page.get_by_role("link", name="Pupils behind the reintegration figure").click()
+    page.wait_for_load_state()  # count() does not wait for the new page
     assert page.locator("main table tbody tr").count() >= 6
     axe.check(page)
     page.goto("/outcomes/methodology")

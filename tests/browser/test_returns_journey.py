@@ -63,6 +63,7 @@ def test_the_attendance_officer_s_register_and_digest(page: Any, axe: Any, demo:
     digest.click()
     axe.check(page)
     assert page.locator("h1").inner_text() == "Registers from providers"
+    page.wait_for_load_state()  # count() does not wait for the new page
     assert page.locator("table tbody tr").count() > 5
 
 
