@@ -353,6 +353,55 @@ def scores_command(la_code: str, year_text: str | None, fmt: str, out: str | Non
     say(f"{len(found.providers)} providers scored for {found.as_json()['year']}")
 
 
+@click.command("returns")
+@click.argument("kind", type=click.Choice(["ap-census", "school-census"]))
+@click.option("--la", "la_code", required=True, help="The LA's DfE code")
+@click.option("--year", "year_text", help="The academic year, such as 2025/26 (default: this one)")
+@click.option("--term", type=click.Choice(["autumn", "spring", "summer"]), default="spring", show_default=True)
+@click.option("--gaps", is_flag=True, help="The validation report instead of the lines (CSV or XLSX)")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default stdout)")
+@with_appcontext
+def returns_command(
+    kind: str, la_code: str, year_text: str | None, term: str, gaps: bool, fmt: str, out: str | None
+) -> None:
+    """A census return's lines, one per placement, and its validation report (the gaps)."""
+    from datetime import date
+
+    from ap_register.domain import returns
+    from ap_register.domain.outcomes import parse_year
+    from ap_register.domain.pupils import academic_year_start
+
+    la = _required_la(la_code)
+    year = academic_year_start(date.today()) if year_text is None else parse_year(year_text)
+    if year is None:
+        raise click.UsageError(f"{year_text!r} is not an academic year such as 2025/26")
+    found = returns.build(db.session, cli_actor("returns"), la, kind, year, term)
+    db.session.commit()
+    if fmt == "json":
+        document = {
+            "la": la.code,
+            "return": kind,
+            "year": f"{year}/{(year + 1) % 100:02d}",
+            "term": term if kind == "school-census" else None,
+            "census_day": found.census_day.isoformat(),
+            "lines": found.rows,
+            "gaps": [gap.as_json() for gap in found.gaps],
+        }
+        text = json.dumps(document, indent=2)
+        if out:
+            with open(out, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        else:
+            click.echo(text)
+    elif gaps:
+        _write_table(fmt, returns.GAP_COLUMNS, [gap.as_json() for gap in found.gaps], out, "gaps")
+    else:
+        _write_table(fmt, returns.COLUMNS[kind], found.rows, out, kind)
+    gap_count = f"{len(found.gaps)} gap{'' if len(found.gaps) == 1 else 's'}"
+    say(f"{found.title}: {len(found.rows)} lines, {gap_count}; census day {found.census_day:%-d %B %Y}")
+
+
 @click.command("run-job")
 @click.argument("name", type=click.Choice(["daily-alerts", "scores", "attendance-digest", "send-emails"]))
 @click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to run it for (default today)")
@@ -400,6 +449,7 @@ def register_commands(app: Flask) -> None:
     for command in (
         init_db,
         create_token_command,
+        returns_command,
         demo_command,
         create_user_command,
         import_command,

@@ -260,7 +260,7 @@ def _line(result: Return, placement: Placement, end: date) -> None:
     line = len(result.rows) + 2  # the header is line 1 of the file
     urn, ukprn, setting_type = setting_items(setting)
     reason = reason_of(placement)
-    label, code = CENSUS_REASONS[reason] if reason in CENSUS_REASONS else ("", None)
+    label, code = CENSUS_REASONS[reason] if reason in CENSUS_REASONS else (None, None)
     leaving = placement.end_date if placement.end_date is not None and placement.end_date <= end else None
     sessions = placement.sessions.count("1")
     row: dict[str, Any] = {}
