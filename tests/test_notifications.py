@@ -102,3 +102,33 @@ def test_notifications_are_emailed_once_without_the_child_s_details(
     body = message.get_payload()
     assert f"https://ap-register.example.org/referrals/{world['home']['referral'].id}" in body
     assert world["home"]["pupil"].last_name not in body and world["home"]["pupil"].last_name not in message["Subject"]
+
+
+def test_the_attendance_digest_is_emailed_without_the_marks(app: Any, world: dict, db: Session, smtp: Any) -> None:  # type: ignore[type-arg]
+    from datetime import date
+
+    from ap_register.domain.attendance import record_register
+    from ap_register.domain.digest import send_digests
+    from tests.factories import SYSTEM
+
+    sink, port = smtp
+    home = world["home"]
+    monday = date(2025, 11, 10)
+    record_register(db, SYSTEM, home["pru"], monday, "AM", {home["pupil"].id: "O"}, today=monday)
+    assert send_digests(db, date(2025, 11, 11))["notifications"] == 2  # the school lead and the officer
+    db.commit()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_FROM="register@la.example.org")
+    try:
+        assert jobs.send_emails(app) == 2
+    finally:
+        app.config.update(MAIL_SERVER=None)
+    to = {rcpt[0]: message for rcpt, message in sink.messages}
+    officer = home["users"][Role.ATTENDANCE_OFFICER].email
+    lead = home["users"][Role.SCHOOL_LEAD].email
+    assert set(to) == {officer, lead}
+    assert to[lead]["Subject"] == "AP register: Home PRU's registers for Monday 10 November 2025"
+    body = to[lead].get_payload()
+    # The email says where to read the registers; even the counts stay behind the sign-in.
+    assert "/attendance/received?on=2025-11-10" in body
+    assert "missed" not in body and "unauthorised" not in body
+    assert home["pupil"].last_name not in body and home["pupil"].upn not in body

@@ -1,10 +1,11 @@
 """The daily attendance digest: each provider's registers for a day, sent to the pupils' home
 schools and to the LA's attendance officers, so that nobody phones round to cross-check.
 
-The digest itself is a notification (and an email, where the service has a mail server) that
-carries counts only: how many of your pupils, how many sessions attended, how many missed. The
-marks, with the children's names, are read on the "Registers from providers" page, after
-signing in, where each view is audited.
+The digest itself is an inbox notification that carries counts only: how many of your pupils,
+how many sessions attended, how many missed; its email (where the service has a mail server)
+says only that it is there, like every email the register sends. The marks, with the children's
+names, are read on the "Registers from providers" page, after signing in, where each view is
+audited.
 """
 
 from __future__ import annotations
