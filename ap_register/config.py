@@ -56,6 +56,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Per account (the address as sign-in reads it), failures only: then locked for the window.
+    ACCOUNT_LOCKOUT = os.environ.get("ACCOUNT_LOCKOUT", "5 per 15 minutes")
     EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30 per hour")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200 per minute")
     FORCE_HTTPS = ENVIRONMENT == "production"
@@ -82,6 +84,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     # Limits stay on, high enough for a test run; one test lowers them to see them work.
     SIGN_IN_RATE_LIMIT = "1000 per minute"
+    ACCOUNT_LOCKOUT = "1000 per minute"
     EXPORT_RATE_LIMIT = "1000 per minute"
     API_RATE_LIMIT = "100000 per minute"
     FORCE_HTTPS = False

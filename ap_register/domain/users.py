@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
@@ -26,16 +29,49 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+MAX_PASSWORD_LENGTH = 128
+# Words that guessers try first on this service.
+SERVICE_WORDS = ("apregister", "alternativeprovision", "password")
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """30,000 of the most common passwords (zxcvbn's list, from leaked password sets)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
 def password_problem(password: str, email: str = "") -> str | None:
+    """NCSC's advice: a length and a deny-list, no rules about which kinds of character. Refused:
+    short ones; very long ones (hashing cost); common passwords, with or without digits and
+    symbols before or after; a few characters repeated; the email address or its name part; the
+    service's own name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Password must be {MIN_PASSWORD_LENGTH} characters or more"
-    if email and password.lower() == email.lower():
-        return "Password must not be your email address"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer"
+    folded = unicodedata.normalize("NFKC", password).lower()
+    core = "".join(folded.split()).strip("0123456789!@#$%^&*()-_=+[]{};:'\",.<>/?\\|`~£")
+    if folded in common_passwords() or core in common_passwords():
+        return "Password is one of the most common passwords: choose one that is harder to guess"
+    repeated = any(folded == (folded[:n] * len(folded))[: len(folded)] for n in (1, 2, 3))
+    if repeated or len(set(folded)) <= 3:
+        return "Password repeats a few characters: choose one that is harder to guess"
+    local = email.split("@")[0].lower()
+    if email and (folded == email.lower() or (len(local) >= 4 and local in folded)):
+        return "Password must not contain your email address or your name from it"
+    squashed = "".join(ch for ch in folded if ch.isalnum())
+    if any(word in squashed and len(squashed) - len(word) < 6 for word in SERVICE_WORDS):
+        return "Password is too close to a common word or this service's name: choose one that is harder to guess"
     return None
 
 
 def normalise_email(raw: str) -> str:
-    return raw.strip().lower()
+    """One form of an address however it is typed: Unicode compatibility form, no spaces
+    anywhere, lower case. Sign-in and its per-account limit both use it, so "User@X.org " and
+    "user@x.org" are one account (and one count of failures)."""
+    return "".join(unicodedata.normalize("NFKC", raw).split()).lower()
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

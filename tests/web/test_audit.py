@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db as flask_db
 from ap_register.models import AuditEvent, Placement
+from tests import factories
 from tests.conftest import build_app, make_database
 from tests.pages import date_fields, post, sign_in
 
@@ -89,6 +90,33 @@ def test_sign_in_is_rate_limited(db_kind: str, tmp_path: Path) -> None:
         ]
         assert answers == [200, 200, 200, 429]
         assert "Too many attempts" in client.post("/sign-in", data={"email": "a@example.org"}).get_data(as_text=True)
+    finally:
+        with limited.app_context():
+            flask_db.engine.dispose()
+        drop()
+
+
+def test_an_account_locks_after_failures_however_the_address_is_typed(db_kind: str, tmp_path: Path) -> None:
+    url, drop = make_database(db_kind, tmp_path)  # its own database: these attempts are committed
+    limited = build_app(url, ACCOUNT_LOCKOUT="3 per 15 minutes", WTF_CSRF_ENABLED=False)
+    try:
+        with limited.app_context():
+            la = factories.la(flask_db.session, "855")
+            factories.user(flask_db.session, Role.LA_ADMIN, la, email="robin.admin@example.org")
+            factories.user(flask_db.session, Role.LA_ADMIN, la, email="casey.admin@example.org")
+            flask_db.session.commit()
+        client = limited.test_client()
+        typed = ["Robin.Admin@example.org", "  robin.admin@EXAMPLE.org ", "robin.admin@example.org\t"]
+        for address in typed:
+            answer = client.post("/sign-in", data={"email": address, "password": "wrong password"})
+            assert answer.status_code == 200 and "is not right" in answer.get_data(as_text=True)
+        # Locked: even the right password, in yet another form of the address, is turned away.
+        locked = client.post("/sign-in", data={"email": "ROBIN.ADMIN@example.org", "password": factories.PASSWORD})
+        assert locked.status_code == 429
+        assert "Too many failed attempts to sign in to this account" in locked.get_data(as_text=True)
+        # Another account is not locked by them.
+        other = client.post("/sign-in", data={"email": "casey.admin@example.org", "password": factories.PASSWORD})
+        assert other.status_code == 302
     finally:
         with limited.app_context():
             flask_db.engine.dispose()

@@ -47,7 +47,10 @@ class ChangePasswordForm(Form):
         "New password",
         validators=[InputRequired(message="Enter a new password")],
         widget=GovPasswordInput(),
-        description="12 characters or more",
+        description=(
+            "12 characters or more, and not a common password. Three or four random words together "
+            "are easy to remember and hard to guess."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     submit = submit("Change password")
@@ -62,8 +65,21 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.home")
 
 
+def _account_key() -> str:
+    """The account a sign-in is for, as sign-in itself reads the address."""
+    return "account:" + users.normalise_email(request.form.get("email", ""))
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(lambda: str(current_app.config["SIGN_IN_RATE_LIMIT"]), methods=["POST"])
+@limiter.limit(
+    lambda: str(current_app.config["ACCOUNT_LOCKOUT"]),
+    key_func=_account_key,
+    methods=["POST"],
+    # Only failures count: a successful sign-in redirects.
+    deduct_when=lambda response: response.status_code != 302,
+    error_message="Too many failed attempts to sign in to this account. Wait 15 minutes, then try again.",
+)
 def sign_in() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
