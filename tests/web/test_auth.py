@@ -41,9 +41,14 @@ def test_signing_in_and_out(client: Any, world: dict, db: Session) -> None:  # t
     soup = page(client.get("/"))
     assert f"Signed in as {user.name}" in text(soup)
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "sign_in", AuditEvent.user_id == user.id))
+    stolen = client.get_cookie("session").value  # a copy of the signed-in session cookie
     response = post(client, "/sign-out", {})
     assert response.status_code == 302
     assert client.get("/pupils").status_code == 302
+    # Signing out ends the session itself, not just this browser's copy of it.
+    client.set_cookie("session", stolen)
+    replayed = client.get("/pupils")
+    assert replayed.status_code == 302 and "/sign-in" in replayed.headers["Location"]
 
 
 def test_passwords_are_stored_as_argon2id(world: dict) -> None:  # type: ignore[type-arg]
@@ -105,5 +110,34 @@ def test_security_headers(client: Any) -> None:
     response = client.get("/sign-in")
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self' 'nonce-" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    # No banner naming the software or its version.
+    assert "Server" not in response.headers and "X-Powered-By" not in response.headers
+    # The session cookie: not readable by scripts, not sent by other sites' forms.
+    sign_in_cookie = next(v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session="))
+    assert "HttpOnly" in sign_in_cookie and "SameSite=Lax" in sign_in_cookie
+
+
+def test_production_forces_https_with_hsts_and_secure_cookies(db_kind: str, tmp_path: Any) -> None:
+    from ap_register.extensions import db as flask_db
+    from tests.conftest import build_app, make_database
+
+    url, drop = make_database(db_kind, tmp_path)
+    production = build_app(url, FORCE_HTTPS=True, SESSION_COOKIE_SECURE=True)
+    try:
+        client = production.test_client()
+        plain = client.get("/sign-in")
+        assert plain.status_code == 302 and plain.headers["Location"].startswith("https://")
+        secure = client.get("/sign-in", base_url="https://localhost")
+        hsts = secure.headers["Strict-Transport-Security"]
+        assert int(hsts.split("max-age=")[1].split(";")[0]) >= 365 * 24 * 3600 and "includeSubDomains" in hsts
+        cookie = next(v for k, v in secure.headers.items() if k == "Set-Cookie" and v.startswith("session="))
+        assert "Secure" in cookie and "HttpOnly" in cookie
+    finally:
+        with production.app_context():
+            flask_db.engine.dispose()
+        drop()

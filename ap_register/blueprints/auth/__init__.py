@@ -108,6 +108,9 @@ def sign_in() -> str | Response:
 def sign_out() -> Response:
     if current_user.is_authenticated:
         audit.record(db.session, current_actor(), "sign_out", "user", current_user.id)
+        # The session cookie is signed, not stored: moving the version on is what makes a copy
+        # of it (or the same account's session on another device) useless after signing out.
+        current_user.session_version += 1
         db.session.commit()
     logout_user()
     session.clear()
