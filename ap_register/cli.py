@@ -353,6 +353,50 @@ def scores_command(la_code: str, year_text: str | None, fmt: str, out: str | Non
     say(f"{len(found.providers)} providers scored for {found.as_json()['year']}")
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(file: str) -> None:
+    """A consistent copy of the whole database (gzip-compressed JSON lines)."""
+    from sqlalchemy import Engine
+
+    from ap_register.domain import audit
+    from ap_register.domain.backup import backup
+
+    bind = db.engine
+    with open(file, "wb") as handle:
+        if isinstance(bind, Engine):
+            with bind.connect() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection = connection.execution_options(isolation_level="REPEATABLE READ")
+                with connection.begin():
+                    counts = backup(connection, handle)
+        else:  # already one connection (as in the tests)
+            counts = backup(bind, handle)
+    audit.record(db.session, cli_actor("backup"), "backup", "database", None, detail={"rows": sum(counts.values())})
+    db.session.commit()
+    say(f"Backed up {sum(counts.values())} rows of {sum(1 for n in counts.values() if n)} tables to {file}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def restore_command(file: str) -> None:
+    """Load a backup into an empty database (the schema is created first): all or nothing."""
+    from flask_migrate import upgrade
+
+    from ap_register.domain.backup import restore
+
+    upgrade()
+    try:
+        with open(file, "rb") as handle, db.engine.begin() as connection:
+            counts = restore(connection, handle)
+    except DomainError as error:
+        refuse(error.message)
+        return
+    say(f"Restored {sum(counts.values())} rows of {sum(1 for n in counts.values() if n)} tables from {file}")
+
+
 @click.command("returns")
 @click.argument("kind", type=click.Choice(["ap-census", "school-census"]))
 @click.option("--la", "la_code", required=True, help="The LA's DfE code")
@@ -448,6 +492,8 @@ def scheduler_command(at: str) -> None:
 def register_commands(app: Flask) -> None:
     for command in (
         init_db,
+        backup_command,
+        restore_command,
         create_token_command,
         returns_command,
         demo_command,
