@@ -447,7 +447,7 @@ def returns_command(
 
 
 @click.command("run-job")
-@click.argument("name", type=click.Choice(["daily-alerts", "scores", "attendance-digest", "send-emails"]))
+@click.argument("name", type=click.Choice(["daily-alerts", "scores", "attendance-digest", "retention", "send-emails"]))
 @click.option("--on", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to run it for (default today)")
 @click.option("--scheduled", is_flag=True, help="Run it as the scheduler does: once per day across processes")
 @with_appcontext

@@ -60,6 +60,8 @@ class Config:
     ACCOUNT_LOCKOUT = os.environ.get("ACCOUNT_LOCKOUT", "5 per 15 minutes")
     EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30 per hour")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200 per minute")
+    # Years after birth that a child's records are kept before the nightly job anonymises them.
+    RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS", "25"))
     FORCE_HTTPS = ENVIRONMENT == "production"
     SERVICE_NAME = "AP register"
     PAGE_SIZE = 50

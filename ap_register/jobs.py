@@ -61,10 +61,20 @@ def attendance_digest(session: Session, on: date) -> dict[str, Any]:
     return send_digests(session, on)
 
 
+def retention(session: Session, on: date) -> dict[str, Any]:
+    """Anonymise the records of children past the retention period (RETENTION_YEARS after birth)."""
+    from flask import current_app
+
+    from ap_register.domain.retention import run
+
+    return run(session, on, int(current_app.config.get("RETENTION_YEARS", 25)))
+
+
 JOBS: dict[str, Callable[[Session, date], dict[str, Any]]] = {
     "daily-alerts": daily_alerts,
     "scores": nightly_scores,
     "attendance-digest": attendance_digest,
+    "retention": retention,
 }
 
 

@@ -83,7 +83,7 @@ def test_the_scheduler_process_runs_today_s_jobs_when_it_starts(shared_database,
     try:
         deadline = time.monotonic() + 60
         found: list[str] = []
-        while time.monotonic() < deadline and len(found) < 3:
+        while time.monotonic() < deadline and len(found) < 4:
             time.sleep(0.5)
             with app.app_context():
                 found = sorted(
@@ -92,8 +92,8 @@ def test_the_scheduler_process_runs_today_s_jobs_when_it_starts(shared_database,
                     )
                 )
                 db.session.remove()
-        # Each daily job once: the alerts, the attendance digest and the nightly scores.
-        assert found == ["attendance-digest", "daily-alerts", "scores"]
+        # Each daily job once: the alerts, the attendance digest, retention and the nightly scores.
+        assert found == ["attendance-digest", "daily-alerts", "retention", "scores"]
         assert process.poll() is None, "the scheduler should keep running"
     finally:
         process.terminate()

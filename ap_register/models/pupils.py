@@ -33,6 +33,8 @@ class Pupil(Base):
     looked_after: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set when the retention job anonymised the record (domain/retention.py).
+    anonymised_on: Mapped[date | None] = mapped_column(Date)
 
     home_la: Mapped[LocalAuthority] = relationship()
     home_school: Mapped[Setting | None] = relationship()
