@@ -10,7 +10,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import Engine
@@ -23,7 +22,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # No default limit: sign-in, password changes and exports set their own.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-talisman = Talisman()
+# Security headers (Flask-Talisman) are bound per app in web.init_app: Talisman keeps its options
+# on the instance, so one shared instance would carry one app's settings into the next.
 
 
 @event.listens_for(Engine, "connect")

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, redirect, request, send_file, session, stream_with_context, url_for
 from flask_login import current_user
+from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 
 from ap_register import errors, permissions
@@ -19,7 +20,7 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.budgets import figure
 from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.pupils import year_group_label
-from ap_register.extensions import db, login_manager, talisman
+from ap_register.extensions import db, login_manager
 from ap_register.models import User
 
 CSP = {
@@ -87,7 +88,7 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
-    talisman.init_app(
+    app.extensions["talisman"] = Talisman(
         app,
         content_security_policy=CSP,
         content_security_policy_nonce_in=["script-src"],
