@@ -397,6 +397,23 @@ def restore_command(file: str) -> None:
     say(f"Restored {sum(counts.values())} rows of {sum(1 for n in counts.values() if n)} tables from {file}")
 
 
+@click.command("grant-app-role")
+@click.argument("role")
+@with_appcontext
+def grant_app_role_command(role: str) -> None:
+    """PostgreSQL: give the app's own role what it needs and no more (run as the tables' owner,
+    after init-db): read and write the register, only read and add to the ledger and audit trail."""
+    from ap_register.domain.db_roles import grant_app_role
+
+    try:
+        with db.engine.begin() as connection:
+            statements = grant_app_role(connection, role)
+    except DomainError as error:
+        refuse(error.message)
+        return
+    say(f"Granted {role} the app's rights: {len(statements)} statements")
+
+
 @click.command("returns")
 @click.argument("kind", type=click.Choice(["ap-census", "school-census"]))
 @click.option("--la", "la_code", required=True, help="The LA's DfE code")
@@ -494,6 +511,7 @@ def register_commands(app: Flask) -> None:
         init_db,
         backup_command,
         restore_command,
+        grant_app_role_command,
         create_token_command,
         returns_command,
         demo_command,
