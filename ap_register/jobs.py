@@ -12,11 +12,11 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -124,24 +124,65 @@ def run_job(app: Flask, name: str, on: date) -> dict[str, Any]:
         return summary
 
 
+# A failed run is tried again (by the scheduler every 15 minutes) up to this many times in all;
+# a run still marked running after this long is taken to have died with its process.
+MAX_ATTEMPTS = 3
+STALE_AFTER = timedelta(hours=2)
+
+
+def _claim(name: str, on: date) -> tuple[int, int] | None:
+    """Claim a job's run for a day: a new claim, or the retry of a failed or abandoned one. Returns
+    (run id, attempt number), or None when another process has it or it is done."""
+    claim = JobRun(job=name, run_for=on, process=_process_name(), detail={"attempts": 1})
+    db.session.add(claim)
+    try:
+        db.session.commit()
+        return claim.id, 1
+    except IntegrityError:
+        db.session.rollback()
+    seen = db.session.scalar(select(JobRun).where(JobRun.job == name, JobRun.run_for == on))
+    if seen is None:
+        return None
+    attempts = int((seen.detail or {}).get("attempts", 1))
+    abandoned = seen.outcome == "running" and utcnow() - seen.started_at > STALE_AFTER
+    if not (seen.outcome == "failed" or abandoned) or attempts >= MAX_ATTEMPTS:
+        log.info("%s for %s: %s by %s", name, on, seen.outcome, seen.process)
+        return None
+    # Compare-and-set: of processes retrying together, the one whose update matches wins.
+    taken = db.session.execute(
+        update(JobRun)
+        .where(JobRun.id == seen.id, JobRun.outcome == seen.outcome, JobRun.process == seen.process)
+        .values(
+            outcome="running",
+            process=_process_name(),
+            started_at=utcnow(),
+            finished_at=None,
+            detail={**(seen.detail or {}), "attempts": attempts + 1},
+        )
+    )
+    db.session.commit()
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    log.warning("%s for %s: attempt %d after %s", name, on, attempts + 1, seen.outcome)
+    return seen.id, attempts + 1
+
+
 def run_scheduled(app: Flask, name: str, on: date) -> bool:
-    """Run a job for a day unless another process already has: True if this process ran it."""
+    """Run a job for a day unless another process already has (or it is done): True if this
+    process ran it. A failed run is retried, up to MAX_ATTEMPTS in all; each run is one
+    transaction, so a failure leaves nothing half-done and a retry duplicates nothing."""
     with app.app_context():
-        claim = JobRun(job=name, run_for=on, process=_process_name())
-        db.session.add(claim)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            log.info("%s for %s already claimed by another process", name, on)
-            return False
-        claim_id = claim.id
+        claimed = _claim(name, on)
+        db.session.remove()
+    if claimed is None:
+        return False
+    claim_id, attempt = claimed
     try:
         summary = run_job(app, name, on)
-        outcome: tuple[str, dict[str, Any]] = ("done", summary)
+        outcome: tuple[str, dict[str, Any]] = ("done", {**summary, "attempts": attempt})
     except Exception as error:  # the run's record says it failed; the scheduler carries on
-        log.exception("%s for %s failed", name, on)
-        outcome = ("failed", {"error": str(error)})
+        log.exception("%s for %s failed (attempt %d of %d)", name, on, attempt, MAX_ATTEMPTS)
+        outcome = ("failed", {"error": str(error)[:500], "attempts": attempt})
     with app.app_context():
         run = db.session.get(JobRun, claim_id)
         assert run is not None
@@ -167,6 +208,15 @@ def start_scheduler(app: Flask, hour: int = 6, minute: int = 0) -> None:
             misfire_grace_time=3600,
         )
         run_scheduled(app, name, date.today())
+    # Failed runs of today's jobs are tried again every 15 minutes (up to MAX_ATTEMPTS).
+    scheduler.add_job(
+        lambda: [run_scheduled(app, name, date.today()) for name in JOBS],
+        "interval",
+        minutes=15,
+        id="retry-failed",
+        coalesce=True,
+        max_instances=1,
+    )
     # Emails every few minutes: each notification is claimed before it is sent, so schedulers
     # running side by side never send one twice.
     scheduler.add_job(lambda: send_emails(app), "interval", minutes=5, id="send-emails", coalesce=True, max_instances=1)

@@ -72,9 +72,48 @@ def test_the_daily_job_runs_once_across_processes(shared_database, tmp_path: Pat
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(JobRun)) == 1
         run = db.session.scalars(select(JobRun)).one()
-        assert run.outcome == "done" and run.detail == {"855": {"raised": 2, "still_open": 0, "resolved": 0}}
+        assert run.outcome == "done"
+        assert run.detail == {"855": {"raised": 2, "still_open": 0, "resolved": 0}, "attempts": 1}
         kinds = sorted(db.session.scalars(select(Alert.kind)))
         assert kinds == ["below_full_time", "sixth_day_provision"]
+
+
+def test_a_failed_run_is_retried_and_duplicates_nothing(shared_database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from ap_register import jobs
+
+    app, _ = shared_database
+    real = jobs.JOBS["daily-alerts"]
+    failures = {"left": 1}
+
+    def flaky(session, on):  # type: ignore[no-untyped-def]
+        summary = real(session, on)  # the alerts are raised, then the run fails before it ends
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("the database went away")
+        return summary
+
+    monkeypatch.setitem(jobs.JOBS, "daily-alerts", flaky)
+    assert jobs.run_scheduled(app, "daily-alerts", DAY) is True
+    with app.app_context():
+        run = db.session.scalars(select(JobRun)).one()
+        assert (run.outcome, run.detail) == ("failed", {"error": "the database went away", "attempts": 1})
+        assert db.session.scalar(select(func.count()).select_from(Alert)) == 0  # nothing half-done
+        db.session.remove()
+    # The scheduler's next pass retries it, once; then it is done and left alone.
+    assert jobs.run_scheduled(app, "daily-alerts", DAY) is True
+    assert jobs.run_scheduled(app, "daily-alerts", DAY) is False
+    with app.app_context():
+        run = db.session.scalars(select(JobRun)).one()
+        assert run.outcome == "done" and run.detail["attempts"] == 2
+        assert sorted(db.session.scalars(select(Alert.kind))) == ["below_full_time", "sixth_day_provision"]
+        db.session.remove()
+    # A run that keeps failing is tried three times in all, then left failed for a person to see.
+    failures["left"] = 10
+    day = date(2025, 11, 11)
+    assert [jobs.run_scheduled(app, "daily-alerts", day) for _ in range(4)] == [True, True, True, False]
+    with app.app_context():
+        run = db.session.scalar(select(JobRun).where(JobRun.run_for == day))
+        assert run is not None and (run.outcome, run.detail["attempts"]) == ("failed", jobs.MAX_ATTEMPTS)
 
 
 def test_the_scheduler_process_runs_today_s_jobs_when_it_starts(shared_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
