@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
@@ -20,6 +21,7 @@ TITLES = {
     422: "There is a problem with what was sent",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
 }
 
 
@@ -63,6 +65,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response | str, int]:
         return error_response(error.code or 500, None if (error.code or 500) >= 500 else error.description)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception) -> tuple[Response | str, int]:
+        # The connection broke mid-request: the transaction is gone with it, so nothing was saved.
+        app.logger.error("Database unavailable: %s", error)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone altogether
+            db.session.invalidate()
+        return error_response(
+            503, "The database could not be reached. Nothing you sent was saved: try again in a few minutes."
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response | str, int]:
