@@ -145,3 +145,82 @@ def test_two_bookings_for_the_last_place_never_both_take_it(booking_world, db_ki
                 select(func.count()).select_from(Placement).where(Placement.setting_id == provider_id)
             )
             assert taken == 1
+
+
+WORKERS = 50
+
+
+@pytest.fixture()
+def crowded_world(db_kind: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """One provider with one commissioned place, and 50 excluded pupils to place in it."""
+    url, drop = make_database(db_kind, tmp_path)
+    # A connection for each worker: the pool must not be what makes them take turns.
+    app = build_app(url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": WORKERS + 5, "max_overflow": 0})
+    with app.app_context():
+        session = db.session
+        la = factories.la(session, "855")
+        school = factories.setting(session, la, SettingKind.MAINSTREAM)
+        commissioner = Actor(user=factories.user(session, Role.COMMISSIONER, la), via="test")
+        officers = [factories.user(session, Role.LA_ADMIN, la).id for _ in range(5)]
+        plan = create_plan(session, commissioner, la, name="AP budget", first_year=2025, years=3, demand_policy="x")
+        provider = factories.setting(session, la, SettingKind.PRU, name="The last place")
+        for year in (2025, 2026, 2027):
+            set_line(
+                session,
+                commissioner,
+                plan,
+                year=year,
+                provider=provider,
+                place_type="time_limited",
+                commissioned=Decimal(1),
+                unit_cost=Decimal(18000),
+            )
+            set_line(session, commissioner, plan, year=year, place_type="reserve", commissioned=Decimal(1), unit_cost=1)
+        agree_plan(session, commissioner, plan)
+        pupils = []
+        for _ in range(WORKERS):
+            pupil = factories.pupil(session, la, school)
+            record_roll_movement(
+                session,
+                factories.SYSTEM,
+                pupil,
+                MovementKind.PERMANENT_EXCLUSION,
+                date(2025, 10, 1),
+                school,
+                reason="Assault",
+                today=date(2025, 10, 1),
+            )
+            pupils.append(pupil.id)
+        session.commit()
+        ids = {"officers": officers, "pupils": pupils, "provider": provider.id}
+    yield app, ids
+    with app.app_context():
+        db.engine.dispose()
+    drop()
+
+
+def test_fifty_bookings_for_the_last_place_one_takes_it(crowded_world, db_kind: str) -> None:  # type: ignore[no-untyped-def]
+    app, ids = crowded_world
+    barrier = threading.Barrier(WORKERS)
+    results: list[str] = []
+    threads = [
+        threading.Thread(
+            target=book, args=(app, ids["officers"][n % len(ids["officers"])], pupil, ids["provider"], barrier, results)
+        )
+        for n, pupil in enumerate(ids["pupils"])
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(results) == WORKERS, "every worker answered"
+    assert results.count("booked") == 1, sorted(results)
+    # PostgreSQL: each waits for the one before and then finds no free place. SQLite: one writer at
+    # a time; a worker that could not get the database in time is told to try again.
+    others = {"spot purchase"} if db_kind == "postgres" else {"spot purchase", "try again"}
+    assert set(results) - {"booked"} <= others
+    with app.app_context():
+        taken = db.session.scalar(
+            select(func.count()).select_from(Placement).where(Placement.setting_id == ids["provider"])
+        )
+        assert taken == 1

@@ -35,10 +35,23 @@ from tests.conftest import build_app, make_database
 ROUNDS = 20
 
 
+WORKERS = 50
+
+
 @pytest.fixture()
 def panel_world(db_kind: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    yield from _panel_world(db_kind, tmp_path, ROUNDS, {})
+
+
+@pytest.fixture()
+def crowded_panel(db_kind: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    # A connection for each worker: the pool must not be what makes them take turns.
+    yield from _panel_world(db_kind, tmp_path, 1, {"pool_size": WORKERS + 5, "max_overflow": 0})
+
+
+def _panel_world(db_kind: str, tmp_path: Path, rounds: int, pool: dict[str, Any]):  # type: ignore[no-untyped-def]
     url, drop = make_database(db_kind, tmp_path)
-    app = build_app(url)
+    app = build_app(url, **({"SQLALCHEMY_ENGINE_OPTIONS": pool} if pool else {}))
     with app.app_context():
         session = db.session
         la = factories.la(session, "855", panels=True)
@@ -50,7 +63,7 @@ def panel_world(db_kind: str, tmp_path: Path):  # type: ignore[no-untyped-def]
         for chair in chairs:
             add_member(session, admin, panel, chair, chair=True)
         meeting = schedule_meeting(session, admin, panel, date(2025, 11, 13), None)
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             pupil = factories.pupil(session, la, school)
             submit_referral(
                 session,
@@ -131,3 +144,23 @@ def test_two_chairs_deciding_at_once_make_one_placement(panel_world) -> None:  #
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Decision)) == ROUNDS
         assert db.session.scalar(select(func.count()).select_from(Placement)) == ROUNDS
+
+
+def test_fifty_deciding_the_same_case_at_once_make_one_decision(crowded_panel, db_kind: str) -> None:  # type: ignore[no-untyped-def]
+    app, ids = crowded_panel
+    with app.app_context():
+        referral_id = db.session.scalars(select(Referral.id)).one()
+    barrier = threading.Barrier(WORKERS)
+    results: list[str] = []
+    threads = [
+        threading.Thread(target=chair_decides, args=(app, ids, referral_id, ids["chairs"][n % 2], barrier, results))
+        for n in range(WORKERS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results) == ["decided"] + ["refused"] * (WORKERS - 1)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Decision)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Placement)) == 1
