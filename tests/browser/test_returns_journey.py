@@ -89,3 +89,29 @@ def test_an_la_administrator_creates_and_revokes_an_api_token(page: Any, axe: An
     page.get_by_role("button", name="Revoke the token").first.click()
     assert "no longer works" in page.inner_text(".govuk-notification-banner")
     axe.check(page)
+
+
+def test_an_la_administrator_turns_on_two_step_sign_in(page: Any, axe: Any, demo: None) -> None:
+    import time
+
+    import pyotp
+
+    sign_in(page, "la.admin@demo.example.org")
+    page.goto("/account")
+    axe.check(page)
+    page.get_by_role("link", name="Set up two-step sign-in").click()
+    axe.check(page)
+    secret = page.locator("code.app-token").first.inner_text().replace(" ", "")
+    page.get_by_role("button", name="Continue").click()
+    assert "Enter the 6-digit code" in page.inner_text(".govuk-error-summary")
+    axe.check(page)
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Continue").click()
+    assert "Two-step sign-in is on" in page.inner_text(".govuk-notification-banner")
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "la.admin@demo.example.org")
+    assert page.locator("h1").inner_text() == "Enter the code from your app"
+    axe.check(page)
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).at(time.time() + 30))
+    page.get_by_role("button", name="Continue").click()
+    assert "Sign out" in page.inner_text("header")

@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from ap_register import permissions
 from ap_register.blueprints.forms import Form, GovDateField, attempt, checkboxes, radios, submit, text_field
 from ap_register.blueprints.forms import select as select_field
-from ap_register.domain import api_tokens, term_dates, users
+from ap_register.domain import api_tokens, term_dates, two_factor, users
 from ap_register.domain import panels as panel_rules
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.imports import ImportRefused, run_import
@@ -129,7 +129,12 @@ def user(user_id: int) -> str | Response:
     actor = current_actor()
     found = permissions.get_user(db.session, actor, user_id)
     form = ActiveForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and "reset-two-step" in request.form:
+        done, _ = attempt(form, lambda: two_factor.reset(db.session, actor, found))
+        if done:
+            flash(f"Two-step sign-in is off for {found.name}: they can set it up again", "success")
+            return redirect(url_for("admin.user", user_id=found.id))
+    elif form.validate_on_submit():
         done, _ = attempt(form, lambda: users.set_active(db.session, actor, found, not found.active))
         if done:
             flash(f"{found.name} can {'now' if found.active else 'no longer'} sign in", "success")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -12,9 +13,11 @@ from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
 from ap_register.blueprints.forms import Form, attempt, submit, text_field
-from ap_register.domain import audit, users
+from ap_register.domain import audit, two_factor, users
 from ap_register.domain.actors import Actor
+from ap_register.domain.errors import Forbidden
 from ap_register.extensions import db, limiter
+from ap_register.models import User
 from ap_register.web import current_actor
 
 bp = Blueprint("auth", __name__)
@@ -95,6 +98,17 @@ def sign_in() -> str | Response:
             )
             db.session.commit()
             form.form_errors.append("The email address or password is not right")
+        elif user.totp_secret:
+            # The password was right; the code from their app comes next (within 5 minutes).
+            session.clear()
+            session["two_step"] = {
+                "user": user.id,
+                "version": user.session_version,
+                "at": time.time(),
+                "next": request.args.get("next"),
+            }
+            db.session.commit()
+            return redirect(url_for("auth.sign_in_code"))
         else:
             session.clear()  # a new session id for the signed-in user
             login_user(user)
@@ -102,6 +116,107 @@ def sign_in() -> str | Response:
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/sign_in.html", title="Sign in", form=form)
+
+
+class CodeForm(Form):
+    code = text_field(
+        "Code from your authenticator app",
+        required="Enter the 6-digit code from your authenticator app",
+        max_length=10,
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
+    )
+    submit = submit("Continue")
+
+
+TWO_STEP_SECONDS = 300
+
+
+def _pending_key() -> str:
+    return f"two-step:{(session.get('two_step') or {}).get('user')}"
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: str(current_app.config["ACCOUNT_LOCKOUT"]),
+    key_func=_pending_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,
+    error_message="Too many wrong codes. Wait 15 minutes, then sign in again.",
+)
+def sign_in_code() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    pending = session.get("two_step")
+    user = db.session.get(User, pending["user"]) if pending else None
+    if (
+        pending is None
+        or user is None
+        or not user.is_active
+        or user.session_version != pending["version"]
+        or time.time() - pending["at"] > TWO_STEP_SECONDS
+    ):
+        session.pop("two_step", None)
+        flash("Sign in again: the time to enter the code ran out", "info")
+        return redirect(url_for("auth.sign_in"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if two_factor.check(db.session, user, form.code.data or ""):
+            session.clear()
+            login_user(user)
+            audit.record(db.session, current_actor(), "sign_in", "user", user.id, detail={"two_step": True})
+            db.session.commit()
+            return redirect(_safe_next(pending.get("next")))
+        audit.record(
+            db.session,
+            Actor(user=None, via="web", ip=request.remote_addr, label=user.email),
+            "sign_in_code_failed",
+            "user",
+        )
+        db.session.commit()
+        form.code.errors = ["The code is not right, or was used already: enter the code your app shows now"]
+    return render_template("auth/code.html", title="Enter the code from your app", form=form)
+
+
+@bp.route("/account")
+@login_required
+def account() -> str:
+    return render_template("auth/account.html", title="Your account", may_two_step=two_factor.may_use(current_user))
+
+
+@bp.route("/account/two-step", methods=["GET", "POST"])
+@login_required
+def two_step() -> str | Response:
+    if not two_factor.may_use(current_user):
+        raise Forbidden("Two-step sign-in is for the local authority's roles")
+    form = CodeForm()
+    if current_user.totp_secret:
+        form.submit.label.text = "Turn off two-step sign-in"
+        if form.validate_on_submit():
+            done, _ = attempt(
+                form, lambda: two_factor.turn_off(db.session, current_actor(), current_user, form.code.data or "")
+            )
+            if done:
+                flash("Two-step sign-in is off", "success")
+                return redirect(url_for("auth.account"))
+        return render_template("auth/two_step.html", title="Two-step sign-in", form=form, secret=None, uri=None)
+    secret = session.get("totp_setup") or two_factor.new_secret()
+    session["totp_setup"] = secret
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form, lambda: two_factor.turn_on(db.session, current_actor(), current_user, secret, form.code.data or "")
+        )
+        if done:
+            session.pop("totp_setup", None)
+            login_user(current_user)  # the session version moved on: keep this session, end the others
+            flash("Two-step sign-in is on: you will be asked for a code each time you sign in", "success")
+            return redirect(url_for("auth.account"))
+    return render_template(
+        "auth/two_step.html",
+        title="Set up two-step sign-in",
+        form=form,
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        uri=two_factor.setup_uri(current_user, secret),
+    )
 
 
 @bp.route("/sign-out", methods=["POST"])
