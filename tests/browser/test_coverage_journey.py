@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from ap_register.domain.alerts import raise_alerts
 from ap_register.domain.calendar import calendar_for
@@ -128,10 +129,12 @@ def test_the_commissioner_follows_the_budget_and_the_ap_head_its_places(
 def test_the_commissioner_compares_providers_on_the_five_outcomes(page: Any, axe: Any, demo: dict[str, Any]) -> None:
     sign_in(page, "commissioner@demo.example.org")
     page.get_by_role("link", name="Outcomes").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Provider outcomes"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Provider outcomes")
     assert page.locator("figure.app-chart svg").count() == 5
     axe.check(page)
     page.locator("thead").get_by_role("link", name="English and maths").click()
+    page.wait_for_url("**sort=english_maths**")
+    page.wait_for_load_state()
     # Highest first (the LA's own row stays last).
     cells = page.locator("table.app-outcomes tbody tr td:nth-of-type(4) .app-figure").all_inner_texts()[:-1]
     values = [float(v.rstrip("%")) for v in cells if v.endswith("%")]

@@ -23,7 +23,7 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ap_register.domain.errors import DomainError
@@ -79,11 +79,12 @@ SCRIPT = "<script>alert('x')</script>"
 CASES: dict[str, int] = {}  # what each test generated, for the total checked last
 
 
-def counts(db: Session) -> tuple[int, ...]:
-    """Rows in every table, in one query: a refused change must leave them all as they were."""
+def counts(db: Session) -> dict[str, int]:
+    """Rows in every table, in one query: a refused change must leave them all as they were.
+    (UNION ALL keeps no order on PostgreSQL: each count carries its table's name.)"""
     tables = list(Base.metadata.sorted_tables)
-    query = union_all(*(select(func.count()).select_from(t) for t in tables))
-    return tuple(db.scalars(query))
+    query = union_all(*(select(literal(t.name).label("name"), func.count().label("n")).select_from(t) for t in tables))
+    return {name: n for name, n in db.execute(query)}
 
 
 def valid_values(world: dict[str, Any]) -> list[str]:
