@@ -21,7 +21,7 @@ from ap_register.domain.budgets import figure
 from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.pupils import year_group_label
 from ap_register.extensions import db, login_manager
-from ap_register.models import User
+from ap_register.models import LocalAuthority, User
 
 CSP = {
     "default-src": "'self'",
@@ -41,6 +41,13 @@ def current_actor() -> Actor:
     """The person making this request, as the rules see them."""
     user = current_user._get_current_object() if current_user.is_authenticated else None
     return Actor(user=user, via="web", ip=request.remote_addr)
+
+
+def current_la() -> LocalAuthority:
+    """The local authority whose area the signed-in person works in (their own, or their setting's)."""
+    la = db.session.get(LocalAuthority, current_user.organisation_la_id)
+    assert la is not None
+    return la
 
 
 def export_limit() -> str:

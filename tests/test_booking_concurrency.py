@@ -28,6 +28,37 @@ from tests.conftest import build_app, make_database
 ROUNDS = 10
 
 
+def one_place(session: Any, commissioner: Actor, plan: Any, provider: Any) -> None:
+    """One commissioned time-limited place at this provider in each year of the plan."""
+    for year in (2025, 2026, 2027):
+        set_line(
+            session,
+            commissioner,
+            plan,
+            year=year,
+            provider=provider,
+            place_type="time_limited",
+            commissioned=Decimal(1),
+            unit_cost=Decimal(18000),
+        )
+
+
+def excluded_pupil(session: Any, la: Any, school: Any) -> int:
+    """A pupil permanently excluded in October: the LA must place them."""
+    pupil = factories.pupil(session, la, school)
+    record_roll_movement(
+        session,
+        factories.SYSTEM,
+        pupil,
+        MovementKind.PERMANENT_EXCLUSION,
+        date(2025, 10, 1),
+        school,
+        reason="Assault",
+        today=date(2025, 10, 1),
+    )
+    return int(pupil.id)
+
+
 @pytest.fixture()
 def booking_world(db_kind: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     url, drop = make_database(db_kind, tmp_path)
@@ -42,31 +73,8 @@ def booking_world(db_kind: str, tmp_path: Path):  # type: ignore[no-untyped-def]
         rounds = []
         for n in range(ROUNDS):
             provider = factories.setting(session, la, SettingKind.PRU, name=f"Provider {n}")
-            for year in (2025, 2026, 2027):
-                set_line(
-                    session,
-                    commissioner,
-                    plan,
-                    year=year,
-                    provider=provider,
-                    place_type="time_limited",
-                    commissioned=Decimal(1),
-                    unit_cost=Decimal(18000),
-                )
-            pupils = []
-            for _ in range(2):
-                pupil = factories.pupil(session, la, school)
-                record_roll_movement(
-                    session,
-                    factories.SYSTEM,
-                    pupil,
-                    MovementKind.PERMANENT_EXCLUSION,
-                    date(2025, 10, 1),
-                    school,
-                    reason="Assault",
-                    today=date(2025, 10, 1),
-                )
-                pupils.append(pupil.id)
+            one_place(session, commissioner, plan, provider)
+            pupils = [excluded_pupil(session, la, school) for _ in range(2)]
             rounds.append((provider.id, pupils))
         for year in (2025, 2026, 2027):
             set_line(session, commissioner, plan, year=year, place_type="reserve", commissioned=Decimal(1), unit_cost=1)
@@ -164,33 +172,11 @@ def crowded_world(db_kind: str, tmp_path: Path):  # type: ignore[no-untyped-def]
         officers = [factories.user(session, Role.LA_ADMIN, la).id for _ in range(5)]
         plan = create_plan(session, commissioner, la, name="AP budget", first_year=2025, years=3, demand_policy="x")
         provider = factories.setting(session, la, SettingKind.PRU, name="The last place")
+        one_place(session, commissioner, plan, provider)
         for year in (2025, 2026, 2027):
-            set_line(
-                session,
-                commissioner,
-                plan,
-                year=year,
-                provider=provider,
-                place_type="time_limited",
-                commissioned=Decimal(1),
-                unit_cost=Decimal(18000),
-            )
             set_line(session, commissioner, plan, year=year, place_type="reserve", commissioned=Decimal(1), unit_cost=1)
         agree_plan(session, commissioner, plan)
-        pupils = []
-        for _ in range(WORKERS):
-            pupil = factories.pupil(session, la, school)
-            record_roll_movement(
-                session,
-                factories.SYSTEM,
-                pupil,
-                MovementKind.PERMANENT_EXCLUSION,
-                date(2025, 10, 1),
-                school,
-                reason="Assault",
-                today=date(2025, 10, 1),
-            )
-            pupils.append(pupil.id)
+        pupils = [excluded_pupil(session, la, school) for _ in range(WORKERS)]
         session.commit()
         ids = {"officers": officers, "pupils": pupils, "provider": provider.id}
     yield app, ids

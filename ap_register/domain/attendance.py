@@ -14,7 +14,7 @@ from ap_register import permissions
 from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
-from ap_register.domain.errors import Forbidden, Refusal
+from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
 from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
 from ap_register.domain.vocab import LA_ROLES
 from ap_register.models import AttendanceMark, Placement, Pupil, Setting
@@ -177,6 +177,54 @@ def record_register(
             detail={"setting_id": setting.id, "date": day.isoformat(), "session": half, "code": code},
         )
     session.flush()
+    return written
+
+
+@dataclass(frozen=True)
+class Mark:
+    pupil_id: int
+    setting_id: int
+    date: date
+    session: str
+    code: str
+
+
+def record_marks(session: Session, actor: Actor, marks: list[Mark]) -> int:
+    """Marks for any number of settings and sessions, all or nothing: each session's marks are
+    checked as `record_register` checks a register. Every problem is named by the mark's place in
+    the list (`marks.N`); a setting outside the actor's area is NotFound, as if it did not exist.
+    Returns how many marks were new or changed."""
+    groups: dict[tuple[int, date, str], dict[int, str]] = defaultdict(dict)
+    where: dict[tuple[int, date, str, int], int] = {}
+    problems: list[FieldError] = []
+    for index, mark in enumerate(marks):
+        key = (mark.setting_id, mark.date, mark.session)
+        if mark.pupil_id in groups[key]:
+            problems.append(FieldError(f"marks.{index}", "The same pupil and session is in the list twice"))
+        groups[key][mark.pupil_id] = mark.code.upper()
+        where[(*key, mark.pupil_id)] = index
+    wanted = {setting_id for setting_id, _, _ in groups}
+    settings_by_id = {
+        s.id: s
+        for s in session.scalars(permissions.scope_settings(actor, select(Setting).where(Setting.id.in_(wanted))))
+    }
+    if wanted - set(settings_by_id):
+        raise NotFound("Not found")
+    written = 0
+    for (setting_id, day, half), own in groups.items():
+        try:
+            with session.begin_nested():
+                written += record_register(session, actor, settings_by_id[setting_id], day, half, own)
+        except DomainError as error:
+            for problem in error.errors:
+                if problem.field.startswith("mark-"):
+                    index = where[(setting_id, day, half, int(problem.field.split("-")[1]))]
+                    problems.append(FieldError(f"marks.{index}", problem.message))
+                else:
+                    first = min(where[(setting_id, day, half, p)] for p in own)
+                    problems.append(FieldError(f"marks.{first}.{problem.field}", problem.message))
+    if problems:
+        raise DomainError("No marks were recorded", problems)
     return written
 
 

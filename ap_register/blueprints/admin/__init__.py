@@ -26,7 +26,7 @@ from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import ROLE_LABELS, SETTING_KIND_LABELS, Role
 from ap_register.extensions import db
 from ap_register.models import LocalAuthority, Setting, TermDate, User
-from ap_register.web import current_actor
+from ap_register.web import current_actor, current_la
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -50,15 +50,21 @@ def only_la_admins() -> None:
     permissions.require(db.session, current_actor(), "admin.users")
 
 
-def _la() -> LocalAuthority:
-    la = db.session.get(LocalAuthority, current_user.la_id)
-    assert la is not None
-    return la
-
-
 @bp.route("/")
 def index() -> str:
-    return render_template("admin/index.html", title="Administration", la=_la())
+    return render_template("admin/index.html", title="Administration", la=current_la())
+
+
+def _organisation_choices(la: LocalAuthority) -> list[tuple[str, str]]:
+    settings = db.session.scalars(settings_query(current_actor())).all()
+    return [("", "Choose the organisation"), (f"la:{la.id}", f"{la.name} (local authority)")] + [
+        (f"setting:{s.id}", f"{s.name} ({SETTING_KIND_LABELS[s.kind]})") for s in settings
+    ]
+
+
+def _organisation(la: LocalAuthority, value: str | None) -> LocalAuthority | Setting:
+    kind, _, raw_id = (value or "").partition(":")
+    return la if kind == "la" else permissions.get_setting(db.session, current_actor(), int(raw_id))
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -94,17 +100,11 @@ def users_list() -> str:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def user_new() -> str | Response:
-    la = _la()
+    la = current_la()
     form = UserForm()
-    settings = db.session.scalars(settings_query(current_actor())).all()
-    form.organisation.choices = [("", "Choose the organisation"), (f"la:{la.id}", f"{la.name} (local authority)")] + [
-        (f"setting:{s.id}", f"{s.name} ({SETTING_KIND_LABELS[s.kind]})") for s in settings
-    ]
+    form.organisation.choices = _organisation_choices(la)
     if form.validate_on_submit():
-        kind, _, raw_id = (form.organisation.data or "").partition(":")
-        organisation: LocalAuthority | Setting = (
-            la if kind == "la" else permissions.get_setting(db.session, current_actor(), int(raw_id))
-        )
+        organisation = _organisation(la, form.organisation.data)
         temporary = secrets.token_urlsafe(12)
         done, user = attempt(
             form,
@@ -170,18 +170,6 @@ class TokenForm(Form):
     submit = submit("Create token")
 
 
-def _organisation_choices(la: LocalAuthority) -> list[tuple[str, str]]:
-    settings = db.session.scalars(settings_query(current_actor())).all()
-    return [("", "Choose the organisation"), (f"la:{la.id}", f"{la.name} (local authority)")] + [
-        (f"setting:{s.id}", f"{s.name} ({SETTING_KIND_LABELS[s.kind]})") for s in settings
-    ]
-
-
-def _organisation(la: LocalAuthority, value: str | None) -> LocalAuthority | Setting:
-    kind, _, raw_id = (value or "").partition(":")
-    return la if kind == "la" else permissions.get_setting(db.session, current_actor(), int(raw_id))
-
-
 @bp.route("/api-tokens")
 def api_tokens_list() -> str:
     found = api_tokens.tokens(db.session, current_actor())
@@ -192,7 +180,7 @@ def api_tokens_list() -> str:
 
 @bp.route("/api-tokens/new", methods=["GET", "POST"])
 def api_token_new() -> str:
-    la = _la()
+    la = current_la()
     form = TokenForm()
     form.organisation.choices = _organisation_choices(la)
     if form.validate_on_submit():
@@ -234,7 +222,7 @@ class TermDateForm(Form):
 
 @bp.route("/term-dates", methods=["GET", "POST"])
 def term_dates_page() -> str | Response:
-    la = _la()
+    la = current_la()
     form = TermDateForm()
     if form.validate_on_submit():
         done, _ = attempt(
@@ -305,7 +293,7 @@ class ThresholdsForm(Form):
 
 @bp.route("/thresholds", methods=["GET", "POST"])
 def thresholds() -> str | Response:
-    la = _la()
+    la = current_la()
     form = ThresholdsForm(obj=la)
     if form.validate_on_submit():
         done, _ = attempt(
@@ -342,7 +330,7 @@ class PanelRulesForm(Form):
 
 @bp.route("/panel-rules", methods=["GET", "POST"])
 def panel_rules_page() -> str | Response:
-    la = _la()
+    la = current_la()
     form = PanelRulesForm(
         data={"rules": la.panel_routes, "decisions_from": la.panel_decisions_from} if request.method == "GET" else None
     )
@@ -384,7 +372,7 @@ def imports() -> str:
             form.file.errors = ["Choose a CSV file"]
         else:
             try:
-                report = run_import(db.session, current_actor(), form.kind.data, upload.stream, la=_la())
+                report = run_import(db.session, current_actor(), form.kind.data, upload.stream, la=current_la())
             except ImportRefused as refused:
                 db.session.rollback()
                 return render_template(

@@ -4,7 +4,6 @@ role may see and do."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -13,13 +12,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from ap_register import permissions
-from ap_register.domain import audit, outcomes
-from ap_register.domain.attendance import record_register
+from ap_register.domain import attendance, audit, outcomes
 from ap_register.domain.coverage import week_coverage
 from ap_register.domain.errors import DomainError, FieldError, NotFound
 from ap_register.domain.register import PlacementDraft, end_placement, review_placement, start_placement
 from ap_register.domain.returns import reason_of, set_census_reason
 from ap_register.domain.search import PlacementFilters, paginate, placements_query, pupils_query, settings_query
+from ap_register.extensions import db
 from ap_register.models import Alert, AttendanceMark, LocalAuthority, Movement, Placement, Pupil, Setting
 
 from . import ApiError, api_actor, bp, operation
@@ -61,13 +60,6 @@ from .schemas import (
 )
 
 # --- plain values from records --------------------------------------------------------------
-
-
-def _la_code(la_id: int) -> str:
-    from ap_register.extensions import db
-
-    la = db.session.get(LocalAuthority, la_id)
-    return la.code if la is not None else ""
 
 
 def setting_out(setting: Setting) -> SettingOut:
@@ -146,19 +138,11 @@ def movement_out(movement: Movement) -> MovementOut:
 
 
 def _page(stmt: Select[Any], query: Any) -> tuple[list[Any], dict[str, int]]:
-    from ap_register.extensions import db
-
     found = paginate(db.session, stmt, query.page, query.per_page)
     # paginate clamps the page to the last one; an API answers the page asked for (empty past the end).
     if query.page != found.page:
         return [], {"page": query.page, "per_page": query.per_page, "total": found.total, "pages": found.pages}
     return found.items, {"page": found.page, "per_page": found.per_page, "total": found.total, "pages": found.pages}
-
-
-def _session() -> Any:
-    from ap_register.extensions import db
-
-    return db.session
 
 
 # --- the document and the caller ------------------------------------------------------------
@@ -179,12 +163,12 @@ def me() -> Me:
     assert user is not None
     from ap_register.models import ApiToken
 
-    token = _session().scalar(select(ApiToken).where(ApiToken.client_id == user.id))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.client_id == user.id))
     return Me(
         name=user.name,
         role=user.role,
         organisation=user.organisation_name,
-        la_code=_la_code(user.organisation_la_id),
+        la_code=(user.la or user.setting.la).code,  # type: ignore[union-attr]
         setting_id=user.setting_id,
         expires_at=token.expires_at if token else None,
     )
@@ -205,7 +189,7 @@ def settings(query: SettingsQuery) -> SettingPage:
 
 @operation("/settings/<int:setting_id>", summary="One setting", tag="settings", response=SettingOut)
 def setting(setting_id: int) -> SettingOut:
-    return setting_out(permissions.get_setting(_session(), api_actor(), setting_id))
+    return setting_out(permissions.get_setting(db.session, api_actor(), setting_id))
 
 
 # --- pupils ---------------------------------------------------------------------------------
@@ -218,7 +202,7 @@ def pupils(query: PupilsQuery) -> PupilPage:
     stmt = pupils_query(actor, query.q, query.setting_id).options(joinedload(Pupil.home_la))
     items, info = _page(stmt, query)
     audit.record(
-        _session(),
+        db.session,
         actor,
         "search",
         "pupil",
@@ -230,8 +214,8 @@ def pupils(query: PupilsQuery) -> PupilPage:
 @operation("/pupils/<int:pupil_id>", summary="One pupil", tag="pupils", response=PupilOut)
 def pupil(pupil_id: int) -> PupilOut:
     actor = api_actor()
-    found = permissions.get_pupil(_session(), actor, pupil_id)
-    audit.record(_session(), actor, "view", "pupil", found.id, pupil_id=found.id)
+    found = permissions.get_pupil(db.session, actor, pupil_id)
+    audit.record(db.session, actor, "view", "pupil", found.id, pupil_id=found.id)
     return pupil_out(found)
 
 
@@ -247,9 +231,9 @@ def pupil_coverage(pupil_id: int, query: CoverageQuery) -> PupilCoverageOut:
     `week` (a Monday), with gaps, overlaps and flags. `in_scope` is false when the pupil has no
     arrangement that week and is on a school's roll full time (nothing for coverage to check)."""
     actor = api_actor()
-    found = permissions.get_pupil(_session(), actor, pupil_id)
-    coverage = week_coverage(_session(), actor, found.home_la, query.week, pupil_ids=[found.id])
-    audit.record(_session(), actor, "view", "coverage", found.id, pupil_id=found.id, detail={"week": str(query.week)})
+    found = permissions.get_pupil(db.session, actor, pupil_id)
+    coverage = week_coverage(db.session, actor, found.home_la, query.week, pupil_ids=[found.id])
+    audit.record(db.session, actor, "view", "coverage", found.id, pupil_id=found.id, detail={"week": str(query.week)})
     week = next((w for w in coverage.pupils if w.pupil.id == found.id), None)
     return PupilCoverageOut(
         la=coverage.la.code,
@@ -276,7 +260,7 @@ def placements(query: PlacementsQuery) -> PlacementPage:
         stmt = stmt.where(Placement.pupil_id == query.pupil_id)
     items, info = _page(stmt, query)
     audit.record(
-        _session(), actor, "search", "placement", detail={"results": info["total"], "pupil_id": query.pupil_id}
+        db.session, actor, "search", "placement", detail={"results": info["total"], "pupil_id": query.pupil_id}
     )
     return PlacementPage(items=[placement_out(p) for p in items], **info)
 
@@ -295,7 +279,7 @@ def create_placement(body: PlacementIn) -> PlacementCreated:
     setting's kind and tier, sessions, dates, the statutory notice, overlaps, the panel's decision
     where the LA needs one, and the budget's places. Warnings are returned, not refused."""
     actor = api_actor()
-    session = _session()
+    session = db.session
     found = permissions.get_pupil(session, actor, body.pupil_id)
     visible = permissions.scope_settings(actor, select(Setting.id).where(Setting.id == body.setting_id))
     if session.scalar(visible) is None:
@@ -326,8 +310,8 @@ def create_placement(body: PlacementIn) -> PlacementCreated:
 @operation("/placements/<int:placement_id>", summary="One placement", tag="placements", response=PlacementOut)
 def placement(placement_id: int) -> PlacementOut:
     actor = api_actor()
-    found = permissions.get_placement(_session(), actor, placement_id)
-    audit.record(_session(), actor, "view", "placement", found.id, pupil_id=found.pupil_id)
+    found = permissions.get_placement(db.session, actor, placement_id)
+    audit.record(db.session, actor, "view", "placement", found.id, pupil_id=found.pupil_id)
     return placement_out(found)
 
 
@@ -342,9 +326,9 @@ def placement(placement_id: int) -> PlacementOut:
 )
 def review(placement_id: int, body: ReviewIn) -> ReviewOut:
     actor = api_actor()
-    found = permissions.get_placement(_session(), actor, placement_id)
+    found = permissions.get_placement(db.session, actor, placement_id)
     done = review_placement(
-        _session(),
+        db.session,
         actor,
         found,
         review_date=body.review_date,
@@ -371,8 +355,8 @@ def review(placement_id: int, body: ReviewIn) -> ReviewOut:
 )
 def end(placement_id: int, body: EndIn) -> PlacementOut:
     actor = api_actor()
-    found = permissions.get_placement(_session(), actor, placement_id)
-    end_placement(_session(), actor, found, end_date=body.end_date, destination=body.destination, reason=body.reason)
+    found = permissions.get_placement(db.session, actor, placement_id)
+    end_placement(db.session, actor, found, end_date=body.end_date, destination=body.destination, reason=body.reason)
     return placement_out(found)
 
 
@@ -390,7 +374,7 @@ def movements(query: MovementsQuery) -> MovementPage:
         stmt = stmt.where(Movement.date >= query.since)
     stmt = permissions.scope_movements(actor, stmt.order_by(Movement.date, Movement.id))
     items, info = _page(stmt, query)
-    audit.record(_session(), actor, "search", "movement", detail={"results": info["total"], "pupil_id": query.pupil_id})
+    audit.record(db.session, actor, "search", "movement", detail={"results": info["total"], "pupil_id": query.pupil_id})
     return MovementPage(items=[movement_out(m) for m in items], **info)
 
 
@@ -410,42 +394,8 @@ def record_marks(body: MarksIn) -> MarksWritten:
     checks it (a setting the token may take registers for, a pupil expected there that session,
     a national code in use, a school day not in the future). One refused mark refuses them all,
     with every problem named by its place in `marks`."""
-    actor = api_actor()
-    session = _session()
-    groups: dict[tuple[int, date, str], dict[int, str]] = defaultdict(dict)
-    where: dict[tuple[int, date, str, int], int] = {}
-    problems: list[FieldError] = []
-    for index, mark in enumerate(body.marks):
-        key = (mark.setting_id, mark.date, mark.session)
-        if mark.pupil_id in groups[key]:
-            problems.append(FieldError(f"marks.{index}", "The same pupil and session is in the list twice"))
-        groups[key][mark.pupil_id] = mark.code.upper()
-        where[(*key, mark.pupil_id)] = index
-    settings_by_id = {
-        s.id: s
-        for s in session.scalars(
-            permissions.scope_settings(actor, select(Setting).where(Setting.id.in_({k[0] for k in groups})))
-        )
-    }
-    if any(setting_id not in settings_by_id for setting_id, _, _ in groups):
-        raise NotFound("Not found")  # a setting outside the token's area: as if it did not exist
-    written = 0
-    for (setting_id, day, half), marks in groups.items():
-        found = settings_by_id[setting_id]
-        try:
-            with session.begin_nested():
-                written += record_register(session, actor, found, day, half, marks)
-        except DomainError as error:
-            for problem in error.errors:
-                pupil_id = int(problem.field.split("-")[1]) if problem.field.startswith("mark-") else None
-                if pupil_id is not None:
-                    index = where[(setting_id, day, half, pupil_id)]
-                    problems.append(FieldError(f"marks.{index}", problem.message))
-                else:
-                    first = min(where[(setting_id, day, half, p)] for p in marks)
-                    problems.append(FieldError(f"marks.{first}.{problem.field}", problem.message))
-    if problems:
-        raise DomainError("No marks were recorded", problems)
+    marks = [attendance.Mark(m.pupil_id, m.setting_id, m.date, m.session, m.code) for m in body.marks]
+    written = attendance.record_marks(db.session, api_actor(), marks)
     return MarksWritten(received=len(body.marks), written=written)
 
 
@@ -463,7 +413,7 @@ def marks(query: MarksQuery) -> MarkPage:
         stmt = stmt.where(AttendanceMark.date <= query.date_to)
     stmt = permissions.scope_by_pupil(actor, stmt, AttendanceMark.pupil_id)
     items, info = _page(stmt, query)
-    audit.record(_session(), actor, "search", "attendance_mark", detail={"results": info["total"]})
+    audit.record(db.session, actor, "search", "attendance_mark", detail={"results": info["total"]})
     return MarkPage(
         items=[
             MarkOut(pupil_id=m.pupil_id, setting_id=m.setting_id, date=m.date, session=m.session, code=m.code)
@@ -479,7 +429,7 @@ def marks(query: MarksQuery) -> MarkPage:
 @operation("/alerts", summary="Alerts on the statutory clocks", tag="alerts", response=AlertPage, query=AlertsQuery)
 def alerts(query: AlertsQuery) -> AlertPage:
     actor = api_actor()
-    permissions.require(_session(), actor, "alerts.view")
+    permissions.require(db.session, actor, "alerts.view")
     stmt = select(Alert).options(joinedload(Alert.pupil)).order_by(Alert.due, Alert.id)
     if query.status is not None:
         stmt = stmt.where(Alert.status == query.status)
@@ -513,7 +463,7 @@ def alerts(query: AlertsQuery) -> AlertPage:
 def coverage(query: CoverageQuery) -> CoverageOut:
     """Every pupil in scope that week whom this token may see, as the `coverage` command gives it."""
     actor = api_actor()
-    session = _session()
+    session = db.session
     permissions.require(session, actor, "coverage.view")
     assert actor.user is not None
     la = session.get(LocalAuthority, actor.user.organisation_la_id)
@@ -538,7 +488,7 @@ def scores(query: ScoresQuery) -> ScoresOut:
     """As the `scores` command: value, n, 95% interval, band. An AP head's token gets its own
     provider only."""
     actor = api_actor()
-    session = _session()
+    session = db.session
     user = actor.user
     assert user is not None
     if not permissions.role_allows(user, "outcomes.provider"):

@@ -21,8 +21,8 @@ from ap_register.domain.coverage import CSV_COLUMNS, FLAG_LABELS, FLAGS, monday_
 from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, NotFound
 from ap_register.domain.vocab import AP_KINDS
 from ap_register.extensions import db, limiter
-from ap_register.models import Alert, LocalAuthority
-from ap_register.web import current_actor, export_limit, table_download
+from ap_register.models import Alert
+from ap_register.web import current_actor, current_la, export_limit, table_download
 
 
 class WeekForm(Form):
@@ -35,12 +35,6 @@ class WeekForm(Form):
     )
     setting = select_field("Setting", [])
     submit = submit("Show")
-
-
-def _la() -> LocalAuthority:
-    la = db.session.get(LocalAuthority, current_user.organisation_la_id)
-    assert la is not None
-    return la
 
 
 def _week_form() -> tuple[WeekForm, date, str, int | None]:
@@ -58,7 +52,7 @@ def coverage() -> str:
     actor = current_actor()
     permissions.require(db.session, actor, "coverage.view")
     form, week, flag, setting_id = _week_form()
-    la = _la()
+    la = current_la()
     try:
         result = week_coverage(db.session, actor, la, week)
     except CalendarUnknown as error:
@@ -115,7 +109,7 @@ def coverage_export(fmt: str) -> Response:
     actor = current_actor()
     permissions.require(db.session, actor, "coverage.view")
     _, week, _, _ = _week_form()
-    la = _la()
+    la = current_la()
     try:
         result = week_coverage(db.session, actor, la, week)
     except CalendarUnknown:

@@ -7,7 +7,7 @@ import tempfile
 from datetime import date
 
 from flask import render_template, request, send_file
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -18,7 +18,7 @@ from ap_register.domain import outcomes as rules
 from ap_register.domain.errors import NotFound
 from ap_register.extensions import db
 from ap_register.models import LocalAuthority, Pupil
-from ap_register.web import current_actor
+from ap_register.web import current_actor, current_la
 
 
 def _year() -> int:
@@ -27,13 +27,6 @@ def _year() -> int:
     if asked is None or not 2000 <= asked <= latest:
         return rules.default_year(date.today())
     return asked
-
-
-def _la() -> LocalAuthority:
-    la = db.session.get(LocalAuthority, current_user.organisation_la_id)
-    if la is None:
-        raise NotFound("Page not found")
-    return la
 
 
 def _sorted(found: rules.Scores, key: str) -> list[rules.ProviderScores]:
@@ -54,7 +47,7 @@ def compare() -> str:
     actor = current_actor()
     permissions.require(db.session, actor, "outcomes.compare")
     year = _year()
-    found = rules.scores(db.session, _la(), year)
+    found = rules.scores(db.session, current_la(), year)
     sort = request.args.get("sort", "")
     return render_template(
         "outcomes/compare.html",
@@ -77,7 +70,7 @@ def export() -> Response:
     actor = current_actor()
     permissions.require(db.session, actor, "outcomes.compare")
     year = _year()
-    found = rules.scores(db.session, _la(), year)
+    found = rules.scores(db.session, current_la(), year)
     rows = rules.table_rows(found)
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     exports.write_xlsx(rules.SCORE_COLUMNS, rows, spool, f"Outcomes {rules.year_label(year).replace('/', '-')}")
@@ -194,7 +187,7 @@ def schools() -> str:
     actor = current_actor()
     permissions.require(db.session, actor, "outcomes.compare")
     year = _year()
-    found = movement.movement_profiles(db.session, _la(), year)
+    found = movement.movement_profiles(db.session, current_la(), year)
     flagged_first = sorted(found.schools, key=lambda p: (not p.flagged, -(p.per_thousand(p.older_out) or 0)))
     return render_template(
         "outcomes/schools.html",

@@ -33,14 +33,8 @@ from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import Registration, Route
 from ap_register.extensions import db
-from ap_register.models import Decision, LocalAuthority, Meeting, OutreachEngagement, Panel, PanelMember, Referral, User
-from ap_register.web import current_actor, table_download
-
-
-def _la() -> LocalAuthority:
-    la = db.session.get(LocalAuthority, current_user.organisation_la_id)
-    assert la is not None
-    return la
+from ap_register.models import Decision, Meeting, OutreachEngagement, Panel, PanelMember, Referral, User
+from ap_register.web import current_actor, current_la, table_download
 
 
 def _referral(referral_id: int) -> Referral:
@@ -196,7 +190,7 @@ def _member_names(decisions: list[Decision]) -> dict[str, str]:
 def panels() -> str | BaseResponse:
     actor = current_actor()
     permissions.require(db.session, actor, "panels.view")
-    la = _la()
+    la = current_la()
     form = PanelForm(data={"quorum": 3} if request.method == "GET" else None)
     if form.validate_on_submit():
         permissions.require(db.session, actor, "panels.manage")
@@ -403,7 +397,7 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
         from ap_register.domain.pupils import academic_year_start, year_group
 
         start = academic_year_start(found.held_on)
-        counts = panel_rules.fair_access_counts(db.session, _la(), date(start, 9, 1), date(start + 1, 8, 31))
+        counts = panel_rules.fair_access_counts(db.session, current_la(), date(start, 9, 1), date(start + 1, 8, 31))
         year = year_group(referral.pupil.date_of_birth, found.held_on)
         schools = [
             s
@@ -470,7 +464,7 @@ def managed_move_outcome(placement_id: int) -> str | BaseResponse:
 @login_required
 def fair_share() -> str:
     permissions.require(db.session, current_actor(), "panels.view")
-    la = _la()
+    la = current_la()
     from ap_register.domain.pupils import academic_year_start
 
     try:

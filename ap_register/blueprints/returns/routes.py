@@ -16,8 +16,7 @@ from ap_register.domain import cnis, returns
 from ap_register.domain.outcomes import parse_year
 from ap_register.domain.pupils import academic_year_start
 from ap_register.extensions import db, limiter
-from ap_register.models import LocalAuthority
-from ap_register.web import current_actor, export_limit, table_download
+from ap_register.web import current_actor, current_la, export_limit, table_download
 
 
 def _years(today: date) -> list[tuple[str, str]]:
@@ -65,12 +64,6 @@ class SettingTypeForm(Form):
     submit = submit("Save")
 
 
-def _la() -> LocalAuthority:
-    la = db.session.get(LocalAuthority, current_user.organisation_la_id)
-    assert la is not None
-    return la
-
-
 def _chosen() -> tuple[ReturnForm, str, int, str]:
     today = date.today()
     args = request.args.copy()
@@ -90,15 +83,20 @@ def _chosen() -> tuple[ReturnForm, str, int, str]:
     return form, kind, year, term
 
 
+def _built() -> tuple[ReturnForm, returns.Return]:
+    """The return the query asks for, built (and its view audited) for the signed-in person."""
+    form, kind, year, term = _chosen()
+    found = returns.build(db.session, current_actor(), current_la(), kind, year, term)
+    db.session.commit()
+    return form, found
+
+
 @bp.route("/")
 @login_required
 def index() -> str:
-    actor = current_actor()
-    permissions.require(db.session, actor, "returns.view")
-    form, kind, year, term = _chosen()
-    found = returns.build(db.session, actor, _la(), kind, year, term)
-    db.session.commit()
-    query = {"kind": kind, "year": year, "term": term}
+    permissions.require(db.session, current_actor(), "returns.view")
+    form, found = _built()
+    query = {"kind": found.kind, "year": found.year, "term": found.term}
     return render_template(
         "returns/index.html",
         title="Statutory returns",
@@ -116,11 +114,9 @@ def index() -> str:
 def export(fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    actor = current_actor()
-    permissions.require(db.session, actor, "returns.view")
-    _, kind, year, term = _chosen()
-    found = returns.build(db.session, actor, _la(), kind, year, term)
-    db.session.commit()
+    permissions.require(db.session, current_actor(), "returns.view")
+    _, found = _built()
+    kind, year, term = found.kind, found.year, found.term
     name = f"{kind}-{year}-{term}.{fmt}" if kind == "school-census" else f"{kind}-{year}.{fmt}"
     return table_download(fmt, returns.COLUMNS[kind], found.rows, name)
 
@@ -131,12 +127,10 @@ def export(fmt: str) -> Response:
 def gaps_export(fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    actor = current_actor()
-    permissions.require(db.session, actor, "returns.view")
-    _, kind, year, term = _chosen()
-    found = returns.build(db.session, actor, _la(), kind, year, term)
-    db.session.commit()
-    return table_download(fmt, returns.GAP_COLUMNS, [g.as_json() for g in found.gaps], f"{kind}-{year}-gaps.{fmt}")
+    permissions.require(db.session, current_actor(), "returns.view")
+    _, found = _built()
+    gaps = [g.as_json() for g in found.gaps]
+    return table_download(fmt, returns.GAP_COLUMNS, gaps, f"{found.kind}-{found.year}-gaps.{fmt}")
 
 
 @bp.route("/placements/<int:placement_id>/census-reason", methods=["GET", "POST"])
@@ -205,7 +199,7 @@ def _day() -> tuple[DayForm, date]:
 def children_not_in_school() -> str:
     actor = current_actor()
     form, on = _day()
-    found = cnis.entries(db.session, actor, _la(), on)
+    found = cnis.entries(db.session, actor, current_la(), on)
     db.session.commit()
     return render_template(
         "returns/cnis.html",
@@ -225,6 +219,6 @@ def children_not_in_school_export(fmt: str) -> Response:
         abort(404)
     actor = current_actor()
     _, on = _day()
-    found = cnis.entries(db.session, actor, _la(), on)
+    found = cnis.entries(db.session, actor, current_la(), on)
     db.session.commit()
     return table_download(fmt, cnis.COLUMNS, [e.as_row() for e in found], f"children-not-in-school-{on}.{fmt}")
