@@ -743,7 +743,7 @@ class _Builder:
             planned_weeks=26,
         )
         end = self.add_days(p.start_date, rng.randint(50, 150))
-        if end > self.today:
+        if self.add_days(end, 1) > self.today:  # what follows the placement has not happened yet
             self.run(p, None, None)
             return
         outcome = rng.random()
@@ -1047,7 +1047,7 @@ def _panels(builder: _Builder) -> None:
         mover,
         "managed_move",
         Route.MANAGED_MOVE,
-        builder.secondaries[3],
+        next(s for s in builder.secondaries[3:] if s.id != mover.home_school_id),
         ["behaviour", "safeguarding"],
         "Friendship breakdown and online bullying; a fresh start agreed by both heads.",
         earlier,
@@ -1269,8 +1269,11 @@ def _outcomes(builder: _Builder) -> None:
                 rows.append(
                     {"pupil_id": placement.pupil_id, "setting_id": home, "date": day, "session": half, "code": code}
                 )
-    for chunk in range(0, len(rows), 5000):
-        session.execute(insert(AttendanceMark), rows[chunk : chunk + 5000])
+    # One mark a session: where a pupil's placements at a setting meet (one ends the day the next
+    # starts), the register holds the first.
+    unique = list({(r["pupil_id"], r["setting_id"], r["date"], r["session"]): r for r in reversed(rows)}.values())
+    for chunk in range(0, len(unique), 5000):
+        session.execute(insert(AttendanceMark), unique[chunk : chunk + 5000])
     # Results for every Year 11 leaver of the year, and post-16 checks for the year before's.
     data = _Data(session, builder.la, year, today)
     for provider_id, pupil_ids in data.leavers(year).items():
@@ -1497,8 +1500,8 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     if session.scalar(select(User.id).where(User.email == sign_ins[0][1])) is not None:
         return DemoResult(created=False, la=la, sign_ins=sign_ins)
     builder = _Builder(session, la, today)
-    # The history predates the panel: from today, the LA's panel routes need a decision.
-    la.panel_decisions_from = today
+    # The history predates the panel (it is set below, once the history is built).
+    la.panel_decisions_from = date.max
     builder.term_dates()
     builder.settings()
     builder.users()
@@ -1517,6 +1520,12 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     for year in (academic_year_start(today) - 2, academic_year_start(today) - 1):
         _leavers(builder, year)
     _outreach(builder, made_pupils)
+    # From today (or from the day after the history's last start, where a placement in the history
+    # begins in the next few school days), the LA's panel routes need a decision.
+    latest = session.scalar(
+        select(func.max(Placement.start_date)).join(Pupil).where(Pupil.home_la_id == la.id)
+    )
+    la.panel_decisions_from = max(today, latest + timedelta(days=1)) if latest else today
     _panels(builder)
     _outcomes(builder)
     _budget(builder)

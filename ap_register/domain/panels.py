@@ -338,6 +338,8 @@ class PlacementTerms:
     sessions: str
     registration: Registration
     planned_end_date: date | None = None
+    # An off-site direction (s29A) also needs the day written notice was given to the parents.
+    notice_date: date | None = None
     # Paid outside the budget plan (no free commissioned place): its agreed cost and why.
     spot_purchase: bool = False
     agreed_cost: Decimal | None = None
@@ -445,6 +447,7 @@ def _record_decision(
                 sessions=terms.sessions,
                 start_date=terms.start_date,
                 planned_end_date=terms.planned_end_date,
+                notice_date=terms.notice_date,
                 tier=locked.tier,
                 spot_purchase=terms.spot_purchase,
                 agreed_cost=terms.agreed_cost,

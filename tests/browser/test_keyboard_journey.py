@@ -1,6 +1,7 @@
 """Main jobs by keyboard alone: the attendance officer (the skip link, signing in, finding a pupil,
-the coverage week with a filter), an AP head logging an outreach session, and a commissioner
-sorting the providers' outcomes. Every step is reached with Tab and done with Enter, arrows or
+the coverage week with a filter), an AP head logging an outreach session, a school lead
+referring a pupil and the panel's chair deciding the case, and a commissioner sorting the
+providers' outcomes. Every step is reached with Tab and done with Enter, arrows or
 typing, with the focus visible at every stop."""
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def enter_and_wait(page: Any) -> None:
     """Enter on a link or in a form, and the next page loaded."""
     with page.expect_navigation():
         page.keyboard.press("Enter")
+
+
+def press(page: Any, key: str) -> None:
+    page.keyboard.press(key)
 
 
 def sign_in_by_keyboard(page: Any, email: str) -> None:
@@ -129,4 +134,107 @@ def test_a_commissioner_sorts_the_outcomes_by_keyboard_alone(page: Any, axe: Any
     tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "The Oaks Pupil Referral Unit")
     enter_and_wait(page)
     assert page.locator("h1").inner_text() == "Outcomes of The Oaks Pupil Referral Unit"
+    axe.check(page)
+
+
+def test_a_school_lead_refers_and_the_chair_decides_by_keyboard_alone(
+    page: Any, axe: Any, live_app: Any, demo: None
+) -> None:
+    from sqlalchemy import select
+
+    from ap_register.domain.calendar import calendar_for
+    from ap_register.models import Meeting, Placement, Pupil, Referral, User
+
+    with live_app.app_context():
+        session = db.session
+        lead = session.scalar(select(User).where(User.email == "school.lead@demo.example.org"))
+        assert lead is not None and lead.setting is not None
+        pupil = session.scalars(
+            select(Pupil)
+            .where(Pupil.home_school_id == lead.setting.id)
+            .where(Pupil.id.not_in(select(Referral.pupil_id)), Pupil.id.not_in(select(Placement.pupil_id)))
+            .order_by(Pupil.id)
+        ).first()
+        assert pupil is not None
+        name, surname, listed = pupil.full_name, pupil.last_name, f"{pupil.last_name}, {pupil.first_name}"
+        meeting = session.scalars(select(Meeting).order_by(Meeting.held_on.desc())).first()
+        assert meeting is not None
+        meeting_id, held_on = meeting.id, meeting.held_on
+        starts = calendar_for(session, pupil.home_la).add_school_days(held_on, 5)
+        db.session.remove()
+
+    # The school lead finds the pupil and refers them for time-limited AP at the LA's PRU.
+    sign_in_by_keyboard(page, "school.lead@demo.example.org")
+    tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "Find a pupil")
+    enter_and_wait(page)
+    tab_to(page, lambda f: f["id"] == "q")
+    page.keyboard.type(surname)
+    enter_and_wait(page)
+    tab_to(page, lambda f: f["tag"] == "a" and f["text"] == listed)
+    enter_and_wait(page)
+    tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "Refer to the panel")
+    enter_and_wait(page)
+    axe.check(page)
+    tab_to(page, lambda f: f["id"] == "move")
+    press(page, "Space")  # Time-limited alternative provision
+    tab_to(page, lambda f: f["id"] == "route")
+    page.keyboard.type("Off-site")
+    tab_to(page, lambda f: f["id"] == "proposed_setting")
+    page.keyboard.type("The Oaks")
+    tab_to(page, lambda f: f["id"] == "reason_codes")
+    press(page, "Space")  # Behaviour that has not improved with support
+    tab_to(page, lambda f: f["id"] == "reasons")
+    page.keyboard.type("Escalating incidents this term despite a pastoral support plan.")
+    tab_to(page, lambda f: f["id"] == "support_1")
+    page.keyboard.type("Pastoral support plan with weekly mentoring")
+    for part, value in (("day", 8), ("month", 9), ("year", held_on.year - (held_on.month < 9))):
+        tab_to(page, lambda f, part=part: f["id"] == f"support_1_started-{part}")
+        page.keyboard.type(str(value))
+    for field, text in (
+        ("parent_views", "Supports a short placement."),
+        ("pupil_views", "Willing to try it."),
+        ("best_interest", "Six weeks at The Oaks, then back to school with a plan."),
+    ):
+        tab_to(page, lambda f, field=field: f["id"] == field)
+        page.keyboard.type(text)
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Submit the referral")
+    enter_and_wait(page)
+    assert page.locator("h1").inner_text() == "Referral to the panel", page.inner_text("main")[:800]
+    assert "Not decided yet" in page.inner_text("main")
+    axe.check(page)
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Sign out")
+    enter_and_wait(page)
+
+    # The chair adds it to the next meeting's agenda and records the panel's approval.
+    sign_in_by_keyboard(page, "panel.chair@demo.example.org")
+    tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "Panels")
+    enter_and_wait(page)
+    tab_to(page, lambda f: f["tag"] == "a" and f["text"].endswith("Fair Access and Placement Panel"))
+    enter_and_wait(page)
+    tab_to(page, lambda f: f["href"] == f"/meetings/{meeting_id}")
+    enter_and_wait(page)
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Add waiting referrals to the agenda")
+    enter_and_wait(page)
+    assert "1 referral added to the agenda" in page.inner_text("main")
+    axe.check(page)
+    tab_to(page, lambda f: f["tag"] == "a" and f["text"] == name)
+    enter_and_wait(page)
+    tab_to(page, lambda f: f["id"] == "decision-outcome")
+    press(page, "Space")  # Approve
+    tab_to(page, lambda f: f["id"] == "decision-reasons")
+    page.keyboard.type("Support tried since September; the school and the family agree.")
+    votes = page.locator("select[name^=vote-]").count()
+    for _ in range(votes):
+        tab_to(page, lambda f: f["tag"] == "select" and f["id"].startswith("vote-"))
+        press(page, "ArrowDown")  # For
+    for part, value in (("day", starts.day), ("month", starts.month), ("year", starts.year)):
+        tab_to(page, lambda f, part=part: f["id"] == f"decision-start_date-{part}")
+        page.keyboard.type(str(value))
+    # An off-site direction: written notice to the parents, given on the day of the meeting.
+    for part, value in (("day", held_on.day), ("month", held_on.month), ("year", held_on.year)):
+        tab_to(page, lambda f, part=part: f["id"] == f"decision-notice_date-{part}")
+        page.keyboard.type(str(value))
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Record the decision")
+    enter_and_wait(page)
+    assert "Decision recorded: approve" in page.inner_text("main"), page.inner_text("main")[:800]
     axe.check(page)

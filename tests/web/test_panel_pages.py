@@ -186,3 +186,37 @@ def test_the_referring_school_withdraws_a_referral(client: Any, world: dict, db:
     post(client, f"/referrals/{referral.id}", {"reason": "The family moved out of the area"})
     db.refresh(referral)
     assert referral.status == "withdrawn"
+
+
+def test_an_off_site_direction_is_approved_with_the_notice_given(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    from ap_register.domain.vocab import Route
+
+    home = world["home"]
+    chair = home["users"][Role.PANEL_CHAIR]
+    admin = Actor(user=home["users"][Role.LA_ADMIN], via="test")
+    chair_row = add_member(db, admin, home["panel"], chair, chair=True)
+    member_row = add_member(db, admin, home["panel"], home["users"][Role.PANEL_MEMBER])
+    home["referral"].route = Route.OFF_SITE_DIRECTION
+    db.commit()
+    sign_in(client, chair.email)
+    url = f"/meetings/{home['meeting'].id}/cases/{home['referral'].id}"
+    assert "Date written notice was given to the parents" in text(page(client.get(url)))
+    form = {
+        "decision-outcome": "approve",
+        "decision-reasons": "Behaviour support tried all term",
+        f"vote-{chair_row.id}": "for",
+        f"vote-{member_row.id}": "for",
+        "decision-registration": "dual",
+        **date_fields("decision-start_date", date(2025, 12, 1)),
+        "decision-sessions": ["Mon AM", "Mon PM"],
+        "decision-submit": "Record the decision",
+    }
+    soup = page(post(client, url, form))
+    assert errors(soup) == ["Enter the date written notice was given to the parents"]
+    assert db.scalars(select(Decision)).first() is None
+    response = post(client, url, {**form, **date_fields("decision-notice_date", date(2025, 11, 25))})
+    assert response.status_code == 302
+    decision = db.scalars(select(Decision)).one()
+    placement = db.get(Placement, decision.placement_id)
+    assert placement is not None and placement.route == Route.OFF_SITE_DIRECTION
+    assert placement.notice_date == date(2025, 11, 25)

@@ -107,6 +107,11 @@ class DecisionForm(SpotPurchaseFields, Form):
     reasons = text_area("Reasons for the decision", required="Give the reasons for the decision")
     start_date = GovDateField("Start date of the placement", required=False, description="For an approval")
     planned_end_date = GovDateField("Planned end date", required=False)
+    notice_date = GovDateField(
+        "Date written notice was given to the parents",
+        required=False,
+        description="For an off-site direction: at least 2 school days before the start",
+    )
     registration = radios(
         "Registration at the receiving setting",
         list((r.value, label) for r, label in REGISTRATION_LABELS.items()),

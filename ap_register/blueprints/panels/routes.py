@@ -369,6 +369,7 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
                     weekly.from_labels(form.sessions.data or []),
                     Registration(form.registration.data or "dual"),
                     form.planned_end_date.data,
+                    notice_date=form.notice_date.data,
                     spot_purchase=bool(form.spot_purchase.data),
                     agreed_cost=form.agreed_cost.data if form.spot_purchase.data else None,
                     spot_reason=form.spot_reason.data if form.spot_purchase.data else None,
