@@ -62,6 +62,9 @@ class Config:
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200 per minute")
     # Years after birth that a child's records are kept before the nightly job anonymises them.
     RETENTION_YEARS = int(os.environ.get("RETENTION_YEARS", "25"))
+    # Fernet keys sealing two-step secrets at rest (comma-separated; the first seals, all open).
+    # Unset: one key derived from SECRET_KEY.
+    TWO_STEP_KEYS = os.environ.get("TWO_STEP_KEYS", "")
     FORCE_HTTPS = ENVIRONMENT == "production"
     SERVICE_NAME = "AP register"
     PAGE_SIZE = 50

@@ -562,7 +562,12 @@ class _Builder:
             )
 
     def random_day(self, start: date, end: date) -> date:
-        return self.school_day_near(start + timedelta(days=self.rng.randint(0, max(0, (end - start).days))))
+        """A school day between start and end; never after today (in the summer holiday the next
+        school day is in September: take the last one before instead)."""
+        day = self.school_day_near(start + timedelta(days=self.rng.randint(0, max(0, (end - start).days))))
+        if day > self.today:
+            day = self.calendar.last_school_day(self.today)
+        return day
 
     def part_time(self, n: int) -> str:
         flags = ["1"] * n + ["0"] * (10 - n)

@@ -10,6 +10,7 @@ from typing import Any
 import pyotp
 from sqlalchemy.orm import Session
 
+from ap_register.domain.two_factor import SecretBox
 from ap_register.domain.vocab import Role
 from ap_register.models import User
 from tests.factories import PASSWORD
@@ -35,7 +36,10 @@ def test_an_la_officer_sets_up_two_step_sign_in_and_is_asked_for_a_code(
     done = post(client, "/account/two-step", {"code": totp.now()})
     assert done.status_code == 302 and done.headers["Location"] == "/account"
     stored = db.get(User, officer.id)
-    assert stored is not None and stored.totp_secret == secret
+    # Sealed at rest: the database holds neither the secret nor anything that gives it without the key.
+    assert stored is not None and stored.totp_sealed is not None and secret not in stored.totp_sealed
+    assert SecretBox.from_config(client.application.config).open(stored.totp_sealed) == secret
+    assert SecretBox.from_config({"SECRET_KEY": "another key"}).open(stored.totp_sealed) is None
     assert client.get("/pupils").status_code == 200  # this session carries on
 
     post(client, "/sign-out", {})
@@ -69,11 +73,22 @@ def test_two_step_sign_in_is_for_la_roles_and_an_administrator_can_turn_it_off(
 
     chair = db.get(User, home["users"][Role.PANEL_CHAIR].id)
     assert chair is not None
-    chair.totp_secret = pyotp.random_base32()
+    chair.totp_sealed = SecretBox.from_config(client.application.config).seal(pyotp.random_base32())
     db.commit()
     sign_in(client, home["users"][Role.LA_ADMIN].email)
     assert "Turn off two-step sign-in" in text(page(client.get(f"/admin/users/{chair.id}")))
     turned_off = post(client, f"/admin/users/{chair.id}", {"reset-two-step": "1"})
     assert turned_off.status_code == 302
     db.refresh(chair)
-    assert chair.totp_secret is None and chair.active
+    assert chair.totp_sealed is None and chair.active
+
+
+def test_two_step_keys_can_be_rotated() -> None:
+    from cryptography.fernet import Fernet
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    sealed = SecretBox.from_config({"TWO_STEP_KEYS": old}).seal("JBSWY3DPEHPK3PXP")
+    rotated = SecretBox.from_config({"TWO_STEP_KEYS": f"{new},{old}"})
+    assert rotated.open(sealed) == "JBSWY3DPEHPK3PXP"  # the old key still opens
+    assert SecretBox.from_config({"TWO_STEP_KEYS": old}).open(rotated.seal("JBSWY3DPEHPK3PXP")) is None
+    assert SecretBox.from_config({"TWO_STEP_KEYS": new}).open(sealed) is None

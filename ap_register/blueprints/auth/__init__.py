@@ -98,7 +98,7 @@ def sign_in() -> str | Response:
             )
             db.session.commit()
             form.form_errors.append("The email address or password is not right")
-        elif user.totp_secret:
+        elif user.totp_sealed:
             # The password was right; the code from their app comes next (within 5 minutes).
             session.clear()
             session["two_step"] = {
@@ -160,7 +160,7 @@ def sign_in_code() -> str | Response:
         return redirect(url_for("auth.sign_in"))
     form = CodeForm()
     if form.validate_on_submit():
-        if two_factor.check(db.session, user, form.code.data or ""):
+        if two_factor.check(db.session, user, form.code.data or "", _box()):
             session.clear()
             login_user(user)
             audit.record(db.session, current_actor(), "sign_in", "user", user.id, detail={"two_step": True})
@@ -177,6 +177,10 @@ def sign_in_code() -> str | Response:
     return render_template("auth/code.html", title="Enter the code from your app", form=form)
 
 
+def _box() -> two_factor.SecretBox:
+    return two_factor.SecretBox.from_config(current_app.config)
+
+
 @bp.route("/account")
 @login_required
 def account() -> str:
@@ -189,11 +193,11 @@ def two_step() -> str | Response:
     if not two_factor.may_use(current_user):
         raise Forbidden("Two-step sign-in is for the local authority's roles")
     form = CodeForm()
-    if current_user.totp_secret:
+    if current_user.totp_sealed:
         form.submit.label.text = "Turn off two-step sign-in"
         if form.validate_on_submit():
             done, _ = attempt(
-                form, lambda: two_factor.turn_off(db.session, current_actor(), current_user, form.code.data or "")
+                form, lambda: two_factor.turn_off(db.session, current_actor(), current_user, form.code.data or "", _box())
             )
             if done:
                 flash("Two-step sign-in is off", "success")
@@ -203,7 +207,9 @@ def two_step() -> str | Response:
     session["totp_setup"] = secret
     if form.validate_on_submit():
         done, _ = attempt(
-            form, lambda: two_factor.turn_on(db.session, current_actor(), current_user, secret, form.code.data or "")
+            form, lambda: two_factor.turn_on(
+                db.session, current_actor(), current_user, secret, form.code.data or "", _box()
+            )
         )
         if done:
             session.pop("totp_setup", None)
