@@ -1527,9 +1527,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     _outreach(builder, made_pupils)
     # From today (or from the day after the history's last start, where a placement in the history
     # begins in the next few school days), the LA's panel routes need a decision.
-    latest = session.scalar(
-        select(func.max(Placement.start_date)).join(Pupil).where(Pupil.home_la_id == la.id)
-    )
+    latest = session.scalar(select(func.max(Placement.start_date)).join(Pupil).where(Pupil.home_la_id == la.id))
     la.panel_decisions_from = max(today, latest + timedelta(days=1)) if latest else today
     _panels(builder)
     _outcomes(builder)

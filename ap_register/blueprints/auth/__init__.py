@@ -196,9 +196,8 @@ def two_step() -> str | Response:
     if current_user.totp_sealed:
         form.submit.label.text = "Turn off two-step sign-in"
         if form.validate_on_submit():
-            done, _ = attempt(
-                form, lambda: two_factor.turn_off(db.session, current_actor(), current_user, form.code.data or "", _box())
-            )
+            code, box = form.code.data or "", _box()
+            done, _ = attempt(form, lambda: two_factor.turn_off(db.session, current_actor(), current_user, code, box))
             if done:
                 flash("Two-step sign-in is off", "success")
                 return redirect(url_for("auth.account"))
@@ -207,9 +206,8 @@ def two_step() -> str | Response:
     session["totp_setup"] = secret
     if form.validate_on_submit():
         done, _ = attempt(
-            form, lambda: two_factor.turn_on(
-                db.session, current_actor(), current_user, secret, form.code.data or "", _box()
-            )
+            form,
+            lambda: two_factor.turn_on(db.session, current_actor(), current_user, secret, form.code.data or "", _box()),
         )
         if done:
             session.pop("totp_setup", None)
