@@ -74,3 +74,72 @@ def test_an_api_write_cut_off_by_the_database_keeps_nothing(client: Any, world: 
     # When the database is back, the same request goes through whole.
     again = client.post("/api/v1/attendance", json={"marks": marks}, headers=token)
     assert again.status_code == 200 and again.get_json()["written"] == 4
+
+
+def test_postgresql_ending_the_connection_mid_import_keeps_nothing(tmp_path: Any) -> None:
+    """Not an injected error: PostgreSQL itself ends the app's connection (pg_terminate_backend,
+    as a failover or a restart does) just after the import's first batch of 500 pupils went in.
+    Runs on PostgreSQL in both runs of the suite."""
+    from sqlalchemy import create_engine, text as sql
+
+    from ap_register.extensions import db as flask_db
+    from tests import factories
+    from tests.conftest import _postgres_server_url, build_app, make_database
+
+    url, drop = make_database("postgres", tmp_path)
+    app = build_app(url)
+    with app.app_context():
+        admin_user = factories.user(flask_db.session, Role.LA_ADMIN, factories.la(flask_db.session, "855"))
+        email = admin_user.email
+        flask_db.session.commit()
+    killer = create_engine(_postgres_server_url(), isolation_level="AUTOCOMMIT")
+    ended: list[int] = []
+
+    def end_the_connection(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO PUPIL") and not ended:
+            pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with killer.connect() as other:
+                assert other.execute(sql("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
+            ended.append(pid)
+
+    rows = [f"{make_upn(f'85550016{n:04d}')},Sam,Number{n},2012-03-14,855" for n in range(1200)]
+    content = "upn,first_name,last_name,date_of_birth,home_la_code\n" + "\n".join(rows) + "\n"
+    try:
+        client = app.test_client()
+        sign_in(client, email)
+
+        def send() -> Any:
+            return post(
+                client,
+                "/admin/imports",
+                {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv")},
+                content_type="multipart/form-data",
+            )
+
+        def counts() -> tuple[int, int]:
+            with app.app_context():
+                return tuple(  # type: ignore[return-value]
+                    flask_db.session.scalar(select(func.count()).select_from(t)) for t in (Pupil, AuditEvent)
+                )
+
+        before = counts()
+        with app.app_context():
+            engine = flask_db.engine
+        event.listen(engine, "after_cursor_execute", end_the_connection)
+        try:
+            answer = send()
+        finally:
+            event.remove(engine, "after_cursor_execute", end_the_connection)
+        assert ended, "the connection was ended mid-import"
+        soup = page(answer, status=503)
+        assert "Nothing you sent was saved" in text(soup) and "Traceback" not in answer.get_data(as_text=True)
+        assert counts() == before
+        # The pool notices the dead connection; the same file then goes in whole.
+        again = send()
+        assert again.status_code in (200, 302), again.get_data(as_text=True)[:300]
+        assert counts()[0] == before[0] + 1200
+    finally:
+        with app.app_context():
+            flask_db.engine.dispose()
+        killer.dispose()
+        drop()
