@@ -80,7 +80,8 @@ def test_postgresql_ending_the_connection_mid_import_keeps_nothing(tmp_path: Any
     """Not an injected error: PostgreSQL itself ends the app's connection (pg_terminate_backend,
     as a failover or a restart does) just after the import's first batch of 500 pupils went in.
     Runs on PostgreSQL in both runs of the suite."""
-    from sqlalchemy import create_engine, text as sql
+    from sqlalchemy import create_engine
+    from sqlalchemy import text as sql
 
     from ap_register.extensions import db as flask_db
     from tests import factories
