@@ -141,3 +141,48 @@ def test_production_forces_https_with_hsts_and_secure_cookies(db_kind: str, tmp_
         with production.app_context():
             flask_db.engine.dispose()
         drop()
+
+
+def test_a_session_lapses_after_the_idle_time(client: Any, world: dict, monkeypatch: Any) -> None:  # type: ignore[type-arg]
+    import time
+
+    from itsdangerous.timed import TimestampSigner
+
+    sign_in(client, world["home"]["users"][Role.ATTENDANCE_OFFICER].email)
+    idle = client.application.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    assert idle == 60 * 60
+    start = time.time()
+    # Each request renews the session: 59 minutes after the last one it is still signed in...
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(start + idle - 60))
+    assert client.get("/pupils").status_code == 200
+    # ...and a minute over the hour after that request, it has lapsed.
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(start + 2 * idle))
+    lapsed = client.get("/pupils")
+    assert lapsed.status_code == 302 and lapsed.headers["Location"].startswith("/sign-in")
+
+
+def test_an_upload_over_the_size_limit_is_refused_whole(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    import io
+
+    from sqlalchemy import func
+
+    from ap_register.models import Pupil
+
+    sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
+    limit = client.application.config["MAX_CONTENT_LENGTH"]
+    assert limit == 200 * 1024 * 1024
+    client.application.config["MAX_CONTENT_LENGTH"] = 4096  # the same check, at a size a test can send
+    try:
+        before = db.scalar(select(func.count()).select_from(Pupil))
+        header = "upn,first_name,last_name,date_of_birth,home_la_code\n"
+        content = header + "A855500100001,Pat,Long,2012-03-14,855\n" * 200
+        answer = post(
+            client,
+            "/admin/imports",
+            {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv")},
+            content_type="multipart/form-data",
+        )
+    finally:
+        client.application.config["MAX_CONTENT_LENGTH"] = limit
+    assert "The file is too large" in text(page(answer, status=413))
+    assert db.scalar(select(func.count()).select_from(Pupil)) == before
