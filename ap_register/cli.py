@@ -506,6 +506,38 @@ def scheduler_command(at: str) -> None:
     jobs.start_scheduler(current_app._get_current_object(), hour, minute)  # type: ignore[attr-defined]
 
 
+@click.command("generate")
+@click.option("--scale", type=click.Choice(["la", "national"]), required=True, help="1 LA, or 150 LAs (300,000 pupils)")
+@click.option("--seed", default=1, show_default=True, help="The same seed gives the same register")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@with_appcontext
+def generate_command(scale: str, seed: int, fmt: str) -> None:
+    """Synthetic data for benchmarks, into an empty register (after init-db); never in production."""
+    import json
+    import time
+    from datetime import date
+
+    from flask import current_app
+
+    from ap_register.domain import synthetic
+
+    if not current_app.config["ALLOW_DEMO"]:
+        refuse("synthetic data is never generated in production (AP_REGISTER_ENV=production)")
+    chosen = synthetic.SCALES[scale]
+    started = time.perf_counter()
+    # Two passes over the pupils: building their rows, then writing their attendance marks.
+    with click.progressbar(length=2 * synthetic.total_pupils(chosen), label="Generating", file=sys.stderr) as bar:
+        try:
+            with db.engine.begin() as connection:
+                counts = synthetic.generate(connection, chosen, date.today(), seed=seed, progress=bar.update)
+        except ValueError as error:
+            refuse(str(error))
+    seconds = time.perf_counter() - started
+    if fmt == "json":
+        click.echo(json.dumps({"scale": scale, "seconds": round(seconds, 1), "rows": counts}))
+    say(f"Generated in {seconds:.0f} s: " + ", ".join(f"{n:,} {table}" for table, n in counts.items()))
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         init_db,
@@ -523,6 +555,7 @@ def register_commands(app: Flask) -> None:
         scores_command,
         run_job_command,
         scheduler_command,
+        generate_command,
     ):
         app.cli.add_command(command)
 

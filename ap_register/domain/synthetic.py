@@ -1,0 +1,345 @@
+"""Synthetic registers for benchmarks (`ap-register generate --scale la|national`).
+
+One LA (`la`) or 150 (`national`): the same shape per LA, so cost per record can be compared
+between scales. Every pupil of the generated areas has been in alternative provision this school
+year; each LA has 2,000 of them. Reasons for placements and the kinds of setting they are in
+follow the DfE's national figures for school-arranged AP in 2022/23 (school census, shipped as
+`reference/spc_school_ap_placement.csv`); the route follows the reason (off-site behaviour support
+is an off-site direction, permanent exclusion the LA's s19 provision, and so on). Durations, part
+time and attendance are assumptions stated next to their constants.
+
+Rows are written in bulk: PostgreSQL's COPY, or executemany on SQLite, with ids assigned here.
+Nothing is audited: this is not anyone's data, and the generator refuses a register that already
+has pupils.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from importlib.resources import files
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text
+
+from ap_register.domain.calendar import SchoolCalendar
+from ap_register.domain.demo import FIRST_NAMES, PLACES, typical_term_dates
+from ap_register.domain.pupils import academic_year_start
+from ap_register.domain.upn import make_upn
+from ap_register.models import BankHoliday, LocalAuthority, Pupil
+
+PUPILS_PER_LA = 2_000
+SECONDARIES_PER_LA = 10
+LAST_NAMES = (
+    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Wright Walker Robinson Thompson "
+    "White Hughes Edwards Green Hall Wood Harris Lewis Martin Jackson Clarke Khan Ali Begum Evans "
+    "Turner Hill Moore Cooper Ward Morris King Baker Harrison Morgan Allen James Scott Phillips"
+).split()
+# A second placement (after the first ended) for this share of pupils.
+SECOND_PLACEMENT = 0.3
+# Placements last 4 to 8 school weeks; this share are part time (6 or 8 sessions of 10).
+WEEKS = (4, 8)
+PART_TIME = 0.25
+# Sessions attended at the AP setting (the rest are authorised or unauthorised absence).
+PRESENT = 0.8
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    las: int
+
+
+SCALES = {"la": Scale("la", 1), "national": Scale("national", 150)}
+
+# Reason as published -> (route, census reason, tier)
+REASONS = {
+    "Off-site placement for behavioural support": ("off_site_direction", "off_site_behaviour", "time_limited"),
+    "Suspension": ("suspension_provision", "suspension", "time_limited"),
+    "Permanent exclusion (where still going through the review process)": (
+        "la_exclusion",
+        "permanent_exclusion",
+        "transitional",
+    ),
+    "Medical condition (mental health need)": ("la_health", "medical_mental_health", "time_limited"),
+    "Medical condition (physical health need)": ("la_health", "medical_physical_health", "time_limited"),
+    "Other": ("school_arranged", "other", "time_limited"),
+}
+# Setting type as published -> (setting kind, census setting type or None, registration)
+SETTING_TYPES = {
+    "Education setting with URN": ("pru", None, "dual"),
+    "Registered provider with UKPRN": ("independent_ap", None, "none"),
+    "Other unregistered provider": ("unregistered_ap", "other_unregistered", "none"),
+    "One on one tuition": ("unregistered_ap", "one_to_one_tuition", "none"),
+    "Work based placement": ("unregistered_ap", "work_based_placement", "none"),
+    "Non-maintained further education college": ("post16", "non_maintained_fe", "none"),
+}
+LA_ROUTES = {"la_exclusion", "la_health"}
+
+
+def national_mix() -> list[tuple[str, str, int]]:
+    """(reason, setting type, placements) for England, 2022/23, as published."""
+    path = files("ap_register") / "reference" / "spc_school_ap_placement.csv"
+    with path.open(encoding="utf-8-sig") as handle:
+        return [
+            (row["pupil_characteristic"], row["setting_type"], int(row["pupils"]))
+            for row in csv.DictReader(handle)
+            if row["geographic_level"] == "National"
+            and row["characteristic_grouping"] == "Placement Reason"
+            and row["pupil_characteristic"] in REASONS
+            and row["setting_type"] in SETTING_TYPES
+            and row["pupils"].isdigit()
+        ]
+
+
+Progress = Callable[[int], None]  # told how many more pupils are done (each pupil is done twice)
+
+
+def total_pupils(scale: Scale) -> int:
+    return scale.las * PUPILS_PER_LA
+
+
+@dataclass
+class Writer:
+    """Bulk rows into a table: COPY on PostgreSQL, executemany in chunks on SQLite."""
+
+    connection: Connection
+
+    @property
+    def postgres(self) -> bool:
+        return self.connection.dialect.name == "postgresql"
+
+    def write(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
+        count = 0
+        if self.postgres:
+            cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        raw = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        chunk: list[tuple[Any, ...]] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == 20_000:
+                raw.executemany(sql, chunk)
+                count += len(chunk)
+                chunk.clear()
+        if chunk:
+            raw.executemany(sql, chunk)
+            count += len(chunk)
+        return count
+
+    def next_id(self, table: str) -> int:
+        return int(self.connection.execute(text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")).scalar_one())
+
+    def reset_sequence(self, table: str) -> None:
+        if self.postgres:
+            self.connection.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+            )
+
+
+def generate(
+    connection: Connection, scale: Scale, today: date, seed: int = 1, progress: Progress | None = None
+) -> dict[str, int]:
+    """Write a synthetic register at this scale; returns the rows written per table."""
+    say = progress or (lambda n: None)
+    if connection.execute(select(func.count()).select_from(Pupil)).scalar_one():
+        raise ValueError("The register already has pupils: generate into an empty database (after init-db)")
+    las = connection.execute(
+        select(LocalAuthority.id, LocalAuthority.code).order_by(LocalAuthority.code).limit(scale.las)
+    ).all()
+    if len(las) < scale.las:
+        raise ValueError(f"{scale.las} LAs are needed and the reference data has {len(las)}: run init-db first")
+    rng = random.Random(seed)
+    writer = Writer(connection)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    year = academic_year_start(today)
+    stretches = [s for y in (year - 1, year, year + 1) for s in typical_term_dates(y)]
+    holidays = [d for (d,) in connection.execute(select(BankHoliday.day))]
+    calendar = SchoolCalendar(stretches, holidays)
+    days = calendar.school_days(date(year, 9, 1), max(today, date(year, 10, 1)))
+    mix = national_mix()
+    choices, weights = [(r, s) for r, s, _ in mix], [n for _, _, n in mix]
+    counts: dict[str, int] = {}
+
+    # Term dates and settings for each LA.
+    term_id = writer.next_id("term_date")
+    counts["term_date"] = writer.write(
+        "term_date",
+        ("id", "la_id", "start_date", "end_date"),
+        (
+            (term_id + i, la_id, s, e)
+            for i, ((la_id, _), (s, e)) in enumerate((la, st) for la in las for st in stretches)
+        ),
+    )
+    setting_id = writer.next_id("setting")
+    settings: dict[int, dict[str, list[int]]] = {}
+    setting_rows = []
+    for la_id, code in las:
+        made: dict[str, list[int]] = {"mainstream": []}
+        plan = [("mainstream", None, f"{rng.choice(PLACES)} Academy") for _ in range(SECONDARIES_PER_LA)]
+        plan += [(kind, census, f"{rng.choice(PLACES)} {label}") for label, (kind, census, _) in SETTING_TYPES.items()]
+        for n, (kind, census, name) in enumerate(plan):
+            key = kind if kind == "mainstream" else f"{kind}:{census}"
+            made.setdefault(key, []).append(setting_id)
+            urn = f"{int(code) % 1000:03d}{n + 100:03d}" if kind in ("mainstream", "pru", "independent_ap") else None
+            setting_rows.append(
+                (setting_id, la_id, urn or f"G{n:03d}", name, kind, urn, True, False, False, census, now, now)
+            )
+            setting_id += 1
+        settings[la_id] = made
+    counts["setting"] = writer.write(
+        "setting",
+        (
+            "id",
+            "la_id",
+            "ref",
+            "name",
+            "kind",
+            "urn",
+            "open",
+            "kind_set_by_admin",
+            "safeguarding_checks_confirmed",
+            "census_setting_type",
+            "created_at",
+            "updated_at",
+        ),
+        setting_rows,
+    )
+
+    pupil_id, placement_id = writer.next_id("pupil"), writer.next_id("placement")
+    movement_id, mark_id = writer.next_id("movement"), writer.next_id("attendance_mark")
+    pupils: list[tuple[Any, ...]] = []
+    placements: list[tuple[Any, ...]] = []
+    movements: list[tuple[Any, ...]] = []
+    marks_for: list[tuple[int, int, list[date], str]] = []
+    for la_id, code in las:
+        made = settings[la_id]
+        for serial in range(PUPILS_PER_LA):
+            school = rng.choice(made["mainstream"])
+            age = rng.randint(11, 15)
+            born = date(year - age - 1, 9, 1) + timedelta(days=rng.randrange(365))
+            upn = make_upn(f"{int(code) % 1000:03d}{serial:09d}")
+            pupils.append(
+                (pupil_id, upn, rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), born, la_id, school, "N")
+                + (False, False, False, now, now)
+            )
+            movements.append((movement_id, pupil_id, "admitted", days[0], school, None, "{}", "generate", now))
+            movement_id += 1
+            start_index = rng.randrange(0, max(1, len(days) - 45))
+            for n in range(2 if rng.random() < SECOND_PLACEMENT else 1):
+                reason, setting_type = rng.choices(choices, weights)[0]
+                route, census_reason, tier = REASONS[reason]
+                kind, census, registration = SETTING_TYPES[setting_type]
+                if route in LA_ROUTES and kind != "pru":
+                    kind, census, registration = "pru", None, "dual"
+                setting = rng.choice(made[f"{kind}:{census}"])
+                length = 5 * rng.randint(*WEEKS)
+                span = days[start_index : start_index + length]
+                if not span:
+                    break
+                start, last = span[0], span[-1]
+                ended = last < today and (n == 0 or rng.random() < 0.5)
+                sessions = "1" * 10
+                if rng.random() < PART_TIME:
+                    flags = ["1"] * (attended := rng.choice((6, 8))) + ["0"] * (10 - attended)
+                    rng.shuffle(flags)
+                    sessions = "".join(flags)
+                placements.append(
+                    (placement_id, pupil_id, setting, route, tier, "sole" if route == "la_exclusion" else registration)
+                    + (school if route != "la_exclusion" else None, sessions, start, last if ended else None)
+                    + ("returned_home_school" if ended else None, census_reason, la_id if route in LA_ROUTES else None)
+                    + (False, now)
+                )
+                movements.append(
+                    (movement_id, pupil_id, "placement_started", start, setting, placement_id, "{}", "generate", now)
+                )
+                movement_id += 1
+                if ended:
+                    movements.append(
+                        (movement_id, pupil_id, "placement_ended", last, setting, placement_id, "{}", "generate", now)
+                    )
+                    movement_id += 1
+                marks_for.append((pupil_id, setting, [d for d in span if d <= today], sessions))
+                placement_id += 1
+                start_index += length
+            pupil_id += 1
+        say(PUPILS_PER_LA)
+
+    counts["pupil"] = writer.write(
+        "pupil",
+        (
+            "id",
+            "upn",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "home_la_id",
+            "home_school_id",
+            "sen_status",
+            "ehc_assessment_requested",
+            "child_in_need",
+            "looked_after",
+            "created_at",
+            "updated_at",
+        ),
+        pupils,
+    )
+    counts["placement"] = writer.write(
+        "placement",
+        (
+            "id",
+            "pupil_id",
+            "setting_id",
+            "route",
+            "tier",
+            "registration",
+            "home_school_id",
+            "sessions",
+            "start_date",
+            "end_date",
+            "destination",
+            "census_reason",
+            "commissioner_la_id",
+            "spot_purchase",
+            "created_at",
+        ),
+        placements,
+    )
+    counts["movement"] = writer.write(
+        "movement",
+        ("id", "pupil_id", "kind", "date", "setting_id", "placement_id", "details", "recorded_via", "recorded_at"),
+        movements,
+    )
+
+    def marks() -> Iterator[tuple[Any, ...]]:
+        nonlocal mark_id
+        previous, done = None, 0
+        for pupil, setting, span, sessions in marks_for:
+            if pupil != previous:
+                previous, done = pupil, done + 1
+                if done % 1_000 == 0:
+                    say(1_000)
+            for day in span:
+                weekday = 2 * day.weekday()
+                for index, half in ((0, "AM"), (1, "PM")):
+                    if sessions[weekday + index] == "1":
+                        roll = rng.random()
+                        code = ("/" if half == "AM" else "\\") if roll < PRESENT else ("I" if roll < 0.9 else "O")
+                        yield (mark_id, pupil, setting, day, half, code, now)
+                        mark_id += 1
+
+    counts["attendance_mark"] = writer.write(
+        "attendance_mark", ("id", "pupil_id", "setting_id", "date", "session", "code", "recorded_at"), marks()
+    )
+    say(len(pupils) % 1_000)  # the marks pass reports every 1,000 pupils
+    for table in counts:
+        writer.reset_sequence(table)
+    return counts
