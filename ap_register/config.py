@@ -66,6 +66,8 @@ class Config:
     # Unset: one key derived from SECRET_KEY.
     TWO_STEP_KEYS = os.environ.get("TWO_STEP_KEYS", "")
     FORCE_HTTPS = ENVIRONMENT == "production"
+    # How many proxies in front set X-Forwarded-* (0: none; the app is reached directly).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     SERVICE_NAME = "AP register"
     PAGE_SIZE = 50
     # Email (optional): without MAIL_SERVER, notifications stay in people's inboxes only.

@@ -95,6 +95,14 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a proxy that ends TLS: believe its X-Forwarded-For/-Proto/-Host, this many hops
+        # deep (never more: a client could forge them), so HTTPS is recognised and rate limits
+        # count the real client, not the proxy.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.extensions["talisman"] = Talisman(
         app,
         content_security_policy=CSP,
@@ -111,8 +119,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def keep_session_fresh() -> Response | None:
-        if request.blueprint == "api":
-            return None  # the API reads a bearer token, never the session cookie
+        if request.blueprint == "api" or request.endpoint == "main.health":
+            return None  # the API reads a bearer token and the health check nothing: no session cookie
         session.permanent = True
         if (
             current_user.is_authenticated

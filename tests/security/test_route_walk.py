@@ -45,6 +45,7 @@ PUBLIC = {
     "auth.sign_in",
     "static",
     "api.openapi_json",
+    "main.health",
 }
 
 

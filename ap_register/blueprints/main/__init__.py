@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from functools import cache
 
+from flask import Blueprint, Response, jsonify, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ap_register.config import PROJECT_ROOT
 from ap_register.domain import notifications
-from ap_register.extensions import db
+from ap_register.extensions import db, limiter
 
 bp = Blueprint("main", __name__)
 
@@ -43,3 +48,33 @@ def cookies() -> str:
 @bp.route("/privacy")
 def privacy() -> str:
     return render_template("pages/privacy.html", title="Privacy notice")
+
+
+@cache
+def expected_schema() -> str | None:
+    """The newest migration this code ships (read once)."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+@bp.route("/health")
+@limiter.exempt
+def health() -> tuple[Response, int]:
+    """For the load balancer and monitoring: 200 when this process can reach the database and the
+    database is at this code's migration; 503 otherwise. Says nothing about anyone's data."""
+    try:
+        schema = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    expected = expected_schema()
+    body = {"status": "ok", "database": "ok", "schema": schema, "expected_schema": expected}
+    if schema != expected:
+        body["status"] = "unavailable"
+        return jsonify(body), 503
+    return jsonify(body), 200
