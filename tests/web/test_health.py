@@ -68,3 +68,19 @@ def test_behind_a_proxy_https_and_the_client_address_come_from_its_headers(db_ki
         with app.app_context():
             flask_db.engine.dispose()
         drop()
+
+
+def test_a_load_balancer_probes_health_over_plain_http_in_production(db_kind: str, tmp_path: Path) -> None:
+    from ap_register.extensions import db as flask_db
+    from tests.conftest import build_app, make_database
+
+    url, drop = make_database(db_kind, tmp_path)
+    app = build_app(url, FORCE_HTTPS=True, SESSION_COOKIE_SECURE=True)
+    try:
+        client = app.test_client()
+        assert client.get("/health").status_code == 200
+        assert client.get("/sign-in").status_code == 302  # everything else goes to HTTPS
+    finally:
+        with app.app_context():
+            flask_db.engine.dispose()
+        drop()

@@ -78,3 +78,7 @@ def health() -> tuple[Response, int]:
         body["status"] = "unavailable"
         return jsonify(body), 503
     return jsonify(body), 200
+
+
+# Load balancers probe each app server directly over HTTP: the health check is not sent to HTTPS.
+health.talisman_view_options = {"force_https": False}  # type: ignore[attr-defined]
