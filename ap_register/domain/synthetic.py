@@ -246,7 +246,14 @@ def generate(
                 if not span:
                     break
                 start, last = span[0], span[-1]
-                ended = last < today and (n == 0 or rng.random() < 0.5)
+                # Excluded: off the school's roll from the day the LA's provision starts, and there to stay.
+                excluded = route == "la_exclusion"
+                ended = not excluded and last < today and (n == 0 or rng.random() < 0.5)
+                if excluded:
+                    movements.append(
+                        (movement_id, pupil_id, "permanent_exclusion", start, school, None, "{}", "generate", now)
+                    )
+                    movement_id += 1
                 sessions = "1" * 10
                 if rng.random() < PART_TIME:
                     flags = ["1"] * (attended := rng.choice((6, 8))) + ["0"] * (10 - attended)
@@ -270,6 +277,8 @@ def generate(
                 marks_for.append((pupil_id, setting, [d for d in span if d <= today], sessions))
                 placement_id += 1
                 start_index += length
+                if excluded:
+                    break
             pupil_id += 1
         say(PUPILS_PER_LA)
 

@@ -1,0 +1,249 @@
+"""Benchmark: the register at LA and national scale, against the floor.
+
+    .venv/bin/python performance/bench_scale.py --scale la|national [--database-url URL]
+
+Into an empty database (SQLite in a temporary folder unless --database-url names an empty
+PostgreSQL database; a database that already holds a generated register is reused), runs
+`init-db` and `generate --scale ...`, then times:
+
+- coverage of one LA's week, and of every LA's week (the nation), through the app's own code
+  (`domain/coverage.py`), and the single hand-written SQL query that gives the same answer: each
+  in-scope pupil's planned sessions and whether they are below full time. Both answers are
+  compared, pupil by pupil, before any time counts; the ratio app / floor is the figure.
+
+Each figure is the median of several runs. Results are printed as JSON lines and written to
+performance/results/. Speed targets live here and in performance/README.md, never in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+
+from ap_register import create_app  # noqa: E402
+from ap_register.config import TestConfig  # noqa: E402
+from ap_register.domain import synthetic  # noqa: E402
+from ap_register.domain.actors import Actor  # noqa: E402
+from ap_register.domain.calendar import calendar_for, forget_calendars  # noqa: E402
+from ap_register.domain.coverage import week_coverage  # noqa: E402
+from ap_register.domain.pupils import of_compulsory_school_age  # noqa: E402
+from ap_register.domain.reference_data import load_into  # noqa: E402
+from ap_register.extensions import db  # noqa: E402
+from ap_register.models import LocalAuthority, Pupil  # noqa: E402
+
+ROLL_KINDS = "('admitted', 'permanent_exclusion', 'removed_from_roll')"
+LEFT = "('moved_out_of_area', 'elective_home_education')"
+
+# The floor: one query. Slots are each LA's school days of the week, morning and afternoon; a slot
+# is covered by the placements whose sessions include it, or, on a day with no arrangement at
+# all, by the school whose roll the pupil is on (the latest roll movement on or before the day).
+FLOOR = f"""
+WITH days(d, i) AS (VALUES (:d0, 0), (:d1, 1), (:d2, 2), (:d3, 3), (:d4, 4)),
+halves(h) AS (VALUES (0), (1)),
+slots AS (
+    SELECT t.la_id, days.d, days.i * 2 + halves.h AS slot
+    FROM days CROSS JOIN halves
+    JOIN term_date t ON days.d BETWEEN t.start_date AND t.end_date
+    WHERE days.d NOT IN (SELECT day FROM bank_holiday) {{la_term}}
+),
+active AS (
+    SELECT p.pupil_id, u.home_la_id AS la_id, p.start_date, p.end_date, p.sessions
+    FROM placement p JOIN pupil u ON u.id = p.pupil_id
+    WHERE p.start_date <= :d4 AND (p.end_date IS NULL OR p.end_date >= :d0) {{la_pupil}}
+),
+roll AS (
+    SELECT m.pupil_id, m.kind, m.date,
+           LEAD(m.date) OVER (PARTITION BY m.pupil_id ORDER BY m.date, m.id) AS next_date
+    FROM movement m JOIN pupil u ON u.id = m.pupil_id
+    WHERE m.kind IN {ROLL_KINDS} {{la_pupil}}
+),
+last_ended AS (
+    SELECT p.pupil_id, p.destination,
+           ROW_NUMBER() OVER (PARTITION BY p.pupil_id ORDER BY p.end_date DESC, p.id DESC) AS n
+    FROM placement p JOIN pupil u ON u.id = p.pupil_id
+    WHERE p.end_date <= :d4 {{la_pupil}}
+),
+in_scope AS (
+    SELECT DISTINCT pupil_id, la_id FROM active
+    UNION
+    SELECT u.id, u.home_la_id FROM pupil u
+    WHERE u.date_of_birth BETWEEN :born_from AND :born_to {{la_pupil}}
+      AND EXISTS (SELECT 1 FROM movement m WHERE m.pupil_id = u.id
+                  AND m.kind IN ('permanent_exclusion', 'removed_from_roll') AND m.date <= :d4)
+      AND NOT EXISTS (SELECT 1 FROM roll r WHERE r.pupil_id = u.id AND r.kind = 'admitted'
+                      AND r.date <= :d4 AND (r.next_date IS NULL OR r.next_date > :d4))
+      AND NOT EXISTS (SELECT 1 FROM last_ended e WHERE e.pupil_id = u.id AND e.n = 1 AND e.destination IN {LEFT})
+),
+cover AS (
+    SELECT a.pupil_id, s.d, s.slot,
+           SUM(CASE WHEN substr(a.sessions, s.slot + 1, 1) = '1' THEN 1 ELSE 0 END) AS n
+    FROM active a
+    JOIN slots s ON s.la_id = a.la_id AND s.d >= a.start_date AND (a.end_date IS NULL OR s.d <= a.end_date)
+    GROUP BY a.pupil_id, s.d, s.slot
+),
+arranged AS (SELECT DISTINCT pupil_id, d FROM cover),
+cells AS (
+    SELECT c.pupil_id,
+           CASE WHEN cv.n > 0 THEN cv.n
+                WHEN ar.pupil_id IS NULL AND r.kind = 'admitted' THEN 1 ELSE 0 END AS planned
+    FROM in_scope c JOIN slots s ON s.la_id = c.la_id
+    LEFT JOIN cover cv ON cv.pupil_id = c.pupil_id AND cv.d = s.d AND cv.slot = s.slot
+    LEFT JOIN arranged ar ON ar.pupil_id = c.pupil_id AND ar.d = s.d
+    LEFT JOIN roll r ON r.pupil_id = c.pupil_id AND r.date <= s.d AND (r.next_date IS NULL OR r.next_date > s.d)
+)
+SELECT pupil_id, SUM(planned) AS planned, MIN(CASE WHEN planned > 0 THEN 1 ELSE 0 END) AS full_time
+FROM cells GROUP BY pupil_id
+"""
+
+
+def floor_sql(la_id: int | None) -> str:
+    return FLOOR.format(
+        la_term="" if la_id is None else "AND t.la_id = :la",
+        la_pupil="" if la_id is None else "AND u.home_la_id = :la",
+    )
+
+
+def compulsory_born_between(day: date) -> tuple[date, date]:
+    """The dates of birth of compulsory school age on `day` (a parameter of the floor query)."""
+    born = [day - timedelta(days=n) for n in range(365 * 4, 365 * 18)]
+    of_age = [b for b in born if of_compulsory_school_age(b, day)]
+    return min(of_age), max(of_age)
+
+
+def timed(runs: int, action: Callable[[], Any]) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def report(step: str, **figures: Any) -> dict[str, Any]:
+    line = {
+        "step": step,
+        **figures,
+        "process_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+    print(json.dumps(line), flush=True)
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=list(synthetic.SCALES), required=True)
+    parser.add_argument("--database-url")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='ap-register-scale-')}/bench.db"
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    app = create_app({**config, "SQLALCHEMY_DATABASE_URI": url})
+    actor = Actor.system(via="benchmark")
+    scale = synthetic.SCALES[args.scale]
+    today = date.today()
+    results: list[dict[str, Any]] = []
+    with app.app_context():
+        session = db.session
+        upgrade()
+        load_into(session)
+        session.commit()
+        if not session.scalar(select(func.count()).select_from(Pupil)):
+            started = time.perf_counter()
+            with db.engine.begin() as connection:
+                rows = synthetic.generate(connection, scale, today)
+            seconds = time.perf_counter() - started
+            results.append(
+                report(
+                    "generate",
+                    seconds=round(seconds, 1),
+                    rows=rows,
+                    rows_per_second=round(sum(rows.values()) / seconds),
+                )
+            )
+        session.rollback()  # see what the generator's own connection wrote
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("ANALYZE"))
+        las = session.scalars(
+            select(LocalAuthority)
+            .where(LocalAuthority.id.in_(select(Pupil.home_la_id).distinct()))
+            .order_by(LocalAuthority.code)
+        ).all()
+        pupils = session.scalar(select(func.count()).select_from(Pupil))
+        calendar = calendar_for(session, las[0])
+        monday = today - timedelta(days=today.weekday() + 7)
+        while len(calendar.school_days(monday, monday + timedelta(days=4))) < 5:
+            monday -= timedelta(days=7)
+        days = [monday + timedelta(days=n) for n in range(5)]
+        born_from, born_to = compulsory_born_between(monday)
+        params = {f"d{n}": day for n, day in enumerate(days)} | {"born_from": born_from, "born_to": born_to}
+
+        def app_answer(chosen: list[LocalAuthority]) -> dict[int, tuple[int, bool]]:
+            forget_calendars(session)
+            answer = {}
+            for la in chosen:
+                for week in week_coverage(session, actor, la, monday, today).pupils:
+                    answer[week.pupil.id] = (week.planned_sessions, "below_full_time" not in week.flags)
+            session.rollback()
+            return answer
+
+        def floor_answer(la_id: int | None) -> dict[int, tuple[int, bool]]:
+            found = session.execute(text(floor_sql(la_id)), params | ({"la": la_id} if la_id else {})).all()
+            session.rollback()
+            return {pupil_id: (int(planned), bool(full)) for pupil_id, planned, full in found}
+
+        for label, chosen, la_id, runs in (
+            ("coverage of one LA-week", las[:1], las[0].id, args.runs),
+            ("coverage of the nation's week", las, None, max(1, args.runs // 2)),
+        ):
+            app_seconds, app_result = timed(runs, lambda chosen=chosen: app_answer(chosen))
+            floor_seconds, floor_result = timed(runs, lambda la_id=la_id: floor_answer(la_id))
+            if app_result != floor_result:
+                differ = [k for k in set(app_result) | set(floor_result) if app_result.get(k) != floor_result.get(k)]
+                raise SystemExit(f"{label}: the floor's answer differs for {len(differ)} pupils, e.g. {differ[:5]}")
+            results.append(
+                report(
+                    label,
+                    las=len(chosen),
+                    pupils_in_scope=len(app_result),
+                    week=monday.isoformat(),
+                    app_seconds=round(app_seconds, 3),
+                    floor_seconds=round(floor_seconds, 3),
+                    ratio=round(app_seconds / floor_seconds, 2) if floor_seconds else None,
+                    us_per_pupil=round(1e6 * app_seconds / max(1, len(app_result)), 1),
+                )
+            )
+    dialect = url.split(":", 1)[0].split("+")[0]
+    out = Path(__file__).parent / "results" / f"scale-{today.isoformat()}-{dialect}-{args.scale}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "run_at": datetime.now().isoformat(timespec="seconds"),
+                "database": dialect,
+                "scale": args.scale,
+                "pupils": pupils,
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"written to {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
