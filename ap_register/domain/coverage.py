@@ -260,20 +260,25 @@ def _compare_registers(session: Session, weeks: list[PupilWeek], monday: date, f
     settings that take their registers here (any mark that week). Days after today are not judged."""
     if not weeks:
         return
-    marks: dict[tuple[int, int, date, str], str] = {}
+    # Each pupil's marks of the week: (setting, day, session) -> code.
+    marks: dict[int, dict[tuple[int, date, str], str]] = defaultdict(dict)
     for start in range(0, len(weeks), 500):
         ids = [w.pupil.id for w in weeks[start : start + 500]]
-        for mark in session.scalars(
-            select(AttendanceMark).where(
-                AttendanceMark.pupil_id.in_(ids), AttendanceMark.date >= monday, AttendanceMark.date <= friday
-            )
+        for pupil_id, setting_id, day, half, code in session.execute(
+            select(
+                AttendanceMark.pupil_id,
+                AttendanceMark.setting_id,
+                AttendanceMark.date,
+                AttendanceMark.session,
+                AttendanceMark.code,
+            ).where(AttendanceMark.pupil_id.in_(ids), AttendanceMark.date >= monday, AttendanceMark.date <= friday)
         ):
-            marks[(mark.pupil_id, mark.setting_id, mark.date, mark.session)] = mark.code
+            marks[pupil_id][(setting_id, day, half)] = code
     if not marks:
         return
-    recording = {setting_id for (_, setting_id, _, _) in marks}
+    recording = {setting_id for own in marks.values() for (setting_id, _, _) in own}
     for week in weeks:
-        own = {key: code for key, code in marks.items() if key[0] == week.pupil.id}
+        own = marks.get(week.pupil.id)
         if not own:
             continue
         attended = marked = 0
@@ -284,7 +289,7 @@ def _compare_registers(session: Session, weeks: list[PupilWeek], monday: date, f
             half = "AM" if cell.label.endswith("AM") else "PM"
             at = [p.setting for p in cell.placements] or ([cell.home_school] if cell.home_school else [])
             for setting in at:
-                code = own.get((week.pupil.id, setting.id, cell.day, half))
+                code = own.get((setting.id, cell.day, half))
                 if code is not None:
                     marked += 1
                     attended += counts_as_attendance(code)
@@ -294,7 +299,7 @@ def _compare_registers(session: Session, weeks: list[PupilWeek], monday: date, f
                 home = placement.home_school_id or week.pupil.home_school_id
                 if home is None or home == placement.setting_id:
                     continue
-                code = own.get((week.pupil.id, home, cell.day, half))
+                code = own.get((home, cell.day, half))
                 if code is None:
                     continue
                 if code == "D" and placement.registration != Registration.DUAL:
