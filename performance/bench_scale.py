@@ -11,13 +11,19 @@ PostgreSQL database; a database that already holds a generated register is reuse
   in-scope pupil's planned sessions and whether they are below full time. Both answers are
   compared, pupil by pupil, before any time counts; the ratio app / floor is the figure.
 
-Each figure is the median of several runs. Results are printed as JSON lines and written to
-performance/results/. Speed targets live here and in performance/README.md, never in the tests.
+- an attendance file (each in-scope pupil's home-school registers for the last two school weeks,
+  rows that are not in the register yet) through `ap-register import attendance`'s code, against
+  PostgreSQL's COPY of the same file into a table of the same columns (the floor).
+
+Each figure is the median of several runs (the import runs once: it writes). Results are
+printed as JSON lines and written to performance/results/. Speed targets live here and in
+performance/README.md, never in the tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import resource
 import statistics
@@ -142,11 +148,71 @@ def report(step: str, **figures: Any) -> dict[str, Any]:
     return line
 
 
+def attendance_file(session: Any, today: date, rows: int) -> bytes:
+    """Home-school registers (setting_ref, as the import reads it) for pupils of the generated
+    areas, school days of the last two weeks before today, until the file has `rows` rows."""
+    wanted = session.execute(
+        text("SELECT u.upn, s.ref, u.home_la_id FROM pupil u JOIN setting s ON s.id = u.home_school_id ORDER BY u.id")
+    ).all()
+    la = session.get(LocalAuthority, wanted[0][2])
+    calendar = calendar_for(session, la)
+    days = calendar.school_days(today - timedelta(days=14), today - timedelta(days=1))
+    out = io.StringIO()
+    out.write("upn,setting_ref,date,session,code\n")
+    written = 0
+    for upn, ref, _ in wanted:
+        for day in days:
+            for half, present in (("AM", "/"), ("PM", "\\")):
+                out.write(f"{upn},{ref},{day.isoformat()},{half},{present}\n")
+                written += 1
+                if written == rows:
+                    return out.getvalue().encode()
+    return out.getvalue().encode()
+
+
+def import_against_copy(session: Any, actor: Actor, today: date, rows: int) -> dict[str, Any]:
+    from ap_register.domain.imports import run_import
+
+    data = attendance_file(session, today, rows)
+    lines = data.count(b"\n") - 1
+    session.rollback()
+    started = time.perf_counter()
+    report_ = run_import(session, actor, "attendance", io.BytesIO(data))
+    session.commit()
+    import_seconds = time.perf_counter() - started
+    assert report_.imported == lines, (report_.imported, lines)
+    copy_seconds = None
+    if db.engine.dialect.name == "postgresql":
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(
+                "CREATE TEMPORARY TABLE copied (upn text, setting_ref text, date date, session text, code text)"
+            )
+            started = time.perf_counter()
+            with cursor.copy("COPY copied FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                copy.write(data)
+            copy_seconds = time.perf_counter() - started
+            raw.rollback()
+        finally:
+            raw.close()
+    return report(
+        "attendance import against COPY",
+        rows=lines,
+        import_seconds=round(import_seconds, 2),
+        import_rows_per_second=round(lines / import_seconds),
+        copy_seconds=round(copy_seconds, 3) if copy_seconds else None,
+        copy_rows_per_second=round(lines / copy_seconds) if copy_seconds else None,
+        share_of_copy=round(copy_seconds / import_seconds, 4) if copy_seconds else None,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=list(synthetic.SCALES), required=True)
     parser.add_argument("--database-url")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--import-rows", type=int, default=40_000, help="rows in the attendance file")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='ap-register-scale-')}/bench.db"
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
@@ -226,6 +292,7 @@ def main() -> None:
                     us_per_pupil=round(1e6 * app_seconds / max(1, len(app_result)), 1),
                 )
             )
+        results.append(import_against_copy(session, actor, today, args.import_rows))
     dialect = url.split(":", 1)[0].split("+")[0]
     out = Path(__file__).parent / "results" / f"scale-{today.isoformat()}-{dialect}-{args.scale}.json"
     out.write_text(
