@@ -19,13 +19,14 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
 from ap_register.domain.budgets import PLACE_TYPES, set_line
+from ap_register.domain.bulk import Writer
 from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.errors import DomainError
 from ap_register.domain.outcomes import ACTIVITIES, CHECK_POINTS, parse_year
@@ -68,6 +69,7 @@ from ap_register.models import (
     Setting,
     TermDate,
 )
+from ap_register.models.base import utcnow
 
 KINDS = (
     "settings",
@@ -749,18 +751,72 @@ class MovementsImporter(Importer):
 
 
 class AttendanceImporter(Importer):
+    """Registers in bulk: rows are checked one by one (every problem named by line), and written
+    in chunks: the marks already held for a chunk are read in one query, new ones go in with COPY
+    on PostgreSQL (inside the import's savepoint: still all or nothing), changed ones are updated
+    in one statement."""
+
     kind = "attendance"
+    CHUNK = 5_000
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.seen: dict[tuple[int, int, date, str], int] = {}
         self.codes = attendance_codes()
         self.today = date.today()
+        self.pending: list[tuple[int, int, date, str, str]] = []
+        self.people: dict[str, tuple[int, int]] | None = None  # UPN -> (pupil id, home LA id)
+        self.las_by_id = {la.id: la for la in self.las.values()}
+        self.checked_upns: dict[str, tuple[str | None, str | None]] = {}  # as written -> (UPN, problem)
+        self.dates: dict[str, date | None] = {}
+
+    def person(self, row: dict[str, str]) -> tuple[int, int] | None:
+        raw = self.text(row, "upn", required=True, max_length=20)
+        if raw is None:
+            return None
+        if raw not in self.checked_upns:
+            checked = check_upn(raw)
+            self.checked_upns[raw] = (
+                (checked.upn, None) if checked.valid else (None, checked.message or "Not a valid UPN")
+            )
+        upn, problem = self.checked_upns[raw]
+        if upn is None:
+            self.error("upn", problem or "Not a valid UPN")
+            return None
+        if self.people is None:
+            query = select(Pupil.upn, Pupil.id, Pupil.home_la_id)
+            if self.la is not None:
+                query = query.where(Pupil.home_la_id == self.la.id)
+            self.people = {found: (pupil_id, la_id) for found, pupil_id, la_id in self.session.execute(query)}
+        person = self.people.get(upn)
+        if person is None:
+            in_another_la = self.la is not None and self.session.scalar(select(Pupil.id).where(Pupil.upn == upn))
+            if in_another_la:
+                self.error("upn", f"Pupil {upn} is not a pupil of LA {self.la.code}")  # type: ignore[union-attr]
+            else:
+                self.error("upn", f"No pupil with UPN {upn}: import them in a pupils file first")
+            return None
+        return person
+
+    def when(self, row: dict[str, str]) -> date | None:
+        value = (row.get("date") or "").strip()
+        if value not in self.dates:
+            self.dates[value] = self.day(row, "date", required=True)
+            return self.dates[value]
+        if self.dates[value] is None:
+            self.day(row, "date", required=True)  # the same problem, named on this line too
+        return self.dates[value]
 
     def row(self, row: dict[str, str]) -> None:
-        pupil = self.pupil_for(row)
-        setting = self.setting_for(row, "setting_ref", pupil)
-        when = self.day(row, "date", required=True)
+        person = self.person(row)
+        setting = None
+        ref = self.text(row, "setting_ref", required=True, max_length=20)
+        la = self.la or (self.las_by_id.get(person[1]) if person is not None else None)
+        if ref is not None and la is not None:
+            setting = self.setting_by_ref(la, ref)
+            if setting is None:
+                self.error("setting_ref", f"No setting with reference {ref} in {la.name}")
+        when = self.when(row)
         session_name = (self.text(row, "session", required=True, max_length=10) or "").upper()
         if session_name and session_name not in ("AM", "PM"):
             self.error("session", "Session must be AM or PM")
@@ -772,39 +828,64 @@ class AttendanceImporter(Importer):
             self.error("code", f"{code} is no longer in use from 19 August 2024")
         if when is not None and when > self.today:
             self.error("date", "Attendance cannot be recorded for a future date")
-        if self.failed or pupil is None or setting is None or when is None or code is None:
+        if self.failed or person is None or setting is None or when is None or code is None:
             return
-        key = (pupil.id, setting.id, when, session_name)
+        key = (person[0], setting.id, when, session_name)
         if key in self.seen:
             self.error("session", f"This session is also on line {self.seen[key]}")
             return
         self.seen[key] = self.line
-        existing = self.session.scalar(
-            select(AttendanceMark).where(
-                AttendanceMark.pupil_id == pupil.id,
-                AttendanceMark.setting_id == setting.id,
-                AttendanceMark.date == when,
-                AttendanceMark.session == session_name,
-            )
-        )
-        if existing is None:
-            self.session.add(
-                AttendanceMark(
-                    pupil_id=pupil.id,
-                    setting_id=setting.id,
-                    date=when,
-                    session=session_name,
-                    code=code,
-                    recorded_by_id=self.actor.user_id,
+        self.pending.append((*key, code))
+        if len(self.pending) >= self.CHUNK:
+            self.write_pending()
+
+    def finish(self) -> None:
+        self.write_pending()
+
+    def write_pending(self) -> None:
+        rows, self.pending = self.pending, []
+        if not rows or self.report.errors:
+            return  # a refused file writes nothing: no need to write what would be rolled back
+        held: dict[tuple[int, int, date, str], tuple[int, str]] = {}
+        pupil_ids = sorted({r[0] for r in rows})
+        first, last = min(r[2] for r in rows), max(r[2] for r in rows)
+        for start in range(0, len(pupil_ids), 1_000):
+            for mark_id, pupil_id, setting_id, day, half, code in self.session.execute(
+                select(
+                    AttendanceMark.id,
+                    AttendanceMark.pupil_id,
+                    AttendanceMark.setting_id,
+                    AttendanceMark.date,
+                    AttendanceMark.session,
+                    AttendanceMark.code,
+                ).where(
+                    AttendanceMark.pupil_id.in_(pupil_ids[start : start + 1_000]),
+                    AttendanceMark.date >= first,
+                    AttendanceMark.date <= last,
                 )
-            )
-            self.report.imported += 1
-        elif existing.code != code:
-            existing.code = code
-            self.report.updated += 1
-        else:
-            self.report.unchanged += 1
-        self.flush_now_and_then()
+            ):
+                held[(pupil_id, setting_id, day, half)] = (mark_id, code)
+        now = utcnow()
+        new: list[tuple[Any, ...]] = []
+        changed: list[dict[str, Any]] = []
+        for pupil_id, setting_id, day, half, code in rows:
+            existing = held.get((pupil_id, setting_id, day, half))
+            if existing is None:
+                new.append((pupil_id, setting_id, day, half, code, self.actor.user_id, now))
+            elif existing[1] != code:
+                changed.append({"id": existing[0], "code": code})
+            else:
+                self.report.unchanged += 1
+        self.session.flush()
+        Writer(self.session.connection()).write(
+            "attendance_mark",
+            ("pupil_id", "setting_id", "date", "session", "code", "recorded_by_id", "recorded_at"),
+            new,
+        )
+        if changed:
+            self.session.execute(update(AttendanceMark), changed)
+        self.report.imported += len(new)
+        self.report.updated += len(changed)
 
 
 # --- term dates ------------------------------------------------------------------------------

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select
 
+from ap_register.domain.bulk import Writer
 from ap_register.domain.calendar import SchoolCalendar
 from ap_register.domain.demo import FIRST_NAMES, PLACES, typical_term_dates
 from ap_register.domain.pupils import academic_year_start
@@ -102,49 +103,6 @@ def total_pupils(scale: Scale) -> int:
     return scale.las * PUPILS_PER_LA
 
 
-@dataclass
-class Writer:
-    """Bulk rows into a table: COPY on PostgreSQL, executemany in chunks on SQLite."""
-
-    connection: Connection
-
-    @property
-    def postgres(self) -> bool:
-        return self.connection.dialect.name == "postgresql"
-
-    def write(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
-        count = 0
-        if self.postgres:
-            cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-            return count
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        raw = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        chunk: list[tuple[Any, ...]] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) == 20_000:
-                raw.executemany(sql, chunk)
-                count += len(chunk)
-                chunk.clear()
-        if chunk:
-            raw.executemany(sql, chunk)
-            count += len(chunk)
-        return count
-
-    def next_id(self, table: str) -> int:
-        return int(self.connection.execute(text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")).scalar_one())
-
-    def reset_sequence(self, table: str) -> None:
-        if self.postgres:
-            self.connection.execute(
-                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
-            )
-
-
 def generate(
     connection: Connection, scale: Scale, today: date, seed: int = 1, progress: Progress | None = None
 ) -> dict[str, int]:
@@ -159,7 +117,7 @@ def generate(
         raise ValueError(f"{scale.las} LAs are needed and the reference data has {len(las)}: run init-db first")
     rng = random.Random(seed)
     writer = Writer(connection)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = datetime.now(UTC)
     year = academic_year_start(today)
     stretches = [s for y in (year - 1, year, year + 1) for s in typical_term_dates(y)]
     holidays = [d for (d,) in connection.execute(select(BankHoliday.day))]

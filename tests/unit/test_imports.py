@@ -253,6 +253,40 @@ def test_attendance_marks(db: Session, area: dict) -> None:  # type: ignore[type
     assert report.imported == 2 and count(db, AttendanceMark) == 2
 
 
+def test_a_large_register_file_is_written_in_chunks_and_can_be_sent_again(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """Over 5,000 rows (the importer's chunk): a session repeated across chunks is still named,
+    and the same file sent again with some codes changed updates just those."""
+    from datetime import date, timedelta
+
+    from ap_register.domain.imports import AttendanceImporter
+
+    la, school = area["la"], area["school"]
+    pupils = [area["pupil"]] + [factories.pupil(db, la, school) for _ in range(29)]
+    days = [date(2025, 9, 1) + timedelta(days=n) for n in range(120)]
+    lines = [
+        f"{p.upn},SCH1,{d.isoformat()},{half},{'/' if half == 'AM' else chr(92)}"
+        for p in pupils
+        for d in days
+        for half in ("AM", "PM")
+    ]
+    assert len(lines) == 7_200 > AttendanceImporter.CHUNK
+    header = "upn,setting_ref,date,session,code\n"
+    assert refused(db, "attendance", header + "\n".join(lines + [lines[1]]) + "\n", la_code=None) == [
+        (7_202, "session", "This session is also on line 3")
+    ]
+    assert count(db, AttendanceMark) == 0
+    report = load(db, "attendance", header + "\n".join(lines) + "\n", la_code=None)
+    assert (report.imported, report.updated, report.unchanged) == (7_200, 0, 0)
+    assert count(db, AttendanceMark) == 7_200
+    changed = [line[:-1] + "O" if n % 100 == 0 else line for n, line in enumerate(lines)]
+    report = load(db, "attendance", header + "\n".join(changed) + "\n", la_code=None)
+    assert (report.imported, report.updated, report.unchanged) == (0, 72, 7_128)
+    assert count(db, AttendanceMark) == 7_200
+    assert db.scalar(select(func.count()).select_from(AttendanceMark).where(AttendanceMark.code == "O")) == 72
+    stored = db.scalars(select(AttendanceMark).order_by(AttendanceMark.id)).first()
+    assert stored is not None and stored.recorded_at.tzinfo is not None
+
+
 def test_term_dates(db: Session) -> None:
     factories.la(db, "856", with_terms=False)
     text = (

@@ -1,0 +1,59 @@
+"""Rows in bulk: PostgreSQL's COPY, or executemany in chunks on SQLite. On the caller's connection,
+so inside its transaction (a savepoint around an import still makes it all or nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+
+@dataclass
+class Writer:
+    """Bulk rows into a table: COPY on PostgreSQL, executemany in chunks on SQLite."""
+
+    connection: Connection
+
+    @property
+    def postgres(self) -> bool:
+        return self.connection.dialect.name == "postgresql"
+
+    def write(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
+        count = 0
+        if self.postgres:
+            cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        # SQLite keeps timestamps as SQLAlchemy writes them: UTC, without the zone.
+        rows = (
+            tuple(v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo else v for v in row)
+            for row in rows
+        )
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        raw = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        chunk: list[tuple[Any, ...]] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == 20_000:
+                raw.executemany(sql, chunk)
+                count += len(chunk)
+                chunk.clear()
+        if chunk:
+            raw.executemany(sql, chunk)
+            count += len(chunk)
+        return count
+
+    def next_id(self, table: str) -> int:
+        return int(self.connection.execute(text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")).scalar_one())
+
+    def reset_sequence(self, table: str) -> None:
+        if self.postgres:
+            self.connection.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+            )
