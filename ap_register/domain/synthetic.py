@@ -41,6 +41,8 @@ LAST_NAMES = (
 ).split()
 # A second placement (after the first ended) for this share of pupils.
 SECOND_PLACEMENT = 0.3
+# Referrals waiting for the LA's panel: this share of pupils.
+REFERRED = 0.02
 # Placements last 4 to 8 school weeks; this share are part time (6 or 8 sessions of 10).
 WEEKS = (4, 8)
 PART_TIME = 0.25
@@ -284,6 +286,50 @@ def generate(
         "movement",
         ("id", "pupil_id", "kind", "date", "setting_id", "placement_id", "details", "recorded_via", "recorded_at"),
         movements,
+    )
+    # Each LA's panel, its next meeting, and the referrals waiting for it (the panel's queue).
+    panel_id, meeting_id, referral_id = writer.next_id("panel"), writer.next_id("meeting"), writer.next_id("referral")
+    counts["panel"] = writer.write(
+        "panel",
+        ("id", "la_id", "name", "quorum"),
+        ((panel_id + n, la_id, "Fair Access Panel", 3) for n, (la_id, _) in enumerate(las)),
+    )
+    counts["meeting"] = writer.write(
+        "meeting",
+        ("id", "panel_id", "held_on", "location"),
+        ((meeting_id + n, panel_id + n, today + timedelta(days=7), "Council offices") for n in range(len(las))),
+    )
+    waiting = []
+    for number, pupil in enumerate(pupils):
+        if number % int(1 / REFERRED) == 0:
+            route, tier = rng.choice((("off_site_direction", "time_limited"), ("la_other", "transitional")))
+            waiting.append(
+                (referral_id, pupil[5], pupil[0], "time_limited_ap" if tier == "time_limited" else "transitional_ap")
+                + (route, tier, pupil[6], '["behaviour"]', "Escalating incidents despite support", "A fresh start")
+                + (False, False, "submitted", now, today - timedelta(days=rng.randint(1, 20)), 1)
+            )
+            referral_id += 1
+    counts["referral"] = writer.write(
+        "referral",
+        (
+            "id",
+            "la_id",
+            "pupil_id",
+            "move",
+            "route",
+            "tier",
+            "referring_setting_id",
+            "reason_codes",
+            "reasons",
+            "best_interest",
+            "has_ehcp",
+            "awaiting_ehc_assessment",
+            "status",
+            "submitted_at",
+            "submitted_on",
+            "version",
+        ),
+        waiting,
     )
 
     def marks() -> Iterator[tuple[Any, ...]]:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ap_register.domain import synthetic
 from ap_register.domain.sessions import is_valid
 from ap_register.extensions import db
-from ap_register.models import AttendanceMark, Movement, Placement, Pupil
+from ap_register.models import AttendanceMark, Movement, Placement, Pupil, Referral
 from tests.conftest import build_app, make_database
 
 
@@ -33,6 +33,9 @@ def test_la_scale_is_one_area_in_the_national_mix(db_kind: str, tmp_path: Path) 
             assert rows["movement"] == count(Movement) >= 1_000_000 / 150
             assert rows["attendance_mark"] == count(AttendanceMark) >= 20_000_000 / 150
             assert synthetic.total_pupils(synthetic.SCALES["national"]) == 300_000
+            # The panel's queue: 2% of pupils referred and waiting.
+            assert rows["referral"] == count(Referral) == synthetic.PUPILS_PER_LA // 50
+            assert rows["panel"] == rows["meeting"] == 1
             # Reasons in the published national proportions (within 3 points each).
             published: Counter[str] = Counter()
             for reason, _, n in synthetic.national_mix():
