@@ -42,5 +42,9 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Connection) -> None:
+    """SQLite: take the write lock at the start (IMMEDIATE). Most requests write (an audit event
+    for every view of a pupil), and in WAL mode a transaction that read first and writes second,
+    after another process wrote, fails at once however long the busy timeout ("database is
+    locked"): under concurrent use that was a 503. Waiting in turn is what SQLite can offer."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

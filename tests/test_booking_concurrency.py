@@ -92,12 +92,18 @@ def book(
 ) -> None:
     """One officer's request: load the pupil, wait for the other officer, then book the place."""
     with app.app_context():
+        # SQLite: a request holds the write lock from its first read (BEGIN IMMEDIATE), so the
+        # workers are released before it and take turns; PostgreSQL: after loading, to race.
+        sqlite = db.engine.dialect.name == "sqlite"
+        if sqlite:
+            barrier.wait()
         session = db.session
         officer = session.get(User, officer_id)
         pupil = session.get(Pupil, pupil_id)
         assert officer is not None and pupil is not None
         _ = pupil.home_la, pupil.home_school  # loaded before the race
-        barrier.wait()
+        if not sqlite:
+            barrier.wait()
         try:
             start_placement(
                 session,

@@ -96,13 +96,19 @@ def chair_decides(
 ) -> None:
     """One chair's request: load the case, wait for the other chair, then decide."""
     with app.app_context():
+        # SQLite: a request holds the write lock from its first read (BEGIN IMMEDIATE), so the
+        # workers are released before it and take turns; PostgreSQL: after loading, to race.
+        sqlite = db.engine.dialect.name == "sqlite"
+        if sqlite:
+            barrier.wait()
         session = db.session
         meeting = session.get(Meeting, ids["meeting"])
         referral = session.get(Referral, referral_id)
         chair = session.get(User, chair_id)
         assert meeting is not None and referral is not None and chair is not None
         _ = [m.user for m in meeting.panel.members], meeting.cases  # loaded before the race
-        barrier.wait()
+        if not sqlite:
+            barrier.wait()
         try:
             decide(
                 session,
