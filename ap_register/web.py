@@ -43,6 +43,14 @@ def current_actor() -> Actor:
     return Actor(user=user, via="web", ip=request.remote_addr)
 
 
+def page_number() -> int:
+    """The ?page= of a list (1 when missing or not a number)."""
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def current_la() -> LocalAuthority:
     """The local authority whose area the signed-in person works in (their own, or their setting's)."""
     la = db.session.get(LocalAuthority, current_user.organisation_la_id)

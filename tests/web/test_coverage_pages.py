@@ -68,6 +68,28 @@ def test_the_week_shows_flagged_pupils_first_with_their_gaps(client: Any, world:
     assert [r["gaps"] for r in rows if r["upn"] == pupil.upn] == ["Thu AM; Thu PM; Fri AM; Fri PM"]
 
 
+def test_a_busy_week_is_shown_fifty_pupils_a_page_the_most_serious_first(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    for n in range(60):
+        pupil = factories.pupil(db, home["la"], home["school"], last_name=f"Shared{n:02d}", on=date(2025, 9, 3))
+        factories.placement(db, pupil, home["pru"], sessions="1111111111", start=date(2025, 11, 3))
+    fletcher = below_full_time(db, world)
+    sign_in(client, home["users"][Role.ATTENDANCE_OFFICER].email)
+    soup = page(client.get("/coverage" + WEEK))
+    rows = soup.select("table.app-coverage tbody tr")
+    assert len(rows) == 50 and "Fletcher, Jordan" in rows[0].get_text(" ")
+    assert "62 pupils in scope" in text(soup) and "Page 1 of 2 (62 in all)" in text(soup)
+    following = soup.select_one(".govuk-pagination__next a")["href"]
+    assert "week=2025-11-10" in following and "page=2" in following
+    soup = page(client.get(following))
+    names = [r.select_one("th").get_text(" ", strip=True) for r in soup.select("table.app-coverage tbody tr")]
+    assert len(names) == 12 and not any("Fletcher" in n for n in names)
+    assert "Page 2 of 2" in text(soup)
+    # The download holds every pupil, not a page.
+    download = client.get("/coverage/export.csv" + WEEK).get_data(as_text=True)
+    assert len(list(csv.DictReader(io.StringIO(download)))) == 62 and fletcher.upn in download
+
+
 def test_a_half_term_week_says_there_is_no_school(client: Any, world: dict) -> None:  # type: ignore[type-arg]
     sign_in(client, world["home"]["users"][Role.ATTENDANCE_OFFICER].email)
     soup = page(client.get("/coverage?week=27&week=10&week=2025"))

@@ -19,10 +19,11 @@ from ap_register.domain import attendance as attendance_rules
 from ap_register.domain import audit, digest, exports
 from ap_register.domain.coverage import CSV_COLUMNS, FLAG_LABELS, FLAGS, monday_of, table_rows, week_coverage
 from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, NotFound
+from ap_register.domain.search import Page
 from ap_register.domain.vocab import AP_KINDS
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert
-from ap_register.web import current_actor, current_la, export_limit, table_download
+from ap_register.web import current_actor, current_la, export_limit, page_number, table_download
 
 
 class WeekForm(Form):
@@ -44,6 +45,9 @@ def _week_form() -> tuple[WeekForm, date, str, int | None]:
     day = form.week.data if form.week.data and not form.week.errors else date.today()
     setting_id = int(form.setting.data) if (form.setting.data or "").isdigit() else None
     return form, monday_of(day), form.flag.data or "", setting_id
+
+
+COVERAGE_PAGE = 50
 
 
 @bp.route("/coverage")
@@ -81,15 +85,26 @@ def coverage() -> str:
     elif flag:
         rows = [r for r in rows if flag in r.flags]
     counts = {f: sum(1 for r in result.pupils if f in r.flags) for f in FLAGS}
-    audit.record(db.session, actor, "view", "coverage", la.code, detail={"week": week.isoformat(), "pupils": len(rows)})
+    # The most serious first, a page at a time (an LA has hundreds in scope a week).
+    page = max(1, min(page_number(), -(-len(rows) // COVERAGE_PAGE) or 1))
+    results = Page(rows[(page - 1) * COVERAGE_PAGE : page * COVERAGE_PAGE], len(rows), page, COVERAGE_PAGE)
+    audit.record(
+        db.session,
+        actor,
+        "view",
+        "coverage",
+        la.code,
+        detail={"week": week.isoformat(), "pupils": len(rows), "page": page, "shown": len(results.items)},
+    )
     db.session.commit()
-    query = {k: v for k, v in request.args.items(multi=False) if k not in ("week", "submit")}
+    query = {k: v for k, v in request.args.items(multi=False) if k not in ("week", "submit", "page")}
     return render_template(
         "coverage/week.html",
         title="Full-time coverage",
         form=form,
         result=result,
-        rows=rows,
+        rows=results.items,
+        results=results,
         counts=counts,
         week=week,
         la=la,

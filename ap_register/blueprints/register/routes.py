@@ -47,16 +47,9 @@ from ap_register.domain.vocab import (
 )
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert, Setting
-from ap_register.web import current_actor, export_limit, table_download
+from ap_register.web import current_actor, export_limit, page_number, table_download
 
 PLACEMENT_DRAFT = "placement"
-
-
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 # --- finding a pupil ------------------------------------------------------------------------
@@ -72,7 +65,7 @@ def find_pupil() -> str:
         form.validate()
         setting_id = int(form.setting.data) if (form.setting.data or "").isdigit() else None
         stmt = pupils_query(current_actor(), form.q.data or "", setting_id)
-        results = paginate(db.session, stmt, _page_number(), 50)
+        results = paginate(db.session, stmt, page_number(), 50)
         audit.record(
             db.session,
             current_actor(),
@@ -532,7 +525,7 @@ def _placement_filters() -> tuple[PlacementsFilterForm, PlacementFilters]:
 @login_required
 def placements() -> str:
     form, filters = _placement_filters()
-    results = paginate(db.session, placements_query(current_actor(), filters), _page_number(), 50)
+    results = paginate(db.session, placements_query(current_actor(), filters), page_number(), 50)
     query = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "register/placements.html", title="Placements register", form=form, results=results, query=query
