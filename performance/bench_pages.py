@@ -110,7 +110,8 @@ def worker_peak_rss_mb(master: int) -> float:
 
 def serve(app: str, port: int, workers: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "300", app],
+        [str(GUNICORN), "--config", str(ROOT / "gunicorn.conf.py"), "--workers", str(workers)]
+        + ["--bind", f"127.0.0.1:{port}", "--timeout", "300", "--access-logfile", "/dev/null", app],
         env=env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,
