@@ -40,8 +40,8 @@ test: setup lint
 	$(BIN)/python -m pytest --db postgres
 
 lint: setup
-	$(BIN)/ruff check ap_register tests migrations examples
-	$(BIN)/ruff format --check ap_register tests examples
+	$(BIN)/ruff check ap_register tests migrations examples performance gunicorn.conf.py
+	$(BIN)/ruff format --check ap_register tests examples performance gunicorn.conf.py
 
 test-sqlite: setup
 	$(BIN)/python -m pytest --db sqlite

@@ -92,8 +92,11 @@ def main() -> None:
         db.session.commit()
         la = db.session.scalar(db.select(LocalAuthority).where(LocalAuthority.code == LA))
         data = settings_file()
-        results.append(measure("import settings", SCHOOLS,
-                               lambda: run_import(db.session, actor, "settings", io.BytesIO(data), la=la)))
+        results.append(
+            measure(
+                "import settings", SCHOOLS, lambda: run_import(db.session, actor, "settings", io.BytesIO(data), la=la)
+            )
+        )
         db.session.commit()
         data = pupils_file(args.rows)
 
@@ -110,8 +113,12 @@ def main() -> None:
         results.append(measure("export pupils csv", args.rows, export_pupils))
     dialect = url.split(":", 1)[0]
     out = Path(__file__).parent / "results" / f"imports-{date.today().isoformat()}-{dialect}-{args.rows}.json"
-    out.write_text(json.dumps({"run_at": datetime.now().isoformat(timespec="seconds"), "database": dialect,
-                               "results": results}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {"run_at": datetime.now().isoformat(timespec="seconds"), "database": dialect, "results": results}, indent=2
+        )
+        + "\n"
+    )
     print(f"written to {out}", file=sys.stderr)
 
 

@@ -205,6 +205,7 @@ class Importer:
         self.la = la
         self.las = {la.code: la for la in session.scalars(select(LocalAuthority))}
         self.line = 0
+        self.last_read = 0  # the last line read from the file (an importer may read ahead of `line`)
         self.failed = False
 
     def error(self, column: str, message: str) -> None:
@@ -212,7 +213,7 @@ class Importer:
         self.failed = True
 
     def handle(self, line: int, row: dict[str, str]) -> None:
-        self.line = line
+        self.line = self.last_read = line
         self.failed = False
         self.row(row)
 
@@ -765,7 +766,8 @@ class AttendanceImporter(Importer):
         self.codes = attendance_codes()
         self.today = date.today()
         self.pending: list[tuple[int, int, date, str, str]] = []
-        self.people: dict[str, tuple[int, int]] | None = None  # UPN -> (pupil id, home LA id)
+        self.read_ahead: list[tuple[int, dict[str, str]]] = []
+        self.people: dict[str, tuple[int, int] | None] = {}  # UPN -> (pupil id, home LA id), as read
         self.las_by_id = {la.id: la for la in self.las.values()}
         self.checked_upns: dict[str, tuple[str | None, str | None]] = {}  # as written -> (UPN, problem)
         self.dates: dict[str, date | None] = {}
@@ -783,20 +785,41 @@ class AttendanceImporter(Importer):
         if upn is None:
             self.error("upn", problem or "Not a valid UPN")
             return None
-        if self.people is None:
-            query = select(Pupil.upn, Pupil.id, Pupil.home_la_id)
-            if self.la is not None:
-                query = query.where(Pupil.home_la_id == self.la.id)
-            self.people = {found: (pupil_id, la_id) for found, pupil_id, la_id in self.session.execute(query)}
         person = self.people.get(upn)
         if person is None:
-            in_another_la = self.la is not None and self.session.scalar(select(Pupil.id).where(Pupil.upn == upn))
-            if in_another_la:
-                self.error("upn", f"Pupil {upn} is not a pupil of LA {self.la.code}")  # type: ignore[union-attr]
-            else:
-                self.error("upn", f"No pupil with UPN {upn}: import them in a pupils file first")
+            self.error("upn", f"No pupil with UPN {upn}: import them in a pupils file first")
+            return None
+        if self.la is not None and person[1] != self.la.id:
+            self.error("upn", f"Pupil {upn} is not a pupil of LA {self.la.code}")
             return None
         return person
+
+    def handle(self, line: int, row: dict[str, str]) -> None:
+        """Rows are read a chunk ahead, so that their pupils are found in one query (the cost
+        follows the file, not the size of the register)."""
+        self.last_read = line
+        self.read_ahead.append((line, row))
+        if len(self.read_ahead) >= self.CHUNK:
+            self.check_read_ahead()
+
+    def check_read_ahead(self) -> None:
+        rows, self.read_ahead = self.read_ahead, []
+        wanted = set()
+        for _, row in rows:
+            raw = (row.get("upn") or "").strip()
+            checked = check_upn(raw) if raw and len(raw) <= 20 else None
+            if checked is not None and checked.valid and checked.upn not in self.people:
+                wanted.add(checked.upn)
+        found = sorted(wanted)
+        for start in range(0, len(found), 1_000):
+            for upn, pupil_id, la_id in self.session.execute(
+                select(Pupil.upn, Pupil.id, Pupil.home_la_id).where(Pupil.upn.in_(found[start : start + 1_000]))
+            ):
+                self.people[upn] = (pupil_id, la_id)
+        for upn in wanted:
+            self.people.setdefault(upn, None)
+        for line, row in rows:
+            super().handle(line, row)
 
     def when(self, row: dict[str, str]) -> date | None:
         value = (row.get("date") or "").strip()
@@ -840,6 +863,7 @@ class AttendanceImporter(Importer):
             self.write_pending()
 
     def finish(self) -> None:
+        self.check_read_ahead()
         self.write_pending()
 
     def write_pending(self) -> None:
@@ -1236,7 +1260,8 @@ def run_import(
         importer.finish()
         session.flush()
     except (UnicodeDecodeError, csv.Error) as error:
-        report.errors.append(RowError(importer.line + 1, "", f"The file could not be read past this line: {error}"))
+        unreadable = importer.last_read + 1
+        report.errors.append(RowError(unreadable, "", f"The file could not be read past this line: {error}"))
     except Exception:
         savepoint.rollback()
         raise

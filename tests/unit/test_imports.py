@@ -287,6 +287,22 @@ def test_a_large_register_file_is_written_in_chunks_and_can_be_sent_again(db: Se
     assert stored is not None and stored.recorded_at.tzinfo is not None
 
 
+def test_a_broken_line_late_in_an_attendance_file_is_named_by_its_own_number(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """Rows are read a chunk ahead of their checks: the line numbers still come out right."""
+    from ap_register.domain.imports import AttendanceImporter
+
+    good = f"{GOOD[0]},SCH1,2025-11-03,AM,/"
+    lines = [good.replace("2025-11-03", f"2025-{9 + n // 28 % 3:02d}-{1 + n % 28:02d}") for n in range(6_000)]
+    lines[5_500] = "\xfe\xfa,,,,"
+    assert len(lines) > AttendanceImporter.CHUNK
+    raw = ("upn,setting_ref,date,session,code\n" + "\n".join(lines) + "\n").encode()
+    with pytest.raises(ImportRefused) as raised:
+        run_import(db, SYSTEM, "attendance", io.BytesIO(raw), la=area["la"])
+    errors = raised.value.report.errors
+    assert {e.line for e in errors if e.column != "session"} == {5_502}, errors[:3]
+    assert count(db, AttendanceMark) == 0
+
+
 def test_term_dates(db: Session) -> None:
     factories.la(db, "856", with_terms=False)
     text = (
