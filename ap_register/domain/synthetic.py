@@ -362,4 +362,6 @@ def generate(
     say(len(pupils) % 1_000)  # the marks pass reports every 1,000 pupils
     for table in counts:
         writer.reset_sequence(table)
+        if writer.postgres:  # fresh statistics, or the planner guesses from an empty table
+            connection.execute(text(f"ANALYZE {table}"))
     return counts
