@@ -322,11 +322,18 @@ class _Data:
         )
         self.kinds = {s.id: s.kind for s in session.scalars(select(Setting).where(Setting.la_id == la.id))}
         first, _ = year_span(year - 1)
+        _, last = year_span(year)
+        # The placements that touch the year or the one before (what the measures look at); not
+        # those that began after it.
         self.placements = list(
             session.scalars(
                 select(Placement)
                 .join(Pupil, Placement.pupil_id == Pupil.id)
-                .where(Pupil.home_la_id == la.id, or_(Placement.end_date.is_(None), Placement.end_date >= first))
+                .where(
+                    Pupil.home_la_id == la.id,
+                    or_(Placement.end_date.is_(None), Placement.end_date >= first),
+                    Placement.start_date <= last,
+                )
                 .order_by(Placement.id)
             )
         )
