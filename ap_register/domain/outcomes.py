@@ -474,8 +474,9 @@ def _attendance(data: _Data) -> dict[int, Figure]:
         .order_by(AttendanceMark.pupil_id, AttendanceMark.date, AttendanceMark.session)
     ):
         marks[setting_id].append((pupil_id, code))
-    for provider_id, provider_marks in marks.items():
-        rates = _rates(provider_marks)
+    rates_of = {provider_id: _rates(provider_marks) for provider_id, provider_marks in marks.items()}
+    befores = _before_all(data, [(pupil_id, provider_id) for provider_id, r in rates_of.items() for pupil_id in r])
+    for provider_id, rates in rates_of.items():
         figure = figures[provider_id]
         attended = sum(a for a, _ in rates.values())
         possible = sum(p for _, p in rates.values())
@@ -484,7 +485,7 @@ def _attendance(data: _Data) -> dict[int, Figure]:
         figure.successes = figure.n * attended / possible if possible else 0
         changes = []
         for pupil_id, (a, p) in rates.items():
-            before = _before(data, pupil_id, provider_id)
+            before = befores.get((pupil_id, provider_id))
             if before is not None:
                 changes.append(100 * a / p - before)
             detail = f"{a} of {p} sessions ({100 * a / p:.1f}%)"
@@ -499,33 +500,52 @@ def _attendance(data: _Data) -> dict[int, Figure]:
     return figures
 
 
-def _before(data: _Data, pupil_id: int, provider_id: int) -> float | None:
-    """The pupil's attendance elsewhere in the two terms before their first placement at the
-    provider (percent), or None without marks."""
-    starts = [p.start_date for p in data.placements if p.pupil_id == pupil_id and p.setting_id == provider_id]
-    if not starts:
-        return None
-    first = min(starts)
-    try:
-        days = data.calendar.school_days(data.calendar.known_from or first, first)
-    except CalendarUnknown:
-        return None
-    window = days[-(2 * TERM) - 1 : -1] if days and days[-1] == first else days[-(2 * TERM) :]
-    if not window:
-        return None
-    rows = data.session.execute(
-        select(AttendanceMark.pupil_id, AttendanceMark.code).where(
-            AttendanceMark.pupil_id == pupil_id,
-            AttendanceMark.setting_id != provider_id,
-            AttendanceMark.date >= window[0],
-            AttendanceMark.date <= window[-1],
+def _before_all(data: _Data, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """Each pupil's attendance elsewhere in the two terms before their first placement at the
+    provider (percent), for the (pupil, provider) pairs that have marks there: the windows worked
+    out first, then the marks of every window read in one pass."""
+    first: dict[tuple[int, int], date] = {}
+    for p in data.placements:
+        key = (p.pupil_id, p.setting_id)
+        if key not in first or p.start_date < first[key]:
+            first[key] = p.start_date
+    windows: dict[tuple[int, int], tuple[date, date]] = {}
+    for key in pairs:
+        start = first.get(key)
+        if start is None:
+            continue
+        try:
+            days = data.calendar.school_days(data.calendar.known_from or start, start)
+        except CalendarUnknown:
+            continue
+        window = days[-(2 * TERM) - 1 : -1] if days and days[-1] == start else days[-(2 * TERM) :]
+        if window:
+            windows[key] = (window[0], window[-1])
+    if not windows:
+        return {}
+    pupil_ids = sorted({pupil_id for pupil_id, _ in windows})
+    earliest, latest = min(w[0] for w in windows.values()), max(w[1] for w in windows.values())
+    marks: dict[int, list[tuple[int, date, str]]] = defaultdict(list)
+    for chunk in range(0, len(pupil_ids), 1_000):
+        for pupil_id, setting_id, day, code in data.session.execute(
+            select(AttendanceMark.pupil_id, AttendanceMark.setting_id, AttendanceMark.date, AttendanceMark.code).where(
+                AttendanceMark.pupil_id.in_(pupil_ids[chunk : chunk + 1_000]),
+                AttendanceMark.date >= earliest,
+                AttendanceMark.date <= latest,
+            )
+        ):
+            marks[pupil_id].append((setting_id, day, code))
+    found = {}
+    for (pupil_id, provider_id), (low, high) in windows.items():
+        rates = _rates(
+            (pupil_id, code)
+            for setting_id, day, code in marks[pupil_id]
+            if setting_id != provider_id and low <= day <= high
         )
-    )
-    rates = _rates(rows)
-    if pupil_id not in rates:
-        return None
-    attended, possible = rates[pupil_id]
-    return 100 * attended / possible
+        if pupil_id in rates:
+            attended, possible = rates[pupil_id]
+            found[(pupil_id, provider_id)] = 100 * attended / possible
+    return found
 
 
 def _reintegration(data: _Data) -> dict[int, Figure]:

@@ -1,11 +1,12 @@
 """Synthetic registers for benchmarks (`ap-register generate --scale la|national`).
 
 One LA (`la`) or 150 (`national`): the same shape per LA, so cost per record can be compared
-between scales. Every pupil of the generated areas has been in alternative provision this school
-year; each LA has 2,000 of them. Reasons for placements and the kinds of setting they are in
-follow the DfE's national figures for school-arranged AP in 2022/23 (school census, shipped as
-`reference/spc_school_ap_placement.csv`); the route follows the reason (off-site behaviour support
-is an off-site direction, permanent exclusion the LA's s19 provision, and so on). Durations, part
+between scales. Every pupil of the generated areas has been in alternative provision in the
+last school year (the one scores are reported for) or this one so far; each LA has 2,000.
+Reasons for placements and the kinds of setting they are in follow the DfE's national figures
+for school-arranged AP in 2022/23 (school census, shipped as
+`reference/spc_school_ap_placement.csv`); the route follows the reason (off-site behaviour
+support is an off-site direction, permanent exclusion the LA's s19 provision, and so on). Durations, part
 time and attendance are assumptions stated next to their constants.
 
 Rows are written in bulk: PostgreSQL's COPY, or executemany on SQLite, with ids assigned here.
@@ -128,10 +129,11 @@ def generate(
         connection.execute(text("SET LOCAL session_replication_role = replica"))
     now = datetime.now(UTC)
     year = academic_year_start(today)
-    stretches = [s for y in (year - 1, year, year + 1) for s in typical_term_dates(y)]
+    stretches = [s for y in (year - 2, year - 1, year, year + 1) for s in typical_term_dates(y)]
     holidays = [d for (d,) in connection.execute(select(BankHoliday.day))]
     calendar = SchoolCalendar(stretches, holidays)
-    days = calendar.school_days(date(year, 9, 1), max(today, date(year, 10, 1)))
+    # Placements over the last school year (the one scores are reported for) and this one so far.
+    days = calendar.school_days(date(year - 1, 9, 1), max(today, date(year, 10, 1)))
     mix = national_mix()
     choices, weights = [(r, s) for r, s, _ in mix], [n for _, _, n in mix]
     counts: dict[str, int] = {}
