@@ -210,6 +210,60 @@ def import_against_copy(session: Any, actor: Actor, today: date, rows: int) -> d
     )
 
 
+# The floor of scoring: the attendance outcome of every scored provider in one query (the marks
+# are most of what scoring reads). The app's time is for all five outcomes.
+SCORING_FLOOR = """
+SELECT m.setting_id, COUNT(DISTINCT m.pupil_id) AS n,
+       SUM(CASE WHEN c.counts_as_attendance THEN 1 ELSE 0 END) AS attended, COUNT(*) AS possible
+FROM attendance_mark m
+JOIN attendance_code c ON c.code = m.code
+JOIN setting s ON s.id = m.setting_id
+WHERE s.kind IN :kinds AND m.date BETWEEN :first AND :last AND c.counts_in_possible_sessions
+GROUP BY m.setting_id
+"""
+
+
+def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) -> dict[str, Any]:
+    from sqlalchemy import bindparam
+
+    from ap_register.domain import outcomes
+
+    year = outcomes.default_year(today)
+    first, last = outcomes.year_span(year)
+
+    def app_answer() -> dict[int, tuple[int, int, int]]:
+        answer = {}
+        for la in las:
+            for provider in outcomes.scores(session, la, year, on=today).providers:
+                figure = provider.figures["attendance"]
+                if figure.n:
+                    possible = figure.extra["sessions"]
+                    answer[provider.provider.id] = (figure.n, round(figure.successes * possible / figure.n), possible)
+        session.rollback()
+        return answer
+
+    def floor_answer() -> dict[int, tuple[int, int, int]]:
+        query = text(SCORING_FLOOR).bindparams(bindparam("kinds", expanding=True))
+        kinds = [k.value for k in outcomes.SCORED_KINDS]
+        found = session.execute(query, {"kinds": kinds, "first": first, "last": min(last, today)}).all()
+        session.rollback()
+        return {setting_id: (n, int(attended), possible) for setting_id, n, attended, possible in found}
+
+    app_seconds, app_result = timed(1, app_answer)
+    floor_seconds, floor_result = timed(3, floor_answer)
+    if app_result != floor_result:
+        differ = [k for k in set(app_result) | set(floor_result) if app_result.get(k) != floor_result.get(k)]
+        raise SystemExit(f"scoring: the floor's attendance differs for {len(differ)} providers, e.g. {differ[:5]}")
+    return report(
+        f"scoring a year ({outcomes.year_label(year)}) of every LA",
+        las=len(las),
+        providers=len(app_result),
+        app_seconds=round(app_seconds, 2),
+        floor_seconds=round(floor_seconds, 3),
+        ratio=round(app_seconds / floor_seconds, 1) if floor_seconds else None,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=list(synthetic.SCALES), required=True)
@@ -298,6 +352,7 @@ def main() -> None:
                     us_per_pupil=round(1e6 * app_seconds / max(1, len(app_result)), 1),
                 )
             )
+        results.append(scoring_against_floor(session, las, today))
         results.append(import_against_copy(session, actor, today, args.import_rows))
     dialect = url.split(":", 1)[0].split("+")[0]
     out = Path(__file__).parent / "results" / f"scale-{today.isoformat()}-{dialect}-{args.scale}.json"
