@@ -28,6 +28,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import date, datetime, timedelta
@@ -39,6 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 PASSWORD = "benchmark-password-2026"
+LOGS = Path(tempfile.gettempdir()) / "ap-register-bench-logs"  # the servers' own logs, for a failure
+LOGS.mkdir(exist_ok=True)
 
 
 def free_port() -> int:
@@ -75,11 +78,18 @@ def sign_in(port: int, email: str) -> str:
 
 
 def hammer(port: int, path: str, cookie: str, seconds: float, out: Any) -> None:
+    """One client process: the page again and again for `seconds`; sends back how many it got,
+    or what went wrong (so that the benchmark stops rather than waits)."""
     done, deadline = 0, time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        status, _, _ = get(port, path, cookie)
-        assert status == 200, f"{path} answered {status}"
-        done += 1
+    try:
+        while time.monotonic() < deadline:
+            status, body, _ = get(port, path, cookie)
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}: {body[:200]!r}")
+            done += 1
+    except Exception as error:  # noqa: BLE001 - any failure is reported to the parent
+        out.put(f"{type(error).__name__}: {error}")
+        return
     out.put(done)
 
 
@@ -90,10 +100,13 @@ def throughput(port: int, path: str, cookie: str, clients: int, seconds: float) 
     ]
     for w in workers:
         w.start()
-    total = sum(queue.get() for _ in workers)
+    answers = [queue.get(timeout=seconds + 300) for _ in workers]
     for w in workers:
         w.join()
-    return total / seconds
+    failures = [a for a in answers if isinstance(a, str)]
+    if failures:
+        raise SystemExit(f"under load: {failures[0]} (the servers' logs are in {LOGS})")
+    return sum(answers) / seconds
 
 
 def worker_peak_rss_mb(master: int) -> float:
@@ -115,7 +128,7 @@ def serve(app: str, port: int, workers: int, env: dict[str, str], cwd: Path) -> 
         env=env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(LOGS / f"{app.split(':')[0]}-{port}.log").open("w"),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
