@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, Response, redirect, request, send_file, session, stream_with_context, url_for
+from flask import Flask, Response, current_app, redirect, request, send_file, session, stream_with_context, url_for
 from flask_login import current_user
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
+from sqlalchemy import Select
 
 from ap_register import errors, permissions
 from ap_register.blueprints.forms import error_list
@@ -20,6 +21,7 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.budgets import figure
 from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.pupils import year_group_label
+from ap_register.domain.search import Page, page_of, paginate
 from ap_register.extensions import db, login_manager
 from ap_register.models import LocalAuthority, User
 
@@ -43,12 +45,22 @@ def current_actor() -> Actor:
     return Actor(user=user, via="web", ip=request.remote_addr)
 
 
-def page_number() -> int:
+def _page_number() -> int:
     """The ?page= of a list (1 when missing or not a number)."""
     try:
         return max(1, int(request.args.get("page", "1")))
     except ValueError:
         return 1
+
+
+def paged_query(stmt: Select[Any]) -> Page:
+    """The ?page= of a query's results, PAGE_SIZE to a page."""
+    return paginate(db.session, stmt, _page_number(), current_app.config["PAGE_SIZE"])
+
+
+def paged_list(items: list[Any]) -> Page:
+    """The ?page= of a list worked out in memory, PAGE_SIZE to a page."""
+    return page_of(items, _page_number(), current_app.config["PAGE_SIZE"])
 
 
 def current_la() -> LocalAuthority:

@@ -19,13 +19,13 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 from ap_register import create_app  # noqa: E402
 from ap_register.config import TestConfig  # noqa: E402
@@ -111,15 +111,7 @@ def main() -> None:
             exports.write("pupils", "csv", exports.rows(db.session, actor, "pupils", la), sink)
 
         results.append(measure("export pupils csv", args.rows, export_pupils))
-    dialect = url.split(":", 1)[0]
-    out = Path(__file__).parent / "results" / f"imports-{date.today().isoformat()}-{dialect}-{args.rows}.json"
-    out.write_text(
-        json.dumps(
-            {"run_at": datetime.now().isoformat(timespec="seconds"), "database": dialect, "results": results}, indent=2
-        )
-        + "\n"
-    )
-    print(f"written to {out}", file=sys.stderr)
+    write_results("imports", url, f"-{args.rows}", results=results)
 
 
 if __name__ == "__main__":

@@ -31,13 +31,16 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from results_file import write_results  # noqa: E402
+
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 PASSWORD = "benchmark-password-2026"
 LOGS = Path(tempfile.gettempdir()) / "ap-register-bench-logs"  # the servers' own logs, for a failure
@@ -241,22 +244,7 @@ def main() -> None:
         for process in (app, bare):
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
-    dialect = args.database_url.split(":", 1)[0].split("+")[0]
-    out = ROOT / "performance" / "results" / f"pages-{date.today().isoformat()}-{dialect}{args.label}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "run_at": datetime.now().isoformat(timespec="seconds"),
-                "database": dialect,
-                "workers": args.workers,
-                "clients": args.clients,
-                "results": results,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"written to {out}", file=sys.stderr)
+    write_results("pages", args.database_url, args.label, workers=args.workers, clients=args.clients, results=results)
 
 
 if __name__ == "__main__":

@@ -33,13 +33,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
+from results_file import write_results  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from ap_register import create_app  # noqa: E402
@@ -354,22 +355,7 @@ def main() -> None:
             )
         results.append(scoring_against_floor(session, las, today))
         results.append(import_against_copy(session, actor, today, args.import_rows))
-    dialect = url.split(":", 1)[0].split("+")[0]
-    out = Path(__file__).parent / "results" / f"scale-{today.isoformat()}-{dialect}-{args.scale}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "run_at": datetime.now().isoformat(timespec="seconds"),
-                "database": dialect,
-                "scale": args.scale,
-                "pupils": pupils,
-                "results": results,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"written to {out}", file=sys.stderr)
+    write_results("scale", url, f"-{args.scale}", scale=args.scale, pupils=pupils, results=results)
 
 
 if __name__ == "__main__":

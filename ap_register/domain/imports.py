@@ -207,6 +207,7 @@ class Importer:
         self.line = 0
         self.last_read = 0  # the last line read from the file (an importer may read ahead of `line`)
         self.failed = False
+        self._upns: dict[str, tuple[str | None, str | None]] = {}
 
     def error(self, column: str, message: str) -> None:
         self.report.errors.append(RowError(self.line, column, message))
@@ -303,29 +304,46 @@ class Importer:
             self._pupils = {p.upn: p for p in self.session.scalars(select(Pupil))}
         return self._pupils.get(upn)
 
-    def pupil_for(self, row: dict[str, str]) -> Pupil | None:
+    def checked_upn(self, raw: str) -> tuple[str | None, str | None]:
+        """(the UPN, None) or (None, the problem) for a UPN as written; each is checked once."""
+        if raw not in self._upns:
+            checked = check_upn(raw)
+            self._upns[raw] = (checked.upn, None) if checked.valid else (None, checked.message or "Not a valid UPN")
+        return self._upns[raw]
+
+    def upn_of(self, row: dict[str, str]) -> str | None:
         raw = self.text(row, "upn", required=True, max_length=20)
         if raw is None:
             return None
-        checked = check_upn(raw)
-        if not checked.valid:
-            self.error("upn", checked.message or "Not a valid UPN")
+        upn, problem = self.checked_upn(raw)
+        if upn is None:
+            self.error("upn", problem or "Not a valid UPN")
+        return upn
+
+    def known_pupil(self, upn: str, home_la_id: int | None) -> bool:
+        """Whether a pupil with this UPN (of this home LA, None if there is none) may be imported
+        here; if not, why, as the row's error."""
+        if home_la_id is None:
+            self.error("upn", f"No pupil with UPN {upn}: import them in a pupils file first")
+            return False
+        if self.la is not None and home_la_id != self.la.id:
+            self.error("upn", f"Pupil {upn} is not a pupil of LA {self.la.code}")
+            return False
+        return True
+
+    def pupil_for(self, row: dict[str, str]) -> Pupil | None:
+        upn = self.upn_of(row)
+        if upn is None:
             return None
-        found = self.pupil_by_upn(checked.upn)
-        if found is None:
-            self.error("upn", f"No pupil with UPN {checked.upn}: import them in a pupils file first")
-            return None
-        if self.la is not None and found.home_la_id != self.la.id:
-            self.error("upn", f"Pupil {checked.upn} is not a pupil of LA {self.la.code}")
-            return None
-        return found
+        found = self.pupil_by_upn(upn)
+        return found if self.known_pupil(upn, found.home_la_id if found else None) else None
 
     def setting_for(self, row: dict[str, str], column: str, pupil: Pupil | None) -> Setting | None:
+        return self.setting_in(row, column, self.la or (pupil.home_la if pupil is not None else None))
+
+    def setting_in(self, row: dict[str, str], column: str, la: LocalAuthority | None) -> Setting | None:
         ref = self.text(row, column, required=True, max_length=20)
-        if ref is None:
-            return None
-        la = self.la or (pupil.home_la if pupil is not None else None)
-        if la is None:
+        if ref is None or la is None:
             return None
         found = self.setting_by_ref(la, ref)
         if found is None:
@@ -769,30 +787,14 @@ class AttendanceImporter(Importer):
         self.read_ahead: list[tuple[int, dict[str, str]]] = []
         self.people: dict[str, tuple[int, int] | None] = {}  # UPN -> (pupil id, home LA id), as read
         self.las_by_id = {la.id: la for la in self.las.values()}
-        self.checked_upns: dict[str, tuple[str | None, str | None]] = {}  # as written -> (UPN, problem)
         self.dates: dict[str, date | None] = {}
 
     def person(self, row: dict[str, str]) -> tuple[int, int] | None:
-        raw = self.text(row, "upn", required=True, max_length=20)
-        if raw is None:
-            return None
-        if raw not in self.checked_upns:
-            checked = check_upn(raw)
-            self.checked_upns[raw] = (
-                (checked.upn, None) if checked.valid else (None, checked.message or "Not a valid UPN")
-            )
-        upn, problem = self.checked_upns[raw]
+        upn = self.upn_of(row)
         if upn is None:
-            self.error("upn", problem or "Not a valid UPN")
             return None
         person = self.people.get(upn)
-        if person is None:
-            self.error("upn", f"No pupil with UPN {upn}: import them in a pupils file first")
-            return None
-        if self.la is not None and person[1] != self.la.id:
-            self.error("upn", f"Pupil {upn} is not a pupil of LA {self.la.code}")
-            return None
-        return person
+        return person if self.known_pupil(upn, person[1] if person else None) else None
 
     def handle(self, line: int, row: dict[str, str]) -> None:
         """Rows are read a chunk ahead, so that their pupils are found in one query (the cost
@@ -807,9 +809,9 @@ class AttendanceImporter(Importer):
         wanted = set()
         for _, row in rows:
             raw = (row.get("upn") or "").strip()
-            checked = check_upn(raw) if raw and len(raw) <= 20 else None
-            if checked is not None and checked.valid and checked.upn not in self.people:
-                wanted.add(checked.upn)
+            upn = self.checked_upn(raw)[0] if raw and len(raw) <= 20 else None
+            if upn is not None and upn not in self.people:
+                wanted.add(upn)
         found = sorted(wanted)
         for start in range(0, len(found), 1_000):
             for upn, pupil_id, la_id in self.session.execute(
@@ -832,13 +834,8 @@ class AttendanceImporter(Importer):
 
     def row(self, row: dict[str, str]) -> None:
         person = self.person(row)
-        setting = None
-        ref = self.text(row, "setting_ref", required=True, max_length=20)
-        la = self.la or (self.las_by_id.get(person[1]) if person is not None else None)
-        if ref is not None and la is not None:
-            setting = self.setting_by_ref(la, ref)
-            if setting is None:
-                self.error("setting_ref", f"No setting with reference {ref} in {la.name}")
+        home_la = self.las_by_id.get(person[1]) if person is not None else None
+        setting = self.setting_in(row, "setting_ref", self.la or home_la)
         when = self.when(row)
         session_name = (self.text(row, "session", required=True, max_length=10) or "").upper()
         if session_name and session_name not in ("AM", "PM"):

@@ -31,11 +31,22 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
+def _within(page: int, total: int, per_page: int) -> int:
+    """The page asked for, or the last one when it is past the end."""
+    return max(1, min(page, max(1, -(-total // per_page))))
+
+
 def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> Page:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = _within(page, total, per_page)
     items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
     return Page(items, total, page, per_page)
+
+
+def page_of(items: list[Any], page: int, per_page: int) -> Page:
+    """A page of a list worked out in memory (the coverage week), as paginate pages a query."""
+    page = _within(page, len(items), per_page)
+    return Page(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
 
 
 def pupils_query(actor: Actor, text: str = "", setting_id: int | None = None) -> Select[tuple[Pupil]]:

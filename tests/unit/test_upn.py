@@ -24,11 +24,12 @@ def test_spaces_and_lower_case_are_tidied() -> None:
     assert check_upn(f" {upn[:5].lower()} {upn[5:]} ").upn == upn
 
 
-@pytest.mark.parametrize("wrong", [c for c in LETTERS])
+UPN = make_upn("855200125001")
+
+
+@pytest.mark.parametrize("wrong", [c for c in LETTERS if c != UPN[0]])
 def test_every_wrong_check_letter_is_refused(wrong: str) -> None:
-    upn = make_upn("855200125001")
-    if wrong == upn[0]:
-        return
+    upn = UPN
     result = check_upn(wrong + upn[1:])
     assert not result.valid
     assert result.message == f"The check letter is wrong: a UPN ending {upn[1:]} starts with {upn[0]}"

@@ -19,11 +19,10 @@ from ap_register.domain import attendance as attendance_rules
 from ap_register.domain import audit, digest, exports
 from ap_register.domain.coverage import CSV_COLUMNS, FLAG_LABELS, FLAGS, monday_of, table_rows, week_coverage
 from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, NotFound
-from ap_register.domain.search import Page
 from ap_register.domain.vocab import AP_KINDS
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert
-from ap_register.web import current_actor, current_la, export_limit, page_number, table_download
+from ap_register.web import current_actor, current_la, export_limit, paged_list, table_download
 
 
 class WeekForm(Form):
@@ -45,9 +44,6 @@ def _week_form() -> tuple[WeekForm, date, str, int | None]:
     day = form.week.data if form.week.data and not form.week.errors else date.today()
     setting_id = int(form.setting.data) if (form.setting.data or "").isdigit() else None
     return form, monday_of(day), form.flag.data or "", setting_id
-
-
-COVERAGE_PAGE = 50
 
 
 @bp.route("/coverage")
@@ -86,15 +82,14 @@ def coverage() -> str:
         rows = [r for r in rows if flag in r.flags]
     counts = {f: sum(1 for r in result.pupils if f in r.flags) for f in FLAGS}
     # The most serious first, a page at a time (an LA has hundreds in scope a week).
-    page = max(1, min(page_number(), -(-len(rows) // COVERAGE_PAGE) or 1))
-    results = Page(rows[(page - 1) * COVERAGE_PAGE : page * COVERAGE_PAGE], len(rows), page, COVERAGE_PAGE)
+    results = paged_list(rows)
     audit.record(
         db.session,
         actor,
         "view",
         "coverage",
         la.code,
-        detail={"week": week.isoformat(), "pupils": len(rows), "page": page, "shown": len(results.items)},
+        detail={"week": week.isoformat(), "pupils": len(rows), "page": results.page, "shown": len(results.items)},
     )
     db.session.commit()
     query = {k: v for k, v in request.args.items(multi=False) if k not in ("week", "submit", "page")}

@@ -32,7 +32,7 @@ from ap_register.domain.alerts import KINDS as alert_kinds
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.register import PlacementDraft
 from ap_register.domain.returns import CENSUS_REASONS, REASON_BY_ROUTE
-from ap_register.domain.search import PlacementFilters, paginate, placements_query, pupils_query
+from ap_register.domain.search import PlacementFilters, placements_query, pupils_query
 from ap_register.domain.vocab import (
     AP_KINDS,
     HOME_SCHOOL_KINDS,
@@ -47,7 +47,7 @@ from ap_register.domain.vocab import (
 )
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert, Setting
-from ap_register.web import current_actor, export_limit, page_number, table_download
+from ap_register.web import current_actor, export_limit, paged_query, table_download
 
 PLACEMENT_DRAFT = "placement"
 
@@ -65,7 +65,7 @@ def find_pupil() -> str:
         form.validate()
         setting_id = int(form.setting.data) if (form.setting.data or "").isdigit() else None
         stmt = pupils_query(current_actor(), form.q.data or "", setting_id)
-        results = paginate(db.session, stmt, page_number(), 50)
+        results = paged_query(stmt)
         audit.record(
             db.session,
             current_actor(),
@@ -525,7 +525,7 @@ def _placement_filters() -> tuple[PlacementsFilterForm, PlacementFilters]:
 @login_required
 def placements() -> str:
     form, filters = _placement_filters()
-    results = paginate(db.session, placements_query(current_actor(), filters), page_number(), 50)
+    results = paged_query(placements_query(current_actor(), filters))
     query = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "register/placements.html", title="Placements register", form=form, results=results, query=query

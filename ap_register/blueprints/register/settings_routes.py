@@ -11,10 +11,10 @@ from ap_register.blueprints.forms import attempt
 from ap_register.blueprints.register import bp
 from ap_register.blueprints.register.forms import OversightForm, SettingKindForm, SettingsFilterForm
 from ap_register.domain import settings as setting_rules
-from ap_register.domain.search import paginate, settings_query
+from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import SettingKind
 from ap_register.extensions import db
-from ap_register.web import current_actor
+from ap_register.web import current_actor, paged_query
 
 
 @bp.route("/settings")
@@ -23,11 +23,7 @@ def settings() -> str:
     form = SettingsFilterForm(request.args)
     form.validate()
     kind = SettingKind(form.kind.data) if form.kind.data and not form.kind.errors else None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
-    results = paginate(db.session, settings_query(current_actor(), kind, form.q.data or ""), page, 50)
+    results = paged_query(settings_query(current_actor(), kind, form.q.data or ""))
     query = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("register/settings.html", title="Settings", form=form, results=results, query=query)
 
