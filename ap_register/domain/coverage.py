@@ -14,20 +14,31 @@ they left the area or are electively home educated).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, true
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Row, exists, or_, select, true, union
+from sqlalchemy.orm import Session
 
 from ap_register import permissions
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
 from ap_register.domain.attendance import counts_as_attendance
+from ap_register.domain.bulk import among
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.errors import DomainError
 from ap_register.domain.pupils import of_compulsory_school_age
-from ap_register.domain.vocab import Destination, MovementKind, Registration, Route, SettingKind
+from ap_register.domain.vocab import (
+    REGISTERED_SCHOOL_KINDS,
+    Destination,
+    HomeSchoolCode,
+    MovementKind,
+    Registration,
+    Route,
+    SettingKind,
+)
 from ap_register.models import AttendanceMark, LocalAuthority, Movement, Placement, Pupil, Setting
 
 FLAGS = (
@@ -53,15 +64,58 @@ ROLL_KINDS = (MovementKind.ADMITTED, MovementKind.PERMANENT_EXCLUSION, MovementK
 LEFT_THE_AREA = (Destination.MOVED_OUT_OF_AREA, Destination.ELECTIVE_HOME_EDUCATION)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A setting as coverage shows it."""
+
+    id: int
+    name: str
+    kind: SettingKind
+
+    @property
+    def registered(self) -> bool:
+        return self.kind in REGISTERED_SCHOOL_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """A placement as coverage reads it: the columns it needs, read as plain rows (a week of an
+    LA reads hundreds; ORM objects cost more than the rest of the work together)."""
+
+    id: int
+    pupil_id: int
+    setting: Place
+    start_date: date
+    end_date: date | None
+    sessions: str
+    route: Route
+    registration: Registration
+    home_school_id: int | None
+    home_school_code: HomeSchoolCode | None
+
+    @property
+    def setting_id(self) -> int:
+        return self.setting.id
+
+
+@dataclass(frozen=True, slots=True)
+class RollMovement:
+    """A movement onto or off a school's roll."""
+
+    date: date
+    kind: MovementKind
+    setting_id: int | None
+
+
+@dataclass(slots=True)
 class Cell:
     """One session (a morning or an afternoon) of one day."""
 
     day: date
     label: str
     required: bool
-    placements: list[Placement] = field(default_factory=list)
-    home_school: Setting | None = None  # in school full time: on roll with no arrangement that day
+    placements: list[Booking] = field(default_factory=list)
+    home_school: Place | None = None  # in school full time: on roll with no arrangement that day
 
     @property
     def covered(self) -> bool:
@@ -83,7 +137,7 @@ class PupilWeek:
     gaps: list[str]
     overlaps: list[str]
     flags: list[str]
-    placements: list[Placement]
+    placements: list[Booking]
     # From the registers the settings took (None when no setting records attendance here).
     attended_sessions: int | None = None
     marked_sessions: int = 0
@@ -148,21 +202,19 @@ def table_rows(coverage: WeekCoverage) -> list[dict[str, object]]:
     ]
 
 
-def roll_histories(session: Session, pupil_ids: list[int]) -> dict[int, list[Movement]]:
+def roll_histories(session: Session, pupil_ids: Sequence[int]) -> dict[int, list[RollMovement]]:
     """Each pupil's roll movements (admissions, exclusions, removals) in the order they took effect."""
-    histories: dict[int, list[Movement]] = defaultdict(list)
-    for start in range(0, len(pupil_ids), 500):
-        chunk = pupil_ids[start : start + 500]
-        for movement in session.scalars(
-            select(Movement)
-            .where(Movement.pupil_id.in_(chunk), Movement.kind.in_(ROLL_KINDS))
-            .order_by(Movement.date, Movement.id)
-        ):
-            histories[movement.pupil_id].append(movement)
+    histories: dict[int, list[RollMovement]] = defaultdict(list)
+    for pupil_id, day, kind, setting_id in session.execute(
+        select(Movement.pupil_id, Movement.date, Movement.kind, Movement.setting_id)
+        .where(among(session, Movement.pupil_id, pupil_ids), Movement.kind.in_(ROLL_KINDS))
+        .order_by(Movement.date, Movement.id)
+    ):
+        histories[pupil_id].append(RollMovement(day, kind, setting_id))
     return histories
 
 
-def roll_on(history: list[Movement], day: date) -> int | None:
+def roll_on(history: list[RollMovement], day: date) -> int | None:
     """The setting whose roll the pupil is on that day (by the ledger), or None."""
     current = None
     for movement in history:
@@ -193,52 +245,56 @@ def week_coverage(
     school_days = calendar.school_days(week, friday)
     days = [week + timedelta(days=n) for n in range(5)]
 
-    active = (
-        select(Placement)
+    # Who may be in scope, as one query the others filter by (no lists of ids sent back and forth).
+    chosen = Pupil.id.in_(pupil_ids) if pupil_ids is not None else true()
+    placed = permissions.scope_placements(
+        actor,
+        select(Placement.pupil_id)
         .join(Pupil, Placement.pupil_id == Pupil.id)
         .where(
             Pupil.home_la_id == la.id,
+            chosen,
+            Placement.start_date <= friday,
+            or_(Placement.end_date.is_(None), Placement.end_date >= week),
+        ),
+    )
+    off_roll = permissions.scope_pupils(
+        actor,
+        select(Pupil.id).where(
+            Pupil.home_la_id == la.id,
+            chosen,
+            exists().where(
+                Movement.pupil_id == Pupil.id,
+                Movement.kind.in_((MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)),
+                Movement.date <= friday,
+            ),
+        ),
+    )
+    ids = sorted(session.scalars(union(placed, off_roll)))
+
+    by_pupil: dict[int, list[Booking]] = defaultdict(list)
+    for row in session.execute(
+        select(*BOOKING_COLUMNS)
+        .join(Setting, Placement.setting_id == Setting.id)
+        .where(
+            among(session, Placement.pupil_id, ids),
             Placement.start_date <= friday,
             or_(Placement.end_date.is_(None), Placement.end_date >= week),
         )
-        .options(joinedload(Placement.setting))
-    )
-    if pupil_ids is not None:
-        active = active.where(Placement.pupil_id.in_(pupil_ids))
-    placements = list(session.scalars(permissions.scope_placements(actor, active)))
-    by_pupil: dict[int, list[Placement]] = defaultdict(list)
-    for placement in placements:
-        by_pupil[placement.pupil_id].append(placement)
-
-    off_roll_candidates = set(
-        session.scalars(
-            permissions.scope_pupils(
-                actor,
-                select(Pupil.id).where(
-                    Pupil.home_la_id == la.id,
-                    Pupil.id.in_(pupil_ids) if pupil_ids is not None else true(),
-                    Pupil.id.in_(
-                        select(Movement.pupil_id).where(
-                            Movement.kind.in_((MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)),
-                            Movement.date <= friday,
-                        )
-                    ),
-                ),
-            )
-        )
-    )
-    ids = sorted(set(by_pupil) | off_roll_candidates)
+        .order_by(Placement.id)
+    ):
+        by_pupil[row.pupil_id].append(_booking(row))
+    pupils = {p.id: p for p in session.scalars(select(Pupil).where(among(session, Pupil.id, ids)))}
     histories = roll_histories(session, ids)
     left_area = _left_the_area(session, ids, friday)
-    pupils = {
-        p.id: p
-        for start in range(0, len(ids), 500)
-        for p in session.scalars(select(Pupil).where(Pupil.id.in_(ids[start : start + 500])))
-    }
     roll_ids = {m.setting_id for history in histories.values() for m in history if m.setting_id is not None}
-    settings_by_id = {s.id: s for s in session.scalars(select(Setting).where(Setting.id.in_(roll_ids)))}
+    settings_by_id = {
+        row.id: Place(row.id, row.name, row.kind)
+        for row in session.execute(select(Setting.id, Setting.name, Setting.kind).where(Setting.id.in_(roll_ids)))
+    }
 
     results = []
+    required = set(school_days)
     for pupil_id in ids:
         pupil = pupils[pupil_id]
         history = histories.get(pupil_id, [])
@@ -249,10 +305,41 @@ def week_coverage(
                 continue
             if not of_compulsory_school_age(pupil.date_of_birth, week):
                 continue
-        results.append(_pupil_week(pupil, own, history, days, set(school_days), settings_by_id, la))
+        results.append(_pupil_week(pupil, own, history, days, required, settings_by_id, la))
     _compare_registers(session, results, week, friday, today or date.today())
     results.sort(key=lambda w: (-_severity(w.flags), w.pupil.last_name, w.pupil.first_name, w.pupil.id))
     return WeekCoverage(la, week, 2 * len(school_days), school_days, results)
+
+
+BOOKING_COLUMNS = (
+    Placement.id,
+    Placement.pupil_id,
+    Placement.start_date,
+    Placement.end_date,
+    Placement.sessions,
+    Placement.route,
+    Placement.registration,
+    Placement.home_school_id,
+    Placement.home_school_code,
+    Setting.id.label("setting_id"),
+    Setting.name.label("setting_name"),
+    Setting.kind.label("setting_kind"),
+)
+
+
+def _booking(row: Row[Any]) -> Booking:
+    return Booking(
+        row.id,
+        row.pupil_id,
+        Place(row.setting_id, row.setting_name, row.setting_kind),
+        row.start_date,
+        row.end_date,
+        row.sessions,
+        row.route,
+        row.registration,
+        row.home_school_id,
+        row.home_school_code,
+    )
 
 
 def _compare_registers(session: Session, weeks: list[PupilWeek], monday: date, friday: date, today: date) -> None:
@@ -262,18 +349,20 @@ def _compare_registers(session: Session, weeks: list[PupilWeek], monday: date, f
         return
     # Each pupil's marks of the week: (setting, day, session) -> code.
     marks: dict[int, dict[tuple[int, date, str], str]] = defaultdict(dict)
-    for start in range(0, len(weeks), 500):
-        ids = [w.pupil.id for w in weeks[start : start + 500]]
-        for pupil_id, setting_id, day, half, code in session.execute(
-            select(
-                AttendanceMark.pupil_id,
-                AttendanceMark.setting_id,
-                AttendanceMark.date,
-                AttendanceMark.session,
-                AttendanceMark.code,
-            ).where(AttendanceMark.pupil_id.in_(ids), AttendanceMark.date >= monday, AttendanceMark.date <= friday)
-        ):
-            marks[pupil_id][(setting_id, day, half)] = code
+    for pupil_id, setting_id, day, half, code in session.execute(
+        select(
+            AttendanceMark.pupil_id,
+            AttendanceMark.setting_id,
+            AttendanceMark.date,
+            AttendanceMark.session,
+            AttendanceMark.code,
+        ).where(
+            among(session, AttendanceMark.pupil_id, [w.pupil.id for w in weeks]),
+            AttendanceMark.date >= monday,
+            AttendanceMark.date <= friday,
+        )
+    ):
+        marks[pupil_id][(setting_id, day, half)] = code
     if not marks:
         return
     recording = {setting_id for own in marks.values() for (setting_id, _, _) in own}
@@ -323,17 +412,16 @@ def _compare_registers(session: Session, weeks: list[PupilWeek], monday: date, f
             week.flags.append("register_mismatch")
 
 
-def _left_the_area(session: Session, pupil_ids: list[int], by: date) -> set[int]:
+def _left_the_area(session: Session, pupil_ids: Sequence[int], by: date) -> set[int]:
     """Pupils whose latest ended placement sent them out of the area or to home education."""
-    latest: dict[int, Placement] = {}
-    for start in range(0, len(pupil_ids), 500):
-        for placement in session.scalars(
-            select(Placement)
-            .where(Placement.pupil_id.in_(pupil_ids[start : start + 500]), Placement.end_date <= by)
-            .order_by(Placement.end_date, Placement.id)
-        ):
-            latest[placement.pupil_id] = placement
-    return {pid for pid, p in latest.items() if p.destination in LEFT_THE_AREA}
+    latest: dict[int, Destination | None] = {}
+    for pupil_id, destination in session.execute(
+        select(Placement.pupil_id, Placement.destination)
+        .where(among(session, Placement.pupil_id, pupil_ids), Placement.end_date <= by)
+        .order_by(Placement.end_date, Placement.id)
+    ):
+        latest[pupil_id] = destination
+    return {pid for pid, destination in latest.items() if destination in LEFT_THE_AREA}
 
 
 def _severity(flags: list[str]) -> int:
@@ -342,11 +430,11 @@ def _severity(flags: list[str]) -> int:
 
 def _pupil_week(
     pupil: Pupil,
-    placements: list[Placement],
-    history: list[Movement],
+    placements: list[Booking],
+    history: list[RollMovement],
     days: list[date],
     school_days: set[date],
-    settings_by_id: dict[int, Setting],
+    settings_by_id: dict[int, Place],
     la: LocalAuthority,
 ) -> PupilWeek:
     cells: list[Cell] = []
@@ -354,18 +442,18 @@ def _pupil_week(
     part_time = False
     for index, day in enumerate(days):
         active = [p for p in placements if p.start_date <= day and (p.end_date is None or p.end_date >= day)]
-        roll = roll_on(history, day)
-        for half in (0, 1):
-            slot = 2 * index + half
-            cell = Cell(day, weekly.LABELS[slot], day in school_days)
-            cell.placements = [p for p in active if p.sessions[slot] == "1"]
-            if not active and roll is not None:
-                cell.home_school = settings_by_id[roll]
-            if cell.required:
-                planned += len(cell.placements) or (1 if cell.home_school else 0)
-                unregistered += sum(1 for p in cell.placements if p.setting.kind == SettingKind.UNREGISTERED_AP)
-                part_time = part_time or any(p.route == Route.PART_TIME_TIMETABLE for p in cell.placements)
-            cells.append(cell)
+        roll = None if active else roll_on(history, day)
+        home = settings_by_id[roll] if roll is not None else None
+        required = day in school_days
+        for slot in (2 * index, 2 * index + 1):
+            here = [p for p in active if p.sessions[slot] == "1"]
+            cells.append(Cell(day, weekly.LABELS[slot], required, here, home))
+            if not required:
+                continue
+            planned += len(here) or (1 if home else 0)
+            for p in here:
+                unregistered += p.setting.kind == SettingKind.UNREGISTERED_AP
+                part_time = part_time or p.route == Route.PART_TIME_TIMETABLE
     required = [c for c in cells if c.required]
     gaps = [c.label for c in required if not c.covered]
     overlaps = [c.label for c in required if len(c.placements) > 1]
