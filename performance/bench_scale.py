@@ -54,6 +54,7 @@ from ap_register.domain.reference_data import load_into  # noqa: E402
 from ap_register.extensions import db  # noqa: E402
 from ap_register.models import LocalAuthority, Pupil  # noqa: E402
 
+STEPS = ("coverage", "scoring", "import")
 ROLL_KINDS = "('admitted', 'permanent_exclusion', 'removed_from_roll')"
 LEFT = "('moved_out_of_area', 'elective_home_education')"
 
@@ -271,6 +272,9 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--import-rows", type=int, default=40_000, help="rows in the attendance file")
+    parser.add_argument(
+        "--steps", nargs="+", choices=STEPS, default=list(STEPS), help="what to time (default: all of them)"
+    )
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='ap-register-scale-')}/bench.db"
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
@@ -336,6 +340,8 @@ def main() -> None:
             ("coverage of one LA-week", las[:1], las[0].id, args.runs),
             ("coverage of the nation's week", las, None, max(1, args.runs // 2)),
         ):
+            if "coverage" not in args.steps:
+                break
             app_seconds, app_result = timed(runs, lambda chosen=chosen: app_answer(chosen))
             floor_seconds, floor_result = timed(runs, lambda la_id=la_id: floor_answer(la_id))
             if app_result != floor_result:
@@ -353,8 +359,10 @@ def main() -> None:
                     us_per_pupil=round(1e6 * app_seconds / max(1, len(app_result)), 1),
                 )
             )
-        results.append(scoring_against_floor(session, las, today))
-        results.append(import_against_copy(session, actor, today, args.import_rows))
+        if "scoring" in args.steps:
+            results.append(scoring_against_floor(session, las, today))
+        if "import" in args.steps:
+            results.append(import_against_copy(session, actor, today, args.import_rows))
     write_results("scale", url, f"-{args.scale}", scale=args.scale, pupils=pupils, results=results)
 
 
