@@ -18,9 +18,10 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from ap_register.domain.bulk import among, json_rows, rows_table
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.coverage import roll_histories, roll_on
 from ap_register.domain.errors import CalendarUnknown
@@ -31,7 +32,6 @@ from ap_register.models import (
     AttendanceMark,
     Ks4Result,
     LocalAuthority,
-    Movement,
     OutreachEngagement,
     Placement,
     Post16Check,
@@ -309,6 +309,28 @@ class Scores:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """A placement as the measures read it (plain values: thousands are read an LA)."""
+
+    id: int
+    pupil_id: int
+    setting_id: int
+    start_date: date
+    end_date: date | None
+    tier: Tier
+    destination: Destination | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Child:
+    id: int
+    date_of_birth: date
+    sen_status: SenStatus | None
+    primary_need: str | None
+    child_in_need: bool | None
+
+
 class _Data:
     """Everything the measures read for one LA, loaded once."""
 
@@ -324,10 +346,19 @@ class _Data:
         first, _ = year_span(year - 1)
         _, last = year_span(year)
         # The placements that touch the year or the one before (what the measures look at); not
-        # those that began after it.
-        self.placements = list(
-            session.scalars(
-                select(Placement)
+        # those that began after it. Read as plain rows of the columns the measures use.
+        self.placements = [
+            _Placed(*row)
+            for row in session.execute(
+                select(
+                    Placement.id,
+                    Placement.pupil_id,
+                    Placement.setting_id,
+                    Placement.start_date,
+                    Placement.end_date,
+                    Placement.tier,
+                    Placement.destination,
+                )
                 .join(Pupil, Placement.pupil_id == Pupil.id)
                 .where(
                     Pupil.home_la_id == la.id,
@@ -336,21 +367,21 @@ class _Data:
                 )
                 .order_by(Placement.id)
             )
-        )
+        ]
+        wanted = sorted({p.pupil_id for p in self.placements} | self._outreach_pupils())
         self.pupils = {
-            p.id: p
-            for p in session.scalars(
-                select(Pupil).where(Pupil.id.in_(list({p.pupil_id for p in self.placements} | self._outreach_pupils())))
+            row.id: _Child(*row)
+            for row in session.execute(
+                select(Pupil.id, Pupil.date_of_birth, Pupil.sen_status, Pupil.primary_need, Pupil.child_in_need).where(
+                    among(session, Pupil.id, wanted)
+                )
             )
         }
-        self.rolls = roll_histories(session, list(self.pupils))
+        self.rolls = roll_histories(session, wanted)
+        # Permanent exclusions are roll movements (they take the pupil off the roll).
         self.exclusions: dict[int, list[date]] = defaultdict(list)
-        for pupil_id, day in session.execute(
-            select(Movement.pupil_id, Movement.date).where(
-                Movement.pupil_id.in_(list(self.pupils)), Movement.kind == MovementKind.PERMANENT_EXCLUSION
-            )
-        ):
-            self.exclusions[pupil_id].append(day)
+        for pupil_id, history in self.rolls.items():
+            self.exclusions[pupil_id] = [m.date for m in history if m.kind == MovementKind.PERMANENT_EXCLUSION]
 
     def _outreach_pupils(self) -> set[int]:
         return set(
@@ -379,7 +410,7 @@ class _Data:
         """Each provider's Year 11 pupils of an academic year: placed there at any time from
         1 January of Year 11 to its end (the latest such provider)."""
         start, end = date(year + 1, 1, 1), year_span(year)[1]
-        latest: dict[int, Placement] = {}
+        latest: dict[int, _Placed] = {}
         for p in self.placements:
             pupil = self.pupils.get(p.pupil_id)
             if pupil is None or self.kinds.get(p.setting_id) not in SCORED_KINDS:
@@ -446,35 +477,37 @@ def _outreach(data: _Data) -> dict[int, Figure]:
     return figures
 
 
-def _rates(marks: Iterable[tuple[int, str]]) -> dict[int, tuple[int, int]]:
-    """(attended, possible) sessions per pupil."""
-    codes = attendance_codes()
-    found: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for pupil_id, code in marks:
-        info = codes.get(code)
-        if info is None or not info.counts_in_possible_sessions:
-            continue
-        found[pupil_id][1] += 1
-        found[pupil_id][0] += info.counts_as_attendance
-    return {k: (v[0], v[1]) for k, v in found.items() if v[1]}
+def _classes() -> tuple[list[str], list[str]]:
+    """The codes that count in possible sessions, and those of them that count as attendance."""
+    codes = attendance_codes().values()
+    possible = [c.code for c in codes if c.counts_in_possible_sessions]
+    return possible, [c.code for c in codes if c.counts_in_possible_sessions and c.counts_as_attendance]
 
 
 def _attendance(data: _Data) -> dict[int, Figure]:
     start, end = year_span(data.year)
     end = min(end, data.on)
     figures: dict[int, Figure] = defaultdict(lambda: Figure("attendance", 0, 0))
-    marks: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for pupil_id, setting_id, code in data.session.execute(
-        select(AttendanceMark.pupil_id, AttendanceMark.setting_id, AttendanceMark.code)
+    possible_codes, attending = _classes()
+    # (attended, possible) sessions of each pupil at each provider, summed in the database.
+    rates_of: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for setting_id, pupil_id, attended, possible in data.session.execute(
+        select(
+            AttendanceMark.setting_id,
+            AttendanceMark.pupil_id,
+            func.sum(case((AttendanceMark.code.in_(attending), 1), else_=0)),
+            func.count(),
+        )
         .where(
             AttendanceMark.setting_id.in_([p.id for p in data.providers]),
             AttendanceMark.date >= start,
             AttendanceMark.date <= end,
+            AttendanceMark.code.in_(possible_codes),
         )
-        .order_by(AttendanceMark.pupil_id, AttendanceMark.date, AttendanceMark.session)
+        .group_by(AttendanceMark.setting_id, AttendanceMark.pupil_id)
+        .order_by(AttendanceMark.setting_id, AttendanceMark.pupil_id)
     ):
-        marks[setting_id].append((pupil_id, code))
-    rates_of = {provider_id: _rates(provider_marks) for provider_id, provider_marks in marks.items()}
+        rates_of[setting_id][pupil_id] = (int(attended), possible)
     befores = _before_all(data, [(pupil_id, provider_id) for provider_id, r in rates_of.items() for pupil_id in r])
     for provider_id, rates in rates_of.items():
         figure = figures[provider_id]
@@ -500,18 +533,21 @@ def _attendance(data: _Data) -> dict[int, Figure]:
     return figures
 
 
+WINDOW_COLUMNS = (("pupil_id", "int"), ("provider_id", "int"), ("low", "date"), ("high", "date"))
+
+
 def _before_all(data: _Data, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], float]:
     """Each pupil's attendance elsewhere in the two terms before their first placement at the
     provider (percent), for the (pupil, provider) pairs that have marks there: the windows worked
-    out first, then the marks of every window read in one pass."""
+    out here from the LA's calendar, then every window's marks summed in one query."""
     first: dict[tuple[int, int], date] = {}
     for p in data.placements:
         key = (p.pupil_id, p.setting_id)
         if key not in first or p.start_date < first[key]:
             first[key] = p.start_date
-    windows: dict[tuple[int, int], tuple[date, date]] = {}
-    for key in pairs:
-        start = first.get(key)
+    windows: list[tuple[int, int, date, date]] = []
+    for pupil_id, provider_id in pairs:
+        start = first.get((pupil_id, provider_id))
         if start is None:
             continue
         try:
@@ -520,31 +556,26 @@ def _before_all(data: _Data, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int
             continue
         window = days[-(2 * TERM) - 1 : -1] if days and days[-1] == start else days[-(2 * TERM) :]
         if window:
-            windows[key] = (window[0], window[-1])
+            windows.append((pupil_id, provider_id, window[0], window[-1]))
     if not windows:
         return {}
-    pupil_ids = sorted({pupil_id for pupil_id, _ in windows})
-    earliest, latest = min(w[0] for w in windows.values()), max(w[1] for w in windows.values())
-    marks: dict[int, list[tuple[int, date, str]]] = defaultdict(list)
-    for chunk in range(0, len(pupil_ids), 1_000):
-        for pupil_id, setting_id, day, code in data.session.execute(
-            select(AttendanceMark.pupil_id, AttendanceMark.setting_id, AttendanceMark.date, AttendanceMark.code).where(
-                AttendanceMark.pupil_id.in_(pupil_ids[chunk : chunk + 1_000]),
-                AttendanceMark.date >= earliest,
-                AttendanceMark.date <= latest,
-            )
-        ):
-            marks[pupil_id].append((setting_id, day, code))
+    possible_codes, attending = _classes()
+    query = text(
+        f"""
+        SELECT w.pupil_id, w.provider_id,
+               SUM(CASE WHEN m.code IN :attending THEN 1 ELSE 0 END) AS attended, COUNT(*) AS possible
+        FROM {rows_table(data.session, "w", WINDOW_COLUMNS)}
+        JOIN attendance_mark m ON m.pupil_id = w.pupil_id AND m.setting_id <> w.provider_id
+             AND m.date >= w.low AND m.date <= w.high
+        WHERE m.code IN :possible
+        GROUP BY w.pupil_id, w.provider_id
+        """
+    ).bindparams(bindparam("attending", expanding=True), bindparam("possible", expanding=True))
     found = {}
-    for (pupil_id, provider_id), (low, high) in windows.items():
-        rates = _rates(
-            (pupil_id, code)
-            for setting_id, day, code in marks[pupil_id]
-            if setting_id != provider_id and low <= day <= high
-        )
-        if pupil_id in rates:
-            attended, possible = rates[pupil_id]
-            found[(pupil_id, provider_id)] = 100 * attended / possible
+    for pupil_id, provider_id, attended, possible in data.session.execute(
+        query, {"w": json_rows(WINDOW_COLUMNS, windows), "attending": attending, "possible": possible_codes}
+    ):
+        found[(pupil_id, provider_id)] = 100 * int(attended) / possible
     return found
 
 
