@@ -13,13 +13,13 @@ import csv
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 
 from sqlalchemy import bindparam, case, func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ap_register.domain.bulk import among, json_rows, rows_table
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
@@ -154,6 +154,11 @@ class Figure:
     extra: dict[str, object] = field(default_factory=dict)
     pupils: list[PupilResult] = field(default_factory=list)
     pending: int = 0  # not yet due: counted next time
+    pupil_count: int | None = None  # read back from a stored score, whose pupils are not kept
+
+    @property
+    def has_pupils(self) -> bool:
+        return bool(self.pupils) or bool(self.pupil_count)
 
     @property
     def suppressed(self) -> bool:
@@ -293,6 +298,7 @@ class Scores:
     on: date
     providers: list[ProviderScores]
     area: ProviderScores
+    computed_at: datetime | None = None  # when read back from the nightly job's stored scores
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -805,8 +811,62 @@ def store(session: Session, found: Scores) -> int:
                     suppressed=figure.suppressed,
                     band=figure.band,
                     benchmark=figure.benchmark.value if figure.benchmark else None,
+                    detail={
+                        "successes": figure.successes,
+                        "extra": figure.extra,
+                        "pending": figure.pending,
+                        "pupils": len(figure.pupils),
+                        "benchmark_source": figure.benchmark.label if figure.benchmark else None,
+                        "benchmark_kind": figure.benchmark.kind if figure.benchmark else None,
+                        "context": asdict(p.context),
+                        "on": found.on.isoformat(),
+                    },
                 )
             )
             count += 1
     session.flush()
     return count
+
+
+def stored(session: Session, la: LocalAuthority, year: int) -> Scores | None:
+    """A year's scores as the nightly job last kept them, or None when there are none to read
+    back whole (none stored, or stored before scores kept their detail). Each figure carries how
+    many pupils are behind it, not who they are: the pupils page computes those as it is asked."""
+    rows = session.scalars(
+        select(Score).where(Score.la_id == la.id, Score.academic_year == year).options(joinedload(Score.provider))
+    ).all()
+    if not rows or any(row.detail is None for row in rows):
+        return None
+    figures: dict[int | None, dict[str, Figure]] = defaultdict(dict)
+    contexts: dict[int | None, Context] = {}
+    providers: dict[int, Setting] = {}
+    for row in rows:
+        detail = row.detail or {}
+        benchmark = (
+            Benchmark(float(row.benchmark), detail["benchmark_source"], detail["benchmark_kind"])
+            if row.benchmark is not None
+            else None
+        )
+        figures[row.provider_id][row.outcome] = Figure(
+            row.outcome,
+            row.n,
+            detail["successes"],
+            benchmark,
+            extra=detail["extra"],
+            pending=detail["pending"],
+            pupil_count=detail["pupils"],
+        )
+        contexts[row.provider_id] = Context(**detail["context"])
+        if row.provider is not None:
+            providers[row.provider.id] = row.provider
+    if None not in figures or any(set(f) != set(OUTCOMES) for f in figures.values()):
+        return None
+    ordered = sorted(providers.values(), key=lambda s: s.name)
+    return Scores(
+        la,
+        year,
+        date.fromisoformat(rows[0].detail["on"]),  # type: ignore[index]
+        [ProviderScores(s, figures[s.id], contexts[s.id]) for s in ordered],
+        ProviderScores(None, figures[None], contexts[None]),
+        computed_at=max(row.computed_at for row in rows),
+    )

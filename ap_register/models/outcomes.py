@@ -5,8 +5,9 @@ scores computed from them (kept as computed each night)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ap_register.models.base import Base, UTCDateTime, utcnow
@@ -75,6 +76,9 @@ class Score(Base):
     band: Mapped[str] = mapped_column(String(20))
     benchmark: Mapped[float | None] = mapped_column(Numeric(6, 2))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the comparison page shows beside the figure (outcomes.store writes it, outcomes.stored
+    # reads it): successes, extra, pending, pupils (a count), benchmark_source and _kind, context.
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     provider: Mapped[Setting | None] = relationship()
 

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from ap_register.domain.outcomes import DEFINITIONS, HONESTY
 from ap_register.domain.profiles import CAVEAT
 from ap_register.domain.vocab import Role, SettingKind
-from ap_register.models import AuditEvent, Ks4Result
+from ap_register.jobs import nightly_scores
+from ap_register.models import AuditEvent, Ks4Result, Score
 from tests import factories
-from tests.pages import page, sign_in, text
+from tests.pages import page, post, sign_in, text
 
 YEAR_11 = date(2010, 3, 1)  # Year 11 in 2025/26
 
@@ -48,12 +49,7 @@ def area(db: Session) -> dict[str, Any]:
 def test_a_commissioner_compares_providers_honestly(client: Any, db: Session, area: dict[str, Any]) -> None:
     sign_in(client, area["commissioner"].email)
     soup = page(client.get("/outcomes/?year=2025/26"))
-    rows = {
-        " ".join(r.th.get_text(" ", strip=True).split()): [
-            " ".join(c.get_text(" ", strip=True).split()) for c in r.find_all("td")
-        ]
-        for r in soup.select("table.app-outcomes tbody tr")
-    }
+    rows = _table(soup)
     # Unregistered providers are not scored; the LA's own row comes last.
     assert list(rows) == ["Riverbank", "The Oaks", "Leicestershire: all providers"]
     english_maths = 3
@@ -122,3 +118,64 @@ def test_a_school_moving_older_pupils_out_far_above_the_la_is_flagged(
     assert "The LA's rate: 4.9 per 1,000" in text(soup)
     meadow = next(r for r in soup.select("table tbody tr") if "Meadow High" in r.th.get_text())
     assert "Far above" not in meadow.get_text()
+
+
+def _table(soup: Any) -> dict[str, list[str]]:
+    return {
+        " ".join(r.th.get_text(" ", strip=True).split()): [
+            " ".join(c.get_text(" ", strip=True).split()) for c in r.find_all("td")
+        ]
+        for r in soup.select("table.app-outcomes tbody tr")
+    }
+
+
+def test_the_comparison_reads_the_nightly_scores_until_recalculated(
+    client: Any, db: Session, area: dict[str, Any]
+) -> None:
+    sign_in(client, area["commissioner"].email)
+    live = page(client.get("/outcomes/?year=2025/26"))
+    assert "Calculated just now" in text(live)
+    # The nightly job keeps the year; the page then shows what it kept, the same figures, the
+    # contexts and the links to the pupils behind them.
+    nightly_scores(db, date.today())
+    db.commit()
+    kept = page(client.get("/outcomes/?year=2025/26"))
+    assert "Calculated overnight" in text(kept)
+    assert _table(kept) == _table(live)
+    assert [a["href"] for a in kept.select("a.app-figure__link")] == [
+        a["href"] for a in live.select("a.app-figure__link")
+    ]
+    # A result recorded after the night changes nothing until the scores are recalculated.
+    oaks = _table(kept)["The Oaks"][3]
+    result = db.scalars(select(Ks4Result).where(Ks4Result.english == "3")).one()
+    result.english = result.maths = "8"
+    db.commit()
+    assert _table(page(client.get("/outcomes/?year=2025/26")))["The Oaks"][3] == oaks
+    form = kept.select_one("form[action*=recalculate]")
+    response = client.post(form["action"], data={"csrf_token": form.select_one("[name=csrf_token]")["value"]})
+    assert response.status_code == 302
+    after = page(client.get(response.headers["Location"]))
+    assert "have been recalculated" in text(after)
+    assert _table(after)["The Oaks"][3].startswith("57.1% ")  # 4 of 7 with 4+ now
+    assert db.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "scores", AuditEvent.user_id == area["commissioner"].id)
+    ).one()
+
+
+def test_scores_kept_before_they_kept_their_detail_are_computed_again(
+    client: Any, db: Session, area: dict[str, Any]
+) -> None:
+    nightly_scores(db, date.today())
+    for score in db.scalars(select(Score)):
+        score.detail = None  # as kept before revision 0015
+    db.commit()
+    sign_in(client, area["commissioner"].email)
+    soup = page(client.get("/outcomes/?year=2025/26"))
+    assert "Calculated just now" in text(soup)
+    assert _table(soup)["The Oaks"][3].startswith("42.9% 15.8 to 75.0, n = 7 Above")
+
+
+def test_only_those_who_compare_providers_may_recalculate(client: Any, db: Session, area: dict[str, Any]) -> None:
+    sign_in(client, area["head"].email)
+    assert post(client, "/outcomes/recalculate?year=2025/26", {}).status_code == 403
+    assert db.scalars(select(Score)).first() is None

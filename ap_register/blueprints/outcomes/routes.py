@@ -1,12 +1,13 @@
-"""Outcome pages. Scores are computed as the page is asked for (the nightly job keeps each day's);
-the pupils behind a figure are shown only as far as the viewer may see them."""
+"""Outcome pages. The comparison reads the scores the nightly job keeps (computing them when none
+are kept for the year, and on request); a provider's page and the pupils behind a figure are
+computed as they are asked for, shown only as far as the viewer may see them."""
 
 from __future__ import annotations
 
 import tempfile
 from datetime import date
 
-from flask import render_template, request, send_file
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -16,7 +17,7 @@ from ap_register.blueprints.outcomes import bp
 from ap_register.domain import audit, exports
 from ap_register.domain import outcomes as rules
 from ap_register.domain.errors import NotFound
-from ap_register.extensions import db
+from ap_register.extensions import db, limiter
 from ap_register.models import LocalAuthority, Pupil
 from ap_register.web import current_actor, current_la
 
@@ -47,7 +48,10 @@ def compare() -> str:
     actor = current_actor()
     permissions.require(db.session, actor, "outcomes.compare")
     year = _year()
-    found = rules.scores(db.session, current_la(), year)
+    la = current_la()
+    # The nightly job's scores when it kept this year's (a year of an LA takes a second or more
+    # to compute); otherwise, or when asked to recalculate, computed now.
+    found = rules.stored(db.session, la, year) or rules.scores(db.session, la, year)
     sort = request.args.get("sort", "")
     return render_template(
         "outcomes/compare.html",
@@ -62,6 +66,22 @@ def compare() -> str:
         year_label=rules.year_label,
         national=rules.national_benchmarks(),
     )
+
+
+@bp.route("/recalculate", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute")
+def recalculate() -> Response:
+    """Compute a year's scores now and keep them, as the nightly job would."""
+    actor = current_actor()
+    permissions.require(db.session, actor, "outcomes.compare")
+    year = _year()
+    la = current_la()
+    rules.store(db.session, rules.scores(db.session, la, year))
+    audit.record(db.session, actor, "change", "scores", la.code, detail={"year": year})
+    db.session.commit()
+    flash(f"The outcomes of {rules.year_label(year)} have been recalculated.", "success")
+    return redirect(url_for("outcomes.compare", year=rules.year_label(year)))
 
 
 @bp.route("/export.xlsx")
