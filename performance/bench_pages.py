@@ -150,11 +150,11 @@ def prepare(url: str) -> tuple[str, dict[str, str]]:
 
     from ap_register import create_app
     from ap_register.config import TestConfig
+    from ap_register.domain import outcomes
     from ap_register.domain.actors import Actor
     from ap_register.domain.users import create_user
     from ap_register.domain.vocab import Role
     from ap_register.extensions import db
-    from ap_register.domain import outcomes
     from ap_register.models import LocalAuthority, Pupil, User
 
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
