@@ -22,7 +22,7 @@ from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, N
 from ap_register.domain.vocab import AP_KINDS
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert
-from ap_register.web import current_actor, current_la, export_limit, paged_list, table_download
+from ap_register.web import current_actor, current_la, export_limit, paged_list, render_recorded, table_download
 
 
 class WeekForm(Form):
@@ -91,9 +91,8 @@ def coverage() -> str:
         la.code,
         detail={"week": week.isoformat(), "pupils": len(rows), "page": results.page, "shown": len(results.items)},
     )
-    db.session.commit()
     query = {k: v for k, v in request.args.items(multi=False) if k not in ("week", "submit", "page")}
-    return render_template(
+    return render_recorded(
         "coverage/week.html",
         title="Full-time coverage",
         form=form,
@@ -326,8 +325,7 @@ def attendance_received() -> str:
     provider_id = int(raw) if raw.isdigit() and raw in dict(form.provider.choices) else None
     form.provider.data = str(provider_id) if provider_id else ""
     rows = digest.received(db.session, actor, day, provider_id)
-    db.session.commit()
-    return render_template(
+    return render_recorded(
         "coverage/received.html",
         title="Registers from providers",
         form=form,

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ap_register.config import PROJECT_ROOT
 from ap_register.domain import notifications
 from ap_register.extensions import db, limiter
+from ap_register.web import render_recorded
 
 bp = Blueprint("main", __name__)
 
@@ -31,8 +32,7 @@ def inbox() -> str:
     entries = notifications.inbox(db.session, user)
     unread_ids = {n.id for n in entries if n.read_at is None}
     notifications.mark_read(db.session, user)
-    db.session.commit()
-    return render_template("pages/inbox.html", title="Inbox", entries=entries, unread_ids=unread_ids)
+    return render_recorded("pages/inbox.html", title="Inbox", entries=entries, unread_ids=unread_ids)
 
 
 @bp.route("/accessibility")

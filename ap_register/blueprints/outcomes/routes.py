@@ -19,7 +19,7 @@ from ap_register.domain import outcomes as rules
 from ap_register.domain.errors import NotFound
 from ap_register.extensions import db, limiter
 from ap_register.models import LocalAuthority, Pupil
-from ap_register.web import current_actor, current_la
+from ap_register.web import current_actor, current_la, render_recorded
 
 
 def _year() -> int:
@@ -164,8 +164,7 @@ def pupils(setting_id: int, outcome: str) -> str:
             f"{mine.provider.id}:{outcome}:{year}",
             pupil_id=pupil_id,
         )
-    db.session.commit()
-    return render_template(
+    return render_recorded(
         "outcomes/pupils.html",
         title=f"{rules.LABELS[outcome]}: the pupils behind the figure",
         mine=mine,

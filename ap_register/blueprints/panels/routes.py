@@ -34,7 +34,7 @@ from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import Registration, Route
 from ap_register.extensions import db
 from ap_register.models import Decision, Meeting, OutreachEngagement, Panel, PanelMember, Referral, User
-from ap_register.web import current_actor, current_la, table_download
+from ap_register.web import current_actor, current_la, render_recorded, table_download
 
 
 def _referral(referral_id: int) -> Referral:
@@ -161,8 +161,7 @@ def referral(referral_id: int) -> str | BaseResponse:
             flash("Referral withdrawn", "success")
             return redirect(url_for("panels.referral", referral_id=found.id))
     audit.record(db.session, actor, "view", "referral", found.id, pupil_id=found.pupil_id)
-    db.session.commit()
-    return render_template(
+    return render_recorded(
         "panels/referral.html",
         form=form,
         may_withdraw=found.status == "submitted" and panel_rules.may_withdraw(actor, found),
@@ -277,8 +276,7 @@ def papers(meeting_id: int) -> str:
     found = _meeting(meeting_id)
     for item in found.cases:
         audit.record(db.session, current_actor(), "view", "referral", item.referral_id, pupil_id=item.referral.pupil_id)
-    db.session.commit()
-    return render_template(
+    return render_recorded(
         "panels/papers.html",
         title=f"Papers for the meeting of {found.held_on:%-d %B %Y}",
         meeting=found,

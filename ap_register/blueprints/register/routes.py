@@ -47,7 +47,7 @@ from ap_register.domain.vocab import (
 )
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert, Setting
-from ap_register.web import current_actor, export_limit, paged_query, table_download
+from ap_register.web import current_actor, export_limit, paged_query, render_recorded, table_download
 
 PLACEMENT_DRAFT = "placement"
 
@@ -73,9 +73,8 @@ def find_pupil() -> str:
             "pupil",
             detail={"query": form.q.data or "", "setting_id": setting_id, "results": results.total},
         )
-        db.session.commit()
     query = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("register/find.html", title="Find a pupil", form=form, results=results, query=query)
+    return render_recorded("register/find.html", title="Find a pupil", form=form, results=results, query=query)
 
 
 @bp.route("/pupils/<int:pupil_id>")
@@ -96,8 +95,7 @@ def pupil(pupil_id: int) -> str:
         )
     ).all()
     audit.record(db.session, actor, "view", "pupil", found.id, pupil_id=found.id)
-    db.session.commit()
-    return render_template(
+    return render_recorded(
         "register/pupil.html",
         title=found.full_name,
         pupil=found,
@@ -372,8 +370,7 @@ def placement(placement_id: int) -> str:
     found = permissions.get_placement(db.session, actor, placement_id)
     movements = register.placement_movements(db.session, found)
     audit.record(db.session, actor, "view", "placement", found.id, pupil_id=found.pupil_id)
-    db.session.commit()
-    return render_template(
+    return render_recorded(
         "register/placement.html",
         title=f"Placement at {found.setting.name}",
         placement=found,

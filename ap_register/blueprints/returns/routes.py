@@ -16,7 +16,7 @@ from ap_register.domain import cnis, returns
 from ap_register.domain.outcomes import parse_year
 from ap_register.domain.pupils import academic_year_start
 from ap_register.extensions import db, limiter
-from ap_register.web import current_actor, current_la, export_limit, table_download
+from ap_register.web import current_actor, current_la, export_limit, render_recorded, table_download
 
 
 def _years(today: date) -> list[tuple[str, str]]:
@@ -200,8 +200,7 @@ def children_not_in_school() -> str:
     actor = current_actor()
     form, on = _day()
     found = cnis.entries(db.session, actor, current_la(), on)
-    db.session.commit()
-    return render_template(
+    return render_recorded(
         "returns/cnis.html",
         title="Children not in school",
         form=form,
