@@ -1,5 +1,7 @@
-"""Rows in bulk: PostgreSQL's COPY, or executemany in chunks on SQLite. On the caller's connection,
-so inside its transaction (a savepoint around an import still makes it all or nothing)."""
+"""Rows in bulk. Into a table: PostgreSQL's COPY, or executemany in chunks on SQLite, on the
+caller's connection, so inside its transaction (a savepoint around an import still makes it all or
+nothing). Into a query: many ids as one parameter (`among`), many computed rows as one JSON
+parameter to join to (`rows_table`), so reports read by thousands of pupils in one statement."""
 
 from __future__ import annotations
 
@@ -65,7 +67,8 @@ class Writer:
 def among(session: Session, column: ColumnElement[int], ids: Sequence[int]) -> ColumnElement[bool]:
     """`column IN ids`, for the hundreds or thousands of ids a report reads by: on PostgreSQL one
     array parameter (`= ANY(...)`), so the statement stays short and its plan is reused whatever
-    the count; SQLite, in-process, takes the list."""
+    the count; SQLite, in-process, takes the list (up to its 32,766 parameters: an LA's pupils,
+    not a nation's)."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
     return column.in_(list(ids))
