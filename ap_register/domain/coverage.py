@@ -245,7 +245,8 @@ def week_coverage(
     school_days = calendar.school_days(week, friday)
     days = [week + timedelta(days=n) for n in range(5)]
 
-    # Who may be in scope, as one query the others filter by (no lists of ids sent back and forth).
+    # Who may be in scope, found once (as far as the actor may see them); every other query reads
+    # by their ids.
     chosen = Pupil.id.in_(pupil_ids) if pupil_ids is not None else true()
     placed = permissions.scope_placements(
         actor,
