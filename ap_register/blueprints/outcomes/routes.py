@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from datetime import date
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -70,7 +70,7 @@ def compare() -> str:
 
 @bp.route("/recalculate", methods=["POST"])
 @login_required
-@limiter.limit("10 per minute")
+@limiter.limit(lambda: str(current_app.config["RECALCULATE_RATE_LIMIT"]))
 def recalculate() -> Response:
     """Compute a year's scores now and keep them, as the nightly job would."""
     actor = current_actor()
