@@ -140,7 +140,7 @@ def test_the_comparison_reads_the_nightly_scores_until_recalculated(
     nightly_scores(db, date.today())
     db.commit()
     kept = page(client.get("/outcomes/?year=2025/26"))
-    assert "Calculated overnight" in text(kept)
+    assert "Last calculated on" in text(kept)
     assert _table(kept) == _table(live)
     assert [a["href"] for a in kept.select("a.app-figure__link")] == [
         a["href"] for a in live.select("a.app-figure__link")
