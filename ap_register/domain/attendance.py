@@ -4,16 +4,19 @@ classes of the national codes."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Result, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ap_register import permissions
 from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
+from ap_register.domain.bulk import among
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
 from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
 from ap_register.domain.vocab import LA_ROLES
@@ -230,3 +233,22 @@ def record_marks(session: Session, actor: Actor, marks: list[Mark]) -> int:
 
 def label(day: date, half: str) -> str:
     return weekly.LABELS[2 * day.weekday() + SESSIONS.index(half)]
+
+
+def marks_between(session: Session, pupil_ids: Sequence[int], first: date, last: date) -> Result[Any]:
+    """The marks held for these pupils from `first` to `last`, as rows of (id, pupil_id,
+    setting_id, date, session, code)."""
+    return session.execute(
+        select(
+            AttendanceMark.id,
+            AttendanceMark.pupil_id,
+            AttendanceMark.setting_id,
+            AttendanceMark.date,
+            AttendanceMark.session,
+            AttendanceMark.code,
+        ).where(
+            among(session, AttendanceMark.pupil_id, pupil_ids),
+            AttendanceMark.date >= first,
+            AttendanceMark.date <= last,
+        )
+    )

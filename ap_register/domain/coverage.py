@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from ap_register import permissions
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
-from ap_register.domain.attendance import counts_as_attendance
+from ap_register.domain.attendance import counts_as_attendance, marks_between
 from ap_register.domain.bulk import among
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.errors import DomainError
@@ -39,7 +39,7 @@ from ap_register.domain.vocab import (
     Route,
     SettingKind,
 )
-from ap_register.models import AttendanceMark, LocalAuthority, Movement, Placement, Pupil, Setting
+from ap_register.models import LocalAuthority, Movement, Placement, Pupil, Setting
 
 FLAGS = (
     "no_provision",
@@ -350,19 +350,7 @@ def _compare_registers(session: Session, weeks: list[PupilWeek], monday: date, f
         return
     # Each pupil's marks of the week: (setting, day, session) -> code.
     marks: dict[int, dict[tuple[int, date, str], str]] = defaultdict(dict)
-    for pupil_id, setting_id, day, half, code in session.execute(
-        select(
-            AttendanceMark.pupil_id,
-            AttendanceMark.setting_id,
-            AttendanceMark.date,
-            AttendanceMark.session,
-            AttendanceMark.code,
-        ).where(
-            among(session, AttendanceMark.pupil_id, [w.pupil.id for w in weeks]),
-            AttendanceMark.date >= monday,
-            AttendanceMark.date <= friday,
-        )
-    ):
+    for _, pupil_id, setting_id, day, half, code in marks_between(session, [w.pupil.id for w in weeks], monday, friday):
         marks[pupil_id][(setting_id, day, half)] = code
     if not marks:
         return

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
+from ap_register.domain.attendance import marks_between
 from ap_register.domain.budgets import PLACE_TYPES, set_line
 from ap_register.domain.bulk import Writer
 from ap_register.domain.calendar import forget_calendars
@@ -870,22 +871,8 @@ class AttendanceImporter(Importer):
         held: dict[tuple[int, int, date, str], tuple[int, str]] = {}
         pupil_ids = sorted({r[0] for r in rows})
         first, last = min(r[2] for r in rows), max(r[2] for r in rows)
-        for start in range(0, len(pupil_ids), 1_000):
-            for mark_id, pupil_id, setting_id, day, half, code in self.session.execute(
-                select(
-                    AttendanceMark.id,
-                    AttendanceMark.pupil_id,
-                    AttendanceMark.setting_id,
-                    AttendanceMark.date,
-                    AttendanceMark.session,
-                    AttendanceMark.code,
-                ).where(
-                    AttendanceMark.pupil_id.in_(pupil_ids[start : start + 1_000]),
-                    AttendanceMark.date >= first,
-                    AttendanceMark.date <= last,
-                )
-            ):
-                held[(pupil_id, setting_id, day, half)] = (mark_id, code)
+        for mark_id, pupil_id, setting_id, day, half, code in marks_between(self.session, pupil_ids, first, last):
+            held[(pupil_id, setting_id, day, half)] = (mark_id, code)
         now = utcnow()
         new: list[tuple[Any, ...]] = []
         changed: list[dict[str, Any]] = []

@@ -870,3 +870,9 @@ def stored(session: Session, la: LocalAuthority, year: int) -> Scores | None:
         ProviderScores(None, figures[None], contexts[None]),
         computed_at=max(row.computed_at for row in rows),
     )
+
+
+def kept_or_computed(session: Session, la: LocalAuthority, year: int) -> Scores:
+    """What the comparison shows: the year as the nightly job kept it, or computed now when it
+    kept none (a year it does not keep, or kept before scores kept their detail)."""
+    return stored(session, la, year) or scores(session, la, year)

@@ -49,9 +49,7 @@ def compare() -> str:
     permissions.require(db.session, actor, "outcomes.compare")
     year = _year()
     la = current_la()
-    # The nightly job's scores when it kept this year's (a year of an LA takes a second or more
-    # to compute); otherwise, or when asked to recalculate, computed now.
-    found = rules.stored(db.session, la, year) or rules.scores(db.session, la, year)
+    found = rules.kept_or_computed(db.session, la, year)
     sort = request.args.get("sort", "")
     return render_template(
         "outcomes/compare.html",
