@@ -1,7 +1,8 @@
 """Shared fixtures. The suite runs on one database per pytest run, chosen by --db (or the
 AP_REGISTER_TEST_DB variable): `sqlite` (a file in a temporary folder) or `postgres` (a fresh
 database created on the server at TEST_POSTGRES_URL, default the local `test` database's server).
-Under CI=true a database or browser that cannot be reached fails the run; it is never skipped.
+A database or browser that cannot be reached fails the run; it is never skipped under CI=true, and
+elsewhere only when AP_REGISTER_ALLOW_SKIPS=1 asks for it.
 
 Each test runs inside a transaction that is rolled back afterwards (savepoints let the code
 under test commit as it would in production).
@@ -26,6 +27,7 @@ from ap_register.config import TestConfig
 from ap_register.extensions import db as flask_db
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+ALLOW_SKIPS = os.environ.get("AP_REGISTER_ALLOW_SKIPS") == "1"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -39,11 +41,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def unavailable(reason: str) -> None:
-    """A service the suite needs is missing: a failure in CI, a skip on a developer's machine."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: never skipped)", pytrace=False)
-    else:
-        pytest.skip(reason)
+    """A service the suite needs is missing: a failure, always under CI=true; elsewhere too unless
+    the developer asks to skip what cannot run here (AP_REGISTER_ALLOW_SKIPS=1)."""
+    if IN_CI or not ALLOW_SKIPS:
+        pytest.fail(
+            f"{reason} (never skipped under CI=true; set AP_REGISTER_ALLOW_SKIPS=1 to skip locally)", pytrace=False
+        )
+    pytest.skip(reason)
 
 
 def _postgres_server_url() -> str:
