@@ -41,6 +41,7 @@ def test_recording_an_off_site_direction(page: Any, axe: Any, people: dict[str, 
     page.fill("#email", people["email"])
     page.fill("#password", "wrong password entirely")
     page.get_by_role("button", name="Sign in").click()
+    page.locator(".govuk-error-summary").wait_for()  # is_visible() does not wait for the new page
     assert page.locator(".govuk-error-summary").is_visible()
     assert page.title().startswith("Error: Sign in")
     axe.check(page)
