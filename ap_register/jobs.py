@@ -41,16 +41,18 @@ def daily_alerts(session: Session, on: date) -> dict[str, Any]:
 def nightly_scores(session: Session, on: date) -> dict[str, Any]:
     """Recompute and keep the five-outcome scores of every LA with AP providers: the last
     academic year that ended, and the one under way."""
-    from ap_register.domain.outcomes import SCORED_KINDS, default_year, scores, store
+    from ap_register.domain.outcomes import SCORED_KINDS, default_year, scores_in_batches, store
     from ap_register.models import Setting
 
     summary: dict[str, Any] = {}
     las = session.scalars(
-        select(LocalAuthority).where(LocalAuthority.id.in_(select(Setting.la_id).where(Setting.kind.in_(SCORED_KINDS))))
+        select(LocalAuthority)
+        .where(LocalAuthority.id.in_(select(Setting.la_id).where(Setting.kind.in_(SCORED_KINDS))))
+        .order_by(LocalAuthority.code)
     ).all()
-    for la in las:
-        for year in (default_year(on), default_year(on) + 1):
-            summary[f"{la.code} {year}"] = store(session, scores(session, la, year, on))
+    for year in (default_year(on), default_year(on) + 1):
+        for found in scores_in_batches(session, las, year, on):
+            summary[f"{found.la.code} {year}"] = store(session, found)
     return summary
 
 

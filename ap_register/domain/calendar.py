@@ -8,7 +8,7 @@ it raises CalendarUnknown, so that a missing year of term dates is noticed, not 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -88,6 +88,12 @@ class SchoolCalendar:
             raise CalendarUnknown(f"No school days are recorded for {self.name} before {on:%-d %B %Y}")
         return self._days[index]
 
+    def school_days_before(self, day: date, n: int) -> list[date]:
+        """The last n school days before `day` (fewer when the recorded term dates start later)."""
+        self._require_known(day)
+        index = bisect_left(self._days, day)
+        return self._days[max(0, index - n) : index]
+
     def add_school_days(self, day: date, n: int) -> date:
         """The nth school day after `day` (not counting `day` itself)."""
         return self.nth_school_day(day + timedelta(days=1), n)
@@ -107,6 +113,23 @@ def calendar_for(session: Session, la: LocalAuthority) -> SchoolCalendar:
     calendar = SchoolCalendar([(s, e) for s, e in stretches], holidays, name=la.name)
     cache[la.id] = calendar
     return calendar
+
+
+def calendars_for(session: Session, las: Sequence[LocalAuthority]) -> dict[int, SchoolCalendar]:
+    """The school calendars of many LAs (a nation's, for the nightly scores), read in two queries
+    and kept as `calendar_for` keeps one."""
+    cache: dict[int, SchoolCalendar] = session.info.setdefault(CACHE_KEY, {})
+    wanted = {la.id: la for la in las if la.id not in cache}
+    if wanted:
+        stretches: dict[int, list[tuple[date, date]]] = {la_id: [] for la_id in wanted}
+        for la_id, start, end in session.execute(
+            select(TermDate.la_id, TermDate.start_date, TermDate.end_date).where(TermDate.la_id.in_(list(wanted)))
+        ):
+            stretches[la_id].append((start, end))
+        holidays = session.scalars(select(BankHoliday.day)).all()
+        for la_id, la in wanted.items():
+            cache[la_id] = SchoolCalendar(stretches[la_id], holidays, name=la.name)
+    return {la.id: cache[la.id] for la in las}
 
 
 def forget_calendars(session: Session) -> None:

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Row, exists, or_, select, true, union
+from sqlalchemy import Row, bindparam, exists, or_, select, text, true, union
 from sqlalchemy.orm import Session
 
 from ap_register import permissions
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
 from ap_register.domain.attendance import counts_as_attendance, marks_between
-from ap_register.domain.bulk import among
+from ap_register.domain.bulk import among, json_rows, rows_table
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.errors import DomainError
 from ap_register.domain.pupils import of_compulsory_school_age
@@ -222,6 +222,34 @@ def roll_on(history: list[RollMovement], day: date) -> int | None:
             break
         current = movement.setting_id if movement.kind == MovementKind.ADMITTED else None
     return current
+
+
+ON_ROLL_COLUMNS = (("i", "int"), ("pupil_id", "int"), ("day", "date"))
+
+
+def settings_on_roll(session: Session, asked: Sequence[tuple[int, date]]) -> list[int | None]:
+    """For each (pupil, day) asked, the setting whose roll the pupil was on that day, as `roll_on`
+    reads the ledger, for thousands of pairs in one query: the latest roll movement on or before
+    the day (found through the pupil-and-date index) names the setting if it was an admission."""
+    if not asked:
+        return []
+    query = text(
+        f"""
+        SELECT w.i, (
+            SELECT CASE WHEN m.kind = :admitted THEN m.setting_id END FROM movement m
+            WHERE m.pupil_id = w.pupil_id AND m.date <= w.day AND m.kind IN :kinds
+            ORDER BY m.date DESC, m.id DESC LIMIT 1
+        )
+        FROM {rows_table(session, "w", ON_ROLL_COLUMNS)}
+        """
+    ).bindparams(bindparam("kinds", expanding=True))
+    found: list[int | None] = [None] * len(asked)
+    rows = json_rows(ON_ROLL_COLUMNS, ((i, pupil_id, day) for i, (pupil_id, day) in enumerate(asked)))
+    for i, setting_id in session.connection().execute(
+        query, {"w": rows, "admitted": MovementKind.ADMITTED.value, "kinds": [k.value for k in ROLL_KINDS]}
+    ):
+        found[i] = setting_id
+    return found
 
 
 def monday_of(day: date) -> date:

@@ -1280,7 +1280,7 @@ def _outcomes(builder: _Builder) -> None:
     for chunk in range(0, len(unique), 5000):
         session.execute(insert(AttendanceMark), unique[chunk : chunk + 5000])
     # Results for every Year 11 leaver of the year, and post-16 checks for the year before's.
-    data = _Data(session, builder.la, year, today)
+    data = _Data(session, [builder.la], year, today)
     for provider_id, pupil_ids in data.leavers(year).items():
         _, strong, _ = profile_of.get(provider_id, (0, 0.1, 0))
         for pupil_id in pupil_ids:

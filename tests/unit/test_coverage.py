@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from ap_register.domain.coverage import week_coverage
+from ap_register.domain.coverage import roll_histories, roll_on, settings_on_roll, week_coverage
 from ap_register.domain.errors import DomainError
 from ap_register.domain.register import end_placement, record_roll_movement
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Route, SettingKind, Tier
@@ -191,3 +191,30 @@ def test_who_is_in_scope(db: Session, area: dict) -> None:  # type: ignore[type-
 def test_a_week_must_start_on_a_monday(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(DomainError, match="is not a Monday"):
         week_coverage(db, SYSTEM, area["la"], date(2025, 11, 11))
+
+
+def test_the_roll_on_a_day_read_in_bulk_is_the_ledgers(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    # Admitted to Meadow High on 3 September, permanently excluded on 1 October, admitted to a
+    # second school on 3 November; a second pupil excluded and readmitted on the same day (the
+    # later movement stands).
+    other = factories.setting(db, area["la"], SettingKind.MAINSTREAM, name="Brook Academy")
+    moved = excluded(db, area)
+    record_roll_movement(db, SYSTEM, moved, MovementKind.ADMITTED, date(2025, 11, 3), other, today=date(2025, 11, 3))
+    same_day = excluded(db, area, on=date(2025, 10, 6))
+    record_roll_movement(db, SYSTEM, same_day, MovementKind.ADMITTED, date(2025, 10, 6), other, today=date(2025, 10, 6))
+    db.flush()
+    days = [
+        date(2025, 9, 1),
+        date(2025, 9, 3),
+        date(2025, 9, 30),
+        date(2025, 10, 1),
+        date(2025, 11, 3),
+        date(2026, 6, 1),
+    ]
+    asked = [(pupil.id, day) for pupil in (moved, same_day) for day in days]
+    school, brook = area["school"].id, other.id
+    expected = [None, school, school, None, brook, brook] + [None, school, school, school, brook, brook]
+    # More pupils than SQLite takes parameters in one statement: read as one JSON parameter.
+    histories = roll_histories(db, [moved.id, same_day.id, *range(10**6, 10**6 + 40_000)])
+    assert [roll_on(histories[pupil_id], day) for pupil_id, day in asked] == expected
+    assert settings_on_roll(db, asked) == expected

@@ -8,19 +8,24 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from ap_register.domain import outcomes
+from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.outcomes import (
     MIN_N,
+    Scores,
     national_benchmarks,
     parse_year,
     scores,
+    scores_for,
+    scores_in_batches,
     wilson,
 )
 from ap_register.domain.outreach import close_engagement, start_engagement
 from ap_register.domain.register import end_placement, record_roll_movement
 from ap_register.domain.vocab import Destination, MovementKind, SettingKind, Tier
-from ap_register.models import AttendanceMark, Ks4Result, Post16Check
+from ap_register.models import AttendanceMark, Ks4Result, Post16Check, Pupil, TermDate
 from tests import factories
-from tests.factories import SYSTEM
+from tests.factories import SYSTEM, TERM_DATES
 
 ON = date(2026, 10, 1)
 YEAR = 2025  # 2025/26
@@ -46,11 +51,27 @@ def placed(db: Session, area: dict, born: date, start: date, where: str = "pru",
     return pupil, placement
 
 
+def supported_until(db: Session, area: dict, pupil: Pupil, closed_on: date) -> None:  # type: ignore[type-arg]
+    """One to one outreach by the area's PRU at its school from 8 September 2025 to `closed_on`."""
+    engagement = start_engagement(
+        db,
+        SYSTEM,
+        provider=area["pru"],
+        school=area["school"],
+        kind="coaching",
+        started_on=date(2025, 9, 8),
+        pupil=pupil,
+        today=ON,
+    )
+    close_engagement(db, SYSTEM, engagement, closed_on=closed_on, outcome="sustained_in_mainstream", note="", today=ON)
+
+
 def test_the_wilson_interval_matches_published_values() -> None:
     # Newcombe (1998), table I: 0 of 10 gives 0 to 0.2775; 5 of 10 gives 0.2366 to 0.7634.
     assert [round(x, 4) for x in wilson(0, 10)] == [0.0, 0.2775]
     assert [round(x, 4) for x in wilson(5, 10)] == [0.2366, 0.7634]
     assert parse_year("2025/26") == 2025 and parse_year("2025/27") is None
+    assert parse_year("0000/01") is None and parse_year("9999") is None
 
 
 def test_english_and_maths_for_one_provider_by_hand(db: Session, area: dict) -> None:  # type: ignore[type-arg]
@@ -162,18 +183,7 @@ def test_outreach_counts_pupils_still_in_mainstream_two_terms_on(db: Session, ar
     supported = []
     for n in range(4):
         pupil = factories.pupil(db, area["la"], area["school"], on=date(2024, 9, 4))
-        engagement = start_engagement(
-            db,
-            SYSTEM,
-            provider=area["pru"],
-            school=area["school"],
-            kind="coaching",
-            started_on=date(2025, 9, 8),
-            pupil=pupil,
-            today=ON,
-        )
-        closed = date(2026, 7, 10) if n == 3 else date(2025, 10, 10)
-        close_engagement(db, SYSTEM, engagement, closed_on=closed, outcome="sustained_in_mainstream", note="", today=ON)
+        supported_until(db, area, pupil, date(2026, 7, 10) if n == 3 else date(2025, 10, 10))
         supported.append(pupil)
     record_roll_movement(
         db, SYSTEM, supported[1], MovementKind.PERMANENT_EXCLUSION, date(2026, 1, 12), area["school"], reason="x"
@@ -220,3 +230,87 @@ def test_attendance_at_the_provider_and_the_change_from_before(db: Session, area
     # Only one pupil has marks from before: too few for a change figure, but counted.
     assert (figure.extra["change"], figure.extra["change_n"]) == (None, 1)
     assert "10 of 10 sessions (100.0%); 50.0% in the two terms before" in [r.detail for r in figure.pupils]
+
+
+def _answers(found: Scores) -> dict[str, object]:
+    """Every figure of an LA's scores as a user reads them: value, n, pending, band, the pupils."""
+    return {
+        f"{p.provider.name if p.provider else 'all'} {name}": (
+            p.figures[name].as_json(),
+            p.figures[name].pending,
+            p.figures[name].extra,
+            [(r.pupil_id, r.met, r.detail) for r in p.figures[name].pupils],
+            p.context,
+        )
+        for p in [*found.providers, found.area]
+        for name in p.figures
+    }
+
+
+def test_many_las_scored_together_score_as_each_does_alone(
+    db: Session,
+    area: dict,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A second LA whose autumn term of 2025 ends a week later than the first's: its clocks run
+    # on its own calendar. Pupils of each LA are placed at the other's providers too.
+    other = factories.la(db, "926", with_terms=False)
+    for start, end in TERM_DATES:
+        if start == date(2025, 11, 3):
+            end = date(2025, 12, 31)
+        db.add(TermDate(la_id=other.id, start_date=start, end_date=end))
+    db.flush()
+    forget_calendars(db)
+    there = {
+        "la": other,
+        "school": factories.setting(db, other, SettingKind.MAINSTREAM, name="Hill School"),
+        "pru": factories.setting(db, other, SettingKind.PRU, name="The Elms"),
+    }
+    for here, away in ((area, there), (there, area)):
+        for n in range(8):
+            where = here if n < 6 else away
+            pupil = factories.pupil(db, here["la"], here["school"], on=date(2024, 9, 4), date_of_birth=date(2012, 3, 1))
+            placement = factories.placement(
+                db,
+                pupil,
+                where["pru"],
+                start=date(2025, 11, 3),
+                notice_date=date(2025, 10, 20),
+                tier=Tier.TIME_LIMITED,
+                planned_end_date=date(2026, 2, 13),
+                reintegration_plan="Back by half term",
+            )
+            end_placement(
+                db,
+                SYSTEM,
+                placement,
+                end_date=date(2026, 2, 13),
+                destination=Destination.RETURNED_HOME_SCHOOL if n % 2 else Destination.OTHER_AP,
+            )
+            for day in (date(2025, 11, 3) + timedelta(days=d) for d in range(5)):
+                for half in ("AM", "PM"):
+                    code = "/" if n % 3 else "O"
+                    db.add(
+                        AttendanceMark(pupil_id=pupil.id, setting_id=where["pru"].id, date=day, session=half, code=code)
+                    )
+                    db.add(
+                        AttendanceMark(
+                            pupil_id=pupil.id,
+                            setting_id=here["school"].id,
+                            date=day - timedelta(days=14),
+                            session=half,
+                            code="/",
+                        )
+                    )
+            supported_until(db, here, pupil, date(2025, 10, 10))
+    db.flush()
+    alone = [_answers(scores(db, la, YEAR, ON)) for la in (area["la"], other)]
+    together = [_answers(found) for found in scores_for(db, [area["la"], other], YEAR, ON)]
+    assert together == alone
+    # The nightly job's batches: one LA a batch here, the same answers.
+    monkeypatch.setattr(outcomes, "BATCH", 1)
+    assert [_answers(found) for found in scores_in_batches(db, [area["la"], other], YEAR, ON)] == alone
+    # Not an empty comparison: each LA's PRU has figures for its own pupils.
+    for answers, pru in zip(alone, ("The Oaks", "The Elms"), strict=True):
+        assert answers[f"{pru} reintegration"][0]["n"] == 6
+        assert answers[f"{pru} attendance"][0]["n"] == 8 and answers[f"{pru} outreach"][0]["n"] == 8
