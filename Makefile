@@ -1,6 +1,7 @@
 # ap_register: the two commands of the README, and the steps they share.
 #   make run    set up, then start the app on SQLite with the demo area
 #   make test   set up, then run every test on SQLite and again on PostgreSQL (browser tests included)
+#   make bench  set up, then every scale benchmark in one run (performance/README.md; ~20 minutes)
 
 PYTHON ?= python3
 PORT ?= 5000
@@ -10,7 +11,7 @@ ASSETS := $(shell find assets -type f)
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_POSTGRES_URL
 
-.PHONY: setup run test test-sqlite test-postgres lint clean
+.PHONY: setup run test test-sqlite test-postgres lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,9 @@ test-sqlite: setup
 
 test-postgres: setup
 	$(BIN)/python -m pytest --db postgres
+
+bench: setup
+	bash performance/run_scale.sh
 
 clean:
 	rm -rf $(VENV) node_modules static instance .pytest_cache

@@ -88,11 +88,12 @@ class SchoolCalendar:
             raise CalendarUnknown(f"No school days are recorded for {self.name} before {on:%-d %B %Y}")
         return self._days[index]
 
-    def school_days_before(self, day: date, n: int) -> list[date]:
-        """The last n school days before `day` (fewer when the recorded term dates start later)."""
+    def span_before(self, day: date, n: int) -> tuple[date, date] | None:
+        """The first and the last of the n school days before `day` (of fewer when the recorded
+        term dates start later; None when there are none)."""
         self._require_known(day)
         index = bisect_left(self._days, day)
-        return self._days[max(0, index - n) : index]
+        return (self._days[max(0, index - n)], self._days[index - 1]) if index else None
 
     def add_school_days(self, day: date, n: int) -> date:
         """The nth school day after `day` (not counting `day` itself)."""

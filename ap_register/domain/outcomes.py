@@ -22,7 +22,7 @@ from typing import NamedTuple
 from sqlalchemy import String, bindparam, case, func, or_, select, text, type_coerce
 from sqlalchemy.orm import Session, joinedload
 
-from ap_register.domain.bulk import among, json_rows, roomy, rows_table
+from ap_register.domain.bulk import among, collector_paused, json_rows, roomy, rows_table
 from ap_register.domain.calendar import SchoolCalendar, calendars_for
 from ap_register.domain.coverage import settings_on_roll
 from ap_register.domain.errors import CalendarUnknown
@@ -353,6 +353,7 @@ class _Data:
         la_ids = [la.id for la in las]
         roomy(session)
         self.calendars: dict[int, SchoolCalendar] = calendars_for(session, las)
+        self._later: dict[tuple[int, date, int], date | None] = {}
         settings = session.execute(
             select(Setting.id, Setting.la_id, Setting.kind).where(Setting.la_id.in_(la_ids))
         ).all()
@@ -409,12 +410,15 @@ class _Data:
 
     def later(self, la_id: int, day: date, school_days: int) -> date | None:
         """The school day that many after `day` in the LA's calendar, or None when it has not come
-        yet (or the LA's term dates do not reach it)."""
-        try:
-            found = self.calendars[la_id].add_school_days(day, school_days)
-        except CalendarUnknown:
-            return None
-        return found if found <= self.on else None
+        yet (or the LA's term dates do not reach it). Kept: thousands of placements end on a day."""
+        key = (la_id, day, school_days)
+        if key not in self._later:
+            try:
+                found: date | None = self.calendars[la_id].add_school_days(day, school_days)
+            except CalendarUnknown:
+                found = None
+            self._later[key] = found if found is not None and found <= self.on else None
+        return self._later[key]
 
     def on_mainstream_roll(self, asked: Sequence[tuple[int, int, date]]) -> list[bool]:
         """For each (LA, pupil, day) asked, whether the pupil was on the roll of a mainstream
@@ -446,6 +450,12 @@ class _Data:
 
 
 # --- the five measures ------------------------------------------------------------------------
+
+
+@cache
+def _shown(day: date) -> str:
+    """A date as the pupils' details show it (kept: a nation's placements end on a few hundred days)."""
+    return f"{day:%-d %b %Y}"
 
 
 def _outreach(data: _Data) -> dict[int, Figure]:
@@ -501,7 +511,7 @@ def _outreach(data: _Data) -> dict[int, Figure]:
             if placed
             else "not on a mainstream roll"
         )
-        figure.pupils.append(PupilResult(pupil_id, met, f"Closed {closed_on:%-d %b %Y}; {why} on {check:%-d %b %Y}"))
+        figure.pupils.append(PupilResult(pupil_id, met, f"Closed {_shown(closed_on)}; {why} on {_shown(check)}"))
     return figures
 
 
@@ -573,17 +583,21 @@ def _before_all(data: _Data, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int
         key = (p.pupil_id, p.setting_id)
         if p.kind is not None and (key not in first or p.start_date < first[key]):
             first[key] = p.start_date
+    spans: dict[tuple[int, date], tuple[date, date] | None] = {}  # by LA and start: pupils share them
     windows: list[tuple[int, int, date, date]] = []
     for pupil_id, provider_id in pairs:
         start = first.get((pupil_id, provider_id))
         if start is None:
             continue
-        try:
-            window = data.calendars[data.setting_la[provider_id]].school_days_before(start, 2 * TERM)
-        except CalendarUnknown:
-            continue
-        if window:
-            windows.append((pupil_id, provider_id, window[0], window[-1]))
+        la_id = data.setting_la[provider_id]
+        if (la_id, start) not in spans:
+            try:
+                spans[(la_id, start)] = data.calendars[la_id].span_before(start, 2 * TERM)
+            except CalendarUnknown:
+                spans[(la_id, start)] = None
+        span = spans[(la_id, start)]
+        if span:
+            windows.append((pupil_id, provider_id, *span))
     if not windows:
         return {}
     possible_codes, attending = _classes()
@@ -640,7 +654,7 @@ def _reintegration(data: _Data) -> dict[int, Figure]:
             if p.id in stayed
             else f"ended: {p.destination.replace('_', ' ') if p.destination else 'no destination recorded'}"
         )
-        figure.pupils.append(PupilResult(p.pupil_id, met, f"Ended {p.end_date:%-d %b %Y}; {what}"))
+        figure.pupils.append(PupilResult(p.pupil_id, met, f"Ended {_shown(p.end_date)}; {what}"))
     return figures
 
 
@@ -780,9 +794,10 @@ def scores_for(session: Session, las: Sequence[LocalAuthority], year: int, on: d
     """`scores` of many LAs, each as if scored alone, computed together: each query reads every
     LA's rows at once (the nightly job scores a nation in a few dozen queries, not thousands)."""
     on = on or date.today()
-    data = _Data(session, las, year, on)
-    measured = {name: measure(data) for name, measure in MEASURES.items()}
-    contexts = _contexts(data)
+    with collector_paused():
+        data = _Data(session, las, year, on)
+        measured = {name: measure(data) for name, measure in MEASURES.items()}
+        contexts = _contexts(data)
     national = national_benchmarks()
     providers_of: dict[int, list[Setting]] = defaultdict(list)
     for provider in data.providers:

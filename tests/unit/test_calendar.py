@@ -68,3 +68,14 @@ def test_the_last_school_day_on_or_before_a_day() -> None:
     assert CALENDAR.last_school_day(date(2025, 11, 5)) == date(2025, 11, 5)
     assert CALENDAR.last_school_day(date(2025, 10, 29)) == date(2025, 10, 24)  # half term
     assert CALENDAR.last_school_day(date(2026, 8, 20)) == date(2026, 7, 21)  # summer holiday
+
+
+def test_the_span_of_school_days_before_a_day() -> None:
+    # The ten school days before Monday 10 November 2025: the week of 3 November and, across the
+    # half-term week, the week of 20 October.
+    assert CALENDAR.span_before(date(2025, 11, 10), 10) == (date(2025, 10, 20), date(2025, 11, 7))
+    # Before the first recorded day there are none; near it, as many as there are.
+    assert CALENDAR.span_before(date(2024, 9, 4), 10) is None
+    assert CALENDAR.span_before(date(2024, 9, 9), 10) == (date(2024, 9, 4), date(2024, 9, 6))
+    with pytest.raises(CalendarUnknown):
+        CALENDAR.span_before(date(2024, 8, 1), 10)
