@@ -1,7 +1,7 @@
 # ap_register: the two commands of the README, and the steps they share.
 #   make run    set up, then start the app on SQLite with the demo area
 #   make test   set up, then run every test on SQLite and again on PostgreSQL (browser tests included)
-#   make bench  set up, then every scale benchmark in one run (performance/README.md; ~20 minutes)
+#   make bench  set up, then every scale benchmark in one run (performance/README.md; ~10 minutes)
 
 PYTHON ?= python3
 PORT ?= 5000

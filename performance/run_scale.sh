@@ -6,8 +6,8 @@
 # Makes empty benchmark databases (dropping those of a run before), generates national scale and
 # LA scale into PostgreSQL and LA scale into SQLite, and on each runs bench_scale.py (coverage,
 # scoring, the attendance import, against their floors) and bench_pages.py (the key pages under
-# gunicorn). Each writes its JSON to performance/results/. Takes about 20 minutes on 2 cores and
-# 4 GB of disk while it runs; the databases are dropped at the end unless KEEP=1.
+# gunicorn). Each writes its JSON to performance/results/. Takes 7-10 minutes on 2 cores and
+# several GB of disk while it runs; the databases are dropped at the end unless KEEP=1.
 #
 # PostgreSQL from PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432, postgres, trust auth).
 set -euo pipefail
