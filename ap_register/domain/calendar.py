@@ -106,19 +106,12 @@ CACHE_KEY = "school_calendars"
 def calendar_for(session: Session, la: LocalAuthority) -> SchoolCalendar:
     """The school calendar of one LA, from its recorded term dates and the bank holidays.
     Kept for the life of the session; `forget_calendars` clears it when term dates change."""
-    cache: dict[int, SchoolCalendar] = session.info.setdefault(CACHE_KEY, {})
-    if la.id in cache:
-        return cache[la.id]
-    stretches = session.execute(select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la.id)).all()
-    holidays = session.scalars(select(BankHoliday.day)).all()
-    calendar = SchoolCalendar([(s, e) for s, e in stretches], holidays, name=la.name)
-    cache[la.id] = calendar
-    return calendar
+    return calendars_for(session, [la])[la.id]
 
 
 def calendars_for(session: Session, las: Sequence[LocalAuthority]) -> dict[int, SchoolCalendar]:
-    """The school calendars of many LAs (a nation's, for the nightly scores), read in two queries
-    and kept as `calendar_for` keeps one."""
+    """The school calendars of many LAs (a nation's, for the nightly scores), those not yet kept
+    read in two queries, all kept for the life of the session."""
     cache: dict[int, SchoolCalendar] = session.info.setdefault(CACHE_KEY, {})
     wanted = {la.id: la for la in las if la.id not in cache}
     if wanted:
