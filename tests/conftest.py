@@ -43,11 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def unavailable(reason: str) -> None:
     """A service the suite needs is missing: a failure, always under CI=true; elsewhere too unless
     the developer asks to skip what cannot run here (AP_REGISTER_ALLOW_SKIPS=1)."""
-    if IN_CI or not ALLOW_SKIPS:
-        pytest.fail(
-            f"{reason} (never skipped under CI=true; set AP_REGISTER_ALLOW_SKIPS=1 to skip locally)", pytrace=False
-        )
-    pytest.skip(reason)
+    if ALLOW_SKIPS and not IN_CI:
+        pytest.skip(reason)
+    pytest.fail(f"{reason} (never skipped under CI=true; set AP_REGISTER_ALLOW_SKIPS=1 to skip locally)", pytrace=False)
 
 
 def _postgres_server_url() -> str:
