@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ap_register.domain.bulk import among, collector_paused, json_rows, roomy, rows_table
 from ap_register.domain.calendar import SchoolCalendar, calendars_for
-from ap_register.domain.coverage import settings_on_roll
+from ap_register.domain.coverage import roll_histories, settings_on_roll
 from ap_register.domain.errors import CalendarUnknown
 from ap_register.domain.pupils import year_group
 from ap_register.domain.reference_data import attendance_codes
@@ -33,7 +33,6 @@ from ap_register.models import (
     AttendanceMark,
     Ks4Result,
     LocalAuthority,
-    Movement,
     OutreachEngagement,
     Placement,
     Post16Check,
@@ -481,19 +480,15 @@ def _outreach(data: _Data) -> dict[int, Figure]:
         else:
             due.append((engagement, la_id, check))
     # Permanent exclusions are roll movements (they take the pupil off the roll).
-    exclusions: dict[int, list[date]] = defaultdict(list)
-    for pupil_id, day in data.session.execute(
-        select(Movement.pupil_id, Movement.date).where(
-            among(data.session, Movement.pupil_id, sorted({e.pupil_id for e, _, _ in due if e.pupil_id})),
-            Movement.kind == MovementKind.PERMANENT_EXCLUSION,
-        )
-    ):
-        exclusions[pupil_id].append(day)
+    histories = roll_histories(data.session, sorted({e.pupil_id for e, _, _ in due if e.pupil_id}))
     in_mainstream = data.on_mainstream_roll([(la_id, e.pupil_id, check) for e, la_id, check in due])
     for (engagement, la_id, check), stayed in zip(due, in_mainstream, strict=True):
         figure = figures[engagement.provider_id]
         pupil_id, closed_on = engagement.pupil_id, engagement.closed_on
-        excluded = any(closed_on <= d <= check for d in exclusions.get(pupil_id, []))
+        excluded = any(
+            m.kind == MovementKind.PERMANENT_EXCLUSION and closed_on <= m.date <= check
+            for m in histories.get(pupil_id, [])
+        )
         placed = any(
             p.kind in AP_KINDS and closed_on <= p.start_date <= check
             for p in data.placed.get(pupil_id, [])
