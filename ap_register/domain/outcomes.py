@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ap_register.domain.bulk import among, collector_paused, json_rows, roomy, rows_table
 from ap_register.domain.calendar import SchoolCalendar, calendars_for
-from ap_register.domain.coverage import roll_histories, settings_on_roll
+from ap_register.domain.coverage import settings_on_roll
 from ap_register.domain.errors import CalendarUnknown
 from ap_register.domain.pupils import year_group
 from ap_register.domain.reference_data import attendance_codes
@@ -399,9 +399,6 @@ class _Data:
             self.placements.append(placed((*row[:8], own(row[7], row[2]))))
             if row[1] not in self.pupils:
                 self.pupils[row[1]] = child((row[1], *row[8:]))
-        self.placed: dict[int, list[_Placed]] = defaultdict(list)
-        for p in self.placements:
-            self.placed[p.pupil_id].append(p)
 
     def kind(self, la_id: int, setting_id: int | None) -> SettingKind | None:
         """The kind of a setting, when it is one of this LA's (another LA's settings are not its data)."""
@@ -479,21 +476,11 @@ def _outreach(data: _Data) -> dict[int, Figure]:
             figures[engagement.provider_id].pending += 1
         else:
             due.append((engagement, la_id, check))
-    # Permanent exclusions are roll movements (they take the pupil off the roll).
-    histories = roll_histories(data.session, sorted({e.pupil_id for e, _, _ in due if e.pupil_id}))
     in_mainstream = data.on_mainstream_roll([(la_id, e.pupil_id, check) for e, la_id, check in due])
-    for (engagement, la_id, check), stayed in zip(due, in_mainstream, strict=True):
+    since = _since_closing(data, [(e.pupil_id, la_id, e.closed_on, check) for e, la_id, check in due])
+    for (engagement, _, check), stayed, (excluded, placed) in zip(due, in_mainstream, since, strict=True):
         figure = figures[engagement.provider_id]
         pupil_id, closed_on = engagement.pupil_id, engagement.closed_on
-        excluded = any(
-            m.kind == MovementKind.PERMANENT_EXCLUSION and closed_on <= m.date <= check
-            for m in histories.get(pupil_id, [])
-        )
-        placed = any(
-            p.kind in AP_KINDS and closed_on <= p.start_date <= check
-            for p in data.placed.get(pupil_id, [])
-            if p.la_id == la_id
-        )
         met = stayed and not excluded and not placed
         figure.n += 1
         figure.successes += met
@@ -508,6 +495,41 @@ def _outreach(data: _Data) -> dict[int, Figure]:
         )
         figure.pupils.append(PupilResult(pupil_id, met, f"Closed {_shown(closed_on)}; {why} on {_shown(check)}"))
     return figures
+
+
+SINCE_COLUMNS = (("i", "int"), ("pupil_id", "int"), ("la_id", "int"), ("low", "date"), ("high", "date"))
+
+
+def _since_closing(data: _Data, asked: Sequence[tuple[int, int, date, date]]) -> list[tuple[bool, bool]]:
+    """For each (pupil, LA, closed on, check) asked: whether the pupil was permanently excluded,
+    and whether they began a placement in AP at one of the LA's settings (the LA's own pupil),
+    from the day the engagement closed to the check, in one query. The placements are read here,
+    not from the year's: a check two terms on can fall after the year has ended."""
+    if not asked:
+        return []
+    query = text(
+        f"""
+        SELECT w.i,
+               EXISTS (SELECT 1 FROM movement m WHERE m.pupil_id = w.pupil_id AND m.kind = :excluded
+                       AND m.date >= w.low AND m.date <= w.high),
+               EXISTS (SELECT 1 FROM placement p JOIN setting s ON s.id = p.setting_id
+                       JOIN pupil u ON u.id = p.pupil_id
+                       WHERE p.pupil_id = w.pupil_id AND u.home_la_id = w.la_id AND s.la_id = w.la_id
+                       AND s.kind IN :ap AND p.start_date >= w.low AND p.start_date <= w.high)
+        FROM {rows_table(data.session, "w", SINCE_COLUMNS)}
+        """
+    ).bindparams(bindparam("ap", expanding=True))
+    found = [(False, False)] * len(asked)
+    for i, excluded, placed in data.session.connection().execute(
+        query,
+        {
+            "w": json_rows(SINCE_COLUMNS, ((i, *row) for i, row in enumerate(asked))),
+            "excluded": MovementKind.PERMANENT_EXCLUSION.value,
+            "ap": sorted(k.value for k in AP_KINDS),
+        },
+    ):
+        found[i] = (bool(excluded), bool(placed))
+    return found
 
 
 def _classes() -> tuple[list[str], list[str]]:

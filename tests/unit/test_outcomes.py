@@ -203,6 +203,23 @@ def test_outreach_counts_pupils_still_in_mainstream_two_terms_on(db: Session, ar
     ]
 
 
+def test_outreach_sees_a_placement_in_ap_that_begins_after_the_year_but_before_its_check(
+    db: Session,
+    area: dict,  # type: ignore[type-arg]
+) -> None:
+    pupil = factories.pupil(db, area["la"], area["school"], on=date(2024, 9, 4))
+    supported_until(db, area, pupil, date(2026, 5, 22))
+    # Closed in May 2026 (this year): its check falls two terms on, in January 2027. A placement
+    # in AP from October 2026 began after the year ended, and before the check.
+    factories.placement(db, pupil, area["academy"], start=date(2026, 10, 5))
+    db.flush()
+    later = date(2027, 3, 1)
+    the_oaks = next(p for p in scores(db, area["la"], YEAR, later).providers if p.provider.name == "The Oaks")
+    figure = the_oaks.figures["outreach"]
+    assert (figure.n, figure.successes) == (1, 0)
+    assert figure.pupils[0].detail.startswith("Closed 22 May 2026; placed in alternative provision on ")
+
+
 def test_attendance_at_the_provider_and_the_change_from_before(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     days = [date(2025, 11, 3) + timedelta(days=d) for d in range(5)]  # Monday to Friday
     attended = [10, 9, 8, 10, 5, 6]
