@@ -11,6 +11,10 @@ PostgreSQL database; a database that already holds a generated register is reuse
   in-scope pupil's planned sessions and whether they are below full time. Both answers are
   compared, pupil by pupil, before any time counts; the ratio app / floor is the figure.
 
+- scoring a year of every LA (`outcomes.scores_in_batches`, as the nightly job does), against the
+  single hand-written SQL query that gives the same figures, provider by provider: the five
+  outcomes' counts and their pupils' context (`scoring_floor.py`), compared before any time counts.
+
 - an attendance file (each in-scope pupil's home-school registers for the last two school weeks,
   rows that are not in the register yet) through `ap-register import attendance`'s code (rolled
   back afterwards, so the benchmark can run again on the same database), against
@@ -40,6 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import scoring_floor  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from results_file import write_results  # noqa: E402
 from sqlalchemy import event, func, select, text  # noqa: E402
@@ -230,51 +235,27 @@ FROM copied c JOIN pupil u ON u.upn = c.upn JOIN setting s ON s.la_id = u.home_l
 """
 
 
-# The floor of scoring: the attendance outcome of every scored provider in one query (the marks
-# are most of what scoring reads). The app's time is for all five outcomes.
-SCORING_FLOOR = """
-SELECT m.setting_id, COUNT(DISTINCT m.pupil_id) AS n,
-       SUM(CASE WHEN c.counts_as_attendance THEN 1 ELSE 0 END) AS attended, COUNT(*) AS possible
-FROM attendance_mark m
-JOIN attendance_code c ON c.code = m.code
-JOIN setting s ON s.id = m.setting_id
-WHERE s.kind IN :kinds AND m.date BETWEEN :first AND :last AND c.counts_in_possible_sessions
-GROUP BY m.setting_id
-"""
-
-
 def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) -> dict[str, Any]:
-    from sqlalchemy import bindparam
-
     from ap_register.domain import outcomes
 
     year = outcomes.default_year(today)
-    first, last = outcomes.year_span(year)
 
-    def app_answer() -> dict[int, tuple[int, int, int]]:
-        answer = {}
+    def app_answer() -> dict[scoring_floor.Key, tuple[Any, ...]]:
         # As the nightly job scores them: BATCH LAs at a time.
-        for found in outcomes.scores_in_batches(session, las, year, today):
-            for provider in found.providers:
-                figure = provider.figures["attendance"]
-                if figure.n:
-                    possible = figure.extra["sessions"]
-                    answer[provider.provider.id] = (figure.n, round(figure.successes * possible / figure.n), possible)
+        answer = scoring_floor.answer_of(outcomes.scores_in_batches(session, las, year, today))
         session.rollback()
         return answer
 
-    def floor_answer() -> dict[int, tuple[int, int, int]]:
-        query = text(SCORING_FLOOR).bindparams(bindparam("kinds", expanding=True))
-        kinds = [k.value for k in outcomes.SCORED_KINDS]
-        found = session.execute(query, {"kinds": kinds, "first": first, "last": min(last, today)}).all()
+    def floor_answer() -> dict[scoring_floor.Key, tuple[Any, ...]]:
+        found = scoring_floor.floor(session, year, today)
         session.rollback()
-        return {setting_id: (n, int(attended), possible) for setting_id, n, attended, possible in found}
+        return found
 
     app_seconds, app_result = timed(3, app_answer)
     floor_seconds, floor_result = timed(3, floor_answer)
-    if app_result != floor_result:
-        differ = [k for k in set(app_result) | set(floor_result) if app_result.get(k) != floor_result.get(k)]
-        raise SystemExit(f"scoring: the floor's attendance differs for {len(differ)} providers, e.g. {differ[:5]}")
+    differ = scoring_floor.compare(app_result, floor_result)
+    if differ:
+        raise SystemExit(f"scoring: the floor's answer differs in {len(differ)} figures, e.g. {differ[:5]}")
     # One more run, split into the time its queries take (sent, run and their rows received) and
     # the rest (Python applying the rules).
     queries = QueryClock(db.engine)
@@ -285,14 +266,14 @@ def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) 
     return report(
         f"scoring a year ({outcomes.year_label(year)}) of every LA",
         las=len(las),
-        providers=len(app_result),
+        providers=sum(1 for _, provider_id in app_result if provider_id is not None),
         app_seconds=round(app_seconds, 2),
         floor_seconds=round(floor_seconds, 3),
-        ratio=round(app_seconds / floor_seconds, 1) if floor_seconds else None,
+        ratio=round(app_seconds / floor_seconds, 2) if floor_seconds else None,
         split_run_seconds=round(split_seconds, 2),
         split_run_query_seconds=round(queries.seconds, 2),
         split_run_queries=queries.count,
-        queries_to_floor=round(queries.seconds / floor_seconds, 1) if floor_seconds else None,
+        queries_to_floor=round(queries.seconds / floor_seconds, 2) if floor_seconds else None,
     )
 
 

@@ -6,8 +6,12 @@ last school year (the one scores are reported for) or this one so far; each LA h
 Reasons for placements and the kinds of setting they are in follow the DfE's national figures
 for school-arranged AP in 2022/23 (school census, shipped as
 `reference/spc_school_ap_placement.csv`); the route follows the reason (off-site behaviour
-support is an off-site direction, permanent exclusion the LA's s19 provision, and so on). Durations, part
-time and attendance are assumptions stated next to their constants.
+support is an off-site direction, permanent exclusion the LA's s19 provision, and so on). Every
+outcome the register scores has pupils behind it: last school year's Year 11 were placed in that
+year and most have English and maths results; a tenth of pupils had one-to-one outreach from the
+LA's PRU that closed in that year; pupils have SEN, a primary need and child-in-need status.
+Durations, part time, attendance, grades and those shares are assumptions stated next to their
+constants.
 
 Rows are written in bulk: PostgreSQL's COPY, or executemany on SQLite, with ids assigned here.
 Nothing is audited: this is not anyone's data, and the generator refuses a register that already
@@ -49,6 +53,21 @@ WEEKS = (4, 8)
 PART_TIME = 0.25
 # Sessions attended at the AP setting (the rest are authorised or unauthorised absence).
 PRESENT = 0.8
+# Who the pupils are (assumptions, of the order published for AP): an EHC plan for this share, SEN
+# support for the next; of those with SEN, social, emotional and mental health is the primary need
+# of this share; children in need.
+EHCP, SEN_SUPPORT, SEMH, CHILD_IN_NEED = 0.2, 0.45, 0.6, 0.15
+OTHER_NEEDS = ("ASD", "SLCN", "MLD", "SPLD", "OTH")
+# Ages on 1 September of this school year: 11 to 16. The 16-year-olds were in Year 11 last year
+# (the year scores are reported for): their placements fall in that year, and most have a key
+# stage 4 result in English and maths. Each subject's grade is drawn from these weights (4 or
+# above in both for about 1 in 25, as for AP nationally).
+YEAR_11_RECORDED = 0.9
+KS4_GRADES = {"U": 15, "E3": 4, "L1": 4, "L2": 2, "1": 20, "2": 20, "3": 15, "4": 10, "5": 6, "6": 3, "7": 1}
+# One-to-one outreach from the LA's PRU in last school year, for this share of pupils, before any
+# placement or between them: 4 to 12 school weeks, closed in that year.
+OUTREACH = 0.1
+OUTREACH_WEEKS = (4, 12)
 
 
 @dataclass(frozen=True)
@@ -134,6 +153,7 @@ def generate(
     calendar = SchoolCalendar(stretches, holidays)
     # Placements over the last school year (the one scores are reported for) and this one so far.
     days = calendar.school_days(date(year - 1, 9, 1), max(today, date(year, 10, 1)))
+    last_year_days = len(calendar.school_days(date(year - 1, 9, 1), date(year, 8, 31)))
     mix = national_mix()
     choices, weights = [(r, s) for r, s, _ in mix], [n for _, _, n in mix]
     counts: dict[str, int] = {}
@@ -189,20 +209,42 @@ def generate(
     placements: list[tuple[Any, ...]] = []
     movements: list[tuple[Any, ...]] = []
     marks_for: list[tuple[int, int, list[date], str]] = []
+    results: list[tuple[Any, ...]] = []
+    engagements: list[tuple[Any, ...]] = []
+    result_id, engagement_id = writer.next_id("ks4_result"), writer.next_id("outreach_engagement")
+    grades, grade_weights = list(KS4_GRADES), list(KS4_GRADES.values())
     for la_id, code in las:
         made = settings[la_id]
         for serial in range(PUPILS_PER_LA):
             school = rng.choice(made["mainstream"])
-            age = rng.randint(11, 15)
+            age = rng.randint(11, 16)
             born = date(year - age - 1, 9, 1) + timedelta(days=rng.randrange(365))
             upn = make_upn(f"{int(code) % 1000:03d}{serial:09d}")
+            need = rng.random()
+            sen = "E" if need < EHCP else "K" if need < EHCP + SEN_SUPPORT else "N"
+            primary = None if sen == "N" else "SEMH" if rng.random() < SEMH else rng.choice(OTHER_NEEDS)
             pupils.append(
-                (pupil_id, upn, rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), born, la_id, school, "N")
-                + (False, False, False, now, now)
+                (pupil_id, upn, rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), born, la_id, school, sen, primary)
+                + (False, rng.random() < CHILD_IN_NEED, False, now, now)
             )
             movements.append((movement_id, pupil_id, "admitted", days[0], school, None, "{}", "generate", now))
             movement_id += 1
-            start_index = rng.randrange(0, max(1, len(days) - 45))
+            # Last year's Year 11 were placed in last year only; the rest at any time.
+            reach = last_year_days if age == 16 else len(days)
+            if age == 16 and rng.random() < YEAR_11_RECORDED:
+                english, maths = rng.choices(grades, grade_weights, k=2)
+                results.append((result_id, pupil_id, year - 1, english, maths, now))
+                result_id += 1
+            if rng.random() < OUTREACH:
+                begun = rng.randrange(0, last_year_days - 5 * OUTREACH_WEEKS[1])
+                closed = begun + 5 * rng.randint(*OUTREACH_WEEKS)
+                outcome = rng.choice(("sustained_in_mainstream", "escalated_to_referral"))
+                engagements.append(
+                    (engagement_id, made["pru:None"][0], school, pupil_id, "one_to_one", days[begun], days[closed])
+                    + (outcome, now)
+                )
+                engagement_id += 1
+            start_index = rng.randrange(0, max(1, reach - 45))
             for n in range(2 if rng.random() < SECOND_PLACEMENT else 1):
                 reason, setting_type = rng.choices(choices, weights)[0]
                 route, census_reason, tier = REASONS[reason]
@@ -211,13 +253,16 @@ def generate(
                     kind, census, registration = "pru", None, "dual"
                 setting = rng.choice(made[f"{kind}:{census}"])
                 length = 5 * rng.randint(*WEEKS)
-                span = days[start_index : start_index + length]
+                span = days[start_index : min(start_index + length, reach)]
                 if not span:
                     break
                 start, last = span[0], span[-1]
                 # Excluded: off the school's roll from the day the LA's provision starts, and there to stay.
                 excluded = route == "la_exclusion"
-                ended = not excluded and last < today and (n == 0 or rng.random() < 0.5)
+                # Last year's Year 11 left their placement (excluded or not) at the end of that year.
+                leaver = age == 16
+                ended = (leaver or not excluded) and last < today and (leaver or n == 0 or rng.random() < 0.5)
+                destination = "post16_education" if leaver else "returned_home_school"
                 if excluded:
                     movements.append(
                         (movement_id, pupil_id, "permanent_exclusion", start, school, None, "{}", "generate", now)
@@ -231,7 +276,7 @@ def generate(
                 placements.append(
                     (placement_id, pupil_id, setting, route, tier, "sole" if route == "la_exclusion" else registration)
                     + (school if route != "la_exclusion" else None, sessions, start, last if ended else None)
-                    + ("returned_home_school" if ended else None, census_reason, la_id if route in LA_ROUTES else None)
+                    + (destination if ended else None, census_reason, la_id if route in LA_ROUTES else None)
                     + (False, now)
                 )
                 movements.append(
@@ -262,6 +307,7 @@ def generate(
             "home_la_id",
             "home_school_id",
             "sen_status",
+            "primary_need",
             "ehc_assessment_requested",
             "child_in_need",
             "looked_after",
@@ -295,6 +341,14 @@ def generate(
         "movement",
         ("id", "pupil_id", "kind", "date", "setting_id", "placement_id", "details", "recorded_via", "recorded_at"),
         movements,
+    )
+    counts["ks4_result"] = writer.write(
+        "ks4_result", ("id", "pupil_id", "academic_year", "english", "maths", "recorded_at"), results
+    )
+    counts["outreach_engagement"] = writer.write(
+        "outreach_engagement",
+        ("id", "provider_id", "school_id", "pupil_id", "kind", "started_on", "closed_on", "outcome", "created_at"),
+        engagements,
     )
     # Each LA's panel, its next meeting, and the referrals waiting for it (the panel's queue).
     panel_id, meeting_id, referral_id = writer.next_id("panel"), writer.next_id("meeting"), writer.next_id("referral")

@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from ap_register.domain import synthetic
+from ap_register.domain import outcomes, synthetic
 from ap_register.domain.sessions import is_valid
 from ap_register.extensions import db
-from ap_register.models import AttendanceMark, Movement, Placement, Pupil, Referral
+from ap_register.models import (
+    AttendanceMark,
+    Ks4Result,
+    LocalAuthority,
+    Movement,
+    OutreachEngagement,
+    Placement,
+    Pupil,
+    Referral,
+)
+from performance import scoring_floor
 from tests.conftest import build_app, make_database
 
 
@@ -63,6 +74,21 @@ def test_la_scale_is_one_area_in_the_national_mix(db_kind: str, tmp_path: Path) 
             assert outside == 0
             # The ids carry on after the bulk load: the app can add rows.
             assert session.scalar(select(func.max(Pupil.id))) == count(Pupil)
+            # Every outcome has pupils behind it (last year's Year 11 with results, one-to-one
+            # outreach), and the app's scores of the area are the benchmark's single SQL query's,
+            # figure by figure.
+            assert rows["ks4_result"] == count(Ks4Result) > 0
+            assert rows["outreach_engagement"] == count(OutreachEngagement) > 0
+            today = date.today()
+            year = outcomes.default_year(today)
+            la = session.get(LocalAuthority, session.scalar(select(Pupil.home_la_id).limit(1)))
+            assert la is not None
+            app_figures = scoring_floor.answer_of([outcomes.scores(session, la, year, today)])
+            assert not scoring_floor.compare(app_figures, scoring_floor.floor(session, year, today))
+            field = scoring_floor.FIELDS.index
+            for name in ("outreach_n", "attendance_n", "change_n", "reintegration_n", "english_maths_n", "cohort"):
+                assert sum(figures[field(name)] for figures in app_figures.values()) > 0, name
+            session.rollback()
         again = runner.invoke(args=["generate", "--scale", "la"])
         assert again.exit_code == 1 and "already has pupils" in again.output
     finally:
