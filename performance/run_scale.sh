@@ -22,14 +22,14 @@ SQLITE_DIR=$(mktemp -d -t ap-register-la-sqlite-XXXX)
 cleanup() {
     rm -rf "$SQLITE_DIR"
     if [ "${KEEP:-0}" != 1 ]; then
-        dropdb --if-exists "$LA_DB"
-        dropdb --if-exists "$NATIONAL_DB"
+        dropdb --force --if-exists "$LA_DB"
+        dropdb --force --if-exists "$NATIONAL_DB"
     fi
 }
 trap cleanup EXIT
 
 for name in "$LA_DB" "$NATIONAL_DB"; do
-    dropdb --if-exists "$name"
+    dropdb --force --if-exists "$name"
     createdb "$name"
 done
 

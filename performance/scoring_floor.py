@@ -1,8 +1,10 @@
 """The floor of scoring: one hand-written SQL query that gives the whole answer of
 `outcomes.scores_for` for every LA, provider by provider: the five outcomes' counts (n, met,
 pending and each outcome's extra figures) and the context of each provider's pupils, and of each
-LA's. Each LA's school days (weekdays in its term dates that are not bank holidays) are worked
-out in the query, numbered, so that "n school days after" is a join.
+LA's (not the line for each pupil the pupils page shows). Each LA's school days (weekdays in its
+term dates that are not bank holidays) are worked out in the query, each with the school day a
+term and two terms on and two terms back (window functions), so that "n school days after" is a
+join.
 
 `answer_of(found)` reads the same figures out of the app's `Scores`; `floor(session, year, on)`
 runs the query. `compare` says where they differ (nothing, when the app is right).
