@@ -457,8 +457,9 @@ def _shown(day: date) -> str:
 def _outreach(data: _Data) -> dict[int, Figure]:
     start, end = year_span(data.year)
     figures: dict[int, Figure] = defaultdict(lambda: Figure("outreach", 0, 0))
-    engagements = data.session.scalars(
-        select(OutreachEngagement)
+    # Plain rows, not ORM objects: a nation's year is tens of thousands of engagements.
+    engagements = data.session.connection().execute(
+        select(OutreachEngagement.provider_id, OutreachEngagement.pupil_id, OutreachEngagement.closed_on)
         .where(
             OutreachEngagement.pupil_id.is_not(None),
             OutreachEngagement.closed_on >= start,
@@ -467,20 +468,20 @@ def _outreach(data: _Data) -> dict[int, Figure]:
         )
         .order_by(OutreachEngagement.id)
     )
-    due: list[tuple[OutreachEngagement, int, date]] = []
-    for engagement in engagements:
-        la_id = data.setting_la[engagement.provider_id]
-        assert engagement.closed_on is not None and engagement.pupil_id is not None
-        check = data.later(la_id, engagement.closed_on, 2 * TERM)
+    due: list[tuple[int, int, date, int, date]] = []  # provider, pupil, closed on, LA, check
+    for provider_id, pupil_id, closed_on in engagements:
+        la_id = data.setting_la[provider_id]
+        check = data.later(la_id, closed_on, 2 * TERM)
         if check is None:
-            figures[engagement.provider_id].pending += 1
+            figures[provider_id].pending += 1
         else:
-            due.append((engagement, la_id, check))
-    in_mainstream = data.on_mainstream_roll([(la_id, e.pupil_id, check) for e, la_id, check in due])
-    since = _since_closing(data, [(e.pupil_id, la_id, e.closed_on, check) for e, la_id, check in due])
-    for (engagement, _, check), stayed, (excluded, placed) in zip(due, in_mainstream, since, strict=True):
-        figure = figures[engagement.provider_id]
-        pupil_id, closed_on = engagement.pupil_id, engagement.closed_on
+            due.append((provider_id, pupil_id, closed_on, la_id, check))
+    in_mainstream = data.on_mainstream_roll([(la_id, pupil_id, check) for _, pupil_id, _, la_id, check in due])
+    since = _since_closing(data, [(pupil_id, la_id, closed_on, check) for _, pupil_id, closed_on, la_id, check in due])
+    for (provider_id, pupil_id, closed_on, _, check), stayed, (excluded, placed) in zip(
+        due, in_mainstream, since, strict=True
+    ):
+        figure = figures[provider_id]
         met = stayed and not excluded and not placed
         figure.n += 1
         figure.successes += met
@@ -686,10 +687,10 @@ def grade_at_least_1(grade: str | None) -> bool:
 def _english_maths(data: _Data) -> dict[int, Figure]:
     figures: dict[int, Figure] = defaultdict(lambda: Figure("english_maths", 0, 0))
     leavers = data.leavers(data.year)
-    results = {
-        r.pupil_id: r
-        for r in data.session.scalars(
-            select(Ks4Result).where(
+    results: dict[int, tuple[str | None, str | None]] = {
+        pupil_id: (english, maths)
+        for pupil_id, english, maths in data.session.connection().execute(
+            select(Ks4Result.pupil_id, Ks4Result.english, Ks4Result.maths).where(
                 Ks4Result.academic_year == data.year,
                 among(data.session, Ks4Result.pupil_id, [pid for ids in leavers.values() for pid in ids]),
             )
@@ -700,17 +701,14 @@ def _english_maths(data: _Data) -> dict[int, Figure]:
         both_1 = recorded = 0
         for pupil_id in pupil_ids:
             result = results.get(pupil_id)
-            strong = result is not None and grade_at_least_4(result.english) and grade_at_least_4(result.maths)
-            passed = result is not None and grade_at_least_1(result.english) and grade_at_least_1(result.maths)
+            english, maths = result or (None, None)
+            strong = result is not None and grade_at_least_4(english) and grade_at_least_4(maths)
+            passed = result is not None and grade_at_least_1(english) and grade_at_least_1(maths)
             figure.n += 1
             figure.successes += strong
             both_1 += passed
             recorded += result is not None
-            detail = (
-                f"English {result.english or 'none'}, maths {result.maths or 'none'}"
-                if result
-                else "No result recorded"
-            )
+            detail = f"English {english or 'none'}, maths {maths or 'none'}" if result else "No result recorded"
             figure.pupils.append(PupilResult(pupil_id, strong, detail))
         figure.extra = {
             "grade_1_or_above": round(100 * both_1 / figure.n, 1) if figure.n >= MIN_N else None,
@@ -726,13 +724,13 @@ def _post16(data: _Data) -> dict[int, Figure]:
     march = date(leaving_year + 2, 3, 31)
     leavers = data.leavers(leaving_year)
     checks: dict[int, dict[str, str]] = defaultdict(dict)
-    for check in data.session.scalars(
-        select(Post16Check).where(
+    for pupil_id, check_point, activity in data.session.connection().execute(
+        select(Post16Check.pupil_id, Post16Check.check_point, Post16Check.activity).where(
             Post16Check.leaving_year == leaving_year,
             among(data.session, Post16Check.pupil_id, [pid for ids in leavers.values() for pid in ids]),
         )
     ):
-        checks[check.pupil_id][check.check_point] = check.activity
+        checks[pupil_id][check_point] = activity
     for provider_id, pupil_ids in leavers.items():
         figure = figures[provider_id]
         if march > data.on:
