@@ -32,6 +32,7 @@ from ap_register.domain.errors import DomainError
 from ap_register.domain.pupils import of_compulsory_school_age
 from ap_register.domain.vocab import (
     REGISTERED_SCHOOL_KINDS,
+    ROLL_KINDS,
     Destination,
     HomeSchoolCode,
     MovementKind,
@@ -59,7 +60,6 @@ FLAG_LABELS = {
     "part_time_timetable": "Part-time timetable",
     "register_mismatch": "Registers do not match",
 }
-ROLL_KINDS = (MovementKind.ADMITTED, MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)
 # Leaving these ways ends the LA's duty to arrange education here.
 LEFT_THE_AREA = (Destination.MOVED_OUT_OF_AREA, Destination.ELECTIVE_HOME_EDUCATION)
 

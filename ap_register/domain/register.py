@@ -28,6 +28,7 @@ from ap_register.domain.vocab import (
     HOME_SCHOOL_KINDS,
     LA_ROUTES,
     REGISTERED_SCHOOL_KINDS,
+    ROLL_KINDS,
     ROUTE_LABELS,
     Destination,
     HomeSchoolCode,
@@ -48,7 +49,6 @@ AT_HOME_SCHOOL = frozenset({Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE})
 STAYS_ON_HOME_ROLL = frozenset({Route.OFF_SITE_DIRECTION, Route.SCHOOL_ARRANGED, Route.SUSPENSION_PROVISION})
 # Routes that are time-limited by their nature: the pupil goes back to the home school.
 ALWAYS_TIME_LIMITED = frozenset({Route.OFF_SITE_DIRECTION, Route.SUSPENSION_PROVISION})
-ROLL_KINDS = (MovementKind.ADMITTED, MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)
 # Placements reviewed against a personalised plan. A place at a new school (fair access, a school
 # named in an EHC plan) and the home school's own sessions are not.
 REVIEWED_ROUTES = frozenset(Route) - {Route.HOME_SCHOOL, Route.FAIR_ACCESS, Route.EHCP_NAMED}

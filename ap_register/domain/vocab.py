@@ -204,6 +204,9 @@ MOVEMENT_KIND_LABELS = {
     MovementKind.PLACEMENT_ENDED: "Placement ended",
     MovementKind.PLACEMENT_CORRECTED: "Placement corrected",
 }
+# The movements that put a pupil on a school's roll or take them off it: the latest on or before a
+# day says whose roll they are on.
+ROLL_KINDS = (MovementKind.ADMITTED, MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)
 # The kinds a person or an import records directly; the placement kinds are written by the
 # placement rules themselves.
 ROLL_MOVEMENT_KINDS = (
