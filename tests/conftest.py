@@ -1,8 +1,7 @@
 """Shared fixtures. The suite runs on one database per pytest run, chosen by --db (or the
 AP_REGISTER_TEST_DB variable): `sqlite` (a file in a temporary folder) or `postgres` (a fresh
 database created on the server at TEST_POSTGRES_URL, default the local `test` database's server).
-A database or browser that cannot be reached fails the run; it is never skipped under CI=true, and
-elsewhere only when AP_REGISTER_ALLOW_SKIPS=1 asks for it.
+A database, browser or other service that cannot be reached fails the run: it is never skipped.
 
 Each test runs inside a transaction that is rolled back afterwards (savepoints let the code
 under test commit as it would in production).
@@ -26,8 +25,6 @@ from ap_register import create_app
 from ap_register.config import TestConfig
 from ap_register.extensions import db as flask_db
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-ALLOW_SKIPS = os.environ.get("AP_REGISTER_ALLOW_SKIPS") == "1"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -41,11 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def unavailable(reason: str) -> None:
-    """A service the suite needs is missing: a failure, always under CI=true; elsewhere too unless
-    the developer asks to skip what cannot run here (AP_REGISTER_ALLOW_SKIPS=1)."""
-    if ALLOW_SKIPS and not IN_CI:
-        pytest.skip(reason)
-    pytest.fail(f"{reason} (never skipped under CI=true; set AP_REGISTER_ALLOW_SKIPS=1 to skip locally)", pytrace=False)
+    """A service the suite needs is missing: a failure, with the reason (never a skip)."""
+    pytest.fail(f"{reason} (a missing service fails the run; it is never skipped)", pytrace=False)
 
 
 def _postgres_server_url() -> str:
