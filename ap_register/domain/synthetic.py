@@ -218,6 +218,7 @@ def generate(
         for serial in range(PUPILS_PER_LA):
             school = rng.choice(made["mainstream"])
             age = rng.randint(11, 16)
+            leaver = age == 16  # last year's Year 11
             born = date(year - age - 1, 9, 1) + timedelta(days=rng.randrange(365))
             upn = make_upn(f"{int(code) % 1000:03d}{serial:09d}")
             need = rng.random()
@@ -230,8 +231,8 @@ def generate(
             movements.append((movement_id, pupil_id, "admitted", days[0], school, None, "{}", "generate", now))
             movement_id += 1
             # Last year's Year 11 were placed in last year only; the rest at any time.
-            reach = last_year_days if age == 16 else len(days)
-            if age == 16 and rng.random() < YEAR_11_RECORDED:
+            reach = last_year_days if leaver else len(days)
+            if leaver and rng.random() < YEAR_11_RECORDED:
                 english, maths = rng.choices(grades, grade_weights, k=2)
                 results.append((result_id, pupil_id, year - 1, english, maths, now))
                 result_id += 1
@@ -260,7 +261,6 @@ def generate(
                 # Excluded: off the school's roll from the day the LA's provision starts, and there to stay.
                 excluded = route == "la_exclusion"
                 # Last year's Year 11 left their placement (excluded or not) at the end of that year.
-                leaver = age == 16
                 ended = (leaver or not excluded) and last < today and (leaver or n == 0 or rng.random() < 0.5)
                 destination = "post16_education" if leaver else "returned_home_school"
                 if excluded:
