@@ -31,6 +31,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
+from ap_register.domain.text import control_character_problem
 from ap_register.extensions import db
 
 
@@ -109,7 +110,24 @@ def submit(label: str) -> SubmitField:
 
 
 class Form(FlaskForm):
-    """A form that can also show the register's own refusals against its fields."""
+    """A form that can also show the register's own refusals against its fields.
+
+    Every box of text on every form is checked for control characters here, once: one line
+    (a text input) holds none, a text area holds line breaks and tabs only. A NUL byte or a
+    line break in a name would otherwise reach the database or an email's headers."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field.data, str) or field.type in ("PasswordField", "CSRFTokenField"):
+                continue
+            problem = control_character_problem(field.data, multiline=field.type == "TextAreaField")
+            if problem:
+                if not isinstance(field.errors, list):
+                    field.errors = list(field.errors)
+                field.errors.append(f"{field.label.text} {problem}")
+                valid = False
+        return valid
 
     def apply(self, error: DomainError, field_names: dict[str, str] | None = None) -> None:
         """Attach a refusal's problems to the fields they name (or to the form as a whole)."""

@@ -1,0 +1,39 @@
+"""What a piece of text typed or imported by a person may hold.
+
+One line (a name, a reference, a UPN) holds no control character at all: a line break in a
+setting's name once broke the email job's headers, and a NUL byte cannot be stored by
+PostgreSQL. Free text (notes, reasons, views) may hold line breaks and tabs, and nothing else
+of the control characters. Every channel (forms, imports, the API) asks these functions, so
+the same value is refused the same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Line breaks and tabs a person types in a box of several lines.
+_LAYOUT = frozenset("\n\r\t")
+# Unicode's own line and paragraph separators end a line for mail headers and CSV readers too.
+_SEPARATORS = frozenset("\u2028\u2029\u0085")
+
+
+def _is_control(character: str) -> bool:
+    return unicodedata.category(character) == "Cc" or character in _SEPARATORS
+
+
+def control_character_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why this text cannot be kept, or None. A NUL byte is named as such (it is the usual
+    sign of a file or request that is not text at all)."""
+    if "\x00" in value:
+        return "must not contain a NUL byte (the text is not readable text)"
+    allowed = _LAYOUT if multiline else frozenset()
+    for character in value:
+        if character not in allowed and _is_control(character):
+            if character in "\n\r\u2028\u2029\u0085":
+                return "must be on one line"
+            return f"must not contain control characters (found U+{ord(character):04X})"
+    return None
+
+
+def has_nul(value: str) -> bool:
+    return "\x00" in value
