@@ -142,22 +142,32 @@ def _la(code: str | None) -> Any:
 @with_appcontext
 def import_command(kind: str, file: str, la_code: str | None, fmt: str) -> None:
     """Load a CSV file, all or nothing. Every refused line is reported and nothing is written."""
-    from ap_register.domain.imports import ImportRefused, run_import
+    from ap_register.domain.imports import ImportRefused, check_file, run_import
 
     la = _la(la_code)
+    code = la.code if la is not None else None
+    db.session.rollback()  # the first pass holds no transaction (on SQLite, no write lock)
     size = os.path.getsize(file)
     with open(file, "rb") as handle, click.progressbar(length=size, label=f"Importing {kind}", file=sys.stderr) as bar:
         try:
-            report = run_import(db.session, cli_actor("import"), kind, handle, la=la, progress=bar.update)
+            check_file(kind, handle, code)
+            report = run_import(
+                db.session, cli_actor("import"), kind, handle, la=_la(code), progress=bar.update, checked=True
+            )
         except ImportRefused as refused:
-            db.session.rollback()
+            db.session.commit()  # only the audit of children of other LAs the file named is left
+            shown = refused.report.errors
             if fmt == "json":
                 click.echo(json.dumps(refused.report.as_json(), indent=2))
-            say(f"\nRefused: nothing was imported. {len(refused.report.errors)} problem(s):")
-            for error in refused.report.errors[:50]:
+            say(f"\nRefused: nothing was imported. {refused.report.problems_text().capitalize()}:")
+            for error in shown[:50]:
                 say(f"  {error}")
-            if len(refused.report.errors) > 50:
-                say(f"  ... and {len(refused.report.errors) - 50} more (use --format json for all)")
+            if refused.report.problems > 50:
+                more = refused.report.problems - min(50, len(shown))
+                hint = " (use --format json for the first 1,000)" if len(shown) > 50 else ""
+                say(f"  ... and {more:,} more{hint}")
+            if refused.report.stopped_at is not None:
+                say(f"  Checking stopped at line {refused.report.stopped_at:,}.")
             sys.exit(1)
     db.session.commit()
     if fmt == "json":

@@ -61,6 +61,9 @@ class Config:
     # Per account (the address as sign-in reads it), failures only: then locked for the window.
     ACCOUNT_LOCKOUT = os.environ.get("ACCOUNT_LOCKOUT", "5 per 15 minutes")
     EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30 per hour")
+    # Requests for another LA's child's record, and outreach offered for a named pupil, per person.
+    TRANSFER_RATE_LIMIT = os.environ.get("TRANSFER_RATE_LIMIT", "20 per hour")
+    PROPOSAL_RATE_LIMIT = os.environ.get("PROPOSAL_RATE_LIMIT", "30 per hour")
     # Recalculating a year's scores on request (each takes a second or more of the server).
     RECALCULATE_RATE_LIMIT = os.environ.get("RECALCULATE_RATE_LIMIT", "10 per minute")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200 per minute")
@@ -97,6 +100,8 @@ class TestConfig(Config):
     SIGN_IN_RATE_LIMIT = "1000 per minute"
     ACCOUNT_LOCKOUT = "1000 per minute"
     EXPORT_RATE_LIMIT = "1000 per minute"
+    TRANSFER_RATE_LIMIT = "1000 per minute"
+    PROPOSAL_RATE_LIMIT = "1000 per minute"
     RECALCULATE_RATE_LIMIT = "1000 per minute"
     API_RATE_LIMIT = "100000 per minute"
     FORCE_HTTPS = False

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden, NotFound
@@ -41,6 +41,10 @@ S = TypeVar("S", bound=Select[Any])
 # Role-level permissions: which roles may ever do each action (object checks come after).
 ACTIONS: dict[str, frozenset[Role]] = {
     "pupil.view": frozenset(Role),
+    # A child's own details (names, date of birth, SEN) are the home LA's to add and change, and
+    # a child's record moves to another LA only by a transfer its administrators release.
+    "pupil.edit": frozenset({Role.LA_ADMIN}),
+    "pupil.transfer": frozenset({Role.LA_ADMIN}),
     "placement.record": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.review": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.end": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
@@ -67,6 +71,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "budgets.manage": frozenset({Role.COMMISSIONER, Role.LA_ADMIN}),
     "budgets.provider": frozenset({Role.COMMISSIONER, Role.LA_ADMIN, Role.PANEL_CHAIR, Role.AP_HEAD}),
     "outreach.record": frozenset({Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
+    # Who speaks for a school's pupils when a provider offers outreach to one by name (or asks a
+    # provider for it): the school's leads and the LA's officers.
+    "outreach.agree": frozenset({Role.SCHOOL_LEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     # Every provider's scores side by side, and schools' movement profiles: the LA's users.
     "outcomes.compare": LA_ROLES,
     # A provider's own scores beside the LA's averages: its AP head too.
@@ -258,6 +265,26 @@ def _setting_party(user: User, placement: Placement) -> bool:
     )
 
 
+def _placed_with(pupil: Pupil, setting_id: int | None) -> bool:
+    """Whether someone with authority over the child already placed them at this setting."""
+    session = object_session(pupil)
+    if setting_id is None or session is None:
+        return False
+    found = session.scalar(
+        select(Placement.id).where(Placement.pupil_id == pupil.id, Placement.setting_id == setting_id).limit(1)
+    )
+    return found is not None
+
+
+def works_with(user: User, pupil: Pupil) -> bool:
+    """A setting's own relationship with a child that lets it change the child's record: the
+    child is on its roll, or placed with it. Seeing a child (through outreach, a panel's papers,
+    or an old placement elsewhere) is not enough to admit them, exclude them or place them."""
+    if user.setting_id is None:
+        return False
+    return pupil.home_school_id == user.setting_id or _placed_with(pupil, user.setting_id)
+
+
 def placement_refusal(
     actor: Actor, pupil: Pupil, route: Route | None = None, setting: Setting | None = None
 ) -> str | None:
@@ -276,6 +303,8 @@ def placement_refusal(
     if user.role == Role.AP_HEAD:
         if setting is not None and setting.id != user.setting_id:
             return "You can record placements at your own setting only"
+        if not works_with(user, pupil):
+            return "A placement with you is arranged by the pupil's school or the local authority"
         return None
     return "Your role cannot record placements"
 
@@ -290,12 +319,14 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
     if isinstance(obj, Pupil):
         if not can_view_pupil(session, actor, obj):
             return False
+        if action in ("pupil.edit", "pupil.transfer"):
+            return obj.home_la_id == user.la_id
         if action == "placement.record":
             return placement_refusal(actor, obj) is None
         if action == "referral.submit" and user.role == Role.SCHOOL_LEAD:
             return obj.home_school_id == user.setting_id
         if action == "movement.record":
-            return user.role in LA_ROLES or obj.home_school_id == user.setting_id or user.role == Role.AP_HEAD
+            return user.role in LA_ROLES or works_with(user, obj)
         return True
     if isinstance(obj, Placement):
         if not can_view_pupil(session, actor, obj.pupil):

@@ -50,6 +50,9 @@ def csrf_token(client: FlaskClient, url: str = "/") -> str:
 
 
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    """Sign in as this person (signing out whoever was signed in on this client first)."""
+    if client.get_cookie("session") is not None:
+        client.post("/sign-out", data={"csrf_token": csrf_token(client, "/sign-in")})
     token = csrf_token(client, "/sign-in")
     return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
 

@@ -22,6 +22,7 @@ from typing import IO, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ap_register import permissions
 from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
@@ -34,6 +35,7 @@ from ap_register.domain.outcomes import ACTIVITIES, CHECK_POINTS, parse_year
 from ap_register.domain.outcomes import GRADES as OUTCOME_GRADES
 from ap_register.domain.outreach import KINDS as OUTREACH_KINDS
 from ap_register.domain.outreach import log_session, start_engagement
+from ap_register.domain.pupil_records import HeldElsewhere, PupilDetails, record_refused_attempts, save_pupil
 from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
 from ap_register.domain.register import (
     PlacementDraft,
@@ -44,6 +46,7 @@ from ap_register.domain.register import (
 )
 from ap_register.domain.returns import CENSUS_REASONS
 from ap_register.domain.term_dates import stretch_problem
+from ap_register.domain.text import control_character_problem
 from ap_register.domain.upn import check_upn
 from ap_register.domain.vocab import (
     HOME_SCHOOL_KINDS,
@@ -96,6 +99,13 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "ks4-results": ("upn", "academic_year", "english", "maths"),
     "destinations": ("upn", "leaving_year", "check_point", "activity"),
 }
+# Columns that may hold several lines of text (every other cell is one line).
+MULTILINE_COLUMNS = frozenset({"reason", "unregistered_override_reason"})
+# A refused file reports its first problems by line, and how many there were in all: memory stays
+# the same whatever the file holds.
+MAX_PROBLEMS = 1000
+# Values checked once and remembered (UPNs, dates) are forgotten past this many.
+CACHE_LIMIT = 50_000
 GIAS_REQUIRED = ("URN", "EstablishmentName", "LA (code)", "TypeOfEstablishment (code)", "EstablishmentStatus (name)")
 # Codes that stopped being valid when the 2024 regulations came in (19 August 2024).
 CODES_FROM = date(2024, 8, 19)
@@ -125,6 +135,12 @@ class ImportReport:
     skipped: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     rows: int = 0
+    # Every problem found; `errors` keeps the first MAX_PROBLEMS of them.
+    problems: int = 0
+    # Set when the check stopped early (the line it stopped at): the count is then "at least".
+    stopped_at: int | None = None
+    # Children of other LAs a refused file named (audited for their LA once the file is refused).
+    held_elsewhere: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -134,7 +150,24 @@ class ImportReport:
             "unchanged": 0 if self.errors else self.unchanged,
             "skipped": self.skipped,
             "errors": [e.as_dict() for e in self.errors],
+            "problems": self.problems,
+            "stopped_at_line": self.stopped_at,
         }
+
+    def add_error(self, error: RowError) -> None:
+        self.problems += 1
+        if len(self.errors) < MAX_PROBLEMS:
+            self.errors.append(error)
+
+    @property
+    def full(self) -> bool:
+        """As many problems as a report keeps: checking further would only count them."""
+        return self.problems >= MAX_PROBLEMS
+
+    def problems_text(self) -> str:
+        """How many problems, in words: '3 problems', or 'at least 1000 problems'."""
+        count = f"{self.problems:,} problem{'s' if self.problems != 1 else ''}"
+        return f"at least {count}" if self.stopped_at is not None else count
 
     def summary(self) -> str:
         parts = [f"{self.imported} added", f"{self.updated} updated", f"{self.unchanged} unchanged"]
@@ -144,7 +177,7 @@ class ImportReport:
 
 class ImportRefused(DomainError):
     def __init__(self, report: ImportReport):
-        super().__init__(f"The {report.kind} file was not imported: {len(report.errors)} problem(s)")
+        super().__init__(f"The {report.kind} file was not imported: {report.problems_text()}")
         self.report = report
 
 
@@ -193,25 +226,46 @@ def _rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
+@dataclass(frozen=True)
+class _LaStandIn:
+    """An LA as the first pass knows it (from the shipped reference data, not the database)."""
+
+    code: str
+    name: str
+    id: None = None
+
+
 class Importer:
-    """One kind of import: checks a row and writes it, or records why it cannot."""
+    """One kind of import: checks a row and writes it, or records why it cannot.
+
+    It runs twice over a file. The first pass is `dry`: no session, no database; each row's own
+    values are checked by the same code as in the second pass, and every look-up of a record
+    (a setting, a pupil, a plan) answers "not known yet" without a problem, so that `row()`
+    stops at its guard before any write. The second pass checks against the register and writes.
+    """
 
     kind = ""
     required: tuple[str, ...] = ()
 
-    def __init__(self, session: Session, actor: Actor, report: ImportReport, la: LocalAuthority | None):
-        self.session = session
+    def __init__(
+        self, session: Session | None, actor: Actor, report: ImportReport, la: Any, *, dry: bool = False
+    ) -> None:
+        self.dry = dry
+        self.session = session  # type: ignore[assignment]
         self.actor = actor
         self.report = report
         self.la = la
-        self.las = {la.code: la for la in session.scalars(select(LocalAuthority))}
+        if dry or session is None:
+            self.las: dict[str, Any] = {c: _LaStandIn(c, e.name) for c, e in english_la_codes().items()}
+        else:
+            self.las = {la.code: la for la in session.scalars(select(LocalAuthority))}
         self.line = 0
         self.last_read = 0  # the last line read from the file (an importer may read ahead of `line`)
         self.failed = False
         self._upns: dict[str, tuple[str | None, str | None]] = {}
 
     def error(self, column: str, message: str) -> None:
-        self.report.errors.append(RowError(self.line, column, message))
+        self.report.add_error(RowError(self.line, column, message))
         self.failed = True
 
     def handle(self, line: int, row: dict[str, str]) -> None:
@@ -234,6 +288,10 @@ class Importer:
             return None
         if len(value) > max_length:
             self.error(column, f"{column} must be {max_length} characters or fewer")
+            return None
+        problem = control_character_problem(value, multiline=column in MULTILINE_COLUMNS)
+        if problem:
+            self.error(column, f"{column} {problem}")
             return None
         return value
 
@@ -279,7 +337,7 @@ class Importer:
         if found is None:
             self.error(column, f"{code} is not a DfE LA code")
             return None
-        if self.la is not None and found.id != self.la.id:
+        if self.la is not None and found.code != self.la.code:
             self.error(column, f"This import is for LA {self.la.code}; this row is for {code}")
             return None
         return found
@@ -289,6 +347,8 @@ class Importer:
     _pupils: dict[str, Pupil] | None = None
 
     def setting_by_ref(self, la: LocalAuthority, ref: str) -> Setting | None:
+        if self.dry:
+            return None
         if self._settings is None:
             self._settings = {(s.la_id, s.ref): s for s in self.session.scalars(select(Setting))}
             for s in list(self._settings.values()):
@@ -301,13 +361,29 @@ class Importer:
             self._settings[(setting.la_id, setting.ref)] = setting
 
     def pupil_by_upn(self, upn: str) -> Pupil | None:
+        """The pupil with this UPN among those this import may act on: the actor's own (through
+        the one scope of permissions.py) and, when the import is for an LA, that LA's children.
+        Anyone else's child is not found, exactly as a UPN nobody holds."""
+        if self.dry:
+            return None
         if self._pupils is None:
-            self._pupils = {p.upn: p for p in self.session.scalars(select(Pupil))}
+            self._pupils = {p.upn: p for p in self.session.scalars(self.own_pupils(select(Pupil)))}
         return self._pupils.get(upn)
+
+    def own_pupils(self, stmt: Any) -> Any:
+        """A query over Pupil narrowed to the children this import may act on."""
+        stmt = permissions.scope_pupils(self.actor, stmt)
+        return stmt.where(Pupil.home_la_id == self.la.id) if self.la is not None else stmt
+
+    def no_such_pupil(self, upn: str) -> None:
+        where = f"LA {self.la.code}'s pupils" if self.la is not None else "the register"
+        self.error("upn", f"No pupil with UPN {upn} among {where}: import them in a pupils file first")
 
     def checked_upn(self, raw: str) -> tuple[str | None, str | None]:
         """(the UPN, None) or (None, the problem) for a UPN as written; each is checked once."""
         if raw not in self._upns:
+            if len(self._upns) >= CACHE_LIMIT:
+                self._upns.clear()  # a cache, not a record: a file of junk must not grow it for ever
             checked = check_upn(raw)
             self._upns[raw] = (checked.upn, None) if checked.valid else (None, checked.message or "Not a valid UPN")
         return self._upns[raw]
@@ -321,23 +397,16 @@ class Importer:
             self.error("upn", problem or "Not a valid UPN")
         return upn
 
-    def known_pupil(self, upn: str, home_la_id: int | None) -> bool:
-        """Whether a pupil with this UPN (of this home LA, None if there is none) may be imported
-        here; if not, why, as the row's error."""
-        if home_la_id is None:
-            self.error("upn", f"No pupil with UPN {upn}: import them in a pupils file first")
-            return False
-        if self.la is not None and home_la_id != self.la.id:
-            self.error("upn", f"Pupil {upn} is not a pupil of LA {self.la.code}")
-            return False
-        return True
-
     def pupil_for(self, row: dict[str, str]) -> Pupil | None:
+        """The row's pupil, if this import may act on them. One message for a UPN nobody holds
+        and for another LA's child, so that a file cannot be used to learn which UPNs exist."""
         upn = self.upn_of(row)
         if upn is None:
             return None
         found = self.pupil_by_upn(upn)
-        return found if self.known_pupil(upn, found.home_la_id if found else None) else None
+        if found is None and not self.dry:
+            self.no_such_pupil(upn)
+        return found
 
     def setting_for(self, row: dict[str, str], column: str, pupil: Pupil | None) -> Setting | None:
         return self.setting_in(row, column, self.la or (pupil.home_la if pupil is not None else None))
@@ -347,13 +416,17 @@ class Importer:
         if ref is None or la is None:
             return None
         found = self.setting_by_ref(la, ref)
-        if found is None:
+        if found is None and not self.dry:
             self.error(column, f"No setting with reference {ref} in {la.name}")
         return found
 
     def apply_domain_error(self, error: DomainError, columns: dict[str, str]) -> None:
         for problem in error.errors:
             self.error(columns.get(problem.field, problem.field), problem.message)
+
+    def unknown(self, found: Any) -> bool:
+        """Whether a look-up found nothing in the second pass (the first pass knows no records)."""
+        return found is None and not self.dry
 
     def flush_now_and_then(self) -> None:
         if (self.report.imported + self.report.updated) % BATCH == 0:
@@ -460,7 +533,7 @@ class SettingsImporter(Importer):
         on_roll = self.text(row, "pupils_on_roll", max_length=6)
         if on_roll is not None and not on_roll.isdigit():
             self.error("pupils_on_roll", f"{on_roll!r} is not a whole number of pupils")
-        if self.failed or la is None or ref is None:
+        if self.failed or la is None or ref is None or self.dry:
             return
         self.upsert(
             la,
@@ -486,7 +559,7 @@ class SettingsImporter(Importer):
             self.skip("outside_english_las")
             return
         la = self.las[la_code]
-        if self.la is not None and la.id != self.la.id:
+        if self.la is not None and la.code != self.la.code:
             self.skip("other_las")
             return
         urn = self.text(row, "URN", required=True, max_length=6)
@@ -510,7 +583,7 @@ class SettingsImporter(Importer):
         postcode = (row.get("Postcode") or "").strip().upper() or None
         # GIAS leaves NumberOfPupils blank where it has no census figure.
         on_roll = (row.get("NumberOfPupils") or "").strip()
-        if self.failed or urn is None:
+        if self.failed or urn is None or self.dry:
             return
         self.upsert(
             la,
@@ -577,49 +650,38 @@ class PupilsImporter(Importer):
         school_ref = self.text(row, "home_school_ref", max_length=20)
         if school_ref is not None and la is not None:
             school = self.setting_by_ref(la, school_ref)
-            if school is None:
+            if self.unknown(school):
                 self.error("home_school_ref", f"No setting with reference {school_ref} in {la.name}")
-            elif school.kind not in HOME_SCHOOL_KINDS:
+            elif school is not None and school.kind not in HOME_SCHOOL_KINDS:
                 self.error("home_school_ref", f"{school.name} has no admission register a pupil can be on")
-        if self.failed or upn is None or la is None:
+        if self.failed or upn is None or la is None or self.dry:
             return
-        values = {
-            "first_name": first,
-            "last_name": last,
-            "date_of_birth": born,
-            "home_la_id": la.id,
-            "sen_status": sen,
-            "primary_need": need.upper() if need else None,
+        details = PupilDetails(
+            upn=upn,
+            first_name=first or "",
+            last_name=last or "",
+            date_of_birth=born,  # type: ignore[arg-type]
+            sen_status=sen,
+            primary_need=need.upper() if need else None,
             **flags,
-        }
-        pupil = self.pupil_by_upn(upn)
-        if pupil is None:
-            pupil = Pupil(upn=upn, **values)
-            self.session.add(pupil)  # not cached: the file's UPNs are checked for repeats as it is read
+        )
+        existing = self.pupil_by_upn(upn)
+        try:
+            outcome, pupil = save_pupil(self.session, self.actor, la, details, existing=existing)
+        except DomainError as error:
+            if isinstance(error, HeldElsewhere):
+                self.report.held_elsewhere.append(error.pupil_id)
+            self.apply_domain_error(error, {})
+            return
+        if outcome == "added":
             self.report.imported += 1
-            audit.record(self.session, self.actor, "import", "pupil", upn, pupil=pupil)
             if school is not None:
                 admit_new_pupil(self.session, self.actor, pupil, self.today, school, ADMITTED_FROM_IMPORT)
-            self.flush_now_and_then()
-            return
+        elif outcome == "updated" or (school is not None and pupil.home_school_id != school.id):
+            self.report.updated += 1
         else:
-            changed = {k: v for k, v in values.items() if getattr(pupil, k) != v}
-            for name, value in changed.items():
-                setattr(pupil, name, value)
-            if changed or (school is not None and pupil.home_school_id != school.id):
-                self.report.updated += 1
-                audit.record(
-                    self.session,
-                    self.actor,
-                    "import",
-                    "pupil",
-                    pupil.id,
-                    pupil_id=pupil.id,
-                    detail={"fields": sorted(changed)},
-                )
-            else:
-                self.report.unchanged += 1
-        if school is not None and pupil.home_school_id != school.id:
+            self.report.unchanged += 1
+        if outcome != "added" and school is not None and pupil.home_school_id != school.id:
             record_roll_movement(
                 self.session, self.actor, pupil, MovementKind.ADMITTED, self.today, school, reason=ADMITTED_FROM_IMPORT
             )
@@ -654,6 +716,9 @@ class PlacementsImporter(Importer):
         if destination is not None and end is None:
             self.error("end_date", "A destination is given without an end date")
         commissioner = self.commissioner(row, pupil)
+        census = self.text(row, "census_reason", max_length=30)
+        if census is not None and census not in CENSUS_REASONS:
+            self.error("census_reason", f"{census!r} is not one of: {', '.join(CENSUS_REASONS)}")
         if self.failed or pupil is None or setting is None or start is None or sessions is None:
             return
         assert route is not None and registration is not None
@@ -665,10 +730,6 @@ class PlacementsImporter(Importer):
                 Placement.start_date == start,
             )
         )
-        census = self.text(row, "census_reason", max_length=30)
-        if census is not None and census not in CENSUS_REASONS:
-            self.error("census_reason", f"{census!r} is not one of: {', '.join(CENSUS_REASONS)}")
-            return
         try:
             if existing is None:
                 placement, _ = start_placement(
@@ -720,7 +781,8 @@ class PlacementsImporter(Importer):
         la = self.la or (pupil.home_la if pupil is not None else None)
         found = self.setting_by_ref(la, ref) if la is not None else None
         if found is None:
-            self.error("commissioner_ref", f"No LA or setting with reference {ref}")
+            if not self.dry:
+                self.error("commissioner_ref", f"No LA or setting with reference {ref}")
             return {}
         return {"commissioner_setting_id": found.id}
 
@@ -795,11 +857,16 @@ class AttendanceImporter(Importer):
         if upn is None:
             return None
         person = self.people.get(upn)
-        return person if self.known_pupil(upn, person[1] if person else None) else None
+        if person is None and not self.dry:
+            self.no_such_pupil(upn)
+        return person
 
     def handle(self, line: int, row: dict[str, str]) -> None:
         """Rows are read a chunk ahead, so that their pupils are found in one query (the cost
         follows the file, not the size of the register)."""
+        if self.dry:
+            super().handle(line, row)
+            return
         self.last_read = line
         self.read_ahead.append((line, row))
         if len(self.read_ahead) >= self.CHUNK:
@@ -816,7 +883,9 @@ class AttendanceImporter(Importer):
         found = sorted(wanted)
         for start in range(0, len(found), 1_000):
             for upn, pupil_id, la_id in self.session.execute(
-                select(Pupil.upn, Pupil.id, Pupil.home_la_id).where(Pupil.upn.in_(found[start : start + 1_000]))
+                self.own_pupils(select(Pupil.upn, Pupil.id, Pupil.home_la_id)).where(
+                    Pupil.upn.in_(found[start : start + 1_000])
+                )
             ):
                 self.people[upn] = (pupil_id, la_id)
         for upn in wanted:
@@ -827,6 +896,8 @@ class AttendanceImporter(Importer):
     def when(self, row: dict[str, str]) -> date | None:
         value = (row.get("date") or "").strip()
         if value not in self.dates:
+            if len(self.dates) >= CACHE_LIMIT:
+                self.dates.clear()
             self.dates[value] = self.day(row, "date", required=True)
             return self.dates[value]
         if self.dates[value] is None:
@@ -910,7 +981,7 @@ class TermDatesImporter(Importer):
         la = self.local_authority(row, "la_code")
         start = self.day(row, "start_date", required=True)
         end = self.day(row, "end_date", required=True)
-        if self.failed or la is None or start is None or end is None:
+        if self.failed or la is None or start is None or end is None or self.dry:
             return
         known = self.stretches.setdefault(
             la.id,
@@ -963,11 +1034,11 @@ class OutreachImporter(Importer):
             return
         provider = self.setting_by_ref(la, provider_ref) if provider_ref else None
         school = self.setting_by_ref(la, school_ref) if school_ref else None
-        if provider_ref and provider is None:
+        if provider_ref and self.unknown(provider):
             self.error("provider_ref", f"No setting with reference {provider_ref} in {la.name}")
-        if school_ref and school is None:
+        if school_ref and self.unknown(school):
             self.error("school_ref", f"No setting with reference {school_ref} in {la.name}")
-        if pupil is None and not group and not self.failed:
+        if pupil is None and not group and not self.failed and not (self.dry and (row.get("upn") or "").strip()):
             self.error("group", "Give the pupil's UPN or the group's name")
         if self.failed or provider is None or school is None or held_on is None or minutes is None or kind is None:
             return
@@ -1071,10 +1142,10 @@ class BudgetLinesImporter(Importer):
         ref = self.text(row, "provider_ref", max_length=20)
         if ref is not None:
             provider = self.setting_by_ref(la, ref)
-            if provider is None:
+            if self.unknown(provider):
                 self.error("provider_ref", f"No setting with reference {ref} in {la.name}")
         plan = None
-        if name is not None:
+        if name is not None and not self.dry:
             if name not in self.plans:
                 self.plans[name] = self.session.scalar(
                     select(BudgetPlan).where(BudgetPlan.la_id == la.id, BudgetPlan.name == name)
@@ -1198,6 +1269,69 @@ IMPORTERS: dict[str, type[Importer]] = {
 }
 
 
+def _header(kind: str, stream: IO[bytes], report: ImportReport) -> tuple[Any, list[str], bool]:
+    """Open the file and read its header: (the CSV reader, the columns, whether it is a GIAS
+    extract). Refuses an unreadable or empty file, or one without a required column."""
+    try:
+        text, _ = _open_text(stream)
+        reader = csv.reader(text)
+        header = [name.strip() for name in next(reader, [])]
+    except (UnicodeDecodeError, csv.Error) as error:
+        report.add_error(RowError(1, "", f"The file is not a readable CSV: {error}"))
+        raise ImportRefused(report) from None
+    gias = kind == "settings" and all(name in header for name in GIAS_REQUIRED)
+    required = GIAS_REQUIRED if gias else REQUIRED[kind]
+    if not header:
+        report.add_error(RowError(1, "", "The file is empty: it needs a header row"))
+    for name in [name for name in required if name not in header] if header else []:
+        report.add_error(RowError(1, name, f"The required column {name} is missing"))
+    if report.errors:
+        raise ImportRefused(report)
+    return reader, header, gias
+
+
+def _records(reader: Any, header: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each row that is not blank, as (its line, column -> value); cells past the header dropped."""
+    for line, values in _rows(reader):
+        if not any(value.strip() for value in values):
+            continue
+        yield line, dict(zip(header, values[: len(header)], strict=False))
+
+
+def check_file(kind: str, stream: IO[bytes], la_code: str | None = None) -> ImportReport:
+    """The first pass over a file, without the database (so that, on SQLite, nobody waits for
+    it): the file reads as CSV and has its columns, and each row's own values are checked by
+    the importer's own code (required cells, dates, choices, UPN check letters, this import's
+    LA, no control characters). Raises ImportRefused, before the register is consulted, when
+    the file cannot be read, lacks a column, holds a NUL byte (it is not text) or has
+    MAX_PROBLEMS problems or more; memory does not grow with the file. With fewer problems
+    it returns them: the second pass finds them again beside the register's own, so that one
+    report lists them all. The stream is left at its start for the second pass."""
+    if kind not in IMPORTERS:
+        raise DomainError(f"Unknown import {kind}: choose one of {', '.join(KINDS)}")
+    report = ImportReport(kind)
+    reader, header, gias = _header(kind, stream, report)
+    la = _LaStandIn(la_code, english_la_codes()[la_code].name) if la_code in english_la_codes() else None
+    importer = IMPORTERS[kind](None, Actor.system("check"), report, la, dry=True)
+    if isinstance(importer, SettingsImporter):
+        importer.gias = gias
+    line = 1
+    try:
+        for line, row in _records(reader, header):
+            report.rows += 1
+            if any("\x00" in value for value in row.values()):
+                report.add_error(RowError(line, "", "The line holds a NUL byte: the file is not text"))
+                continue
+            importer.handle(line, row)
+    except (UnicodeDecodeError, csv.Error) as error:
+        report.add_error(RowError(line + 1, "", f"The file could not be read past this line: {error}"))
+        raise ImportRefused(report) from None
+    if report.full or any(e.column == "" for e in report.errors):
+        raise ImportRefused(report)
+    stream.seek(0)
+    return report
+
+
 def run_import(
     session: Session,
     actor: Actor,
@@ -1206,51 +1340,44 @@ def run_import(
     *,
     la: LocalAuthority | None = None,
     progress: Callable[[int], None] | None = None,
+    checked: bool = False,
 ) -> ImportReport:
-    """Load a CSV file of one kind, all or nothing. Raises ImportRefused (with every bad line)
-    and writes nothing if any line is refused."""
+    """Load a CSV file of one kind, all or nothing. Raises ImportRefused (with the bad lines)
+    and writes nothing if any line is refused. The file's first pass (`check_file`) runs first
+    unless the caller `checked` it already, outside its transaction, as the pages and the CLI
+    do. The second pass checks each row against the register and writes it; it stops at
+    MAX_PROBLEMS problems (the file is refused either way)."""
     if kind not in IMPORTERS:
         raise DomainError(f"Unknown import {kind}: choose one of {', '.join(KINDS)}")
+    if not checked:
+        check_file(kind, stream, la.code if la is not None else None)
     report = ImportReport(kind)
     stream = CountingReader(stream, progress or (lambda n: None))  # type: ignore[assignment]
-    try:
-        text, _ = _open_text(stream)
-        reader = csv.reader(text)
-        header = [name.strip() for name in next(reader, [])]
-    except (UnicodeDecodeError, csv.Error) as error:
-        report.errors.append(RowError(1, "", f"The file is not a readable CSV: {error}"))
-        raise ImportRefused(report) from None
+    reader, header, gias = _header(kind, stream, report)
     importer = IMPORTERS[kind](session, actor, report, la)
-    gias = kind == "settings" and all(name in header for name in GIAS_REQUIRED)
-    required = GIAS_REQUIRED if gias else REQUIRED[kind]
-    missing = [name for name in required if name not in header] if header else []
-    if not header:
-        report.errors.append(RowError(1, "", "The file is empty: it needs a header row"))
-    for name in missing:
-        report.errors.append(RowError(1, name, f"The required column {name} is missing"))
-    if report.errors:
-        raise ImportRefused(report)
     if isinstance(importer, SettingsImporter):
         importer.gias = gias
     savepoint = session.begin_nested()
     try:
-        for line, values in _rows(reader):
-            if not any(value.strip() for value in values):
-                continue
+        for line, row in _records(reader, header):
             report.rows += 1
-            if len(values) > len(header):
-                values = values[: len(header)]
-            importer.handle(line, dict(zip(header, values, strict=False)))
-        importer.finish()
+            importer.handle(line, row)
+            if report.full:
+                report.stopped_at = line
+                break
+        else:
+            importer.finish()
         session.flush()
     except (UnicodeDecodeError, csv.Error) as error:
         unreadable = importer.last_read + 1
-        report.errors.append(RowError(unreadable, "", f"The file could not be read past this line: {error}"))
+        report.add_error(RowError(unreadable, "", f"The file could not be read past this line: {error}"))
     except Exception:
         savepoint.rollback()
         raise
     if report.errors:
         savepoint.rollback()
+        if report.held_elsewhere and la is not None:
+            record_refused_attempts(session, actor, la, report.held_elsewhere)
         raise ImportRefused(report)
     savepoint.commit()
     audit.record(

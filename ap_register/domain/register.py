@@ -423,6 +423,24 @@ def gate_problem(pupil: Pupil, draft: PlacementDraft, decision: Decision | None)
     return None
 
 
+def _commissioner_problem(session: Session, actor: Actor, pupil: Pupil, draft: PlacementDraft) -> str | None:
+    """A person names as commissioner only the pupil's own LA (or their own), or a setting of
+    their own area: a placement never puts another LA's name, or another area's school, on
+    what it pays for or sees."""
+    user = actor.user
+    if user is None:
+        return None
+    if draft.commissioner_la_id is not None and draft.commissioner_la_id not in (pupil.home_la_id, user.la_id):
+        return "A placement is commissioned by the pupil's own local authority"
+    if draft.commissioner_setting_id is not None:
+        commissioner = session.get(Setting, draft.commissioner_setting_id)
+        if commissioner is None or commissioner.la_id != user.organisation_la_id:
+            return "No such setting commissions placements in your area"
+        if user.setting_id is not None and commissioner.id != user.setting_id:
+            return "You can name your own setting as the commissioner only"
+    return None
+
+
 def start_placement(
     session: Session,
     actor: Actor,
@@ -439,6 +457,8 @@ def start_placement(
     panel approved (with `decision`)."""
     permissions.require(session, actor, "pupil.view", pupil)
     setting = session.get(Setting, draft.setting_id)
+    if setting is None:
+        raise DomainError("The placement cannot be recorded", [FieldError("setting", "Choose the setting")])
     refusal = (
         None
         if acting_for_panel and decision is not None
@@ -446,6 +466,9 @@ def start_placement(
     )
     if refusal:
         raise Forbidden(refusal)
+    commissioner = _commissioner_problem(session, actor, pupil, draft)
+    if commissioner:
+        raise DomainError("The placement cannot be recorded", [FieldError("commissioner", commissioner)])
     gate = gate_problem(pupil, draft, decision)
     if gate:
         raise DomainError("The placement cannot be recorded", [FieldError("route", gate)])

@@ -10,7 +10,7 @@ from ap_register.models.drafts import FormDraft
 from ap_register.models.movements import Movement
 from ap_register.models.notifications import Notification
 from ap_register.models.outcomes import Ks4Result, Post16Check, Score
-from ap_register.models.outreach import OutreachEngagement, OutreachSession
+from ap_register.models.outreach import OutreachEngagement, OutreachProposal, OutreachSession
 from ap_register.models.panels import (
     AgendaItem,
     Conflict,
@@ -25,6 +25,7 @@ from ap_register.models.placements import Placement, PlacementReview
 from ap_register.models.pupils import Pupil
 from ap_register.models.reference import AttendanceCode, BankHoliday, LocalAuthority, TermDate
 from ap_register.models.settings import Setting, SettingSite
+from ap_register.models.transfers import PupilTransfer
 from ap_register.models.users import User
 
 __all__ = [
@@ -55,10 +56,12 @@ __all__ = [
     "Movement",
     "Notification",
     "OutreachEngagement",
+    "OutreachProposal",
     "OutreachSession",
     "Placement",
     "PlacementReview",
     "Pupil",
+    "PupilTransfer",
     "Setting",
     "SettingSite",
     "TermDate",

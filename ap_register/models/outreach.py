@@ -62,3 +62,34 @@ class OutreachSession(Base):
     engagement: Mapped[OutreachEngagement] = relationship(back_populates="sessions")
 
     __table_args__ = (CheckConstraint("minutes > 0 AND minutes <= 480", name="minutes_in_a_day"),)
+
+
+class OutreachProposal(Base):
+    """A provider's offer of outreach for one named pupil, waiting for the pupil's school (or the
+    LA) to agree. Until then the provider knows only the UPN it typed: `upn` is kept as given,
+    and no child is linked, so a guessed UPN reveals nothing. Agreeing starts the engagement."""
+
+    __tablename__ = "outreach_proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("setting.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("setting.id"), index=True)
+    upn: Mapped[str] = mapped_column(String(13))
+    kind: Mapped[str] = mapped_column(String(30))
+    started_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_engagement.id"))
+
+    provider: Mapped[Setting] = relationship(foreign_keys=[provider_id])
+    school: Mapped[Setting] = relationship(foreign_keys=[school_id])
+    engagement: Mapped[OutreachEngagement | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'agreed', 'declined', 'withdrawn')", name="known_status"),
+        CheckConstraint("(status = 'agreed') = (engagement_id IS NOT NULL)", name="agreed_with_engagement"),
+    )

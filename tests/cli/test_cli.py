@@ -97,6 +97,8 @@ def test_importing_pupils_with_invalid_upns_writes_nothing_and_reports_each_line
             },
             {"line": 5, "column": "upn", "message": "A UPN must be 13 characters; this one has 12"},
         ],
+        "problems": 2,
+        "stopped_at_line": None,
     }
     assert db.scalar(select(func.count()).select_from(Pupil)) == before
     clean = write(tmp_path, "clean.csv", header + "\n".join(good) + "\n")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -90,7 +90,11 @@ def test_a_bom_and_a_quoted_line_break_keep_line_numbers_right(db: Session) -> N
         f'{GOOD[0]},"Sam\nJames",Taylor,2012-03-14,855\n'
         f"{GOOD[1]},Jo,Reid,14/03/2012,855\n"
     )
-    assert refused(db, "pupils", text) == [(4, "date_of_birth", "'14/03/2012' is not a date in the form YYYY-MM-DD")]
+    # A name is one line: the quoted line break is refused on the line the record starts on.
+    assert refused(db, "pupils", text) == [
+        (2, "first_name", "first_name must be on one line"),
+        (4, "date_of_birth", "'14/03/2012' is not a date in the form YYYY-MM-DD"),
+    ]
 
 
 def test_rows_for_another_la_are_refused_when_importing_for_one(db: Session) -> None:
@@ -292,7 +296,8 @@ def test_a_broken_line_late_in_an_attendance_file_is_named_by_its_own_number(db:
     from ap_register.domain.imports import AttendanceImporter
 
     good = f"{GOOD[0]},SCH1,2025-11-03,AM,/"
-    lines = [good.replace("2025-11-03", f"2025-{9 + n // 28 % 3:02d}-{1 + n % 28:02d}") for n in range(6_000)]
+    # A different day on each line, so that the broken line's are the file's only problems.
+    lines = [good.replace("2025-11-03", (date(2005, 1, 3) + timedelta(days=n)).isoformat()) for n in range(6_000)]
     lines[5_500] = "\xfe\xfa,,,,"
     assert len(lines) > AttendanceImporter.CHUNK
     raw = ("upn,setting_ref,date,session,code\n" + "\n".join(lines) + "\n").encode()

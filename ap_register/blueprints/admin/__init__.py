@@ -15,16 +15,25 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ap_register import permissions
-from ap_register.blueprints.forms import Form, GovDateField, attempt, checkboxes, radios, submit, text_field
+from ap_register.blueprints.forms import (
+    Form,
+    GovDateField,
+    attempt,
+    checkboxes,
+    radios,
+    submit,
+    text_area,
+    text_field,
+)
 from ap_register.blueprints.forms import select as select_field
-from ap_register.domain import api_tokens, term_dates, two_factor, users
+from ap_register.domain import api_tokens, audit, term_dates, transfers, two_factor, users
 from ap_register.domain import panels as panel_rules
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
-from ap_register.domain.imports import ImportRefused, run_import
+from ap_register.domain.imports import ImportRefused, check_file, run_import
 from ap_register.domain.pupils import academic_year_label
 from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import ROLE_LABELS, SETTING_KIND_LABELS, Role
-from ap_register.extensions import db
+from ap_register.extensions import db, limiter
 from ap_register.models import LocalAuthority, Setting, TermDate, User
 from ap_register.web import current_actor, current_la
 
@@ -371,10 +380,19 @@ def imports() -> str:
         if upload is None or not upload.filename:
             form.file.errors = ["Choose a CSV file"]
         else:
+            la_code = current_la().code
+            # The first pass reads the whole file without the database: end this request's
+            # transaction first, as on SQLite it holds the write lock from its start.
+            db.session.rollback()
             try:
-                report = run_import(db.session, current_actor(), form.kind.data, upload.stream, la=current_la())
+                check_file(form.kind.data, upload.stream, la_code)
+                report = run_import(
+                    db.session, current_actor(), form.kind.data, upload.stream, la=current_la(), checked=True
+                )
             except ImportRefused as refused:
-                db.session.rollback()
+                # The file's own writes were rolled back inside the import; what is left is the
+                # audit of any child of another LA the file named, which is kept.
+                db.session.commit()
                 return render_template(
                     "admin/import_result.html",
                     title="The file was not imported",
@@ -392,4 +410,111 @@ def imports() -> str:
             )
     return render_template(
         "admin/imports.html", title="Import a file", form=form, descriptions=IMPORT_DESCRIPTIONS, today=date.today()
+    )
+
+
+# --- transfers of a child's record between LAs -------------------------------------------------
+
+
+class TransferRequestForm(Form):
+    upn = text_field(
+        "UPN", required="Enter the child's UPN", max_length=20, description="The child's 13 characters, as on their CTF"
+    )
+    date_of_birth = GovDateField("Date of birth", description="The child's, as your records give it")
+    reason = text_area(
+        "Why should the record come to you?",
+        required="Say why the record should come to you",
+        max_length=2000,
+        description="For example: the family moved to our area on 3 November and the child starts at a school here",
+    )
+    submit = submit("Ask for the record")
+
+
+class TransferDecisionForm(Form):
+    note = text_area("Note to the other local authority", max_length=2000, description="Needed when you decline")
+    release = submit("Release the record")
+    decline = submit("Decline")
+
+
+def transfer_limit() -> str:
+    """Requests name children by UPN: throttled, so that they cannot be used to guess."""
+    from flask import current_app
+
+    return str(current_app.config["TRANSFER_RATE_LIMIT"])
+
+
+@bp.route("/transfers", methods=["GET", "POST"])
+@limiter.limit(transfer_limit, methods=["POST"], key_func=lambda: f"transfer:{current_user.id}")
+def transfers_page() -> str | Response:
+    la = current_la()
+    actor = current_actor()
+    form = TransferRequestForm()
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form,
+            lambda: transfers.request_transfer(
+                db.session,
+                actor,
+                la,
+                upn=form.upn.data or "",
+                date_of_birth=form.date_of_birth.data,
+                reason=form.reason.data or "",
+            ),
+        )
+        if done:
+            flash(
+                "Your request is recorded. If another local authority using this register holds this child's "
+                "record, its administrators are asked to release it; the outcome shows here.",
+                "success",
+            )
+            return redirect(url_for("admin.transfers_page"))
+    return render_template(
+        "admin/transfers.html",
+        title="Transfers of a child's record",
+        form=form,
+        la=la,
+        incoming=transfers.incoming(db.session, actor, la),
+        outgoing=transfers.outgoing(db.session, actor, la),
+        labels=transfers.STATUS_LABELS,
+    )
+
+
+@bp.route("/transfers/<int:transfer_id>", methods=["GET", "POST"])
+def transfer_page(transfer_id: int) -> str | Response:
+    actor = current_actor()
+    la = current_la()
+    found = transfers.get_transfer(db.session, actor, transfer_id)
+    holding = found.from_la_id == la.id
+    form = TransferDecisionForm()
+    withdraw_form = ActiveForm(prefix="withdraw")
+    if request.method == "POST":
+        if holding and (form.release.data or form.decline.data) and form.validate_on_submit():
+            release = bool(form.release.data)
+            done, _ = attempt(
+                form,
+                lambda: (
+                    transfers.release(db.session, actor, found, note=form.note.data or "")
+                    if release
+                    else transfers.decline(db.session, actor, found, note=form.note.data or "")
+                ),
+            )
+            if done:
+                flash("The record was released" if release else "The request was declined", "success")
+                return redirect(url_for("admin.transfers_page"))
+        elif not holding and "withdraw-submit" in request.form and withdraw_form.validate_on_submit():
+            done, _ = attempt(withdraw_form, lambda: transfers.withdraw(db.session, actor, found))
+            if done:
+                flash("The request was withdrawn", "success")
+                return redirect(url_for("admin.transfers_page"))
+    if holding and found.pupil is not None:
+        audit.record(db.session, actor, "view", "transfer", found.id, pupil_id=found.pupil_id)
+        db.session.commit()
+    return render_template(
+        "admin/transfer.html",
+        title="A request for a child's record",
+        transfer=found,
+        holding=holding,
+        form=form,
+        withdraw_form=withdraw_form,
+        labels=transfers.STATUS_LABELS,
     )
