@@ -1,6 +1,12 @@
 """Tier 1: outreach. An AP provider's targeted support in mainstream schools (on-call advice,
 coaching, self-regulation groups, one-to-one work, staff training), logged as engagements with
-sessions and closed with an outcome."""
+sessions and closed with an outcome.
+
+Work with a named pupil shows the provider that child, so it starts only from someone with
+authority over the child: the pupil's school (its request), or the LA. A provider may offer
+outreach for a pupil by UPN (a proposal), but sees nothing of any child until the school, or
+the LA, agrees: the proposal keeps the UPN as typed and links no record, and its answer is the
+same whether the UPN is on the school's roll or not."""
 
 from __future__ import annotations
 
@@ -12,9 +18,13 @@ from sqlalchemy.orm import Session
 from ap_register import permissions
 from ap_register.domain import audit
 from ap_register.domain.actors import Actor
-from ap_register.domain.errors import Forbidden, Refusal
-from ap_register.domain.vocab import AP_KINDS, LA_ROLES, SettingKind
-from ap_register.models import OutreachEngagement, OutreachSession, Pupil, Referral, Setting
+from ap_register.domain.errors import Forbidden, NotFound, Refusal
+from ap_register.domain.notifications import notify
+from ap_register.domain.text import control_character_problem
+from ap_register.domain.upn import check_upn
+from ap_register.domain.vocab import AP_KINDS, LA_ROLES, Role, SettingKind
+from ap_register.models import OutreachEngagement, OutreachProposal, OutreachSession, Pupil, Referral, Setting, User
+from ap_register.models.base import utcnow
 
 KINDS = {
     "on_call_advice": "On-call advice",
@@ -30,6 +40,26 @@ OUTCOMES = {
 }
 SCHOOL_KINDS = frozenset({SettingKind.MAINSTREAM, SettingKind.SPECIAL})
 LONGEST_SESSION_MINUTES = 480
+
+
+PROPOSAL_STATUSES = {
+    "waiting": "Waiting for the school",
+    "agreed": "Agreed",
+    "declined": "Declined",
+    "withdrawn": "Withdrawn",
+}
+
+
+def may_agree_for(actor: Actor, school: Setting) -> bool:
+    """Who speaks for a school's pupils: its own leads, and the LA's officers of its area."""
+    user = actor.user
+    if user is None:
+        return True
+    if not permissions.role_allows(user, "outreach.agree"):
+        return False
+    if user.role in LA_ROLES:
+        return user.la_id == school.la_id
+    return user.setting_id == school.id
 
 
 def may_work_for(actor: Actor, provider: Setting) -> bool:
@@ -55,13 +85,21 @@ def start_engagement(
     today: date | None = None,
 ) -> OutreachEngagement:
     today = today or date.today()
-    if not may_work_for(actor, provider):
+    if pupil is not None:
+        # Work with a named pupil starts from the school's request or the LA's, never from the
+        # provider alone (a provider offers it with `propose`).
+        if not may_agree_for(actor, school):
+            raise Forbidden("Offer outreach for a named pupil to their school: it starts once the school agrees")
+        permissions.require(session, actor, "pupil.view", pupil)
+    elif not (may_work_for(actor, provider) or may_agree_for(actor, school)):
         raise Forbidden("You can log outreach for your own provider only")
     refusal = Refusal()
     if provider.kind not in AP_KINDS:
         refusal.add("provider", f"{provider.name} is not an alternative provision provider")
     if school.kind not in SCHOOL_KINDS:
         refusal.add("school", "Outreach is support in a mainstream or special school")
+    elif school.la_id != provider.la_id:
+        refusal.add("school", "Choose a school of the provider's area")
     if kind not in KINDS:
         refusal.add("kind", "Choose the kind of outreach")
     if started_on > today:
@@ -70,8 +108,6 @@ def start_engagement(
     if pupil is None and not group:
         refusal.add("group_name", "Name the pupil or the group the outreach is for")
     if pupil is not None:
-        if actor.user is not None and actor.user.role in LA_ROLES:
-            permissions.require(session, actor, "pupil.view", pupil)
         if pupil.home_school_id != school.id:
             refusal.add("pupil", f"{pupil.full_name} is not on {school.name}'s roll")
     refusal.raise_if_any("The engagement was not started")
@@ -193,4 +229,191 @@ def describe(engagement: OutreachEngagement) -> str:
     return (
         f"Outreach: {KINDS.get(engagement.kind, engagement.kind).lower()} from {engagement.provider.name}, "
         f"{count} session{'s' if count != 1 else ''} ({hours:.1f} hours)"
+    )
+
+
+# --- a provider's offer for a named pupil, which the school agrees -----------------------------
+
+
+def _people_of(session: Session, setting: Setting, roles: frozenset[Role]) -> list[User]:
+    return list(
+        session.scalars(select(User).where(User.setting_id == setting.id, User.role.in_(roles), User.active.is_(True)))
+    )
+
+
+def propose(
+    session: Session,
+    actor: Actor,
+    *,
+    provider: Setting,
+    school: Setting,
+    kind: str,
+    started_on: date,
+    upn: str,
+    note: str = "",
+    today: date | None = None,
+) -> OutreachProposal:
+    """A provider offers outreach for the pupil with this UPN at this school. Nothing is looked
+    up: the school sees the offer, and agrees if the pupil is theirs."""
+    if not may_work_for(actor, provider):
+        raise Forbidden("You can offer outreach for your own provider only")
+    today = today or date.today()
+    refusal = Refusal()
+    if provider.kind not in AP_KINDS:
+        refusal.add("provider", f"{provider.name} is not an alternative provision provider")
+    if school.kind not in SCHOOL_KINDS:
+        refusal.add("school", "Outreach is support in a mainstream or special school")
+    if school.la_id != provider.la_id:
+        refusal.add("school", "Choose a school of your area")
+    if kind not in KINDS:
+        refusal.add("kind", "Choose the kind of outreach")
+    if started_on > today:
+        refusal.add("started_on", "The start date is in the future")
+    checked = check_upn(upn)
+    if not checked.valid:
+        refusal.add("upn", checked.message or "Enter the pupil's UPN")
+    if problem := control_character_problem(note, multiline=True):
+        refusal.add("note", f"The note {problem}")
+    refusal.raise_if_any("The offer was not sent")
+    assert checked.upn is not None
+    proposal = OutreachProposal(
+        provider_id=provider.id,
+        school_id=school.id,
+        upn=checked.upn,
+        kind=kind,
+        started_on=started_on,
+        note=note.strip() or None,
+        proposed_by_id=actor.user_id,
+    )
+    session.add(proposal)
+    session.flush()
+    # No pupil is named in the audit: none is linked until the school agrees.
+    audit.record(session, actor, "propose", "outreach_proposal", proposal.id, detail={"school_id": school.id})
+    notify(
+        session,
+        _people_of(session, school, frozenset({Role.SCHOOL_LEAD})),
+        kind="outreach_offered",
+        subject=f"{provider.name} offers outreach",
+        body=(
+            f"{provider.name} offers {KINDS[kind].lower()} for the pupil with UPN {proposal.upn}. "
+            "Agree if the pupil is on your roll and the work is wanted."
+        ),
+        link=f"/outreach/proposals/{proposal.id}",
+    )
+    return proposal
+
+
+def scope_proposals(actor: Actor, stmt: object) -> object:
+    """Offers a provider made, offers to a school, and every offer in an LA user's area."""
+    user = actor.user
+    if user is None:
+        return stmt
+    if user.la_id is not None:
+        return stmt.where(  # type: ignore[attr-defined]
+            OutreachProposal.school_id.in_(select(Setting.id).where(Setting.la_id == user.la_id))
+        )
+    return stmt.where(  # type: ignore[attr-defined]
+        (OutreachProposal.provider_id == user.setting_id) | (OutreachProposal.school_id == user.setting_id)
+    )
+
+
+def get_proposal(session: Session, actor: Actor, proposal_id: int) -> OutreachProposal:
+    found = session.scalar(
+        scope_proposals(actor, select(OutreachProposal).where(OutreachProposal.id == proposal_id))  # type: ignore[arg-type]
+    )
+    if found is None:
+        raise NotFound("Page not found")
+    return found
+
+
+def proposals(session: Session, actor: Actor, status: str = "waiting") -> list[OutreachProposal]:
+    stmt = select(OutreachProposal).where(OutreachProposal.status == status)
+    return list(
+        session.scalars(scope_proposals(actor, stmt.order_by(OutreachProposal.proposed_at.desc())).limit(200))  # type: ignore[attr-defined]
+    )
+
+
+def proposed_pupil(session: Session, actor: Actor, proposal: OutreachProposal) -> Pupil | None:
+    """The pupil an offer names, for those who speak for the school only: on its roll, and
+    visible to them; None for anyone else, or when no such pupil is on the roll."""
+    if not may_agree_for(actor, proposal.school):
+        return None
+    return session.scalar(
+        permissions.scope_pupils(
+            actor, select(Pupil).where(Pupil.upn == proposal.upn, Pupil.home_school_id == proposal.school_id)
+        )
+    )
+
+
+def _waiting(proposal: OutreachProposal) -> None:
+    if proposal.status != "waiting":
+        refusal = Refusal()
+        refusal.add("", "This offer has already been answered")
+        refusal.raise_if_any("Nothing was changed")
+
+
+def agree(
+    session: Session, actor: Actor, proposal: OutreachProposal, *, today: date | None = None
+) -> OutreachEngagement:
+    """The school (or the LA) agrees: the engagement starts, and the provider sees the pupil."""
+    if not may_agree_for(actor, proposal.school):
+        raise Forbidden("Only the pupil's school, or the local authority, agrees to outreach")
+    _waiting(proposal)
+    pupil = proposed_pupil(session, actor, proposal)
+    if pupil is None:
+        refusal = Refusal()
+        refusal.add("", f"No pupil with UPN {proposal.upn} is on {proposal.school.name}'s roll: decline the offer")
+        refusal.raise_if_any("The offer was not agreed")
+    assert pupil is not None
+    engagement = start_engagement(
+        session,
+        actor,
+        provider=proposal.provider,
+        school=proposal.school,
+        kind=proposal.kind,
+        started_on=proposal.started_on,
+        pupil=pupil,
+        today=today,
+    )
+    _answer(actor, proposal, "agreed")
+    proposal.engagement_id = engagement.id
+    session.flush()
+    audit.record(session, actor, "agree", "outreach_proposal", proposal.id, pupil_id=pupil.id)
+    _tell_provider(session, proposal, f"{proposal.school.name} agreed your offer of outreach: log its sessions")
+    return engagement
+
+
+def decline_proposal(session: Session, actor: Actor, proposal: OutreachProposal) -> None:
+    if not may_agree_for(actor, proposal.school):
+        raise Forbidden("Only the pupil's school, or the local authority, answers an offer of outreach")
+    _waiting(proposal)
+    _answer(actor, proposal, "declined")
+    session.flush()
+    audit.record(session, actor, "decline", "outreach_proposal", proposal.id)
+    _tell_provider(session, proposal, f"{proposal.school.name} declined your offer of outreach for UPN {proposal.upn}")
+
+
+def withdraw_proposal(session: Session, actor: Actor, proposal: OutreachProposal) -> None:
+    if not may_work_for(actor, proposal.provider):
+        raise Forbidden("You can withdraw your own provider's offers only")
+    _waiting(proposal)
+    _answer(actor, proposal, "withdrawn")
+    session.flush()
+    audit.record(session, actor, "withdraw", "outreach_proposal", proposal.id)
+
+
+def _answer(actor: Actor, proposal: OutreachProposal, status: str) -> None:
+    proposal.status = status
+    proposal.decided_by_id = actor.user_id
+    proposal.decided_at = utcnow()
+
+
+def _tell_provider(session: Session, proposal: OutreachProposal, body: str) -> None:
+    notify(
+        session,
+        _people_of(session, proposal.provider, frozenset({Role.AP_HEAD})),
+        kind="outreach_answered",
+        subject="An offer of outreach was answered",
+        body=body,
+        link=f"/outreach/proposals/{proposal.id}",
     )

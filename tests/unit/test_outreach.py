@@ -24,13 +24,15 @@ def area(db: Session) -> dict:  # type: ignore[type-arg]
     school = factories.setting(db, la, SettingKind.MAINSTREAM, name="Meadow High")
     pupil = factories.pupil(db, la, school, first_name="Sam", last_name="Taylor")
     head = Actor(user=factories.user(db, Role.AP_HEAD, pru), via="test")
-    return {"la": la, "pru": pru, "other_pru": other_pru, "school": school, "pupil": pupil, "head": head}
+    # Work with a named pupil starts from their school: its lead asks the provider for it.
+    lead = Actor(user=factories.user(db, Role.SCHOOL_LEAD, school), via="test")
+    return {"la": la, "pru": pru, "other_pru": other_pru, "school": school, "pupil": pupil, "head": head, "lead": lead}
 
 
 def test_an_engagement_logs_sessions_and_closes_with_an_outcome(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     engagement = start_engagement(
         db,
-        area["head"],
+        area["lead"],
         provider=area["pru"],
         school=area["school"],
         kind="coaching",

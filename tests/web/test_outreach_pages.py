@@ -10,36 +10,30 @@ from sqlalchemy.orm import Session
 
 from ap_register.domain.vocab import Role
 from ap_register.models import OutreachEngagement, Referral
-from tests.pages import date_fields, errors, page, post, sign_in, text
+from tests.pages import date_fields, page, post, sign_in, text
 
 
 def test_an_ap_head_starts_logs_and_closes_an_engagement(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
     home = world["home"]
     sign_in(client, home["users"][Role.AP_HEAD].email)
-    soup = page(
-        post(
-            client,
-            "/outreach/new",
-            {
-                "school": str(home["second"].id),
-                "kind": "one_to_one",
-                "upn": home["pupil"].upn,
-                **date_fields("started_on", date(2025, 11, 3)),
-            },
-        )
-    )
-    assert errors(soup) == [f"No pupil with UPN {home['pupil'].upn} is on Home Academy's roll"]
+    # The provider offers work with a named pupil; the school agrees before anything is seen.
     response = post(
         client,
         "/outreach/new",
         {
-            "school": str(home["second"].id),
+            "school": str(home["school"].id),
             "kind": "one_to_one",
-            "upn": home["bystander"].upn,
+            "upn": home["pupil"].upn,
             **date_fields("started_on", date(2025, 11, 3)),
         },
     )
     assert response.status_code == 302
+    offer = response.headers["Location"]
+    assert home["pupil"].last_name not in text(page(client.get(offer)))
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    response = post(client, offer, {"agree": "Agree"})
+    assert response.status_code == 302
+    sign_in(client, home["users"][Role.AP_HEAD].email)
     url = response.headers["Location"]
     post(
         client,
@@ -63,8 +57,8 @@ def test_an_ap_head_starts_logs_and_closes_an_engagement(client: Any, world: dic
     assert response.status_code == 302
     engagement = db.scalars(select(OutreachEngagement).order_by(OutreachEngagement.id.desc())).first()
     assert engagement is not None and engagement.minutes == 45 and engagement.outcome == "sustained_in_mainstream"
-    # The AP head now sees the pupil they supported.
-    assert client.get(f"/pupils/{home['bystander'].id}").status_code == 200
+    # The AP head sees the pupil they supported.
+    assert client.get(f"/pupils/{home['pupil'].id}").status_code == 200
     assert "Sustained in mainstream" in text(page(client.get(url)))
 
 

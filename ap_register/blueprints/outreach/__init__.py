@@ -29,8 +29,8 @@ from ap_register.domain import outreach as rules
 from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.upn import normalise
 from ap_register.domain.vocab import AP_KINDS
-from ap_register.extensions import db
-from ap_register.models import OutreachEngagement, Pupil, Referral
+from ap_register.extensions import db, limiter
+from ap_register.models import OutreachEngagement, OutreachProposal, Pupil, Referral
 from ap_register.web import current_actor
 
 bp = Blueprint("outreach", __name__, url_prefix="/outreach")
@@ -93,34 +93,61 @@ def engagements() -> str:
         "outreach/engagements.html",
         title="Outreach",
         engagements=found,
+        offers=rules.proposals(db.session, current_actor()),
         status=status,
         kinds=rules.KINDS,
         outcomes=rules.OUTCOMES,
+        may_start=_may_start(),
     )
+
+
+def _may_start() -> bool:
+    actor = current_actor()
+    return permissions.can(db.session, actor, "outreach.record") or permissions.can(db.session, actor, "outreach.agree")
+
+
+def proposal_limit() -> str:
+    """Outreach offered for a named pupil is throttled, so that UPNs cannot be tried in bulk."""
+    from flask import current_app
+
+    return str(current_app.config["PROPOSAL_RATE_LIMIT"])
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@limiter.limit(proposal_limit, methods=["POST"], key_func=lambda: f"outreach:{current_user.id}")
 def engagement_new() -> str | Response:
-    actor = current_actor()
-    permissions.require(db.session, actor, "outreach.record")
+    if not _may_start():
+        raise Forbidden("You do not have permission to do this")
     form = EngagementForm(data={"started_on": date.today()} if request.method == "GET" else None)
-    if current_user.setting_id is not None:
-        form.provider.choices = [(str(current_user.setting_id), current_user.setting.name)]
-        form.provider.data = str(current_user.setting_id)
+    own = current_user.setting
+    if own is not None and own.kind in AP_KINDS:
+        form.provider.choices = [(str(own.id), own.name)]
+        form.provider.data = str(own.id)
     else:
         form.provider.choices = setting_choices(frozenset(AP_KINDS), blank="Choose the provider")
-    form.school.choices = setting_choices(frozenset(rules.SCHOOL_KINDS), blank="Choose the school")
+    if own is not None and own.kind in rules.SCHOOL_KINDS:
+        form.school.choices = [(str(own.id), own.name)]
+        form.school.data = str(own.id)
+    else:
+        form.school.choices = setting_choices(frozenset(rules.SCHOOL_KINDS), blank="Choose the school")
     if form.validate_on_submit():
-        engagement = _start(form)
-        if engagement is not None:
+        started = _start(form)
+        if isinstance(started, OutreachProposal):
+            flash(
+                f"Offer sent to {started.school.name}. Once the school agrees, the pupil and the engagement show here",
+                "success",
+            )
+            return redirect(url_for("outreach.proposal", proposal_id=started.id))
+        if started is not None:
             flash("Engagement started: log its sessions here", "success")
-            return redirect(url_for("outreach.engagement", engagement_id=engagement.id))
+            return redirect(url_for("outreach.engagement", engagement_id=started.id))
     return render_template("outreach/engagement_new.html", title="Start an outreach engagement", form=form)
 
 
-def _start(form: EngagementForm) -> OutreachEngagement | None:
-    """Start the engagement the form describes, or put the problems on the form."""
+def _start(form: EngagementForm) -> OutreachEngagement | OutreachProposal | None:
+    """Start the engagement the form describes (or, from a provider for a named pupil, offer it
+    to the school), or put the problems on the form."""
     actor = current_actor()
     if not (form.provider.data or "").isdigit():
         form.provider.errors = ["Choose the provider"]
@@ -128,11 +155,29 @@ def _start(form: EngagementForm) -> OutreachEngagement | None:
     provider = permissions.get_setting(db.session, actor, int(form.provider.data))
     school = permissions.get_setting(db.session, actor, int(form.school.data))
     pupil = None
-    if (form.upn.data or "").strip():
-        upn = normalise(form.upn.data or "")
-        # The school gives the provider the UPN: the pupil is found on that school's roll only.
-        pupil = db.session.scalar(select(Pupil).where(Pupil.upn == upn))
-        if pupil is None or pupil.home_school_id != school.id or pupil.home_la_id != provider.la_id:
+    upn = normalise(form.upn.data or "")
+    if upn and not rules.may_agree_for(actor, school):
+        # A provider offers the work; nothing about the UPN is looked up or revealed.
+        _, proposal = attempt(
+            form,
+            lambda: rules.propose(
+                db.session,
+                actor,
+                provider=provider,
+                school=school,
+                kind=form.kind.data,
+                started_on=form.started_on.data,
+                upn=upn,
+            ),
+            {"started_on": "started_on"},
+        )
+        return proposal
+    if upn:
+        # Those who speak for the school find the pupil among the children they may see.
+        pupil = db.session.scalar(
+            permissions.scope_pupils(actor, select(Pupil).where(Pupil.upn == upn, Pupil.home_school_id == school.id))
+        )
+        if pupil is None:
             form.upn.errors = [f"No pupil with UPN {upn} is on {school.name}'s roll"]
             return None
     _, engagement = attempt(
@@ -215,4 +260,52 @@ def engagement(engagement_id: int) -> str | Response:
         kinds=rules.KINDS,
         outcomes=rules.OUTCOMES,
         may_log=rules.may_work_for(actor, found.provider),
+    )
+
+
+# --- a provider's offer for a named pupil ------------------------------------------------------
+
+
+class ProposalAnswerForm(Form):
+    agree = submit("Agree: start the engagement")
+    decline = submit("Decline")
+    withdraw = submit("Withdraw the offer")
+
+
+@bp.route("/proposals/<int:proposal_id>", methods=["GET", "POST"])
+@login_required
+def proposal(proposal_id: int) -> str | Response:
+    actor = current_actor()
+    found = rules.get_proposal(db.session, actor, proposal_id)
+    form = ProposalAnswerForm()
+    if request.method == "POST" and form.validate_on_submit():
+        if form.agree.data:
+            done, engagement = attempt(form, lambda: rules.agree(db.session, actor, found))
+            if done and engagement is not None:
+                flash("Agreed: the engagement has started", "success")
+                return redirect(url_for("outreach.engagement", engagement_id=engagement.id))
+        elif form.decline.data:
+            done, _ = attempt(form, lambda: rules.decline_proposal(db.session, actor, found))
+            if done:
+                flash("Offer declined", "success")
+                return redirect(url_for("outreach.engagements"))
+        elif form.withdraw.data:
+            done, _ = attempt(form, lambda: rules.withdraw_proposal(db.session, actor, found))
+            if done:
+                flash("Offer withdrawn", "success")
+                return redirect(url_for("outreach.engagements"))
+    pupil = rules.proposed_pupil(db.session, actor, found) if found.status == "waiting" else None
+    if pupil is not None:
+        audit.record(db.session, actor, "view", "outreach_proposal", found.id, pupil_id=pupil.id)
+        db.session.commit()
+    return render_template(
+        "outreach/proposal.html",
+        title="An offer of outreach",
+        proposal=found,
+        pupil=pupil,
+        form=form,
+        answers=rules.may_agree_for(actor, found.school),
+        offers=rules.may_work_for(actor, found.provider),
+        kinds=rules.KINDS,
+        statuses=rules.PROPOSAL_STATUSES,
     )
