@@ -11,6 +11,8 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -22,11 +24,11 @@ from flask import (
 from flask_login import current_user
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
-from sqlalchemy import Select
+from sqlalchemy import Select, event
 
 from ap_register import errors, permissions
 from ap_register.blueprints.forms import error_list
-from ap_register.domain import exports, vocab
+from ap_register.domain import audit, exports, vocab
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
 from ap_register.domain.budgets import figure
@@ -34,7 +36,7 @@ from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.pupils import year_group_label
 from ap_register.domain.search import Page, page_of, paginate
 from ap_register.extensions import db, login_manager
-from ap_register.models import LocalAuthority, User
+from ap_register.models import AuditEvent, LocalAuthority, Pupil, User
 
 CSP = {
     "default-src": "'self'",
@@ -162,6 +164,10 @@ def init_app(app: Flask) -> None:
         return None
 
     @app.after_request
+    def audit_every_child_shown(response: Response) -> Response:
+        return _audit_children_shown(response)
+
+    @app.after_request
     def no_store(response: Response) -> Response:
         # Pages about children must not be kept by browsers or proxies.
         if request.endpoint != "static":
@@ -221,6 +227,62 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(returns.bp)
+
+
+# --- every child a request loads is an audited view ------------------------------------------
+#
+# A page or an API answer that loads a pupil's record (directly, or through a placement, a
+# referral, an alert...) has shown that child to the person asking. Rather than trust each view
+# to say so, every Pupil the ORM loads during a request is noted, and once the answer is ready
+# a "view" audit event is written for each child the request did not already audit (a change
+# of the record audits itself). If that cannot be written, the answer is not sent.
+
+
+def _note_pupil_loaded(target: Pupil, context: Any) -> None:
+    if has_request_context():
+        g.setdefault("pupils_shown", set()).add(target.id)
+
+
+def _note_pupil_audited(target: AuditEvent, args: Any, kwargs: dict[str, Any]) -> None:
+    if has_request_context() and kwargs.get("pupil_id") is not None:
+        g.setdefault("pupils_audited", set()).add(kwargs["pupil_id"])
+
+
+event.listen(Pupil, "load", _note_pupil_loaded)
+event.listen(AuditEvent, "init", _note_pupil_audited)
+
+
+def _request_actor() -> Actor | None:
+    if request.blueprint == "api":
+        return g.get("api_actor")
+    return current_actor() if current_user.is_authenticated else None
+
+
+def _audit_children_shown(response: Response) -> Response:
+    shown = g.pop("pupils_shown", set()) - g.pop("pupils_audited", set())
+    if not shown or response.status_code >= 400:
+        return response
+    actor = _request_actor()
+    if actor is None:
+        return response
+    try:
+        for pupil_id in sorted(shown):
+            audit.record(
+                db.session,
+                actor,
+                "view",
+                "page" if request.blueprint != "api" else "api",
+                request.endpoint,
+                pupil_id=pupil_id,
+                detail={"path": request.path},
+            )
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - an answer whose view could not be audited is not sent
+        db.session.rollback()
+        current_app.logger.exception("The views of this answer could not be audited")
+        body, status = errors.error_response(503, "What you asked for could not be shown: try again in a few minutes.")
+        return current_app.make_response((body, status))
+    return response
 
 
 def render_recorded(template: str, **context: Any) -> str:

@@ -244,6 +244,25 @@ def world(db: Session) -> dict[str, Any]:
             staff="Outreach lead",
             today=date(2025, 11, 10),
         )
+        from ap_register.models import OutreachProposal
+        from ap_register.domain.transfers import request_transfer
+        from ap_register.domain.upn import make_upn
+
+        # A provider's offer for a named pupil, waiting for the school; and a request for the record
+        # of a child nobody here holds.
+        proposal = OutreachProposal(
+            provider_id=pru.id, school_id=school.id, upn=bystander.upn, kind="one_to_one", started_on=date(2025, 11, 3)
+        )
+        db.add(proposal)
+        transfer = request_transfer(
+            db,
+            system,
+            la,
+            upn=make_upn(f"{code}999925999"),
+            date_of_birth=date(2012, 5, 1),
+            reason="The family moved here",
+            today=date(2025, 11, 10),
+        )
         from decimal import Decimal
 
         from ap_register.domain.budgets import agree_plan, create_plan, set_line
@@ -278,6 +297,8 @@ def world(db: Session) -> dict[str, Any]:
         }
         made[key] = {
             "tokens": tokens,
+            "proposal": proposal,
+            "transfer": transfer,
             "plan": plan,
             "plan_line": line,
             "engagement": engagement,

@@ -121,7 +121,11 @@ class Form(FlaskForm):
         for field in self:
             if not isinstance(field.data, str) or field.type in ("PasswordField", "CSRFTokenField"):
                 continue
-            problem = control_character_problem(field.data, multiline=field.type == "TextAreaField")
+            multiline = field.type == "TextAreaField"
+            if not multiline:
+                # Space around one line (a tab pasted after an address) is not part of it.
+                field.data = field.data.strip()
+            problem = control_character_problem(field.data, multiline=multiline)
             if problem:
                 if not isinstance(field.errors, list):
                     field.errors = list(field.errors)

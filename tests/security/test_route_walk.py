@@ -53,9 +53,10 @@ def rules(app: Flask) -> list[Any]:
     return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
 
 
-def url_values(rule: Any, world: dict[str, Any], db: Session) -> dict[str, Any]:  # type: ignore[type-arg]
-    """Values for a rule's parameters that point at the other area's records."""
-    other = world["other"]
+def url_values(rule: Any, world: dict[str, Any], db: Session, area: str = "other") -> dict[str, Any]:  # type: ignore[type-arg]
+    """Values for a rule's parameters that point at one area's records (the other area's, unless
+    told)."""
+    other = world[area]
     values: dict[str, Any] = {}
     for name in rule.arguments:
         if name == "pupil_id":
@@ -95,6 +96,10 @@ def url_values(rule: Any, world: dict[str, Any], db: Session) -> dict[str, Any]:
             values[name] = other["plan_line"].id
         elif name == "outcome":
             values[name] = "reintegration"
+        elif name == "proposal_id":
+            values[name] = other["proposal"].id
+        elif name == "transfer_id":
+            values[name] = other["transfer"].id
         elif name == "token_id":
             values[name] = other["tokens"][Role.AP_HEAD].token.id
         else:

@@ -69,6 +69,9 @@ def test_views_and_changes_of_a_pupil_are_audited_with_the_user(client: Any, wor
         ("view", "placement", child.id),
         ("review", "placement", child.id),
         ("end", "placement", child.id),
+        # The new placement's first two steps show the child too: each is a view.
+        ("view", "page", child.id),
+        ("view", "page", child.id),
         ("create", "placement", child.id),
     ]
     recorded = db.scalars(select(AuditEvent).where(AuditEvent.user_id == user.id)).all()
