@@ -132,3 +132,12 @@ def test_the_attendance_digest_is_emailed_without_the_marks(app: Any, world: dic
     assert "/attendance/received?on=2025-11-10" in body
     assert "missed" not in body and "unauthorised" not in body
     assert home["pupil"].last_name not in body and home["pupil"].upn not in body
+
+
+def test_api_clients_get_no_notifications(world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    decided(db, world)
+    home = world["home"]
+    script = home["tokens"][Role.SCHOOL_LEAD].token.client  # the referring school's API client
+    recipients = {n.user_id for n in db.scalars(select(Notification))}
+    assert home["users"][Role.SCHOOL_LEAD].id in recipients
+    assert script.id not in recipients
