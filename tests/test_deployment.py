@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from ap_register.config import PROJECT_ROOT
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db
 from tests import factories
@@ -148,6 +149,8 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
         "RATELIMIT_STORAGE_URI": f"redis://{REDIS[0]}:{REDIS[1]}/0",
         "RATELIMIT_KEY_PREFIX": f"ap_register_test_{uuid.uuid4().hex[:8]}",
         "TRUSTED_PROXIES": "1",
+        # This checkout's code, whatever copy of the package the environment has installed.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
     }
     ports = [free_port(), free_port()]
     servers = [
