@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("AP_REGISTER_INSTANCE", PROJECT_ROOT / "instance"))
@@ -33,6 +34,16 @@ def _secret_key() -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def allowed_hosts(raw: str, environment: str, service_url: str) -> list[str]:
+    """The host names the app answers to (ALLOWED_HOSTS, comma-separated; a leading dot takes
+    every subdomain). In production, unset, the host of SERVICE_URL: a host name forged in a
+    proxy's X-Forwarded-Host must not become the site that redirects point to."""
+    names = [name.strip().lower() for name in raw.split(",") if name.strip()]
+    if not names and environment == "production":
+        names = [urlsplit(service_url).hostname or ""]
+    return names
 
 
 class Config:
@@ -82,6 +93,9 @@ class Config:
     MAIL_STARTTLS = os.environ.get("MAIL_STARTTLS", "false").lower() == "true"
     MAIL_FROM = os.environ.get("MAIL_FROM", "ap-register@localhost")
     SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:5000")
+    # Not Flask's TRUSTED_HOSTS: Flask checks that for every request, and a load balancer
+    # probes /health by each server's own address.
+    ALLOWED_HOSTS = allowed_hosts(os.environ.get("ALLOWED_HOSTS", ""), ENVIRONMENT, SERVICE_URL)
     # The demo area may be loaded only where this is true (never in production).
     ALLOW_DEMO = ENVIRONMENT != "production"
 
@@ -101,4 +115,5 @@ class TestConfig(Config):
     API_RATE_LIMIT = "100000 per minute"
     FORCE_HTTPS = False
     SESSION_COOKIE_SECURE = False
+    ALLOWED_HOSTS: list[str] = []
     ALLOW_DEMO = True

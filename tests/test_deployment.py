@@ -149,6 +149,7 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
         "RATELIMIT_STORAGE_URI": f"redis://{REDIS[0]}:{REDIS[1]}/0",
         "RATELIMIT_KEY_PREFIX": f"ap_register_test_{uuid.uuid4().hex[:8]}",
         "TRUSTED_PROXIES": "1",
+        "SERVICE_URL": "https://ap",  # the one host name production answers to (ALLOWED_HOSTS unset)
         # This checkout's code, whatever copy of the package the environment has installed.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
     }
@@ -178,11 +179,25 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
         drop()
 
 
+def as_the_proxy(port: int, path: str, host: str) -> tuple[int, str | None]:
+    """A request as the proxy would pass it on, naming the host the client asked for."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"X-Forwarded-For": "198.51.100.20", "X-Forwarded-Proto": "http", "X-Forwarded-Host": host}
+    connection.request("GET", path, headers=headers)
+    answer = connection.getresponse()
+    answer.read()
+    connection.close()
+    return answer.status, answer.getheader("Location")
+
+
 def test_two_app_servers_behind_a_proxy_share_sessions_lock_outs_and_sign_out(deployment: dict[str, Any]) -> None:
     proxy, email = deployment["proxy"], deployment["email"]
     for port in deployment["ports"]:
         status, headers, body = Browser(port).request("GET", "/health")
-        assert status == 200 and '"status":"ok"' in body.replace(" ", "")
+        assert status == 200 and '"status":"ok"' in body.replace(" ", ""), body
+        # Production answers only to SERVICE_URL's host: a forged one is refused, never redirected to.
+        assert as_the_proxy(port, "/sign-in", "ap") == (302, "https://ap/sign-in")
+        assert as_the_proxy(port, "/sign-in", "evil.example") == (400, None)
 
     person = Browser(proxy.server_port)
     assert person.sign_in(email, factories.PASSWORD) == 302
