@@ -156,7 +156,12 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
     ports = [free_port(), free_port()]
     servers = [
         subprocess.Popen(
-            [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "ap_register:create_app()"],
+            [
+                str(GUNICORN),
+                *("--config", str(PROJECT_ROOT / "gunicorn.conf.py")),
+                *("--workers", "2", "--bind", f"127.0.0.1:{port}"),
+                "ap_register:create_app()",
+            ],
             env=env,
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
@@ -195,6 +200,7 @@ def test_two_app_servers_behind_a_proxy_share_sessions_lock_outs_and_sign_out(de
     for port in deployment["ports"]:
         status, headers, body = Browser(port).request("GET", "/health")
         assert status == 200 and '"status":"ok"' in body.replace(" ", ""), body
+        assert "server" not in headers  # no banner naming the server software
         # Production answers only to SERVICE_URL's host: a forged one is refused, never redirected to.
         assert as_the_proxy(port, "/sign-in", "ap") == (302, "https://ap/sign-in")
         assert as_the_proxy(port, "/sign-in", "evil.example") == (400, None)
