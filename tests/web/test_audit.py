@@ -106,7 +106,8 @@ def test_an_account_locks_after_failures_however_the_address_is_typed(db_kind: s
             factories.user(flask_db.session, Role.LA_ADMIN, la, email="casey.admin@example.org")
             flask_db.session.commit()
         client = limited.test_client()
-        typed = ["Robin.Admin@example.org", "  robin.admin@EXAMPLE.org ", "robin.admin@example.org\t"]
+        # A tab is refused at input now; a full-width letter is the same address once normalised.
+        typed = ["Robin.Admin@example.org", "  robin.admin@EXAMPLE.org ", "robin.admin@\uff45xample.org"]
         for address in typed:
             answer = client.post("/sign-in", data={"email": address, "password": "wrong password"})
             assert answer.status_code == 200 and "is not right" in answer.get_data(as_text=True)
