@@ -69,8 +69,11 @@ class Config:
     # Keys in the shared store are named under this prefix (one store can serve several services).
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "ap_register")
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
-    # Per account (the address as sign-in reads it), failures only: then locked for the window.
+    # Failed sign-ins (wrong passwords only) to one account (the address as sign-in reads it):
+    # from one client, then that client is locked out of it for the window; from all clients
+    # together, a higher count, then the account is locked for everyone.
     ACCOUNT_LOCKOUT = os.environ.get("ACCOUNT_LOCKOUT", "5 per 15 minutes")
+    ACCOUNT_LOCKOUT_ALL_CLIENTS = os.environ.get("ACCOUNT_LOCKOUT_ALL_CLIENTS", "50 per 15 minutes")
     EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30 per hour")
     # Recalculating a year's scores on request (each takes a second or more of the server).
     RECALCULATE_RATE_LIMIT = os.environ.get("RECALCULATE_RATE_LIMIT", "10 per minute")
@@ -110,6 +113,7 @@ class TestConfig(Config):
     # Limits stay on, high enough for a test run; one test lowers them to see them work.
     SIGN_IN_RATE_LIMIT = "1000 per minute"
     ACCOUNT_LOCKOUT = "1000 per minute"
+    ACCOUNT_LOCKOUT_ALL_CLIENTS = "1000 per minute"
     EXPORT_RATE_LIMIT = "1000 per minute"
     RECALCULATE_RATE_LIMIT = "1000 per minute"
     API_RATE_LIMIT = "100000 per minute"
