@@ -19,6 +19,24 @@ max_requests_jitter = 200
 accesslog = "-"
 
 
+def _without_server_header() -> None:
+    """gunicorn writes "Server: gunicorn" before the app's own headers on every answer and has no
+    setting to stop it (27.0): take that line out of the headers its sync workers write. The
+    banner only tells an attacker which software to look up; tests/test_deployment.py checks."""
+    from gunicorn.http import wsgi
+
+    default_headers = wsgi.Response.default_headers
+
+    def without_server(self):  # noqa: ANN001, ANN202 - gunicorn's method
+        return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+    wsgi.Response.default_headers = without_server
+
+
+# Here, in the master, before workers are forked: every worker inherits it.
+_without_server_header()
+
+
 def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
     """Once the app is loaded, its own objects (modules, models, templates: most of what a
     worker holds) are never garbage: freeze them out of the collector's sight. A page that makes

@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("AP_REGISTER_INSTANCE", PROJECT_ROOT / "instance"))
@@ -35,6 +36,16 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def allowed_hosts(raw: str, environment: str, service_url: str) -> list[str]:
+    """The host names the app answers to (ALLOWED_HOSTS, comma-separated; a leading dot takes
+    every subdomain). In production, unset, the host of SERVICE_URL: a host name forged in a
+    proxy's X-Forwarded-Host must not become the site that redirects point to."""
+    names = [name.strip().lower() for name in raw.split(",") if name.strip()]
+    if not names and environment == "production":
+        names = [urlsplit(service_url).hostname or ""]
+    return names
+
+
 class Config:
     """Settings for a running service. Every value can be set by an environment variable."""
 
@@ -58,8 +69,11 @@ class Config:
     # Keys in the shared store are named under this prefix (one store can serve several services).
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "ap_register")
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
-    # Per account (the address as sign-in reads it), failures only: then locked for the window.
+    # Failed sign-ins (wrong passwords only) to one account (the address as sign-in reads it):
+    # from one client, then that client is locked out of it for the window; from all clients
+    # together, a higher count, then the account is locked for everyone.
     ACCOUNT_LOCKOUT = os.environ.get("ACCOUNT_LOCKOUT", "5 per 15 minutes")
+    ACCOUNT_LOCKOUT_ALL_CLIENTS = os.environ.get("ACCOUNT_LOCKOUT_ALL_CLIENTS", "50 per 15 minutes")
     EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30 per hour")
     # Requests for another LA's child's record, and outreach offered for a named pupil, per person.
     TRANSFER_RATE_LIMIT = os.environ.get("TRANSFER_RATE_LIMIT", "20 per hour")
@@ -85,6 +99,9 @@ class Config:
     MAIL_STARTTLS = os.environ.get("MAIL_STARTTLS", "false").lower() == "true"
     MAIL_FROM = os.environ.get("MAIL_FROM", "ap-register@localhost")
     SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:5000")
+    # Not Flask's TRUSTED_HOSTS: Flask checks that for every request, and a load balancer
+    # probes /health by each server's own address.
+    ALLOWED_HOSTS = allowed_hosts(os.environ.get("ALLOWED_HOSTS", ""), ENVIRONMENT, SERVICE_URL)
     # The demo area may be loaded only where this is true (never in production).
     ALLOW_DEMO = ENVIRONMENT != "production"
 
@@ -99,6 +116,7 @@ class TestConfig(Config):
     # Limits stay on, high enough for a test run; one test lowers them to see them work.
     SIGN_IN_RATE_LIMIT = "1000 per minute"
     ACCOUNT_LOCKOUT = "1000 per minute"
+    ACCOUNT_LOCKOUT_ALL_CLIENTS = "1000 per minute"
     EXPORT_RATE_LIMIT = "1000 per minute"
     TRANSFER_RATE_LIMIT = "1000 per minute"
     PROPOSAL_RATE_LIMIT = "1000 per minute"
@@ -106,4 +124,5 @@ class TestConfig(Config):
     API_RATE_LIMIT = "100000 per minute"
     FORCE_HTTPS = False
     SESSION_COOKIE_SECURE = False
+    ALLOWED_HOSTS: list[str] = []
     ALLOW_DEMO = True

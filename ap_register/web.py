@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     Flask,
     Response,
+    abort,
     current_app,
     g,
     has_request_context,
@@ -25,6 +26,7 @@ from flask_login import current_user
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 from sqlalchemy import Select, event
+from werkzeug.wsgi import host_is_trusted
 
 from ap_register import errors, permissions
 from ap_register.blueprints.forms import error_list
@@ -136,6 +138,14 @@ def init_app(app: Flask) -> None:
 
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    @app.before_request
+    def only_our_host_names() -> None:
+        # Before Talisman's redirect to HTTPS, which would send the person to the host as given.
+        allowed = app.config.get("ALLOWED_HOSTS")
+        if allowed and request.endpoint != "main.health" and not host_is_trusted(request.host, allowed):
+            abort(400, "This address is not one the register answers to.")
+
     app.extensions["talisman"] = Talisman(
         app,
         content_security_policy=CSP,

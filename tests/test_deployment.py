@@ -1,8 +1,8 @@
 """The production shape, for real: two app servers (gunicorn, 2 workers each, in production mode)
 behind a proxy that ends TLS and spreads requests between them, one database, and rate limits
 kept in Redis. A person signed in on one server is signed in on the other; failed sign-ins
-count towards one lock-out whichever server they reach; signing out ends the session on both;
-each server answers the health check."""
+count towards one lock-out whichever server they reach (one client's, and the account's from
+every client); signing out ends the session on both; each server answers the health check."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from ap_register.config import PROJECT_ROOT
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db
 from tests import factories
@@ -61,7 +62,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.server.served[index] += 1
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        headers.update({"X-Forwarded-For": "198.51.100.20", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "ap"})
+        client = self.client_address[0]
+        headers.update({"X-Forwarded-For": client, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "ap"})
         upstream = http.client.HTTPConnection("127.0.0.1", self.server.backends[index], timeout=30)
         upstream.request(self.command, self.path, body=body or None, headers=headers)
         answer = upstream.getresponse()
@@ -79,15 +81,16 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
 
 class Browser:
-    """Keeps the session cookie by hand (it is Secure: marked for HTTPS, which the proxy ends)."""
+    """Keeps the session cookie by hand (it is Secure: marked for HTTPS, which the proxy ends).
+    Each browser connects from its own loopback address, as people at different machines do."""
 
-    def __init__(self, port: int):
-        self.port, self.cookie = port, ""
+    def __init__(self, port: int, address: str = "127.0.0.1"):
+        self.port, self.address, self.cookie = port, address, ""
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
         from urllib.parse import urlencode
 
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=(self.address, 0))
         headers = {"Cookie": self.cookie} if self.cookie else {}
         body = None
         if form is not None:
@@ -148,11 +151,20 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
         "RATELIMIT_STORAGE_URI": f"redis://{REDIS[0]}:{REDIS[1]}/0",
         "RATELIMIT_KEY_PREFIX": f"ap_register_test_{uuid.uuid4().hex[:8]}",
         "TRUSTED_PROXIES": "1",
+        "ACCOUNT_LOCKOUT_ALL_CLIENTS": "8 per 15 minutes",  # low, to see guessing from many clients locked
+        "SERVICE_URL": "https://ap",  # the one host name production answers to (ALLOWED_HOSTS unset)
+        # This checkout's code, whatever copy of the package the environment has installed.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
     }
     ports = [free_port(), free_port()]
     servers = [
         subprocess.Popen(
-            [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "ap_register:create_app()"],
+            [
+                str(GUNICORN),
+                *("--config", str(PROJECT_ROOT / "gunicorn.conf.py")),
+                *("--workers", "2", "--bind", f"127.0.0.1:{port}"),
+                "ap_register:create_app()",
+            ],
             env=env,
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
@@ -175,11 +187,26 @@ def deployment(tmp_path: Path) -> Iterator[dict[str, Any]]:
         drop()
 
 
+def as_the_proxy(port: int, path: str, host: str) -> tuple[int, str | None]:
+    """A request as the proxy would pass it on, naming the host the client asked for."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"X-Forwarded-For": "198.51.100.20", "X-Forwarded-Proto": "http", "X-Forwarded-Host": host}
+    connection.request("GET", path, headers=headers)
+    answer = connection.getresponse()
+    answer.read()
+    connection.close()
+    return answer.status, answer.getheader("Location")
+
+
 def test_two_app_servers_behind_a_proxy_share_sessions_lock_outs_and_sign_out(deployment: dict[str, Any]) -> None:
     proxy, email = deployment["proxy"], deployment["email"]
     for port in deployment["ports"]:
         status, headers, body = Browser(port).request("GET", "/health")
-        assert status == 200 and '"status":"ok"' in body.replace(" ", "")
+        assert status == 200 and '"status":"ok"' in body.replace(" ", ""), body
+        assert "server" not in headers  # no banner naming the server software
+        # Production answers only to SERVICE_URL's host: a forged one is refused, never redirected to.
+        assert as_the_proxy(port, "/sign-in", "ap") == (302, "https://ap/sign-in")
+        assert as_the_proxy(port, "/sign-in", "evil.example") == (400, None)
 
     person = Browser(proxy.server_port)
     assert person.sign_in(email, factories.PASSWORD) == 302
@@ -187,12 +214,19 @@ def test_two_app_servers_behind_a_proxy_share_sessions_lock_outs_and_sign_out(de
     assert statuses == [200] * 6  # answered by both servers in turn, on one session
     assert min(proxy.served) >= 3
 
-    # Five failures, spread over both servers and four workers, lock the account everywhere.
-    attacker = Browser(proxy.server_port)
+    # Five failures from one client, spread over both servers and four workers, lock that client
+    # out of the account on both (the address in capitals too) ...
+    attacker = Browser(proxy.server_port, "127.0.0.2")
     failures = [attacker.sign_in(email, "not-the-password-at-all") for _ in range(5)]
     assert failures == [200] * 5
     assert attacker.sign_in(email, factories.PASSWORD) == 429
-    assert Browser(proxy.server_port).sign_in(email.upper(), factories.PASSWORD) == 429
+    assert Browser(proxy.server_port, "127.0.0.2").sign_in(email.upper(), factories.PASSWORD) == 429
+    # ... but not the person at another machine.
+    assert Browser(proxy.server_port, "127.0.0.3").sign_in(email, factories.PASSWORD) == 302
+    # Guessing spread over clients locks the account for everyone once it adds up (8 here).
+    other = Browser(proxy.server_port, "127.0.0.4")
+    assert [other.sign_in(email, "not-the-password-at-all") for _ in range(3)] == [200] * 3
+    assert Browser(proxy.server_port, "127.0.0.5").sign_in(email, factories.PASSWORD) == 429
 
     # Signing out through one server ends the session on both.
     stolen = person.cookie

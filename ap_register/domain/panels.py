@@ -228,6 +228,8 @@ def add_member(session: Session, actor: Actor, panel: Panel, user: User, chair: 
     permissions.require(session, actor, "panels.manage")
     permissions.require(session, actor, "admin.users", user)
     refusal = Refusal()
+    if user.is_api_client:
+        refusal.add("user", f"{user.name} is an API client, not a person: only people sit on a panel")
     if chair and user.role != Role.PANEL_CHAIR:
         refusal.add("user", f"{user.name} is not a panel chair: give them that role first")
     if any(m.user_id == user.id for m in panel.members):
@@ -239,6 +241,13 @@ def add_member(session: Session, actor: Actor, panel: Panel, user: User, chair: 
     session.refresh(panel, ["members"])
     audit.record(session, actor, "add_member", "panel", panel.id, detail={"user_id": user.id, "chair": chair})
     return member
+
+
+def member_candidates(session: Session, actor: Actor) -> list[User]:
+    """Who may be added to a panel: the active people whose accounts the actor manages (never
+    an API client, which is a user account too)."""
+    stmt = select(User).where(User.active.is_(True), User.kind == "person").order_by(User.name)
+    return list(session.scalars(permissions.scope_users(actor, stmt)))
 
 
 def schedule_meeting(session: Session, actor: Actor, panel: Panel, held_on: date, location: str | None) -> Meeting:

@@ -314,3 +314,35 @@ def test_each_token_is_rate_limited(db_kind: str, tmp_path: Path) -> None:
         with limited.app_context():
             flask_db.engine.dispose()
         drop()
+
+
+def test_every_spelling_of_a_token_counts_against_one_limit(db_kind: str, tmp_path: Path) -> None:
+    url, drop = make_database(db_kind, tmp_path)  # its own database: the token is committed
+    limited = build_app(url, API_RATE_LIMIT="3 per minute")
+    try:
+        with limited.app_context():
+            la = factories.la(flask_db.session, "855")
+            made = create_token(
+                flask_db.session, SYSTEM, name="Busy script", organisation=la, role=Role.LA_ADMIN, days=1
+            )
+            other = create_token(
+                flask_db.session, SYSTEM, name="Quiet script", organisation=la, role=Role.LA_ADMIN, days=1
+            )
+            flask_db.session.commit()
+        client = limited.test_client()
+        spellings = [
+            f"Bearer {made.secret}",
+            f"bearer {made.secret}",
+            f"Bearer   {made.secret}  ",
+            f"BEARER \t{made.secret}",
+        ]
+        answers = [client.get("/api/v1/me", headers={"Authorization": s}).status_code for s in spellings]
+        assert answers == [200, 200, 200, 429]
+        # Another token is counted on its own, and unknown tokens by the caller's address.
+        assert client.get("/api/v1/me", headers=bearer(other.secret)).status_code == 200
+        unknown = [client.get("/api/v1/me", headers=bearer(f"apr_guess{n}")).status_code for n in range(4)]
+        assert unknown == [401, 401, 401, 429]
+    finally:
+        with limited.app_context():
+            flask_db.engine.dispose()
+        drop()

@@ -84,3 +84,38 @@ def test_a_load_balancer_probes_health_over_plain_http_in_production(db_kind: st
         with app.app_context():
             flask_db.engine.dispose()
         drop()
+
+
+def test_behind_a_proxy_a_forged_host_never_sends_anyone_off_site(db_kind: str, tmp_path: Path) -> None:
+    from urllib.parse import urlsplit
+
+    from ap_register.extensions import db as flask_db
+    from tests.conftest import build_app, make_database
+
+    url, drop = make_database(db_kind, tmp_path)
+    app = build_app(
+        url, FORCE_HTTPS=True, SESSION_COOKIE_SECURE=True, TRUSTED_PROXIES=1, ALLOWED_HOSTS=["register.example.org"]
+    )
+    try:
+        client = app.test_client()
+
+        def hosts_sent_to(host: str) -> list[tuple[int, str | None]]:
+            answers = []
+            for proto, path in (("http", "/sign-in"), ("https", "/pupils"), ("https", "/")):
+                headers = {"X-Forwarded-Proto": proto, "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": host}
+                answer = client.get(path, headers=headers)
+                location = answer.headers.get("Location")
+                answers.append((answer.status_code, urlsplit(location).hostname if location else None))
+            return answers
+
+        # The real name: sent to HTTPS on the same site, or to the sign-in page on it.
+        assert hosts_sent_to("register.example.org") == [(302, "register.example.org"), (302, None), (200, None)]
+        # A forged name is refused before anything is answered from it.
+        assert hosts_sent_to("evil.example") == [(400, None)] * 3
+        assert hosts_sent_to("register.example.org.evil.example") == [(400, None)] * 3
+        # A load balancer probes each server by its own address: the health check answers it.
+        assert client.get("/health", headers={"Host": "10.0.0.5:8000"}).status_code == 200
+    finally:
+        with app.app_context():
+            flask_db.engine.dispose()
+        drop()

@@ -220,3 +220,31 @@ def test_an_off_site_direction_is_approved_with_the_notice_given(client: Any, wo
     placement = db.get(Placement, decision.placement_id)
     assert placement is not None and placement.route == Route.OFF_SITE_DIRECTION
     assert placement.notice_date == date(2025, 11, 25)
+
+
+def test_only_people_are_offered_as_panel_members(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    import pytest
+
+    from ap_register.domain.errors import DomainError
+
+    home = world["home"]
+    panel = home["panel"]
+    script = home["tokens"][Role.PANEL_MEMBER].token.client  # an API client in a panel member's role
+    admin = home["users"][Role.LA_ADMIN]
+    sign_in(client, admin.email)
+    soup = page(client.get(f"/panels/{panel.id}"))
+    offered = [o.get_text() for o in soup.select("select[name=member-user] option") if o.get("value")]
+    assert f"{home['users'][Role.PANEL_MEMBER].name}, {home['la'].name}" in offered
+    assert not [name for name in offered if "script" in name]
+    assert str(script.id) not in [o.get("value") for o in soup.select("select[name=member-user] option")]
+
+    # Sent anyway, it is refused and the panel is unchanged.
+    soup = page(post(client, f"/panels/{panel.id}", {"member-user": str(script.id), "member-submit": "1"}))
+    assert errors(soup)
+    db.refresh(panel)
+    assert script.id not in [m.user_id for m in panel.members]
+    with pytest.raises(DomainError) as refused:
+        add_member(db, Actor(user=admin, via="test"), panel, script)
+    assert [e.message for e in refused.value.errors] == [
+        f"{script.name} is an API client, not a person: only people sit on a panel"
+    ]

@@ -278,3 +278,48 @@ def test_converting_a_time_limited_placement(client: Any, world: dict, db: Sessi
     assert errors(soup) == [
         "Off-site direction (s29A Education Act 2002) is time-limited: arrange a transitional place instead"
     ]
+
+
+def test_pages_show_line_breaks_and_links_never_their_markup_as_text(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    from ap_register.models import SettingSite
+
+    home = world["home"]
+    pru, farm, placement = home["pru"], home["farm"], home["placement"]
+    pru.name = "Oaks & <b>Co</b>"  # markup in a name is the name's text, never markup
+    db.add_all(
+        [
+            SettingSite(setting_id=farm.id, address="Mill Lane Farm, Upwell"),
+            SettingSite(setting_id=farm.id, address="Yard 2 & 3, Upwell"),
+        ]
+    )
+    db.commit()
+    sign_in(client, home["users"][Role.LA_ADMIN].email)
+
+    def shown_as_text(soup: Any) -> list[str]:
+        return [tag for tag in ("<br", "<a ", "</a>", "<strong", "<li") if tag in text(soup)]
+
+    soup = page(client.get(f"/placements/{placement.id}/confirmation"))
+    panel = soup.select_one(".govuk-panel__body")
+    assert list(panel.stripped_strings) == ["Robin Homechild", "at Oaks & <b>Co</b>"]
+    assert panel.find("br") is not None and panel.find("b") is None
+    assert shown_as_text(soup) == []
+
+    soup = page(client.get(f"/placements/{placement.id}"))
+    links = {a.get_text(): a["href"] for a in soup.select(".govuk-summary-list__value a")}
+    assert links["Robin Homechild"] == f"/pupils/{home['pupil'].id}"
+    assert links["Oaks & <b>Co</b>"] == f"/settings/{pru.id}"
+    assert shown_as_text(soup) == []
+
+    soup = page(client.get(f"/alerts/{home['alert'].id}"))
+    assert [a.get_text() for a in soup.select(".govuk-summary-list__value a")] == ["Robin Homechild"]
+    assert shown_as_text(soup) == []
+
+    soup = page(client.get(f"/settings/{farm.id}"))
+    sites = [li.get_text() for li in soup.select(".govuk-summary-list__value li")]
+    assert sites == ["Mill Lane Farm, Upwell", "Yard 2 & 3, Upwell"]
+    assert shown_as_text(soup) == []
+
+    soup = page(client.get(f"/budgets/{home['plan'].id}"))
+    inset = soup.select_one(".govuk-inset-text")
+    assert inset.strong.get_text() == "How changes in demand are managed:" and "From the reserve" in inset.get_text()
+    assert shown_as_text(soup) == []

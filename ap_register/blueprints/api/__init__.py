@@ -96,20 +96,39 @@ def api_actor() -> Actor:
     return g.api_actor  # type: ignore[no-any-return]
 
 
-def _authenticate() -> Actor:
+def _read_token() -> Actor | ApiError:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise ApiError(401, "Send a token: Authorization: Bearer <token>")
+        return ApiError(401, "Send a token: Authorization: Bearer <token>")
     client = api_tokens.authenticate(db.session, secret.strip())
     if client is None:
-        raise ApiError(401, "The token is unknown, expired or revoked")
+        return ApiError(401, "The token is unknown, expired or revoked")
     return Actor(user=client, via="api", ip=request.remote_addr, label=client.name)
 
 
-def _token_key() -> str:
-    header = request.headers.get("Authorization", "")
-    return api_tokens.digest(header)[:16] if header else (request.remote_addr or "anonymous")
+def _authenticate() -> Actor:
+    # Read once a request: the rate limit's key reads it first, then the view.
+    if "api_auth" not in g:
+        g.api_auth = _read_token()
+    if isinstance(g.api_auth, ApiError):
+        raise g.api_auth
+    return g.api_auth  # type: ignore[no-any-return]
+
+
+def _address_key() -> str:
+    return "address:" + (request.remote_addr or "unknown")
+
+
+def _client_key() -> str:
+    """The client the token authenticates as, so every spelling of the header that gives the same
+    token shares one count; a request without a valid token counts against its address."""
+    try:
+        actor = _authenticate()
+    except ApiError:
+        return _address_key()
+    assert actor.user is not None
+    return f"client:{actor.user.id}"
 
 
 def _rate_limit() -> str:
@@ -198,7 +217,7 @@ def operation(
             assert isinstance(result, BaseModel)
             return Response(result.model_dump_json(), status=status, mimetype="application/json")
 
-        limited = limiter.limit(_rate_limit, key_func=_token_key)(wrapper)
+        limited = limiter.limit(_rate_limit, key_func=_address_key if public else _client_key)(wrapper)
         bp.add_url_rule(rule, view.__name__, limited, methods=[method])
         return wrapper
 

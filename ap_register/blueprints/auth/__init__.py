@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput
 from werkzeug.wrappers import Response
@@ -73,15 +74,49 @@ def _account_key() -> str:
     return "account:" + users.normalise_email(request.form.get("email", ""))
 
 
+def _client() -> str:
+    """Where a sign-in comes from: the client's address, or its /64 for IPv6 (one subscriber's
+    share, which a stranger could otherwise walk through address by address)."""
+    address = request.remote_addr or "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
+def _account_client_key() -> str:
+    # Its own prefix, so that no typed address can make this the key of the count everywhere.
+    return f"account-client:{_client()}:{users.normalise_email(request.form.get('email', ''))}"
+
+
+def _password_was_wrong(response: Response) -> bool:
+    # Only a password checked and found wrong counts: never a refusal of a locked-out attempt, so
+    # a stranger held at their own lock-out adds nothing to the account's count everywhere.
+    return bool(g.get("sign_in_failed"))
+
+
+LOCKED = "Too many failed attempts to sign in to this account. Wait 15 minutes, then try again."
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(lambda: str(current_app.config["SIGN_IN_RATE_LIMIT"]), methods=["POST"])
+# Failures from one client lock that client out of the account: a stranger who knows the
+# address cannot lock the person out from their own desk.
 @limiter.limit(
     lambda: str(current_app.config["ACCOUNT_LOCKOUT"]),
+    key_func=_account_client_key,
+    methods=["POST"],
+    deduct_when=_password_was_wrong,
+    error_message=LOCKED,
+)
+# Failures from everywhere, a higher limit: guessing spread over many clients still locks.
+@limiter.limit(
+    lambda: str(current_app.config["ACCOUNT_LOCKOUT_ALL_CLIENTS"]),
     key_func=_account_key,
     methods=["POST"],
-    # Only failures count: a successful sign-in redirects.
-    deduct_when=lambda response: response.status_code != 302,
-    error_message="Too many failed attempts to sign in to this account. Wait 15 minutes, then try again.",
+    deduct_when=_password_was_wrong,
+    error_message=LOCKED,
 )
 def sign_in() -> str | Response:
     if current_user.is_authenticated:
@@ -90,6 +125,7 @@ def sign_in() -> str | Response:
     if form.validate_on_submit():
         user = users.authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is None:
+            g.sign_in_failed = True
             audit.record(
                 db.session,
                 Actor(user=None, via="web", ip=request.remote_addr, label=form.email.data),

@@ -33,7 +33,7 @@ from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import Registration, Route
 from ap_register.extensions import db
-from ap_register.models import Decision, Meeting, OutreachEngagement, Panel, PanelMember, Referral, User
+from ap_register.models import Decision, Meeting, OutreachEngagement, Panel, PanelMember, Referral
 from ap_register.web import current_actor, current_la, render_recorded, table_download
 
 
@@ -210,11 +210,8 @@ def panel(panel_id: int) -> str | BaseResponse:
     actor = current_actor()
     found = _panel(panel_id)
     member_form, meeting_form = MemberForm(prefix="member"), MeetingForm(prefix="meeting")
-    candidates = db.session.scalars(
-        permissions.scope_users(actor, select(User).where(User.active.is_(True)).order_by(User.name))
-    ).all()
     member_form.user.choices = [("", "Choose the person")] + [
-        (str(u.id), f"{u.name}, {u.organisation_name}") for u in candidates
+        (str(u.id), f"{u.name}, {u.organisation_name}") for u in panel_rules.member_candidates(db.session, actor)
     ]
     if request.method == "POST":
         permissions.require(db.session, actor, "panels.manage")
