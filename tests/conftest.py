@@ -244,9 +244,9 @@ def world(db: Session) -> dict[str, Any]:
             staff="Outreach lead",
             today=date(2025, 11, 10),
         )
-        from ap_register.models import OutreachProposal
         from ap_register.domain.transfers import request_transfer
         from ap_register.domain.upn import make_upn
+        from ap_register.models import OutreachProposal
 
         # A provider's offer for a named pupil, waiting for the school; and a request for the record
         # of a child nobody here holds.
