@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from ap_register.domain.actors import Actor
 from ap_register.domain.api_tokens import create_token
 from ap_register.domain.errors import DomainError
+from ap_register.domain.outreach import close_engagement, start_engagement
 from ap_register.domain.panels import conclude_managed_move
 from ap_register.domain.register import (
     PlacementDraft,
@@ -33,7 +34,9 @@ from ap_register.domain.register import (
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
 from ap_register.extensions import db
 from ap_register.models import (
+    AuditEvent,
     Movement,
+    OutreachEngagement,
     Placement,
     PlacementReview,
     Pupil,
@@ -376,6 +379,53 @@ def test_eight_people_confirming_the_same_managed_move_at_once_confirm_it_once(l
     assert moves[("placement_ended", ids["to"])] == 1
     assert moves[("admitted", ids["to"])] == 1
     assert moves[("removed_from_roll", ids["from"])] == 1
+
+
+# --- outreach -------------------------------------------------------------------------------
+
+
+def test_eight_people_closing_the_same_outreach_at_once_close_it_once(ledger_app: Flask) -> None:
+    def build(session: Any) -> dict[str, Any]:
+        made = area(session)
+        pupil = factories.pupil(session, made["la"], made["school"])
+        engagement = start_engagement(
+            session,
+            factories.SYSTEM,
+            provider=made["pru"],
+            school=made["school"],
+            kind="coaching",
+            started_on=date(2025, 9, 8),
+            pupil=pupil,
+            today=DAY,
+        )
+        return {"officer": made["officer"].id, "engagement": engagement.id}
+
+    ids = make(ledger_app, build)
+
+    def load(session: Any) -> Any:
+        engagement = session.get(OutreachEngagement, ids["engagement"])
+        _ = engagement.provider, engagement.sessions
+        return engagement
+
+    answers = race(
+        ledger_app,
+        ids["officer"],
+        load,
+        lambda session, actor, engagement: close_engagement(
+            session, actor, engagement, closed_on=DAY, outcome="sustained_in_mainstream", note="", today=DAY
+        ),
+    )
+    once(answers, "already closed")
+    closes = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "close",
+            AuditEvent.object_type == "outreach",
+            AuditEvent.object_id == str(ids["engagement"]),
+        )
+    )
+    assert count(ledger_app, closes) == 1
 
 
 # --- the API --------------------------------------------------------------------------------
