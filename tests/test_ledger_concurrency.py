@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from ap_register.domain import drafts
 from ap_register.domain.actors import Actor
 from ap_register.domain.api_tokens import create_token
 from ap_register.domain.errors import DomainError
@@ -45,6 +46,7 @@ from ap_register.models import (
 )
 from tests import factories
 from tests.conftest import build_app, make_database
+from tests.pages import page, sign_in, text
 
 WORKERS = 8
 DAY = date(2025, 11, 10)  # a Monday; every date here is fixed, none is today's
@@ -428,7 +430,7 @@ def test_eight_people_closing_the_same_outreach_at_once_close_it_once(ledger_app
     assert count(ledger_app, closes) == 1
 
 
-# --- the API --------------------------------------------------------------------------------
+# --- the placement pages and the API --------------------------------------------------------
 
 
 def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
@@ -446,6 +448,63 @@ def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
     for thread in threads:
         thread.join(timeout=120)
     return answers
+
+
+def test_a_double_click_on_confirm_records_the_placement_once(ledger_app: Flask) -> None:
+    def build(session: Any) -> dict[str, Any]:
+        made = area(session)
+        pupil = excluded(session, made["la"], made["school"])
+        user = made["officer"]
+        draft = drafts.start(
+            session,
+            user,
+            "placement",
+            {
+                "pupil_id": pupil.id,
+                "route": Route.LA_EXCLUSION.value,
+                "setting_id": made["pru"].id,
+                "registration": Registration.SOLE.value,
+                "tier": Tier.TIME_LIMITED.value,
+                "start_date": "2025-10-06",
+                "planned_end_date": "2026-02-13",
+                "sessions": "1" * 10,
+                "reason": "Permanently excluded: the LA's sixth-day provision",
+                "reintegration_plan": "Back to a mainstream school after February",
+                "commissioner_la_id": made["la"].id,
+            },
+        )
+        return {"email": user.email, "pupil": pupil.id, "pru": made["pru"].id, "token": draft.token}
+
+    ids = make(ledger_app, build)
+    check_url = f"/placements/new/{ids['token']}/check"
+    first = ledger_app.test_client()
+    assert sign_in(first, ids["email"]).status_code == 302
+    soup = page(first.get(check_url))
+    field = soup.select_one("input[name=csrf_token]")
+    assert field is not None
+    token = str(field["value"])
+    cookie = first.get_cookie("session")
+    assert cookie is not None
+    # One person's browser, one session: the same form sent eight times at once.
+    clients = []
+    for _ in range(WORKERS):
+        client = ledger_app.test_client()
+        client.set_cookie("session", cookie.value)
+        clients.append(client)
+    responses = at_once([lambda c=c: c.post(check_url, data={"csrf_token": token}) for c in clients])
+    assert [r.status_code for r in responses] == [302] * WORKERS
+    places = {r.headers["Location"] for r in responses}
+    assert len(places) == 1 and places.pop().endswith("/confirmation")
+    shown = [text(page(c.get(r.headers["Location"]))) for c, r in zip(clients, responses, strict=True)]
+    assert all("Placement recorded" in s for s in shown)
+    assert sum("You confirmed this placement already" in s for s in shown) == WORKERS - 1
+    # Back to the check page afterwards: the placement, not a form to send again.
+    again = clients[0].get(check_url)
+    assert again.status_code == 302 and again.headers["Location"] == responses[0].headers["Location"]
+    assert count(ledger_app, select(func.count()).select_from(Placement).where(Placement.pupil_id == ids["pupil"])) == 1
+    moves = ledger(ledger_app, ids["pupil"])
+    assert moves[("placement_started", ids["pru"])] == 1
+    assert moves[("admitted", ids["pru"])] == 1
 
 
 def test_an_api_client_sending_the_same_placement_and_end_at_once_writes_each_once(ledger_app: Flask) -> None:
