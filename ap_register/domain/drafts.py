@@ -38,5 +38,19 @@ def update(draft: FormDraft, **values: Any) -> None:
     draft.data = {**draft.data, **values}
 
 
-def finish(session: Session, draft: FormDraft) -> None:
-    session.delete(draft)
+def hold(session: Session, draft: FormDraft) -> None:
+    """Take the draft's row lock for the rest of the transaction and read it again, before
+    confirming it. A second confirmation at the same moment waits here (PostgreSQL; on SQLite
+    transactions take turns from their first statement) and then finds the draft finished."""
+    held = session.scalar(select(FormDraft.token).where(FormDraft.token == draft.token).with_for_update())
+    if held is None:
+        raise NotFound("This form has expired: start again")
+    session.refresh(draft)
+
+
+def finish(draft: FormDraft, made_id: int) -> None:
+    """The draft was confirmed and made this record (call it holding the draft, see `hold`).
+    Its answers go (personal data nobody needs now); the draft points at what it made until it
+    expires, so that sending it again shows that instead of making it twice."""
+    draft.made_id = made_id
+    draft.data = {}

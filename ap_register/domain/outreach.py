@@ -134,6 +134,16 @@ def start_engagement(
     return engagement
 
 
+def _hold(session: Session, engagement: OutreachEngagement) -> None:
+    """Take the engagement's row lock (PostgreSQL; SQLite writes one at a time anyway) and see
+    whether it was closed meanwhile: a second close at the same moment waits, then finds it closed."""
+    closed_on = session.scalar(
+        select(OutreachEngagement.closed_on).where(OutreachEngagement.id == engagement.id).with_for_update()
+    )
+    if closed_on != engagement.closed_on:
+        session.refresh(engagement)
+
+
 def log_session(
     session: Session,
     actor: Actor,
@@ -147,6 +157,7 @@ def log_session(
     today = today or date.today()
     if not may_work_for(actor, engagement.provider):
         raise Forbidden("You can log outreach for your own provider only")
+    _hold(session, engagement)
     refusal = Refusal()
     if engagement.closed_on is not None:
         refusal.add("held_on", "This engagement is closed")
@@ -191,9 +202,12 @@ def close_engagement(
     today = today or date.today()
     if not may_work_for(actor, engagement.provider):
         raise Forbidden("You can log outreach for your own provider only")
+    _hold(session, engagement)
+    session.refresh(engagement, ["sessions"])  # with any logged meanwhile
     refusal = Refusal()
     if engagement.closed_on is not None:
-        refusal.add("outcome", "This engagement is already closed")
+        refusal.add("outcome", f"This engagement is already closed, on {engagement.closed_on:%-d %B %Y}")
+        refusal.raise_if_any("The engagement was not closed")
     if outcome not in OUTCOMES:
         refusal.add("outcome", "Choose the outcome")
     if closed_on > today or closed_on < engagement.started_on:

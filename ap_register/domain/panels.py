@@ -531,9 +531,10 @@ def conclude_managed_move(
 ) -> None:
     """The end of a managed move's trial: confirmed (the pupil joins the new school's roll and
     leaves the old one) or returned to the home school. Both are written as movements."""
-    from ap_register.domain.register import end_placement, record_roll_movement
+    from ap_register.domain.register import end_placement, hold_ledger, record_roll_movement
     from ap_register.domain.vocab import Destination, MovementKind
 
+    hold_ledger(session, placement.pupil, placement)
     refusal = Refusal()
     if placement.route != Route.MANAGED_MOVE:
         refusal.add("outcome", "This placement is not a managed move")

@@ -4,6 +4,11 @@ Every change to a placement or to a pupil's roll is written as a movement in the
 transaction, so a placement is always the view of its movements: the details of a
 placement's latest movement are exactly the placement (see `ledger_mismatches`). Nothing
 here commits; the caller owns the transaction.
+
+Every write to a pupil's ledger holds the pupil first (`hold_ledger`) and checks what it is
+asked to do only then, against the ledger as it is: two requests for the same pupil at once
+(a double click, a retried API call, two people) take turns, and the second is refused as
+already recorded instead of writing the same movement twice.
 """
 
 from __future__ import annotations
@@ -343,6 +348,22 @@ SNAPSHOT_FIELDS = (
 )
 
 
+def hold_ledger(session: Session, pupil: Pupil, *records: Any) -> None:
+    """Hold the pupil's ledger for the rest of the transaction, then see the pupil's roll (and
+    `records`, such as the placement being changed) as they are now, not as first loaded.
+
+    PostgreSQL: the pupil's row lock (SELECT ... FOR UPDATE); a second write for the same pupil
+    waits here until the first commits, then sees what it wrote. SQLite: every transaction takes
+    the database's write lock with its first statement (BEGIN IMMEDIATE, see extensions.py), so
+    writes are already one at a time and FOR UPDATE is not sent. Pending changes are flushed
+    first (the query autoflushes), so reading again loses none of the caller's own."""
+    home_school_id = session.scalar(select(Pupil.home_school_id).where(Pupil.id == pupil.id).with_for_update())
+    if pupil.home_school_id != home_school_id:  # another request moved the pupil meanwhile
+        session.refresh(pupil, ["home_school_id", "home_school"])
+    for record in records:
+        session.refresh(record)
+
+
 def _movement(
     session: Session,
     actor: Actor,
@@ -441,6 +462,19 @@ def _commissioner_problem(session: Session, actor: Actor, pupil: Pupil, draft: P
     return None
 
 
+def _same_placement(session: Session, pupil: Pupil, draft: PlacementDraft) -> Placement | None:
+    """The pupil's open placement this draft repeats: the same setting, route and start."""
+    return session.scalars(
+        select(Placement).where(
+            Placement.pupil_id == pupil.id,
+            Placement.setting_id == draft.setting_id,
+            Placement.route == draft.route,
+            Placement.start_date == draft.start_date,
+            Placement.end_date.is_(None),
+        )
+    ).first()
+
+
 def start_placement(
     session: Session,
     actor: Actor,
@@ -454,8 +488,10 @@ def start_placement(
     """Record a placement and its `placement_started` movement. Refuses an incoherent draft
     with every problem found, and a move that needs a panel's approval without one; returns the
     warnings alongside the placement. `acting_for_panel`: the chair starting the placement the
-    panel approved (with `decision`)."""
+    panel approved (with `decision`). The same placement (pupil, setting, route and start)
+    while it is open is refused as already recorded."""
     permissions.require(session, actor, "pupil.view", pupil)
+    hold_ledger(session, pupil)
     setting = session.get(Setting, draft.setting_id)
     if setting is None:
         raise DomainError("The placement cannot be recorded", [FieldError("setting", "Choose the setting")])
@@ -469,6 +505,18 @@ def start_placement(
     commissioner = _commissioner_problem(session, actor, pupil, draft)
     if commissioner:
         raise DomainError("The placement cannot be recorded", [FieldError("commissioner", commissioner)])
+    recorded = _same_placement(session, pupil, draft)
+    if recorded is not None:
+        raise DomainError(
+            "The placement cannot be recorded",
+            [
+                FieldError(
+                    "start_date",
+                    f"{pupil.full_name}'s placement at {recorded.setting.name} ({ROUTE_LABELS[recorded.route]}) "
+                    f"from {recorded.start_date:%-d %B %Y} is already recorded",
+                )
+            ],
+        )
     gate = gate_problem(pupil, draft, decision)
     if gate:
         raise DomainError("The placement cannot be recorded", [FieldError("route", gate)])
@@ -584,8 +632,17 @@ def review_placement(
 ) -> PlacementReview:
     """Record a review: the placement's last review moves on, and so does its next review due."""
     permissions.require(session, actor, "placement.review", placement)
+    hold_ledger(session, placement.pupil, placement)
     today = today or date.today()
     refusal = Refusal()
+    recorded = session.scalars(
+        select(PlacementReview).where(
+            PlacementReview.placement_id == placement.id, PlacementReview.review_date == review_date
+        )
+    ).first()
+    if recorded is not None:
+        refusal.add("review_date", f"A review of this placement on {review_date:%-d %B %Y} is already recorded")
+        refusal.raise_if_any("The review cannot be recorded")
     if not notes.strip():
         refusal.add("notes", "Enter what the review found and agreed")
     if review_date < placement.start_date:
@@ -637,9 +694,11 @@ def end_placement(
 ) -> Movement:
     """End a placement with its destination. Ending a sole registration takes the pupil off that roll."""
     permissions.require(session, actor, "placement.end", placement)
+    hold_ledger(session, placement.pupil, placement)
     refusal = Refusal()
     if placement.end_date is not None:
         refusal.add("end_date", f"This placement already ended on {placement.end_date:%-d %B %Y}")
+        refusal.raise_if_any("The placement cannot be ended")
     if end_date < placement.start_date:
         refusal.add("end_date", "The end must be on or after the start")
     refusal.raise_if_any("The placement cannot be ended")
@@ -684,6 +743,7 @@ def correct_placement(
 ) -> Movement:
     """Correct a mistake in a placement. The ledger keeps the old movement; the correction names it."""
     permissions.require(session, actor, "placement.end", placement)
+    hold_ledger(session, placement.pupil, placement)
     refusal = Refusal()
     if not reason.strip():
         refusal.add("reason", "Say what was wrong")
@@ -728,13 +788,41 @@ def correct_placement(
 def admit_new_pupil(session: Session, actor: Actor, pupil: Pupil, day: date, setting: Setting, reason: str) -> None:
     """Admit a pupil who has no roll history yet (one an import has just created). The admission
     is their only roll movement, so it sets their roll without reading the ledger; nothing is
-    flushed, so a large import writes in batches."""
+    flushed, so a large import writes in batches. Nothing is held either: no other transaction
+    can see a pupil this one has just made."""
     if setting.kind not in HOME_SCHOOL_KINDS:
         raise DomainError(
             "The pupil cannot be admitted", [FieldError("setting", f"{setting.name} has no admission register")]
         )
     _movement(session, actor, pupil, MovementKind.ADMITTED, day, setting_id=setting.id, reason=reason, flush=False)
     pupil.home_school = setting
+
+
+# A roll movement, named when it is already recorded: "<pupil>'s <this> on <day>".
+RECORDED_AS = {
+    MovementKind.ADMITTED: "admission to {setting}",
+    MovementKind.PERMANENT_EXCLUSION: "permanent exclusion from {setting}",
+    MovementKind.SUSPENSION: "suspension from {setting}",
+    MovementKind.REMOVED_FROM_ROLL: "removal from {setting}'s roll",
+}
+
+
+def _same_movement(session: Session, pupil: Pupil, kind: MovementKind, day: date, setting: Setting) -> bool:
+    """Whether the pupil's ledger already holds this movement: the same kind, day and setting
+    (as an import of movements also tells a repeated row)."""
+    return (
+        session.scalar(
+            select(Movement.id)
+            .where(
+                Movement.pupil_id == pupil.id,
+                Movement.kind == kind,
+                Movement.date == day,
+                Movement.setting_id == setting.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def record_roll_movement(
@@ -754,11 +842,16 @@ def record_roll_movement(
     `authorised`: a rule that already checked the actor (a confirmed managed move) records it."""
     if not authorised:
         permissions.require(session, actor, "movement.record", pupil)
+    hold_ledger(session, pupil)
     today = today or date.today()
     user = None if authorised else actor.user
     refusal = Refusal()
     if kind not in (*ROLL_KINDS, MovementKind.SUSPENSION):
         refusal.add("kind", "Choose admitted, permanent exclusion, suspension or removed from roll")
+    elif _same_movement(session, pupil, kind, day, setting):
+        what = RECORDED_AS[kind].format(setting=setting.name)
+        refusal.add("date", f"{pupil.full_name}'s {what} on {day:%-d %B %Y} is already recorded")
+        refusal.raise_if_any("The movement cannot be recorded")
     if day > today:
         refusal.add("date", "A movement is recorded once it has happened: the date is in the future")
     if user is not None and user.setting_id is not None and setting.id != user.setting_id:
@@ -837,7 +930,15 @@ def convert_to_transitional(
     the time-limited placement ends the day before, and the transitional one starts on `on`
     with the same sessions, naming where it leads."""
     permissions.require(session, actor, "placement.end", placement)
+    hold_ledger(session, placement.pupil, placement)
     refusal = Refusal()
+    converted = session.scalars(select(Placement).where(Placement.converted_from_id == placement.id)).first()
+    if converted is not None:
+        refusal.add(
+            "reason",
+            f"This placement was already converted to a transitional one from {converted.start_date:%-d %B %Y}",
+        )
+        refusal.raise_if_any("The placement was not converted")
     if placement.tier != Tier.TIME_LIMITED:
         refusal.add("reason", "Only a time-limited placement can be converted to a transitional one")
     if placement.route in ALWAYS_TIME_LIMITED:

@@ -19,3 +19,7 @@ class FormDraft(Base):
     kind: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Once confirmed: the id of what the draft made (a placement draft's placement). The answers
+    # are cleared then; the draft stays until it expires, so that a second confirmation of it
+    # (a double click, the back button) is shown what was made instead of making it again.
+    made_id: Mapped[int | None] = mapped_column()

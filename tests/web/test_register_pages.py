@@ -111,8 +111,13 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
     assert placement is not None and placement.created_by_id == lead.id
     movement = db.scalars(select(Movement).where(Movement.placement_id == placement.id)).one()
     assert movement.kind == MovementKind.PLACEMENT_STARTED and movement.recorded_by_id == lead.id
-    # The draft is gone: the check page cannot be submitted twice.
-    assert client.get(check_url).status_code == 404
+    # The draft is used up: sent again, it shows the placement it made and records nothing more.
+    confirmation = response.headers["Location"]
+    again = post(client, check_url, {})
+    assert again.status_code == 302 and again.headers["Location"] == confirmation
+    assert "You confirmed this placement already" in text(page(client.get(confirmation)))
+    assert client.get(check_url).headers["Location"] == confirmation
+    assert db.scalar(select(func.count()).select_from(Placement)) == before + 1
 
 
 def test_a_school_lead_cannot_start_a_placement_for_another_school_s_pupil(client: Any, world: dict) -> None:  # type: ignore[type-arg]

@@ -157,12 +157,17 @@ def placement_new(pupil_id: int) -> str | BaseResponse:
     )
 
 
-def _draft_context(token: str) -> tuple[Any, Any, Setting, Route]:
+def _draft_context(draft: Any) -> tuple[Any, Setting, Route]:
     actor = current_actor()
-    draft = drafts.get(db.session, current_user, PLACEMENT_DRAFT, token)
     found = permissions.get_pupil(db.session, actor, int(draft.data["pupil_id"]))
     setting = permissions.get_setting(db.session, actor, int(draft.data["setting_id"]))
-    return draft, found, setting, Route(draft.data["route"])
+    return found, setting, Route(draft.data["route"])
+
+
+def _already_recorded(placement_id: int) -> BaseResponse:
+    """A draft confirmed already (a double click, the back button): show what it made."""
+    flash("You confirmed this placement already: it is recorded once, here", "info")
+    return redirect(url_for("register.placement_confirmation", placement_id=placement_id))
 
 
 def _placement_draft(data: dict[str, Any]) -> PlacementDraft:
@@ -196,7 +201,10 @@ def _placement_draft(data: dict[str, Any]) -> PlacementDraft:
 @bp.route("/placements/new/<token>/details", methods=["GET", "POST"])
 @login_required
 def placement_new_details(token: str) -> str | BaseResponse:
-    draft, found, setting, route = _draft_context(token)
+    draft = drafts.get(db.session, current_user, PLACEMENT_DRAFT, token)
+    if draft.made_id is not None:
+        return _already_recorded(draft.made_id)
+    found, setting, route = _draft_context(draft)
     form = PlacementDetailsForm(data=_details_form_data(draft.data) if request.method == "GET" else None)
     shows_tier = setting.kind in AP_KINDS and route not in (
         Route.HOME_SCHOOL,
@@ -317,13 +325,22 @@ def _commissioner(found: Any, route: Route) -> dict[str, Any]:
 @bp.route("/placements/new/<token>/check", methods=["GET", "POST"])
 @login_required
 def placement_new_check(token: str) -> str | BaseResponse:
-    draft, found, setting, route = _draft_context(token)
+    draft = drafts.get(db.session, current_user, PLACEMENT_DRAFT, token)
+    if draft.made_id is not None:
+        return _already_recorded(draft.made_id)
+    found, setting, route = _draft_context(draft)
     if "sessions" not in draft.data:
         return redirect(url_for("register.placement_new_details", token=token))
-    candidate = _placement_draft(draft.data)
     form = ConfirmForm()
     errors: list[dict[str, str]] = []
     if form.validate_on_submit():
+        # The draft is confirmed once: a second confirmation at the same moment waits for the
+        # first here, then finds the placement it made.
+        drafts.hold(db.session, draft)
+        if draft.made_id is not None:
+            db.session.rollback()
+            return _already_recorded(draft.made_id)
+        candidate = _placement_draft(draft.data)
         try:
             placement, _ = register.start_placement(db.session, current_actor(), found, candidate)
         except (Forbidden, NotFound):
@@ -335,9 +352,12 @@ def placement_new_check(token: str) -> str | BaseResponse:
                 for e in error.errors
             ]
         else:
-            drafts.finish(db.session, draft)
+            drafts.finish(draft, placement.id)
             db.session.commit()
             return redirect(url_for("register.placement_confirmation", placement_id=placement.id))
+        if draft.made_id is not None:  # refused, and meanwhile another click confirmed it
+            return _already_recorded(draft.made_id)
+    candidate = _placement_draft(draft.data)
     assessment = register.assess_placement(db.session, found, candidate)
     return render_template(
         "register/placement_check.html",
