@@ -170,8 +170,7 @@ def world(db: Session) -> dict[str, Any]:
     every role in each. Used to prove what each role sees, and what it must never see."""
     from datetime import date
 
-    from ap_register.domain.vocab import Registration, Role, Route, SettingKind, Tier
-    from ap_register.models import Alert
+    from ap_register.domain.vocab import SettingKind, Tier
     from tests import factories
 
     made: dict[str, Any] = {}
@@ -186,55 +185,84 @@ def world(db: Session) -> dict[str, Any]:
         placement = factories.placement(
             db, pupil, pru, start=date(2025, 10, 6), tier=Tier.TIME_LIMITED, notice_date=date(2025, 9, 29)
         )
-        users = {}
-        for role in Role:
-            organisation = school if role == Role.SCHOOL_LEAD else pru if role == Role.AP_HEAD else la
-            users[role] = factories.user(db, role, organisation)
-        alert = Alert(
-            la_id=la.id,
-            kind="review_overdue",
-            key=f"world:{pupil.id}",
-            pupil_id=pupil.id,
-            due=date(2025, 11, 3),
-            last_found_on=date(2025, 11, 3),
-            message=f"A review of {pupil.last_name}'s placement is overdue",
-        )
-        db.add(alert)
-        from ap_register.domain.panels import SupportItem, build_agenda, create_panel, schedule_meeting, submit_referral
+        made[key] = area_records(db, key, la, school, second, pru, farm, pupil, bystander, placement)
+    db.commit()
+    return made
 
-        system = factories.SYSTEM
-        panel = create_panel(db, system, la, f"{key.title()} Panel", quorum=2)
-        meeting = schedule_meeting(db, system, panel, date(2025, 11, 13), "Town Hall")
-        referral = submit_referral(
-            db,
-            system,
-            pupil,
-            move="managed_move",
-            route=Route.MANAGED_MOVE,
-            proposed_setting=second,
-            reason_codes=["behaviour"],
-            reasons=f"{pupil.last_name} needs a fresh start",
-            support=[SupportItem("Mentoring", date(2025, 9, 8))],
-            missing_support_reason=None,
-            parent_views="Agrees",
-            pupil_views="Agrees",
-            missing_views_reason=None,
-            best_interest="Fresh start",
-            today=date(2025, 11, 10),
-        )
-        build_agenda(db, system, meeting)
-        from ap_register.domain.outreach import log_session, start_engagement
 
-        engagement = start_engagement(
-            db,
-            system,
-            provider=pru,
-            school=school,
-            kind="coaching",
-            started_on=date(2025, 9, 8),
-            pupil=pupil,
-            today=date(2025, 11, 10),
-        )
+def area_records(
+    db: Session,
+    key: str,
+    la: Any,
+    school: Any,
+    second: Any,
+    pru: Any,
+    farm: Any,
+    pupil: Any,
+    bystander: Any,
+    placement: Any,
+    engagement: Any = None,
+) -> dict[str, Any]:
+    """An area's people (a user of every role: the school lead at `school`, the AP head at `pru`)
+    and its paperwork (an alert, a panel with a meeting and a referral on its agenda, outreach,
+    an agreed budget plan, an API token per role, an offer of outreach and a request for a
+    record), around the records given. Returns the area as the tests read it."""
+    from datetime import date
+
+    from ap_register.domain.vocab import Registration, Role, Route
+    from ap_register.models import Alert
+    from tests import factories
+
+    users = {}
+    for role in Role:
+        organisation = school if role == Role.SCHOOL_LEAD else pru if role == Role.AP_HEAD else la
+        users[role] = factories.user(db, role, organisation)
+    alert = Alert(
+        la_id=la.id,
+        kind="review_overdue",
+        key=f"world:{pupil.id}",
+        pupil_id=pupil.id,
+        due=date(2025, 11, 3),
+        last_found_on=date(2025, 11, 3),
+        message=f"A review of {pupil.last_name}'s placement is overdue",
+    )
+    db.add(alert)
+    from ap_register.domain.panels import SupportItem, build_agenda, create_panel, schedule_meeting, submit_referral
+
+    system = factories.SYSTEM
+    panel = create_panel(db, system, la, f"{key.title()} Panel", quorum=2)
+    meeting = schedule_meeting(db, system, panel, date(2025, 11, 13), "Town Hall")
+    referral = submit_referral(
+        db,
+        system,
+        pupil,
+        move="managed_move",
+        route=Route.MANAGED_MOVE,
+        proposed_setting=second,
+        reason_codes=["behaviour"],
+        reasons=f"{pupil.last_name} needs a fresh start",
+        support=[SupportItem("Mentoring", date(2025, 9, 8))],
+        missing_support_reason=None,
+        parent_views="Agrees",
+        pupil_views="Agrees",
+        missing_views_reason=None,
+        best_interest="Fresh start",
+        today=date(2025, 11, 10),
+    )
+    build_agenda(db, system, meeting)
+    from ap_register.domain.outreach import log_session, start_engagement
+
+    engagement = engagement or start_engagement(
+        db,
+        system,
+        provider=pru,
+        school=school,
+        kind="coaching",
+        started_on=date(2025, 9, 8),
+        pupil=pupil,
+        today=date(2025, 11, 10),
+    )
+    if not engagement.sessions:
         log_session(
             db,
             system,
@@ -244,79 +272,75 @@ def world(db: Session) -> dict[str, Any]:
             staff="Outreach lead",
             today=date(2025, 11, 10),
         )
-        from ap_register.domain.transfers import request_transfer
-        from ap_register.domain.upn import make_upn
-        from ap_register.models import OutreachProposal
+    from ap_register.domain.transfers import request_transfer
+    from ap_register.domain.upn import make_upn
+    from ap_register.models import OutreachProposal
 
-        # A provider's offer for a named pupil, waiting for the school; and a request for the record
-        # of a child nobody here holds.
-        proposal = OutreachProposal(
-            provider_id=pru.id, school_id=school.id, upn=bystander.upn, kind="one_to_one", started_on=date(2025, 11, 3)
-        )
-        db.add(proposal)
-        transfer = request_transfer(
+    # A provider's offer for a named pupil, waiting for the school; and a request for the record
+    # of a child nobody here holds.
+    proposal = OutreachProposal(
+        provider_id=pru.id, school_id=school.id, upn=bystander.upn, kind="one_to_one", started_on=date(2025, 11, 3)
+    )
+    db.add(proposal)
+    transfer = request_transfer(
+        db,
+        system,
+        la,
+        upn=make_upn(f"{la.code}999925999"),
+        date_of_birth=date(2012, 5, 1),
+        reason="The family moved here",
+        today=date(2025, 11, 10),
+    )
+    from decimal import Decimal
+
+    from ap_register.domain.budgets import agree_plan, create_plan, set_line
+
+    # A budget plan for years far ahead, so that it gates none of the tests' bookings.
+    plan = create_plan(
+        db, system, la, name=f"{key.title()} AP budget", first_year=2030, years=3, demand_policy="From the reserve"
+    )
+    for year in (2030, 2031, 2032):
+        line = set_line(
             db,
             system,
-            la,
-            upn=make_upn(f"{code}999925999"),
-            date_of_birth=date(2012, 5, 1),
-            reason="The family moved here",
-            today=date(2025, 11, 10),
+            plan,
+            year=year,
+            provider=pru,
+            place_type="time_limited",
+            commissioned=Decimal(4),
+            unit_cost=Decimal(17000),
         )
-        from decimal import Decimal
+        set_line(db, system, plan, year=year, place_type="reserve", commissioned=Decimal(9000), unit_cost=Decimal(1))
+    agree_plan(db, system, plan)
+    from ap_register.domain.api_tokens import create_token
 
-        from ap_register.domain.budgets import agree_plan, create_plan, set_line
-
-        # A budget plan for years far ahead, so that it gates none of the tests' bookings.
-        plan = create_plan(
-            db, system, la, name=f"{key.title()} AP budget", first_year=2030, years=3, demand_policy="From the reserve"
+    # An API token for each role's organisation: the API is walked with the same matrix.
+    tokens = {
+        role: create_token(
+            db, system, name=f"{key} {role.value} script", organisation=u.setting or u.la, role=role, days=30
         )
-        for year in (2030, 2031, 2032):
-            line = set_line(
-                db,
-                system,
-                plan,
-                year=year,
-                provider=pru,
-                place_type="time_limited",
-                commissioned=Decimal(4),
-                unit_cost=Decimal(17000),
-            )
-            set_line(
-                db, system, plan, year=year, place_type="reserve", commissioned=Decimal(9000), unit_cost=Decimal(1)
-            )
-        agree_plan(db, system, plan)
-        from ap_register.domain.api_tokens import create_token
-
-        # An API token for each role's organisation: the API is walked with the same matrix.
-        tokens = {
-            role: create_token(
-                db, system, name=f"{key} {role.value} script", organisation=u.setting or u.la, role=role, days=30
-            )
-            for role, u in users.items()
-        }
-        made[key] = {
-            "tokens": tokens,
-            "proposal": proposal,
-            "transfer": transfer,
-            "plan": plan,
-            "plan_line": line,
-            "engagement": engagement,
-            "panel": panel,
-            "meeting": meeting,
-            "referral": referral,
-            "alert": alert,
-            "la": la,
-            "school": school,
-            "second": second,
-            "pru": pru,
-            "farm": farm,
-            "pupil": pupil,
-            "bystander": bystander,
-            "placement": placement,
-            "users": users,
-            "route": Route.OFF_SITE_DIRECTION,
-            "registration": Registration.DUAL,
-        }
-    db.commit()
-    return made
+        for role, u in users.items()
+    }
+    return {
+        "tokens": tokens,
+        "proposal": proposal,
+        "transfer": transfer,
+        "plan": plan,
+        "plan_line": line,
+        "engagement": engagement,
+        "panel": panel,
+        "meeting": meeting,
+        "referral": referral,
+        "alert": alert,
+        "la": la,
+        "school": school,
+        "second": second,
+        "pru": pru,
+        "farm": farm,
+        "pupil": pupil,
+        "bystander": bystander,
+        "placement": placement,
+        "users": users,
+        "route": Route.OFF_SITE_DIRECTION,
+        "registration": Registration.DUAL,
+    }
