@@ -208,6 +208,10 @@ def init_app(app: Flask) -> None:
             "vocab_flags": FLAG_LABELS,
         }
 
+    # A global, not a context value: the form macros are imported without the page's context.
+    from ap_register.domain.drafts import new_submission_token
+
+    app.jinja_env.globals["submission_token"] = new_submission_token
     app.add_template_filter(format_date, "govdate")
     app.add_template_filter(figure, "figure")
     app.add_template_filter(lambda key, table: table.get(key, key), "extract")

@@ -549,3 +549,85 @@ def test_an_api_client_sending_the_same_placement_and_end_at_once_writes_each_on
     assert moves[("admitted", ids["pru"])] == 1
     assert moves[("placement_ended", ids["pru"])] == 1
     assert moves[("removed_from_roll", ids["pru"])] == 1
+
+
+def test_a_page_form_sent_eight_times_at_once_does_its_work_once(ledger_app: Flask) -> None:
+    """The forms no rule can tell a repeat of (a referral, an outreach session) are done once:
+    the single-use token of the page they were drawn on is taken by the first to arrive."""
+    from ap_register.models import Referral
+
+    def build(session: Any) -> dict[str, Any]:
+        made = area(session)
+        pupil = factories.pupil(session, made["la"], made["school"])
+        lead = factories.user(session, Role.SCHOOL_LEAD, made["school"])
+        head = factories.user(session, Role.AP_HEAD, made["pru"])
+        engagement = start_engagement(
+            session,
+            factories.SYSTEM,
+            provider=made["pru"],
+            school=made["school"],
+            kind="coaching",
+            started_on=date(2025, 9, 8),
+            group_name="Year 8 group",
+            today=DAY,
+        )
+        return {"lead": lead.email, "head": head.email, "pupil": pupil.id, "engagement": engagement.id}
+
+    ids = make(ledger_app, build)
+
+    def eight_at_once(email: str, url: str, data: dict[str, Any]) -> list[Any]:
+        first = ledger_app.test_client()
+        assert sign_in(first, email).status_code == 302
+        soup = page(first.get(url))
+        form = {"csrf_token": str(soup.select_one("input[name=csrf_token]")["value"])}
+        form["submission"] = str(soup.select_one("input[name=submission]")["value"])
+        cookie = first.get_cookie("session")
+        assert cookie is not None
+        clients = []
+        for _ in range(WORKERS):
+            client = ledger_app.test_client()
+            client.set_cookie("session", cookie.value)
+            clients.append(client)
+        return at_once([lambda c=c: c.post(url, data={**form, **data}) for c in clients])
+
+    sent = eight_at_once(
+        ids["lead"],
+        f"/pupils/{ids['pupil']}/referrals/new",
+        {
+            "move": "time_limited_ap",
+            "route": "off_site_direction",
+            "reason_codes": ["behaviour"],
+            "reasons": "Escalating incidents",
+            "support_1": "Mentoring",
+            "support_1_started": ["8", "9", "2025"],
+            "parent_views": "Agrees",
+            "pupil_views": "Agrees",
+            "best_interest": "Short time off-site",
+        },
+    )
+    from tests.pages import errors
+
+    assert sorted(r.status_code for r in sent) == [200] * (WORKERS - 1) + [302], [errors(page(r)) for r in sent][:2]
+    assert all("You sent this form already" in r.get_data(as_text=True) for r in sent if r.status_code == 200)
+    assert count(ledger_app, select(func.count()).select_from(Referral).where(Referral.pupil_id == ids["pupil"])) == 1
+
+    logged = eight_at_once(
+        ids["head"],
+        f"/outreach/{ids['engagement']}",
+        {
+            "session-held_on": ["5", "11", "2025"],
+            "session-minutes": "45",
+            "session-staff": "Key worker",
+            "session-submit": "Log",
+        },
+    )
+    assert sorted(r.status_code for r in logged) == [200] * (WORKERS - 1) + [302]
+    from ap_register.models import OutreachSession
+
+    assert (
+        count(
+            ledger_app,
+            select(func.count()).select_from(OutreachSession).where(OutreachSession.engagement_id == ids["engagement"]),
+        )
+        == 1
+    )

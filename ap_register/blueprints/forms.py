@@ -180,10 +180,29 @@ class SpotPurchaseFields:
 T = TypeVar("T")
 
 
+ALREADY_SENT = "You sent this form already: what it asked for was done once. Check the page before sending it again"
+
+
 def attempt(form: Form, rule: Callable[[], T], fields: dict[str, str] | None = None) -> tuple[bool, T | None]:
     """Run one of the register's rules as this request's unit of work: commit when it succeeds;
     when it refuses, roll back and show each problem against its field. NotFound and Forbidden
-    are not the form's business: they become the 404 and 403 pages."""
+    are not the form's business: they become the 404 and 403 pages.
+
+    A page form is done once: the single-use token its page carries (`submission`) is taken in
+    the same transaction, so a second sending of the same page (a double click) changes nothing
+    and is told so."""
+    from flask import request
+    from flask_login import current_user
+
+    from ap_register.domain import drafts
+
+    token = request.form.get("submission", "")
+    if token:
+        user = current_user._get_current_object() if current_user.is_authenticated else None
+        if not drafts.claim_submission(db.session, user, token):
+            db.session.rollback()
+            form.form_errors.append(ALREADY_SENT)
+            return False, None
     try:
         result = rule()
     except (NotFound, Forbidden):

@@ -7,10 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ap_register.domain.errors import NotFound
-from ap_register.models import FormDraft, User
+from ap_register.models import FormDraft, FormSubmission, User
 from ap_register.models.base import utcnow
 
 LIFETIME = timedelta(hours=12)
@@ -54,3 +55,25 @@ def finish(draft: FormDraft, made_id: int) -> None:
     expires, so that sending it again shows that instead of making it twice."""
     draft.made_id = made_id
     draft.data = {}
+
+
+# A page form's single-use token: see models.drafts.FormSubmission.
+SUBMISSION_LIFETIME = timedelta(days=1)
+
+
+def new_submission_token() -> str:
+    return secrets.token_urlsafe(32)[:43]
+
+
+def claim_submission(session: Session, user: User | None, token: str) -> bool:
+    """Take this form's token for this request's transaction; False if it was already taken (the
+    form was sent before, or is being sent at this moment by another request, which waits here
+    until that one ends). Tokens older than a day are let go."""
+    session.execute(delete(FormSubmission).where(FormSubmission.sent_at < utcnow() - SUBMISSION_LIFETIME))
+    try:
+        with session.begin_nested():
+            session.add(FormSubmission(token=token[:43], user_id=user.id if user is not None else None))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -6,7 +6,7 @@ from ap_register.models.attendance import AttendanceMark
 from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
 from ap_register.models.budgets import BudgetLine, BudgetPlan, BudgetVariation
-from ap_register.models.drafts import FormDraft
+from ap_register.models.drafts import FormDraft, FormSubmission
 from ap_register.models.movements import Movement
 from ap_register.models.notifications import Notification
 from ap_register.models.outcomes import Ks4Result, Post16Check, Score
@@ -49,6 +49,7 @@ __all__ = [
     "BudgetPlan",
     "BudgetVariation",
     "FormDraft",
+    "FormSubmission",
     "Ks4Result",
     "Post16Check",
     "Score",

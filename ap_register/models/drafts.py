@@ -23,3 +23,15 @@ class FormDraft(Base):
     # are cleared then; the draft stays until it expires, so that a second confirmation of it
     # (a double click, the back button) is shown what was made instead of making it again.
     made_id: Mapped[int | None] = mapped_column()
+
+
+class FormSubmission(Base):
+    """A form, as sent once. Every page form carries a token made when the page was drawn; the
+    first request that sends it keeps it here in the same transaction as what the form does, so
+    a second (a double click, two tabs) finds it taken and changes nothing. Kept a day."""
+
+    __tablename__ = "form_submission"
+
+    token: Mapped[str] = mapped_column(String(43), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
