@@ -38,7 +38,16 @@ from ap_register.domain.vocab import (
     SettingKind,
     Tier,
 )
-from ap_register.models import LocalAuthority, Placement, Pupil, Setting, SettingSite, TermDate, User
+from ap_register.models import (
+    LocalAuthority,
+    OutreachEngagement,
+    Placement,
+    Pupil,
+    Setting,
+    SettingSite,
+    TermDate,
+    User,
+)
 
 DEMO_LA_CODE = "873"
 DEMO_PASSWORD = "demo-password-2026"
@@ -1495,6 +1504,45 @@ def _recent_registers(builder: _Builder) -> None:
     send_digests(builder.session, anchor + timedelta(days=1))
 
 
+def _access(builder: _Builder) -> None:
+    """What waits for an answer about who sees a child: The Oaks' offer of one-to-one work for a
+    pupil of the demo school lead's school (waiting for the school to agree), and a neighbouring
+    LA's request for the record of a child whose family moved there (waiting for the LA admin)."""
+    from ap_register.domain.outreach import propose
+    from ap_register.domain.transfers import request_transfer
+
+    session, today = builder.session, builder.today
+    school = builder.secondaries[0]
+    engaged = set(session.scalars(select(OutreachEngagement.pupil_id).where(OutreachEngagement.pupil_id.is_not(None))))
+    on_roll = session.scalars(
+        select(Pupil).where(Pupil.home_school_id == school.id, Pupil.id.not_in(engaged)).order_by(Pupil.id)
+    ).all()
+    if on_roll:
+        propose(
+            session,
+            builder.actor,
+            provider=builder.ap["pru"],
+            school=school,
+            kind="one_to_one",
+            started_on=today,
+            upn=on_roll[0].upn,
+            note="Asked for by the pupil's head of year at the termly outreach meeting",
+            today=today,
+        )
+    neighbour = session.scalar(select(LocalAuthority).where(LocalAuthority.code == "935"))  # Suffolk
+    movers = session.scalars(select(Pupil).where(Pupil.home_la_id == builder.la.id).order_by(Pupil.id.desc())).all()
+    if neighbour is not None and movers:
+        request_transfer(
+            session,
+            builder.actor,
+            neighbour,
+            upn=movers[0].upn,
+            date_of_birth=movers[0].date_of_birth,
+            reason="The family moved to Ipswich at half term and the child starts at a school there",
+            today=today,
+        )
+
+
 def load_demo(session: Session, today: date | None = None, pupils: int = 600) -> DemoResult:
     """Load the demo area once; later calls change nothing and return the same sign-ins."""
     today = today or date.today()
@@ -1534,6 +1582,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     _budget(builder)
     _census(builder)
     _recent_registers(builder)
+    _access(builder)
     session.flush()
     counts = {
         "settings": len(builder.primaries) + len(builder.secondaries) + len(builder.specials) + len(builder.ap),

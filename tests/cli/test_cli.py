@@ -198,6 +198,15 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     assert len({line.provider_id for line in plan.lines if line.provider_id}) == 6
     this_year = next(y for y in utilisation(db, plan, date.today()) if y.year == financial_year(date.today()))
     assert [p.setting.name for p in this_year.spot_purchases] == ["Horizon Independent School"]
+    # Waiting for an answer: an offer of outreach to the demo school lead's school, and another
+    # LA's request for the record of one of the area's children.
+    from ap_register.models import OutreachProposal, PupilTransfer, User
+
+    lead = db.scalar(select(User).where(User.email == "school.lead@demo.example.org"))
+    offer = db.scalar(select(OutreachProposal).where(OutreachProposal.status == "waiting"))
+    assert offer is not None and offer.school_id == lead.setting_id and offer.engagement_id is None
+    asked = db.scalar(select(PupilTransfer).where(PupilTransfer.status == "requested"))
+    assert asked is not None and asked.from_la_id == la.id and asked.to_la.code == "935"
     assert 0 < this_year.reserve_left < DEMO_RESERVE
     # The demo ran today's checks: the stored alerts are exactly today's findings.
     stored = db.scalar(select(func.count()).select_from(Alert).where(Alert.la_id == la.id, Alert.status == "open"))
