@@ -22,7 +22,15 @@ from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, N
 from ap_register.domain.vocab import AP_KINDS
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert
-from ap_register.web import current_actor, current_la, export_limit, paged_list, render_recorded, table_download
+from ap_register.web import (
+    current_actor,
+    current_la,
+    export_limit,
+    paged_list,
+    render_recorded,
+    shows_only,
+    table_download,
+)
 
 
 class WeekForm(Form):
@@ -83,6 +91,8 @@ def coverage() -> str:
     counts = {f: sum(1 for r in result.pupils if f in r.flags) for f in FLAGS}
     # The most serious first, a page at a time (an LA has hundreds in scope a week).
     results = paged_list(rows)
+    # The whole week is worked out; the children on this page are the ones shown.
+    shows_only(row.pupil.id for row in results.items)
     audit.record(
         db.session,
         actor,
