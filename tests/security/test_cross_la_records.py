@@ -208,6 +208,8 @@ def test_the_holding_la_releases_and_the_child_moves(client: Any, world: dict, d
     db.expire_all()
     assert db.get(Pupil, child.id).home_la_id == other["la"].id
     assert client.get(f"/pupils/{child.id}").status_code == 404
+    # What they released, they no longer see, not even on the request's page.
+    assert child.last_name not in text(page(client.get(f"/admin/transfers/{transfer.id}")))
     sign_in(client, other["users"][Role.LA_ADMIN].email)
     assert child.last_name in text(page(client.get(f"/pupils/{child.id}")))
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "release", AuditEvent.pupil_id == child.id))

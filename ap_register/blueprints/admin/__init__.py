@@ -35,7 +35,7 @@ from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import ROLE_LABELS, SETTING_KIND_LABELS, Role
 from ap_register.extensions import db, limiter
 from ap_register.models import LocalAuthority, Setting, TermDate, User
-from ap_register.web import current_actor, current_la
+from ap_register.web import current_actor, current_la, shows_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -485,6 +485,12 @@ def transfer_page(transfer_id: int) -> str | Response:
     la = current_la()
     found = transfers.get_transfer(db.session, actor, transfer_id)
     holding = found.from_la_id == la.id
+    # The child is shown to the LA that holds them, while it still does and the request waits.
+    child = (
+        found.pupil
+        if holding and found.status == "requested" and found.pupil is not None and found.pupil.home_la_id == la.id
+        else None
+    )
     form = TransferDecisionForm()
     withdraw_form = ActiveForm(prefix="withdraw")
     if request.method == "POST":
@@ -506,14 +512,17 @@ def transfer_page(transfer_id: int) -> str | Response:
             if done:
                 flash("The request was withdrawn", "success")
                 return redirect(url_for("admin.transfers_page"))
-    if holding and found.pupil is not None:
-        audit.record(db.session, actor, "view", "transfer", found.id, pupil_id=found.pupil_id)
+    if child is not None:
+        audit.record(db.session, actor, "view", "transfer", found.id, pupil_id=child.id)
         db.session.commit()
+    else:
+        shows_only(())
     return render_template(
         "admin/transfer.html",
         title="A request for a child's record",
         transfer=found,
         holding=holding,
+        child=child,
         form=form,
         withdraw_form=withdraw_form,
         labels=transfers.STATUS_LABELS,
