@@ -72,6 +72,22 @@ def may_work_for(actor: Actor, provider: Setting) -> bool:
     return user.setting_id == provider.id
 
 
+def _work_problems(provider: Setting, school: Setting, kind: str, started_on: date, today: date) -> Refusal:
+    """What is wrong with outreach from this provider in this school, whoever starts or offers it."""
+    refusal = Refusal()
+    if provider.kind not in AP_KINDS:
+        refusal.add("provider", f"{provider.name} is not an alternative provision provider")
+    if school.kind not in SCHOOL_KINDS:
+        refusal.add("school", "Outreach is support in a mainstream or special school")
+    elif school.la_id != provider.la_id:
+        refusal.add("school", "Choose a school of the provider's area")
+    if kind not in KINDS:
+        refusal.add("kind", "Choose the kind of outreach")
+    if started_on > today:
+        refusal.add("started_on", "The start date is in the future")
+    return refusal
+
+
 def start_engagement(
     session: Session,
     actor: Actor,
@@ -93,17 +109,7 @@ def start_engagement(
         permissions.require(session, actor, "pupil.view", pupil)
     elif not (may_work_for(actor, provider) or may_agree_for(actor, school)):
         raise Forbidden("You can log outreach for your own provider only")
-    refusal = Refusal()
-    if provider.kind not in AP_KINDS:
-        refusal.add("provider", f"{provider.name} is not an alternative provision provider")
-    if school.kind not in SCHOOL_KINDS:
-        refusal.add("school", "Outreach is support in a mainstream or special school")
-    elif school.la_id != provider.la_id:
-        refusal.add("school", "Choose a school of the provider's area")
-    if kind not in KINDS:
-        refusal.add("kind", "Choose the kind of outreach")
-    if started_on > today:
-        refusal.add("started_on", "The start date is in the future")
+    refusal = _work_problems(provider, school, kind, started_on, today)
     group = (group_name or "").strip()
     if pupil is None and not group:
         refusal.add("group_name", "Name the pupil or the group the outreach is for")
@@ -272,17 +278,7 @@ def propose(
     if not may_work_for(actor, provider):
         raise Forbidden("You can offer outreach for your own provider only")
     today = today or date.today()
-    refusal = Refusal()
-    if provider.kind not in AP_KINDS:
-        refusal.add("provider", f"{provider.name} is not an alternative provision provider")
-    if school.kind not in SCHOOL_KINDS:
-        refusal.add("school", "Outreach is support in a mainstream or special school")
-    if school.la_id != provider.la_id:
-        refusal.add("school", "Choose a school of your area")
-    if kind not in KINDS:
-        refusal.add("kind", "Choose the kind of outreach")
-    if started_on > today:
-        refusal.add("started_on", "The start date is in the future")
+    refusal = _work_problems(provider, school, kind, started_on, today)
     checked = check_upn(upn)
     if not checked.valid:
         refusal.add("upn", checked.message or "Enter the pupil's UPN")
