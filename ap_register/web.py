@@ -23,6 +23,7 @@ from flask_login import current_user
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 from sqlalchemy import Select
+from werkzeug.routing import IntegerConverter
 
 from ap_register import errors, permissions
 from ap_register.blueprints.forms import error_list
@@ -33,6 +34,7 @@ from ap_register.domain.budgets import figure
 from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.pupils import year_group_label
 from ap_register.domain.search import Page, page_of, paginate
+from ap_register.domain.typed import MAX_ID, whole_number
 from ap_register.extensions import db, login_manager
 from ap_register.models import LocalAuthority, User
 
@@ -56,12 +58,21 @@ def current_actor() -> Actor:
     return Actor(user=user, via="web", ip=request.remote_addr)
 
 
+class RecordId(IntegerConverter):
+    """`<int:...>` in a URL: a record's id, from 1 to the largest the database's INTEGER ids hold.
+    A larger number names no record: the URL matches no page (a 404) rather than reaching the
+    database, whose driver refuses to ask for it."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's own name
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def _page_number() -> int:
     """The ?page= of a list (1 when missing or not a number)."""
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    number = whole_number(request.args.get("page"))
+    return max(1, number) if number is not None else 1
 
 
 def paged_query(stmt: Select[Any]) -> Page:
@@ -147,6 +158,7 @@ def init_app(app: Flask) -> None:
     )
     WTFormsHelpers(app)
     errors.init_app(app)
+    app.url_map.converters["int"] = RecordId  # before any blueprint adds its rules
 
     @app.before_request
     def keep_session_fresh() -> Response | None:

@@ -27,7 +27,6 @@ from ap_register.extensions import csrf, db, limiter
 
 from .schemas import ErrorBody, ErrorDetail, FieldProblem
 
-MAX_ID = 2**31 - 1
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens, never cookies: a page's session cannot be used to call the API (so no CSRF).
 csrf.exempt(bp)
@@ -172,8 +171,6 @@ def operation(
             try:
                 if not public:
                     g.api_actor = _authenticate()
-                if any(not 0 < value <= MAX_ID for value in path.values()):
-                    raise NotFound("Not found")
                 kwargs: dict[str, Any] = dict(path)
                 if query is not None:
                     kwargs["query"] = _parse_query(query)

@@ -8,11 +8,12 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ap_register.domain.typed import MAX_ID
+
 from . import ERROR_STATUSES, OPERATIONS, Operation
 from .schemas import ErrorBody
 
 REF = "#/components/schemas/{model}"
-MAX_ID = 2**31 - 1
 DESCRIPTION = """The JSON API of ap_register: the register of children's moves into, through and out of
 alternative provision.
 

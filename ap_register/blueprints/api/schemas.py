@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.returns import CENSUS_REASONS
+from ap_register.domain.typed import MAX_ID
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
 
 Sessions = Annotated[
@@ -18,7 +19,7 @@ Sessions = Annotated[
     Field(description="Ten 0/1 characters: Mon AM, Mon PM, Tue AM, ... Fri PM (1111111111 is full time)"),
 ]
 CensusReason = Literal[tuple(CENSUS_REASONS)]  # type: ignore[valid-type]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Day = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
 
