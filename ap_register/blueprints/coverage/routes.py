@@ -19,7 +19,7 @@ from ap_register.domain import attendance as attendance_rules
 from ap_register.domain import audit, digest, exports
 from ap_register.domain.coverage import CSV_COLUMNS, FLAG_LABELS, FLAGS, monday_of, table_rows, week_coverage
 from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, NotFound
-from ap_register.domain.typed import record_id
+from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, iso_day, record_id
 from ap_register.domain.vocab import AP_KINDS
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert
@@ -316,11 +316,11 @@ def attendance_received() -> str:
     form.provider.choices = setting_choices(kinds=AP_KINDS, blank="Any provider")
     form.validate()
     day = date.today()
-    if request.args.get("on"):
-        try:
-            day = date.fromisoformat(request.args["on"])
-        except ValueError:
-            abort(404)
+    if request.args.get("on"):  # the daily digest's links
+        asked = iso_day(request.args["on"])
+        if asked is None:
+            form.day.errors = [f"Date must be a real date in a year from {FIRST_YEAR} to {LAST_YEAR}"]
+        day = asked or day
     elif form.day.data and not form.day.errors:
         day = form.day.data
     raw = request.args.get("provider", "")

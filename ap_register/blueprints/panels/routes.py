@@ -30,6 +30,7 @@ from ap_register.domain import outreach as outreach_rules
 from ap_register.domain import panels as panel_rules
 from ap_register.domain import sessions as weekly
 from ap_register.domain.errors import Forbidden, NotFound
+from ap_register.domain.outcomes import parse_year
 from ap_register.domain.search import settings_query
 from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import Registration, Route
@@ -464,10 +465,7 @@ def fair_share() -> str:
     la = current_la()
     from ap_register.domain.pupils import academic_year_start
 
-    try:
-        year = int(request.args.get("year", academic_year_start(date.today())))
-    except ValueError:
-        year = academic_year_start(date.today())
+    year = parse_year(request.args.get("year", "")) or academic_year_start(date.today())
     counts = panel_rules.fair_access_counts(db.session, la, date(year, 9, 1), date(year + 1, 8, 31))
     schools = db.session.scalars(settings_query(current_actor())).all()
     rows = sorted(
