@@ -32,8 +32,10 @@ from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
 from ap_register.domain.budgets import figure
 from ap_register.domain.coverage import FLAG_LABELS
+from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.pupils import year_group_label
 from ap_register.domain.search import Page, page_of, paginate
+from ap_register.domain.text import has_nul
 from ap_register.domain.typed import MAX_ID, whole_number
 from ap_register.extensions import db, login_manager
 from ap_register.models import LocalAuthority, User
@@ -67,6 +69,19 @@ class RecordId(IntegerConverter):
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def refuse_nul_bytes() -> None:
+    """A NUL byte anywhere in the path, the query string or a form: refused before any view
+    reads it (PostgreSQL cannot store or even compare text holding one)."""
+    places = [("path", request.path), *request.args.items(multi=True)]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        places += request.form.items(multi=True)
+        places += [(name, upload.filename or "") for name, upload in request.files.items(multi=True)]
+    for name, value in places:
+        if has_nul(name) or has_nul(value):
+            where = "" if has_nul(name) else name
+            raise DomainError(errors.NUL_REFUSED, [FieldError(where, "must not contain a NUL byte")])
 
 
 def _page_number() -> int:
@@ -159,6 +174,7 @@ def init_app(app: Flask) -> None:
     WTFormsHelpers(app)
     errors.init_app(app)
     app.url_map.converters["int"] = RecordId  # before any blueprint adds its rules
+    app.before_request(refuse_nul_bytes)
 
     @app.before_request
     def keep_session_fresh() -> Response | None:

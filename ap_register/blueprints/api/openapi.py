@@ -85,10 +85,9 @@ def document() -> dict[str, Any]:
         else:
             answer["content"] = {"application/json": {"schema": {"type": "object"}}}
         responses: dict[str, Any] = {str(op.status): answer}
-        errors = {429: ERROR_STATUSES[429]} if op.public else ERROR_STATUSES
+        # A NUL byte is refused (400) wherever it is: in the path, the query or the body.
+        errors = {s: ERROR_STATUSES[s] for s in (400, 429)} if op.public else ERROR_STATUSES
         for status, text in errors.items():
-            if status == 400 and op.body is None:
-                continue
             responses[str(status)] = {"description": text, "content": {"application/json": {"schema": error_ref}}}
         entry: dict[str, Any] = {
             "operationId": op.endpoint,
