@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -35,7 +36,7 @@ from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.pupils import year_group_label
 from ap_register.domain.search import Page, page_of, paginate
-from ap_register.domain.text import has_nul
+from ap_register.domain.text import control_character_problem, has_nul
 from ap_register.domain.typed import MAX_ID, whole_number
 from ap_register.extensions import db, login_manager
 from ap_register.models import LocalAuthority, User
@@ -69,6 +70,18 @@ class RecordId(IntegerConverter):
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def same_site_path(target: str | None, default: str, under: str = "/") -> str:
+    """Where to go back to after a form: `target` when it is a path of this site (under `under`),
+    with no scheme, host, backslash or control character (CR/LF would break the redirect's
+    header); `default` otherwise."""
+    if not target or control_character_problem(target) or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith(under) or target.startswith("//"):
+        return default
+    return target
 
 
 def refuse_nul_bytes() -> None:
