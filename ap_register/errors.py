@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ap_register.domain.errors import DomainError, Forbidden, NotFound
+from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound
 from ap_register.extensions import db
 
 TITLES = {
@@ -24,6 +24,8 @@ TITLES = {
     503: "Sorry, the service is unavailable",
 }
 
+NUL_REFUSED = "What was sent holds a NUL byte, which is not text. Nothing was saved: retype it and try again."
+
 
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
@@ -32,10 +34,15 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, message: str | None = None) -> tuple[Response | str, int]:
+def error_response(
+    status: int, message: str | None = None, problems: list[FieldError] | None = None
+) -> tuple[Response | str, int]:
     title = TITLES.get(status, TITLES[500 if status >= 500 else 400])
     if wants_json():
-        return jsonify({"error": {"status": status, "title": title, "message": message or title, "errors": []}}), status
+        errors = [{"field": p.field, "message": p.message} for p in problems or [] if p.field]
+        return jsonify(
+            {"error": {"status": status, "title": title, "message": message or title, "errors": errors}}
+        ), status
     return render_template("errors/error.html", title=title, message=message, status=status), status
 
 
@@ -54,7 +61,7 @@ def init_app(app: Flask) -> None:
     def refused(error: DomainError) -> tuple[Response | str, int]:
         # Views catch the refusals they expect and show them on the form; this is the backstop.
         db.session.rollback()
-        return error_response(400, error.message)
+        return error_response(400, error.message, error.errors)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[Response | str, int]:

@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -26,6 +27,7 @@ from flask_login import current_user
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 from sqlalchemy import Select, event
+from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import host_is_trusted
 
 from ap_register import errors, permissions
@@ -35,8 +37,11 @@ from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
 from ap_register.domain.budgets import figure
 from ap_register.domain.coverage import FLAG_LABELS
+from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.pupils import year_group_label
 from ap_register.domain.search import Page, page_of, paginate
+from ap_register.domain.text import control_character_problem, has_nul
+from ap_register.domain.typed import MAX_ID, whole_number
 from ap_register.extensions import db, login_manager
 from ap_register.models import AuditEvent, LocalAuthority, Pupil, User
 
@@ -60,12 +65,46 @@ def current_actor() -> Actor:
     return Actor(user=user, via="web", ip=request.remote_addr)
 
 
+class RecordId(IntegerConverter):
+    """`<int:...>` in a URL: a record's id, from 1 to the largest the database's INTEGER ids hold.
+    A larger number names no record: the URL matches no page (a 404) rather than reaching the
+    database, whose driver refuses to ask for it."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's own name
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def same_site_path(target: str | None, default: str, under: str = "/") -> str:
+    """Where to go back to after a form: `target` when it is a path of this site (under `under`),
+    with no scheme, host, backslash or control character (CR/LF would break the redirect's
+    header); `default` otherwise."""
+    if not target or control_character_problem(target) or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith(under) or target.startswith("//"):
+        return default
+    return target
+
+
+def refuse_nul_bytes() -> None:
+    """A NUL byte anywhere in the path, the query string or a form: refused before any view
+    reads it (PostgreSQL cannot store or even compare text holding one)."""
+    places = [("path", request.path), *request.args.items(multi=True)]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        places += request.form.items(multi=True)
+        places += [(name, upload.filename or "") for name, upload in request.files.items(multi=True)]
+    for name, value in places:
+        if has_nul(name) or has_nul(value):
+            where = "" if has_nul(name) else name
+            raise DomainError(errors.NUL_REFUSED, [FieldError(where, "must not contain a NUL byte")])
+
+
 def _page_number() -> int:
     """The ?page= of a list (1 when missing or not a number)."""
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    number = whole_number(request.args.get("page"))
+    return max(1, number) if number is not None else 1
 
 
 def paged_query(stmt: Select[Any]) -> Page:
@@ -159,6 +198,8 @@ def init_app(app: Flask) -> None:
     )
     WTFormsHelpers(app)
     errors.init_app(app)
+    app.url_map.converters["int"] = RecordId  # before any blueprint adds its rules
+    app.before_request(refuse_nul_bytes)
 
     @app.before_request
     def keep_session_fresh() -> Response | None:

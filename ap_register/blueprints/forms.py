@@ -32,6 +32,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.text import control_character_problem
+from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, whole_number, year_in_range
 from ap_register.extensions import db
 
 
@@ -59,14 +60,17 @@ class GovDateField(DateField):
         if len(parts) != 3 or not all(parts):
             self.data = None
             raise ValueError(f"{name} must include a day, month and year")
+        day, month, year = (whole_number(part) for part in parts)
         try:
-            day, month, year = (int(part) for part in parts)
-            if year < 1900:
+            if day is None or month is None or year is None:
                 raise ValueError
             self.data = date(year, month, day)
         except ValueError:
             self.data = None
             raise ValueError(f"{name} must be a real date") from None
+        if not year_in_range(year):
+            self.data = None
+            raise ValueError(f"{name} must be in a year from {FIRST_YEAR} to {LAST_YEAR}")
 
     def pre_validate(self, form: Any) -> None:
         if self.required and self.data is None and not self.errors:

@@ -28,6 +28,7 @@ from ap_register.domain.coverage import settings_on_roll
 from ap_register.domain.errors import CalendarUnknown
 from ap_register.domain.pupils import year_group
 from ap_register.domain.reference_data import attendance_codes
+from ap_register.domain.typed import whole_number
 from ap_register.domain.vocab import AP_KINDS, Destination, MovementKind, SenStatus, SettingKind, Tier
 from ap_register.models import (
     AttendanceMark,
@@ -270,10 +271,11 @@ def parse_year(text: str) -> int | None:
     """'2025/26' (or '2025') as 2025; None when it is neither, or a year outside YEARS."""
     text = text.strip()
     start = None
-    if len(text) == 4 and text.isdigit():
-        start = int(text)
-    elif len(text) == 7 and text[4] == "/" and text[:4].isdigit() and text[5:].isdigit():
-        start = int(text[:4]) if (int(text[:4]) + 1) % 100 == int(text[5:]) else None
+    if len(text) == 4:
+        start = whole_number(text)
+    elif len(text) == 7 and text[4] == "/":
+        first, second = whole_number(text[:4]), whole_number(text[5:])
+        start = first if first is not None and second is not None and (first + 1) % 100 == second else None
     return start if start in YEARS else None
 
 

@@ -3,8 +3,9 @@
 One line (a name, a reference, a UPN) holds no control character at all: a line break in a
 setting's name once broke the email job's headers, and a NUL byte cannot be stored by
 PostgreSQL. Free text (notes, reasons, views) may hold line breaks and tabs, and nothing else
-of the control characters. Every channel (forms, imports, the API) asks these functions, so
-the same value is refused the same way wherever it comes from.
+of the control characters. Neither holds half of a character (a lone UTF-16 surrogate, which
+JSON can carry and no database can store). Every channel (forms, imports, the API) asks these
+functions, so the same value is refused the same way wherever it comes from.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def control_character_problem(value: str, *, multiline: bool = False) -> str | N
         return "must not contain a NUL byte (the text is not readable text)"
     allowed = _LAYOUT if multiline else frozenset()
     for character in value:
+        if "\ud800" <= character <= "\udfff":
+            return f"must be readable text (found U+{ord(character):04X}, half of a character)"
         if character not in allowed and _is_control(character):
             if character in "\n\r\u2028\u2029\u0085":
                 return "must be on one line"

@@ -65,6 +65,20 @@ def test_sign_in_only_returns_to_this_site(client: Any, world: dict) -> None:  #
     assert response.headers["Location"] == "/"
 
 
+def test_sign_in_with_a_line_break_in_its_return_address_signs_in_and_goes_home(client: Any, world: dict) -> None:  # type: ignore[type-arg]
+    """A `next` holding CR/LF (a header injection, or a mangled link) used to fail the redirect
+    after the sign-in had been recorded: a server error. Now the person lands on the start page."""
+    user = world["home"]["users"][Role.LA_ADMIN]
+    token = csrf_token(client, "/sign-in")
+    response = client.post(
+        "/sign-in?next=/pupils%0D%0ASet-Cookie:%20session=stolen",
+        data={"email": user.email, "password": "correct horse battery staple", "csrf_token": token},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "stolen" not in " ".join(response.headers.getlist("Set-Cookie"))
+    assert client.get("/pupils").status_code == 200
+
+
 def test_a_form_without_its_csrf_token_is_refused(client: Any, world: dict) -> None:  # type: ignore[type-arg]
     user = world["home"]["users"][Role.LA_ADMIN]
     response = client.post("/sign-in", data={"email": user.email, "password": "correct horse battery staple"})

@@ -126,3 +126,25 @@ def test_registers_from_providers_behind_the_digest(client: Any, db: Session, ar
     assert "Riverside PRU's registers for Monday 10 November 2025" in inbox
     soup = page(client.get(f"/attendance/received?on=2025-11-10&provider={area['pru'].id}"))
     assert "Dan Directed" in text(soup) and "O Unauthorised" in text(soup)
+
+
+@pytest.mark.parametrize(
+    "back",
+    [
+        "/returns/%0D%0ASet-Cookie:%20x=y",
+        "/returns/%09x",
+        "/returns/\\\\evil.example.com",
+    ],
+)
+def test_a_fix_is_saved_and_goes_back_only_to_a_page_of_the_returns(
+    client: Any, db: Session, area: dict[str, Any], back: str
+) -> None:
+    """A `next` holding a line break, a tab or a backslash: the reason is saved all the same, and
+    the person is taken to the placement's own page (a line break used to fail the redirect after
+    the save, with a server error)."""
+    sign_in(client, area["commissioner"].email)
+    fix = f"/returns/placements/{area['health'].id}/census-reason?next={back}"
+    done = client.post(fix, data={"csrf_token": csrf_token(client, fix), "census_reason": "medical_physical_health"})
+    assert done.status_code == 302 and done.headers["Location"] == f"/placements/{area['health'].id}"
+    placement = db.get(Placement, area["health"].id)
+    assert placement is not None and placement.census_reason == "medical_physical_health"

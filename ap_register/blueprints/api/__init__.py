@@ -22,18 +22,18 @@ from werkzeug.exceptions import HTTPException
 from ap_register.domain import api_tokens
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound
-from ap_register.errors import TITLES
+from ap_register.domain.text import has_nul
+from ap_register.errors import NUL_REFUSED, TITLES
 from ap_register.extensions import csrf, db, limiter
 
 from .schemas import ErrorBody, ErrorDetail, FieldProblem
 
-MAX_ID = 2**31 - 1
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens, never cookies: a page's session cannot be used to call the API (so no CSRF).
 csrf.exempt(bp)
 
 ERROR_STATUSES = {
-    400: "The request could not be read (malformed JSON, or not JSON)",
+    400: "The request could not be read: a NUL byte anywhere in it, or a body that is not JSON",
     401: "No token, or a token that is unknown, expired or revoked",
     403: "The token's role may not do this",
     404: "Not found, or not visible to this token's organisation",
@@ -143,12 +143,53 @@ def _parse_query(model: type[BaseModel]) -> BaseModel:
         raise ApiError(422, "A query parameter was refused", _problems(error)) from None
 
 
-def _parse_body(model: type[BaseModel]) -> BaseModel:
+def _payload() -> Any:
+    """The body, read as JSON."""
     if not request.is_json:
         raise ApiError(400, "Send the body as JSON (Content-Type: application/json)")
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not JSON this API reads
+        payload = None
     if payload is None:
         raise ApiError(400, "The body is not valid JSON")
+    return payload
+
+
+def _nul_at(payload: Any) -> str | None:
+    """Where in a JSON body a NUL byte is (a key or a text), as a body path; None if nowhere."""
+    todo: list[tuple[str, Any]] = [("", payload)]
+    while todo:
+        path, value = todo.pop()
+        if isinstance(value, str) and has_nul(value):
+            return path
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if has_nul(key):
+                    return path
+                todo.append((f"{path}.{key}" if path else key, inner))
+        elif isinstance(value, list):
+            todo.extend((f"{path}.{i}" if path else str(i), inner) for i, inner in enumerate(value))
+    return None
+
+
+@bp.before_request
+def _refuse_nul_in_body() -> Response | None:
+    """A NUL byte anywhere in a JSON body is refused whole, as the pages refuse one in a form
+    (the query string and the path are checked for every request, in web.py)."""
+    if not request.is_json:
+        return None
+    try:
+        path = _nul_at(_payload())
+    except ApiError:
+        return None  # not JSON: the operation says so, after authentication
+    if path is None:
+        return None
+    return error_response(400, NUL_REFUSED, [FieldProblem(field=path, message="must not contain a NUL byte")])
+
+
+def _parse_body(model: type[BaseModel]) -> BaseModel:
+    payload = _payload()
     try:
         return model.model_validate(payload)
     except ValidationError as error:
@@ -191,8 +232,6 @@ def operation(
             try:
                 if not public:
                     g.api_actor = _authenticate()
-                if any(not 0 < value <= MAX_ID for value in path.values()):
-                    raise NotFound("Not found")
                 kwargs: dict[str, Any] = dict(path)
                 if query is not None:
                     kwargs["query"] = _parse_query(query)

@@ -8,11 +8,12 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ap_register.domain.typed import MAX_ID
+
 from . import ERROR_STATUSES, OPERATIONS, Operation
 from .schemas import ErrorBody
 
 REF = "#/components/schemas/{model}"
-MAX_ID = 2**31 - 1
 DESCRIPTION = """The JSON API of ap_register: the register of children's moves into, through and out of
 alternative provision.
 
@@ -84,10 +85,9 @@ def document() -> dict[str, Any]:
         else:
             answer["content"] = {"application/json": {"schema": {"type": "object"}}}
         responses: dict[str, Any] = {str(op.status): answer}
-        errors = {429: ERROR_STATUSES[429]} if op.public else ERROR_STATUSES
+        # A NUL byte is refused (400) wherever it is: in the path, the query or the body.
+        errors = {s: ERROR_STATUSES[s] for s in (400, 429)} if op.public else ERROR_STATUSES
         for status, text in errors.items():
-            if status == 400 and op.body is None:
-                continue
             responses[str(status)] = {"description": text, "content": {"application/json": {"schema": error_ref}}}
         entry: dict[str, Any] = {
             "operationId": op.endpoint,

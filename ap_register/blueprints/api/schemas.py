@@ -6,11 +6,34 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.returns import CENSUS_REASONS
+from ap_register.domain.text import control_character_problem
+from ap_register.domain.typed import MAX_ID
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
+
+
+def _one_line(value: str) -> str:
+    problem = control_character_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _free_text(value: str) -> str:
+    problem = control_character_problem(value, multiline=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# Every text the API takes is one of these: a single line (a code, a search) holds no control
+# character at all; free text (notes, reasons) holds line breaks and tabs, and no other. Neither
+# holds a NUL byte. The pages and imports ask the same module (domain/text.py).
+OneLine = Annotated[str, AfterValidator(_one_line)]
+FreeText = Annotated[str, AfterValidator(_free_text)]
 
 Sessions = Annotated[
     str,
@@ -18,8 +41,8 @@ Sessions = Annotated[
     Field(description="Ten 0/1 characters: Mon AM, Mon PM, Tue AM, ... Fri PM (1111111111 is full time)"),
 ]
 CensusReason = Literal[tuple(CENSUS_REASONS)]  # type: ignore[valid-type]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-Text = Annotated[str, StringConstraints(max_length=2000)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Text = Annotated[FreeText, StringConstraints(max_length=2000)]
 Day = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
 
 
@@ -100,7 +123,7 @@ class SettingOut(BaseModel):
 
 class SettingsQuery(PageQuery):
     kind: SettingKind | None = None
-    q: Annotated[str, StringConstraints(max_length=100)] = Field("", description="Part of a name, a ref or a URN")
+    q: Annotated[OneLine, StringConstraints(max_length=100)] = Field("", description="Part of a name, a ref or a URN")
     include_closed: bool = False
 
 
@@ -127,7 +150,7 @@ class PupilOut(BaseModel):
 
 
 class PupilsQuery(PageQuery):
-    q: Annotated[str, StringConstraints(max_length=100)] = Field("", description="A UPN, or words of a name")
+    q: Annotated[OneLine, StringConstraints(max_length=100)] = Field("", description="A UPN, or words of a name")
     setting_id: Id | None = Field(None, description="Only pupils on this setting's roll or placed there")
 
 
@@ -199,7 +222,7 @@ class PlacementCreated(BaseModel):
 
 class ReviewIn(Strict):
     review_date: Day
-    notes: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+    notes: Annotated[FreeText, StringConstraints(min_length=1, max_length=5000)]
     next_review_date: Day | None = None
     planned_end_date: Day | None = None
 
@@ -253,7 +276,7 @@ class MarkIn(Strict):
     setting_id: Id
     date: Day
     session: Literal["AM", "PM"]
-    code: Annotated[str, StringConstraints(min_length=1, max_length=2)] = Field(
+    code: Annotated[OneLine, StringConstraints(min_length=1, max_length=2)] = Field(
         description="A national attendance code in use (School Attendance (Pupil Registration) Regulations 2024)"
     )
 

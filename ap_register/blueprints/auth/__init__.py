@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -19,7 +18,7 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden
 from ap_register.extensions import db, limiter
 from ap_register.models import User
-from ap_register.web import current_actor
+from ap_register.web import current_actor, same_site_path
 
 bp = Blueprint("auth", __name__)
 
@@ -62,11 +61,7 @@ class ChangePasswordForm(Form):
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never redirect a signed-in user elsewhere."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("main.home")
+    return same_site_path(target, url_for("main.home"))
 
 
 def _account_key() -> str:

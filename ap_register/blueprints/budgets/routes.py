@@ -17,6 +17,7 @@ from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.domain import budgets as rules
 from ap_register.domain import exports
 from ap_register.domain.errors import NotFound
+from ap_register.domain.typed import whole_number
 from ap_register.domain.vocab import AP_KINDS
 from ap_register.extensions import db
 from ap_register.models import BudgetLine, BudgetPlan, LocalAuthority
@@ -26,9 +27,9 @@ from ap_register.web import current_actor
 def _years_shown(plan: BudgetPlan) -> int:
     """The year a plan's page opens on: the one asked for, else this financial year if the plan
     covers it, else its first."""
-    asked = request.args.get("year", "")
-    if asked.isdigit() and plan.first_year <= int(asked) <= plan.last_year:
-        return int(asked)
+    asked = whole_number(request.args.get("year"))
+    if asked is not None and plan.first_year <= asked <= plan.last_year:
+        return asked
     this_year = rules.financial_year(date.today())
     return this_year if plan.first_year <= this_year <= plan.last_year else plan.first_year
 

@@ -19,6 +19,7 @@ from ap_register.domain import attendance as attendance_rules
 from ap_register.domain import audit, digest, exports
 from ap_register.domain.coverage import CSV_COLUMNS, FLAG_LABELS, FLAGS, monday_of, table_rows, week_coverage
 from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, NotFound
+from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, iso_day, record_id
 from ap_register.domain.vocab import AP_KINDS
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert
@@ -50,7 +51,7 @@ def _week_form() -> tuple[WeekForm, date, str, int | None]:
     form.setting.choices = setting_choices(blank="Any setting")
     form.validate()
     day = form.week.data if form.week.data and not form.week.errors else date.today()
-    setting_id = int(form.setting.data) if (form.setting.data or "").isdigit() else None
+    setting_id = record_id(form.setting.data)
     return form, monday_of(day), form.flag.data or "", setting_id
 
 
@@ -265,16 +266,17 @@ def attendance() -> str | BaseResponse:
     day = choice.day.data if choice.day.data and not choice.day.errors else date.today()
     half = choice.half.data if choice.half.data in ("AM", "PM") else ("AM" if datetime.now().hour < 12 else "PM")
     setting = None
-    if (choice.setting.data or "").isdigit():
-        setting = permissions.get_setting(db.session, actor, int(choice.setting.data))
+    asked_id = record_id(choice.setting.data)
+    if asked_id is not None:
+        setting = permissions.get_setting(db.session, actor, asked_id)
         if not attendance_rules.may_take_register(actor, setting):
             raise Forbidden("You can take the register of your own setting only")
     errors: list[dict[str, str]] = []
     if setting is not None and request.method == "POST":
         marks = {
-            int(key.split("-", 1)[1]): value.strip()
+            pupil_id: value.strip()
             for key, value in request.form.items()
-            if key.startswith("mark-") and key.split("-", 1)[1].isdigit()
+            if key.startswith("mark-") and (pupil_id := record_id(key.removeprefix("mark-"))) is not None
         }
         try:
             written = attendance_rules.record_register(db.session, actor, setting, day, half, marks)
@@ -324,15 +326,15 @@ def attendance_received() -> str:
     form.provider.choices = setting_choices(kinds=AP_KINDS, blank="Any provider")
     form.validate()
     day = date.today()
-    if request.args.get("on"):
-        try:
-            day = date.fromisoformat(request.args["on"])
-        except ValueError:
-            abort(404)
+    if request.args.get("on"):  # the daily digest's links
+        asked = iso_day(request.args["on"])
+        if asked is None:
+            form.day.errors = [f"Date must be a real date in a year from {FIRST_YEAR} to {LAST_YEAR}"]
+        day = asked or day
     elif form.day.data and not form.day.errors:
         day = form.day.data
     raw = request.args.get("provider", "")
-    provider_id = int(raw) if raw.isdigit() and raw in dict(form.provider.choices) else None
+    provider_id = record_id(raw) if raw in dict(form.provider.choices) else None
     form.provider.data = str(provider_id) if provider_id else ""
     rows = digest.received(db.session, actor, day, provider_id)
     return render_recorded(

@@ -30,7 +30,9 @@ from ap_register.domain import outreach as outreach_rules
 from ap_register.domain import panels as panel_rules
 from ap_register.domain import sessions as weekly
 from ap_register.domain.errors import Forbidden, NotFound
+from ap_register.domain.outcomes import parse_year
 from ap_register.domain.search import settings_query
+from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import Registration, Route
 from ap_register.extensions import db
 from ap_register.models import Decision, Meeting, OutreachEngagement, Panel, PanelMember, Referral
@@ -104,11 +106,8 @@ def referral_new(pupil_id: int) -> str | BaseResponse:
                         getattr(form, f"support_{n}_ended").data,
                     )
                 )
-        proposed = (
-            permissions.get_setting(db.session, actor, int(form.proposed_setting.data))
-            if (form.proposed_setting.data or "").isdigit()
-            else None
-        )
+        proposed_id = record_id(form.proposed_setting.data)
+        proposed = permissions.get_setting(db.session, actor, proposed_id) if proposed_id is not None else None
         done, referral = attempt(
             form,
             lambda: panel_rules.submit_referral(
@@ -369,7 +368,7 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
                     agreed_cost=form.agreed_cost.data if form.spot_purchase.data else None,
                     spot_reason=form.spot_reason.data if form.spot_purchase.data else None,
                 )
-            after = int(form.after_decision.data) if (form.after_decision.data or "").isdigit() else None
+            after = record_id(form.after_decision.data)
             done, decision = attempt(
                 form,
                 lambda: panel_rules.decide(
@@ -463,10 +462,7 @@ def fair_share() -> str:
     la = current_la()
     from ap_register.domain.pupils import academic_year_start
 
-    try:
-        year = int(request.args.get("year", academic_year_start(date.today())))
-    except ValueError:
-        year = academic_year_start(date.today())
+    year = parse_year(request.args.get("year", "")) or academic_year_start(date.today())
     counts = panel_rules.fair_access_counts(db.session, la, date(year, 9, 1), date(year + 1, 8, 31))
     schools = db.session.scalars(settings_query(current_actor())).all()
     rows = sorted(

@@ -33,6 +33,7 @@ from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.register import PlacementDraft
 from ap_register.domain.returns import CENSUS_REASONS, REASON_BY_ROUTE
 from ap_register.domain.search import PlacementFilters, placements_query, pupils_query
+from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import (
     AP_KINDS,
     HOME_SCHOOL_KINDS,
@@ -63,7 +64,7 @@ def find_pupil() -> str:
     results = None
     if request.args:
         form.validate()
-        setting_id = int(form.setting.data) if (form.setting.data or "").isdigit() else None
+        setting_id = record_id(form.setting.data)
         stmt = pupils_query(current_actor(), form.q.data or "", setting_id)
         results = paged_query(stmt)
         audit.record(
@@ -261,9 +262,7 @@ def placement_new_details(token: str) -> str | BaseResponse:
                 ),
                 "reintegration_plan": form.reintegration_plan.data if shows_tier else None,
                 "destination_plan": form.destination_plan.data if shows_tier else None,
-                "destination_setting_id": int(form.destination_setting.data)
-                if shows_tier and (form.destination_setting.data or "").isdigit()
-                else None,
+                "destination_setting_id": record_id(form.destination_setting.data) if shows_tier else None,
                 "spot_purchase": bool(costs and form.spot_purchase.data),
                 "agreed_cost": str(form.agreed_cost.data) if costs and form.spot_purchase.data else None,
                 "spot_reason": form.spot_reason.data if costs and form.spot_purchase.data else None,
@@ -436,7 +435,7 @@ def placement_convert(placement_id: int) -> str | BaseResponse:
     form = ConvertForm()
     form.destination_setting.choices = setting_choices(frozenset(HOME_SCHOOL_KINDS), blank="Not yet known")
     if form.validate_on_submit():
-        destination = int(form.destination_setting.data) if (form.destination_setting.data or "").isdigit() else None
+        destination = record_id(form.destination_setting.data)
         done, converted = attempt(
             form,
             lambda: register.convert_to_transitional(
@@ -530,7 +529,7 @@ def _placement_filters() -> tuple[PlacementsFilterForm, PlacementFilters]:
     filters = PlacementFilters(
         route=Route(form.route.data) if form.route.data and not form.route.errors else None,
         tier=Tier(form.tier.data) if form.tier.data and not form.tier.errors else None,
-        setting_id=int(form.setting.data) if (form.setting.data or "").isdigit() else None,
+        setting_id=record_id(form.setting.data),
         status=form.status.data or None,
         active_from=form.active_from.data if not form.active_from.errors else None,
         active_to=form.active_to.data if not form.active_to.errors else None,

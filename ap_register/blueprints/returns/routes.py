@@ -16,7 +16,14 @@ from ap_register.domain import cnis, returns
 from ap_register.domain.outcomes import parse_year
 from ap_register.domain.pupils import academic_year_start
 from ap_register.extensions import db, limiter
-from ap_register.web import current_actor, current_la, export_limit, render_recorded, table_download
+from ap_register.web import (
+    current_actor,
+    current_la,
+    export_limit,
+    render_recorded,
+    same_site_path,
+    table_download,
+)
 
 
 def _years(today: date) -> list[tuple[str, str]]:
@@ -140,12 +147,7 @@ def census_reason(placement_id: int) -> str | BaseResponse:
     placement = permissions.get_placement(db.session, actor, placement_id)
     permissions.require(db.session, actor, "placement.review", placement)
     form = CensusReasonForm(data={"census_reason": placement.census_reason})
-    back = request.args.get("next", "")
-    back = (
-        back
-        if back.startswith("/returns/") and "//" not in back
-        else url_for("register.placement", placement_id=placement.id)
-    )
+    back = _back(url_for("register.placement", placement_id=placement.id))
     if form.validate_on_submit():
         done, _ = attempt(
             form, lambda: returns.set_census_reason(db.session, actor, placement, form.census_reason.data)
@@ -184,8 +186,7 @@ def census_setting_type(setting_id: int) -> str | BaseResponse:
 
 def _back(default: str) -> str:
     """Where to go after a fix: back to the return it was made from, or the record's own page."""
-    back = request.args.get("next", "")
-    return back if back.startswith("/returns/") and "//" not in back and "\\" not in back else default
+    return same_site_path(request.args.get("next"), default, under="/returns/")
 
 
 def _day() -> tuple[DayForm, date]:
