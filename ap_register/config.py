@@ -75,9 +75,11 @@ class Config:
     ACCOUNT_LOCKOUT = os.environ.get("ACCOUNT_LOCKOUT", "5 per 15 minutes")
     ACCOUNT_LOCKOUT_ALL_CLIENTS = os.environ.get("ACCOUNT_LOCKOUT_ALL_CLIENTS", "50 per 15 minutes")
     EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30 per hour")
-    # Requests for another LA's child's record, and outreach offered for a named pupil, per person.
+    # What names children by UPN, counted per organisation (an LA's administrators share one count):
+    # requests for another LA's child's record, outreach started or offered, files imported.
     TRANSFER_RATE_LIMIT = os.environ.get("TRANSFER_RATE_LIMIT", "20 per hour")
     PROPOSAL_RATE_LIMIT = os.environ.get("PROPOSAL_RATE_LIMIT", "30 per hour")
+    IMPORT_RATE_LIMIT = os.environ.get("IMPORT_RATE_LIMIT", "60 per hour")
     # Recalculating a year's scores on request (each takes a second or more of the server).
     RECALCULATE_RATE_LIMIT = os.environ.get("RECALCULATE_RATE_LIMIT", "10 per minute")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200 per minute")
@@ -120,6 +122,7 @@ class TestConfig(Config):
     EXPORT_RATE_LIMIT = "1000 per minute"
     TRANSFER_RATE_LIMIT = "1000 per minute"
     PROPOSAL_RATE_LIMIT = "1000 per minute"
+    IMPORT_RATE_LIMIT = "1000 per minute"
     RECALCULATE_RATE_LIMIT = "1000 per minute"
     API_RATE_LIMIT = "100000 per minute"
     FORCE_HTTPS = False

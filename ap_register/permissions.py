@@ -116,12 +116,17 @@ def pupil_visible(user: User) -> ColumnElement[bool]:
             ),
             exists().where(Movement.pupil_id == Pupil.id, Movement.setting_id == setting_id),
             exists().where(OutreachEngagement.pupil_id == Pupil.id, OutreachEngagement.provider_id == setting_id),
+            # A panel's papers, while the child is still of the LA whose panel it is.
             Pupil.id.in_(
                 select(Referral.pupil_id)
                 .join(AgendaItem, AgendaItem.referral_id == Referral.id)
                 .join(Meeting, Meeting.id == AgendaItem.meeting_id)
                 .join(PanelMember, PanelMember.panel_id == Meeting.panel_id)
-                .where(PanelMember.user_id == user.id, PanelMember.active.is_(True))
+                .where(
+                    PanelMember.user_id == user.id,
+                    PanelMember.active.is_(True),
+                    Referral.la_id == Pupil.home_la_id,
+                )
             ),
         )
     return false()
@@ -160,14 +165,23 @@ def scope_referrals(actor: Actor, stmt: S) -> S:
 
 
 def scope_outreach(actor: Actor, stmt: S) -> S:
-    """Outreach engagements: a provider's own, a school's own, and every one in an LA user's area."""
+    """Outreach engagements: a provider's own, a school's own, and every one in an LA user's area;
+    one with a named pupil only while the actor may see that pupil (a child whose record moved to
+    another LA goes with it)."""
     user = actor.user
     if user is None:
         return stmt
+    of_the_child = or_(
+        OutreachEngagement.pupil_id.is_(None),
+        OutreachEngagement.pupil_id.in_(select(Pupil.id).where(pupil_visible(user))),
+    )
     if user.la_id is not None:
-        return stmt.where(OutreachEngagement.provider_id.in_(select(Setting.id).where(Setting.la_id == user.la_id)))
+        return stmt.where(
+            OutreachEngagement.provider_id.in_(select(Setting.id).where(Setting.la_id == user.la_id)), of_the_child
+        )
     return stmt.where(
-        or_(OutreachEngagement.provider_id == user.setting_id, OutreachEngagement.school_id == user.setting_id)
+        or_(OutreachEngagement.provider_id == user.setting_id, OutreachEngagement.school_id == user.setting_id),
+        of_the_child,
     )
 
 

@@ -27,6 +27,7 @@ from flask_login import current_user
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 from sqlalchemy import Select, event
+from sqlalchemy.orm import Session as OrmSession
 from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import host_is_trusted
 
@@ -303,8 +304,19 @@ def _note_pupil_audited(target: AuditEvent, args: Any, kwargs: dict[str, Any]) -
         g.setdefault("pupils_audited", set()).add(kwargs["pupil_id"])
 
 
+def _forget_audited(session: Any, previous_transaction: Any) -> None:
+    # Audit events rolled back (a refused file, a refused rule) no longer record anything.
+    if has_request_context():
+        g.pop("pupils_audited", None)
+
+
 event.listen(Pupil, "load", _note_pupil_loaded)
 event.listen(AuditEvent, "init", _note_pupil_audited)
+event.listen(OrmSession, "after_soft_rollback", _forget_audited)
+
+# Answers that show what was asked for, or a refusal that names it (a form's or the API's
+# message can name the child); not the errors that show nothing (403, 404, 429, 5xx).
+_SHOWN = frozenset({400, 409, 422})
 
 
 def shows_only(pupil_ids: Iterable[int]) -> None:
@@ -325,7 +337,7 @@ def _audit_children_shown(response: Response) -> Response:
     listed = g.pop("pupils_listed", None)
     if listed is not None:
         shown &= listed
-    if not shown or response.status_code >= 400:
+    if not shown or (response.status_code >= 400 and response.status_code not in _SHOWN):
         return response
     actor = _request_actor()
     if actor is None:

@@ -631,3 +631,70 @@ def test_a_page_form_sent_eight_times_at_once_does_its_work_once(ledger_app: Fla
         )
         == 1
     )
+
+
+def test_a_request_for_a_child_s_record_is_decided_once(ledger_app: Flask) -> None:
+    """Releases, declines and the asking LA's withdrawal of one request, sent at once: one
+    decision, the others told it was already decided. Then two LAs' requests for one child,
+    released at once: the child goes to one of them, and nothing else is released."""
+    from itertools import count as counter
+
+    from ap_register.domain.transfers import decline, release, request_transfer, withdraw
+    from ap_register.models import PupilTransfer
+
+    def build(session: Any) -> dict[str, Any]:
+        made = area(session)
+        first, second = (factories.pupil(session, made["la"], made["school"]) for _ in range(2))
+        asking = [factories.la(session, code) for code in ("856", "857")]
+        asker = factories.user(session, Role.LA_ADMIN, asking[0])
+
+        def ask(la: Any, pupil: Pupil) -> int:
+            return request_transfer(
+                session,
+                factories.SYSTEM,
+                la,
+                upn=pupil.upn,
+                date_of_birth=pupil.date_of_birth,
+                reason="Moved",
+                today=DAY,
+            ).id
+
+        return {
+            "officer": made["officer"].id,
+            "asker": asker.id,
+            "first": ask(asking[0], first),
+            "second": [ask(asking[0], second), ask(asking[1], second)],
+            "second_pupil": second.id,
+        }
+
+    ids = make(ledger_app, build)
+    turn = counter()
+
+    def decide(session: Any, actor: Actor, transfer: Any) -> None:
+        n = next(turn) % 3
+        if n == 0:
+            release(session, actor, transfer)
+        elif n == 1:
+            decline(session, actor, transfer, note="Not yet")
+        else:
+            withdraw(session, Actor(user=session.get(User, ids["asker"]), via="test"), transfer)
+
+    answers = race(ledger_app, ids["officer"], lambda s: s.get(PupilTransfer, ids["first"]), decide)
+    once(answers, "This request has already been decided")
+
+    def release_one_of_two(session: Any, actor: Actor, loaded: Any) -> None:
+        release(session, actor, loaded[next(turn) % 2])
+
+    answers = race(
+        ledger_app,
+        ids["officer"],
+        lambda s: [s.get(PupilTransfer, i) for i in ids["second"]],
+        release_one_of_two,
+    )
+    assert answers.count("done") == 1 and not [a for a in answers if a.startswith("server error")], answers
+    with ledger_app.app_context():
+        requests = [db.session.get(PupilTransfer, i) for i in ids["second"]]
+        released = [r for r in requests if r.status == "released"]
+        assert len(released) == 1
+        assert db.session.get(Pupil, ids["second_pupil"]).home_la_id == released[0].to_la_id
+        db.session.remove()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -70,9 +71,11 @@ def claim_submission(session: Session, user: User | None, token: str) -> bool:
     form was sent before, or is being sent at this moment by another request, which waits here
     until that one ends). Tokens older than a day are let go."""
     session.execute(delete(FormSubmission).where(FormSubmission.sent_at < utcnow() - SUBMISSION_LIFETIME))
+    # Kept per person: one person's token, however it is chosen, never blocks another's form.
+    key = hashlib.sha256(f"{user.id if user is not None else 0}:{token}".encode()).hexdigest()[:43]
     try:
         with session.begin_nested():
-            session.add(FormSubmission(token=token[:43], user_id=user.id if user is not None else None))
+            session.add(FormSubmission(token=key, user_id=user.id if user is not None else None))
             session.flush()
     except IntegrityError:
         return False

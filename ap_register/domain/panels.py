@@ -259,12 +259,28 @@ def schedule_meeting(session: Session, actor: Actor, panel: Panel, held_on: date
     return meeting
 
 
+def visible_cases(session: Session, actor: Actor, meeting: Meeting) -> list[AgendaItem]:
+    """A meeting's agenda as this person may read it: the cases of children they may see (a
+    child whose record moved to another LA leaves the papers of the LA that let them go)."""
+    if actor.user is None:
+        return list(meeting.cases)
+    visible = set(
+        session.scalars(
+            permissions.scope_pupils(
+                actor, select(Pupil.id).where(Pupil.id.in_([i.referral.pupil_id for i in meeting.cases]))
+            )
+        )
+    )
+    return [item for item in meeting.cases if item.referral.pupil_id in visible]
+
+
 def waiting_referrals(session: Session, la: LocalAuthority) -> list[Referral]:
     """Submitted referrals of the LA with no decision yet, or deferred, or sent back for more information."""
     return list(
         session.scalars(
             select(Referral)
-            .where(Referral.la_id == la.id, Referral.status == "submitted")
+            .join(Pupil, Pupil.id == Referral.pupil_id)
+            .where(Referral.la_id == la.id, Referral.status == "submitted", Pupil.home_la_id == la.id)
             .order_by(Referral.submitted_at)
         )
     )

@@ -21,8 +21,9 @@ from ap_register import permissions
 from ap_register.domain import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError
-from ap_register.domain.vocab import SenStatus
-from ap_register.models import LocalAuthority, Pupil
+from ap_register.domain.notifications import notify
+from ap_register.domain.vocab import Role, SenStatus
+from ap_register.models import LocalAuthority, Pupil, User
 
 # The one answer for a UPN the actor may not add or change, whether or not anyone holds it.
 NOT_YOURS = (
@@ -77,9 +78,31 @@ def _refusal(actor: Actor, why: str) -> str:
 
 
 def record_refused_attempts(session: Session, actor: Actor, la: LocalAuthority, pupil_ids: list[int]) -> None:
-    """Audit, against each child, that an LA tried to add them although another LA holds them:
-    the holding LA's administrators see it in their audit trail. Called after the refused work
-    was rolled back, so that the record of the attempt is kept."""
+    """Audit, against each child, that an LA tried to add them although another LA holds them,
+    and tell the holding LA's administrators in their inbox (so that trying UPNs is seen, and a
+    family's move is noticed). Called after the refused work was rolled back, so that the record
+    of the attempt is kept."""
+    held = session.execute(select(Pupil.home_la_id, Pupil.upn).where(Pupil.id.in_(pupil_ids))).all()
+    by_la: dict[int, list[str]] = {}
+    for home_la_id, upn in held:
+        by_la.setdefault(home_la_id, []).append(upn)
+    for home_la_id, upns in by_la.items():
+        admins = session.scalars(
+            select(User).where(User.la_id == home_la_id, User.role == Role.LA_ADMIN, User.active.is_(True))
+        )
+        shown = ", ".join(sorted(upns)[:20]) + (f" and {len(upns) - 20} more" if len(upns) > 20 else "")
+        notify(
+            session,
+            admins,
+            kind="import_named_your_pupils",
+            subject=f"A pupils file from {la.name} named {len(upns)} of your children",
+            body=(
+                f"{la.name} tried to import {len(upns)} UPN{'s' if len(upns) != 1 else ''} your local authority "
+                f"holds: {shown}. Nothing was changed. If a family moved there, {la.name} can ask you for the "
+                "child's record; if you did not expect this, tell your data protection officer."
+            ),
+            link="/admin/transfers",
+        )
     for pupil_id in pupil_ids:
         audit.record(
             session,

@@ -26,7 +26,7 @@ from ap_register.domain.notifications import notify
 from ap_register.domain.text import control_character_problem
 from ap_register.domain.upn import check_upn
 from ap_register.domain.vocab import Role
-from ap_register.models import LocalAuthority, Pupil, PupilTransfer, User
+from ap_register.models import LocalAuthority, Pupil, PupilTransfer, Referral, User
 from ap_register.models.base import utcnow
 
 STATUS_LABELS = {
@@ -35,6 +35,8 @@ STATUS_LABELS = {
     "declined": "Declined",
     "withdrawn": "Withdrawn",
 }
+# The same, as the LA asked sees them.
+HOLDER_LABELS = {**STATUS_LABELS, "requested": "Waiting for you", "released": "Released"}
 
 
 def _admins(session: Session, la_id: int) -> list[User]:
@@ -177,11 +179,28 @@ def _decide(session: Session, actor: Actor, transfer: PupilTransfer, status: str
     transfer.decision_note = note.strip() or None
 
 
+def _hold(session: Session, transfer: PupilTransfer) -> None:
+    """Hold the request's child, then the request, for the rest of the transaction, and read them
+    again: two decisions at once (a release and a decline, two releases, a release and a
+    withdrawal) take turns, and the second sees what the first did. The child first, always: two
+    releases of two LAs' requests for one child then queue on the child and never deadlock.
+    SQLite already serialises writers."""
+    if transfer.pupil_id is not None:
+        session.execute(select(Pupil.id).where(Pupil.id == transfer.pupil_id).with_for_update())
+    session.execute(select(PupilTransfer.id).where(PupilTransfer.id == transfer.id).with_for_update())
+    session.refresh(transfer)
+    if transfer.pupil is not None:
+        session.refresh(transfer.pupil)
+
+
 def _holding(session: Session, actor: Actor, transfer: PupilTransfer) -> Pupil:
     """The child of a waiting request, for the LA that holds them; NotFound for anyone else."""
     _require_admin_of(actor, transfer.from_la_id)
-    if transfer.from_la_id is None or transfer.pupil is None:
+    if transfer.from_la_id is None or transfer.pupil_id is None:
         raise NotFound("Page not found")
+    _hold(session, transfer)
+    _require_admin_of(actor, transfer.from_la_id)  # again: a release meanwhile may have moved it
+    assert transfer.pupil is not None
     refusal = Refusal()
     if transfer.status != "requested":
         refusal.add("", "This request has already been decided")
@@ -203,8 +222,34 @@ def release(session: Session, actor: Actor, transfer: PupilTransfer, *, note: st
             PupilTransfer.pupil_id == pupil.id, PupilTransfer.status == "requested", PupilTransfer.id != transfer.id
         )
     ):
-        # Other LAs' waiting requests were for a record this LA no longer holds.
-        _decide(session, actor, other, "declined", "The record went to another local authority")
+        # Other LAs' waiting requests now wait for the LA that holds the record (they learn
+        # nothing: a request for a UPN nobody holds waits too), which is told of them.
+        other.from_la_id = transfer.to_la_id
+        notify(
+            session,
+            _admins(session, transfer.to_la_id),
+            kind="transfer_requested",
+            subject=f"{other.to_la.name} asks for a child's record",
+            body=f"{other.to_la.name} asks for the record of the child with UPN {other.upn}: {other.reason}.",
+            link=f"/admin/transfers/{other.id}",
+            pupil_id=pupil.id,
+        )
+    for referral in session.scalars(
+        select(Referral).where(
+            Referral.pupil_id == pupil.id, Referral.la_id == previous, Referral.status == "submitted"
+        )
+    ):
+        # The panel of the LA that let the child go decides nothing more for them.
+        referral.status = "withdrawn"
+        audit.record(
+            session,
+            actor,
+            "withdraw",
+            "referral",
+            referral.id,
+            pupil_id=pupil.id,
+            detail={"reason": "The child's record moved to another local authority"},
+        )
     session.flush()
     audit.record(
         session,
@@ -235,6 +280,7 @@ def decline(session: Session, actor: Actor, transfer: PupilTransfer, *, note: st
 def withdraw(session: Session, actor: Actor, transfer: PupilTransfer) -> None:
     """The receiving LA no longer needs the record."""
     _require_admin_of(actor, transfer.to_la_id)
+    _hold(session, transfer)
     if transfer.status != "requested":
         refusal = Refusal()
         refusal.add("", "This request has already been decided")

@@ -71,6 +71,13 @@ def test_a_pupils_file_cannot_take_over_another_las_child(client: Any, world: di
         select(AuditEvent).where(AuditEvent.pupil_id == child.id, AuditEvent.action == "refused_import")
     )
     assert attempt is not None and attempt.detail["by_la"] == other["la"].code
+    # ... and its administrators are told, in their inbox.
+    told = db.scalar(
+        select(Notification).where(
+            Notification.user_id == home["users"][Role.LA_ADMIN].id, Notification.kind == "import_named_your_pupils"
+        )
+    )
+    assert told is not None and child.upn in told.body and other["la"].name in told.subject
 
 
 def test_the_refusal_is_the_same_whoever_holds_the_upn(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
@@ -236,3 +243,60 @@ def test_a_decline_keeps_the_child_and_only_the_holder_decides(client: Any, worl
     db.expire_all()
     assert db.get(Pupil, child.id).home_la_id == home["la"].id
     assert db.get(PupilTransfer, transfer.id).status == "declined"
+
+
+def test_after_a_release_the_la_that_let_the_child_go_sees_and_changes_nothing_of_them(
+    client: Any,
+    world: dict,  # type: ignore[type-arg]
+    db: Session,
+) -> None:
+    """The child's outreach, their case on the old LA's panel and its papers go with the record:
+    the LA that released it (and a school's lead sitting on its panel) no longer reach them."""
+    from ap_register.domain.transfers import release, request_transfer
+    from ap_register.models import PanelMember, Referral
+    from tests import factories
+    from tests.factories import SYSTEM
+
+    home, other = world["home"], world["other"]
+    child = home["pupil"]
+    # A school's lead of another school sits on the home panel, and reads its papers.
+    reader = factories.user(db, Role.SCHOOL_LEAD, home["second"])
+    db.add(PanelMember(panel_id=home["panel"].id, user_id=reader.id, active=True))
+    db.commit()
+    transfer = request_transfer(
+        db,
+        SYSTEM,
+        other["la"],
+        upn=child.upn,
+        date_of_birth=child.date_of_birth,
+        reason="Moved",
+        today=date(2025, 11, 10),
+    )
+    release(db, SYSTEM, transfer)
+    db.commit()
+    assert db.get(Referral, home["referral"].id).status == "withdrawn"
+    engagement, meeting = home["engagement"], home["meeting"]
+    for role in (Role.LA_ADMIN, Role.COMMISSIONER, Role.PANEL_CHAIR, Role.PANEL_MEMBER):
+        sign_in(client, home["users"][role].email)
+        for url in ("/outreach/", f"/meetings/{meeting.id}", f"/meetings/{meeting.id}/papers"):
+            answer = client.get(url)
+            assert child.last_name not in answer.get_data(as_text=True), (role, url)
+        assert child.upn not in client.get(f"/meetings/{meeting.id}/export.csv").get_data(as_text=True)
+        assert client.get(f"/outreach/{engagement.id}").status_code == 404
+        logged = post(
+            client,
+            f"/outreach/{engagement.id}",
+            {
+                "session-held_on": ["5", "11", "2025"],
+                "session-minutes": "30",
+                "session-staff": "x",
+                "session-submit": "y",
+            },
+        )
+        assert logged.status_code == 404, role
+    sign_in(client, reader.email)
+    assert client.get(f"/pupils/{child.id}").status_code == 404  # (the child's own school still sees them)
+    assert child.last_name not in client.get(f"/meetings/{meeting.id}/papers").get_data(as_text=True)
+    # The provider that worked with the child keeps what it saw; the new LA sees it all.
+    sign_in(client, other["users"][Role.LA_ADMIN].email)
+    assert client.get(f"/pupils/{child.id}").status_code == 200

@@ -107,3 +107,29 @@ def test_reading_a_file_holds_no_transaction_so_nobody_waits(db_kind: str, tmp_p
         with app.app_context():
             flask_db.engine.dispose()
         drop()
+
+
+def test_files_are_throttled_per_la(db_kind: str, tmp_path: Path) -> None:
+    """Each file can name a thousand UPNs: an LA's administrators, together, send so many an hour."""
+    url, drop = make_database(db_kind, tmp_path)
+    app = build_app(url, WTF_CSRF_ENABLED=False, IMPORT_RATE_LIMIT="2 per hour")
+    try:
+        with app.app_context():
+            la = factories.la(flask_db.session, "855")
+            emails = [factories.user(flask_db.session, Role.LA_ADMIN, la).email for _ in range(2)]
+            flask_db.session.commit()
+        codes = []
+        for email in (emails[0], emails[0], emails[1]):
+            client = app.test_client()
+            client.post("/sign-in", data={"email": email, "password": factories.PASSWORD})
+            answer = client.post(
+                "/admin/imports",
+                data={"kind": "pupils", "file": (io.BytesIO(junk(3).encode()), "pupils.csv")},
+                content_type="multipart/form-data",
+            )
+            codes.append(answer.status_code)
+        assert codes == [200, 200, 429]
+    finally:
+        with app.app_context():
+            flask_db.engine.dispose()
+        drop()

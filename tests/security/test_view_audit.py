@@ -84,3 +84,66 @@ def test_a_view_that_cannot_be_audited_is_not_shown(app: Flask, client: Any, wor
         audit.record = original  # type: ignore[assignment]
     assert response.status_code == 503
     assert home["pupil"].last_name not in response.get_data(as_text=True)
+
+
+def test_a_refusal_that_names_a_child_is_an_audited_view(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    """A refused file, a refused API write and an inbox entry can each name a child: each is a
+    view. (A refused file's own audit events are rolled back with it, and must not count.)"""
+    import io
+
+    from ap_register.domain.notifications import notify
+    from tests.pages import post
+
+    home = world["home"]
+    child = home["pupil"]
+    admin = home["users"][Role.LA_ADMIN]
+    sign_in(client, admin.email)
+
+    def viewed_since(before: int, who: int) -> bool:
+        db.expire_all()
+        found = db.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.id > before, AuditEvent.user_id == who, AuditEvent.pupil_id == child.id
+            )
+        )
+        return found is not None
+
+    # A movements file: the child admitted elsewhere on line 2 (its audit event rolled back with
+    # the file), then excluded from their old school on line 3: refused, naming them.
+    content = (
+        "upn,date,kind,setting_ref\n"
+        f"{child.upn},2025-11-03,admitted,{home['second'].ref}\n"
+        f"{child.upn},2025-11-04,permanent_exclusion,{home['school'].ref}\n"
+    )
+    before = last_event(db)
+    answer = post(
+        client,
+        "/admin/imports",
+        {"kind": "movements", "file": (io.BytesIO(content.encode()), "movements.csv")},
+        content_type="multipart/form-data",
+    )
+    assert child.last_name in answer.get_data(as_text=True)
+    assert viewed_since(before, admin.id)
+    # The API refusing the same placement again names the child in its 422.
+    token = home["tokens"][Role.LA_ADMIN]
+    placement = home["placement"]
+    body = {
+        "pupil_id": child.id,
+        "setting_id": placement.setting_id,
+        "route": placement.route.value,
+        "registration": placement.registration.value,
+        "tier": placement.tier.value,
+        "sessions": placement.sessions,
+        "start_date": placement.start_date.isoformat(),
+        "notice_date": placement.notice_date.isoformat(),
+    }
+    before = last_event(db)
+    refused = client.post("/api/v1/placements", json=body, headers={"Authorization": f"Bearer {token.secret}"})
+    assert refused.status_code == 422 and child.last_name in refused.get_data(as_text=True)
+    assert viewed_since(before, token.token.client.id)
+    # A notification about the child, read in the inbox.
+    notify(db, [admin], kind="test", subject="A decision", body=f"About {child.full_name}", pupil_id=child.id)
+    db.commit()
+    before = last_event(db)
+    assert child.last_name in client.get("/inbox").get_data(as_text=True)
+    assert viewed_since(before, admin.id)

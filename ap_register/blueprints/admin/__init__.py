@@ -372,7 +372,15 @@ class ImportForm(Form):
     submit = submit("Import")
 
 
+def import_limit() -> str:
+    """Files sent for import, per LA: each may name thousands of UPNs."""
+    from flask import current_app
+
+    return str(current_app.config["IMPORT_RATE_LIMIT"])
+
+
 @bp.route("/imports", methods=["GET", "POST"])
+@limiter.limit(import_limit, methods=["POST"], key_func=lambda: f"import:{current_user.la_id}")
 def imports() -> str:
     form = ImportForm()
     if form.validate_on_submit():
@@ -444,7 +452,7 @@ def transfer_limit() -> str:
 
 
 @bp.route("/transfers", methods=["GET", "POST"])
-@limiter.limit(transfer_limit, methods=["POST"], key_func=lambda: f"transfer:{current_user.id}")
+@limiter.limit(transfer_limit, methods=["POST"], key_func=lambda: f"transfer:{current_user.la_id}")
 def transfers_page() -> str | Response:
     la = current_la()
     actor = current_actor()
@@ -476,6 +484,7 @@ def transfers_page() -> str | Response:
         incoming=transfers.incoming(db.session, actor, la),
         outgoing=transfers.outgoing(db.session, actor, la),
         labels=transfers.STATUS_LABELS,
+        holder_labels=transfers.HOLDER_LABELS,
     )
 
 
@@ -525,5 +534,5 @@ def transfer_page(transfer_id: int) -> str | Response:
         child=child,
         form=form,
         withdraw_form=withdraw_form,
-        labels=transfers.STATUS_LABELS,
+        labels=transfers.HOLDER_LABELS if holding else transfers.STATUS_LABELS,
     )

@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ap_register.config import PROJECT_ROOT
-from ap_register.domain import notifications
+from ap_register.domain import audit, notifications
 from ap_register.extensions import db, limiter
-from ap_register.web import render_recorded
+from ap_register.web import current_actor, render_recorded
 
 bp = Blueprint("main", __name__)
 
@@ -32,6 +32,9 @@ def inbox() -> str:
     entries = notifications.inbox(db.session, user)
     unread_ids = {n.id for n in entries if n.read_at is None}
     notifications.mark_read(db.session, user)
+    # A notification about a child (a decision, a digest) names them: reading it is a view.
+    for pupil_id in sorted({n.pupil_id for n in entries if n.pupil_id is not None}):
+        audit.record(db.session, current_actor(), "view", "notification", None, pupil_id=pupil_id)
     return render_recorded("pages/inbox.html", title="Inbox", entries=entries, unread_ids=unread_ids)
 
 

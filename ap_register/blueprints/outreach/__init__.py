@@ -115,7 +115,11 @@ def proposal_limit() -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-@limiter.limit(proposal_limit, methods=["POST"], key_func=lambda: f"outreach:{current_user.id}")
+@limiter.limit(
+    proposal_limit,
+    methods=["POST"],
+    key_func=lambda: f"outreach:{current_user.setting_id or 0}:{current_user.la_id or 0}",
+)
 def engagement_new() -> str | Response:
     if not _may_start():
         raise Forbidden("You do not have permission to do this")

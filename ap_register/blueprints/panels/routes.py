@@ -255,14 +255,16 @@ def meeting(meeting_id: int) -> str | BaseResponse:
         if done:
             flash(f"{added} referral{'s' if added != 1 else ''} added to the agenda", "success")
             return redirect(url_for("panels.meeting", meeting_id=found.id))
+    cases = panel_rules.visible_cases(db.session, actor, found)
     return render_template(
         "panels/meeting.html",
         title=f"Meeting of {found.held_on:%-d %B %Y}",
         meeting=found,
+        cases=cases,
         form=form,
         moves=panel_rules.MOVES,
         outcomes=panel_rules.OUTCOMES,
-        latest={item.referral_id: panel_rules.latest_decision(db.session, item.referral) for item in found.cases},
+        latest={item.referral_id: panel_rules.latest_decision(db.session, item.referral) for item in cases},
     )
 
 
@@ -270,15 +272,17 @@ def meeting(meeting_id: int) -> str | BaseResponse:
 @login_required
 def papers(meeting_id: int) -> str:
     found = _meeting(meeting_id)
-    for item in found.cases:
+    cases = panel_rules.visible_cases(db.session, current_actor(), found)
+    for item in cases:
         audit.record(db.session, current_actor(), "view", "referral", item.referral_id, pupil_id=item.referral.pupil_id)
     return render_recorded(
         "panels/papers.html",
         title=f"Papers for the meeting of {found.held_on:%-d %B %Y}",
         meeting=found,
+        cases=cases,
         moves=panel_rules.MOVES,
         reasons=panel_rules.REASONS,
-        conflicts={item.referral_id: panel_rules.conflicts(db.session, found, item.referral) for item in found.cases},
+        conflicts={item.referral_id: panel_rules.conflicts(db.session, found, item.referral) for item in cases},
     )
 
 
@@ -300,7 +304,7 @@ def meeting_export(meeting_id: int, fmt: str) -> Response:
         "reasons",
     ]
     rows: list[dict[str, Any]] = []
-    for item in found.cases:
+    for item in panel_rules.visible_cases(db.session, current_actor(), found):
         r = item.referral
         latest = panel_rules.latest_decision(db.session, r)
         rows.append(
