@@ -132,6 +132,20 @@ def pupil_visible(user: User) -> ColumnElement[bool]:
     return false()
 
 
+def acts_for(actor: Actor, action: str, setting: Setting) -> bool:
+    """Whether the actor may do `action` for this setting: its own people, or the officers of its
+    LA, in a role that may (the system always may). Who logs a provider's outreach, who speaks for
+    a school's pupils, who takes a setting's register."""
+    user = actor.user
+    if user is None:
+        return True
+    if not role_allows(user, action):
+        return False
+    if user.role in LA_ROLES:
+        return user.la_id == setting.la_id
+    return user.setting_id == setting.id
+
+
 def panel_membership(session: Session, user: User, panel_id: int) -> PanelMember | None:
     return session.scalar(
         select(PanelMember).where(

@@ -19,7 +19,6 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import among
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
 from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
-from ap_register.domain.vocab import LA_ROLES
 from ap_register.models import AttendanceMark, Placement, Pupil, Setting
 
 SESSIONS = ("AM", "PM")
@@ -103,14 +102,7 @@ def expected(session: Session, actor: Actor, setting: Setting, day: date, half: 
 
 
 def may_take_register(actor: Actor, setting: Setting) -> bool:
-    user = actor.user
-    if user is None:
-        return True
-    if not permissions.role_allows(user, "attendance.record"):
-        return False
-    if user.role in LA_ROLES:
-        return setting.la_id == user.la_id
-    return user.setting_id == setting.id
+    return permissions.acts_for(actor, "attendance.record", setting)
 
 
 def record_register(

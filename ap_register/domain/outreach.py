@@ -22,7 +22,7 @@ from ap_register.domain.errors import Forbidden, NotFound, Refusal
 from ap_register.domain.notifications import notify
 from ap_register.domain.text import control_character_problem
 from ap_register.domain.upn import check_upn
-from ap_register.domain.vocab import AP_KINDS, LA_ROLES, Role, SettingKind
+from ap_register.domain.vocab import AP_KINDS, Role, SettingKind
 from ap_register.models import OutreachEngagement, OutreachProposal, OutreachSession, Pupil, Referral, Setting, User
 from ap_register.models.base import utcnow
 
@@ -52,24 +52,12 @@ PROPOSAL_STATUSES = {
 
 def may_agree_for(actor: Actor, school: Setting) -> bool:
     """Who speaks for a school's pupils: its own leads, and the LA's officers of its area."""
-    user = actor.user
-    if user is None:
-        return True
-    if not permissions.role_allows(user, "outreach.agree"):
-        return False
-    if user.role in LA_ROLES:
-        return user.la_id == school.la_id
-    return user.setting_id == school.id
+    return permissions.acts_for(actor, "outreach.agree", school)
 
 
 def may_work_for(actor: Actor, provider: Setting) -> bool:
     """A provider's own staff log its outreach; so can the LA's officers who commission it."""
-    user = actor.user
-    if user is None:
-        return True
-    if user.role in LA_ROLES:
-        return user.la_id == provider.la_id and permissions.role_allows(user, "outreach.record")
-    return user.setting_id == provider.id
+    return permissions.acts_for(actor, "outreach.record", provider)
 
 
 def _work_problems(provider: Setting, school: Setting, kind: str, started_on: date, today: date) -> Refusal:
