@@ -306,11 +306,15 @@ def _placed_with(pupil: Pupil, setting_id: int | None) -> bool:
 
 def works_with(user: User, pupil: Pupil) -> bool:
     """A setting's own relationship with a child that lets it change the child's record: the
-    child is on its roll, or placed with it. Seeing a child (through outreach, a panel's papers,
-    or an old placement elsewhere) is not enough to admit them, exclude them or place them."""
+    child is on its roll, or (for a provider) placed with it, as a pupil referral unit admits the
+    pupils the LA places there. Seeing a child (through outreach, a panel's papers, or a move
+    proposed to a school) is not enough to admit them, exclude them or place them: a school takes
+    another school's pupil onto its roll through the panel's managed move, not on its own."""
     if user.setting_id is None:
         return False
-    return pupil.home_school_id == user.setting_id or _placed_with(pupil, user.setting_id)
+    if pupil.home_school_id == user.setting_id:
+        return True
+    return user.role == Role.AP_HEAD and _placed_with(pupil, user.setting_id)
 
 
 def placement_refusal(

@@ -698,3 +698,64 @@ def test_a_request_for_a_child_s_record_is_decided_once(ledger_app: Flask) -> No
         assert len(released) == 1
         assert db.session.get(Pupil, ids["second_pupil"]).home_la_id == released[0].to_la_id
         db.session.remove()
+
+
+def test_an_offer_of_outreach_is_answered_once_and_a_record_asked_for_once(ledger_app: Flask) -> None:
+    """Eight answers to one offer at once make one engagement; eight requests by one LA for one
+    child's record at once make one request."""
+    from ap_register.domain.outreach import agree, propose
+    from ap_register.domain.transfers import request_transfer
+    from ap_register.models import OutreachProposal, PupilTransfer
+
+    def build(session: Any) -> dict[str, Any]:
+        made = area(session)
+        pupil = factories.pupil(session, made["la"], made["school"])
+        offer = propose(
+            session,
+            factories.SYSTEM,
+            provider=made["pru"],
+            school=made["school"],
+            kind="coaching",
+            started_on=DAY,
+            upn=pupil.upn,
+            today=DAY,
+        )
+        asking = factories.la(session, "856")
+        return {
+            "officer": made["officer"].id,
+            "offer": offer.id,
+            "pupil": pupil.id,
+            "asking": asking.id,
+            "asker": factories.user(session, Role.LA_ADMIN, asking).id,
+        }
+
+    ids = make(ledger_app, build)
+    answers = race(
+        ledger_app,
+        ids["officer"],
+        lambda s: s.get(OutreachProposal, ids["offer"]),
+        lambda s, actor, offer: agree(s, actor, offer, today=DAY),
+    )
+    once(answers, "This offer has already been answered")
+    engaged = select(func.count()).select_from(OutreachEngagement).where(OutreachEngagement.pupil_id == ids["pupil"])
+    assert count(ledger_app, engaged) == 1
+
+    def ask(session: Any, actor: Actor, loaded: Any) -> None:
+        la, pupil = loaded
+        request_transfer(
+            session, actor, la, upn=pupil.upn, date_of_birth=pupil.date_of_birth, reason="Moved", today=DAY
+        )
+
+    from ap_register.models import LocalAuthority
+
+    answers = race(
+        ledger_app,
+        ids["asker"],
+        lambda s: (s.get(LocalAuthority, ids["asking"]), s.get(Pupil, ids["pupil"])),
+        ask,
+    )
+    once(answers, "A request for this UPN is already waiting")
+    assert (
+        count(ledger_app, select(func.count()).select_from(PupilTransfer).where(PupilTransfer.pupil_id == ids["pupil"]))
+        == 1
+    )

@@ -343,7 +343,12 @@ def proposed_pupil(session: Session, actor: Actor, proposal: OutreachProposal) -
     )
 
 
-def _waiting(proposal: OutreachProposal) -> None:
+def _waiting(session: Session, proposal: OutreachProposal) -> None:
+    """Hold the offer for the rest of the transaction and read it again, then refuse it unless it
+    still waits: two answers at once (the school's lead and an LA officer, a double click) give
+    one answer, and one engagement."""
+    session.execute(select(OutreachProposal.id).where(OutreachProposal.id == proposal.id).with_for_update())
+    session.refresh(proposal)
     if proposal.status != "waiting":
         refusal = Refusal()
         refusal.add("", "This offer has already been answered")
@@ -356,7 +361,7 @@ def agree(
     """The school (or the LA) agrees: the engagement starts, and the provider sees the pupil."""
     if not may_agree_for(actor, proposal.school):
         raise Forbidden("Only the pupil's school, or the local authority, agrees to outreach")
-    _waiting(proposal)
+    _waiting(session, proposal)
     pupil = proposed_pupil(session, actor, proposal)
     if pupil is None:
         refusal = Refusal()
@@ -384,7 +389,7 @@ def agree(
 def decline_proposal(session: Session, actor: Actor, proposal: OutreachProposal) -> None:
     if not may_agree_for(actor, proposal.school):
         raise Forbidden("Only the pupil's school, or the local authority, answers an offer of outreach")
-    _waiting(proposal)
+    _waiting(session, proposal)
     _answer(actor, proposal, "declined")
     session.flush()
     audit.record(session, actor, "decline", "outreach_proposal", proposal.id)
@@ -394,7 +399,7 @@ def decline_proposal(session: Session, actor: Actor, proposal: OutreachProposal)
 def withdraw_proposal(session: Session, actor: Actor, proposal: OutreachProposal) -> None:
     if not may_work_for(actor, proposal.provider):
         raise Forbidden("You can withdraw your own provider's offers only")
-    _waiting(proposal)
+    _waiting(session, proposal)
     _answer(actor, proposal, "withdrawn")
     session.flush()
     audit.record(session, actor, "withdraw", "outreach_proposal", proposal.id)

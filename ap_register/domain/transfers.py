@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ap_register import permissions
@@ -105,8 +106,14 @@ def request_transfer(
         from_la_id=holder.home_la_id if holder is not None else None,
         requested_by_id=actor.user_id,
     )
-    session.add(transfer)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(transfer)
+            session.flush()
+    except IntegrityError:
+        # Another of the LA's people asked for the same UPN at this moment.
+        refusal.add("upn", "A request for this UPN is already waiting")
+        refusal.raise_if_any("The request was not sent")
     audit.record(
         session,
         actor,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ap_register.models.base import Base, UTCDateTime, utcnow
@@ -44,4 +44,13 @@ class PupilTransfer(Base):
         CheckConstraint("status IN ('requested', 'released', 'declined', 'withdrawn')", name="known_status"),
         CheckConstraint("(status = 'requested') = (decided_at IS NULL)", name="decided_when_not_requested"),
         Index("ix_pupil_transfer_from_status", "from_la_id", "status"),
+        # One waiting request per UPN and receiving LA, however many of its people ask at once.
+        Index(
+            "uq_pupil_transfer_waiting",
+            "upn",
+            "to_la_id",
+            unique=True,
+            postgresql_where=text("status = 'requested'"),
+            sqlite_where=text("status = 'requested'"),
+        ),
     )

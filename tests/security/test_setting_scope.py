@@ -170,3 +170,30 @@ def test_offers_are_throttled(db_kind: str, tmp_path: Any) -> None:
         with limited.app_context():
             flask_db.engine.dispose()
         drop()
+
+
+def test_a_school_does_not_take_onto_its_roll_a_pupil_only_placed_with_it(
+    client: Any,
+    world: dict,  # type: ignore[type-arg]
+    db: Session,
+) -> None:
+    """A managed move's time at a school lets it see the pupil; the move onto its roll is the
+    panel's (the managed move confirmed), never the school's own admission."""
+    from ap_register.domain.vocab import Registration, Route
+    from tests import factories
+
+    home = world["home"]
+    pupil = home["bystander"]  # on Home Academy's roll
+    factories.placement(db, pupil, home["school"], Route.MANAGED_MOVE, Registration.DUAL, tier=None)
+    db.commit()
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)  # Home High School's lead
+    assert client.get(f"/pupils/{pupil.id}").status_code == 200
+    assert client.get(f"/pupils/{pupil.id}/movements/new").status_code == 403
+    answer = post(
+        client,
+        f"/pupils/{pupil.id}/movements/new",
+        {"kind": "admitted", "setting": str(home["school"].id), "date": ["3", "11", "2025"]},
+    )
+    assert answer.status_code == 403
+    db.expire_all()
+    assert db.get(Pupil, pupil.id).home_school_id == home["second"].id
