@@ -17,6 +17,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from ap_register import clock
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
@@ -211,11 +212,9 @@ def demo_command() -> None:
     result = load_demo(db.session)
     db.session.commit()
     if result.created:
-        from datetime import date
-
         from ap_register.domain.alerts import raise_alerts
 
-        raised = raise_alerts(db.session, result.la, date.today())
+        raised = raise_alerts(db.session, result.la, clock.today())
         db.session.commit()
         say(f"Today's checks raised {raised.raised} alerts.")
     if result.created:
@@ -302,13 +301,12 @@ def coverage_command(la_code: str, week: Any, fmt: str, out: str | None) -> None
 @with_appcontext
 def alerts_command(la_code: str, on: Any, fmt: str, out: str | None) -> None:
     """The alerts open on a day (default today), with due dates counted in school days."""
-    from datetime import date
 
     from ap_register.domain import audit
     from ap_register.domain.alerts import open_on
 
     la = _required_la(la_code)
-    day = on.date() if on else date.today()
+    day = on.date() if on else clock.today()
     found = [f.as_json() for f in open_on(db.session, la, day)]
     audit.record(
         db.session,
@@ -339,13 +337,12 @@ def alerts_command(la_code: str, on: Any, fmt: str, out: str | None) -> None:
 @with_appcontext
 def scores_command(la_code: str, year_text: str | None, fmt: str, out: str | None) -> None:
     """Five-outcome scores of each provider: value, n, 95% interval, band against the benchmark."""
-    from datetime import date
 
     from ap_register.domain import audit
     from ap_register.domain.outcomes import SCORE_COLUMNS, default_year, parse_year, scores, table_rows
 
     la = _required_la(la_code)
-    year = default_year(date.today()) if year_text is None else parse_year(year_text)
+    year = default_year(clock.today()) if year_text is None else parse_year(year_text)
     if year is None:
         raise click.UsageError(f"{year_text!r} is not an academic year such as 2025/26")
     found = scores(db.session, la, year)
@@ -437,14 +434,13 @@ def returns_command(
     kind: str, la_code: str, year_text: str | None, term: str, gaps: bool, fmt: str, out: str | None
 ) -> None:
     """A census return's lines, one per placement, and its validation report (the gaps)."""
-    from datetime import date
 
     from ap_register.domain import returns
     from ap_register.domain.outcomes import parse_year
     from ap_register.domain.pupils import academic_year_start
 
     la = _required_la(la_code)
-    year = academic_year_start(date.today()) if year_text is None else parse_year(year_text)
+    year = academic_year_start(clock.today()) if year_text is None else parse_year(year_text)
     if year is None:
         raise click.UsageError(f"{year_text!r} is not an academic year such as 2025/26")
     found = returns.build(db.session, cli_actor("returns"), la, kind, year, term)
@@ -480,14 +476,13 @@ def returns_command(
 @with_appcontext
 def run_job_command(name: str, on: Any, scheduled: bool) -> None:
     """Run one scheduled job now."""
-    from datetime import date
 
     from flask import current_app
 
     from ap_register import jobs
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    day = on.date() if on else date.today()
+    day = on.date() if on else clock.today()
     if name == "send-emails":
         say(f"{jobs.send_emails(app)} emails sent" if app.config.get("MAIL_SERVER") else "No MAIL_SERVER: nothing sent")
         return
@@ -525,7 +520,6 @@ def generate_command(scale: str, seed: int, fmt: str) -> None:
     """Synthetic data for benchmarks, into an empty register (after init-db); never in production."""
     import json
     import time
-    from datetime import date
 
     from flask import current_app
 
@@ -539,7 +533,7 @@ def generate_command(scale: str, seed: int, fmt: str) -> None:
     with click.progressbar(length=2 * synthetic.total_pupils(chosen), label="Generating", file=sys.stderr) as bar:
         try:
             with db.engine.begin() as connection:
-                counts = synthetic.generate(connection, chosen, date.today(), seed=seed, progress=bar.update)
+                counts = synthetic.generate(connection, chosen, clock.today(), seed=seed, progress=bar.update)
         except ValueError as error:
             refuse(str(error))
     seconds = time.perf_counter() - started

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ap_register import clock
 from ap_register.domain.alerts import raise_alerts
 from ap_register.extensions import db
 from ap_register.models import JobRun, LocalAuthority, TermDate
@@ -200,7 +201,7 @@ def start_scheduler(app: Flask, hour: int = 6, minute: int = 0) -> None:
     scheduler = BlockingScheduler(timezone="Europe/London")
     for name in JOBS:
         scheduler.add_job(
-            lambda name=name: run_scheduled(app, name, date.today()),
+            lambda name=name: run_scheduled(app, name, clock.today()),
             "cron",
             hour=hour,
             minute=minute,
@@ -209,10 +210,10 @@ def start_scheduler(app: Flask, hour: int = 6, minute: int = 0) -> None:
             max_instances=1,
             misfire_grace_time=3600,
         )
-        run_scheduled(app, name, date.today())
+        run_scheduled(app, name, clock.today())
     # Failed runs of today's jobs are tried again every 15 minutes (up to MAX_ATTEMPTS).
     scheduler.add_job(
-        lambda: [run_scheduled(app, name, date.today()) for name in JOBS],
+        lambda: [run_scheduled(app, name, clock.today()) for name in JOBS],
         "interval",
         minutes=15,
         id="retry-failed",

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session as OrmSession
 from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import host_is_trusted
 
-from ap_register import errors, permissions
+from ap_register import clock, errors, permissions
 from ap_register.blueprints.forms import error_list
 from ap_register.domain import audit, exports, vocab
 from ap_register.domain import sessions as weekly
@@ -243,7 +243,7 @@ def init_app(app: Flask) -> None:
             "unread": unread,
             "vocab": vocab,
             "weekly": weekly,
-            "today": date.today(),
+            "today": clock.today(),
             "year_group_label": year_group_label,
             "service_name": app.config["SERVICE_NAME"],
             "error_list": error_list,

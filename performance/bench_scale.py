@@ -49,7 +49,10 @@ from flask_migrate import upgrade  # noqa: E402
 from results_file import write_results  # noqa: E402
 from sqlalchemy import event, func, select, text  # noqa: E402
 
-from ap_register import create_app  # noqa: E402
+from ap_register import (
+    clock,
+    create_app,  # noqa: E402
+)
 from ap_register.config import TestConfig  # noqa: E402
 from ap_register.domain import synthetic  # noqa: E402
 from ap_register.domain.actors import Actor  # noqa: E402
@@ -346,7 +349,7 @@ def main() -> None:
     app = create_app({**config, "SQLALCHEMY_DATABASE_URI": url})
     actor = Actor.system(via="benchmark")
     scale = synthetic.SCALES[args.scale]
-    today = date.today()
+    today = clock.today()
     results: list[dict[str, Any]] = []
     with app.app_context():
         session = db.session

@@ -5,13 +5,21 @@ A database, browser or other service that cannot be reached fails the run: it is
 
 Each test runs inside a transaction that is rolled back afterwards (savepoints let the code
 under test commit as it would in production).
+
+Time: the register's clock (`ap_register.clock`) says it is ANCHOR for the whole run, whatever
+the machine's date; a test that needs another day fixes it with `clock.fixed(...)`. To prove that
+nothing reads the machine's clock around the seam, `--machine-date` (or AP_REGISTER_MACHINE_DATE)
+runs the suite as if the machine's clock said another date (YYYY-MM-DD, or +N for N months
+from now): CI runs it at today, +6, +12 and +36 months.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +29,14 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from ap_register import create_app
+from ap_register import clock, create_app
 from ap_register.config import TestConfig
 from ap_register.extensions import db as flask_db
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# The register's "today" in every test (a Friday of the autumn term 2026) unless a test fixes another.
+ANCHOR = date(2026, 12, 4)
+ANCHORED = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +46,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("AP_REGISTER_TEST_DB", "sqlite"),
         help="the database the suite runs against",
     )
+    parser.addoption(
+        "--machine-date",
+        default=os.environ.get("AP_REGISTER_MACHINE_DATE", ""),
+        help="run as if the machine's clock said this date: YYYY-MM-DD, or +N (N months from now)",
+    )
+
+
+def machine_date(spec: str, now: datetime) -> datetime:
+    """The instant `--machine-date` asks for: a date (at this time of day), or +N months from now."""
+    months = re.fullmatch(r"\+(\d{1,3})", spec)
+    if months:
+        total = now.month - 1 + int(months.group(1))
+        year, month = now.year + total // 12, total % 12 + 1
+        return now.replace(year=year, month=month, day=min(now.day, 28))
+    return datetime.combine(date.fromisoformat(spec), now.time(), tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    spec = config.getoption("--machine-date")
+    if spec:
+        import time_machine
+
+        when = machine_date(spec, datetime.now(UTC))  # noqa: TID251 - the machine's own clock, to move it
+        time_machine.travel(when, tick=True).start()
+        print(f"The machine's clock says {when:%Y-%m-%d %H:%M} UTC for this run")
+    # For the whole run (tests nest their own). Kept referenced: a context manager that is
+    # collected closes, and would put the clock back.
+    config.stash[ANCHORED] = anchored = clock.fixed(ANCHOR)
+    anchored.__enter__()
 
 
 def unavailable(reason: str) -> None:

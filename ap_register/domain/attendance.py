@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Result, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
@@ -117,7 +117,7 @@ def record_register(
     """Record a session's marks for the pupils this setting expects; returns how many were written."""
     if not may_take_register(actor, setting):
         raise Forbidden("You can take the register of your own setting only")
-    today = today or date.today()
+    today = today or clock.today()
     refusal = Refusal()
     if half not in SESSIONS:
         refusal.add("session", "Choose the morning (AM) or afternoon (PM) session")

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, exists, or_, select, text, true, union
 from sqlalchemy.orm import Session
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
 from ap_register.domain.attendance import counts_as_attendance, marks_between
@@ -335,7 +335,7 @@ def week_coverage(
             if not of_compulsory_school_age(pupil.date_of_birth, week):
                 continue
         results.append(_pupil_week(pupil, own, history, days, required, settings_by_id, la))
-    _compare_registers(session, results, week, friday, today or date.today())
+    _compare_registers(session, results, week, friday, today or clock.today())
     results.sort(key=lambda w: (-_severity(w.flags), w.pupil.last_name, w.pupil.first_name, w.pupil.id))
     return WeekCoverage(la, week, 2 * len(school_days), school_days, results)
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ap_register import clock
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for, forget_calendars
 from ap_register.domain.errors import CalendarUnknown
@@ -1545,7 +1546,7 @@ def _access(builder: _Builder) -> None:
 
 def load_demo(session: Session, today: date | None = None, pupils: int = 600) -> DemoResult:
     """Load the demo area once; later calls change nothing and return the same sign-ins."""
-    today = today or date.today()
+    today = today or clock.today()
     la = session.scalar(select(LocalAuthority).where(LocalAuthority.code == DEMO_LA_CODE))
     if la is None:
         raise CalendarUnknown(f"LA {DEMO_LA_CODE} is not in the reference data: run init-db first")

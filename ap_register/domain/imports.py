@@ -22,7 +22,7 @@ from typing import IO, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
@@ -617,7 +617,7 @@ class PupilsImporter(Importer):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.seen: dict[str, int] = {}
-        self.today = date.today()
+        self.today = clock.today()
 
     def row(self, row: dict[str, str]) -> None:
         raw = self.text(row, "upn", required=True, max_length=20)
@@ -845,7 +845,7 @@ class AttendanceImporter(Importer):
         super().__init__(*args, **kwargs)
         self.seen: dict[tuple[int, int, date, str], int] = {}
         self.codes = attendance_codes()
-        self.today = date.today()
+        self.today = clock.today()
         self.pending: list[tuple[int, int, date, str, str]] = []
         self.read_ahead: list[tuple[int, dict[str, str]]] = []
         self.people: dict[str, tuple[int, int] | None] = {}  # UPN -> (pupil id, home LA id), as read
@@ -1012,7 +1012,7 @@ class OutreachImporter(Importer):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.today = date.today()
+        self.today = clock.today()
 
     def row(self, row: dict[str, str]) -> None:
         la = self.la

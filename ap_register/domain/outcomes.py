@@ -22,6 +22,7 @@ from typing import NamedTuple
 from sqlalchemy import String, bindparam, case, func, or_, select, text, type_coerce
 from sqlalchemy.orm import Session, joinedload
 
+from ap_register import clock
 from ap_register.domain.bulk import among, collector_paused, json_rows, roomy, rows_table
 from ap_register.domain.calendar import SchoolCalendar, calendars_for
 from ap_register.domain.coverage import settings_on_roll
@@ -810,7 +811,7 @@ def scores_in_batches(session: Session, las: Sequence[LocalAuthority], year: int
 def scores_for(session: Session, las: Sequence[LocalAuthority], year: int, on: date | None = None) -> list[Scores]:
     """`scores` of many LAs, each as if scored alone, computed together: each query reads every
     LA's rows at once (the nightly job scores a nation in a few dozen queries, not thousands)."""
-    on = on or date.today()
+    on = on or clock.today()
     with collector_paused():
         data = _Data(session, las, year, on)
         measured = {name: measure(data) for name, measure in MEASURES.items()}

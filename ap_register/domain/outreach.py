@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.domain import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden, NotFound, Refusal
@@ -88,7 +88,7 @@ def start_engagement(
     group_name: str | None = None,
     today: date | None = None,
 ) -> OutreachEngagement:
-    today = today or date.today()
+    today = today or clock.today()
     if pupil is not None:
         # Work with a named pupil starts from the school's request or the LA's, never from the
         # provider alone (a provider offers it with `propose`).
@@ -148,7 +148,7 @@ def log_session(
     staff: str,
     today: date | None = None,
 ) -> OutreachSession:
-    today = today or date.today()
+    today = today or clock.today()
     if not may_work_for(actor, engagement.provider):
         raise Forbidden("You can log outreach for your own provider only")
     _hold(session, engagement)
@@ -193,7 +193,7 @@ def close_engagement(
     referral: Referral | None = None,
     today: date | None = None,
 ) -> None:
-    today = today or date.today()
+    today = today or clock.today()
     if not may_work_for(actor, engagement.provider):
         raise Forbidden("You can log outreach for your own provider only")
     _hold(session, engagement)
@@ -265,7 +265,7 @@ def propose(
     up: the school sees the offer, and agrees if the pupil is theirs."""
     if not may_work_for(actor, provider):
         raise Forbidden("You can offer outreach for your own provider only")
-    today = today or date.today()
+    today = today or clock.today()
     refusal = _work_problems(provider, school, kind, started_on, today)
     checked = check_upn(upn)
     if not checked.valid:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.domain import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
@@ -120,7 +120,7 @@ def submit_referral(
             raise Forbidden("Your role cannot make referrals")
         if user.role == Role.SCHOOL_LEAD and pupil.home_school_id != user.setting_id:
             raise Forbidden("Only the pupil's own school, or the local authority, can refer them")
-    today = today or date.today()
+    today = today or clock.today()
     refusal = Refusal()
     if move not in MOVES:
         refusal.add("move", "Choose the move asked for")
@@ -579,7 +579,7 @@ def conclude_managed_move(
             on,
             placement.setting,
             reason=f"Managed move confirmed: {note.strip()}",
-            today=max(on, date.today()),
+            today=max(on, clock.today()),
             authorised=True,
         )
 

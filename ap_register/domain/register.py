@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.domain import audit
 from ap_register.domain import sessions as weekly
 from ap_register.domain.actors import Actor
@@ -633,7 +633,7 @@ def review_placement(
     """Record a review: the placement's last review moves on, and so does its next review due."""
     permissions.require(session, actor, "placement.review", placement)
     hold_ledger(session, placement.pupil, placement)
-    today = today or date.today()
+    today = today or clock.today()
     refusal = Refusal()
     recorded = session.scalars(
         select(PlacementReview).where(
@@ -768,7 +768,7 @@ def correct_placement(
         actor,
         placement.pupil,
         MovementKind.PLACEMENT_CORRECTED,
-        date.today(),
+        clock.today(),
         placement=placement,
         reason=reason.strip(),
         corrects=previous,
@@ -843,7 +843,7 @@ def record_roll_movement(
     if not authorised:
         permissions.require(session, actor, "movement.record", pupil)
     hold_ledger(session, pupil)
-    today = today or date.today()
+    today = today or clock.today()
     user = None if authorised else actor.user
     refusal = Refusal()
     if kind not in (*ROLL_KINDS, MovementKind.SUSPENSION):
@@ -986,7 +986,7 @@ class TierSpell:
 
 def tier_history(session: Session, pupil: Pupil, on: date | None = None) -> list[TierSpell]:
     """The pupil's placements in the tiers, oldest first, with time in tier and re-referrals."""
-    on = on or date.today()
+    on = on or clock.today()
     calendar = _calendar(session, pupil)
     spells = []
     ended: list[date] = []

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.domain.actors import Actor
 from ap_register.domain.upn import normalise
 from ap_register.domain.vocab import Route, SettingKind, Tier
@@ -87,7 +87,7 @@ class PlacementFilters:
 def placements_query(actor: Actor, filters: PlacementFilters) -> Select[tuple[Placement]]:
     """Placements matching the filters. `active_from`/`active_to` keep placements active on any
     day of that range; `status` is judged on `on`."""
-    on = filters.on or date.today()
+    on = filters.on or clock.today()
     stmt = (
         select(Placement)
         .join(Pupil, Placement.pupil_id == Pupil.id)

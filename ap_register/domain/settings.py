@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.domain import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Refusal
@@ -31,7 +31,7 @@ class OversightStatus:
 
 
 def oversight_status(setting: Setting, today: date | None = None) -> OversightStatus:
-    today = today or date.today()
+    today = today or clock.today()
     problems = []
     if not setting.contact_name:
         problems.append("No named contact")
@@ -67,7 +67,7 @@ def update_oversight(
     today: date | None = None,
 ) -> None:
     permissions.require(session, actor, "setting.edit_oversight", setting)
-    today = today or date.today()
+    today = today or clock.today()
     refusal = Refusal()
     if not contact_name.strip():
         refusal.add("contact_name", "Enter the named contact")

@@ -24,12 +24,13 @@ import csv
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from importlib.resources import files
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 
+from ap_register import clock
 from ap_register.domain.bulk import Writer
 from ap_register.domain.calendar import SchoolCalendar
 from ap_register.domain.demo import FIRST_NAMES, PLACES, typical_term_dates
@@ -146,7 +147,7 @@ def generate(
         # The rows are consistent by construction: as a bulk load by the database's owner, skip the
         # foreign-key checks row by row (20,000,000 marks x 3 lookups). Only for this transaction.
         connection.execute(text("SET LOCAL session_replication_role = replica"))
-    now = datetime.now(UTC)
+    now = clock.now()
     year = academic_year_start(today)
     stretches = [s for y in (year - 2, year - 1, year, year + 1) for s in typical_term_dates(y)]
     holidays = [d for (d,) in connection.execute(select(BankHoliday.day))]

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.domain import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden, NotFound, Refusal
@@ -70,7 +70,7 @@ def request_transfer(
     gets wrong (a UPN without its check letter, a missing date of birth or reason, a child
     already of this LA, a request already waiting); whether anyone holds the UPN is never said."""
     _require_admin_of(actor, to_la.id)
-    today = today or date.today()
+    today = today or clock.today()
     refusal = Refusal()
     checked = check_upn(upn)
     if not checked.valid:

@@ -3,12 +3,12 @@ alerts on the statutory clocks, and acts on one."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from ap_register import clock
 from ap_register.domain.alerts import raise_alerts
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.coverage import monday_of
@@ -22,9 +22,9 @@ pytestmark = pytest.mark.browser
 def demo(live_app: Any) -> dict[str, Any]:
     with live_app.app_context():
         result = load_demo(db.session)
-        raise_alerts(db.session, result.la, date.today())
+        raise_alerts(db.session, result.la, clock.today())
         db.session.commit()
-        anchor = calendar_for(db.session, result.la).last_school_day(date.today())
+        anchor = calendar_for(db.session, result.la).last_school_day(clock.today())
         return {"week": monday_of(anchor)}
 
 

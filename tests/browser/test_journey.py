@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ap_register import clock
 from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
 from tests import factories
@@ -67,7 +68,7 @@ def test_recording_an_off_site_direction(page: Any, axe: Any, people: dict[str, 
     page.get_by_role("button", name="Continue").click()
 
     # Details: submitted with the notice missing, the GOV.UK error summary says so.
-    start = date.today() + timedelta(days=21)
+    start = clock.today() + timedelta(days=21)
     page.get_by_label("Dual registered").check()
     page.get_by_label("Time-limited placement").check()
     fill_date(page, "start_date", start)

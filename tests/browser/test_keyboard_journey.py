@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ap_register import clock
 from ap_register.domain.demo import DEMO_PASSWORD, load_demo
 from ap_register.extensions import db
 
@@ -103,7 +104,6 @@ def test_the_attendance_officer_works_by_keyboard_alone(page: Any, axe: Any, dem
 
 
 def test_an_ap_head_logs_outreach_by_keyboard_alone(page: Any, axe: Any, demo: None) -> None:
-    from datetime import date
 
     sign_in_by_keyboard(page, "ap.head@demo.example.org")
     tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "Outreach")
@@ -111,7 +111,7 @@ def test_an_ap_head_logs_outreach_by_keyboard_alone(page: Any, axe: Any, demo: N
     # The first open engagement (its heading is a link).
     tab_to(page, lambda f: f["tag"] == "a" and re.fullmatch(r"/outreach/\d+", f["href"]) is not None)
     enter_and_wait(page)
-    today = date.today()
+    today = clock.today()
     for part, value in (("day", today.day), ("month", today.month), ("year", today.year)):
         tab_to(page, lambda f, part=part: f["id"] == f"session-held_on-{part}")
         page.keyboard.type(str(value))

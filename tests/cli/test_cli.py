@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ap_register import clock
 from ap_register.domain.budgets import financial_year, utilisation
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.coverage import monday_of, week_coverage
@@ -169,7 +170,7 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     assert routes == set(Route)
     assert ledger_mismatches(db) == []
     # The problems the demo plants are found, in the latest school week and in today's alerts.
-    anchor = calendar_for(db, la).last_school_day(date.today())
+    anchor = calendar_for(db, la).last_school_day(clock.today())
     coverage = week_coverage(db, SYSTEM, la, monday_of(anchor))
     by_name = {f"{w.pupil.first_name} {w.pupil.last_name}": w for w in coverage.pupils}
     jordan = by_name["Jordan Fletcher"]
@@ -196,7 +197,7 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     plan = db.scalars(select(BudgetPlan).where(BudgetPlan.la_id == la.id)).one()
     assert plan.years == 3 and plan.agreed_at is not None and len(plan.variations) == 1
     assert len({line.provider_id for line in plan.lines if line.provider_id}) == 6
-    this_year = next(y for y in utilisation(db, plan, date.today()) if y.year == financial_year(date.today()))
+    this_year = next(y for y in utilisation(db, plan, clock.today()) if y.year == financial_year(clock.today()))
     assert [p.setting.name for p in this_year.spot_purchases] == ["Horizon Independent School"]
     # Waiting for an answer: an offer of outreach to the demo school lead's school, and another
     # LA's request for the record of one of the area's children.

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from ap_register import clock
 from ap_register.domain import outcomes, synthetic
 from ap_register.domain.sessions import is_valid
 from ap_register.extensions import db
@@ -79,7 +79,7 @@ def test_la_scale_is_one_area_in_the_national_mix(db_kind: str, tmp_path: Path) 
             # figure by figure.
             assert rows["ks4_result"] == count(Ks4Result) > 0
             assert rows["outreach_engagement"] == count(OutreachEngagement) > 0
-            today = date.today()
+            today = clock.today()
             year = outcomes.default_year(today)
             la = session.get(LocalAuthority, session.scalar(select(Pupil.home_la_id).limit(1)))
             assert la is not None

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ap_register import clock
 from ap_register.domain.imports import run_import
 from ap_register.domain.register import end_placement, record_roll_movement
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
@@ -188,7 +189,7 @@ def test_a_provider_sees_its_own_places_and_nothing_of_the_others(
     from ap_register.domain.budgets import agree_plan, create_plan
 
     commissioner = Actor(user=area["commissioner"], via="test")
-    this_year = date.today().year if date.today().month >= 4 else date.today().year - 1
+    this_year = clock.today().year if clock.today().month >= 4 else clock.today().year - 1
     plan = create_plan(
         db, commissioner, area["la"], name="AP budget", first_year=this_year - 1, years=3, demand_policy="Reserve"
     )

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ap_register import clock
 from ap_register.domain.outcomes import DEFINITIONS, HONESTY
 from ap_register.domain.profiles import CAVEAT
 from ap_register.domain.vocab import Role, SettingKind
@@ -137,7 +138,7 @@ def test_the_comparison_reads_the_nightly_scores_until_recalculated(
     assert "Calculated just now" in text(live)
     # The nightly job keeps the year; the page then shows what it kept, the same figures, the
     # contexts and the links to the pupils behind them.
-    nightly_scores(db, date.today())
+    nightly_scores(db, clock.today())
     db.commit()
     kept = page(client.get("/outcomes/?year=2025/26"))
     assert "Last calculated on" in text(kept)
@@ -165,7 +166,7 @@ def test_the_comparison_reads_the_nightly_scores_until_recalculated(
 def test_scores_kept_before_they_kept_their_detail_are_computed_again(
     client: Any, db: Session, area: dict[str, Any]
 ) -> None:
-    nightly_scores(db, date.today())
+    nightly_scores(db, clock.today())
     for score in db.scalars(select(Score)):
         score.detail = None  # as kept before revision 0015
     db.commit()

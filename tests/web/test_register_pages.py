@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ap_register import clock
 from ap_register.domain.vocab import MovementKind, Role
 from ap_register.models import AuditEvent, Movement, Placement, PlacementReview
 from tests.pages import date_fields, errors, page, post, sign_in, text
@@ -58,7 +59,7 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
     )
     assert response.status_code == 302
     details_url = response.headers["Location"]
-    start = date.today() + timedelta(days=14)
+    start = clock.today() + timedelta(days=14)
     # First attempt: dual registration at an unregistered provider, no sessions ticked.
     soup = page(
         post(
@@ -134,10 +135,10 @@ def test_reviewing_and_ending_a_placement(client: Any, world: dict, db: Session)
     placement = home["placement"]
     sign_in(client, home["users"][Role.AP_HEAD].email)
     url = f"/placements/{placement.id}/review"
-    soup = page(post(client, url, {**date_fields("review_date", date.today() + timedelta(days=3)), "notes": ""}))
+    soup = page(post(client, url, {**date_fields("review_date", clock.today() + timedelta(days=3)), "notes": ""}))
     assert errors(soup) == ["Enter what the review found and agreed"]
     soup = page(
-        post(client, url, {**date_fields("review_date", date.today() + timedelta(days=3)), "notes": "Going well"})
+        post(client, url, {**date_fields("review_date", clock.today() + timedelta(days=3)), "notes": "Going well"})
     )
     assert errors(soup) == ["A review cannot be recorded before it happens"]
     response = post(client, url, {**date_fields("review_date", date(2025, 11, 3)), "notes": "Going well"})
@@ -247,9 +248,9 @@ def test_an_unregistered_provider_s_oversight_record(client: Any, world: dict, d
         {
             "contact_name": "Sam Lowe",
             "safeguarding_checks_confirmed": "y",
-            **date_fields("safeguarding_checks_date", date.today()),
-            **date_fields("last_qa_visit_date", date.today()),
-            **date_fields("risk_assessment_date", date.today()),
+            **date_fields("safeguarding_checks_date", clock.today()),
+            **date_fields("last_qa_visit_date", clock.today()),
+            **date_fields("risk_assessment_date", clock.today()),
             "sites": "Mill Lane Farm, Upwell\n\nYard 2, Upwell",
         },
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,7 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.blueprints.forms import (
     Form,
     GovDateField,
@@ -417,7 +416,7 @@ def imports() -> str:
                 refused=False,
             )
     return render_template(
-        "admin/imports.html", title="Import a file", form=form, descriptions=IMPORT_DESCRIPTIONS, today=date.today()
+        "admin/imports.html", title="Import a file", form=form, descriptions=IMPORT_DESCRIPTIONS, today=clock.today()
     )
 
 

@@ -11,7 +11,7 @@ from flask import Response
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.domain import attendance, audit, outcomes
 from ap_register.domain.coverage import week_coverage
 from ap_register.domain.errors import DomainError, FieldError, NotFound
@@ -116,7 +116,7 @@ def placement_out(placement: Placement, today: date | None = None) -> PlacementO
         home_school_id=placement.home_school_id,
         home_school_code=placement.home_school_code.value if placement.home_school_code else None,
         census_reason=reason_of(placement),
-        status=placement.status_on(today or date.today()),  # type: ignore[arg-type]
+        status=placement.status_on(today or clock.today()),  # type: ignore[arg-type]
     )
 
 
@@ -493,7 +493,7 @@ def scores(query: ScoresQuery) -> ScoresOut:
     assert user is not None
     if not permissions.role_allows(user, "outcomes.provider"):
         raise NotFound("Not found")
-    year = outcomes.default_year(date.today()) if query.year is None else outcomes.parse_year(query.year)
+    year = outcomes.default_year(clock.today()) if query.year is None else outcomes.parse_year(query.year)
     if year is None:
         raise ApiError(422, "A query parameter was refused", [FieldProblem(field="year", message="Not a year")])
     la = session.get(LocalAuthority, user.organisation_la_id)

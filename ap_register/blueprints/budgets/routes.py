@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.blueprints.budgets import bp
 from ap_register.blueprints.budgets.forms import AgreeForm, LineForm, PlanForm, VariationForm
 from ap_register.blueprints.forms import attempt, setting_choices
@@ -30,7 +29,7 @@ def _years_shown(plan: BudgetPlan) -> int:
     asked = whole_number(request.args.get("year"))
     if asked is not None and plan.first_year <= asked <= plan.last_year:
         return asked
-    this_year = rules.financial_year(date.today())
+    this_year = rules.financial_year(clock.today())
     return this_year if plan.first_year <= this_year <= plan.last_year else plan.first_year
 
 
@@ -52,7 +51,7 @@ def index() -> str | Response:
 def plan_new() -> str | Response:
     actor = current_actor()
     permissions.require(db.session, actor, "budgets.manage")
-    this_year = rules.financial_year(date.today())
+    this_year = rules.financial_year(clock.today())
     form = PlanForm(data={"years": 3, "first_year": str(this_year)} if request.method == "GET" else None)
     form.first_year.choices = [("", "Choose the year")] + [
         (str(y), rules.year_label(y)) for y in range(this_year - 1, this_year + 3)
@@ -84,7 +83,7 @@ def plan(plan_id: int) -> str:
     actor = current_actor()
     found = permissions.get_budget_plan(db.session, actor, plan_id)
     year = _years_shown(found)
-    years = rules.utilisation(db.session, found, date.today())
+    years = rules.utilisation(db.session, found, clock.today())
     shown = next(y for y in years if y.year == year)
     return render_template(
         "budgets/plan.html",
@@ -96,7 +95,7 @@ def plan(plan_id: int) -> str:
         agree_form=AgreeForm(),
         place_types=rules.PLACE_TYPES,
         year_label=rules.year_label,
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -150,7 +149,7 @@ def agree(plan_id: int) -> str | Response:
         if done:
             flash("Plan agreed: bookings beyond its places are now spot purchases", "success")
             return redirect(url_for("budgets.plan", plan_id=found.id))
-    years = rules.utilisation(db.session, found, date.today())
+    years = rules.utilisation(db.session, found, clock.today())
     year = _years_shown(found)
     return render_template(
         "budgets/plan.html",
@@ -163,7 +162,7 @@ def agree(plan_id: int) -> str | Response:
         form=form,
         place_types=rules.PLACE_TYPES,
         year_label=rules.year_label,
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -199,7 +198,7 @@ def vary(plan_id: int, line_id: int) -> str | Response:
 def export(plan_id: int) -> Response:
     actor = current_actor()
     found = permissions.get_budget_plan(db.session, actor, plan_id)
-    today = date.today()
+    today = clock.today()
     sheets = rules.workbook_sheets(found, rules.utilisation(db.session, found, today), today)
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     exports.write_xlsx_sheets(sheets, spool)  # type: ignore[arg-type]
@@ -223,7 +222,7 @@ def provider(setting_id: int) -> str:
     found = permissions.get_setting(db.session, actor, setting_id)
     if not permissions.can(db.session, actor, "budgets.view") and current_user.setting_id != found.id:
         raise NotFound("Page not found")
-    today = date.today()
+    today = clock.today()
     la = db.session.get(LocalAuthority, found.la_id)
     assert la is not None
     plan = rules.plan_for(db.session, la, today)

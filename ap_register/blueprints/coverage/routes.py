@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.blueprints.coverage import bp
 from ap_register.blueprints.forms import Form, GovDateField, attempt, setting_choices, submit, text_area
 from ap_register.blueprints.forms import select as select_field
@@ -50,7 +50,7 @@ def _week_form() -> tuple[WeekForm, date, str, int | None]:
     form = WeekForm(request.args)
     form.setting.choices = setting_choices(blank="Any setting")
     form.validate()
-    day = form.week.data if form.week.data and not form.week.errors else date.today()
+    day = form.week.data if form.week.data and not form.week.errors else clock.today()
     setting_id = record_id(form.setting.data)
     return form, monday_of(day), form.flag.data or "", setting_id
 
@@ -194,7 +194,7 @@ def alerts() -> str:
     kind = form.kind.data if not form.kind.errors and form.kind.data else ""
     found = db.session.scalars(alerts_query(status, kind)).all()
     return render_template(
-        "coverage/alerts.html", title="Alerts", form=form, alerts=found, kinds=alert_rules.KINDS, today=date.today()
+        "coverage/alerts.html", title="Alerts", form=form, alerts=found, kinds=alert_rules.KINDS, today=clock.today()
     )
 
 
@@ -263,8 +263,8 @@ def attendance() -> str | BaseResponse:
     else:
         choice.setting.choices = setting_choices()
     choice.validate()
-    day = choice.day.data if choice.day.data and not choice.day.errors else date.today()
-    half = choice.half.data if choice.half.data in ("AM", "PM") else ("AM" if datetime.now().hour < 12 else "PM")
+    day = choice.day.data if choice.day.data and not choice.day.errors else clock.today()
+    half = choice.half.data if choice.half.data in ("AM", "PM") else ("AM" if clock.local_now().hour < 12 else "PM")
     setting = None
     asked_id = record_id(choice.setting.data)
     if asked_id is not None:
@@ -325,7 +325,7 @@ def attendance_received() -> str:
     form = ReceivedForm(request.args)
     form.provider.choices = setting_choices(kinds=AP_KINDS, blank="Any provider")
     form.validate()
-    day = date.today()
+    day = clock.today()
     if request.args.get("on"):  # the daily digest's links
         asked = iso_day(request.args["on"])
         if asked is None:

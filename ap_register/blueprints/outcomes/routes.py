@@ -5,14 +5,13 @@ computed as they are asked for, shown only as far as the viewer may see them."""
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.blueprints.outcomes import bp
 from ap_register.domain import audit, exports
 from ap_register.domain import outcomes as rules
@@ -24,9 +23,9 @@ from ap_register.web import current_actor, current_la, render_recorded
 
 def _year() -> int:
     asked = rules.parse_year(request.args.get("year", ""))
-    latest = rules.default_year(date.today()) + 1
+    latest = rules.default_year(clock.today()) + 1
     if asked is None or not 2000 <= asked <= latest:
-        return rules.default_year(date.today())
+        return rules.default_year(clock.today())
     return asked
 
 
@@ -58,7 +57,7 @@ def compare() -> str:
         providers=_sorted(found, sort),
         sort=sort,
         year=year,
-        this_year=rules.default_year(date.today()) + 1,
+        this_year=rules.default_year(clock.today()) + 1,
         labels=rules.LABELS,
         outcomes=rules.OUTCOMES,
         year_label=rules.year_label,
@@ -130,7 +129,7 @@ def provider(setting_id: int) -> str:
         found=found,
         mine=mine,
         year=year,
-        this_year=rules.default_year(date.today()) + 1,
+        this_year=rules.default_year(clock.today()) + 1,
         labels=rules.LABELS,
         outcomes=rules.OUTCOMES,
         definitions=rules.DEFINITIONS,
@@ -215,6 +214,6 @@ def schools() -> str:
         caveat=movement.CAVEAT,
         rule=movement.FLAG_RULE,
         year=year,
-        this_year=rules.default_year(date.today()) + 1,
+        this_year=rules.default_year(clock.today()) + 1,
         year_label=rules.year_label,
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
@@ -12,7 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.blueprints.forms import (
     Form,
     GovDateField,
@@ -123,7 +121,7 @@ def proposal_limit() -> str:
 def engagement_new() -> str | Response:
     if not _may_start():
         raise Forbidden("You do not have permission to do this")
-    form = EngagementForm(data={"started_on": date.today()} if request.method == "GET" else None)
+    form = EngagementForm(data={"started_on": clock.today()} if request.method == "GET" else None)
     own = current_user.setting
     if own is not None and own.kind in AP_KINDS:
         form.provider.choices = [(str(own.id), own.name)]
@@ -205,8 +203,8 @@ def _start(form: EngagementForm) -> OutreachEngagement | OutreachProposal | None
 def engagement(engagement_id: int) -> str | Response:
     actor = current_actor()
     found = _engagement(engagement_id)
-    session_form = SessionForm(prefix="session", data={"held_on": date.today()} if request.method == "GET" else None)
-    close_form = CloseForm(prefix="close", data={"closed_on": date.today()} if request.method == "GET" else None)
+    session_form = SessionForm(prefix="session", data={"held_on": clock.today()} if request.method == "GET" else None)
+    close_form = CloseForm(prefix="close", data={"closed_on": clock.today()} if request.method == "GET" else None)
     referrals = []
     if found.pupil_id is not None:
         referrals = db.session.scalars(

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.blueprints.panels import bp
 from ap_register.blueprints.panels.forms import (
@@ -427,7 +427,7 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
         reasons=panel_rules.REASONS,
         outcomes=panel_rules.OUTCOMES,
         chair=any(m.user_id == current_user.id and m.chair for m in found.panel.members),
-        today=date.today(),
+        today=clock.today(),
         share=share,
     )
 
@@ -466,7 +466,7 @@ def fair_share() -> str:
     la = current_la()
     from ap_register.domain.pupils import academic_year_start
 
-    year = parse_year(request.args.get("year", "")) or academic_year_start(date.today())
+    year = parse_year(request.args.get("year", "")) or academic_year_start(clock.today())
     counts = panel_rules.fair_access_counts(db.session, la, date(year, 9, 1), date(year + 1, 8, 31))
     schools = db.session.scalars(settings_query(current_actor())).all()
     rows = sorted(

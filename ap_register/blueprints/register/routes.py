@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.blueprints.register import bp
 from ap_register.blueprints.register.forms import (
@@ -83,7 +83,7 @@ def find_pupil() -> str:
 def pupil(pupil_id: int) -> str:
     actor = current_actor()
     found = permissions.get_pupil(db.session, actor, pupil_id)
-    today = date.today()
+    today = clock.today()
     current = register.arrangements_on(db.session, found, today)
     all_placements = register.placements_of(db.session, found)
     movements = register.movements_of(db.session, found)
@@ -183,7 +183,7 @@ def _placement_draft(data: dict[str, Any]) -> PlacementDraft:
         registration=Registration(data["registration"]),
         tier=Tier(data["tier"]) if data.get("tier") else None,
         sessions=data["sessions"],
-        start_date=day("start_date") or date.today(),
+        start_date=day("start_date") or clock.today(),
         planned_end_date=day("planned_end_date"),
         notice_date=day("notice_date"),
         reason=data.get("reason"),
@@ -560,6 +560,6 @@ def placements_export(fmt: str) -> Response:
     total = exports.count(db.session, actor, "placements", filters=filters)
     exports.record_export(db.session, actor, "placements", fmt, total, {"filters": request.args.to_dict()})
     db.session.commit()
-    name = f"placements-{date.today().isoformat()}.{fmt}"
+    name = f"placements-{clock.today().isoformat()}.{fmt}"
     records = exports.rows(db.session, actor, "placements", filters=filters)
     return table_download(fmt, exports.COLUMNS["placements"], records, name)

@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.blueprints.forms import Form, GovDateField, attempt, radios, submit
 from ap_register.blueprints.forms import select as select_field
 from ap_register.blueprints.returns import bp
@@ -72,7 +72,7 @@ class SettingTypeForm(Form):
 
 
 def _chosen() -> tuple[ReturnForm, str, int, str]:
-    today = date.today()
+    today = clock.today()
     args = request.args.copy()
     if current_user.setting_id is not None:
         args["kind"] = "school-census"  # a school makes the school census return only
@@ -110,7 +110,7 @@ def index() -> str:
         form=form,
         found=found,
         query=query,
-        days_left=found.days_left(date.today()),
+        days_left=found.days_left(clock.today()),
         reasons=returns.CENSUS_REASONS,
     )
 
@@ -192,7 +192,7 @@ def _back(default: str) -> str:
 def _day() -> tuple[DayForm, date]:
     form = DayForm(request.args)
     form.validate()
-    return form, form.on.data if form.on.data and not form.on.errors else date.today()
+    return form, form.on.data if form.on.data and not form.on.errors else clock.today()
 
 
 @bp.route("/children-not-in-school")
