@@ -30,8 +30,16 @@ log = logging.getLogger(__name__)
 
 
 def daily_alerts(session: Session, on: date) -> dict[str, Any]:
-    """Raise, refresh and resolve the alerts of every LA that keeps term dates here."""
+    """Raise, refresh and resolve the alerts of every LA that keeps term dates here; first, as the
+    years turn, record the bank holidays of the year after next (so school days go on counting)."""
+    from ap_register.domain.calendar import forget_calendars
+    from ap_register.domain.reference_data import load_bank_holidays
+
     summary: dict[str, Any] = {}
+    added = load_bank_holidays(session, on)
+    if added:
+        summary["bank_holidays_added"] = added
+        forget_calendars(session)
     las = session.scalars(select(LocalAuthority).where(LocalAuthority.id.in_(select(TermDate.la_id)))).all()
     for la in las:
         result = raise_alerts(session, la, on)

@@ -2,7 +2,9 @@
 
 A school day is a weekday inside one of the LA's term stretches that is not an England and
 Wales bank holiday. Outside the stretches the LA has recorded, the calendar does not guess:
-it raises CalendarUnknown, so that a missing year of term dates is noticed, not hidden.
+it raises CalendarUnknown, so that a missing year of term dates is noticed, not hidden. Nor
+does it count past the last year whose bank holidays are recorded (`reference_data`: to the end
+of the year after next): a day nobody has announced yet is refused, not miscounted.
 """
 
 from __future__ import annotations
@@ -19,25 +21,49 @@ from ap_register.models import BankHoliday, LocalAuthority, TermDate
 
 
 class SchoolCalendar:
-    def __init__(self, stretches: Iterable[tuple[date, date]], holidays: Iterable[date], name: str = "this LA"):
+    def __init__(
+        self,
+        stretches: Iterable[tuple[date, date]],
+        holidays: Iterable[date],
+        name: str = "this LA",
+        holidays_known_to: date | None = None,
+    ):
+        """`holidays_known_to`: the last day whose bank holidays are known (None: no limit)."""
         self.name = name
         self.stretches = sorted(stretches)
+        self.holidays_known_to = holidays_known_to
         holiday_set = set(holidays)
         days: set[date] = set()
         for start, end in self.stretches:
             day = start
             while day <= end:
-                if day.weekday() < 5 and day not in holiday_set:
+                if (
+                    day.weekday() < 5
+                    and day not in holiday_set
+                    and (holidays_known_to is None or day <= holidays_known_to)
+                ):
                     days.add(day)
                 day += timedelta(days=1)
         self._days = sorted(days)
         self.known_from = self.stretches[0][0] if self.stretches else None
         self.known_to = self.stretches[-1][1] if self.stretches else None
+        if self.known_to is not None and holidays_known_to is not None:
+            self.known_to = min(self.known_to, holidays_known_to)
 
     def _require_known(self, *days: date) -> None:
         for day in days:
+            if self.holidays_known_to is not None and day > self.holidays_known_to:
+                raise self._holidays_unknown(day)
             if self.known_from is None or self.known_to is None or not (self.known_from <= day <= self.known_to):
                 raise CalendarUnknown(f"No term dates are recorded for {self.name} on {day:%-d %B %Y}")
+
+    def _holidays_unknown(self, day: date) -> CalendarUnknown:
+        if self.holidays_known_to == date.min:
+            return CalendarUnknown("No bank holidays are recorded: run ap-register init-db to load them")
+        return CalendarUnknown(
+            f"England's bank holidays are recorded only to {self.holidays_known_to:%-d %B %Y}, so school days "
+            f"on {day:%-d %B %Y} cannot be counted yet"
+        )
 
     def covers(self, day: date) -> bool:
         return self.known_from is not None and self.known_to is not None and self.known_from <= day <= self.known_to
@@ -74,6 +100,8 @@ class SchoolCalendar:
         self._require_known(start)
         index = bisect_left(self._days, start) + n - 1
         if index >= len(self._days):
+            if self.holidays_known_to is not None and self.stretches and self.stretches[-1][1] > self.holidays_known_to:
+                raise self._holidays_unknown(self.holidays_known_to + timedelta(days=1))
             raise CalendarUnknown(
                 f"No term dates are recorded for {self.name} far enough after {start:%-d %B %Y} "
                 f"to count {n} school days"
@@ -121,8 +149,11 @@ def calendars_for(session: Session, las: Sequence[LocalAuthority]) -> dict[int, 
         ):
             stretches[la_id].append((start, end))
         holidays = session.scalars(select(BankHoliday.day)).all()
+        # Each year's bank holidays are recorded whole (every year has its Christmas ones), so
+        # they are known to the end of the latest year recorded; with none recorded, to nothing.
+        known_to = date(max(holidays).year, 12, 31) if holidays else date.min
         for la_id, la in wanted.items():
-            cache[la_id] = SchoolCalendar(stretches[la_id], holidays, name=la.name)
+            cache[la_id] = SchoolCalendar(stretches[la_id], holidays, name=la.name, holidays_known_to=known_to)
     return {la.id: cache[la.id] for la in las}
 
 

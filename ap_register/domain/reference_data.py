@@ -11,6 +11,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from ap_register import clock
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -48,9 +50,46 @@ def english_la_codes() -> dict[str, LaCode]:
 WELSH_LA_CODES = frozenset(str(code) for code in range(660, 682))
 
 
+# England and Wales bank holidays: the days GOV.UK has announced (the shipped file, which holds
+# one-off days such as a coronation), with the days the `holidays` package (pinned; maintained
+# from the Banking and Financial Dealings Act 1971 and each year's proclamations) gives by rule.
+# The register counts school days only to the end of the year after next: past that it refuses
+# (calendar.CalendarUnknown) rather than miscount a day nobody has announced yet. init-db and the
+# daily job extend the horizon as the years turn.
+BANK_HOLIDAYS_FROM = 2019
+BANK_HOLIDAY_YEARS_AHEAD = 2
+
+
 @cache
-def bank_holidays() -> dict[date, str]:
+def announced_bank_holidays() -> dict[date, str]:
     return {date.fromisoformat(row["date"]): row["title"] for row in _rows("bank_holidays_england_wales.csv")}
+
+
+def bank_holidays(today: date) -> dict[date, str]:
+    """Every England and Wales bank holiday from 2019 to the end of the year after next."""
+    import holidays
+
+    through = today.year + BANK_HOLIDAY_YEARS_AHEAD
+    by_rule = holidays.country_holidays("GB", subdiv="ENG", years=range(BANK_HOLIDAYS_FROM, through + 1))
+    found = {day: str(title) for day, title in by_rule.items()}
+    found.update({day: title for day, title in announced_bank_holidays().items() if day.year <= through})
+    return found
+
+
+def load_bank_holidays(session: Session, today: date) -> int:
+    """Add the bank holidays not yet recorded, to the end of the year after next; how many."""
+    from sqlalchemy import select
+
+    from ap_register.models import BankHoliday
+
+    known_days = set(session.scalars(select(BankHoliday.day)))
+    added = 0
+    for day, title in sorted(bank_holidays(today).items()):
+        if day not in known_days:
+            session.add(BankHoliday(day=day, title=title[:120]))
+            added += 1
+    session.flush()
+    return added
 
 
 @dataclass(frozen=True)
@@ -129,12 +168,12 @@ def gias_establishment_types() -> dict[int, GiasType]:
     }
 
 
-def load_into(session: Session) -> dict[str, int]:
+def load_into(session: Session, today: date | None = None) -> dict[str, int]:
     """Insert or refresh the reference tables from the shipped files. Idempotent: returns how
     many rows of each were added."""
     from sqlalchemy import select
 
-    from ap_register.models import AttendanceCode, BankHoliday, LocalAuthority
+    from ap_register.models import AttendanceCode, LocalAuthority
 
     added = {"local_authorities": 0, "bank_holidays": 0, "attendance_codes": 0}
     existing_las = {la.code: la for la in session.scalars(select(LocalAuthority))}
@@ -145,11 +184,7 @@ def load_into(session: Session) -> dict[str, int]:
             added["local_authorities"] += 1
         else:
             la.name, la.gss_code, la.live = entry.name, entry.gss_code, entry.live
-    known_days = set(session.scalars(select(BankHoliday.day)))
-    for day, title in bank_holidays().items():
-        if day not in known_days:
-            session.add(BankHoliday(day=day, title=title))
-            added["bank_holidays"] += 1
+    added["bank_holidays"] = load_bank_holidays(session, today or clock.today())
     existing_codes = {c.code: c for c in session.scalars(select(AttendanceCode))}
     for code, info in attendance_codes().items():
         values = {

@@ -12,7 +12,7 @@ from ap_register.domain.reference_data import bank_holidays
 from tests import factories
 from tests.factories import TERM_DATES
 
-CALENDAR = SchoolCalendar(TERM_DATES, bank_holidays().keys(), name="Test LA")
+CALENDAR = SchoolCalendar(TERM_DATES, bank_holidays(date(2026, 12, 4)).keys(), name="Test LA")
 
 
 def test_weekends_holidays_and_half_terms_are_not_school_days() -> None:
@@ -79,3 +79,44 @@ def test_the_span_of_school_days_before_a_day() -> None:
     assert CALENDAR.span_before(date(2024, 9, 9), 10) == (date(2024, 9, 4), date(2024, 9, 6))
     with pytest.raises(CalendarUnknown):
         CALENDAR.span_before(date(2024, 8, 1), 10)
+
+
+def test_bank_holidays_are_known_to_the_end_of_the_year_after_next() -> None:
+    from ap_register.domain.reference_data import bank_holidays
+
+    known = bank_holidays(date(2026, 12, 4))
+    assert date(2028, 4, 14) in known and date(2028, 12, 25) in known  # Good Friday and Christmas 2028, by rule
+    assert date(2023, 5, 8) in known  # announced one-off days (the coronation) are kept
+    assert max(known).year == 2028
+    assert max(bank_holidays(date(2027, 1, 4))).year == 2029
+
+
+def test_a_calendar_refuses_school_days_past_the_last_known_bank_holiday() -> None:
+    terms = [(date(2028, 9, 4), date(2028, 12, 20)), (date(2029, 1, 4), date(2029, 3, 29))]
+    calendar = SchoolCalendar(terms, bank_holidays(date(2026, 12, 4)).keys(), holidays_known_to=date(2028, 12, 31))
+    assert calendar.count(date(2028, 12, 18), date(2028, 12, 20)) == 3
+    with pytest.raises(CalendarUnknown, match="bank holidays are recorded only to 31 December 2028"):
+        calendar.count(date(2028, 12, 18), date(2029, 1, 8))
+    with pytest.raises(CalendarUnknown, match="bank holidays are recorded only to 31 December 2028"):
+        calendar.nth_school_day(date(2028, 12, 18), 6)  # the sixth day would be in January 2029
+    assert not calendar.covers(date(2029, 1, 8))
+
+
+def test_the_daily_job_records_the_next_year_s_bank_holidays_as_the_year_turns(db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from ap_register.jobs import daily_alerts
+    from ap_register.models import BankHoliday, TermDate
+
+    la = factories.la(db)
+    for start, end in ((date(2028, 9, 4), date(2028, 12, 20)), (date(2029, 1, 4), date(2029, 3, 29))):
+        db.add(TermDate(la_id=la.id, start_date=start, end_date=end))
+    db.flush()
+    assert db.scalar(select(func.max(BankHoliday.day))).year == 2028  # loaded in 2026: to the end of 2028
+    with pytest.raises(CalendarUnknown, match="recorded only to 31 December 2028"):
+        calendar_for(db, la).count(date(2029, 1, 4), date(2029, 1, 12))
+    summary = daily_alerts(db, date(2027, 1, 4))
+    assert summary["bank_holidays_added"] == 8  # 2029's eight
+    assert calendar_for(db, la).count(date(2029, 1, 4), date(2029, 1, 12)) == 7
+    assert calendar_for(db, la).is_school_day(date(2029, 3, 29)) and not calendar_for(db, la).covers(date(2029, 3, 30))
+    assert "bank_holidays_added" not in daily_alerts(db, date(2027, 1, 5))
