@@ -43,6 +43,7 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check ap_register tests migrations examples performance gunicorn.conf.py
 	$(BIN)/ruff format --check ap_register tests examples performance gunicorn.conf.py
+	$(BIN)/mypy
 
 test-sqlite: setup
 	$(BIN)/python -m pytest --db sqlite

@@ -25,7 +25,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
 
-    # Our templates first, then the GOV.UK packages under their own prefixes (STYLE.md).
+    # Our templates first, then the GOV.UK packages under their own prefixes (docs/architecture.md, Pages).
     app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(str(PROJECT_ROOT / "templates")),

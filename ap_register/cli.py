@@ -23,6 +23,7 @@ from ap_register.domain.errors import DomainError
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db
+from ap_register.years import AcademicYear
 
 
 def cli_actor(via: str = "cli") -> Actor:
@@ -339,10 +340,11 @@ def scores_command(la_code: str, year_text: str | None, fmt: str, out: str | Non
     """Five-outcome scores of each provider: value, n, 95% interval, band against the benchmark."""
 
     from ap_register.domain import audit
-    from ap_register.domain.outcomes import SCORE_COLUMNS, default_year, parse_year, scores, table_rows
+    from ap_register.domain.outcomes import SCORE_COLUMNS, scores, table_rows
 
     la = _required_la(la_code)
-    year = default_year(clock.today()) if year_text is None else parse_year(year_text)
+    chosen = AcademicYear.last_ended(clock.today()) if year_text is None else AcademicYear.parse(year_text)
+    year = chosen.start if chosen else None
     if year is None:
         raise click.UsageError(f"{year_text!r} is not an academic year such as 2025/26")
     found = scores(db.session, la, year)
@@ -436,11 +438,10 @@ def returns_command(
     """A census return's lines, one per placement, and its validation report (the gaps)."""
 
     from ap_register.domain import returns
-    from ap_register.domain.outcomes import parse_year
-    from ap_register.domain.pupils import academic_year_start
 
     la = _required_la(la_code)
-    year = academic_year_start(clock.today()) if year_text is None else parse_year(year_text)
+    chosen = AcademicYear.containing(clock.today()) if year_text is None else AcademicYear.parse(year_text)
+    year = chosen.start if chosen else None
     if year is None:
         raise click.UsageError(f"{year_text!r} is not an academic year such as 2025/26")
     found = returns.build(db.session, cli_actor("returns"), la, kind, year, term)

@@ -25,6 +25,7 @@ from ap_register.domain.alerts import raise_alerts
 from ap_register.extensions import db
 from ap_register.models import JobRun, LocalAuthority, TermDate
 from ap_register.models.base import utcnow
+from ap_register.years import AcademicYear
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def daily_alerts(session: Session, on: date) -> dict[str, Any]:
 def nightly_scores(session: Session, on: date) -> dict[str, Any]:
     """Recompute and keep the five-outcome scores of every LA with AP providers: the last
     academic year that ended, and the one under way."""
-    from ap_register.domain.outcomes import SCORED_KINDS, default_year, scores_in_batches, store
+    from ap_register.domain.outcomes import SCORED_KINDS, scores_in_batches, store
     from ap_register.models import Setting
 
     summary: dict[str, Any] = {}
@@ -59,7 +60,7 @@ def nightly_scores(session: Session, on: date) -> dict[str, Any]:
         .where(LocalAuthority.id.in_(select(Setting.la_id).where(Setting.kind.in_(SCORED_KINDS))))
         .order_by(LocalAuthority.code)
     ).all()
-    for year in (default_year(on), default_year(on) + 1):
+    for year in (AcademicYear.last_ended(on).start, AcademicYear.last_ended(on).start + 1):
         for found in scores_in_batches(session, las, year, on):
             summary[f"{found.la.code} {year}"] = store(session, found)
     return summary

@@ -5,8 +5,8 @@
 not visible (so its existence does not leak) and Forbidden when it is visible but the action
 is not allowed. Templates call `can` too. The system actor (CLI, jobs) is not limited.
 
-Visibility (DESIGN.md): LA users see pupils whose home LA is theirs; a setting's users see
-pupils who are, or were, on its roll or placed with it or by it.
+Visibility (docs/architecture.md, Who may see and do what): LA users see pupils whose home LA
+is theirs; a setting's users see pupils who are, or were, on its roll or placed with it or by it.
 """
 
 from __future__ import annotations

@@ -33,8 +33,7 @@ from werkzeug.wsgi import host_is_trusted
 
 from ap_register import clock, errors, permissions
 from ap_register.blueprints.forms import error_list
-from ap_register.domain import audit, exports, vocab
-from ap_register.domain import sessions as weekly
+from ap_register.domain import audit, exports, vocab, week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.budgets import figure
 from ap_register.domain.coverage import FLAG_LABELS
@@ -45,6 +44,7 @@ from ap_register.domain.text import control_character_problem, has_nul
 from ap_register.domain.typed import MAX_ID, whole_number
 from ap_register.extensions import db, login_manager
 from ap_register.models import AuditEvent, LocalAuthority, Pupil, User
+from ap_register.years import AcademicYear, FinancialYear
 
 CSP = {
     "default-src": "'self'",
@@ -242,7 +242,7 @@ def init_app(app: Flask) -> None:
             "can": can,
             "unread": unread,
             "vocab": vocab,
-            "weekly": weekly,
+            "week_pattern": week_pattern,
             "today": clock.today(),
             "year_group_label": year_group_label,
             "service_name": app.config["SERVICE_NAME"],
@@ -256,6 +256,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["submission_token"] = new_submission_token
     app.add_template_filter(format_date, "govdate")
     app.add_template_filter(figure, "figure")
+    # A year kept as the calendar year it starts, as people write it: 2025/26, or 2025-26.
+    app.add_template_filter(lambda start: AcademicYear(start).label, "academic_year")
+    app.add_template_filter(lambda start: FinancialYear(start).label, "financial_year")
     app.add_template_filter(lambda key, table: table.get(key, key), "extract")
 
     from ap_register.blueprints import (

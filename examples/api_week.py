@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--registration", default="dual")
     parser.add_argument("--tier", default="time_limited")
     parser.add_argument("--sessions", default="1111111111")
+    parser.add_argument(
+        "--planned-end", type=date.fromisoformat, help="The planned last day (a time-limited placement needs one)"
+    )
+    parser.add_argument("--reintegration-plan", help="How the pupil returns (a time-limited placement needs one)")
     parser.add_argument("--code", default="/", help="The mark for each session the pupil attends")
     args = parser.parse_args(argv)
     if not (args.upn or args.pupil_id) or not (args.setting or args.setting_id):
@@ -91,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 "tier": args.tier,
                 "sessions": args.sessions,
                 "start_date": args.week.isoformat(),
+                "planned_end_date": args.planned_end.isoformat() if args.planned_end else None,
+                "reintegration_plan": args.reintegration_plan,
             },
         )
         for warning in made["warnings"]:

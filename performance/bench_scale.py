@@ -62,6 +62,7 @@ from ap_register.domain.pupils import of_compulsory_school_age  # noqa: E402
 from ap_register.domain.reference_data import load_into  # noqa: E402
 from ap_register.extensions import db  # noqa: E402
 from ap_register.models import LocalAuthority, Pupil  # noqa: E402
+from ap_register.years import AcademicYear
 
 STEPS = ("coverage", "scoring", "import")
 ROLL_KINDS = "('admitted', 'permanent_exclusion', 'removed_from_roll')"
@@ -256,7 +257,7 @@ def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) 
 
     from ap_register.domain import outcomes
 
-    year = outcomes.default_year(today)
+    year = AcademicYear.last_ended(today).start
 
     def app_answer() -> dict[scoring_floor.Key, tuple[Any, ...]]:
         # As the nightly job scores them: BATCH LAs at a time.
@@ -270,7 +271,7 @@ def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) 
         return found
 
     def attendance_only() -> dict[int, tuple[int, int, int]]:
-        first, last = outcomes.year_span(year)
+        first, last = AcademicYear(year).span
         query = text(ATTENDANCE_ONLY).bindparams(bindparam("kinds", expanding=True))
         kinds = [k.value for k in outcomes.SCORED_KINDS]
         found = session.execute(query, {"kinds": kinds, "first": first, "last": min(last, today)}).all()
@@ -294,7 +295,7 @@ def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) 
         app_answer()
     split_seconds = time.perf_counter() - started
     return report(
-        f"scoring a year ({outcomes.year_label(year)}) of every LA",
+        f"scoring a year ({AcademicYear(year).label}) of every LA",
         las=len(las),
         providers=sum(1 for _, provider_id in app_result if provider_id is not None),
         app_seconds=round(app_seconds, 2),

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, text
 from ap_register.domain import outcomes
 from ap_register.domain.bulk import roomy
 from ap_register.domain.vocab import AP_KINDS
+from ap_register.years import AcademicYear
 
 # (la_id, provider_id or None for the LA's own context) -> figures, in this order.
 FIELDS = (
@@ -291,8 +292,8 @@ def year_11_born(year: int) -> tuple[date, date]:
 
 
 def floor(session: Any, year: int, on: date) -> dict[Key, tuple[int, ...]]:
-    start, end = outcomes.year_span(year)
-    last_start, last_end = outcomes.year_span(year - 1)
+    start, end = AcademicYear(year).span
+    last_start, last_end = AcademicYear(year - 1).span
     year11, last_year11 = year_11_born(year), year_11_born(year - 1)
     grades_4 = sorted(outcomes.GCSE_STRONG | {"L2"})
     grades_1 = sorted(outcomes.GCSE_PASS | set(outcomes.FUNCTIONAL_SKILLS))

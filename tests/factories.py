@@ -139,6 +139,9 @@ def placement(
 ) -> Placement:
     if route == Route.OFF_SITE_DIRECTION:
         fields.setdefault("notice_date", date(2025, 9, 29))
+    if tier == Tier.TIME_LIMITED:  # planned to end (late, so no test meets it unawares), with its plan
+        fields.setdefault("planned_end_date", start.replace(year=start.year + 2))
+        fields.setdefault("reintegration_plan", "Mornings back at the home school from week four; full time by the end")
     created, _ = start_placement(
         session,
         SYSTEM,

@@ -168,17 +168,19 @@ class SpotPurchaseFields:
     )
     spot_reason = TextAreaField("Why outside the plan?", validators=[Optional()], widget=GovTextArea())
 
-    def spot_problem(self) -> str | None:
-        """Puts a missing cost or reason on its field; says whether there was one."""
-        if not self.spot_purchase.data:  # type: ignore[attr-defined]
-            return None
-        if not self.agreed_cost.data:  # type: ignore[attr-defined]
-            self.agreed_cost.errors = ["Enter the agreed cost of the spot purchase"]  # type: ignore[attr-defined]
-            return "cost"
-        if not (self.spot_reason.data or "").strip():  # type: ignore[attr-defined]
-            self.spot_reason.errors = ["Say why the placement is paid outside the plan"]  # type: ignore[attr-defined]
-            return "reason"
-        return None
+    def spot_problem(self) -> bool:
+        """Puts a missing cost or reason on its field (the register's rule,
+        `register.spot_purchase_problems`); says whether there was one."""
+        from ap_register.domain.register import spot_purchase_problems
+
+        problems = spot_purchase_problems(
+            bool(self.spot_purchase.data),  # type: ignore[attr-defined]
+            self.agreed_cost.data,  # type: ignore[attr-defined]
+            self.spot_reason.data,  # type: ignore[attr-defined]
+        )
+        if problems:
+            self.apply(DomainError("", problems))  # type: ignore[attr-defined]
+        return bool(problems)
 
 
 T = TypeVar("T")

@@ -5,9 +5,9 @@ it writes nothing, so it can be asked about any day. `raise_alerts` keeps the st
 step with the findings of a day: new findings are raised, findings that went away are resolved
 by the register, and what people acknowledged or resolved is kept.
 
-Kinds (DESIGN.md): sixth_day_provision, off_site_notice_late, planned_end_passed, review_overdue,
-part_time_timetable_open, below_full_time, unregistered_checks_overdue. (budget_over_plan comes
-with the budgets.)
+Kinds (README, What it does today: Alerts): sixth_day_provision, off_site_notice_late,
+planned_end_passed, review_overdue, part_time_timetable_open, below_full_time,
+unregistered_checks_overdue. (budget_over_plan comes with the budgets.)
 """
 
 from __future__ import annotations

@@ -13,8 +13,7 @@ from sqlalchemy import Result, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ap_register import clock, permissions
-from ap_register.domain import audit
-from ap_register.domain import sessions as weekly
+from ap_register.domain import audit, week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import among
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
@@ -224,7 +223,7 @@ def record_marks(session: Session, actor: Actor, marks: list[Mark]) -> int:
 
 
 def label(day: date, half: str) -> str:
-    return weekly.LABELS[2 * day.weekday() + SESSIONS.index(half)]
+    return week_pattern.LABELS[2 * day.weekday() + SESSIONS.index(half)]
 
 
 def marks_between(session: Session, pupil_ids: Sequence[int], first: date, last: date) -> Result[Any]:

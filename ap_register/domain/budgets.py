@@ -22,8 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from ap_register import permissions
-from ap_register.domain import audit
-from ap_register.domain import sessions as weekly
+from ap_register.domain import audit, week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, Refusal
@@ -40,6 +39,7 @@ from ap_register.models import (
     Setting,
 )
 from ap_register.models.base import utcnow
+from ap_register.years import FinancialYear
 
 PLACE_TYPES = {
     "outreach": "Outreach (hours)",
@@ -57,19 +57,6 @@ def figure(value: Decimal | int | float) -> str:
     """A number as people write it: thousands separated, at most one decimal place, no ".0"."""
     text = f"{Decimal(value):,.1f}"
     return text[:-2] if text.endswith(".0") else text
-
-
-def financial_year(day: date) -> int:
-    """The financial year a day falls in, by the calendar year it starts (1 April)."""
-    return day.year if day.month >= 4 else day.year - 1
-
-
-def year_span(year: int) -> tuple[date, date]:
-    return date(year, 4, 1), date(year + 1, 3, 31)
-
-
-def year_label(year: int) -> str:
-    return f"{year}-{(year + 1) % 100:02d}"
 
 
 def _require_commissioner(session: Session, actor: Actor) -> None:
@@ -131,7 +118,9 @@ def set_line(
     if plan.agreed_at is not None:
         refusal.add("commissioned", "The plan is agreed: change a line by recording a variation")
     if not plan.first_year <= year <= plan.last_year:
-        refusal.add("year", f"The plan covers {year_label(plan.first_year)} to {year_label(plan.last_year)}")
+        refusal.add(
+            "year", f"The plan covers {FinancialYear(plan.first_year).label} to {FinancialYear(plan.last_year).label}"
+        )
     if place_type not in PLACE_TYPES:
         refusal.add("place_type", "Choose the place type")
     if place_type == "reserve":
@@ -192,9 +181,9 @@ def agree_plan(session: Session, actor: Actor, plan: BudgetPlan) -> None:
     for year in range(plan.first_year, plan.last_year + 1):
         lines = [line for line in plan.lines if line.year == year]
         if not any(line.place_type != "reserve" for line in lines):
-            refusal.add("plan", f"{year_label(year)} has no commissioned places")
+            refusal.add("plan", f"{FinancialYear(year).label} has no commissioned places")
         if not any(line.place_type == "reserve" for line in lines):
-            refusal.add("plan", f"{year_label(year)} has no reserve for changes in demand")
+            refusal.add("plan", f"{FinancialYear(year).label} has no reserve for changes in demand")
     refusal.raise_if_any("The plan was not agreed")
     plan.agreed_by_id, plan.agreed_at = actor.user_id, utcnow()
     session.flush()
@@ -248,7 +237,7 @@ def allocation(line: BudgetLine) -> Decimal:
 
 def plan_for(session: Session, la: LocalAuthority, day: date) -> BudgetPlan | None:
     """The LA's agreed plan covering the financial year of a day, if any."""
-    year = financial_year(day)
+    year = FinancialYear.containing(day).start
     return session.scalar(
         select(BudgetPlan).where(
             BudgetPlan.la_id == la.id,
@@ -263,7 +252,7 @@ def plan_for(session: Session, la: LocalAuthority, day: date) -> BudgetPlan | No
 
 
 def fte(sessions: str) -> Decimal:
-    return Decimal(weekly.count(sessions)) / Decimal(10)
+    return Decimal(week_pattern.count(sessions)) / Decimal(10)
 
 
 def occupancy(session: Session, provider_id: int, tier: Tier, day: date) -> Decimal:
@@ -302,7 +291,7 @@ def capacity_problem(
     line = session.scalars(
         select(BudgetLine).where(
             BudgetLine.plan_id == plan.id,
-            BudgetLine.year == financial_year(start),
+            BudgetLine.year == FinancialYear.containing(start).start,
             BudgetLine.provider_id == provider.id,
             BudgetLine.place_type == tier.value,
         )
@@ -327,7 +316,7 @@ def capacity_problem(
             ) from error
     if line is None:
         return (
-            f"{provider.name} has no commissioned {label} in {plan.name} for {year_label(financial_year(start))}: "
+            f"{provider.name} has no commissioned {label} in {plan.name} for {FinancialYear.containing(start).label}: "
             f"book it as a spot purchase, with its agreed cost"
         )
     used = occupancy(session, provider.id, tier, start)
@@ -418,8 +407,8 @@ def utilisation(session: Session, plan: BudgetPlan, on: date) -> list[YearUse]:
     assert la is not None
     calendar = calendar_for(session, la)
     provider_ids = {line.provider_id for line in plan.lines if line.provider_id is not None}
-    first, _ = year_span(plan.first_year)
-    _, last = year_span(plan.last_year)
+    first, _ = FinancialYear(plan.first_year).span
+    _, last = FinancialYear(plan.last_year).span
     placements = session.scalars(
         select(Placement)
         .join(Pupil, Placement.pupil_id == Pupil.id)
@@ -442,7 +431,7 @@ def utilisation(session: Session, plan: BudgetPlan, on: date) -> list[YearUse]:
     ).all()
     years = []
     for year in range(plan.first_year, plan.last_year + 1):
-        start, end = year_span(year)
+        start, end = FinancialYear(year).span
         upto = min(end, on)
         total_days = _school_days(calendar, start, end)
         days_so_far = _school_days(calendar, start, upto) if on >= start else 0
@@ -521,7 +510,7 @@ def over_plan(session: Session, la: LocalAuthority, on: date) -> list[tuple[str,
         return []
     found = []
     for year in utilisation(session, plan, on):
-        if year.year != financial_year(on):
+        if year.year != FinancialYear.containing(on).start:
             continue
         for use in year.lines:
             if use.over_plan:
@@ -533,7 +522,7 @@ def over_plan(session: Session, la: LocalAuthority, on: date) -> list[tuple[str,
                         use.line,
                         year.year,
                         f"{provider}: {PLACE_TYPES[use.line.place_type].lower()} forecast at {figure(use.forecast)} "
-                        f"{unit} against {figure(use.capacity)} commissioned in {year_label(year.year)} "
+                        f"{unit} against {figure(use.capacity)} commissioned in {FinancialYear(year.year).label} "
                         f"({figure(use.used)} used so far).",
                     )
                 )
@@ -543,7 +532,7 @@ def over_plan(session: Session, la: LocalAuthority, on: date) -> list[tuple[str,
                     f"budget_over_plan:reserve:{year.year}",
                     None,
                     year.year,
-                    f"The {year_label(year.year)} reserve is overspent by £{-year.reserve_left:,.2f} "
+                    f"The {FinancialYear(year.year).label} reserve is overspent by £{-year.reserve_left:,.2f} "
                     f"(variations £{year.variations_cost:,.2f}, spot purchases £{year.spot_cost:,.2f}).",
                 )
             )
@@ -551,7 +540,7 @@ def over_plan(session: Session, la: LocalAuthority, on: date) -> list[tuple[str,
 
 
 def year_end(year: int) -> date:
-    return year_span(year)[1]
+    return FinancialYear(year).span[1]
 
 
 def provider_lines(years: list[YearUse], provider_id: int) -> list[tuple[YearUse, LineUse]]:
@@ -561,7 +550,7 @@ def provider_lines(years: list[YearUse], provider_id: int) -> list[tuple[YearUse
 
 def line_label(line: BudgetLine) -> str:
     provider = line.provider.name if line.provider else "Reserve"
-    return f"{provider}: {PLACE_TYPES[line.place_type]} {year_label(line.year)}"
+    return f"{provider}: {PLACE_TYPES[line.place_type]} {FinancialYear(line.year).label}"
 
 
 def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tuple[str, list[str], list[dict]]]:  # type: ignore[type-arg]
@@ -576,7 +565,7 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
             name = line.provider.name if line.provider else ""
             plan_rows.append(
                 {
-                    "financial_year": year_label(year.year),
+                    "financial_year": FinancialYear(year.year).label,
                     "provider": name,
                     "provider_ref": line.provider.ref if line.provider else "",
                     "place_type": line.place_type,
@@ -588,7 +577,7 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
             )
             use_rows.append(
                 {
-                    "financial_year": year_label(year.year),
+                    "financial_year": FinancialYear(year.year).label,
                     "provider": name,
                     "place_type": line.place_type,
                     "unit": "hours" if line.place_type == "outreach" else "place-days",
@@ -603,7 +592,7 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
             )
     reserve_rows = [
         {
-            "financial_year": year_label(year.year),
+            "financial_year": FinancialYear(year.year).label,
             "school_days": year.school_days,
             "school_days_to_date": year.school_days_so_far,
             "allocated_to_providers": year.allocated,
@@ -616,7 +605,7 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
     ]
     variation_rows = [
         {
-            "financial_year": year_label(v.line.year),
+            "financial_year": FinancialYear(v.line.year).label,
             "line": line_label(v.line),
             "change": v.change,
             "reason": v.reason,
@@ -627,7 +616,7 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
     ]
     spot_rows = [
         {
-            "financial_year": year_label(year.year),
+            "financial_year": FinancialYear(year.year).label,
             "placement": p.id,
             "provider": p.setting.name,
             "start_date": p.start_date.isoformat(),

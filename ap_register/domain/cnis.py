@@ -17,8 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ap_register import permissions
-from ap_register.domain import audit
-from ap_register.domain import sessions as weekly
+from ap_register.domain import audit, week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.register import AT_HOME_SCHOOL
 from ap_register.domain.vocab import LA_ROUTES, REGISTRATION_LABELS, ROUTE_LABELS, SETTING_KIND_LABELS, Registration
@@ -66,7 +65,7 @@ class Entry:
             "setting_kind": SETTING_KIND_LABELS[setting.kind],
             "urn": setting.urn,
             "addresses": "; ".join(addresses) or None,
-            "sessions": ", ".join(weekly.labels(p.sessions)),
+            "sessions": ", ".join(week_pattern.labels(p.sessions)),
             "sessions_per_week": p.sessions.count("1"),
             "arranged_by": self.arranged_by,
             "route": ROUTE_LABELS[p.route],

@@ -1,7 +1,7 @@
 """Full-time coverage: for every child in scope, what education they have each session of a week,
 summed over every setting that shares them, against the sessions their LA's school days require.
 
-Counted per session and per date (DESIGN.md, Coverage):
+Counted per session and per date (README, What it does today: Coverage):
 - an arrangement covers only its own sessions, on school days between its start and end;
 - on a day when a pupil on a school's roll has no arrangement at all, they are in school full time;
 - a pupil off every roll (permanently excluded, removed) is covered only by what has been arranged.
@@ -23,7 +23,7 @@ from sqlalchemy import Row, bindparam, exists, or_, select, text, true, union
 from sqlalchemy.orm import Session
 
 from ap_register import clock, permissions
-from ap_register.domain import sessions as weekly
+from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.attendance import counts_as_attendance, marks_between
 from ap_register.domain.bulk import among, json_rows, rows_table
@@ -464,7 +464,7 @@ def _pupil_week(
         required = day in school_days
         for slot in (2 * index, 2 * index + 1):
             here = [p for p in active if p.sessions[slot] == "1"]
-            cells.append(Cell(day, weekly.LABELS[slot], required, here, home))
+            cells.append(Cell(day, week_pattern.LABELS[slot], required, here, home))
             if not required:
                 continue
             planned += len(here) or (1 if home else 0)

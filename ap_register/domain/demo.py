@@ -19,7 +19,7 @@ from ap_register import clock
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for, forget_calendars
 from ap_register.domain.errors import CalendarUnknown
-from ap_register.domain.pupils import academic_year_start, of_compulsory_school_age, year_group
+from ap_register.domain.pupils import of_compulsory_school_age, year_group
 from ap_register.domain.register import (
     PlacementDraft,
     end_placement,
@@ -49,6 +49,7 @@ from ap_register.models import (
     TermDate,
     User,
 )
+from ap_register.years import AcademicYear, FinancialYear
 
 DEMO_LA_CODE = "873"
 DEMO_PASSWORD = "demo-password-2026"
@@ -305,11 +306,11 @@ class _Builder:
         self.specials: list[Setting] = []
         self.ap: dict[str, Setting] = {}
         self.serial = 0
-        self.history_start = date(academic_year_start(today) - 2, 9, 1)
+        self.history_start = date(AcademicYear.containing(today).start - 2, 9, 1)
 
     # --- the area ---
     def term_dates(self) -> None:
-        first = academic_year_start(self.today) - 2
+        first = AcademicYear.containing(self.today).start - 2
         for year in range(first, first + 4):
             for start, end in typical_term_dates(year):
                 self.session.add(TermDate(la_id=self.la.id, start_date=start, end_date=end))
@@ -439,7 +440,7 @@ class _Builder:
 
     def pupil(self, year_now: int, sen: SenStatus, on_roll: bool = True) -> Pupil:
         self.serial += 1
-        start = academic_year_start(self.today)
+        start = AcademicYear.containing(self.today).start
         birth_year = start - year_now - 5
         born = date(birth_year, 9, 1) + timedelta(days=self.rng.randint(0, 364))
         need = self.rng.choice(("SEMH",) * 8 + ("ASD", "SLCN", "MLD", "SPLD")) if sen != SenStatus.NONE else None
@@ -463,11 +464,11 @@ class _Builder:
             return created
         # On a school's roll from the start of the history; secondary from Year 7.
         joined = self.school_day_near(self.history_start)
-        year_then = year_now - (start - academic_year_start(joined))
+        year_then = year_now - (start - AcademicYear.containing(joined).start)
         school = self.rng.choice(self.primaries if year_then <= 6 else self.secondaries)
         record_roll_movement(self.session, self.actor, created, MovementKind.ADMITTED, joined, school, today=self.today)
         if year_then <= 6 < year_now:
-            moved = self.school_day_near(date(academic_year_start(joined) + (7 - year_then), 9, 1))
+            moved = self.school_day_near(date(AcademicYear.containing(joined).start + (7 - year_then), 9, 1))
             record_roll_movement(
                 self.session,
                 self.actor,
@@ -1133,11 +1134,11 @@ def _leavers(builder: _Builder, year: int) -> list[Pupil]:
     """Year 11 pupils of an academic year, each in a transitional place at one of the scored
     providers from the spring term to the end of Year 11, then off to post-16."""
     made = []
-    last_day = builder.calendar.last_school_day(date(year + 1, 8, 31))
+    last_day = builder.calendar.last_school_day(AcademicYear(year).last_day)
     for key in OUTCOME_PROFILES:
         for _ in range(LEAVERS_PER_PROVIDER):
             sen = SenStatus.EHCP if builder.rng.random() < 0.2 else SenStatus.SEN_SUPPORT
-            pupil = builder.pupil(11 + (academic_year_start(builder.today) - year), sen)
+            pupil = builder.pupil(11 + (AcademicYear.containing(builder.today).start - year), sen)
             start = builder.random_day(date(year + 1, 1, 5), date(year + 1, 2, 27))
             placement = builder.place(
                 pupil,
@@ -1171,7 +1172,7 @@ def _off_site_cluster(builder: _Builder, year: int) -> None:
 
     school = builder.secondaries[3]
     school.pupils_on_roll = 620
-    start = date(year, 9, 1)
+    start = AcademicYear(year).first_day
     pupils = builder.session.scalars(select(Pupil).where(Pupil.home_school_id == school.id).order_by(Pupil.id)).all()
     placed = 0
     for pupil in pupils:
@@ -1195,15 +1196,15 @@ def _outcomes(builder: _Builder) -> None:
     post-16 checks for the year before's leavers; outreach from every scored provider."""
     from sqlalchemy import insert
 
-    from ap_register.domain.outcomes import SCORED_KINDS, _Data, default_year
+    from ap_register.domain.outcomes import SCORED_KINDS, _Data
     from ap_register.domain.outreach import close_engagement, log_session, start_engagement
     from ap_register.models import AttendanceMark, Ks4Result, Post16Check
 
     session, rng, today, calendar = builder.session, builder.rng, builder.today, builder.calendar
-    year = default_year(today)
+    year = AcademicYear.last_ended(today).start
     _off_site_cluster(builder, year)
     profile_of = {builder.ap[key].id: profile for key, profile in OUTCOME_PROFILES.items()}
-    first, last = date(year, 9, 1), min(date(year + 1, 8, 31), today)
+    first, last = AcademicYear(year).first_day, min(AcademicYear(year).last_day, today)
     # Outreach from every scored provider, closed in the autumn: due two terms later.
     secondary_ids = {s.id for s in builder.secondaries}
     candidates = list(
@@ -1352,12 +1353,10 @@ def _budget(builder: _Builder) -> None:
     from ap_register.domain.budgets import (
         agree_plan,
         create_plan,
-        financial_year,
         occupancy,
         set_line,
         utilisation,
         vary,
-        year_span,
     )
     from ap_register.domain.register import correct_placement
 
@@ -1365,7 +1364,7 @@ def _budget(builder: _Builder) -> None:
     # The commissioner holds the budget: the plan and its variation are theirs.
     commissioner = session.scalar(select(User).where(User.email == f"commissioner@{EMAIL_DOMAIN}"))
     actor = Actor(user=commissioner, via="demo")
-    first = financial_year(today) - 1
+    first = FinancialYear.containing(today).start - 1
     plan = create_plan(
         session,
         actor,
@@ -1379,10 +1378,10 @@ def _budget(builder: _Builder) -> None:
             "by recorded variation."
         ),
     )
-    current = financial_year(today)
+    current = FinancialYear.containing(today).start
 
     def busiest(setting: Setting, tier: Tier, year: int) -> Decimal:
-        start, end = year_span(year)
+        start, end = FinancialYear(year).span
         day, peak = start, Decimal(0)
         while day <= min(end, today):
             peak = max(peak, occupancy(session, setting.id, tier, day))
@@ -1436,7 +1435,7 @@ def _budget(builder: _Builder) -> None:
         .where(
             Placement.setting_id == builder.ap["independent"].id,
             Placement.tier == Tier.TIME_LIMITED,
-            Placement.start_date >= year_span(current)[0],
+            Placement.start_date >= FinancialYear(current).first_day,
             Placement.start_date <= today,
         )
         .order_by(Placement.start_date.desc())
@@ -1571,7 +1570,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
         made_pupils.append(made)
         builder.history(made)
     builder.problems()
-    for year in (academic_year_start(today) - 2, academic_year_start(today) - 1):
+    for year in (AcademicYear.containing(today).start - 2, AcademicYear.containing(today).start - 1):
         _leavers(builder, year)
     _outreach(builder, made_pupils)
     # From today (or from the day after the history's last start, where a placement in the history

@@ -1,6 +1,6 @@
 """Imports: CSV files loaded all or nothing, with every bad line reported.
 
-Formats (DESIGN.md, Import files): settings (or a GIAS establishment extract as DfE publishes
+Formats (README, Import files): settings (or a GIAS establishment extract as DfE publishes
 it), pupils, placements, movements, attendance and term-dates. A file is read once, as a
 stream: each row is checked and written inside a savepoint, and if any row is refused the
 savepoint is rolled back, so nothing is written. Unknown extra columns are ignored; a missing
@@ -23,15 +23,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ap_register import clock, permissions
-from ap_register.domain import audit
-from ap_register.domain import sessions as weekly
+from ap_register.domain import audit, week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.attendance import marks_between
 from ap_register.domain.budgets import PLACE_TYPES, set_line
 from ap_register.domain.bulk import Writer
 from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.errors import DomainError
-from ap_register.domain.outcomes import ACTIVITIES, CHECK_POINTS, parse_year
+from ap_register.domain.outcomes import ACTIVITIES, CHECK_POINTS
 from ap_register.domain.outcomes import GRADES as OUTCOME_GRADES
 from ap_register.domain.outreach import KINDS as OUTREACH_KINDS
 from ap_register.domain.outreach import log_session, start_engagement
@@ -40,11 +39,9 @@ from ap_register.domain.reference_data import attendance_codes, english_la_codes
 from ap_register.domain.register import (
     PlacementDraft,
     admit_new_pupil,
-    end_placement,
     record_roll_movement,
-    start_placement,
 )
-from ap_register.domain.returns import CENSUS_REASONS
+from ap_register.domain.returns import CENSUS_REASONS, set_census_reason
 from ap_register.domain.term_dates import stretch_problem
 from ap_register.domain.text import control_character_problem
 from ap_register.domain.upn import check_upn
@@ -74,6 +71,8 @@ from ap_register.models import (
     TermDate,
 )
 from ap_register.models.base import utcnow
+from ap_register.placements import use_cases as placements
+from ap_register.years import AcademicYear
 
 KINDS = (
     "settings",
@@ -141,6 +140,9 @@ class ImportReport:
     stopped_at: int | None = None
     # Children of other LAs a refused file named (audited for their LA once the file is refused).
     held_elsewhere: list[int] = field(default_factory=list)
+    # What the register warns of on rows it took (as the pages and the API warn): the first
+    # MAX_PROBLEMS of them.
+    warnings: list[RowError] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -152,6 +154,7 @@ class ImportReport:
             "errors": [e.as_dict() for e in self.errors],
             "problems": self.problems,
             "stopped_at_line": self.stopped_at,
+            "warnings": [] if self.errors else [w.as_dict() for w in self.warnings],
         }
 
     def add_error(self, error: RowError) -> None:
@@ -267,6 +270,11 @@ class Importer:
     def error(self, column: str, message: str) -> None:
         self.report.add_error(RowError(self.line, column, message))
         self.failed = True
+
+    def warn(self, messages: list[str]) -> None:
+        for message in messages:
+            if len(self.report.warnings) < MAX_PROBLEMS:
+                self.report.warnings.append(RowError(self.line, "", message))
 
     def handle(self, line: int, row: dict[str, str]) -> None:
         self.line = self.last_read = line
@@ -690,7 +698,12 @@ class PupilsImporter(Importer):
 
 # --- placements ------------------------------------------------------------------------------
 
-PLACEMENT_COLUMNS = {"setting": "setting_ref", "unregistered_override_reason": "unregistered_override_reason"}
+PLACEMENT_COLUMNS = {
+    "setting": "setting_ref",
+    "commissioner": "commissioner_ref",
+    "agreed_cost": "setting_ref",
+    "spot_purchase": "setting_ref",
+}
 
 
 class PlacementsImporter(Importer):
@@ -703,8 +716,8 @@ class PlacementsImporter(Importer):
         registration = self.choice(row, "registration", Registration, required=True)
         tier = self.choice(row, "tier", Tier)
         sessions = self.text(row, "sessions", required=True, max_length=10)
-        if sessions is not None and weekly.problem(sessions):
-            self.error("sessions", weekly.problem(sessions) or "")
+        if sessions is not None and week_pattern.problem(sessions):
+            self.error("sessions", week_pattern.problem(sessions) or "")
         start = self.day(row, "start_date", required=True)
         planned_end = self.day(row, "planned_end_date")
         end = self.day(row, "end_date")
@@ -732,33 +745,35 @@ class PlacementsImporter(Importer):
         )
         try:
             if existing is None:
-                placement, _ = start_placement(
-                    self.session,
-                    self.actor,
-                    pupil,
-                    PlacementDraft(
-                        setting_id=setting.id,
-                        route=route,
-                        registration=registration,
-                        tier=tier,
-                        sessions=sessions,
-                        start_date=start,
-                        planned_end_date=planned_end,
-                        notice_date=notice,
-                        last_review_date=last_review,
-                        reason=(row.get("reason") or "").strip() or None,
-                        unregistered_override_reason=(row.get("unregistered_override_reason") or "").strip() or None,
-                        **commissioner,
-                    ),
+                draft = PlacementDraft(
+                    setting_id=setting.id,
+                    route=route,
+                    registration=registration,
+                    tier=tier,
+                    sessions=sessions,
+                    start_date=start,
+                    planned_end_date=planned_end,
+                    notice_date=notice,
+                    last_review_date=last_review,
+                    reason=self.text(row, "reason", max_length=2000),
+                    reintegration_plan=self.text(row, "reintegration_plan", max_length=2000),
+                    destination_plan=self.text(row, "destination_plan", max_length=2000),
+                    unregistered_override_reason=self.text(row, "unregistered_override_reason", max_length=2000),
+                    **commissioner,
                 )
+                recorded = placements.record_placement(
+                    self.session, self.actor, placements.RecordPlacement(pupil.id, draft, census_reason=census)
+                )
+                placement = recorded.placement
+                self.warn(recorded.warnings)
                 self.report.imported += 1
             else:
                 placement = existing
-            if census is not None and placement.census_reason != census:
-                placement.census_reason = census
+                if census is not None and placement.census_reason != census:
+                    set_census_reason(self.session, self.actor, placement, census)
             if end is not None and placement.end_date is None:
                 assert destination is not None
-                end_placement(self.session, self.actor, placement, end_date=end, destination=destination)
+                placements.end(self.session, self.actor, placements.EndPlacement(placement.id, end, destination))
                 if existing is not None:
                     self.report.updated += 1
             elif existing is not None:
@@ -769,9 +784,7 @@ class PlacementsImporter(Importer):
     def commissioner(self, row: dict[str, str], pupil: Pupil | None) -> dict[str, int | None]:
         ref = self.text(row, "commissioner_ref", max_length=20)
         if ref is None:
-            if pupil is None:
-                return {}
-            return {"commissioner_la_id": pupil.home_la_id}
+            return {}  # the register's rule names the commissioner (register.commissioner_for)
         if len(ref) == 3 and ref.isdigit():
             la = self.las.get(ref)
             if la is None:
@@ -1184,7 +1197,8 @@ class _OutcomesImporter(Importer):
         text = self.text(row, column, required=True, max_length=7)
         if text is None:
             return None
-        year = parse_year(text)
+        parsed = AcademicYear.parse(text)
+        year = parsed.start if parsed else None
         if year is None:
             self.error(column, f"{text!r} is not an academic year such as 2025/26")
         return year

@@ -29,7 +29,6 @@ from ap_register.domain.coverage import settings_on_roll
 from ap_register.domain.errors import CalendarUnknown
 from ap_register.domain.pupils import year_group
 from ap_register.domain.reference_data import attendance_codes
-from ap_register.domain.typed import whole_number
 from ap_register.domain.vocab import AP_KINDS, Destination, MovementKind, SenStatus, SettingKind, Tier
 from ap_register.models import (
     AttendanceMark,
@@ -42,6 +41,7 @@ from ap_register.models import (
     Score,
     Setting,
 )
+from ap_register.years import AcademicYear
 
 OUTCOMES = ("outreach", "attendance", "reintegration", "english_maths", "post16")
 LABELS = {
@@ -257,29 +257,6 @@ def national_benchmarks() -> dict[str, Benchmark]:
 # --- the cohort of a year ---------------------------------------------------------------------
 
 
-def year_span(year: int) -> tuple[date, date]:
-    return date(year, 9, 1), date(year + 1, 8, 31)
-
-
-def year_label(year: int) -> str:
-    return f"{year}/{(year + 1) % 100:02d}"
-
-
-YEARS = range(2000, 2099)  # the academic years the register takes: 2000/01 to 2098/99
-
-
-def parse_year(text: str) -> int | None:
-    """'2025/26' (or '2025') as 2025; None when it is neither, or a year outside YEARS."""
-    text = text.strip()
-    start = None
-    if len(text) == 4:
-        start = whole_number(text)
-    elif len(text) == 7 and text[4] == "/":
-        first, second = whole_number(text[:4]), whole_number(text[5:])
-        start = first if first is not None and second is not None and (first + 1) % 100 == second else None
-    return start if start in YEARS else None
-
-
 @dataclass
 class Context:
     cohort: int = 0
@@ -310,7 +287,7 @@ class Scores:
     def as_json(self) -> dict[str, object]:
         return {
             "la": self.la.code,
-            "year": year_label(self.year),
+            "year": AcademicYear(self.year).label,
             "providers": [
                 {
                     "setting_ref": p.provider.ref if p.provider else None,
@@ -366,8 +343,8 @@ class _Data:
                 select(Setting).where(Setting.la_id.in_(la_ids), Setting.kind.in_(SCORED_KINDS)).order_by(Setting.name)
             )
         )
-        first, _ = year_span(year - 1)
-        _, last = year_span(year)
+        first, _ = AcademicYear(year - 1).span
+        _, last = AcademicYear(year).span
         # The placements that touch the year or the one before (what the measures look at); not
         # those that began after it: the columns the measures use, and their pupil's, read as
         # plain rows through the Core connection (a nation's are hundreds of thousands: the ORM's
@@ -430,7 +407,7 @@ class _Data:
     def leavers(self, year: int) -> dict[int, list[int]]:
         """Each provider's Year 11 pupils of an academic year: placed there at any time from
         1 January of Year 11 to its end (the latest such provider)."""
-        start, end = date(year + 1, 1, 1), year_span(year)[1]
+        start, end = date(year + 1, 1, 1), AcademicYear(year).span[1]
         latest: dict[int, _Placed] = {}
         for p in self.placements:
             if p.start_date > end or (p.end_date is not None and p.end_date < start):
@@ -458,7 +435,7 @@ def _shown(day: date) -> str:
 
 
 def _outreach(data: _Data) -> dict[int, Figure]:
-    start, end = year_span(data.year)
+    start, end = AcademicYear(data.year).span
     figures: dict[int, Figure] = defaultdict(lambda: Figure("outreach", 0, 0))
     # Plain rows, not ORM objects: a nation's year is tens of thousands of engagements.
     engagements = data.session.connection().execute(
@@ -544,7 +521,7 @@ def _classes() -> tuple[list[str], list[str]]:
 
 
 def _attendance(data: _Data) -> dict[int, Figure]:
-    start, end = year_span(data.year)
+    start, end = AcademicYear(data.year).span
     end = min(end, data.on)
     figures: dict[int, Figure] = defaultdict(lambda: Figure("attendance", 0, 0))
     possible_codes, attending = _classes()
@@ -642,7 +619,7 @@ def _before_all(data: _Data, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int
 
 
 def _reintegration(data: _Data) -> dict[int, Figure]:
-    start, end = year_span(data.year)
+    start, end = AcademicYear(data.year).span
     figures: dict[int, Figure] = defaultdict(lambda: Figure("reintegration", 0, 0))
     due: list[tuple[_Placed, date]] = []
     for p in data.placements:
@@ -763,7 +740,7 @@ MEASURES = {
 def _contexts(data: _Data) -> dict[tuple[int, int | None], Context]:
     """Who each provider's pupils in the year are, keyed (LA, provider), and (LA, None) for all
     the LA's providers together."""
-    start, end = year_span(data.year)
+    start, end = AcademicYear(data.year).span
     cohorts: dict[tuple[int, int | None], set[int]] = defaultdict(set)
     for p in data.placements:
         if p.start_date <= end and (p.end_date is None or p.end_date >= start):
@@ -837,18 +814,13 @@ def scores_for(session: Session, las: Sequence[LocalAuthority], year: int, on: d
                     figure.benchmark = national[name]
                 elif not area_figures[name].suppressed and area_figures[name].value is not None:
                     figure.benchmark = Benchmark(
-                        area_figures[name].value or 0.0, f"{la.name}, all providers, {year_label(year)}", "la"
+                        area_figures[name].value or 0.0, f"{la.name}, all providers, {AcademicYear(year).label}", "la"
                     )
                 figures[name] = figure
             providers.append(ProviderScores(provider, figures, contexts.get((la.id, provider.id), Context())))
         area = ProviderScores(None, area_figures, contexts.get((la.id, None), Context()))
         found.append(Scores(la, year, on, providers, area))
     return found
-
-
-def default_year(on: date) -> int:
-    """The latest academic year that has ended: the one scores are reported for by default."""
-    return (on.year if on.month >= 9 else on.year - 1) - 1
 
 
 SCORE_COLUMNS = [

@@ -24,7 +24,7 @@ from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFou
 from ap_register.domain.notifications import notify, referral_parties
 from ap_register.domain.outreach import describe
 from ap_register.domain.register import PlacementDraft, start_placement
-from ap_register.domain.vocab import ROUTE_LABELS, Registration, Role, Route, SenStatus, Tier
+from ap_register.domain.vocab import ROUTE_LABELS, Registration, Role, Route, SenStatus, SettingKind, Tier
 from ap_register.models import (
     AgendaItem,
     Conflict,
@@ -41,6 +41,7 @@ from ap_register.models import (
     SupportTried,
     User,
 )
+from ap_register.years import AcademicYear
 
 MOVES = {
     "time_limited_ap": "Time-limited alternative provision",
@@ -363,6 +364,8 @@ class PlacementTerms:
     sessions: str
     registration: Registration
     planned_end_date: date | None = None
+    # A time-limited placement says how the pupil goes back.
+    reintegration_plan: str | None = None
     # An off-site direction (s29A) also needs the day written notice was given to the parents.
     notice_date: date | None = None
     # Paid outside the budget plan (no free commissioned place): its agreed cost and why.
@@ -472,6 +475,7 @@ def _record_decision(
                 sessions=terms.sessions,
                 start_date=terms.start_date,
                 planned_end_date=terms.planned_end_date,
+                reintegration_plan=terms.reintegration_plan,
                 notice_date=terms.notice_date,
                 tier=locked.tier,
                 spot_purchase=terms.spot_purchase,
@@ -604,6 +608,24 @@ def fair_access_counts(session: Session, la: LocalAuthority, start: date, end: d
         year = year_group(born, started)
         by_year[year] = by_year.get(year, 0) + 1
     return counts
+
+
+# The schools a fair access protocol allocates places at: the Admissions Code covers maintained
+# schools and academies other than special schools (School Admissions Code 2021, paras 3.9 to
+# 3.17); AP is where a child goes while a place is found, not a school place.
+FAIR_ACCESS_KINDS = frozenset({SettingKind.MAINSTREAM})
+
+
+def fair_share(
+    session: Session, actor: Actor, la: LocalAuthority, year: AcademicYear
+) -> list[tuple[Setting, dict[int, int]]]:
+    """Each school of the LA that fair access allocates places at, with the allocations it took
+    in the academic year by year group: fewest first (the panel shares them out fairly)."""
+    from ap_register.domain.search import settings_query
+
+    counts = fair_access_counts(session, la, *year.span)
+    schools = session.scalars(settings_query(actor).where(Setting.kind.in_(FAIR_ACCESS_KINDS))).all()
+    return sorted(((s, counts.get(s.id, {})) for s in schools), key=lambda row: (sum(row[1].values()), row[0].name))
 
 
 def count_waiting(session: Session, la: LocalAuthority) -> int:

@@ -12,10 +12,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ap_register.domain.outcomes import wilson, year_span
+from ap_register.domain.outcomes import wilson
 from ap_register.domain.pupils import of_compulsory_school_age, year_group
 from ap_register.domain.vocab import AP_KINDS, Destination, MovementKind, Route, SettingKind
 from ap_register.models import LocalAuthority, Movement, Placement, Pupil, Setting
+from ap_register.years import AcademicYear
 
 CAVEAT = (
     "A high rate is a question to ask, not a finding. A school may serve more children with needs "
@@ -60,7 +61,7 @@ class Profiles:
 
 
 def movement_profiles(session: Session, la: LocalAuthority, year: int) -> Profiles:
-    start, end = year_span(year)
+    start, end = AcademicYear(year).span
     schools = {
         s.id: Profile(s)
         for s in session.scalars(

@@ -13,7 +13,7 @@ already recorded instead of writing the same movement twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,13 +22,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ap_register import clock, permissions
-from ap_register.domain import audit
-from ap_register.domain import sessions as weekly
+from ap_register.domain import audit, week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.budgets import capacity_problem
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, Refusal
 from ap_register.domain.vocab import (
+    ALWAYS_TIME_LIMITED,
     AP_KINDS,
     HOME_SCHOOL_KINDS,
     LA_ROUTES,
@@ -52,8 +52,6 @@ OFF_SITE_NOTICE_SCHOOL_DAYS = 2
 AT_HOME_SCHOOL = frozenset({Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE})
 # Routes under which the pupil stays on the home school's roll while educated elsewhere.
 STAYS_ON_HOME_ROLL = frozenset({Route.OFF_SITE_DIRECTION, Route.SCHOOL_ARRANGED, Route.SUSPENSION_PROVISION})
-# Routes that are time-limited by their nature: the pupil goes back to the home school.
-ALWAYS_TIME_LIMITED = frozenset({Route.OFF_SITE_DIRECTION, Route.SUSPENSION_PROVISION})
 # Placements reviewed against a personalised plan. A place at a new school (fair access, a school
 # named in an EHC plan) and the home school's own sessions are not.
 REVIEWED_ROUTES = frozenset(Route) - {Route.HOME_SCHOOL, Route.FAIR_ACCESS, Route.EHCP_NAMED}
@@ -116,6 +114,35 @@ def home_school_code(route: Route, registration: Registration, has_home_school: 
     return None
 
 
+def in_tiers(kind: SettingKind, route: Route) -> bool:
+    """Whether a placement at a setting of this kind, on this route, is in the three tiers of AP
+    (so has a tier: time-limited or transitional). A pupil's own school's sessions, a part-time
+    timetable there and a managed move to another school are not AP placements."""
+    return kind in AP_KINDS and route not in AT_HOME_SCHOOL and route != Route.MANAGED_MOVE
+
+
+def commissioner_for(pupil: Pupil, route: Route) -> tuple[int | None, int | None]:
+    """Who commissions a placement when nobody names another: (LA id, setting id). The LA for
+    its own routes (s19 placements, a school named in an EHC plan, a fair access allocation) and
+    for a pupil on no school's roll; otherwise the home school, which arranges it and tells the
+    LA (Arranging alternative provision, DfE 2025)."""
+    if route in LA_ROUTES or route in (Route.EHCP_NAMED, Route.FAIR_ACCESS) or pupil.home_school_id is None:
+        return pupil.home_la_id, None
+    return None, pupil.home_school_id
+
+
+def spot_purchase_problems(spot_purchase: bool, agreed_cost: Decimal | None, reason: str | None) -> list[FieldError]:
+    """A placement paid outside the budget plan records its agreed cost and why."""
+    if not spot_purchase:
+        return []
+    problems = []
+    if agreed_cost is None or agreed_cost <= 0:
+        problems.append(FieldError("agreed_cost", "Enter the agreed cost of the spot purchase"))
+    if not (reason or "").strip():
+        problems.append(FieldError("spot_reason", "Say why the placement is paid outside the plan"))
+    return problems
+
+
 def _calendar(session: Session, pupil: Pupil) -> SchoolCalendar:
     return calendar_for(session, pupil.home_la)
 
@@ -141,10 +168,10 @@ def assess_placement(
     calendar = calendar or _calendar(session, pupil)
 
     # Sessions.
-    problem = weekly.problem(draft.sessions)
+    problem = week_pattern.problem(draft.sessions)
     if problem:
         result.error("sessions", problem)
-    elif weekly.count(draft.sessions) == 0:
+    elif week_pattern.count(draft.sessions) == 0:
         result.error("sessions", "Choose at least one session")
 
     # Route and the pupil's roll.
@@ -197,18 +224,18 @@ def assess_placement(
         )
 
     # Tier: only AP placements are in the three tiers.
-    in_tiers = setting.kind in AP_KINDS and route not in AT_HOME_SCHOOL and route != Route.MANAGED_MOVE
-    if in_tiers and tier is None:
+    tiered = in_tiers(setting.kind, route)
+    if tiered and tier is None:
         result.error("tier", "Choose the tier: time-limited or transitional")
-    if not in_tiers and tier is not None:
+    if not tiered and tier is not None:
         result.error("tier", "Only placements in alternative provision have a tier: leave it blank")
     if route in ALWAYS_TIME_LIMITED and tier == Tier.TRANSITIONAL:
         result.error("tier", "This route is time-limited: the pupil returns to the home school")
 
     # Unregistered providers: part-time only, unless a reasoned override is recorded.
-    if setting.kind == SettingKind.UNREGISTERED_AP and not weekly.problem(draft.sessions):
+    if setting.kind == SettingKind.UNREGISTERED_AP and not week_pattern.problem(draft.sessions):
         cap = la.unregistered_session_cap
-        over = weekly.count(draft.sessions) > cap or weekly.days_attended(draft.sessions) > 2
+        over = week_pattern.count(draft.sessions) > cap or week_pattern.days_attended(draft.sessions) > 2
         reason = (draft.unregistered_override_reason or "").strip()
         if over and len(reason) < MIN_OVERRIDE_REASON:
             result.error(
@@ -231,13 +258,18 @@ def assess_placement(
     if route == Route.PART_TIME_TIMETABLE:
         if draft.planned_end_date is None:
             result.error("planned_end_date", "A part-time timetable is time-limited: enter its planned end")
-        if weekly.count(draft.sessions) == 10:
+        if week_pattern.count(draft.sessions) == 10:
             result.error("sessions", "A part-time timetable has fewer than 10 sessions")
     if route == Route.OFF_SITE_DIRECTION:
         _assess_off_site(result, pupil, draft, calendar, la)
 
-    if tier == Tier.TIME_LIMITED and not (draft.planned_end_date and (draft.reintegration_plan or "").strip()):
-        result.warnings.append("A time-limited placement should have a planned end and a reintegration plan")
+    # A time-limited placement is planned to end, and says how the pupil goes back (Arranging
+    # alternative provision, DfE 2025: placements have a personalised plan, reviewed regularly).
+    if tier == Tier.TIME_LIMITED:
+        if draft.planned_end_date is None:
+            result.error("planned_end_date", "A time-limited placement needs its planned end")
+        if not (draft.reintegration_plan or "").strip():
+            result.error("reintegration_plan", "A time-limited placement needs a reintegration plan")
     if tier == Tier.TRANSITIONAL and not ((draft.destination_plan or "").strip() or draft.destination_setting_id):
         result.warnings.append("A transitional placement should have a destination plan: a named school or post-16")
 
@@ -279,7 +311,7 @@ def _assess_off_site(
 
 def _overlaps(session: Session, pupil: Pupil, draft: PlacementDraft, exclude_id: int | None) -> list[str]:
     """Sessions this draft shares with the pupil's other placements over the same dates."""
-    if weekly.problem(draft.sessions):
+    if week_pattern.problem(draft.sessions):
         return []
     end = draft.planned_end_date
     stmt = select(Placement).where(
@@ -294,7 +326,7 @@ def _overlaps(session: Session, pupil: Pupil, draft: PlacementDraft, exclude_id:
     for other in session.scalars(stmt):
         shared = [
             label
-            for label, mine, theirs in zip(weekly.LABELS, draft.sessions, other.sessions, strict=True)
+            for label, mine, theirs in zip(week_pattern.LABELS, draft.sessions, other.sessions, strict=True)
             if mine == theirs == "1"
         ]
         if shared:
@@ -475,6 +507,74 @@ def _same_placement(session: Session, pupil: Pupil, draft: PlacementDraft) -> Pl
     ).first()
 
 
+def check_placement(
+    session: Session,
+    actor: Actor,
+    pupil: Pupil,
+    draft: PlacementDraft,
+    *,
+    calendar: SchoolCalendar | None = None,
+    decision: Decision | None = None,
+    acting_for_panel: bool = False,
+) -> Assessment:
+    """Every reason this placement may not be recorded (as field errors) and every warning, in
+    one answer and without writing: who may arrange it, who commissions it, whether it is already
+    recorded, the panel's decision where the LA needs one, the spot purchase and the budget's
+    places, then the coherence of route, registration, setting, tier, dates and sessions. The
+    page's check step shows exactly this; `start_placement` refuses on exactly this."""
+    setting = session.get(Setting, draft.setting_id)
+    if setting is None:
+        return Assessment(errors=[FieldError("setting", "Choose the setting")])
+    refusal = (
+        None
+        if acting_for_panel and decision is not None
+        else permissions.placement_refusal(actor, pupil, draft.route, setting)
+    )
+    if refusal:
+        raise Forbidden(refusal)
+    problems: list[FieldError] = []
+    commissioner = _commissioner_problem(session, actor, pupil, draft)
+    if commissioner:
+        problems.append(FieldError("commissioner", commissioner))
+    recorded = _same_placement(session, pupil, draft)
+    if recorded is not None:
+        problems.append(
+            FieldError(
+                "start_date",
+                f"{pupil.full_name}'s placement at {recorded.setting.name} ({ROUTE_LABELS[recorded.route]}) "
+                f"from {recorded.start_date:%-d %B %Y} is already recorded",
+            )
+        )
+    gate = gate_problem(pupil, draft, decision)
+    if gate:
+        problems.append(FieldError("route", gate))
+    spot = spot_purchase_problems(draft.spot_purchase, draft.agreed_cost, draft.spot_reason)
+    problems.extend(spot)
+    if not spot:
+        full = capacity_problem(
+            session,
+            pupil.home_la,
+            provider=setting,
+            tier=draft.tier,
+            sessions=draft.sessions,
+            start=draft.start_date,
+            spot_purchase=draft.spot_purchase,
+        )
+        if full:
+            problems.append(FieldError("spot_purchase", full))
+    assessment = assess_placement(session, pupil, draft, calendar=calendar or _calendar(session, pupil))
+    assessment.errors[:0] = problems
+    return assessment
+
+
+def with_commissioner(pupil: Pupil, draft: PlacementDraft) -> PlacementDraft:
+    """The draft, naming its commissioner by the rule (`commissioner_for`) unless it names one."""
+    if draft.commissioner_la_id is not None or draft.commissioner_setting_id is not None:
+        return draft
+    la_id, setting_id = commissioner_for(pupil, draft.route)
+    return replace(draft, commissioner_la_id=la_id, commissioner_setting_id=setting_id)
+
+
 def start_placement(
     session: Session,
     actor: Actor,
@@ -485,64 +585,22 @@ def start_placement(
     decision: Decision | None = None,
     acting_for_panel: bool = False,
 ) -> tuple[Placement, Assessment]:
-    """Record a placement and its `placement_started` movement. Refuses an incoherent draft
-    with every problem found, and a move that needs a panel's approval without one; returns the
+    """Record a placement and its `placement_started` movement. Refuses, with every problem
+    `check_placement` finds, and a move that needs a panel's approval without one; returns the
     warnings alongside the placement. `acting_for_panel`: the chair starting the placement the
     panel approved (with `decision`). The same placement (pupil, setting, route and start)
-    while it is open is refused as already recorded."""
+    while it is open is refused as already recorded. A draft naming no commissioner is
+    commissioned as `commissioner_for` says."""
     permissions.require(session, actor, "pupil.view", pupil)
     hold_ledger(session, pupil)
-    setting = session.get(Setting, draft.setting_id)
-    if setting is None:
-        raise DomainError("The placement cannot be recorded", [FieldError("setting", "Choose the setting")])
-    refusal = (
-        None
-        if acting_for_panel and decision is not None
-        else permissions.placement_refusal(actor, pupil, draft.route, setting)
-    )
-    if refusal:
-        raise Forbidden(refusal)
-    commissioner = _commissioner_problem(session, actor, pupil, draft)
-    if commissioner:
-        raise DomainError("The placement cannot be recorded", [FieldError("commissioner", commissioner)])
-    recorded = _same_placement(session, pupil, draft)
-    if recorded is not None:
-        raise DomainError(
-            "The placement cannot be recorded",
-            [
-                FieldError(
-                    "start_date",
-                    f"{pupil.full_name}'s placement at {recorded.setting.name} ({ROUTE_LABELS[recorded.route]}) "
-                    f"from {recorded.start_date:%-d %B %Y} is already recorded",
-                )
-            ],
-        )
-    gate = gate_problem(pupil, draft, decision)
-    if gate:
-        raise DomainError("The placement cannot be recorded", [FieldError("route", gate)])
-    if draft.spot_purchase and (
-        not draft.agreed_cost or draft.agreed_cost <= 0 or not (draft.spot_reason or "").strip()
-    ):
-        raise DomainError(
-            "The placement cannot be recorded",
-            [FieldError("agreed_cost", "A spot purchase needs its agreed cost and the reason for it")],
-        )
-    assert setting is not None
-    full = capacity_problem(
-        session,
-        pupil.home_la,
-        provider=setting,
-        tier=draft.tier,
-        sessions=draft.sessions,
-        start=draft.start_date,
-        spot_purchase=draft.spot_purchase,
-    )
-    if full:
-        raise DomainError("The placement cannot be recorded", [FieldError("spot_purchase", full)])
     calendar = calendar or _calendar(session, pupil)
-    assessment = assess_placement(session, pupil, draft, calendar=calendar)
+    assessment = check_placement(
+        session, actor, pupil, draft, calendar=calendar, decision=decision, acting_for_panel=acting_for_panel
+    )
     if assessment.errors:
         raise DomainError("The placement cannot be recorded", assessment.errors)
+    draft = with_commissioner(pupil, draft)  # a commissioner the actor names was checked above
+    setting = session.get(Setting, draft.setting_id)
     assert setting is not None
     home = pupil.home_school
     placement = Placement(
@@ -757,8 +815,10 @@ def correct_placement(
         raise DomainError(
             "The end must be on or after the start", [FieldError("end_date", "The end must be on or after the start")]
         )
-    if weekly.problem(placement.sessions):
-        raise DomainError("Sessions are not valid", [FieldError("sessions", weekly.problem(placement.sessions) or "")])
+    if week_pattern.problem(placement.sessions):
+        raise DomainError(
+            "Sessions are not valid", [FieldError("sessions", week_pattern.problem(placement.sessions) or "")]
+        )
     session.flush()
     previous = session.scalars(
         select(Movement).where(Movement.placement_id == placement.id).order_by(Movement.id.desc()).limit(1)
@@ -1040,24 +1100,24 @@ def ledger_mismatches(session: Session) -> list[int]:
         latest[movement.placement_id] = movement
     mismatched = []
     for placement in session.scalars(select(Placement)):
-        movement = latest.get(placement.id)
+        last = latest.get(placement.id)
         # Fields added after a movement was written are compared only if it recorded them.
         current = snapshot(placement)
-        if movement is None or any(
-            current[k] != movement.details.get(k) for k in current if k in movement.details or current[k] is not None
+        if last is None or any(
+            current[k] != last.details.get(k) for k in current if k in last.details or current[k] is not None
         ):
             mismatched.append(placement.id)
     return mismatched
 
 
-def week_pattern(placements: list[Placement], home_school: Setting | None) -> list[tuple[str, str, str]]:
+def week_rows(placements: list[Placement], home_school: Setting | None) -> list[tuple[str, str, str]]:
     """Who teaches the pupil each session of a usual week under these placements: each row is
     (day, morning, afternoon). Sessions no placement covers fall to the home school, unless one
     of the placements is at the home school itself (then its sessions are all it provides)."""
     if home_school is not None and any(p.setting_id == home_school.id for p in placements):
         home_school = None
     rows = []
-    for index, day in enumerate(weekly.DAY_NAMES):
+    for index, day in enumerate(week_pattern.DAY_NAMES):
         cells = []
         for half in (0, 1):
             slot = 2 * index + half

@@ -34,9 +34,9 @@ from ap_register import clock
 from ap_register.domain.bulk import Writer
 from ap_register.domain.calendar import SchoolCalendar
 from ap_register.domain.demo import FIRST_NAMES, PLACES, typical_term_dates
-from ap_register.domain.pupils import academic_year_start
 from ap_register.domain.upn import make_upn
 from ap_register.models import BankHoliday, LocalAuthority, Pupil
+from ap_register.years import AcademicYear
 
 PUPILS_PER_LA = 2_000
 SECONDARIES_PER_LA = 10
@@ -148,7 +148,7 @@ def generate(
         # foreign-key checks row by row (20,000,000 marks x 3 lookups). Only for this transaction.
         connection.execute(text("SET LOCAL session_replication_role = replica"))
     now = clock.now()
-    year = academic_year_start(today)
+    year = AcademicYear.containing(today).start
     stretches = [s for y in (year - 2, year - 1, year, year + 1) for s in typical_term_dates(y)]
     holidays = [d for (d,) in connection.execute(select(BankHoliday.day))]
     calendar = SchoolCalendar(stretches, holidays)

@@ -1,4 +1,5 @@
-"""The register's fixed vocabularies (DESIGN.md, Public contracts), with their plain-English labels.
+"""The register's fixed vocabularies, with their plain-English labels (the README's import
+files, API and command use them).
 
 Values are the stable codes used in files, the API and the database; labels are for people.
 """
@@ -79,6 +80,8 @@ ROUTE_LABELS = {
 
 # Routes the local authority arranges (the home school records K when the pupil stays on its roll).
 LA_ROUTES = frozenset({Route.LA_EXCLUSION, Route.LA_HEALTH, Route.LA_OTHER})
+# Routes that are time-limited by their nature: the pupil goes back to the home school.
+ALWAYS_TIME_LIMITED = frozenset({Route.OFF_SITE_DIRECTION, Route.SUSPENSION_PROVISION})
 # Routes a school arranges for a pupil on its own roll.
 SCHOOL_ROUTES = frozenset(
     {

@@ -13,7 +13,15 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ap_register.domain.vocab import Destination, HomeSchoolCode, Registration, Route, Tier
+from ap_register.domain.vocab import (
+    ALWAYS_TIME_LIMITED,
+    Destination,
+    HomeSchoolCode,
+    Registration,
+    Route,
+    SenStatus,
+    Tier,
+)
 from ap_register.models.base import Base, UTCDateTime, str_enum, utcnow
 from ap_register.models.pupils import Pupil
 from ap_register.models.reference import LocalAuthority
@@ -88,6 +96,19 @@ class Placement(Base):
         if self.end_date is not None and day > self.end_date:
             return "ended"
         return "active"
+
+    @property
+    def can_convert(self) -> bool:
+        """Whether this placement can become a transitional one at the same setting: an open
+        time-limited placement on a route that is not time-limited by its nature (the rule
+        `domain.register.convert_to_transitional` applies)."""
+        return self.end_date is None and self.tier == Tier.TIME_LIMITED and self.route not in ALWAYS_TIME_LIMITED
+
+    @property
+    def la_notice_needed(self) -> bool:
+        """An off-site direction of a pupil with an EHC plan: the written notice goes to the LA as
+        well as the parents (SI 2010/1156 reg 3(1): notice to the persons reg 3(3) prescribes)."""
+        return self.route == Route.OFF_SITE_DIRECTION and self.pupil.sen_status == SenStatus.EHCP
 
     def __repr__(self) -> str:
         return f"<Placement {self.id} {self.route} from {self.start_date}>"

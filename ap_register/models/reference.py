@@ -22,7 +22,7 @@ class LocalAuthority(Base):
     name: Mapped[str] = mapped_column(String(120))
     gss_code: Mapped[str | None] = mapped_column(String(9))
     live: Mapped[bool] = mapped_column(default=True)
-    # Thresholds guidance leaves to local choice (DESIGN.md, Rules of the land).
+    # Thresholds guidance leaves to local choice (docs/architecture.md, The rules of the land).
     review_interval_school_days: Mapped[int] = mapped_column(default=30)
     off_site_max_school_days: Mapped[int | None] = mapped_column()
     unregistered_session_cap: Mapped[int] = mapped_column(default=4)

@@ -55,6 +55,7 @@ def test_a_script_places_a_pupil_records_a_week_and_reads_the_coverage(
             "start_date": WEEK,
             "planned_end_date": "2026-02-13",
             "reason": "Health needs",
+            "reintegration_plan": "Back to school part-time once the treatment allows",
         },
     )
     assert created.status_code == 201, created.get_json()

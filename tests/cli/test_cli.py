@@ -1,4 +1,4 @@
-"""The `ap-register` command: its contracts (DESIGN.md) of output, exit status and effect."""
+"""The `ap-register` command: its contracts (README, The ap-register command) of output, exit status and effect."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
-from ap_register.domain.budgets import financial_year, utilisation
+from ap_register.domain.budgets import utilisation
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.coverage import monday_of, week_coverage
 from ap_register.domain.demo import DEMO_RESERVE
@@ -22,6 +22,7 @@ from ap_register.domain.register import ledger_mismatches
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import Role, Route, SettingKind
 from ap_register.models import Alert, AuditEvent, BudgetPlan, LocalAuthority, Placement, Pupil, Setting, User
+from ap_register.years import FinancialYear
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -100,6 +101,7 @@ def test_importing_pupils_with_invalid_upns_writes_nothing_and_reports_each_line
         ],
         "problems": 2,
         "stopped_at_line": None,
+        "warnings": [],
     }
     assert db.scalar(select(func.count()).select_from(Pupil)) == before
     clean = write(tmp_path, "clean.csv", header + "\n".join(good) + "\n")
@@ -197,7 +199,9 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     plan = db.scalars(select(BudgetPlan).where(BudgetPlan.la_id == la.id)).one()
     assert plan.years == 3 and plan.agreed_at is not None and len(plan.variations) == 1
     assert len({line.provider_id for line in plan.lines if line.provider_id}) == 6
-    this_year = next(y for y in utilisation(db, plan, clock.today()) if y.year == financial_year(clock.today()))
+    this_year = next(
+        y for y in utilisation(db, plan, clock.today()) if y.year == FinancialYear.containing(clock.today()).start
+    )
     assert [p.setting.name for p in this_year.spot_purchases] == ["Horizon Independent School"]
     # Waiting for an answer: an offer of outreach to the demo school lead's school, and another
     # LA's request for the record of one of the area's children.

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ap_register import clock
 from ap_register.domain import outcomes, synthetic
-from ap_register.domain.sessions import is_valid
+from ap_register.domain.week_pattern import is_valid
 from ap_register.extensions import db
 from ap_register.models import (
     AttendanceMark,
@@ -24,6 +24,7 @@ from ap_register.models import (
     Pupil,
     Referral,
 )
+from ap_register.years import AcademicYear
 from performance import scoring_floor
 from tests.conftest import build_app, make_database
 
@@ -80,7 +81,7 @@ def test_la_scale_is_one_area_in_the_national_mix(db_kind: str, tmp_path: Path) 
             assert rows["ks4_result"] == count(Ks4Result) > 0
             assert rows["outreach_engagement"] == count(OutreachEngagement) > 0
             today = clock.today()
-            year = outcomes.default_year(today)
+            year = AcademicYear.last_ended(today).start
             la = session.get(LocalAuthority, session.scalar(select(Pupil.home_la_id).limit(1)))
             assert la is not None
             app_figures = scoring_floor.answer_of([outcomes.scores(session, la, year, today)])

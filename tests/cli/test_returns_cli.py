@@ -12,10 +12,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
-from ap_register.domain.pupils import academic_year_start
 from ap_register.domain.returns import AP_CENSUS_KINDS, census_period
 from ap_register.domain.vocab import LA_ROUTES
 from ap_register.models import LocalAuthority, Placement, Pupil, Setting
+from ap_register.years import AcademicYear
 
 PUPIL_ITEMS = ("upn", "first_name", "last_name", "date_of_birth")
 
@@ -40,7 +40,7 @@ def check_every_line(found: dict[str, Any], reason: str) -> None:
 
 def test_the_demo_area_s_ap_census_has_a_line_per_placement_or_names_each_gap(runner: Any, db: Session) -> None:
     assert runner.invoke(args=["demo"]).exit_code == 0
-    year = academic_year_start(clock.today())
+    year = AcademicYear.containing(clock.today()).start
     result = runner.invoke(args=["returns", "ap-census", "--la", "873"])
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)

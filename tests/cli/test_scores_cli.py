@@ -1,4 +1,4 @@
-"""`ap-register scores`: the JSON of DESIGN.md, suppression in every format, the outcome imports
+"""`ap-register scores`: the JSON the README documents, suppression in every format, the outcome imports
 and the nightly job that keeps the scores."""
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
-from ap_register.domain.outcomes import OUTCOMES, default_year, year_label
+from ap_register.domain.outcomes import OUTCOMES
 from ap_register.domain.profiles import movement_profiles
 from ap_register.domain.vocab import SettingKind
 from ap_register.models import Ks4Result, LocalAuthority, Post16Check, Score
+from ap_register.years import AcademicYear
 from tests import factories
 
 KEYS = {"value", "n", "ci_low", "ci_high", "suppressed", "band", "benchmark", "benchmark_source"}
@@ -29,7 +30,7 @@ def test_every_demo_provider_has_all_five_outcomes(runner: Any, db: Session) -> 
     result = runner.invoke(args=["scores", "--la", "873"])
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
-    assert found["la"] == "873" and found["year"] == year_label(default_year(clock.today()))
+    assert found["la"] == "873" and found["year"] == AcademicYear.last_ended(clock.today()).label
     assert [p["name"] for p in found["providers"]] == [
         "Horizon Independent School",
         "Pathways Free School",
@@ -46,14 +47,16 @@ def test_every_demo_provider_has_all_five_outcomes(runner: Any, db: Session) -> 
     # The school that directed seven of its Year 10 and 11 pupils off site in the autumn is flagged.
     la = db.scalar(select(LocalAuthority).where(LocalAuthority.code == "873"))
     assert la is not None
-    profiles = movement_profiles(db, la, default_year(clock.today()))
+    profiles = movement_profiles(db, la, AcademicYear.last_ended(clock.today()).start)
     assert "Manea Academy" in [p.school.name for p in profiles.schools if p.flagged]
     # The nightly job keeps the same figures.
     assert runner.invoke(args=["run-job", "scores"]).exit_code == 0
     kept = {
         (s.provider.ref if s.provider else None, s.outcome): (s.n, float(s.value) if s.value is not None else None)
         for s in db.scalars(
-            select(Score).where(Score.la_id == la.id, Score.academic_year == default_year(clock.today()))
+            select(Score).where(
+                Score.la_id == la.id, Score.academic_year == AcademicYear.last_ended(clock.today()).start
+            )
         )
     }
     for provider in found["providers"]:

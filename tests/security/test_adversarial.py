@@ -68,8 +68,9 @@ def area_files(code: str, name: str) -> dict[str, str]:
             f"{upn_bystander},2025-09-03,admitted,{code}102\n"
         ),
         "placements": (
-            "upn,setting_ref,route,registration,start_date,sessions,tier,notice_date\n"
-            f"{upn_child},{code}103,off_site_direction,dual,2025-10-06,1111111111,time_limited,2025-09-29\n"
+            "upn,setting_ref,route,registration,start_date,sessions,tier,notice_date,planned_end_date,reintegration_plan\n"
+            f"{upn_child},{code}103,off_site_direction,dual,2025-10-06,1111111111,time_limited,2025-09-29,"
+            "2026-02-13,Mornings back at school from week four\n"
         ),
         "attendance": f"upn,setting_ref,date,session,code\n{upn_child},{code}103,2025-10-06,AM,/\n",
         "outreach": (

@@ -356,3 +356,29 @@ def test_a_school_sees_only_pupils_it_has_had(client: Any, world: dict, db: Sess
     sign_in(client, home["users"][Role.AP_HEAD].email)
     assert client.get(f"/pupils/{home['pupil'].id}").status_code == 200
     assert client.get(f"/pupils/{bystander.id}").status_code == 404
+
+
+def test_a_permission_declared_on_a_route_refuses_every_role_without_it(
+    app: Flask, client: Any, world: dict[str, Any], db: Session
+) -> None:
+    """`@allowed(action)` on a view: every role the permissions module does not give the action
+    is refused before the view runs (403, or 404 where even the page's existence is withheld),
+    and the action is one the module knows (a typo would refuse everyone)."""
+    from ap_register.permissions import ACTIONS
+
+    declared = [
+        (rule, getattr(app.view_functions[rule.endpoint], "required_permission", None))
+        for rule in rules(app)
+        if "GET" in (rule.methods or ()) and not rule.arguments
+    ]
+    declared = [(rule, action) for rule, action in declared if action]
+    assert len(declared) >= 8, "the views that need no record declare their permission"
+    for role, user in world["home"]["users"].items():
+        sign_in(client, user.email)
+        for rule, action in declared:
+            assert action in ACTIONS, (rule.endpoint, action)
+            status = client.get(rule.rule).status_code
+            if role in ACTIONS[action]:
+                assert status in (200, 302), (role, rule.rule, status)
+            else:
+                assert status in (403, 404), (role, rule.rule, status)

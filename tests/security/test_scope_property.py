@@ -1,4 +1,4 @@
-"""The permission scope, against the rule as DESIGN.md states it, over many random histories.
+"""The permission scope, against the rule as docs/architecture.md states it, over many random histories.
 
 The rule: LA users see pupils whose home LA is theirs; a setting's users see pupils who are, or
 were, on its roll or placed with it or by it. The oracle below says that in plain Python; the
@@ -36,7 +36,7 @@ pupil_histories = st.lists(
 
 
 def oracle(user: Any, history: list[dict[str, Any]], settings_ids: list[int], las: list[Any]) -> set[int]:
-    """Indexes of the pupils this user may see, by the rule in DESIGN.md."""
+    """Indexes of the pupils this user may see, by the rule in docs/architecture.md."""
     seen = set()
     for index, pupil in enumerate(history):
         if user.la_id is not None:

@@ -105,7 +105,7 @@ def place(db: Session, pupil, where, start: date, sessions: str = "1" * 10, **fi
             sessions=sessions,
             start_date=start,
             tier=Tier.TIME_LIMITED,
-            **fields,
+            **{"planned_end_date": date(2027, 7, 16), "reintegration_plan": "Back to school by the summer", **fields},
         ),
     )
     return placement

@@ -171,14 +171,18 @@ def area(db: Session) -> dict:  # type: ignore[type-arg]
     return {"la": la, "school": school, "pru": pru, "pupil": child}
 
 
-PLACEMENT_HEADER = "upn,setting_ref,route,registration,start_date,sessions,tier,notice_date,end_date,destination\n"
+PLACEMENT_HEADER = (
+    "upn,setting_ref,route,registration,start_date,sessions,tier,notice_date,planned_end_date,reintegration_plan,"
+    "end_date,destination\n"
+)
+PLAN = "2026-02-13,Mornings back at school from week four"
 
 
 def test_placements_are_checked_by_the_register_s_rules(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     text = PLACEMENT_HEADER + (
-        f"{GOOD[0]},PRU1,off_site_direction,sole,2025-11-05,1111111111,time_limited,2025-11-03,,\n"
-        f"{GOOD[0]},NOPE,off_site_direction,dual,2025-11-05,1111111111,time_limited,2025-11-03,,\n"
-        f"{GOOD[0]},PRU1,off_site_direction,dual,2025-11-05,11111,time_limited,2025-11-03,2025-12-01,\n"
+        f"{GOOD[0]},PRU1,off_site_direction,sole,2025-11-05,1111111111,time_limited,2025-11-03,{PLAN},,\n"
+        f"{GOOD[0]},NOPE,off_site_direction,dual,2025-11-05,1111111111,time_limited,2025-11-03,{PLAN},,\n"
+        f"{GOOD[0]},PRU1,off_site_direction,dual,2025-11-05,11111,time_limited,2025-11-03,{PLAN},2025-12-01,\n"
     )
     assert refused(db, "placements", text) == [
         (
@@ -200,7 +204,7 @@ def test_placements_are_checked_by_the_register_s_rules(db: Session, area: dict)
 
 
 def test_placements_import_with_their_movements_and_can_be_ended_by_a_later_file(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    row = f"{GOOD[0]},PRU1,off_site_direction,dual,2025-11-05,1111111111,time_limited,2025-11-03"
+    row = f"{GOOD[0]},PRU1,off_site_direction,dual,2025-11-05,1111111111,time_limited,2025-11-03,{PLAN}"
     report = load(db, "placements", PLACEMENT_HEADER + row + ",,\n")
     assert report.imported == 1
     placement = db.scalars(select(Placement)).one()

@@ -14,7 +14,6 @@ from ap_register.domain.outcomes import (
     MIN_N,
     Scores,
     national_benchmarks,
-    parse_year,
     scores,
     scores_for,
     scores_in_batches,
@@ -24,6 +23,7 @@ from ap_register.domain.outreach import close_engagement, start_engagement
 from ap_register.domain.register import end_placement, record_roll_movement
 from ap_register.domain.vocab import Destination, MovementKind, SettingKind, Tier
 from ap_register.models import AttendanceMark, Ks4Result, Post16Check, Pupil, TermDate
+from ap_register.years import AcademicYear
 from tests import factories
 from tests.factories import SYSTEM, TERM_DATES
 
@@ -70,8 +70,8 @@ def test_the_wilson_interval_matches_published_values() -> None:
     # Newcombe (1998), table I: 0 of 10 gives 0 to 0.2775; 5 of 10 gives 0.2366 to 0.7634.
     assert [round(x, 4) for x in wilson(0, 10)] == [0.0, 0.2775]
     assert [round(x, 4) for x in wilson(5, 10)] == [0.2366, 0.7634]
-    assert parse_year("2025/26") == 2025 and parse_year("2025/27") is None
-    assert parse_year("0000/01") is None and parse_year("9999") is None
+    assert AcademicYear.parse("2025/26") == AcademicYear(2025) and AcademicYear.parse("2025/27") is None
+    assert AcademicYear.parse("0000/01") is None and AcademicYear.parse("9999") is None
 
 
 def test_english_and_maths_for_one_provider_by_hand(db: Session, area: dict) -> None:  # type: ignore[type-arg]

@@ -264,7 +264,10 @@ def test_a_booking_with_no_free_place_goes_through_as_a_spot_purchase(
         "book it as a spot purchase, with its agreed cost"
     ]
     soup = page(post(client, details_url, {**answers, "spot_purchase": "y"}))
-    assert errors(soup) == ["Enter the agreed cost of the spot purchase"]
+    assert errors(soup) == [
+        "Enter the agreed cost of the spot purchase",
+        "Say why the placement is paid outside the plan",
+    ]
     response = post(
         client,
         details_url,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ap_register.domain.actors import Actor
 from ap_register.domain.panels import add_member
-from ap_register.domain.vocab import Role
+from ap_register.domain.vocab import Role, SettingKind
 from ap_register.models import Decision, Placement, Referral
 from tests import factories
 from tests.pages import date_fields, errors, page, post, sign_in, text
@@ -143,9 +143,15 @@ def test_fair_share_and_the_outcome_of_a_managed_move(client: Any, world: dict, 
     )
     db.commit()
     sign_in(client, home["users"][Role.LA_ADMIN].email)
+    special = factories.setting(db, home["la"], SettingKind.SPECIAL, name="Home Special School")
+    db.commit()
     soup = page(client.get("/panels/fair-share?year=2025"))
     row = next(tr for tr in soup.select("tbody tr") if "Home Academy" in tr.get_text())
     assert [td.get_text(strip=True) for td in row.select("td")][-1] == "1"
+    # Fair access shares places at mainstream schools only: the Admissions Code does not cover
+    # special schools (the case page and this page ask the same rule, panels.fair_share).
+    listed = [tr.th.get_text(strip=True) if tr.th else tr.td.get_text(strip=True) for tr in soup.select("tbody tr")]
+    assert special.name not in " ".join(listed) and "Home High School" in " ".join(listed)
     response = post(
         client,
         f"/placements/{move.id}/managed-move",

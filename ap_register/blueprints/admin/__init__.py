@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovTextInput
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ap_register import clock, permissions
+from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import (
     Form,
     GovDateField,
@@ -29,12 +30,12 @@ from ap_register.domain import api_tokens, audit, term_dates, transfers, two_fac
 from ap_register.domain import panels as panel_rules
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.imports import ImportRefused, check_file, run_import
-from ap_register.domain.pupils import academic_year_label
 from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import ROLE_LABELS, SETTING_KIND_LABELS, Role
 from ap_register.extensions import db, limiter
 from ap_register.models import LocalAuthority, Setting, TermDate, User
 from ap_register.web import current_actor, current_la, shows_only
+from ap_register.years import AcademicYear
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -53,9 +54,9 @@ IMPORT_DESCRIPTIONS = {
 
 
 @bp.before_request
-@login_required
+@allowed("admin.users")
 def only_la_admins() -> None:
-    permissions.require(db.session, current_actor(), "admin.users")
+    """Every page here is for the LA's administrators."""
 
 
 @bp.route("/")
@@ -243,7 +244,7 @@ def term_dates_page() -> str | Response:
     stretches = db.session.scalars(select(TermDate).where(TermDate.la_id == la.id).order_by(TermDate.start_date)).all()
     by_year: dict[str, list[TermDate]] = {}
     for stretch in stretches:
-        by_year.setdefault(academic_year_label(stretch.start_date), []).append(stretch)
+        by_year.setdefault(AcademicYear.containing(stretch.start_date).label, []).append(stretch)
     return render_template(
         "admin/term_dates.html", title="Term dates", form=form, by_year=by_year, la=la, delete_form=ActiveForm()
     )

@@ -4,6 +4,8 @@ role may see and do."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -15,11 +17,14 @@ from ap_register import clock, permissions
 from ap_register.domain import attendance, audit, outcomes
 from ap_register.domain.coverage import week_coverage
 from ap_register.domain.errors import DomainError, FieldError, NotFound
-from ap_register.domain.register import PlacementDraft, end_placement, review_placement, start_placement
-from ap_register.domain.returns import reason_of, set_census_reason
+from ap_register.domain.register import PlacementDraft, review_placement
+from ap_register.domain.returns import reason_of
 from ap_register.domain.search import PlacementFilters, paginate, placements_query, pupils_query, settings_query
 from ap_register.extensions import db
 from ap_register.models import Alert, AttendanceMark, LocalAuthority, Movement, Placement, Pupil, Setting
+from ap_register.placements import use_cases as placement_use_cases
+from ap_register.placements.use_cases import EndPlacement, RecordPlacement, record_placement
+from ap_register.years import AcademicYear
 
 from . import ApiError, api_actor, bp, operation
 from .openapi import document
@@ -265,6 +270,16 @@ def placements(query: PlacementsQuery) -> PlacementPage:
     return PlacementPage(items=[placement_out(p) for p in items], **info)
 
 
+@contextmanager
+def body_fields(names: dict[str, str]) -> Iterator[None]:
+    """A refusal names the register's fields; the API answers with the names of its own body."""
+    try:
+        yield
+    except DomainError as error:
+        error.errors = [FieldError(names.get(e.field, e.field), e.message) for e in error.errors]
+        raise
+
+
 @operation(
     "/placements",
     "POST",
@@ -275,36 +290,36 @@ def placements(query: PlacementsQuery) -> PlacementPage:
     body=PlacementIn,
 )
 def create_placement(body: PlacementIn) -> PlacementCreated:
-    """Record a placement with the same checks as the placement pages: route, registration, the
-    setting's kind and tier, sessions, dates, the statutory notice, overlaps, the panel's decision
-    where the LA needs one, and the budget's places. Warnings are returned, not refused."""
-    actor = api_actor()
-    session = db.session
-    found = permissions.get_pupil(session, actor, body.pupil_id)
-    visible = permissions.scope_settings(actor, select(Setting.id).where(Setting.id == body.setting_id))
-    if session.scalar(visible) is None:
-        raise DomainError(
-            "The placement cannot be recorded", [FieldError("setting_id", "No such setting in your area")]
-        )
-    draft = PlacementDraft(
-        setting_id=body.setting_id,
-        route=body.route,
-        registration=body.registration,
-        sessions=body.sessions,
-        start_date=body.start_date,
-        tier=body.tier,
-        planned_end_date=body.planned_end_date,
-        notice_date=body.notice_date,
-        reason=body.reason,
-        reintegration_plan=body.reintegration_plan,
-        unregistered_override_reason=body.unregistered_override_reason,
-        commissioner_la_id=actor.user.la_id if actor.user is not None else None,
-        commissioner_setting_id=actor.user.setting_id if actor.user is not None else None,
+    """Record a placement: the same use case as the placement pages and the placements import,
+    with the same checks (route, registration, the setting's kind and tier, sessions, dates, the
+    statutory notice, the panel's decision where the LA needs one, the budget's places) and the
+    same commissioner. Warnings are returned, not refused."""
+    request = RecordPlacement(
+        pupil_id=body.pupil_id,
+        draft=PlacementDraft(
+            setting_id=body.setting_id,
+            route=body.route,
+            registration=body.registration,
+            sessions=body.sessions,
+            start_date=body.start_date,
+            tier=body.tier,
+            planned_end_date=body.planned_end_date,
+            notice_date=body.notice_date,
+            last_review_date=body.last_review_date,
+            reason=body.reason,
+            reintegration_plan=body.reintegration_plan,
+            destination_plan=body.destination_plan,
+            destination_setting_id=body.destination_setting_id,
+            unregistered_override_reason=body.unregistered_override_reason,
+            spot_purchase=body.spot_purchase,
+            agreed_cost=body.agreed_cost,
+            spot_reason=body.spot_reason,
+        ),
+        census_reason=body.census_reason,
     )
-    placement, assessment = start_placement(session, actor, found, draft)
-    if body.census_reason is not None:
-        set_census_reason(session, actor, placement, body.census_reason)
-    return PlacementCreated(placement=placement_out(placement), warnings=assessment.warnings)
+    with body_fields({"setting": "setting_id", "destination_setting": "destination_setting_id"}):
+        done = record_placement(db.session, api_actor(), request)
+    return PlacementCreated(placement=placement_out(done.placement), warnings=done.warnings)
 
 
 @operation("/placements/<int:placement_id>", summary="One placement", tag="placements", response=PlacementOut)
@@ -354,10 +369,8 @@ def review(placement_id: int, body: ReviewIn) -> ReviewOut:
     body=EndIn,
 )
 def end(placement_id: int, body: EndIn) -> PlacementOut:
-    actor = api_actor()
-    found = permissions.get_placement(db.session, actor, placement_id)
-    end_placement(db.session, actor, found, end_date=body.end_date, destination=body.destination, reason=body.reason)
-    return placement_out(found)
+    request = EndPlacement(placement_id, end_date=body.end_date, destination=body.destination, reason=body.reason)
+    return placement_out(placement_use_cases.end(db.session, api_actor(), request))
 
 
 # --- movements ------------------------------------------------------------------------------
@@ -493,7 +506,8 @@ def scores(query: ScoresQuery) -> ScoresOut:
     assert user is not None
     if not permissions.role_allows(user, "outcomes.provider"):
         raise NotFound("Not found")
-    year = outcomes.default_year(clock.today()) if query.year is None else outcomes.parse_year(query.year)
+    chosen = AcademicYear.last_ended(clock.today()) if query.year is None else AcademicYear.parse(query.year)
+    year = chosen.start if chosen else None
     if year is None:
         raise ApiError(422, "A query parameter was refused", [FieldProblem(field="year", message="Not a year")])
     la = session.get(LocalAuthority, user.organisation_la_id)

@@ -4,6 +4,7 @@ out and generate the OpenAPI document, so the document cannot drift from the cod
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -44,6 +45,8 @@ CensusReason = Literal[tuple(CENSUS_REASONS)]  # type: ignore[valid-type]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[FreeText, StringConstraints(max_length=2000)]
 Day = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
+# Pounds and pence, as the pages take them (£1 to £1,000,000).
+Money = Annotated[Decimal, Field(ge=1, le=1_000_000, max_digits=9, decimal_places=2)]
 
 
 class Strict(BaseModel):
@@ -207,11 +210,17 @@ class PlacementIn(Strict):
     tier: Tier | None = None
     planned_end_date: Day | None = None
     notice_date: Day | None = Field(None, description="Written notice of an off-site direction")
+    last_review_date: Day | None = None
     reason: Text | None = None
-    reintegration_plan: Text | None = None
+    reintegration_plan: Text | None = Field(None, description="How the pupil returns: needed for a time-limited place")
+    destination_plan: Text | None = Field(None, description="Where a transitional placement leads")
+    destination_setting_id: Id | None = Field(None, description="The school a transitional placement leads to")
     unregistered_override_reason: Text | None = Field(
         None, description="Why an unregistered provider is used beyond its cap (at least 20 characters)"
     )
+    spot_purchase: bool = Field(False, description="Paid outside the budget plan, from the reserve")
+    agreed_cost: Money | None = Field(None, description="The agreed cost of a spot purchase, in pounds")
+    spot_reason: Text | None = Field(None, description="Why a spot purchase is outside the plan")
     census_reason: CensusReason | None = Field(None, description="Where the route does not settle it")
 
 

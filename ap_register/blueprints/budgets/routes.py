@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ap_register import clock, permissions
+from ap_register.blueprints.access import allowed
 from ap_register.blueprints.budgets import bp
 from ap_register.blueprints.budgets.forms import AgreeForm, LineForm, PlanForm, VariationForm
 from ap_register.blueprints.forms import attempt, setting_choices
@@ -21,6 +22,7 @@ from ap_register.domain.vocab import AP_KINDS
 from ap_register.extensions import db
 from ap_register.models import BudgetLine, BudgetPlan, LocalAuthority
 from ap_register.web import current_actor
+from ap_register.years import FinancialYear
 
 
 def _years_shown(plan: BudgetPlan) -> int:
@@ -29,7 +31,7 @@ def _years_shown(plan: BudgetPlan) -> int:
     asked = whole_number(request.args.get("year"))
     if asked is not None and plan.first_year <= asked <= plan.last_year:
         return asked
-    this_year = rules.financial_year(clock.today())
+    this_year = FinancialYear.containing(clock.today()).start
     return this_year if plan.first_year <= this_year <= plan.last_year else plan.first_year
 
 
@@ -43,18 +45,17 @@ def index() -> str | Response:
     plans = db.session.scalars(
         permissions.scope_budget_plans(actor, select(BudgetPlan).order_by(BudgetPlan.first_year.desc()))
     ).all()
-    return render_template("budgets/index.html", title="Budget", plans=plans, year_label=rules.year_label)
+    return render_template("budgets/index.html", title="Budget", plans=plans)
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@allowed("budgets.manage")
 def plan_new() -> str | Response:
     actor = current_actor()
-    permissions.require(db.session, actor, "budgets.manage")
-    this_year = rules.financial_year(clock.today())
+    this_year = FinancialYear.containing(clock.today()).start
     form = PlanForm(data={"years": 3, "first_year": str(this_year)} if request.method == "GET" else None)
     form.first_year.choices = [("", "Choose the year")] + [
-        (str(y), rules.year_label(y)) for y in range(this_year - 1, this_year + 3)
+        (str(y), FinancialYear(y).label) for y in range(this_year - 1, this_year + 3)
     ]
     if form.validate_on_submit():
         la = db.session.get(LocalAuthority, current_user.la_id)
@@ -94,22 +95,20 @@ def plan(plan_id: int) -> str:
         variations=[v for v in found.variations if v.line.year == year],
         agree_form=AgreeForm(),
         place_types=rules.PLACE_TYPES,
-        year_label=rules.year_label,
         today=clock.today(),
     )
 
 
 @bp.route("/<int:plan_id>/lines", methods=["GET", "POST"])
-@login_required
+@allowed("budgets.manage")
 def line_new(plan_id: int) -> str | Response:
     actor = current_actor()
-    permissions.require(db.session, actor, "budgets.manage")
     found = permissions.get_budget_plan(db.session, actor, plan_id)
     if found.agreed_at is not None:
         flash("The plan is agreed: change a line by recording a variation", "info")
         return redirect(url_for("budgets.plan", plan_id=found.id))
     form = LineForm(data={"year": str(_years_shown(found))} if request.method == "GET" else None)
-    form.year.choices = [(str(y), rules.year_label(y)) for y in range(found.first_year, found.last_year + 1)]
+    form.year.choices = [(str(y), FinancialYear(y).label) for y in range(found.first_year, found.last_year + 1)]
     form.provider.choices = setting_choices(frozenset(AP_KINDS), blank="None (the reserve)")
     if form.validate_on_submit():
         provider = None
@@ -138,10 +137,9 @@ def line_new(plan_id: int) -> str | Response:
 
 
 @bp.route("/<int:plan_id>/agree", methods=["POST"])
-@login_required
+@allowed("budgets.manage")
 def agree(plan_id: int) -> str | Response:
     actor = current_actor()
-    permissions.require(db.session, actor, "budgets.manage")
     found = permissions.get_budget_plan(db.session, actor, plan_id)
     form = AgreeForm()
     if form.validate_on_submit():
@@ -161,16 +159,14 @@ def agree(plan_id: int) -> str | Response:
         agree_form=form,
         form=form,
         place_types=rules.PLACE_TYPES,
-        year_label=rules.year_label,
         today=clock.today(),
     )
 
 
 @bp.route("/<int:plan_id>/lines/<int:line_id>/vary", methods=["GET", "POST"])
-@login_required
+@allowed("budgets.manage")
 def vary(plan_id: int, line_id: int) -> str | Response:
     actor = current_actor()
-    permissions.require(db.session, actor, "budgets.manage")
     found = permissions.get_budget_plan(db.session, actor, plan_id)
     line = permissions.get_budget_line(db.session, actor, found, line_id)
     form = VariationForm()
@@ -214,11 +210,10 @@ def export(plan_id: int) -> Response:
 
 
 @bp.route("/providers/<int:setting_id>")
-@login_required
+@allowed("budgets.provider")
 def provider(setting_id: int) -> str:
     """A provider's own commissioned places and outreach hours against what it has used."""
     actor = current_actor()
-    permissions.require(db.session, actor, "budgets.provider")
     found = permissions.get_setting(db.session, actor, setting_id)
     if not permissions.can(db.session, actor, "budgets.view") and current_user.setting_id != found.id:
         raise NotFound("Page not found")
@@ -241,7 +236,6 @@ def provider(setting_id: int) -> str:
         plan=plan,
         lines=lines,
         place_types=rules.PLACE_TYPES,
-        year_label=rules.year_label,
-        this_year=rules.financial_year(today),
+        this_year=FinancialYear.containing(today).start,
         today=today,
     )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from ap_register import clock, permissions
+from ap_register.blueprints.access import allowed
 from ap_register.blueprints.coverage import bp
 from ap_register.blueprints.forms import Form, GovDateField, attempt, setting_choices, submit, text_area
 from ap_register.blueprints.forms import select as select_field
@@ -56,10 +57,9 @@ def _week_form() -> tuple[WeekForm, date, str, int | None]:
 
 
 @bp.route("/coverage")
-@login_required
+@allowed("coverage.view")
 def coverage() -> str:
     actor = current_actor()
-    permissions.require(db.session, actor, "coverage.view")
     form, week, flag, setting_id = _week_form()
     la = current_la()
     try:
@@ -185,9 +185,8 @@ def alerts_query(status: str, kind: str) -> Any:
 
 
 @bp.route("/alerts")
-@login_required
+@allowed("alerts.view")
 def alerts() -> str:
-    permissions.require(db.session, current_actor(), "alerts.view")
     form = AlertFilterForm(request.args)
     form.validate()
     status = form.status.data if not form.status.errors and form.status.data else "current"
@@ -248,11 +247,10 @@ class RegisterChoiceForm(Form):
 
 
 @bp.route("/attendance", methods=["GET", "POST"])
-@login_required
+@allowed("attendance.record")
 def attendance() -> str | BaseResponse:
     """A setting's register for one session: the pupils it expects, and a code for each."""
     actor = current_actor()
-    permissions.require(db.session, actor, "attendance.record")
     choice = RegisterChoiceForm(request.args)
     if current_user.setting_id is not None:
         asked = request.args.get("setting")
@@ -316,12 +314,11 @@ class ReceivedForm(Form):
 
 
 @bp.route("/attendance/received")
-@login_required
+@allowed("coverage.view")
 def attendance_received() -> str:
     """The registers other settings took for the pupils this person works with, on a day: what
     the daily digest points to."""
     actor = current_actor()
-    permissions.require(db.session, actor, "coverage.view")
     form = ReceivedForm(request.args)
     form.provider.choices = setting_choices(kinds=AP_KINDS, blank="Any provider")
     form.validate()

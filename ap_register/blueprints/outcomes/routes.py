@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ap_register import clock, permissions
+from ap_register.blueprints.access import allowed
 from ap_register.blueprints.outcomes import bp
 from ap_register.domain import audit, exports
 from ap_register.domain import outcomes as rules
@@ -19,13 +20,15 @@ from ap_register.domain.errors import NotFound
 from ap_register.extensions import db, limiter
 from ap_register.models import LocalAuthority, Pupil
 from ap_register.web import current_actor, current_la, render_recorded
+from ap_register.years import AcademicYear
 
 
 def _year() -> int:
-    asked = rules.parse_year(request.args.get("year", ""))
-    latest = rules.default_year(clock.today()) + 1
+    parsed = AcademicYear.parse(request.args.get("year", ""))
+    asked = parsed.start if parsed else None
+    latest = AcademicYear.last_ended(clock.today()).start + 1
     if asked is None or not 2000 <= asked <= latest:
-        return rules.default_year(clock.today())
+        return AcademicYear.last_ended(clock.today()).start
     return asked
 
 
@@ -42,10 +45,8 @@ def _sorted(found: rules.Scores, key: str) -> list[rules.ProviderScores]:
 
 
 @bp.route("/")
-@login_required
+@allowed("outcomes.compare")
 def compare() -> str:
-    actor = current_actor()
-    permissions.require(db.session, actor, "outcomes.compare")
     year = _year()
     la = current_la()
     found = rules.kept_or_computed(db.session, la, year)
@@ -57,10 +58,9 @@ def compare() -> str:
         providers=_sorted(found, sort),
         sort=sort,
         year=year,
-        this_year=rules.default_year(clock.today()) + 1,
+        this_year=AcademicYear.last_ended(clock.today()).start + 1,
         labels=rules.LABELS,
         outcomes=rules.OUTCOMES,
-        year_label=rules.year_label,
         national=rules.national_benchmarks(),
     )
 
@@ -77,20 +77,19 @@ def recalculate() -> Response:
     rules.store(db.session, rules.scores(db.session, la, year))
     audit.record(db.session, actor, "change", "scores", la.code, detail={"year": year})
     db.session.commit()
-    flash(f"The outcomes of {rules.year_label(year)} have been recalculated.", "success")
-    return redirect(url_for("outcomes.compare", year=rules.year_label(year)))
+    flash(f"The outcomes of {AcademicYear(year).label} have been recalculated.", "success")
+    return redirect(url_for("outcomes.compare", year=AcademicYear(year).label))
 
 
 @bp.route("/export.xlsx")
-@login_required
+@allowed("outcomes.compare")
 def export() -> Response:
     actor = current_actor()
-    permissions.require(db.session, actor, "outcomes.compare")
     year = _year()
     found = rules.scores(db.session, current_la(), year)
     rows = rules.table_rows(found)
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    exports.write_xlsx(rules.SCORE_COLUMNS, rows, spool, f"Outcomes {rules.year_label(year).replace('/', '-')}")
+    exports.write_xlsx(rules.SCORE_COLUMNS, rows, spool, f"Outcomes {AcademicYear(year).label.replace('/', '-')}")
     spool.seek(0)
     exports.record_export(db.session, actor, "scores", "xlsx", len(rows), {"year": year})
     db.session.commit()
@@ -98,7 +97,7 @@ def export() -> Response:
         spool,
         mimetype=exports.MEDIA_TYPES["xlsx"],
         as_attachment=True,
-        download_name=f"outcomes-{found.la.code}-{rules.year_label(year).replace('/', '-')}.xlsx",
+        download_name=f"outcomes-{found.la.code}-{AcademicYear(year).label.replace('/', '-')}.xlsx",
     )
 
 
@@ -129,11 +128,10 @@ def provider(setting_id: int) -> str:
         found=found,
         mine=mine,
         year=year,
-        this_year=rules.default_year(clock.today()) + 1,
+        this_year=AcademicYear.last_ended(clock.today()).start + 1,
         labels=rules.LABELS,
         outcomes=rules.OUTCOMES,
         definitions=rules.DEFINITIONS,
-        year_label=rules.year_label,
     )
 
 
@@ -172,7 +170,6 @@ def pupils(setting_id: int, outcome: str) -> str:
         year=year,
         labels=rules.LABELS,
         definitions=rules.DEFINITIONS,
-        year_label=rules.year_label,
     )
 
 
@@ -214,6 +211,5 @@ def schools() -> str:
         caveat=movement.CAVEAT,
         rule=movement.FLAG_RULE,
         year=year,
-        this_year=rules.default_year(clock.today()) + 1,
-        year_label=rules.year_label,
+        this_year=AcademicYear.last_ended(clock.today()).start + 1,
     )

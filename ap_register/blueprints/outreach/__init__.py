@@ -11,6 +11,7 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from ap_register import clock, permissions
+from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import (
     Form,
     GovDateField,
@@ -78,9 +79,8 @@ def _engagement(engagement_id: int) -> OutreachEngagement:
 
 
 @bp.route("/")
-@login_required
+@allowed("outreach.view")
 def engagements() -> str:
-    permissions.require(db.session, current_actor(), "outreach.view")
     status = request.args.get("status", "open")
     stmt = select(OutreachEngagement).order_by(OutreachEngagement.started_on.desc(), OutreachEngagement.id.desc())
     stmt = stmt.where(

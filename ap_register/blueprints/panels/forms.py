@@ -17,7 +17,7 @@ from ap_register.blueprints.forms import (
     text_area,
     text_field,
 )
-from ap_register.domain import sessions as weekly
+from ap_register.domain import week_pattern
 from ap_register.domain.panels import MOVES, OUTCOMES, REASONS
 from ap_register.domain.vocab import REGISTRATION_LABELS, ROUTE_LABELS
 
@@ -107,6 +107,11 @@ class DecisionForm(SpotPurchaseFields, Form):
     reasons = text_area("Reasons for the decision", required="Give the reasons for the decision")
     start_date = GovDateField("Start date of the placement", required=False, description="For an approval")
     planned_end_date = GovDateField("Planned end date", required=False)
+    reintegration_plan = text_area(
+        "Reintegration plan",
+        max_length=2000,
+        description="For a time-limited placement: how and when the pupil returns to the home school",
+    )
     notice_date = GovDateField(
         "Date written notice was given to the parents",
         required=False,
@@ -118,7 +123,9 @@ class DecisionForm(SpotPurchaseFields, Form):
         required="Choose the registration",
         default="dual",
     )
-    sessions = checkboxes("Sessions agreed", [(label, label) for label in weekly.LABELS], default=list(weekly.LABELS))
+    sessions = checkboxes(
+        "Sessions agreed", [(label, label) for label in week_pattern.LABELS], default=list(week_pattern.LABELS)
+    )
     after_decision = HiddenField()
     submit = submit("Record the decision")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from ap_register import clock, permissions
+from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.blueprints.panels import bp
 from ap_register.blueprints.panels.forms import (
@@ -25,18 +25,16 @@ from ap_register.blueprints.panels.forms import (
     ReferralForm,
     WithdrawForm,
 )
-from ap_register.domain import audit
+from ap_register.domain import audit, week_pattern
 from ap_register.domain import outreach as outreach_rules
 from ap_register.domain import panels as panel_rules
-from ap_register.domain import sessions as weekly
 from ap_register.domain.errors import Forbidden, NotFound
-from ap_register.domain.outcomes import parse_year
-from ap_register.domain.search import settings_query
 from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import Registration, Route
 from ap_register.extensions import db
 from ap_register.models import Decision, Meeting, OutreachEngagement, Panel, PanelMember, Referral
 from ap_register.web import current_actor, current_la, render_recorded, table_download
+from ap_register.years import AcademicYear
 
 
 def _referral(referral_id: int) -> Referral:
@@ -184,10 +182,9 @@ def _member_names(decisions: list[Decision]) -> dict[str, str]:
 
 
 @bp.route("/panels", methods=["GET", "POST"])
-@login_required
+@allowed("panels.view")
 def panels() -> str | BaseResponse:
     actor = current_actor()
-    permissions.require(db.session, actor, "panels.view")
     la = current_la()
     form = PanelForm(data={"quorum": 3} if request.method == "GET" else None)
     if form.validate_on_submit():
@@ -364,9 +361,10 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
             if form.outcome.data == "approve" and form.start_date.data:
                 terms = panel_rules.PlacementTerms(
                     form.start_date.data,
-                    weekly.from_labels(form.sessions.data or []),
+                    week_pattern.from_labels(form.sessions.data or []),
                     Registration(form.registration.data or "dual"),
                     form.planned_end_date.data,
+                    reintegration_plan=form.reintegration_plan.data,
                     notice_date=form.notice_date.data,
                     spot_purchase=bool(form.spot_purchase.data),
                     agreed_cost=form.agreed_cost.data if form.spot_purchase.data else None,
@@ -393,23 +391,12 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
                 return redirect(url_for("panels.meeting", meeting_id=found.id))
     share = None
     if referral.move == "fair_access":
-        from ap_register.domain.pupils import academic_year_start, year_group
+        from ap_register.domain.pupils import year_group
 
-        start = academic_year_start(found.held_on)
-        counts = panel_rules.fair_access_counts(db.session, current_la(), date(start, 9, 1), date(start + 1, 8, 31))
         year = year_group(referral.pupil.date_of_birth, found.held_on)
-        schools = [
-            s
-            for s in db.session.scalars(settings_query(actor))
-            if s.kind.value == "mainstream" and s.teaches_year(year)
-        ]
-        share = {
-            "year": year,
-            "rows": sorted(
-                ((s, sum(counts.get(s.id, {}).values()), counts.get(s.id, {}).get(year, 0)) for s in schools),
-                key=lambda r: (r[2], r[1], r[0].name),
-            )[:8],
-        }
+        shares = panel_rules.fair_share(db.session, actor, current_la(), AcademicYear.containing(found.held_on))
+        rows = [(s, sum(c.values()), c.get(year, 0)) for s, c in shares if s.teaches_year(year)]
+        share = {"year": year, "rows": sorted(rows, key=lambda r: (r[2], r[1], r[0].name))[:8]}
     audit.record(db.session, actor, "view", "referral", referral.id, pupil_id=referral.pupil_id)
     db.session.commit()
     shown = conflict_form if conflict_form.errors else form
@@ -460,18 +447,11 @@ def managed_move_outcome(placement_id: int) -> str | BaseResponse:
 
 
 @bp.route("/panels/fair-share")
-@login_required
+@allowed("panels.view")
 def fair_share() -> str:
-    permissions.require(db.session, current_actor(), "panels.view")
-    la = current_la()
-    from ap_register.domain.pupils import academic_year_start
-
-    year = parse_year(request.args.get("year", "")) or academic_year_start(clock.today())
-    counts = panel_rules.fair_access_counts(db.session, la, date(year, 9, 1), date(year + 1, 8, 31))
-    schools = db.session.scalars(settings_query(current_actor())).all()
-    rows = sorted(
-        ((s, counts.get(s.id, {})) for s in schools if s.kind.value in ("mainstream", "special")),
-        key=lambda row: (sum(row[1].values()), row[0].name),
+    year = AcademicYear.parse(request.args.get("year", "")) or AcademicYear.containing(clock.today())
+    rows = panel_rules.fair_share(db.session, current_actor(), current_la(), year)
+    years = sorted({y for _, by_year in rows for y in by_year} | set(range(7, 12)))
+    return render_template(
+        "panels/fair_share.html", title="Fair access allocations", rows=rows, years=years, year=year.start
     )
-    years = sorted({y for by_year in counts.values() for y in by_year} | set(range(7, 12)))
-    return render_template("panels/fair_share.html", title="Fair access allocations", rows=rows, years=years, year=year)

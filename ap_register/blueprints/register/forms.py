@@ -17,7 +17,7 @@ from ap_register.blueprints.forms import (
     text_area,
     text_field,
 )
-from ap_register.domain import sessions as weekly
+from ap_register.domain import week_pattern
 from ap_register.domain.vocab import (
     DESTINATION_LABELS,
     MOVEMENT_KIND_LABELS,
@@ -93,7 +93,7 @@ class PlacementDetailsForm(SpotPurchaseFields, Form):
     )
     sessions = checkboxes(
         "Which sessions will the pupil attend?",
-        [(label, label) for label in weekly.LABELS],
+        [(label, label) for label in week_pattern.LABELS],
         description="Tick every morning (AM) and afternoon (PM) session of a usual week",
     )
     notice_date = GovDateField(

@@ -26,8 +26,7 @@ from ap_register.blueprints.register.forms import (
     PlacementsFilterForm,
     ReviewForm,
 )
-from ap_register.domain import audit, budgets, drafts, exports, register
-from ap_register.domain import sessions as weekly
+from ap_register.domain import audit, drafts, exports, register, week_pattern
 from ap_register.domain.alerts import KINDS as alert_kinds
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.register import PlacementDraft
@@ -37,7 +36,6 @@ from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import (
     AP_KINDS,
     HOME_SCHOOL_KINDS,
-    LA_ROUTES,
     SCHOOL_ROUTES,
     Destination,
     MovementKind,
@@ -48,6 +46,7 @@ from ap_register.domain.vocab import (
 )
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert, Setting
+from ap_register.placements import use_cases as placement_cases
 from ap_register.web import current_actor, export_limit, paged_query, render_recorded, table_download
 
 PLACEMENT_DRAFT = "placement"
@@ -101,7 +100,7 @@ def pupil(pupil_id: int) -> str:
         title=found.full_name,
         pupil=found,
         current=current,
-        week=register.week_pattern(current, found.home_school),
+        week=register.week_rows(current, found.home_school),
         placements=all_placements,
         movements=movements,
         setting_names=register.setting_names(db.session, movements),
@@ -207,11 +206,7 @@ def placement_new_details(token: str) -> str | BaseResponse:
         return _already_recorded(draft.made_id)
     found, setting, route = _draft_context(draft)
     form = PlacementDetailsForm(data=_details_form_data(draft.data) if request.method == "GET" else None)
-    shows_tier = setting.kind in AP_KINDS and route not in (
-        Route.HOME_SCHOOL,
-        Route.PART_TIME_TIMETABLE,
-        Route.MANAGED_MOVE,
-    )
+    shows_tier = register.in_tiers(setting.kind, route)
     if not shows_tier:
         del form.tier
     if route != Route.OFF_SITE_DIRECTION:
@@ -233,17 +228,6 @@ def placement_new_details(token: str) -> str | BaseResponse:
     if form.validate_on_submit():
         if route == Route.OFF_SITE_DIRECTION and not form.notice_complete.data:
             form.notice_complete.errors = ["Confirm the notice gave everything the law asks for"]
-        elif not form.sessions.data:
-            form.sessions.errors = ["Choose at least one session"]
-        elif (
-            shows_tier
-            and form.tier.data == "time_limited"
-            and not (form.planned_end_date.data and (form.reintegration_plan.data or "").strip())
-        ):
-            problem = "A time-limited placement needs its planned end and a reintegration plan"
-            form.reintegration_plan.errors = [problem]
-        elif costs and form.spot_problem():
-            pass
         else:
             answers = {
                 "registration": form.registration.data,
@@ -255,7 +239,7 @@ def placement_new_details(token: str) -> str | BaseResponse:
                     if route == Route.OFF_SITE_DIRECTION and form.notice_date.data
                     else None
                 ),
-                "sessions": weekly.from_labels(form.sessions.data),
+                "sessions": week_pattern.from_labels(form.sessions.data),
                 "reason": form.reason.data,
                 "unregistered_override_reason": (
                     form.unregistered_override_reason.data if setting.kind == SettingKind.UNREGISTERED_AP else None
@@ -264,28 +248,18 @@ def placement_new_details(token: str) -> str | BaseResponse:
                 "destination_plan": form.destination_plan.data if shows_tier else None,
                 "destination_setting_id": record_id(form.destination_setting.data) if shows_tier else None,
                 "spot_purchase": bool(costs and form.spot_purchase.data),
-                "agreed_cost": str(form.agreed_cost.data) if costs and form.spot_purchase.data else None,
+                "agreed_cost": (
+                    str(form.agreed_cost.data)
+                    if costs and form.spot_purchase.data and form.agreed_cost.data is not None
+                    else None
+                ),
                 "spot_reason": form.spot_reason.data if costs and form.spot_purchase.data else None,
-                **_commissioner(found, route),
             }
+            # Every refusal the register would give on confirming, shown now on this step.
             candidate = _placement_draft({**draft.data, **answers})
-            assessment = register.assess_placement(db.session, found, candidate)
-            gate = register.gate_problem(found, candidate, None)
-            full = budgets.capacity_problem(
-                db.session,
-                found.home_la,
-                provider=setting,
-                tier=candidate.tier,
-                sessions=candidate.sessions,
-                start=candidate.start_date,
-                spot_purchase=candidate.spot_purchase,
-            )
-            if gate:
-                form.form_errors.append(gate)
-            elif full and costs:
-                form.spot_purchase.errors = [full]
-            elif assessment.errors:
-                form.apply(DomainError("", assessment.errors), {"route": "", "setting": ""})
+            assessment = register.check_placement(db.session, current_actor(), found, candidate)
+            if assessment.errors:
+                form.apply(DomainError("", assessment.errors), {"route": "", "setting": "", "commissioner": ""})
             else:
                 drafts.update(draft, **answers)
                 db.session.commit()
@@ -304,21 +278,14 @@ def placement_new_details(token: str) -> str | BaseResponse:
 
 def _details_form_data(data: dict[str, Any]) -> dict[str, Any]:
     if "sessions" not in data:
-        return {"sessions": list(weekly.LABELS)}
+        return {"sessions": list(week_pattern.LABELS)}
     values = dict(data)
-    values["sessions"] = weekly.labels(data["sessions"])
+    values["sessions"] = week_pattern.labels(data["sessions"])
     for name in ("start_date", "planned_end_date", "notice_date"):
         values[name] = date.fromisoformat(data[name]) if data.get(name) else None
     values["notice_complete"] = bool(data.get("notice_date"))
     values["agreed_cost"] = Decimal(data["agreed_cost"]) if data.get("agreed_cost") else None
     return values
-
-
-def _commissioner(found: Any, route: Route) -> dict[str, Any]:
-    """Who commissions the placement: the LA for its own routes, otherwise the home school."""
-    if route in LA_ROUTES or route in (Route.EHCP_NAMED, Route.FAIR_ACCESS) or found.home_school_id is None:
-        return {"commissioner_la_id": found.home_la_id, "commissioner_setting_id": None}
-    return {"commissioner_la_id": None, "commissioner_setting_id": found.home_school_id}
 
 
 @bp.route("/placements/new/<token>/check", methods=["GET", "POST"])
@@ -341,7 +308,9 @@ def placement_new_check(token: str) -> str | BaseResponse:
             return _already_recorded(draft.made_id)
         candidate = _placement_draft(draft.data)
         try:
-            placement, _ = register.start_placement(db.session, current_actor(), found, candidate)
+            placement = placement_cases.record_placement(
+                db.session, current_actor(), placement_cases.RecordPlacement(found.id, candidate)
+            ).placement
         except (Forbidden, NotFound):
             raise
         except DomainError as error:
@@ -394,7 +363,7 @@ def placement(placement_id: int) -> str:
         title=f"Placement at {found.setting.name}",
         placement=found,
         movements=movements,
-        week=register.week_pattern([found], None),
+        week=register.week_rows([found], None),
         census_reasons=CENSUS_REASONS,
         census_by_route=REASON_BY_ROUTE,
     )
@@ -467,13 +436,12 @@ def placement_end(placement_id: int) -> str | BaseResponse:
     if form.validate_on_submit():
         done, _ = attempt(
             form,
-            lambda: register.end_placement(
+            lambda: placement_cases.end(
                 db.session,
                 actor,
-                found,
-                end_date=form.end_date.data,
-                destination=Destination(form.destination.data),
-                reason=form.reason.data,
+                placement_cases.EndPlacement(
+                    found.id, form.end_date.data, Destination(form.destination.data), form.reason.data
+                ),
             ),
         )
         if done:

@@ -9,12 +9,11 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from ap_register import clock, permissions
+from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import Form, GovDateField, attempt, radios, submit
 from ap_register.blueprints.forms import select as select_field
 from ap_register.blueprints.returns import bp
 from ap_register.domain import cnis, returns
-from ap_register.domain.outcomes import parse_year
-from ap_register.domain.pupils import academic_year_start
 from ap_register.extensions import db, limiter
 from ap_register.web import (
     current_actor,
@@ -24,10 +23,11 @@ from ap_register.web import (
     same_site_path,
     table_download,
 )
+from ap_register.years import AcademicYear
 
 
 def _years(today: date) -> list[tuple[str, str]]:
-    current = academic_year_start(today)
+    current = AcademicYear.containing(today).start
     return [(str(y), f"{y}/{(y + 1) % 100:02d}") for y in range(current + 1, current - 3, -1)]
 
 
@@ -82,9 +82,9 @@ def _chosen() -> tuple[ReturnForm, str, int, str]:
         form.kind.choices = [("school-census", returns.RETURNS["school-census"])]
     form.validate()
     kind = form.kind.data if form.kind.data in dict(form.kind.choices) else form.kind.choices[0][0]
-    year = parse_year(form.year.data or "") or academic_year_start(today)
+    year = (AcademicYear.parse(form.year.data or "") or AcademicYear.containing(today)).start
     if str(year) not in dict(form.year.choices):
-        year = academic_year_start(today)
+        year = AcademicYear.containing(today).start
     term = form.term.data if form.term.data in returns.TERMS else "spring"
     form.kind.data, form.year.data, form.term.data = kind, str(year), term
     return form, kind, year, term
@@ -99,9 +99,8 @@ def _built() -> tuple[ReturnForm, returns.Return]:
 
 
 @bp.route("/")
-@login_required
+@allowed("returns.view")
 def index() -> str:
-    permissions.require(db.session, current_actor(), "returns.view")
     form, found = _built()
     query = {"kind": found.kind, "year": found.year, "term": found.term}
     return render_template(

@@ -1,0 +1,84 @@
+"""What a person does with a placement, one function each, for every channel alike.
+
+A use case takes the actor and a typed request and returns what it made with its warnings. It
+owns, in one place: whether the actor may (`permissions`), every rule and refusal (the register's
+rules in `domain.register`, the panel's gate, the budget's places), the audit record, and the
+transaction: its writes happen inside a savepoint, so a refusal leaves nothing behind even when
+the caller goes on (an import of many rows, a page that shows the refusal). The caller commits.
+
+Pages, the API and imports translate their input into the request and the answer into a page,
+JSON or a report line; they restate no rule. `tests/contract/` sends the same requests through
+each channel and proves the same records, refusals and warnings result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register import permissions
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError, FieldError
+from ap_register.domain.register import PlacementDraft, end_placement, start_placement
+from ap_register.domain.returns import set_census_reason
+from ap_register.domain.vocab import Destination
+from ap_register.models import Placement, Setting
+
+REFUSED = "The placement cannot be recorded"
+
+
+@dataclass(frozen=True)
+class RecordPlacement:
+    """A request to record a placement: which child, and the placement's terms. `census_reason`
+    is the reason returned in the AP census where the route does not settle it."""
+
+    pupil_id: int
+    draft: PlacementDraft
+    census_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    placement: Placement
+    warnings: list[str]
+
+
+def record_placement(session: Session, actor: Actor, request: RecordPlacement) -> Recorded:
+    """Record a placement for a child the actor may see, at a setting of the actor's area.
+
+    Refused (NotFound) for a child outside the actor's scope, as if there were none; refused
+    with every problem `domain.register.check_placement` finds otherwise. Whoever records it,
+    through whichever channel, the commissioner is the one `register.commissioner_for` names
+    unless the request names another the actor may name."""
+    pupil = permissions.get_pupil(session, actor, request.pupil_id)
+    visible = session.scalar(
+        permissions.scope_settings(actor, select(Setting.id).where(Setting.id == request.draft.setting_id))
+    )
+    if visible is None:
+        raise DomainError(REFUSED, [FieldError("setting", "No such setting in your area")])
+    with session.begin_nested():
+        placement, assessment = start_placement(session, actor, pupil, request.draft)
+        if request.census_reason is not None:
+            set_census_reason(session, actor, placement, request.census_reason)
+    return Recorded(placement, assessment.warnings)
+
+
+@dataclass(frozen=True)
+class EndPlacement:
+    placement_id: int
+    end_date: date
+    destination: Destination
+    reason: str | None = None
+
+
+def end(session: Session, actor: Actor, request: EndPlacement) -> Placement:
+    """End an open placement the actor may end, with its destination."""
+    placement = permissions.get_placement(session, actor, request.placement_id)
+    with session.begin_nested():
+        end_placement(
+            session, actor, placement, end_date=request.end_date, destination=request.destination, reason=request.reason
+        )
+    return placement
