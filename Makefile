@@ -25,10 +25,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-static/css/main.css: node_modules/.package-lock.json $(ASSETS)
+ap_register/static/css/main.css: node_modules/.package-lock.json $(ASSETS)
 	npm run build
 
-setup: $(VENV)/.installed static/css/main.css
+setup: $(VENV)/.installed ap_register/static/css/main.css
 
 run: setup
 	$(BIN)/ap-register init-db
@@ -41,7 +41,7 @@ test: setup lint
 	$(BIN)/python -m pytest --db postgres
 
 lint: setup
-	$(BIN)/ruff check ap_register tests migrations examples performance gunicorn.conf.py
+	$(BIN)/ruff check ap_register tests examples performance gunicorn.conf.py
 	$(BIN)/ruff format --check ap_register tests examples performance gunicorn.conf.py
 	$(BIN)/mypy
 
@@ -55,4 +55,4 @@ bench: setup
 	bash performance/run_scale.sh
 
 clean:
-	rm -rf $(VENV) node_modules static instance .pytest_cache
+	rm -rf $(VENV) node_modules ap_register/static instance .pytest_cache

@@ -6,17 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
-from ap_register.config import INSTANCE_DIR, PROJECT_ROOT, Config
+from ap_register.config import INSTANCE_DIR, PACKAGE_DIR, Config
 
 
 def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     """The app factory. Nothing runs at import time; nothing here starts jobs."""
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(PACKAGE_DIR / "templates"),
+        static_folder=str(PACKAGE_DIR / "static"),
         instance_path=str(INSTANCE_DIR),
     )
     app.config.from_object(Config)
@@ -28,7 +28,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     # Our templates first, then the GOV.UK packages under their own prefixes (docs/architecture.md, Pages).
     app.jinja_loader = ChoiceLoader(
         [
-            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PackageLoader("ap_register", "templates"),
             PrefixLoader(
                 {
                     "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
@@ -41,7 +41,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from ap_register import extensions, web
 
     extensions.db.init_app(app)
-    extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    extensions.migrate.init_app(app, extensions.db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     web.init_app(app)

@@ -7,12 +7,23 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = Path(os.environ.get("AP_REGISTER_INSTANCE", PROJECT_ROOT / "instance"))
+# The package carries what the app needs to run (templates, migrations, reference data, built
+# assets), so an installed wheel runs from any directory. PROJECT_ROOT is the source checkout.
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+# The instance folder (the SQLite file, a generated secret key): AP_REGISTER_INSTANCE, else
+# instance/ in a source checkout, else <prefix>/var/ap_register-instance as Flask places it.
+_DEFAULT_INSTANCE = (
+    PROJECT_ROOT / "instance"
+    if (PROJECT_ROOT / "pyproject.toml").exists()
+    else Path(sys.prefix) / "var" / "ap_register-instance"
+)
+INSTANCE_DIR = Path(os.environ.get("AP_REGISTER_INSTANCE", _DEFAULT_INSTANCE))
 
 
 def normalise_database_url(url: str) -> str:

@@ -1,4 +1,4 @@
-// Builds static/ from assets/ and the govuk-frontend package: one CSS file compiled with
+// Builds ap_register/static/ from assets/ and the govuk-frontend package: one CSS file compiled with
 // Dart Sass (the pkg: importer finds govuk-frontend in node_modules), the GOV.UK JavaScript
 // bundle, our own module script and our own images (not GOV.UK's: no crown here). Run by `npm run build` at set-up.
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import * as sass from "sass";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const out = join(root, "static");
+const out = join(root, "ap_register", "static");
 const govuk = join(root, "node_modules", "govuk-frontend", "dist", "govuk");
 
 mkdirSync(join(out, "css"), { recursive: true });
@@ -24,4 +24,4 @@ writeFileSync(join(out, "css", "main.css"), css.css);
 cpSync(join(govuk, "govuk-frontend.min.js"), join(out, "js", "govuk-frontend.min.js"));
 cpSync(join(root, "assets", "js"), join(out, "js"), { recursive: true });
 cpSync(join(root, "assets", "images"), join(out, "images"), { recursive: true });
-console.log("assets built in static/");
+console.log("assets built in ap_register/static/");

@@ -21,7 +21,7 @@ def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout
         [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     assert done.returncode == 0, f"{args[:3]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done.stdout
+    return done.stdout + done.stderr
 
 
 def test_the_wheel_installs_and_runs_from_any_directory(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_the_wheel_installs_and_runs_from_any_directory(tmp_path: Path) -> None:
         "app = create_app()\n"
         "client = app.test_client()\n"
         "page = client.get('/sign-in')\n"
-        "assert page.status_code == 200 and b'govuk-header' in page.data, page.status_code\n"
+        "assert page.status_code == 200 and b'govuk-template' in page.data and b'Sign in' in page.data\n"
         "css = client.get('/static/css/main.css')\n"
         "assert css.status_code == 200 and b'govuk' in css.data, css.status_code\n"
         "print('served')\n"

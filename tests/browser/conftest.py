@@ -19,7 +19,7 @@ from tests.conftest import build_app, make_database, unavailable
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
-STATIC = Path(__file__).resolve().parents[2] / "static" / "css" / "main.css"
+STATIC = Path(__file__).resolve().parents[2] / "ap_register" / "static" / "css" / "main.css"
 
 
 @pytest.fixture(scope="module")

@@ -637,7 +637,7 @@ def test_the_walk_reaches_every_parameter_form_and_field(app: Flask, walked: dic
     params = {name for w in walked.values() for names in w.params.values() for name in names}
     fields = {name for w in walked.values() for form in w.forms.values() for name in form.fields}
     in_source: set[str] = set()
-    for path in [*(ROOT / "ap_register").rglob("*.py"), *(ROOT / "templates").rglob("*.html")]:
+    for path in [*(ROOT / "ap_register").rglob("*.py"), *(ROOT / "ap_register" / "templates").rglob("*.html")]:
         for match in READS_IN_SOURCE.finditer(path.read_text()):
             in_source.add(match.group(1) or match.group(2))
     assert in_source and in_source <= params, f"query parameters the walk never saw read: {in_source - params}"

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ap_register.config import PROJECT_ROOT
+from ap_register.config import PACKAGE_DIR
 from ap_register.domain import audit, notifications
 from ap_register.extensions import db, limiter
 from ap_register.web import current_actor, render_recorded
@@ -60,7 +60,7 @@ def expected_schema() -> str | None:
     from alembic.script import ScriptDirectory
 
     config = AlembicConfig()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
     return ScriptDirectory.from_config(config).get_current_head()
 
 
