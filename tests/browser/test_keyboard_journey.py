@@ -7,6 +7,7 @@ typing, with the focus visible at every stop."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -230,6 +231,13 @@ def test_a_school_lead_refers_and_the_chair_decides_by_keyboard_alone(
     for part, value in (("day", starts.day), ("month", starts.month), ("year", starts.year)):
         tab_to(page, lambda f, part=part: f["id"] == f"decision-start_date-{part}")
         page.keyboard.type(str(value))
+    # Time-limited: planned to end after six weeks, with how Leo goes back.
+    ends = starts + timedelta(weeks=6)
+    for part, value in (("day", ends.day), ("month", ends.month), ("year", ends.year)):
+        tab_to(page, lambda f, part=part: f["id"] == f"decision-planned_end_date-{part}")
+        page.keyboard.type(str(value))
+    tab_to(page, lambda f: f["id"] == "decision-reintegration_plan")
+    page.keyboard.type("Mornings back at Hilgay from week four; full time after six weeks.")
     # An off-site direction: written notice to the parents, given on the day of the meeting.
     for part, value in (("day", held_on.day), ("month", held_on.month), ("year", held_on.year)):
         tab_to(page, lambda f, part=part: f["id"] == f"decision-notice_date-{part}")
