@@ -575,6 +575,16 @@ def with_commissioner(pupil: Pupil, draft: PlacementDraft) -> PlacementDraft:
     return replace(draft, commissioner_la_id=la_id, commissioner_setting_id=setting_id)
 
 
+def commissioner_of(session: Session, pupil: Pupil, draft: PlacementDraft) -> str | None:
+    """The name of who will commission this draft: the one it names, or the rule's."""
+    named = with_commissioner(pupil, draft)
+    if named.commissioner_setting_id is not None:
+        setting = session.get(Setting, named.commissioner_setting_id)
+        return setting.name if setting is not None else None
+    la = session.get(LocalAuthority, named.commissioner_la_id) if named.commissioner_la_id is not None else None
+    return la.name if la is not None else None
+
+
 def start_placement(
     session: Session,
     actor: Actor,

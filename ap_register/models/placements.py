@@ -98,6 +98,13 @@ class Placement(Base):
         return "active"
 
     @property
+    def commissioner_name(self) -> str | None:
+        """Who commissions (and pays for) the placement: an LA or a school."""
+        if self.commissioner_setting is not None:
+            return self.commissioner_setting.name
+        return self.commissioner_la.name if self.commissioner_la is not None else None
+
+    @property
     def can_convert(self) -> bool:
         """Whether this placement can become a transitional one at the same setting: an open
         time-limited placement on a route that is not time-limited by its nature (the rule

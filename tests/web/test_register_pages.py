@@ -102,6 +102,7 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
     soup = page(client.get(check_url))
     assert "2 sessions: Mon AM, Mon PM" in text(soup)
     assert "B: approved off-site educational activity" in text(soup)
+    assert "Commissioned by Home High School" in text(soup)  # the school arranges an off-site direction
     before = db.scalar(select(func.count()).select_from(Placement))
     response = post(client, check_url, {})
     assert response.status_code == 302
@@ -160,6 +161,9 @@ def test_reviewing_and_ending_a_placement(client: Any, world: dict, db: Session)
     assert response.status_code == 302
     soup = page(client.get(f"/placements/{placement.id}"))
     assert "Returned to the home school" in text(soup)
+    # The world's off-site direction was recorded without naming a commissioner: the rule named
+    # the home school, and the placement says so.
+    assert "Commissioned by Home High School" in text(soup)
 
 
 def test_a_date_that_does_not_exist_is_named(client: Any, world: dict) -> None:  # type: ignore[type-arg]

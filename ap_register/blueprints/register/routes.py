@@ -337,6 +337,7 @@ def placement_new_check(token: str) -> str | BaseResponse:
         route=route,
         draft=candidate,
         assessment=assessment,
+        commissioner=register.commissioner_of(db.session, found, candidate),
         token=token,
     )
 
