@@ -205,7 +205,7 @@ def demo_command() -> None:
     """Load a realistic demo area (idempotent) and print the demo sign-ins."""
     from flask import current_app
 
-    from ap_register.domain.demo import load_demo
+    from ap_register.devdata.demo import load_demo
 
     if not current_app.config["ALLOW_DEMO"]:
         refuse("the demo area is never loaded in production (AP_REGISTER_ENV=production)")
@@ -524,7 +524,7 @@ def generate_command(scale: str, seed: int, fmt: str) -> None:
 
     from flask import current_app
 
-    from ap_register.domain import synthetic
+    from ap_register.devdata import synthetic
 
     if not current_app.config["ALLOW_DEMO"]:
         refuse("synthetic data is never generated in production (AP_REGISTER_ENV=production)")

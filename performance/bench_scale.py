@@ -54,7 +54,7 @@ from ap_register import (
     create_app,  # noqa: E402
 )
 from ap_register.config import TestConfig  # noqa: E402
-from ap_register.domain import synthetic  # noqa: E402
+from ap_register.devdata import synthetic  # noqa: E402
 from ap_register.domain.actors import Actor  # noqa: E402
 from ap_register.domain.calendar import calendar_for, forget_calendars  # noqa: E402
 from ap_register.domain.coverage import week_coverage  # noqa: E402

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from ap_register import create_app
-from ap_register.domain.demo import load_demo
+from ap_register.devdata.demo import load_demo
 from ap_register.extensions import db
 from ap_register.models import Base
 from tests.conftest import TestConfig, build_app, make_database

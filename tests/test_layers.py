@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "ap_register"
 CORE = [
     *sorted((PACKAGE / "domain").glob("*.py")),
     *sorted((PACKAGE / "placements").glob("*.py")),
+    *sorted((PACKAGE / "devdata").glob("*.py")),
     *sorted((PACKAGE / "models").glob("*.py")),
     PACKAGE / "clock.py",
     PACKAGE / "years.py",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ap_register.domain.demo import DEMO_PASSWORD, load_demo
+from ap_register.devdata.demo import DEMO_PASSWORD, load_demo
 from ap_register.extensions import db
 
 pytestmark = pytest.mark.browser

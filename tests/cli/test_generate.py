@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ap_register import clock
-from ap_register.domain import outcomes, synthetic
+from ap_register.devdata import synthetic
+from ap_register.domain import outcomes
 from ap_register.domain.week_pattern import is_valid
 from ap_register.extensions import db
 from ap_register.models import (

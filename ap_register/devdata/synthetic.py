@@ -31,9 +31,9 @@ from typing import Any
 from sqlalchemy import Connection, func, select, text
 
 from ap_register import clock
+from ap_register.devdata.demo import FIRST_NAMES, PLACES, typical_term_dates
 from ap_register.domain.bulk import Writer
 from ap_register.domain.calendar import SchoolCalendar
-from ap_register.domain.demo import FIRST_NAMES, PLACES, typical_term_dates
 from ap_register.domain.upn import make_upn
 from ap_register.models import BankHoliday, LocalAuthority, Pupil
 from ap_register.years import AcademicYear
