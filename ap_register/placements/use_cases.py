@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from ap_register import permissions
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError
-from ap_register.domain.register import PlacementDraft, end_placement, start_placement
+from ap_register.domain.register import PlacementDraft, end_placement, review_placement, start_placement
 from ap_register.domain.returns import set_census_reason
 from ap_register.domain.vocab import Destination
-from ap_register.models import Placement, Setting
+from ap_register.models import Placement, PlacementReview, Setting
 
 REFUSED = "The placement cannot be recorded"
 
@@ -64,6 +64,33 @@ def record_placement(session: Session, actor: Actor, request: RecordPlacement) -
         if request.census_reason is not None:
             set_census_reason(session, actor, placement, request.census_reason)
     return Recorded(placement, assessment.warnings)
+
+
+@dataclass(frozen=True)
+class ReviewPlacement:
+    """A review of a placement against the pupil's plan; it may move the next review or the
+    planned end."""
+
+    placement_id: int
+    review_date: date
+    notes: str
+    next_review_date: date | None = None
+    planned_end_date: date | None = None
+
+
+def review(session: Session, actor: Actor, request: ReviewPlacement) -> PlacementReview:
+    """Record a review of a placement the actor may review."""
+    placement = permissions.get_placement(session, actor, request.placement_id)
+    with session.begin_nested():
+        return review_placement(
+            session,
+            actor,
+            placement,
+            review_date=request.review_date,
+            notes=request.notes,
+            next_review_date=request.next_review_date,
+            planned_end_date=request.planned_end_date,
+        )
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ from ap_register import clock, permissions
 from ap_register.domain import attendance, audit, outcomes
 from ap_register.domain.coverage import week_coverage
 from ap_register.domain.errors import DomainError, FieldError, NotFound
-from ap_register.domain.register import PlacementDraft, review_placement
+from ap_register.domain.register import PlacementDraft
 from ap_register.domain.returns import reason_of
 from ap_register.domain.search import PlacementFilters, paginate, placements_query, pupils_query, settings_query
 from ap_register.extensions import db
 from ap_register.models import Alert, AttendanceMark, LocalAuthority, Movement, Placement, Pupil, Setting
 from ap_register.placements import use_cases as placement_use_cases
-from ap_register.placements.use_cases import EndPlacement, RecordPlacement, record_placement
+from ap_register.placements.use_cases import EndPlacement, RecordPlacement, ReviewPlacement, record_placement
 from ap_register.years import AcademicYear
 
 from . import ApiError, api_actor, bp, operation
@@ -340,23 +340,20 @@ def placement(placement_id: int) -> PlacementOut:
     body=ReviewIn,
 )
 def review(placement_id: int, body: ReviewIn) -> ReviewOut:
-    actor = api_actor()
-    found = permissions.get_placement(db.session, actor, placement_id)
-    done = review_placement(
-        db.session,
-        actor,
-        found,
+    request = ReviewPlacement(
+        placement_id,
         review_date=body.review_date,
         notes=body.notes,
         next_review_date=body.next_review_date,
         planned_end_date=body.planned_end_date,
     )
+    done = placement_use_cases.review(db.session, api_actor(), request)
     return ReviewOut(
         id=done.id,
-        placement_id=found.id,
+        placement_id=done.placement_id,
         review_date=done.review_date,
         notes=done.notes,
-        next_review_date=found.next_review_date,
+        next_review_date=done.placement.next_review_date,
     )
 
 

@@ -380,14 +380,16 @@ def placement_review(placement_id: int) -> str | BaseResponse:
     if form.validate_on_submit():
         done, _ = attempt(
             form,
-            lambda: register.review_placement(
+            lambda: placement_cases.review(
                 db.session,
                 actor,
-                found,
-                review_date=form.review_date.data,
-                notes=form.notes.data or "",
-                next_review_date=form.next_review_date.data,
-                planned_end_date=form.planned_end_date.data,
+                placement_cases.ReviewPlacement(
+                    found.id,
+                    review_date=form.review_date.data,
+                    notes=form.notes.data or "",
+                    next_review_date=form.next_review_date.data,
+                    planned_end_date=form.planned_end_date.data,
+                ),
             ),
         )
         if done:
