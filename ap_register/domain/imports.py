@@ -99,7 +99,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "destinations": ("upn", "leaving_year", "check_point", "activity"),
 }
 # Columns that may hold several lines of text (every other cell is one line).
-MULTILINE_COLUMNS = frozenset({"reason", "unregistered_override_reason"})
+MULTILINE_COLUMNS = frozenset({"reason", "unregistered_override_reason", "reintegration_plan", "destination_plan"})
 # A refused file reports its first problems by line, and how many there were in all: memory stays
 # the same whatever the file holds.
 MAX_PROBLEMS = 1000
@@ -732,6 +732,10 @@ class PlacementsImporter(Importer):
         census = self.text(row, "census_reason", max_length=30)
         if census is not None and census not in CENSUS_REASONS:
             self.error("census_reason", f"{census!r} is not one of: {', '.join(CENSUS_REASONS)}")
+        plans = {
+            column: self.text(row, column, max_length=2000)
+            for column in ("reason", "reintegration_plan", "destination_plan", "unregistered_override_reason")
+        }
         if self.failed or pupil is None or setting is None or start is None or sessions is None:
             return
         assert route is not None and registration is not None
@@ -755,10 +759,7 @@ class PlacementsImporter(Importer):
                     planned_end_date=planned_end,
                     notice_date=notice,
                     last_review_date=last_review,
-                    reason=self.text(row, "reason", max_length=2000),
-                    reintegration_plan=self.text(row, "reintegration_plan", max_length=2000),
-                    destination_plan=self.text(row, "destination_plan", max_length=2000),
-                    unregistered_override_reason=self.text(row, "unregistered_override_reason", max_length=2000),
+                    **plans,
                     **commissioner,
                 )
                 recorded = placements.record_placement(

@@ -352,3 +352,15 @@ def test_outreach_sessions_group_into_engagements(db: Session, area: dict) -> No
     report = load(db, "outreach", text.rsplit("PRU1,SCH1,yoga", 1)[0])
     assert report.imported == 3
     assert count(db, OutreachEngagement) == 2 and count(db, OutreachSession) == 3
+
+
+def test_a_placement_s_plans_are_checked_before_anything_is_written(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    long_plan = "x" * 2001
+    text = PLACEMENT_HEADER + (
+        f"{GOOD[0]},PRU1,off_site_direction,dual,2025-11-05,1111111111,time_limited,2025-11-03,"
+        f"2026-02-13,{long_plan},,\n"
+    )
+    assert refused(db, "placements", text) == [
+        (2, "reintegration_plan", "reintegration_plan must be 2000 characters or fewer")
+    ]
+    assert count(db, Placement) == 0
