@@ -102,7 +102,7 @@ def entries(session: Session, actor: Actor, la: LocalAuthority, on: date) -> lis
             joinedload(Placement.setting).selectinload(Setting.sites),
             joinedload(Placement.home_school),
         )
-        .order_by(Pupil.last_name, Pupil.first_name, Pupil.id, Placement.start_date)
+        .order_by(Pupil.last_name, Pupil.first_name, Pupil.id, Placement.start_date, Placement.id)
     )
     found = list(session.scalars(permissions.scope_placements(actor, stmt)).unique())
     names = dict(session.execute(select(Setting.id, Setting.name).where(Setting.la_id == la.id)).all())
