@@ -46,3 +46,32 @@ def test_the_models_match_the_migrations(fresh_app) -> None:  # type: ignore[no-
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, db.metadata)
         assert differences == []
+
+
+def test_requests_made_twice_before_the_waiting_index_are_settled_by_it(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """0019: a receiving LA's duplicate waiting requests for one UPN (possible before the index)
+    leave the earliest waiting and the later withdrawn, with the reason; then the index holds."""
+    from sqlalchemy import text
+
+    row = (
+        "INSERT INTO pupil_transfer (id, upn, date_of_birth, reason, to_la_id, status, requested_at) "
+        "VALUES (:id, 'A855300125001', '2012-03-14', 'Moved here', :la, 'requested', CURRENT_TIMESTAMP)"
+    )
+    with fresh_app.app_context():
+        upgrade(revision="0018")
+        from ap_register.domain.reference_data import load_into
+
+        load_into(db.session)
+        db.session.commit()
+        with db.engine.begin() as connection:
+            la = connection.execute(text("SELECT id FROM local_authority WHERE code = '855'")).scalar()
+            for request_id in (1, 2, 3):
+                connection.execute(text(row), {"id": request_id, "la": la})
+        upgrade(revision="0019")
+        with db.engine.connect() as connection:
+            found = connection.execute(text("SELECT id, status, decision_note FROM pupil_transfer ORDER BY id")).all()
+        assert [(r.id, r.status) for r in found] == [(1, "requested"), (2, "withdrawn"), (3, "withdrawn")]
+        assert found[1].decision_note.startswith("Withdrawn by the register: an earlier request")
+        assert "uq_pupil_transfer_waiting" in {i["name"] for i in inspect(db.engine).get_indexes("pupil_transfer")}
+        downgrade(revision="0018")
+        assert "uq_pupil_transfer_waiting" not in {i["name"] for i in inspect(db.engine).get_indexes("pupil_transfer")}

@@ -50,10 +50,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_pupil_transfer_pupil_id'), ['pupil_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pupil_transfer_to_la_id'), ['to_la_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pupil_transfer_upn'), ['upn'], unique=False)
-        batch_op.create_index(
-            'uq_pupil_transfer_waiting', ['upn', 'to_la_id'], unique=True,
-            postgresql_where=sa.text("status = 'requested'"), sqlite_where=sa.text("status = 'requested'"),
-        )
 
     op.create_table('outreach_proposal',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -91,7 +87,6 @@ def downgrade():
 
     op.drop_table('outreach_proposal')
     with op.batch_alter_table('pupil_transfer', schema=None) as batch_op:
-        batch_op.drop_index('uq_pupil_transfer_waiting')
         batch_op.drop_index(batch_op.f('ix_pupil_transfer_upn'))
         batch_op.drop_index(batch_op.f('ix_pupil_transfer_to_la_id'))
         batch_op.drop_index(batch_op.f('ix_pupil_transfer_pupil_id'))
