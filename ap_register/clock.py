@@ -26,15 +26,16 @@ _fixed_at: datetime | None = None
 _fixed_when: datetime | None = None
 
 
-def _machine_now() -> datetime:
-    return datetime.now(UTC)  # noqa: TID251 - the one reading of the machine's clock
+def machine_now() -> datetime:
+    """What the machine's clock says, whatever a test fixed: the one reading of it."""
+    return datetime.now(UTC)  # noqa: TID251 - the seam itself
 
 
 def now() -> datetime:
     """This instant, timezone-aware in UTC."""
     if _fixed_at is not None and _fixed_when is not None:
-        return _fixed_at + (_machine_now() - _fixed_when)
-    return _machine_now()
+        return _fixed_at + (machine_now() - _fixed_when)
+    return machine_now()
 
 
 def local_now() -> datetime:
@@ -57,7 +58,7 @@ def fixed(at: date | datetime) -> Iterator[None]:
     else:
         instant = datetime.combine(at, time(10, 0), tzinfo=ENGLAND)
     saved = (_fixed_at, _fixed_when)
-    _fixed_at, _fixed_when = instant.astimezone(UTC), _machine_now()
+    _fixed_at, _fixed_when = instant.astimezone(UTC), machine_now()
     try:
         yield
     finally:

@@ -68,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if spec:
         import time_machine
 
-        when = machine_date(spec, datetime.now(UTC))  # noqa: TID251 - the machine's own clock, to move it
+        when = machine_date(spec, clock.machine_now())
         time_machine.travel(when, tick=True).start()
         print(f"The machine's clock says {when:%Y-%m-%d %H:%M} UTC for this run")
     # For the whole run (tests nest their own). Kept referenced: a context manager that is
