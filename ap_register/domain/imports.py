@@ -40,6 +40,7 @@ from ap_register.domain.register import (
     PlacementDraft,
     admit_new_pupil,
     record_roll_movement,
+    same_placement,
 )
 from ap_register.domain.returns import CENSUS_REASONS, set_census_reason
 from ap_register.domain.term_dates import stretch_problem
@@ -64,7 +65,6 @@ from ap_register.models import (
     LocalAuthority,
     Movement,
     OutreachEngagement,
-    Placement,
     Post16Check,
     Pupil,
     Setting,
@@ -739,29 +739,22 @@ class PlacementsImporter(Importer):
         if self.failed or pupil is None or setting is None or start is None or sessions is None:
             return
         assert route is not None and registration is not None
-        existing = self.session.scalar(
-            select(Placement).where(
-                Placement.pupil_id == pupil.id,
-                Placement.setting_id == setting.id,
-                Placement.route == route,
-                Placement.start_date == start,
-            )
+        draft = PlacementDraft(
+            setting_id=setting.id,
+            route=route,
+            registration=registration,
+            tier=tier,
+            sessions=sessions,
+            start_date=start,
+            planned_end_date=planned_end,
+            notice_date=notice,
+            last_review_date=last_review,
+            **plans,
+            **commissioner,
         )
+        existing = same_placement(self.session, pupil, draft, open_only=False)
         try:
             if existing is None:
-                draft = PlacementDraft(
-                    setting_id=setting.id,
-                    route=route,
-                    registration=registration,
-                    tier=tier,
-                    sessions=sessions,
-                    start_date=start,
-                    planned_end_date=planned_end,
-                    notice_date=notice,
-                    last_review_date=last_review,
-                    **plans,
-                    **commissioner,
-                )
                 recorded = placements.record_placement(
                     self.session, self.actor, placements.RecordPlacement(pupil.id, draft, census_reason=census)
                 )

@@ -624,8 +624,24 @@ def fair_share(
     from ap_register.domain.search import settings_query
 
     counts = fair_access_counts(session, la, *year.span)
-    schools = session.scalars(settings_query(actor).where(Setting.kind.in_(FAIR_ACCESS_KINDS))).all()
+    schools = session.scalars(
+        settings_query(actor).where(Setting.la_id == la.id, Setting.kind.in_(FAIR_ACCESS_KINDS))
+    ).all()
     return sorted(((s, counts.get(s.id, {})) for s in schools), key=lambda row: (sum(row[1].values()), row[0].name))
+
+
+def whose_turn(
+    session: Session, actor: Actor, la: LocalAuthority, on: date, year_group: int, shown: int = 8
+) -> list[tuple[Setting, int, int]]:
+    """For a fair access case decided on `on`: the schools that teach the child's year group,
+    with their allocations this academic year (in all, and in that year group), those who took
+    fewest in the year group first: whose turn it is."""
+    rows = [
+        (school, sum(by_year.values()), by_year.get(year_group, 0))
+        for school, by_year in fair_share(session, actor, la, AcademicYear.containing(on))
+        if school.teaches_year(year_group)
+    ]
+    return sorted(rows, key=lambda r: (r[2], r[1], r[0].name))[:shown]
 
 
 def count_waiting(session: Session, la: LocalAuthority) -> int:

@@ -494,17 +494,20 @@ def _commissioner_problem(session: Session, actor: Actor, pupil: Pupil, draft: P
     return None
 
 
-def _same_placement(session: Session, pupil: Pupil, draft: PlacementDraft) -> Placement | None:
-    """The pupil's open placement this draft repeats: the same setting, route and start."""
-    return session.scalars(
-        select(Placement).where(
-            Placement.pupil_id == pupil.id,
-            Placement.setting_id == draft.setting_id,
-            Placement.route == draft.route,
-            Placement.start_date == draft.start_date,
-            Placement.end_date.is_(None),
-        )
-    ).first()
+def same_placement(
+    session: Session, pupil: Pupil, draft: PlacementDraft, *, open_only: bool = True
+) -> Placement | None:
+    """The pupil's placement this draft repeats: the same setting, route and start (open, unless
+    asked for ended ones too, as a file that records and later ends a placement does)."""
+    stmt = select(Placement).where(
+        Placement.pupil_id == pupil.id,
+        Placement.setting_id == draft.setting_id,
+        Placement.route == draft.route,
+        Placement.start_date == draft.start_date,
+    )
+    if open_only:
+        stmt = stmt.where(Placement.end_date.is_(None))
+    return session.scalars(stmt.order_by(Placement.id)).first()
 
 
 def check_placement(
@@ -536,7 +539,7 @@ def check_placement(
     commissioner = _commissioner_problem(session, actor, pupil, draft)
     if commissioner:
         problems.append(FieldError("commissioner", commissioner))
-    recorded = _same_placement(session, pupil, draft)
+    recorded = same_placement(session, pupil, draft)
     if recorded is not None:
         problems.append(
             FieldError(

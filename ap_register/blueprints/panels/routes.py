@@ -394,9 +394,7 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
         from ap_register.domain.pupils import year_group
 
         year = year_group(referral.pupil.date_of_birth, found.held_on)
-        shares = panel_rules.fair_share(db.session, actor, current_la(), AcademicYear.containing(found.held_on))
-        rows = [(s, sum(c.values()), c.get(year, 0)) for s, c in shares if s.teaches_year(year)]
-        share = {"year": year, "rows": sorted(rows, key=lambda r: (r[2], r[1], r[0].name))[:8]}
+        share = {"year": year, "rows": panel_rules.whose_turn(db.session, actor, current_la(), found.held_on, year)}
     audit.record(db.session, actor, "view", "referral", referral.id, pupil_id=referral.pupil_id)
     db.session.commit()
     shown = conflict_form if conflict_form.errors else form
