@@ -23,6 +23,63 @@ from ap_register.models import AttendanceMark, Placement, Pupil, Setting
 SESSIONS = ("AM", "PM")
 # The codes a home school records for a session its pupil spends elsewhere.
 AWAY_CODES = frozenset({"D", "B", "K", "C2"})
+# The national codes of SI 2024/208 reg 10 (Tables 1 to 4) replaced the 2006 set on 19 August 2024
+# (reg 1(2)): a code DfE lists as legacy is a true record of a session before that day only.
+CODES_FROM = date(2024, 8, 19)
+
+
+# --- the rules of a mark, for every channel (the register page, the API, the attendance import) ---
+
+
+def session_problems(day: date, half: str, today: date) -> list[FieldError]:
+    """What is wrong with taking a register for this session. A register is taken at the start of
+    the morning session and once in the afternoon (SI 2024/208 reg 10(1)), on a school day: so a
+    weekday, and never ahead of the session."""
+    problems = []
+    if half not in SESSIONS:
+        problems.append(FieldError("session", "Session must be AM (morning) or PM (afternoon)"))
+    if day > today:
+        problems.append(FieldError("date", "Attendance cannot be recorded for a future date"))
+    if day.weekday() > 4:
+        problems.append(FieldError("date", "Attendance is recorded for weekdays only"))
+    return problems
+
+
+def code_problem(code: str, day: date | None) -> str | None:
+    """Why `code` cannot be recorded for a session on `day` (None: a day not known), or None."""
+    info = attendance_codes().get(code)
+    if info is None:
+        return f"{code!r} is not a national attendance code"
+    if not info.in_use and day is not None and day >= CODES_FROM:
+        return f"{code} is no longer in use from 19 August 2024"
+    return None
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A placement as the register sees it: where, when and which of the week's sessions."""
+
+    setting_id: int
+    start_date: date
+    end_date: date | None
+    sessions: str
+
+
+def expected_at(setting_id: int, home_school_id: int | None, day: date, half: str, bookings: Sequence[Booking]) -> bool:
+    """Whether a setting takes a pupil's attendance for a session (SI 2024/208 reg 10(1): each
+    registered pupil): a setting where the pupil is placed for that session, or the school whose
+    roll the pupil is on, unless everything arranged for the pupil that day is on other sessions
+    (the school then records nothing; the setting booked records the session). `bookings` are
+    the pupil's placements; any not running on `day` are ignored."""
+    if day.weekday() > 4 or half not in SESSIONS:
+        return False
+    slot = 2 * day.weekday() + SESSIONS.index(half)
+    running = [b for b in bookings if b.start_date <= day and (b.end_date is None or b.end_date >= day)]
+    if any(b.setting_id == setting_id and b.sessions[slot] == "1" for b in running):
+        return True
+    if home_school_id != setting_id:
+        return False
+    return not running or any(b.sessions[slot] == "1" for b in running)
 
 
 def code_class(code: str) -> str:
@@ -51,39 +108,37 @@ class Expected:
 
 
 def expected(session: Session, actor: Actor, setting: Setting, day: date, half: str) -> list[Expected]:
-    """The pupils this setting should mark for one session: those placed here for it, and those
-    on its roll (who are here, or booked elsewhere and marked with a D, B, K or C2)."""
-    slot = 2 * day.weekday() + SESSIONS.index(half)
-    if day.weekday() > 4:
+    """The pupils this setting should mark for one session (`expected_at`): those placed here for
+    it, and those on its roll (who are here, or booked elsewhere and marked with a D, B, K or C2)."""
+    if day.weekday() > 4 or half not in SESSIONS:
         return []
-    active = (Placement.start_date <= day) & or_(Placement.end_date.is_(None), Placement.end_date >= day)
+    slot = 2 * day.weekday() + SESSIONS.index(half)
+    running = (Placement.start_date <= day) & or_(Placement.end_date.is_(None), Placement.end_date >= day)
     here = permissions.scope_placements(
-        actor, select(Placement).where(Placement.setting_id == setting.id, active).options(joinedload(Placement.pupil))
+        actor,
+        select(Placement).where(Placement.setting_id == setting.id, running).options(joinedload(Placement.pupil)),
     )
-    rows: dict[int, Expected] = {}
-    for placement in session.scalars(here):
-        if placement.sessions[slot] == "1":
-            rows[placement.pupil_id] = Expected(placement.pupil, placement, [], None)
-    on_roll = [
-        p
-        for p in session.scalars(
-            permissions.scope_pupils(actor, select(Pupil).where(Pupil.home_school_id == setting.id))
-        )
-        if p.id not in rows
-    ]
+    candidates = {p.pupil_id: p.pupil for p in session.scalars(here)}
+    for pupil in session.scalars(
+        permissions.scope_pupils(actor, select(Pupil).where(Pupil.home_school_id == setting.id))
+    ):
+        candidates.setdefault(pupil.id, pupil)
     arranged: dict[int, list[Placement]] = defaultdict(list)
     for placement in session.scalars(
         select(Placement)
-        .where(Placement.pupil_id.in_([p.id for p in on_roll]), active)
+        .where(Placement.pupil_id.in_(list(candidates)), running)
         .options(joinedload(Placement.setting))
     ):
         arranged[placement.pupil_id].append(placement)
-    for pupil in on_roll:
-        elsewhere = arranged[pupil.id]
-        booked = [p.setting.name for p in elsewhere if p.sessions[slot] == "1" and p.setting_id != setting.id]
-        if elsewhere and not booked:
-            continue  # arranged elsewhere on other sessions; not expected here now
-        rows[pupil.id] = Expected(pupil, None, booked, None)
+    rows: dict[int, Expected] = {}
+    for pupil_id, pupil in candidates.items():
+        placements = arranged[pupil_id]
+        bookings = [Booking(p.setting_id, p.start_date, p.end_date, p.sessions) for p in placements]
+        if not expected_at(setting.id, pupil.home_school_id, day, half, bookings):
+            continue
+        mine = next((p for p in placements if p.setting_id == setting.id and p.sessions[slot] == "1"), None)
+        away = [] if mine else [p.setting.name for p in placements if p.sessions[slot] == "1"]
+        rows[pupil_id] = Expected(pupil, mine, away, None)
     marks = {
         m.pupil_id: m.code
         for m in session.scalars(
@@ -116,22 +171,17 @@ def record_register(
     """Record a session's marks for the pupils this setting expects; returns how many were written."""
     if not may_take_register(actor, setting):
         raise Forbidden("You can take the register of your own setting only")
-    today = today or clock.today()
+    marks = {pupil_id: code.strip().upper() for pupil_id, code in marks.items()}
     refusal = Refusal()
-    if half not in SESSIONS:
-        refusal.add("session", "Choose the morning (AM) or afternoon (PM) session")
-    if day > today:
-        refusal.add("date", "A register cannot be taken for a future date")
-    if day.weekday() > 4:
-        refusal.add("date", "Choose a weekday")
+    for problem in session_problems(day, half, today or clock.today()):
+        refusal.add(problem.field, problem.message)
     refusal.raise_if_any("The register was not saved")
-    allowed = {row.pupil.id: row for row in expected(session, actor, setting, day, half)}
-    codes = attendance_codes()
+    allowed = {row.pupil.id for row in expected(session, actor, setting, day, half)}
     for pupil_id, code in marks.items():
         if pupil_id not in allowed:
             refusal.add(f"mark-{pupil_id}", "This pupil is not expected here for this session")
-        elif code and (code not in codes or not codes[code].in_use):
-            refusal.add(f"mark-{pupil_id}", f"{code} is not a national attendance code in use")
+        elif code and (problem := code_problem(code, day)):
+            refusal.add(f"mark-{pupil_id}", problem)
     refusal.raise_if_any("The register was not saved")
     written = 0
     for pupil_id, code in marks.items():

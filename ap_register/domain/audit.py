@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ap_register.domain.actors import Actor
 from ap_register.models import AuditEvent, Pupil
+from ap_register.models.base import utcnow
 
 
 def record(
@@ -37,3 +39,29 @@ def record(
         event.pupil = pupil
     session.add(event)
     return event
+
+
+def record_many(
+    session: Session, actor: Actor, action: str, object_type: str, about: dict[int, dict[str, Any]]
+) -> None:
+    """One audit event per pupil (`about`: pupil id -> the event's detail), written in one
+    statement in the caller's transaction: what a bulk change (an import) leaves on each child's
+    record, as `record` does for one."""
+    if not about:
+        return
+    at = utcnow()
+    rows = [
+        {
+            "at": at,
+            "user_id": actor.user_id,
+            "actor": actor.name,
+            "action": action,
+            "object_type": object_type,
+            "object_id": None,
+            "pupil_id": pupil_id,
+            "detail": {"via": actor.via, **detail},
+            "ip": actor.ip,
+        }
+        for pupil_id, detail in about.items()
+    ]
+    session.execute(insert(AuditEvent), rows)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from ap_register import clock, permissions
 from ap_register.domain import audit, week_pattern
 from ap_register.domain.actors import Actor
-from ap_register.domain.attendance import marks_between
+from ap_register.domain.attendance import Booking, code_problem, expected_at, marks_between, session_problems
 from ap_register.domain.budgets import PLACE_TYPES, set_line
 from ap_register.domain.bulk import Writer
 from ap_register.domain.calendar import forget_calendars
@@ -65,6 +65,7 @@ from ap_register.models import (
     LocalAuthority,
     Movement,
     OutreachEngagement,
+    Placement,
     Post16Check,
     Pupil,
     Setting,
@@ -107,7 +108,6 @@ MAX_PROBLEMS = 1000
 CACHE_LIMIT = 50_000
 GIAS_REQUIRED = ("URN", "EstablishmentName", "LA (code)", "TypeOfEstablishment (code)", "EstablishmentStatus (name)")
 # Codes that stopped being valid when the 2024 regulations came in (19 August 2024).
-CODES_FROM = date(2024, 8, 19)
 BATCH = 500
 
 
@@ -855,11 +855,15 @@ class AttendanceImporter(Importer):
         self.today = clock.today()
         self.pending: list[tuple[int, int, date, str, str]] = []
         self.read_ahead: list[tuple[int, dict[str, str]]] = []
-        self.people: dict[str, tuple[int, int] | None] = {}  # UPN -> (pupil id, home LA id), as read
+        # UPN -> (pupil id, home LA id, school of main registration), as read; a pupil's placements
+        self.people: dict[str, tuple[int, int, int | None] | None] = {}
+        self.bookings: dict[int, list[Booking]] = {}
         self.las_by_id = {la.id: la for la in self.las.values()}
         self.dates: dict[str, date | None] = {}
+        # What the file changed on each child's record: pupil id -> (marks, first day, last day, settings)
+        self.changed: dict[int, tuple[int, date, date, set[int]]] = {}
 
-    def person(self, row: dict[str, str]) -> tuple[int, int] | None:
+    def person(self, row: dict[str, str]) -> tuple[int, int, int | None] | None:
         upn = self.upn_of(row)
         if upn is None:
             return None
@@ -888,13 +892,27 @@ class AttendanceImporter(Importer):
             if upn is not None and upn not in self.people:
                 wanted.add(upn)
         found = sorted(wanted)
+        new_ids: list[int] = []
         for start in range(0, len(found), 1_000):
-            for upn, pupil_id, la_id in self.session.execute(
-                self.own_pupils(select(Pupil.upn, Pupil.id, Pupil.home_la_id)).where(
+            for upn, pupil_id, la_id, school_id in self.session.execute(
+                self.own_pupils(select(Pupil.upn, Pupil.id, Pupil.home_la_id, Pupil.home_school_id)).where(
                     Pupil.upn.in_(found[start : start + 1_000])
                 )
             ):
-                self.people[upn] = (pupil_id, la_id)
+                self.people[upn] = (pupil_id, la_id, school_id)
+                self.bookings[pupil_id] = []
+                new_ids.append(pupil_id)
+        for start in range(0, len(new_ids), 1_000):
+            for pupil_id, *booking in self.session.execute(
+                select(
+                    Placement.pupil_id,
+                    Placement.setting_id,
+                    Placement.start_date,
+                    Placement.end_date,
+                    Placement.sessions,
+                ).where(Placement.pupil_id.in_(new_ids[start : start + 1_000]))
+            ):
+                self.bookings[pupil_id].append(Booking(*booking))
         for upn in wanted:
             self.people.setdefault(upn, None)
         for line, row in rows:
@@ -917,17 +935,20 @@ class AttendanceImporter(Importer):
         setting = self.setting_in(row, "setting_ref", self.la or home_la)
         when = self.when(row)
         session_name = (self.text(row, "session", required=True, max_length=10) or "").upper()
-        if session_name and session_name not in ("AM", "PM"):
-            self.error("session", "Session must be AM or PM")
         code = self.text(row, "code", required=True, max_length=2)
-        info = self.codes.get(code) if code is not None else None
-        if code is not None and info is None:
-            self.error("code", f"{code!r} is not a national attendance code")
-        elif info is not None and not info.in_use and when is not None and when >= CODES_FROM:
-            self.error("code", f"{code} is no longer in use from 19 August 2024")
-        if when is not None and when > self.today:
-            self.error("date", "Attendance cannot be recorded for a future date")
+        code = code.upper() if code is not None else None
+        # The same rules as the register page and the API (`domain.attendance`), line by line.
+        if when is not None and session_name:
+            for problem in session_problems(when, session_name, self.today):
+                self.error(problem.field, problem.message)
+        if code is not None:
+            problem_text = code_problem(code, when)
+            if problem_text is not None:
+                self.error("code", problem_text)
         if self.failed or person is None or setting is None or when is None or code is None:
+            return
+        if not expected_at(setting.id, person[2], when, session_name, self.bookings.get(person[0], [])):
+            self.error("upn", "This pupil is not expected here for this session")
             return
         key = (person[0], setting.id, when, session_name)
         if key in self.seen:
@@ -941,6 +962,27 @@ class AttendanceImporter(Importer):
     def finish(self) -> None:
         self.check_read_ahead()
         self.write_pending()
+        if not self.report.errors:
+            audit.record_many(
+                self.session,
+                self.actor,
+                "record_attendance",
+                "attendance_mark",
+                {
+                    pupil_id: {
+                        "marks": count,
+                        "from": first.isoformat(),
+                        "to": last.isoformat(),
+                        "setting_ids": sorted(settings),
+                    }
+                    for pupil_id, (count, first, last, settings) in self.changed.items()
+                },
+            )
+
+    def note_change(self, pupil_id: int, setting_id: int, day: date) -> None:
+        count, first, last, settings = self.changed.get(pupil_id, (0, day, day, set()))
+        settings.add(setting_id)
+        self.changed[pupil_id] = (count + 1, min(first, day), max(last, day), settings)
 
     def write_pending(self) -> None:
         rows, self.pending = self.pending, []
@@ -959,9 +1001,11 @@ class AttendanceImporter(Importer):
             if existing is None:
                 new.append((pupil_id, setting_id, day, half, code, self.actor.user_id, now))
             elif existing[1] != code:
-                changed.append({"id": existing[0], "code": code})
+                changed.append({"id": existing[0], "code": code, "recorded_by_id": self.actor.user_id})
             else:
                 self.report.unchanged += 1
+                continue
+            self.note_change(pupil_id, setting_id, day)
         self.session.flush()
         Writer(self.session.connection()).write(
             "attendance_mark",

@@ -219,7 +219,7 @@ def test_bad_input_gets_a_json_error_and_changes_nothing(client: Any, db: Sessio
     refused = client.post("/api/v1/attendance", headers=token, json={"marks": marks})
     assert refused.status_code == 422
     assert refused.get_json()["error"]["errors"] == [
-        {"field": "marks.1", "message": "9 is not a national attendance code in use"}
+        {"field": "marks.1", "message": "'9' is not a national attendance code"}
     ]
     assert db.scalar(select(func.count()).select_from(AttendanceMark)) == before
     extra = client.post("/api/v1/attendance", headers=token, json={"marks": marks[:1], "admin": True})

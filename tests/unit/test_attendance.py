@@ -65,7 +65,7 @@ def test_only_the_setting_s_own_staff_take_its_register(db: Session, area: dict)
         record_register(
             db, Actor(user=head, via="test"), area["pru"], MONDAY, "AM", {area["pupil"].id: "ZZ"}, today=MONDAY
         )
-    assert refused.value.errors[0].message == "ZZ is not a national attendance code in use"
+    assert refused.value.errors[0].message == "'ZZ' is not a national attendance code"
 
 
 def test_registers_that_disagree_with_the_arrangement_are_flagged(db: Session, area: dict) -> None:  # type: ignore[type-arg]

@@ -239,6 +239,9 @@ def test_movements_file(db: Session, area: dict) -> None:  # type: ignore[type-a
 
 
 def test_attendance_marks(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """A file's marks meet the register's rules (`domain.attendance`): a national code of the day,
+    AM or PM, a weekday not in the future, a pupil the setting expects for the session."""
+    factories.placement(db, area["pupil"], area["pru"])  # full time at the PRU, dual registered
     text = (
         "upn,setting_ref,date,session,code\n"
         f"{GOOD[0]},SCH1,2025-11-03,AM,/\n"
@@ -249,16 +252,24 @@ def test_attendance_marks(db: Session, area: dict) -> None:  # type: ignore[type
     )
     assert refused(db, "attendance", text) == [
         (3, "code", "'ZZ' is not a national attendance code"),
-        (4, "session", "Session must be AM or PM"),
+        (4, "session", "Session must be AM (morning) or PM (afternoon)"),
         (5, "code", "H is no longer in use from 19 August 2024"),
         (6, "session", "This session is also on line 2"),
     ]
-    report = load(
+    other = factories.pupil(db, area["la"], area["pru"])  # on the PRU's roll only
+    header = "upn,setting_ref,date,session,code\n"
+    assert refused(
         db,
         "attendance",
-        f"upn,setting_ref,date,session,code\n{GOOD[0]},SCH1,2025-11-03,AM,/\n{GOOD[0]},PRU1,2025-11-03,PM,B\n",
-    )
+        header + f"{other.upn},SCH1,2025-11-03,AM,/\n{GOOD[0]},PRU1,2025-11-08,AM,/\n{GOOD[0]},PRU1,2099-01-05,AM,/\n",
+    ) == [
+        (2, "upn", "This pupil is not expected here for this session"),
+        (3, "date", "Attendance is recorded for weekdays only"),
+        (4, "date", "Attendance cannot be recorded for a future date"),
+    ]
+    report = load(db, "attendance", header + f"{GOOD[0]},SCH1,2025-11-03,AM,b\n{GOOD[0]},PRU1,2025-11-03,PM,\\\n")
     assert report.imported == 2 and count(db, AttendanceMark) == 2
+    assert sorted(db.scalars(select(AttendanceMark.code))) == ["B", "\\"]
 
 
 def test_a_large_register_file_is_written_in_chunks_and_can_be_sent_again(db: Session, area: dict) -> None:  # type: ignore[type-arg]
@@ -270,7 +281,7 @@ def test_a_large_register_file_is_written_in_chunks_and_can_be_sent_again(db: Se
 
     la, school = area["la"], area["school"]
     pupils = [area["pupil"]] + [factories.pupil(db, la, school) for _ in range(29)]
-    days = [date(2025, 9, 1) + timedelta(days=n) for n in range(120)]
+    days = [d for n in range(168) if (d := date(2025, 9, 1) + timedelta(days=n)).weekday() < 5]
     lines = [
         f"{p.upn},SCH1,{d.isoformat()},{half},{'/' if half == 'AM' else chr(92)}"
         for p in pupils
@@ -300,8 +311,13 @@ def test_a_broken_line_late_in_an_attendance_file_is_named_by_its_own_number(db:
     from ap_register.domain.imports import AttendanceImporter
 
     good = f"{GOOD[0]},SCH1,2025-11-03,AM,/"
-    # A different day on each line, so that the broken line's are the file's only problems.
-    lines = [good.replace("2025-11-03", (date(2005, 1, 3) + timedelta(days=n)).isoformat()) for n in range(6_000)]
+    # A different session on each line, so that the broken line's are the file's only problems.
+    weekdays = [d for n in range(4_200) if (d := date(2005, 1, 3) + timedelta(days=n)).weekday() < 5]
+    lines = [
+        good.replace("2025-11-03", day.isoformat()).replace(",AM,", f",{half},")
+        for day in weekdays
+        for half in ("AM", "PM")
+    ][:6_000]
     lines[5_500] = "\xfe\xfa,,,,"
     assert len(lines) > AttendanceImporter.CHUNK
     raw = ("upn,setting_ref,date,session,code\n" + "\n".join(lines) + "\n").encode()

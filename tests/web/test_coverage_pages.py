@@ -152,7 +152,7 @@ def test_taking_a_register(client: Any, world: dict, db: Session) -> None:  # ty
     labels = [label.get_text(strip=True) for label in soup.select("label.govuk-visually-hidden")]
     assert labels == ["Code for Robin Homechild"]
     soup = page(post(client, url, {f"mark-{home['pupil'].id}": "ZZ"}))
-    assert errors(soup) == ["ZZ is not a national attendance code in use"]
+    assert errors(soup) == ["'ZZ' is not a national attendance code"]
     response = post(client, url, {f"mark-{home['pupil'].id}": "/"})
     assert response.status_code == 302
     mark = db.scalars(select(AttendanceMark)).one()

@@ -1,0 +1,120 @@
+"""One rule, every channel: a register's marks taken on the register page, sent to the JSON API
+and sent in an attendance file give the same marks, the same refusals and the same trail in each
+child's audit record."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.imports import ImportRefused, run_import
+from ap_register.domain.vocab import Role
+from ap_register.models import AttendanceMark, AuditEvent
+from ap_register.permissions import Actor
+from tests.pages import errors, page, post, sign_in
+
+MONDAY = date(2025, 11, 17)  # the child is placed at the PRU full time from 6 October 2025
+
+
+def _page(client: Any, db: Session, area: dict[str, Any], pupil_id: int, day: date, half: str, code: str) -> list[str]:
+    url = f"/attendance?setting={area['pru'].id}&day={day.day}&day={day.month}&day={day.year}&half={half}"
+    response = post(client, url, {f"mark-{pupil_id}": code})
+    return [] if response.status_code == 302 else errors(page(response))
+
+
+def _api(client: Any, db: Session, area: dict[str, Any], pupil_id: int, day: date, half: str, code: str) -> list[str]:
+    token = area["tokens"][Role.LA_ADMIN].secret
+    mark = {"pupil_id": pupil_id, "setting_id": area["pru"].id, "date": day.isoformat(), "session": half, "code": code}
+    response = client.post("/api/v1/attendance", headers={"Authorization": f"Bearer {token}"}, json={"marks": [mark]})
+    if response.status_code == 200:
+        return []
+    return [e["message"] for e in response.get_json()["error"]["errors"]]
+
+
+def _import(
+    client: Any, db: Session, area: dict[str, Any], pupil_id: int, day: date, half: str, code: str
+) -> list[str]:
+    upn = area["pupil"].upn if pupil_id == area["pupil"].id else area["bystander"].upn
+    text = f"upn,setting_ref,date,session,code\n{upn},{area['pru'].ref},{day.isoformat()},{half},{code}\n"
+    actor = Actor(user=area["users"][Role.LA_ADMIN], via="import")
+    try:
+        run_import(db, actor, "attendance", io.BytesIO(text.encode()), la=area["la"])
+    except ImportRefused as refused:
+        return [e.message for e in refused.report.errors]
+    db.commit()
+    return []
+
+
+CHANNELS = (_page, _api, _import)
+
+
+def _marks(db: Session) -> list[tuple[int, int, date, str, str]]:
+    db.expire_all()
+    return [
+        (m.pupil_id, m.setting_id, m.date, m.session, m.code)
+        for m in db.scalars(select(AttendanceMark).order_by(AttendanceMark.date, AttendanceMark.session))
+    ]
+
+
+def _clear(db: Session) -> None:
+    for mark in db.scalars(select(AttendanceMark)):
+        db.delete(mark)
+    db.commit()
+
+
+def test_a_register_is_recorded_alike_through_every_channel(client: Any, db: Session, world: dict[str, Any]) -> None:
+    area = world["home"]
+    admin = area["users"][Role.LA_ADMIN]
+    sign_in(client, admin.email)
+    pupil = area["pupil"]
+    results = []
+    for channel in CHANNELS:
+        seen = db.scalar(select(func.max(AuditEvent.id))) or 0
+        assert channel(client, db, area, pupil.id, MONDAY, "AM", "/") == []
+        assert channel(client, db, area, pupil.id, MONDAY, "PM", "l") == []  # a late mark, in lower case
+        results.append(_marks(db))
+        trail = db.scalars(
+            select(AuditEvent).where(
+                AuditEvent.id > seen, AuditEvent.pupil_id == pupil.id, AuditEvent.action == "record_attendance"
+            )
+        ).all()
+        assert trail, channel.__name__
+        if channel is not _api:  # the API acts as its token, not as a person
+            assert {e.user_id for e in trail} == {admin.id}, channel.__name__
+        assert {e.detail["via"] for e in trail} == {"web" if channel is _page else channel.__name__[1:]}
+        _clear(db)
+    assert (
+        results[0]
+        == results[1]
+        == results[2]
+        == [
+            (pupil.id, area["pru"].id, MONDAY, "AM", "/"),
+            (pupil.id, area["pru"].id, MONDAY, "PM", "L"),
+        ]
+    )
+
+
+REFUSALS = [
+    ("pupil", MONDAY, "AM", "ZZ", "'ZZ' is not a national attendance code"),
+    ("pupil", MONDAY, "AM", "H", "H is no longer in use from 19 August 2024"),
+    ("pupil", date(2025, 11, 15), "AM", "/", "Attendance is recorded for weekdays only"),
+    ("pupil", date(2026, 12, 7), "AM", "/", "Attendance cannot be recorded for a future date"),
+    ("bystander", MONDAY, "AM", "/", "This pupil is not expected here for this session"),
+]
+
+
+@pytest.mark.parametrize(("who", "day", "half", "code", "message"), REFUSALS, ids=[r[-1] for r in REFUSALS])
+def test_a_mark_is_refused_alike_through_every_channel_and_nothing_is_written(
+    client: Any, db: Session, world: dict[str, Any], who: str, day: date, half: str, code: str, message: str
+) -> None:
+    area = world["home"]
+    sign_in(client, area["users"][Role.LA_ADMIN].email)
+    for channel in CHANNELS:
+        refusals = channel(client, db, area, area[who].id, day, half, code)
+        assert refusals == [message], (channel.__name__, refusals)
+        assert _marks(db) == []
