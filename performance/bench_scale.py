@@ -164,13 +164,20 @@ def report(step: str, **figures: Any) -> dict[str, Any]:
 
 def attendance_file(session: Any, today: date, rows: int) -> bytes:
     """Home-school registers (setting_ref, as the import reads it) for pupils of the generated
-    areas, school days of the last two weeks before today, until the file has `rows` rows."""
-    wanted = session.execute(
-        text("SELECT u.upn, s.ref, u.home_la_id FROM pupil u JOIN setting s ON s.id = u.home_school_id ORDER BY u.id")
-    ).all()
-    la = session.get(LocalAuthority, wanted[0][2])
-    calendar = calendar_for(session, la)
+    areas, school days of the last two weeks before today, until the file has `rows` rows: pupils
+    with nothing arranged elsewhere then, whom their school expects every session (the import
+    refuses a mark for a pupil the setting does not expect, as the register page does)."""
+    first_la = session.execute(text("SELECT home_la_id FROM pupil ORDER BY id LIMIT 1")).scalar_one()
+    calendar = calendar_for(session, session.get(LocalAuthority, first_la))
     days = calendar.school_days(today - timedelta(days=14), today - timedelta(days=1))
+    wanted = session.execute(
+        text(
+            "SELECT u.upn, s.ref, u.home_la_id FROM pupil u JOIN setting s ON s.id = u.home_school_id "
+            "WHERE NOT EXISTS (SELECT 1 FROM placement p WHERE p.pupil_id = u.id AND p.start_date <= :last "
+            "AND (p.end_date IS NULL OR p.end_date >= :first)) ORDER BY u.id"
+        ),
+        {"first": days[0], "last": days[-1]},
+    ).all()
     out = io.StringIO()
     out.write("upn,setting_ref,date,session,code\n")
     written = 0

@@ -1064,6 +1064,7 @@ class OutreachImporter(Importer):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.today = clock.today()
+        self.started_here: set[int] = set()  # the engagements this file started
 
     def row(self, row: dict[str, str]) -> None:
         la = self.la
@@ -1117,7 +1118,10 @@ class OutreachImporter(Importer):
                     group_name=group,
                     today=self.today,
                 )
-            elif held_on < engagement.started_on:
+                self.started_here.add(engagement.id)
+            elif held_on < engagement.started_on and engagement.id in self.started_here:
+                # An engagement starts with its first session in the file, in whatever order the
+                # lines come; one held before the file keeps its start, as on the page.
                 engagement.started_on = held_on
             log_session(
                 self.session,

@@ -8,7 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired
 
 from ap_register import clock, permissions
 from ap_register.blueprints.access import allowed
@@ -49,10 +49,7 @@ class SessionForm(Form):
     held_on = GovDateField("Date")
     minutes = IntegerField(
         "Minutes",
-        validators=[
-            InputRequired(message="Enter the minutes"),
-            NumberRange(min=1, max=480, message="Enter from 1 to 480 minutes"),
-        ],
+        validators=[InputRequired(message="Enter the minutes")],  # how many: `rules.log_session`
         widget=GovTextInput(),
     )
     staff = text_field("Staff", required="Enter who delivered it", max_length=200)
