@@ -829,7 +829,11 @@ class MovementsImporter(Importer):
             self.report.unchanged += 1
             return
         try:
-            record_roll_movement(self.session, self.actor, pupil, kind, when, setting, days=days, reason=reason)
+            placements.record_movement(
+                self.session,
+                self.actor,
+                placements.RecordMovement(pupil.id, kind, when, setting.id, days=days, reason=reason),
+            )
         except DomainError as error:
             self.apply_domain_error(error, {"setting": "setting_ref"})
         else:

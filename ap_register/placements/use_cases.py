@@ -22,10 +22,16 @@ from sqlalchemy.orm import Session
 from ap_register import permissions
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError
-from ap_register.domain.register import PlacementDraft, end_placement, review_placement, start_placement
+from ap_register.domain.register import (
+    PlacementDraft,
+    end_placement,
+    record_roll_movement,
+    review_placement,
+    start_placement,
+)
 from ap_register.domain.returns import set_census_reason
-from ap_register.domain.vocab import Destination
-from ap_register.models import Placement, PlacementReview, Setting
+from ap_register.domain.vocab import Destination, MovementKind
+from ap_register.models import Movement, Placement, PlacementReview, Setting
 
 REFUSED = "The placement cannot be recorded"
 
@@ -109,3 +115,30 @@ def end(session: Session, actor: Actor, request: EndPlacement) -> Placement:
             session, actor, placement, end_date=request.end_date, destination=request.destination, reason=request.reason
         )
     return placement
+
+
+@dataclass(frozen=True)
+class RecordMovement:
+    """A change to a school's roll: an admission, a suspension (`days` long), a permanent
+    exclusion or a removal from roll (each with its `reason`)."""
+
+    pupil_id: int
+    kind: MovementKind
+    day: date
+    setting_id: int
+    days: int | None = None
+    reason: str | None = None
+
+
+def record_movement(session: Session, actor: Actor, request: RecordMovement) -> Movement:
+    """Record a movement on the roll of a school of the actor's area for a child the actor may
+    see (NotFound otherwise, as if there were none), with every refusal of
+    `domain.register.record_roll_movement`."""
+    pupil = permissions.get_pupil(session, actor, request.pupil_id)
+    setting = session.scalar(permissions.scope_settings(actor, select(Setting).where(Setting.id == request.setting_id)))
+    if setting is None:
+        raise DomainError("The movement cannot be recorded", [FieldError("setting", "No such setting in your area")])
+    with session.begin_nested():
+        return record_roll_movement(
+            session, actor, pupil, request.kind, request.day, setting, days=request.days, reason=request.reason
+        )

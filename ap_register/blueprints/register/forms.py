@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
 from wtforms import BooleanField, IntegerField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import Optional
 
 from ap_register.blueprints.forms import (
     Form,
@@ -178,7 +178,7 @@ class MovementForm(Form):
     setting = select("School", [], required="Choose the school")
     days = IntegerField(
         "Length of a suspension, in school days",
-        validators=[Optional(), NumberRange(min=1, max=45, message="Enter between 1 and 45 school days")],
+        validators=[Optional()],  # how long a suspension may be: `domain.register.record_roll_movement`
         widget=GovTextInput(),
     )
     reason = text_area("Reason", description="Required for an exclusion or removal from roll")

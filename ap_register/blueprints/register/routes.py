@@ -470,18 +470,19 @@ def movement_new(pupil_id: int) -> str | BaseResponse:
     if request.method == "GET" and found.home_school_id is not None:
         form.setting.data = str(found.home_school_id)
     if form.validate_on_submit():
-        setting = permissions.get_setting(db.session, actor, int(form.setting.data))
         done, _ = attempt(
             form,
-            lambda: register.record_roll_movement(
+            lambda: placement_cases.record_movement(
                 db.session,
                 actor,
-                found,
-                MovementKind(form.kind.data),
-                form.date.data,
-                setting,
-                days=form.days.data,
-                reason=form.reason.data,
+                placement_cases.RecordMovement(
+                    found.id,
+                    MovementKind(form.kind.data),
+                    form.date.data,
+                    int(form.setting.data),
+                    days=form.days.data,
+                    reason=form.reason.data,
+                ),
             ),
         )
         if done:
