@@ -28,7 +28,6 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.attendance import Booking, code_problem, expected_at, marks_between, session_problems
 from ap_register.domain.budgets import PLACE_TYPES, set_line
 from ap_register.domain.bulk import Writer
-from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.errors import DomainError
 from ap_register.domain.outcomes import ACTIVITIES, CHECK_POINTS
 from ap_register.domain.outcomes import GRADES as OUTCOME_GRADES
@@ -43,7 +42,7 @@ from ap_register.domain.register import (
     same_placement,
 )
 from ap_register.domain.returns import CENSUS_REASONS, set_census_reason
-from ap_register.domain.term_dates import stretch_problem
+from ap_register.domain.term_dates import add_stretch
 from ap_register.domain.text import control_character_problem
 from ap_register.domain.upn import check_upn
 from ap_register.domain.vocab import (
@@ -1026,11 +1025,10 @@ class AttendanceImporter(Importer):
 
 
 class TermDatesImporter(Importer):
-    kind = "term-dates"
+    """Each row a stretch of school days of an LA, added as on the term dates page
+    (`term_dates.add_stretch`); a stretch already held is left as it is."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.stretches: dict[int, list[tuple[date, date]]] = {}
+    kind = "term-dates"
 
     def row(self, row: dict[str, str]) -> None:
         la = self.local_authority(row, "la_code")
@@ -1038,25 +1036,22 @@ class TermDatesImporter(Importer):
         end = self.day(row, "end_date", required=True)
         if self.failed or la is None or start is None or end is None or self.dry:
             return
-        known = self.stretches.setdefault(
-            la.id,
-            list(
-                self.session.execute(
-                    select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la.id)
-                ).all()
-            ),
+        held = self.session.scalar(
+            select(TermDate.id).where(TermDate.la_id == la.id, TermDate.start_date == start, TermDate.end_date == end)
         )
-        if (start, end) in known:
+        if held is not None:
             self.report.unchanged += 1
             return
-        problem = stretch_problem(start, end, known)
-        if problem:
-            self.error(*problem)
-            return
-        known.append((start, end))
-        self.session.add(TermDate(la_id=la.id, start_date=start, end_date=end))
-        forget_calendars(self.session)
-        self.report.imported += 1
+        try:
+            with self.session.begin_nested():
+                add_stretch(self.session, self.actor, la, start, end)
+        except DomainError as error:
+            self.apply_domain_error(error, {})
+        else:
+            self.report.imported += 1
+
+
+# --- outreach --------------------------------------------------------------------------------
 
 
 class OutreachImporter(Importer):

@@ -12,7 +12,7 @@ from ap_register import permissions
 from ap_register.domain import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import forget_calendars
-from ap_register.domain.errors import Refusal
+from ap_register.domain.errors import NotFound, Refusal
 from ap_register.models import LocalAuthority, TermDate
 
 LONGEST_STRETCH_DAYS = 120  # a stretch of school days is a half term or a term
@@ -34,7 +34,11 @@ def stretch_problem(start: date, end: date, others: Iterable[tuple[date, date]])
 
 
 def add_stretch(session: Session, actor: Actor, la: LocalAuthority, start: date, end: date) -> TermDate:
+    """Add a stretch of school days to the LA's term dates: from the term dates page and a term
+    dates file alike. An LA's people keep their own LA's dates only."""
     permissions.require(session, actor, "admin.term_dates")
+    if actor.user is not None and actor.user.la_id != la.id:
+        raise NotFound("Not found")
     existing = session.execute(select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la.id)).all()
     refusal = Refusal()
     problem = stretch_problem(start, end, list(existing))
