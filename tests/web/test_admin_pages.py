@@ -121,7 +121,7 @@ def test_local_thresholds(client: Any, world: dict, db: Session) -> None:  # typ
             },
         )
     )
-    assert errors(soup) == ["Enter between 5 and 60 school days"]
+    assert errors(soup) == ["Enter a review interval between 5 and 60 school days"]  # the rule's own words
     post(
         client,
         "/admin/thresholds",

@@ -264,36 +264,29 @@ def term_date_delete(stretch_id: int) -> Response:
 
 
 class ThresholdsForm(Form):
+    """The LA's local thresholds; the limits of each are `term_dates.update_thresholds`'s."""
+
     review_interval_school_days = IntegerField(
         "Review placements at least every (school days)",
-        validators=[
-            InputRequired(message="Enter the review interval"),
-            NumberRange(min=5, max=60, message="Enter between 5 and 60 school days"),
-        ],
+        validators=[InputRequired(message="Enter the review interval")],
         widget=GovTextInput(),
         description="Guidance: at least half-termly. Default 30 school days",
     )
     off_site_max_school_days = IntegerField(
         "Agreed maximum length of an off-site direction (school days)",
-        validators=[Optional(), NumberRange(min=1, max=390, message="Enter between 1 and 390 school days")],
+        validators=[Optional()],
         widget=GovTextInput(),
         description="Leave blank if your area has not agreed one",
     )
     unregistered_session_cap = IntegerField(
         "Most sessions a week at one unregistered provider",
-        validators=[
-            InputRequired(message="Enter the limit"),
-            NumberRange(min=0, max=10, message="Enter between 0 and 10 sessions"),
-        ],
+        validators=[InputRequired(message="Enter the limit")],
         widget=GovTextInput(),
         description="DfE standards: no more than 2 days or 4 sessions. Default 4",
     )
     part_time_timetable_max_school_days = IntegerField(
         "Longest a part-time timetable may run before it is raised (school days)",
-        validators=[
-            InputRequired(message="Enter the longest a part-time timetable may run"),
-            NumberRange(min=5, max=120, message="Enter between 5 and 120 school days"),
-        ],
+        validators=[InputRequired(message="Enter the longest a part-time timetable may run")],
         widget=GovTextInput(),
         description="Guidance: time-limited, with a date for full-time return. Default 30 school days (six weeks)",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
 from wtforms import BooleanField, HiddenField, IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired
 
 from ap_register.blueprints.forms import (
     Form,
@@ -71,10 +71,7 @@ class PanelForm(Form):
     name = text_field("Name of the panel", required="Enter the panel's name")
     quorum = IntegerField(
         "Quorum (members who must vote)",
-        validators=[
-            InputRequired(message="Enter the quorum"),
-            NumberRange(min=1, max=20, message="Enter between 1 and 20"),
-        ],
+        validators=[InputRequired(message="Enter the quorum")],  # its limits: `panels.create_panel`
         widget=GovTextInput(),
     )
     submit = submit("Create the panel")
