@@ -7,7 +7,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Result, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -180,8 +179,8 @@ def record_register(
     for pupil_id, code in marks.items():
         if pupil_id not in allowed:
             refusal.add(f"mark-{pupil_id}", "This pupil is not expected here for this session")
-        elif code and (problem := code_problem(code, day)):
-            refusal.add(f"mark-{pupil_id}", problem)
+        elif code and (wrong := code_problem(code, day)):
+            refusal.add(f"mark-{pupil_id}", wrong)
     refusal.raise_if_any("The register was not saved")
     written = 0
     for pupil_id, code in marks.items():
@@ -276,7 +275,9 @@ def label(day: date, half: str) -> str:
     return week_pattern.LABELS[2 * day.weekday() + SESSIONS.index(half)]
 
 
-def marks_between(session: Session, pupil_ids: Sequence[int], first: date, last: date) -> Result[Any]:
+def marks_between(
+    session: Session, pupil_ids: Sequence[int], first: date, last: date
+) -> Result[tuple[int, int, int, date, str, str]]:
     """The marks held for these pupils from `first` to `last`, as rows of (id, pupil_id,
     setting_id, date, session, code)."""
     return session.execute(
@@ -288,7 +289,7 @@ def marks_between(session: Session, pupil_ids: Sequence[int], first: date, last:
             AttendanceMark.session,
             AttendanceMark.code,
         ).where(
-            among(session, AttendanceMark.pupil_id, pupil_ids),
+            among(session, AttendanceMark.__table__.c.pupil_id, pupil_ids),
             AttendanceMark.date >= first,
             AttendanceMark.date <= last,
         )

@@ -508,7 +508,7 @@ def over_plan(session: Session, la: LocalAuthority, on: date) -> list[tuple[str,
     plan = plan_for(session, la, on)
     if plan is None:
         return []
-    found = []
+    found: list[tuple[str, BudgetLine | None, int, str]] = []
     for year in utilisation(session, plan, on):
         if year.year != FinancialYear.containing(on).start:
             continue

@@ -108,14 +108,14 @@ class _Lookups:
         return self.setting_refs.get(setting_id) if setting_id is not None else None
 
 
-def _settings_stmt(actor: Actor, la: LocalAuthority | None) -> Select[tuple[Setting]]:
+def _settings_stmt(actor: Actor, la: LocalAuthority | None) -> Select[Setting]:
     stmt = select(Setting).order_by(Setting.la_id, Setting.ref)
     if la is not None:
         stmt = stmt.where(Setting.la_id == la.id)
     return permissions.scope_settings(actor, stmt)
 
 
-def _pupils_stmt(actor: Actor, la: LocalAuthority | None) -> Select[tuple[Pupil]]:
+def _pupils_stmt(actor: Actor, la: LocalAuthority | None) -> Select[Pupil]:
     stmt = select(Pupil).order_by(Pupil.upn)
     if la is not None:
         stmt = stmt.where(Pupil.home_la_id == la.id)
@@ -129,7 +129,7 @@ def _placements_stmt(actor: Actor, la: LocalAuthority | None, filters: Placement
     return stmt
 
 
-def _movements_stmt(actor: Actor, la: LocalAuthority | None) -> Select[tuple[Movement]]:
+def _movements_stmt(actor: Actor, la: LocalAuthority | None) -> Select[Movement]:
     stmt = select(Movement).join(Pupil, Movement.pupil_id == Pupil.id).order_by(Movement.date, Movement.id)
     if la is not None:
         stmt = stmt.where(Pupil.home_la_id == la.id)

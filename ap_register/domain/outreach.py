@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ap_register import clock, permissions
@@ -301,24 +301,20 @@ def propose(
     return proposal
 
 
-def scope_proposals(actor: Actor, stmt: object) -> object:
+def scope_proposals(actor: Actor, stmt: Select[OutreachProposal]) -> Select[OutreachProposal]:
     """Offers a provider made, offers to a school, and every offer in an LA user's area."""
     user = actor.user
     if user is None:
         return stmt
     if user.la_id is not None:
-        return stmt.where(  # type: ignore[attr-defined]
-            OutreachProposal.school_id.in_(select(Setting.id).where(Setting.la_id == user.la_id))
-        )
-    return stmt.where(  # type: ignore[attr-defined]
+        return stmt.where(OutreachProposal.school_id.in_(select(Setting.id).where(Setting.la_id == user.la_id)))
+    return stmt.where(
         (OutreachProposal.provider_id == user.setting_id) | (OutreachProposal.school_id == user.setting_id)
     )
 
 
 def get_proposal(session: Session, actor: Actor, proposal_id: int) -> OutreachProposal:
-    found = session.scalar(
-        scope_proposals(actor, select(OutreachProposal).where(OutreachProposal.id == proposal_id))  # type: ignore[arg-type]
-    )
+    found = session.scalar(scope_proposals(actor, select(OutreachProposal).where(OutreachProposal.id == proposal_id)))
     if found is None:
         raise NotFound("Page not found")
     return found
@@ -326,9 +322,7 @@ def get_proposal(session: Session, actor: Actor, proposal_id: int) -> OutreachPr
 
 def proposals(session: Session, actor: Actor, status: str = "waiting") -> list[OutreachProposal]:
     stmt = select(OutreachProposal).where(OutreachProposal.status == status)
-    return list(
-        session.scalars(scope_proposals(actor, stmt.order_by(OutreachProposal.proposed_at.desc())).limit(200))  # type: ignore[attr-defined]
-    )
+    return list(session.scalars(scope_proposals(actor, stmt.order_by(OutreachProposal.proposed_at.desc())).limit(200)))
 
 
 def proposed_pupil(session: Session, actor: Actor, proposal: OutreachProposal) -> Pupil | None:

@@ -49,7 +49,7 @@ def page_of(items: list[Any], page: int, per_page: int) -> Page:
     return Page(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
 
 
-def pupils_query(actor: Actor, text: str = "", setting_id: int | None = None) -> Select[tuple[Pupil]]:
+def pupils_query(actor: Actor, text: str = "", setting_id: int | None = None) -> Select[Pupil]:
     """Pupils matching a UPN or a name (any order of words), optionally linked to a setting."""
     stmt = select(Pupil).options(joinedload(Pupil.home_school))
     text = text.strip()
@@ -84,7 +84,7 @@ class PlacementFilters:
     on: date | None = None  # the day "status" is judged on (default today)
 
 
-def placements_query(actor: Actor, filters: PlacementFilters) -> Select[tuple[Placement]]:
+def placements_query(actor: Actor, filters: PlacementFilters) -> Select[Placement]:
     """Placements matching the filters. `active_from`/`active_to` keep placements active on any
     day of that range; `status` is judged on `on`."""
     on = filters.on or clock.today()
@@ -117,7 +117,7 @@ def placements_query(actor: Actor, filters: PlacementFilters) -> Select[tuple[Pl
 
 def settings_query(
     actor: Actor, kind: SettingKind | None = None, text: str = "", include_closed: bool = False
-) -> Select[tuple[Setting]]:
+) -> Select[Setting]:
     stmt = select(Setting)
     if kind is not None:
         stmt = stmt.where(Setting.kind == kind)
