@@ -73,7 +73,7 @@ def init_db() -> None:
 @with_appcontext
 def create_user_command(email: str, role: str, org_ref: str, name: str | None) -> None:
     """Add a user. The password is asked for, never echoed."""
-    from ap_register.domain.users import create_user, resolve_organisation
+    from ap_register.accounts.users import create_user, resolve_organisation
 
     try:
         organisation = resolve_organisation(db.session, org_ref)
@@ -107,8 +107,8 @@ def create_user_command(email: str, role: str, org_ref: str, name: str | None) -
 def create_token_command(name: str, role: str, org_ref: str, days: int) -> None:
     """Create an API token (as LA administrators do on the API tokens page). The token is
     printed once, on stdout; only its hash is kept."""
-    from ap_register.domain.api_tokens import create_token
-    from ap_register.domain.users import resolve_organisation
+    from ap_register.accounts.api_tokens import create_token
+    from ap_register.accounts.users import resolve_organisation
 
     try:
         organisation = resolve_organisation(db.session, org_ref)
@@ -213,7 +213,7 @@ def demo_command() -> None:
     result = load_demo(db.session)
     db.session.commit()
     if result.created:
-        from ap_register.domain.alerts import raise_alerts
+        from ap_register.coverage.alerts import raise_alerts
 
         raised = raise_alerts(db.session, result.la, clock.today())
         db.session.commit()
@@ -260,8 +260,8 @@ def _write_table(fmt: str, columns: list[str], rows: list[dict[str, Any]], out: 
 @with_appcontext
 def coverage_command(la_code: str, week: Any, fmt: str, out: str | None) -> None:
     """Full-time coverage of the LA's pupils in the week starting that Monday."""
-    from ap_register.domain import audit
-    from ap_register.domain.coverage import CSV_COLUMNS, table_rows, week_coverage
+    from ap_register.accounts import audit
+    from ap_register.coverage.rules import CSV_COLUMNS, table_rows, week_coverage
 
     la = _required_la(la_code)
     if week.date().weekday() != 0:
@@ -303,8 +303,8 @@ def coverage_command(la_code: str, week: Any, fmt: str, out: str | None) -> None
 def alerts_command(la_code: str, on: Any, fmt: str, out: str | None) -> None:
     """The alerts open on a day (default today), with due dates counted in school days."""
 
-    from ap_register.domain import audit
-    from ap_register.domain.alerts import open_on
+    from ap_register.accounts import audit
+    from ap_register.coverage.alerts import open_on
 
     la = _required_la(la_code)
     day = on.date() if on else clock.today()
@@ -339,8 +339,8 @@ def alerts_command(la_code: str, on: Any, fmt: str, out: str | None) -> None:
 def scores_command(la_code: str, year_text: str | None, fmt: str, out: str | None) -> None:
     """Five-outcome scores of each provider: value, n, 95% interval, band against the benchmark."""
 
-    from ap_register.domain import audit
-    from ap_register.domain.outcomes import SCORE_COLUMNS, scores, table_rows
+    from ap_register.accounts import audit
+    from ap_register.outcomes.rules import SCORE_COLUMNS, scores, table_rows
 
     la = _required_la(la_code)
     chosen = AcademicYear.last_ended(clock.today()) if year_text is None else AcademicYear.parse(year_text)
@@ -369,7 +369,7 @@ def backup_command(file: str) -> None:
     """A consistent copy of the whole database (gzip-compressed JSON lines)."""
     from sqlalchemy import Engine
 
-    from ap_register.domain import audit
+    from ap_register.accounts import audit
     from ap_register.domain.backup import backup
 
     bind = db.engine
@@ -437,7 +437,7 @@ def returns_command(
 ) -> None:
     """A census return's lines, one per placement, and its validation report (the gaps)."""
 
-    from ap_register.domain import returns
+    from ap_register.returns import rules as returns
 
     la = _required_la(la_code)
     chosen = AcademicYear.containing(clock.today()) if year_text is None else AcademicYear.parse(year_text)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ap_register import clock
-from ap_register.domain.alerts import raise_alerts
+from ap_register.coverage.alerts import raise_alerts
 from ap_register.extensions import db
 from ap_register.models import JobRun, LocalAuthority, TermDate
 from ap_register.models.base import utcnow
@@ -51,8 +51,8 @@ def daily_alerts(session: Session, on: date) -> dict[str, Any]:
 def nightly_scores(session: Session, on: date) -> dict[str, Any]:
     """Recompute and keep the five-outcome scores of every LA with AP providers: the last
     academic year that ended, and the one under way."""
-    from ap_register.domain.outcomes import SCORED_KINDS, scores_in_batches, store
     from ap_register.models import Setting
+    from ap_register.outcomes.rules import SCORED_KINDS, scores_in_batches, store
 
     summary: dict[str, Any] = {}
     las = session.scalars(
@@ -68,7 +68,7 @@ def nightly_scores(session: Session, on: date) -> dict[str, Any]:
 
 def attendance_digest(session: Session, on: date) -> dict[str, Any]:
     """Each provider's registers of the weekday before, to the home schools and the LA."""
-    from ap_register.domain.digest import send_digests
+    from ap_register.coverage.digest import send_digests
 
     return send_digests(session, on)
 

@@ -32,11 +32,12 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import host_is_trusted
 
 from ap_register import clock, errors, permissions
+from ap_register.accounts import audit
 from ap_register.blueprints.forms import error_list
-from ap_register.domain import audit, exports, vocab, week_pattern
+from ap_register.budgets.rules import figure
+from ap_register.coverage.rules import FLAG_LABELS
+from ap_register.domain import exports, vocab, week_pattern
 from ap_register.domain.actors import Actor
-from ap_register.domain.budgets import figure
-from ap_register.domain.coverage import FLAG_LABELS
 from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.pupils import year_group_label
 from ap_register.domain.search import Page, page_of, paginate
@@ -251,7 +252,7 @@ def init_app(app: Flask) -> None:
         }
 
     # A global, not a context value: the form macros are imported without the page's context.
-    from ap_register.domain.drafts import new_submission_token
+    from ap_register.placements.drafts import new_submission_token
 
     app.jinja_env.globals["submission_token"] = new_submission_token
     app.add_template_filter(format_date, "govdate")
@@ -261,19 +262,15 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda start: FinancialYear(start).label, "financial_year")
     app.add_template_filter(lambda key, table: table.get(key, key), "extract")
 
-    from ap_register.blueprints import (
-        admin,
-        api,
-        auth,
-        budgets,
-        coverage,
-        main,
-        outcomes,
-        outreach,
-        panels,
-        register,
-        returns,
-    )
+    from ap_register.accounts import web as auth
+    from ap_register.blueprints import admin, api, main
+    from ap_register.budgets import web as budgets
+    from ap_register.budgets.web import outreach
+    from ap_register.coverage import web as coverage
+    from ap_register.outcomes import web as outcomes
+    from ap_register.panels import web as panels
+    from ap_register.placements import web as register
+    from ap_register.returns import web as returns
 
     app.register_blueprint(main.bp)
     app.register_blueprint(outreach.bp)

@@ -31,9 +31,9 @@ from results_file import write_results  # noqa: E402
 from sqlalchemy import make_url  # noqa: E402
 
 from ap_register import create_app  # noqa: E402
+from ap_register.accounts.users import hash_password  # noqa: E402
 from ap_register.config import TestConfig  # noqa: E402
 from ap_register.domain.reference_data import load_into  # noqa: E402
-from ap_register.domain.users import hash_password  # noqa: E402
 from ap_register.domain.vocab import Role  # noqa: E402
 from ap_register.extensions import db  # noqa: E402
 from ap_register.models import LocalAuthority, User  # noqa: E402

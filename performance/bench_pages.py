@@ -152,13 +152,13 @@ def prepare(url: str) -> tuple[str, dict[str, str]]:
     from sqlalchemy import func, select
 
     from ap_register import clock, create_app
+    from ap_register.accounts.users import create_user
     from ap_register.config import TestConfig
-    from ap_register.domain import outcomes
     from ap_register.domain.actors import Actor
-    from ap_register.domain.users import create_user
     from ap_register.domain.vocab import Role
     from ap_register.extensions import db
     from ap_register.models import LocalAuthority, Pupil, User
+    from ap_register.outcomes import rules as outcomes
 
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     app = create_app({**config, "SQLALCHEMY_DATABASE_URI": url})

@@ -7,7 +7,7 @@ PostgreSQL database; a database that already holds a generated register is reuse
 `init-db` and `generate --scale ...`, then times:
 
 - coverage of one LA's week, and of every LA's week (the nation), through the app's own code
-  (`domain/coverage.py`), and the single hand-written SQL query that gives the same answer: each
+  (`coverage/rules.py`), and the single hand-written SQL query that gives the same answer: each
   in-scope pupil's planned sessions and whether they are below full time. Both answers are
   compared, pupil by pupil, before any time counts; the ratio app / floor is the figure.
 
@@ -54,10 +54,10 @@ from ap_register import (
     create_app,  # noqa: E402
 )
 from ap_register.config import TestConfig  # noqa: E402
+from ap_register.coverage.rules import week_coverage  # noqa: E402
 from ap_register.devdata import synthetic  # noqa: E402
 from ap_register.domain.actors import Actor  # noqa: E402
 from ap_register.domain.calendar import calendar_for, forget_calendars  # noqa: E402
-from ap_register.domain.coverage import week_coverage  # noqa: E402
 from ap_register.domain.pupils import of_compulsory_school_age  # noqa: E402
 from ap_register.domain.reference_data import load_into  # noqa: E402
 from ap_register.extensions import db  # noqa: E402
@@ -262,7 +262,7 @@ GROUP BY m.setting_id
 def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) -> dict[str, Any]:
     from sqlalchemy import bindparam
 
-    from ap_register.domain import outcomes
+    from ap_register.outcomes import rules as outcomes
 
     year = AcademicYear.last_ended(today).start
 

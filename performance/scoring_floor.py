@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 
-from ap_register.domain import outcomes
 from ap_register.domain.bulk import roomy
 from ap_register.domain.vocab import AP_KINDS
+from ap_register.outcomes import rules as outcomes
 from ap_register.years import AcademicYear
 
 # (la_id, provider_id or None for the LA's own context) -> figures, in this order.

@@ -267,7 +267,7 @@ def area_records(
         message=f"A review of {pupil.last_name}'s placement is overdue",
     )
     db.add(alert)
-    from ap_register.domain.panels import SupportItem, build_agenda, create_panel, schedule_meeting, submit_referral
+    from ap_register.panels.rules import SupportItem, build_agenda, create_panel, schedule_meeting, submit_referral
 
     system = factories.SYSTEM
     panel = create_panel(db, system, la, f"{key.title()} Panel", quorum=2)
@@ -290,7 +290,7 @@ def area_records(
         today=date(2025, 11, 10),
     )
     build_agenda(db, system, meeting)
-    from ap_register.domain.outreach import log_session, start_engagement
+    from ap_register.budgets.outreach import log_session, start_engagement
 
     engagement = engagement or start_engagement(
         db,
@@ -312,9 +312,9 @@ def area_records(
             staff="Outreach lead",
             today=date(2025, 11, 10),
         )
-    from ap_register.domain.transfers import request_transfer
     from ap_register.domain.upn import make_upn
     from ap_register.models import OutreachProposal
+    from ap_register.placements.transfers import request_transfer
 
     # A provider's offer for a named pupil, waiting for the school; and a request for the record
     # of a child nobody here holds.
@@ -333,7 +333,7 @@ def area_records(
     )
     from decimal import Decimal
 
-    from ap_register.domain.budgets import agree_plan, create_plan, set_line
+    from ap_register.budgets.rules import agree_plan, create_plan, set_line
 
     # A budget plan for years far ahead, so that it gates none of the tests' bookings.
     plan = create_plan(
@@ -352,7 +352,7 @@ def area_records(
         )
         set_line(db, system, plan, year=year, place_type="reserve", commissioned=Decimal(9000), unit_cost=Decimal(1))
     agree_plan(db, system, plan)
-    from ap_register.domain.api_tokens import create_token
+    from ap_register.accounts.api_tokens import create_token
 
     # An API token for each role's organisation: the API is walked with the same matrix.
     tokens = {

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ap_register.accounts.users import hash_password
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import forget_calendars
-from ap_register.domain.register import PlacementDraft, record_roll_movement, start_placement
 from ap_register.domain.upn import make_upn
-from ap_register.domain.users import hash_password
 from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SenStatus, SettingKind, Tier
 from ap_register.models import LocalAuthority, Placement, Pupil, Setting, TermDate, User
+from ap_register.placements.rules import PlacementDraft, record_roll_movement, start_placement
 
 SYSTEM = Actor.system(via="test")
 # Term stretches (half terms) the tests count school days in: 2024/25 to 2026/27.

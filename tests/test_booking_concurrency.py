@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from ap_register.budgets.rules import agree_plan, create_plan, set_line
 from ap_register.domain.actors import Actor
-from ap_register.domain.budgets import agree_plan, create_plan, set_line
 from ap_register.domain.errors import DomainError
-from ap_register.domain.register import PlacementDraft, record_roll_movement, start_placement
 from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SettingKind, Tier
 from ap_register.extensions import db
 from ap_register.models import Placement, Pupil, User
+from ap_register.placements.rules import PlacementDraft, record_roll_movement, start_placement
 from tests import factories
 from tests.conftest import build_app, make_database
 

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from ap_register.domain.audit import record
+from ap_register.accounts.audit import record
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db
 from ap_register.models import AuditEvent

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from ap_register import create_app
 from ap_register.config import TestConfig
-from ap_register.domain.register import record_roll_movement
 from ap_register.domain.vocab import MovementKind, SettingKind
 from ap_register.extensions import db
 from ap_register.models import Alert, JobRun
+from ap_register.placements.rules import record_roll_movement
 from tests import factories
 from tests.conftest import build_app, make_database
 

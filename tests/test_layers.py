@@ -8,10 +8,13 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ap_register"
+# The capabilities: each holds its rules and use cases (below the web) and a `web` package (its
+# blueprint: routes and forms).
+CAPABILITIES = ("placements", "panels", "coverage", "budgets", "outcomes", "returns", "accounts")
 # Below the web: what every channel calls.
 CORE = [
     *sorted((PACKAGE / "domain").glob("*.py")),
-    *sorted((PACKAGE / "placements").glob("*.py")),
+    *(path for name in CAPABILITIES for path in sorted((PACKAGE / name).glob("*.py"))),
     *sorted((PACKAGE / "devdata").glob("*.py")),
     *sorted((PACKAGE / "models").glob("*.py")),
     PACKAGE / "clock.py",
@@ -19,7 +22,13 @@ CORE = [
     PACKAGE / "permissions.py",
 ]
 WEB = ("flask", "flask_login", "flask_wtf", "werkzeug", "wtforms", "jinja2", "govuk_frontend_wtf")
-WEB_LAYER = ("ap_register.blueprints", "ap_register.web", "ap_register.errors", "ap_register.extensions")
+WEB_LAYER = (
+    "ap_register.blueprints",
+    "ap_register.web",
+    "ap_register.errors",
+    "ap_register.extensions",
+    *(f"ap_register.{name}.web" for name in CAPABILITIES),
+)
 
 
 def imported(path: Path) -> set[str]:
@@ -41,3 +50,12 @@ def test_the_core_imports_no_web_framework_and_no_web_layer() -> None:
         for path in CORE
     }
     assert {path: names for path, names in wrong.items() if names} == {}
+
+
+def test_each_capability_keeps_its_rules_and_its_pages_apart() -> None:
+    """The layout shows the capabilities: each package has rules below the web, and its pages in
+    its own `web` package, which no other capability's rules reach into."""
+    for name in CAPABILITIES:
+        package = PACKAGE / name
+        assert [p.name for p in package.glob("*.py") if p.name != "__init__.py"], name
+        assert (package / "web" / "__init__.py").is_file(), name

@@ -18,20 +18,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from ap_register.domain import drafts
+from ap_register.accounts.api_tokens import create_token
+from ap_register.budgets.outreach import close_engagement, start_engagement
 from ap_register.domain.actors import Actor
-from ap_register.domain.api_tokens import create_token
 from ap_register.domain.errors import DomainError
-from ap_register.domain.outreach import close_engagement, start_engagement
-from ap_register.domain.panels import conclude_managed_move
-from ap_register.domain.register import (
-    PlacementDraft,
-    convert_to_transitional,
-    end_placement,
-    record_roll_movement,
-    review_placement,
-    start_placement,
-)
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
 from ap_register.extensions import db
 from ap_register.models import (
@@ -43,6 +33,16 @@ from ap_register.models import (
     Pupil,
     Setting,
     User,
+)
+from ap_register.panels.rules import conclude_managed_move
+from ap_register.placements import drafts
+from ap_register.placements.rules import (
+    PlacementDraft,
+    convert_to_transitional,
+    end_placement,
+    record_roll_movement,
+    review_placement,
+    start_placement,
 )
 from tests import factories
 from tests.conftest import build_app, make_database
@@ -639,8 +639,8 @@ def test_a_request_for_a_child_s_record_is_decided_once(ledger_app: Flask) -> No
     released at once: the child goes to one of them, and nothing else is released."""
     from itertools import count as counter
 
-    from ap_register.domain.transfers import decline, release, request_transfer, withdraw
     from ap_register.models import PupilTransfer
+    from ap_register.placements.transfers import decline, release, request_transfer, withdraw
 
     def build(session: Any) -> dict[str, Any]:
         made = area(session)
@@ -703,9 +703,9 @@ def test_a_request_for_a_child_s_record_is_decided_once(ledger_app: Flask) -> No
 def test_an_offer_of_outreach_is_answered_once_and_a_record_asked_for_once(ledger_app: Flask) -> None:
     """Eight answers to one offer at once make one engagement; eight requests by one LA for one
     child's record at once make one request."""
-    from ap_register.domain.outreach import agree, propose
-    from ap_register.domain.transfers import request_transfer
+    from ap_register.budgets.outreach import agree, propose
     from ap_register.models import OutreachProposal, PupilTransfer
+    from ap_register.placements.transfers import request_transfer
 
     def build(session: Any) -> dict[str, Any]:
         made = area(session)

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from ap_register import jobs
 from ap_register.domain.actors import Actor
-from ap_register.domain.panels import add_member, decide
 from ap_register.domain.vocab import Role
 from ap_register.models import Notification
+from ap_register.panels.rules import add_member, decide
 from tests.pages import page, sign_in, text
 
 
@@ -113,8 +113,8 @@ def test_notifications_are_emailed_once_without_the_child_s_details(
 def test_the_attendance_digest_is_emailed_without_the_marks(app: Any, world: dict, db: Session, smtp: Any) -> None:  # type: ignore[type-arg]
     from datetime import date
 
-    from ap_register.domain.attendance import record_register
-    from ap_register.domain.digest import send_digests
+    from ap_register.coverage.attendance import record_register
+    from ap_register.coverage.digest import send_digests
     from tests.factories import SYSTEM
 
     sink, port = smtp

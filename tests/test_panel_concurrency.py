@@ -16,7 +16,10 @@ from sqlalchemy import func, select
 
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError
-from ap_register.domain.panels import (
+from ap_register.domain.vocab import Registration, Role, Route, SettingKind
+from ap_register.extensions import db
+from ap_register.models import Decision, Meeting, Placement, Referral, User
+from ap_register.panels.rules import (
     PlacementTerms,
     SupportItem,
     add_member,
@@ -26,9 +29,6 @@ from ap_register.domain.panels import (
     schedule_meeting,
     submit_referral,
 )
-from ap_register.domain.vocab import Registration, Role, Route, SettingKind
-from ap_register.extensions import db
-from ap_register.models import Decision, Meeting, Placement, Referral, User
 from tests import factories
 from tests.conftest import build_app, make_database
 

@@ -171,7 +171,7 @@ class SpotPurchaseFields:
     def spot_problem(self) -> bool:
         """Puts a missing cost or reason on its field (the register's rule,
         `register.spot_purchase_problems`); says whether there was one."""
-        from ap_register.domain.register import spot_purchase_problems
+        from ap_register.placements.rules import spot_purchase_problems
 
         problems = spot_purchase_problems(
             bool(self.spot_purchase.data),  # type: ignore[attr-defined]
@@ -200,7 +200,7 @@ def attempt(form: Form, rule: Callable[[], T], fields: dict[str, str] | None = N
     from flask import request
     from flask_login import current_user
 
-    from ap_register.domain import drafts
+    from ap_register.placements import drafts
 
     token = request.form.get("submission", "")
     if token:

@@ -16,19 +16,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
+from ap_register.accounts.users import hash_password
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for, forget_calendars
 from ap_register.domain.errors import CalendarUnknown
 from ap_register.domain.pupils import of_compulsory_school_age, year_group
-from ap_register.domain.register import (
-    PlacementDraft,
-    end_placement,
-    record_roll_movement,
-    review_placement,
-    start_placement,
-)
 from ap_register.domain.upn import make_upn
-from ap_register.domain.users import hash_password
 from ap_register.domain.vocab import (
     Destination,
     MovementKind,
@@ -48,6 +41,13 @@ from ap_register.models import (
     SettingSite,
     TermDate,
     User,
+)
+from ap_register.placements.rules import (
+    PlacementDraft,
+    end_placement,
+    record_roll_movement,
+    review_placement,
+    start_placement,
 )
 from ap_register.years import AcademicYear, FinancialYear
 
@@ -926,7 +926,7 @@ class _Builder:
 def _outreach(builder: _Builder, pupils: list[Pupil]) -> None:
     """Tier 1: outreach from The Oaks and Riverbank Academy into the secondary schools, for pupils
     and groups, mostly closed as sustained in mainstream."""
-    from ap_register.domain.outreach import close_engagement, log_session, start_engagement
+    from ap_register.budgets.outreach import close_engagement, log_session, start_engagement
 
     rng, today, actor = builder.rng, builder.today, builder.actor
     providers = [builder.ap["pru"], builder.ap["academy"]]
@@ -1000,7 +1000,7 @@ def _outreach(builder: _Builder, pupils: list[Pupil]) -> None:
 def _panels(builder: _Builder) -> None:
     """The area's panel: members, last fortnight's meeting with its decision, and the next meeting
     with the referrals waiting for it."""
-    from ap_register.domain.panels import (
+    from ap_register.panels.rules import (
         PlacementTerms,
         SupportItem,
         add_member,
@@ -1196,9 +1196,9 @@ def _outcomes(builder: _Builder) -> None:
     post-16 checks for the year before's leavers; outreach from every scored provider."""
     from sqlalchemy import insert
 
-    from ap_register.domain.outcomes import SCORED_KINDS, _Data
-    from ap_register.domain.outreach import close_engagement, log_session, start_engagement
+    from ap_register.budgets.outreach import close_engagement, log_session, start_engagement
     from ap_register.models import AttendanceMark, Ks4Result, Post16Check
+    from ap_register.outcomes.rules import SCORED_KINDS, _Data
 
     session, rng, today, calendar = builder.session, builder.rng, builder.today, builder.calendar
     year = AcademicYear.last_ended(today).start
@@ -1350,7 +1350,7 @@ def _budget(builder: _Builder) -> None:
     places short of its use (so a `budget_over_plan` alert), a variation and a spot purchase."""
     from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-    from ap_register.domain.budgets import (
+    from ap_register.budgets.rules import (
         agree_plan,
         create_plan,
         occupancy,
@@ -1358,7 +1358,7 @@ def _budget(builder: _Builder) -> None:
         utilisation,
         vary,
     )
-    from ap_register.domain.register import correct_placement
+    from ap_register.placements.rules import correct_placement
 
     session, la, today = builder.session, builder.la, builder.today
     # The commissioner holds the budget: the plan and its variation are theirs.
@@ -1487,8 +1487,8 @@ def _recent_registers(builder: _Builder) -> None:
     """The Oaks takes its registers here: the last two school weeks, every pupil it expects,
     mostly present, with some illness and some unauthorised absence. This morning's digest of
     the latest school day's marks goes to the home schools and the attendance officer."""
-    from ap_register.domain.attendance import expected, record_register
-    from ap_register.domain.digest import send_digests
+    from ap_register.coverage.attendance import expected, record_register
+    from ap_register.coverage.digest import send_digests
 
     oaks, rng = builder.ap["pru"], builder.rng
     anchor = builder.calendar.last_school_day(builder.today)
@@ -1508,8 +1508,8 @@ def _access(builder: _Builder) -> None:
     """What waits for an answer about who sees a child: The Oaks' offer of one-to-one work for a
     pupil of the demo school lead's school (waiting for the school to agree), and a neighbouring
     LA's request for the record of a child whose family moved there (waiting for the LA admin)."""
-    from ap_register.domain.outreach import propose
-    from ap_register.domain.transfers import request_transfer
+    from ap_register.budgets.outreach import propose
+    from ap_register.placements.transfers import request_transfer
 
     session, today = builder.session, builder.today
     school = builder.secondaries[0]

@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ap_register import permissions
-from ap_register.domain import audit
+from ap_register.accounts import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError
 from ap_register.domain.search import PlacementFilters, placements_query

@@ -23,25 +23,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ap_register import clock, permissions
-from ap_register.domain import audit, week_pattern
+from ap_register.accounts import audit
+from ap_register.budgets.outreach import KINDS as OUTREACH_KINDS
+from ap_register.budgets.outreach import log_session, start_engagement
+from ap_register.budgets.rules import PLACE_TYPES, set_line
+from ap_register.coverage.attendance import Booking, code_problem, expected_at, marks_between, session_problems
+from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
-from ap_register.domain.attendance import Booking, code_problem, expected_at, marks_between, session_problems
-from ap_register.domain.budgets import PLACE_TYPES, set_line
 from ap_register.domain.bulk import Writer
 from ap_register.domain.errors import DomainError
-from ap_register.domain.outcomes import ACTIVITIES, CHECK_POINTS
-from ap_register.domain.outcomes import GRADES as OUTCOME_GRADES
-from ap_register.domain.outreach import KINDS as OUTREACH_KINDS
-from ap_register.domain.outreach import log_session, start_engagement
-from ap_register.domain.pupil_records import HeldElsewhere, PupilDetails, record_refused_attempts, save_pupil
 from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
-from ap_register.domain.register import (
-    PlacementDraft,
-    admit_new_pupil,
-    record_roll_movement,
-    same_placement,
-)
-from ap_register.domain.returns import CENSUS_REASONS, set_census_reason
 from ap_register.domain.term_dates import add_stretch
 from ap_register.domain.text import control_character_problem
 from ap_register.domain.upn import check_upn
@@ -71,7 +62,17 @@ from ap_register.models import (
     TermDate,
 )
 from ap_register.models.base import utcnow
+from ap_register.outcomes.rules import ACTIVITIES, CHECK_POINTS
+from ap_register.outcomes.rules import GRADES as OUTCOME_GRADES
 from ap_register.placements import use_cases as placements
+from ap_register.placements.pupils import HeldElsewhere, PupilDetails, record_refused_attempts, save_pupil
+from ap_register.placements.rules import (
+    PlacementDraft,
+    admit_new_pupil,
+    record_roll_movement,
+    same_placement,
+)
+from ap_register.returns.rules import CENSUS_REASONS, set_census_reason
 from ap_register.years import AcademicYear
 
 KINDS = (
@@ -940,7 +941,7 @@ class AttendanceImporter(Importer):
         session_name = (self.text(row, "session", required=True, max_length=10) or "").upper()
         code = self.text(row, "code", required=True, max_length=2)
         code = code.upper() if code is not None else None
-        # The same rules as the register page and the API (`domain.attendance`), line by line.
+        # The same rules as the register page and the API (`coverage.attendance`), line by line.
         if when is not None and session_name:
             for problem in session_problems(when, session_name, self.today):
                 self.error(problem.field, problem.message)

@@ -17,7 +17,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ap_register.domain import audit
+from ap_register.accounts import audit
 from ap_register.domain.actors import Actor
 from ap_register.models import (
     Alert,

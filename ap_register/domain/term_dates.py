@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register import permissions
-from ap_register.domain import audit
+from ap_register.accounts import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.errors import NotFound, Refusal

@@ -1,7 +1,7 @@
 """Placements (arrangements): a span of education at one setting for one pupil.
 
 A placement is the current view of its movements: the placement rules in
-`ap_register.domain.register` change a placement only while writing the movement that
+`ap_register.placements.rules` change a placement only while writing the movement that
 records the change, in the same transaction.
 """
 
@@ -64,7 +64,7 @@ class Placement(Base):
     spot_purchase: Mapped[bool] = mapped_column(default=False, server_default=false())
     agreed_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     spot_reason: Mapped[str | None] = mapped_column(Text)
-    # The reason returned in the censuses, where the route does not settle it (see domain/returns.py).
+    # The reason returned in the censuses, where the route does not settle it (see returns/rules.py).
     census_reason: Mapped[str | None] = mapped_column(String(30))
     # Why an unregistered provider is used beyond the part-time cap (required if it is).
     unregistered_override_reason: Mapped[str | None] = mapped_column(Text)
@@ -108,7 +108,7 @@ class Placement(Base):
     def can_convert(self) -> bool:
         """Whether this placement can become a transitional one at the same setting: an open
         time-limited placement on a route that is not time-limited by its nature (the rule
-        `domain.register.convert_to_transitional` applies)."""
+        `placements.rules.convert_to_transitional` applies)."""
         return self.end_date is None and self.tier == Tier.TIME_LIMITED and self.route not in ALWAYS_TIME_LIMITED
 
     @property

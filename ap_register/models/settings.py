@@ -33,7 +33,7 @@ class Setting(Base):
     pupils_on_roll: Mapped[int | None] = mapped_column()
     # An LA admin's choice of kind (e.g. an independent school that is AP) survives re-imports.
     kind_set_by_admin: Mapped[bool] = mapped_column(default=False)
-    # For a provider with no URN or UKPRN: the census's type of setting (see domain/returns.py).
+    # For a provider with no URN or UKPRN: the census's type of setting (see returns/rules.py).
     census_setting_type: Mapped[str | None] = mapped_column(String(30))
 
     # The oversight record of an unregistered provider (DfE non-school AP standards).

@@ -31,7 +31,7 @@ class User(Base):
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A second step at sign-in (TOTP, RFC 6238), when the person has set one up; and the last
     # 30-second step a code was accepted for, so that a code cannot be used twice.
-    totp_sealed: Mapped[str | None] = mapped_column(String(255))  # the TOTP secret, sealed (domain/two_factor.py)
+    totp_sealed: Mapped[str | None] = mapped_column(String(255))  # the TOTP secret, sealed (accounts/two_factor.py)
     totp_last_step: Mapped[int | None] = mapped_column()
     # `person` signs in to the pages; `api_client` only calls the API with its token.
     kind: Mapped[str] = mapped_column(String(12), default="person", server_default="person")

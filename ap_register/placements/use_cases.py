@@ -2,7 +2,7 @@
 
 A use case takes the actor and a typed request and returns what it made with its warnings. It
 owns, in one place: whether the actor may (`permissions`), every rule and refusal (the register's
-rules in `domain.register`, the panel's gate, the budget's places), the audit record, and the
+rules in `placements.rules`, the panel's gate, the budget's places), the audit record, and the
 transaction: its writes happen inside a savepoint, so a refusal leaves nothing behind even when
 the caller goes on (an import of many rows, a page that shows the refusal). The caller commits.
 
@@ -22,16 +22,16 @@ from sqlalchemy.orm import Session
 from ap_register import permissions
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError
-from ap_register.domain.register import (
+from ap_register.domain.vocab import Destination, MovementKind
+from ap_register.models import Movement, Placement, PlacementReview, Setting
+from ap_register.placements.rules import (
     PlacementDraft,
     end_placement,
     record_roll_movement,
     review_placement,
     start_placement,
 )
-from ap_register.domain.returns import set_census_reason
-from ap_register.domain.vocab import Destination, MovementKind
-from ap_register.models import Movement, Placement, PlacementReview, Setting
+from ap_register.returns.rules import set_census_reason
 
 REFUSED = "The placement cannot be recorded"
 
@@ -56,7 +56,7 @@ def record_placement(session: Session, actor: Actor, request: RecordPlacement) -
     """Record a placement for a child the actor may see, at a setting of the actor's area.
 
     Refused (NotFound) for a child outside the actor's scope, as if there were none; refused
-    with every problem `domain.register.check_placement` finds otherwise. Whoever records it,
+    with every problem `placements.rules.check_placement` finds otherwise. Whoever records it,
     through whichever channel, the commissioner is the one `register.commissioner_for` names
     unless the request names another the actor may name."""
     pupil = permissions.get_pupil(session, actor, request.pupil_id)
@@ -133,7 +133,7 @@ class RecordMovement:
 def record_movement(session: Session, actor: Actor, request: RecordMovement) -> Movement:
     """Record a movement on the roll of a school of the actor's area for a child the actor may
     see (NotFound otherwise, as if there were none), with every refusal of
-    `domain.register.record_roll_movement`."""
+    `placements.rules.record_roll_movement`."""
     pupil = permissions.get_pupil(session, actor, request.pupil_id)
     setting = session.scalar(permissions.scope_settings(actor, select(Setting).where(Setting.id == request.setting_id)))
     if setting is None:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ap_register.domain.api_tokens import create_token
+from ap_register.accounts.api_tokens import create_token
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db as flask_db
 from ap_register.models import ApiToken, AttendanceMark, AuditEvent, Placement

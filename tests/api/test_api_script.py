@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from ap_register.domain.api_tokens import create_token
+from ap_register.accounts.api_tokens import create_token
 from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
 from ap_register.models import AttendanceMark, Placement

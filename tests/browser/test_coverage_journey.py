@@ -9,10 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from ap_register import clock
+from ap_register.coverage.alerts import raise_alerts
+from ap_register.coverage.rules import monday_of
 from ap_register.devdata.demo import DEMO_PASSWORD, load_demo
-from ap_register.domain.alerts import raise_alerts
 from ap_register.domain.calendar import calendar_for
-from ap_register.domain.coverage import monday_of
 from ap_register.extensions import db
 
 pytestmark = pytest.mark.browser

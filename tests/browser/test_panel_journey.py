@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from ap_register.domain.actors import Actor
-from ap_register.domain.panels import add_member, create_panel, schedule_meeting
 from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
+from ap_register.panels.rules import add_member, create_panel, schedule_meeting
 from tests import factories
 
 pytestmark = pytest.mark.browser

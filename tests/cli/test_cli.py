@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
+from ap_register.budgets.rules import utilisation
+from ap_register.coverage.rules import monday_of, week_coverage
 from ap_register.devdata.demo import DEMO_RESERVE
-from ap_register.domain.budgets import utilisation
 from ap_register.domain.calendar import calendar_for
-from ap_register.domain.coverage import monday_of, week_coverage
-from ap_register.domain.register import ledger_mismatches
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import Role, Route, SettingKind
 from ap_register.models import Alert, AuditEvent, BudgetPlan, LocalAuthority, Placement, Pupil, Setting, User
+from ap_register.placements.rules import ledger_mismatches
 from ap_register.years import FinancialYear
 from tests import factories
 from tests.factories import SYSTEM

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from ap_register import clock
 from ap_register.devdata import synthetic
-from ap_register.domain import outcomes
 from ap_register.domain.week_pattern import is_valid
 from ap_register.extensions import db
 from ap_register.models import (
@@ -25,6 +24,7 @@ from ap_register.models import (
     Pupil,
     Referral,
 )
+from ap_register.outcomes import rules as outcomes
 from ap_register.years import AcademicYear
 from performance import scoring_floor
 from tests.conftest import build_app, make_database

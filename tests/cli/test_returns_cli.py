@@ -12,9 +12,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
-from ap_register.domain.returns import AP_CENSUS_KINDS, census_period
 from ap_register.domain.vocab import LA_ROUTES
 from ap_register.models import LocalAuthority, Placement, Pupil, Setting
+from ap_register.returns.rules import AP_CENSUS_KINDS, census_period
 from ap_register.years import AcademicYear
 
 PUPIL_ITEMS = ("upn", "first_name", "last_name", "date_of_birth")

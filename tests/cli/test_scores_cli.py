@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
-from ap_register.domain.outcomes import OUTCOMES
-from ap_register.domain.profiles import movement_profiles
 from ap_register.domain.vocab import SettingKind
 from ap_register.models import Ks4Result, LocalAuthority, Post16Check, Score
+from ap_register.outcomes.profiles import movement_profiles
+from ap_register.outcomes.rules import OUTCOMES
 from ap_register.years import AcademicYear
 from tests import factories
 

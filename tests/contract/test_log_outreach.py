@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ap_register.budgets.outreach import start_engagement
 from ap_register.domain.imports import ImportRefused, run_import
-from ap_register.domain.outreach import start_engagement
 from ap_register.domain.vocab import Role
 from ap_register.models import OutreachEngagement
 from ap_register.permissions import Actor

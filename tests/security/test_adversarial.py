@@ -29,7 +29,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ap_register.domain.api_tokens import create_token
+from ap_register.accounts.api_tokens import create_token
 from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.vocab import Role
 from ap_register.models import AuditEvent, OutreachEngagement, OutreachProposal, Placement, Pupil, Setting

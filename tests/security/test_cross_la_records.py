@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register.domain.imports import ImportRefused, run_import
-from ap_register.domain.pupil_records import NOT_YOURS
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import Role
 from ap_register.models import AuditEvent, Notification, Placement, Pupil, PupilTransfer
+from ap_register.placements.pupils import NOT_YOURS
 from tests.factories import SYSTEM
 from tests.pages import date_fields, errors, page, post, sign_in, text
 
@@ -252,8 +252,8 @@ def test_after_a_release_the_la_that_let_the_child_go_sees_and_changes_nothing_o
 ) -> None:
     """The child's outreach, their case on the old LA's panel and its papers go with the record:
     the LA that released it (and a school's lead sitting on its panel) no longer reach them."""
-    from ap_register.domain.transfers import release, request_transfer
     from ap_register.models import PanelMember, Referral
+    from ap_register.placements.transfers import release, request_transfer
     from tests import factories
     from tests.factories import SYSTEM
 

@@ -50,11 +50,11 @@ from wtforms.fields.core import UnboundField
 
 from ap_register.blueprints.api import OPERATIONS
 from ap_register.blueprints.forms import Form
-from ap_register.domain import drafts
-from ap_register.domain.budgets import create_plan
-from ap_register.domain.panels import add_member
+from ap_register.budgets.rules import create_plan
 from ap_register.domain.vocab import Registration, Role, Route
 from ap_register.models import AuditEvent
+from ap_register.panels.rules import add_member
+from ap_register.placements import drafts
 from tests import factories
 from tests.factories import SYSTEM
 from tests.pages import csrf_token, date_fields, errors, page, sign_in, text

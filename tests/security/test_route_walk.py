@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ap_register.domain import drafts
 from ap_register.domain.vocab import Role
 from ap_register.models import (
     Alert,
@@ -35,6 +34,7 @@ from ap_register.models import (
     TermDate,
     User,
 )
+from ap_register.placements import drafts
 from tests.pages import csrf_token, sign_in
 
 PUBLIC = {

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ap_register.domain import outreach
+from ap_register.budgets import outreach
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden
 from ap_register.domain.upn import make_upn

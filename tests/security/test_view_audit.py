@@ -65,7 +65,7 @@ def test_every_child_shown_is_an_audited_view(app: Flask, client: Any, world: di
 
 def test_a_view_that_cannot_be_audited_is_not_shown(app: Flask, client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
     """If the audit event cannot be written, the page is refused rather than shown unrecorded."""
-    from ap_register.domain import audit
+    from ap_register.accounts import audit
     from ap_register.web import _audit_children_shown  # noqa: F401 - the hook under test
 
     home = world["home"]

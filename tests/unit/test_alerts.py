@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ap_register.coverage.alerts import acknowledge, findings, open_on, raise_alerts, resolve
 from ap_register.domain.actors import Actor
-from ap_register.domain.alerts import acknowledge, findings, open_on, raise_alerts, resolve
 from ap_register.domain.errors import DomainError
-from ap_register.domain.register import record_roll_movement, review_placement
 from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SettingKind, Tier
 from ap_register.models import Alert
+from ap_register.placements.rules import record_roll_movement, review_placement
 from tests import factories
 from tests.factories import SYSTEM
 

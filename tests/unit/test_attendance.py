@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
+from ap_register.coverage.attendance import code_class, expected, record_register
+from ap_register.coverage.rules import week_coverage
 from ap_register.domain.actors import Actor
-from ap_register.domain.attendance import code_class, expected, record_register
-from ap_register.domain.coverage import week_coverage
 from ap_register.domain.errors import DomainError, Forbidden
 from ap_register.domain.vocab import Registration, Role, Route, SettingKind
 from tests import factories

@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
+from ap_register.budgets.outreach import log_session, start_engagement
+from ap_register.budgets.rules import agree_plan, allocation, create_plan, set_line, utilisation, vary
+from ap_register.coverage.alerts import findings
 from ap_register.domain.actors import Actor
-from ap_register.domain.alerts import findings
-from ap_register.domain.budgets import agree_plan, allocation, create_plan, set_line, utilisation, vary
 from ap_register.domain.errors import DomainError
-from ap_register.domain.outreach import log_session, start_engagement
-from ap_register.domain.register import PlacementDraft, end_placement, start_placement
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
+from ap_register.placements.rules import PlacementDraft, end_placement, start_placement
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -77,7 +77,7 @@ def area(db: Session) -> dict:  # type: ignore[type-arg]
 
 
 def excluded(db: Session, area: dict):  # type: ignore[no-untyped-def,type-arg]
-    from ap_register.domain.register import record_roll_movement
+    from ap_register.placements.rules import record_roll_movement
 
     pupil = factories.pupil(db, area["la"], area["school"])
     record_roll_movement(

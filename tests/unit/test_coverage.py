@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from ap_register.domain.coverage import roll_histories, roll_on, settings_on_roll, week_coverage
+from ap_register.coverage.rules import roll_histories, roll_on, settings_on_roll, week_coverage
 from ap_register.domain.errors import DomainError
-from ap_register.domain.register import end_placement, record_roll_movement
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Route, SettingKind, Tier
+from ap_register.placements.rules import end_placement, record_roll_movement
 from tests import factories
 from tests.factories import SYSTEM
 

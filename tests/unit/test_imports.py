@@ -239,7 +239,7 @@ def test_movements_file(db: Session, area: dict) -> None:  # type: ignore[type-a
 
 
 def test_attendance_marks(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    """A file's marks meet the register's rules (`domain.attendance`): a national code of the day,
+    """A file's marks meet the register's rules (`coverage.attendance`): a national code of the day,
     AM or PM, a weekday not in the future, a pupil the setting expects for the session."""
     factories.placement(db, area["pupil"], area["pru"])  # full time at the PRU, dual registered
     text = (

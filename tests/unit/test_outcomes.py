@@ -8,9 +8,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from ap_register.domain import outcomes
+from ap_register.budgets.outreach import close_engagement, start_engagement
 from ap_register.domain.calendar import forget_calendars
-from ap_register.domain.outcomes import (
+from ap_register.domain.vocab import Destination, MovementKind, SettingKind, Tier
+from ap_register.models import AttendanceMark, Ks4Result, Post16Check, Pupil, TermDate
+from ap_register.outcomes import rules as outcomes
+from ap_register.outcomes.rules import (
     MIN_N,
     Scores,
     national_benchmarks,
@@ -19,10 +22,7 @@ from ap_register.domain.outcomes import (
     scores_in_batches,
     wilson,
 )
-from ap_register.domain.outreach import close_engagement, start_engagement
-from ap_register.domain.register import end_placement, record_roll_movement
-from ap_register.domain.vocab import Destination, MovementKind, SettingKind, Tier
-from ap_register.models import AttendanceMark, Ks4Result, Post16Check, Pupil, TermDate
+from ap_register.placements.rules import end_placement, record_roll_movement
 from ap_register.years import AcademicYear
 from tests import factories
 from tests.factories import SYSTEM, TERM_DATES

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
+from ap_register.budgets.outreach import close_engagement, describe, log_session, start_engagement
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden
-from ap_register.domain.outreach import close_engagement, describe, log_session, start_engagement
 from ap_register.domain.vocab import Role, SettingKind
 from tests import factories
 

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden
-from ap_register.domain.panels import (
+from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SettingKind
+from ap_register.models import Decision, Movement, Placement
+from ap_register.panels.rules import (
     GREEN_PAPER_REFUSAL,
     PlacementTerms,
     SupportItem,
@@ -22,9 +24,7 @@ from ap_register.domain.panels import (
     schedule_meeting,
     submit_referral,
 )
-from ap_register.domain.register import PlacementDraft, start_placement
-from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SettingKind
-from ap_register.models import Decision, Movement, Placement
+from ap_register.placements.rules import PlacementDraft, start_placement
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -283,7 +283,7 @@ def test_fair_access_allocations_by_school_and_year(db: Session, area: dict) -> 
 
 
 def test_a_managed_move_confirmed_changes_the_roll(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    from ap_register.domain.panels import conclude_managed_move
+    from ap_register.panels.rules import conclude_managed_move
 
     area["la"].panel_routes = []
     placement = factories.placement(
@@ -301,7 +301,7 @@ def test_a_managed_move_confirmed_changes_the_roll(db: Session, area: dict) -> N
 
 
 def test_a_fair_access_place_is_due_within_20_school_days(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    from ap_register.domain.alerts import findings
+    from ap_register.coverage.alerts import findings
 
     newcomer = factories.pupil(db, area["la"], None)
     submit_referral(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ap_register.domain.users import common_passwords, normalise_email, password_problem
+from ap_register.accounts.users import common_passwords, normalise_email, password_problem
 
 EMAIL = "robin.admin@example.org"
 

@@ -11,18 +11,6 @@ from sqlalchemy.orm import Session
 
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden
-from ap_register.domain.register import (
-    PlacementDraft,
-    arrangements_on,
-    assess_placement,
-    correct_placement,
-    end_placement,
-    home_school_code,
-    ledger_mismatches,
-    record_roll_movement,
-    review_placement,
-    start_placement,
-)
 from ap_register.domain.vocab import (
     Destination,
     HomeSchoolCode,
@@ -35,6 +23,18 @@ from ap_register.domain.vocab import (
     Tier,
 )
 from ap_register.models import Movement
+from ap_register.placements.rules import (
+    PlacementDraft,
+    arrangements_on,
+    assess_placement,
+    correct_placement,
+    end_placement,
+    home_school_code,
+    ledger_mismatches,
+    record_roll_movement,
+    review_placement,
+    start_placement,
+)
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -388,7 +388,7 @@ class TestRollMovements:
 
 
 def test_a_time_limited_placement_converts_to_a_transitional_one(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    from ap_register.domain.register import convert_to_transitional, tier_history
+    from ap_register.placements.rules import convert_to_transitional, tier_history
 
     record_roll_movement(
         db,
@@ -431,7 +431,7 @@ def test_a_time_limited_placement_converts_to_a_transitional_one(db: Session, ar
 
 
 def test_a_placement_within_12_months_of_the_last_one_ending_is_a_re_referral(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    from ap_register.domain.register import tier_history
+    from ap_register.placements.rules import tier_history
 
     first = factories.placement(db, area["pupil"], area["pru"], start=date(2024, 11, 4), notice_date=date(2024, 10, 30))
     end_placement(db, SYSTEM, first, end_date=date(2024, 12, 20), destination=Destination.RETURNED_HOME_SCHOOL)

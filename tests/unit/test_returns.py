@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ap_register.domain import cnis, returns
+from ap_register.coverage.attendance import record_register
+from ap_register.coverage.digest import previous_weekday, received, send_digests
 from ap_register.domain.actors import Actor
-from ap_register.domain.attendance import record_register
-from ap_register.domain.digest import previous_weekday, received, send_digests
 from ap_register.domain.errors import DomainError, Forbidden
 from ap_register.domain.vocab import Registration, Role, Route, SettingKind, Tier
 from ap_register.models import Notification
+from ap_register.returns import cnis
+from ap_register.returns import rules as returns
 from tests import factories
 from tests.factories import SYSTEM
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ap_register.domain.users import hash_password
+from ap_register.accounts.users import hash_password
 from ap_register.domain.vocab import Role
 from ap_register.models import AuditEvent, User
 from tests.pages import csrf_token, errors, page, post, sign_in, text

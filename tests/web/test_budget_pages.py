@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from ap_register import clock
 from ap_register.domain.imports import run_import
-from ap_register.domain.register import end_placement, record_roll_movement
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
 from ap_register.models import BudgetLine, BudgetPlan, BudgetVariation, Placement
+from ap_register.placements.rules import end_placement, record_roll_movement
 from tests import factories
 from tests.factories import SYSTEM
 from tests.pages import date_fields, errors, page, post, sign_in, text
@@ -185,8 +185,8 @@ def test_a_commissioner_enters_agrees_and_follows_a_three_year_plan(
 def test_a_provider_sees_its_own_places_and_nothing_of_the_others(
     client: Any, db: Session, area: dict[str, Any]
 ) -> None:
+    from ap_register.budgets.rules import agree_plan, create_plan
     from ap_register.domain.actors import Actor
-    from ap_register.domain.budgets import agree_plan, create_plan
 
     commissioner = Actor(user=area["commissioner"], via="test")
     this_year = clock.today().year if clock.today().month >= 4 else clock.today().year - 1
@@ -214,8 +214,8 @@ def test_a_provider_sees_its_own_places_and_nothing_of_the_others(
 def test_a_booking_with_no_free_place_goes_through_as_a_spot_purchase(
     client: Any, db: Session, area: dict[str, Any]
 ) -> None:
+    from ap_register.budgets.rules import agree_plan, create_plan
     from ap_register.domain.actors import Actor
-    from ap_register.domain.budgets import agree_plan, create_plan
 
     commissioner = Actor(user=area["commissioner"], via="test")
     plan = create_plan(db, commissioner, area["la"], name="AP budget", first_year=2025, years=3, demand_policy="x")

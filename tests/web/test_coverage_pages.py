@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ap_register.domain.alerts import raise_alerts
-from ap_register.domain.register import record_roll_movement
+from ap_register.coverage.alerts import raise_alerts
 from ap_register.domain.vocab import MovementKind, Registration, Role, Route, Tier
 from ap_register.models import Alert, AttendanceMark, AuditEvent
+from ap_register.placements.rules import record_roll_movement
 from tests import factories
 from tests.factories import SYSTEM
 from tests.pages import errors, page, post, sign_in, text

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
-from ap_register.domain.outcomes import DEFINITIONS, HONESTY
-from ap_register.domain.profiles import CAVEAT
 from ap_register.domain.vocab import Role, SettingKind
 from ap_register.jobs import nightly_scores
 from ap_register.models import AuditEvent, Ks4Result, Score
+from ap_register.outcomes.profiles import CAVEAT
+from ap_register.outcomes.rules import DEFINITIONS, HONESTY
 from tests import factories
 from tests.pages import page, post, sign_in, text
 

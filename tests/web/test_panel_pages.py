@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register.domain.actors import Actor
-from ap_register.domain.panels import add_member
 from ap_register.domain.vocab import Role, SettingKind
 from ap_register.models import Decision, Placement, Referral
+from ap_register.panels.rules import add_member
 from tests import factories
 from tests.pages import date_fields, errors, page, post, sign_in, text
 

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from ap_register.domain.attendance import record_register
-from ap_register.domain.digest import send_digests
+from ap_register.coverage.attendance import record_register
+from ap_register.coverage.digest import send_digests
 from ap_register.domain.vocab import Registration, Role, Route, SettingKind
 from ap_register.models import Placement
 from tests import factories

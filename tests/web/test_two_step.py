@@ -10,7 +10,7 @@ from typing import Any
 import pyotp
 from sqlalchemy.orm import Session
 
-from ap_register.domain.two_factor import SecretBox
+from ap_register.accounts.two_factor import SecretBox
 from ap_register.domain.vocab import Role
 from ap_register.models import User
 from tests.factories import PASSWORD

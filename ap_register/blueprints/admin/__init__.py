@@ -14,6 +14,7 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ap_register import clock, permissions
+from ap_register.accounts import api_tokens, audit, two_factor, users
 from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import (
     Form,
@@ -26,14 +27,15 @@ from ap_register.blueprints.forms import (
     text_field,
 )
 from ap_register.blueprints.forms import select as select_field
-from ap_register.domain import api_tokens, audit, term_dates, transfers, two_factor, users
-from ap_register.domain import panels as panel_rules
+from ap_register.domain import term_dates
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.imports import ImportRefused, check_file, run_import
 from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import ROLE_LABELS, SETTING_KIND_LABELS, Role
 from ap_register.extensions import db, limiter
 from ap_register.models import LocalAuthority, Setting, TermDate, User
+from ap_register.panels import rules as panel_rules
+from ap_register.placements import transfers
 from ap_register.web import current_actor, current_la, shows_only
 from ap_register.years import AcademicYear
 

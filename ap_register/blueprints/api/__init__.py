@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ap_register.domain import api_tokens
+from ap_register.accounts import api_tokens
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound
 from ap_register.domain.text import has_nul

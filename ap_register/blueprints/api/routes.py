@@ -14,16 +14,18 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from ap_register import clock, permissions
-from ap_register.domain import attendance, audit, outcomes
-from ap_register.domain.coverage import week_coverage
+from ap_register.accounts import audit
+from ap_register.coverage import attendance
+from ap_register.coverage.rules import week_coverage
 from ap_register.domain.errors import DomainError, FieldError, NotFound
-from ap_register.domain.register import PlacementDraft
-from ap_register.domain.returns import reason_of
 from ap_register.domain.search import PlacementFilters, paginate, placements_query, pupils_query, settings_query
 from ap_register.extensions import db
 from ap_register.models import Alert, AttendanceMark, LocalAuthority, Movement, Placement, Pupil, Setting
+from ap_register.outcomes import rules as outcomes
 from ap_register.placements import use_cases as placement_use_cases
+from ap_register.placements.rules import PlacementDraft
 from ap_register.placements.use_cases import EndPlacement, RecordPlacement, ReviewPlacement, record_placement
+from ap_register.returns.rules import reason_of
 from ap_register.years import AcademicYear
 
 from . import ApiError, api_actor, bp, operation

@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from ap_register.domain.coverage import FLAG_LABELS
-from ap_register.domain.returns import CENSUS_REASONS
+from ap_register.coverage.rules import FLAG_LABELS
 from ap_register.domain.text import control_character_problem
 from ap_register.domain.typed import MAX_ID
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
+from ap_register.returns.rules import CENSUS_REASONS
 
 
 def _one_line(value: str) -> str:

@@ -9,8 +9,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ap_register.accounts import audit
 from ap_register.config import PACKAGE_DIR
-from ap_register.domain import audit, notifications
+from ap_register.domain import notifications
 from ap_register.extensions import db, limiter
 from ap_register.web import current_actor, render_recorded
 

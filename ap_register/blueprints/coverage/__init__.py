@@ -1,9 +1,0 @@
-"""The attendance officer's pages: weekly full-time coverage, the alert inbox, and registers."""
-
-from __future__ import annotations
-
-from flask import Blueprint
-
-bp = Blueprint("coverage", __name__)
-
-from ap_register.blueprints.coverage import routes  # noqa: E402,F401  (registers the views)

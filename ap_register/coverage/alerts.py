@@ -1,0 +1,447 @@
+"""Alerts: what a person must act on, with the statutory clocks counted in the LA's school days.
+
+`findings(session, la, on)` works out, from the register alone, every alert that stands on a day;
+it writes nothing, so it can be asked about any day. `raise_alerts` keeps the stored alerts in
+step with the findings of a day: new findings are raised, findings that went away are resolved
+by the register, and what people acknowledged or resolved is kept.
+
+Kinds (README, What it does today: Alerts): sixth_day_provision, off_site_notice_late,
+planned_end_passed, review_overdue, part_time_timetable_open, below_full_time,
+unregistered_checks_overdue. (budget_over_plan comes with the budgets.)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from ap_register import permissions
+from ap_register.accounts import audit
+from ap_register.budgets.rules import over_plan
+from ap_register.coverage.rules import monday_of, week_coverage
+from ap_register.domain.actors import Actor
+from ap_register.domain.calendar import SchoolCalendar, calendar_for
+from ap_register.domain.errors import CalendarUnknown, DomainError, NotFound, Refusal
+from ap_register.domain.vocab import MovementKind, Route, SettingKind
+from ap_register.models import Alert, LocalAuthority, Movement, Placement, Pupil, Referral, Setting, User
+from ap_register.models.base import utcnow
+from ap_register.placements.rules import OFF_SITE_NOTICE_SCHOOL_DAYS, REVIEWED_ROUTES
+from ap_register.placements.settings import oversight_status
+
+KINDS = {
+    "sixth_day_provision": "No provision by the sixth school day of a permanent exclusion",
+    "off_site_notice_late": "Off-site direction notice given late",
+    "planned_end_passed": "Planned end date passed",
+    "review_overdue": "Review overdue",
+    "part_time_timetable_open": "Part-time timetable open too long",
+    "below_full_time": "Below full time",
+    "unregistered_checks_overdue": "Unregistered provider checks overdue",
+    "fair_access_deadline": "Fair access place not allocated within 20 school days",
+    "budget_over_plan": "AP budget line over plan",
+}
+FAIR_ACCESS_SCHOOL_DAYS = 20
+# Found from the week's coverage: left as they are in a week with no school days.
+COVERAGE_KINDS = frozenset({"below_full_time"})
+STATUSES = ("open", "acknowledged", "resolved")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    key: str
+    due: date
+    message: str
+    pupil: Pupil | None = None
+    setting: Setting | None = None
+    placement: Placement | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "upn": self.pupil.upn if self.pupil is not None else None,
+            "setting_ref": self.setting.ref if self.setting is not None else None,
+            "due": self.due.isoformat(),
+            "message": self.message,
+        }
+
+
+def _d(day: date) -> str:
+    return f"{day:%-d %B %Y}"
+
+
+def _active_on(day: date) -> Any:
+    return (Placement.start_date <= day) & or_(Placement.end_date.is_(None), Placement.end_date >= day)
+
+
+def findings(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
+    """Every alert that stands on `on` for the LA's pupils and providers, by due date."""
+    calendar = calendar_for(session, la)
+    found: list[Finding] = []
+    found += _sixth_day(session, la, on, calendar)
+    placements = list(
+        session.scalars(
+            select(Placement)
+            .join(Pupil, Placement.pupil_id == Pupil.id)
+            .where(Pupil.home_la_id == la.id, Placement.start_date <= on + timedelta(days=60))
+            .where(or_(Placement.end_date.is_(None), Placement.end_date >= on))
+            .options(joinedload(Placement.pupil), joinedload(Placement.setting))
+        )
+    )
+    found += _placement_findings(placements, la, on, calendar)
+    found += _unregistered_checks(placements, on)
+    found += _coverage(session, la, on)
+    found += _fair_access(session, la, on, calendar)
+    found += _budget(session, la, on)
+    return sorted(found, key=lambda f: (f.due, f.kind, f.key))
+
+
+def _sixth_day(session: Session, la: LocalAuthority, on: date, calendar: SchoolCalendar) -> list[Finding]:
+    """From the exclusion's date (day 1), the LA must provide full-time education by the sixth
+    school day. Provision that starts later does not meet the duty: the alert stays."""
+    exclusions = session.scalars(
+        select(Movement)
+        .join(Pupil, Movement.pupil_id == Pupil.id)
+        .where(Pupil.home_la_id == la.id, Movement.kind == MovementKind.PERMANENT_EXCLUSION, Movement.date <= on)
+        .options(joinedload(Movement.pupil), joinedload(Movement.setting))
+    ).all()
+    if not exclusions:
+        return []
+    pupil_ids = [m.pupil_id for m in exclusions]
+    starts: dict[int, list[Placement]] = defaultdict(list)
+    for placement in session.scalars(select(Placement).where(Placement.pupil_id.in_(pupil_ids))):
+        starts[placement.pupil_id].append(placement)
+    admissions: dict[int, list[date]] = defaultdict(list)
+    for movement in session.scalars(
+        select(Movement).where(Movement.pupil_id.in_(pupil_ids), Movement.kind == MovementKind.ADMITTED)
+    ):
+        admissions[movement.pupil_id].append(movement.date)
+    result = []
+    for exclusion in exclusions:
+        try:
+            due = calendar.nth_school_day(exclusion.date, 6)
+        except CalendarUnknown:
+            continue
+        provided = [
+            p.start_date
+            for p in starts[exclusion.pupil_id]
+            if p.start_date >= exclusion.date and p.setting_id != exclusion.setting_id
+        ] + [d for d in admissions[exclusion.pupil_id] if d >= exclusion.date]
+        in_time = [d for d in provided if d <= due]
+        if in_time:
+            continue
+        school = exclusion.setting.name if exclusion.setting else "school"
+        late = sorted(d for d in provided if d <= on)
+        if late:
+            message = (
+                f"Permanently excluded from {school} on {_d(exclusion.date)}. The LA's provision began on "
+                f"{_d(late[0])}, after the sixth school day ({_d(due)}): the duty was missed."
+            )
+        elif on < due:
+            message = (
+                f"Permanently excluded from {school} on {_d(exclusion.date)}. The LA must provide full-time "
+                f"education from the sixth school day, {_d(due)}: nothing is arranged yet."
+            )
+        else:
+            message = (
+                f"Permanently excluded from {school} on {_d(exclusion.date)}. Nothing was arranged by the sixth "
+                f"school day, {_d(due)}."
+            )
+        result.append(
+            Finding(
+                "sixth_day_provision",
+                f"sixth_day_provision:{exclusion.id}",
+                due,
+                message,
+                pupil=exclusion.pupil,
+                setting=exclusion.setting,
+            )
+        )
+    return result
+
+
+def _placement_findings(
+    placements: list[Placement], la: LocalAuthority, on: date, calendar: SchoolCalendar
+) -> list[Finding]:
+    result = []
+    for p in placements:
+        where = p.setting.name
+        if p.route == Route.OFF_SITE_DIRECTION and p.notice_date is not None:
+            try:
+                given = calendar.school_days_between(p.notice_date, p.start_date)
+            except CalendarUnknown:
+                given = OFF_SITE_NOTICE_SCHOOL_DAYS
+            if given < OFF_SITE_NOTICE_SCHOOL_DAYS:
+                result.append(
+                    Finding(
+                        "off_site_notice_late",
+                        f"off_site_notice_late:{p.id}",
+                        p.start_date,
+                        f"Notice of the off-site direction to {where} was given {_d(p.notice_date)}, {given} school "
+                        f"day{'s' if given != 1 else ''} before it starts on {_d(p.start_date)}: the law asks for at "
+                        f"least {OFF_SITE_NOTICE_SCHOOL_DAYS}.",
+                        pupil=p.pupil,
+                        setting=p.setting,
+                        placement=p,
+                    )
+                )
+        if p.start_date > on:
+            continue
+        if p.planned_end_date is not None and p.planned_end_date < on:
+            result.append(
+                Finding(
+                    "planned_end_passed",
+                    f"planned_end_passed:{p.id}:{p.planned_end_date.isoformat()}",
+                    p.planned_end_date,
+                    f"The placement at {where} was planned to end on {_d(p.planned_end_date)} and is still open: "
+                    f"end it with its destination, or record a review that extends it.",
+                    pupil=p.pupil,
+                    setting=p.setting,
+                    placement=p,
+                )
+            )
+        if p.route in REVIEWED_ROUTES and p.next_review_date is not None and p.next_review_date < on:
+            result.append(
+                Finding(
+                    "review_overdue",
+                    f"review_overdue:{p.id}:{p.next_review_date.isoformat()}",
+                    p.next_review_date,
+                    f"The placement at {where} was due a review by {_d(p.next_review_date)} "
+                    f"({la.name} reviews every {la.review_interval_school_days} school days).",
+                    pupil=p.pupil,
+                    setting=p.setting,
+                    placement=p,
+                )
+            )
+        if p.route == Route.PART_TIME_TIMETABLE:
+            try:
+                limit = calendar.nth_school_day(p.start_date, la.part_time_timetable_max_school_days + 1)
+            except CalendarUnknown:
+                continue
+            if limit <= on:
+                result.append(
+                    Finding(
+                        "part_time_timetable_open",
+                        f"part_time_timetable_open:{p.id}",
+                        limit,
+                        f"A part-time timetable since {_d(p.start_date)} has run past {la.name}'s limit of "
+                        f"{la.part_time_timetable_max_school_days} school days.",
+                        pupil=p.pupil,
+                        setting=p.setting,
+                        placement=p,
+                    )
+                )
+    return result
+
+
+def _unregistered_checks(placements: list[Placement], on: date) -> list[Finding]:
+    """An unregistered provider in use whose oversight record is incomplete or out of date."""
+    in_use: dict[int, list[Placement]] = defaultdict(list)
+    for p in placements:
+        if p.setting.kind == SettingKind.UNREGISTERED_AP and p.start_date <= on:
+            in_use[p.setting_id].append(p)
+    result = []
+    for used in in_use.values():
+        setting = used[0].setting
+        status = oversight_status(setting, on)
+        if status.complete:
+            continue
+        due = min(p.start_date for p in used)
+        result.append(
+            Finding(
+                "unregistered_checks_overdue",
+                f"unregistered_checks_overdue:{setting.id}",
+                due,
+                f"{setting.name} teaches {len(used)} pupil{'s' if len(used) != 1 else ''} and its oversight record "
+                f"needs attention: {'; '.join(status.problems)}.",
+                setting=setting,
+            )
+        )
+    return result
+
+
+def _fair_access(session: Session, la: LocalAuthority, on: date, calendar: SchoolCalendar) -> list[Finding]:
+    """A fair access referral must lead to a school place within 20 school days (School
+    Admissions Code 2021, paras 3.9 to 3.17): from its submission until a place starts."""
+    referrals = session.scalars(
+        select(Referral)
+        .where(
+            Referral.la_id == la.id,
+            Referral.move == "fair_access",
+            Referral.status.in_(("submitted", "approved")),
+            Referral.submitted_on <= on,
+        )
+        .options(joinedload(Referral.pupil))
+    ).all()
+    result = []
+    for referral in referrals:
+        try:
+            due = calendar.add_school_days(referral.submitted_on, FAIR_ACCESS_SCHOOL_DAYS)
+        except CalendarUnknown:
+            continue
+        started = session.scalars(
+            select(Placement.start_date).where(
+                Placement.pupil_id == referral.pupil_id,
+                Placement.route == Route.FAIR_ACCESS,
+                Placement.start_date >= referral.submitted_on,
+                Placement.start_date <= on,
+            )
+        ).all()
+        if any(day <= due for day in started):
+            continue
+        if started:
+            message = f"Referred for fair access on {_d(referral.submitted_on)}; the place began after {_d(due)}."
+        else:
+            message = (
+                f"Referred for fair access on {_d(referral.submitted_on)}: a school place is due by {_d(due)} "
+                f"(20 school days) and has not started."
+            )
+        result.append(
+            Finding(
+                "fair_access_deadline",
+                f"fair_access_deadline:{referral.id}",
+                due,
+                message,
+                pupil=referral.pupil,
+                setting=referral.proposed_setting,
+            )
+        )
+    return result
+
+
+def _budget(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
+    """Budget lines forecast over their commissioned places, and reserves overspent."""
+    return [
+        Finding("budget_over_plan", key, on, message, setting=line.provider if line is not None else None)
+        for key, line, _, message in over_plan(session, la, on)
+    ]
+
+
+def _coverage(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
+    try:
+        coverage = week_coverage(session, Actor.system(via="alerts"), la, monday_of(on))
+    except CalendarUnknown:
+        return []
+    result = []
+    for week in coverage.pupils:
+        if "below_full_time" not in week.flags:
+            continue
+        first_gap = next(c.day for c in week.cells if c.required and not c.covered)
+        result.append(
+            Finding(
+                "below_full_time",
+                f"below_full_time:{week.pupil.id}",
+                first_gap,
+                f"{week.planned_sessions} of {coverage.required_sessions} sessions covered in the week of "
+                f"{_d(coverage.week)}; no provision on {', '.join(week.gaps)}.",
+                pupil=week.pupil,
+            )
+        )
+    return result
+
+
+def week_has_school_days(session: Session, la: LocalAuthority, on: date) -> bool:
+    try:
+        return bool(calendar_for(session, la).school_days(monday_of(on), monday_of(on) + timedelta(days=4)))
+    except CalendarUnknown:
+        return False
+
+
+@dataclass
+class RaiseResult:
+    raised: int = 0
+    still_open: int = 0
+    resolved: int = 0
+
+
+def raise_alerts(session: Session, la: LocalAuthority, on: date) -> RaiseResult:
+    """Bring the stored alerts of the LA in step with the findings of `on`."""
+    current = {f.key: f for f in findings(session, la, on)}
+    stored = {a.key: a for a in session.scalars(select(Alert).where(Alert.la_id == la.id))}
+    result = RaiseResult()
+    term_time = week_has_school_days(session, la, on)
+    for key, finding in current.items():
+        alert = stored.get(key)
+        if alert is None:
+            session.add(
+                Alert(
+                    la_id=la.id,
+                    kind=finding.kind,
+                    key=key,
+                    due=finding.due,
+                    message=finding.message,
+                    pupil_id=finding.pupil.id if finding.pupil else None,
+                    setting_id=finding.setting.id if finding.setting else None,
+                    placement_id=finding.placement.id if finding.placement else None,
+                    last_found_on=on,
+                    status="open",
+                )
+            )
+            result.raised += 1
+        else:
+            alert.message, alert.due, alert.last_found_on = finding.message, finding.due, on
+            if alert.status == "resolved" and alert.resolved_by_id is None:
+                alert.status, alert.resolved_at, alert.resolution = "open", None, None  # it came back
+            result.still_open += alert.status != "resolved"
+    for key, alert in stored.items():
+        if key in current or alert.status == "resolved":
+            continue
+        if alert.kind in COVERAGE_KINDS and not term_time:
+            continue
+        alert.status, alert.resolved_at = "resolved", utcnow()
+        alert.resolution = f"Resolved by the register on {_d(on)}: the check no longer finds it."
+        result.resolved += 1
+    session.flush()
+    return result
+
+
+def open_on(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
+    """The alerts open on a day: that day's findings, less those a person has resolved."""
+    resolved_by_people = set(
+        session.scalars(
+            select(Alert.key).where(Alert.la_id == la.id, Alert.status == "resolved", Alert.resolved_by_id.is_not(None))
+        )
+    )
+    return [f for f in findings(session, la, on) if f.key not in resolved_by_people]
+
+
+# --- people acting on alerts ----------------------------------------------------------------
+
+
+def get_alert(session: Session, actor: Actor, alert_id: int) -> Alert:
+    alert = session.scalar(permissions.scope_alerts(actor, select(Alert).where(Alert.id == alert_id)))
+    if alert is None:
+        raise NotFound("Page not found")
+    return alert
+
+
+def acknowledge(session: Session, actor: Actor, alert: Alert) -> None:
+    if alert.status != "open":
+        raise DomainError("Only an open alert can be acknowledged")
+    alert.status, alert.acknowledged_by_id, alert.acknowledged_at = "acknowledged", actor.user_id, utcnow()
+    session.flush()
+    audit.record(session, actor, "acknowledge", "alert", alert.id, pupil_id=alert.pupil_id, detail={"kind": alert.kind})
+
+
+def resolve(session: Session, actor: Actor, alert: Alert, note: str) -> None:
+    refusal = Refusal()
+    if alert.status == "resolved":
+        refusal.add("note", "This alert is already resolved")
+    if len(note.strip()) < 10:
+        refusal.add("note", "Say what was done, in at least 10 characters")
+    refusal.raise_if_any("The alert was not resolved")
+    alert.status, alert.resolved_by_id, alert.resolved_at = "resolved", actor.user_id, utcnow()
+    alert.resolution = note.strip()
+    session.flush()
+    audit.record(session, actor, "resolve", "alert", alert.id, pupil_id=alert.pupil_id, detail={"kind": alert.kind})
+
+
+def user_name(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    return user.name if user is not None else None

@@ -1,0 +1,297 @@
+"""Attendance marks: a setting's register of the pupils it expects each session, and DfE's
+classes of the national codes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Result, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from ap_register import clock, permissions
+from ap_register.accounts import audit
+from ap_register.domain import week_pattern
+from ap_register.domain.actors import Actor
+from ap_register.domain.bulk import among
+from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
+from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
+from ap_register.models import AttendanceMark, Placement, Pupil, Setting
+
+SESSIONS = ("AM", "PM")
+# The codes a home school records for a session its pupil spends elsewhere.
+AWAY_CODES = frozenset({"D", "B", "K", "C2"})
+# The national codes of SI 2024/208 reg 10 (Tables 1 to 4) replaced the 2006 set on 19 August 2024
+# (reg 1(2)): a code DfE lists as legacy is a true record of a session before that day only.
+CODES_FROM = date(2024, 8, 19)
+
+
+# --- the rules of a mark, for every channel (the register page, the API, the attendance import) ---
+
+
+def session_problems(day: date, half: str, today: date) -> list[FieldError]:
+    """What is wrong with taking a register for this session. A register is taken at the start of
+    the morning session and once in the afternoon (SI 2024/208 reg 10(1)), on a school day: so a
+    weekday, and never ahead of the session."""
+    problems = []
+    if half not in SESSIONS:
+        problems.append(FieldError("session", "Session must be AM (morning) or PM (afternoon)"))
+    if day > today:
+        problems.append(FieldError("date", "Attendance cannot be recorded for a future date"))
+    if day.weekday() > 4:
+        problems.append(FieldError("date", "Attendance is recorded for weekdays only"))
+    return problems
+
+
+def code_problem(code: str, day: date | None) -> str | None:
+    """Why `code` cannot be recorded for a session on `day` (None: a day not known), or None."""
+    info = attendance_codes().get(code)
+    if info is None:
+        return f"{code!r} is not a national attendance code"
+    if not info.in_use and day is not None and day >= CODES_FROM:
+        return f"{code} is no longer in use from 19 August 2024"
+    return None
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A placement as the register sees it: where, when and which of the week's sessions."""
+
+    setting_id: int
+    start_date: date
+    end_date: date | None
+    sessions: str
+
+
+def expected_at(setting_id: int, home_school_id: int | None, day: date, half: str, bookings: Sequence[Booking]) -> bool:
+    """Whether a setting takes a pupil's attendance for a session (SI 2024/208 reg 10(1): each
+    registered pupil): a setting where the pupil is placed for that session, or the school whose
+    roll the pupil is on, unless everything arranged for the pupil that day is on other sessions
+    (the school then records nothing; the setting booked records the session). `bookings` are
+    the pupil's placements; any not running on `day` are ignored."""
+    if day.weekday() > 4 or half not in SESSIONS:
+        return False
+    slot = 2 * day.weekday() + SESSIONS.index(half)
+    running = [b for b in bookings if b.start_date <= day and (b.end_date is None or b.end_date >= day)]
+    if any(b.setting_id == setting_id and b.sessions[slot] == "1" for b in running):
+        return True
+    if home_school_id != setting_id:
+        return False
+    return not running or any(b.sessions[slot] == "1" for b in running)
+
+
+def code_class(code: str) -> str:
+    """DfE's statistical class of a code (from its published data dictionary): Present, Approved
+    educational activity, Authorised, Unauthorised, or Management and legacy codes."""
+    found = attendance_code_classes().get(code)
+    return found.type if found is not None else "Not counted"
+
+
+def counts_as_attendance(code: str) -> bool:
+    """True for the codes DfE counts as attendance: present, and approved educational activity."""
+    found = attendance_code_classes().get(code)
+    return found is not None and found.status == "Attendance"
+
+
+def codes_in_use() -> list[tuple[str, str]]:
+    return [(c.code, f"{c.code}: {c.meaning}") for c in attendance_codes().values() if c.in_use]
+
+
+@dataclass
+class Expected:
+    pupil: Pupil
+    placement: Placement | None  # None: on this school's roll with nothing arranged that day
+    away_at: list[str]  # where else the pupil is booked this session (for a home school's D, B or K)
+    mark: str | None
+
+
+def expected(session: Session, actor: Actor, setting: Setting, day: date, half: str) -> list[Expected]:
+    """The pupils this setting should mark for one session (`expected_at`): those placed here for
+    it, and those on its roll (who are here, or booked elsewhere and marked with a D, B, K or C2)."""
+    if day.weekday() > 4 or half not in SESSIONS:
+        return []
+    slot = 2 * day.weekday() + SESSIONS.index(half)
+    running = (Placement.start_date <= day) & or_(Placement.end_date.is_(None), Placement.end_date >= day)
+    here = permissions.scope_placements(
+        actor,
+        select(Placement).where(Placement.setting_id == setting.id, running).options(joinedload(Placement.pupil)),
+    )
+    candidates = {p.pupil_id: p.pupil for p in session.scalars(here)}
+    for pupil in session.scalars(
+        permissions.scope_pupils(actor, select(Pupil).where(Pupil.home_school_id == setting.id))
+    ):
+        candidates.setdefault(pupil.id, pupil)
+    arranged: dict[int, list[Placement]] = defaultdict(list)
+    for placement in session.scalars(
+        select(Placement)
+        .where(Placement.pupil_id.in_(list(candidates)), running)
+        .options(joinedload(Placement.setting))
+    ):
+        arranged[placement.pupil_id].append(placement)
+    rows: dict[int, Expected] = {}
+    for pupil_id, pupil in candidates.items():
+        placements = arranged[pupil_id]
+        bookings = [Booking(p.setting_id, p.start_date, p.end_date, p.sessions) for p in placements]
+        if not expected_at(setting.id, pupil.home_school_id, day, half, bookings):
+            continue
+        mine = next((p for p in placements if p.setting_id == setting.id and p.sessions[slot] == "1"), None)
+        away = [] if mine else [p.setting.name for p in placements if p.sessions[slot] == "1"]
+        rows[pupil_id] = Expected(pupil, mine, away, None)
+    marks = {
+        m.pupil_id: m.code
+        for m in session.scalars(
+            select(AttendanceMark).where(
+                AttendanceMark.setting_id == setting.id,
+                AttendanceMark.date == day,
+                AttendanceMark.session == half,
+                AttendanceMark.pupil_id.in_(list(rows)),
+            )
+        )
+    }
+    for pupil_id, row in rows.items():
+        row.mark = marks.get(pupil_id)
+    return sorted(rows.values(), key=lambda r: (r.pupil.last_name, r.pupil.first_name, r.pupil.id))
+
+
+def may_take_register(actor: Actor, setting: Setting) -> bool:
+    return permissions.acts_for(actor, "attendance.record", setting)
+
+
+def record_register(
+    session: Session,
+    actor: Actor,
+    setting: Setting,
+    day: date,
+    half: str,
+    marks: dict[int, str],
+    today: date | None = None,
+) -> int:
+    """Record a session's marks for the pupils this setting expects; returns how many were written."""
+    if not may_take_register(actor, setting):
+        raise Forbidden("You can take the register of your own setting only")
+    marks = {pupil_id: code.strip().upper() for pupil_id, code in marks.items()}
+    refusal = Refusal()
+    for problem in session_problems(day, half, today or clock.today()):
+        refusal.add(problem.field, problem.message)
+    refusal.raise_if_any("The register was not saved")
+    allowed = {row.pupil.id for row in expected(session, actor, setting, day, half)}
+    for pupil_id, code in marks.items():
+        if pupil_id not in allowed:
+            refusal.add(f"mark-{pupil_id}", "This pupil is not expected here for this session")
+        elif code and (wrong := code_problem(code, day)):
+            refusal.add(f"mark-{pupil_id}", wrong)
+    refusal.raise_if_any("The register was not saved")
+    written = 0
+    for pupil_id, code in marks.items():
+        if not code:
+            continue
+        mark = session.scalar(
+            select(AttendanceMark).where(
+                AttendanceMark.pupil_id == pupil_id,
+                AttendanceMark.setting_id == setting.id,
+                AttendanceMark.date == day,
+                AttendanceMark.session == half,
+            )
+        )
+        if mark is None:
+            session.add(
+                AttendanceMark(
+                    pupil_id=pupil_id,
+                    setting_id=setting.id,
+                    date=day,
+                    session=half,
+                    code=code,
+                    recorded_by_id=actor.user_id,
+                )
+            )
+        elif mark.code == code:
+            continue
+        else:
+            mark.code, mark.recorded_by_id = code, actor.user_id
+        written += 1
+        audit.record(
+            session,
+            actor,
+            "record_attendance",
+            "attendance_mark",
+            None,
+            pupil_id=pupil_id,
+            detail={"setting_id": setting.id, "date": day.isoformat(), "session": half, "code": code},
+        )
+    session.flush()
+    return written
+
+
+@dataclass(frozen=True)
+class Mark:
+    pupil_id: int
+    setting_id: int
+    date: date
+    session: str
+    code: str
+
+
+def record_marks(session: Session, actor: Actor, marks: list[Mark]) -> int:
+    """Marks for any number of settings and sessions, all or nothing: each session's marks are
+    checked as `record_register` checks a register. Every problem is named by the mark's place in
+    the list (`marks.N`); a setting outside the actor's area is NotFound, as if it did not exist.
+    Returns how many marks were new or changed."""
+    groups: dict[tuple[int, date, str], dict[int, str]] = defaultdict(dict)
+    where: dict[tuple[int, date, str, int], int] = {}
+    problems: list[FieldError] = []
+    for index, mark in enumerate(marks):
+        key = (mark.setting_id, mark.date, mark.session)
+        if mark.pupil_id in groups[key]:
+            problems.append(FieldError(f"marks.{index}", "The same pupil and session is in the list twice"))
+        groups[key][mark.pupil_id] = mark.code.upper()
+        where[(*key, mark.pupil_id)] = index
+    wanted = {setting_id for setting_id, _, _ in groups}
+    settings_by_id = {
+        s.id: s
+        for s in session.scalars(permissions.scope_settings(actor, select(Setting).where(Setting.id.in_(wanted))))
+    }
+    if wanted - set(settings_by_id):
+        raise NotFound("Not found")
+    written = 0
+    for (setting_id, day, half), own in groups.items():
+        try:
+            with session.begin_nested():
+                written += record_register(session, actor, settings_by_id[setting_id], day, half, own)
+        except DomainError as error:
+            for problem in error.errors:
+                if problem.field.startswith("mark-"):
+                    index = where[(setting_id, day, half, int(problem.field.split("-")[1]))]
+                    problems.append(FieldError(f"marks.{index}", problem.message))
+                else:
+                    first = min(where[(setting_id, day, half, p)] for p in own)
+                    problems.append(FieldError(f"marks.{first}.{problem.field}", problem.message))
+    if problems:
+        raise DomainError("No marks were recorded", problems)
+    return written
+
+
+def label(day: date, half: str) -> str:
+    return week_pattern.LABELS[2 * day.weekday() + SESSIONS.index(half)]
+
+
+def marks_between(
+    session: Session, pupil_ids: Sequence[int], first: date, last: date
+) -> Result[tuple[int, int, int, date, str, str]]:
+    """The marks held for these pupils from `first` to `last`, as rows of (id, pupil_id,
+    setting_id, date, session, code)."""
+    return session.execute(
+        select(
+            AttendanceMark.id,
+            AttendanceMark.pupil_id,
+            AttendanceMark.setting_id,
+            AttendanceMark.date,
+            AttendanceMark.session,
+            AttendanceMark.code,
+        ).where(
+            among(session, AttendanceMark.__table__.c.pupil_id, pupil_ids),
+            AttendanceMark.date >= first,
+            AttendanceMark.date <= last,
+        )
+    )

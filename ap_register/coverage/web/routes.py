@@ -1,0 +1,346 @@
+"""Coverage, alerts and attendance registers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from ap_register import clock, permissions
+from ap_register.accounts import audit
+from ap_register.blueprints.access import allowed
+from ap_register.blueprints.forms import Form, GovDateField, attempt, setting_choices, submit, text_area
+from ap_register.blueprints.forms import select as select_field
+from ap_register.coverage import alerts as alert_rules
+from ap_register.coverage import attendance as attendance_rules
+from ap_register.coverage import digest
+from ap_register.coverage.rules import CSV_COLUMNS, FLAG_LABELS, FLAGS, monday_of, table_rows, week_coverage
+from ap_register.coverage.web import bp
+from ap_register.domain import exports
+from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, NotFound
+from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, iso_day, record_id
+from ap_register.domain.vocab import AP_KINDS
+from ap_register.extensions import db, limiter
+from ap_register.models import Alert
+from ap_register.web import (
+    current_actor,
+    current_la,
+    export_limit,
+    paged_list,
+    render_recorded,
+    shows_only,
+    table_download,
+)
+
+
+class WeekForm(Form):
+    class Meta:
+        csrf = False
+
+    week = GovDateField("Week beginning", required=False, description="Any day of the week; it starts on the Monday")
+    flag = select_field(
+        "Flag", [("", "Any flag"), ("flagged", "Any flag raised")] + [(f, FLAG_LABELS[f]) for f in FLAGS]
+    )
+    setting = select_field("Setting", [])
+    submit = submit("Show")
+
+
+def _week_form() -> tuple[WeekForm, date, str, int | None]:
+    form = WeekForm(request.args)
+    form.setting.choices = setting_choices(blank="Any setting")
+    form.validate()
+    day = form.week.data if form.week.data and not form.week.errors else clock.today()
+    setting_id = record_id(form.setting.data)
+    return form, monday_of(day), form.flag.data or "", setting_id
+
+
+@bp.route("/coverage")
+@allowed("coverage.view")
+def coverage() -> str:
+    actor = current_actor()
+    form, week, flag, setting_id = _week_form()
+    la = current_la()
+    try:
+        result = week_coverage(db.session, actor, la, week)
+    except CalendarUnknown as error:
+        return render_template(
+            "coverage/week.html",
+            title="Full-time coverage",
+            form=form,
+            unknown=error.message,
+            week=week,
+            la=la,
+            rows=[],
+            result=None,
+            counts={},
+            query={},
+        )
+    rows = result.pupils
+    if setting_id is not None:
+        rows = [
+            r
+            for r in rows
+            if any(p.setting_id == setting_id for p in r.placements)
+            or any(c.home_school is not None and c.home_school.id == setting_id for c in r.cells)
+        ]
+    if flag == "flagged":
+        rows = [r for r in rows if r.flags]
+    elif flag:
+        rows = [r for r in rows if flag in r.flags]
+    counts = {f: sum(1 for r in result.pupils if f in r.flags) for f in FLAGS}
+    # The most serious first, a page at a time (an LA has hundreds in scope a week).
+    results = paged_list(rows)
+    # The whole week is worked out; the children on this page are the ones shown.
+    shows_only(row.pupil.id for row in results.items)
+    audit.record(
+        db.session,
+        actor,
+        "view",
+        "coverage",
+        la.code,
+        detail={"week": week.isoformat(), "pupils": len(rows), "page": results.page, "shown": len(results.items)},
+    )
+    query = {k: v for k, v in request.args.items(multi=False) if k not in ("week", "submit", "page")}
+    return render_recorded(
+        "coverage/week.html",
+        title="Full-time coverage",
+        form=form,
+        result=result,
+        rows=results.items,
+        results=results,
+        counts=counts,
+        week=week,
+        la=la,
+        unknown=None,
+        query=query,
+        previous=week - timedelta(days=7),
+        following=week + timedelta(days=7),
+    )
+
+
+@bp.route("/coverage/export.<fmt>")
+@login_required
+@limiter.limit(export_limit)
+def coverage_export(fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    actor = current_actor()
+    permissions.require(db.session, actor, "coverage.view")
+    _, week, _, _ = _week_form()
+    la = current_la()
+    try:
+        result = week_coverage(db.session, actor, la, week)
+    except CalendarUnknown:
+        abort(404)
+    rows = table_rows(result)
+    exports.record_export(db.session, actor, "coverage", fmt, len(rows), {"week": week.isoformat()})
+    db.session.commit()
+    return table_download(fmt, CSV_COLUMNS, rows, f"coverage-{la.code}-{week.isoformat()}.{fmt}")
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+class AlertFilterForm(Form):
+    class Meta:
+        csrf = False
+
+    status = select_field(
+        "Status",
+        [
+            ("current", "Open or acknowledged"),
+            ("open", "Open"),
+            ("acknowledged", "Acknowledged"),
+            ("resolved", "Resolved"),
+        ],
+    )
+    kind = select_field("Kind", [("", "Any kind")] + list(alert_rules.KINDS.items()))
+    submit = submit("Show")
+
+
+class AcknowledgeForm(Form):
+    submit = submit("Acknowledge")
+
+
+class ResolveForm(Form):
+    note = text_area(
+        "What was done?",
+        required="Say what was done",
+        description="For example, the provision arranged and from when. Other officers read this.",
+    )
+    submit = submit("Resolve the alert")
+
+
+def alerts_query(status: str, kind: str) -> Any:
+    stmt = select(Alert).order_by(Alert.due, Alert.id)
+    if status == "current":
+        stmt = stmt.where(Alert.status.in_(("open", "acknowledged")))
+    elif status:
+        stmt = stmt.where(Alert.status == status)
+    if kind:
+        stmt = stmt.where(Alert.kind == kind)
+    return permissions.scope_alerts(current_actor(), stmt)
+
+
+@bp.route("/alerts")
+@allowed("alerts.view")
+def alerts() -> str:
+    form = AlertFilterForm(request.args)
+    form.validate()
+    status = form.status.data if not form.status.errors and form.status.data else "current"
+    kind = form.kind.data if not form.kind.errors and form.kind.data else ""
+    found = db.session.scalars(alerts_query(status, kind)).all()
+    return render_template(
+        "coverage/alerts.html", title="Alerts", form=form, alerts=found, kinds=alert_rules.KINDS, today=clock.today()
+    )
+
+
+@bp.route("/alerts/<int:alert_id>", methods=["GET", "POST"])
+@login_required
+def alert(alert_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    found = alert_rules.get_alert(db.session, actor, alert_id)
+    acknowledge_form, resolve_form = AcknowledgeForm(prefix="ack"), ResolveForm(prefix="resolve")
+    if request.method == "POST":
+        permissions.require(db.session, actor, "alerts.act")
+        if "ack-submit" in request.form and acknowledge_form.validate_on_submit():
+            done, _ = attempt(acknowledge_form, lambda: alert_rules.acknowledge(db.session, actor, found))
+            if done:
+                flash("Alert acknowledged", "success")
+                return redirect(url_for("coverage.alert", alert_id=found.id))
+        elif "resolve-submit" in request.form and resolve_form.validate_on_submit():
+            done, _ = attempt(
+                resolve_form, lambda: alert_rules.resolve(db.session, actor, found, resolve_form.note.data or "")
+            )
+            if done:
+                flash("Alert resolved", "success")
+                return redirect(url_for("coverage.alerts"))
+    if found.pupil_id is not None:
+        audit.record(db.session, actor, "view", "alert", found.id, pupil_id=found.pupil_id)
+        db.session.commit()
+    errors_form = resolve_form if resolve_form.errors else acknowledge_form
+    return render_template(
+        "coverage/alert.html",
+        title=alert_rules.KINDS.get(found.kind, found.kind),
+        alert=found,
+        acknowledge_form=acknowledge_form,
+        resolve_form=resolve_form,
+        form=errors_form,
+        acknowledged_by=alert_rules.user_name(db.session, found.acknowledged_by_id),
+        resolved_by=alert_rules.user_name(db.session, found.resolved_by_id),
+    )
+
+
+# --- registers -------------------------------------------------------------------------------
+
+
+class RegisterChoiceForm(Form):
+    class Meta:
+        csrf = False
+
+    setting = select_field("Setting", [])
+    day = GovDateField("Date", required=False)
+    half = select_field("Session", [("AM", "Morning (AM)"), ("PM", "Afternoon (PM)")])
+    submit = submit("Open the register")
+
+
+@bp.route("/attendance", methods=["GET", "POST"])
+@allowed("attendance.record")
+def attendance() -> str | BaseResponse:
+    """A setting's register for one session: the pupils it expects, and a code for each."""
+    actor = current_actor()
+    choice = RegisterChoiceForm(request.args)
+    if current_user.setting_id is not None:
+        asked = request.args.get("setting")
+        if asked and asked != str(current_user.setting_id):
+            raise Forbidden("You can take the register of your own setting only")
+        choice.setting.choices = [(str(current_user.setting_id), current_user.setting.name)]
+        choice.setting.data = str(current_user.setting_id)
+    else:
+        choice.setting.choices = setting_choices()
+    choice.validate()
+    day = choice.day.data if choice.day.data and not choice.day.errors else clock.today()
+    half = choice.half.data if choice.half.data in ("AM", "PM") else ("AM" if clock.local_now().hour < 12 else "PM")
+    setting = None
+    asked_id = record_id(choice.setting.data)
+    if asked_id is not None:
+        setting = permissions.get_setting(db.session, actor, asked_id)
+        if not attendance_rules.may_take_register(actor, setting):
+            raise Forbidden("You can take the register of your own setting only")
+    errors: list[dict[str, str]] = []
+    if setting is not None and request.method == "POST":
+        marks = {
+            pupil_id: value.strip()
+            for key, value in request.form.items()
+            if key.startswith("mark-") and (pupil_id := record_id(key.removeprefix("mark-"))) is not None
+        }
+        try:
+            written = attendance_rules.record_register(db.session, actor, setting, day, half, marks)
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as error:
+            db.session.rollback()
+            errors = [{"text": e.message, "href": f"#{e.field}" if e.field else "#main-content"} for e in error.errors]
+        else:
+            db.session.commit()
+            flash(f"Register saved: {written} mark{'s' if written != 1 else ''} recorded", "success")
+            return redirect(
+                url_for("coverage.attendance", setting=setting.id, day=[day.day, day.month, day.year], half=half)
+            )
+    rows = attendance_rules.expected(db.session, actor, setting, day, half) if setting is not None else []
+    return render_template(
+        "coverage/attendance.html",
+        title="Take a register",
+        choice=choice,
+        setting=setting,
+        day=day,
+        half=half,
+        rows=rows,
+        errors=errors,
+        codes=attendance_rules.codes_in_use(),
+        session_label=attendance_rules.label(day, half) if day.weekday() < 5 else None,
+    )
+
+
+class ReceivedForm(Form):
+    class Meta:
+        csrf = False
+
+    day = GovDateField("Date", required=False)
+    provider = select_field("Provider", [])
+    submit = submit("Show")
+
+
+@bp.route("/attendance/received")
+@allowed("coverage.view")
+def attendance_received() -> str:
+    """The registers other settings took for the pupils this person works with, on a day: what
+    the daily digest points to."""
+    actor = current_actor()
+    form = ReceivedForm(request.args)
+    form.provider.choices = setting_choices(kinds=AP_KINDS, blank="Any provider")
+    form.validate()
+    day = clock.today()
+    if request.args.get("on"):  # the daily digest's links
+        asked = iso_day(request.args["on"])
+        if asked is None:
+            form.day.errors = [f"Date must be a real date in a year from {FIRST_YEAR} to {LAST_YEAR}"]
+        day = asked or day
+    elif form.day.data and not form.day.errors:
+        day = form.day.data
+    raw = request.args.get("provider", "")
+    provider_id = record_id(raw) if raw in dict(form.provider.choices) else None
+    form.provider.data = str(provider_id) if provider_id else ""
+    rows = digest.received(db.session, actor, day, provider_id)
+    return render_recorded(
+        "coverage/received.html",
+        title="Registers from providers",
+        form=form,
+        day=day,
+        rows=rows,
+        describe=attendance_rules.code_class,
+    )

@@ -1,0 +1,160 @@
+"""Adding and changing a child's own details (names, date of birth, SEN, flags): the one place
+that does it, whatever the channel (today the pupils import).
+
+A record is changed only by those who hold it: an LA's administrators change the children of
+their own LA. A child held by another LA is never changed, nor moved across, by anything here:
+a move between LAs is a transfer (placements/transfers.py) that the receiving LA asks for and the
+holding LA releases. The refusal for a UPN held elsewhere says nothing of the child (not which
+LA holds them, nor their name), and each such attempt is audited for the holding LA to see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register import permissions
+from ap_register.accounts import audit
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError, FieldError
+from ap_register.domain.notifications import notify
+from ap_register.domain.vocab import Role, SenStatus
+from ap_register.models import LocalAuthority, Pupil, User
+
+# The one answer for a UPN the actor may not add or change, whether or not anyone holds it.
+NOT_YOURS = (
+    "This UPN cannot be added or changed by your local authority. If the child has moved to your "
+    "area, ask for their record under Administration > Transfers of a child's record"
+)
+
+
+@dataclass(frozen=True)
+class PupilDetails:
+    """A child's details as a person (or a file) gives them."""
+
+    upn: str
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    sen_status: SenStatus = SenStatus.NONE
+    primary_need: str | None = None
+    child_in_need: bool = False
+    looked_after: bool = False
+    ehc_assessment_requested: bool = False
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "upn"}
+
+
+def _shown(value: Any) -> Any:
+    """A value as the audit trail keeps it (JSON): dates as ISO text, enums as their value."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return getattr(value, "value", value)
+
+
+class HeldElsewhere(DomainError):
+    """A UPN another LA holds. `pupil_id` is for the audit trail of the holding LA only (the
+    caller records the attempt once its own work is rolled back); it is never shown."""
+
+    def __init__(self, pupil_id: int, message: str):
+        super().__init__("The pupil was not saved", [FieldError("upn", message)])
+        self.pupil_id = pupil_id
+
+
+def held_elsewhere(session: Session, upn: str, la: LocalAuthority) -> int | None:
+    """The id of another LA's child with this UPN, if there is one (for the refusal only)."""
+    return session.scalar(select(Pupil.id).where(Pupil.upn == upn, Pupil.home_la_id != la.id))
+
+
+def _refusal(actor: Actor, why: str) -> str:
+    """The refusal's words: an operator (the CLI) is told why; a person of an LA gets the one
+    answer that is the same whoever holds the UPN."""
+    return f"This UPN {why}: a move between LAs is a transfer" if actor.is_system else NOT_YOURS
+
+
+def record_refused_attempts(session: Session, actor: Actor, la: LocalAuthority, pupil_ids: list[int]) -> None:
+    """Audit, against each child, that an LA tried to add them although another LA holds them,
+    and tell the holding LA's administrators in their inbox (so that trying UPNs is seen, and a
+    family's move is noticed). Called after the refused work was rolled back, so that the record
+    of the attempt is kept."""
+    held = session.execute(select(Pupil.home_la_id, Pupil.upn).where(Pupil.id.in_(pupil_ids))).all()
+    by_la: dict[int, list[str]] = {}
+    for home_la_id, upn in held:
+        by_la.setdefault(home_la_id, []).append(upn)
+    for home_la_id, upns in by_la.items():
+        admins = session.scalars(
+            select(User).where(User.la_id == home_la_id, User.role == Role.LA_ADMIN, User.active.is_(True))
+        )
+        shown = ", ".join(sorted(upns)[:20]) + (f" and {len(upns) - 20} more" if len(upns) > 20 else "")
+        notify(
+            session,
+            admins,
+            kind="import_named_your_pupils",
+            subject=f"A pupils file from {la.name} named {len(upns)} of your children",
+            body=(
+                f"{la.name} tried to import {len(upns)} UPN{'s' if len(upns) != 1 else ''} your local authority "
+                f"holds: {shown}. Nothing was changed. If a family moved there, {la.name} can ask you for the "
+                "child's record; if you did not expect this, tell your data protection officer."
+            ),
+            link="/admin/transfers",
+        )
+    for pupil_id in pupil_ids:
+        audit.record(
+            session,
+            actor,
+            "refused_import",
+            "pupil",
+            pupil_id,
+            pupil_id=pupil_id,
+            detail={"by_la": la.code, "reason": "a pupils file named a child another LA holds"},
+        )
+
+
+def save_pupil(
+    session: Session, actor: Actor, la: LocalAuthority, details: PupilDetails, *, existing: Pupil | None
+) -> tuple[str, Pupil]:
+    """Add a child to this LA, or change the details of one it holds. `existing` is the child
+    with this UPN as the caller found them within the actor's scope (None for a new child).
+    Returns ("added" | "updated" | "unchanged", the pupil). An update is audited with every
+    field's old and new value, so a wrong one can be put right from the audit trail."""
+    user = actor.user
+    if user is not None and not permissions.role_allows(user, "pupil.edit"):
+        raise DomainError("Your role cannot add or change pupils' details", [FieldError("upn", NOT_YOURS)])
+    if user is not None and user.la_id != la.id:
+        raise DomainError("The pupil was not saved", [FieldError("upn", NOT_YOURS)])
+    if existing is None:
+        holder = held_elsewhere(session, details.upn, la)
+        if holder is not None:
+            raise HeldElsewhere(holder, _refusal(actor, "is held by another local authority"))
+        pupil = Pupil(upn=details.upn, home_la_id=la.id, **details.values())
+        session.add(pupil)
+        audit.record(session, actor, "import", "pupil", details.upn, pupil=pupil)
+        return "added", pupil
+    if existing.home_la_id != la.id:
+        raise DomainError("The pupil was not saved", [FieldError("upn", _refusal(actor, "is held by another LA"))])
+    if not permissions.can(session, actor, "pupil.edit", existing):
+        raise DomainError("The pupil was not saved", [FieldError("upn", NOT_YOURS)])
+    changes = {
+        name: {"old": _shown(getattr(existing, name)), "new": _shown(value)}
+        for name, value in details.values().items()
+        if getattr(existing, name) != value
+    }
+    if not changes:
+        return "unchanged", existing
+    for name, value in details.values().items():
+        setattr(existing, name, value)
+    audit.record(
+        session,
+        actor,
+        "update",
+        "pupil",
+        existing.id,
+        pupil_id=existing.id,
+        detail={"fields": sorted(changes), "changes": changes},
+    )
+    return "updated", existing

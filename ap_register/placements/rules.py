@@ -1,0 +1,1146 @@
+"""The register: placements and the movement ledger.
+
+Every change to a placement or to a pupil's roll is written as a movement in the same
+transaction, so a placement is always the view of its movements: the details of a
+placement's latest movement are exactly the placement (see `ledger_mismatches`). Nothing
+here commits; the caller owns the transaction.
+
+Every write to a pupil's ledger holds the pupil first (`hold_ledger`) and checks what it is
+asked to do only then, against the ledger as it is: two requests for the same pupil at once
+(a double click, a retried API call, two people) take turns, and the second is refused as
+already recorded instead of writing the same movement twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ap_register import clock, permissions
+from ap_register.accounts import audit
+from ap_register.budgets.rules import capacity_problem
+from ap_register.domain import week_pattern
+from ap_register.domain.actors import Actor
+from ap_register.domain.calendar import SchoolCalendar, calendar_for
+from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, Refusal
+from ap_register.domain.vocab import (
+    ALWAYS_TIME_LIMITED,
+    AP_KINDS,
+    HOME_SCHOOL_KINDS,
+    LA_ROUTES,
+    REGISTERED_SCHOOL_KINDS,
+    ROLL_KINDS,
+    ROUTE_LABELS,
+    Destination,
+    HomeSchoolCode,
+    MovementKind,
+    Registration,
+    Route,
+    SenStatus,
+    SettingKind,
+    Tier,
+)
+from ap_register.models import Decision, LocalAuthority, Movement, Placement, PlacementReview, Pupil, Setting
+
+# Statutory: written notice at least 2 school days before an off-site direction starts.
+OFF_SITE_NOTICE_SCHOOL_DAYS = 2
+# Routes delivered by the pupil's own school of main registration.
+AT_HOME_SCHOOL = frozenset({Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE})
+# Routes under which the pupil stays on the home school's roll while educated elsewhere.
+STAYS_ON_HOME_ROLL = frozenset({Route.OFF_SITE_DIRECTION, Route.SCHOOL_ARRANGED, Route.SUSPENSION_PROVISION})
+# Placements reviewed against a personalised plan. A place at a new school (fair access, a school
+# named in an EHC plan) and the home school's own sessions are not.
+REVIEWED_ROUTES = frozenset(Route) - {Route.HOME_SCHOOL, Route.FAIR_ACCESS, Route.EHCP_NAMED}
+MIN_OVERRIDE_REASON = 20
+
+
+@dataclass
+class PlacementDraft:
+    """What someone asks the register to record. Validated by `assess_placement`."""
+
+    setting_id: int
+    route: Route
+    registration: Registration
+    sessions: str
+    start_date: date
+    tier: Tier | None = None
+    planned_end_date: date | None = None
+    notice_date: date | None = None
+    last_review_date: date | None = None
+    reason: str | None = None
+    commissioner_la_id: int | None = None
+    commissioner_setting_id: int | None = None
+    unregistered_override_reason: str | None = None
+    reintegration_plan: str | None = None
+    destination_plan: str | None = None
+    destination_setting_id: int | None = None
+    converted_from_id: int | None = None
+    spot_purchase: bool = False
+    agreed_cost: Decimal | None = None
+    spot_reason: str | None = None
+
+
+@dataclass
+class Assessment:
+    """The register's view of a draft: errors stop it; warnings are shown and recorded."""
+
+    errors: list[FieldError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    home_school_code: HomeSchoolCode | None = None
+
+    def error(self, field_name: str, message: str) -> None:
+        self.errors.append(FieldError(field_name, message))
+
+
+def home_school_code(route: Route, registration: Registration, has_home_school: bool) -> HomeSchoolCode | None:
+    """The code the school of main registration records for sessions at this placement.
+
+    D where the pupil is dual registered at the other school, B for approved off-site education
+    the school arranged, K for education the LA arranged, C2 for a part-time timetable; none
+    where the pupil has no home school, or this placement is the home school's own.
+    """
+    if not has_home_school or route == Route.HOME_SCHOOL:
+        return None
+    if route == Route.PART_TIME_TIMETABLE:
+        return HomeSchoolCode.C2
+    if registration == Registration.DUAL:
+        return HomeSchoolCode.D
+    if registration == Registration.NONE:
+        return HomeSchoolCode.K if route in LA_ROUTES else HomeSchoolCode.B
+    return None
+
+
+def in_tiers(kind: SettingKind, route: Route) -> bool:
+    """Whether a placement at a setting of this kind, on this route, is in the three tiers of AP
+    (so has a tier: time-limited or transitional). A pupil's own school's sessions, a part-time
+    timetable there and a managed move to another school are not AP placements."""
+    return kind in AP_KINDS and route not in AT_HOME_SCHOOL and route != Route.MANAGED_MOVE
+
+
+def commissioner_for(pupil: Pupil, route: Route) -> tuple[int | None, int | None]:
+    """Who commissions a placement when nobody names another: (LA id, setting id). The LA for
+    its own routes (s19 placements, a school named in an EHC plan, a fair access allocation) and
+    for a pupil on no school's roll; otherwise the home school, which arranges it and tells the
+    LA (Arranging alternative provision, DfE 2025)."""
+    if route in LA_ROUTES or route in (Route.EHCP_NAMED, Route.FAIR_ACCESS) or pupil.home_school_id is None:
+        return pupil.home_la_id, None
+    return None, pupil.home_school_id
+
+
+def spot_purchase_problems(spot_purchase: bool, agreed_cost: Decimal | None, reason: str | None) -> list[FieldError]:
+    """A placement paid outside the budget plan records its agreed cost and why."""
+    if not spot_purchase:
+        return []
+    problems = []
+    if agreed_cost is None or agreed_cost <= 0:
+        problems.append(FieldError("agreed_cost", "Enter the agreed cost of the spot purchase"))
+    if not (reason or "").strip():
+        problems.append(FieldError("spot_reason", "Say why the placement is paid outside the plan"))
+    return problems
+
+
+def _calendar(session: Session, pupil: Pupil) -> SchoolCalendar:
+    return calendar_for(session, pupil.home_la)
+
+
+def assess_placement(
+    session: Session,
+    pupil: Pupil,
+    draft: PlacementDraft,
+    *,
+    calendar: SchoolCalendar | None = None,
+    exclude_placement_id: int | None = None,
+) -> Assessment:
+    """Check a draft placement for coherence of route, registration, setting kind and tier,
+    dates, sessions and the statutory notice, without writing anything."""
+    result = Assessment()
+    setting = session.get(Setting, draft.setting_id)
+    if setting is None:
+        result.error("setting", "Choose a setting")
+        return result
+    la: LocalAuthority = pupil.home_la
+    route, registration, tier = draft.route, draft.registration, draft.tier
+    home = pupil.home_school
+    calendar = calendar or _calendar(session, pupil)
+
+    # Sessions.
+    problem = week_pattern.problem(draft.sessions)
+    if problem:
+        result.error("sessions", problem)
+    elif week_pattern.count(draft.sessions) == 0:
+        result.error("sessions", "Choose at least one session")
+
+    # Route and the pupil's roll.
+    if route in AT_HOME_SCHOOL:
+        if home is None:
+            result.error("route", f"{pupil.full_name} is not on a school's roll, so has no home school provision")
+        elif setting.id != home.id:
+            result.error("setting", f"{ROUTE_LABELS[route]} is at the home school, {home.name}")
+    if route in STAYS_ON_HOME_ROLL or route == Route.MANAGED_MOVE:
+        if home is None:
+            result.error(
+                "route", f"{ROUTE_LABELS[route]} is for a pupil on a school's roll; {pupil.full_name} is on none"
+            )
+        elif setting.id == home.id:
+            result.error("setting", "Choose a setting other than the home school")
+    if route == Route.MANAGED_MOVE and setting.kind not in (SettingKind.MAINSTREAM, SettingKind.SPECIAL):
+        result.error("setting", "A managed move is to another mainstream or special school")
+    if route == Route.EHCP_NAMED and pupil.sen_status != SenStatus.EHCP:
+        result.error("route", f"{pupil.full_name} has no EHC plan recorded, so no placement can be named in one")
+    if route == Route.FAIR_ACCESS and setting.kind not in HOME_SCHOOL_KINDS:
+        result.error("setting", "A fair access allocation is a place at a school")
+
+    # Registration and the setting.
+    if registration in (Registration.DUAL, Registration.SOLE) and setting.kind not in REGISTERED_SCHOOL_KINDS:
+        result.error(
+            "registration",
+            f"{setting.name} is not a registered school, so a pupil cannot be on its roll: choose not registered",
+        )
+    if registration == Registration.DUAL:
+        if route not in AT_HOME_SCHOOL and (home is None or home.id == setting.id):
+            result.error("registration", "Dual registration needs a school of main registration elsewhere")
+    if registration == Registration.SOLE and route in STAYS_ON_HOME_ROLL:
+        result.error(
+            "registration",
+            "Under this route the pupil stays on the home school's roll: choose dual registration or not registered",
+        )
+    if registration == Registration.SOLE and route == Route.MANAGED_MOVE:
+        result.error("registration", "A managed move starts as a trial with dual registration")
+    if route in AT_HOME_SCHOOL and registration == Registration.NONE:
+        result.error("registration", "The pupil is on the home school's roll: choose sole or dual registration")
+    if (
+        registration == Registration.SOLE
+        and route not in AT_HOME_SCHOOL
+        and home is not None
+        and home.id != setting.id
+        and not result.errors
+    ):
+        result.warnings.append(
+            f"{pupil.full_name} will leave {home.name}'s roll and be registered only at {setting.name}"
+        )
+
+    # Tier: only AP placements are in the three tiers.
+    tiered = in_tiers(setting.kind, route)
+    if tiered and tier is None:
+        result.error("tier", "Choose the tier: time-limited or transitional")
+    if not tiered and tier is not None:
+        result.error("tier", "Only placements in alternative provision have a tier: leave it blank")
+    if route in ALWAYS_TIME_LIMITED and tier == Tier.TRANSITIONAL:
+        result.error("tier", "This route is time-limited: the pupil returns to the home school")
+
+    # Unregistered providers: part-time only, unless a reasoned override is recorded.
+    if setting.kind == SettingKind.UNREGISTERED_AP and not week_pattern.problem(draft.sessions):
+        cap = la.unregistered_session_cap
+        over = week_pattern.count(draft.sessions) > cap or week_pattern.days_attended(draft.sessions) > 2
+        reason = (draft.unregistered_override_reason or "").strip()
+        if over and len(reason) < MIN_OVERRIDE_REASON:
+            result.error(
+                "unregistered_override_reason",
+                f"An unregistered provider is part-time only (no more than {cap} sessions or 2 days a week, "
+                f"{la.name}'s setting): record why this pupil needs more, in at least {MIN_OVERRIDE_REASON} characters",
+            )
+        elif over:
+            result.warnings.append(f"Over the unregistered provider cap of {cap} sessions, with a recorded reason")
+        if not setting.safeguarding_checks_confirmed:
+            result.warnings.append(f"{setting.name} has no written confirmation of staff safeguarding checks recorded")
+
+    # Dates.
+    if draft.planned_end_date is not None and draft.planned_end_date < draft.start_date:
+        result.error("planned_end_date", "The planned end must be on or after the start")
+    if draft.notice_date is not None and draft.notice_date > draft.start_date:
+        result.error("notice_date", "Notice must be given on or before the start")
+    if draft.last_review_date is not None and draft.last_review_date < draft.start_date:
+        result.error("last_review_date", "A review cannot be before the placement starts")
+    if route == Route.PART_TIME_TIMETABLE:
+        if draft.planned_end_date is None:
+            result.error("planned_end_date", "A part-time timetable is time-limited: enter its planned end")
+        if week_pattern.count(draft.sessions) == 10:
+            result.error("sessions", "A part-time timetable has fewer than 10 sessions")
+    if route == Route.OFF_SITE_DIRECTION:
+        _assess_off_site(result, pupil, draft, calendar, la)
+
+    # A time-limited placement is planned to end, and says how the pupil goes back (Arranging
+    # alternative provision, DfE 2025: placements have a personalised plan, reviewed regularly).
+    if tier == Tier.TIME_LIMITED:
+        if draft.planned_end_date is None:
+            result.error("planned_end_date", "A time-limited placement needs its planned end")
+        if not (draft.reintegration_plan or "").strip():
+            result.error("reintegration_plan", "A time-limited placement needs a reintegration plan")
+    if tier == Tier.TRANSITIONAL and not ((draft.destination_plan or "").strip() or draft.destination_setting_id):
+        result.warnings.append("A transitional placement should have a destination plan: a named school or post-16")
+
+    if not result.errors:
+        result.home_school_code = home_school_code(route, registration, home is not None)
+        result.warnings.extend(_overlaps(session, pupil, draft, exclude_placement_id))
+    return result
+
+
+def _assess_off_site(
+    result: Assessment, pupil: Pupil, draft: PlacementDraft, calendar: SchoolCalendar, la: LocalAuthority
+) -> None:
+    if draft.notice_date is None:
+        result.error("notice_date", "Enter the date written notice was given to the parents")
+        return
+    try:
+        given = calendar.school_days_between(draft.notice_date, draft.start_date)
+    except CalendarUnknown as error:
+        result.warnings.append(f"The notice period cannot be checked: {error.message}")
+    else:
+        if given < OFF_SITE_NOTICE_SCHOOL_DAYS:
+            result.warnings.append(
+                f"Notice was given {given} school day{'s' if given != 1 else ''} before the start: "
+                f"the law asks for at least {OFF_SITE_NOTICE_SCHOOL_DAYS}"
+            )
+    if pupil.sen_status == SenStatus.EHCP:
+        result.warnings.append("The pupil has an EHC plan: the local authority must also be given notice")
+    if la.off_site_max_school_days and draft.planned_end_date is not None:
+        try:
+            length = calendar.count(draft.start_date, draft.planned_end_date)
+        except CalendarUnknown:
+            return
+        if length > la.off_site_max_school_days:
+            result.warnings.append(
+                f"The planned direction lasts {length} school days, over {la.name}'s agreed maximum of "
+                f"{la.off_site_max_school_days}"
+            )
+
+
+def _overlaps(session: Session, pupil: Pupil, draft: PlacementDraft, exclude_id: int | None) -> list[str]:
+    """Sessions this draft shares with the pupil's other placements over the same dates."""
+    if week_pattern.problem(draft.sessions):
+        return []
+    end = draft.planned_end_date
+    stmt = select(Placement).where(
+        Placement.pupil_id == pupil.id,
+        or_(Placement.end_date.is_(None), Placement.end_date >= draft.start_date),
+    )
+    if end is not None:
+        stmt = stmt.where(Placement.start_date <= end)
+    if exclude_id is not None:
+        stmt = stmt.where(Placement.id != exclude_id)
+    warnings = []
+    for other in session.scalars(stmt):
+        shared = [
+            label
+            for label, mine, theirs in zip(week_pattern.LABELS, draft.sessions, other.sessions, strict=True)
+            if mine == theirs == "1"
+        ]
+        if shared:
+            warnings.append(f"Overlaps {other.setting.name} on {', '.join(shared)}")
+    return warnings
+
+
+# --- the ledger ----------------------------------------------------------------------------
+
+
+def snapshot(placement: Placement) -> dict[str, Any]:
+    """Every recorded field of a placement, as plain JSON values."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, date):
+            return v.isoformat()
+        if isinstance(v, Decimal):
+            return str(v)
+        return getattr(v, "value", v)
+
+    return {name: value(getattr(placement, name)) for name in SNAPSHOT_FIELDS}
+
+
+SNAPSHOT_FIELDS = (
+    "setting_id",
+    "route",
+    "tier",
+    "registration",
+    "home_school_id",
+    "home_school_code",
+    "sessions",
+    "start_date",
+    "planned_end_date",
+    "notice_date",
+    "last_review_date",
+    "next_review_date",
+    "end_date",
+    "destination",
+    "reason",
+    "end_reason",
+    "commissioner_la_id",
+    "commissioner_setting_id",
+    "unregistered_override_reason",
+    "reintegration_plan",
+    "destination_plan",
+    "destination_setting_id",
+    "converted_from_id",
+    "spot_purchase",
+    "agreed_cost",
+    "spot_reason",
+)
+
+
+def hold_ledger(session: Session, pupil: Pupil, *records: Any) -> None:
+    """Hold the pupil's ledger for the rest of the transaction, then see the pupil's roll (and
+    `records`, such as the placement being changed) as they are now, not as first loaded.
+
+    PostgreSQL: the pupil's row lock (SELECT ... FOR UPDATE); a second write for the same pupil
+    waits here until the first commits, then sees what it wrote. SQLite: every transaction takes
+    the database's write lock with its first statement (BEGIN IMMEDIATE, see extensions.py), so
+    writes are already one at a time and FOR UPDATE is not sent. Pending changes are flushed
+    first (the query autoflushes), so reading again loses none of the caller's own."""
+    home_school_id = session.scalar(select(Pupil.home_school_id).where(Pupil.id == pupil.id).with_for_update())
+    if pupil.home_school_id != home_school_id:  # another request moved the pupil meanwhile
+        session.refresh(pupil, ["home_school_id", "home_school"])
+    for record in records:
+        session.refresh(record)
+
+
+def _movement(
+    session: Session,
+    actor: Actor,
+    pupil: Pupil,
+    kind: MovementKind,
+    day: date,
+    *,
+    setting_id: int | None = None,
+    placement: Placement | None = None,
+    days: int | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    corrects: Movement | None = None,
+    flush: bool = True,
+) -> Movement:
+    movement = Movement(
+        pupil=pupil,
+        kind=kind,
+        date=day,
+        setting_id=setting_id if setting_id is not None else (placement.setting_id if placement else None),
+        placement_id=placement.id if placement is not None else None,
+        days=days,
+        reason=reason,
+        details=details if details is not None else (snapshot(placement) if placement is not None else {}),
+        corrects_id=corrects.id if corrects is not None else None,
+        recorded_by_id=actor.user_id,
+        recorded_via=actor.via,
+    )
+    session.add(movement)
+    if flush:
+        session.flush()
+    return movement
+
+
+def refresh_roll(session: Session, pupil: Pupil) -> None:
+    """Set the pupil's school of main registration from their latest roll movement."""
+    latest = session.scalars(
+        select(Movement)
+        .where(Movement.pupil_id == pupil.id, Movement.kind.in_(ROLL_KINDS))
+        .order_by(Movement.date.desc(), Movement.id.desc())
+        .limit(1)
+    ).first()
+    if latest is not None:
+        pupil.home_school_id = latest.setting_id if latest.kind == MovementKind.ADMITTED else None
+        session.flush()
+        session.refresh(pupil, ["home_school"])
+
+
+def _next_review(session: Session, pupil: Pupil, after: date, calendar: SchoolCalendar | None = None) -> date | None:
+    calendar = calendar or _calendar(session, pupil)
+    try:
+        return calendar.add_school_days(after, pupil.home_la.review_interval_school_days)
+    except CalendarUnknown:
+        return None
+
+
+def needs_decision(la: LocalAuthority, route: Route, tier: Tier | None, start: date) -> bool:
+    """Whether a placement on this route (and tier) needs an approved panel decision to start:
+    the LA's rules (by default fair access, managed moves and LA placements after an exclusion
+    into a transitional place), from the LA's chosen date."""
+    if la.panel_decisions_from is not None and start < la.panel_decisions_from:
+        return False
+    rules = set(la.panel_routes or [])
+    return route.value in rules or (tier is not None and f"{route.value}:{tier.value}" in rules)
+
+
+def gate_problem(pupil: Pupil, draft: PlacementDraft, decision: Decision | None) -> str | None:
+    """Why this placement may not start without (another) panel decision, or None."""
+    if not needs_decision(pupil.home_la, draft.route, draft.tier, draft.start_date):
+        return None
+    label = ROUTE_LABELS[draft.route]
+    if decision is None:
+        return f"{label} needs an approved decision of {pupil.home_la.name}'s panel before it starts: make a referral"
+    if decision.outcome != "approve" or decision.referral.pupil_id != pupil.id:
+        return f"{label} needs an approved panel decision for this pupil"
+    if decision.placement_id is not None:
+        return "That panel decision has already started its placement"
+    return None
+
+
+def _commissioner_problem(session: Session, actor: Actor, pupil: Pupil, draft: PlacementDraft) -> str | None:
+    """A person names as commissioner only the pupil's own LA (or their own), or a setting of
+    their own area: a placement never puts another LA's name, or another area's school, on
+    what it pays for or sees."""
+    user = actor.user
+    if user is None:
+        return None
+    if draft.commissioner_la_id is not None and draft.commissioner_la_id not in (pupil.home_la_id, user.la_id):
+        return "A placement is commissioned by the pupil's own local authority"
+    if draft.commissioner_setting_id is not None:
+        commissioner = session.get(Setting, draft.commissioner_setting_id)
+        if commissioner is None or commissioner.la_id != user.organisation_la_id:
+            return "No such setting commissions placements in your area"
+        if user.setting_id is not None and commissioner.id != user.setting_id:
+            return "You can name your own setting as the commissioner only"
+    return None
+
+
+def same_placement(
+    session: Session, pupil: Pupil, draft: PlacementDraft, *, open_only: bool = True
+) -> Placement | None:
+    """The pupil's placement this draft repeats: the same setting, route and start (open, unless
+    asked for ended ones too, as a file that records and later ends a placement does)."""
+    stmt = select(Placement).where(
+        Placement.pupil_id == pupil.id,
+        Placement.setting_id == draft.setting_id,
+        Placement.route == draft.route,
+        Placement.start_date == draft.start_date,
+    )
+    if open_only:
+        stmt = stmt.where(Placement.end_date.is_(None))
+    return session.scalars(stmt.order_by(Placement.id)).first()
+
+
+def check_placement(
+    session: Session,
+    actor: Actor,
+    pupil: Pupil,
+    draft: PlacementDraft,
+    *,
+    calendar: SchoolCalendar | None = None,
+    decision: Decision | None = None,
+    acting_for_panel: bool = False,
+) -> Assessment:
+    """Every reason this placement may not be recorded (as field errors) and every warning, in
+    one answer and without writing: who may arrange it, who commissions it, whether it is already
+    recorded, the panel's decision where the LA needs one, the spot purchase and the budget's
+    places, then the coherence of route, registration, setting, tier, dates and sessions. The
+    page's check step shows exactly this; `start_placement` refuses on exactly this."""
+    setting = session.get(Setting, draft.setting_id)
+    if setting is None:
+        return Assessment(errors=[FieldError("setting", "Choose the setting")])
+    refusal = (
+        None
+        if acting_for_panel and decision is not None
+        else permissions.placement_refusal(actor, pupil, draft.route, setting)
+    )
+    if refusal:
+        raise Forbidden(refusal)
+    problems: list[FieldError] = []
+    commissioner = _commissioner_problem(session, actor, pupil, draft)
+    if commissioner:
+        problems.append(FieldError("commissioner", commissioner))
+    recorded = same_placement(session, pupil, draft)
+    if recorded is not None:
+        problems.append(
+            FieldError(
+                "start_date",
+                f"{pupil.full_name}'s placement at {recorded.setting.name} ({ROUTE_LABELS[recorded.route]}) "
+                f"from {recorded.start_date:%-d %B %Y} is already recorded",
+            )
+        )
+    gate = gate_problem(pupil, draft, decision)
+    if gate:
+        problems.append(FieldError("route", gate))
+    spot = spot_purchase_problems(draft.spot_purchase, draft.agreed_cost, draft.spot_reason)
+    problems.extend(spot)
+    if not spot:
+        full = capacity_problem(
+            session,
+            pupil.home_la,
+            provider=setting,
+            tier=draft.tier,
+            sessions=draft.sessions,
+            start=draft.start_date,
+            spot_purchase=draft.spot_purchase,
+        )
+        if full:
+            problems.append(FieldError("spot_purchase", full))
+    assessment = assess_placement(session, pupil, draft, calendar=calendar or _calendar(session, pupil))
+    assessment.errors[:0] = problems
+    return assessment
+
+
+def with_commissioner(pupil: Pupil, draft: PlacementDraft) -> PlacementDraft:
+    """The draft, naming its commissioner by the rule (`commissioner_for`) unless it names one."""
+    if draft.commissioner_la_id is not None or draft.commissioner_setting_id is not None:
+        return draft
+    la_id, setting_id = commissioner_for(pupil, draft.route)
+    return replace(draft, commissioner_la_id=la_id, commissioner_setting_id=setting_id)
+
+
+def commissioner_of(session: Session, pupil: Pupil, draft: PlacementDraft) -> str | None:
+    """The name of who will commission this draft: the one it names, or the rule's."""
+    named = with_commissioner(pupil, draft)
+    if named.commissioner_setting_id is not None:
+        setting = session.get(Setting, named.commissioner_setting_id)
+        return setting.name if setting is not None else None
+    la = session.get(LocalAuthority, named.commissioner_la_id) if named.commissioner_la_id is not None else None
+    return la.name if la is not None else None
+
+
+def start_placement(
+    session: Session,
+    actor: Actor,
+    pupil: Pupil,
+    draft: PlacementDraft,
+    *,
+    calendar: SchoolCalendar | None = None,
+    decision: Decision | None = None,
+    acting_for_panel: bool = False,
+) -> tuple[Placement, Assessment]:
+    """Record a placement and its `placement_started` movement. Refuses, with every problem
+    `check_placement` finds, and a move that needs a panel's approval without one; returns the
+    warnings alongside the placement. `acting_for_panel`: the chair starting the placement the
+    panel approved (with `decision`). The same placement (pupil, setting, route and start)
+    while it is open is refused as already recorded. A draft naming no commissioner is
+    commissioned as `commissioner_for` says."""
+    permissions.require(session, actor, "pupil.view", pupil)
+    hold_ledger(session, pupil)
+    calendar = calendar or _calendar(session, pupil)
+    assessment = check_placement(
+        session, actor, pupil, draft, calendar=calendar, decision=decision, acting_for_panel=acting_for_panel
+    )
+    if assessment.errors:
+        raise DomainError("The placement cannot be recorded", assessment.errors)
+    draft = with_commissioner(pupil, draft)  # a commissioner the actor names was checked above
+    setting = session.get(Setting, draft.setting_id)
+    assert setting is not None
+    home = pupil.home_school
+    placement = Placement(
+        pupil_id=pupil.id,
+        setting_id=setting.id,
+        route=draft.route,
+        tier=draft.tier,
+        registration=draft.registration,
+        home_school_id=home.id if home is not None else None,
+        home_school_code=assessment.home_school_code,
+        sessions=draft.sessions,
+        start_date=draft.start_date,
+        planned_end_date=draft.planned_end_date,
+        notice_date=draft.notice_date,
+        last_review_date=draft.last_review_date,
+        reason=(draft.reason or "").strip() or None,
+        commissioner_la_id=draft.commissioner_la_id,
+        commissioner_setting_id=draft.commissioner_setting_id,
+        unregistered_override_reason=(draft.unregistered_override_reason or "").strip() or None,
+        reintegration_plan=(draft.reintegration_plan or "").strip() or None,
+        destination_plan=(draft.destination_plan or "").strip() or None,
+        destination_setting_id=draft.destination_setting_id,
+        converted_from_id=draft.converted_from_id,
+        spot_purchase=draft.spot_purchase,
+        agreed_cost=draft.agreed_cost if draft.spot_purchase else None,
+        spot_reason=(draft.spot_reason or "").strip() or None if draft.spot_purchase else None,
+        created_by_id=actor.user_id,
+    )
+    if draft.route in REVIEWED_ROUTES:
+        placement.next_review_date = _next_review(session, pupil, draft.last_review_date or draft.start_date, calendar)
+    session.add(placement)
+    session.flush()
+    _movement(
+        session,
+        actor,
+        pupil,
+        MovementKind.PLACEMENT_STARTED,
+        draft.start_date,
+        placement=placement,
+        reason=placement.reason,
+    )
+    if draft.registration == Registration.SOLE and draft.route not in AT_HOME_SCHOOL:
+        # Sole registration elsewhere is a change of roll.
+        if home is not None and home.id != setting.id:
+            _movement(
+                session,
+                actor,
+                pupil,
+                MovementKind.REMOVED_FROM_ROLL,
+                draft.start_date,
+                setting_id=home.id,
+                reason=f"Registered only at {setting.name} from this date",
+            )
+        _movement(
+            session,
+            actor,
+            pupil,
+            MovementKind.ADMITTED,
+            draft.start_date,
+            setting_id=setting.id,
+            reason=ROUTE_LABELS[draft.route],
+            details={"placement_id": placement.id},
+        )
+        refresh_roll(session, pupil)
+    audit.record(
+        session,
+        actor,
+        "create",
+        "placement",
+        placement.id,
+        pupil_id=pupil.id,
+        detail={"route": draft.route.value, "warnings": assessment.warnings},
+    )
+    return placement, assessment
+
+
+def review_placement(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    *,
+    review_date: date,
+    notes: str,
+    next_review_date: date | None = None,
+    planned_end_date: date | None = None,
+    today: date | None = None,
+) -> PlacementReview:
+    """Record a review: the placement's last review moves on, and so does its next review due."""
+    permissions.require(session, actor, "placement.review", placement)
+    hold_ledger(session, placement.pupil, placement)
+    today = today or clock.today()
+    refusal = Refusal()
+    recorded = session.scalars(
+        select(PlacementReview).where(
+            PlacementReview.placement_id == placement.id, PlacementReview.review_date == review_date
+        )
+    ).first()
+    if recorded is not None:
+        refusal.add("review_date", f"A review of this placement on {review_date:%-d %B %Y} is already recorded")
+        refusal.raise_if_any("The review cannot be recorded")
+    if not notes.strip():
+        refusal.add("notes", "Enter what the review found and agreed")
+    if review_date < placement.start_date:
+        refusal.add("review_date", "A review cannot be before the placement starts")
+    if review_date > today:
+        refusal.add("review_date", "A review cannot be recorded before it happens")
+    if placement.end_date is not None and review_date > placement.end_date:
+        refusal.add("review_date", "This placement had ended by then")
+    if next_review_date is not None and next_review_date <= review_date:
+        refusal.add("next_review_date", "The next review must be after this one")
+    if planned_end_date is not None and planned_end_date < placement.start_date:
+        refusal.add("planned_end_date", "The planned end must be on or after the start")
+    refusal.raise_if_any("The review cannot be recorded")
+    review = PlacementReview(
+        placement_id=placement.id,
+        review_date=review_date,
+        notes=notes.strip(),
+        next_review_date=next_review_date,
+        recorded_by_id=actor.user_id,
+    )
+    session.add(review)
+    if placement.last_review_date is None or review_date >= placement.last_review_date:
+        placement.last_review_date = review_date
+        placement.next_review_date = next_review_date or _next_review(session, placement.pupil, review_date)
+    if planned_end_date is not None:
+        placement.planned_end_date = planned_end_date
+    session.flush()
+    _movement(
+        session,
+        actor,
+        placement.pupil,
+        MovementKind.PLACEMENT_REVIEWED,
+        review_date,
+        placement=placement,
+        reason=review.notes,
+    )
+    audit.record(session, actor, "review", "placement", placement.id, pupil_id=placement.pupil_id)
+    return review
+
+
+def end_placement(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    *,
+    end_date: date,
+    destination: Destination,
+    reason: str | None = None,
+) -> Movement:
+    """End a placement with its destination. Ending a sole registration takes the pupil off that roll."""
+    permissions.require(session, actor, "placement.end", placement)
+    hold_ledger(session, placement.pupil, placement)
+    refusal = Refusal()
+    if placement.end_date is not None:
+        refusal.add("end_date", f"This placement already ended on {placement.end_date:%-d %B %Y}")
+        refusal.raise_if_any("The placement cannot be ended")
+    if end_date < placement.start_date:
+        refusal.add("end_date", "The end must be on or after the start")
+    refusal.raise_if_any("The placement cannot be ended")
+    placement.end_date = end_date
+    placement.destination = destination
+    placement.end_reason = (reason or "").strip() or None
+    session.flush()
+    pupil = placement.pupil
+    movement = _movement(
+        session, actor, pupil, MovementKind.PLACEMENT_ENDED, end_date, placement=placement, reason=placement.end_reason
+    )
+    if (
+        placement.registration == Registration.SOLE
+        and placement.route not in AT_HOME_SCHOOL
+        and pupil.home_school_id == placement.setting_id
+    ):
+        _movement(
+            session,
+            actor,
+            pupil,
+            MovementKind.REMOVED_FROM_ROLL,
+            end_date,
+            setting_id=placement.setting_id,
+            reason=f"Placement ended: {destination.value}",
+        )
+        refresh_roll(session, pupil)
+    audit.record(
+        session, actor, "end", "placement", placement.id, pupil_id=pupil.id, detail={"destination": destination.value}
+    )
+    return movement
+
+
+CORRECTABLE = frozenset(
+    {"sessions", "start_date", "planned_end_date", "notice_date", "tier", "reason", "end_date", "destination"}
+    # A booking paid outside the plan that was recorded as using a commissioned place, or the reverse.
+    | {"spot_purchase", "agreed_cost", "spot_reason"}
+)
+
+
+def correct_placement(
+    session: Session, actor: Actor, placement: Placement, changes: dict[str, Any], reason: str
+) -> Movement:
+    """Correct a mistake in a placement. The ledger keeps the old movement; the correction names it."""
+    permissions.require(session, actor, "placement.end", placement)
+    hold_ledger(session, placement.pupil, placement)
+    refusal = Refusal()
+    if not reason.strip():
+        refusal.add("reason", "Say what was wrong")
+    unknown = set(changes) - CORRECTABLE
+    if unknown:
+        refusal.add("changes", f"These cannot be corrected: {', '.join(sorted(unknown))}")
+    refusal.raise_if_any("The correction cannot be recorded")
+    for name, value in changes.items():
+        setattr(placement, name, value)
+    if placement.end_date is not None and placement.end_date < placement.start_date:
+        raise DomainError(
+            "The end must be on or after the start", [FieldError("end_date", "The end must be on or after the start")]
+        )
+    if week_pattern.problem(placement.sessions):
+        raise DomainError(
+            "Sessions are not valid", [FieldError("sessions", week_pattern.problem(placement.sessions) or "")]
+        )
+    session.flush()
+    previous = session.scalars(
+        select(Movement).where(Movement.placement_id == placement.id).order_by(Movement.id.desc()).limit(1)
+    ).first()
+    movement = _movement(
+        session,
+        actor,
+        placement.pupil,
+        MovementKind.PLACEMENT_CORRECTED,
+        clock.today(),
+        placement=placement,
+        reason=reason.strip(),
+        corrects=previous,
+    )
+    audit.record(
+        session,
+        actor,
+        "correct",
+        "placement",
+        placement.id,
+        pupil_id=placement.pupil_id,
+        detail={"fields": sorted(changes)},
+    )
+    return movement
+
+
+def admit_new_pupil(session: Session, actor: Actor, pupil: Pupil, day: date, setting: Setting, reason: str) -> None:
+    """Admit a pupil who has no roll history yet (one an import has just created). The admission
+    is their only roll movement, so it sets their roll without reading the ledger; nothing is
+    flushed, so a large import writes in batches. Nothing is held either: no other transaction
+    can see a pupil this one has just made."""
+    if setting.kind not in HOME_SCHOOL_KINDS:
+        raise DomainError(
+            "The pupil cannot be admitted", [FieldError("setting", f"{setting.name} has no admission register")]
+        )
+    _movement(session, actor, pupil, MovementKind.ADMITTED, day, setting_id=setting.id, reason=reason, flush=False)
+    pupil.home_school = setting
+
+
+# A roll movement, named when it is already recorded: "<pupil>'s <this> on <day>".
+RECORDED_AS = {
+    MovementKind.ADMITTED: "admission to {setting}",
+    MovementKind.PERMANENT_EXCLUSION: "permanent exclusion from {setting}",
+    MovementKind.SUSPENSION: "suspension from {setting}",
+    MovementKind.REMOVED_FROM_ROLL: "removal from {setting}'s roll",
+}
+
+
+def _same_movement(session: Session, pupil: Pupil, kind: MovementKind, day: date, setting: Setting) -> bool:
+    """Whether the pupil's ledger already holds this movement: the same kind, day and setting
+    (as an import of movements also tells a repeated row)."""
+    return (
+        session.scalar(
+            select(Movement.id)
+            .where(
+                Movement.pupil_id == pupil.id,
+                Movement.kind == kind,
+                Movement.date == day,
+                Movement.setting_id == setting.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def record_roll_movement(
+    session: Session,
+    actor: Actor,
+    pupil: Pupil,
+    kind: MovementKind,
+    day: date,
+    setting: Setting,
+    *,
+    days: int | None = None,
+    reason: str | None = None,
+    today: date | None = None,
+    authorised: bool = False,
+) -> Movement:
+    """Record an admission, a permanent exclusion, a suspension or a removal from roll.
+    `authorised`: a rule that already checked the actor (a confirmed managed move) records it."""
+    if not authorised:
+        permissions.require(session, actor, "movement.record", pupil)
+    hold_ledger(session, pupil)
+    today = today or clock.today()
+    user = None if authorised else actor.user
+    refusal = Refusal()
+    if kind not in (*ROLL_KINDS, MovementKind.SUSPENSION):
+        refusal.add("kind", "Choose admitted, permanent exclusion, suspension or removed from roll")
+    elif _same_movement(session, pupil, kind, day, setting):
+        what = RECORDED_AS[kind].format(setting=setting.name)
+        refusal.add("date", f"{pupil.full_name}'s {what} on {day:%-d %B %Y} is already recorded")
+        refusal.raise_if_any("The movement cannot be recorded")
+    if day > today:
+        refusal.add("date", "A movement is recorded once it has happened: the date is in the future")
+    if user is not None and user.setting_id is not None and setting.id != user.setting_id:
+        refusal.add("setting", "You can record movements on your own setting's roll only")
+    home = pupil.home_school
+    if kind == MovementKind.ADMITTED:
+        if setting.kind not in HOME_SCHOOL_KINDS:
+            refusal.add("setting", f"{setting.name} has no admission register a pupil can be on")
+        elif home is not None and home.id == setting.id:
+            refusal.add("setting", f"{pupil.full_name} is already on {setting.name}'s roll")
+    elif kind in (MovementKind.PERMANENT_EXCLUSION, MovementKind.SUSPENSION, MovementKind.REMOVED_FROM_ROLL):
+        if home is None or home.id != setting.id:
+            refusal.add("setting", f"{pupil.full_name} is not on {setting.name}'s roll")
+    if kind == MovementKind.SUSPENSION and (days is None or days < 1 or days > 45):
+        refusal.add("days", "Enter the length of the suspension in school days (1 to 45)")
+    if kind in (MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL) and not (reason or "").strip():
+        refusal.add("reason", "Enter the reason")
+    refusal.raise_if_any("The movement cannot be recorded")
+    if kind == MovementKind.ADMITTED and home is not None:
+        _movement(
+            session,
+            actor,
+            pupil,
+            MovementKind.REMOVED_FROM_ROLL,
+            day,
+            setting_id=home.id,
+            reason=f"Admitted to {setting.name}",
+        )
+    movement = _movement(
+        session, actor, pupil, kind, day, setting_id=setting.id, days=days, reason=(reason or "").strip() or None
+    )
+    refresh_roll(session, pupil)
+    audit.record(session, actor, "create", "movement", movement.id, pupil_id=pupil.id, detail={"kind": kind.value})
+    return movement
+
+
+# --- reading the register --------------------------------------------------------------------
+
+
+def arrangements_on(session: Session, pupil: Pupil, day: date) -> list[Placement]:
+    """The pupil's package on a day: the placements active on it."""
+    return list(
+        session.scalars(
+            select(Placement)
+            .where(
+                Placement.pupil_id == pupil.id,
+                Placement.start_date <= day,
+                or_(Placement.end_date.is_(None), Placement.end_date >= day),
+            )
+            .order_by(Placement.start_date, Placement.id)
+        )
+    )
+
+
+def movements_of(session: Session, pupil: Pupil) -> list[Movement]:
+    """The pupil's ledger, newest first."""
+    return list(
+        session.scalars(
+            select(Movement).where(Movement.pupil_id == pupil.id).order_by(Movement.date.desc(), Movement.id.desc())
+        )
+    )
+
+
+def convert_to_transitional(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    *,
+    on: date,
+    reason: str,
+    destination_plan: str | None = None,
+    destination_setting_id: int | None = None,
+    decision: Decision | None = None,
+) -> Placement:
+    """End a time-limited placement by converting it to a transitional one at the same setting:
+    the time-limited placement ends the day before, and the transitional one starts on `on`
+    with the same sessions, naming where it leads."""
+    permissions.require(session, actor, "placement.end", placement)
+    hold_ledger(session, placement.pupil, placement)
+    refusal = Refusal()
+    converted = session.scalars(select(Placement).where(Placement.converted_from_id == placement.id)).first()
+    if converted is not None:
+        refusal.add(
+            "reason",
+            f"This placement was already converted to a transitional one from {converted.start_date:%-d %B %Y}",
+        )
+        refusal.raise_if_any("The placement was not converted")
+    if placement.tier != Tier.TIME_LIMITED:
+        refusal.add("reason", "Only a time-limited placement can be converted to a transitional one")
+    if placement.route in ALWAYS_TIME_LIMITED:
+        refusal.add("reason", f"{ROUTE_LABELS[placement.route]} is time-limited: arrange a transitional place instead")
+    if placement.end_date is not None:
+        refusal.add("reason", "This placement has already ended")
+    if len(reason.strip()) < 10:
+        refusal.add("reason", "Record why the pupil will not return to the home school")
+    if on <= placement.start_date:
+        refusal.add("on", "The transitional placement starts after the time-limited one began")
+    refusal.raise_if_any("The placement was not converted")
+    end_placement(
+        session,
+        actor,
+        placement,
+        end_date=on - timedelta(days=1),
+        destination=Destination.OTHER_AP,
+        reason=f"Converted to a transitional placement: {reason.strip()}",
+    )
+    draft = PlacementDraft(
+        setting_id=placement.setting_id,
+        route=placement.route,
+        registration=placement.registration,
+        sessions=placement.sessions,
+        start_date=on,
+        tier=Tier.TRANSITIONAL,
+        reason=reason.strip(),
+        commissioner_la_id=placement.commissioner_la_id,
+        commissioner_setting_id=placement.commissioner_setting_id,
+        unregistered_override_reason=placement.unregistered_override_reason,
+        destination_plan=destination_plan,
+        destination_setting_id=destination_setting_id,
+        converted_from_id=placement.id,
+    )
+    converted, _ = start_placement(session, actor, placement.pupil, draft, decision=decision)
+    return converted
+
+
+@dataclass
+class TierSpell:
+    placement: Placement
+    school_days: int | None  # in tier so far (or in all, once ended); None if term dates are unknown
+    re_referral: bool  # began within 12 months of an earlier AP placement ending
+
+
+def tier_history(session: Session, pupil: Pupil, on: date | None = None) -> list[TierSpell]:
+    """The pupil's placements in the tiers, oldest first, with time in tier and re-referrals."""
+    on = on or clock.today()
+    calendar = _calendar(session, pupil)
+    spells = []
+    ended: list[date] = []
+    for placement in sorted(
+        (p for p in placements_of(session, pupil) if p.tier is not None), key=lambda p: (p.start_date, p.id)
+    ):
+        last = min(placement.end_date or on, on)
+        try:
+            days: int | None = calendar.count(placement.start_date, last) if last >= placement.start_date else 0
+        except CalendarUnknown:
+            days = None
+        re_referral = placement.converted_from_id is None and any(
+            placement.start_date - timedelta(days=365) <= end < placement.start_date for end in ended
+        )
+        spells.append(TierSpell(placement, days, re_referral))
+        if placement.end_date is not None and placement.destination != Destination.OTHER_AP:
+            ended.append(placement.end_date)
+    return spells
+
+
+def placements_of(session: Session, pupil: Pupil) -> list[Placement]:
+    """Every placement of the pupil, newest first."""
+    return list(
+        session.scalars(
+            select(Placement)
+            .where(Placement.pupil_id == pupil.id)
+            .order_by(Placement.start_date.desc(), Placement.id.desc())
+        )
+    )
+
+
+def placement_movements(session: Session, placement: Placement) -> list[Movement]:
+    return list(
+        session.scalars(select(Movement).where(Movement.placement_id == placement.id).order_by(Movement.id.desc()))
+    )
+
+
+def setting_names(session: Session, movements: list[Movement]) -> dict[int, str]:
+    """Names of the settings a list of movements mentions, read in one query."""
+    ids = {m.setting_id for m in movements if m.setting_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Setting.id, Setting.name).where(Setting.id.in_(ids))).all())
+
+
+def ledger_mismatches(session: Session) -> list[int]:
+    """Ids of placements that differ from the details of their latest movement (should be none)."""
+    latest: dict[int, Movement] = {}
+    for movement in session.scalars(select(Movement).where(Movement.placement_id.is_not(None)).order_by(Movement.id)):
+        assert movement.placement_id is not None
+        latest[movement.placement_id] = movement
+    mismatched = []
+    for placement in session.scalars(select(Placement)):
+        last = latest.get(placement.id)
+        # Fields added after a movement was written are compared only if it recorded them.
+        current = snapshot(placement)
+        if last is None or any(
+            current[k] != last.details.get(k) for k in current if k in last.details or current[k] is not None
+        ):
+            mismatched.append(placement.id)
+    return mismatched
+
+
+def week_rows(placements: list[Placement], home_school: Setting | None) -> list[tuple[str, str, str]]:
+    """Who teaches the pupil each session of a usual week under these placements: each row is
+    (day, morning, afternoon). Sessions no placement covers fall to the home school, unless one
+    of the placements is at the home school itself (then its sessions are all it provides)."""
+    if home_school is not None and any(p.setting_id == home_school.id for p in placements):
+        home_school = None
+    rows = []
+    for index, day in enumerate(week_pattern.DAY_NAMES):
+        cells = []
+        for half in (0, 1):
+            slot = 2 * index + half
+            names = [p.setting.name for p in placements if p.sessions[slot] == "1"]
+            if names:
+                cells.append(" and ".join(names))
+            elif home_school is not None:
+                cells.append(f"{home_school.name} (on roll)")
+            else:
+                cells.append("No provision")
+        rows.append((day, cells[0], cells[1]))
+    return rows

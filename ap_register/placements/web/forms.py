@@ -1,0 +1,235 @@
+"""Forms of the register's pages."""
+
+from __future__ import annotations
+
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovTextInput
+from wtforms import BooleanField, IntegerField
+from wtforms.validators import Optional
+
+from ap_register.blueprints.forms import (
+    Form,
+    GovDateField,
+    SpotPurchaseFields,
+    checkboxes,
+    radios,
+    select,
+    submit,
+    text_area,
+    text_field,
+)
+from ap_register.domain import week_pattern
+from ap_register.domain.vocab import (
+    DESTINATION_LABELS,
+    MOVEMENT_KIND_LABELS,
+    REGISTRATION_LABELS,
+    ROLL_MOVEMENT_KINDS,
+    ROUTE_LABELS,
+    SETTING_KIND_LABELS,
+    TIER_LABELS,
+)
+
+ROUTE_HINTS = {
+    "home_school": "What the school of main registration still delivers while other arrangements run",
+    "part_time_timetable": (
+        "A reduced timetable at the home school: time-limited, agreed with parents, reviewed (code C2)"
+    ),
+    "off_site_direction": (
+        "The school directs the pupil to attend elsewhere to improve their behaviour; "
+        "notice at least 2 school days before"
+    ),
+    "school_arranged": "Other alternative provision the school commissions",
+    "suspension_provision": "Provision from the sixth day of a suspension",
+    "managed_move": "A trial at another school, with the aim of a permanent move",
+    "la_exclusion": "The local authority's duty from the sixth school day of a permanent exclusion",
+    "la_health": "For a pupil who cannot attend school because of their health",
+    "la_other": (
+        "Other education the local authority arranges because the pupil would not otherwise receive suitable education"
+    ),
+    "ehcp_named": "A school or provider named in the pupil's education, health and care plan",
+    "fair_access": "A school place allocated under the fair access protocol",
+}
+
+
+class FindPupilForm(Form):
+    class Meta:
+        csrf = False  # a search: a GET that changes nothing
+
+    q = text_field("UPN or name", max_length=100)
+    setting = select("Setting", [], coerce=str)
+    submit = submit("Search")
+
+
+class PlacementRouteForm(Form):
+    route = radios(
+        "How is this placement arranged?",
+        [(r.value, label) for r, label in ROUTE_LABELS.items()],
+        required="Choose how the placement is arranged",
+    )
+    setting = select(
+        "Where will the pupil be educated?",
+        [],
+        required="Choose the setting",
+        description="The school, provider or college",
+    )
+    submit = submit("Continue")
+
+
+class PlacementDetailsForm(SpotPurchaseFields, Form):
+    registration = radios(
+        "Is the pupil registered there?",
+        [(r.value, label) for r, label in REGISTRATION_LABELS.items()],
+        required="Choose whether the pupil is registered at the setting",
+        description="Dual registration is possible only at a registered school",
+    )
+    tier = radios(
+        "Which tier is this placement in?",
+        [(t.value, label) for t, label in TIER_LABELS.items()] + [("", "Not in the three tiers")],
+        required="Choose the tier",
+        description="Only alternative provision placements have a tier",
+    )
+    start_date = GovDateField("Start date", description="For example, 3 11 2025")
+    planned_end_date = GovDateField(
+        "Planned end date", required=False, description="Required for a part-time timetable; leave blank if open-ended"
+    )
+    sessions = checkboxes(
+        "Which sessions will the pupil attend?",
+        [(label, label) for label in week_pattern.LABELS],
+        description="Tick every morning (AM) and afternoon (PM) session of a usual week",
+    )
+    notice_date = GovDateField(
+        "Date written notice was given to the parents",
+        required=False,
+        description="At least 2 school days before the start",
+    )
+    notice_complete = BooleanField(
+        "The notice gave the setting's address, a contact, the days and session times, "
+        "and the reasons for the direction",
+        widget=GovCheckboxInput(),
+    )
+    reason = text_area(
+        "Why is the pupil being placed here?",
+        required="Say why the pupil is being placed here",
+        description="Include the support already tried, and how this placement meets the pupil's needs",
+    )
+    reintegration_plan = text_area(
+        "Reintegration plan", description="For a time-limited placement: how and when the pupil returns to school"
+    )
+    destination_plan = text_area(
+        "Destination plan", description="For a transitional placement: the school or post-16 route it leads to"
+    )
+    destination_setting = select("Destination school, if known", [])
+    unregistered_override_reason = text_area(
+        "Why does the pupil need more than the unregistered provider limit?",
+        description="Only if the pupil will attend an unregistered provider for more than the limit",
+    )
+    submit = submit("Continue")
+
+
+class ConvertForm(Form):
+    on = GovDateField("First day of the transitional placement")
+    reason = text_area(
+        "Why will the pupil not return to the home school?",
+        required="Record why the pupil will not return to the home school",
+    )
+    destination_plan = text_area("Destination plan", description="The school or post-16 route it leads to")
+    destination_setting = select("Destination school, if known", [])
+    submit = submit("Convert to a transitional placement")
+
+
+class ConfirmForm(Form):
+    submit = submit("Record the placement")
+
+
+class ReviewForm(Form):
+    review_date = GovDateField("Date of the review")
+    notes = text_area(
+        "What did the review find and agree?",
+        required="Enter what the review found and agreed",
+        description="Progress against the personalised plan, attendance, and the plan for return",
+    )
+    next_review_date = GovDateField(
+        "Next review date",
+        required=False,
+        description="Leave blank to set it from the local authority's review interval",
+    )
+    planned_end_date = GovDateField("New planned end date", required=False, description="Only if the review changed it")
+    submit = submit("Record the review")
+
+
+class EndForm(Form):
+    end_date = GovDateField("Last day of the placement")
+    destination = radios(
+        "Where did the pupil go?",
+        [(d.value, label) for d, label in DESTINATION_LABELS.items()],
+        required="Choose where the pupil went",
+    )
+    reason = text_area("Notes", description="Why the placement ended, and anything the next setting should know")
+    submit = submit("End the placement")
+
+
+class MovementForm(Form):
+    kind = radios(
+        "What happened?",
+        [(k.value, MOVEMENT_KIND_LABELS[k]) for k in ROLL_MOVEMENT_KINDS],
+        required="Choose what happened",
+        description="Changes to the pupil's school roll",
+    )
+    date = GovDateField("Date", description="For an exclusion or suspension, its first day")
+    setting = select("School", [], required="Choose the school")
+    days = IntegerField(
+        "Length of a suspension, in school days",
+        validators=[Optional()],  # how long a suspension may be: `placements.rules.record_roll_movement`
+        widget=GovTextInput(),
+    )
+    reason = text_area("Reason", description="Required for an exclusion or removal from roll")
+    submit = submit("Record")
+
+
+class PlacementsFilterForm(Form):
+    class Meta:
+        csrf = False
+
+    route = select("Route", [("", "Any route")] + [(r.value, label) for r, label in ROUTE_LABELS.items()])
+    tier = select("Tier", [("", "Any tier")] + [(t.value, label) for t, label in TIER_LABELS.items()])
+    setting = select("Setting", [])
+    status = select(
+        "Status", [("", "Any status"), ("active", "Active today"), ("planned", "Planned"), ("ended", "Ended")]
+    )
+    active_from = GovDateField("Active on or after", required=False)
+    active_to = GovDateField("Active on or before", required=False)
+    submit = submit("Apply filters")
+
+
+class SettingsFilterForm(Form):
+    class Meta:
+        csrf = False
+
+    q = text_field("Name, URN or reference", max_length=100)
+    kind = select("Kind", [("", "Any kind")] + [(k.value, label) for k, label in SETTING_KIND_LABELS.items()])
+    submit = submit("Search")
+
+
+class OversightForm(Form):
+    contact_name = text_field("Named contact", required="Enter the named contact")
+    contact_phone = text_field("Contact telephone", max_length=40)
+    contact_email = text_field("Contact email", max_length=254)
+    safeguarding_checks_confirmed = BooleanField(
+        "We hold written confirmation that the provider has carried out the staff safeguarding checks",
+        widget=GovCheckboxInput(),
+    )
+    safeguarding_checks_date = GovDateField("Date of the written confirmation", required=False)
+    last_qa_visit_date = GovDateField("Date of the last quality-assurance visit", required=False)
+    risk_assessment_date = GovDateField("Date of the current risk assessment", required=False)
+    risk_assessment_notes = text_area("Risk assessment summary")
+    sites = text_area("Site addresses", description="Every address where pupils are taught, one per line")
+    submit = submit("Save the oversight record")
+
+
+class SettingKindForm(Form):
+    kind = radios(
+        "What kind of setting is this?",
+        [(k.value, label) for k, label in SETTING_KIND_LABELS.items()],
+        required="Choose the kind of setting",
+        description="For example, an independent school that provides alternative provision",
+    )
+    submit = submit("Save")

@@ -1,0 +1,349 @@
+"""Statutory returns from the one register: the LA's alternative provision census and the school
+census's AP placement module, each with a validation report of what is missing before census day.
+
+Items follow the DfE's published census guidance: the placement's setting by URN, or by UKPRN
+where it has no URN, or by type of setting where it has neither (never more than one); the
+reason the placement was commissioned; entry and leaving dates; sessions a week. The reason
+categories are those the DfE publishes for school-arranged AP (school census 2022/23, in
+`../shared/data/benchmarks/spc_school_ap_placement.csv`); the code each census expects in its
+file is listed beside them and must be checked against the year's technical specification.
+
+Which placements each return holds:
+- AP census (the LA's, in January): placements the LA arranged (s19 routes) at a setting that is
+  not itself a school returning the school census: independent AP, unregistered providers, hospital
+  tuition and colleges. A PRU, AP academy or AP free school returns its own pupils.
+- School census AP placement module (each school, each term): placements a school arranged for a
+  pupil on its roll (off-site directions, other school-arranged AP, provision from the sixth day of
+  a suspension), and LA-arranged placements where the pupil stays on that school's roll.
+Both take every placement active at any time in the census period, one line each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from ap_register import permissions
+from ap_register.accounts import audit
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError, FieldError, Forbidden
+from ap_register.domain.vocab import LA_ROUTES, Registration, Route, SettingKind
+from ap_register.models import LocalAuthority, Placement, Pupil, Setting
+
+# reason: (label as published, code for the file)
+CENSUS_REASONS: dict[str, tuple[str, str]] = {
+    "off_site_behaviour": ("Off-site placement for behavioural support", "OSB"),
+    "suspension": ("Suspension", "SUS"),
+    "permanent_exclusion": ("Permanent exclusion (where still going through the review process)", "PEX"),
+    "medical_mental_health": ("Medical condition (mental health need)", "MHN"),
+    "medical_physical_health": ("Medical condition (physical health need)", "PHN"),
+    "other": ("Other", "OTH"),
+}
+# Where the route settles the reason. Health needs must say which; the rest are chosen.
+REASON_BY_ROUTE = {
+    Route.OFF_SITE_DIRECTION: "off_site_behaviour",
+    Route.SUSPENSION_PROVISION: "suspension",
+    Route.LA_EXCLUSION: "permanent_exclusion",
+}
+# type: (label as published, code)
+SETTING_TYPES: dict[str, tuple[str, str]] = {
+    "one_to_one_tuition": ("One on one tuition", "OOT"),
+    "work_based_placement": ("Work based placement", "WBP"),
+    "non_maintained_fe": ("Non-maintained further education college", "NFE"),
+    "other_unregistered": ("Other unregistered provider", "OTH"),
+}
+AP_CENSUS_KINDS = frozenset(
+    {SettingKind.INDEPENDENT_AP, SettingKind.UNREGISTERED_AP, SettingKind.HOSPITAL, SettingKind.POST16}
+)
+SCHOOL_ARRANGED = frozenset({Route.OFF_SITE_DIRECTION, Route.SCHOOL_ARRANGED, Route.SUSPENSION_PROVISION})
+RETURNS = {"ap-census": "Alternative provision census", "school-census": "School census: AP placements"}
+TERMS = {"autumn": "Autumn", "spring": "Spring", "summer": "Summer"}
+
+COLUMNS = {
+    "ap-census": [
+        "la_code",
+        "upn",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "sen_provision",
+        "urn",
+        "ukprn",
+        "setting_type",
+        "setting_name",
+        "primary_reason",
+        "primary_reason_label",
+        "entry_date",
+        "leaving_date",
+        "sessions_per_week",
+        "route",
+        "placement_id",
+    ],
+    "school-census": [
+        "school_urn",
+        "school_name",
+        "upn",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "urn",
+        "ukprn",
+        "setting_type",
+        "setting_name",
+        "placement_reason",
+        "placement_reason_label",
+        "entry_date",
+        "leaving_date",
+        "sessions_per_week",
+        "route",
+        "placement_id",
+    ],
+}
+
+
+def _thursdays(year: int, month: int) -> list[date]:
+    first = date(year, month, 1)
+    first_thursday = first + timedelta(days=(3 - first.weekday()) % 7)
+    return [first_thursday + timedelta(weeks=n) for n in range(4)]
+
+
+def census_day(kind: str, year: int, term: str = "spring") -> date:
+    """Census day in academic year `year` (2025 for 2025/26): the first Thursday of October for
+    the autumn census, the third Thursday of January for spring (and the AP census), the third
+    Thursday of May for summer."""
+    if kind == "ap-census" or term == "spring":
+        return _thursdays(year + 1, 1)[2]
+    if term == "autumn":
+        return _thursdays(year, 10)[0]
+    if term == "summer":
+        return _thursdays(year + 1, 5)[2]
+    raise DomainError(f"{term!r} is not a census term: choose autumn, spring or summer")
+
+
+def census_period(kind: str, year: int, term: str = "spring") -> tuple[date, date]:
+    """From the day after the previous census to census day."""
+    day = census_day(kind, year, term)
+    if kind == "ap-census":
+        return census_day(kind, year - 1) + timedelta(days=1), day
+    previous = {"autumn": ("summer", year - 1), "spring": ("autumn", year), "summer": ("spring", year)}[term]
+    return census_day(kind, previous[1], previous[0]) + timedelta(days=1), day
+
+
+@dataclass
+class Gap:
+    line: int
+    upn: str
+    item: str
+    message: str
+    placement_id: int
+
+    setting_id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "upn": self.upn,
+            "item": self.item,
+            "message": self.message,
+            "placement_id": self.placement_id,
+        }
+
+
+@dataclass
+class Return:
+    kind: str
+    la: LocalAuthority
+    year: int
+    term: str
+    census_day: date
+    period: tuple[date, date]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    school: Setting | None = None
+
+    @property
+    def title(self) -> str:
+        term = f", {TERMS[self.term].lower()} term" if self.kind == "school-census" else ""
+        return f"{RETURNS[self.kind]} {self.year}/{(self.year + 1) % 100:02d}{term}"
+
+    def days_left(self, today: date) -> int:
+        return (self.census_day - today).days
+
+
+def reason_of(placement: Placement) -> str | None:
+    return placement.census_reason or REASON_BY_ROUTE.get(placement.route)
+
+
+def setting_items(setting: Setting) -> tuple[str | None, str | None, str | None]:
+    """URN, or else UKPRN, or else the type of setting: exactly one is returned."""
+    if setting.urn:
+        return setting.urn, None, None
+    if setting.ukprn:
+        return None, setting.ukprn, None
+    kind = setting.census_setting_type
+    return None, None, SETTING_TYPES[kind][1] if kind in SETTING_TYPES else None
+
+
+def _placements(session: Session, actor: Actor, la: LocalAuthority, start: date, end: date) -> list[Placement]:
+    stmt = (
+        select(Placement)
+        .join(Pupil, Placement.pupil_id == Pupil.id)
+        .where(
+            Pupil.home_la_id == la.id,
+            Placement.start_date <= end,
+            or_(Placement.end_date.is_(None), Placement.end_date >= start),
+        )
+        .options(joinedload(Placement.pupil), joinedload(Placement.setting), joinedload(Placement.home_school))
+        .order_by(Pupil.upn, Placement.start_date, Placement.id)
+    )
+    return list(session.scalars(permissions.scope_placements(actor, stmt)).unique())
+
+
+def in_ap_census(placement: Placement) -> bool:
+    return placement.route in LA_ROUTES and placement.setting.kind in AP_CENSUS_KINDS
+
+
+def in_school_census(placement: Placement) -> bool:
+    if placement.home_school is None or placement.home_school.kind not in (SettingKind.MAINSTREAM, SettingKind.SPECIAL):
+        return False
+    if placement.route in SCHOOL_ARRANGED:
+        return True
+    return placement.route in LA_ROUTES and placement.registration in (Registration.DUAL, Registration.NONE)
+
+
+def build(
+    session: Session,
+    actor: Actor,
+    la: LocalAuthority,
+    kind: str,
+    year: int,
+    term: str = "spring",
+    school: Setting | None = None,
+) -> Return:
+    """A return's lines and its validation report. A school lead gets their own school's lines."""
+    if kind not in RETURNS:
+        raise DomainError(f"Unknown return {kind}: choose one of {', '.join(RETURNS)}")
+    permissions.require(session, actor, "returns.view")
+    user = actor.user
+    if user is not None and user.setting_id is not None:
+        if kind != "school-census":
+            raise Forbidden("The AP census is the local authority's return")
+        school = session.get(Setting, user.setting_id)
+    if kind == "school-census" and term not in TERMS:
+        raise DomainError(f"{term!r} is not a census term: choose autumn, spring or summer")
+    start, end = census_period(kind, year, term)
+    result = Return(kind, la, year, term, census_day(kind, year, term), (start, end), school=school)
+    wanted = in_ap_census if kind == "ap-census" else in_school_census
+    for placement in _placements(session, actor, la, start, end):
+        if not wanted(placement):
+            continue
+        if school is not None and placement.home_school_id != school.id:
+            continue
+        _line(result, placement, end)
+    audit.record(
+        session,
+        actor,
+        "report",
+        kind,
+        la.code,
+        detail={"year": year, "term": term, "lines": len(result.rows), "gaps": len(result.gaps)},
+    )
+    return result
+
+
+def _line(result: Return, placement: Placement, end: date) -> None:
+    pupil, setting = placement.pupil, placement.setting
+    line = len(result.rows) + 2  # the header is line 1 of the file
+    urn, ukprn, setting_type = setting_items(setting)
+    reason = reason_of(placement)
+    label, code = CENSUS_REASONS[reason] if reason in CENSUS_REASONS else (None, None)
+    leaving = placement.end_date if placement.end_date is not None and placement.end_date <= end else None
+    sessions = placement.sessions.count("1")
+    row: dict[str, Any] = {}
+    if result.kind == "ap-census":
+        row = {"la_code": result.la.code, **_pupil(pupil), "sen_provision": pupil.sen_status.value}
+        row.update(primary_reason=code, primary_reason_label=label)
+    else:
+        home = placement.home_school
+        assert home is not None
+        row = {"school_urn": home.urn, "school_name": home.name, **_pupil(pupil)}
+        row.update(placement_reason=code, placement_reason_label=label)
+    row.update(
+        urn=urn,
+        ukprn=ukprn,
+        setting_type=setting_type,
+        setting_name=setting.name,
+        entry_date=placement.start_date.isoformat(),
+        leaving_date=leaving.isoformat() if leaving else None,
+        sessions_per_week=sessions,
+        route=placement.route.value,
+        placement_id=placement.id,
+    )
+    result.rows.append({name: row.get(name) for name in COLUMNS[result.kind]})
+
+    def gap(item: str, message: str) -> None:
+        result.gaps.append(Gap(line, pupil.upn, item, message, placement.id, setting.id))
+
+    if not (urn or ukprn or setting_type):
+        gap(
+            "setting_type",
+            f"{setting.name} has no URN or UKPRN: record its type of setting (tuition, work-based, college or other)",
+        )
+    if code is None:
+        if placement.route == Route.LA_HEALTH:
+            gap("primary_reason", "Record whether the health need is mental or physical")
+        else:
+            gap("primary_reason", "Record the reason the placement was commissioned")
+    if sessions == 0:
+        gap("sessions_per_week", "The placement has no sessions in its weekly pattern")
+    if result.kind == "school-census" and not row.get("school_urn"):
+        gap("school_urn", f"{row['school_name']} has no URN: it cannot make a school census return")
+
+
+def _pupil(pupil: Pupil) -> dict[str, Any]:
+    return {
+        "upn": pupil.upn,
+        "first_name": pupil.first_name,
+        "last_name": pupil.last_name,
+        "date_of_birth": pupil.date_of_birth.isoformat(),
+    }
+
+
+GAP_COLUMNS = ["line", "upn", "item", "message", "placement_id"]
+
+
+def set_census_reason(session: Session, actor: Actor, placement: Placement, reason: str | None) -> None:
+    """The census reason of a placement whose route does not settle it (audited)."""
+    permissions.require(session, actor, "placement.review", placement)
+    if reason is not None and reason not in CENSUS_REASONS:
+        raise DomainError("The reason was not saved", [FieldError("census_reason", "Choose a reason from the list")])
+    if placement.route in REASON_BY_ROUTE and reason not in (None, REASON_BY_ROUTE[placement.route]):
+        raise DomainError(
+            "The reason was not saved",
+            [FieldError("census_reason", "This route's reason is set by the route itself")],
+        )
+    before = placement.census_reason
+    placement.census_reason = reason
+    audit.record(
+        session,
+        actor,
+        "update",
+        "placement",
+        placement.id,
+        pupil_id=placement.pupil_id,
+        detail={"census_reason": [before, reason]},
+    )
+
+
+def set_census_setting_type(session: Session, actor: Actor, setting: Setting, kind: str | None) -> None:
+    """The census's type of setting for a provider with no URN or UKPRN (audited)."""
+    permissions.require(session, actor, "setting.edit_oversight", setting)
+    if kind is not None and kind not in SETTING_TYPES:
+        raise DomainError("The type was not saved", [FieldError("census_setting_type", "Choose a type from the list")])
+    before = setting.census_setting_type
+    setting.census_setting_type = kind
+    audit.record(session, actor, "update", "setting", setting.id, detail={"census_setting_type": [before, kind]})
