@@ -42,6 +42,9 @@ from ap_register.models import (
 from ap_register.models.base import utcnow
 from ap_register.years import FinancialYear
 
+# The most a line holds: places, hours or pounds, and a unit cost (the columns keep 10 digits
+# before the point; no AP budget line comes near).
+LARGEST_LINE = Decimal(10_000_000)
 PLACE_TYPES = {
     "outreach": "Outreach (hours)",
     "time_limited": "Time-limited places",
@@ -109,11 +112,12 @@ def set_line(
     year: int,
     place_type: str,
     commissioned: Decimal,
-    unit_cost: Decimal,
+    unit_cost: Decimal | None,
     provider: Setting | None = None,
 ) -> BudgetLine:
-    """Add or change a line while the plan is a draft. For the reserve, `commissioned` is its
-    amount in pounds (and the unit cost is 1)."""
+    """Add or change a line while the plan is a draft, from the plan's page or a budget lines
+    file alike. For the reserve, `commissioned` is its amount in pounds (and the unit cost is 1);
+    every other line has its unit cost (the tariff of a place for a year, or of an hour)."""
     _require_commissioner(session, actor)
     refusal = Refusal()
     if plan.agreed_at is not None:
@@ -126,13 +130,21 @@ def set_line(
         refusal.add("place_type", "Choose the place type")
     if place_type == "reserve":
         provider, unit_cost = None, Decimal(1)
-    elif provider is None:
-        refusal.add("provider", "Choose the provider")
-    elif provider.kind not in AP_KINDS or provider.la_id != plan.la_id:
-        refusal.add("provider", f"{provider.name} is not an alternative provision provider of this area")
-    if commissioned < 0 or unit_cost < 0:
+    else:
+        if provider is None:
+            refusal.add("provider", "Choose the provider")
+        elif provider.kind not in AP_KINDS or provider.la_id != plan.la_id:
+            refusal.add("provider", f"{provider.name} is not an alternative provision provider of this area")
+        if unit_cost is None:
+            refusal.add("unit_cost", "Enter the unit cost")
+    if commissioned < 0 or (unit_cost is not None and unit_cost < 0):
         refusal.add("commissioned", "Places and costs cannot be negative")
+    if commissioned > LARGEST_LINE:
+        refusal.add("commissioned", f"Enter places, hours or an amount up to {LARGEST_LINE:,}")
+    if unit_cost is not None and unit_cost > LARGEST_LINE:
+        refusal.add("unit_cost", f"Enter a unit cost up to £{LARGEST_LINE:,}")
     refusal.raise_if_any("The line was not saved")
+    assert unit_cost is not None
     line = session.scalar(
         select(BudgetLine).where(
             BudgetLine.plan_id == plan.id,

@@ -1169,8 +1169,8 @@ class BudgetLinesImporter(Importer):
         except InvalidOperation:
             self.error(column, f"{value!r} is not a number")
             return None
-        if not found.is_finite() or found < 0:
-            self.error(column, f"{value!r} is not a number of 0 or more")
+        if not found.is_finite():
+            self.error(column, f"{value!r} is not a number")
             return None
         return found
 
@@ -1192,7 +1192,7 @@ class BudgetLinesImporter(Importer):
         if place_type is not None and place_type not in PLACE_TYPES:
             self.error("place_type", f"{place_type!r} is not one of: {', '.join(PLACE_TYPES)}")
         commissioned = self.number(row, "commissioned", required=True)
-        unit_cost = self.number(row, "unit_cost", required=place_type not in (None, "reserve"))
+        unit_cost = self.number(row, "unit_cost", required=False)  # whether a line needs one: set_line
         provider = None
         ref = self.text(row, "provider_ref", max_length=20)
         if ref is not None:
@@ -1224,7 +1224,7 @@ class BudgetLinesImporter(Importer):
                 place_type=place_type,
                 provider=provider,
                 commissioned=commissioned,
-                unit_cost=unit_cost if unit_cost is not None else Decimal(1),
+                unit_cost=unit_cost,
             )
         except DomainError as error:
             self.apply_domain_error(error, {"provider": "provider_ref"})

@@ -274,7 +274,7 @@ def test_budget_lines_import_names_every_bad_line_and_writes_none(db: Session, a
         (3, "year", "'2028-30' is not a financial year such as 2025 or 2025-26"),
         (4, "provider_ref", "No setting with reference NOPE in Leicestershire"),
         (5, "plan", "Leicestershire has no budget plan named 'No such plan': create it first"),
-        (6, "unit_cost", "unit_cost is required"),
+        (6, "unit_cost", "Enter the unit cost"),
         (7, "place_type", "This line is already in the file"),
         (8, "year", "The plan covers 2028-29 to 2030-31"),
         (9, "commissioned", "The plan is agreed: change a line by recording a variation"),

@@ -10,14 +10,12 @@ from ap_register.blueprints.forms import Form, radios, select, submit, text_area
 from ap_register.budgets.rules import PLACE_TYPES
 
 
-def amount(label: str, missing: str | None, description: str, low: int = 0, high: int = 10_000_000) -> DecimalField:
+def amount(label: str, missing: str | None, description: str) -> DecimalField:
+    """A number of pounds, places or hours; how many a line may hold is `rules.set_line`'s."""
     return DecimalField(
         label,
         places=2,
-        validators=[
-            InputRequired(message=missing) if missing else Optional(),
-            NumberRange(min=low, max=high, message=f"Enter a number from {low:,} to {high:,}"),
-        ],
+        validators=[InputRequired(message=missing) if missing else Optional()],
         widget=GovTextInput(),
         description=description,
     )

@@ -114,25 +114,22 @@ def line_new(plan_id: int) -> str | Response:
         provider = None
         if (form.provider.data or "").isdigit():
             provider = permissions.get_setting(db.session, actor, int(form.provider.data))
-        if form.place_type.data != "reserve" and form.unit_cost.data is None:
-            form.unit_cost.errors = ["Enter the unit cost"]
-        else:
-            done, _ = attempt(
-                form,
-                lambda: rules.set_line(
-                    db.session,
-                    actor,
-                    found,
-                    year=int(form.year.data),
-                    place_type=form.place_type.data,
-                    provider=provider,
-                    commissioned=form.commissioned.data,
-                    unit_cost=form.unit_cost.data if form.unit_cost.data is not None else 1,
-                ),
-            )
-            if done:
-                flash("Line saved", "success")
-                return redirect(url_for("budgets.plan", plan_id=found.id, year=form.year.data))
+        done, _ = attempt(
+            form,
+            lambda: rules.set_line(
+                db.session,
+                actor,
+                found,
+                year=int(form.year.data),
+                place_type=form.place_type.data,
+                provider=provider,
+                commissioned=form.commissioned.data,
+                unit_cost=form.unit_cost.data,
+            ),
+        )
+        if done:
+            flash("Line saved", "success")
+            return redirect(url_for("budgets.plan", plan_id=found.id, year=form.year.data))
     return render_template("budgets/line_new.html", title="Add a line to the plan", form=form, plan=found)
 
 
