@@ -28,7 +28,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.text import control_character_problem
@@ -163,7 +163,7 @@ class SpotPurchaseFields:
     agreed_cost = DecimalField(
         "Agreed cost, in pounds",
         places=2,
-        validators=[Optional(), NumberRange(min=1, max=1000000, message="Enter a cost from £1 to £1,000,000")],
+        validators=[Optional()],  # how much: `placements.rules.spot_purchase_problems`
         widget=GovTextInput(),
     )
     spot_reason = TextAreaField("Why outside the plan?", validators=[Optional()], widget=GovTextArea())

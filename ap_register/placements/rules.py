@@ -132,13 +132,20 @@ def commissioner_for(pupil: Pupil, route: Route) -> tuple[int | None, int | None
     return None, pupil.home_school_id
 
 
+# An agreed cost is pounds for the placement: from £1 to £1,000,000 (no AP placement costs more).
+LEAST_SPOT_COST = Decimal(1)
+MOST_SPOT_COST = Decimal(1_000_000)
+
+
 def spot_purchase_problems(spot_purchase: bool, agreed_cost: Decimal | None, reason: str | None) -> list[FieldError]:
     """A placement paid outside the budget plan records its agreed cost and why."""
     if not spot_purchase:
         return []
     problems = []
-    if agreed_cost is None or agreed_cost <= 0:
-        problems.append(FieldError("agreed_cost", "Enter the agreed cost of the spot purchase"))
+    if agreed_cost is None or not LEAST_SPOT_COST <= agreed_cost <= MOST_SPOT_COST:
+        problems.append(
+            FieldError("agreed_cost", f"Enter the agreed cost of the spot purchase, from £1 to £{MOST_SPOT_COST:,}")
+        )
     if not (reason or "").strip():
         problems.append(FieldError("spot_reason", "Say why the placement is paid outside the plan"))
     return problems

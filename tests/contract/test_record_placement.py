@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -293,3 +294,37 @@ def test_a_child_outside_the_actor_s_area_is_not_found_by_any_channel(
         run_import(db, actor, "placements", io.BytesIO(csv.encode()), la=home["la"])
     assert f"No pupil with UPN {stranger.upn}" in refused.value.report.errors[0].message
     assert db.scalars(select(Placement).where(Placement.pupil_id == stranger.id)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("cost", "refusals"),
+    [
+        ("1200.50", []),
+        ("1500000", ["Enter the agreed cost of the spot purchase, from £1 to £1,000,000"]),
+        ("0.50", ["Enter the agreed cost of the spot purchase, from £1 to £1,000,000"]),
+    ],
+    ids=["recorded", "above a million", "below a pound"],
+)
+def test_a_spot_purchase_s_cost_is_one_rule_on_the_page_and_in_the_api(
+    client: Any, db: Session, area: dict[str, Any], cost: str, refusals: list[str]
+) -> None:
+    """The placements file has no spot purchase columns; the page and the API do. The page's form
+    and the API's type each had their own limit and message for the cost."""
+    sign_in(client, area["users"][Role.LA_ADMIN].email)
+    request = Request(
+        route="la_other",
+        setting="pru",
+        registration="dual",
+        tier="transitional",
+        spot={"agreed_cost": cost, "spot_reason": "No commissioned place is free this term"},
+    )
+    answers = []
+    for channel in (_page, _api):
+        child = factories.pupil(db, area["la"], area["school"], first_name="Sam", last_name=channel.__name__)
+        db.commit()
+        answers.append(channel(client, area, child, request))
+    assert [a.refusals for a in answers] == [refusals, refusals]
+    records = [_record(db, a.recorded) for a in answers]
+    assert records[0] == records[1]
+    if not refusals:
+        assert records[0] is not None and records[0]["spot"] == (True, Decimal(cost))

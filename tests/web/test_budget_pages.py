@@ -265,7 +265,7 @@ def test_a_booking_with_no_free_place_goes_through_as_a_spot_purchase(
     ]
     soup = page(post(client, details_url, {**answers, "spot_purchase": "y"}))
     assert errors(soup) == [
-        "Enter the agreed cost of the spot purchase",
+        "Enter the agreed cost of the spot purchase, from £1 to £1,000,000",
         "Say why the placement is paid outside the plan",
     ]
     response = post(

@@ -46,7 +46,8 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[FreeText, StringConstraints(max_length=2000)]
 Day = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
 # Pounds and pence, as the pages take them (£1 to £1,000,000).
-Money = Annotated[Decimal, Field(ge=1, le=1_000_000, max_digits=9, decimal_places=2)]
+# Pounds and pence, up to 9 digits; how much a use is allowed is its rule's (as on the pages).
+Money = Annotated[Decimal, Field(max_digits=9, decimal_places=2)]
 
 
 class Strict(BaseModel):
