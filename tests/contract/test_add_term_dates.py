@@ -3,7 +3,6 @@ term dates file gives the same calendar, the same refusals and the same audit re
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -11,10 +10,9 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.vocab import Role
 from ap_register.models import AuditEvent, TermDate
-from ap_register.permissions import Actor
+from tests.contract.channels import through_import
 from tests.pages import date_fields, errors, page, post, sign_in
 
 
@@ -25,13 +23,7 @@ def _page(client: Any, db: Session, area: dict[str, Any], start: date, end: date
 
 def _import(client: Any, db: Session, area: dict[str, Any], start: date, end: date) -> list[str]:
     text = f"la_code,start_date,end_date\n{area['la'].code},{start.isoformat()},{end.isoformat()}\n"
-    actor = Actor(user=area["users"][Role.LA_ADMIN], via="import")
-    try:
-        run_import(db, actor, "term-dates", io.BytesIO(text.encode()), la=area["la"])
-    except ImportRefused as refused:
-        return [e.message for e in refused.report.errors]
-    db.commit()
-    return []
+    return through_import(db, area["users"][Role.LA_ADMIN], "term-dates", text, area["la"])
 
 
 CHANNELS = (_page, _import)

@@ -3,18 +3,16 @@ placements file gives the same record and the same refusals."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.vocab import Role
 from ap_register.models import Movement, Placement
-from ap_register.permissions import Actor
 from tests import factories
+from tests.contract.channels import through_import
 from tests.pages import date_fields, errors, page, post, sign_in
 
 START = date(2025, 10, 6)
@@ -52,12 +50,7 @@ def _import(client: Any, db: Session, area: dict[str, Any], placement: Placement
         f"{START.isoformat()},{placement.sessions},{placement.tier.value if placement.tier else ''},"
         f"{placement.notice_date.isoformat() if placement.notice_date else ''},{end.isoformat()},{to}\n"
     )
-    actor = Actor(user=area["users"][Role.LA_ADMIN], via="import")
-    try:
-        run_import(db, actor, "placements", io.BytesIO((header + row).encode()), la=area["la"])
-    except ImportRefused as refused:
-        return [e.message for e in refused.report.errors]
-    return []
+    return through_import(db, area["users"][Role.LA_ADMIN], "placements", header + row, area["la"])
 
 
 def _ended(db: Session, placement: Placement) -> tuple[Any, ...]:

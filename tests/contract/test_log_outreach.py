@@ -17,6 +17,7 @@ from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.vocab import Role
 from ap_register.models import OutreachEngagement
 from ap_register.permissions import Actor
+from tests.contract.channels import through_import
 from tests.pages import date_fields, errors, page, post, sign_in
 
 DAY = date(2025, 11, 12)
@@ -59,13 +60,7 @@ def _import(client: Any, db: Session, area: dict[str, Any], group: str, day: dat
         "provider_ref,school_ref,kind,date,minutes,staff,group\n"
         f"{area['pru'].ref},{area['school'].ref},coaching,{day.isoformat()},{minutes},Outreach lead,{group}\n"
     )
-    actor = Actor(user=area["users"][Role.AP_HEAD], via="import")
-    try:
-        run_import(db, actor, "outreach", io.BytesIO(text.encode()), la=area["la"])
-    except ImportRefused as refused:
-        return [e.message for e in refused.report.errors]
-    db.commit()
-    return []
+    return through_import(db, area["users"][Role.AP_HEAD], "outreach", text, area["la"])
 
 
 CHANNELS = (_page, _import)

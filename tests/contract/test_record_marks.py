@@ -4,7 +4,6 @@ child's audit record."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -12,10 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.vocab import Role
 from ap_register.models import AttendanceMark, AuditEvent
-from ap_register.permissions import Actor
+from tests.contract.channels import through_import
 from tests.pages import errors, page, post, sign_in
 
 MONDAY = date(2025, 11, 17)  # the child is placed at the PRU full time from 6 October 2025
@@ -41,13 +39,7 @@ def _import(
 ) -> list[str]:
     upn = area["pupil"].upn if pupil_id == area["pupil"].id else area["bystander"].upn
     text = f"upn,setting_ref,date,session,code\n{upn},{area['pru'].ref},{day.isoformat()},{half},{code}\n"
-    actor = Actor(user=area["users"][Role.LA_ADMIN], via="import")
-    try:
-        run_import(db, actor, "attendance", io.BytesIO(text.encode()), la=area["la"])
-    except ImportRefused as refused:
-        return [e.message for e in refused.report.errors]
-    db.commit()
-    return []
+    return through_import(db, area["users"][Role.LA_ADMIN], "attendance", text, area["la"])
 
 
 CHANNELS = (_page, _api, _import)

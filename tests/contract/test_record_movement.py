@@ -3,7 +3,6 @@ movements file gives the same ledger, the same roll and the same refusals."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -11,11 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.vocab import Role
 from ap_register.models import Movement, Pupil
-from ap_register.permissions import Actor
 from tests import factories
+from tests.contract.channels import through_import
 from tests.pages import date_fields, errors, page, post, sign_in
 
 DAY = date(2025, 11, 12)
@@ -39,13 +37,7 @@ def _import(client: Any, db: Session, area: dict[str, Any], pupil: Pupil, change
         f"{pupil.upn},{change['date'].isoformat()},{change['kind']},{area[change['setting']].ref},"
         f"{change.get('days', '')},{change.get('reason', '')}\n"
     )
-    actor = Actor(user=area["users"][Role.LA_ADMIN], via="import")
-    try:
-        run_import(db, actor, "movements", io.BytesIO(text.encode()), la=area["la"])
-    except ImportRefused as refused:
-        return [e.message for e in refused.report.errors]
-    db.commit()
-    return []
+    return through_import(db, area["users"][Role.LA_ADMIN], "movements", text, area["la"])
 
 
 CHANNELS = (_page, _import)

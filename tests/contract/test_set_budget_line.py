@@ -3,7 +3,6 @@ budget lines file gives the same line and the same refusals."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from typing import Any
 
@@ -12,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register.budgets.rules import create_plan
-from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.vocab import Role
 from ap_register.models import BudgetLine, BudgetPlan
 from ap_register.permissions import Actor
+from tests.contract.channels import through_import
 from tests.pages import errors, page, post, sign_in
 
 # Plans may not overlap: each channel's plan covers its own three years (the test area's own plan
@@ -55,13 +54,7 @@ def _import(client: Any, db: Session, area: dict[str, Any], plan: BudgetPlan, li
         line.get("unit_cost", ""),
     ]
     text = "plan,year,place_type,provider_ref,commissioned,unit_cost\n" + ",".join(cells) + "\n"
-    actor = Actor(user=area["users"][Role.COMMISSIONER], via="import")
-    try:
-        run_import(db, actor, "budget-lines", io.BytesIO(text.encode()), la=area["la"])
-    except ImportRefused as refused:
-        return [e.message for e in refused.report.errors]
-    db.commit()
-    return []
+    return through_import(db, area["users"][Role.COMMISSIONER], "budget-lines", text, area["la"])
 
 
 CHANNELS = (_page, _import)
