@@ -1252,7 +1252,12 @@ class _OutcomesImporter(Importer):
             return None
         return value
 
-    def save(self, existing: Any, record: Any, fields: dict[str, Any]) -> None:
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # What the file changed on each child's record: pupil id -> the records' keys and values
+        self.changed: dict[int, list[dict[str, Any]]] = {}
+
+    def save(self, existing: Any, record: Any, fields: dict[str, Any], key: dict[str, Any]) -> None:
         if existing is None:
             self.session.add(record)
             self.report.imported += 1
@@ -1263,6 +1268,17 @@ class _OutcomesImporter(Importer):
             self.report.updated += 1
         else:
             self.report.unchanged += 1
+            return
+        shown = {k: v.isoformat() if isinstance(v, date) else v for k, v in {**key, **fields}.items()}
+        self.changed.setdefault(record.pupil_id, []).append(shown)
+
+    def finish(self) -> None:
+        """Each child whose results or destinations the file changed has it on their audit trail."""
+        if not self.report.errors:
+            table = "ks4_result" if self.kind == "ks4-results" else "post16_check"
+            audit.record_many(
+                self.session, self.actor, "record", table, {p: {"records": c} for p, c in self.changed.items()}
+            )
 
 
 class Ks4ResultsImporter(_OutcomesImporter):
@@ -1283,7 +1299,7 @@ class Ks4ResultsImporter(_OutcomesImporter):
             select(Ks4Result).where(Ks4Result.pupil_id == pupil.id, Ks4Result.academic_year == year)
         )
         record = Ks4Result(pupil_id=pupil.id, academic_year=year, recorded_by_id=self.actor.user_id, **fields)
-        self.save(existing, record, fields)
+        self.save(existing, record, fields, {"academic_year": year})
 
 
 class DestinationsImporter(_OutcomesImporter):
@@ -1308,7 +1324,7 @@ class DestinationsImporter(_OutcomesImporter):
         record = Post16Check(
             pupil_id=pupil.id, leaving_year=year, check_point=point, recorded_by_id=self.actor.user_id, **fields
         )
-        self.save(existing, record, fields)
+        self.save(existing, record, fields, {"leaving_year": year, "check_point": point})
 
 
 IMPORTERS: dict[str, type[Importer]] = {

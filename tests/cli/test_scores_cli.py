@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ap_register import clock
 from ap_register.domain.vocab import SettingKind
-from ap_register.models import Ks4Result, LocalAuthority, Post16Check, Score
+from ap_register.models import AuditEvent, Ks4Result, LocalAuthority, Post16Check, Score
 from ap_register.outcomes.profiles import movement_profiles
 from ap_register.outcomes.rules import OUTCOMES
 from ap_register.years import AcademicYear
@@ -82,6 +82,8 @@ def test_four_leavers_are_suppressed_in_json_csv_and_xlsx(runner: Any, db: Sessi
     path.write_text("\n".join(lines) + "\n")
     assert runner.invoke(args=["import", "destinations", str(path)]).exit_code == 0
     assert len(db.scalars(select(Post16Check)).all()) == 8
+    audited = db.scalars(select(AuditEvent.pupil_id).where(AuditEvent.object_type == "post16_check")).all()
+    assert sorted(audited) == sorted(p.id for p in pupils)
 
     found = json.loads(runner.invoke(args=["scores", "--la", "855", "--year", "2025/26"]).stdout)
     post16 = found["providers"][0]["outcomes"]["post16"]
@@ -126,3 +128,12 @@ def test_outcome_imports_refuse_bad_rows_and_update_on_reimport(runner: Any, db:
     assert result.exit_code == 0 and "1 updated" in result.output
     db.expire_all()
     assert [(r.english, r.maths) for r in db.scalars(select(Ks4Result))] == [("5", "L2")]
+    # Each file's change is on the child's audit trail (the same file again changes nothing).
+    assert runner.invoke(args=["import", "ks4-results", str(good)]).exit_code == 0
+    trail = db.scalars(
+        select(AuditEvent).where(AuditEvent.pupil_id == pupil.id, AuditEvent.object_type == "ks4_result")
+    ).all()
+    assert [e.detail["records"] for e in trail] == [
+        [{"academic_year": 2025, "english": "4", "maths": "L2"}],
+        [{"academic_year": 2025, "english": "5", "maths": "L2"}],
+    ]
