@@ -35,6 +35,7 @@ from ap_register.domain.errors import DomainError
 from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
 from ap_register.domain.term_dates import add_stretch
 from ap_register.domain.text import control_character_problem
+from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, year_in_range
 from ap_register.domain.upn import check_upn
 from ap_register.domain.vocab import (
     HOME_SCHOOL_KINDS,
@@ -311,9 +312,13 @@ class Importer:
             return None
         for fmt in formats:
             try:
-                return datetime.strptime(value, fmt).date()
+                found = datetime.strptime(value, fmt).date()
             except ValueError:
                 continue
+            if not year_in_range(found.year):  # the years a page and the API take too (domain/typed.py)
+                self.error(column, f"{value!r} is not a date from {FIRST_YEAR} to {LAST_YEAR}")
+                return None
+            return found
         self.error(column, f"{value!r} is not a date in the form YYYY-MM-DD")
         return None
 

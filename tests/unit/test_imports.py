@@ -380,3 +380,17 @@ def test_a_placement_s_plans_are_checked_before_anything_is_written(db: Session,
         (2, "reintegration_plan", "reintegration_plan must be 2000 characters or fewer")
     ]
     assert count(db, Placement) == 0
+
+
+def test_a_date_beyond_the_years_the_register_takes_is_refused_as_on_a_page(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """Dates from 1900 to 2100, as the pages and the API take them (a year 9999 is a date to
+    Python, but a statutory clock counted from it runs off the calendar)."""
+    text = (
+        "upn,date,kind,setting_ref,days,reason\n"
+        f"{GOOD[0]},9999-12-31,suspension,SCH1,2,Fighting\n"
+        f"{GOOD[0]},1066-10-14,suspension,SCH1,2,Fighting\n"
+    )
+    assert refused(db, "movements", text) == [
+        (2, "date", "'9999-12-31' is not a date from 1900 to 2100"),
+        (3, "date", "'1066-10-14' is not a date from 1900 to 2100"),
+    ]

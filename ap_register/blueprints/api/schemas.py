@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from ap_register.coverage.rules import FLAG_LABELS
 from ap_register.domain.text import control_character_problem
-from ap_register.domain.typed import MAX_ID
+from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, MAX_ID
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
 from ap_register.returns.rules import CENSUS_REASONS
 
@@ -44,7 +44,8 @@ Sessions = Annotated[
 CensusReason = Literal[tuple(CENSUS_REASONS)]  # type: ignore[valid-type]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[FreeText, StringConstraints(max_length=2000)]
-Day = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))]
+# The years a date may have on a page, in a file or here alike (domain/typed.py).
+Day = Annotated[date, Field(ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 12, 31))]
 # Pounds and pence, as the pages take them (£1 to £1,000,000).
 # Pounds and pence, up to 9 digits; how much a use is allowed is its rule's (as on the pages).
 Money = Annotated[Decimal, Field(max_digits=9, decimal_places=2)]
