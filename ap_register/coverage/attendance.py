@@ -18,7 +18,8 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import among
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
 from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
-from ap_register.models import AttendanceMark, Placement, Pupil, Setting
+from ap_register.domain.vocab import ROLL_KINDS, MovementKind
+from ap_register.models import AttendanceMark, Movement, Placement, Pupil, Setting
 
 SESSIONS = ("AM", "PM")
 # The codes a home school records for a session its pupil spends elsewhere.
@@ -65,21 +66,47 @@ class Booking:
     sessions: str
 
 
-def expected_at(setting_id: int, home_school_id: int | None, day: date, half: str, bookings: Sequence[Booking]) -> bool:
-    """Whether a setting takes a pupil's attendance for a session (SI 2024/208 reg 10(1): each
-    registered pupil): a setting where the pupil is placed for that session, or the school whose
-    roll the pupil is on, unless everything arranged for the pupil that day is on other sessions
-    (the school then records nothing; the setting booked records the session). `bookings` are
-    the pupil's placements; any not running on `day` are ignored."""
+@dataclass(frozen=True)
+class RollMovement:
+    """A movement on a school's roll as the register reads it: an admission names the school; a
+    permanent exclusion or a removal from roll takes the pupil off it."""
+
+    day: date
+    order: int  # the ledger's order within a day
+    admitted_to: int | None
+
+
+def roll_on(day: date, movements: Sequence[RollMovement], recorded: int | None) -> int | None:
+    """The school whose roll the pupil is on at `day`: their latest roll movement on or before it.
+    A pupil whose ledger holds no roll movement at all is on the roll they are recorded on."""
+    if not movements:
+        return recorded
+    held = None
+    for movement in sorted(movements, key=lambda m: (m.day, m.order)):
+        if movement.day > day:
+            break
+        held = movement.admitted_to
+    return held
+
+
+def expected_at(setting_id: int, roll_school_id: int | None, day: date, half: str, bookings: Sequence[Booking]) -> bool:
+    """Whether a setting takes a pupil's attendance for a session. A school records the attendance
+    of each of its registered pupils every session (SI 2024/208 reg 10(1)): the school whose roll
+    the pupil is on that day (`roll_on`), whatever else is arranged (a session spent elsewhere
+    is marked D, B, K or C2); and a setting where the pupil is placed for that session.
+    `bookings` are the pupil's placements; any not running on `day` are ignored."""
     if day.weekday() > 4 or half not in SESSIONS:
         return False
-    slot = 2 * day.weekday() + SESSIONS.index(half)
-    running = [b for b in bookings if b.start_date <= day and (b.end_date is None or b.end_date >= day)]
-    if any(b.setting_id == setting_id and b.sessions[slot] == "1" for b in running):
+    if roll_school_id == setting_id:
         return True
-    if home_school_id != setting_id:
-        return False
-    return not running or any(b.sessions[slot] == "1" for b in running)
+    slot = 2 * day.weekday() + SESSIONS.index(half)
+    return any(
+        b.setting_id == setting_id
+        and b.sessions[slot] == "1"
+        and b.start_date <= day
+        and (b.end_date is None or b.end_date >= day)
+        for b in bookings
+    )
 
 
 def code_class(code: str) -> str:
@@ -107,9 +134,23 @@ class Expected:
     mark: str | None
 
 
+def roll_movements(session: Session, pupil_ids: Sequence[int]) -> dict[int, list[RollMovement]]:
+    """The roll movements of these pupils, for `roll_on`."""
+    found: dict[int, list[RollMovement]] = defaultdict(list)
+    for start in range(0, len(pupil_ids), 1_000):
+        for pupil_id, day, order, kind, setting_id in session.execute(
+            select(Movement.pupil_id, Movement.date, Movement.id, Movement.kind, Movement.setting_id).where(
+                Movement.pupil_id.in_(pupil_ids[start : start + 1_000]), Movement.kind.in_(ROLL_KINDS)
+            )
+        ):
+            found[pupil_id].append(RollMovement(day, order, setting_id if kind == MovementKind.ADMITTED else None))
+    return found
+
+
 def expected(session: Session, actor: Actor, setting: Setting, day: date, half: str) -> list[Expected]:
-    """The pupils this setting should mark for one session (`expected_at`): those placed here for
-    it, and those on its roll (who are here, or booked elsewhere and marked with a D, B, K or C2)."""
+    """The pupils this setting should mark for one session (`expected_at`): those on its roll that
+    day (who are here, or booked elsewhere and marked with a D, B, K or C2), and those placed here
+    for the session."""
     if day.weekday() > 4 or half not in SESSIONS:
         return []
     slot = 2 * day.weekday() + SESSIONS.index(half)
@@ -119,10 +160,17 @@ def expected(session: Session, actor: Actor, setting: Setting, day: date, half: 
         select(Placement).where(Placement.setting_id == setting.id, running).options(joinedload(Placement.pupil)),
     )
     candidates = {p.pupil_id: p.pupil for p in session.scalars(here)}
+    # Whoever may be on the roll that day: on it now, or admitted here by then.
+    admitted_here = select(Movement.pupil_id).where(
+        Movement.setting_id == setting.id, Movement.kind == MovementKind.ADMITTED, Movement.date <= day
+    )
     for pupil in session.scalars(
-        permissions.scope_pupils(actor, select(Pupil).where(Pupil.home_school_id == setting.id))
+        permissions.scope_pupils(
+            actor, select(Pupil).where(or_(Pupil.home_school_id == setting.id, Pupil.id.in_(admitted_here)))
+        )
     ):
         candidates.setdefault(pupil.id, pupil)
+    rolls = roll_movements(session, list(candidates))
     arranged: dict[int, list[Placement]] = defaultdict(list)
     for placement in session.scalars(
         select(Placement)
@@ -134,7 +182,8 @@ def expected(session: Session, actor: Actor, setting: Setting, day: date, half: 
     for pupil_id, pupil in candidates.items():
         placements = arranged[pupil_id]
         bookings = [Booking(p.setting_id, p.start_date, p.end_date, p.sessions) for p in placements]
-        if not expected_at(setting.id, pupil.home_school_id, day, half, bookings):
+        roll = roll_on(day, rolls.get(pupil_id, []), pupil.home_school_id)
+        if not expected_at(setting.id, roll, day, half, bookings):
             continue
         mine = next((p for p in placements if p.setting_id == setting.id and p.sessions[slot] == "1"), None)
         away = [] if mine else [p.setting.name for p in placements if p.sessions[slot] == "1"]
@@ -259,6 +308,8 @@ def record_marks(session: Session, actor: Actor, marks: list[Mark]) -> int:
         try:
             with session.begin_nested():
                 written += record_register(session, actor, settings_by_id[setting_id], day, half, own)
+        except (Forbidden, NotFound):
+            raise  # not the actor's register to take: the whole request is refused (403, 404)
         except DomainError as error:
             for problem in error.errors:
                 if problem.field.startswith("mark-"):

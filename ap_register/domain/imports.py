@@ -27,7 +27,16 @@ from ap_register.accounts import audit
 from ap_register.budgets.outreach import KINDS as OUTREACH_KINDS
 from ap_register.budgets.outreach import log_session, start_engagement
 from ap_register.budgets.rules import PLACE_TYPES, set_line
-from ap_register.coverage.attendance import Booking, code_problem, expected_at, marks_between, session_problems
+from ap_register.coverage.attendance import (
+    Booking,
+    RollMovement,
+    code_problem,
+    expected_at,
+    marks_between,
+    roll_movements,
+    roll_on,
+    session_problems,
+)
 from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import Writer
@@ -867,6 +876,7 @@ class AttendanceImporter(Importer):
         # UPN -> (pupil id, home LA id, school of main registration), as read; a pupil's placements
         self.people: dict[str, tuple[int, int, int | None] | None] = {}
         self.bookings: dict[int, list[Booking]] = {}
+        self.rolls: dict[int, list[RollMovement]] = {}  # a pupil's roll movements, for the roll on a day
         self.las_by_id = {la.id: la for la in self.las.values()}
         self.dates: dict[str, date | None] = {}
         # What the file changed on each child's record: pupil id -> (marks, first day, last day, settings)
@@ -922,6 +932,7 @@ class AttendanceImporter(Importer):
                 ).where(Placement.pupil_id.in_(new_ids[start : start + 1_000]))
             ):
                 self.bookings[pupil_id].append(Booking(*booking))
+        self.rolls.update(roll_movements(self.session, new_ids))
         for upn in wanted:
             self.people.setdefault(upn, None)
         for line, row in rows:
@@ -956,7 +967,8 @@ class AttendanceImporter(Importer):
                 self.error("code", problem_text)
         if self.failed or person is None or setting is None or when is None or code is None:
             return
-        if not expected_at(setting.id, person[2], when, session_name, self.bookings.get(person[0], [])):
+        roll = roll_on(when, self.rolls.get(person[0], []), person[2])
+        if not expected_at(setting.id, roll, when, session_name, self.bookings.get(person[0], [])):
             self.error("upn", "This pupil is not expected here for this session")
             return
         key = (person[0], setting.id, when, session_name)

@@ -347,3 +347,14 @@ def test_every_spelling_of_a_token_counts_against_one_limit(db_kind: str, tmp_pa
         with limited.app_context():
             flask_db.engine.dispose()
         drop()
+
+
+def test_a_register_that_is_not_the_token_s_to_take_is_forbidden(client: Any, world: dict[str, Any]) -> None:
+    """An AP head's script marking a school's register is refused whole with 403, as the page
+    refuses the register (not 422 with a problem of no field)."""
+    home = world["home"]
+    mark = {"pupil_id": home["pupil"].id, "setting_id": home["school"].id, "date": "2025-11-17", "session": "AM"}
+    token = bearer(home["tokens"][Role.AP_HEAD].secret)
+    response = client.post("/api/v1/attendance", headers=token, json={"marks": [{**mark, "code": "/"}]})
+    assert response.status_code == 403, response.get_json()
+    assert response.get_json()["error"]["message"] == "You can take the register of your own setting only"

@@ -281,7 +281,8 @@ def test_a_large_register_file_is_written_in_chunks_and_can_be_sent_again(db: Se
 
     la, school = area["la"], area["school"]
     pupils = [area["pupil"]] + [factories.pupil(db, la, school) for _ in range(29)]
-    days = [d for n in range(168) if (d := date(2025, 9, 1) + timedelta(days=n)).weekday() < 5]
+    # The 120 school weekdays from their admission on 3 September (before it, not on the roll).
+    days = [d for n in range(168) if (d := date(2025, 9, 3) + timedelta(days=n)).weekday() < 5]
     lines = [
         f"{p.upn},SCH1,{d.isoformat()},{half},{'/' if half == 'AM' else chr(92)}"
         for p in pupils
@@ -310,7 +311,8 @@ def test_a_broken_line_late_in_an_attendance_file_is_named_by_its_own_number(db:
     """Rows are read a chunk ahead of their checks: the line numbers still come out right."""
     from ap_register.domain.imports import AttendanceImporter
 
-    good = f"{GOOD[0]},SCH1,2025-11-03,AM,/"
+    veteran = factories.pupil(db, area["la"], area["school"], on=date(2004, 9, 1))  # on the roll since 2004
+    good = f"{veteran.upn},SCH1,2025-11-03,AM,/"
     # A different session on each line, so that the broken line's are the file's only problems.
     weekdays = [d for n in range(4_200) if (d := date(2005, 1, 3) + timedelta(days=n)).weekday() < 5]
     lines = [

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from ap_register.coverage.rules import FLAG_LABELS
 from ap_register.domain.text import control_character_problem
@@ -286,7 +286,8 @@ class MarkIn(Strict):
     pupil_id: Id
     setting_id: Id
     date: Day
-    session: Literal["AM", "PM"]
+    # AM or PM in either case, as the register page and a file take it.
+    session: Annotated[Literal["AM", "PM"], BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v)]
     code: Annotated[OneLine, StringConstraints(min_length=1, max_length=2)] = Field(
         description="A national attendance code in use (School Attendance (Pupil Registration) Regulations 2024)"
     )

@@ -264,7 +264,19 @@ def attendance() -> str | BaseResponse:
         choice.setting.choices = setting_choices()
     choice.validate()
     day = choice.day.data if choice.day.data and not choice.day.errors else clock.today()
-    half = choice.half.data if choice.half.data in ("AM", "PM") else ("AM" if clock.local_now().hour < 12 else "PM")
+    asked_half = (request.args.get("half") or "").strip().upper()
+    half = asked_half if asked_half in ("AM", "PM") else ("AM" if clock.local_now().hour < 12 else "PM")
+    # A register is saved only for the session it names: never for a default put in place of a
+    # date or a session that could not be read.
+    unreadable = []
+    if choice.day.errors:
+        unreadable.append({"text": choice.day.errors[0], "href": "#day"})
+    if request.args.get("half") and asked_half not in ("AM", "PM"):
+        unreadable += [
+            {"text": p.message, "href": "#half"}
+            for p in attendance_rules.session_problems(day, asked_half, clock.today())
+            if p.field == "session"
+        ]
     setting = None
     asked_id = record_id(choice.setting.data)
     if asked_id is not None:
@@ -272,7 +284,9 @@ def attendance() -> str | BaseResponse:
         if not attendance_rules.may_take_register(actor, setting):
             raise Forbidden("You can take the register of your own setting only")
     errors: list[dict[str, str]] = []
-    if setting is not None and request.method == "POST":
+    if request.method == "POST" and unreadable:
+        errors = unreadable
+    elif setting is not None and request.method == "POST":
         marks = {
             pupil_id: value.strip()
             for key, value in request.form.items()
