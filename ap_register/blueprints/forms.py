@@ -170,7 +170,7 @@ class SpotPurchaseFields:
 
     def spot_problem(self) -> bool:
         """Puts a missing cost or reason on its field (the register's rule,
-        `register.spot_purchase_problems`); says whether there was one."""
+        `placements.rules.spot_purchase_problems`); says whether there was one."""
         from ap_register.placements.rules import spot_purchase_problems
 
         problems = spot_purchase_problems(

@@ -137,8 +137,10 @@ def set_line(
             refusal.add("provider", f"{provider.name} is not an alternative provision provider of this area")
         if unit_cost is None:
             refusal.add("unit_cost", "Enter the unit cost")
-    if commissioned < 0 or (unit_cost is not None and unit_cost < 0):
-        refusal.add("commissioned", "Places and costs cannot be negative")
+    if commissioned < 0:
+        refusal.add("commissioned", "Places, hours or an amount cannot be negative")
+    if unit_cost is not None and unit_cost < 0:
+        refusal.add("unit_cost", "A unit cost cannot be negative")
     if commissioned > LARGEST_LINE:
         refusal.add("commissioned", f"Enter places, hours or an amount up to {LARGEST_LINE:,}")
     if unit_cost is not None and unit_cost > LARGEST_LINE:

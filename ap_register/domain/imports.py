@@ -117,7 +117,6 @@ MAX_PROBLEMS = 1000
 # Values checked once and remembered (UPNs, dates) are forgotten past this many.
 CACHE_LIMIT = 50_000
 GIAS_REQUIRED = ("URN", "EstablishmentName", "LA (code)", "TypeOfEstablishment (code)", "EstablishmentStatus (name)")
-# Codes that stopped being valid when the 2024 regulations came in (19 August 2024).
 BATCH = 500
 
 
@@ -792,7 +791,7 @@ class PlacementsImporter(Importer):
     def commissioner(self, row: dict[str, str], pupil: Pupil | None) -> dict[str, int | None]:
         ref = self.text(row, "commissioner_ref", max_length=20)
         if ref is None:
-            return {}  # the register's rule names the commissioner (register.commissioner_for)
+            return {}  # the register's rule names the commissioner (placements.rules.commissioner_for)
         if len(ref) == 3 and ref.isdigit():
             la = self.las.get(ref)
             if la is None:
@@ -857,6 +856,32 @@ class MovementsImporter(Importer):
 # --- attendance ------------------------------------------------------------------------------
 
 
+AUDITED_MARKS = 200  # the marks an audit event lists for one child; the rest are counted
+
+
+@dataclass
+class ChangedMarks:
+    """A file's marks for one child as their audit event shows them: each mark as the register
+    page's own event has it (setting, date, session, code), the first 200 the file holds, and
+    how many there were from which day to which."""
+
+    count: int = 0
+    first: date | None = None
+    last: date | None = None
+    listed: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, setting_id: int, day: date, half: str, code: str) -> None:
+        self.count += 1
+        self.first = day if self.first is None else min(self.first, day)
+        self.last = day if self.last is None else max(self.last, day)
+        if len(self.listed) < AUDITED_MARKS:
+            self.listed.append({"setting_id": setting_id, "date": day.isoformat(), "session": half, "code": code})
+
+    def detail(self) -> dict[str, Any]:
+        assert self.first is not None and self.last is not None
+        return {"marks": self.count, "from": self.first.isoformat(), "to": self.last.isoformat(), "listed": self.listed}
+
+
 class AttendanceImporter(Importer):
     """Registers in bulk: rows are checked one by one (every problem named by line), and written
     in chunks: the marks already held for a chunk are read in one query, new ones go in with COPY
@@ -879,8 +904,9 @@ class AttendanceImporter(Importer):
         self.rolls: dict[int, list[RollMovement]] = {}  # a pupil's roll movements, for the roll on a day
         self.las_by_id = {la.id: la for la in self.las.values()}
         self.dates: dict[str, date | None] = {}
-        # What the file changed on each child's record: pupil id -> (marks, first day, last day, settings)
-        self.changed: dict[int, tuple[int, date, date, set[int]]] = {}
+        # What the file changed on each child's record (a count, the first and last day, and the
+        # first marks as (setting, day, session, code)): bounded per child, whatever the file's size.
+        self.changed: dict[int, ChangedMarks] = {}
 
     def person(self, row: dict[str, str]) -> tuple[int, int, int | None] | None:
         upn = self.upn_of(row)
@@ -989,21 +1015,8 @@ class AttendanceImporter(Importer):
                 self.actor,
                 "record_attendance",
                 "attendance_mark",
-                {
-                    pupil_id: {
-                        "marks": count,
-                        "from": first.isoformat(),
-                        "to": last.isoformat(),
-                        "setting_ids": sorted(settings),
-                    }
-                    for pupil_id, (count, first, last, settings) in self.changed.items()
-                },
+                {pupil_id: marks.detail() for pupil_id, marks in self.changed.items()},
             )
-
-    def note_change(self, pupil_id: int, setting_id: int, day: date) -> None:
-        count, first, last, settings = self.changed.get(pupil_id, (0, day, day, set()))
-        settings.add(setting_id)
-        self.changed[pupil_id] = (count + 1, min(first, day), max(last, day), settings)
 
     def write_pending(self) -> None:
         rows, self.pending = self.pending, []
@@ -1026,7 +1039,7 @@ class AttendanceImporter(Importer):
             else:
                 self.report.unchanged += 1
                 continue
-            self.note_change(pupil_id, setting_id, day)
+            self.changed.setdefault(pupil_id, ChangedMarks()).add(setting_id, day, half, code)
         self.session.flush()
         Writer(self.session.connection()).write(
             "attendance_mark",
@@ -1227,7 +1240,8 @@ class BudgetLinesImporter(Importer):
                 self.error("plan", f"{la.name} has no budget plan named {name!r}: create it first")
         if self.failed or plan is None or year is None or place_type is None or commissioned is None:
             return
-        key = (plan.id, year, place_type, provider.id if provider else None)
+        # The reserve is one line a year, whatever provider a row names (set_line ignores it).
+        key = (plan.id, year, place_type, provider.id if provider and place_type != "reserve" else None)
         if key in self.seen:
             self.error("place_type", "This line is already in the file")
             return

@@ -57,7 +57,7 @@ def record_placement(session: Session, actor: Actor, request: RecordPlacement) -
 
     Refused (NotFound) for a child outside the actor's scope, as if there were none; refused
     with every problem `placements.rules.check_placement` finds otherwise. Whoever records it,
-    through whichever channel, the commissioner is the one `register.commissioner_for` names
+    through whichever channel, the commissioner is the one `rules.commissioner_for` names
     unless the request names another the actor may name."""
     pupil = permissions.get_pupil(session, actor, request.pupil_id)
     visible = session.scalar(

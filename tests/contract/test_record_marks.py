@@ -81,6 +81,12 @@ def test_a_register_is_recorded_alike_through_every_channel(client: Any, db: Ses
             )
         ).all()
         assert trail, channel.__name__
+        # Which marks changed, as the child's trail shows them (the page: one event a mark; a file:
+        # one event a child, listing its marks).
+        shown = sorted(
+            (m["date"], m["session"], m["code"]) for e in trail for m in (e.detail.get("listed") or [e.detail])
+        )
+        assert shown == [("2025-11-17", "AM", "/"), ("2025-11-17", "PM", "L")], channel.__name__
         if channel is not _api:  # the API acts as its token, not as a person
             assert {e.user_id for e in trail} == {admin.id}, channel.__name__
         assert {e.detail["via"] for e in trail} == {"web" if channel is _page else channel.__name__[1:]}

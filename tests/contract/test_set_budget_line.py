@@ -96,7 +96,7 @@ REFUSALS = {
     ),
     "negative": (
         {"place_type": "outreach", "provider": "pru", "commissioned": "-1", "unit_cost": "55"},
-        ["Places and costs cannot be negative"],
+        ["Places, hours or an amount cannot be negative"],
     ),
     "a 12-digit number": (
         {"place_type": "reserve", "commissioned": "1" * 12},

@@ -71,7 +71,7 @@ class PanelForm(Form):
     name = text_field("Name of the panel", required="Enter the panel's name")
     quorum = IntegerField(
         "Quorum (members who must vote)",
-        validators=[InputRequired(message="Enter the quorum")],  # its limits: `panels.create_panel`
+        validators=[InputRequired(message="Enter the quorum")],  # its limits: `panels.rules.create_panel`
         widget=GovTextInput(),
     )
     submit = submit("Create the panel")
