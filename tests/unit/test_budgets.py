@@ -282,3 +282,24 @@ def test_budget_lines_import_names_every_bad_line_and_writes_none(db: Session, a
     ]
     db.refresh(draft)
     assert draft.lines == []
+
+
+def test_a_file_s_second_reserve_row_for_a_year_is_a_repeat_whatever_provider_it_names(
+    db: Session,
+    area: dict,  # type: ignore[type-arg]
+) -> None:
+    """The reserve is one line a year (set_line ignores a provider for it): a second row used to
+    replace the first silently when it named another provider."""
+    import io
+
+    from ap_register.domain.imports import ImportRefused, run_import
+
+    create_plan(db, area["commissioner"], area["la"], name="Next plan", first_year=2028, years=3, demand_policy="x")
+    text = (
+        "plan,year,place_type,provider_ref,commissioned,unit_cost\n"
+        "Next plan,2028,reserve,,25000,\n"
+        f"Next plan,2028,reserve,{area['pru'].ref},9000,\n"
+    )
+    with pytest.raises(ImportRefused) as refused:
+        run_import(db, SYSTEM, "budget-lines", io.BytesIO(text.encode()), la=area["la"])
+    assert [(e.line, e.message) for e in refused.value.report.errors] == [(3, "This line is already in the file")]
