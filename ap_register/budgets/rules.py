@@ -137,13 +137,17 @@ def set_line(
             refusal.add("provider", f"{provider.name} is not an alternative provision provider of this area")
         if unit_cost is None:
             refusal.add("unit_cost", "Enter the unit cost")
-    if commissioned < 0:
+    if not commissioned.is_finite():  # NaN or infinity: a box's "NaN" reads as a Decimal
+        refusal.add("commissioned", "Enter places, hours or an amount as a number")
+    elif commissioned < 0:
         refusal.add("commissioned", "Places, hours or an amount cannot be negative")
-    if unit_cost is not None and unit_cost < 0:
-        refusal.add("unit_cost", "A unit cost cannot be negative")
-    if commissioned > LARGEST_LINE:
+    elif commissioned > LARGEST_LINE:
         refusal.add("commissioned", f"Enter places, hours or an amount up to {LARGEST_LINE:,}")
-    if unit_cost is not None and unit_cost > LARGEST_LINE:
+    if unit_cost is not None and not unit_cost.is_finite():
+        refusal.add("unit_cost", "Enter the unit cost as a number")
+    elif unit_cost is not None and unit_cost < 0:
+        refusal.add("unit_cost", "A unit cost cannot be negative")
+    elif unit_cost is not None and unit_cost > LARGEST_LINE:
         refusal.add("unit_cost", f"Enter a unit cost up to £{LARGEST_LINE:,}")
     refusal.raise_if_any("The line was not saved")
     assert unit_cost is not None

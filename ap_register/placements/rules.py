@@ -142,7 +142,7 @@ def spot_purchase_problems(spot_purchase: bool, agreed_cost: Decimal | None, rea
     if not spot_purchase:
         return []
     problems = []
-    if agreed_cost is None or not LEAST_SPOT_COST <= agreed_cost <= MOST_SPOT_COST:
+    if agreed_cost is None or not agreed_cost.is_finite() or not LEAST_SPOT_COST <= agreed_cost <= MOST_SPOT_COST:
         problems.append(
             FieldError("agreed_cost", f"Enter the agreed cost of the spot purchase, from £1 to £{MOST_SPOT_COST:,}")
         )
