@@ -165,8 +165,9 @@ def report(step: str, **figures: Any) -> dict[str, Any]:
 def attendance_file(session: Any, today: date, rows: int) -> bytes:
     """Home-school registers (setting_ref, as the import reads it) for pupils of the generated
     areas, school days of the last two weeks before today, until the file has `rows` rows: pupils
-    with nothing arranged elsewhere then, whom their school expects every session (the import
-    refuses a mark for a pupil the setting does not expect, as the register page does)."""
+    on their school's roll with nothing arranged elsewhere then, whom their school expects every
+    session (the import refuses a mark for a pupil the setting does not expect, as the register
+    page does)."""
     first_la = session.execute(text("SELECT home_la_id FROM pupil ORDER BY id LIMIT 1")).scalar_one()
     calendar = calendar_for(session, session.get(LocalAuthority, first_la))
     days = calendar.school_days(today - timedelta(days=14), today - timedelta(days=1))
@@ -174,7 +175,11 @@ def attendance_file(session: Any, today: date, rows: int) -> bytes:
         text(
             "SELECT u.upn, s.ref, u.home_la_id FROM pupil u JOIN setting s ON s.id = u.home_school_id "
             "WHERE NOT EXISTS (SELECT 1 FROM placement p WHERE p.pupil_id = u.id AND p.start_date <= :last "
-            "AND (p.end_date IS NULL OR p.end_date >= :first)) ORDER BY u.id"
+            "AND (p.end_date IS NULL OR p.end_date >= :first)) "
+            # ... and on that school's roll by the ledger (the generated nation records some
+            # exclusions and removals without taking the pupil off the recorded roll)
+            "AND NOT EXISTS (SELECT 1 FROM movement m WHERE m.pupil_id = u.id "
+            "AND m.kind IN ('permanent_exclusion', 'removed_from_roll')) ORDER BY u.id"
         ),
         {"first": days[0], "last": days[-1]},
     ).all()
