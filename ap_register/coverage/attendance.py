@@ -22,8 +22,6 @@ from ap_register.domain.vocab import ROLL_KINDS, MovementKind
 from ap_register.models import AttendanceMark, Movement, Placement, Pupil, Setting
 
 SESSIONS = ("AM", "PM")
-# The codes a home school records for a session its pupil spends elsewhere.
-AWAY_CODES = frozenset({"D", "B", "K", "C2"})
 # The national codes of SI 2024/208 reg 10 (Tables 1 to 4) replaced the 2006 set on 19 August 2024
 # (reg 1(2)): a code DfE lists as legacy is a true record of a session before that day only.
 CODES_FROM = date(2024, 8, 19)
