@@ -5,6 +5,7 @@ any directory."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -26,10 +27,23 @@ def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout
 
 def test_the_wheel_installs_and_runs_from_any_directory(tmp_path: Path) -> None:
     assert (PROJECT_ROOT / "ap_register" / "static" / "css" / "main.css").exists(), "run `npm run build` first"
+    # Built from a clean copy of the source: pip builds in the tree, and a `build/` left there by an
+    # earlier build would carry modules that have since moved or gone into the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(
+        PROJECT_ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "node_modules", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"
+        ),
+    )
     dist = tmp_path / "dist"
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", dist, PROJECT_ROOT, cwd=tmp_path)
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", dist, source, cwd=tmp_path)
     (wheel,) = dist.glob("ap_register-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
+    package = PROJECT_ROOT / "ap_register"
+    modules = {f"ap_register/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
+    assert {n for n in names if n.endswith(".py")} == modules, "the wheel holds exactly the package's modules"
     for part in (
         "ap_register/templates/base.html",
         "ap_register/templates/register/placement.html",
