@@ -36,7 +36,7 @@ from ap_register.models import (
     User,
 )
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])  # a select of any columns
 
 # Role-level permissions: which roles may ever do each action (object checks come after).
 ACTIONS: dict[str, frozenset[Role]] = {

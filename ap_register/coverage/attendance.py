@@ -18,8 +18,9 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import among
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
 from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
-from ap_register.domain.vocab import ROLL_KINDS, MovementKind
+from ap_register.domain.vocab import MovementKind
 from ap_register.models import AttendanceMark, Movement, Placement, Pupil, Setting
+from ap_register.placements.rules import roll_movements, roll_on
 
 SESSIONS = ("AM", "PM")
 # The national codes of SI 2024/208 reg 10 (Tables 1 to 4) replaced the 2006 set on 19 August 2024
@@ -62,29 +63,6 @@ class Booking:
     start_date: date
     end_date: date | None
     sessions: str
-
-
-@dataclass(frozen=True)
-class RollMovement:
-    """A movement on a school's roll as the register reads it: an admission names the school; a
-    permanent exclusion or a removal from roll takes the pupil off it."""
-
-    day: date
-    order: int  # the ledger's order within a day
-    admitted_to: int | None
-
-
-def roll_on(day: date, movements: Sequence[RollMovement], recorded: int | None) -> int | None:
-    """The school whose roll the pupil is on at `day`: their latest roll movement on or before it.
-    A pupil whose ledger holds no roll movement at all is on the roll they are recorded on."""
-    if not movements:
-        return recorded
-    held = None
-    for movement in sorted(movements, key=lambda m: (m.day, m.order)):
-        if movement.day > day:
-            break
-        held = movement.admitted_to
-    return held
 
 
 def expected_at(setting_id: int, roll_school_id: int | None, day: date, half: str, bookings: Sequence[Booking]) -> bool:
@@ -132,60 +110,54 @@ class Expected:
     mark: str | None
 
 
-def roll_movements(session: Session, pupil_ids: Sequence[int]) -> dict[int, list[RollMovement]]:
-    """The roll movements of these pupils, for `roll_on`."""
-    found: dict[int, list[RollMovement]] = defaultdict(list)
-    for start in range(0, len(pupil_ids), 1_000):
-        for pupil_id, day, order, kind, setting_id in session.execute(
-            select(Movement.pupil_id, Movement.date, Movement.id, Movement.kind, Movement.setting_id).where(
-                Movement.pupil_id.in_(pupil_ids[start : start + 1_000]), Movement.kind.in_(ROLL_KINDS)
-            )
-        ):
-            found[pupil_id].append(RollMovement(day, order, setting_id if kind == MovementKind.ADMITTED else None))
-    return found
-
-
 def expected(session: Session, actor: Actor, setting: Setting, day: date, half: str) -> list[Expected]:
     """The pupils this setting should mark for one session (`expected_at`): those on its roll that
     day (who are here, or booked elsewhere and marked with a D, B, K or C2), and those placed here
-    for the session."""
+    for the session. Decided on the ledger's columns first, so that only the children the
+    register shows are loaded (and so recorded as seen)."""
     if day.weekday() > 4 or half not in SESSIONS:
         return []
     slot = 2 * day.weekday() + SESSIONS.index(half)
     running = (Placement.start_date <= day) & or_(Placement.end_date.is_(None), Placement.end_date >= day)
-    here = permissions.scope_placements(
-        actor,
-        select(Placement).where(Placement.setting_id == setting.id, running).options(joinedload(Placement.pupil)),
+    placed_here = permissions.scope_placements(
+        actor, select(Placement.pupil_id).where(Placement.setting_id == setting.id, running)
     )
-    candidates = {p.pupil_id: p.pupil for p in session.scalars(here)}
     # Whoever may be on the roll that day: on it now, or admitted here by then.
     admitted_here = select(Movement.pupil_id).where(
         Movement.setting_id == setting.id, Movement.kind == MovementKind.ADMITTED, Movement.date <= day
     )
-    for pupil in session.scalars(
-        permissions.scope_pupils(
-            actor, select(Pupil).where(or_(Pupil.home_school_id == setting.id, Pupil.id.in_(admitted_here)))
-        )
+    candidates = permissions.scope_pupils(
+        actor,
+        select(Pupil.id, Pupil.home_school_id).where(
+            or_(Pupil.home_school_id == setting.id, Pupil.id.in_(admitted_here), Pupil.id.in_(placed_here))
+        ),
+    )
+    recorded: dict[int, int | None] = {pupil_id: school_id for pupil_id, school_id in session.execute(candidates)}
+    rolls = roll_movements(session, list(recorded))
+    bookings: dict[int, list[Booking]] = defaultdict(list)
+    for pupil_id, setting_id, start, end, week in session.execute(
+        select(
+            Placement.pupil_id, Placement.setting_id, Placement.start_date, Placement.end_date, Placement.sessions
+        ).where(among(session, Placement.__table__.c.pupil_id, list(recorded)), running)
     ):
-        candidates.setdefault(pupil.id, pupil)
-    rolls = roll_movements(session, list(candidates))
+        bookings[pupil_id].append(Booking(setting_id, start, end, week))
+    shown = [
+        pupil_id
+        for pupil_id, home_school_id in recorded.items()
+        if expected_at(setting.id, roll_on(day, rolls.get(pupil_id, []), home_school_id), day, half, bookings[pupil_id])
+    ]
+    pupils = {p.id: p for p in session.scalars(select(Pupil).where(Pupil.id.in_(shown)))}
     arranged: dict[int, list[Placement]] = defaultdict(list)
     for placement in session.scalars(
-        select(Placement)
-        .where(Placement.pupil_id.in_(list(candidates)), running)
-        .options(joinedload(Placement.setting))
+        select(Placement).where(Placement.pupil_id.in_(shown), running).options(joinedload(Placement.setting))
     ):
         arranged[placement.pupil_id].append(placement)
     rows: dict[int, Expected] = {}
-    for pupil_id, pupil in candidates.items():
+    for pupil_id in shown:
         placements = arranged[pupil_id]
-        bookings = [Booking(p.setting_id, p.start_date, p.end_date, p.sessions) for p in placements]
-        roll = roll_on(day, rolls.get(pupil_id, []), pupil.home_school_id)
-        if not expected_at(setting.id, roll, day, half, bookings):
-            continue
         mine = next((p for p in placements if p.setting_id == setting.id and p.sessions[slot] == "1"), None)
         away = [] if mine else [p.setting.name for p in placements if p.sessions[slot] == "1"]
-        rows[pupil_id] = Expected(pupil, mine, away, None)
+        rows[pupil_id] = Expected(pupils[pupil_id], mine, away, None)
     marks = {
         m.pupil_id: m.code
         for m in session.scalars(

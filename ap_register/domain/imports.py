@@ -27,16 +27,7 @@ from ap_register.accounts import audit
 from ap_register.budgets.outreach import KINDS as OUTREACH_KINDS
 from ap_register.budgets.outreach import log_session, start_engagement
 from ap_register.budgets.rules import PLACE_TYPES, set_line
-from ap_register.coverage.attendance import (
-    Booking,
-    RollMovement,
-    code_problem,
-    expected_at,
-    marks_between,
-    roll_movements,
-    roll_on,
-    session_problems,
-)
+from ap_register.coverage.attendance import Booking, code_problem, expected_at, marks_between, session_problems
 from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import Writer
@@ -78,8 +69,11 @@ from ap_register.placements import use_cases as placements
 from ap_register.placements.pupils import HeldElsewhere, PupilDetails, record_refused_attempts, save_pupil
 from ap_register.placements.rules import (
     PlacementDraft,
+    RollMovement,
     admit_new_pupil,
     record_roll_movement,
+    roll_movements,
+    roll_on,
     same_placement,
 )
 from ap_register.returns.rules import CENSUS_REASONS, set_census_reason

@@ -13,6 +13,8 @@ already recorded instead of writing the same movement twice.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -438,16 +440,47 @@ def _movement(
     return movement
 
 
+@dataclass(frozen=True)
+class RollMovement:
+    """A movement on a school's roll as the register reads it: an admission names the school; a
+    permanent exclusion or a removal from roll takes the pupil off it."""
+
+    day: date
+    order: int  # the ledger's order within a day
+    admitted_to: int | None
+
+
+def roll_on(day: date, movements: Sequence[RollMovement], recorded: int | None) -> int | None:
+    """The school whose roll the pupil is on at `day`: their latest roll movement on or before it.
+    A pupil whose ledger holds no roll movement at all is on the roll they are recorded on."""
+    if not movements:
+        return recorded
+    held = None
+    for movement in sorted(movements, key=lambda m: (m.day, m.order)):
+        if movement.day > day:
+            break
+        held = movement.admitted_to
+    return held
+
+
+def roll_movements(session: Session, pupil_ids: Sequence[int]) -> dict[int, list[RollMovement]]:
+    """The roll movements of these pupils, for `roll_on`."""
+    found: dict[int, list[RollMovement]] = defaultdict(list)
+    for start in range(0, len(pupil_ids), 1_000):
+        for pupil_id, day, order, kind, setting_id in session.execute(
+            select(Movement.pupil_id, Movement.date, Movement.id, Movement.kind, Movement.setting_id).where(
+                Movement.pupil_id.in_(pupil_ids[start : start + 1_000]), Movement.kind.in_(ROLL_KINDS)
+            )
+        ):
+            found[pupil_id].append(RollMovement(day, order, setting_id if kind == MovementKind.ADMITTED else None))
+    return found
+
+
 def refresh_roll(session: Session, pupil: Pupil) -> None:
-    """Set the pupil's school of main registration from their latest roll movement."""
-    latest = session.scalars(
-        select(Movement)
-        .where(Movement.pupil_id == pupil.id, Movement.kind.in_(ROLL_KINDS))
-        .order_by(Movement.date.desc(), Movement.id.desc())
-        .limit(1)
-    ).first()
-    if latest is not None:
-        pupil.home_school_id = latest.setting_id if latest.kind == MovementKind.ADMITTED else None
+    """Set the pupil's school of main registration from their latest roll movement (`roll_on`)."""
+    movements = roll_movements(session, [pupil.id]).get(pupil.id, [])
+    if movements:
+        pupil.home_school_id = roll_on(date.max, movements, pupil.home_school_id)
         session.flush()
         session.refresh(pupil, ["home_school"])
 

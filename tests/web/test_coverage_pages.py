@@ -159,3 +159,20 @@ def test_taking_a_register(client: Any, world: dict, db: Session) -> None:  # ty
     assert (mark.code, mark.session, mark.recorded_by_id) == ("/", "AM", head.id)
     # Another setting's register is not this head's to take.
     assert client.get(f"/attendance?setting={home['school'].id}").status_code == 403
+
+
+def test_a_register_records_as_seen_only_the_children_it_shows(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    """A child who has left the school is not on its register, and opening the register does not
+    put that child's record on the audit trail as seen by the school."""
+    home = world["home"]
+    lead = home["users"][Role.SCHOOL_LEAD]
+    left = factories.pupil(db, home["la"], home["school"], first_name="Jo", last_name="Leaver", on=date(2025, 9, 3))
+    record_roll_movement(
+        db, SYSTEM, left, MovementKind.ADMITTED, date(2025, 11, 3), home["second"], today=date(2025, 11, 3)
+    )
+    db.commit()
+    sign_in(client, lead.email)
+    soup = page(client.get(f"/attendance?setting={home['school'].id}&day=10&day=11&day=2025&half=AM"))
+    assert "Leaver" not in text(soup) and "Homechild" in text(soup)
+    seen = db.scalars(select(AuditEvent.pupil_id).where(AuditEvent.user_id == lead.id)).all()
+    assert home["pupil"].id in seen and left.id not in seen
