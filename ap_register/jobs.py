@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 def daily_alerts(session: Session, on: date) -> dict[str, Any]:
     """Raise, refresh and resolve the alerts of every LA that keeps term dates here; first, as the
-    years turn, record the bank holidays of the year after next (so school days go on counting)."""
+    years turn, record the bank holidays of the year after next (so school days go on counting),
+    and bring each pupil's recorded roll in step with the ledger today (`placements.roll`)."""
     from ap_register.domain.calendar import forget_calendars
     from ap_register.domain.reference_data import load_bank_holidays
 
@@ -41,6 +42,11 @@ def daily_alerts(session: Session, on: date) -> dict[str, Any]:
     if added:
         summary["bank_holidays_added"] = added
         forget_calendars(session)
+    from ap_register.placements.roll import refresh_rolls
+
+    changed = refresh_rolls(session, on)
+    if changed:
+        summary["rolls_changed"] = changed
     las = session.scalars(select(LocalAuthority).where(LocalAuthority.id.in_(select(TermDate.la_id)))).all()
     for la in las:
         result = raise_alerts(session, la, on)

@@ -112,7 +112,7 @@ def book(
                 PlacementDraft(
                     setting_id=provider_id,
                     route=Route.LA_EXCLUSION,
-                    registration=Registration.SOLE,
+                    registration=Registration.DUAL,
                     sessions="1" * 10,
                     start_date=date(2025, 11, 10),
                     tier=Tier.TIME_LIMITED,

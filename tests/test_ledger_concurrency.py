@@ -84,17 +84,15 @@ def area(session: Any) -> dict[str, Any]:
 
 
 def excluded(session: Any, la: Any, school: Any) -> Pupil:
+    """Permanently excluded in September, and off the school's roll once the parents wrote that
+    they will not ask for a review: the LA places them on the PRU's roll alone in October."""
     pupil = factories.pupil(session, la, school)
-    record_roll_movement(
-        session,
-        factories.SYSTEM,
-        pupil,
-        MovementKind.PERMANENT_EXCLUSION,
-        date(2025, 10, 1),
-        school,
-        reason="Assault",
-        today=date(2025, 10, 1),
-    )
+    for kind, day, reason in (
+        (MovementKind.PERMANENT_EXCLUSION, date(2025, 9, 10), "Assault"),
+        (MovementKind.EXCLUSION_UPHELD, date(2025, 9, 12), None),
+        (MovementKind.REMOVED_FROM_ROLL, date(2025, 9, 15), "The parents wrote: no review"),
+    ):
+        record_roll_movement(session, factories.SYSTEM, pupil, kind, day, school, reason=reason, today=day)
     return pupil
 
 

@@ -75,3 +75,78 @@ def test_requests_made_twice_before_the_waiting_index_are_settled_by_it(fresh_ap
         assert "uq_pupil_transfer_waiting" in {i["name"] for i in inspect(db.engine).get_indexes("pupil_transfer")}
         downgrade(revision="0018")
         assert "uq_pupil_transfer_waiting" not in {i["name"] for i in inspect(db.engine).get_indexes("pupil_transfer")}
+
+
+def test_exclusions_recorded_before_the_process_keep_their_meaning(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """0020: a permanent exclusion recorded when it took the pupil off the roll at once gains a
+    removal on its day (recorded by the migration, saying so); the ledger accepts the exclusion's
+    later steps and stays append-only; down, the steps and the migration's removals go."""
+    import pytest as _pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with fresh_app.app_context():
+        upgrade(revision="0019")
+        from ap_register.domain.reference_data import load_into
+
+        load_into(db.session)
+        db.session.commit()
+        with db.engine.begin() as connection:
+            la = connection.execute(text("SELECT id FROM local_authority WHERE code = '855'")).scalar()
+            school = connection.execute(
+                text(
+                    "INSERT INTO setting (ref, name, kind, la_id, open, kind_set_by_admin, "
+                    "safeguarding_checks_confirmed, created_at, updated_at) "
+                    "VALUES ('100001', 'Hill School', 'mainstream', :la, "
+                    "true, false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+                ),
+                {"la": la},
+            ).scalar()
+            pupil = connection.execute(
+                text(
+                    "INSERT INTO pupil (upn, first_name, last_name, date_of_birth, home_la_id, sen_status, "
+                    "ehc_assessment_requested, child_in_need, looked_after, created_at, updated_at) VALUES "
+                    "('A855300125001', 'Ada', 'Lovel', '2012-03-14', :la, 'N', false, false, false, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+                ),
+                {"la": la},
+            ).scalar()
+            for kind, day in (("admitted", "2024-09-04"), ("permanent_exclusion", "2025-11-03")):
+                connection.execute(
+                    text(
+                        "INSERT INTO movement (pupil_id, kind, date, setting_id, reason, details, recorded_via, "
+                        "recorded_at) VALUES (:p, :k, :d, :s, 'x', '{}', 'test', CURRENT_TIMESTAMP)"
+                    ),
+                    {"p": pupil, "k": kind, "d": day, "s": school},
+                )
+        upgrade(revision="0020")
+        with db.engine.begin() as connection:
+            rows = connection.execute(text("SELECT kind, date, recorded_via FROM movement ORDER BY id")).all()
+            assert [(r.kind, str(r.date), r.recorded_via) for r in rows] == [
+                ("admitted", "2024-09-04", "test"),
+                ("permanent_exclusion", "2025-11-03", "test"),
+                ("removed_from_roll", "2025-11-03", "migration 0020"),
+            ]
+            connection.execute(
+                text(
+                    "INSERT INTO movement (pupil_id, kind, date, setting_id, details, recorded_via, recorded_at) "
+                    "VALUES (:p, 'exclusion_upheld', '2025-11-10', :s, '{}', 'test', CURRENT_TIMESTAMP)"
+                ),
+                {"p": pupil, "s": school},
+            )
+        with _pytest.raises(DBAPIError), db.engine.begin() as connection:
+            connection.execute(text("UPDATE movement SET reason = 'changed'"))
+        with _pytest.raises(DBAPIError), db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO movement (pupil_id, kind, date, details, recorded_via, recorded_at) "
+                    "VALUES (:p, 'expelled', '2025-11-10', '{}', 'test', CURRENT_TIMESTAMP)"
+                ),
+                {"p": pupil},
+            )
+        downgrade(revision="0019")
+        with db.engine.connect() as connection:
+            kinds = connection.execute(text("SELECT kind FROM movement ORDER BY id")).scalars().all()
+        assert kinds == ["admitted", "permanent_exclusion"]
+        with _pytest.raises(DBAPIError), db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM movement"))

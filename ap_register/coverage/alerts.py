@@ -5,7 +5,7 @@ it writes nothing, so it can be asked about any day. `raise_alerts` keeps the st
 step with the findings of a day: new findings are raised, findings that went away are resolved
 by the register, and what people acknowledged or resolved is kept.
 
-Kinds (README, What it does today: Alerts): sixth_day_provision, off_site_notice_late,
+Kinds (README, What it does today: Alerts): sixth_day_provision, suspension_sixth_day, off_site_notice_late,
 planned_end_passed, review_overdue, part_time_timetable_open, below_full_time,
 unregistered_checks_overdue. (budget_over_plan comes with the budgets.)
 """
@@ -24,17 +24,20 @@ from ap_register import permissions
 from ap_register.accounts import audit
 from ap_register.budgets.rules import over_plan
 from ap_register.coverage.rules import monday_of, week_coverage
+from ap_register.coverage.sixth_day import SIXTH, Cover, Period, Suspension, shortfall, suspension_periods
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, NotFound, Refusal
 from ap_register.domain.vocab import MovementKind, Route, SettingKind
 from ap_register.models import Alert, LocalAuthority, Movement, Placement, Pupil, Referral, Setting, User
 from ap_register.models.base import utcnow
+from ap_register.placements.roll import RollReading, read_roll, roll_movements
 from ap_register.placements.rules import OFF_SITE_NOTICE_SCHOOL_DAYS, REVIEWED_ROUTES
 from ap_register.placements.settings import oversight_status
 
 KINDS = {
-    "sixth_day_provision": "No provision by the sixth school day of a permanent exclusion",
+    "sixth_day_provision": "No full-time provision from the sixth school day of a permanent exclusion",
+    "suspension_sixth_day": "No full-time provision from the sixth school day of a suspension",
     "off_site_notice_late": "Off-site direction notice given late",
     "planned_end_passed": "Planned end date passed",
     "review_overdue": "Review overdue",
@@ -101,67 +104,126 @@ def findings(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
 
 
 def _sixth_day(session: Session, la: LocalAuthority, on: date, calendar: SchoolCalendar) -> list[Finding]:
-    """From the exclusion's date (day 1), the LA must provide full-time education by the sixth
-    school day. Provision that starts later does not meet the duty: the alert stays."""
+    """The sixth-day duties (`coverage.sixth_day`): the LA's after a permanent exclusion, the
+    school's from the sixth consecutive school day of a suspension. Each stands while a day of the
+    duty in the last four school weeks had no full-time education, or, before the sixth day, while
+    that day has none arranged."""
     exclusions = session.scalars(
         select(Movement)
         .join(Pupil, Movement.pupil_id == Pupil.id)
         .where(Pupil.home_la_id == la.id, Movement.kind == MovementKind.PERMANENT_EXCLUSION, Movement.date <= on)
         .options(joinedload(Movement.pupil), joinedload(Movement.setting))
     ).all()
-    if not exclusions:
+    suspended = session.scalars(
+        select(Movement)
+        .join(Pupil, Movement.pupil_id == Pupil.id)
+        .where(
+            Pupil.home_la_id == la.id,
+            Movement.kind == MovementKind.SUSPENSION,
+            Movement.date <= on,
+            Movement.date >= on - timedelta(days=SUSPENSION_REACH_DAYS),
+        )
+        .options(joinedload(Movement.pupil), joinedload(Movement.setting))
+    ).all()
+    if not exclusions and not suspended:
         return []
-    pupil_ids = [m.pupil_id for m in exclusions]
-    starts: dict[int, list[Placement]] = defaultdict(list)
-    for placement in session.scalars(select(Placement).where(Placement.pupil_id.in_(pupil_ids))):
-        starts[placement.pupil_id].append(placement)
-    admissions: dict[int, list[date]] = defaultdict(list)
-    for movement in session.scalars(
-        select(Movement).where(Movement.pupil_id.in_(pupil_ids), Movement.kind == MovementKind.ADMITTED)
+    pupil_ids = sorted({m.pupil_id for m in (*exclusions, *suspended)})
+    covers: dict[int, list[Cover]] = defaultdict(list)
+    for pupil_id, setting_id, start, end, sessions in session.execute(
+        select(
+            Placement.pupil_id, Placement.setting_id, Placement.start_date, Placement.end_date, Placement.sessions
+        ).where(Placement.pupil_id.in_(pupil_ids))
     ):
-        admissions[movement.pupil_id].append(movement.date)
+        covers[pupil_id].append(Cover(setting_id, start, end, sessions))
+    readings = {pupil_id: read_roll(found) for pupil_id, found in roll_movements(session, pupil_ids).items()}
+    settings = {m.setting_id: m.setting for m in (*exclusions, *suspended) if m.setting is not None}
     result = []
     for exclusion in exclusions:
-        try:
-            due = calendar.nth_school_day(exclusion.date, 6)
-        except CalendarUnknown:
-            continue
-        provided = [
-            p.start_date
-            for p in starts[exclusion.pupil_id]
-            if p.start_date >= exclusion.date and p.setting_id != exclusion.setting_id
-        ] + [d for d in admissions[exclusion.pupil_id] if d >= exclusion.date]
-        in_time = [d for d in provided if d <= due]
-        if in_time:
-            continue
-        school = exclusion.setting.name if exclusion.setting else "school"
-        late = sorted(d for d in provided if d <= on)
-        if late:
-            message = (
-                f"Permanently excluded from {school} on {_d(exclusion.date)}. The LA's provision began on "
-                f"{_d(late[0])}, after the sixth school day ({_d(due)}): the duty was missed."
-            )
-        elif on < due:
-            message = (
-                f"Permanently excluded from {school} on {_d(exclusion.date)}. The LA must provide full-time "
-                f"education from the sixth school day, {_d(due)}: nothing is arranged yet."
-            )
-        else:
-            message = (
-                f"Permanently excluded from {school} on {_d(exclusion.date)}. Nothing was arranged by the sixth "
-                f"school day, {_d(due)}."
-            )
-        result.append(
-            Finding(
-                "sixth_day_provision",
-                f"sixth_day_provision:{exclusion.id}",
-                due,
-                message,
-                pupil=exclusion.pupil,
-                setting=exclusion.setting,
-            )
-        )
+        period = _exclusion_period(exclusion, readings.get(exclusion.pupil_id), settings, on, calendar)
+        if period is not None:
+            result += _duty_finding("sixth_day_provision", period, exclusion.pupil, exclusion, covers, on, calendar)
+    by_pupil: dict[int, list[Movement]] = defaultdict(list)
+    for movement in suspended:
+        by_pupil[movement.pupil_id].append(movement)
+    for movements in by_pupil.values():
+        first_of = {m.id: m for m in movements}
+        periods = suspension_periods([Suspension(m.id, m.setting_id, m.date, m.days or 1) for m in movements], calendar)
+        for period in periods:
+            first = first_of[int(period.key.rsplit(":", 1)[1])]
+            result += _duty_finding("suspension_sixth_day", period, first.pupil, first, covers, on, calendar)
     return result
+
+
+# A suspension is at most 45 school days: a year's worth of calendar days reaches any still running.
+SUSPENSION_REACH_DAYS = 120
+
+
+def _exclusion_period(
+    exclusion: Movement,
+    reading: RollReading | None,
+    settings: dict[int | None, Setting],
+    on: date,
+    calendar: SchoolCalendar,
+) -> Period | None:
+    """The school days of the LA's duty after a permanent exclusion: from its first day to `on`
+    (at least to the sixth day), ending the day before the pupil is reinstated or admitted to a
+    school other than a pupil referral unit (s19(3A)(a) Education Act 1996)."""
+    try:
+        last = max(on, calendar.nth_school_day(exclusion.date, SIXTH))
+    except CalendarUnknown:
+        return None
+    if reading is not None:
+        found = next((e for e in reading.exclusions if e.excluded_on == exclusion.date), None)
+        if found is not None and found.reinstated_on is not None:
+            last = min(last, found.reinstated_on - timedelta(days=1))
+        for start, setting_id in reading.changes:
+            setting = settings.get(setting_id)
+            if (
+                start > exclusion.date
+                and setting_id is not None
+                and (setting is None or setting.kind != SettingKind.PRU)
+            ):
+                last = min(last, start - timedelta(days=1))
+                break
+    if last < exclusion.date:
+        return None
+    try:
+        days = calendar.school_days(exclusion.date, last)
+    except CalendarUnknown:
+        return None
+    return Period(f"sixth_day_provision:{exclusion.id}", exclusion.setting_id, days)
+
+
+def _duty_finding(
+    kind: str,
+    period: Period,
+    pupil: Pupil,
+    movement: Movement,
+    covers: dict[int, list[Cover]],
+    on: date,
+    calendar: SchoolCalendar,
+) -> list[Finding]:
+    short = shortfall(period, covers[pupil.id], on, pupil.date_of_birth, pupil.exams_over_on, calendar)
+    if short is None:
+        return []
+    school = movement.setting.name if movement.setting is not None else "school"
+    if kind == "sixth_day_provision":
+        what = f"Permanently excluded from {school} on {_d(period.school_days[0])}. The LA must provide"
+    else:
+        what = (
+            f"Suspended from {school} from {_d(period.school_days[0])} for {len(period.school_days)} consecutive "
+            f"school days. The school must provide"
+        )
+    duty = f"{what} full-time education from the sixth school day, {_d(short.sixth)}"
+    if not short.missed:
+        message = f"{duty}: nothing full-time is arranged for that day yet."
+    else:
+        count = len(short.missed)
+        message = (
+            f"{duty}: {count} school day{'s' if count != 1 else ''} of the duty in the last four school weeks "
+            f"had no full-time education (from {_d(short.missed[0])}). One session a day does not meet it."
+        )
+    return [Finding(kind, period.key, short.sixth, message, pupil=pupil, setting=movement.setting)]
 
 
 def _placement_findings(

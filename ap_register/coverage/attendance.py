@@ -20,7 +20,7 @@ from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFou
 from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
 from ap_register.domain.vocab import MovementKind
 from ap_register.models import AttendanceMark, Movement, Placement, Pupil, Setting
-from ap_register.placements.rules import roll_movements, roll_on
+from ap_register.placements.roll import roll_movements, roll_on
 
 SESSIONS = ("AM", "PM")
 # The national codes of SI 2024/208 reg 10 (Tables 1 to 4) replaced the 2006 set on 19 August 2024

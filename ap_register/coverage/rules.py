@@ -19,20 +19,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, or_, select, text, true, union
+from sqlalchemy import Row, exists, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from ap_register import clock, permissions
 from ap_register.coverage.attendance import counts_as_attendance, marks_between
 from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
-from ap_register.domain.bulk import among, json_rows, rows_table
+from ap_register.domain.bulk import among
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.errors import DomainError
 from ap_register.domain.pupils import of_compulsory_school_age
 from ap_register.domain.vocab import (
     REGISTERED_SCHOOL_KINDS,
-    ROLL_KINDS,
     Destination,
     HomeSchoolCode,
     MovementKind,
@@ -41,6 +40,7 @@ from ap_register.domain.vocab import (
     SettingKind,
 )
 from ap_register.models import LocalAuthority, Movement, Placement, Pupil, Setting
+from ap_register.placements.roll import RollReading, read_roll, roll_movements
 
 FLAGS = (
     "no_provision",
@@ -96,15 +96,6 @@ class Booking:
     @property
     def setting_id(self) -> int:
         return self.setting.id
-
-
-@dataclass(frozen=True, slots=True)
-class RollMovement:
-    """A movement onto or off a school's roll."""
-
-    date: date
-    kind: MovementKind
-    setting_id: int | None
 
 
 @dataclass(slots=True)
@@ -202,56 +193,6 @@ def table_rows(coverage: WeekCoverage) -> list[dict[str, object]]:
     ]
 
 
-def roll_histories(session: Session, pupil_ids: Sequence[int]) -> dict[int, list[RollMovement]]:
-    """Each pupil's roll movements (admissions, exclusions, removals) in the order they took effect."""
-    histories: dict[int, list[RollMovement]] = defaultdict(list)
-    for pupil_id, day, kind, setting_id in session.execute(
-        select(Movement.pupil_id, Movement.date, Movement.kind, Movement.setting_id)
-        .where(among(session, Movement.pupil_id, pupil_ids), Movement.kind.in_(ROLL_KINDS))
-        .order_by(Movement.date, Movement.id)
-    ):
-        histories[pupil_id].append(RollMovement(day, kind, setting_id))
-    return histories
-
-
-def roll_on(history: list[RollMovement], day: date) -> int | None:
-    """The setting whose roll the pupil is on that day (by the ledger), or None."""
-    current = None
-    for movement in history:
-        if movement.date > day:
-            break
-        current = movement.setting_id if movement.kind == MovementKind.ADMITTED else None
-    return current
-
-
-ON_ROLL_COLUMNS = (("i", "int"), ("pupil_id", "int"), ("day", "date"))
-
-
-def settings_on_roll(session: Session, asked: Sequence[tuple[int, date]]) -> list[int | None]:
-    """For each (pupil, day) asked, the setting whose roll the pupil was on that day, as `roll_on`
-    reads the ledger, for thousands of pairs in one query: the latest roll movement on or before
-    the day (found through the pupil-and-date index) names the setting if it was an admission."""
-    if not asked:
-        return []
-    query = text(
-        f"""
-        SELECT w.i, (
-            SELECT CASE WHEN m.kind = :admitted THEN m.setting_id END FROM movement m
-            WHERE m.pupil_id = w.pupil_id AND m.date <= w.day AND m.kind IN :kinds
-            ORDER BY m.date DESC, m.id DESC LIMIT 1
-        )
-        FROM {rows_table(session, "w", ON_ROLL_COLUMNS)}
-        """
-    ).bindparams(bindparam("kinds", expanding=True))
-    found: list[int | None] = [None] * len(asked)
-    rows = json_rows(ON_ROLL_COLUMNS, ((i, pupil_id, day) for i, (pupil_id, day) in enumerate(asked)))
-    for i, setting_id in session.connection().execute(
-        query, {"w": rows, "admitted": MovementKind.ADMITTED.value, "kinds": [k.value for k in ROLL_KINDS]}
-    ):
-        found[i] = setting_id
-    return found
-
-
 def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -294,8 +235,13 @@ def week_coverage(
             chosen,
             exists().where(
                 Movement.pupil_id == Pupil.id,
-                Movement.kind.in_((MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)),
                 Movement.date <= friday,
+                or_(
+                    Movement.kind.in_((MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)),
+                    # A suspension is at most 45 school days (`placements.rules`): nine weeks and a
+                    # holiday's more than enough to reach this week.
+                    (Movement.kind == MovementKind.SUSPENSION) & (Movement.date >= week - timedelta(days=120)),
+                ),
             ),
         ),
     )
@@ -314,9 +260,11 @@ def week_coverage(
     ):
         by_pupil[row.pupil_id].append(_booking(row))
     pupils = {p.id: p for p in session.scalars(select(Pupil).where(among(session, Pupil.id, ids)))}
-    histories = roll_histories(session, ids)
+    histories = {pupil_id: read_roll(found) for pupil_id, found in roll_movements(session, ids).items()}
     left_area = _left_the_area(session, ids, friday)
-    roll_ids = {m.setting_id for history in histories.values() for m in history if m.setting_id is not None}
+    roll_ids = {p.home_school_id for p in pupils.values() if p.home_school_id is not None} | {
+        setting_id for history in histories.values() for _, setting_id in history.changes if setting_id is not None
+    }
     settings_by_id = {
         row.id: Place(row.id, row.name, row.kind)
         for row in session.execute(select(Setting.id, Setting.name, Setting.kind).where(Setting.id.in_(roll_ids)))
@@ -326,11 +274,13 @@ def week_coverage(
     required = set(school_days)
     for pupil_id in ids:
         pupil = pupils[pupil_id]
-        history = histories.get(pupil_id, [])
+        history = histories.get(pupil_id, RollReading())
         own = by_pupil.get(pupil_id, [])
         if not own:
-            # Only off-roll children of compulsory school age whom the LA must still educate.
-            if roll_on(history, friday) is not None or pupil_id in left_area:
+            # Only children of compulsory school age whom someone must still educate: off every
+            # roll, or on one whose school does not teach them this week (excluded, suspended).
+            on_roll = history.on(friday, pupil.home_school_id) is not None
+            if (on_roll and not any(history.away(day) for day in school_days)) or pupil_id in left_area:
                 continue
             if not of_compulsory_school_age(pupil.date_of_birth, week):
                 continue
@@ -448,7 +398,7 @@ def _severity(flags: list[str]) -> int:
 def _pupil_week(
     pupil: Pupil,
     placements: list[Booking],
-    history: list[RollMovement],
+    history: RollReading,
     days: list[date],
     school_days: set[date],
     settings_by_id: dict[int, Place],
@@ -459,7 +409,9 @@ def _pupil_week(
     part_time = False
     for index, day in enumerate(days):
         active = [p for p in placements if p.start_date <= day and (p.end_date is None or p.end_date >= day)]
-        roll = None if active else roll_on(history, day)
+        # The school whose roll the pupil is on teaches them when nothing else is arranged, unless
+        # it has suspended them or a permanent exclusion is in process (`placements.roll`).
+        roll = None if active or history.away(day) else history.on(day, pupil.home_school_id)
         home = settings_by_id[roll] if roll is not None else None
         required = day in school_days
         for slot in (2 * index, 2 * index + 1):

@@ -42,6 +42,7 @@ from ap_register.models import (
     TermDate,
     User,
 )
+from ap_register.placements.roll import reading_of
 from ap_register.placements.rules import (
     PlacementDraft,
     end_placement,
@@ -572,6 +573,14 @@ class _Builder:
                 self.session, self.actor, placement, end_date=max(until, placement.start_date), destination=destination
             )
 
+    def school_days_before(self, day: date, n: int) -> date:
+        """The school day n school days before `day`."""
+        try:
+            found = self.calendar.span_before(day, n)
+        except CalendarUnknown:
+            found = None
+        return found[0] if found is not None else day - timedelta(days=n * 7 // 5)
+
     def random_day(self, start: date, end: date) -> date:
         """A school day between start and end; never after today (in the summer holiday the next
         school day is in September: take the last one before instead)."""
@@ -593,7 +602,13 @@ class _Builder:
             return
         roll = rng.random()
         recent = self.today - timedelta(days=200)
-        day = self.random_day(self.history_start + timedelta(days=30), self.today - timedelta(days=10))
+        # Something that happens at the school the pupil is on the roll of now: after they joined it.
+        changes = reading_of(self.session, pupil).changes
+        joined = changes[-1][0] if changes else self.history_start
+        earliest = max(self.history_start + timedelta(days=30), joined + timedelta(days=7))
+        if earliest >= self.today - timedelta(days=10):
+            return
+        day = self.random_day(earliest, self.today - timedelta(days=10))
         ap_setting = rng.choice([self.ap["pru"], self.ap["academy"], self.ap["free"], self.ap["independent"]])
         if roll < 0.20:  # off-site direction, back to school
             p = self.place(
@@ -748,13 +763,22 @@ class _Builder:
             reason="Persistent disruptive behaviour",
             today=self.today,
         )
+        # The board will not reinstate, and tells the parents within 15 school days; most do not
+        # ask for a review, so the name comes off the roll 15 school days later (`placements.roll`).
+        told = self.add_days(day, rng.randint(4, 12))
+        if told <= self.today:
+            record_roll_movement(
+                self.session, self.actor, pupil, MovementKind.EXCLUSION_UPHELD, told, home, today=self.today
+            )
         start = self.calendar.nth_school_day(day, 6) if self.calendar.covers(day) else day
+        # The LA's place from the sixth school day: a second registration while the pupil is
+        # still on the excluding school's roll.
         p = self.place(
             pupil,
             self.ap["pru"],
             Route.LA_EXCLUSION,
             start,
-            registration=Registration.SOLE,
+            registration=Registration.DUAL,
             tier=Tier.TRANSITIONAL,
             planned_weeks=26,
         )
@@ -825,7 +849,7 @@ class _Builder:
             Route.LA_EXCLUSION,
             sixth,
             sessions="1111000000",
-            registration=Registration.SOLE,
+            registration=Registration.DUAL,
             tier=Tier.TRANSITIONAL,
             planned_weeks=26,
         )
@@ -919,6 +943,53 @@ class _Builder:
             min(excluded, self.today),
             child.home_school,
             reason="Possession of a weapon",
+            today=self.today,
+        )
+        # Permanently excluded five weeks ago; the board will not reinstate and told the parents
+        # eight school days ago: still on the school's roll while they may ask for a review, and
+        # at the PRU full time (a second registration) since the sixth school day.
+        child = self.pupil(9, SenStatus.SEN_SUPPORT)
+        child.first_name, child.last_name = "Nadia", "Osei"
+        home = child.home_school
+        assert home is not None
+        excluded = self.school_days_before(anchor, 25)
+        record_roll_movement(
+            self.session,
+            self.actor,
+            child,
+            MovementKind.PERMANENT_EXCLUSION,
+            excluded,
+            home,
+            reason="Persistent disruptive behaviour",
+            today=self.today,
+        )
+        told = self.school_days_before(anchor, 8)
+        record_roll_movement(
+            self.session, self.actor, child, MovementKind.EXCLUSION_UPHELD, told, home, today=self.today
+        )
+        self.place(
+            child,
+            self.ap["pru"],
+            Route.LA_EXCLUSION,
+            self.add_days(excluded, 5),
+            registration=Registration.DUAL,
+            tier=Tier.TRANSITIONAL,
+            planned_weeks=26,
+        )
+        # Suspended for ten school days from seven school days ago, with nothing arranged from the
+        # sixth: the school's duty is not met.
+        child = self.pupil(8, SenStatus.NONE)
+        child.first_name, child.last_name = "Callum", "Brennan"
+        assert child.home_school is not None
+        record_roll_movement(
+            self.session,
+            self.actor,
+            child,
+            MovementKind.SUSPENSION,
+            self.school_days_before(anchor, 6),
+            child.home_school,
+            days=10,
+            reason="Serious breach of the behaviour policy",
             today=self.today,
         )
 

@@ -13,7 +13,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -67,13 +67,11 @@ from ap_register.outcomes.rules import ACTIVITIES, CHECK_POINTS
 from ap_register.outcomes.rules import GRADES as OUTCOME_GRADES
 from ap_register.placements import use_cases as placements
 from ap_register.placements.pupils import HeldElsewhere, PupilDetails, record_refused_attempts, save_pupil
+from ap_register.placements.roll import RollMovement, roll_movements, roll_on
 from ap_register.placements.rules import (
     PlacementDraft,
-    RollMovement,
     admit_new_pupil,
     record_roll_movement,
-    roll_movements,
-    roll_on,
     same_placement,
 )
 from ap_register.returns.rules import CENSUS_REASONS, set_census_reason
@@ -324,16 +322,18 @@ class Importer:
         self.error(column, f"{value!r} is not a date in the form YYYY-MM-DD")
         return None
 
-    def choice(self, row: dict[str, str], column: str, enum: Any, required: bool = False) -> Any:
+    def choice(
+        self, row: dict[str, str], column: str, enum: Any, required: bool = False, among: Sequence[Any] | None = None
+    ) -> Any:
+        """A value of `enum` (of those `among` it, when given)."""
         value = self.text(row, column, required)
         if value is None:
             return None
-        try:
-            return enum(value)
-        except ValueError:
-            allowed = ", ".join(m.value for m in enum)
-            self.error(column, f"{value!r} is not one of: {allowed}")
-            return None
+        allowed = list(among if among is not None else enum)
+        found = next((m for m in allowed if m.value == value), None)
+        if found is None:
+            self.error(column, f"{value!r} is not one of: {', '.join(m.value for m in allowed)}")
+        return found
 
     def flag(self, row: dict[str, str], column: str) -> bool:
         value = (row.get(column) or "").strip().upper()
@@ -811,9 +811,7 @@ class MovementsImporter(Importer):
         pupil = self.pupil_for(row)
         setting = self.setting_for(row, "setting_ref", pupil)
         when = self.day(row, "date", required=True)
-        kind = self.choice(row, "kind", MovementKind, required=True)
-        if kind is not None and kind not in ROLL_MOVEMENT_KINDS:
-            self.error("kind", f"{kind.value!r} is not one of: " + ", ".join(k.value for k in ROLL_MOVEMENT_KINDS))
+        kind = self.choice(row, "kind", MovementKind, required=True, among=ROLL_MOVEMENT_KINDS)
         days_text = self.text(row, "days", max_length=3)
         days = None
         if days_text is not None:

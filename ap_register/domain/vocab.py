@@ -191,6 +191,12 @@ class MovementKind(StrEnum):
     PERMANENT_EXCLUSION = "permanent_exclusion"
     SUSPENSION = "suspension"
     REMOVED_FROM_ROLL = "removed_from_roll"
+    # The steps of a permanent exclusion (`placements.roll`): the pupil stays on the roll until
+    # the process is over.
+    EXCLUSION_UPHELD = "exclusion_upheld"
+    REINSTATED = "reinstated"
+    REVIEW_REQUESTED = "review_requested"
+    REVIEW_CONCLUDED = "review_concluded"
     PLACEMENT_STARTED = "placement_started"
     PLACEMENT_REVIEWED = "placement_reviewed"
     PLACEMENT_ENDED = "placement_ended"
@@ -202,14 +208,25 @@ MOVEMENT_KIND_LABELS = {
     MovementKind.PERMANENT_EXCLUSION: "Permanently excluded",
     MovementKind.SUSPENSION: "Suspended",
     MovementKind.REMOVED_FROM_ROLL: "Removed from the roll",
+    MovementKind.EXCLUSION_UPHELD: "Governing board will not reinstate (parents told)",
+    MovementKind.REINSTATED: "Reinstated",
+    MovementKind.REVIEW_REQUESTED: "Independent review requested",
+    MovementKind.REVIEW_CONCLUDED: "Independent review (and any reconsideration) over, not reinstated",
     MovementKind.PLACEMENT_STARTED: "Placement recorded",
     MovementKind.PLACEMENT_REVIEWED: "Placement reviewed",
     MovementKind.PLACEMENT_ENDED: "Placement ended",
     MovementKind.PLACEMENT_CORRECTED: "Placement corrected",
 }
-# The movements that put a pupil on a school's roll or take them off it: the latest on or before a
-# day says whose roll they are on.
+# The movements that put a pupil on a school's roll or take them off it, and a permanent
+# exclusion, which starts the process at whose end the pupil leaves the roll (`placements.roll`).
 ROLL_KINDS = (MovementKind.ADMITTED, MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL)
+# The later steps of a permanent exclusion.
+EXCLUSION_PROCESS_KINDS = (
+    MovementKind.EXCLUSION_UPHELD,
+    MovementKind.REINSTATED,
+    MovementKind.REVIEW_REQUESTED,
+    MovementKind.REVIEW_CONCLUDED,
+)
 # The kinds a person or an import records directly; the placement kinds are written by the
 # placement rules themselves.
 ROLL_MOVEMENT_KINDS = (
@@ -217,6 +234,7 @@ ROLL_MOVEMENT_KINDS = (
     MovementKind.PERMANENT_EXCLUSION,
     MovementKind.SUSPENSION,
     MovementKind.REMOVED_FROM_ROLL,
+    *EXCLUSION_PROCESS_KINDS,
 )
 
 

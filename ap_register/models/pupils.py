@@ -31,6 +31,9 @@ class Pupil(Base):
     primary_need: Mapped[str | None] = mapped_column(String(8))
     child_in_need: Mapped[bool] = mapped_column(default=False)
     looked_after: Mapped[bool] = mapped_column(default=False)
+    # The day a Year 11 pupil took (or missed) the last public examination they were entered for:
+    # from the next day the sixth-day duties do not apply (SI 2007/1870 reg 5(2)(a)).
+    exams_over_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set when the retention job anonymised the record (domain/retention.py).

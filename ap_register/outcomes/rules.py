@@ -23,7 +23,6 @@ from sqlalchemy import String, bindparam, case, func, or_, select, text, type_co
 from sqlalchemy.orm import Session, joinedload
 
 from ap_register import clock
-from ap_register.coverage.rules import settings_on_roll
 from ap_register.domain.bulk import among, collector_paused, json_rows, roomy, rows_table
 from ap_register.domain.calendar import SchoolCalendar, calendars_for
 from ap_register.domain.errors import CalendarUnknown
@@ -41,6 +40,7 @@ from ap_register.models import (
     Score,
     Setting,
 )
+from ap_register.placements.roll import settings_on_roll
 from ap_register.years import AcademicYear
 
 OUTCOMES = ("outreach", "attendance", "reintegration", "english_maths", "post16")
@@ -399,7 +399,8 @@ class _Data:
     def on_mainstream_roll(self, asked: Sequence[tuple[int, int, date]]) -> list[bool]:
         """For each (LA, pupil, day) asked, whether the pupil was on the roll of a mainstream
         school of that LA that day: one query for them all."""
-        found = settings_on_roll(self.session, [(pupil_id, day) for _, pupil_id, day in asked])
+        # A pupil whose permanent exclusion is in process is on the roll, but has not stayed in school.
+        found = settings_on_roll(self.session, [(pupil_id, day) for _, pupil_id, day in asked], while_excluded=False)
         return [
             self.kind(la_id, setting_id) in MAINSTREAM for (la_id, _, _), setting_id in zip(asked, found, strict=True)
         ]

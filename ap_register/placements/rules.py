@@ -13,8 +13,6 @@ already recorded instead of writing the same movement twice.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,10 +31,12 @@ from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, 
 from ap_register.domain.vocab import (
     ALWAYS_TIME_LIMITED,
     AP_KINDS,
+    EXCLUSION_PROCESS_KINDS,
     HOME_SCHOOL_KINDS,
     LA_ROUTES,
+    MOVEMENT_KIND_LABELS,
     REGISTERED_SCHOOL_KINDS,
-    ROLL_KINDS,
+    ROLL_MOVEMENT_KINDS,
     ROUTE_LABELS,
     Destination,
     HomeSchoolCode,
@@ -48,6 +48,7 @@ from ap_register.domain.vocab import (
     Tier,
 )
 from ap_register.models import Decision, LocalAuthority, Movement, Placement, PlacementReview, Pupil, Setting
+from ap_register.placements.roll import RollReading, exclusion_step_problem, reading_of, refresh_roll
 
 # Statutory: written notice at least 2 school days before an off-site direction starts.
 OFF_SITE_NOTICE_SCHOOL_DAYS = 2
@@ -153,6 +154,16 @@ def spot_purchase_problems(spot_purchase: bool, agreed_cost: Decimal | None, rea
     return problems
 
 
+def school_on(session: Session, pupil: Pupil, day: date, reading: RollReading | None = None) -> Setting | None:
+    """The school whose roll the pupil is on at `day`, by the ledger (`placements.roll`)."""
+    if pupil.id is None:
+        return pupil.home_school
+    held = (reading or reading_of(session, pupil)).on(day, pupil.home_school_id)
+    if held == pupil.home_school_id:
+        return pupil.home_school
+    return session.get(Setting, held) if held is not None else None
+
+
 def _calendar(session: Session, pupil: Pupil) -> SchoolCalendar:
     return calendar_for(session, pupil.home_la)
 
@@ -174,7 +185,8 @@ def assess_placement(
         return result
     la: LocalAuthority = pupil.home_la
     route, registration, tier = draft.route, draft.registration, draft.tier
-    home = pupil.home_school
+    reading = reading_of(session, pupil) if pupil.id is not None else RollReading()
+    home = school_on(session, pupil, draft.start_date, reading)
     calendar = calendar or _calendar(session, pupil)
 
     # Sessions.
@@ -218,6 +230,16 @@ def assess_placement(
             "registration",
             "Under this route the pupil stays on the home school's roll: choose dual registration or not registered",
         )
+    if registration == Registration.SOLE and route not in AT_HOME_SCHOOL and home is not None:
+        # A permanently excluded pupil stays on the excluding school's roll until the exclusion
+        # is over (`placements.roll`): a place elsewhere is a second registration until then.
+        exclusion = reading.open_exclusion(draft.start_date)
+        if exclusion is not None and exclusion.setting_id == home.id:
+            result.error(
+                "registration",
+                f"{pupil.full_name} stays on {home.name}'s roll until the permanent exclusion is over: "
+                "choose dual registration until then",
+            )
     if registration == Registration.SOLE and route == Route.MANAGED_MOVE:
         result.error("registration", "A managed move starts as a trial with dual registration")
     if route in AT_HOME_SCHOOL and registration == Registration.NONE:
@@ -440,51 +462,6 @@ def _movement(
     return movement
 
 
-@dataclass(frozen=True)
-class RollMovement:
-    """A movement on a school's roll as the register reads it: an admission names the school; a
-    permanent exclusion or a removal from roll takes the pupil off it."""
-
-    day: date
-    order: int  # the ledger's order within a day
-    admitted_to: int | None
-
-
-def roll_on(day: date, movements: Sequence[RollMovement], recorded: int | None) -> int | None:
-    """The school whose roll the pupil is on at `day`: their latest roll movement on or before it.
-    A pupil whose ledger holds no roll movement at all is on the roll they are recorded on."""
-    if not movements:
-        return recorded
-    held = None
-    for movement in sorted(movements, key=lambda m: (m.day, m.order)):
-        if movement.day > day:
-            break
-        held = movement.admitted_to
-    return held
-
-
-def roll_movements(session: Session, pupil_ids: Sequence[int]) -> dict[int, list[RollMovement]]:
-    """The roll movements of these pupils, for `roll_on`."""
-    found: dict[int, list[RollMovement]] = defaultdict(list)
-    for start in range(0, len(pupil_ids), 1_000):
-        for pupil_id, day, order, kind, setting_id in session.execute(
-            select(Movement.pupil_id, Movement.date, Movement.id, Movement.kind, Movement.setting_id).where(
-                Movement.pupil_id.in_(pupil_ids[start : start + 1_000]), Movement.kind.in_(ROLL_KINDS)
-            )
-        ):
-            found[pupil_id].append(RollMovement(day, order, setting_id if kind == MovementKind.ADMITTED else None))
-    return found
-
-
-def refresh_roll(session: Session, pupil: Pupil) -> None:
-    """Set the pupil's school of main registration from their latest roll movement (`roll_on`)."""
-    movements = roll_movements(session, [pupil.id]).get(pupil.id, [])
-    if movements:
-        pupil.home_school_id = roll_on(date.max, movements, pupil.home_school_id)
-        session.flush()
-        session.refresh(pupil, ["home_school"])
-
-
 def _next_review(session: Session, pupil: Pupil, after: date, calendar: SchoolCalendar | None = None) -> date | None:
     calendar = calendar or _calendar(session, pupil)
     try:
@@ -656,7 +633,7 @@ def start_placement(
     draft = with_commissioner(pupil, draft)  # a commissioner the actor names was checked above
     setting = session.get(Setting, draft.setting_id)
     assert setting is not None
-    home = pupil.home_school
+    home = school_on(session, pupil, draft.start_date)
     placement = Placement(
         pupil_id=pupil.id,
         setting_id=setting.id,
@@ -918,6 +895,10 @@ RECORDED_AS = {
     MovementKind.PERMANENT_EXCLUSION: "permanent exclusion from {setting}",
     MovementKind.SUSPENSION: "suspension from {setting}",
     MovementKind.REMOVED_FROM_ROLL: "removal from {setting}'s roll",
+    MovementKind.EXCLUSION_UPHELD: "board decision not to reinstate at {setting}",
+    MovementKind.REINSTATED: "reinstatement at {setting}",
+    MovementKind.REVIEW_REQUESTED: "request for a review of the exclusion from {setting}",
+    MovementKind.REVIEW_CONCLUDED: "end of the review of the exclusion from {setting}",
 }
 
 
@@ -960,8 +941,11 @@ def record_roll_movement(
     today = today or clock.today()
     user = None if authorised else actor.user
     refusal = Refusal()
-    if kind not in (*ROLL_KINDS, MovementKind.SUSPENSION):
-        refusal.add("kind", "Choose admitted, permanent exclusion, suspension or removed from roll")
+    if kind not in ROLL_MOVEMENT_KINDS:
+        refusal.add(
+            "kind",
+            "Choose a movement on the roll: " + ", ".join(MOVEMENT_KIND_LABELS[k].lower() for k in ROLL_MOVEMENT_KINDS),
+        )
     elif _same_movement(session, pupil, kind, day, setting):
         what = RECORDED_AS[kind].format(setting=setting.name)
         refusal.add("date", f"{pupil.full_name}'s {what} on {day:%-d %B %Y} is already recorded")
@@ -971,14 +955,27 @@ def record_roll_movement(
     if user is not None and user.setting_id is not None and setting.id != user.setting_id:
         refusal.add("setting", "You can record movements on your own setting's roll only")
     home = pupil.home_school
+    reading = reading_of(session, pupil)
     if kind == MovementKind.ADMITTED:
         if setting.kind not in HOME_SCHOOL_KINDS:
             refusal.add("setting", f"{setting.name} has no admission register a pupil can be on")
         elif home is not None and home.id == setting.id:
             refusal.add("setting", f"{pupil.full_name} is already on {setting.name}'s roll")
     elif kind in (MovementKind.PERMANENT_EXCLUSION, MovementKind.SUSPENSION, MovementKind.REMOVED_FROM_ROLL):
-        if home is None or home.id != setting.id:
+        if reading.on(day, pupil.home_school_id) != setting.id:
             refusal.add("setting", f"{pupil.full_name} is not on {setting.name}'s roll")
+        elif kind == MovementKind.PERMANENT_EXCLUSION:
+            open_exclusion = reading.open_exclusion(day)
+            if open_exclusion is not None and open_exclusion.setting_id == setting.id:
+                refusal.add(
+                    "kind",
+                    f"{pupil.full_name} was permanently excluded from {setting.name} on "
+                    f"{open_exclusion.excluded_on:%-d %B %Y} and the exclusion is not over: record its next step",
+                )
+    elif kind in EXCLUSION_PROCESS_KINDS:
+        problem = exclusion_step_problem(reading, kind, day, setting, pupil.full_name)
+        if problem is not None:
+            refusal.add(*problem)
     if kind == MovementKind.SUSPENSION and (days is None or days < 1 or days > 45):
         refusal.add("days", "Enter the length of the suspension in school days (1 to 45)")
     if kind in (MovementKind.PERMANENT_EXCLUSION, MovementKind.REMOVED_FROM_ROLL) and not (reason or "").strip():
@@ -997,7 +994,7 @@ def record_roll_movement(
     movement = _movement(
         session, actor, pupil, kind, day, setting_id=setting.id, days=days, reason=(reason or "").strip() or None
     )
-    refresh_roll(session, pupil)
+    refresh_roll(session, pupil, today)
     audit.record(session, actor, "create", "movement", movement.id, pupil_id=pupil.id, detail={"kind": kind.value})
     return movement
 

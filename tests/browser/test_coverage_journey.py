@@ -58,7 +58,8 @@ def test_the_attendance_officer_s_week_and_alerts(page: Any, axe: Any, demo: dic
 
     page.get_by_role("link", name="Alerts").first.click()
     axe.check(page)
-    page.get_by_role("link", name="No provision by the sixth school day of a permanent exclusion").first.click()
+    sixth_day = "No full-time provision from the sixth school day of a permanent exclusion"
+    page.get_by_role("link", name=sixth_day).first.click()
     assert "Leo Hartley" in page.inner_text("main")
     assert "The LA must provide full-time education from the sixth school day" in page.inner_text("main")
     axe.check(page)

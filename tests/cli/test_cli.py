@@ -21,6 +21,7 @@ from ap_register.domain.calendar import calendar_for
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import Role, Route, SettingKind
 from ap_register.models import Alert, AuditEvent, BudgetPlan, LocalAuthority, Placement, Pupil, Setting, User
+from ap_register.placements.roll import exclusion_stories
 from ap_register.placements.rules import ledger_mismatches
 from ap_register.years import FinancialYear
 from tests import factories
@@ -167,7 +168,7 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     assert kinds.count(SettingKind.UNREGISTERED_AP) == 2
     assert sum(k in (SettingKind.MAINSTREAM, SettingKind.SPECIAL) for k in kinds) == 40
     assert len(kinds) == 46
-    assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 603
+    assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 605
     routes = set(db.scalars(select(Placement.route).join(Pupil).where(Pupil.home_la_id == la.id)))
     assert routes == set(Route)
     assert ledger_mismatches(db) == []
@@ -192,7 +193,15 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
         ("planned_end_passed", "Kai Turner"),
         ("below_full_time", "Jordan Fletcher"),
         ("unregistered_checks_overdue", None),
+        ("suspension_sixth_day", "Callum Brennan"),
     } <= found
+    # Permanently excluded, the board will not reinstate, and the parents may still ask for a
+    # review: on the school's roll, and at the PRU full time meanwhile (no sixth-day alert).
+    nadia = next(p for p in db.scalars(select(Pupil).where(Pupil.last_name == "Osei")))
+    assert nadia.home_school is not None
+    (story,) = exclusion_stories(db, nadia, clock.today())
+    assert story.in_process and "They may ask for an independent review until" in story.rows[1][1]
+    assert ("sixth_day_provision", "Nadia Osei") not in found
     over = [a for a in alerts if a["kind"] == "budget_over_plan"]
     assert [a["setting_ref"] for a in over] == ["873401"], "Riverbank's time-limited places are short of its use"
     # Its budget: three years from last financial year, six providers, a variation and a spot purchase.
@@ -218,7 +227,7 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     assert stored == len(alerts)
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
-    assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 603
+    assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 605
 
 
 def test_exported_text_cannot_run_as_a_spreadsheet_formula(runner: Any, db: Session) -> None:

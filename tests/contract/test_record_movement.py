@@ -64,6 +64,31 @@ CHANGES = {
 }
 
 
+def test_an_exclusion_s_steps_are_recorded_alike_through_every_channel(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    """Excluded, the board will not reinstate, a review asked for: the same ledger, and the
+    pupil still on the school's roll, whichever channel recorded the steps."""
+    area = world["home"]
+    sign_in(client, area["users"][Role.LA_ADMIN].email)
+    steps = (
+        {"kind": "permanent_exclusion", "date": date(2025, 11, 3), "setting": "school", "reason": "Assault"},
+        {"kind": "exclusion_upheld", "date": date(2025, 11, 10), "setting": "school"},
+        {"kind": "review_requested", "date": DAY, "setting": "school"},
+    )
+    results = []
+    for channel in CHANNELS:
+        child = _child(db, area, channel.__name__)
+        before = _ledger(db, child)[1]
+        for step in steps:
+            assert channel(client, db, area, child, step) == [], (channel.__name__, step["kind"])
+        home_school, ledger = _ledger(db, child)
+        results.append((home_school, ledger[len(before) :]))
+    assert results[0] == results[1]
+    assert results[0][0] == area["school"].id
+    assert [kind for kind, *_ in results[0][1]] == ["permanent_exclusion", "exclusion_upheld", "review_requested"]
+
+
 @pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
 def test_a_change_to_the_roll_is_recorded_alike_through_every_channel(
     client: Any, db: Session, world: dict[str, Any], change: dict[str, Any]
@@ -102,6 +127,10 @@ REFUSALS = {
         {"kind": "permanent_exclusion", "date": DAY, "setting": "second", "reason": "Assault"},
         ["Alex {name} is not on Home Academy's roll"],
     ),
+    "a board's decision with no exclusion": (
+        {"kind": "exclusion_upheld", "date": DAY, "setting": "school"},
+        ["Alex {name} has no permanent exclusion from {school} recorded on or before 12 November 2025"],
+    ),
 }
 
 
@@ -114,6 +143,6 @@ def test_a_change_to_the_roll_is_refused_alike_and_nothing_is_written(
     for channel in CHANNELS:
         child = _child(db, area, channel.__name__)
         before = _ledger(db, child)
-        expected = [m.format(name=channel.__name__) for m in messages]
+        expected = [m.format(name=channel.__name__, school=area["school"].name) for m in messages]
         assert channel(client, db, area, child, change) == expected, channel.__name__
         assert _ledger(db, child) == before

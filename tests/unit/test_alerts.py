@@ -48,38 +48,134 @@ def test_sixth_day_after_an_exclusion_on_the_thursday_before_half_term(db: Sessi
         ("below_full_time", "2025-10-23", pupil.upn),  # Thursday and Friday with nothing arranged
         ("sixth_day_provision", "2025-11-06", pupil.upn),
     ]
+    before = next(f for f in findings(db, area["la"], date(2025, 11, 5)) if f.kind == "sixth_day_provision")
+    assert before.message.endswith(
+        "The LA must provide full-time education from the sixth school day, 6 November 2025: nothing full-time is "
+        "arranged for that day yet."
+    )
     found = next(f for f in findings(db, area["la"], date(2025, 11, 7)) if f.kind == "sixth_day_provision")
-    assert found.message.endswith("Nothing was arranged by the sixth school day, 6 November 2025.")
+    assert found.message.endswith(
+        "2 school days of the duty in the last four school weeks had no full-time education (from 6 November "
+        "2025). One session a day does not meet it."
+    )
     assert found.setting is not None and found.setting.ref == area["school"].ref
 
 
-def test_provision_from_the_sixth_day_meets_the_duty(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    pupil = exclude(db, area, date(2025, 10, 23))
-    factories.placement(
+def la_place(db: Session, area: dict, pupil, start: date, sessions: str = "1" * 10):  # type: ignore[no-untyped-def,type-arg]
+    return factories.placement(
         db,
         pupil,
         area["pru"],
         route=Route.LA_EXCLUSION,
-        registration=Registration.SOLE,
+        registration=Registration.DUAL,
         tier=Tier.TRANSITIONAL,
-        start=date(2025, 11, 6),
+        start=start,
+        sessions=sessions,
     )
-    assert [k for k in kinds(db, area, date(2025, 11, 10)) if k[0] == "sixth_day_provision"] == []
 
 
-def test_provision_that_starts_late_does_not_stop_the_alert(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+def sixth_days(db: Session, area: dict, on: date, kind: str = "sixth_day_provision") -> list[str]:  # type: ignore[type-arg]
+    return [f.message for f in findings(db, area["la"], on) if f.kind == kind]
+
+
+def test_full_time_provision_from_the_sixth_day_meets_the_duty(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     pupil = exclude(db, area, date(2025, 10, 23))
+    la_place(db, area, pupil, date(2025, 11, 6))
+    assert sixth_days(db, area, date(2025, 11, 5)) == []  # arranged for the sixth day: nothing to warn of
+    assert sixth_days(db, area, date(2025, 11, 10)) == []
+
+
+def test_mornings_only_do_not_meet_the_duty(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = exclude(db, area, date(2025, 10, 23))
+    la_place(db, area, pupil, date(2025, 11, 6), sessions="1010101010")
+    (message,) = sixth_days(db, area, date(2025, 11, 10))
+    assert "3 school days of the duty" in message and "from 6 November 2025" in message
+
+
+def test_provision_that_starts_late_keeps_the_alert_for_four_school_weeks(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = exclude(db, area, date(2025, 10, 23))
+    la_place(db, area, pupil, date(2025, 11, 10))
+    (message,) = sixth_days(db, area, date(2025, 11, 12))
+    assert "2 school days of the duty" in message  # Thursday 6 and Friday 7 November
+    # Twenty school days on from the last day missed, the alert stands no more.
+    assert sixth_days(db, area, date(2025, 12, 5)) != [] and sixth_days(db, area, date(2025, 12, 8)) == []
+
+
+def test_the_duty_ends_on_reinstatement(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = exclude(db, area, date(2025, 10, 23))
+    record_roll_movement(
+        db, SYSTEM, pupil, MovementKind.REINSTATED, date(2025, 11, 6), area["school"], today=date(2025, 11, 6)
+    )
+    assert sixth_days(db, area, date(2025, 11, 12)) == []
+
+
+def test_year_11_after_their_exams_is_excepted(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """SI 2007/1870 reg 5(2)(a): in Year 11, all public examinations taken or missed."""
+    pupil = factories.pupil(db, area["la"], area["school"], on=date(2025, 9, 3))
+    pupil.date_of_birth = date(2010, 1, 15)  # Year 11 in 2025/26
+    pupil.exams_over_on = date(2026, 6, 19)
+    record_roll_movement(
+        db,
+        SYSTEM,
+        pupil,
+        MovementKind.PERMANENT_EXCLUSION,
+        date(2026, 6, 15),
+        area["school"],
+        reason="x",
+        today=date(2026, 6, 15),
+    )
+    # Day 6 is Monday 22 June, after the last exam: no duty at all.
+    assert sixth_days(db, area, date(2026, 6, 23)) == []
+    pupil.exams_over_on = date(2026, 6, 24)
+    (message,) = sixth_days(db, area, date(2026, 6, 26))
+    assert "3 school days of the duty" in message  # 22 to 24 June, the day of the last exam; not 25 June
+
+
+def suspend(db: Session, area: dict, pupil, first: date, days: int) -> None:  # type: ignore[no-untyped-def,type-arg]
+    record_roll_movement(
+        db, SYSTEM, pupil, MovementKind.SUSPENSION, first, area["school"], days=days, reason="Fighting", today=first
+    )
+
+
+def test_a_suspension_past_its_fifth_day_is_the_schools_duty(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = factories.pupil(db, area["la"], area["school"], on=date(2025, 9, 3))
+    suspend(db, area, pupil, date(2025, 11, 10), 5)  # Monday to Friday: no sixth day
+    assert sixth_days(db, area, date(2025, 11, 14), "suspension_sixth_day") == []
+    other = factories.pupil(db, area["la"], area["school"], on=date(2025, 9, 3))
+    suspend(db, area, other, date(2025, 11, 10), 8)  # Monday 10 to Wednesday 19 November
+    (message,) = sixth_days(db, area, date(2025, 11, 18), "suspension_sixth_day")
+    assert message == (
+        "Suspended from Meadow High from 10 November 2025 for 8 consecutive school days. The school must provide "
+        "full-time education from the sixth school day, 17 November 2025: 2 school days of the duty in the last "
+        "four school weeks had no full-time education (from 17 November 2025). One session a day does not meet it."
+    )
+
+
+def test_back_to_back_suspensions_count_as_one_period(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """SI 2007/1870 reg 3(3) as amended: the sixth consecutive school day of exclusion, "regardless
+    of whether the pupil has been excluded for a single fixed period or more than one"."""
+    pupil = factories.pupil(db, area["la"], area["school"], on=date(2025, 9, 3))
+    suspend(db, area, pupil, date(2025, 11, 12), 3)  # Wednesday to Friday
+    suspend(db, area, pupil, date(2025, 11, 17), 3)  # Monday to Wednesday: days 4 to 6
+    (message,) = sixth_days(db, area, date(2025, 11, 20), "suspension_sixth_day")
+    assert "for 6 consecutive school days" in message and "sixth school day, 19 November 2025" in message
+    # The school's provision for the sixth day meets it.
     factories.placement(
         db,
         pupil,
         area["pru"],
-        route=Route.LA_EXCLUSION,
-        registration=Registration.SOLE,
-        tier=Tier.TRANSITIONAL,
-        start=date(2025, 11, 10),
+        route=Route.SUSPENSION_PROVISION,
+        registration=Registration.NONE,
+        tier=Tier.TIME_LIMITED,
+        start=date(2025, 11, 19),
+        planned_end_date=date(2025, 11, 19),
     )
-    sixth = [f for f in findings(db, area["la"], date(2025, 11, 12)) if f.kind == "sixth_day_provision"]
-    assert len(sixth) == 1 and "the duty was missed" in sixth[0].message
+    assert sixth_days(db, area, date(2025, 11, 20), "suspension_sixth_day") == []
+    # A gap of a school day between two suspensions makes two periods, neither reaching a sixth day.
+    apart = factories.pupil(db, area["la"], area["school"], on=date(2025, 9, 3))
+    suspend(db, area, apart, date(2025, 11, 10), 3)
+    suspend(db, area, apart, date(2025, 11, 14), 3)
+    assert [m for m in sixth_days(db, area, date(2025, 11, 20), "suspension_sixth_day")] == []
 
 
 def test_late_notice_planned_end_review_and_part_time_timetable(db: Session, area: dict) -> None:  # type: ignore[type-arg]
@@ -160,7 +256,7 @@ def test_stored_alerts_are_raised_once_resolved_when_they_go_and_kept_when_a_per
         pupil,
         area["pru"],
         route=Route.LA_EXCLUSION,
-        registration=Registration.SOLE,
+        registration=Registration.DUAL,
         tier=Tier.TRANSITIONAL,
         start=date(2025, 11, 10),
     )

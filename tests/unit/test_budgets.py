@@ -101,7 +101,7 @@ def place(db: Session, pupil, where, start: date, sessions: str = "1" * 10, **fi
         PlacementDraft(
             setting_id=where.id,
             route=Route.LA_EXCLUSION,
-            registration=Registration.SOLE,
+            registration=Registration.DUAL,
             sessions=sessions,
             start_date=start,
             tier=Tier.TIME_LIMITED,

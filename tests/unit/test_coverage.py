@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from ap_register.coverage.rules import roll_histories, roll_on, settings_on_roll, week_coverage
+from ap_register.coverage.rules import week_coverage
 from ap_register.domain.errors import DomainError
 from ap_register.domain.vocab import Destination, MovementKind, Registration, Route, SettingKind, Tier
+from ap_register.placements.roll import read_roll, roll_movements, settings_on_roll
 from ap_register.placements.rules import end_placement, record_roll_movement
 from tests import factories
 from tests.factories import SYSTEM
@@ -44,7 +45,7 @@ def excluded(db: Session, area: dict, on: date = date(2025, 10, 1)):  # type: ig
 
 def la_place(db: Session, pupil, where, sessions: str, route=Route.LA_EXCLUSION, start=date(2025, 10, 8), **kw):  # type: ignore[no-untyped-def]
     registration = (
-        Registration.NONE if where.kind == SettingKind.UNREGISTERED_AP else kw.pop("registration", Registration.SOLE)
+        Registration.NONE if where.kind == SettingKind.UNREGISTERED_AP else kw.pop("registration", Registration.DUAL)
     )
     return factories.placement(
         db,
@@ -118,7 +119,7 @@ def test_five_sessions_at_unregistered_providers_are_over_the_limit(db: Session,
     pupil = excluded(db, area)
     la_place(db, pupil, area["farm"], "1111000000", route=Route.LA_OTHER)
     la_place(db, pupil, area["music"], "0000100000", route=Route.LA_OTHER)
-    la_place(db, pupil, area["pru"], "0000011111", registration=Registration.SOLE)
+    la_place(db, pupil, area["pru"], "0000011111", registration=Registration.DUAL)
     _, week = entry(db, area, pupil)
     assert week is not None
     assert week.unregistered_sessions == 5
@@ -178,9 +179,9 @@ def test_who_is_in_scope(db: Session, area: dict) -> None:  # type: ignore[type-
     end_placement(db, SYSTEM, placement, end_date=date(2025, 10, 24), destination=Destination.MOVED_OUT_OF_AREA)
     too_old = excluded(db, area)
     too_old.date_of_birth = date(2008, 1, 1)
-    readmitted = excluded(db, area)
+    reinstated = excluded(db, area)
     record_roll_movement(
-        db, SYSTEM, readmitted, MovementKind.ADMITTED, date(2025, 11, 3), area["school"], today=date(2025, 11, 3)
+        db, SYSTEM, reinstated, MovementKind.REINSTATED, date(2025, 10, 20), area["school"], today=date(2025, 11, 3)
     )
     still_out = excluded(db, area)
     coverage = week_coverage(db, SYSTEM, area["la"], FULL_WEEK)
@@ -194,9 +195,9 @@ def test_a_week_must_start_on_a_monday(db: Session, area: dict) -> None:  # type
 
 
 def test_the_roll_on_a_day_read_in_bulk_is_the_ledgers(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    # Admitted to Meadow High on 3 September, permanently excluded on 1 October, admitted to a
-    # second school on 3 November; a second pupil excluded and readmitted on the same day (the
-    # later movement stands).
+    # Admitted to Meadow High on 3 September, permanently excluded on 1 October (and so still on
+    # its roll while the exclusion is in process), admitted to a second school on 3 November; a
+    # second pupil excluded and admitted elsewhere on the same day (the later movement stands).
     other = factories.setting(db, area["la"], SettingKind.MAINSTREAM, name="Brook Academy")
     moved = excluded(db, area)
     record_roll_movement(db, SYSTEM, moved, MovementKind.ADMITTED, date(2025, 11, 3), other, today=date(2025, 11, 3))
@@ -207,14 +208,13 @@ def test_the_roll_on_a_day_read_in_bulk_is_the_ledgers(db: Session, area: dict) 
         date(2025, 9, 1),
         date(2025, 9, 3),
         date(2025, 9, 30),
-        date(2025, 10, 1),
+        date(2025, 10, 6),
         date(2025, 11, 3),
         date(2026, 6, 1),
     ]
     asked = [(pupil.id, day) for pupil in (moved, same_day) for day in days]
     school, brook = area["school"].id, other.id
-    expected = [None, school, school, None, brook, brook] + [None, school, school, school, brook, brook]
-    # More pupils than SQLite takes parameters in one statement: read as one JSON parameter.
-    histories = roll_histories(db, [moved.id, same_day.id, *range(10**6, 10**6 + 40_000)])
-    assert [roll_on(histories[pupil_id], day) for pupil_id, day in asked] == expected
+    expected = [None, school, school, school, brook, brook] + [None, school, school, brook, brook, brook]
+    histories = roll_movements(db, [moved.id, same_day.id, *range(10**6, 10**6 + 4_000)])
+    assert [read_roll(histories[pupil_id]).on(day, None) for pupil_id, day in asked] == expected
     assert settings_on_roll(db, asked) == expected

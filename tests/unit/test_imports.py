@@ -229,13 +229,15 @@ def test_movements_file(db: Session, area: dict) -> None:  # type: ignore[type-a
             4,
             "kind",
             "'expelled' is not one of: admitted, permanent_exclusion, suspension, removed_from_roll, "
-            "placement_started, placement_reviewed, placement_ended, placement_corrected",
+            "exclusion_upheld, reinstated, review_requested, review_concluded",
         ),
     ]
     text = text.replace(",,\n", ",,Assault\n", 1).rsplit("\n", 2)[0] + "\n"
     report = load(db, "movements", text)
     assert report.imported == 2
-    assert area["pupil"].home_school_id is None
+    # Permanently excluded, and on the school's roll until the exclusion is over.
+    school = area["pupil"].home_school
+    assert school is not None and school.ref == "SCH1"
 
 
 def test_attendance_marks(db: Session, area: dict) -> None:  # type: ignore[type-arg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -23,6 +24,7 @@ from ap_register.domain.vocab import (
     Tier,
 )
 from ap_register.models import Movement
+from ap_register.placements.roll import reading_of, refresh_rolls
 from ap_register.placements.rules import (
     PlacementDraft,
     arrangements_on,
@@ -198,45 +200,45 @@ def test_overlapping_sessions_are_warned(db: Session, area: dict) -> None:  # ty
 
 
 def test_after_a_permanent_exclusion_the_la_places_the_pupil_on_a_pru_roll(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    pupil, pru = area["pupil"], area["pru"]
+    """Excluded on Thursday 6 November 2025, the pupil stays on the school's roll while the
+    exclusion is in process: the LA's place at the PRU from the sixth school day (13 November) is a
+    second registration until then. The board will not reinstate (parents told 13 November); with
+    no review asked for, the name comes off after 15 school days (4 December): from 5 December
+    the PRU is the pupil's only school."""
+    pupil, pru, school = area["pupil"], area["pru"], area["school"]
     record_roll_movement(
         db,
         SYSTEM,
         pupil,
         MovementKind.PERMANENT_EXCLUSION,
         date(2025, 11, 6),
-        area["school"],
+        school,
         reason="Persistent disruptive behaviour",
         today=date(2025, 11, 6),
     )
-    assert pupil.home_school_id is None
-    assert messages(db, area, draft(pru, route=Route.OFF_SITE_DIRECTION)) == [
-        "Off-site direction (s29A Education Act 2002) is for a pupil on a school's roll; Sam Taylor is on none",
-        "Dual registration needs a school of main registration elsewhere",
-    ]
-    placement, _ = start_placement(
-        db,
-        SYSTEM,
-        pupil,
-        draft(
-            pru,
-            route=Route.LA_EXCLUSION,
-            registration=Registration.SOLE,
-            tier=Tier.TRANSITIONAL,
-            notice_date=None,
-            start_date=date(2025, 11, 13),
-        ),
+    assert pupil.home_school_id == school.id
+    la_place = draft(
+        pru,
+        route=Route.LA_EXCLUSION,
+        registration=Registration.SOLE,
+        tier=Tier.TRANSITIONAL,
+        notice_date=None,
+        start_date=date(2025, 11, 13),
     )
-    assert placement.home_school_code is None
-    assert pupil.home_school_id == pru.id
-    kinds = [m.kind for m in db.scalars(select(Movement).where(Movement.pupil_id == pupil.id).order_by(Movement.id))]
-    assert kinds == [
-        MovementKind.ADMITTED,
-        MovementKind.PERMANENT_EXCLUSION,
-        MovementKind.PLACEMENT_STARTED,
-        MovementKind.ADMITTED,
+    assert messages(db, area, la_place) == [
+        "Sam Taylor stays on Meadow High School's roll until the permanent exclusion is over: "
+        "choose dual registration until then"
     ]
-    end_placement(db, SYSTEM, placement, end_date=date(2026, 7, 21), destination=Destination.NEW_MAINSTREAM_SCHOOL)
+    placement, _ = start_placement(db, SYSTEM, pupil, replace(la_place, registration=Registration.DUAL))
+    record_roll_movement(
+        db, SYSTEM, pupil, MovementKind.EXCLUSION_UPHELD, date(2025, 11, 13), school, today=date(2025, 11, 13)
+    )
+    assert pupil.home_school_id == school.id
+    reading = reading_of(db, pupil)
+    assert reading.exclusions[0].review_closes == date(2025, 12, 4)
+    assert [reading.on(day, None) for day in (date(2025, 12, 4), date(2025, 12, 5))] == [school.id, None]
+    assert refresh_rolls(db, date(2025, 12, 4)) == 0
+    assert refresh_rolls(db, date(2025, 12, 5)) == 1
     assert pupil.home_school_id is None
     assert ledger_mismatches(db) == []
 
@@ -405,7 +407,7 @@ def test_a_time_limited_placement_converts_to_a_transitional_one(db: Session, ar
         area["pupil"],
         area["pru"],
         route=Route.LA_EXCLUSION,
-        registration=Registration.SOLE,
+        registration=Registration.DUAL,
         start=date(2025, 10, 8),
     )
     with pytest.raises(DomainError) as refused:
@@ -433,7 +435,8 @@ def test_a_time_limited_placement_converts_to_a_transitional_one(db: Session, ar
 def test_a_placement_within_12_months_of_the_last_one_ending_is_a_re_referral(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     from ap_register.placements.rules import tier_history
 
-    first = factories.placement(db, area["pupil"], area["pru"], start=date(2024, 11, 4), notice_date=date(2024, 10, 30))
+    pupil = factories.pupil(db, area["la"], area["school"], on=date(2024, 9, 4))  # on the roll a year before
+    first = factories.placement(db, pupil, area["pru"], start=date(2024, 11, 4), notice_date=date(2024, 10, 30))
     end_placement(db, SYSTEM, first, end_date=date(2024, 12, 20), destination=Destination.RETURNED_HOME_SCHOOL)
-    factories.placement(db, area["pupil"], area["pru"], start=date(2025, 11, 5))
-    assert [s.re_referral for s in tier_history(db, area["pupil"], on=date(2025, 11, 20))] == [False, True]
+    factories.placement(db, pupil, area["pru"], start=date(2025, 11, 5))
+    assert [s.re_referral for s in tier_history(db, pupil, on=date(2025, 11, 20))] == [False, True]

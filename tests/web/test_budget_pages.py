@@ -127,7 +127,7 @@ def test_a_commissioner_enters_agrees_and_follows_a_three_year_plan(
         start=date(2025, 11, 3),
         tier=Tier.TIME_LIMITED,
         route=Route.LA_EXCLUSION,
-        registration=Registration.SOLE,
+        registration=Registration.DUAL,
     )
     end_placement(db, SYSTEM, placement, end_date=date(2025, 11, 21), destination=Destination.NEW_MAINSTREAM_SCHOOL)
     db.commit()
@@ -229,7 +229,7 @@ def test_a_booking_with_no_free_place_goes_through_as_a_spot_purchase(
             start=date(2025, 11, 3),
             tier=Tier.TIME_LIMITED,
             route=Route.LA_EXCLUSION,
-            registration=Registration.SOLE,
+            registration=Registration.DUAL,
         )
     third = excluded(db, area)
     db.commit()
@@ -239,7 +239,7 @@ def test_a_booking_with_no_free_place_goes_through_as_a_spot_purchase(
     )
     details_url = response.headers["Location"]
     answers = {
-        "registration": "sole",
+        "registration": "dual",
         "tier": "time_limited",
         **date_fields("start_date", date(2025, 11, 10)),
         **date_fields("planned_end_date", date(2026, 2, 13)),

@@ -42,7 +42,7 @@ def below_full_time(db: Session, world: dict):  # type: ignore[no-untyped-def,ty
         pupil,
         home["pru"],
         route=Route.LA_EXCLUSION,
-        registration=Registration.SOLE,
+        registration=Registration.DUAL,
         tier=Tier.TRANSITIONAL,
         sessions="1111110000",
         start=date(2025, 10, 8),
@@ -110,7 +110,8 @@ def test_the_alert_inbox_and_resolving_an_alert(client: Any, world: dict, db: Se
     sign_in(client, officer.email)
     soup = page(client.get("/alerts"))
     listed = [a.get_text(strip=True) for a in soup.select("tbody a")]
-    assert listed == ["Below full time"]
+    # Six sessions a week is not full-time: the LA's sixth-day duty is not met either.
+    assert listed == ["No full-time provision from the sixth school day of a permanent exclusion", "Below full time"]
     # The review alert made with the test's area was no longer found, so the register resolved it.
     assert db.get(Alert, world["home"]["alert"].id).status == "resolved"
     alert = db.scalars(select(Alert).where(Alert.kind == "below_full_time", Alert.pupil_id == pupil.id)).one()

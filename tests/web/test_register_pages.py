@@ -205,7 +205,26 @@ def test_recording_a_permanent_exclusion(client: Any, world: dict, db: Session) 
     )
     assert response.status_code == 302
     db.refresh(child)
-    assert child.home_school_id is None
+    # Still on the school's roll while the exclusion is in process; the page says what comes next.
+    assert child.home_school_id == home["school"].id
+    shown = text(page(client.get(f"/pupils/{child.id}")))
+    assert "Permanent exclusion from " + home["school"].name + " In process" in shown
+    assert "The governing board must consider reinstatement by 27 November 2025" in shown
+    response = post(
+        client,
+        f"/pupils/{child.id}/movements/new",
+        {"kind": "exclusion_upheld", **date_fields("date", date(2025, 11, 13)), "setting": str(home["school"].id)},
+    )
+    assert response.status_code == 302
+    with clock.fixed(date(2025, 11, 20)):
+        shown = text(page(client.get(f"/pupils/{child.id}")))
+    assert "The board will not reinstate: the parents were told on 13 November 2025." in shown
+    assert "They may ask for an independent review until 4 December 2025" in shown
+    assert "Comes off " + home["school"].name + "'s roll on 5 December 2025" in shown
+    # A year on, the exclusion is over: the name came off when the time to ask for a review passed.
+    shown = text(page(client.get(f"/pupils/{child.id}")))
+    assert "In process" not in shown
+    assert "Came off " + home["school"].name + "'s roll on 5 December 2025, once the time to ask" in shown
 
 
 def test_the_placements_register_filters_and_exports(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]

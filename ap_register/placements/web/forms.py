@@ -172,9 +172,18 @@ class MovementForm(Form):
         "What happened?",
         [(k.value, MOVEMENT_KIND_LABELS[k]) for k in ROLL_MOVEMENT_KINDS],
         required="Choose what happened",
-        description="Changes to the pupil's school roll",
+        description=(
+            "Changes to the pupil's school roll. A permanently excluded pupil stays on the roll until the exclusion "
+            "is over: record each step and the register works out the day the name comes off."
+        ),
     )
-    date = GovDateField("Date", description="For an exclusion or suspension, its first day")
+    date = GovDateField(
+        "Date",
+        description=(
+            "For an exclusion or suspension, its first day. For the board's decision not to reinstate, the day "
+            "the parents were told. For a review, the day it was asked for or ended."
+        ),
+    )
     setting = select("School", [], required="Choose the school")
     days = IntegerField(
         "Length of a suspension, in school days",

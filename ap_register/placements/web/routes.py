@@ -35,6 +35,7 @@ from ap_register.models import Alert, Setting
 from ap_register.placements import drafts
 from ap_register.placements import rules as register
 from ap_register.placements import use_cases as placement_cases
+from ap_register.placements.roll import exclusion_stories
 from ap_register.placements.rules import PlacementDraft
 from ap_register.placements.web import bp
 from ap_register.placements.web.forms import (
@@ -110,6 +111,7 @@ def pupil(pupil_id: int) -> str:
         alerts=open_alerts,
         spells=register.tier_history(db.session, found, today),
         alert_kinds=alert_kinds,
+        exclusions=exclusion_stories(db.session, found, today),
     )
 
 
