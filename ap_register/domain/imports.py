@@ -661,6 +661,7 @@ class PupilsImporter(Importer):
                 "primary_need", f"{need!r} is not a school census primary need code ({', '.join(PRIMARY_NEEDS)})"
             )
         flags = {name: self.flag(row, name) for name in ("child_in_need", "looked_after", "ehc_assessment_requested")}
+        exams_over_on = self.day(row, "exams_over_on")
         school = None
         school_ref = self.text(row, "home_school_ref", max_length=20)
         if school_ref is not None and la is not None:
@@ -678,6 +679,7 @@ class PupilsImporter(Importer):
             date_of_birth=born,  # type: ignore[arg-type]
             sen_status=sen,
             primary_need=need.upper() if need else None,
+            exams_over_on=exams_over_on,
             **flags,
         )
         existing = self.pupil_by_upn(upn)

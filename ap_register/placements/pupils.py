@@ -45,6 +45,8 @@ class PupilDetails:
     child_in_need: bool = False
     looked_after: bool = False
     ehc_assessment_requested: bool = False
+    # Year 11: the day of the last public examination they were entered for (SI 2007/1870 reg 5(2)(a)).
+    exams_over_on: date | None = None
 
     def values(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "upn"}

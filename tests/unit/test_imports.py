@@ -398,3 +398,14 @@ def test_a_date_beyond_the_years_the_register_takes_is_refused_as_on_a_page(db: 
         (2, "date", "'9999-12-31' is not a date from 1900 to 2100"),
         (3, "date", "'1066-10-14' is not a date from 1900 to 2100"),
     ]
+
+
+def test_a_pupils_file_records_when_a_year_11_pupil_s_exams_were_over(db: Session) -> None:
+    """The day after it, the sixth-day duties do not apply to them (SI 2007/1870 reg 5(2)(a))."""
+    header = "upn,first_name,last_name,date_of_birth,home_la_code,exams_over_on\n"
+    assert refused(db, "pupils", header + f"{GOOD[0]},Ana,Reyes,2010-01-15,855,19 June\n") == [
+        (2, "exams_over_on", "'19 June' is not a date in the form YYYY-MM-DD")
+    ]
+    load(db, "pupils", header + f"{GOOD[0]},Ana,Reyes,2010-01-15,855,2026-06-19\n{GOOD[1]},Ben,Ode,2010-02-01,855,\n")
+    found = {p.upn: p.exams_over_on for p in db.scalars(select(Pupil).where(Pupil.upn.in_(GOOD[:2])))}
+    assert found == {GOOD[0]: date(2026, 6, 19), GOOD[1]: None}
