@@ -130,13 +130,17 @@ def placement(
     session: Session,
     who: Pupil,
     where: Setting,
-    route: Route = Route.OFF_SITE_DIRECTION,
+    route: Route | None = None,
     registration: Registration = Registration.DUAL,
     sessions: str = "1111111111",
     start: date = date(2025, 10, 6),
     tier: Tier | None = Tier.TIME_LIMITED,
     **fields: Any,
 ) -> Placement:
+    """A placement the register accepts: by default an off-site direction (dual registration), or
+    other AP the school arranges when the pupil is not registered there (code B)."""
+    if route is None:
+        route = Route.SCHOOL_ARRANGED if registration == Registration.NONE else Route.OFF_SITE_DIRECTION
     if route == Route.OFF_SITE_DIRECTION:
         fields.setdefault("notice_date", date(2025, 9, 29))
     if tier == Tier.TIME_LIMITED:  # planned to end (late, so no test meets it unawares), with its plan

@@ -352,7 +352,7 @@ def test_eight_people_confirming_the_same_managed_move_at_once_confirm_it_once(l
             session,
             pupil,
             made["other_school"],
-            route=Route.MANAGED_MOVE,
+            route=Route.OFF_SITE_DIRECTION,
             registration=Registration.DUAL,
             start=date(2025, 10, 6),
             tier=None,

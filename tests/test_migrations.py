@@ -86,31 +86,8 @@ def test_exclusions_recorded_before_the_process_keep_their_meaning(fresh_app) ->
     from sqlalchemy.exc import DBAPIError
 
     with fresh_app.app_context():
-        upgrade(revision="0019")
-        from ap_register.domain.reference_data import load_into
-
-        load_into(db.session)
-        db.session.commit()
+        pupil, school = _a_pupil_at_a_school(upgrade_to="0019")
         with db.engine.begin() as connection:
-            la = connection.execute(text("SELECT id FROM local_authority WHERE code = '855'")).scalar()
-            school = connection.execute(
-                text(
-                    "INSERT INTO setting (ref, name, kind, la_id, open, kind_set_by_admin, "
-                    "safeguarding_checks_confirmed, created_at, updated_at) "
-                    "VALUES ('100001', 'Hill School', 'mainstream', :la, "
-                    "true, false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
-                ),
-                {"la": la},
-            ).scalar()
-            pupil = connection.execute(
-                text(
-                    "INSERT INTO pupil (upn, first_name, last_name, date_of_birth, home_la_id, sen_status, "
-                    "ehc_assessment_requested, child_in_need, looked_after, created_at, updated_at) VALUES "
-                    "('A855300125001', 'Ada', 'Lovel', '2012-03-14', :la, 'N', false, false, false, "
-                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
-                ),
-                {"la": la},
-            ).scalar()
             for kind, day in (("admitted", "2024-09-04"), ("permanent_exclusion", "2025-11-03")):
                 connection.execute(
                     text(
@@ -150,3 +127,84 @@ def test_exclusions_recorded_before_the_process_keep_their_meaning(fresh_app) ->
         assert kinds == ["admitted", "permanent_exclusion"]
         with _pytest.raises(DBAPIError), db.engine.begin() as connection:
             connection.execute(text("DELETE FROM movement"))
+
+
+def _a_pupil_at_a_school(upgrade_to: str) -> tuple[int, int]:
+    """At an earlier revision, a pupil and a school, written as the schema then was."""
+    from sqlalchemy import text
+
+    from ap_register.domain.reference_data import load_into
+
+    upgrade(revision=upgrade_to)
+    load_into(db.session)
+    db.session.commit()
+    with db.engine.begin() as connection:
+        la = connection.execute(text("SELECT id FROM local_authority WHERE code = '855'")).scalar()
+        school = connection.execute(
+            text(
+                "INSERT INTO setting (ref, name, kind, la_id, open, kind_set_by_admin, "
+                "safeguarding_checks_confirmed, created_at, updated_at) "
+                "VALUES ('100001', 'Hill School', 'mainstream', :la, "
+                "true, false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+            ),
+            {"la": la},
+        ).scalar()
+        pupil = connection.execute(
+            text(
+                "INSERT INTO pupil (upn, first_name, last_name, date_of_birth, home_la_id, sen_status, "
+                "ehc_assessment_requested, child_in_need, looked_after, created_at, updated_at) VALUES "
+                "('A855300125001', 'Ada', 'Lovel', '2012-03-14', :la, 'N', false, false, false, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+            ),
+            {"la": la},
+        ).scalar()
+    return int(pupil), int(school)
+
+
+def test_a_managed_move_recorded_as_a_trial_becomes_an_off_site_direction(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """0021: a managed move with dual registration (a trial) is an off-site direction; the ledger
+    gains a correction saying so, and the placement is still the view of its latest movement."""
+    import json
+
+    from sqlalchemy import text
+
+    with fresh_app.app_context():
+        pupil, school = _a_pupil_at_a_school(upgrade_to="0020")
+        details = {"route": "managed_move", "registration": "dual", "sessions": "1" * 10, "setting_id": school}
+        with db.engine.begin() as connection:
+            for route, registration in (("managed_move", "dual"), ("fair_access", "sole")):
+                placement = connection.execute(
+                    text(
+                        "INSERT INTO placement (pupil_id, setting_id, route, registration, sessions, start_date, "
+                        "spot_purchase, created_at) VALUES (:p, :s, :r, :g, '1111111111', '2025-11-03', false, "
+                        "CURRENT_TIMESTAMP) RETURNING id"
+                    ),
+                    {"p": pupil, "s": school, "r": route, "g": registration},
+                ).scalar()
+                connection.execute(
+                    text(
+                        "INSERT INTO movement (pupil_id, kind, date, setting_id, placement_id, details, "
+                        "recorded_via, recorded_at) VALUES (:p, 'placement_started', '2025-11-03', :s, :pl, :d, "
+                        "'test', CURRENT_TIMESTAMP)"
+                    ),
+                    {"p": pupil, "s": school, "pl": placement, "d": json.dumps({**details, "route": route})},
+                )
+        upgrade(revision="0021")
+        with db.engine.connect() as connection:
+            routes = connection.execute(text("SELECT route FROM placement ORDER BY id")).scalars().all()
+            latest = connection.execute(
+                text("SELECT kind, reason, details, recorded_via FROM movement ORDER BY id DESC LIMIT 1")
+            ).one()
+        assert routes == ["off_site_direction", "fair_access"]
+        found = latest.details if isinstance(latest.details, dict) else json.loads(latest.details)
+        assert (latest.kind, latest.recorded_via, found["route"]) == (
+            "placement_corrected",
+            "migration 0021",
+            "off_site_direction",
+        )
+        assert latest.reason.startswith("A managed move has no trial")
+        downgrade(revision="0020")
+        with db.engine.connect() as connection:
+            routes = connection.execute(text("SELECT route FROM placement ORDER BY id")).scalars().all()
+            kinds = connection.execute(text("SELECT kind FROM movement ORDER BY id")).scalars().all()
+        assert routes == ["managed_move", "fair_access"] and kinds == ["placement_started", "placement_started"]

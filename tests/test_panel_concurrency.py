@@ -118,7 +118,7 @@ def chair_decides(
                 outcome="approve",
                 reasons="Agreed",
                 votes={m: "for" for m in ids["members"]},
-                terms=PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.DUAL),
+                terms=PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.SOLE),
             )
             session.commit()
             results.append("decided")

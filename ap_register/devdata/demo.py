@@ -42,6 +42,7 @@ from ap_register.models import (
     TermDate,
     User,
 )
+from ap_register.panels.rules import conclude_managed_move
 from ap_register.placements.roll import reading_of
 from ap_register.placements.rules import (
     PlacementDraft,
@@ -651,7 +652,7 @@ class _Builder:
                 self.ap["pru"],
                 Route.SUSPENSION_PROVISION,
                 sixth,
-                registration=Registration.NONE,
+                registration=Registration.DUAL,
                 tier=Tier.TIME_LIMITED,
                 planned_weeks=1,
             )
@@ -670,14 +671,22 @@ class _Builder:
                 planned_weeks=12,
             )
             self.run(p, self.add_days(p.start_date, rng.randint(40, 90)), Destination.RETURNED_HOME_SCHOOL)
-        elif roll < 0.49:  # managed move
+        elif roll < 0.49:  # a move to another school: agreed outright, or after a period there first
             other = rng.choice([s for s in self.secondaries if s.id != home.id])
-            p = self.place(pupil, other, Route.MANAGED_MOVE, day, planned_weeks=8)
+            if rng.random() < 0.3:  # a managed move: permanent from its first day
+                self.place(pupil, other, Route.MANAGED_MOVE, day, registration=Registration.SOLE, planned_weeks=None)
+                return
+            # A period at the other school is an off-site direction, which may end in a managed move.
+            p = self.place(pupil, other, Route.OFF_SITE_DIRECTION, day, planned_weeks=8)
             end = self.add_days(p.start_date, 40)
             if end <= self.today and rng.random() < 0.7:
-                self.run(p, end, Destination.NEW_MAINSTREAM_SCHOOL)
-                record_roll_movement(
-                    self.session, self.actor, pupil, MovementKind.ADMITTED, end, other, today=self.today
+                conclude_managed_move(
+                    self.session,
+                    self.actor,
+                    p,
+                    "confirmed",
+                    end,
+                    "Settled well: the family and both schools agree to a managed move",
                 )
             else:
                 self.run(p, end, Destination.RETURNED_HOME_SCHOOL)
@@ -699,7 +708,7 @@ class _Builder:
                 Route.SCHOOL_ARRANGED,
                 max(day, recent),
                 sessions=vocational,
-                registration=Registration.NONE,
+                registration=Registration.DUAL,
                 tier=Tier.TIME_LIMITED,
                 planned_weeks=12,
             )
@@ -1149,7 +1158,7 @@ def _panels(builder: _Builder) -> None:
         outcome="approve",
         reasons="Support tried for a term; family and both schools agree; review in six weeks.",
         votes=votes,
-        terms=PlacementTerms(builder.add_days(past.held_on, 2), "1" * 10, Registration.DUAL),
+        terms=PlacementTerms(builder.add_days(past.held_on, 2), "1" * 10, Registration.SOLE),
     )
     # Waiting for the next meeting.
     hilgay = builder.pupil(10, SenStatus.SEN_SUPPORT)

@@ -543,25 +543,31 @@ def set_panel_rules(
     audit.record(session, actor, "update_panel_rules", "local_authority", la.id, detail={"before": before})
 
 
-MANAGED_MOVE_OUTCOMES = {"confirmed": "Confirmed onto the new school's roll", "returned": "Returned to the home school"}
+MANAGED_MOVE_OUTCOMES = {
+    "confirmed": "A managed move: the pupil joins the new school's roll",
+    "returned": "Returned to the home school",
+}
 
 
 def conclude_managed_move(
     session: Session, actor: Actor, placement: Placement, outcome: str, on: date, note: str
 ) -> None:
-    """The end of a managed move's trial: confirmed (the pupil joins the new school's roll and
-    leaves the old one) or returned to the home school. Both are written as movements."""
+    """The end of an off-site direction to another school: a managed move (the pupil joins the
+    new school's roll from the next day and leaves the old one) or back to the home school. Both
+    are written as movements."""
     from ap_register.domain.vocab import Destination, MovementKind
-    from ap_register.placements.rules import end_placement, hold_ledger, record_roll_movement
+    from ap_register.placements.rules import end_placement, hold_ledger, may_end_in_a_managed_move, record_roll_movement
 
     hold_ledger(session, placement.pupil, placement)
     refusal = Refusal()
-    if placement.route != Route.MANAGED_MOVE:
-        refusal.add("outcome", "This placement is not a managed move")
     if placement.end_date is not None:
-        refusal.add("outcome", "This managed move has already ended")
+        refusal.add("outcome", "This off-site direction has already ended")
+    elif not may_end_in_a_managed_move(placement):
+        refusal.add(
+            "outcome", "Only an off-site direction to another mainstream or special school ends in a managed move"
+        )
     if outcome not in MANAGED_MOVE_OUTCOMES:
-        refusal.add("outcome", "Choose the outcome of the managed move")
+        refusal.add("outcome", "Choose how the off-site direction ended")
     if not note.strip():
         refusal.add("note", "Say what was agreed")
     refusal.raise_if_any("The outcome was not recorded")
@@ -582,7 +588,7 @@ def conclude_managed_move(
             MovementKind.ADMITTED,
             on,
             placement.setting,
-            reason=f"Managed move confirmed: {note.strip()}",
+            reason=f"Managed move after an off-site direction: {note.strip()}",
             today=max(on, clock.today()),
             authorised=True,
         )

@@ -28,6 +28,7 @@ from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, Refusal
+from ap_register.domain.pupils import of_compulsory_school_age
 from ap_register.domain.vocab import (
     ALWAYS_TIME_LIMITED,
     AP_KINDS,
@@ -104,8 +105,9 @@ def home_school_code(route: Route, registration: Registration, has_home_school: 
     """The code the school of main registration records for sessions at this placement.
 
     D where the pupil is dual registered at the other school, B for approved off-site education
-    the school arranged, K for education the LA arranged, C2 for a part-time timetable; none
-    where the pupil has no home school, or this placement is the home school's own.
+    the school arranged that is not at another school, K for education the LA arranged (under
+    s19 or an EHC plan), C2 for a part-time timetable; none where the pupil has no home school,
+    or this placement is the home school's own.
     """
     if not has_home_school or route == Route.HOME_SCHOOL:
         return None
@@ -114,8 +116,36 @@ def home_school_code(route: Route, registration: Registration, has_home_school: 
     if registration == Registration.DUAL:
         return HomeSchoolCode.D
     if registration == Registration.NONE:
-        return HomeSchoolCode.K if route in LA_ROUTES else HomeSchoolCode.B
+        # K: provision the LA arranges under s19(1) Education Act 1996 or s42(2) or 61(1) Children
+        # and Families Act 2014 (an EHC plan's provision, including education otherwise than at
+        # school) (SI 2024/208 reg 10(3), Table 2).
+        return HomeSchoolCode.K if route in LA_ROUTES or route == Route.EHCP_NAMED else HomeSchoolCode.B
     return None
+
+
+def only_registration(route: Route) -> Registration | None:
+    """The one registration a route allows, where it allows one (`assess_placement` refuses the
+    others): a form may choose it for the person."""
+    if route == Route.MANAGED_MOVE:
+        return Registration.SOLE
+    if route == Route.OFF_SITE_DIRECTION:
+        return Registration.DUAL
+    return None
+
+
+# An off-site direction to one of these may end in a managed move.
+MANAGED_MOVE_KINDS = frozenset({SettingKind.MAINSTREAM, SettingKind.SPECIAL})
+
+
+def may_end_in_a_managed_move(placement: Placement) -> bool:
+    """An open off-site direction to another mainstream or special school: the schools and the
+    family may agree that it ends in a managed move (suspension and permanent exclusion guidance,
+    in force from 26 July 2026: a managed move has no trial; a period first is an off-site direction)."""
+    return (
+        placement.route == Route.OFF_SITE_DIRECTION
+        and placement.end_date is None
+        and placement.setting.kind in MANAGED_MOVE_KINDS
+    )
 
 
 def in_tiers(kind: SettingKind, route: Route) -> bool:
@@ -209,15 +239,52 @@ def assess_placement(
             )
         elif setting.id == home.id:
             result.error("setting", "Choose a setting other than the home school")
-    if route == Route.MANAGED_MOVE and setting.kind not in (SettingKind.MAINSTREAM, SettingKind.SPECIAL):
+    if route == Route.MANAGED_MOVE and setting.kind not in MANAGED_MOVE_KINDS:
         result.error("setting", "A managed move is to another mainstream or special school")
     if route == Route.EHCP_NAMED and pupil.sen_status != SenStatus.EHCP:
         result.error("route", f"{pupil.full_name} has no EHC plan recorded, so no placement can be named in one")
     if route == Route.FAIR_ACCESS and setting.kind not in HOME_SCHOOL_KINDS:
         result.error("setting", "A fair access allocation is a place at a school")
 
+    # Registration by route: the code the home school records follows from it, so a combination
+    # the regulations do not allow is refused, never given a wrong code.
+    if route == Route.OFF_SITE_DIRECTION:
+        # Always a second registration at the receiving setting, code D at home (Working together
+        # to improve school attendance (2024), code D; Education Act 2002 s29A).
+        if setting.kind not in REGISTERED_SCHOOL_KINDS:
+            result.error(
+                "setting",
+                f"An off-site direction is to a school where the pupil is dual registered: {setting.name} is not a "
+                "registered school (for provision there, the school arranges it: other school-arranged AP, code B)",
+            )
+        elif registration != Registration.DUAL:
+            result.error(
+                "registration",
+                "An off-site direction is always dual registration at the receiving setting (code D at the home "
+                "school): choose dual registration",
+            )
+    elif route in STAYS_ON_HOME_ROLL and registration == Registration.NONE and setting.kind in REGISTERED_SCHOOL_KINDS:
+        # Code B is approved off-site educational activity that is not at another school (SI 2024/208
+        # reg 10(3), Table 2): a pupil the school sends to another school is dual registered there.
+        result.error(
+            "registration",
+            f"{setting.name} is a school: a pupil educated at another school is dual registered there (code D at "
+            "the home school); not registered (code B) is for off-site activity that is not at a school",
+        )
+    if route == Route.PART_TIME_TIMETABLE and not of_compulsory_school_age(pupil.date_of_birth, draft.start_date):
+        # Code C2 is leave for a pupil of compulsory school age (SI 2024/208 reg 11(6)(a)).
+        result.error(
+            "route",
+            f"A part-time timetable (code C2) is for a pupil of compulsory school age: {pupil.full_name} is not, "
+            f"on {draft.start_date:%-d %B %Y}",
+        )
+
     # Registration and the setting.
-    if registration in (Registration.DUAL, Registration.SOLE) and setting.kind not in REGISTERED_SCHOOL_KINDS:
+    if (
+        registration in (Registration.DUAL, Registration.SOLE)
+        and setting.kind not in REGISTERED_SCHOOL_KINDS
+        and route != Route.OFF_SITE_DIRECTION
+    ):
         result.error(
             "registration",
             f"{setting.name} is not a registered school, so a pupil cannot be on its roll: choose not registered",
@@ -225,7 +292,7 @@ def assess_placement(
     if registration == Registration.DUAL:
         if route not in AT_HOME_SCHOOL and (home is None or home.id == setting.id):
             result.error("registration", "Dual registration needs a school of main registration elsewhere")
-    if registration == Registration.SOLE and route in STAYS_ON_HOME_ROLL:
+    if registration == Registration.SOLE and route in STAYS_ON_HOME_ROLL - {Route.OFF_SITE_DIRECTION}:
         result.error(
             "registration",
             "Under this route the pupil stays on the home school's roll: choose dual registration or not registered",
@@ -240,8 +307,20 @@ def assess_placement(
                 f"{pupil.full_name} stays on {home.name}'s roll until the permanent exclusion is over: "
                 "choose dual registration until then",
             )
-    if registration == Registration.SOLE and route == Route.MANAGED_MOVE:
-        result.error("registration", "A managed move starts as a trial with dual registration")
+    if route == Route.MANAGED_MOVE:
+        # A managed move is a permanent transfer agreed by all parties, with no trial: the pupil is
+        # admitted to the new school and leaves the old one's roll. A period at the other school
+        # first is an off-site direction, which may end in a managed move (suspension and
+        # permanent exclusion guidance, in force from 26 July 2026).
+        if registration != Registration.SOLE:
+            result.error(
+                "registration",
+                "A managed move is a permanent move: the pupil joins the new school's roll and leaves this one's "
+                "(sole registration). For a period at the other school first, record an off-site direction, which "
+                "may end in a managed move",
+            )
+        if draft.planned_end_date is not None:
+            result.error("planned_end_date", "A managed move is permanent: it has no planned end")
     if route in AT_HOME_SCHOOL and registration == Registration.NONE:
         result.error("registration", "The pupil is on the home school's roll: choose sole or dual registration")
     if (

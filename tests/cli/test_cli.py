@@ -247,7 +247,7 @@ def test_an_import_cannot_start_a_move_the_panel_must_approve(runner: Any, db: S
     db.commit()
     text = (
         "upn,setting_ref,route,registration,start_date,sessions\n"
-        f"{child.upn},SCH2,managed_move,dual,2025-11-17,1111111111\n"
+        f"{child.upn},SCH2,managed_move,sole,2025-11-17,1111111111\n"
     )
     result = runner.invoke(
         args=["import", "placements", write(tmp_path, "moves.csv", text), "--la", "855", "--format", "json"]

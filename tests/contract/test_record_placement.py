@@ -256,12 +256,14 @@ def test_a_time_limited_placement_without_its_end_or_plan_is_refused_everywhere(
 def test_an_incoherent_placement_is_refused_with_every_problem_everywhere(
     client: Any, db: Session, area: dict[str, Any]
 ) -> None:
-    request = Request(route="managed_move", setting="pru", registration="sole")
+    request = Request(route="managed_move", setting="pru", registration="dual")
     answer = same_everywhere(db, through_every_channel(client, db, area, request))
     assert answer.recorded is None
     assert sorted(answer.refusals) == [
+        "A managed move is a permanent move: the pupil joins the new school's roll and leaves this one's (sole "
+        "registration). For a period at the other school first, record an off-site direction, which may end in a "
+        "managed move",
         "A managed move is to another mainstream or special school",
-        "A managed move starts as a trial with dual registration",
     ]
 
 

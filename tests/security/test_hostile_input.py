@@ -159,7 +159,7 @@ def recording(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 def area(world: dict[str, Any], db: Session) -> dict[str, Any]:
     """The two areas, and what makes the last forms show: the home panel's chair and a member
     (the decision and conflict forms), a budget plan not yet agreed (its lines' form) and a
-    managed move (its outcome's form)."""
+    an off-site direction to another school (the form of its outcome: a managed move or back)."""
     home = world["home"]
     add_member(db, SYSTEM, home["panel"], home["users"][Role.PANEL_CHAIR], chair=True)
     add_member(db, SYSTEM, home["panel"], home["users"][Role.PANEL_MEMBER], chair=False)
@@ -167,7 +167,7 @@ def area(world: dict[str, Any], db: Session) -> dict[str, Any]:
         db, SYSTEM, home["la"], name="Next AP budget", first_year=2034, years=3, demand_policy="From the reserve"
     )
     home["managed_move"] = factories.placement(
-        db, home["bystander"], home["school"], Route.MANAGED_MOVE, Registration.DUAL, tier=None
+        db, home["bystander"], home["school"], Route.OFF_SITE_DIRECTION, Registration.DUAL, tier=None
     )
     db.commit()
     return world

@@ -177,14 +177,14 @@ def test_a_school_does_not_take_onto_its_roll_a_pupil_only_placed_with_it(
     world: dict,  # type: ignore[type-arg]
     db: Session,
 ) -> None:
-    """A managed move's time at a school lets it see the pupil; the move onto its roll is the
-    panel's (the managed move confirmed), never the school's own admission."""
+    """An off-site direction to a school lets it see the pupil; the move onto its roll is a
+    managed move the off-site direction ends in, never the school's own admission."""
     from ap_register.domain.vocab import Registration, Route
     from tests import factories
 
     home = world["home"]
     pupil = home["bystander"]  # on Home Academy's roll
-    factories.placement(db, pupil, home["school"], Route.MANAGED_MOVE, Registration.DUAL, tier=None)
+    factories.placement(db, pupil, home["school"], Route.OFF_SITE_DIRECTION, Registration.DUAL, tier=None)
     db.commit()
     sign_in(client, home["users"][Role.SCHOOL_LEAD].email)  # Home High School's lead
     assert client.get(f"/pupils/{pupil.id}").status_code == 200

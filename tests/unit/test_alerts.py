@@ -165,7 +165,7 @@ def test_back_to_back_suspensions_count_as_one_period(db: Session, area: dict) -
         pupil,
         area["pru"],
         route=Route.SUSPENSION_PROVISION,
-        registration=Registration.NONE,
+        registration=Registration.DUAL,
         tier=Tier.TIME_LIMITED,
         start=date(2025, 11, 19),
         planned_end_date=date(2025, 11, 19),

@@ -188,7 +188,10 @@ def test_placements_are_checked_by_the_register_s_rules(db: Session, area: dict)
         (
             2,
             "registration",
-            "Under this route the pupil stays on the home school's roll: choose dual registration or not registered",
+            (
+                "An off-site direction is always dual registration at the receiving setting (code D at the home "
+                "school): choose dual registration"
+            ),
         ),
         (3, "setting_ref", "No setting with reference NOPE in Leicestershire"),
         (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -24,7 +25,8 @@ from ap_register.panels.rules import (
     schedule_meeting,
     submit_referral,
 )
-from ap_register.placements.rules import PlacementDraft, start_placement
+from ap_register.placements.roll import reading_of
+from ap_register.placements.rules import PlacementDraft, assess_placement, start_placement
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -144,7 +146,7 @@ def test_a_move_that_needs_a_decision_cannot_start_without_one(db: Session, area
     draft = PlacementDraft(
         setting_id=area["other"].id,
         route=Route.MANAGED_MOVE,
-        registration=Registration.DUAL,
+        registration=Registration.SOLE,
         sessions="1" * 10,
         start_date=date(2025, 11, 17),
     )
@@ -177,7 +179,7 @@ def test_the_panel_approves_and_the_placement_starts_with_its_movements(db: Sess
         outcome="approve",
         reasons="Support tried; fresh start",
         votes=votes(area),
-        terms=PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.DUAL),
+        terms=PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.SOLE),
     )
     placement = db.get(Placement, decision.placement_id)
     assert placement is not None and placement.route == Route.MANAGED_MOVE and placement.setting_id == area["other"].id
@@ -194,7 +196,7 @@ def test_the_panel_approves_and_the_placement_starts_with_its_movements(db: Sess
             outcome="approve",
             reasons="again",
             votes=votes(area),
-            terms=PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.DUAL),
+            terms=PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.SOLE),
             after_decision_id=decision.id,
         )
     assert db.scalar(select(func.count()).select_from(Placement).where(Placement.route == Route.MANAGED_MOVE)) == 1
@@ -204,7 +206,7 @@ def test_quorum_conflicts_and_majority(db: Session, area: dict) -> None:  # type
     referral = refer(db, area)
     build_agenda(db, area["admin"], area["meeting"])
     chair = Actor(user=area["chair"], via="test")
-    terms = PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.DUAL)
+    terms = PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.SOLE)
 
     def problems(**kwargs) -> list[str]:  # type: ignore[no-untyped-def]
         with pytest.raises(DomainError) as error:
@@ -282,13 +284,36 @@ def test_fair_access_allocations_by_school_and_year(db: Session, area: dict) -> 
     assert counts == {area["other"].id: {9: 1}}  # born March 2012: Year 9 in 2025/26
 
 
-def test_a_managed_move_confirmed_changes_the_roll(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+def test_a_managed_move_is_permanent_from_its_first_day(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """No trial (suspension and permanent exclusion guidance, 2026): the pupil joins the new
+    school's roll on the move's first day and leaves the old one's."""
+    area["la"].panel_routes = []
+    draft = PlacementDraft(
+        setting_id=area["other"].id,
+        route=Route.MANAGED_MOVE,
+        registration=Registration.DUAL,
+        sessions="1" * 10,
+        start_date=date(2025, 11, 17),
+        planned_end_date=date(2026, 1, 16),
+    )
+    assert [e.message for e in assess_placement(db, area["pupil"], draft).errors] == [
+        "A managed move is a permanent move: the pupil joins the new school's roll and leaves this one's (sole "
+        "registration). For a period at the other school first, record an off-site direction, which may end in a "
+        "managed move",
+        "A managed move is permanent: it has no planned end",
+    ]
+    start_placement(db, SYSTEM, area["pupil"], replace(draft, registration=Registration.SOLE, planned_end_date=None))
+    assert reading_of(db, area["pupil"]).on(date(2025, 11, 17), None) == area["other"].id
+
+
+def test_an_off_site_direction_to_another_school_may_end_in_a_managed_move(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     from ap_register.panels.rules import conclude_managed_move
 
     area["la"].panel_routes = []
     placement = factories.placement(
-        db, area["pupil"], area["other"], route=Route.MANAGED_MOVE, tier=None, start=date(2025, 9, 15)
+        db, area["pupil"], area["other"], tier=None, start=date(2025, 9, 15), notice_date=date(2025, 9, 10)
     )
+    assert placement.route == Route.OFF_SITE_DIRECTION
     lead = Actor(user=area["lead"], via="test")
     with pytest.raises(DomainError, match="The outcome was not recorded"):
         conclude_managed_move(db, lead, placement, "confirmed", date(2025, 11, 7), "")
@@ -298,6 +323,14 @@ def test_a_managed_move_confirmed_changes_the_roll(db: Session, area: dict) -> N
         m.kind for m in db.scalars(select(Movement).where(Movement.pupil_id == area["pupil"].id).order_by(Movement.id))
     ]
     assert kinds[-3:] == [MovementKind.PLACEMENT_ENDED, MovementKind.REMOVED_FROM_ROLL, MovementKind.ADMITTED]
+    # An off-site direction to an AP setting does not end in a managed move.
+    pru = factories.setting(db, area["la"], SettingKind.PRU)
+    at_pru = factories.placement(db, area["pupil"], pru, start=date(2025, 11, 10))
+    with pytest.raises(DomainError) as refused:
+        conclude_managed_move(db, lead, at_pru, "confirmed", date(2025, 12, 5), "Agreed")
+    assert refused.value.errors[0].message == (
+        "Only an off-site direction to another mainstream or special school ends in a managed move"
+    )
 
 
 def test_a_fair_access_place_is_due_within_20_school_days(db: Session, area: dict) -> None:  # type: ignore[type-arg]

@@ -76,7 +76,8 @@ def messages(db: Session, area: dict, d: PlacementDraft) -> list[str]:  # type: 
     ("route", "registration", "on_roll", "code"),
     [
         (Route.OFF_SITE_DIRECTION, Registration.DUAL, True, HomeSchoolCode.D),
-        (Route.OFF_SITE_DIRECTION, Registration.NONE, True, HomeSchoolCode.B),
+        (Route.SCHOOL_ARRANGED, Registration.NONE, True, HomeSchoolCode.B),
+        (Route.EHCP_NAMED, Registration.NONE, True, HomeSchoolCode.K),
         (Route.LA_HEALTH, Registration.NONE, True, HomeSchoolCode.K),
         (Route.LA_HEALTH, Registration.DUAL, True, HomeSchoolCode.D),
         (Route.PART_TIME_TIMETABLE, Registration.SOLE, True, HomeSchoolCode.C2),
@@ -113,15 +114,55 @@ def test_an_off_site_direction_needs_a_notice_date(db: Session, area: dict) -> N
 
 
 def test_dual_registration_only_at_a_registered_school(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    errors = messages(db, area, draft(area["farm"], sessions="1100000000"))
+    errors = messages(db, area, draft(area["farm"], route=Route.SCHOOL_ARRANGED, sessions="1100000000"))
     assert errors == [
         "Hillside Farm Project is not a registered school, so a pupil cannot be on its roll: choose not registered"
     ]
 
 
+def test_registration_and_code_follow_the_route(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """The regulations' combinations only: an off-site direction is always dual registration at a
+    school (code D); code B is off-site activity that is not at another school; C2 is for a pupil
+    of compulsory school age (SI 2024/208 reg 10(3) Table 2, reg 11(6)(a))."""
+    assert messages(db, area, draft(area["farm"], registration=Registration.NONE, sessions="1100000000")) == [
+        "An off-site direction is to a school where the pupil is dual registered: Hillside Farm Project is not a "
+        "registered school (for provision there, the school arranges it: other school-arranged AP, code B)"
+    ]
+    assert messages(db, area, draft(area["pru"], registration=Registration.NONE)) == [
+        "An off-site direction is always dual registration at the receiving setting (code D at the home school): "
+        "choose dual registration"
+    ]
+    assert messages(db, area, draft(area["pru"], route=Route.SCHOOL_ARRANGED, registration=Registration.NONE)) == [
+        "Riverside PRU is a school: a pupil educated at another school is dual registered there (code D at the home "
+        "school); not registered (code B) is for off-site activity that is not at a school"
+    ]
+    # The LA's provision at a school where the pupil is not registered is code K: allowed.
+    assert messages(db, area, draft(area["pru"], route=Route.LA_HEALTH, registration=Registration.NONE)) == []
+    # A part-time timetable for a child in Reception who is not yet five.
+    young = factories.pupil(db, area["la"], area["school"], on=date(2025, 9, 3))
+    young.date_of_birth = date(2021, 6, 1)
+    ptt = draft(
+        area["school"],
+        route=Route.PART_TIME_TIMETABLE,
+        registration=Registration.SOLE,
+        tier=None,
+        notice_date=None,
+        sessions="1111100000",
+        planned_end_date=date(2025, 12, 12),
+        reintegration_plan=None,
+    )
+    assert [e.message for e in assess_placement(db, young, ptt).errors] == [
+        "A part-time timetable (code C2) is for a pupil of compulsory school age: Alex "
+        + young.last_name
+        + " is not, on 5 November 2025"
+    ]
+
+
 def test_an_unregistered_provider_is_part_time_unless_a_reason_is_recorded(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     five = "1111100000"
-    errors = messages(db, area, draft(area["farm"], registration=Registration.NONE, sessions=five))
+    errors = messages(
+        db, area, draft(area["farm"], route=Route.SCHOOL_ARRANGED, registration=Registration.NONE, sessions=five)
+    )
     assert len(errors) == 1 and errors[0].startswith("An unregistered provider is part-time only (no more than 4")
     placement, assessment = start_placement(
         db,
@@ -129,6 +170,7 @@ def test_an_unregistered_provider_is_part_time_unless_a_reason_is_recorded(db: S
         area["pupil"],
         draft(
             area["farm"],
+            route=Route.SCHOOL_ARRANGED,
             registration=Registration.NONE,
             sessions=five,
             unregistered_override_reason="Agreed at panel: transition from hospital, reviewed in 2 weeks",
@@ -139,7 +181,11 @@ def test_an_unregistered_provider_is_part_time_unless_a_reason_is_recorded(db: S
 
 
 def test_two_sessions_on_three_days_is_over_the_two_day_limit(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    errors = messages(db, area, draft(area["farm"], registration=Registration.NONE, sessions="1010100000"))
+    errors = messages(
+        db,
+        area,
+        draft(area["farm"], route=Route.SCHOOL_ARRANGED, registration=Registration.NONE, sessions="1010100000"),
+    )
     assert errors and errors[0].startswith("An unregistered provider is part-time only")
 
 
@@ -156,6 +202,10 @@ def test_tiers_belong_to_ap_placements_only(db: Session, area: dict) -> None:  #
 
 def test_an_off_site_direction_keeps_the_pupil_on_the_home_roll(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     assert messages(db, area, draft(area["pru"], registration=Registration.SOLE)) == [
+        "An off-site direction is always dual registration at the receiving setting (code D at the home school): "
+        "choose dual registration"
+    ]
+    assert messages(db, area, draft(area["pru"], route=Route.SCHOOL_ARRANGED, registration=Registration.SOLE)) == [
         "Under this route the pupil stays on the home school's roll: choose dual registration or not registered"
     ]
 
@@ -194,7 +244,9 @@ def test_overlapping_sessions_are_warned(db: Session, area: dict) -> None:  # ty
         db, area["pupil"], area["pru"], sessions="1111000000", start=date(2025, 11, 5), notice_date=date(2025, 11, 3)
     )
     result = assess_placement(
-        db, area["pupil"], draft(area["farm"], registration=Registration.NONE, sessions="0011000000")
+        db,
+        area["pupil"],
+        draft(area["farm"], route=Route.SCHOOL_ARRANGED, registration=Registration.NONE, sessions="0011000000"),
     )
     assert result.warnings == ["Overlaps Riverside PRU on Tue AM, Tue PM"]
 

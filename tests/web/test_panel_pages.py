@@ -67,7 +67,7 @@ def test_a_gated_route_sends_the_user_to_the_panel(client: Any, world: dict, db:
             client,
             response.headers["Location"],
             {
-                "registration": "dual",
+                "registration": "sole",
                 **date_fields("start_date", date(2025, 12, 1)),
                 "sessions": ["Mon AM"],
                 "reason": "Fresh start",
@@ -97,7 +97,7 @@ def test_the_chair_decides_a_case_at_the_meeting(client: Any, world: dict, db: S
         "decision-reasons": "Support tried; agreed by all",
         f"vote-{chair_row.id}": "for",
         f"vote-{member_row.id}": "for",
-        "decision-registration": "dual",
+        "decision-registration": "sole",
         **date_fields("decision-start_date", date(2025, 12, 1)),
         "decision-sessions": ["Mon AM", "Mon PM"],
         "decision-after_decision": "",
@@ -124,7 +124,7 @@ def test_papers_are_for_la_officers(client: Any, world: dict) -> None:  # type: 
     assert factories.PASSWORD
 
 
-def test_fair_share_and_the_outcome_of_a_managed_move(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+def test_fair_share_and_an_off_site_direction_ending_in_a_managed_move(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
     from ap_register.domain.vocab import Registration, Route
 
     home = world["home"]
@@ -138,8 +138,9 @@ def test_fair_share_and_the_outcome_of_a_managed_move(client: Any, world: dict, 
         tier=None,
         start=date(2025, 11, 3),
     )
+    # A period at another school first is an off-site direction, which may end in a managed move.
     move = factories.placement(
-        db, home["bystander"], home["school"], route=Route.MANAGED_MOVE, tier=None, start=date(2025, 9, 15)
+        db, home["bystander"], home["school"], tier=None, start=date(2025, 9, 15), notice_date=date(2025, 9, 10)
     )
     db.commit()
     sign_in(client, home["users"][Role.LA_ADMIN].email)

@@ -55,18 +55,18 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
     offered = [i["value"] for i in soup.select("input[name=route]")]
     assert "la_exclusion" not in offered and "off_site_direction" in offered
     response = post(
-        client, f"/pupils/{child.id}/placements/new", {"route": "off_site_direction", "setting": str(home["farm"].id)}
+        client, f"/pupils/{child.id}/placements/new", {"route": "off_site_direction", "setting": str(home["pru"].id)}
     )
     assert response.status_code == 302
     details_url = response.headers["Location"]
     start = clock.today() + timedelta(days=14)
-    # First attempt: dual registration at an unregistered provider, no sessions ticked.
+    # First attempt: not registered at the PRU. An off-site direction is always a dual registration.
     soup = page(
         post(
             client,
             details_url,
             {
-                "registration": "dual",
+                "registration": "none",
                 "tier": "time_limited",
                 **date_fields("start_date", start),
                 **date_fields("notice_date", start - timedelta(days=7)),
@@ -80,13 +80,14 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
     )
     assert soup.title.get_text().startswith("Error: Placement details")
     assert errors(soup) == [
-        "Home Farm Project is not a registered school, so a pupil cannot be on its roll: choose not registered"
+        "An off-site direction is always dual registration at the receiving setting (code D at the home school): "
+        "choose dual registration"
     ]
     response = post(
         client,
         details_url,
         {
-            "registration": "none",
+            "registration": "dual",
             "tier": "time_limited",
             **date_fields("start_date", start),
             **date_fields("notice_date", start - timedelta(days=7)),
@@ -101,7 +102,7 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
     check_url = response.headers["Location"]
     soup = page(client.get(check_url))
     assert "2 sessions: Mon AM, Mon PM" in text(soup)
-    assert "B: approved off-site educational activity" in text(soup)
+    assert "D: dual registered at another school" in text(soup)
     assert "Commissioned by Home High School" in text(soup)  # the school arranges an off-site direction
     before = db.scalar(select(func.count()).select_from(Placement))
     response = post(client, check_url, {})

@@ -34,6 +34,7 @@ from ap_register.panels.web.forms import (
     ReferralForm,
     WithdrawForm,
 )
+from ap_register.placements.rules import may_end_in_a_managed_move, only_registration
 from ap_register.web import current_actor, current_la, render_recorded, table_download
 from ap_register.years import AcademicYear
 
@@ -339,6 +340,9 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
     barred = panel_rules.conflicts(db.session, found, referral)
     if request.method == "GET":
         form.after_decision.data = str(latest.id) if latest else ""
+        only = only_registration(referral.route)
+        if only is not None:
+            form.registration.data = only.value
     if request.method == "POST":
         if "conflict-submit" in request.form and conflict_form.validate_on_submit():
             member = next(m for m in found.panel.members if str(m.id) == conflict_form.member.data)
@@ -427,7 +431,7 @@ def managed_move_outcome(placement_id: int) -> str | BaseResponse:
     actor = current_actor()
     placement = permissions.get_placement(db.session, actor, placement_id)
     permissions.require(db.session, actor, "placement.end", placement)
-    if placement.route != Route.MANAGED_MOVE or placement.end_date is not None:
+    if not may_end_in_a_managed_move(placement):
         raise NotFound("Page not found")
     form = ManagedMoveOutcomeForm()
     if form.validate_on_submit():
@@ -438,10 +442,10 @@ def managed_move_outcome(placement_id: int) -> str | BaseResponse:
             ),
         )
         if done:
-            flash("Outcome of the managed move recorded", "success")
+            flash("Outcome of the off-site direction recorded", "success")
             return redirect(url_for("register.placement", placement_id=placement.id))
     return render_template(
-        "panels/managed_move.html", title="Outcome of the managed move", form=form, placement=placement
+        "panels/managed_move.html", title="Outcome of the off-site direction", form=form, placement=placement
     )
 
 

@@ -34,12 +34,15 @@ ROUTE_HINTS = {
         "A reduced timetable at the home school: time-limited, agreed with parents, reviewed (code C2)"
     ),
     "off_site_direction": (
-        "The school directs the pupil to attend elsewhere to improve their behaviour; "
-        "notice at least 2 school days before"
+        "The school directs the pupil to attend another school or AP setting to improve their behaviour, dual "
+        "registered there; notice at least 2 school days before. It may end in a managed move"
     ),
     "school_arranged": "Other alternative provision the school commissions",
     "suspension_provision": "Provision from the sixth day of a suspension",
-    "managed_move": "A trial at another school, with the aim of a permanent move",
+    "managed_move": (
+        "A permanent move to another school agreed by the family and both schools: no trial (for a period there "
+        "first, use an off-site direction)"
+    ),
     "la_exclusion": "The local authority's duty from the sixth school day of a permanent exclusion",
     "la_health": "For a pupil who cannot attend school because of their health",
     "la_other": (

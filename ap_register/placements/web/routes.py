@@ -211,6 +211,9 @@ def placement_new_details(token: str) -> str | BaseResponse:
         return _already_recorded(draft.made_id)
     found, setting, route = _draft_context(draft)
     form = PlacementDetailsForm(data=_details_form_data(draft.data) if request.method == "GET" else None)
+    only = register.only_registration(route)
+    if request.method == "GET" and only is not None and not draft.data.get("registration"):
+        form.registration.data = only.value
     shows_tier = register.in_tiers(setting.kind, route)
     if not shows_tier:
         del form.tier
@@ -372,6 +375,7 @@ def placement(placement_id: int) -> str:
         week=register.week_rows([found], None),
         census_reasons=CENSUS_REASONS,
         census_by_route=REASON_BY_ROUTE,
+        may_end_in_a_managed_move=register.may_end_in_a_managed_move(found),
     )
 
 
