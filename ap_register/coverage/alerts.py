@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 from ap_register import permissions
 from ap_register.accounts import audit
 from ap_register.budgets.rules import over_plan
-from ap_register.coverage.rules import monday_of, week_coverage
+from ap_register.coverage.rules import left_the_area, monday_of, week_coverage
 from ap_register.coverage.sixth_day import SIXTH, Cover, Period, Suspension, shortfall, suspension_periods
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
@@ -111,7 +111,13 @@ def _sixth_day(session: Session, la: LocalAuthority, on: date, calendar: SchoolC
     exclusions = session.scalars(
         select(Movement)
         .join(Pupil, Movement.pupil_id == Pupil.id)
-        .where(Pupil.home_la_id == la.id, Movement.kind == MovementKind.PERMANENT_EXCLUSION, Movement.date <= on)
+        .where(
+            Pupil.home_la_id == la.id,
+            Movement.kind == MovementKind.PERMANENT_EXCLUSION,
+            Movement.date <= on,
+            # A year on, a child still without a school is the week's coverage's to flag.
+            Movement.date >= on - timedelta(days=365),
+        )
         .options(joinedload(Movement.pupil), joinedload(Movement.setting))
     ).all()
     suspended = session.scalars(
@@ -136,9 +142,18 @@ def _sixth_day(session: Session, la: LocalAuthority, on: date, calendar: SchoolC
     ):
         covers[pupil_id].append(Cover(setting_id, start, end, sessions))
     readings = {pupil_id: read_roll(found) for pupil_id, found in roll_movements(session, pupil_ids).items()}
-    settings = {m.setting_id: m.setting for m in (*exclusions, *suspended) if m.setting is not None}
+    for pupil_id, reading in readings.items():
+        covers[pupil_id] += roll_covers(reading)
+    roll_ids = {s for reading in readings.values() for _, s in reading.changes if s is not None}
+    settings: dict[int | None, Setting] = {
+        s.id: s for s in session.scalars(select(Setting).where(Setting.id.in_(roll_ids)))
+    }
+    settings.update({m.setting_id: m.setting for m in (*exclusions, *suspended) if m.setting is not None})
+    gone = left_the_area(session, pupil_ids, on)
     result = []
     for exclusion in exclusions:
+        if exclusion.pupil_id in gone:
+            continue
         period = _exclusion_period(exclusion, readings.get(exclusion.pupil_id), settings, on, calendar)
         if period is not None:
             result += _duty_finding("sixth_day_provision", period, exclusion.pupil, exclusion, covers, on, calendar)
@@ -152,6 +167,18 @@ def _sixth_day(session: Session, la: LocalAuthority, on: date, calendar: SchoolC
             first = first_of[int(period.key.rsplit(":", 1)[1])]
             result += _duty_finding("suspension_sixth_day", period, first.pupil, first, covers, on, calendar)
     return result
+
+
+def roll_covers(reading: RollReading) -> list[Cover]:
+    """Each spell on a school's roll as a full week there: a pupil a PRU (or a new school) has on
+    its roll is taught there full time (the excluding school's own spell is set aside by the duty)."""
+    spells = []
+    for index, (start, setting_id) in enumerate(reading.changes):
+        if setting_id is None:
+            continue
+        following = reading.changes[index + 1][0] if index + 1 < len(reading.changes) else None
+        spells.append(Cover(setting_id, start, following - timedelta(days=1) if following else None, "1" * 10))
+    return spells
 
 
 # A suspension is at most 45 school days: a year's worth of calendar days reaches any still running.
@@ -172,6 +199,8 @@ def _exclusion_period(
         last = max(on, calendar.nth_school_day(exclusion.date, SIXTH))
     except CalendarUnknown:
         return None
+    if calendar.known_to is not None:
+        last = min(last, calendar.known_to)  # a holiday past the recorded term dates counts nothing
     if reading is not None:
         found = next((e for e in reading.exclusions if e.excluded_on == exclusion.date), None)
         if found is not None and found.reinstated_on is not None:

@@ -261,7 +261,7 @@ def week_coverage(
         by_pupil[row.pupil_id].append(_booking(row))
     pupils = {p.id: p for p in session.scalars(select(Pupil).where(among(session, Pupil.id, ids)))}
     histories = {pupil_id: read_roll(found) for pupil_id, found in roll_movements(session, ids).items()}
-    left_area = _left_the_area(session, ids, friday)
+    left_area = left_the_area(session, ids, friday)
     roll_ids = {p.home_school_id for p in pupils.values() if p.home_school_id is not None} | {
         setting_id for history in histories.values() for _, setting_id in history.changes if setting_id is not None
     }
@@ -379,7 +379,7 @@ def _compare_registers(session: Session, weeks: list[PupilWeek], monday: date, f
             week.flags.append("register_mismatch")
 
 
-def _left_the_area(session: Session, pupil_ids: Sequence[int], by: date) -> set[int]:
+def left_the_area(session: Session, pupil_ids: Sequence[int], by: date) -> set[int]:
     """Pupils whose latest ended placement sent them out of the area or to home education."""
     latest: dict[int, Destination | None] = {}
     for pupil_id, destination in session.execute(

@@ -67,7 +67,7 @@ from ap_register.outcomes.rules import ACTIVITIES, CHECK_POINTS
 from ap_register.outcomes.rules import GRADES as OUTCOME_GRADES
 from ap_register.placements import use_cases as placements
 from ap_register.placements.pupils import HeldElsewhere, PupilDetails, record_refused_attempts, save_pupil
-from ap_register.placements.roll import RollMovement, roll_movements, roll_on
+from ap_register.placements.roll import RollMovement, RollReading, read_roll, roll_movements
 from ap_register.placements.rules import (
     PlacementDraft,
     admit_new_pupil,
@@ -896,6 +896,7 @@ class AttendanceImporter(Importer):
         self.people: dict[str, tuple[int, int, int | None] | None] = {}
         self.bookings: dict[int, list[Booking]] = {}
         self.rolls: dict[int, list[RollMovement]] = {}  # a pupil's roll movements, for the roll on a day
+        self.readings: dict[int, RollReading] = {}
         self.las_by_id = {la.id: la for la in self.las.values()}
         self.dates: dict[str, date | None] = {}
         # What the file changed on each child's record (a count, the first and last day, and the
@@ -987,7 +988,10 @@ class AttendanceImporter(Importer):
                 self.error("code", problem_text)
         if self.failed or person is None or setting is None or when is None or code is None:
             return
-        roll = roll_on(when, self.rolls.get(person[0], []), person[2])
+        reading = self.readings.get(person[0])
+        if reading is None:  # read once a pupil, however many of their marks the file holds
+            reading = self.readings[person[0]] = read_roll(self.rolls.get(person[0], []))
+        roll = reading.on(when, person[2])
         if not expected_at(setting.id, roll, when, session_name, self.bookings.get(person[0], [])):
             self.error("upn", "This pupil is not expected here for this session")
             return

@@ -94,17 +94,27 @@ def movement_profiles(session: Session, la: LocalAuthority, year: int) -> Profil
             profile.older_out += older(p.pupil_id, p.start_date)
         if p.end_date is not None and start <= p.end_date <= end and p.destination == Destination.RETURNED_HOME_SCHOOL:
             profile.returns += 1
-    for movement in session.scalars(
-        select(Movement).where(
+    moves_off = session.scalars(
+        select(Movement)
+        .where(
             Movement.setting_id.in_(list(schools)),
             Movement.kind.in_([MovementKind.REMOVED_FROM_ROLL, MovementKind.PERMANENT_EXCLUSION]),
             Movement.date >= start,
             Movement.date <= end,
         )
-    ):
+        .order_by(Movement.date, Movement.id)
+    ).all()
+    # A permanently excluded pupil's name comes off the roll when the exclusion is over: that
+    # removal is the exclusion's end, counted once, as the exclusion.
+    excluded_on = {
+        (m.pupil_id, m.setting_id): m.date for m in moves_off if m.kind == MovementKind.PERMANENT_EXCLUSION
+    }
+    for movement in moves_off:
         profile = schools[movement.setting_id]
         pupil = pupils.get(movement.pupil_id)
         if movement.kind == MovementKind.REMOVED_FROM_ROLL:
+            if excluded_on.get((movement.pupil_id, movement.setting_id), date.max) <= movement.date:
+                continue
             # Leaving at the end of compulsory schooling is not a move out.
             if pupil is None or not of_compulsory_school_age(pupil.date_of_birth, movement.date):
                 continue

@@ -553,8 +553,8 @@ def conclude_managed_move(
     session: Session, actor: Actor, placement: Placement, outcome: str, on: date, note: str
 ) -> None:
     """The end of an off-site direction to another school: a managed move (the pupil joins the
-    new school's roll from the next day and leaves the old one) or back to the home school. Both
-    are written as movements."""
+    new school's roll on the day it ends and leaves the old one's) or back to the home school.
+    Both are written as movements."""
     from ap_register.domain.vocab import Destination, MovementKind
     from ap_register.placements.rules import end_placement, hold_ledger, may_end_in_a_managed_move, record_roll_movement
 

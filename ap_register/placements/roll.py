@@ -142,7 +142,15 @@ class RollReading:
 
 def read_roll(movements: Sequence[RollMovement]) -> RollReading:
     reading = RollReading()
-    current: Exclusion | None = None
+    current: Exclusion | None = None  # the permanent exclusion in process, if any
+    holder: int | None = None  # whose roll the pupil is on, as read so far
+
+    def off(day: date, from_setting: int | None) -> None:
+        """The pupil leaves `from_setting`'s roll on `day` (only if they are on it)."""
+        nonlocal holder
+        if holder is not None and holder == from_setting:
+            reading.changes.append((day, None))
+            holder = None
 
     def lapse(before: date | None) -> None:
         """Remove the pupil when the review period lapsed unasked (before `before`; None: ever)."""
@@ -154,7 +162,7 @@ def read_roll(movements: Sequence[RollMovement]) -> RollReading:
         removed = current.review_closes + timedelta(days=1)
         if before is None or removed <= before:
             current.removed_on, current.removal_derived = removed, True
-            reading.changes.append((removed, None))
+            off(removed, current.setting_id)
             current = None
 
     for m in sorted(movements, key=lambda m: (m.day, m.order)):
@@ -163,23 +171,34 @@ def read_roll(movements: Sequence[RollMovement]) -> RollReading:
             reading.suspensions.append((m.day, m.suspended_to or m.day))
         elif m.kind == MovementKind.ADMITTED:
             reading.changes.append((m.day, m.setting_id))
+            holder = m.setting_id
+            if current is not None and current.setting_id != m.setting_id:
+                # On another school's roll alone: the excluding school's roll is left behind.
+                current.removed_on = m.day
+                current = None
         elif m.kind == MovementKind.REMOVED_FROM_ROLL:
             reading.changes.append((m.day, None))
+            holder = None
             if current is not None:
                 current.removed_on = m.day
                 current = None
         elif m.kind == MovementKind.PERMANENT_EXCLUSION:
+            if not reading.changes:
+                # No admission on the ledger (a record older than it): on the excluding school's
+                # roll until the exclusion is over.
+                reading.changes.append((date.min, m.setting_id))
+                holder = m.setting_id
             current = Exclusion(m.setting_id, m.day)
             reading.exclusions.append(current)
-        elif current is None:
-            continue  # a step with no exclusion in process: refused when recorded, ignored here
+        elif current is None or current.setting_id != m.setting_id:
+            continue  # a step with no exclusion from that school in process: refused when recorded
         elif m.kind == MovementKind.EXCLUSION_UPHELD:
             current.upheld_on, current.review_closes = m.day, m.review_closes
         elif m.kind == MovementKind.REVIEW_REQUESTED:
             current.review_requested_on = m.day
         elif m.kind == MovementKind.REVIEW_CONCLUDED:
             current.removed_on = m.day
-            reading.changes.append((m.day, None))
+            off(m.day, current.setting_id)
             current = None
         elif m.kind == MovementKind.REINSTATED:
             current.reinstated_on = m.day

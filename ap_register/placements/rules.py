@@ -58,8 +58,8 @@ AT_HOME_SCHOOL = frozenset({Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE})
 # Routes under which the pupil stays on the home school's roll while educated elsewhere.
 STAYS_ON_HOME_ROLL = frozenset({Route.OFF_SITE_DIRECTION, Route.SCHOOL_ARRANGED, Route.SUSPENSION_PROVISION})
 # Placements reviewed against a personalised plan. A place at a new school (fair access, a school
-# named in an EHC plan) and the home school's own sessions are not.
-REVIEWED_ROUTES = frozenset(Route) - {Route.HOME_SCHOOL, Route.FAIR_ACCESS, Route.EHCP_NAMED}
+# named in an EHC plan, a managed move, which is permanent) and the home school's own sessions are not.
+REVIEWED_ROUTES = frozenset(Route) - {Route.HOME_SCHOOL, Route.FAIR_ACCESS, Route.EHCP_NAMED, Route.MANAGED_MOVE}
 MIN_OVERRIDE_REASON = 20
 
 
@@ -1033,24 +1033,27 @@ def record_roll_movement(
         refusal.add("date", "A movement is recorded once it has happened: the date is in the future")
     if user is not None and user.setting_id is not None and setting.id != user.setting_id:
         refusal.add("setting", "You can record movements on your own setting's roll only")
-    home = pupil.home_school
     reading = reading_of(session, pupil)
+    # The school whose roll the pupil is on that day, by the ledger (not today's record).
+    held = reading.on(day, pupil.home_school_id)
+    home = session.get(Setting, held) if held is not None else None
     if kind == MovementKind.ADMITTED:
         if setting.kind not in HOME_SCHOOL_KINDS:
             refusal.add("setting", f"{setting.name} has no admission register a pupil can be on")
         elif home is not None and home.id == setting.id:
             refusal.add("setting", f"{pupil.full_name} is already on {setting.name}'s roll")
     elif kind in (MovementKind.PERMANENT_EXCLUSION, MovementKind.SUSPENSION, MovementKind.REMOVED_FROM_ROLL):
-        if reading.on(day, pupil.home_school_id) != setting.id:
+        open_exclusion = reading.open_exclusion(day)
+        if held != setting.id:
             refusal.add("setting", f"{pupil.full_name} is not on {setting.name}'s roll")
-        elif kind == MovementKind.PERMANENT_EXCLUSION:
-            open_exclusion = reading.open_exclusion(day)
-            if open_exclusion is not None and open_exclusion.setting_id == setting.id:
-                refusal.add(
-                    "kind",
-                    f"{pupil.full_name} was permanently excluded from {setting.name} on "
-                    f"{open_exclusion.excluded_on:%-d %B %Y} and the exclusion is not over: record its next step",
-                )
+        elif kind != MovementKind.REMOVED_FROM_ROLL and open_exclusion is not None:
+            # One exclusion at a time: a pupil permanently excluded is not suspended or excluded
+            # again while the first is in process.
+            refusal.add(
+                "kind",
+                f"{pupil.full_name} was permanently excluded from {setting.name} on "
+                f"{open_exclusion.excluded_on:%-d %B %Y} and the exclusion is not over: record its next step",
+            )
     elif kind in EXCLUSION_PROCESS_KINDS:
         problem = exclusion_step_problem(reading, kind, day, setting, pupil.full_name)
         if problem is not None:

@@ -271,3 +271,27 @@ def test_coverage_alerts_stay_through_a_half_term(db: Session, area: dict) -> No
     raise_alerts(db, area["la"], date(2025, 10, 28))  # half term: no week to judge
     below = db.scalars(select(Alert).where(Alert.kind == "below_full_time")).one()
     assert below.status == "open"
+
+
+def test_a_place_on_a_pru_s_roll_meets_the_duty_and_does_not_end_it(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """s19(3A)(a) Education Act 1996: the LA's duty lasts until the pupil is admitted to a school
+    other than a pupil referral unit; a pupil on a PRU's roll is taught there full time."""
+    pupil = exclude(db, area, date(2025, 10, 23))
+    record_roll_movement(
+        db, SYSTEM, pupil, MovementKind.ADMITTED, date(2025, 11, 6), area["pru"], today=date(2025, 11, 6)
+    )
+    assert sixth_days(db, area, date(2025, 11, 12)) == []
+    late = exclude(db, area, date(2025, 10, 23))
+    record_roll_movement(
+        db, SYSTEM, late, MovementKind.ADMITTED, date(2025, 11, 10), area["pru"], today=date(2025, 11, 10)
+    )
+    (message,) = sixth_days(db, area, date(2025, 11, 12))
+    assert "2 school days of the duty" in message  # 6 and 7 November, before the PRU took them
+
+
+def test_no_alert_counts_days_past_the_recorded_term_dates(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """In the summer after the last recorded term, the alert stands as it did on the last school day."""
+    pupil = exclude(db, area, date(2027, 7, 12))
+    assert [
+        f.pupil.id for f in findings(db, area["la"], date(2027, 8, 20)) if f.kind == "sixth_day_provision" and f.pupil
+    ] == [pupil.id]

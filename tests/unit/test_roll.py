@@ -183,3 +183,51 @@ def test_coverage_shows_a_suspended_pupil_with_nothing_arranged(db: Session, are
     (week,) = week_coverage(db, SYSTEM, area["la"], date(2025, 12, 1)).pupils
     # Wednesday to Friday suspended: six sessions with nothing; Monday and Tuesday at school.
     assert week.planned_sessions == 4 and len(week.gaps) == 6
+
+
+def test_an_admission_elsewhere_ends_the_exclusion_and_the_roll_follows_it(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """Admitted to another school while the parents may still ask for a review: the excluding
+    school's roll is left that day, and the review period's lapse later takes nobody off the new
+    school's roll."""
+    other = factories.setting(db, area["la"], SettingKind.MAINSTREAM, name="Brook Academy")
+    excluded(db, area)
+    step(db, area, MovementKind.EXCLUSION_UPHELD, TOLD)
+    record_roll_movement(
+        db, SYSTEM, area["pupil"], MovementKind.ADMITTED, date(2026, 1, 12), other, today=date(2026, 1, 12)
+    )
+    reading = reading_of(db, area["pupil"])
+    assert [reading.on(d, None) for d in (date(2026, 1, 9), date(2026, 1, 12), date(2026, 2, 2))] == [
+        area["school"].id,
+        other.id,
+        other.id,
+    ]
+    assert reading.exclusions[0].removed_on == date(2026, 1, 12) and reading.away(date(2026, 2, 2)) is None
+
+
+def test_admitted_after_the_review_period_lapsed(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    other = factories.setting(db, area["la"], SettingKind.MAINSTREAM, name="Brook Academy")
+    excluded(db, area)
+    step(db, area, MovementKind.EXCLUSION_UPHELD, TOLD)
+    record_roll_movement(
+        db, SYSTEM, area["pupil"], MovementKind.ADMITTED, date(2026, 1, 26), other, today=date(2026, 1, 26)
+    )
+    reading = reading_of(db, area["pupil"])
+    assert [reading.on(d, None) for d in (date(2026, 1, 16), date(2026, 1, 26))] == [None, other.id]
+
+
+def test_one_exclusion_at_a_time(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    excluded(db, area)
+    with pytest.raises(DomainError) as refused:
+        step(db, area, MovementKind.SUSPENSION, date(2025, 12, 1), days=3, reason="Fighting")
+    assert refused.value.errors[0].message.endswith("and the exclusion is not over: record its next step")
+
+
+def test_a_record_older_than_the_ledger_keeps_the_excluding_school_before_the_removal() -> None:
+    """No admission on the ledger: on the excluding school's roll until the exclusion is over."""
+    reading = read_roll(
+        [
+            RollMovement(EXCLUDED, 1, MovementKind.PERMANENT_EXCLUSION, 7),
+            RollMovement(TOLD, 2, MovementKind.EXCLUSION_UPHELD, 7, review_closes=REVIEW_CLOSES),
+        ]
+    )
+    assert [reading.on(d, None) for d in (date(2025, 9, 1), REVIEW_CLOSES, date(2026, 1, 16))] == [7, 7, None]

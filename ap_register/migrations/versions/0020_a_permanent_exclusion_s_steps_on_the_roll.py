@@ -10,7 +10,8 @@ school's roll until the process ends (`placements.roll`). A permanent exclusion 
 this revision took the pupil off the roll on its day; so that those records keep the meaning they
 were made with, each such exclusion not already followed by a removal from that school's roll on
 the same day gains one, recorded by this revision and saying so (the ledger is append-only: it is
-added to, never rewritten).
+added to, never rewritten). Not where the pupil's roll changed again later that day (admitted
+elsewhere): a removal after that would take them off the new school's roll.
 
 A pupil gains the day they took (or missed) the last public examination they were entered for in
 Year 11, after which the sixth-day duties do not apply (SI 2007/1870 reg 5(2)(a)).
@@ -74,6 +75,8 @@ def upgrade():
             "FROM movement e WHERE e.kind = 'permanent_exclusion' AND NOT EXISTS ("
             "  SELECT 1 FROM movement r WHERE r.pupil_id = e.pupil_id AND r.kind = 'removed_from_roll' "
             "  AND r.date = e.date AND r.setting_id IS NOT DISTINCT FROM e.setting_id) "
+            "AND NOT EXISTS (SELECT 1 FROM movement a WHERE a.pupil_id = e.pupil_id AND a.date = e.date "
+            "  AND a.id > e.id AND a.kind IN ('admitted', 'removed_from_roll')) "
             "ORDER BY e.id"
         ).bindparams(reason=REASON, via=VIA)
         if op.get_bind().dialect.name == 'postgresql'
@@ -83,6 +86,8 @@ def upgrade():
             "FROM movement e WHERE e.kind = 'permanent_exclusion' AND NOT EXISTS ("
             "  SELECT 1 FROM movement r WHERE r.pupil_id = e.pupil_id AND r.kind = 'removed_from_roll' "
             "  AND r.date = e.date AND r.setting_id IS e.setting_id) "
+            "AND NOT EXISTS (SELECT 1 FROM movement a WHERE a.pupil_id = e.pupil_id AND a.date = e.date "
+            "  AND a.id > e.id AND a.kind IN ('admitted', 'removed_from_roll')) "
             "ORDER BY e.id"
         ).bindparams(reason=REASON, via=VIA)
     )

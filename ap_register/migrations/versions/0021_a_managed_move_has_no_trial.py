@@ -6,8 +6,9 @@ Create Date: 2026-12-05 03:00:00
 
 A managed move is a permanent transfer agreed by all parties; a period at the other school first
 is an off-site direction, which may end in a managed move (suspension and permanent exclusion
-guidance, in force from 26 July 2026). Every managed move recorded as a trial (dual registration)
-becomes an off-site direction: the placement's route changes, and the ledger gains a correction
+guidance, in force from 26 July 2026). Every managed move still open as a trial (dual
+registration) becomes an off-site direction (one that has ended stays as it was recorded: the
+history of what was done then): the placement's route changes, and the ledger gains a correction
 saying why (the ledger is added to, never rewritten), so the placement is still the view of its
 latest movement.
 
@@ -40,6 +41,7 @@ placement = sa.table(
     sa.column('route', sa.String),
     sa.column('registration', sa.String),
     sa.column('start_date', sa.Date),
+    sa.column('end_date', sa.Date),
 )
 movement = sa.table(
     'movement',
@@ -66,7 +68,11 @@ def upgrade():
     bind = op.get_bind()
     trials = bind.execute(
         sa.select(placement.c.id, placement.c.pupil_id, placement.c.setting_id, placement.c.start_date)
-        .where(placement.c.route == 'managed_move', placement.c.registration == 'dual')
+        .where(
+            placement.c.route == 'managed_move',
+            placement.c.registration == 'dual',
+            placement.c.end_date.is_(None),
+        )
         .order_by(placement.c.id)
     ).all()
     now = datetime.now(timezone.utc)
