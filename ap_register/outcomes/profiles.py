@@ -106,9 +106,7 @@ def movement_profiles(session: Session, la: LocalAuthority, year: int) -> Profil
     ).all()
     # A permanently excluded pupil's name comes off the roll when the exclusion is over: that
     # removal is the exclusion's end, counted once, as the exclusion.
-    excluded_on = {
-        (m.pupil_id, m.setting_id): m.date for m in moves_off if m.kind == MovementKind.PERMANENT_EXCLUSION
-    }
+    excluded_on = {(m.pupil_id, m.setting_id): m.date for m in moves_off if m.kind == MovementKind.PERMANENT_EXCLUSION}
     for movement in moves_off:
         profile = schools[movement.setting_id]
         pupil = pupils.get(movement.pupil_id)
