@@ -139,6 +139,13 @@ def test_local_thresholds(client: Any, world: dict, db: Session) -> None:  # typ
         la.unregistered_session_cap,
         la.part_time_timetable_max_school_days,
     ) == (20, 30, 3, 20)
+    # The cap on sessions at an unregistered provider is the LA's own: the national limit is a
+    # DfE proposal, not law; the provider's page says which limit applies.
+    shown = text(page(client.get("/admin/thresholds")))
+    assert "A local threshold, not a legal limit" in shown and "DfE standards" not in shown
+    farm = world["home"]["farm"]
+    shown = text(page(client.get(f"/settings/{farm.id}")))
+    assert f"up to {la.name}'s local limit of 3 sessions a week (a local threshold" in shown
 
 
 def test_an_import_with_bad_lines_lists_them_and_writes_nothing(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]

@@ -284,7 +284,10 @@ class ThresholdsForm(Form):
         "Most sessions a week at one unregistered provider",
         validators=[InputRequired(message="Enter the limit")],
         widget=GovTextInput(),
-        description="DfE standards: no more than 2 days or 4 sessions. Default 4",
+        description=(
+            "A local threshold, not a legal limit: the DfE has proposed no more than 2 days or 4 sessions a week "
+            "(its August 2025 response on unregistered alternative provision), which needs new law. Default 4"
+        ),
     )
     part_time_timetable_max_school_days = IntegerField(
         "Longest a part-time timetable may run before it is raised (school days)",
