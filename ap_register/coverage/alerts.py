@@ -108,29 +108,9 @@ def _sixth_day(session: Session, la: LocalAuthority, on: date, calendar: SchoolC
     school's from the sixth consecutive school day of a suspension. Each stands while a day of the
     duty in the last four school weeks had no full-time education, or, before the sixth day, while
     that day has none arranged."""
-    exclusions = session.scalars(
-        select(Movement)
-        .join(Pupil, Movement.pupil_id == Pupil.id)
-        .where(
-            Pupil.home_la_id == la.id,
-            Movement.kind == MovementKind.PERMANENT_EXCLUSION,
-            Movement.date <= on,
-            # A year on, a child still without a school is the week's coverage's to flag.
-            Movement.date >= on - timedelta(days=365),
-        )
-        .options(joinedload(Movement.pupil), joinedload(Movement.setting))
-    ).all()
-    suspended = session.scalars(
-        select(Movement)
-        .join(Pupil, Movement.pupil_id == Pupil.id)
-        .where(
-            Pupil.home_la_id == la.id,
-            Movement.kind == MovementKind.SUSPENSION,
-            Movement.date <= on,
-            Movement.date >= on - timedelta(days=SUSPENSION_REACH_DAYS),
-        )
-        .options(joinedload(Movement.pupil), joinedload(Movement.setting))
-    ).all()
+    # A year on, a child excluded and still without a school is the week's coverage's to flag.
+    exclusions = _movements(session, la, MovementKind.PERMANENT_EXCLUSION, on, reach_days=365)
+    suspended = _movements(session, la, MovementKind.SUSPENSION, on, reach_days=SUSPENSION_REACH_DAYS)
     if not exclusions and not suspended:
         return []
     pupil_ids = sorted({m.pupil_id for m in (*exclusions, *suspended)})
@@ -183,6 +163,23 @@ def roll_covers(reading: RollReading) -> list[Cover]:
 
 # A suspension is at most 45 school days: a year's worth of calendar days reaches any still running.
 SUSPENSION_REACH_DAYS = 120
+
+
+def _movements(session: Session, la: LocalAuthority, kind: MovementKind, on: date, reach_days: int) -> list[Movement]:
+    """The LA's pupils' movements of a kind dated in the `reach_days` up to `on`."""
+    return list(
+        session.scalars(
+            select(Movement)
+            .join(Pupil, Movement.pupil_id == Pupil.id)
+            .where(
+                Pupil.home_la_id == la.id,
+                Movement.kind == kind,
+                Movement.date <= on,
+                Movement.date >= on - timedelta(days=reach_days),
+            )
+            .options(joinedload(Movement.pupil), joinedload(Movement.setting))
+        )
+    )
 
 
 def _exclusion_period(
