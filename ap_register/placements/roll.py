@@ -61,10 +61,6 @@ class RollMovement:
     # For a suspension: its last school day, when the school's calendar can count it.
     suspended_to: date | None = None
 
-    @property
-    def admitted_to(self) -> int | None:
-        return self.setting_id if self.kind == MovementKind.ADMITTED else None
-
 
 @dataclass
 class Exclusion:
@@ -78,10 +74,6 @@ class Exclusion:
     reinstated_on: date | None = None
     removed_on: date | None = None  # the first day off the roll
     removal_derived: bool = False  # removed by the lapse of the review period, not by a record
-
-    @property
-    def over(self) -> bool:
-        return self.reinstated_on is not None or self.removed_on is not None
 
     def over_by(self, day: date) -> bool:
         ended = self.reinstated_on or self.removed_on
@@ -130,12 +122,10 @@ class RollReading:
             held = setting_id
         return held
 
-    def open_exclusion(self, day: date | None = None) -> Exclusion | None:
-        """The exclusion still in process (on `day`, when given)."""
+    def open_exclusion(self, day: date) -> Exclusion | None:
+        """The exclusion in process on `day`, if any."""
         for exclusion in reversed(self.exclusions):
-            if day is not None and exclusion.excluded_on > day:
-                continue
-            if not (exclusion.over_by(day) if day is not None else exclusion.over):
+            if exclusion.excluded_on <= day and not exclusion.over_by(day):
                 return exclusion
         return None
 
@@ -216,7 +206,7 @@ def exclusion_step_problem(
     if not at_setting:
         return "kind", f"{name} has no permanent exclusion from {setting.name} recorded on or before {day:%-d %B %Y}"
     exclusion = at_setting[-1]
-    if exclusion.over and (exclusion.reinstated_on or exclusion.removed_on or day) <= day:
+    if exclusion.over_by(day):
         if exclusion.reinstated_on is not None:
             return "kind", f"{name} was reinstated at {setting.name} on {exclusion.reinstated_on:%-d %B %Y}"
         assert exclusion.removed_on is not None
@@ -321,15 +311,24 @@ def reading_of(session: Session, pupil: Pupil) -> RollReading:
     return read_roll(roll_movements(session, [pupil.id]).get(pupil.id, []))
 
 
-def refresh_roll(session: Session, pupil: Pupil, today: date | None = None) -> None:
-    """Set the pupil's recorded school of main registration to the one the ledger says today."""
-    movements = roll_movements(session, [pupil.id]).get(pupil.id, [])
-    if movements:
-        held = roll_on(today or clock.today(), movements, pupil.home_school_id)
+def _in_step(session: Session, pupils: Sequence[Pupil], today: date) -> int:
+    """Set each pupil's recorded school of main registration to the one the ledger says on
+    `today`; how many changed."""
+    histories = roll_movements(session, [p.id for p in pupils])
+    changed = 0
+    for pupil in pupils:
+        held = roll_on(today, histories.get(pupil.id, []), pupil.home_school_id)
         if held != pupil.home_school_id:
             pupil.home_school_id = held
-            session.flush()
-            session.refresh(pupil, ["home_school"])
+            changed += 1
+    session.flush()
+    return changed
+
+
+def refresh_roll(session: Session, pupil: Pupil, today: date | None = None) -> None:
+    """Set the pupil's recorded school of main registration to the one the ledger says today."""
+    if _in_step(session, [pupil], today or clock.today()):
+        session.refresh(pupil, ["home_school"])
 
 
 def refresh_rolls(session: Session, today: date) -> int:
@@ -348,14 +347,9 @@ def refresh_rolls(session: Session, today: date) -> int:
         )
     )
     changed = 0
-    histories = roll_movements(session, pupil_ids)
     for start in range(0, len(pupil_ids), 1_000):
-        for pupil in session.scalars(select(Pupil).where(Pupil.id.in_(pupil_ids[start : start + 1_000]))):
-            held = roll_on(today, histories.get(pupil.id, []), pupil.home_school_id)
-            if held != pupil.home_school_id:
-                pupil.home_school_id = held
-                changed += 1
-    session.flush()
+        pupils = session.scalars(select(Pupil).where(Pupil.id.in_(pupil_ids[start : start + 1_000]))).all()
+        changed += _in_step(session, pupils, today)
     return changed
 
 

@@ -96,6 +96,8 @@ class Assessment:
     errors: list[FieldError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     home_school_code: HomeSchoolCode | None = None
+    # The school whose roll the pupil is on at the start, as the assessment read the ledger.
+    home_school: Setting | None = None
 
     def error(self, field_name: str, message: str) -> None:
         self.errors.append(FieldError(field_name, message))
@@ -216,7 +218,7 @@ def assess_placement(
     la: LocalAuthority = pupil.home_la
     route, registration, tier = draft.route, draft.registration, draft.tier
     reading = reading_of(session, pupil) if pupil.id is not None else RollReading()
-    home = school_on(session, pupil, draft.start_date, reading)
+    home = result.home_school = school_on(session, pupil, draft.start_date, reading)
     calendar = calendar or _calendar(session, pupil)
 
     # Sessions.
@@ -712,7 +714,7 @@ def start_placement(
     draft = with_commissioner(pupil, draft)  # a commissioner the actor names was checked above
     setting = session.get(Setting, draft.setting_id)
     assert setting is not None
-    home = school_on(session, pupil, draft.start_date)
+    home = assessment.home_school
     placement = Placement(
         pupil_id=pupil.id,
         setting_id=setting.id,
@@ -1035,8 +1037,8 @@ def record_roll_movement(
         refusal.add("setting", "You can record movements on your own setting's roll only")
     reading = reading_of(session, pupil)
     # The school whose roll the pupil is on that day, by the ledger (not today's record).
-    held = reading.on(day, pupil.home_school_id)
-    home = session.get(Setting, held) if held is not None else None
+    home = school_on(session, pupil, day, reading)
+    held = home.id if home is not None else None
     if kind == MovementKind.ADMITTED:
         if setting.kind not in HOME_SCHOOL_KINDS:
             refusal.add("setting", f"{setting.name} has no admission register a pupil can be on")
