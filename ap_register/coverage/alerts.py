@@ -7,7 +7,7 @@ by the register, and what people acknowledged or resolved is kept.
 
 Kinds (README, What it does today: Alerts): sixth_day_provision, suspension_sixth_day, off_site_notice_late,
 planned_end_passed, review_overdue, part_time_timetable_open, below_full_time,
-unregistered_checks_overdue. (budget_over_plan comes with the budgets.)
+unregistered_checks_overdue, independent_school_threshold. (budget_over_plan comes with the budgets.)
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from ap_register.domain.errors import CalendarUnknown, DomainError, NotFound, Re
 from ap_register.domain.vocab import MovementKind, Route, SettingKind
 from ap_register.models import Alert, LocalAuthority, Movement, Placement, Pupil, Referral, Setting, User
 from ap_register.models.base import utcnow
+from ap_register.placements import independent_school
 from ap_register.placements.roll import RollReading, read_roll, roll_movements
 from ap_register.placements.rules import OFF_SITE_NOTICE_SCHOOL_DAYS, REVIEWED_ROUTES
-from ap_register.placements.settings import oversight_status
+from ap_register.placements.settings import attendances_at, oversight_status
 
 KINDS = {
     "sixth_day_provision": "No full-time provision from the sixth school day of a permanent exclusion",
@@ -44,6 +45,7 @@ KINDS = {
     "part_time_timetable_open": "Part-time timetable open too long",
     "below_full_time": "Below full time",
     "unregistered_checks_overdue": "Unregistered provider checks overdue",
+    "independent_school_threshold": "Unregistered provider meets the independent-school test",
     "fair_access_deadline": "Fair access place not allocated within 20 school days",
     "budget_over_plan": "AP budget line over plan",
 }
@@ -97,6 +99,7 @@ def findings(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
     )
     found += _placement_findings(placements, la, on, calendar)
     found += _unregistered_checks(placements, on)
+    found += _independent_school(session, la, on)
     found += _coverage(session, la, on)
     found += _fair_access(session, la, on, calendar)
     found += _budget(session, la, on)
@@ -346,6 +349,47 @@ def _unregistered_checks(placements: list[Placement], on: date) -> list[Finding]
                 due,
                 f"{setting.name} teaches {len(used)} pupil{'s' if len(used) != 1 else ''} and its oversight record "
                 f"needs attention: {'; '.join(status.problems)}.",
+                setting=setting,
+            )
+        )
+    return result
+
+
+def _independent_school(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
+    """An unregistered provider in the LA's area, or teaching any of its pupils, that meets the
+    independent-school test on the day (Education Act 1996 s463(1); `placements.independent_school`).
+    Placements are refused when they would meet it, so this is found when something changes after
+    (a pupil taken into care, an EHC plan made, a provider's kind changed) or in records from before."""
+    providers = session.scalars(
+        select(Setting)
+        .where(Setting.kind == SettingKind.UNREGISTERED_AP)
+        .where(
+            or_(
+                Setting.la_id == la.id,
+                Setting.id.in_(
+                    select(Placement.setting_id)
+                    .join(Pupil, Placement.pupil_id == Pupil.id)
+                    .where(Pupil.home_la_id == la.id, _active_on(on))
+                ),
+            )
+        )
+        .order_by(Setting.name)
+    ).all()
+    result = []
+    for setting in providers:
+        attendances = attendances_at(session, setting.id, since=on)
+        reading = independent_school.reading_on(attendances, on)
+        if not reading.met:
+            continue
+        # Due from the day the pupils it counts were all there: stable from day to day.
+        due = max(a.start for a in attendances if a.pupil_id in reading.full_time and a.on(on))
+        result.append(
+            Finding(
+                "independent_school_threshold",
+                f"independent_school_threshold:{setting.id}",
+                due,
+                f"{setting.name} is not a registered school but teaches {reading.describe()} "
+                f"({independent_school.SOURCE}): it must register, or the pupils' provision must change.",
                 setting=setting,
             )
         )

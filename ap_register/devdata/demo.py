@@ -1001,6 +1001,50 @@ class _Builder:
             reason="Serious breach of the behaviour policy",
             today=self.today,
         )
+        self.independent_school_test(week_ago)
+
+    def independent_school_test(self, start: date) -> None:
+        """An unregistered provider at the independent-school test (Education Act 1996 s463(1)):
+        four pupils full time, three days a week, one of whom has since been taken into care. A
+        looked-after pupil full time is enough on their own, so the provider now meets the test, the
+        daily checks alert the LA, and no further full-time placement can be made there."""
+        boxing = self.setting(
+            "Northside Boxing Academy",
+            SettingKind.UNREGISTERED_AP,
+            None,
+            ref="UNREG-003",
+            contact_name="Dean Carter",
+            contact_phone="01234 556677",
+            contact_email="dean@northsideboxing.example.org",
+            safeguarding_checks_confirmed=True,
+            safeguarding_checks_date=self.today - timedelta(days=60),
+            last_qa_visit_date=self.today - timedelta(days=60),
+            risk_assessment_date=self.today - timedelta(days=60),
+            risk_assessment_notes="Ring sessions supervised by two coaches; first aid trained staff on site.",
+        )
+        self.ap["boxing"] = boxing
+        self.session.flush()
+        into_care = None
+        for year, (first, last) in zip(
+            (10, 10, 11, 11), (("Kian", "Walsh"), ("Tia", "Morgan"), ("Owen", "Price"), ("Ruby", "Lane")), strict=True
+        ):
+            child = self.pupil(year, SenStatus.NONE)
+            child.first_name, child.last_name, child.looked_after = first, last, False
+            self.place(
+                child,
+                boxing,
+                Route.SCHOOL_ARRANGED,
+                start,
+                sessions="1111110000",
+                registration=Registration.NONE,
+                tier=Tier.TIME_LIMITED,
+                planned_weeks=12,
+                unregistered_override_reason="Agreed with the school: a sports-led timetable three days a week "
+                "while a specialist place is found; reviewed every four weeks.",
+            )
+            into_care = into_care or child
+        assert into_care is not None
+        into_care.looked_after = True  # taken into care after the placement began
 
 
 def _outreach(builder: _Builder, pupils: list[Pupil]) -> None:
@@ -1641,7 +1685,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     rng = builder.rng
     made_pupils: list[Pupil] = []
     dedicated = 2 * LEAVERS_PER_PROVIDER * len(OUTCOME_PROFILES)
-    for _ in range(pupils - 7 - dedicated):
+    for _ in range(pupils - 11 - dedicated):
         year = rng.choice((5, 6, 7, 8, 8, 9, 9, 10, 10, 10, 11, 11, 11))
         sen = (
             SenStatus.EHCP if rng.random() < 0.15 else SenStatus.SEN_SUPPORT if rng.random() < 0.35 else SenStatus.NONE

@@ -49,7 +49,10 @@ from ap_register.domain.vocab import (
     Tier,
 )
 from ap_register.models import Decision, LocalAuthority, Movement, Placement, PlacementReview, Pupil, Setting
+from ap_register.placements import independent_school
+from ap_register.placements.independent_school import Attendance
 from ap_register.placements.roll import RollReading, exclusion_step_problem, reading_of, refresh_roll
+from ap_register.placements.settings import attendances_at
 
 # Statutory: written notice at least 2 school days before an off-site direction starts.
 OFF_SITE_NOTICE_SCHOOL_DAYS = 2
@@ -123,6 +126,45 @@ def home_school_code(route: Route, registration: Registration, has_home_school: 
         # school) (SI 2024/208 reg 10(3), Table 2).
         return HomeSchoolCode.K if route in LA_ROUTES or route == Route.EHCP_NAMED else HomeSchoolCode.B
     return None
+
+
+def _assess_independent_school(
+    session: Session,
+    result: Assessment,
+    pupil: Pupil,
+    draft: PlacementDraft,
+    setting: Setting,
+    exclude_placement_id: int | None,
+) -> None:
+    """Refuse a placement that would make an unregistered provider an independent school: full-time
+    education for 5 or more pupils of compulsory school age, or for one who is looked after or has
+    an EHC plan (Education Act 1996 s463(1); `placements.independent_school`). There is no override:
+    conducting an unregistered independent school is an offence (Education and Skills Act 2008 s96)."""
+    others = attendances_at(session, setting.id, since=draft.start_date, exclude_placement_id=exclude_placement_id)
+    this = Attendance(
+        pupil.id if pupil.id is not None else -1,
+        pupil.date_of_birth,
+        draft.start_date,
+        draft.planned_end_date,
+        draft.sessions,
+        looked_after=pupil.looked_after,
+        ehc_plan=pupil.sen_status == SenStatus.EHCP,
+        sen_support=pupil.sen_status == SenStatus.SEN_SUPPORT,
+    )
+    met = independent_school.first_met([*others, this], draft.start_date, draft.planned_end_date)
+    if met is not None and this.pupil_id in met.full_time:
+        result.error(
+            "sessions",
+            f"{setting.name} is not a registered school. With {pupil.full_name} there full time it would teach "
+            f"{met.describe()} from {met.day:%-d %B %Y}, and an institution that does must be registered as an "
+            f"independent school ({independent_school.SOURCE}). Arrange fewer than "
+            f"{independent_school.FULL_TIME_SESSIONS} sessions a week there, or a place at a registered school",
+        )
+    elif met is not None:
+        result.warnings.append(
+            f"{setting.name} already meets the independent-school test from {met.day:%-d %B %Y} ({met.describe()}): "
+            "it must register as a school, and the local authority is alerted"
+        )
 
 
 def only_registration(route: Route) -> Registration | None:
@@ -360,6 +402,7 @@ def assess_placement(
             result.warnings.append(f"Over the unregistered provider cap of {cap} sessions, with a recorded reason")
         if not setting.safeguarding_checks_confirmed:
             result.warnings.append(f"{setting.name} has no written confirmation of staff safeguarding checks recorded")
+        _assess_independent_school(session, result, pupil, draft, setting, exclude_placement_id)
 
     # Dates.
     if draft.planned_end_date is not None and draft.planned_end_date < draft.start_date:
@@ -931,6 +974,20 @@ def correct_placement(
         raise DomainError(
             "Sessions are not valid", [FieldError("sessions", week_pattern.problem(placement.sessions) or "")]
         )
+    if placement.setting.kind == SettingKind.UNREGISTERED_AP and changes.keys() & {"sessions", "start_date", "end_date"}:
+        # A correction is no way round the independent-school test.
+        check = Assessment()
+        corrected = PlacementDraft(
+            setting_id=placement.setting_id,
+            route=placement.route,
+            registration=placement.registration,
+            sessions=placement.sessions,
+            start_date=placement.start_date,
+            planned_end_date=placement.end_date or placement.planned_end_date,
+        )
+        _assess_independent_school(session, check, placement.pupil, corrected, placement.setting, placement.id)
+        if check.errors:
+            raise DomainError("The correction cannot be recorded", check.errors)
     session.flush()
     previous = session.scalars(
         select(Movement).where(Movement.placement_id == placement.id).order_by(Movement.id.desc()).limit(1)

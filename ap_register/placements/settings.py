@@ -1,18 +1,21 @@
-"""Settings: the oversight record of unregistered providers, and an LA's choice of kind."""
+"""Settings: the oversight record of unregistered providers, the independent-school test's count
+at each, and an LA's choice of kind."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Refusal
-from ap_register.domain.vocab import SettingKind
-from ap_register.models import Setting, SettingSite
+from ap_register.domain.vocab import SenStatus, SettingKind
+from ap_register.models import Placement, Pupil, Setting, SettingSite
+from ap_register.placements.independent_school import Attendance, Reading, reading_on
 
 # How old a quality-assurance visit or risk assessment may be before it counts as overdue.
 QA_VISIT_INTERVAL = timedelta(days=365)
@@ -48,6 +51,43 @@ def oversight_status(setting: Setting, today: date | None = None) -> OversightSt
     elif today - setting.risk_assessment_date > RISK_ASSESSMENT_INTERVAL:
         problems.append(f"Risk assessment over a year old ({setting.risk_assessment_date:%-d %B %Y})")
     return OversightStatus(problems)
+
+
+def attendances_at(
+    session: Session, setting_id: int, *, since: date | None = None, exclude_placement_id: int | None = None
+) -> list[Attendance]:
+    """Every placement at the setting (ending on or after `since`), whichever LA placed the pupil:
+    the independent-school test counts them all (`placements.independent_school`)."""
+    query = (
+        select(Placement, Pupil)
+        .join(Pupil, Placement.pupil_id == Pupil.id)
+        .where(Placement.setting_id == setting_id, Pupil.anonymised_on.is_(None))
+    )
+    if since is not None:
+        query = query.where(or_(Placement.end_date.is_(None), Placement.end_date >= since))
+    if exclude_placement_id is not None:
+        query = query.where(Placement.id != exclude_placement_id)
+    return [
+        Attendance(
+            pupil.id,
+            pupil.date_of_birth,
+            placement.start_date,
+            placement.end_date,
+            placement.sessions,
+            looked_after=pupil.looked_after,
+            ehc_plan=pupil.sen_status == SenStatus.EHCP,
+            sen_support=pupil.sen_status == SenStatus.SEN_SUPPORT,
+        )
+        for placement, pupil in session.execute(query)
+    ]
+
+
+def independent_school_reading(session: Session, setting: Setting, on: date | None = None) -> Reading | None:
+    """The independent-school test at an unregistered provider on a day; None for other settings."""
+    if setting.kind != SettingKind.UNREGISTERED_AP:
+        return None
+    day = on or clock.today()
+    return reading_on(attendances_at(session, setting.id, since=day), day)
 
 
 def update_oversight(

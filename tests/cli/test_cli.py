@@ -165,9 +165,9 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     assert la is not None and len(la.term_dates) >= 18
     settings = db.scalars(select(Setting).where(Setting.la_id == la.id)).all()
     kinds = [s.kind for s in settings]
-    assert kinds.count(SettingKind.UNREGISTERED_AP) == 2
+    assert kinds.count(SettingKind.UNREGISTERED_AP) == 3
     assert sum(k in (SettingKind.MAINSTREAM, SettingKind.SPECIAL) for k in kinds) == 40
-    assert len(kinds) == 46
+    assert len(kinds) == 47
     assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 605
     routes = set(db.scalars(select(Placement.route).join(Pupil).where(Pupil.home_la_id == la.id)))
     assert routes == set(Route)
@@ -194,7 +194,12 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
         ("below_full_time", "Jordan Fletcher"),
         ("unregistered_checks_overdue", None),
         ("suspension_sixth_day", "Callum Brennan"),
+        ("independent_school_threshold", None),
     } <= found
+    # Four full time at an unregistered provider, one since taken into care: it meets the
+    # independent-school test, and a fifth full-time place there is refused.
+    (boxing,) = [a for a in alerts if a["kind"] == "independent_school_threshold"]
+    assert boxing["setting_ref"] == "UNREG-003" and "4 pupils of compulsory school age full time" in boxing["message"]
     # Permanently excluded, the board will not reinstate, and the parents may still ask for a
     # review: on the school's roll, and at the PRU full time meanwhile (no sixth-day alert).
     nadia = next(p for p in db.scalars(select(Pupil).where(Pupil.last_name == "Osei")))

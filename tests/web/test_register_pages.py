@@ -256,6 +256,11 @@ def test_an_unregistered_provider_s_oversight_record(client: Any, world: dict, d
     sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
     soup = page(client.get(f"/settings/{farm.id}"))
     assert "No written confirmation of staff safeguarding checks" in text(soup)
+    # The independent-school test, counted today, in numbers only.
+    assert "Independent-school test" in text(soup)
+    assert "Today: 0 pupils of compulsory school age full time (5 or more makes it an independent school)." in text(
+        soup
+    )
     assert not soup.find(string="Update the oversight record")
     assert client.get(f"/settings/{farm.id}/oversight").status_code == 403
     post(client, "/sign-out", {})

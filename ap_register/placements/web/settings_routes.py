@@ -12,6 +12,7 @@ from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import SettingKind
 from ap_register.extensions import db
 from ap_register.placements import settings as setting_rules
+from ap_register.placements.independent_school import FULL_TIME_SESSIONS
 from ap_register.placements.web import bp
 from ap_register.placements.web.forms import OversightForm, SettingKindForm, SettingsFilterForm
 from ap_register.web import current_actor, paged_query
@@ -33,7 +34,15 @@ def settings() -> str:
 def setting(setting_id: int) -> str:
     found = permissions.get_setting(db.session, current_actor(), setting_id)
     status = setting_rules.oversight_status(found) if found.unregistered else None
-    return render_template("register/setting.html", title=found.name, setting=found, status=status)
+    test = setting_rules.independent_school_reading(db.session, found)
+    return render_template(
+        "register/setting.html",
+        title=found.name,
+        setting=found,
+        status=status,
+        test=test,
+        full_time_sessions=FULL_TIME_SESSIONS,
+    )
 
 
 @bp.route("/settings/<int:setting_id>/oversight", methods=["GET", "POST"])
