@@ -63,6 +63,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "referral.submit": frozenset(
         {Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER}
     ),
+    # The LA's agreement to consider a child under its fair access protocol starts the 20-day clock.
+    "referral.agree_fair_access": frozenset({Role.LA_ADMIN, Role.COMMISSIONER}),
     "panels.view": LA_ROLES,
     "panels.manage": frozenset({Role.LA_ADMIN, Role.PANEL_CHAIR}),
     "outreach.view": frozenset(Role),

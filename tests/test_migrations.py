@@ -208,3 +208,36 @@ def test_a_managed_move_recorded_as_a_trial_becomes_an_off_site_direction(fresh_
             routes = connection.execute(text("SELECT route FROM placement ORDER BY id")).scalars().all()
             kinds = connection.execute(text("SELECT kind FROM movement ORDER BY id")).scalars().all()
         assert routes == ["managed_move", "fair_access"] and kinds == ["placement_started", "placement_started"]
+
+
+def test_fair_access_referrals_recorded_before_keep_their_clock(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """0022: a fair access referral recorded before counted its 20 school days from its submission,
+    so its LA's agreement is taken as that day; other referrals have none; down drops the columns."""
+    from sqlalchemy import inspect, text
+
+    with fresh_app.app_context():
+        pupil, school = _a_pupil_at_a_school(upgrade_to="0021")
+        with db.engine.begin() as connection:
+            la = connection.execute(text("SELECT home_la_id FROM pupil WHERE id = :p"), {"p": pupil}).scalar()
+            for move, route in (("fair_access", "fair_access"), ("managed_move", "managed_move")):
+                connection.execute(
+                    text(
+                        "INSERT INTO referral (la_id, pupil_id, move, route, reason_codes, reasons, best_interest, "
+                        "has_ehcp, awaiting_ehc_assessment, status, submitted_at, submitted_on, version) VALUES "
+                        "(:la, :p, :m, :r, '[]', 'Reasons', 'Best interest', false, false, 'submitted', "
+                        "CURRENT_TIMESTAMP, '2025-11-03', 1)"
+                    ),
+                    {"la": la, "p": pupil, "m": move, "r": route},
+                )
+        upgrade(revision="0022")
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT move, fair_access_agreed_on, fair_access_category FROM referral ORDER BY id")
+            ).all()
+        assert [
+            (r.move, str(r.fair_access_agreed_on) if r.fair_access_agreed_on else None, r.fair_access_category)
+            for r in rows
+        ] == [("fair_access", "2025-11-03", None), ("managed_move", None, None)]
+        downgrade(revision="0021")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("referral")}
+        assert "fair_access_agreed_on" not in columns and "fair_access_category" not in columns

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ap_register import permissions
@@ -31,6 +31,7 @@ from ap_register.domain.errors import CalendarUnknown, DomainError, NotFound, Re
 from ap_register.domain.vocab import MovementKind, Route, SettingKind
 from ap_register.models import Alert, LocalAuthority, Movement, Placement, Pupil, Referral, Setting, User
 from ap_register.models.base import utcnow
+from ap_register.panels.rules import FAIR_ACCESS_SCHOOL_DAYS, fair_access_allocated_on
 from ap_register.placements import independent_school
 from ap_register.placements.roll import RollReading, read_roll, roll_movements
 from ap_register.placements.rules import OFF_SITE_NOTICE_SCHOOL_DAYS, REVIEWED_ROUTES
@@ -46,10 +47,9 @@ KINDS = {
     "below_full_time": "Below full time",
     "unregistered_checks_overdue": "Unregistered provider checks overdue",
     "independent_school_threshold": "Unregistered provider meets the independent-school test",
-    "fair_access_deadline": "Fair access place not allocated within 20 school days",
+    "fair_access_deadline": "Fair access place not allocated within 20 school days of the LA's agreement",
     "budget_over_plan": "AP budget line over plan",
 }
-FAIR_ACCESS_SCHOOL_DAYS = 20
 # Found from the week's coverage: left as they are in a week with no school days.
 COVERAGE_KINDS = frozenset({"below_full_time"})
 STATUSES = ("open", "acknowledged", "resolved")
@@ -397,40 +397,48 @@ def _independent_school(session: Session, la: LocalAuthority, on: date) -> list[
 
 
 def _fair_access(session: Session, la: LocalAuthority, on: date, calendar: SchoolCalendar) -> list[Finding]:
-    """A fair access referral must lead to a school place within 20 school days (School
-    Admissions Code 2021, paras 3.9 to 3.17): from its submission until a place starts."""
+    """Once the LA has agreed that a child will be considered under its fair access protocol, a
+    school place must be allocated within 20 school days (School Admissions Code 2021 para 3.21):
+    the panel's approval allocates it (or, where the LA places without a panel, the place's start)."""
     referrals = session.scalars(
         select(Referral)
         .where(
             Referral.la_id == la.id,
             Referral.move == "fair_access",
             Referral.status.in_(("submitted", "approved")),
-            Referral.submitted_on <= on,
+            Referral.fair_access_agreed_on <= on,
         )
         .options(joinedload(Referral.pupil))
     ).all()
     result = []
     for referral in referrals:
+        agreed = referral.fair_access_agreed_on
+        assert agreed is not None
         try:
-            due = calendar.add_school_days(referral.submitted_on, FAIR_ACCESS_SCHOOL_DAYS)
+            due = calendar.add_school_days(agreed, FAIR_ACCESS_SCHOOL_DAYS)
         except CalendarUnknown:
             continue
-        started = session.scalars(
-            select(Placement.start_date).where(
-                Placement.pupil_id == referral.pupil_id,
-                Placement.route == Route.FAIR_ACCESS,
-                Placement.start_date >= referral.submitted_on,
-                Placement.start_date <= on,
+        allocated = fair_access_allocated_on(referral)
+        if allocated is None:
+            allocated = session.scalar(
+                select(func.min(Placement.start_date)).where(
+                    Placement.pupil_id == referral.pupil_id,
+                    Placement.route == Route.FAIR_ACCESS,
+                    Placement.start_date >= agreed,
+                )
             )
-        ).all()
-        if any(day <= due for day in started):
+        if allocated is not None and allocated <= due:
             continue
-        if started:
-            message = f"Referred for fair access on {_d(referral.submitted_on)}; the place began after {_d(due)}."
+        if allocated is not None and allocated <= on:
+            message = (
+                f"The local authority agreed on {_d(agreed)} to consider {referral.pupil.full_name} under the fair "
+                f"access protocol; the place was allocated on {_d(allocated)}, after the 20 school days ({_d(due)})."
+            )
         else:
             message = (
-                f"Referred for fair access on {_d(referral.submitted_on)}: a school place is due by {_d(due)} "
-                f"(20 school days) and has not started."
+                f"The local authority agreed on {_d(agreed)} to consider {referral.pupil.full_name} under the fair "
+                f"access protocol: a school place is due to be allocated by {_d(due)} (20 school days) and has "
+                "not been."
             )
         result.append(
             Finding(

@@ -799,10 +799,11 @@ class _Builder:
         if outcome < 0.5:
             self.run(p, end, Destination.NEW_MAINSTREAM_SCHOOL)
             school = rng.choice([s for s in self.secondaries if s.id != home.id])
+            # A child with an EHC plan is admitted to the school the plan names, not through fair access.
             allocation = self.place(
                 pupil,
                 school,
-                Route.FAIR_ACCESS,
+                Route.EHCP_NAMED if pupil.sen_status == SenStatus.EHCP else Route.FAIR_ACCESS,
                 self.add_days(end, 1),
                 registration=Registration.SOLE,
                 planned_weeks=None,
@@ -1128,6 +1129,7 @@ def _panels(builder: _Builder) -> None:
         PlacementTerms,
         SupportItem,
         add_member,
+        agree_fair_access,
         build_agenda,
         create_panel,
         decide,
@@ -1176,6 +1178,7 @@ def _panels(builder: _Builder) -> None:
             pupil_views=views.get("pupil", "Willing to try it"),
             missing_views_reason=views.get("missing"),
             best_interest="A fresh start with the support in place, aiming to return to mainstream",
+            fair_access_category=views.get("category"),
             today=on,
         )
 
@@ -1231,7 +1234,7 @@ def _panels(builder: _Builder) -> None:
     newcomer = builder.pupil(8, SenStatus.NONE, on_roll=False)
     newcomer.first_name, newcomer.last_name = "Tomasz", "Nowak"
     session.flush()
-    refer(
+    arrived = refer(
         newcomer,
         "fair_access",
         Route.FAIR_ACCESS,
@@ -1239,7 +1242,11 @@ def _panels(builder: _Builder) -> None:
         ["no_school_place"],
         "Arrived from Poland in October; no school place found through admissions.",
         builder.school_day_near(anchor - timedelta(days=6)),
+        category="l",
     )
+    # The LA agreed the next school day to consider him under the protocol: a place is due 20
+    # school days after.
+    agree_fair_access(session, actor, arrived, min(builder.add_days(arrived.submitted_on, 1), today), today=today)
     build_agenda(session, actor, upcoming)
 
 

@@ -37,6 +37,11 @@ class Referral(Base):
     best_interest: Mapped[str] = mapped_column(Text)
     has_ehcp: Mapped[bool] = mapped_column(default=False)
     awaiting_ehc_assessment: Mapped[bool] = mapped_column(default=False)
+    # A fair access referral: the category of the School Admissions Code 2021 para 3.17 list the
+    # child is in (a letter, `panels.rules.FAIR_ACCESS_CATEGORIES`), and the day the LA agreed the
+    # child will be considered under its protocol, from which a place is due within 20 school days.
+    fair_access_category: Mapped[str | None] = mapped_column(String(1))
+    fair_access_agreed_on: Mapped[date | None] = mapped_column(Date)
     # submitted, decided (approved or declined), withdrawn; deferred and more information stay submitted.
     status: Mapped[str] = mapped_column(String(20), default="submitted")
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

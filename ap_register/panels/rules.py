@@ -21,7 +21,8 @@ from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.budgets.outreach import describe
 from ap_register.domain.actors import Actor
-from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
+from ap_register.domain.calendar import calendar_for
+from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, NotFound, Refusal
 from ap_register.domain.notifications import notify, referral_parties
 from ap_register.domain.vocab import ROUTE_LABELS, Registration, Role, Route, SenStatus, SettingKind, Tier
 from ap_register.models import (
@@ -40,7 +41,7 @@ from ap_register.models import (
     SupportTried,
     User,
 )
-from ap_register.placements.rules import PlacementDraft, start_placement
+from ap_register.placements.rules import FAIR_ACCESS_EHCP_REFUSAL, PlacementDraft, start_placement
 from ap_register.years import AcademicYear
 
 MOVES = {
@@ -49,6 +50,25 @@ MOVES = {
     "managed_move": "Managed move",
     "fair_access": "Fair access allocation",
     "other": "Other move",
+}
+# The children a fair access protocol may be used for (School Admissions Code 2021 para 3.17), by
+# the letter of its list. Children with an EHC plan are not among them: they are admitted to the
+# school their plan names (Children and Families Act 2014 s43).
+FAIR_ACCESS_CATEGORIES = {
+    "a": "Subject to a Child in Need Plan or a Child Protection Plan, or had one within 12 months",
+    "b": "Living in a refuge or other relevant accommodation",
+    "c": "From the criminal justice system",
+    "d": "In alternative provision and needing to return to mainstream, or permanently excluded but suitable "
+    "for mainstream",
+    "e": "Special educational needs (without an EHC plan), a disability or a medical condition",
+    "f": "A young carer",
+    "g": "Homeless",
+    "h": "In a formal kinship care arrangement",
+    "i": "Of, or who are, Gypsies, Roma, Travellers, refugees or asylum seekers",
+    "j": "Refused a school place because of challenging behaviour and referred under para 3.10",
+    "k": "No place sought because of exceptional circumstances",
+    "l": "Out of education for four or more weeks with no place available within a reasonable distance",
+    "m": "Previously looked after, and the LA has been unable to secure a place promptly",
 }
 MOVE_TIERS = {"time_limited_ap": Tier.TIME_LIMITED, "transitional_ap": Tier.TRANSITIONAL}
 REASONS = {
@@ -79,6 +99,8 @@ OUTCOMES = {
 VOTES = ("for", "against", "abstain")
 REFERRING_ROLES = frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER})
 MIN_EXPLANATION = 20
+# From the LA's agreement to consider the child under the protocol to the allocation of a place
+# (School Admissions Code 2021 para 3.21); the admission follows "as soon as possible".
 FAIR_ACCESS_SCHOOL_DAYS = 20
 
 
@@ -109,11 +131,14 @@ def submit_referral(
     missing_views_reason: str | None,
     best_interest: str,
     outreach: list[OutreachEngagement] | None = None,
+    fair_access_category: str | None = None,
     today: date | None = None,
 ) -> Referral:
     """Submit a referral to the LA's panel. `outreach`: engagements of the register's own outreach
     that count as support tried. Refused without evidence of support tried and both
-    sets of views (or a reason they are missing), and when its only reasons are SEND ones."""
+    sets of views (or a reason they are missing), and when its only reasons are SEND ones. A fair
+    access referral names its category of the Admissions Code's list, and is refused for a child
+    with an EHC plan."""
     permissions.require(session, actor, "pupil.view", pupil)
     user = actor.user
     if user is not None:
@@ -145,6 +170,15 @@ def submit_referral(
         refusal.add("views", "Give the parent's views and the pupil's own views, or explain why they are missing")
     if not best_interest.strip():
         refusal.add("best_interest", "Say why this move is in the pupil's best interest")
+    if move == "fair_access":
+        if pupil.sen_status == SenStatus.EHCP:
+            refusal.add("move", FAIR_ACCESS_EHCP_REFUSAL.format(name=pupil.full_name))
+        if fair_access_category not in FAIR_ACCESS_CATEGORIES:
+            refusal.add(
+                "fair_access_category",
+                "Choose which of the Admissions Code's categories the child is in (para 3.17): only those children "
+                "may be placed through the fair access protocol",
+            )
     refusal.raise_if_any("The referral was not submitted")
     referral = Referral(
         la_id=pupil.home_la_id,
@@ -163,6 +197,7 @@ def submit_referral(
         best_interest=best_interest.strip(),
         has_ehcp=pupil.sen_status == SenStatus.EHCP,
         awaiting_ehc_assessment=pupil.ehc_assessment_requested,
+        fair_access_category=fair_access_category if move == "fair_access" else None,
         submitted_by_id=actor.user_id,
         submitted_on=today,
         support=[SupportTried(description=i.description.strip(), started=i.started, ended=i.ended) for i in tried]
@@ -175,6 +210,95 @@ def submit_referral(
     session.flush()
     audit.record(session, actor, "submit", "referral", referral.id, pupil_id=pupil.id, detail={"move": move})
     return referral
+
+
+def agree_fair_access(session: Session, actor: Actor, referral: Referral, on: date, today: date | None = None) -> None:
+    """Record the day the LA agreed the child will be considered under its fair access protocol:
+    a school place is due within 20 school days of it (School Admissions Code 2021 para 3.21).
+    The LA's officers record it, once, on a fair access referral still waiting for its place."""
+    permissions.require(session, actor, "referral.agree_fair_access", referral.pupil)
+    today = today or clock.today()
+    refusal = Refusal()
+    if referral.move != "fair_access":
+        refusal.add("agreed_on", "This is not a fair access referral")
+    elif referral.fair_access_agreed_on is not None:
+        refusal.add(
+            "agreed_on",
+            f"The local authority's agreement was recorded already: {referral.fair_access_agreed_on:%-d %B %Y}",
+        )
+    elif referral.status != "submitted":
+        refusal.add("agreed_on", "This referral has been decided or withdrawn")
+    if on > today:
+        refusal.add("agreed_on", "The date of the agreement must be today or in the past")
+    elif on < referral.submitted_on:
+        refusal.add(
+            "agreed_on",
+            f"The agreement cannot be before the referral was submitted, on {referral.submitted_on:%-d %B %Y}",
+        )
+    refusal.raise_if_any("The agreement was not recorded")
+    referral.fair_access_agreed_on = on
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "agree_fair_access",
+        "referral",
+        referral.id,
+        pupil_id=referral.pupil_id,
+        detail={"agreed_on": on.isoformat()},
+    )
+
+
+def fair_access_allocated_on(referral: Referral) -> date | None:
+    """The day the panel allocated the child a school place: its approving decision's meeting."""
+    approvals = [d for d in referral.decisions if d.outcome == "approve"]
+    return approvals[-1].meeting.held_on if approvals else None
+
+
+@dataclass(frozen=True)
+class FairAccessClock:
+    """Where a fair access referral stands against the Admissions Code's clock, for its page."""
+
+    category: str | None
+    agreed_on: date | None
+    due: date | None
+    allocated_on: date | None
+    admitted_on: date | None
+    # School days from the allocation to the admission (or to today, while waiting).
+    days_to_admission: int | None
+
+    @property
+    def allocated_late(self) -> bool:
+        return self.due is not None and self.allocated_on is not None and self.allocated_on > self.due
+
+
+def fair_access_clock(session: Session, referral: Referral, today: date | None = None) -> FairAccessClock | None:
+    """The fair access clock of a referral: from the LA's agreement, a place allocated within 20
+    school days (para 3.21), then the admission "as soon as possible", counted in school days."""
+    if referral.move != "fair_access":
+        return None
+    today = today or clock.today()
+    calendar = calendar_for(session, referral.pupil.home_la)
+    due = None
+    if referral.fair_access_agreed_on is not None:
+        try:
+            due = calendar.add_school_days(referral.fair_access_agreed_on, FAIR_ACCESS_SCHOOL_DAYS)
+        except CalendarUnknown:
+            due = None
+    allocated = fair_access_allocated_on(referral)
+    admitted = None
+    decided = next((d for d in reversed(referral.decisions) if d.outcome == "approve" and d.placement_id), None)
+    if decided is not None:
+        placement = session.get(Placement, decided.placement_id)
+        admitted = placement.start_date if placement is not None and placement.start_date <= today else None
+    waited = None
+    if allocated is not None:
+        try:
+            waited = calendar.school_days_between(allocated, admitted or today)
+        except CalendarUnknown:
+            waited = None
+    category = FAIR_ACCESS_CATEGORIES.get(referral.fair_access_category or "")
+    return FairAccessClock(category, referral.fair_access_agreed_on, due, allocated, admitted, waited)
 
 
 def may_withdraw(actor: Actor, referral: Referral) -> bool:

@@ -50,9 +50,8 @@ from ap_register.domain.vocab import (
 )
 from ap_register.models import Decision, LocalAuthority, Movement, Placement, PlacementReview, Pupil, Setting
 from ap_register.placements import independent_school
-from ap_register.placements.independent_school import Attendance
 from ap_register.placements.roll import RollReading, exclusion_step_problem, reading_of, refresh_roll
-from ap_register.placements.settings import attendances_at
+from ap_register.placements.settings import attendance_of, attendances_at
 
 # Statutory: written notice at least 2 school days before an off-site direction starts.
 OFF_SITE_NOTICE_SCHOOL_DAYS = 2
@@ -64,6 +63,10 @@ STAYS_ON_HOME_ROLL = frozenset({Route.OFF_SITE_DIRECTION, Route.SCHOOL_ARRANGED,
 # named in an EHC plan, a managed move, which is permanent) and the home school's own sessions are not.
 REVIEWED_ROUTES = frozenset(Route) - {Route.HOME_SCHOOL, Route.FAIR_ACCESS, Route.EHCP_NAMED, Route.MANAGED_MOVE}
 MIN_OVERRIDE_REASON = 20
+FAIR_ACCESS_EHCP_REFUSAL = (
+    "{name} has an EHC plan, so is admitted to the school the plan names (Children and Families Act 2014 s43), not "
+    "placed through the fair access protocol (School Admissions Code 2021 para 3.17)"
+)
 
 
 @dataclass
@@ -141,16 +144,7 @@ def _assess_independent_school(
     an EHC plan (Education Act 1996 s463(1); `placements.independent_school`). There is no override:
     conducting an unregistered independent school is an offence (Education and Skills Act 2008 s96)."""
     others = attendances_at(session, setting.id, since=draft.start_date, exclude_placement_id=exclude_placement_id)
-    this = Attendance(
-        pupil.id if pupil.id is not None else -1,
-        pupil.date_of_birth,
-        draft.start_date,
-        draft.planned_end_date,
-        draft.sessions,
-        looked_after=pupil.looked_after,
-        ehc_plan=pupil.sen_status == SenStatus.EHCP,
-        sen_support=pupil.sen_status == SenStatus.SEN_SUPPORT,
-    )
+    this = attendance_of(pupil, draft.start_date, draft.planned_end_date, draft.sessions)
     met = independent_school.first_met([*others, this], draft.start_date, draft.planned_end_date)
     if met is not None and this.pupil_id in met.full_time:
         result.error(
@@ -289,6 +283,8 @@ def assess_placement(
         result.error("route", f"{pupil.full_name} has no EHC plan recorded, so no placement can be named in one")
     if route == Route.FAIR_ACCESS and setting.kind not in HOME_SCHOOL_KINDS:
         result.error("setting", "A fair access allocation is a place at a school")
+    if route == Route.FAIR_ACCESS and pupil.sen_status == SenStatus.EHCP:
+        result.error("route", FAIR_ACCESS_EHCP_REFUSAL.format(name=pupil.full_name))
 
     # Registration by route: the code the home school records follows from it, so a combination
     # the regulations do not allow is refused, never given a wrong code.
@@ -974,7 +970,8 @@ def correct_placement(
         raise DomainError(
             "Sessions are not valid", [FieldError("sessions", week_pattern.problem(placement.sessions) or "")]
         )
-    if placement.setting.kind == SettingKind.UNREGISTERED_AP and changes.keys() & {"sessions", "start_date", "end_date"}:
+    moved = changes.keys() & {"sessions", "start_date", "end_date"}
+    if placement.setting.kind == SettingKind.UNREGISTERED_AP and moved:
         # A correction is no way round the independent-school test.
         check = Assessment()
         corrected = PlacementDraft(

@@ -68,18 +68,23 @@ def attendances_at(
     if exclude_placement_id is not None:
         query = query.where(Placement.id != exclude_placement_id)
     return [
-        Attendance(
-            pupil.id,
-            pupil.date_of_birth,
-            placement.start_date,
-            placement.end_date,
-            placement.sessions,
-            looked_after=pupil.looked_after,
-            ehc_plan=pupil.sen_status == SenStatus.EHCP,
-            sen_support=pupil.sen_status == SenStatus.SEN_SUPPORT,
-        )
+        attendance_of(pupil, placement.start_date, placement.end_date, placement.sessions)
         for placement, pupil in session.execute(query)
     ]
+
+
+def attendance_of(pupil: Pupil, start: date, end: date | None, sessions: str) -> Attendance:
+    """A pupil's time at a provider, with what the independent-school test needs of the pupil."""
+    return Attendance(
+        pupil.id if pupil.id is not None else -1,
+        pupil.date_of_birth,
+        start,
+        end,
+        sessions,
+        looked_after=pupil.looked_after,
+        ehc_plan=pupil.sen_status == SenStatus.EHCP,
+        sen_support=pupil.sen_status == SenStatus.SEN_SUPPORT,
+    )
 
 
 def independent_school_reading(session: Session, setting: Setting, on: date | None = None) -> Reading | None:

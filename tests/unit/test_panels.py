@@ -10,17 +10,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ap_register.domain.actors import Actor
-from ap_register.domain.errors import DomainError, Forbidden
-from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SettingKind
+from ap_register.domain.errors import DomainError, Forbidden, NotFound
+from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SenStatus, SettingKind
 from ap_register.models import Decision, Movement, Placement
 from ap_register.panels.rules import (
+    FAIR_ACCESS_CATEGORIES,
     GREEN_PAPER_REFUSAL,
     PlacementTerms,
     SupportItem,
     add_member,
+    agree_fair_access,
     build_agenda,
     create_panel,
     decide,
+    fair_access_clock,
     fair_access_counts,
     schedule_meeting,
     submit_referral,
@@ -333,14 +336,8 @@ def test_an_off_site_direction_to_another_school_may_end_in_a_managed_move(db: S
     )
 
 
-def test_a_fair_access_place_is_due_within_20_school_days(db: Session, area: dict) -> None:  # type: ignore[type-arg]
-    from ap_register.coverage.alerts import findings
-
-    newcomer = factories.pupil(db, area["la"], None)
-    submit_referral(
-        db,
-        SYSTEM,
-        newcomer,
+def fair_access_referral(db: Session, area: dict, pupil, **fields):  # type: ignore[no-untyped-def,type-arg]
+    values = dict(
         move="fair_access",
         route=Route.FAIR_ACCESS,
         proposed_setting=area["other"],
@@ -352,11 +349,40 @@ def test_a_fair_access_place_is_due_within_20_school_days(db: Session, area: dic
         pupil_views="Happy to start",
         missing_views_reason=None,
         best_interest="A school place near home",
+        fair_access_category="l",
         today=date(2025, 11, 3),
     )
-    found = [f for f in findings(db, area["la"], date(2025, 11, 10)) if f.kind == "fair_access_deadline"]
-    # Submitted Monday 3 November 2025: 20 school days later is Monday 1 December.
-    assert [(f.due, f.pupil.id if f.pupil else None) for f in found] == [(date(2025, 12, 1), newcomer.id)]
+    values.update(fields)
+    return submit_referral(db, SYSTEM, pupil, **values)
+
+
+def test_a_fair_access_place_is_due_within_20_school_days_of_the_la_s_agreement(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    from ap_register.coverage.alerts import findings
+
+    def deadlines(on: date) -> list:  # type: ignore[type-arg]
+        return [f for f in findings(db, area["la"], on) if f.kind == "fair_access_deadline"]
+
+    newcomer = factories.pupil(db, area["la"], None, first_name="Tomasz", last_name="Nowak")
+    referral = fair_access_referral(db, area, newcomer)
+    # No clock until the LA agrees to consider the child under its protocol.
+    assert deadlines(date(2025, 12, 10)) == []
+    with pytest.raises(DomainError) as refused:
+        agree_fair_access(db, SYSTEM, referral, date(2025, 10, 31), today=date(2025, 11, 10))
+    assert (
+        refused.value.errors[0].message
+        == "The agreement cannot be before the referral was submitted, on 3 November 2025"
+    )
+    agree_fair_access(db, SYSTEM, referral, date(2025, 11, 5), today=date(2025, 11, 10))
+    # Agreed Wednesday 5 November 2025: 20 school days later is Wednesday 3 December.
+    (found,) = deadlines(date(2025, 11, 10))
+    assert found.due == date(2025, 12, 3) and found.pupil is newcomer
+    assert found.message == (
+        "The local authority agreed on 5 November 2025 to consider Tomasz Nowak under the fair access protocol: a "
+        "school place is due to be allocated by 3 December 2025 (20 school days) and has not been."
+    )
+    with pytest.raises(DomainError):
+        agree_fair_access(db, SYSTEM, referral, date(2025, 11, 6), today=date(2025, 11, 10))
+    # Where the LA places without a panel, the place's start shows the allocation was in time.
     area["la"].panel_routes = []
     factories.placement(
         db,
@@ -365,6 +391,43 @@ def test_a_fair_access_place_is_due_within_20_school_days(db: Session, area: dic
         route=Route.FAIR_ACCESS,
         registration=Registration.SOLE,
         tier=None,
-        start=date(2025, 11, 24),
+        start=date(2025, 12, 1),
     )
-    assert not [f for f in findings(db, area["la"], date(2025, 11, 25)) if f.kind == "fair_access_deadline"]
+    assert deadlines(date(2025, 12, 10)) == []
+    clock_ = fair_access_clock(db, referral, today=date(2025, 12, 10))
+    assert clock_ is not None and clock_.category == FAIR_ACCESS_CATEGORIES["l"] and clock_.due == date(2025, 12, 3)
+
+
+def test_a_fair_access_referral_names_its_category_and_never_takes_a_child_with_an_ehc_plan(  # type: ignore[type-arg]
+    db: Session, area: dict
+) -> None:
+    newcomer = factories.pupil(db, area["la"], None)
+    with pytest.raises(DomainError) as refused:
+        fair_access_referral(db, area, newcomer, fair_access_category=None)
+    assert [e.field for e in refused.value.errors] == ["fair_access_category"]
+    with_plan = factories.pupil(db, area["la"], None, first_name="Ava", last_name="Plan", sen_status=SenStatus.EHCP)
+    with pytest.raises(DomainError) as refused:
+        fair_access_referral(db, area, with_plan)
+    assert refused.value.errors[0].message == (
+        "Ava Plan has an EHC plan, so is admitted to the school the plan names (Children and Families Act 2014 s43), "
+        "not placed through the fair access protocol (School Admissions Code 2021 para 3.17)"
+    )
+    # Nor can a place be recorded under the fair access route for her.
+    draft = PlacementDraft(
+        setting_id=area["other"].id,
+        route=Route.FAIR_ACCESS,
+        registration=Registration.SOLE,
+        sessions="1111111111",
+        start_date=date(2025, 11, 10),
+    )
+    assert [e.field for e in assess_placement(db, with_plan, draft).errors] == ["route"]
+
+
+def test_only_the_la_s_officers_record_its_agreement(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    referral = fair_access_referral(db, area, factories.pupil(db, area["la"], None))
+    lead = Actor(user=area["lead"], via="test")
+    with pytest.raises((Forbidden, NotFound)):
+        agree_fair_access(db, lead, referral, date(2025, 11, 4), today=date(2025, 11, 10))
+    officer = Actor(user=factories.user(db, Role.COMMISSIONER, area["la"]), via="test")
+    agree_fair_access(db, officer, referral, date(2025, 11, 4), today=date(2025, 11, 10))
+    assert referral.fair_access_agreed_on == date(2025, 11, 4)

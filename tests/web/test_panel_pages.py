@@ -255,3 +255,47 @@ def test_only_people_are_offered_as_panel_members(client: Any, world: dict, db: 
     assert [e.message for e in refused.value.errors] == [
         f"{script.name} is an API client, not a person: only people sit on a panel"
     ]
+
+
+def test_a_fair_access_referral_its_category_and_the_la_s_agreement(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    pupil = home["pupil"]
+    sign_in(client, home["users"][Role.LA_ADMIN].email)
+    url = f"/pupils/{pupil.id}/referrals/new"
+    base = {
+        "move": "fair_access",
+        "route": "fair_access",
+        "proposed_setting": str(home["second"].id),
+        "reason_codes": ["no_school_place"],
+        "reasons": "No place found through in-year admissions",
+        "missing_support_reason": "New to the area: no school has worked with the family yet",
+        "parent_views": "Wants a local school",
+        "pupil_views": "Happy to start",
+        "best_interest": "A school place near home",
+    }
+    soup = page(post(client, url, base))
+    assert errors(soup) == [
+        "Choose which of the Admissions Code's categories the child is in (para 3.17): only those children may be "
+        "placed through the fair access protocol"
+    ]
+    response = post(client, url, {**base, "fair_access_category": "g"})
+    assert response.status_code == 302
+    referral_url = response.headers["Location"]
+    soup = page(client.get(referral_url))
+    assert "Homeless" in text(soup)
+    assert "Not recorded yet: the 20 school days start from it" in text(soup)
+    agreement = f"{referral_url}/fair-access-agreement"
+    soup = page(post(client, agreement, date_fields("agreed_on", date(2099, 1, 5))))
+    assert errors(soup) == ["The date of the agreement must be today or in the past"]
+    referral = db.scalars(select(Referral).order_by(Referral.id.desc())).first()
+    assert referral is not None and referral.fair_access_agreed_on is None
+    response = post(client, agreement, date_fields("agreed_on", referral.submitted_on))
+    assert response.status_code == 302
+    soup = page(client.get(referral_url))
+    assert f"{referral.submitted_on:%-d %B %Y}" in text(soup) and "Record the local authority's agreement" not in text(
+        soup
+    )
+    # A school lead can read the referral but not record the LA's agreement.
+    post(client, "/sign-out", {})
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    assert client.get(agreement).status_code == 403

@@ -19,7 +19,7 @@ from ap_register.blueprints.forms import (
 )
 from ap_register.domain import week_pattern
 from ap_register.domain.vocab import REGISTRATION_LABELS, ROUTE_LABELS
-from ap_register.panels.rules import MOVES, OUTCOMES, REASONS
+from ap_register.panels.rules import FAIR_ACCESS_CATEGORIES, MOVES, OUTCOMES, REASONS
 
 SUPPORT_ROWS = 3
 
@@ -38,6 +38,12 @@ class ReferralForm(Form):
     )
     proposed_setting = select(
         "Which setting is proposed?", [], description="Leave as 'Not yet known' if the panel is to find one"
+    )
+    fair_access_category = select(
+        "For a fair access allocation: which category is the child in?",
+        [("", "Not a fair access allocation")] + [(k, f"({k}) {v}") for k, v in FAIR_ACCESS_CATEGORIES.items()],
+        description="The School Admissions Code 2021 (para 3.17) lists the children a fair access protocol may place. "
+        "A child with an EHC plan is admitted to the school the plan names instead",
     )
     reason_codes = checkboxes(
         "Why is the move asked for?", list(REASONS.items()), description="Tick every reason that applies"
@@ -136,6 +142,15 @@ class ManagedMoveOutcomeForm(Form):
     on = GovDateField("Date")
     note = text_area("What was agreed", required="Say what was agreed")
     submit = submit("Record the outcome")
+
+
+class FairAccessAgreementForm(Form):
+    agreed_on = GovDateField(
+        "When did the local authority agree to consider the child under the fair access protocol?",
+        required="Enter the date of the agreement",
+        description="A school place is due within 20 school days of it (School Admissions Code 2021 para 3.21)",
+    )
+    submit = submit("Record the agreement")
 
 
 class WithdrawForm(Form):

@@ -27,6 +27,7 @@ from ap_register.panels.web.forms import (
     AgendaForm,
     ConflictForm,
     DecisionForm,
+    FairAccessAgreementForm,
     ManagedMoveOutcomeForm,
     MeetingForm,
     MemberForm,
@@ -126,6 +127,7 @@ def referral_new(pupil_id: int) -> str | BaseResponse:
                 missing_views_reason=form.missing_views_reason.data,
                 best_interest=form.best_interest.data or "",
                 outreach=[e for e in engagements if str(e.id) in (form.outreach.data or [])],
+                fair_access_category=form.fair_access_category.data or None,
             ),
             {"support": "support_1", "views": "parent_views"},
         )
@@ -170,6 +172,31 @@ def referral(referral_id: int) -> str | BaseResponse:
         reasons=panel_rules.REASONS,
         outcomes=panel_rules.OUTCOMES,
         names=_member_names(found.decisions),
+        fair_access=panel_rules.fair_access_clock(db.session, found),
+        may_agree=found.move == "fair_access"
+        and found.fair_access_agreed_on is None
+        and found.status == "submitted"
+        and permissions.can(db.session, actor, "referral.agree_fair_access", found.pupil),
+    )
+
+
+@bp.route("/referrals/<int:referral_id>/fair-access-agreement", methods=["GET", "POST"])
+@login_required
+def fair_access_agreement(referral_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    found = _referral(referral_id)
+    permissions.require(db.session, actor, "referral.agree_fair_access", found.pupil)
+    form = FairAccessAgreementForm()
+    if form.validate_on_submit():
+        done, _ = attempt(form, lambda: panel_rules.agree_fair_access(db.session, actor, found, form.agreed_on.data))
+        if done:
+            flash("The local authority's agreement is recorded: the 20 school days count from it", "success")
+            return redirect(url_for("panels.referral", referral_id=found.id))
+    return render_template(
+        "panels/fair_access_agreement.html",
+        title="Record the agreement to consider the child under the fair access protocol",
+        form=form,
+        referral=found,
     )
 
 
