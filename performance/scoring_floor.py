@@ -295,8 +295,9 @@ def floor(session: Any, year: int, on: date) -> dict[Key, tuple[int, ...]]:
     start, end = AcademicYear(year).span
     last_start, last_end = AcademicYear(year - 1).span
     year11, last_year11 = year_11_born(year), year_11_born(year - 1)
-    grades_4 = sorted(outcomes.GCSE_STRONG | {"L2"})
-    grades_1 = sorted(outcomes.GCSE_PASS | set(outcomes.FUNCTIONAL_SKILLS))
+    # GCSE grades only: a functional skills level is shown beside the measure, never counted in it.
+    grades_4 = sorted(outcomes.GCSE_STRONG)
+    grades_1 = sorted(outcomes.GCSE_PASS)
     query = text(sql(session.get_bind().dialect.name)).bindparams(
         *(
             bindparam(name, expanding=True)

@@ -97,22 +97,27 @@ DEFINITIONS = {
         "transitional ones count as not reintegrated. Placements whose term has not yet passed wait."
     ),
     "english_maths": (
-        "Of the provider's Year 11 leavers, the share with grade 4 or above in both English and "
-        "maths (a functional skills Level 2 counts as a 4); beside it, the share with grade 1 or "
-        "above in both (any functional skills level counts). A Year 11 pupil is the provider's when "
+        "Of the provider's Year 11 leavers, the share with GCSE grade 4 or above in both English and "
+        "maths; beside it, the share with GCSE grade 1 or above in both, and the share with grade 4 or "
+        "above or a functional skills Level 2 in each. A functional skills qualification is shown beside "
+        "the measure, never counted as a GCSE grade. A Year 11 pupil is the provider's when "
         "placed there at any time from 1 January of Year 11 to the end of that year (the latest "
         "such provider when there are two). Leavers with no recorded result count as not achieving."
     ),
     "post16": (
-        "Of the provider's Year 11 leavers of the previous academic year, the share in education, an "
-        "apprenticeship or employment at both checks, the October and the March after leaving "
-        "(sustained). A missing or 'not known' check counts as not sustained."
+        "Of the provider's Year 11 leavers of the previous academic year, the share in a sustained "
+        "destination as the DfE's key stage 4 destination measure defines it: education, an "
+        "apprenticeship or employment through the first two terms after leaving, read here from the "
+        "checks in October and March (both must show one). A missing or 'not known' check counts as "
+        "not sustained."
     ),
 }
 HONESTY = (
     f"Every figure shows its n, the number of pupils (or engagements, or placements) behind it, and "
     f"a 95% Wilson score interval. Figures for fewer than {MIN_N} are suppressed: shown as such, "
-    f"never as zero. A provider is above or below a benchmark only when the whole interval is above "
+    f"never as zero. Where one provider's figure is suppressed, a second is withheld too (the next "
+    f"smallest, or the LA's total when there is no other), so that no suppressed figure can be worked "
+    f"out from the total and the rest. A provider is above or below a benchmark only when the whole interval is above "
     f"or below it; otherwise it is in line. The benchmark is the national figure where one is "
     f"published, else the LA's own figure (all its providers together)."
 )
@@ -158,6 +163,8 @@ class Figure:
     pupils: list[PupilResult] = field(default_factory=list)
     pending: int = 0  # not yet due: counted next time
     pupil_count: int | None = None  # read back from a stored score, whose pupils are not kept
+    # Withheld though its n is enough, so that a suppressed figure beside it cannot be worked out.
+    withheld: bool = False
 
     @property
     def has_pupils(self) -> bool:
@@ -165,7 +172,7 @@ class Figure:
 
     @property
     def suppressed(self) -> bool:
-        return self.n < MIN_N
+        return self.n < MIN_N or self.withheld
 
     @property
     def value(self) -> float | None:
@@ -180,6 +187,8 @@ class Figure:
 
     @property
     def band(self) -> str:
+        if self.withheld:
+            return "withheld"
         if self.suppressed or self.benchmark is None:
             return "not enough data" if self.suppressed else "no benchmark"
         low, high = wilson(self.successes, self.n)
@@ -241,14 +250,14 @@ def national_benchmarks() -> dict[str, Benchmark]:
         ),
         "english_maths": Benchmark(
             4.5,
-            "England, alternative provision: grade 4 or above in English and maths "
-            "(seed figure from DfE key stage 4 performance; year to be confirmed)",
+            "England, pupils in alternative provision, 2018/19: GCSE grade 4 or above in English and maths "
+            "(DfE key stage 4 performance, as quoted in the SEND and AP green paper, 2022)",
             "national",
         ),
         "post16": Benchmark(
             55.0,
-            "England, alternative provision: sustained education, employment or training after key stage 4 "
-            "(seed figure from DfE key stage 4 destination measures; year to be confirmed)",
+            "England, alternative provision leavers, 2019/20: sustained education, apprenticeship or "
+            "employment (DfE key stage 4 destination measures, as quoted in the SEND and AP green paper, 2022)",
             "national",
         ),
     }
@@ -658,11 +667,17 @@ def _reintegration(data: _Data) -> dict[int, Figure]:
 
 
 def grade_at_least_4(grade: str | None) -> bool:
-    return grade is not None and (grade in GCSE_STRONG or grade == "L2")
+    """A GCSE grade 4 or above. A functional skills Level 2 is a different qualification, shown
+    beside the measure, never counted as a grade 4."""
+    return grade is not None and grade in GCSE_STRONG
 
 
 def grade_at_least_1(grade: str | None) -> bool:
-    return grade is not None and (grade in GCSE_PASS or grade in FUNCTIONAL_SKILLS)
+    return grade is not None and grade in GCSE_PASS
+
+
+def grade_4_or_level_2(grade: str | None) -> bool:
+    return grade_at_least_4(grade) or grade == "L2"
 
 
 def _english_maths(data: _Data) -> dict[int, Figure]:
@@ -679,21 +694,25 @@ def _english_maths(data: _Data) -> dict[int, Figure]:
     }
     for provider_id, pupil_ids in leavers.items():
         figure = figures[provider_id]
-        both_1 = recorded = 0
+        both_1 = with_level_2 = recorded = 0
         for pupil_id in pupil_ids:
             result = results.get(pupil_id)
             english, maths = result or (None, None)
             strong = result is not None and grade_at_least_4(english) and grade_at_least_4(maths)
             passed = result is not None and grade_at_least_1(english) and grade_at_least_1(maths)
+            level_2 = result is not None and grade_4_or_level_2(english) and grade_4_or_level_2(maths)
             figure.n += 1
             figure.successes += strong
             both_1 += passed
+            with_level_2 += level_2
             recorded += result is not None
             detail = f"English {english or 'none'}, maths {maths or 'none'}" if result else "No result recorded"
             figure.pupils.append(PupilResult(pupil_id, strong, detail))
         figure.extra = {
             "grade_1_or_above": round(100 * both_1 / figure.n, 1) if figure.n >= MIN_N else None,
             "grade_1_successes": both_1,
+            "grade_4_or_level_2": round(100 * with_level_2 / figure.n, 1) if figure.n >= MIN_N else None,
+            "level_2_successes": with_level_2,
             "recorded": recorded,
         }
     return figures
@@ -820,7 +839,31 @@ def scores_for(session: Session, las: Sequence[LocalAuthority], year: int, on: d
                 figures[name] = figure
             providers.append(ProviderScores(provider, figures, contexts.get((la.id, provider.id), Context())))
         area = ProviderScores(None, area_figures, contexts.get((la.id, None), Context()))
-        found.append(Scores(la, year, on, providers, area))
+        found.append(protect(Scores(la, year, on, providers, area)))
+    return found
+
+
+def protect(found: Scores) -> Scores:
+    """Complementary suppression: a provider's suppressed figure must not be recoverable as the
+    LA's total less the others'. Where exactly one provider's figure with pupils behind it is
+    suppressed, the next smallest shown figure is withheld too, or, with none, the LA's total (as
+    official statistics do). Two or more suppressed already hide one another."""
+    for name in OUTCOMES:
+        hidden = [p for p in found.providers if 0 < p.figures[name].n < MIN_N]
+        if len(hidden) != 1:
+            continue
+        enough = [p.figures[name] for p in found.providers if p.figures[name].n >= MIN_N]
+        if any(f.withheld for f in enough) or found.area.figures[name].withheld:
+            continue  # protected already (scores read back as they were kept)
+        shown = sorted(enough, key=lambda f: f.n)
+        if shown:
+            shown[0].withheld = True
+        elif not found.area.figures[name].suppressed:
+            found.area.figures[name].withheld = True
+            for p in found.providers:  # the LA's figure is no benchmark once withheld
+                figure = p.figures[name]
+                if figure.benchmark is not None and figure.benchmark.kind == "la":
+                    figure.benchmark = None
     return found
 
 
@@ -887,6 +930,7 @@ def store(session: Session, found: Scores) -> int:
                         "benchmark_kind": figure.benchmark.kind if figure.benchmark else None,
                         "context": asdict(p.context),
                         "on": found.on.isoformat(),
+                        "withheld": figure.withheld,
                     },
                 )
             )
@@ -922,6 +966,7 @@ def stored(session: Session, la: LocalAuthority, year: int) -> Scores | None:
             extra=detail["extra"],
             pending=detail["pending"],
             pupil_count=detail["pupils"],
+            withheld=bool(detail.get("withheld", False)),
         )
         contexts[row.provider_id] = Context(**detail["context"])
         if row.provider is not None:
@@ -929,13 +974,15 @@ def stored(session: Session, la: LocalAuthority, year: int) -> Scores | None:
     if None not in figures or any(set(f) != set(OUTCOMES) for f in figures.values()):
         return None
     ordered = sorted(providers.values(), key=lambda s: s.name)
-    return Scores(
-        la,
-        year,
-        date.fromisoformat(rows[0].detail["on"]),  # type: ignore[index]
-        [ProviderScores(s, figures[s.id], contexts[s.id]) for s in ordered],
-        ProviderScores(None, figures[None], contexts[None]),
-        computed_at=max(row.computed_at for row in rows),
+    return protect(
+        Scores(
+            la,
+            year,
+            date.fromisoformat(rows[0].detail["on"]),  # type: ignore[index]
+            [ProviderScores(s, figures[s.id], contexts[s.id]) for s in ordered],
+            ProviderScores(None, figures[None], contexts[None]),
+            computed_at=max(row.computed_at for row in rows),
+        )
     )
 
 

@@ -88,15 +88,18 @@ def test_english_and_maths_for_one_provider_by_hand(db: Session, area: dict) -> 
     db.flush()
     the_oaks = next(p for p in scores(db, area["la"], YEAR, ON).providers if p.provider.name == "The Oaks")
     figure = the_oaks.figures["english_maths"]
-    # 4+ in both: 5/4, 4/L2 (a functional skills Level 2 counts as a 4) and 9/7: 3 of 7 = 42.9%.
-    # Wilson, z = 1.96, p = 3/7: (p + z²/2n ± z√(p(1-p)/n + z²/4n²)) / (1 + z²/n) = 15.8% to 75.0%.
-    assert (figure.n, figure.value, figure.interval) == (7, 42.9, (15.8, 75.0))
-    # The national seed figure, 4.5%, is below the whole interval: above.
+    # GCSE 4+ in both: 5/4 and 9/7 (a functional skills Level 2 is not a GCSE grade 4): 2 of 7 = 28.6%.
+    # Wilson, z = 1.96, p = 2/7: (p + z²/2n ± z√(p(1-p)/n + z²/4n²)) / (1 + z²/n) = 8.2% to 64.1%.
+    assert (figure.n, figure.value, figure.interval) == (7, 28.6, (8.2, 64.1))
+    # The 2018/19 national figure, 4.5%, is below the whole interval: above; its label says which year.
     assert figure.benchmark is not None and figure.benchmark.value == 4.5 and figure.band == "above"
-    # 1+ in both: the three above, 3/4 and L1/2 (any functional skills level counts): 5 of 7.
-    assert figure.extra["grade_1_or_above"] == 71.4 and figure.extra["recorded"] == 6
+    assert "2018/19" in figure.benchmark.label and "2019/20" in national_benchmarks()["post16"].label
+    # Beside it: GCSE 1+ in both (5/4, 3/4, 9/7: 3 of 7), and 4+ or a Level 2 in each (5/4, 4/L2, 9/7).
+    assert figure.extra["grade_1_or_above"] == 42.9 and figure.extra["grade_4_or_level_2"] == 42.9
+    assert figure.extra["recorded"] == 6
     assert sorted(r.detail for r in figure.pupils if not r.met) == [
         "English 3, maths 4",
+        "English 4, maths L2",
         "English L1, maths 2",
         "English U, maths 3",
         "No result recorded",
@@ -134,6 +137,29 @@ def test_four_leavers_suppress_the_post16_figure(db: Session, area: dict) -> Non
     the_oaks = next(p for p in scores(db, area["la"], YEAR, ON).providers if p.provider.name == "The Oaks")
     figure = the_oaks.figures["post16"]
     assert (figure.n, figure.value, figure.suppressed, figure.band) == (MIN_N, 66.7, False, "in line")
+    # Four leavers at Riverbank: its figure is suppressed, and The Oaks' is withheld beside it, or
+    # Riverbank's would be the LA's total less The Oaks'.
+    for activity in ("education", "neet", "education", "education"):
+        pupil, _ = placed(db, area, YEAR_11_IN_2024, date(2025, 2, 3), where="academy")
+        for point in ("october", "march"):
+            db.add(Post16Check(pupil_id=pupil.id, leaving_year=YEAR - 1, check_point=point, activity=activity))
+    db.flush()
+    found = scores(db, area["la"], YEAR, ON)
+    by_name = {p.provider.name: p.figures["post16"] for p in found.providers}
+    assert (by_name["Riverbank"].suppressed, by_name["Riverbank"].band) == (True, "not enough data")
+    assert (by_name["The Oaks"].suppressed, by_name["The Oaks"].band, by_name["The Oaks"].value) == (
+        True,
+        "withheld",
+        None,
+    )
+    assert (found.area.figures["post16"].n, found.area.figures["post16"].suppressed) == (10, False)
+    # Kept by the nightly job and read back, the figure stays withheld.
+    outcomes.store(db, found)
+    kept = outcomes.stored(db, area["la"], YEAR)
+    assert kept is not None and {p.provider.name: p.figures["post16"].band for p in kept.providers} == {
+        "Riverbank": "not enough data",
+        "The Oaks": "withheld",
+    }
     # Before the March check of the year after leaving, there is nothing to count yet.
     early = next(p for p in scores(db, area["la"], YEAR, date(2026, 3, 1)).providers if p.provider.name == "The Oaks")
     assert (early.figures["post16"].n, early.figures["post16"].pending) == (0, 6)

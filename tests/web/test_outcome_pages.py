@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
-from ap_register.domain.vocab import Role, SettingKind
+from ap_register.domain.vocab import Registration, Role, Route, SettingKind
 from ap_register.jobs import nightly_scores
 from ap_register.models import AuditEvent, Ks4Result, Score
 from ap_register.outcomes.profiles import CAVEAT
@@ -33,14 +33,23 @@ def area(db: Session) -> dict[str, Any]:
     made["other_school"] = factories.setting(db, la, SettingKind.MAINSTREAM, name="Hill School", pupils_on_roll=500)
     made["pru"] = factories.setting(db, la, SettingKind.PRU, name="The Oaks")
     made["academy"] = factories.setting(db, la, SettingKind.AP_ACADEMY, name="Riverbank")
+    made["free"] = factories.setting(db, la, SettingKind.AP_FREE_SCHOOL, name="Pathways")
     made["farm"] = factories.setting(db, la, SettingKind.UNREGISTERED_AP, name="Greenfields Farm")
     # The Oaks: 7 leavers, 3 with 4+ in both. Riverbank: 4 leavers, all with 4+ (suppressed).
+    # Pathways: 6 leavers, the smallest figure shown, so withheld beside Riverbank's.
     for where, grades in (("pru", ["5", "4", "9", "3", "2", "U", "1"]), ("academy", ["6", "6", "7", "5"])):
         for grade in grades:
             pupil = factories.pupil(db, la, made["school"], on=date(2024, 9, 4), date_of_birth=YEAR_11)
             start = date(2026, 1, 5)
             factories.placement(db, pupil, made[where], start=start, notice_date=start - timedelta(days=14))
             db.add(Ks4Result(pupil_id=pupil.id, academic_year=2025, english=grade, maths=grade))
+    # Pathways' leavers are on no school's roll (the LA places them), so no school's profile moves.
+    for grade in ["4", "4", "2", "2", "1", "U"]:
+        pupil = factories.pupil(db, la, None, date_of_birth=YEAR_11)
+        factories.placement(
+            db, pupil, made["free"], route=Route.LA_OTHER, registration=Registration.NONE, start=date(2026, 1, 5)
+        )
+        db.add(Ks4Result(pupil_id=pupil.id, academic_year=2025, english=grade, maths=grade))
     made["commissioner"] = factories.user(db, Role.COMMISSIONER, la)
     made["head"] = factories.user(db, Role.AP_HEAD, made["academy"])
     db.commit()
@@ -52,16 +61,19 @@ def test_a_commissioner_compares_providers_honestly(client: Any, db: Session, ar
     soup = page(client.get("/outcomes/?year=2025/26"))
     rows = _table(soup)
     # Unregistered providers are not scored; the LA's own row comes last.
-    assert list(rows) == ["Riverbank", "The Oaks", "Leicestershire: all providers"]
+    assert list(rows) == ["Pathways", "Riverbank", "The Oaks", "Leicestershire: all providers"]
     english_maths = 3
     assert rows["The Oaks"][english_maths].startswith("42.9% 15.8 to 75.0, n = 7 Above")
     # Four pupils, all with 4+: suppressed, never shown as a figure or a zero.
     assert rows["Riverbank"][english_maths].startswith("Suppressed n = 4: fewer than 6 Not enough data")
     assert "100.0%" not in rows["Riverbank"][english_maths]
+    # Riverbank's would be the LA's total less the others': Pathways' (the next smallest) is withheld.
+    assert rows["Pathways"][english_maths].startswith("Withheld n = 6: withheld so that a suppressed figure")
+    assert rows["Leicestershire: all providers"][english_maths].startswith("52.9% ")  # 9 of 17
     # Sorted by English and maths: the suppressed figure goes last, not first.
     soup = page(client.get("/outcomes/?year=2025/26&sort=english_maths"))
     order = [" ".join(r.th.get_text(" ", strip=True).split()) for r in soup.select("table.app-outcomes tbody tr")]
-    assert order[:2] == ["The Oaks", "Riverbank"]
+    assert order[0] == "The Oaks" and set(order[1:3]) == {"Riverbank", "Pathways"}
     assert soup.select_one("th[aria-sort=descending]").get_text(" ", strip=True).startswith("English and maths")
     # One interval chart for each outcome.
     assert len(soup.select("figure.app-chart svg[role=img]")) == 5
