@@ -4,7 +4,7 @@ there is one."""
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -143,6 +143,9 @@ def placement(
         route = Route.SCHOOL_ARRANGED if registration == Registration.NONE else Route.OFF_SITE_DIRECTION
     if route == Route.OFF_SITE_DIRECTION:
         fields.setdefault("notice_date", date(2025, 9, 29))
+    if route == Route.PART_TIME_TIMETABLE:  # agreed with the parent the week before, after an illness
+        fields.setdefault("parent_agreed_on", start - timedelta(days=7))
+        fields.setdefault("part_time_purpose", "medical")
     if tier == Tier.TIME_LIMITED:  # planned to end (late, so no test meets it unawares), with its plan
         fields.setdefault("planned_end_date", start.replace(year=start.year + 2))
         fields.setdefault("reintegration_plan", "Mornings back at the home school from week four; full time by the end")

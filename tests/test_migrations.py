@@ -229,6 +229,17 @@ def test_fair_access_referrals_recorded_before_keep_their_clock(fresh_app) -> No
                     ),
                     {"la": la, "p": pupil, "m": move, "r": route},
                 )
+            # A decision's meeting and the decision itself refer to the referral: down keeps them.
+            panel = connection.execute(
+                text("INSERT INTO panel (la_id, name, quorum) VALUES (:la, 'Panel', 3) RETURNING id"), {"la": la}
+            ).scalar()
+            connection.execute(text("INSERT INTO meeting (panel_id, held_on) VALUES (:p, '2025-11-13')"), {"p": panel})
+            connection.execute(
+                text(
+                    "INSERT INTO agenda_item (meeting_id, referral_id, position) SELECT m.id, r.id, 1 FROM meeting m, "
+                    "referral r WHERE r.move = 'fair_access'"
+                )
+            )
         upgrade(revision="0022")
         with db.engine.connect() as connection:
             rows = connection.execute(
@@ -239,5 +250,47 @@ def test_fair_access_referrals_recorded_before_keep_their_clock(fresh_app) -> No
             for r in rows
         ] == [("fair_access", "2025-11-03", None), ("managed_move", None, None)]
         downgrade(revision="0021")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM agenda_item")).scalar() == 1
         columns = {c["name"] for c in inspect(db.engine).get_columns("referral")}
         assert "fair_access_agreed_on" not in columns and "fair_access_category" not in columns
+
+
+def test_reviews_recorded_before_say_nobody_was_recorded_as_taking_part(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """0023: a part-time timetable's agreement and purpose, and who took part in a review, were not
+    asked before: old rows keep blanks (false, null), never an invented answer; down drops them."""
+    from sqlalchemy import inspect, text
+
+    with fresh_app.app_context():
+        pupil, school = _a_pupil_at_a_school(upgrade_to="0022")
+        with db.engine.begin() as connection:
+            placement = connection.execute(
+                text(
+                    "INSERT INTO placement (pupil_id, setting_id, route, registration, sessions, start_date, "
+                    "planned_end_date, spot_purchase, created_at) VALUES (:p, :s, 'part_time_timetable', 'sole', "
+                    "'1111100000', '2025-11-03', '2025-12-12', false, CURRENT_TIMESTAMP) RETURNING id"
+                ),
+                {"p": pupil, "s": school},
+            ).scalar()
+            connection.execute(
+                text(
+                    "INSERT INTO placement_review (placement_id, review_date, notes, recorded_at) VALUES "
+                    "(:pl, '2025-11-20', 'Going well', CURRENT_TIMESTAMP)"
+                ),
+                {"pl": placement},
+            )
+        upgrade(revision="0023")
+        with db.engine.connect() as connection:
+            review = connection.execute(
+                text("SELECT pupil_took_part, parents_took_part, extended_from FROM placement_review")
+            ).one()
+            agreed = connection.execute(text("SELECT parent_agreed_on, part_time_purpose FROM placement")).one()
+        assert (bool(review.pupil_took_part), bool(review.parents_took_part), review.extended_from) == (
+            False,
+            False,
+            None,
+        )
+        assert tuple(agreed) == (None, None)
+        downgrade(revision="0022")
+        assert "parent_agreed_on" not in {c["name"] for c in inspect(db.engine).get_columns("placement")}
+        assert "extended_from" not in {c["name"] for c in inspect(db.engine).get_columns("placement_review")}

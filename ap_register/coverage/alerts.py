@@ -7,7 +7,8 @@ by the register, and what people acknowledged or resolved is kept.
 
 Kinds (README, What it does today: Alerts): sixth_day_provision, suspension_sixth_day, off_site_notice_late,
 planned_end_passed, review_overdue, part_time_timetable_open, below_full_time,
-unregistered_checks_overdue, independent_school_threshold. (budget_over_plan comes with the budgets.)
+unregistered_checks_overdue, independent_school_threshold, off_site_review_requested. (budget_over_plan comes
+with the budgets.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ap_register import permissions
 from ap_register.accounts import audit
@@ -34,13 +35,19 @@ from ap_register.models.base import utcnow
 from ap_register.panels.rules import FAIR_ACCESS_SCHOOL_DAYS, fair_access_allocated_on
 from ap_register.placements import independent_school
 from ap_register.placements.roll import RollReading, read_roll, roll_movements
-from ap_register.placements.rules import OFF_SITE_NOTICE_SCHOOL_DAYS, REVIEWED_ROUTES
+from ap_register.placements.rules import (
+    OFF_SITE_NOTICE_SCHOOL_DAYS,
+    REQUESTED_BY,
+    REVIEWED_ROUTES,
+    review_requested_and_not_held,
+)
 from ap_register.placements.settings import attendances_at, oversight_status
 
 KINDS = {
     "sixth_day_provision": "No full-time provision from the sixth school day of a permanent exclusion",
     "suspension_sixth_day": "No full-time provision from the sixth school day of a suspension",
     "off_site_notice_late": "Off-site direction notice given late",
+    "off_site_review_requested": "Review of an off-site direction asked for and not held",
     "planned_end_passed": "Planned end date passed",
     "review_overdue": "Review overdue",
     "part_time_timetable_open": "Part-time timetable open too long",
@@ -94,7 +101,12 @@ def findings(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
             .join(Pupil, Placement.pupil_id == Pupil.id)
             .where(Pupil.home_la_id == la.id, Placement.start_date <= on + timedelta(days=60))
             .where(or_(Placement.end_date.is_(None), Placement.end_date >= on))
-            .options(joinedload(Placement.pupil), joinedload(Placement.setting))
+            .options(
+                joinedload(Placement.pupil),
+                joinedload(Placement.setting),
+                selectinload(Placement.reviews),
+                selectinload(Placement.review_requests),
+            )
         )
     )
     found += _placement_findings(placements, la, on, calendar)
@@ -282,6 +294,21 @@ def _placement_findings(
                 )
         if p.start_date > on:
             continue
+        asked = review_requested_and_not_held(p) if p.route == Route.OFF_SITE_DIRECTION else None
+        if asked is not None and asked.requested_on <= on:
+            result.append(
+                Finding(
+                    "off_site_review_requested",
+                    f"off_site_review_requested:{asked.id}",
+                    asked.requested_on,
+                    f"{REQUESTED_BY[asked.requested_by]} asked in writing on {_d(asked.requested_on)} for a review "
+                    f"meeting of the off-site direction to {where}, and none has been held since: the governing body "
+                    "must hold one as soon as reasonably practicable (SI 2010/1156 reg 4A).",
+                    pupil=p.pupil,
+                    setting=p.setting,
+                    placement=p,
+                )
+            )
         if p.planned_end_date is not None and p.planned_end_date < on:
             result.append(
                 Finding(
@@ -309,18 +336,27 @@ def _placement_findings(
                 )
             )
         if p.route == Route.PART_TIME_TIMETABLE:
+            # The LA's limit counts from the start, or, once a review has extended the timetable,
+            # from the end agreed before it (Working together to improve school attendance, 2024,
+            # para 66: a time limit, reviewed with the pupil and parents; the length is local).
+            extended = max((r.extended_from for r in p.reviews if r.extended_from is not None), default=None)
+            counted_from = extended + timedelta(days=1) if extended is not None else p.start_date
             try:
-                limit = calendar.nth_school_day(p.start_date, la.part_time_timetable_max_school_days + 1)
+                limit = calendar.nth_school_day(counted_from, la.part_time_timetable_max_school_days + 1)
             except CalendarUnknown:
                 continue
             if limit <= on:
+                since = (
+                    f"since its agreed end of {_d(extended)} was extended" if extended else f"since {_d(p.start_date)}"
+                )
                 result.append(
                     Finding(
                         "part_time_timetable_open",
-                        f"part_time_timetable_open:{p.id}",
+                        f"part_time_timetable_open:{p.id}" + (f":{counted_from.isoformat()}" if extended else ""),
                         limit,
-                        f"A part-time timetable since {_d(p.start_date)} has run past {la.name}'s limit of "
-                        f"{la.part_time_timetable_max_school_days} school days.",
+                        f"A part-time timetable has run {since} past {la.name}'s limit of "
+                        f"{la.part_time_timetable_max_school_days} school days: review it with the pupil and their "
+                        "parents, or end it.",
                         pupil=p.pupil,
                         setting=p.setting,
                         placement=p,

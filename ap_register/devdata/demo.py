@@ -498,6 +498,9 @@ class _Builder:
     ) -> Placement:
         start = self.school_day_near(start)
         planned_end = self.add_days(start, planned_weeks * 5) if planned_weeks else None
+        if route == Route.PART_TIME_TIMETABLE:  # agreed with the parents the week before it starts
+            fields.setdefault("parent_agreed_on", start - timedelta(days=7))
+            fields.setdefault("part_time_purpose", ("medical", "reintegration")[pupil.id % 2])
         notice = None
         if route == Route.OFF_SITE_DIRECTION:
             notice = start - timedelta(days=notice_days + 2)
@@ -567,6 +570,8 @@ class _Builder:
                     placement,
                     review_date=at,
                     notes=self.rng.choice(REVIEW_NOTES),
+                    pupil_took_part=True,
+                    parents_took_part=True,
                     today=self.today,
                 )
         if until is not None and until <= self.today and destination is not None:

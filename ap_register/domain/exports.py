@@ -45,6 +45,8 @@ PLACEMENT_FIELDS = (
     "last_review_date",
     "next_review_date",
     "home_school_code",
+    "parent_agreed_on",
+    "part_time_purpose",
 )
 COLUMNS: dict[str, list[str]] = {
     "settings": ["ref", "name", "kind", "la_code", "urn", "ukprn", "postcode", "phase", "open"],

@@ -39,6 +39,7 @@ from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, year_in_range
 from ap_register.domain.upn import check_upn
 from ap_register.domain.vocab import (
     HOME_SCHOOL_KINDS,
+    PART_TIME_PURPOSES,
     PRIMARY_NEEDS,
     ROLL_MOVEMENT_KINDS,
     Destination,
@@ -741,6 +742,10 @@ class PlacementsImporter(Importer):
         census = self.text(row, "census_reason", max_length=30)
         if census is not None and census not in CENSUS_REASONS:
             self.error("census_reason", f"{census!r} is not one of: {', '.join(CENSUS_REASONS)}")
+        parent_agreed_on = self.day(row, "parent_agreed_on")
+        purpose = self.text(row, "part_time_purpose", max_length=20)
+        if purpose is not None and purpose not in PART_TIME_PURPOSES:
+            self.error("part_time_purpose", f"{purpose!r} is not one of: {', '.join(PART_TIME_PURPOSES)}")
         plans = {
             column: self.text(row, column, max_length=2000)
             for column in ("reason", "reintegration_plan", "destination_plan", "unregistered_override_reason")
@@ -758,6 +763,8 @@ class PlacementsImporter(Importer):
             planned_end_date=planned_end,
             notice_date=notice,
             last_review_date=last_review,
+            parent_agreed_on=parent_agreed_on,
+            part_time_purpose=purpose,
             **plans,
             **commissioner,
         )

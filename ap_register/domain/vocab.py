@@ -160,6 +160,16 @@ DESTINATION_LABELS = {
 }
 
 
+# Why a part-time timetable is agreed: in very exceptional circumstances, in the pupil's best
+# interests, and never to manage behaviour (Working together to improve school attendance, 2024,
+# paras 65 and 66). There is no behaviour choice.
+PART_TIME_PURPOSES = {
+    "medical": "A medical condition prevents the pupil attending full time",
+    "reintegration": "Part of a plan to bring the pupil back to full-time education",
+    "other": "Another exceptional reason in the pupil's best interests (say which in the reason)",
+}
+
+
 class SenStatus(StrEnum):
     NONE = "N"
     SEN_SUPPORT = "K"

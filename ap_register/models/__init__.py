@@ -21,7 +21,7 @@ from ap_register.models.panels import (
     Referral,
     SupportTried,
 )
-from ap_register.models.placements import Placement, PlacementReview
+from ap_register.models.placements import Placement, PlacementReview, ReviewRequest
 from ap_register.models.pupils import Pupil
 from ap_register.models.reference import AttendanceCode, BankHoliday, LocalAuthority, TermDate
 from ap_register.models.settings import Setting, SettingSite
@@ -61,6 +61,7 @@ __all__ = [
     "OutreachSession",
     "Placement",
     "PlacementReview",
+    "ReviewRequest",
     "Pupil",
     "PupilTransfer",
     "Setting",

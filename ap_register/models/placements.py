@@ -68,6 +68,9 @@ class Placement(Base):
     census_reason: Mapped[str | None] = mapped_column(String(30))
     # Why an unregistered provider is used beyond the part-time cap (required if it is).
     unregistered_override_reason: Mapped[str | None] = mapped_column(Text)
+    # A part-time timetable: the day the parent agreed to it, and its purpose (`vocab.PART_TIME_PURPOSES`).
+    parent_agreed_on: Mapped[date | None] = mapped_column(Date)
+    part_time_purpose: Mapped[str | None] = mapped_column(String(20))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -79,6 +82,9 @@ class Placement(Base):
     destination_setting: Mapped[Setting | None] = relationship(foreign_keys=[destination_setting_id])
     reviews: Mapped[list[PlacementReview]] = relationship(
         back_populates="placement", order_by="PlacementReview.review_date"
+    )
+    review_requests: Mapped[list[ReviewRequest]] = relationship(
+        back_populates="placement", order_by="ReviewRequest.requested_on"
     )
 
     __table_args__ = (
@@ -131,7 +137,31 @@ class PlacementReview(Base):
     review_date: Mapped[date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text)
     next_review_date: Mapped[date | None] = mapped_column(Date)
+    # Who took part: a part-time timetable is reviewed with the pupil and their parents.
+    pupil_took_part: Mapped[bool] = mapped_column(default=False, server_default=false())
+    parents_took_part: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The planned end the review moved (an extension), if it moved one.
+    extended_from: Mapped[date | None] = mapped_column(Date)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     placement: Mapped[Placement] = relationship(back_populates="reviews")
+
+
+class ReviewRequest(Base):
+    """A written request for a review meeting of an off-site direction, by the parent (or the pupil
+    at 18) or by the LA that maintains the pupil's EHC plan (SI 2010/1156 reg 4A, inserted by SI
+    2012/2532). `required`: no review meeting in the 10 weeks before it, so one must be held."""
+
+    __tablename__ = "review_request"
+    __table_args__ = (CheckConstraint("requested_by IN ('parent', 'la')", name="requested_by_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"), index=True)
+    requested_on: Mapped[date] = mapped_column(Date)
+    requested_by: Mapped[str] = mapped_column(String(10))
+    required: Mapped[bool] = mapped_column()
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    placement: Mapped[Placement] = relationship(back_populates="review_requests")

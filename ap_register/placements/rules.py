@@ -36,6 +36,7 @@ from ap_register.domain.vocab import (
     HOME_SCHOOL_KINDS,
     LA_ROUTES,
     MOVEMENT_KIND_LABELS,
+    PART_TIME_PURPOSES,
     REGISTERED_SCHOOL_KINDS,
     ROLL_MOVEMENT_KINDS,
     ROUTE_LABELS,
@@ -48,13 +49,26 @@ from ap_register.domain.vocab import (
     SettingKind,
     Tier,
 )
-from ap_register.models import Decision, LocalAuthority, Movement, Placement, PlacementReview, Pupil, Setting
+from ap_register.models import (
+    Decision,
+    LocalAuthority,
+    Movement,
+    Placement,
+    PlacementReview,
+    Pupil,
+    ReviewRequest,
+    Setting,
+)
 from ap_register.placements import independent_school
 from ap_register.placements.roll import RollReading, exclusion_step_problem, reading_of, refresh_roll
 from ap_register.placements.settings import attendance_of, attendances_at
 
 # Statutory: written notice at least 2 school days before an off-site direction starts.
 OFF_SITE_NOTICE_SCHOOL_DAYS = 2
+# A requested review of an off-site direction is not required when one was held in the 10 weeks
+# before the request (SI 2010/1156 reg 4A(4), inserted by SI 2012/2532).
+REVIEW_REQUEST_WINDOW = timedelta(weeks=10)
+REQUESTED_BY = {"parent": "The parent (or the pupil, at 18)", "la": "The local authority that maintains the EHC plan"}
 # Routes delivered by the pupil's own school of main registration.
 AT_HOME_SCHOOL = frozenset({Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE})
 # Routes under which the pupil stays on the home school's roll while educated elsewhere.
@@ -93,6 +107,8 @@ class PlacementDraft:
     spot_purchase: bool = False
     agreed_cost: Decimal | None = None
     spot_reason: str | None = None
+    parent_agreed_on: date | None = None
+    part_time_purpose: str | None = None
 
 
 @dataclass
@@ -158,6 +174,27 @@ def _assess_independent_school(
         result.warnings.append(
             f"{setting.name} already meets the independent-school test from {met.day:%-d %B %Y} ({met.describe()}): "
             "it must register as a school, and the local authority is alerted"
+        )
+
+
+def _assess_part_time(result: Assessment, draft: PlacementDraft) -> None:
+    """A part-time timetable: only in very exceptional circumstances, in the pupil's best interests
+    and never to manage behaviour; agreed with the parents; for the shortest time, with a time
+    limit (Working together to improve school attendance, 2024, paras 65 and 66)."""
+    if draft.planned_end_date is None:
+        result.error("planned_end_date", "A part-time timetable is time-limited: enter its planned end")
+    if week_pattern.count(draft.sessions) == 10:
+        result.error("sessions", "A part-time timetable has fewer than 10 sessions")
+    if draft.parent_agreed_on is None:
+        result.error(
+            "parent_agreed_on", "A part-time timetable needs the parent's agreement: enter the day the parent agreed"
+        )
+    elif draft.parent_agreed_on > draft.start_date:
+        result.error("parent_agreed_on", "The parent must agree before the part-time timetable starts")
+    if draft.part_time_purpose not in PART_TIME_PURPOSES:
+        result.error(
+            "part_time_purpose",
+            "Choose what the part-time timetable is for: it is never a way to manage a pupil's behaviour",
         )
 
 
@@ -408,10 +445,7 @@ def assess_placement(
     if draft.last_review_date is not None and draft.last_review_date < draft.start_date:
         result.error("last_review_date", "A review cannot be before the placement starts")
     if route == Route.PART_TIME_TIMETABLE:
-        if draft.planned_end_date is None:
-            result.error("planned_end_date", "A part-time timetable is time-limited: enter its planned end")
-        if week_pattern.count(draft.sessions) == 10:
-            result.error("sessions", "A part-time timetable has fewer than 10 sessions")
+        _assess_part_time(result, draft)
     if route == Route.OFF_SITE_DIRECTION:
         _assess_off_site(result, pupil, draft, calendar, la)
 
@@ -529,6 +563,8 @@ SNAPSHOT_FIELDS = (
     "spot_purchase",
     "agreed_cost",
     "spot_reason",
+    "parent_agreed_on",
+    "part_time_purpose",
 )
 
 
@@ -778,6 +814,8 @@ def start_placement(
         spot_purchase=draft.spot_purchase,
         agreed_cost=draft.agreed_cost if draft.spot_purchase else None,
         spot_reason=(draft.spot_reason or "").strip() or None if draft.spot_purchase else None,
+        parent_agreed_on=draft.parent_agreed_on if draft.route == Route.PART_TIME_TIMETABLE else None,
+        part_time_purpose=draft.part_time_purpose if draft.route == Route.PART_TIME_TIMETABLE else None,
         created_by_id=actor.user_id,
     )
     if draft.route in REVIEWED_ROUTES:
@@ -837,9 +875,14 @@ def review_placement(
     notes: str,
     next_review_date: date | None = None,
     planned_end_date: date | None = None,
+    pupil_took_part: bool = False,
+    parents_took_part: bool = False,
     today: date | None = None,
 ) -> PlacementReview:
-    """Record a review: the placement's last review moves on, and so does its next review due."""
+    """Record a review: the placement's last review moves on, and so does its next review due. A
+    review that moves the planned end is an extension, and says from what. A part-time timetable
+    is reviewed with the pupil and their parents (Working together to improve school attendance,
+    2024, para 66): its review records who took part, and is refused without the parents."""
     permissions.require(session, actor, "placement.review", placement)
     hold_ledger(session, placement.pupil, placement)
     today = today or clock.today()
@@ -864,12 +907,21 @@ def review_placement(
         refusal.add("next_review_date", "The next review must be after this one")
     if planned_end_date is not None and planned_end_date < placement.start_date:
         refusal.add("planned_end_date", "The planned end must be on or after the start")
+    if placement.route == Route.PART_TIME_TIMETABLE and not parents_took_part:
+        refusal.add(
+            "parents_took_part",
+            "A part-time timetable is reviewed with the pupil and their parents: record that the parents took part",
+        )
     refusal.raise_if_any("The review cannot be recorded")
+    moved = planned_end_date is not None and planned_end_date != placement.planned_end_date
     review = PlacementReview(
         placement_id=placement.id,
         review_date=review_date,
         notes=notes.strip(),
         next_review_date=next_review_date,
+        pupil_took_part=pupil_took_part,
+        parents_took_part=parents_took_part,
+        extended_from=placement.planned_end_date if moved else None,
         recorded_by_id=actor.user_id,
     )
     session.add(review)
@@ -1009,6 +1061,73 @@ def correct_placement(
         detail={"fields": sorted(changes)},
     )
     return movement
+
+
+def request_review(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    *,
+    requested_on: date,
+    requested_by: str,
+    today: date | None = None,
+) -> ReviewRequest:
+    """Record a written request for a review meeting of an off-site direction: by the parent (or
+    the pupil at 18), or by the LA where the pupil has an EHC plan. The governing body must hold one
+    as soon as reasonably practicable unless one was held in the 10 weeks before the request (SI
+    2010/1156 reg 4A, inserted by SI 2012/2532); the daily checks raise `off_site_review_requested`
+    until it is held."""
+    permissions.require(session, actor, "placement.review", placement)
+    hold_ledger(session, placement.pupil, placement)
+    today = today or clock.today()
+    refusal = Refusal()
+    if placement.route != Route.OFF_SITE_DIRECTION:
+        refusal.add("requested_by", "A request for a review meeting is for an off-site direction")
+    if requested_by not in REQUESTED_BY:
+        refusal.add("requested_by", "Choose who asked for the review")
+    elif requested_by == "la" and placement.pupil.sen_status != SenStatus.EHCP:
+        refusal.add(
+            "requested_by",
+            f"{placement.pupil.full_name} has no EHC plan recorded: only the parent (or the pupil, at 18) may ask",
+        )
+    if requested_on > today:
+        refusal.add("requested_on", "The request cannot be recorded before it is made")
+    elif requested_on < placement.start_date:
+        refusal.add("requested_on", "The request cannot be before the off-site direction starts")
+    elif placement.end_date is not None and requested_on > placement.end_date:
+        refusal.add("requested_on", f"The off-site direction ended on {placement.end_date:%-d %B %Y}")
+    refusal.raise_if_any("The request cannot be recorded")
+    held = [
+        r.review_date for r in placement.reviews if requested_on - REVIEW_REQUEST_WINDOW <= r.review_date < requested_on
+    ]
+    request = ReviewRequest(
+        placement_id=placement.id,
+        requested_on=requested_on,
+        requested_by=requested_by,
+        required=not held,
+        recorded_by_id=actor.user_id,
+    )
+    session.add(request)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "request_review",
+        "placement",
+        placement.id,
+        pupil_id=placement.pupil_id,
+        detail={"requested_on": requested_on.isoformat(), "by": requested_by, "required": not held},
+    )
+    return request
+
+
+def review_requested_and_not_held(placement: Placement) -> ReviewRequest | None:
+    """The earliest request that required a review meeting and has had none since."""
+    latest_review = max((r.review_date for r in placement.reviews), default=None)
+    for request in placement.review_requests:
+        if request.required and (latest_review is None or latest_review < request.requested_on):
+            return request
+    return None
 
 
 def admit_new_pupil(session: Session, actor: Actor, pupil: Pupil, day: date, setting: Setting, reason: str) -> None:

@@ -23,11 +23,12 @@ from ap_register import permissions
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.vocab import Destination, MovementKind
-from ap_register.models import Movement, Placement, PlacementReview, Setting
+from ap_register.models import Movement, Placement, PlacementReview, ReviewRequest, Setting
 from ap_register.placements.rules import (
     PlacementDraft,
     end_placement,
     record_roll_movement,
+    request_review,
     review_placement,
     start_placement,
 )
@@ -82,6 +83,8 @@ class ReviewPlacement:
     notes: str
     next_review_date: date | None = None
     planned_end_date: date | None = None
+    pupil_took_part: bool = False
+    parents_took_part: bool = False
 
 
 def review(session: Session, actor: Actor, request: ReviewPlacement) -> PlacementReview:
@@ -96,6 +99,27 @@ def review(session: Session, actor: Actor, request: ReviewPlacement) -> Placemen
             notes=request.notes,
             next_review_date=request.next_review_date,
             planned_end_date=request.planned_end_date,
+            pupil_took_part=request.pupil_took_part,
+            parents_took_part=request.parents_took_part,
+        )
+
+
+@dataclass(frozen=True)
+class RequestReview:
+    """A written request for a review meeting of an off-site direction: `requested_by` is
+    `parent` or `la`."""
+
+    placement_id: int
+    requested_on: date
+    requested_by: str
+
+
+def ask_for_review(session: Session, actor: Actor, request: RequestReview) -> ReviewRequest:
+    """Record a request for a review meeting of an off-site direction the actor may review."""
+    placement = permissions.get_placement(session, actor, request.placement_id)
+    with session.begin_nested():
+        return request_review(
+            session, actor, placement, requested_on=request.requested_on, requested_by=request.requested_by
         )
 
 

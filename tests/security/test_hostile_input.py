@@ -244,7 +244,13 @@ def start_walking(client: Any, area: dict[str, Any], db: Session, role: Role | N
         "reason": "A fresh start",
         "reintegration_plan": "Back after half term",
     }
-    made = [drafts.start(db, user, "placement", chosen), drafts.start(db, user, "placement", {**chosen, **details})]
+    # And a part-time timetable at the home school, whose details page asks for the parent's agreement.
+    part_time = {"pupil_id": home["pupil"].id, "route": "part_time_timetable", "setting_id": home["school"].id}
+    made = [
+        drafts.start(db, user, "placement", chosen),
+        drafts.start(db, user, "placement", {**chosen, **details}),
+        drafts.start(db, user, "placement", part_time),
+    ]
     db.commit()
     return known_values(area, [draft.token for draft in made])
 

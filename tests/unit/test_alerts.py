@@ -13,7 +13,7 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError
 from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SettingKind, Tier
 from ap_register.models import Alert
-from ap_register.placements.rules import record_roll_movement, review_placement
+from ap_register.placements.rules import record_roll_movement, request_review, review_placement
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -178,6 +178,21 @@ def test_back_to_back_suspensions_count_as_one_period(db: Session, area: dict) -
     assert [m for m in sixth_days(db, area, date(2025, 11, 20), "suspension_sixth_day")] == []
 
 
+def part_time(db: Session, area: dict, pupil, planned_end_date: date):  # type: ignore[no-untyped-def,type-arg]
+    """Mornings only at the home school from Monday 8 September 2025."""
+    return factories.placement(
+        db,
+        pupil,
+        area["school"],
+        route=Route.PART_TIME_TIMETABLE,
+        registration=Registration.SOLE,
+        tier=None,
+        sessions="1111100000",
+        start=date(2025, 9, 8),
+        planned_end_date=planned_end_date,
+    )
+
+
 def test_late_notice_planned_end_review_and_part_time_timetable(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     late = factories.pupil(db, area["la"], area["school"])
     factories.placement(
@@ -189,17 +204,7 @@ def test_late_notice_planned_end_review_and_part_time_timetable(db: Session, are
         planned_end_date=date(2025, 11, 28),
     )
     part = factories.pupil(db, area["la"], area["school"])
-    factories.placement(
-        db,
-        part,
-        area["school"],
-        route=Route.PART_TIME_TIMETABLE,
-        registration=Registration.SOLE,
-        tier=None,
-        sessions="1111100000",
-        start=date(2025, 9, 8),
-        planned_end_date=date(2026, 3, 1),
-    )
+    part_time(db, area, part, planned_end_date=date(2026, 3, 1))
     found = kinds(db, area, date(2025, 12, 1))
     assert ("off_site_notice_late", "2025-11-05", late.upn) in found
     assert ("planned_end_passed", "2025-11-28", late.upn) in found
@@ -207,6 +212,29 @@ def test_late_notice_planned_end_review_and_part_time_timetable(db: Session, are
     assert ("part_time_timetable_open", "2025-10-20", part.upn) in found
     # Reviews: 30 school days from the start on 8 September, the review was due on 17 October.
     assert ("review_overdue", "2025-10-20", part.upn) in found
+
+
+def test_a_part_time_timetable_s_limit_counts_from_its_last_agreed_end(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    part = factories.pupil(db, area["la"], area["school"])
+    timetable = part_time(db, area, part, planned_end_date=date(2025, 10, 17))
+    # Reviewed with the pupil and parents on its agreed end, and extended to 5 December: an
+    # extension is a recorded review, and the LA's 30 school days count again from the old end.
+    review_placement(
+        db,
+        factories.SYSTEM,
+        timetable,
+        review_date=date(2025, 10, 17),
+        notes="Mornings going well; add two afternoons after half term",
+        planned_end_date=date(2025, 12, 5),
+        pupil_took_part=True,
+        parents_took_part=True,
+        today=date(2025, 10, 17),
+    )
+    assert timetable.reviews[-1].extended_from == date(2025, 10, 17)
+    assert [k for k in kinds(db, area, date(2025, 11, 3)) if k[0] == "part_time_timetable_open"] == []
+    # From Monday 20 October (after the old end), the 31st school day is 8 December.
+    found = [k for k in kinds(db, area, date(2025, 12, 8)) if k[0] == "part_time_timetable_open"]
+    assert found == [("part_time_timetable_open", "2025-12-08", part.upn)]
 
 
 def test_a_review_clears_the_overdue_alert(db: Session, area: dict) -> None:  # type: ignore[type-arg]
@@ -295,3 +323,46 @@ def test_no_alert_counts_days_past_the_recorded_term_dates(db: Session, area: di
     assert [
         f.pupil.id for f in findings(db, area["la"], date(2027, 8, 20)) if f.kind == "sixth_day_provision" and f.pupil
     ] == [pupil.id]
+
+
+def test_a_requested_review_of_an_off_site_direction_is_alerted_until_held(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    pupil = factories.pupil(db, area["la"], area["school"], first_name="Ruby", last_name="Asks")
+    direction = factories.placement(db, pupil, area["pru"], start=date(2025, 10, 6))
+
+    def requested(on: date) -> list:  # type: ignore[type-arg]
+        return [f for f in findings(db, area["la"], on) if f.kind == "off_site_review_requested"]
+
+    # Only the LA that maintains an EHC plan may ask, besides the parent.
+    with pytest.raises(DomainError) as refused:
+        request_review(
+            db, SYSTEM, direction, requested_on=date(2025, 11, 3), requested_by="la", today=date(2025, 11, 3)
+        )
+    assert "has no EHC plan recorded" in refused.value.errors[0].message
+    asked = request_review(
+        db, SYSTEM, direction, requested_on=date(2025, 11, 3), requested_by="parent", today=date(2025, 11, 3)
+    )
+    assert asked.required
+    (found,) = requested(date(2025, 11, 5))
+    assert found.due == date(2025, 11, 3) and found.message.startswith(
+        "The parent (or the pupil, at 18) asked in writing on 3 November 2025 for a review meeting"
+    )
+    review_placement(
+        db,
+        SYSTEM,
+        direction,
+        review_date=date(2025, 11, 10),
+        notes="Reviewed with the family at their request",
+        parents_took_part=True,
+        today=date(2025, 11, 10),
+    )
+    assert requested(date(2025, 11, 12)) == []
+    # Asked again within 10 weeks of that meeting: no review is required, and nothing is alerted.
+    again = request_review(
+        db, SYSTEM, direction, requested_on=date(2026, 1, 12), requested_by="parent", today=date(2026, 1, 12)
+    )
+    assert not again.required and requested(date(2026, 1, 14)) == []
+    # Ten weeks on from the meeting, a request requires one again.
+    later = request_review(
+        db, SYSTEM, direction, requested_on=date(2026, 1, 26), requested_by="parent", today=date(2026, 1, 26)
+    )
+    assert later.required and [f.due for f in requested(date(2026, 1, 27))] == [date(2026, 1, 26)]

@@ -150,6 +150,8 @@ def test_registration_and_code_follow_the_route(db: Session, area: dict) -> None
         sessions="1111100000",
         planned_end_date=date(2025, 12, 12),
         reintegration_plan=None,
+        parent_agreed_on=date(2025, 11, 3),
+        part_time_purpose="medical",
     )
     assert [e.message for e in assess_placement(db, young, ptt).errors] == [
         "A part-time timetable (code C2) is for a pupil of compulsory school age: Alex "
@@ -218,14 +220,50 @@ def test_a_part_time_timetable_is_at_the_home_school_with_an_end(db: Session, ar
         notice_date=None,
         sessions="1111100000",
         reintegration_plan=None,
+        parent_agreed_on=date(2025, 11, 3),
+        part_time_purpose="reintegration",
     )
     assert messages(db, area, draft(area["school"], planned_end_date=None, **ptt)) == [
         "A part-time timetable is time-limited: enter its planned end"
+    ]
+    # Agreed with the parent before it starts, for a purpose that is never behaviour.
+    unagreed = {**ptt, "parent_agreed_on": None, "part_time_purpose": "behaviour"}
+    assert messages(db, area, draft(area["school"], planned_end_date=date(2025, 12, 12), **unagreed)) == [
+        "A part-time timetable needs the parent's agreement: enter the day the parent agreed",
+        "Choose what the part-time timetable is for: it is never a way to manage a pupil's behaviour",
+    ]
+    late = {**ptt, "parent_agreed_on": date(2025, 11, 6)}
+    assert messages(db, area, draft(area["school"], planned_end_date=date(2025, 12, 12), **late)) == [
+        "The parent must agree before the part-time timetable starts"
     ]
     placement, _ = start_placement(
         db, SYSTEM, area["pupil"], draft(area["school"], planned_end_date=date(2025, 12, 12), **ptt)
     )
     assert placement.home_school_code == HomeSchoolCode.C2
+    assert (placement.parent_agreed_on, placement.part_time_purpose) == (date(2025, 11, 3), "reintegration")
+    # Its review is with the parents, and one that moves the end is an extension.
+    with pytest.raises(DomainError) as refused:
+        review_placement(
+            db, SYSTEM, placement, review_date=date(2025, 11, 20), notes="Going well", today=date(2025, 11, 20)
+        )
+    assert refused.value.errors[0].message == (
+        "A part-time timetable is reviewed with the pupil and their parents: record that the parents took part"
+    )
+    review = review_placement(
+        db,
+        SYSTEM,
+        placement,
+        review_date=date(2025, 11, 20),
+        notes="Going well: full days from January",
+        planned_end_date=date(2026, 1, 16),
+        parents_took_part=True,
+        today=date(2025, 11, 20),
+    )
+    assert (review.extended_from, review.pupil_took_part, placement.planned_end_date) == (
+        date(2025, 12, 12),
+        False,
+        date(2026, 1, 16),
+    )
     assert messages(db, area, draft(area["pru"], planned_end_date=date(2025, 12, 12), **ptt))[0] == (
         "Part-time timetable at the home school is at the home school, Meadow High School"
     )

@@ -167,6 +167,59 @@ def test_reviewing_and_ending_a_placement(client: Any, world: dict, db: Session)
     assert "Commissioned by Home High School" in text(soup)
 
 
+def test_a_part_time_timetable_is_agreed_with_the_parent_and_reviewed_with_them(
+    client: Any, world: dict, db: Session
+) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    child = home["pupil"]
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    response = post(
+        client,
+        f"/pupils/{child.id}/placements/new",
+        {"route": "part_time_timetable", "setting": str(home["school"].id)},
+    )
+    details_url = response.headers["Location"]
+    start = clock.today() + timedelta(days=7)
+    answers = {
+        "registration": "sole",
+        **date_fields("start_date", start),
+        **date_fields("planned_end_date", start + timedelta(days=28)),
+        "reason": "Mornings only while she recovers from an operation",
+        "sessions": ["Mon AM", "Tue AM", "Wed AM", "Thu AM", "Fri AM"],
+    }
+    soup = page(post(client, details_url, answers))
+    assert errors(soup) == [
+        "Choose what the part-time timetable is for",
+    ]
+    assert "never to manage behaviour" in text(soup)
+    soup = page(post(client, details_url, {**answers, "part_time_purpose": "medical"}))
+    assert errors(soup) == ["A part-time timetable needs the parent's agreement: enter the day the parent agreed"]
+    response = post(
+        client,
+        details_url,
+        {**answers, "part_time_purpose": "medical", **date_fields("parent_agreed_on", clock.today())},
+    )
+    assert response.status_code == 302
+    response = post(client, response.headers["Location"], {})
+    placement = db.scalars(select(Placement).order_by(Placement.id.desc())).first()
+    assert placement is not None and placement.parent_agreed_on == clock.today()
+    soup = page(client.get(f"/placements/{placement.id}"))
+    assert "A medical condition prevents the pupil attending full time" in text(soup)
+    # A review without the parents is refused; with them, one that moves the end is an extension.
+    placement.start_date = clock.today() - timedelta(days=14)  # as if it began a fortnight ago
+    db.commit()
+    url = f"/placements/{placement.id}/review"
+    review = {**date_fields("review_date", clock.today()), "notes": "Afternoons from next week"}
+    soup = page(post(client, url, {**review, "took_part": ["pupil"]}))
+    assert errors(soup) == [
+        "A part-time timetable is reviewed with the pupil and their parents: record that the parents took part"
+    ]
+    extended = {**review, "took_part": ["pupil", "parents"], **date_fields("planned_end_date", start + timedelta(56))}
+    assert post(client, url, extended).status_code == 302
+    soup = page(client.get(f"/placements/{placement.id}"))
+    assert "With the pupil and the parents." in text(soup) and "Extended from" in text(soup)
+
+
 def test_a_date_that_does_not_exist_is_named(client: Any, world: dict) -> None:  # type: ignore[type-arg]
     home = world["home"]
     sign_in(client, home["users"][Role.LA_ADMIN].email)
@@ -358,3 +411,18 @@ def test_pages_show_line_breaks_and_links_never_their_markup_as_text(client: Any
     inset = soup.select_one(".govuk-inset-text")
     assert inset.strong.get_text() == "How changes in demand are managed:" and "From the reserve" in inset.get_text()
     assert shown_as_text(soup) == []
+
+
+def test_a_parent_s_request_for_a_review_of_an_off_site_direction(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    placement = home["placement"]  # the world's off-site direction
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    soup = page(client.get(f"/placements/{placement.id}"))
+    assert "Requests for a review meeting" in text(soup) and "None recorded." in text(soup)
+    url = f"/placements/{placement.id}/review-request"
+    soup = page(post(client, url, {"requested_by": "la", **date_fields("requested_on", date(2025, 11, 3))}))
+    assert errors(soup)[0].endswith("has no EHC plan recorded: only the parent (or the pupil, at 18) may ask")
+    response = post(client, url, {"requested_by": "parent", **date_fields("requested_on", date(2025, 11, 3))})
+    assert response.status_code == 302
+    soup = page(client.get(f"/placements/{placement.id}"))
+    assert "3 November 2025: The parent (or the pupil, at 18). A review meeting is due" in text(soup)

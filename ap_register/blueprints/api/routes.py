@@ -316,6 +316,8 @@ def create_placement(body: PlacementIn) -> PlacementCreated:
             spot_purchase=body.spot_purchase,
             agreed_cost=body.agreed_cost,
             spot_reason=body.spot_reason,
+            parent_agreed_on=body.parent_agreed_on,
+            part_time_purpose=body.part_time_purpose,
         ),
         census_reason=body.census_reason,
     )
@@ -348,6 +350,8 @@ def review(placement_id: int, body: ReviewIn) -> ReviewOut:
         notes=body.notes,
         next_review_date=body.next_review_date,
         planned_end_date=body.planned_end_date,
+        pupil_took_part=body.pupil_took_part,
+        parents_took_part=body.parents_took_part,
     )
     done = placement_use_cases.review(db.session, api_actor(), request)
     return ReviewOut(

@@ -12,7 +12,16 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from ap_register.coverage.rules import FLAG_LABELS
 from ap_register.domain.text import control_character_problem
 from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, MAX_ID
-from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, SettingKind, Tier
+from ap_register.domain.vocab import (
+    PART_TIME_PURPOSES,
+    Destination,
+    MovementKind,
+    Registration,
+    Role,
+    Route,
+    SettingKind,
+    Tier,
+)
 from ap_register.returns.rules import CENSUS_REASONS
 
 
@@ -42,6 +51,7 @@ Sessions = Annotated[
     Field(description="Ten 0/1 characters: Mon AM, Mon PM, Tue AM, ... Fri PM (1111111111 is full time)"),
 ]
 CensusReason = Literal[tuple(CENSUS_REASONS)]  # type: ignore[valid-type]
+PartTimePurpose = Literal[tuple(PART_TIME_PURPOSES)]  # type: ignore[valid-type]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[FreeText, StringConstraints(max_length=2000)]
 # The years a date may have on a page, in a file or here alike (domain/typed.py).
@@ -223,6 +233,10 @@ class PlacementIn(Strict):
     spot_purchase: bool = Field(False, description="Paid outside the budget plan, from the reserve")
     agreed_cost: Money | None = Field(None, description="The agreed cost of a spot purchase, in pounds")
     spot_reason: Text | None = Field(None, description="Why a spot purchase is outside the plan")
+    parent_agreed_on: Day | None = Field(None, description="A part-time timetable: the day the parent agreed to it")
+    part_time_purpose: PartTimePurpose | None = Field(
+        None, description="A part-time timetable: medical, reintegration or other (never behaviour)"
+    )
     census_reason: CensusReason | None = Field(None, description="Where the route does not settle it")
 
 
@@ -235,7 +249,9 @@ class ReviewIn(Strict):
     review_date: Day
     notes: Annotated[FreeText, StringConstraints(min_length=1, max_length=5000)]
     next_review_date: Day | None = None
-    planned_end_date: Day | None = None
+    planned_end_date: Day | None = Field(None, description="A new planned end: an extension")
+    pupil_took_part: bool = Field(False, description="The pupil took part in the review")
+    parents_took_part: bool = Field(False, description="The parents took part: needed to review a part-time timetable")
 
 
 class ReviewOut(BaseModel):

@@ -43,6 +43,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('referral', schema=None) as batch_op:
-        batch_op.drop_column('fair_access_agreed_on')
-        batch_op.drop_column('fair_access_category')
+    # Plain DROP COLUMN, not a batch copy: a copy would drop a table decisions and agendas refer to.
+    op.drop_column('referral', 'fair_access_agreed_on')
+    op.drop_column('referral', 'fair_access_category')

@@ -21,6 +21,7 @@ from ap_register.domain import week_pattern
 from ap_register.domain.vocab import (
     DESTINATION_LABELS,
     MOVEMENT_KIND_LABELS,
+    PART_TIME_PURPOSES,
     REGISTRATION_LABELS,
     ROLL_MOVEMENT_KINDS,
     ROUTE_LABELS,
@@ -109,6 +110,18 @@ class PlacementDetailsForm(SpotPurchaseFields, Form):
         "and the reasons for the direction",
         widget=GovCheckboxInput(),
     )
+    parent_agreed_on = GovDateField(
+        "When did the parent agree to the part-time timetable?",
+        required=False,
+        description="A part-time timetable is agreed with the parents before it starts",
+    )
+    part_time_purpose = radios(
+        "What is the part-time timetable for?",
+        list(PART_TIME_PURPOSES.items()),
+        required="Choose what the part-time timetable is for",
+        description="Only in very exceptional circumstances, in the pupil's best interests, and never to manage "
+        "behaviour (Working together to improve school attendance, 2024, paras 65 and 66)",
+    )
     reason = text_area(
         "Why is the pupil being placed here?",
         required="Say why the pupil is being placed here",
@@ -155,8 +168,28 @@ class ReviewForm(Form):
         required=False,
         description="Leave blank to set it from the local authority's review interval",
     )
-    planned_end_date = GovDateField("New planned end date", required=False, description="Only if the review changed it")
+    planned_end_date = GovDateField(
+        "New planned end date", required=False, description="Only if the review changed it: an extension"
+    )
+    took_part = checkboxes(
+        "Who took part in the review?",
+        [("pupil", "The pupil"), ("parents", "The parents or carers")],
+        description="A part-time timetable is reviewed with the pupil and their parents",
+    )
     submit = submit("Record the review")
+
+
+class ReviewRequestForm(Form):
+    requested_by = radios(
+        "Who asked for a review meeting?",
+        [
+            ("parent", "The parent (or the pupil, if 18 or over)"),
+            ("la", "The local authority that maintains the pupil's EHC plan"),
+        ],
+        required="Choose who asked for the review meeting",
+    )
+    requested_on = GovDateField("When was the request made in writing?")
+    submit = submit("Record the request")
 
 
 class EndForm(Form):

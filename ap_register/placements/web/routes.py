@@ -49,6 +49,7 @@ from ap_register.placements.web.forms import (
     PlacementRouteForm,
     PlacementsFilterForm,
     ReviewForm,
+    ReviewRequestForm,
 )
 from ap_register.returns.rules import CENSUS_REASONS, REASON_BY_ROUTE
 from ap_register.web import current_actor, export_limit, paged_query, render_recorded, table_download
@@ -200,6 +201,8 @@ def _placement_draft(data: dict[str, Any]) -> PlacementDraft:
         spot_purchase=bool(data.get("spot_purchase")),
         agreed_cost=Decimal(data["agreed_cost"]) if data.get("agreed_cost") else None,
         spot_reason=data.get("spot_reason"),
+        parent_agreed_on=day("parent_agreed_on"),
+        part_time_purpose=data.get("part_time_purpose"),
     )
 
 
@@ -222,6 +225,10 @@ def placement_new_details(token: str) -> str | BaseResponse:
         del form.notice_complete
     if setting.kind != SettingKind.UNREGISTERED_AP:
         del form.unregistered_override_reason
+    part_time = route == Route.PART_TIME_TIMETABLE
+    if not part_time:
+        del form.parent_agreed_on
+        del form.part_time_purpose
     costs = setting.kind in AP_KINDS
     if not costs:
         del form.spot_purchase
@@ -262,6 +269,10 @@ def placement_new_details(token: str) -> str | BaseResponse:
                     else None
                 ),
                 "spot_reason": form.spot_reason.data if costs and form.spot_purchase.data else None,
+                "parent_agreed_on": (
+                    form.parent_agreed_on.data.isoformat() if part_time and form.parent_agreed_on.data else None
+                ),
+                "part_time_purpose": form.part_time_purpose.data if part_time else None,
             }
             # Every refusal the register would give on confirming, shown now on this step.
             candidate = _placement_draft({**draft.data, **answers})
@@ -289,7 +300,7 @@ def _details_form_data(data: dict[str, Any]) -> dict[str, Any]:
         return {"sessions": list(week_pattern.LABELS)}
     values = dict(data)
     values["sessions"] = week_pattern.labels(data["sessions"])
-    for name in ("start_date", "planned_end_date", "notice_date"):
+    for name in ("start_date", "planned_end_date", "notice_date", "parent_agreed_on"):
         values[name] = date.fromisoformat(data[name]) if data.get(name) else None
     values["notice_complete"] = bool(data.get("notice_date"))
     values["agreed_cost"] = Decimal(data["agreed_cost"]) if data.get("agreed_cost") else None
@@ -376,6 +387,7 @@ def placement(placement_id: int) -> str:
         census_reasons=CENSUS_REASONS,
         census_by_route=REASON_BY_ROUTE,
         may_end_in_a_managed_move=register.may_end_in_a_managed_move(found),
+        requested_by=register.REQUESTED_BY,
     )
 
 
@@ -398,13 +410,45 @@ def placement_review(placement_id: int) -> str | BaseResponse:
                     notes=form.notes.data or "",
                     next_review_date=form.next_review_date.data,
                     planned_end_date=form.planned_end_date.data,
+                    pupil_took_part="pupil" in (form.took_part.data or []),
+                    parents_took_part="parents" in (form.took_part.data or []),
                 ),
             ),
+            {"parents_took_part": "took_part"},
         )
         if done:
             flash("Review recorded", "success")
             return redirect(url_for("register.placement", placement_id=found.id))
     return render_template("register/review.html", title="Record a review", form=form, placement=found)
+
+
+@bp.route("/placements/<int:placement_id>/review-request", methods=["GET", "POST"])
+@login_required
+def placement_review_request(placement_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    found = permissions.get_placement(db.session, actor, placement_id)
+    permissions.require(db.session, actor, "placement.review", found)
+    form = ReviewRequestForm()
+    if form.validate_on_submit():
+        done, made = attempt(
+            form,
+            lambda: placement_cases.ask_for_review(
+                db.session,
+                actor,
+                placement_cases.RequestReview(found.id, form.requested_on.data, form.requested_by.data),
+            ),
+        )
+        if done and made is not None:
+            flash(
+                "Request recorded: a review meeting is due as soon as reasonably practicable"
+                if made.required
+                else "Request recorded: a review meeting was held in the 10 weeks before it, so none is required",
+                "success",
+            )
+            return redirect(url_for("register.placement", placement_id=found.id))
+    return render_template(
+        "register/review_request.html", title="Record a request for a review meeting", form=form, placement=found
+    )
 
 
 @bp.route("/placements/<int:placement_id>/convert", methods=["GET", "POST"])
