@@ -422,7 +422,7 @@ def _independent_school(session: Session, la: LocalAuthority, on: date) -> list[
         result.append(
             Finding(
                 "independent_school_threshold",
-                f"independent_school_threshold:{setting.id}",
+                f"independent_school_threshold:{setting.id}",  # each LA keeps its own (unique per LA)
                 due,
                 f"{setting.name} is not a registered school but teaches {reading.describe()} "
                 f"({independent_school.SOURCE}): it must register, or the pupils' provision must change.",
@@ -442,14 +442,17 @@ def _fair_access(session: Session, la: LocalAuthority, on: date, calendar: Schoo
             Referral.la_id == la.id,
             Referral.move == "fair_access",
             Referral.status.in_(("submitted", "approved")),
-            Referral.fair_access_agreed_on <= on,
+            or_(Referral.fair_access_agreed_on <= on, Referral.submitted_on <= on),
         )
         .options(joinedload(Referral.pupil))
     ).all()
     result = []
     for referral in referrals:
-        agreed = referral.fair_access_agreed_on
-        assert agreed is not None
+        # Until the LA records its agreement, the days count from the referral: a child is never
+        # left without a clock because a date was not entered.
+        agreed = referral.fair_access_agreed_on or referral.submitted_on
+        if agreed > on:
+            continue
         try:
             due = calendar.add_school_days(agreed, FAIR_ACCESS_SCHOOL_DAYS)
         except CalendarUnknown:
@@ -465,17 +468,17 @@ def _fair_access(session: Session, la: LocalAuthority, on: date, calendar: Schoo
             )
         if allocated is not None and allocated <= due:
             continue
+        since = (
+            f"The local authority agreed on {_d(agreed)} to consider {referral.pupil.full_name} under the fair access "
+            "protocol"
+            if referral.fair_access_agreed_on is not None
+            else f"{referral.pupil.full_name} was referred for fair access on {_d(agreed)} (the local authority's "
+            "agreement to consider them is not recorded, so the days count from the referral)"
+        )
         if allocated is not None and allocated <= on:
-            message = (
-                f"The local authority agreed on {_d(agreed)} to consider {referral.pupil.full_name} under the fair "
-                f"access protocol; the place was allocated on {_d(allocated)}, after the 20 school days ({_d(due)})."
-            )
+            message = f"{since}; the place was allocated on {_d(allocated)}, after the 20 school days ({_d(due)})."
         else:
-            message = (
-                f"The local authority agreed on {_d(agreed)} to consider {referral.pupil.full_name} under the fair "
-                f"access protocol: a school place is due to be allocated by {_d(due)} (20 school days) and has "
-                "not been."
-            )
+            message = f"{since}: a school place is due to be allocated by {_d(due)} (20 school days) and has not been."
         result.append(
             Finding(
                 "fair_access_deadline",

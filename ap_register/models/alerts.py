@@ -19,11 +19,10 @@ class Alert(Base):
     check run again updates the same alert instead of raising a second one."""
 
     __tablename__ = "alert"
-
     id: Mapped[int] = mapped_column(primary_key=True)
     la_id: Mapped[int] = mapped_column(ForeignKey("local_authority.id"))
     kind: Mapped[str] = mapped_column(String(40))
-    key: Mapped[str] = mapped_column(String(200), unique=True)
+    key: Mapped[str] = mapped_column(String(200))
     pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupil.id"), index=True)
     setting_id: Mapped[int | None] = mapped_column(ForeignKey("setting.id"), index=True)
     placement_id: Mapped[int | None] = mapped_column(ForeignKey("placement.id"))
@@ -44,7 +43,8 @@ class Alert(Base):
     pupil: Mapped[Pupil | None] = relationship()
     setting: Mapped[Setting | None] = relationship()
 
-    __table_args__ = (Index("ix_alert_la_status_due", "la_id", "status", "due"),)
+    # One alert per LA and finding: two LAs whose pupils share a provider each keep their own.
+    __table_args__ = (Index("ix_alert_la_status_due", "la_id", "status", "due"), UniqueConstraint("la_id", "key"))
 
 
 class JobRun(Base):

@@ -867,6 +867,31 @@ def protect(found: Scores) -> Scores:
     return found
 
 
+def area_beside(found: Scores, mine: ProviderScores) -> dict[str, Figure]:
+    """The LA's figures as shown beside one provider's own: a provider knows its own pupils, so the
+    LA's total less its own is everyone else's together; where that is a small number (fewer than
+    MIN_N, more than none), the total is withheld on its page."""
+    shown = {}
+    for name in OUTCOMES:
+        area, own = found.area.figures[name], mine.figures[name]
+        if 0 < area.n - own.n < MIN_N and not area.suppressed:
+            area = Figure(name, area.n, area.successes, area.benchmark, withheld=True)
+        shown[name] = area
+    return shown
+
+
+def benchmarks_beside(found: Scores, mine: ProviderScores) -> dict[str, Benchmark | None]:
+    """A provider's benchmarks as shown on its page: the LA's own figure is no benchmark there
+    when `area_beside` withholds it."""
+    beside = area_beside(found, mine)
+    return {
+        name: None
+        if beside[name].withheld and (b := mine.figures[name].benchmark) is not None and b.kind == "la"
+        else mine.figures[name].benchmark
+        for name in OUTCOMES
+    }
+
+
 SCORE_COLUMNS = [
     "setting_ref",
     "name",
@@ -946,7 +971,9 @@ def stored(session: Session, la: LocalAuthority, year: int) -> Scores | None:
     rows = session.scalars(
         select(Score).where(Score.la_id == la.id, Score.academic_year == year).options(joinedload(Score.provider))
     ).all()
-    if not rows or any(row.detail is None for row in rows):
+    # Scores kept before they recorded what was withheld counted functional skills as GCSE grades
+    # and knew no complementary suppression: they are computed again.
+    if not rows or any(row.detail is None or "withheld" not in row.detail for row in rows):
         return None
     figures: dict[int | None, dict[str, Figure]] = defaultdict(dict)
     contexts: dict[int | None, Context] = {}
@@ -966,7 +993,7 @@ def stored(session: Session, la: LocalAuthority, year: int) -> Scores | None:
             extra=detail["extra"],
             pending=detail["pending"],
             pupil_count=detail["pupils"],
-            withheld=bool(detail.get("withheld", False)),
+            withheld=bool(detail["withheld"]),
         )
         contexts[row.provider_id] = Context(**detail["context"])
         if row.provider is not None:

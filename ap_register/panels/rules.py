@@ -41,7 +41,7 @@ from ap_register.models import (
     SupportTried,
     User,
 )
-from ap_register.placements.rules import FAIR_ACCESS_EHCP_REFUSAL, PlacementDraft, start_placement
+from ap_register.placements.rules import FAIR_ACCESS_EHCP_REFUSAL, NOT_FOR_PANELS, PlacementDraft, start_placement
 from ap_register.years import AcademicYear
 
 MOVES = {
@@ -217,6 +217,8 @@ def agree_fair_access(session: Session, actor: Actor, referral: Referral, on: da
     a school place is due within 20 school days of it (School Admissions Code 2021 para 3.21).
     The LA's officers record it, once, on a fair access referral still waiting for its place."""
     permissions.require(session, actor, "referral.agree_fair_access", referral.pupil)
+    if actor.user is not None and actor.user.la_id != referral.la_id:
+        raise NotFound("Page not found")  # a referral another LA made (before a transfer) is that LA's
     today = today or clock.today()
     refusal = Refusal()
     if referral.move != "fair_access":
@@ -230,11 +232,6 @@ def agree_fair_access(session: Session, actor: Actor, referral: Referral, on: da
         refusal.add("agreed_on", "This referral has been decided or withdrawn")
     if on > today:
         refusal.add("agreed_on", "The date of the agreement must be today or in the past")
-    elif on < referral.submitted_on:
-        refusal.add(
-            "agreed_on",
-            f"The agreement cannot be before the referral was submitted, on {referral.submitted_on:%-d %B %Y}",
-        )
     refusal.raise_if_any("The agreement was not recorded")
     referral.fair_access_agreed_on = on
     session.flush()
@@ -279,12 +276,11 @@ def fair_access_clock(session: Session, referral: Referral, today: date | None =
         return None
     today = today or clock.today()
     calendar = calendar_for(session, referral.pupil.home_la)
-    due = None
-    if referral.fair_access_agreed_on is not None:
-        try:
-            due = calendar.add_school_days(referral.fair_access_agreed_on, FAIR_ACCESS_SCHOOL_DAYS)
-        except CalendarUnknown:
-            due = None
+    # Until the agreement is recorded, the days count from the referral (as the daily checks do).
+    try:
+        due = calendar.add_school_days(referral.fair_access_agreed_on or referral.submitted_on, FAIR_ACCESS_SCHOOL_DAYS)
+    except CalendarUnknown:
+        due = None
     allocated = fair_access_allocated_on(referral)
     admitted = None
     decided = next((d for d in reversed(referral.decisions) if d.outcome == "approve" and d.placement_id), None)
@@ -643,7 +639,7 @@ def _record_decision(
 def panel_rule_choices() -> dict[str, str]:
     """What an LA can require a panel decision for: a whole route, or some routes into a
     transitional place only."""
-    choices = {route.value: ROUTE_LABELS[route] for route in Route if route != Route.HOME_SCHOOL}
+    choices = {route.value: ROUTE_LABELS[route] for route in Route if route not in NOT_FOR_PANELS}
     for route in (Route.LA_EXCLUSION, Route.LA_HEALTH, Route.LA_OTHER):
         choices[f"{route.value}:transitional"] = f"{ROUTE_LABELS[route]}, into a transitional place"
     return choices

@@ -626,11 +626,18 @@ def _next_review(session: Session, pupil: Pupil, after: date, calendar: SchoolCa
         return None
 
 
+# Never a panel's to decide: the home school's own sessions, and a part-time timetable, which the
+# school agrees with the parents (Working together to improve school attendance, 2024, para 66).
+NOT_FOR_PANELS = frozenset({Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE})
+
+
 def needs_decision(la: LocalAuthority, route: Route, tier: Tier | None, start: date) -> bool:
     """Whether a placement on this route (and tier) needs an approved panel decision to start:
     the LA's rules (by default fair access, managed moves and LA placements after an exclusion
     into a transitional place), from the LA's chosen date."""
     if la.panel_decisions_from is not None and start < la.panel_decisions_from:
+        return False
+    if route in NOT_FOR_PANELS:
         return False
     rules = set(la.panel_routes or [])
     return route.value in rules or (tier is not None and f"{route.value}:{tier.value}" in rules)
@@ -880,9 +887,9 @@ def review_placement(
     today: date | None = None,
 ) -> PlacementReview:
     """Record a review: the placement's last review moves on, and so does its next review due. A
-    review that moves the planned end is an extension, and says from what. A part-time timetable
+    review that moves the planned end later is an extension, and says from what. A part-time timetable
     is reviewed with the pupil and their parents (Working together to improve school attendance,
-    2024, para 66): its review records who took part, and is refused without the parents."""
+    2024, para 66): its review records who took part, and is refused with neither."""
     permissions.require(session, actor, "placement.review", placement)
     hold_ledger(session, placement.pupil, placement)
     today = today or clock.today()
@@ -907,13 +914,20 @@ def review_placement(
         refusal.add("next_review_date", "The next review must be after this one")
     if planned_end_date is not None and planned_end_date < placement.start_date:
         refusal.add("planned_end_date", "The planned end must be on or after the start")
-    if placement.route == Route.PART_TIME_TIMETABLE and not parents_took_part:
+    if placement.route == Route.PART_TIME_TIMETABLE and not (parents_took_part or pupil_took_part):
+        # Reviewed with the pupil and their parents (para 66): a review with neither is no review of
+        # it; one the parents did not come to is recorded, and the page says who took part.
         refusal.add(
             "parents_took_part",
-            "A part-time timetable is reviewed with the pupil and their parents: record that the parents took part",
+            "A part-time timetable is reviewed with the pupil and their parents: record who took part",
         )
     refusal.raise_if_any("The review cannot be recorded")
-    moved = planned_end_date is not None and planned_end_date != placement.planned_end_date
+    # An extension moves the planned end later; bringing it forward restarts no limit.
+    moved = (
+        planned_end_date is not None
+        and placement.planned_end_date is not None
+        and planned_end_date > placement.planned_end_date
+    )
     review = PlacementReview(
         placement_id=placement.id,
         review_date=review_date,
@@ -1012,6 +1026,11 @@ def correct_placement(
     if unknown:
         refusal.add("changes", f"These cannot be corrected: {', '.join(sorted(unknown))}")
     refusal.raise_if_any("The correction cannot be recorded")
+    moved = changes.keys() & {"sessions", "start_date", "end_date"}
+    tested = placement.setting.kind == SettingKind.UNREGISTERED_AP and bool(moved)
+    # A correction is no way round the independent-school test; one to a placement that already
+    # meets it (a pupil taken into care since, say) is not refused for that: the daily checks say so.
+    met_before = tested and bool(_independent_school_errors(session, placement))
     for name, value in changes.items():
         setattr(placement, name, value)
     if placement.end_date is not None and placement.end_date < placement.start_date:
@@ -1022,21 +1041,10 @@ def correct_placement(
         raise DomainError(
             "Sessions are not valid", [FieldError("sessions", week_pattern.problem(placement.sessions) or "")]
         )
-    moved = changes.keys() & {"sessions", "start_date", "end_date"}
-    if placement.setting.kind == SettingKind.UNREGISTERED_AP and moved:
-        # A correction is no way round the independent-school test.
-        check = Assessment()
-        corrected = PlacementDraft(
-            setting_id=placement.setting_id,
-            route=placement.route,
-            registration=placement.registration,
-            sessions=placement.sessions,
-            start_date=placement.start_date,
-            planned_end_date=placement.end_date or placement.planned_end_date,
-        )
-        _assess_independent_school(session, check, placement.pupil, corrected, placement.setting, placement.id)
-        if check.errors:
-            raise DomainError("The correction cannot be recorded", check.errors)
+    if tested and not met_before:
+        errors = _independent_school_errors(session, placement)
+        if errors:
+            raise DomainError("The correction cannot be recorded", errors)
     session.flush()
     previous = session.scalars(
         select(Movement).where(Movement.placement_id == placement.id).order_by(Movement.id.desc()).limit(1)
@@ -1128,6 +1136,21 @@ def review_requested_and_not_held(placement: Placement) -> ReviewRequest | None:
         if request.required and (latest_review is None or latest_review < request.requested_on):
             return request
     return None
+
+
+def _independent_school_errors(session: Session, placement: Placement) -> list[FieldError]:
+    """The independent-school test's refusal of a placement as it stands, if any."""
+    check = Assessment()
+    as_it_stands = PlacementDraft(
+        setting_id=placement.setting_id,
+        route=placement.route,
+        registration=placement.registration,
+        sessions=placement.sessions,
+        start_date=placement.start_date,
+        planned_end_date=placement.end_date or placement.planned_end_date,
+    )
+    _assess_independent_school(session, check, placement.pupil, as_it_stands, placement.setting, placement.id)
+    return check.errors
 
 
 def admit_new_pupil(session: Session, actor: Actor, pupil: Pupil, day: date, setting: Setting, reason: str) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ap_register.coverage.alerts import findings
+from ap_register.coverage.alerts import findings, raise_alerts
 from ap_register.domain.errors import DomainError
 from ap_register.domain.vocab import Destination, Registration, Route, SenStatus, SettingKind, Tier
-from ap_register.models import Placement
+from ap_register.models import Alert, Placement
 from ap_register.placements.independent_school import Attendance, first_met, reading_on
 from ap_register.placements.rules import (
     PlacementDraft,
@@ -159,6 +160,12 @@ def test_the_daily_checks_alert_each_la_whose_pupils_are_there_without_naming_th
             "1 of them looked after or with an EHC plan (one such pupil is enough to make it an independent school) "
             "(Education Act 1996 s463(1)): it must register, or the pupils' provision must change."
         ]
+    # Each LA keeps its own alert of the provider: the daily job raises both.
+    for authority in (farm["la"], farm["other_la"]):
+        raise_alerts(db, authority, date(2025, 11, 10))
+    db.flush()
+    stored = db.scalars(select(Alert).where(Alert.kind == "independent_school_threshold")).all()
+    assert sorted(a.la_id for a in stored) == sorted([farm["la"].id, farm["other_la"].id])
     # An LA with no pupils there and whose area it is not in hears nothing.
     elsewhere = factories.la(db, "857")
     assert not [f for f in findings(db, elsewhere, date(2025, 11, 10)) if f.kind == "independent_school_threshold"]
@@ -173,3 +180,12 @@ def test_a_correction_of_sessions_is_no_way_round_the_test(db: Session, farm) ->
     assert "must be registered as an independent school" in refused.value.errors[0].message
     db.rollback()
     assert db.get(Placement, placement.id).sessions == TWO_DAYS  # type: ignore[union-attr]
+
+
+def test_a_placement_that_meets_the_test_since_can_still_have_its_dates_corrected(db: Session, farm) -> None:  # type: ignore[no-untyped-def]
+    placed = child(db, farm)
+    placement, _ = start_placement(db, SYSTEM, placed, at_farm(farm))
+    placed.looked_after = True  # taken into care after the placement began: the daily checks alert
+    db.flush()
+    correct_placement(db, SYSTEM, placement, {"start_date": date(2025, 11, 4)}, "It began a day later")
+    assert placement.start_date == date(2025, 11, 4)

@@ -153,6 +153,11 @@ def test_four_leavers_suppress_the_post16_figure(db: Session, area: dict) -> Non
         None,
     )
     assert (found.area.figures["post16"].n, found.area.figures["post16"].suppressed) == (10, False)
+    # On The Oaks' own page, the LA's total less its own six would be Riverbank's four: withheld there.
+    oaks = next(p for p in found.providers if p.provider.name == "The Oaks")
+    riverbank = next(p for p in found.providers if p.provider.name == "Riverbank")
+    assert outcomes.area_beside(found, oaks)["post16"].withheld
+    assert not outcomes.area_beside(found, riverbank)["post16"].withheld  # the rest is six
     # Kept by the nightly job and read back, the figure stays withheld.
     outcomes.store(db, found)
     kept = outcomes.stored(db, area["la"], YEAR)

@@ -241,13 +241,13 @@ def test_a_part_time_timetable_is_at_the_home_school_with_an_end(db: Session, ar
     )
     assert placement.home_school_code == HomeSchoolCode.C2
     assert (placement.parent_agreed_on, placement.part_time_purpose) == (date(2025, 11, 3), "reintegration")
-    # Its review is with the parents, and one that moves the end is an extension.
+    # Its review is with the pupil and parents, and one that moves the end later is an extension.
     with pytest.raises(DomainError) as refused:
         review_placement(
             db, SYSTEM, placement, review_date=date(2025, 11, 20), notes="Going well", today=date(2025, 11, 20)
         )
     assert refused.value.errors[0].message == (
-        "A part-time timetable is reviewed with the pupil and their parents: record that the parents took part"
+        "A part-time timetable is reviewed with the pupil and their parents: record who took part"
     )
     review = review_placement(
         db,

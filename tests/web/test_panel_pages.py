@@ -283,7 +283,7 @@ def test_a_fair_access_referral_its_category_and_the_la_s_agreement(client: Any,
     referral_url = response.headers["Location"]
     soup = page(client.get(referral_url))
     assert "Homeless" in text(soup)
-    assert "Not recorded yet: the 20 school days start from it" in text(soup)
+    assert "Not recorded yet: until it is, the 20 school days count from the referral" in text(soup)
     agreement = f"{referral_url}/fair-access-agreement"
     soup = page(post(client, agreement, date_fields("agreed_on", date(2099, 1, 5))))
     assert errors(soup) == ["The date of the agreement must be today or in the past"]

@@ -128,6 +128,8 @@ def provider(setting_id: int) -> str:
         title=f"Outcomes of {mine.provider.name}",
         found=found,
         mine=mine,
+        beside=rules.area_beside(found, mine),
+        benchmarks=rules.benchmarks_beside(found, mine),
         year=year,
         this_year=AcademicYear.last_ended(clock.today()).start + 1,
         labels=rules.LABELS,

@@ -173,6 +173,7 @@ def referral(referral_id: int) -> str | BaseResponse:
         outcomes=panel_rules.OUTCOMES,
         names=_member_names(found.decisions),
         fair_access=panel_rules.fair_access_clock(db.session, found),
+        fair_access_days=panel_rules.FAIR_ACCESS_SCHOOL_DAYS,
         may_agree=found.move == "fair_access"
         and found.fair_access_agreed_on is None
         and found.status == "submitted"
@@ -197,6 +198,7 @@ def fair_access_agreement(referral_id: int) -> str | BaseResponse:
         title="Record the agreement to consider the child under the fair access protocol",
         form=form,
         referral=found,
+        fair_access_days=panel_rules.FAIR_ACCESS_SCHOOL_DAYS,
     )
 
 

@@ -34,7 +34,9 @@ def settings() -> str:
 def setting(setting_id: int) -> str:
     found = permissions.get_setting(db.session, current_actor(), setting_id)
     status = setting_rules.oversight_status(found) if found.unregistered else None
-    test = setting_rules.independent_school_reading(db.session, found)
+    # The count can tell of a looked-after child: the LA's officers who oversee providers see it.
+    overseer = permissions.can(db.session, current_actor(), "setting.edit_oversight", found)
+    test = setting_rules.independent_school_reading(db.session, found) if overseer else None
     return render_template(
         "register/setting.html",
         title=found.name,
