@@ -67,7 +67,8 @@ from ap_register.placements.settings import attendance_of, attendances_at
 OFF_SITE_NOTICE_SCHOOL_DAYS = 2
 # A requested review of an off-site direction is not required when one was held in the 10 weeks
 # before the request (SI 2010/1156 reg 4A(4), inserted by SI 2012/2532).
-REVIEW_REQUEST_WINDOW = timedelta(weeks=10)
+REVIEW_REQUEST_WEEKS = 10
+REVIEW_REQUEST_WINDOW = timedelta(weeks=REVIEW_REQUEST_WEEKS)
 REQUESTED_BY = {"parent": "The parent (or the pupil, at 18)", "la": "The local authority that maintains the EHC plan"}
 # Routes delivered by the pupil's own school of main registration.
 AT_HOME_SCHOOL = frozenset({Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE})

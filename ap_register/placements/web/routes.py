@@ -388,7 +388,7 @@ def placement(placement_id: int) -> str:
         census_by_route=REASON_BY_ROUTE,
         may_end_in_a_managed_move=register.may_end_in_a_managed_move(found),
         requested_by=register.REQUESTED_BY,
-        review_window_weeks=register.REVIEW_REQUEST_WINDOW.days // 7,
+        review_window_weeks=register.REVIEW_REQUEST_WEEKS,
     )
 
 
@@ -443,7 +443,7 @@ def placement_review_request(placement_id: int) -> str | BaseResponse:
             flash(
                 "Request recorded: a review meeting is due as soon as reasonably practicable"
                 if made.required
-                else f"Request recorded: a review meeting was held in the {register.REVIEW_REQUEST_WINDOW.days // 7} "
+                else f"Request recorded: a review meeting was held in the {register.REVIEW_REQUEST_WEEKS} "
                 "weeks before it, so none is required",
                 "success",
             )
@@ -453,7 +453,7 @@ def placement_review_request(placement_id: int) -> str | BaseResponse:
         title="Record a request for a review meeting",
         form=form,
         placement=found,
-        review_window_weeks=register.REVIEW_REQUEST_WINDOW.days // 7,
+        review_window_weeks=register.REVIEW_REQUEST_WEEKS,
     )
 
 
