@@ -141,9 +141,14 @@ def _la(code: str | None) -> Any:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--la", "la_code", help="Only rows of this LA (its DfE code); setting refs are looked up in it")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="How to report")
+@click.option(
+    "--dry-run", is_flag=True, help="Check every line against the register and say what would change; write nothing"
+)
 @with_appcontext
-def import_command(kind: str, file: str, la_code: str | None, fmt: str) -> None:
-    """Load a CSV file, all or nothing. Every refused line is reported and nothing is written."""
+def import_command(kind: str, file: str, la_code: str | None, fmt: str, dry_run: bool) -> None:
+    """Load a CSV file, all or nothing. Every refused line is reported and nothing is written.
+    An LA named by --la with no adoption date adopts the register on the day of its first
+    import: placements that started before it come from its old records."""
     from ap_register.domain.imports import ImportRefused, check_file, run_import
 
     la = _la(la_code)
@@ -154,14 +159,22 @@ def import_command(kind: str, file: str, la_code: str | None, fmt: str) -> None:
         try:
             check_file(kind, handle, code)
             report = run_import(
-                db.session, cli_actor("import"), kind, handle, la=_la(code), progress=bar.update, checked=True
+                db.session,
+                cli_actor("import"),
+                kind,
+                handle,
+                la=_la(code),
+                progress=bar.update,
+                checked=True,
+                dry_run=dry_run,
             )
         except ImportRefused as refused:
             db.session.commit()  # only the audit of children of other LAs the file named is left
             shown = refused.report.errors
             if fmt == "json":
                 click.echo(json.dumps(refused.report.as_json(), indent=2))
-            say(f"\nRefused: nothing was imported. {refused.report.problems_text().capitalize()}:")
+            verdict = "would be refused" if dry_run else "was refused"
+            say(f"\nThe file {verdict}: nothing was imported. {refused.report.problems_text().capitalize()}:")
             for error in shown[:50]:
                 say(f"  {error}")
             if refused.report.problems > 50:
@@ -174,7 +187,10 @@ def import_command(kind: str, file: str, la_code: str | None, fmt: str) -> None:
     db.session.commit()
     if fmt == "json":
         click.echo(json.dumps(report.as_json(), indent=2))
-    say(f"\nImported {report.summary()}")
+    if report.adopted_on is not None:
+        adopted = f"{report.adopted_on:%-d %B %Y}"
+        say(f"\n{'Would set' if dry_run else 'Set'} {la.name}'s adoption date to {adopted} (its first import)")
+    say(f"\n{'Checked, nothing written: would import' if dry_run else 'Imported'} {report.summary()}")
 
 
 @click.command("export")

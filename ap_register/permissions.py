@@ -57,6 +57,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "admin.users": frozenset({Role.LA_ADMIN}),
     "admin.term_dates": frozenset({Role.LA_ADMIN}),
     "admin.imports": frozenset({Role.LA_ADMIN}),
+    # The day the LA began to use the register (`placements.adoption`).
+    "admin.adoption": frozenset({Role.LA_ADMIN}),
     "admin.audit": frozenset({Role.LA_ADMIN}),
     "admin.api_tokens": frozenset({Role.LA_ADMIN}),
     "coverage.view": frozenset(Role),

@@ -46,12 +46,25 @@ _serial = itertools.count(1)
 _hash = hash_password(PASSWORD)
 
 
-def la(session: Session, code: str = "855", with_terms: bool = True, panels: bool = False) -> LocalAuthority:
+# The day the tests' LAs adopted the register: before any date the tests use, so that every
+# placement is checked as new unless a test says otherwise.
+ADOPTED_ON = date(2020, 9, 1)
+
+
+def la(
+    session: Session,
+    code: str = "855",
+    with_terms: bool = True,
+    panels: bool = False,
+    adopted_on: date | None = ADOPTED_ON,
+) -> LocalAuthority:
     """An LA from the reference data, with the tests' term dates unless asked not to. Unless a
     test is about panels, the LA has no routes that need a panel decision (as an LA that has not
-    set its panels up yet), so that placements can be made directly."""
+    set its panels up yet), so that placements can be made directly. It adopted the register
+    long ago (`ADOPTED_ON`) unless a test gives another day, or None for an LA yet to adopt it."""
     authority = session.scalar(select(LocalAuthority).where(LocalAuthority.code == code))
     assert authority is not None, f"LA {code} is not in the reference data"
+    authority.adopted_on = adopted_on
     if not panels:
         authority.panel_routes = []
     if with_terms and not authority.term_dates:
@@ -126,6 +139,15 @@ def user(session: Session, role: Role, organisation: LocalAuthority | Setting, e
     return created
 
 
+# What an off-site direction's written notice says (SI 2010/1156 reg 3(4)), unless a test says otherwise.
+NOTICE = {
+    "notice_address": "1 Mill Lane, Leicester LE1 1AA",
+    "notice_report_to": "Ms A Khan, head of centre",
+    "notice_session_times": "9am to 12pm and 12:45pm to 3pm",
+    "notice_reasons": "Repeated disruption in lessons; to re-engage with learning and return to school",
+}
+
+
 def placement(
     session: Session,
     who: Pupil,
@@ -141,8 +163,10 @@ def placement(
     other AP the school arranges when the pupil is not registered there (code B)."""
     if route is None:
         route = Route.SCHOOL_ARRANGED if registration == Registration.NONE else Route.OFF_SITE_DIRECTION
-    if route == Route.OFF_SITE_DIRECTION:
+    if route == Route.OFF_SITE_DIRECTION:  # its written notice recorded in full
         fields.setdefault("notice_date", date(2025, 9, 29))
+        for name, value in NOTICE.items():
+            fields.setdefault(name, value)
     if route == Route.PART_TIME_TIMETABLE:  # agreed with the parent the week before, after an illness
         fields.setdefault("parent_agreed_on", start - timedelta(days=7))
         fields.setdefault("part_time_purpose", "medical")

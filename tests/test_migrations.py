@@ -59,12 +59,8 @@ def test_requests_made_twice_before_the_waiting_index_are_settled_by_it(fresh_ap
     )
     with fresh_app.app_context():
         upgrade(revision="0018")
-        from ap_register.domain.reference_data import load_into
-
-        load_into(db.session)
-        db.session.commit()
         with db.engine.begin() as connection:
-            la = connection.execute(text("SELECT id FROM local_authority WHERE code = '855'")).scalar()
+            la = _an_la(connection)
             for request_id in (1, 2, 3):
                 connection.execute(text(row), {"id": request_id, "la": la})
         upgrade(revision="0019")
@@ -129,17 +125,27 @@ def test_exclusions_recorded_before_the_process_keep_their_meaning(fresh_app) ->
             connection.execute(text("DELETE FROM movement"))
 
 
+def _an_la(connection) -> int:  # type: ignore[no-untyped-def]
+    """LA 855, written by hand: the models describe the latest schema, not an earlier revision's."""
+    from sqlalchemy import text
+
+    return int(
+        connection.execute(
+            text(
+                "INSERT INTO local_authority (code, name, live, review_interval_school_days, "
+                "unregistered_session_cap) VALUES ('855', 'Leicestershire', true, 30, 4) RETURNING id"
+            )
+        ).scalar()
+    )
+
+
 def _a_pupil_at_a_school(upgrade_to: str) -> tuple[int, int]:
     """At an earlier revision, a pupil and a school, written as the schema then was."""
     from sqlalchemy import text
 
-    from ap_register.domain.reference_data import load_into
-
     upgrade(revision=upgrade_to)
-    load_into(db.session)
-    db.session.commit()
     with db.engine.begin() as connection:
-        la = connection.execute(text("SELECT id FROM local_authority WHERE code = '855'")).scalar()
+        la = _an_la(connection)
         school = connection.execute(
             text(
                 "INSERT INTO setting (ref, name, kind, la_id, open, kind_set_by_admin, "
@@ -294,3 +300,53 @@ def test_reviews_recorded_before_say_nobody_was_recorded_as_taking_part(fresh_ap
         downgrade(revision="0022")
         assert "parent_agreed_on" not in {c["name"] for c in inspect(db.engine).get_columns("placement")}
         assert "extended_from" not in {c["name"] for c in inspect(db.engine).get_columns("placement_review")}
+
+
+def test_an_la_s_panel_date_becomes_its_adoption_date_and_marks_its_old_records(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """0026: the day an LA's panel checks began becomes the day it adopted the register; placements
+    that started before it (recorded without the panel's check) are marked as old records; the alert
+    for a review asked for takes its published name. Down gives each back."""
+    from sqlalchemy import inspect, text
+
+    with fresh_app.app_context():
+        pupil, school = _a_pupil_at_a_school(upgrade_to="0025")
+        with db.engine.begin() as connection:
+            la = connection.execute(text("SELECT home_la_id FROM pupil WHERE id = :p"), {"p": pupil}).scalar()
+            connection.execute(
+                text("UPDATE local_authority SET panel_decisions_from = '2026-01-05' WHERE id = :la"), {"la": la}
+            )
+            for start in ("2025-11-03", "2026-01-05"):
+                connection.execute(
+                    text(
+                        "INSERT INTO placement (pupil_id, setting_id, route, registration, sessions, start_date, "
+                        "spot_purchase, created_at) VALUES (:p, :s, 'home_school', 'sole', '1111111111', :start, "
+                        "false, CURRENT_TIMESTAMP)"
+                    ),
+                    {"p": pupil, "s": school, "start": start},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO alert (la_id, kind, key, due, message, status, raised_at, last_found_on) VALUES "
+                    "(:la, 'off_site_review_requested', 'off_site_review_requested:7', '2026-01-05', 'Asked', "
+                    "'open', CURRENT_TIMESTAMP, '2026-01-05')"
+                ),
+                {"la": la},
+            )
+        upgrade(revision="0026")
+        with db.engine.connect() as connection:
+            adopted = connection.execute(text("SELECT adopted_on FROM local_authority WHERE id = :la"), {"la": la})
+            marks = connection.execute(text("SELECT start_date, from_old_records FROM placement ORDER BY start_date"))
+            alert = connection.execute(text("SELECT kind, key FROM alert")).one()
+            assert str(adopted.scalar()) == "2026-01-05"
+            assert [(str(start), bool(mark)) for start, mark in marks] == [("2025-11-03", True), ("2026-01-05", False)]
+            assert tuple(alert) == ("review_requested", "review_requested:7")
+        downgrade(revision="0025")
+        with db.engine.connect() as connection:
+            alert = connection.execute(text("SELECT kind, key FROM alert")).one()
+            since = connection.execute(
+                text("SELECT panel_decisions_from FROM local_authority WHERE id = :la"), {"la": la}
+            ).scalar()
+        assert tuple(alert) == ("off_site_review_requested", "off_site_review_requested:7")
+        assert str(since) == "2026-01-05"
+        assert "from_old_records" not in {c["name"] for c in inspect(db.engine).get_columns("placement")}
+        assert "adopted_on" not in {c["name"] for c in inspect(db.engine).get_columns("local_authority")}

@@ -6,8 +6,9 @@ step with the findings of a day: new findings are raised, findings that went awa
 by the register, and what people acknowledged or resolved is kept.
 
 Kinds (README, What it does today: Alerts): sixth_day_provision, suspension_sixth_day, off_site_notice_late,
+off_site_notice_incomplete,
 planned_end_passed, review_overdue, part_time_timetable_open, below_full_time,
-unregistered_checks_overdue, independent_school_threshold, off_site_review_requested. (budget_over_plan comes
+unregistered_checks_overdue, independent_school_threshold, review_requested. (budget_over_plan comes
 with the budgets.)
 """
 
@@ -33,7 +34,7 @@ from ap_register.domain.vocab import MovementKind, Route, SettingKind
 from ap_register.models import Alert, LocalAuthority, Movement, Placement, Pupil, Referral, Setting, User
 from ap_register.models.base import utcnow
 from ap_register.panels.rules import FAIR_ACCESS_SCHOOL_DAYS, fair_access_allocated_on
-from ap_register.placements import independent_school
+from ap_register.placements import independent_school, notice
 from ap_register.placements.roll import RollReading, read_roll, roll_movements
 from ap_register.placements.rules import (
     OFF_SITE_NOTICE_SCHOOL_DAYS,
@@ -47,7 +48,8 @@ KINDS = {
     "sixth_day_provision": "No full-time provision from the sixth school day of a permanent exclusion",
     "suspension_sixth_day": "No full-time provision from the sixth school day of a suspension",
     "off_site_notice_late": "Off-site direction notice given late",
-    "off_site_review_requested": "Review of an off-site direction asked for and not held",
+    "off_site_notice_incomplete": "Off-site direction notice not recorded in full",
+    "review_requested": "Review of an off-site direction asked for and not held",
     "planned_end_passed": "Planned end date passed",
     "review_overdue": "Review overdue",
     "part_time_timetable_open": "Part-time timetable open too long",
@@ -292,14 +294,29 @@ def _placement_findings(
                         placement=p,
                     )
                 )
+        gaps = p.notice_missing if not p.from_old_records else []
+        if gaps:
+            # The notice's contents (SI 2010/1156 reg 3(4)): the register makes the letter from them.
+            result.append(
+                Finding(
+                    "off_site_notice_incomplete",
+                    f"off_site_notice_incomplete:{p.id}",
+                    p.start_date,
+                    f"The written notice of the off-site direction to {where} from {_d(p.start_date)} is not "
+                    f"recorded in full: it must state {'; '.join(gaps)} ({notice.SOURCE}).",
+                    pupil=p.pupil,
+                    setting=p.setting,
+                    placement=p,
+                )
+            )
         if p.start_date > on:
             continue
         asked = review_requested_and_not_held(p) if p.route == Route.OFF_SITE_DIRECTION else None
         if asked is not None and asked.requested_on <= on:
             result.append(
                 Finding(
-                    "off_site_review_requested",
-                    f"off_site_review_requested:{asked.id}",
+                    "review_requested",
+                    f"review_requested:{asked.id}",
                     asked.requested_on,
                     f"{REQUESTED_BY[asked.requested_by]} asked in writing on {_d(asked.requested_on)} for a review "
                     f"meeting of the off-site direction to {where}, and none has been held since: the governing body "

@@ -49,6 +49,7 @@ from ap_register.placements.rules import (
     end_placement,
     record_roll_movement,
     review_placement,
+    site_address,
     start_placement,
 )
 from ap_register.years import AcademicYear, FinancialYear
@@ -502,7 +503,11 @@ class _Builder:
             fields.setdefault("parent_agreed_on", start - timedelta(days=7))
             fields.setdefault("part_time_purpose", ("medical", "reintegration")[pupil.id % 2])
         notice = None
-        if route == Route.OFF_SITE_DIRECTION:
+        if route == Route.OFF_SITE_DIRECTION:  # the written notice, as the school sent it
+            fields.setdefault("notice_address", site_address(setting) or f"{setting.name}, {setting.postcode or ''}")
+            fields.setdefault("notice_report_to", "The head of centre, at reception")
+            fields.setdefault("notice_session_times", "8:50am to 12:10pm and 1pm to 3:15pm")
+            fields.setdefault("notice_reasons", f"{PLACEMENT_REASONS[route]} To re-engage with learning and return.")
             notice = start - timedelta(days=notice_days + 2)
             try:
                 notice = self.calendar.nth_school_day(start - timedelta(days=14), 1)
@@ -1689,8 +1694,9 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     if session.scalar(select(User.id).where(User.email == sign_ins[0][1])) is not None:
         return DemoResult(created=False, la=la, sign_ins=sign_ins)
     builder = _Builder(session, la, today)
-    # The history predates the panel (it is set below, once the history is built).
-    la.panel_decisions_from = date.max
+    # The history comes from the LA's old records: it adopts the register once the history is
+    # built (below), so every placement in it is marked as from the old records.
+    la.adopted_on = date.max
     builder.term_dates()
     builder.settings()
     builder.users()
@@ -1709,10 +1715,11 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     for year in (AcademicYear.containing(today).start - 2, AcademicYear.containing(today).start - 1):
         _leavers(builder, year)
     _outreach(builder, made_pupils)
-    # From today (or from the day after the history's last start, where a placement in the history
-    # begins in the next few school days), the LA's panel routes need a decision.
+    # The LA adopts the register today (or the day after the history's last start, where a
+    # placement in the history begins in the next few school days): from then on its panel routes
+    # need a decision and every check applies.
     latest = session.scalar(select(func.max(Placement.start_date)).join(Pupil).where(Pupil.home_la_id == la.id))
-    la.panel_decisions_from = max(today, latest + timedelta(days=1)) if latest else today
+    la.adopted_on = max(today, latest + timedelta(days=1)) if latest else today
     _panels(builder)
     _outcomes(builder)
     _budget(builder)

@@ -47,6 +47,11 @@ PLACEMENT_FIELDS = (
     "home_school_code",
     "parent_agreed_on",
     "part_time_purpose",
+    "notice_address",
+    "notice_report_to",
+    "notice_session_times",
+    "notice_reasons",
+    "la_notice_date",
 )
 COLUMNS: dict[str, list[str]] = {
     "settings": ["ref", "name", "kind", "la_code", "urn", "ukprn", "postcode", "phase", "open"],

@@ -67,6 +67,7 @@ from ap_register.models.base import utcnow
 from ap_register.outcomes.rules import ACTIVITIES, CHECK_POINTS
 from ap_register.outcomes.rules import GRADES as OUTCOME_GRADES
 from ap_register.placements import use_cases as placements
+from ap_register.placements.adoption import adopt_at_first_import
 from ap_register.placements.pupils import HeldElsewhere, PupilDetails, record_refused_attempts, save_pupil
 from ap_register.placements.roll import RollMovement, RollReading, read_roll, roll_movements
 from ap_register.placements.rules import (
@@ -103,7 +104,16 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "destinations": ("upn", "leaving_year", "check_point", "activity"),
 }
 # Columns that may hold several lines of text (every other cell is one line).
-MULTILINE_COLUMNS = frozenset({"reason", "unregistered_override_reason", "reintegration_plan", "destination_plan"})
+MULTILINE_COLUMNS = frozenset(
+    {
+        "reason",
+        "unregistered_override_reason",
+        "reintegration_plan",
+        "destination_plan",
+        "notice_address",
+        "notice_reasons",
+    }
+)
 # A refused file reports its first problems by line, and how many there were in all: memory stays
 # the same whatever the file holds.
 MAX_PROBLEMS = 1000
@@ -145,10 +155,17 @@ class ImportReport:
     # What the register warns of on rows it took (as the pages and the API warn): the first
     # MAX_PROBLEMS of them.
     warnings: list[RowError] = field(default_factory=list)
+    # A dry run: every row was checked and written, then all of it undone.
+    dry_run: bool = False
+    # Placements taken from the LA's old records (they started before its adoption date).
+    old_records: int = 0
+    # The adoption date this import set (the LA's first import), or None.
+    adopted_on: date | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
+            "dry_run": self.dry_run,
             "imported": 0 if self.errors else self.imported,
             "updated": 0 if self.errors else self.updated,
             "unchanged": 0 if self.errors else self.unchanged,
@@ -157,6 +174,8 @@ class ImportReport:
             "problems": self.problems,
             "stopped_at_line": self.stopped_at,
             "warnings": [] if self.errors else [w.as_dict() for w in self.warnings],
+            "old_records": 0 if self.errors else self.old_records,
+            "adopted_on": None if self.errors or self.adopted_on is None else self.adopted_on.isoformat(),
         }
 
     def add_error(self, error: RowError) -> None:
@@ -177,6 +196,8 @@ class ImportReport:
     def summary(self) -> str:
         parts = [f"{self.imported} added", f"{self.updated} updated", f"{self.unchanged} unchanged"]
         parts += [f"{n} skipped ({reason.replace('_', ' ')})" for reason, n in sorted(self.skipped.items())]
+        if self.old_records:
+            parts.append(f"{self.old_records} from the old records")
         return f"{self.kind}: " + ", ".join(parts)
 
 
@@ -750,6 +771,13 @@ class PlacementsImporter(Importer):
             column: self.text(row, column, max_length=2000)
             for column in ("reason", "reintegration_plan", "destination_plan", "unregistered_override_reason")
         }
+        # An off-site direction's written notice (SI 2010/1156 reg 3(4)).
+        notice_texts = {
+            column: self.text(row, column, max_length=400)
+            for column in ("notice_address", "notice_report_to", "notice_session_times")
+        }
+        notice_texts["notice_reasons"] = self.text(row, "notice_reasons", max_length=4000)
+        la_notice_date = self.day(row, "la_notice_date")
         if self.failed or pupil is None or setting is None or start is None or sessions is None:
             return
         assert route is not None and registration is not None
@@ -765,7 +793,9 @@ class PlacementsImporter(Importer):
             last_review_date=last_review,
             parent_agreed_on=parent_agreed_on,
             part_time_purpose=purpose,
+            la_notice_date=la_notice_date,
             **plans,
+            **notice_texts,
             **commissioner,
         )
         existing = same_placement(self.session, pupil, draft, open_only=False)
@@ -777,6 +807,7 @@ class PlacementsImporter(Importer):
                 placement = recorded.placement
                 self.warn(recorded.warnings)
                 self.report.imported += 1
+                self.report.old_records += placement.from_old_records
             else:
                 placement = existing
                 if census is not None and placement.census_reason != census:
@@ -1449,12 +1480,18 @@ def run_import(
     la: LocalAuthority | None = None,
     progress: Callable[[int], None] | None = None,
     checked: bool = False,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Load a CSV file of one kind, all or nothing. Raises ImportRefused (with the bad lines)
     and writes nothing if any line is refused. The file's first pass (`check_file`) runs first
     unless the caller `checked` it already, outside its transaction, as the pages and the CLI
     do. The second pass checks each row against the register and writes it; it stops at
-    MAX_PROBLEMS problems (the file is refused either way)."""
+    MAX_PROBLEMS problems (the file is refused either way).
+
+    An LA with no adoption date adopts the register on the day of its first import
+    (`placements.adoption`); placements that started before then come from its old records.
+    A `dry_run` does all of it and then undoes it: the report says what the file would change
+    (counts, warnings, every refused line) and only an audit event that it was checked stays."""
     if kind not in IMPORTERS:
         raise DomainError(f"Unknown import {kind}: choose one of {', '.join(KINDS)}")
     if not checked:
@@ -1465,7 +1502,10 @@ def run_import(
     importer = IMPORTERS[kind](session, actor, report, la)
     if isinstance(importer, SettingsImporter):
         importer.gias = gias
+    report.dry_run = dry_run
     savepoint = session.begin_nested()
+    if la is not None and adopt_at_first_import(session, actor, la):
+        report.adopted_on = la.adopted_on
     try:
         for line, row in _records(reader, header):
             report.rows += 1
@@ -1487,11 +1527,14 @@ def run_import(
         if report.held_elsewhere and la is not None:
             record_refused_attempts(session, actor, la, report.held_elsewhere)
         raise ImportRefused(report)
-    savepoint.commit()
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
     audit.record(
         session,
         actor,
-        "import",
+        "import_checked" if dry_run else "import",
         kind,
         None,
         detail={
@@ -1500,6 +1543,7 @@ def run_import(
             "updated": report.updated,
             "unchanged": report.unchanged,
             "skipped": report.skipped,
+            "old_records": report.old_records,
         },
     )
     return report

@@ -54,3 +54,9 @@ def _birthday(date_of_birth: date, age: int) -> date:
         return date_of_birth.replace(year=date_of_birth.year + age)
     except ValueError:  # born on 29 February
         return date(date_of_birth.year + age, 3, 1)
+
+
+def has_turned(date_of_birth: date, age: int, day: date) -> bool:
+    """Whether a child born on `date_of_birth` is `age` or older on `day` (a 29 February birthday
+    falls on 1 March in other years)."""
+    return day >= _birthday(date_of_birth, age)

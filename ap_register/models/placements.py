@@ -26,6 +26,8 @@ from ap_register.models.base import Base, UTCDateTime, str_enum, utcnow
 from ap_register.models.pupils import Pupil
 from ap_register.models.reference import LocalAuthority
 from ap_register.models.settings import Setting
+from ap_register.placements.notice import NoticeContents
+from ap_register.placements.notice import missing as notice_missing
 
 
 class Placement(Base):
@@ -44,6 +46,14 @@ class Placement(Base):
     start_date: Mapped[date] = mapped_column(Date, index=True)
     planned_end_date: Mapped[date | None] = mapped_column(Date)
     notice_date: Mapped[date | None] = mapped_column(Date)
+    # An off-site direction's written notice (SI 2010/1156 reg 3; `placements.notice`): where the
+    # pupil attends, who they report to, the sessions' times, the reasons and aims; and the day
+    # notice went to the LA where the pupil has an EHC plan.
+    notice_address: Mapped[str | None] = mapped_column(String(400))
+    notice_report_to: Mapped[str | None] = mapped_column(String(400))
+    notice_session_times: Mapped[str | None] = mapped_column(String(400))
+    notice_reasons: Mapped[str | None] = mapped_column(Text)
+    la_notice_date: Mapped[date | None] = mapped_column(Date)
     last_review_date: Mapped[date | None] = mapped_column(Date)
     next_review_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date, index=True)
@@ -71,6 +81,9 @@ class Placement(Base):
     # A part-time timetable: the day the parent agreed to it, and its purpose (`vocab.PART_TIME_PURPOSES`).
     parent_agreed_on: Mapped[date | None] = mapped_column(Date)
     part_time_purpose: Mapped[str | None] = mapped_column(String(20))
+    # Started before the LA adopted the register: brought in from its old records, without the
+    # checks that gate a new placement (`placements.adoption`).
+    from_old_records: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -116,6 +129,23 @@ class Placement(Base):
         time-limited placement on a route that is not time-limited by its nature (the rule
         `placements.rules.convert_to_transitional` applies)."""
         return self.end_date is None and self.tier == Tier.TIME_LIMITED and self.route not in ALWAYS_TIME_LIMITED
+
+    @property
+    def notice_contents(self) -> NoticeContents:
+        return NoticeContents(
+            address=self.notice_address,
+            report_to=self.notice_report_to,
+            session_times=self.notice_session_times,
+            reasons=self.notice_reasons,
+            la_notice_date=self.la_notice_date,
+        )
+
+    @property
+    def notice_missing(self) -> list[str]:
+        """What an off-site direction's written notice still lacks (`placements.notice`)."""
+        if self.route != Route.OFF_SITE_DIRECTION:
+            return []
+        return notice_missing(self.notice_contents, has_ehc_plan=self.la_notice_needed, notice_date=self.notice_date)
 
     @property
     def la_notice_needed(self) -> bool:

@@ -28,14 +28,17 @@ class LocalAuthority(Base):
     unregistered_session_cap: Mapped[int] = mapped_column(default=4)
     # How long a part-time timetable may run before it is raised as an alert (about six weeks).
     part_time_timetable_max_school_days: Mapped[int] = mapped_column(default=30, server_default="30")
-    # The routes (or route:tier) that need an approved panel decision before a placement starts,
-    # and the first start date the rule applies to (None: every placement).
+    # The routes (or route:tier) that need an approved panel decision before a placement starts.
     panel_routes: Mapped[list[str]] = mapped_column(
         JSON,
         default=lambda: list(DEFAULT_PANEL_ROUTES),
         server_default='["fair_access", "managed_move", "la_exclusion:transitional"]',
     )
-    panel_decisions_from: Mapped[date | None] = mapped_column(Date)
+    # The day the LA began to use the register (set by its administrator, or on its first import).
+    # A placement that started before it comes from the LA's old records: the checks that gate new
+    # placements (a panel's decision, a commissioned place, the records only the register keeps)
+    # do not apply to it, and it is marked so (`placements.adoption`). None: every placement is new.
+    adopted_on: Mapped[date | None] = mapped_column(Date)
 
     term_dates: Mapped[list[TermDate]] = relationship(
         back_populates="la", order_by="TermDate.start_date", cascade="all, delete-orphan"

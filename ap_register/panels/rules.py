@@ -645,20 +645,15 @@ def panel_rule_choices() -> dict[str, str]:
     return choices
 
 
-def set_panel_rules(
-    session: Session, actor: Actor, la: LocalAuthority, rules: list[str], decisions_from: date | None
-) -> None:
-    """Which moves need an approved panel decision before they start, and from which start date."""
+def set_panel_rules(session: Session, actor: Actor, la: LocalAuthority, rules: list[str]) -> None:
+    """Which moves need an approved panel decision before they start (placements that start on or
+    after the day the LA adopted the register: `placements.adoption`)."""
     permissions.require(session, actor, "admin.term_dates")
     unknown = set(rules) - set(panel_rule_choices())
     if unknown:
         raise DomainError("The panel rules were not saved", [FieldError("rules", "Choose from the routes listed")])
-    before = {
-        "routes": list(la.panel_routes or []),
-        "from": la.panel_decisions_from.isoformat() if la.panel_decisions_from else None,
-    }
+    before = {"routes": list(la.panel_routes or [])}
     la.panel_routes = sorted(set(rules))
-    la.panel_decisions_from = decisions_from
     session.flush()
     audit.record(session, actor, "update_panel_rules", "local_authority", la.id, detail={"before": before})
 

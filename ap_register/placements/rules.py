@@ -28,7 +28,7 @@ from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, Refusal
-from ap_register.domain.pupils import of_compulsory_school_age
+from ap_register.domain.pupils import has_turned, of_compulsory_school_age
 from ap_register.domain.vocab import (
     ALWAYS_TIME_LIMITED,
     AP_KINDS,
@@ -59,7 +59,10 @@ from ap_register.models import (
     ReviewRequest,
     Setting,
 )
-from ap_register.placements import independent_school
+from ap_register.placements import independent_school, notice
+from ap_register.placements.adoption import OLD_RECORDS_NOTE, before_adoption
+from ap_register.placements.notice import NoticeContents
+from ap_register.placements.notice import missing as notice_missing
 from ap_register.placements.roll import RollReading, exclusion_step_problem, reading_of, refresh_roll
 from ap_register.placements.settings import attendance_of, attendances_at
 
@@ -110,6 +113,22 @@ class PlacementDraft:
     spot_reason: str | None = None
     parent_agreed_on: date | None = None
     part_time_purpose: str | None = None
+    # An off-site direction's written notice (`placements.notice`).
+    notice_address: str | None = None
+    notice_report_to: str | None = None
+    notice_session_times: str | None = None
+    notice_reasons: str | None = None
+    la_notice_date: date | None = None
+
+    @property
+    def notice_contents(self) -> NoticeContents:
+        return NoticeContents(
+            address=self.notice_address,
+            report_to=self.notice_report_to,
+            session_times=self.notice_session_times,
+            reasons=self.notice_reasons,
+            la_notice_date=self.la_notice_date,
+        )
 
 
 @dataclass
@@ -122,8 +141,19 @@ class Assessment:
     # The school whose roll the pupil is on at the start, as the assessment read the ledger.
     home_school: Setting | None = None
 
+    # The placement started before the LA adopted the register (`placements.adoption`).
+    old_record: bool = False
+
     def error(self, field_name: str, message: str) -> None:
         self.errors.append(FieldError(field_name, message))
+
+    def needed(self, field_name: str, message: str) -> None:
+        """A record the register asks of every new placement: a placement from the LA's old
+        records is taken without it, with a warning."""
+        if self.old_record:
+            self.warnings.append(f"{message} ({OLD_RECORDS_NOTE})")
+        else:
+            self.error(field_name, message)
 
 
 def home_school_code(route: Route, registration: Registration, has_home_school: bool) -> HomeSchoolCode | None:
@@ -164,7 +194,9 @@ def _assess_independent_school(
     this = attendance_of(pupil, draft.start_date, draft.planned_end_date, draft.sessions)
     met = independent_school.first_met([*others, this], draft.start_date, draft.planned_end_date)
     if met is not None and this.pupil_id in met.full_time:
-        result.error(
+        # Refused with no override; a placement from the LA's old records is history, and the
+        # daily checks raise the finding instead.
+        result.needed(
             "sessions",
             f"{setting.name} is not a registered school. With {pupil.full_name} there full time it would teach "
             f"{met.describe()} from {met.day:%-d %B %Y}, and an institution that does must be registered as an "
@@ -183,16 +215,18 @@ def _assess_part_time(result: Assessment, draft: PlacementDraft) -> None:
     and never to manage behaviour; agreed with the parents; for the shortest time, with a time
     limit (Working together to improve school attendance, 2024, paras 65 and 66)."""
     if draft.planned_end_date is None:
-        result.error("planned_end_date", "A part-time timetable is time-limited: enter its planned end")
+        result.needed("planned_end_date", "A part-time timetable is time-limited: enter its planned end")
     if week_pattern.count(draft.sessions) == 10:
         result.error("sessions", "A part-time timetable has fewer than 10 sessions")
     if draft.parent_agreed_on is None:
-        result.error(
+        result.needed(
             "parent_agreed_on", "A part-time timetable needs the parent's agreement: enter the day the parent agreed"
         )
     elif draft.parent_agreed_on > draft.start_date:
         result.error("parent_agreed_on", "The parent must agree before the part-time timetable starts")
-    if draft.part_time_purpose not in PART_TIME_PURPOSES:
+    if draft.part_time_purpose is None and result.old_record:
+        result.needed("part_time_purpose", "Choose what the part-time timetable is for")
+    elif draft.part_time_purpose not in PART_TIME_PURPOSES:
         result.error(
             "part_time_purpose",
             "Choose what the part-time timetable is for: it is never a way to manage a pupil's behaviour",
@@ -290,6 +324,7 @@ def assess_placement(
         result.error("setting", "Choose a setting")
         return result
     la: LocalAuthority = pupil.home_la
+    result.old_record = before_adoption(la, draft.start_date)
     route, registration, tier = draft.route, draft.registration, draft.tier
     reading = reading_of(session, pupil) if pupil.id is not None else RollReading()
     home = result.home_school = school_on(session, pupil, draft.start_date, reading)
@@ -427,7 +462,7 @@ def assess_placement(
         over = week_pattern.count(draft.sessions) > cap or week_pattern.days_attended(draft.sessions) > 2
         reason = (draft.unregistered_override_reason or "").strip()
         if over and len(reason) < MIN_OVERRIDE_REASON:
-            result.error(
+            result.needed(
                 "unregistered_override_reason",
                 f"An unregistered provider is part-time only (no more than {cap} sessions or 2 days a week, "
                 f"{la.name}'s setting): record why this pupil needs more, in at least {MIN_OVERRIDE_REASON} characters",
@@ -454,9 +489,9 @@ def assess_placement(
     # alternative provision, DfE 2025: placements have a personalised plan, reviewed regularly).
     if tier == Tier.TIME_LIMITED:
         if draft.planned_end_date is None:
-            result.error("planned_end_date", "A time-limited placement needs its planned end")
+            result.needed("planned_end_date", "A time-limited placement needs its planned end")
         if not (draft.reintegration_plan or "").strip():
-            result.error("reintegration_plan", "A time-limited placement needs a reintegration plan")
+            result.needed("reintegration_plan", "A time-limited placement needs a reintegration plan")
     if tier == Tier.TRANSITIONAL and not ((draft.destination_plan or "").strip() or draft.destination_setting_id):
         result.warnings.append("A transitional placement should have a destination plan: a named school or post-16")
 
@@ -470,7 +505,7 @@ def _assess_off_site(
     result: Assessment, pupil: Pupil, draft: PlacementDraft, calendar: SchoolCalendar, la: LocalAuthority
 ) -> None:
     if draft.notice_date is None:
-        result.error("notice_date", "Enter the date written notice was given to the parents")
+        result.needed("notice_date", "Enter the date written notice was given to the parents")
         return
     try:
         given = calendar.school_days_between(draft.notice_date, draft.start_date)
@@ -482,8 +517,16 @@ def _assess_off_site(
                 f"Notice was given {given} school day{'s' if given != 1 else ''} before the start: "
                 f"the law asks for at least {OFF_SITE_NOTICE_SCHOOL_DAYS}"
             )
-    if pupil.sen_status == SenStatus.EHCP:
-        result.warnings.append("The pupil has an EHC plan: the local authority must also be given notice")
+    if draft.la_notice_date is not None and draft.la_notice_date > draft.start_date:
+        result.error("la_notice_date", "Notice must be given to the local authority on or before the start")
+    gaps = notice_missing(
+        draft.notice_contents, has_ehc_plan=pupil.sen_status == SenStatus.EHCP, notice_date=draft.notice_date
+    )
+    if gaps and not result.old_record:
+        result.warnings.append(
+            f"The written notice must also state {'; '.join(gaps)} ({notice.SOURCE}): record what it said on the "
+            "placement's notice page, which makes the letter"
+        )
     if la.off_site_max_school_days and draft.planned_end_date is not None:
         try:
             length = calendar.count(draft.start_date, draft.planned_end_date)
@@ -635,8 +678,8 @@ NOT_FOR_PANELS = frozenset({Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE})
 def needs_decision(la: LocalAuthority, route: Route, tier: Tier | None, start: date) -> bool:
     """Whether a placement on this route (and tier) needs an approved panel decision to start:
     the LA's rules (by default fair access, managed moves and LA placements after an exclusion
-    into a transitional place), from the LA's chosen date."""
-    if la.panel_decisions_from is not None and start < la.panel_decisions_from:
+    into a transitional place), from the day the LA adopted the register."""
+    if before_adoption(la, start):
         return False
     if route in NOT_FOR_PANELS:
         return False
@@ -735,7 +778,8 @@ def check_placement(
         problems.append(FieldError("route", gate))
     spot = spot_purchase_problems(draft.spot_purchase, draft.agreed_cost, draft.spot_reason)
     problems.extend(spot)
-    if not spot:
+    if not spot and not before_adoption(pupil.home_la, draft.start_date):
+        # The budget's places are checked from the day the LA adopted the register.
         full = capacity_problem(
             session,
             pupil.home_la,
@@ -824,6 +868,8 @@ def start_placement(
         spot_reason=(draft.spot_reason or "").strip() or None if draft.spot_purchase else None,
         parent_agreed_on=draft.parent_agreed_on if draft.route == Route.PART_TIME_TIMETABLE else None,
         part_time_purpose=draft.part_time_purpose if draft.route == Route.PART_TIME_TIMETABLE else None,
+        from_old_records=assessment.old_record,
+        **_notice_columns(draft),
         created_by_id=actor.user_id,
     )
     if draft.route in REVIEWED_ROUTES:
@@ -872,6 +918,117 @@ def start_placement(
         detail={"route": draft.route.value, "warnings": assessment.warnings},
     )
     return placement, assessment
+
+
+def _notice_columns(draft: PlacementDraft) -> dict[str, Any]:
+    """An off-site direction's notice contents, as the placement keeps them (blank for others)."""
+    if draft.route != Route.OFF_SITE_DIRECTION:
+        return {}
+    return {
+        "notice_address": (draft.notice_address or "").strip() or None,
+        "notice_report_to": (draft.notice_report_to or "").strip() or None,
+        "notice_session_times": (draft.notice_session_times or "").strip() or None,
+        "notice_reasons": (draft.notice_reasons or "").strip() or None,
+        "la_notice_date": draft.la_notice_date,
+    }
+
+
+def site_address(setting: Setting) -> str | None:
+    """A setting's address, where it has exactly one site (the notice names the place)."""
+    if len(setting.sites) != 1:
+        return None
+    site = setting.sites[0]
+    return f"{site.address}, {site.postcode}" if site.postcode else site.address
+
+
+def notice_letter(session: Session, placement: Placement) -> notice.Letter:
+    """The letter giving notice of an off-site direction, from its recorded contents. Only for a
+    notice with every part recorded (`Placement.notice_missing` is empty)."""
+    assert not placement.notice_missing and placement.notice_date is not None
+    days = None
+    if placement.planned_end_date is not None:
+        try:
+            days = _calendar(session, placement.pupil).count(placement.start_date, placement.planned_end_date)
+        except CalendarUnknown:
+            days = None
+    pupil = placement.pupil
+    return notice.Letter(
+        school=placement.home_school.name if placement.home_school is not None else "The school",
+        to_pupil=has_turned(pupil.date_of_birth, 18, placement.notice_date),
+        pupil=pupil.full_name,
+        date_of_birth=pupil.date_of_birth,
+        setting=placement.setting.name,
+        address=placement.notice_address or "",
+        first_day=placement.start_date,
+        last_day=placement.planned_end_date,
+        school_days=days,
+        sessions=week_pattern.grid(placement.sessions),
+        session_times=placement.notice_session_times or "",
+        report_to=placement.notice_report_to or "",
+        reasons=placement.notice_reasons or "",
+        notice_date=placement.notice_date,
+        copy_to=pupil.home_la.name if placement.la_notice_needed else None,
+        review_weeks=REVIEW_REQUEST_WEEKS,
+    )
+
+
+def record_notice(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    contents: NoticeContents,
+    *,
+    today: date | None = None,
+) -> None:
+    """Record what an off-site direction's written notice said (SI 2010/1156 reg 3(4)), and the
+    day it went to the LA where the pupil has an EHC plan (reg 3(1) and (3)). The contents may be
+    completed or corrected while the direction is open; each change is audited with what it
+    replaced. The letter is made from them (`placements.notice`)."""
+    permissions.require(session, actor, "placement.review", placement)
+    hold_ledger(session, placement.pupil, placement)
+    today = today or clock.today()
+    refusal = Refusal()
+    if placement.route != Route.OFF_SITE_DIRECTION:
+        raise DomainError("Only an off-site direction has a written notice")
+    if placement.end_date is not None:
+        refusal.add("address", "The direction has ended: its notice can no longer be changed")
+    for name, value in (
+        ("address", contents.address),
+        ("report_to", contents.report_to),
+        ("session_times", contents.session_times),
+    ):
+        if value is not None and len(value.strip()) > notice.MAX_LINE:
+            refusal.add(name, f"Use at most {notice.MAX_LINE} characters")
+    if contents.reasons is not None and len(contents.reasons.strip()) > notice.MAX_REASONS:
+        refusal.add("reasons", f"Use at most {notice.MAX_REASONS} characters")
+    if contents.la_notice_date is not None:
+        if contents.la_notice_date > today:
+            refusal.add("la_notice_date", "The day notice went to the local authority cannot be in the future")
+        elif contents.la_notice_date > placement.start_date:
+            refusal.add("la_notice_date", "Notice must be given to the local authority on or before the start")
+    refusal.raise_if_any("The notice was not recorded")
+    before = {
+        "address": placement.notice_address,
+        "report_to": placement.notice_report_to,
+        "session_times": placement.notice_session_times,
+        "reasons": placement.notice_reasons,
+        "la_notice_date": placement.la_notice_date.isoformat() if placement.la_notice_date else None,
+    }
+    placement.notice_address = (contents.address or "").strip() or None
+    placement.notice_report_to = (contents.report_to or "").strip() or None
+    placement.notice_session_times = (contents.session_times or "").strip() or None
+    placement.notice_reasons = (contents.reasons or "").strip() or None
+    placement.la_notice_date = contents.la_notice_date
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "record_notice",
+        "placement",
+        placement.id,
+        pupil_id=placement.pupil_id,
+        detail={"before": before, "missing": placement.notice_missing},
+    )
 
 
 def review_placement(
@@ -1084,7 +1241,7 @@ def request_review(
     """Record a written request for a review meeting of an off-site direction: by the parent (or
     the pupil at 18), or by the LA where the pupil has an EHC plan. The governing body must hold one
     as soon as reasonably practicable unless one was held in the 10 weeks before the request (SI
-    2010/1156 reg 4A, inserted by SI 2012/2532); the daily checks raise `off_site_review_requested`
+    2010/1156 reg 4A, inserted by SI 2012/2532); the daily checks raise `review_requested`
     until it is held."""
     permissions.require(session, actor, "placement.review", placement)
     hold_ledger(session, placement.pupil, placement)

@@ -24,6 +24,8 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.vocab import Destination, MovementKind
 from ap_register.models import Movement, Placement, PlacementReview, ReviewRequest, Setting
+from ap_register.placements import rules
+from ap_register.placements.notice import NoticeContents
 from ap_register.placements.rules import (
     PlacementDraft,
     end_placement,
@@ -121,6 +123,22 @@ def ask_for_review(session: Session, actor: Actor, request: RequestReview) -> Re
         return request_review(
             session, actor, placement, requested_on=request.requested_on, requested_by=request.requested_by
         )
+
+
+@dataclass(frozen=True)
+class RecordNotice:
+    """What an off-site direction's written notice said, and the day it went to the LA."""
+
+    placement_id: int
+    contents: NoticeContents
+
+
+def record_notice(session: Session, actor: Actor, request: RecordNotice) -> Placement:
+    """Record the notice of an off-site direction the actor may review (SI 2010/1156 reg 3)."""
+    placement = permissions.get_placement(session, actor, request.placement_id)
+    with session.begin_nested():
+        rules.record_notice(session, actor, placement, request.contents)
+    return placement
 
 
 @dataclass(frozen=True)

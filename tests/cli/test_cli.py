@@ -103,6 +103,9 @@ def test_importing_pupils_with_invalid_upns_writes_nothing_and_reports_each_line
         "problems": 2,
         "stopped_at_line": None,
         "warnings": [],
+        "dry_run": False,
+        "old_records": 0,
+        "adopted_on": None,
     }
     assert db.scalar(select(func.count()).select_from(Pupil)) == before
     clean = write(tmp_path, "clean.csv", header + "\n".join(good) + "\n")
@@ -242,6 +245,39 @@ def test_exported_text_cannot_run_as_a_spreadsheet_formula(runner: Any, db: Sess
     db.commit()
     rows = list(csv.DictReader(io.StringIO(runner.invoke(args=["export", "pupils", "--format", "csv"]).stdout)))
     assert [r["first_name"] for r in rows] == ['\'=HYPERLINK("http://evil.example")']
+
+
+def test_an_la_new_to_the_register_checks_then_loads_its_history(runner: Any, db: Session, tmp_path: Path) -> None:
+    la = factories.la(db, "855", panels=True, adopted_on=None)
+    school = factories.setting(db, la, SettingKind.MAINSTREAM, ref="SCH1", urn="100011")
+    factories.setting(db, la, SettingKind.MAINSTREAM, ref="SCH2", urn="100012")
+    child = factories.pupil(db, la, school)
+    db.commit()
+    history = write(
+        tmp_path,
+        "history.csv",
+        "upn,setting_ref,route,registration,start_date,sessions\n"
+        f"{child.upn},SCH2,managed_move,sole,2025-11-17,1111111111\n",
+    )
+    args = ["import", "placements", history, "--la", "855", "--format", "json"]
+    checked = runner.invoke(args=[*args, "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    report = json.loads(checked.stdout)
+    assert (report["dry_run"], report["imported"], report["old_records"], report["adopted_on"]) == (
+        True,
+        1,
+        1,
+        "2026-12-04",
+    )
+    assert "Checked, nothing written: would import placements: 1 added" in checked.stderr
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Placement)) == 0
+    assert db.get(LocalAuthority, la.id).adopted_on is None  # type: ignore[union-attr]
+    loaded = runner.invoke(args=args)
+    assert loaded.exit_code == 0, loaded.output
+    assert "Set Leicestershire's adoption date to 4 December 2026 (its first import)" in loaded.stderr
+    db.expire_all()
+    assert db.scalars(select(Placement.from_old_records)).all() == [True]
 
 
 def test_an_import_cannot_start_a_move_the_panel_must_approve(runner: Any, db: Session, tmp_path: Path) -> None:

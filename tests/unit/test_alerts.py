@@ -330,7 +330,7 @@ def test_a_requested_review_of_an_off_site_direction_is_alerted_until_held(db: S
     direction = factories.placement(db, pupil, area["pru"], start=date(2025, 10, 6))
 
     def requested(on: date) -> list:  # type: ignore[type-arg]
-        return [f for f in findings(db, area["la"], on) if f.kind == "off_site_review_requested"]
+        return [f for f in findings(db, area["la"], on) if f.kind == "review_requested"]
 
     # Only the LA that maintains an EHC plan may ask, besides the parent.
     with pytest.raises(DomainError) as refused:

@@ -176,6 +176,19 @@ def test_moving_a_pupil_changes_use_never_an_allocation(db: Session, area: dict)
     assert [before[k][1] == after[k][1] for k in before] != [True] * len(before)
 
 
+def test_a_placement_from_before_the_la_adopted_the_register_needs_no_free_place(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    for _ in range(2):
+        place(db, excluded(db, area), area["pru"], date(2025, 11, 3))
+    area["la"].adopted_on = date(2025, 12, 1)
+    # The LA's old records hold a third pupil at The Oaks: it is history, brought in as it was.
+    third = place(db, excluded(db, area), area["pru"], date(2025, 11, 10))
+    assert (third.spot_purchase, third.from_old_records) == (False, True)
+    # From the adoption date the budget's places gate every booking again.
+    with pytest.raises(DomainError) as refused:
+        place(db, excluded(db, area), area["pru"], date(2025, 12, 1))
+    assert refused.value.errors[0].message.startswith("No free commissioned time-limited place at The Oaks")
+
+
 def test_no_free_place_means_a_spot_purchase_from_the_reserve(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     for _ in range(2):
         place(db, excluded(db, area), area["pru"], date(2025, 11, 3))

@@ -158,10 +158,10 @@ def test_a_move_that_needs_a_decision_cannot_start_without_one(db: Session, area
     assert error.value.errors[0].message == (
         "Managed move needs an approved decision of Leicestershire's panel before it starts: make a referral"
     )
-    # Before the date the LA's rule starts, the move is not gated.
-    area["la"].panel_decisions_from = date(2026, 1, 1)
+    # A move that started before the LA adopted the register comes from its old records: not gated.
+    area["la"].adopted_on = date(2026, 1, 1)
     placement, _ = start_placement(db, SYSTEM, area["pupil"], draft)
-    assert placement.route == Route.MANAGED_MOVE
+    assert (placement.route, placement.from_old_records) == (Route.MANAGED_MOVE, True)
 
 
 def votes(area: dict, *, chair: str = "for", members: tuple[str, ...] = ("for", "for")) -> dict[int, str]:  # type: ignore[type-arg]

@@ -63,6 +63,7 @@ def draft(where, **fields) -> PlacementDraft:  # type: ignore[no-untyped-def]
         notice_date=date(2025, 11, 3),
         planned_end_date=date(2026, 2, 13),
         reintegration_plan="Back to the home school half-termly, full time by February",
+        **factories.NOTICE,
     )
     values.update(fields)
     return PlacementDraft(setting_id=where.id, **values)  # type: ignore[arg-type]

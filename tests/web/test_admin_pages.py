@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import Role
-from ap_register.models import Pupil, TermDate, User
+from ap_register.models import LocalAuthority, Pupil, TermDate, User
 from tests.pages import date_fields, errors, page, post, sign_in, text
 
 
@@ -186,6 +186,52 @@ def test_an_import_with_bad_lines_lists_them_and_writes_nothing(client: Any, wor
     assert db.scalar(select(func.count()).select_from(Pupil)) == before + 1
 
 
+def test_a_file_checked_first_shows_what_it_would_change_and_writes_nothing(
+    client: Any, world: dict, db: Session
+) -> None:  # type: ignore[type-arg]
+    la = world["home"]["la"]
+    la.adopted_on = None  # an LA new to the register
+    db.commit()
+    sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
+    assert "your first import sets it to the day of the import, 4 December 2026" in text(
+        page(client.get("/admin/imports"))
+    )
+    content = (
+        f"upn,first_name,last_name,date_of_birth,home_la_code\n{make_upn('855500125001')},Sam,Taylor,2012-03-14,855\n"
+    )
+    before = db.scalar(select(func.count()).select_from(Pupil))
+    soup = page(
+        post(
+            client,
+            "/admin/imports",
+            {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv"), "check": "Check the file only"},
+            content_type="multipart/form-data",
+        )
+    )
+    assert soup.h1.get_text(strip=True) == "The file can be imported"
+    summary = {
+        row.dt.get_text(strip=True): row.dd.get_text(strip=True) for row in soup.select(".govuk-summary-list__row")
+    }
+    assert summary["Added"] == "1"
+    assert "it would set your adoption date to 4 December 2026" in text(soup)
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Pupil)) == before
+    assert db.get(LocalAuthority, la.id).adopted_on is None
+    # Imported for real, the same file adds the pupil and the LA adopts the register that day.
+    soup = page(
+        post(
+            client,
+            "/admin/imports",
+            {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv")},
+            content_type="multipart/form-data",
+        )
+    )
+    assert "it set your adoption date to 4 December 2026" in text(soup)
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Pupil)) == before + 1
+    assert db.get(LocalAuthority, la.id).adopted_on == date(2026, 12, 4)
+
+
 def test_an_import_without_a_file(client: Any, world: dict) -> None:  # type: ignore[type-arg]
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
     soup = page(post(client, "/admin/imports", {"kind": "pupils"}, content_type="multipart/form-data"))
@@ -197,14 +243,26 @@ def test_an_la_admin_chooses_which_moves_need_the_panel(client: Any, world: dict
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
     soup = page(client.get("/admin/panel-rules"))
     assert "Managed move" in text(soup)
-    response = post(
-        client,
-        "/admin/panel-rules",
-        {"rules": ["fair_access", "la_exclusion:transitional"], **date_fields("decisions_from", date(2026, 1, 5))},
-    )
+    response = post(client, "/admin/panel-rules", {"rules": ["fair_access", "la_exclusion:transitional"]})
     assert response.status_code == 302
     db.refresh(la)
-    assert (la.panel_routes, la.panel_decisions_from) == (
-        ["fair_access", "la_exclusion:transitional"],
-        date(2026, 1, 5),
+    assert la.panel_routes == ["fair_access", "la_exclusion:transitional"]
+
+
+def test_an_la_admin_sets_the_day_the_la_adopted_the_register(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    la = world["home"]["la"]
+    sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
+    soup = page(client.get("/admin/adoption"))
+    assert "an approved panel decision, on the routes the panel rules name" in text(soup)
+    response = post(client, "/admin/adoption", date_fields("adopted_on", date(2026, 1, 5)))
+    assert response.status_code == 302
+    db.refresh(la)
+    assert la.adopted_on == date(2026, 1, 5)
+    assert "adopted the register on 5 January 2026. 0 placements came from the old records" in text(
+        page(client.get("/admin/adoption"))
     )
+    # More than a year ahead would put off every check: refused, with the reason, and nothing saved.
+    soup = page(post(client, "/admin/adoption", date_fields("adopted_on", date(2028, 1, 5))))
+    assert errors(soup) == ["The adoption date can be at most a year ahead: 5 December 2027 or before"]
+    db.refresh(la)
+    assert la.adopted_on == date(2026, 1, 5)

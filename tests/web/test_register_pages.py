@@ -425,3 +425,47 @@ def test_a_parent_s_request_for_a_review_of_an_off_site_direction(client: Any, w
     assert response.status_code == 302
     soup = page(client.get(f"/placements/{placement.id}"))
     assert "3 November 2025: The parent (or the pupil, at 18). A review meeting is due" in text(soup)
+
+
+def test_a_school_records_the_written_notice_and_prints_the_letter(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    from tests import factories
+
+    home = world["home"]
+    child = factories.pupil(db, home["la"], home["school"], first_name="Jamie", last_name="Noticed")
+    placement = factories.placement(
+        db,
+        child,
+        home["pru"],
+        start=date(2025, 11, 5),
+        notice_date=date(2025, 11, 3),
+        planned_end_date=date(2025, 12, 19),
+        **{name: None for name in factories.NOTICE},
+    )
+    db.commit()
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    soup = page(client.get(f"/placements/{placement.id}/notice-letter"))
+    assert soup.h1.get_text(strip=True) == "The letter cannot be made yet"
+    assert "who the pupil reports to on the first day" in text(soup)
+    # The form starts from what the register knows (the setting's one site) and saves the rest.
+    response = post(
+        client,
+        f"/placements/{placement.id}/notice",
+        {
+            "address": "Home PRU, 1 Mill Lane, Leicester",
+            "report_to": "Ms A Khan, head of centre",
+            "session_times": "9am to 12pm and 12:45pm to 3pm",
+            "reasons": "To re-engage with learning and return by February",
+        },
+    )
+    assert response.status_code == 302
+    soup = page(client.get(f"/placements/{placement.id}/notice-letter"))
+    assert soup.h1.get_text(strip=True) == "Notice of an off-site direction"
+    letter = text(soup)
+    assert "To the parent or carer of Jamie Noticed" in letter
+    assert "Until 19 December 2025, 33 school days" in letter
+    assert "Ms A Khan, head of centre" in letter
+    # A line break in a one-line answer is refused on the page, and nothing is saved.
+    soup = page(post(client, f"/placements/{placement.id}/notice", {"report_to": "Ms Khan\nhead"}))
+    assert errors(soup)
+    db.refresh(placement)
+    assert placement.notice_report_to == "Ms A Khan, head of centre"

@@ -35,7 +35,7 @@ from ap_register.domain.vocab import ROLE_LABELS, SETTING_KIND_LABELS, Role
 from ap_register.extensions import db, limiter
 from ap_register.models import LocalAuthority, Setting, TermDate, User
 from ap_register.panels import rules as panel_rules
-from ap_register.placements import transfers
+from ap_register.placements import adoption, transfers
 from ap_register.web import current_actor, current_la, shows_only
 from ap_register.years import AcademicYear
 
@@ -327,32 +327,52 @@ class PanelRulesForm(Form):
         [],
         description="A placement on these routes cannot start without one, from a page, an import or the CLI",
     )
-    decisions_from = GovDateField(
-        "From which start date",
-        required=False,
-        description="Placements starting earlier (already made before the panel) are not checked",
-    )
     submit = submit("Save")
 
 
 @bp.route("/panel-rules", methods=["GET", "POST"])
 def panel_rules_page() -> str | Response:
     la = current_la()
-    form = PanelRulesForm(
-        data={"rules": la.panel_routes, "decisions_from": la.panel_decisions_from} if request.method == "GET" else None
-    )
+    form = PanelRulesForm(data={"rules": la.panel_routes} if request.method == "GET" else None)
     form.rules.choices = list(panel_rules.panel_rule_choices().items())
     if form.validate_on_submit():
         done, _ = attempt(
-            form,
-            lambda: panel_rules.set_panel_rules(
-                db.session, current_actor(), la, form.rules.data or [], form.decisions_from.data
-            ),
+            form, lambda: panel_rules.set_panel_rules(db.session, current_actor(), la, form.rules.data or [])
         )
         if done:
             flash("Panel rules saved", "success")
             return redirect(url_for("admin.panel_rules_page"))
     return render_template("admin/panel_rules.html", title="Panel rules", form=form, la=la)
+
+
+class AdoptionForm(Form):
+    adopted_on = GovDateField(
+        "The day your local authority began to use the register",
+        required=False,
+        description="For example, 1 9 2026. Leave it blank if every placement is to be checked as new",
+    )
+    submit = submit("Save")
+
+
+@bp.route("/adoption", methods=["GET", "POST"])
+def adoption_page() -> str | Response:
+    la = current_la()
+    form = AdoptionForm(data={"adopted_on": la.adopted_on} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form, lambda: adoption.set_adoption_date(db.session, current_actor(), la, form.adopted_on.data)
+        )
+        if done:
+            flash("Adoption date saved", "success")
+            return redirect(url_for("admin.adoption_page"))
+    return render_template(
+        "admin/adoption.html",
+        title="Adoption date",
+        form=form,
+        la=la,
+        gated_checks=adoption.GATED_CHECKS,
+        old_records=adoption.old_records(db.session, la),
+    )
 
 
 # --- imports ---------------------------------------------------------------------------------
@@ -367,6 +387,7 @@ class ImportForm(Form):
     file = FileField(
         "CSV file", widget=GovFileInput(), description="UTF-8 CSV with a header row; a GIAS extract as downloaded"
     )
+    check = submit("Check the file only")
     submit = submit("Import")
 
 
@@ -387,13 +408,20 @@ def imports() -> str:
             form.file.errors = ["Choose a CSV file"]
         else:
             la_code = current_la().code
+            dry_run = bool(form.check.data)
             # The first pass reads the whole file without the database: end this request's
             # transaction first, as on SQLite it holds the write lock from its start.
             db.session.rollback()
             try:
                 check_file(form.kind.data, upload.stream, la_code)
                 report = run_import(
-                    db.session, current_actor(), form.kind.data, upload.stream, la=current_la(), checked=True
+                    db.session,
+                    current_actor(),
+                    form.kind.data,
+                    upload.stream,
+                    la=current_la(),
+                    checked=True,
+                    dry_run=dry_run,
                 )
             except ImportRefused as refused:
                 # The file's own writes were rolled back inside the import; what is left is the
@@ -401,21 +429,28 @@ def imports() -> str:
                 db.session.commit()
                 return render_template(
                     "admin/import_result.html",
-                    title="The file was not imported",
+                    title="The file would not be imported" if dry_run else "The file was not imported",
                     report=refused.report,
                     filename=upload.filename,
                     refused=True,
+                    la=current_la(),
                 )
             db.session.commit()
             return render_template(
                 "admin/import_result.html",
-                title="File imported",
+                title="The file can be imported" if dry_run else "File imported",
                 report=report,
                 filename=upload.filename,
                 refused=False,
+                la=current_la(),
             )
     return render_template(
-        "admin/imports.html", title="Import a file", form=form, descriptions=IMPORT_DESCRIPTIONS, today=clock.today()
+        "admin/imports.html",
+        title="Import a file",
+        form=form,
+        descriptions=IMPORT_DESCRIPTIONS,
+        today=clock.today(),
+        la=current_la(),
     )
 
 

@@ -124,6 +124,8 @@ def placement_out(placement: Placement, today: date | None = None) -> PlacementO
         home_school_code=placement.home_school_code.value if placement.home_school_code else None,
         census_reason=reason_of(placement),
         status=placement.status_on(today or clock.today()),  # type: ignore[arg-type]
+        notice_missing=placement.notice_missing,
+        from_old_records=placement.from_old_records,
     )
 
 
@@ -318,6 +320,11 @@ def create_placement(body: PlacementIn) -> PlacementCreated:
             spot_reason=body.spot_reason,
             parent_agreed_on=body.parent_agreed_on,
             part_time_purpose=body.part_time_purpose,
+            notice_address=body.notice_address,
+            notice_report_to=body.notice_report_to,
+            notice_session_times=body.notice_session_times,
+            notice_reasons=body.notice_reasons,
+            la_notice_date=body.la_notice_date,
         ),
         census_reason=body.census_reason,
     )

@@ -54,6 +54,8 @@ CensusReason = Literal[tuple(CENSUS_REASONS)]  # type: ignore[valid-type]
 PartTimePurpose = Literal[tuple(PART_TIME_PURPOSES)]  # type: ignore[valid-type]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[FreeText, StringConstraints(max_length=2000)]
+NoticeLine = Annotated[FreeText, StringConstraints(max_length=400)]
+NoticeReasons = Annotated[FreeText, StringConstraints(max_length=4000)]
 # The years a date may have on a page, in a file or here alike (domain/typed.py).
 Day = Annotated[date, Field(ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 12, 31))]
 # Pounds and pence, as the pages take them (£1 to £1,000,000).
@@ -198,6 +200,13 @@ class PlacementOut(BaseModel):
     home_school_code: str | None
     census_reason: str | None = Field(description="The reason returned in the census (set or settled by the route)")
     status: Literal["planned", "active", "ended"]
+    notice_missing: list[str] = Field(
+        description="An off-site direction: what its written notice must still state (empty when complete)"
+    )
+    from_old_records: bool = Field(
+        description="Started before the LA adopted the register: brought in from its old records, without the "
+        "checks that gate a new placement"
+    )
 
 
 class PlacementsQuery(PageQuery):
@@ -238,6 +247,17 @@ class PlacementIn(Strict):
         None, description="A part-time timetable: medical, reintegration or other (never behaviour)"
     )
     census_reason: CensusReason | None = Field(None, description="Where the route does not settle it")
+    notice_address: NoticeLine | None = Field(None, description="Off-site direction notice: where the pupil attends")
+    notice_report_to: NoticeLine | None = Field(
+        None, description="Off-site direction notice: who the pupil reports to on the first day"
+    )
+    notice_session_times: NoticeLine | None = Field(None, description="Off-site direction notice: the sessions' times")
+    notice_reasons: NoticeReasons | None = Field(
+        None, description="Off-site direction notice: the reasons for the direction and what it is meant to achieve"
+    )
+    la_notice_date: Day | None = Field(
+        None, description="Off-site direction of a pupil with an EHC plan: the day notice went to the LA"
+    )
 
 
 class PlacementCreated(BaseModel):

@@ -192,6 +192,37 @@ class ReviewRequestForm(Form):
     submit = submit("Record the request")
 
 
+class NoticeForm(Form):
+    """What an off-site direction's written notice said (SI 2010/1156 reg 3(4))."""
+
+    address = text_area(
+        "Where is the pupil to attend?",
+        max_length=400,
+        description="The address of the place, as the notice gives it",
+    )
+    report_to = text_field(
+        "Who does the pupil report to on the first day?",
+        max_length=400,
+        description="Their name and role, for example Ms A Khan, head of centre",
+    )
+    session_times = text_field(
+        "What are the times of the sessions?",
+        max_length=400,
+        description="For example, 9am to 12pm and 12:45pm to 3pm",
+    )
+    reasons = text_area(
+        "Why is the pupil directed off site, and what is it meant to achieve?",
+        max_length=4000,
+        description="The reasons for the direction and its objectives, as the notice gives them",
+    )
+    la_notice_date = GovDateField(
+        "When was written notice given to the local authority?",
+        required=False,
+        description="Only where the pupil has an EHC plan: the authority that maintains it is told too",
+    )
+    submit = submit("Save the notice")
+
+
 class EndForm(Form):
     end_date = GovDateField("Last day of the placement")
     destination = radios(

@@ -33,8 +33,10 @@ from ap_register.domain.vocab import (
 from ap_register.extensions import db, limiter
 from ap_register.models import Alert, Setting
 from ap_register.placements import drafts
+from ap_register.placements import notice as notice_rules
 from ap_register.placements import rules as register
 from ap_register.placements import use_cases as placement_cases
+from ap_register.placements.notice import NoticeContents
 from ap_register.placements.roll import exclusion_stories
 from ap_register.placements.rules import PlacementDraft
 from ap_register.placements.web import bp
@@ -45,6 +47,7 @@ from ap_register.placements.web.forms import (
     EndForm,
     FindPupilForm,
     MovementForm,
+    NoticeForm,
     PlacementDetailsForm,
     PlacementRouteForm,
     PlacementsFilterForm,
@@ -454,6 +457,68 @@ def placement_review_request(placement_id: int) -> str | BaseResponse:
         form=form,
         placement=found,
         review_window_weeks=register.REVIEW_REQUEST_WEEKS,
+    )
+
+
+@bp.route("/placements/<int:placement_id>/notice", methods=["GET", "POST"])
+@login_required
+def placement_notice(placement_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    found = permissions.get_placement(db.session, actor, placement_id)
+    permissions.require(db.session, actor, "placement.review", found)
+    if found.route != Route.OFF_SITE_DIRECTION:
+        abort(404)
+    form = NoticeForm(
+        data={
+            "address": found.notice_address or register.site_address(found.setting),
+            "report_to": found.notice_report_to,
+            "session_times": found.notice_session_times,
+            "reasons": found.notice_reasons or found.reason,
+            "la_notice_date": found.la_notice_date,
+        }
+        if request.method == "GET"
+        else None
+    )
+    if form.validate_on_submit():
+        contents = NoticeContents(
+            address=form.address.data,
+            report_to=form.report_to.data,
+            session_times=form.session_times.data,
+            reasons=form.reasons.data,
+            la_notice_date=form.la_notice_date.data,
+        )
+        done, _ = attempt(
+            form,
+            lambda: placement_cases.record_notice(db.session, actor, placement_cases.RecordNotice(found.id, contents)),
+        )
+        if done:
+            flash(
+                "Notice saved: the letter is ready"
+                if not found.notice_missing
+                else "Notice saved: it is not complete yet",
+                "success",
+            )
+            return redirect(url_for("register.placement", placement_id=found.id))
+    return render_template(
+        "register/notice.html", title="The written notice", form=form, placement=found, source=notice_rules.SOURCE
+    )
+
+
+@bp.route("/placements/<int:placement_id>/notice-letter")
+@login_required
+def placement_notice_letter(placement_id: int) -> str:
+    actor = current_actor()
+    found = permissions.get_placement(db.session, actor, placement_id)
+    permissions.require(db.session, actor, "placement.review", found)
+    if found.route != Route.OFF_SITE_DIRECTION:
+        abort(404)
+    complete = not found.notice_missing
+    return render_template(
+        "register/notice_letter.html",
+        title="Notice of an off-site direction" if complete else "The letter cannot be made yet",
+        placement=found,
+        letter=register.notice_letter(db.session, found) if complete else None,
+        source=notice_rules.SOURCE,
     )
 
 

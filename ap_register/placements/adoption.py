@@ -1,0 +1,105 @@
+"""An LA's adoption of the register: the day it began to use it.
+
+An LA comes to the register with years of records. Every check that gates a *new* placement (an
+approved panel decision, a commissioned place in the budget, and the records only the register asks
+for: the notice's date, the parent's agreement to a part-time timetable, a time-limited
+placement's plan) applies to placements that start on or after the adoption date. A placement
+that started before it is history: it is accepted as the LA's old records hold it, the checks it
+would have failed are listed as warnings, and it is marked `from_old_records`. The law's own
+coherence (route, registration, the roll, dates, sessions) is checked either way.
+
+The date is set by the LA's administrator, or, if it is not set yet, on the LA's first import: the
+day of that import.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ap_register import clock, permissions
+from ap_register.accounts import audit
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError, FieldError
+from ap_register.domain.typed import FIRST_YEAR
+from ap_register.models import LocalAuthority, Placement, Pupil
+
+# How far ahead an adoption date may be set: an LA may plan its start, not put off the checks.
+MOST_AHEAD = timedelta(days=366)
+OLD_RECORDS_NOTE = "not required of a placement from the local authority's old records"
+# What a placement from the old records is taken without (shown on the adoption page).
+GATED_CHECKS = (
+    "an approved panel decision, on the routes the panel rules name",
+    "a free commissioned place in the AP budget plan, or a spot purchase",
+    "the day written notice of an off-site direction was given",
+    "a part-time timetable's planned end, the day the parent agreed and its purpose",
+    "a time-limited placement's planned end and reintegration plan",
+    "a recorded reason for more than the local cap of sessions at an unregistered provider",
+    "the independent-school test at an unregistered provider (the daily checks still raise it)",
+)
+
+
+def before_adoption(la: LocalAuthority, day: date) -> bool:
+    """Whether a placement starting on `day` is from the LA's old records."""
+    return la.adopted_on is not None and day < la.adopted_on
+
+
+def old_records(session: Session, la: LocalAuthority) -> int:
+    """How many of the LA's pupils' placements came from its old records."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Placement)
+            .join(Pupil, Pupil.id == Placement.pupil_id)
+            .where(Pupil.home_la_id == la.id, Placement.from_old_records.is_(True))
+        )
+        or 0
+    )
+
+
+def set_adoption_date(session: Session, actor: Actor, la: LocalAuthority, day: date | None) -> None:
+    """The LA's administrator sets (or clears) the day the LA began to use the register. It
+    changes which checks apply to placements recorded from now on; placements already recorded
+    keep the mark they were given."""
+    permissions.require(session, actor, "admin.adoption")
+    if day is not None and day.year < FIRST_YEAR:
+        raise DomainError(
+            "The adoption date was not saved", [FieldError("adopted_on", f"Enter a date in {FIRST_YEAR} or later")]
+        )
+    latest = clock.today() + MOST_AHEAD
+    if day is not None and day > latest:
+        raise DomainError(
+            "The adoption date was not saved",
+            [FieldError("adopted_on", f"The adoption date can be at most a year ahead: {latest:%-d %B %Y} or before")],
+        )
+    before = la.adopted_on
+    la.adopted_on = day
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "set_adoption_date",
+        "local_authority",
+        la.id,
+        detail={"before": before.isoformat() if before else None, "after": day.isoformat() if day else None},
+    )
+
+
+def adopt_at_first_import(session: Session, actor: Actor, la: LocalAuthority, today: date | None = None) -> bool:
+    """An LA that imports a file before it has an adoption date adopts the register that day.
+    Runs inside the import's transaction, so a refused file leaves the date unset."""
+    if la.adopted_on is not None:
+        return False
+    la.adopted_on = today or clock.today()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "set_adoption_date",
+        "local_authority",
+        la.id,
+        detail={"before": None, "after": la.adopted_on.isoformat(), "by": "first import"},
+    )
+    return True
