@@ -440,8 +440,14 @@ def grant_app_role_command(role: str) -> None:
 
 
 @click.command("returns")
-@click.argument("kind", type=click.Choice(["ap-census", "school-census"]))
+@click.argument("kind", type=click.Choice(["ap-census", "school-census", "children-not-in-school"]))
 @click.option("--la", "la_code", required=True, help="The LA's DfE code")
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day (children not in school; for a census, a day in its academic year). Default today",
+)
 @click.option("--year", "year_text", help="The academic year, such as 2025/26 (default: this one)")
 @click.option("--term", type=click.Choice(["autumn", "spring", "summer"]), default="spring", show_default=True)
 @click.option("--gaps", is_flag=True, help="The validation report instead of the lines (CSV or XLSX)")
@@ -449,14 +455,19 @@ def grant_app_role_command(role: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default stdout)")
 @with_appcontext
 def returns_command(
-    kind: str, la_code: str, year_text: str | None, term: str, gaps: bool, fmt: str, out: str | None
+    kind: str, la_code: str, on: Any, year_text: str | None, term: str, gaps: bool, fmt: str, out: str | None
 ) -> None:
-    """A census return's lines, one per placement, and its validation report (the gaps)."""
+    """A census return's lines, one per placement, and its validation report (the gaps); or the
+    children-not-in-school entries on a day, one per child."""
 
     from ap_register.returns import rules as returns
 
     la = _required_la(la_code)
-    chosen = AcademicYear.containing(clock.today()) if year_text is None else AcademicYear.parse(year_text)
+    day = on.date() if on else clock.today()
+    if kind == "children-not-in-school":
+        _children_not_in_school(la, day, fmt, out)
+        return
+    chosen = AcademicYear.containing(day) if year_text is None else AcademicYear.parse(year_text)
     year = chosen.start if chosen else None
     if year is None:
         raise click.UsageError(f"{year_text!r} is not an academic year such as 2025/26")
@@ -484,6 +495,36 @@ def returns_command(
         _write_table(fmt, returns.COLUMNS[kind], found.rows, out, kind)
     gap_count = f"{len(found.gaps)} gap{'' if len(found.gaps) == 1 else 's'}"
     say(f"{found.title}: {len(found.rows)} lines, {gap_count}; census day {found.census_day:%-d %B %Y}")
+
+
+def _children_not_in_school(la: Any, day: Any, fmt: str, out: str | None) -> None:
+    """`returns children-not-in-school`: JSON holds one entry per child; CSV and XLSX one line per
+    child and provider."""
+    from ap_register.returns import cnis
+
+    children = cnis.register_on(db.session, cli_actor("returns"), la, day)
+    document = {
+        "la": la.code,
+        "on": day.isoformat(),
+        "in_force_from": cnis.IN_FORCE_FROM.isoformat() if cnis.IN_FORCE_FROM else None,
+        "not_held": list(cnis.NOT_HELD),
+        "entries": [child.as_json() for child in children],
+    }
+    db.session.commit()
+    if fmt == "json":
+        text = json.dumps(document, indent=2)
+        if out:
+            with open(out, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        else:
+            click.echo(text)
+    else:
+        _write_table(fmt, cnis.COLUMNS, cnis.rows(children), out, "children-not-in-school")
+    counts = cnis.summary(children)
+    say(
+        f"Children not in school on {day:%-d %B %Y}: {counts['children']} "
+        f"({counts['no_school']} on no school's roll, {counts['partly_elsewhere']} partly educated elsewhere)"
+    )
 
 
 @click.command("run-job")

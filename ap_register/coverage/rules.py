@@ -379,8 +379,11 @@ def _compare_registers(session: Session, weeks: list[PupilWeek], monday: date, f
             week.flags.append("register_mismatch")
 
 
-def left_the_area(session: Session, pupil_ids: Sequence[int], by: date) -> set[int]:
-    """Pupils whose latest ended placement sent them out of the area or to home education."""
+def left_the_area(
+    session: Session, pupil_ids: Sequence[int], by: date, destinations: Sequence[Destination] = LEFT_THE_AREA
+) -> set[int]:
+    """Pupils whose latest ended placement sent them out of the area or to home education (or to
+    one of the `destinations` asked)."""
     latest: dict[int, Destination | None] = {}
     for pupil_id, destination in session.execute(
         select(Placement.pupil_id, Placement.destination)
@@ -388,7 +391,7 @@ def left_the_area(session: Session, pupil_ids: Sequence[int], by: date) -> set[i
         .order_by(Placement.end_date, Placement.id)
     ):
         latest[pupil_id] = destination
-    return {pid for pid, destination in latest.items() if destination in LEFT_THE_AREA}
+    return {pid for pid, destination in latest.items() if destination in destinations}
 
 
 def _severity(flags: list[str]) -> int:

@@ -89,3 +89,27 @@ def test_the_demo_area_s_school_census_names_its_gaps(runner: Any, db: Session) 
     assert len(list(csv.DictReader(io.StringIO(lines.stdout)))) == len(found["lines"])
     refused = runner.invoke(args=["returns", "ap-census", "--la", "873", "--year", "2025/27"])
     assert refused.exit_code == 2 and "not an academic year" in refused.output
+
+
+def test_the_demo_area_s_children_not_in_school_one_entry_per_child(runner: Any, db: Session) -> None:
+    from ap_register.domain.vocab import REGISTERED_SCHOOL_KINDS, SETTING_KIND_LABELS
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    result = runner.invoke(args=["returns", "children-not-in-school", "--la", "873", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert (found["la"], found["on"], found["in_force_from"]) == ("873", clock.today().isoformat(), None)
+    entries = found["entries"]
+    upns = [e["upn"] for e in entries]
+    assert entries and len(upns) == len(set(upns))  # one entry per child
+    school_kinds = {SETTING_KIND_LABELS[kind] for kind in REGISTERED_SCHOOL_KINDS}
+    for entry in entries:
+        # On no roll (and so no school), or on a roll and educated somewhere that is not a school.
+        assert (entry["why"], entry["school"] is None) in (("no_school", True), ("partly_elsewhere", False)), entry
+        if entry["why"] == "partly_elsewhere":
+            assert entry["provision"], entry
+        assert all(p["setting_kind"] not in school_kinds for p in entry["provision"]), entry
+        assert entry["sessions_per_week_elsewhere"] == sum(p["sessions_per_week"] for p in entry["provision"])
+    lines = runner.invoke(args=["returns", "children-not-in-school", "--la", "873", "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(lines.stdout)))
+    assert len(rows) == sum(max(1, len(e["provision"])) for e in entries)

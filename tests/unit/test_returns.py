@@ -14,8 +14,9 @@ from ap_register.coverage.attendance import record_register
 from ap_register.coverage.digest import previous_weekday, received, send_digests
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden
-from ap_register.domain.vocab import Registration, Role, Route, SettingKind, Tier
+from ap_register.domain.vocab import Destination, Registration, Role, Route, SettingKind, Tier
 from ap_register.models import Notification
+from ap_register.placements.rules import end_placement
 from ap_register.returns import cnis
 from ap_register.returns import rules as returns
 from tests import factories
@@ -131,24 +132,55 @@ def test_the_school_census_holds_what_each_school_arranged(db: Session, area: di
     assert returns.build(db, SYSTEM, la, "school-census", 2025, "autumn").rows == []
 
 
-def test_children_not_in_school_entries_say_who_where_when_and_who_arranged(db: Session, area: dict[str, Any]) -> None:
+def test_children_not_in_school_are_those_on_no_roll_or_educated_partly_otherwise_than_at_a_school(
+    db: Session, area: dict[str, Any]
+) -> None:
     la, school = area["la"], area["school"]
+    on = date(2025, 11, 12)
     area["tutors"].sites.append(_site("12 Mill Lane, Ely", "CB7 4AA"))
-    pupil = factories.pupil(db, la, school, first_name="Sam", last_name="Shared")
-    factories.placement(db, pupil, area["pru"], sessions="1111110000", start=date(2025, 11, 3))
+    # On Hill School's roll, at the PRU three days and with the LA's tutors on Thursday: the PRU
+    # is a school, the tutors are not (s436B(5)(b)).
+    shared = factories.pupil(db, la, school, first_name="Sam", last_name="Shared")
+    factories.placement(db, shared, area["pru"], sessions="1111110000", start=date(2025, 11, 3))
     factories.placement(
-        db, pupil, area["tutors"], Route.LA_OTHER, Registration.NONE, sessions="0000001100", start=date(2025, 11, 3)
+        db, shared, area["tutors"], Route.LA_OTHER, Registration.NONE, sessions="0000001100", start=date(2025, 11, 3)
     )
-    rows = [e.as_row() for e in cnis.entries(db, SYSTEM, la, date(2025, 11, 12))]
-    assert [(r["educated_at"], r["sessions"], r["arranged_by"]) for r in rows] == [
-        ("Riverside PRU", "Mon AM, Mon PM, Tue AM, Tue PM, Wed AM, Wed PM", "Hill School"),
-        ("Home Tutors Ltd", "Thu AM, Thu PM", la.name),
+    # Educated only at another school: not on the register.
+    factories.placement(db, factories.pupil(db, la, school, last_name="AtPru"), area["pru"], start=date(2025, 11, 3))
+    # On no school's roll: on the register, with or without education known (s436B(5)(a)).
+    tutored = factories.pupil(db, la, None, first_name="Tia", last_name="Tutored")
+    factories.placement(
+        db, tutored, area["tutors"], Route.LA_EXCLUSION, Registration.NONE, sessions="1100110000",
+        start=date(2025, 11, 3), tier=Tier.TRANSITIONAL,
+    )  # fmt: skip
+    factories.pupil(db, la, None, first_name="Nia", last_name="Nowhere")
+    # Not of compulsory school age, or moved out of the area: not on it.
+    factories.pupil(db, la, None, last_name="Older", date_of_birth=date(2007, 3, 1))
+    moved = factories.pupil(db, la, None, last_name="Moved")
+    gone = factories.placement(
+        db, moved, area["tutors"], Route.LA_OTHER, Registration.NONE, sessions="1100000000", start=date(2025, 9, 8)
+    )
+    end_placement(db, SYSTEM, gone, end_date=date(2025, 10, 24), destination=Destination.MOVED_OUT_OF_AREA)
+
+    children = cnis.register_on(db, SYSTEM, la, on)
+    assert [(c.pupil.last_name, c.condition, c.school.name if c.school else None) for c in children] == [
+        ("Nowhere", cnis.NO_SCHOOL, None),
+        ("Shared", cnis.PARTLY_ELSEWHERE, "Hill School"),
+        ("Tutored", cnis.NO_SCHOOL, None),
     ]
-    assert rows[1]["addresses"] == "12 Mill Lane, Ely, CB7 4AA" and rows[1]["on_a_school_roll"] == "Y"
-    assert cnis.entries(db, SYSTEM, la, date(2025, 10, 31)) == []
+    entry = children[1].as_json()
+    assert (entry["sessions_per_week_elsewhere"], [p["educated_at"] for p in entry["provision"]]) == (
+        2,
+        ["Home Tutors Ltd"],
+    )
+    assert entry["provision"][0]["addresses"] == "12 Mill Lane, Ely, CB7 4AA"
+    assert entry["provision"][0]["arranged_by"] == la.name
+    assert children[0].as_json()["provision"] == []
+    # Before the tutoring began, Sam was educated only at schools.
+    assert [c.pupil.last_name for c in cnis.register_on(db, SYSTEM, la, date(2025, 10, 31))] == ["Nowhere", "Tutored"]
     lead = Actor(user=factories.user(db, Role.SCHOOL_LEAD, school), via="test")
     with pytest.raises(Forbidden):
-        cnis.entries(db, lead, la, date(2025, 11, 12))
+        cnis.register_on(db, lead, la, on)
 
 
 def _site(address: str, postcode: str) -> Any:

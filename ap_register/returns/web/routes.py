@@ -200,14 +200,18 @@ def _day() -> tuple[DayForm, date]:
 def children_not_in_school() -> str:
     actor = current_actor()
     form, on = _day()
-    found = cnis.entries(db.session, actor, current_la(), on)
+    found = cnis.register_on(db.session, actor, current_la(), on)
     return render_recorded(
         "returns/cnis.html",
         title="Children not in school",
         form=form,
         on=on,
-        rows=[e.as_row() for e in found],
+        children=found,
         summary=cnis.summary(found),
+        conditions=cnis.CONDITIONS,
+        not_held=cnis.NOT_HELD,
+        in_force_from=cnis.IN_FORCE_FROM,
+        source=cnis.SOURCE,
     )
 
 
@@ -219,6 +223,6 @@ def children_not_in_school_export(fmt: str) -> Response:
         abort(404)
     actor = current_actor()
     _, on = _day()
-    found = cnis.entries(db.session, actor, current_la(), on)
+    found = cnis.register_on(db.session, actor, current_la(), on)
     db.session.commit()
-    return table_download(fmt, cnis.COLUMNS, [e.as_row() for e in found], f"children-not-in-school-{on}.{fmt}")
+    return table_download(fmt, cnis.COLUMNS, cnis.rows(found), f"children-not-in-school-{on}.{fmt}")
