@@ -57,8 +57,14 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "admin.users": frozenset({Role.LA_ADMIN}),
     "admin.term_dates": frozenset({Role.LA_ADMIN}),
     "admin.imports": frozenset({Role.LA_ADMIN}),
-    # The day the LA began to use the register (`placements.adoption`).
+    # The day the LA began to use the register (`placements.adoption`), and bringing in a
+    # placement from the LA's old records (one that started before it) without the checks that
+    # gate a new one: the LA's administrators only (and its imports), never a setting.
     "admin.adoption": frozenset({Role.LA_ADMIN}),
+    "placement.from_old_records": frozenset({Role.LA_ADMIN}),
+    # An off-site direction's written notice is the directing school's (its governing body's) and
+    # the LA's: never the receiving setting's to write (SI 2010/1156 reg 3).
+    "placement.notice": frozenset({Role.SCHOOL_LEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "admin.audit": frozenset({Role.LA_ADMIN}),
     "admin.api_tokens": frozenset({Role.LA_ADMIN}),
     "coverage.view": frozenset(Role),
@@ -369,6 +375,10 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
             return False
         if action in ("placement.review", "placement.end"):
             return user.role in PLACING_LA_ROLES or _setting_party(user, obj)
+        if action == "placement.notice":
+            return user.role in PLACING_LA_ROLES or (
+                user.setting_id is not None and user.setting_id == obj.home_school_id
+            )
         return True
     if isinstance(obj, Setting):
         return obj.la_id == user.organisation_la_id

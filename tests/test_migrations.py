@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from ap_register import create_app
+from ap_register import clock, create_app
 from ap_register.config import TestConfig
 from ap_register.extensions import db
 from tests.conftest import make_database
@@ -303,9 +303,10 @@ def test_reviews_recorded_before_say_nobody_was_recorded_as_taking_part(fresh_ap
 
 
 def test_an_la_s_panel_date_becomes_its_adoption_date_and_marks_its_old_records(fresh_app) -> None:  # type: ignore[no-untyped-def]
-    """0026: the day an LA's panel checks began becomes the day it adopted the register; placements
-    that started before it (recorded without the panel's check) are marked as old records; the alert
-    for a review asked for takes its published name. Down gives each back."""
+    """0026: the day an LA's panel checks began becomes the day it adopted the register (never in
+    the future); no placement recorded before is marked as an old record (each was recorded under
+    the checks of its day); the alert for a review asked for takes its published name. Down gives
+    each back."""
     from sqlalchemy import inspect, text
 
     with fresh_app.app_context():
@@ -314,6 +315,14 @@ def test_an_la_s_panel_date_becomes_its_adoption_date_and_marks_its_old_records(
             la = connection.execute(text("SELECT home_la_id FROM pupil WHERE id = :p"), {"p": pupil}).scalar()
             connection.execute(
                 text("UPDATE local_authority SET panel_decisions_from = '2026-01-05' WHERE id = :la"), {"la": la}
+            )
+            # Another LA's date in the future: an adoption date is never later than the upgrade.
+            connection.execute(
+                text(
+                    "INSERT INTO local_authority (code, name, live, review_interval_school_days, "
+                    "unregistered_session_cap, panel_decisions_from) VALUES ('856', 'Leicester', true, 30, 4, "
+                    "'2099-01-01')"
+                )
             )
             for start in ("2025-11-03", "2026-01-05"):
                 connection.execute(
@@ -337,8 +346,10 @@ def test_an_la_s_panel_date_becomes_its_adoption_date_and_marks_its_old_records(
             adopted = connection.execute(text("SELECT adopted_on FROM local_authority WHERE id = :la"), {"la": la})
             marks = connection.execute(text("SELECT start_date, from_old_records FROM placement ORDER BY start_date"))
             alert = connection.execute(text("SELECT kind, key FROM alert")).one()
+            future = connection.execute(text("SELECT adopted_on FROM local_authority WHERE code = '856'"))
             assert str(adopted.scalar()) == "2026-01-05"
-            assert [(str(start), bool(mark)) for start, mark in marks] == [("2025-11-03", True), ("2026-01-05", False)]
+            assert str(future.scalar()) == clock.today().isoformat()
+            assert [(str(start), bool(mark)) for start, mark in marks] == [("2025-11-03", False), ("2026-01-05", False)]
             assert tuple(alert) == ("review_requested", "review_requested:7")
         downgrade(revision="0025")
         with db.engine.connect() as connection:

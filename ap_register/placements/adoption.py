@@ -8,13 +8,15 @@ that started before it is history: it is accepted as the LA's old records hold i
 would have failed are listed as warnings, and it is marked `from_old_records`. The law's own
 coherence (route, registration, the roll, dates, sessions) is checked either way.
 
-The date is set by the LA's administrator, or, if it is not set yet, on the LA's first import: the
-day of that import.
+The date is set by the LA's administrator (never in the future), or, for an LA new to the register
+(no placement recorded yet), on the day of its first import. Only the LA's administrators, and
+imports run by the system, bring in old records: a placement a setting records is always checked
+as new, whatever its start date (`old_record_allowed`).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,8 +28,6 @@ from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.typed import FIRST_YEAR
 from ap_register.models import LocalAuthority, Placement, Pupil
 
-# How far ahead an adoption date may be set: an LA may plan its start, not put off the checks.
-MOST_AHEAD = timedelta(days=366)
 OLD_RECORDS_NOTE = "not required of a placement from the local authority's old records"
 # What a placement from the old records is taken without (shown on the adoption page).
 GATED_CHECKS = (
@@ -44,6 +44,14 @@ GATED_CHECKS = (
 def before_adoption(la: LocalAuthority, day: date) -> bool:
     """Whether a placement starting on `day` is from the LA's old records."""
     return la.adopted_on is not None and day < la.adopted_on
+
+
+def old_record_allowed(session: Session, actor: Actor, la: LocalAuthority, start: date) -> bool:
+    """Whether this placement may come in as one of the LA's old records: it started before the
+    adoption date, and it is brought in by the LA's administrators (a page, the API, a file) or an
+    import run by the system. A setting's user records every placement as new, whatever its start:
+    a start date before the adoption date is no way round the checks."""
+    return before_adoption(la, start) and permissions.can(session, actor, "placement.from_old_records")
 
 
 def old_records(session: Session, la: LocalAuthority) -> int:
@@ -68,11 +76,17 @@ def set_adoption_date(session: Session, actor: Actor, la: LocalAuthority, day: d
         raise DomainError(
             "The adoption date was not saved", [FieldError("adopted_on", f"Enter a date in {FIRST_YEAR} or later")]
         )
-    latest = clock.today() + MOST_AHEAD
-    if day is not None and day > latest:
+    today = clock.today()
+    if day is not None and day > today:
         raise DomainError(
             "The adoption date was not saved",
-            [FieldError("adopted_on", f"The adoption date can be at most a year ahead: {latest:%-d %B %Y} or before")],
+            [
+                FieldError(
+                    "adopted_on",
+                    f"The adoption date cannot be in the future: {today:%-d %B %Y} or before (a later date would "
+                    "take new placements without their checks)",
+                )
+            ],
         )
     before = la.adopted_on
     la.adopted_on = day
@@ -87,10 +101,22 @@ def set_adoption_date(session: Session, actor: Actor, la: LocalAuthority, day: d
     )
 
 
-def adopt_at_first_import(session: Session, actor: Actor, la: LocalAuthority, today: date | None = None) -> bool:
-    """An LA that imports a file before it has an adoption date adopts the register that day.
-    Runs inside the import's transaction, so a refused file leaves the date unset."""
+def adopts_at_import(session: Session, la: LocalAuthority) -> bool:
+    """Whether the LA's next import sets its adoption date: it has none, and no placement of its
+    pupils is recorded yet."""
     if la.adopted_on is not None:
+        return False
+    recorded = session.scalar(
+        select(Placement.id).join(Pupil, Pupil.id == Placement.pupil_id).where(Pupil.home_la_id == la.id).limit(1)
+    )
+    return recorded is None
+
+
+def adopt_at_first_import(session: Session, actor: Actor, la: LocalAuthority, today: date | None = None) -> bool:
+    """An LA new to the register (no adoption date, and no placement of its pupils recorded yet)
+    adopts it on the day of its first import. An LA already recording placements sets its date on
+    its page. Runs inside the import's transaction, so a refused file leaves the date unset."""
+    if not adopts_at_import(session, la):
         return False
     la.adopted_on = today or clock.today()
     session.flush()

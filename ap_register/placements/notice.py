@@ -43,6 +43,14 @@ PARTS: dict[str, str] = {
 }
 
 
+def la_notice_problem(la_notice_date: date | None, today: date) -> str | None:
+    """Why the day notice went to the LA cannot be recorded (it may be after the start: a late
+    notice is recorded as it happened)."""
+    if la_notice_date is not None and la_notice_date > today:
+        return "The day notice went to the local authority cannot be in the future"
+    return None
+
+
 def missing(contents: NoticeContents, *, has_ehc_plan: bool, notice_date: date | None) -> list[str]:
     """The parts of the notice not yet recorded, as the page names them (empty: complete)."""
     gaps = [label for name, label in PARTS.items() if not (getattr(contents, name) or "").strip()]

@@ -60,7 +60,7 @@ from ap_register.models import (
     Setting,
 )
 from ap_register.placements import independent_school, notice
-from ap_register.placements.adoption import OLD_RECORDS_NOTE, before_adoption
+from ap_register.placements.adoption import OLD_RECORDS_NOTE, before_adoption, old_record_allowed
 from ap_register.placements.notice import NoticeContents
 from ap_register.placements.notice import missing as notice_missing
 from ap_register.placements.roll import RollReading, exclusion_step_problem, reading_of, refresh_roll
@@ -315,16 +315,19 @@ def assess_placement(
     *,
     calendar: SchoolCalendar | None = None,
     exclude_placement_id: int | None = None,
+    old_record: bool = False,
 ) -> Assessment:
     """Check a draft placement for coherence of route, registration, setting kind and tier,
-    dates, sessions and the statutory notice, without writing anything."""
+    dates, sessions and the statutory notice, without writing anything. `old_record`: it comes
+    from the LA's old records (`old_record_allowed`), so the records only the register asks of
+    new placements are warnings, not refusals."""
     result = Assessment()
     setting = session.get(Setting, draft.setting_id)
     if setting is None:
         result.error("setting", "Choose a setting")
         return result
     la: LocalAuthority = pupil.home_la
-    result.old_record = before_adoption(la, draft.start_date)
+    result.old_record = old_record
     route, registration, tier = draft.route, draft.registration, draft.tier
     reading = reading_of(session, pupil) if pupil.id is not None else RollReading()
     home = result.home_school = school_on(session, pupil, draft.start_date, reading)
@@ -517,8 +520,9 @@ def _assess_off_site(
                 f"Notice was given {given} school day{'s' if given != 1 else ''} before the start: "
                 f"the law asks for at least {OFF_SITE_NOTICE_SCHOOL_DAYS}"
             )
-    if draft.la_notice_date is not None and draft.la_notice_date > draft.start_date:
-        result.error("la_notice_date", "Notice must be given to the local authority on or before the start")
+    problem = notice.la_notice_problem(draft.la_notice_date, clock.today())
+    if problem:
+        result.error("la_notice_date", problem)
     gaps = notice_missing(
         draft.notice_contents, has_ehc_plan=pupil.sen_status == SenStatus.EHCP, notice_date=draft.notice_date
     )
@@ -675,21 +679,21 @@ def _next_review(session: Session, pupil: Pupil, after: date, calendar: SchoolCa
 NOT_FOR_PANELS = frozenset({Route.HOME_SCHOOL, Route.PART_TIME_TIMETABLE})
 
 
-def needs_decision(la: LocalAuthority, route: Route, tier: Tier | None, start: date) -> bool:
+def needs_decision(la: LocalAuthority, route: Route, tier: Tier | None) -> bool:
     """Whether a placement on this route (and tier) needs an approved panel decision to start:
     the LA's rules (by default fair access, managed moves and LA placements after an exclusion
-    into a transitional place), from the day the LA adopted the register."""
-    if before_adoption(la, start):
-        return False
+    into a transitional place). A placement from the LA's old records needs none."""
     if route in NOT_FOR_PANELS:
         return False
     rules = set(la.panel_routes or [])
     return route.value in rules or (tier is not None and f"{route.value}:{tier.value}" in rules)
 
 
-def gate_problem(pupil: Pupil, draft: PlacementDraft, decision: Decision | None) -> str | None:
+def gate_problem(
+    pupil: Pupil, draft: PlacementDraft, decision: Decision | None, *, old_record: bool = False
+) -> str | None:
     """Why this placement may not start without (another) panel decision, or None."""
-    if not needs_decision(pupil.home_la, draft.route, draft.tier, draft.start_date):
+    if old_record or not needs_decision(pupil.home_la, draft.route, draft.tier):
         return None
     label = ROUTE_LABELS[draft.route]
     if decision is None:
@@ -773,13 +777,14 @@ def check_placement(
                 f"from {recorded.start_date:%-d %B %Y} is already recorded",
             )
         )
-    gate = gate_problem(pupil, draft, decision)
+    old_record = old_record_allowed(session, actor, pupil.home_la, draft.start_date)
+    gate = gate_problem(pupil, draft, decision, old_record=old_record)
     if gate:
         problems.append(FieldError("route", gate))
     spot = spot_purchase_problems(draft.spot_purchase, draft.agreed_cost, draft.spot_reason)
     problems.extend(spot)
-    if not spot and not before_adoption(pupil.home_la, draft.start_date):
-        # The budget's places are checked from the day the LA adopted the register.
+    if not spot and not old_record:
+        # The budget's places gate every new placement.
         full = capacity_problem(
             session,
             pupil.home_la,
@@ -791,7 +796,9 @@ def check_placement(
         )
         if full:
             problems.append(FieldError("spot_purchase", full))
-    assessment = assess_placement(session, pupil, draft, calendar=calendar or _calendar(session, pupil))
+    assessment = assess_placement(
+        session, pupil, draft, calendar=calendar or _calendar(session, pupil), old_record=old_record
+    )
     assessment.errors[:0] = problems
     return assessment
 
@@ -983,8 +990,9 @@ def record_notice(
     """Record what an off-site direction's written notice said (SI 2010/1156 reg 3(4)), and the
     day it went to the LA where the pupil has an EHC plan (reg 3(1) and (3)). The contents may be
     completed or corrected while the direction is open; each change is audited with what it
-    replaced. The letter is made from them (`placements.notice`)."""
-    permissions.require(session, actor, "placement.review", placement)
+    replaced. The letter is made from them (`placements.notice`). The directing school and the LA
+    write it, never the receiving setting (`placement.notice`)."""
+    permissions.require(session, actor, "placement.notice", placement)
     hold_ledger(session, placement.pupil, placement)
     today = today or clock.today()
     refusal = Refusal()
@@ -1001,11 +1009,9 @@ def record_notice(
             refusal.add(name, f"Use at most {notice.MAX_LINE} characters")
     if contents.reasons is not None and len(contents.reasons.strip()) > notice.MAX_REASONS:
         refusal.add("reasons", f"Use at most {notice.MAX_REASONS} characters")
-    if contents.la_notice_date is not None:
-        if contents.la_notice_date > today:
-            refusal.add("la_notice_date", "The day notice went to the local authority cannot be in the future")
-        elif contents.la_notice_date > placement.start_date:
-            refusal.add("la_notice_date", "Notice must be given to the local authority on or before the start")
+    problem = notice.la_notice_problem(contents.la_notice_date, today)
+    if problem:
+        refusal.add("la_notice_date", problem)
     refusal.raise_if_any("The notice was not recorded")
     before = {
         "address": placement.notice_address,
@@ -1195,6 +1201,13 @@ def correct_placement(
         raise DomainError(
             "The end must be on or after the start", [FieldError("end_date", "The end must be on or after the start")]
         )
+    if placement.from_old_records and not before_adoption(placement.pupil.home_la, placement.start_date):
+        # Taken without the checks of a new placement: it cannot become one by a correction.
+        message = (
+            "A placement from the old records must start before the adoption date: record one that starts "
+            "later as a new placement"
+        )
+        raise DomainError("The correction cannot be recorded", [FieldError("start_date", message)])
     if week_pattern.problem(placement.sessions):
         raise DomainError(
             "Sessions are not valid", [FieldError("sessions", week_pattern.problem(placement.sessions) or "")]

@@ -117,3 +117,54 @@ def test_a_placement_before_the_adoption_date_is_still_checked_for_the_law_s_coh
     with pytest.raises(ImportRefused) as refused:
         load(db, area["la"], HEADER + f"{pupil.upn},PRU1,off_site_direction,sole,2025-11-05,1111111111,time_limited\n")
     assert [e.column for e in refused.value.report.errors] == ["registration"]
+
+
+def test_a_setting_cannot_dodge_the_checks_with_a_start_before_the_adoption_date(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    from ap_register.domain.actors import Actor
+    from ap_register.domain.errors import DomainError
+    from ap_register.domain.vocab import Registration, Role, Route
+    from ap_register.models import Setting
+    from ap_register.placements.rules import PlacementDraft, start_placement
+
+    area["la"].adopted_on = date(2026, 9, 1)
+    pupil = area["pupils"][0]
+    draft = PlacementDraft(
+        setting_id=db.scalar(select(Setting.id).where(Setting.ref == "SCH2")),
+        route=Route.MANAGED_MOVE,
+        registration=Registration.SOLE,
+        sessions="1" * 10,
+        start_date=date(2025, 11, 17),
+    )
+    # A school's lead recording a move that "started" last year is checked as new: the panel's
+    # decision is still needed.
+    lead = Actor(user=factories.user(db, Role.SCHOOL_LEAD, pupil.home_school), via="test")
+    with pytest.raises(DomainError) as refused:
+        start_placement(db, lead, pupil, draft)
+    assert refused.value.errors[0].message.endswith("make a referral")
+    # The LA's administrator brings the same history in from the old records.
+    admin = Actor(user=factories.user(db, Role.LA_ADMIN, area["la"]), via="test")
+    placement, _ = start_placement(db, admin, pupil, draft)
+    assert placement.from_old_records
+
+
+def test_an_la_already_recording_placements_is_not_adopted_by_an_import(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    area["la"].adopted_on = None
+    from ap_register.models import Setting
+
+    pru = db.scalars(select(Setting).where(Setting.ref == "PRU1")).one()
+    factories.placement(db, area["pupils"][0], pru, start=date(2025, 11, 3))
+    report = run_import(
+        db, SYSTEM, "term-dates", io.BytesIO(b"la_code,start_date,end_date\n855,2027-01-04,2027-02-12\n"), la=area["la"]
+    )
+    assert (report.adopted_on, area["la"].adopted_on) == (None, None)
+
+
+def test_an_adoption_date_is_never_in_the_future(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    from ap_register.domain.errors import DomainError
+    from ap_register.placements.adoption import set_adoption_date
+
+    with pytest.raises(DomainError) as refused:
+        set_adoption_date(db, SYSTEM, area["la"], date(2026, 12, 7))
+    assert refused.value.errors[0].message.startswith("The adoption date cannot be in the future: 4 December 2026")
+    set_adoption_date(db, SYSTEM, area["la"], ANCHOR)
+    assert area["la"].adopted_on == ANCHOR

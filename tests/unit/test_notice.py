@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ap_register.coverage.alerts import findings
-from ap_register.domain.errors import DomainError
-from ap_register.domain.vocab import Destination, Registration, Route, SenStatus, SettingKind, Tier
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError, Forbidden
+from ap_register.domain.vocab import Destination, Registration, Role, Route, SenStatus, SettingKind, Tier
 from ap_register.placements.notice import NoticeContents
 from ap_register.placements.rules import (
     PlacementDraft,
@@ -108,15 +109,30 @@ def test_a_pupil_with_an_ehc_plan_s_notice_goes_to_the_la_too(db: Session, area:
         "the day written notice was given to the local authority (the pupil has an EHC plan)"
     ]
     with pytest.raises(DomainError) as refused:
-        record_notice(db, SYSTEM, placement, NoticeContents(**{**FULL.__dict__, "la_notice_date": date(2025, 11, 6)}))
+        record_notice(
+            db, SYSTEM, placement, NoticeContents(**{**FULL.__dict__, "la_notice_date": date(2025, 11, 6)}), today=ON
+        )
     assert [e.message for e in refused.value.errors] == [
-        "Notice must be given to the local authority on or before the start"
+        "The day notice went to the local authority cannot be in the future"
     ]
     record_notice(
         db, SYSTEM, placement, NoticeContents(**{**FULL.__dict__, "la_notice_date": date(2025, 11, 3)}), today=ON
     )
     assert placement.notice_missing == []
     assert notice_letter(db, placement).copy_to == "Leicestershire"
+
+
+def test_the_receiving_setting_reads_the_notice_but_only_the_directing_school_and_la_write_it(
+    db: Session,
+    area: dict,  # type: ignore[type-arg]
+) -> None:
+    placement, _ = direct(db, area)
+    head = Actor(user=factories.user(db, Role.AP_HEAD, area["pru"]), via="test")
+    with pytest.raises(Forbidden):
+        record_notice(db, head, placement, FULL, today=ON)
+    lead = Actor(user=factories.user(db, Role.SCHOOL_LEAD, area["school"]), via="test")
+    record_notice(db, lead, placement, FULL, today=ON)
+    assert placement.notice_report_to == FULL.report_to
 
 
 def test_a_notice_is_only_an_off_site_direction_s_and_closes_with_it(db: Session, area: dict) -> None:  # type: ignore[type-arg]

@@ -190,10 +190,10 @@ def test_a_file_checked_first_shows_what_it_would_change_and_writes_nothing(
     client: Any, world: dict, db: Session
 ) -> None:  # type: ignore[type-arg]
     la = world["home"]["la"]
-    la.adopted_on = None  # an LA new to the register
+    la.adopted_on = None  # an LA recording placements without an adoption date: imports do not set it
     db.commit()
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
-    assert "your first import sets it to the day of the import, 4 December 2026" in text(
+    assert "every placement is checked as new. To bring in placements from your old records" in text(
         page(client.get("/admin/imports"))
     )
     content = (
@@ -213,7 +213,7 @@ def test_a_file_checked_first_shows_what_it_would_change_and_writes_nothing(
         row.dt.get_text(strip=True): row.dd.get_text(strip=True) for row in soup.select(".govuk-summary-list__row")
     }
     assert summary["Added"] == "1"
-    assert "it would set your adoption date to 4 December 2026" in text(soup)
+    assert "adoption date" not in text(soup)
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Pupil)) == before
     assert db.get(LocalAuthority, la.id).adopted_on is None
@@ -226,10 +226,10 @@ def test_a_file_checked_first_shows_what_it_would_change_and_writes_nothing(
             content_type="multipart/form-data",
         )
     )
-    assert "it set your adoption date to 4 December 2026" in text(soup)
+    assert soup.h1.get_text(strip=True) == "File imported"
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Pupil)) == before + 1
-    assert db.get(LocalAuthority, la.id).adopted_on == date(2026, 12, 4)
+    assert db.get(LocalAuthority, la.id).adopted_on is None
 
 
 def test_an_import_without_a_file(client: Any, world: dict) -> None:  # type: ignore[type-arg]
@@ -261,8 +261,11 @@ def test_an_la_admin_sets_the_day_the_la_adopted_the_register(client: Any, world
     assert "adopted the register on 5 January 2026. 0 placements came from the old records" in text(
         page(client.get("/admin/adoption"))
     )
-    # More than a year ahead would put off every check: refused, with the reason, and nothing saved.
-    soup = page(post(client, "/admin/adoption", date_fields("adopted_on", date(2028, 1, 5))))
-    assert errors(soup) == ["The adoption date can be at most a year ahead: 5 December 2027 or before"]
+    # A date in the future would take new placements without their checks: refused, nothing saved.
+    soup = page(post(client, "/admin/adoption", date_fields("adopted_on", date(2026, 12, 7))))
+    assert errors(soup) == [
+        "The adoption date cannot be in the future: 4 December 2026 or before (a later date would take new "
+        "placements without their checks)"
+    ]
     db.refresh(la)
     assert la.adopted_on == date(2026, 1, 5)

@@ -372,6 +372,7 @@ def adoption_page() -> str | Response:
         la=la,
         gated_checks=adoption.GATED_CHECKS,
         old_records=adoption.old_records(db.session, la),
+        adopts=adoption.adopts_at_import(db.session, la),
     )
 
 
@@ -451,6 +452,7 @@ def imports() -> str:
         descriptions=IMPORT_DESCRIPTIONS,
         today=clock.today(),
         la=current_la(),
+        adopts=adoption.adopts_at_import(db.session, current_la()),
     )
 
 

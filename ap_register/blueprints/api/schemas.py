@@ -54,7 +54,8 @@ CensusReason = Literal[tuple(CENSUS_REASONS)]  # type: ignore[valid-type]
 PartTimePurpose = Literal[tuple(PART_TIME_PURPOSES)]  # type: ignore[valid-type]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[FreeText, StringConstraints(max_length=2000)]
-NoticeLine = Annotated[FreeText, StringConstraints(max_length=400)]
+NoticeLine = Annotated[OneLine, StringConstraints(max_length=400)]
+NoticeAddress = Annotated[FreeText, StringConstraints(max_length=400)]
 NoticeReasons = Annotated[FreeText, StringConstraints(max_length=4000)]
 # The years a date may have on a page, in a file or here alike (domain/typed.py).
 Day = Annotated[date, Field(ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 12, 31))]
@@ -247,7 +248,7 @@ class PlacementIn(Strict):
         None, description="A part-time timetable: medical, reintegration or other (never behaviour)"
     )
     census_reason: CensusReason | None = Field(None, description="Where the route does not settle it")
-    notice_address: NoticeLine | None = Field(None, description="Off-site direction notice: where the pupil attends")
+    notice_address: NoticeAddress | None = Field(None, description="Off-site direction notice: where the pupil attends")
     notice_report_to: NoticeLine | None = Field(
         None, description="Off-site direction notice: who the pupil reports to on the first day"
     )

@@ -6,9 +6,11 @@ Create Date: 2026-12-05 10:00:00
 
 An LA's "panel decisions from" date becomes its adoption date: the day it began to use the
 register. Every check that gates a new placement (a panel's decision, a commissioned place, the
-records only the register asks for) applies from it; a placement that started before it is
-brought in from the LA's old records and marked so. The date keeps its value, and the placements
-that started before it (recorded without a panel's check) are marked as old records.
+records only the register asks for) applies from it; a placement that started before it, brought
+in by the LA's administrators or an import, comes from the LA's old records and is marked so. The
+date keeps its value, but never later than the day of the upgrade (an adoption date is never in
+the future). No placement recorded before is marked: each was recorded under the checks of its
+day, and the mark means it was brought in under this rule.
 
 The alert for a review of an off-site direction asked for and not held is named
 `review_requested`, as the register's alert list has it; stored alerts are renamed with it.
@@ -19,6 +21,8 @@ or later) and the alerts take their former name.
 
 from alembic import op
 import sqlalchemy as sa
+
+from ap_register import clock
 
 
 # revision identifiers, used by Alembic.
@@ -41,18 +45,15 @@ def _rename_alerts(old: str, new: str) -> None:
 
 def upgrade():
     op.add_column('local_authority', sa.Column('adopted_on', sa.Date(), nullable=True))
-    op.execute('UPDATE local_authority SET adopted_on = panel_decisions_from')
+    op.execute(
+        sa.text(
+            'UPDATE local_authority SET adopted_on = CASE WHEN panel_decisions_from > :today THEN :today '
+            'ELSE panel_decisions_from END'
+        ).bindparams(sa.bindparam('today', clock.today(), type_=sa.Date()))
+    )
     op.drop_column('local_authority', 'panel_decisions_from')
     op.add_column(
         'placement', sa.Column('from_old_records', sa.Boolean(), server_default=sa.false(), nullable=False)
-    )
-    op.execute(
-        sa.text(
-            "UPDATE placement SET from_old_records = :yes WHERE EXISTS ("
-            " SELECT 1 FROM pupil JOIN local_authority ON local_authority.id = pupil.home_la_id"
-            " WHERE pupil.id = placement.pupil_id AND local_authority.adopted_on IS NOT NULL"
-            " AND placement.start_date < local_authority.adopted_on)"
-        ).bindparams(yes=True)
     )
     _rename_alerts(OLD_ALERT, NEW_ALERT)
 

@@ -348,7 +348,12 @@ def placement_new_check(token: str) -> str | BaseResponse:
         if draft.made_id is not None:  # refused, and meanwhile another click confirmed it
             return _already_recorded(draft.made_id)
     candidate = _placement_draft(draft.data)
-    assessment = register.assess_placement(db.session, found, candidate)
+    assessment = register.assess_placement(
+        db.session,
+        found,
+        candidate,
+        old_record=register.old_record_allowed(db.session, current_actor(), found.home_la, candidate.start_date),
+    )
     return render_template(
         "register/placement_check.html",
         title="Check the placement before recording it",
@@ -465,7 +470,7 @@ def placement_review_request(placement_id: int) -> str | BaseResponse:
 def placement_notice(placement_id: int) -> str | BaseResponse:
     actor = current_actor()
     found = permissions.get_placement(db.session, actor, placement_id)
-    permissions.require(db.session, actor, "placement.review", found)
+    permissions.require(db.session, actor, "placement.notice", found)
     if found.route != Route.OFF_SITE_DIRECTION:
         abort(404)
     form = NoticeForm(
@@ -473,7 +478,7 @@ def placement_notice(placement_id: int) -> str | BaseResponse:
             "address": found.notice_address or register.site_address(found.setting),
             "report_to": found.notice_report_to,
             "session_times": found.notice_session_times,
-            "reasons": found.notice_reasons or found.reason,
+            "reasons": found.notice_reasons,
             "la_notice_date": found.la_notice_date,
         }
         if request.method == "GET"
