@@ -254,6 +254,16 @@ def _required_la(code: str) -> Any:
     return la
 
 
+def _write_json(document: dict[str, Any], out: str | None) -> None:
+    """A report as JSON, to a file or stdout."""
+    text = json.dumps(document, indent=2)
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    else:
+        click.echo(text)
+
+
 def _write_table(fmt: str, columns: list[str], rows: list[dict[str, Any]], out: str | None, title: str) -> None:
     """A report as CSV or XLSX, to a file or stdout."""
     from ap_register.domain import exports
@@ -483,12 +493,7 @@ def returns_command(
             "lines": found.rows,
             "gaps": [gap.as_json() for gap in found.gaps],
         }
-        text = json.dumps(document, indent=2)
-        if out:
-            with open(out, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-        else:
-            click.echo(text)
+        _write_json(document, out)
     elif gaps:
         _write_table(fmt, returns.GAP_COLUMNS, [gap.as_json() for gap in found.gaps], out, "gaps")
     else:
@@ -512,12 +517,7 @@ def _children_not_in_school(la: Any, day: Any, fmt: str, out: str | None) -> Non
     }
     db.session.commit()
     if fmt == "json":
-        text = json.dumps(document, indent=2)
-        if out:
-            with open(out, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-        else:
-            click.echo(text)
+        _write_json(document, out)
     else:
         _write_table(fmt, cnis.COLUMNS, cnis.rows(children), out, "children-not-in-school")
     counts = cnis.summary(children)

@@ -26,7 +26,7 @@ from ap_register.models.base import Base, UTCDateTime, str_enum, utcnow
 from ap_register.models.pupils import Pupil
 from ap_register.models.reference import LocalAuthority
 from ap_register.models.settings import Setting
-from ap_register.placements.notice import NoticeContents
+from ap_register.placements.notice import NoticeContents, contents_of
 from ap_register.placements.notice import missing as notice_missing
 
 
@@ -132,13 +132,7 @@ class Placement(Base):
 
     @property
     def notice_contents(self) -> NoticeContents:
-        return NoticeContents(
-            address=self.notice_address,
-            report_to=self.notice_report_to,
-            session_times=self.notice_session_times,
-            reasons=self.notice_reasons,
-            la_notice_date=self.la_notice_date,
-        )
+        return contents_of(self)
 
     @property
     def notice_missing(self) -> list[str]:

@@ -88,17 +88,7 @@ def set_adoption_date(session: Session, actor: Actor, la: LocalAuthority, day: d
                 )
             ],
         )
-    before = la.adopted_on
-    la.adopted_on = day
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "set_adoption_date",
-        "local_authority",
-        la.id,
-        detail={"before": before.isoformat() if before else None, "after": day.isoformat() if day else None},
-    )
+    _adopt(session, actor, la, day, by="administrator")
 
 
 def adopts_at_import(session: Session, la: LocalAuthority) -> bool:
@@ -118,7 +108,13 @@ def adopt_at_first_import(session: Session, actor: Actor, la: LocalAuthority, to
     its page. Runs inside the import's transaction, so a refused file leaves the date unset."""
     if not adopts_at_import(session, la):
         return False
-    la.adopted_on = today or clock.today()
+    _adopt(session, actor, la, today or clock.today(), by="first import")
+    return True
+
+
+def _adopt(session: Session, actor: Actor, la: LocalAuthority, day: date | None, *, by: str) -> None:
+    before = la.adopted_on
+    la.adopted_on = day
     session.flush()
     audit.record(
         session,
@@ -126,6 +122,5 @@ def adopt_at_first_import(session: Session, actor: Actor, la: LocalAuthority, to
         "set_adoption_date",
         "local_authority",
         la.id,
-        detail={"before": None, "after": la.adopted_on.isoformat(), "by": "first import"},
+        detail={"before": before.isoformat() if before else None, "after": day.isoformat() if day else None, "by": by},
     )
-    return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 SOURCE = "SI 2010/1156 reg 3(4)"
 LA_SOURCE = "SI 2010/1156 reg 3(1) and (3)"
@@ -31,6 +32,17 @@ class NoticeContents:
     session_times: str | None = None
     reasons: str | None = None
     la_notice_date: date | None = None
+
+
+def contents_of(record: Any) -> NoticeContents:
+    """The notice's contents as a placement, or a draft of one, holds them (`notice_*` fields)."""
+    return NoticeContents(
+        address=record.notice_address,
+        report_to=record.notice_report_to,
+        session_times=record.notice_session_times,
+        reasons=record.notice_reasons,
+        la_notice_date=record.la_notice_date,
+    )
 
 
 # Each part the notice must state that the placement does not already hold, with how the page

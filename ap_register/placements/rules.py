@@ -61,7 +61,7 @@ from ap_register.models import (
 )
 from ap_register.placements import independent_school, notice
 from ap_register.placements.adoption import OLD_RECORDS_NOTE, before_adoption, old_record_allowed
-from ap_register.placements.notice import NoticeContents
+from ap_register.placements.notice import NoticeContents, contents_of
 from ap_register.placements.notice import missing as notice_missing
 from ap_register.placements.roll import RollReading, exclusion_step_problem, reading_of, refresh_roll
 from ap_register.placements.settings import attendance_of, attendances_at
@@ -122,13 +122,7 @@ class PlacementDraft:
 
     @property
     def notice_contents(self) -> NoticeContents:
-        return NoticeContents(
-            address=self.notice_address,
-            report_to=self.notice_report_to,
-            session_times=self.notice_session_times,
-            reasons=self.notice_reasons,
-            la_notice_date=self.la_notice_date,
-        )
+        return contents_of(self)
 
 
 @dataclass

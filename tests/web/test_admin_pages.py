@@ -148,6 +148,12 @@ def test_local_thresholds(client: Any, world: dict, db: Session) -> None:  # typ
     assert f"up to {la.name}'s local limit of 3 sessions a week (a local threshold" in shown
 
 
+def upload(client: Any, kind: str, content: str, **fields: str) -> Any:
+    """Send a CSV file to the import page (with `check` to check it only)."""
+    data = {"kind": kind, "file": (io.BytesIO(content.encode()), f"{kind}.csv"), **fields}
+    return post(client, "/admin/imports", data, content_type="multipart/form-data")
+
+
 def test_an_import_with_bad_lines_lists_them_and_writes_nothing(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
     good = make_upn("855500125001")
@@ -158,14 +164,7 @@ def test_an_import_with_bad_lines_lists_them_and_writes_nothing(client: Any, wor
         f"{make_upn('855500125002')},Jo,Reid,2012-05-01,856\n"
     )
     before = db.scalar(select(func.count()).select_from(Pupil))
-    soup = page(
-        post(
-            client,
-            "/admin/imports",
-            {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv")},
-            content_type="multipart/form-data",
-        )
-    )
+    soup = page(upload(client, "pupils", content))
     assert soup.h1.get_text(strip=True) == "The file was not imported"
     rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in soup.select("tbody tr")]
     assert rows == [
@@ -174,14 +173,7 @@ def test_an_import_with_bad_lines_lists_them_and_writes_nothing(client: Any, wor
     ]
     assert db.scalar(select(func.count()).select_from(Pupil)) == before
     content = "upn,first_name,last_name,date_of_birth,home_la_code\n" + f"{good},Sam,Taylor,2012-03-14,855\n"
-    soup = page(
-        post(
-            client,
-            "/admin/imports",
-            {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv")},
-            content_type="multipart/form-data",
-        )
-    )
+    soup = page(upload(client, "pupils", content))
     assert soup.h1.get_text(strip=True) == "File imported"
     assert db.scalar(select(func.count()).select_from(Pupil)) == before + 1
 
@@ -200,14 +192,7 @@ def test_a_file_checked_first_shows_what_it_would_change_and_writes_nothing(
         f"upn,first_name,last_name,date_of_birth,home_la_code\n{make_upn('855500125001')},Sam,Taylor,2012-03-14,855\n"
     )
     before = db.scalar(select(func.count()).select_from(Pupil))
-    soup = page(
-        post(
-            client,
-            "/admin/imports",
-            {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv"), "check": "Check the file only"},
-            content_type="multipart/form-data",
-        )
-    )
+    soup = page(upload(client, "pupils", content, check="Check the file only"))
     assert soup.h1.get_text(strip=True) == "The file can be imported"
     summary = {
         row.dt.get_text(strip=True): row.dd.get_text(strip=True) for row in soup.select(".govuk-summary-list__row")
@@ -217,15 +202,9 @@ def test_a_file_checked_first_shows_what_it_would_change_and_writes_nothing(
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Pupil)) == before
     assert db.get(LocalAuthority, la.id).adopted_on is None
-    # Imported for real, the same file adds the pupil and the LA adopts the register that day.
-    soup = page(
-        post(
-            client,
-            "/admin/imports",
-            {"kind": "pupils", "file": (io.BytesIO(content.encode()), "pupils.csv")},
-            content_type="multipart/form-data",
-        )
-    )
+    # Imported for real, the same file adds the pupil; the LA, already recording placements, is not
+    # given an adoption date by it.
+    soup = page(upload(client, "pupils", content))
     assert soup.h1.get_text(strip=True) == "File imported"
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Pupil)) == before + 1
