@@ -68,6 +68,7 @@ from ap_register.outcomes.rules import ACTIVITIES, CHECK_POINTS
 from ap_register.outcomes.rules import GRADES as OUTCOME_GRADES
 from ap_register.placements import use_cases as placements
 from ap_register.placements.adoption import adopt_at_first_import
+from ap_register.placements.notice import NoticeContents, contents_of
 from ap_register.placements.pupils import HeldElsewhere, PupilDetails, record_refused_attempts, save_pupil
 from ap_register.placements.roll import RollMovement, RollReading, read_roll, roll_movements
 from ap_register.placements.rules import (
@@ -812,15 +813,33 @@ class PlacementsImporter(Importer):
                 placement = existing
                 if census is not None and placement.census_reason != census:
                     set_census_reason(self.session, self.actor, placement, census)
+            noticed = existing is not None and self.notice(placement, draft)
             if end is not None and placement.end_date is None:
                 assert destination is not None
                 placements.end(self.session, self.actor, placements.EndPlacement(placement.id, end, destination))
                 if existing is not None:
                     self.report.updated += 1
+            elif noticed:
+                self.report.updated += 1
             elif existing is not None:
                 self.report.unchanged += 1
         except DomainError as error:
             self.apply_domain_error(error, PLACEMENT_COLUMNS)
+
+    def notice(self, placement: Placement, draft: PlacementDraft) -> bool:
+        """A file that names an off-site direction already recorded, with its written notice's
+        columns: the notice is recorded as on its page (cells left blank keep what is there).
+        Whether it changed."""
+        if placement.route != Route.OFF_SITE_DIRECTION or placement.end_date is not None:
+            return False
+        given, held = contents_of(draft), placement.notice_contents
+        merged = NoticeContents(
+            **{name: getattr(given, name) or getattr(held, name) for name in NoticeContents.__dataclass_fields__}
+        )
+        if merged == held:
+            return False
+        placements.record_notice(self.session, self.actor, placements.RecordNotice(placement.id, merged))
+        return True
 
     def commissioner(self, row: dict[str, str], pupil: Pupil | None) -> dict[str, int | None]:
         ref = self.text(row, "commissioner_ref", max_length=20)

@@ -358,3 +358,40 @@ def test_a_register_that_is_not_the_token_s_to_take_is_forbidden(client: Any, wo
     response = client.post("/api/v1/attendance", headers=token, json={"marks": [{**mark, "code": "/"}]})
     assert response.status_code == 403, response.get_json()
     assert response.get_json()["error"]["message"] == "You can take the register of your own setting only"
+
+
+def test_the_directing_school_records_the_notice_through_the_api(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home, other = world["home"], world["other"]
+    placement_id = home["placement"].id  # an off-site direction from Home High School to the PRU
+    body = {
+        "address": "Home PRU, 1 Mill Lane, Leicester",
+        "report_to": "Mr B Lee, deputy head",
+        "session_times": "9am to 12pm and 1pm to 3pm",
+        "reasons": "To re-engage with learning and return by February",
+    }
+    # The receiving setting reads the notice but does not write it; another LA finds nothing.
+    refused = client.put(
+        f"/api/v1/placements/{placement_id}/notice", headers=bearer(home["tokens"][Role.AP_HEAD].secret), json=body
+    )
+    assert refused.status_code == 403
+    hidden = client.put(
+        f"/api/v1/placements/{placement_id}/notice", headers=bearer(other["tokens"][Role.LA_ADMIN].secret), json=body
+    )
+    assert hidden.status_code == 404
+    # A line break in a one-line answer is refused as on the page.
+    token = bearer(home["tokens"][Role.SCHOOL_LEAD].secret)
+    broken = client.put(
+        f"/api/v1/placements/{placement_id}/notice", headers=token, json={**body, "report_to": "Mr Lee\ndeputy"}
+    )
+    assert broken.status_code == 422
+    done = client.put(f"/api/v1/placements/{placement_id}/notice", headers=token, json=body)
+    assert done.status_code == 200, done.get_json()
+    assert (done.get_json()["notice_missing"], db.get(Placement, placement_id).notice_report_to) == (  # type: ignore[union-attr]
+        [],
+        "Mr B Lee, deputy head",
+    )
+    # A blank part is recorded as not yet known, and said so.
+    partial = client.put(f"/api/v1/placements/{placement_id}/notice", headers=token, json={**body, "reasons": None})
+    assert partial.get_json()["notice_missing"] == ["the reasons for the direction and what it is meant to achieve"]

@@ -166,3 +166,29 @@ def test_a_direction_from_the_la_s_old_records_raises_no_notice_alert(db: Sessio
     assert placement.from_old_records
     assert not any("written notice must also state" in w for w in assessment.warnings)
     assert notice_alerts(db, area) == []
+
+
+def test_a_placements_file_completes_the_notice_of_a_direction_already_recorded(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    import io
+
+    from ap_register.domain.imports import run_import
+
+    placement, _ = direct(db, area, notice_report_to="Ms A Khan, head of centre")
+    area["pru"].ref = "PRU1"
+    header = (
+        "upn,setting_ref,route,registration,start_date,sessions,notice_address,notice_session_times,notice_reasons\n"
+    )
+    row = (
+        f'{area["pupil"].upn},PRU1,off_site_direction,dual,2025-11-05,1111111100,"1 Mill Lane, Leicester",'
+        f'9am to 3pm,"To re-engage, and return by February"\n'
+    )
+    report = run_import(db, SYSTEM, "placements", io.BytesIO((header + row).encode()), la=area["la"])
+    assert (report.imported, report.updated) == (0, 1)
+    # The cells given are recorded; the one left out keeps what was there.
+    assert (placement.notice_address, placement.notice_report_to, placement.notice_missing) == (
+        "1 Mill Lane, Leicester",
+        "Ms A Khan, head of centre",
+        [],
+    )
+    again = run_import(db, SYSTEM, "placements", io.BytesIO((header + row).encode()), la=area["la"])
+    assert (again.updated, again.unchanged) == (0, 1)

@@ -23,6 +23,7 @@ from ap_register.extensions import db
 from ap_register.models import Alert, AttendanceMark, LocalAuthority, Movement, Placement, Pupil, Setting
 from ap_register.outcomes import rules as outcomes
 from ap_register.placements import use_cases as placement_use_cases
+from ap_register.placements.notice import NoticeContents
 from ap_register.placements.rules import PlacementDraft
 from ap_register.placements.use_cases import EndPlacement, RecordPlacement, ReviewPlacement, record_placement
 from ap_register.returns.rules import reason_of
@@ -47,6 +48,7 @@ from .schemas import (
     MovementOut,
     MovementPage,
     MovementsQuery,
+    NoticeIn,
     PlacementCreated,
     PlacementIn,
     PlacementOut,
@@ -368,6 +370,30 @@ def review(placement_id: int, body: ReviewIn) -> ReviewOut:
         notes=done.notes,
         next_review_date=done.placement.next_review_date,
     )
+
+
+@operation(
+    "/placements/<int:placement_id>/notice",
+    "PUT",
+    summary="Record what an off-site direction's written notice says",
+    tag="placements",
+    response=PlacementOut,
+    body=NoticeIn,
+)
+def record_notice(placement_id: int, body: NoticeIn) -> PlacementOut:
+    """The same use case as the placement's notice page: the directing school or the LA (never the
+    receiving setting) records the notice's contents; `notice_missing` then says what is left."""
+    contents = NoticeContents(
+        address=body.address,
+        report_to=body.report_to,
+        session_times=body.session_times,
+        reasons=body.reasons,
+        la_notice_date=body.la_notice_date,
+    )
+    done = placement_use_cases.record_notice(
+        db.session, api_actor(), placement_use_cases.RecordNotice(placement_id, contents)
+    )
+    return placement_out(done)
 
 
 @operation(

@@ -266,6 +266,17 @@ class PlacementCreated(BaseModel):
     warnings: list[str]
 
 
+class NoticeIn(Strict):
+    """What an off-site direction's written notice says (SI 2010/1156 reg 3(4)): every part, as the
+    notice page takes it; a blank part is recorded as not yet known."""
+
+    address: NoticeAddress | None = Field(None, description="Where the pupil attends")
+    report_to: NoticeLine | None = Field(None, description="Who the pupil reports to on the first day")
+    session_times: NoticeLine | None = Field(None, description="The times of the sessions")
+    reasons: NoticeReasons | None = Field(None, description="The reasons for the direction and what it aims to achieve")
+    la_notice_date: Day | None = Field(None, description="An EHC plan: the day notice went to the LA")
+
+
 class ReviewIn(Strict):
     review_date: Day
     notes: Annotated[FreeText, StringConstraints(min_length=1, max_length=5000)]
