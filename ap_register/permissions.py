@@ -45,6 +45,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # a child's record moves to another LA only by a transfer its administrators release.
     "pupil.edit": frozenset({Role.LA_ADMIN}),
     "pupil.transfer": frozenset({Role.LA_ADMIN}),
+    # Where a child lives and who their parents are: the home LA's officers only (children not in
+    # school), never a school or a provider through the register.
+    "pupil.contact": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER}),
     "placement.record": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.review": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.end": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
@@ -361,7 +364,7 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
     if isinstance(obj, Pupil):
         if not can_view_pupil(session, actor, obj):
             return False
-        if action in ("pupil.edit", "pupil.transfer"):
+        if action in ("pupil.edit", "pupil.transfer", "pupil.contact"):
             return obj.home_la_id == user.la_id
         if action == "placement.record":
             return placement_refusal(actor, obj) is None

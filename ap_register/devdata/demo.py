@@ -55,6 +55,17 @@ from ap_register.placements.rules import (
 from ap_register.years import AcademicYear, FinancialYear
 
 DEMO_LA_CODE = "873"
+DEMO_STREETS = (
+    "Mill Road",
+    "Station Road",
+    "Church Lane",
+    "Victoria Street",
+    "Orchard Close",
+    "Fen Way",
+    "High Street",
+)
+DEMO_TOWNS = ("Cambridge", "Ely", "Huntingdon", "March", "Wisbech", "St Neots")
+PARENT_NAMES = ("Sarah", "Michelle", "David", "Joanne", "Mark", "Aisha", "Paul", "Agnieszka", "Grace", "Tom")
 DEMO_PASSWORD = "demo-password-2026"
 EMAIL_DOMAIN = "demo.example.org"
 SEED = 20261123
@@ -441,6 +452,26 @@ class _Builder:
         except CalendarUnknown:
             return day + timedelta(days=n * 7 // 5)
 
+    def contact(self, pupil: Pupil) -> None:
+        """A made-up home and one or two parents, from the pupil's number (the random draws the rest
+        of the demo makes are not moved by them)."""
+        n = self.serial
+        pupil.home_address = f"{n % 97 + 1} {DEMO_STREETS[n % len(DEMO_STREETS)]}, {DEMO_TOWNS[n % len(DEMO_TOWNS)]}"
+        pupil.home_postcode = (
+            f"CB{n % 9 + 1} {n % 10}{'ABDEFGHJLNPQRSTUWXYZ'[n % 20]}{'ABDEFGHJLNPQRSTUWXYZ'[n // 20 % 20]}"
+        )
+        parents = [{"name": f"{PARENT_NAMES[n % len(PARENT_NAMES)]} {pupil.last_name}", "address": None}]
+        if n % 3 == 0:  # a second parent who lives elsewhere
+            parents.append(
+                {
+                    "name": f"{PARENT_NAMES[(n + 5) % len(PARENT_NAMES)]} {LAST_NAMES[(n + 3) % len(LAST_NAMES)]}",
+                    "address": f"{n % 41 + 2} {DEMO_STREETS[(n + 4) % len(DEMO_STREETS)]}, Peterborough, "
+                    f"PE1 {n % 10}QT",
+                }
+            )
+        parents[0]["address"] = f"{pupil.home_address}, {pupil.home_postcode}"
+        pupil.parents = parents
+
     def pupil(self, year_now: int, sen: SenStatus, on_roll: bool = True) -> Pupil:
         self.serial += 1
         start = AcademicYear.containing(self.today).start
@@ -461,6 +492,7 @@ class _Builder:
             child_in_need=self.rng.random() < 0.1,
             looked_after=self.rng.random() < 0.04,
         )
+        self.contact(created)
         self.session.add(created)
         self.session.flush()
         if not on_roll:

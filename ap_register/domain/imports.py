@@ -104,6 +104,15 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "ks4-results": ("upn", "academic_year", "english", "maths"),
     "destinations": ("upn", "leaving_year", "check_point", "activity"),
 }
+# A child's home address and up to two parents' names and addresses (children not in school).
+CONTACT_COLUMNS = (
+    "home_address",
+    "home_postcode",
+    "parent1_name",
+    "parent1_address",
+    "parent2_name",
+    "parent2_address",
+)
 # Columns that may hold several lines of text (every other cell is one line).
 MULTILINE_COLUMNS = frozenset(
     {
@@ -113,6 +122,9 @@ MULTILINE_COLUMNS = frozenset(
         "destination_plan",
         "notice_address",
         "notice_reasons",
+        "home_address",
+        "parent1_address",
+        "parent2_address",
     }
 )
 # A refused file reports its first problems by line, and how many there were in all: memory stays
@@ -685,6 +697,7 @@ class PupilsImporter(Importer):
             )
         flags = {name: self.flag(row, name) for name in ("child_in_need", "looked_after", "ehc_assessment_requested")}
         exams_over_on = self.day(row, "exams_over_on")
+        contact = self.contact(row)
         school = None
         school_ref = self.text(row, "home_school_ref", max_length=20)
         if school_ref is not None and la is not None:
@@ -703,6 +716,7 @@ class PupilsImporter(Importer):
             sen_status=sen,
             primary_need=need.upper() if need else None,
             exams_over_on=exams_over_on,
+            **contact,
             **flags,
         )
         existing = self.pupil_by_upn(upn)
@@ -726,6 +740,26 @@ class PupilsImporter(Importer):
                 self.session, self.actor, pupil, MovementKind.ADMITTED, self.today, school, reason=ADMITTED_FROM_IMPORT
             )
         self.flush_now_and_then()
+
+    def contact(self, row: dict[str, str]) -> dict[str, Any]:
+        """The child's home address and parents, from the columns the file has (none of them:
+        what is held stays as it is)."""
+        if not any(column in row for column in CONTACT_COLUMNS):
+            return {"contact_given": False}
+        parents = []
+        for n in (1, 2):
+            name = self.text(row, f"parent{n}_name", max_length=200)
+            address = self.text(row, f"parent{n}_address", max_length=400)
+            if address is not None and name is None:
+                self.error(f"parent{n}_address", f"parent{n}_address is given without parent{n}_name")
+            if name is not None:
+                parents.append({"name": name, "address": address})
+        postcode = self.text(row, "home_postcode", max_length=10)
+        return {
+            "home_address": self.text(row, "home_address", max_length=400),
+            "home_postcode": postcode.upper() if postcode else None,
+            "parents": parents or None,
+        }
 
 
 # --- placements ------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ def anonymise(session: Session, actor: Actor, pupil: Pupil, on: date, years: int
     pupil.last_name = "Pupil"
     pupil.upn = f"ANON{pupil.id:09d}"
     pupil.date_of_birth = date(pupil.date_of_birth.year, 1, 1)
+    pupil.home_address = pupil.home_postcode = None
+    pupil.parents = None
     pupil.anonymised_on = on
     placement_ids = select(Placement.id).where(Placement.pupil_id == pupil.id)
     session.execute(

@@ -47,9 +47,19 @@ class PupilDetails:
     ehc_assessment_requested: bool = False
     # Year 11: the day of the last public examination they were entered for (SI 2007/1870 reg 5(2)(a)).
     exams_over_on: date | None = None
+    # Where the child lives and each parent ({"name", "address"}): only when `contact_given` (a
+    # file without those columns leaves what is held as it is).
+    home_address: str | None = None
+    home_postcode: str | None = None
+    parents: list[dict[str, str | None]] | None = None
+    contact_given: bool = True
 
     def values(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "upn"}
+        skipped = {"upn", "contact_given"} | (set() if self.contact_given else set(CONTACT_FIELDS))
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skipped}
+
+
+CONTACT_FIELDS = ("home_address", "home_postcode", "parents")
 
 
 def _shown(value: Any) -> Any:

@@ -16,10 +16,10 @@ only at schools is not on it. The register reads "lives in the area" as the LA's
 those whose last placement ended with a move out of the area.
 
 What an entry holds (s436C, as the Bill gave it; the Act's final text is not yet checked): the
-child's name, date of birth and home address; each parent's name and home address; each provider
-of education otherwise than at school, where, and the time spent there; and the school (if any)
-that arranged it. The register does not hold home addresses or parents' details yet (`NOT_HELD`):
-the page says so.
+child's name, date of birth and home address; each parent's name and home address (from the
+pupils file); each provider of education otherwise than at school, where, and the time spent
+there; and the school (if any) that arranged it. What the register does not hold (`NOT_HELD`) the
+page says.
 """
 
 from __future__ import annotations
@@ -60,14 +60,17 @@ CONDITIONS = {
     NO_SCHOOL: "On no school's roll (s436B(5)(a))",
     PARTLY_ELSEWHERE: "On a school's roll, educated otherwise than at a school for some of the time (s436B(5)(b))",
 }
-# What the Act asks each entry to hold that the register does not record yet.
-NOT_HELD = ("the child's home address", "each parent's name and home address")
+# What the Act asks each entry to hold that the register does not record (the child's home address
+# and the parents come from the pupils file: `Pupil.home_address`, `Pupil.parents`).
+NOT_HELD = ("the time the child spends being educated by their parents",)
 
 COLUMNS = [
     "upn",
     "first_name",
     "last_name",
     "date_of_birth",
+    "home_address",
+    "parents",
     "why",
     "school",
     "educated_at",
@@ -129,6 +132,8 @@ class Child:
             "first_name": pupil.first_name,
             "last_name": pupil.last_name,
             "date_of_birth": pupil.date_of_birth.isoformat(),
+            "home_address": home_address(pupil),
+            "parents": [{"name": p.get("name"), "address": p.get("address")} for p in pupil.parents or []],
             "why": self.condition,
             "school": self.school.name if self.school is not None else None,
             "sessions_per_week_elsewhere": sum(p.placement.sessions.count("1") for p in self.provision),
@@ -140,7 +145,16 @@ class Child:
         child = {key: value for key, value in self.as_json().items() if key not in ("provision",)}
         child.pop("sessions_per_week_elsewhere")
         child["why"] = CONDITIONS[self.condition]
+        child["parents"] = (
+            "; ".join(f"{p['name']}, {p['address'] or 'address not recorded'}" for p in child["parents"]) or None
+        )
         return [{**child, **p.as_json()} for p in self.provision] or [child]
+
+
+def home_address(pupil: Pupil) -> str | None:
+    """The child's home address as one line, with its postcode; None when not recorded."""
+    parts = [part for part in (pupil.home_address, pupil.home_postcode) if part]
+    return ", ".join(parts) or None
 
 
 def arranged_by(placement: Placement, la: LocalAuthority, names: dict[int, str]) -> str:

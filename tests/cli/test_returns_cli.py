@@ -110,6 +110,8 @@ def test_the_demo_area_s_children_not_in_school_one_entry_per_child(runner: Any,
             assert entry["provision"], entry
         assert all(p["setting_kind"] not in school_kinds for p in entry["provision"]), entry
         assert entry["sessions_per_week_elsewhere"] == sum(p["sessions_per_week"] for p in entry["provision"])
+        # The demo knows every child's home and at least one parent, named with an address.
+        assert entry["home_address"] and entry["parents"] and entry["parents"][0]["address"], entry
     lines = runner.invoke(args=["returns", "children-not-in-school", "--la", "873", "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(lines.stdout)))
     assert len(rows) == sum(max(1, len(e["provision"])) for e in entries)

@@ -412,3 +412,28 @@ def test_a_pupils_file_records_when_a_year_11_pupil_s_exams_were_over(db: Sessio
     load(db, "pupils", header + f"{GOOD[0]},Ana,Reyes,2010-01-15,855,2026-06-19\n{GOOD[1]},Ben,Ode,2010-02-01,855,\n")
     found = {p.upn: p.exams_over_on for p in db.scalars(select(Pupil).where(Pupil.upn.in_(GOOD[:2])))}
     assert found == {GOOD[0]: date(2026, 6, 19), GOOD[1]: None}
+
+
+def test_a_pupils_file_records_the_child_s_home_and_parents_and_a_file_without_them_keeps_them(db: Session) -> None:
+    header = (
+        "upn,first_name,last_name,date_of_birth,home_la_code,"
+        "home_address,home_postcode,parent1_name,parent1_address,parent2_name\n"
+    )
+    row = f'{GOOD[0]},Sam,Taylor,2012-03-14,855,"4 Mill Lane, Ely",cb7 4aa,Jo Taylor,,Alex Reid\n'
+    assert load(db, "pupils", header + row).imported == 1
+    pupil = db.scalars(select(Pupil)).one()
+    assert (pupil.home_address, pupil.home_postcode, pupil.parents) == (
+        "4 Mill Lane, Ely",
+        "CB7 4AA",
+        [{"name": "Jo Taylor", "address": None}, {"name": "Alex Reid", "address": None}],
+    )
+    # A file with none of the columns changes nothing of them.
+    report = load(
+        db, "pupils", f"upn,first_name,last_name,date_of_birth,home_la_code\n{GOOD[0]},Sam,Taylor,2012-03-14,855\n"
+    )
+    assert report.unchanged == 1 and pupil.parents is not None
+    # An address without the parent's name is refused.
+    assert refused(db, "pupils", "upn,first_name,last_name,date_of_birth,home_la_code,parent1_address\n"
+                   f"{GOOD[1]},Kim,Lee,2013-01-20,855,1 High Street\n") == [
+        (2, "parent1_address", "parent1_address is given without parent1_name")
+    ]  # fmt: skip

@@ -20,7 +20,17 @@ def test_records_past_the_retention_date_are_anonymised_and_audited(db: Session)
     la = factories.la(db)
     school = factories.setting(db, la, SettingKind.MAINSTREAM)
     pru = factories.setting(db, la, SettingKind.PRU)
-    old = factories.pupil(db, la, school, first_name="Morgan", last_name="Oldcase", date_of_birth=date(2001, 11, 23))
+    old = factories.pupil(
+        db,
+        la,
+        school,
+        first_name="Morgan",
+        last_name="Oldcase",
+        date_of_birth=date(2001, 11, 23),
+        home_address="4 Mill Lane, Ely",
+        home_postcode="CB7 4AA",
+        parents=[{"name": "Jo Oldcase", "address": None}],
+    )
     young = factories.pupil(db, la, school, first_name="Riley", last_name="Youngcase", date_of_birth=date(2001, 11, 24))
     placement = factories.placement(db, old, pru, reason="Morgan Oldcase hit a teacher")
     db.add(PlacementReview(placement_id=placement.id, review_date=date(2025, 11, 3), notes="Morgan is settling"))
@@ -44,6 +54,7 @@ def test_records_past_the_retention_date_are_anonymised_and_audited(db: Session)
     assert gone is not None
     assert (gone.first_name, gone.last_name, gone.upn) == ("Anonymised", "Pupil", f"ANON{old.id:09d}")
     assert gone.date_of_birth == date(2001, 1, 1) and gone.anonymised_on == TODAY
+    assert (gone.home_address, gone.home_postcode, gone.parents) == (None, None, None)
     kept = db.get(Placement, placement.id)
     assert kept is not None and kept.reason is None
     assert (kept.route, kept.start_date, kept.sessions) == (Route.OFF_SITE_DIRECTION, date(2025, 10, 6), "1111111111")

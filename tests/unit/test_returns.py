@@ -153,7 +153,16 @@ def test_children_not_in_school_are_those_on_no_roll_or_educated_partly_otherwis
         db, tutored, area["tutors"], Route.LA_EXCLUSION, Registration.NONE, sessions="1100110000",
         start=date(2025, 11, 3), tier=Tier.TRANSITIONAL,
     )  # fmt: skip
-    factories.pupil(db, la, None, first_name="Nia", last_name="Nowhere")
+    factories.pupil(
+        db,
+        la,
+        None,
+        first_name="Nia",
+        last_name="Nowhere",
+        home_address="3 Fen Way, March",
+        home_postcode="PE15 8AA",
+        parents=[{"name": "Rae Nowhere", "address": None}, {"name": "Lee Cole", "address": "9 Mill Road, Ely"}],
+    )
     # Not of compulsory school age, or moved out of the area: not on it.
     factories.pupil(db, la, None, last_name="Older", date_of_birth=date(2007, 3, 1))
     moved = factories.pupil(db, la, None, last_name="Moved")
@@ -175,7 +184,13 @@ def test_children_not_in_school_are_those_on_no_roll_or_educated_partly_otherwis
     )
     assert entry["provision"][0]["addresses"] == "12 Mill Lane, Ely, CB7 4AA"
     assert entry["provision"][0]["arranged_by"] == la.name
-    assert children[0].as_json()["provision"] == []
+    nowhere = children[0].as_json()
+    assert (nowhere["provision"], nowhere["home_address"], nowhere["parents"]) == (
+        [],
+        "3 Fen Way, March, PE15 8AA",
+        [{"name": "Rae Nowhere", "address": None}, {"name": "Lee Cole", "address": "9 Mill Road, Ely"}],
+    )
+    assert children[0].rows()[0]["parents"] == "Rae Nowhere, address not recorded; Lee Cole, 9 Mill Road, Ely"
     # Before the tutoring began, Sam was educated only at schools.
     assert [c.pupil.last_name for c in cnis.register_on(db, SYSTEM, la, date(2025, 10, 31))] == ["Nowhere", "Tutored"]
     lead = Actor(user=factories.user(db, Role.SCHOOL_LEAD, school), via="test")

@@ -469,3 +469,15 @@ def test_a_school_records_the_written_notice_and_prints_the_letter(client: Any, 
     assert errors(soup)
     db.refresh(placement)
     assert placement.notice_report_to == "Ms A Khan, head of centre"
+
+
+def test_a_child_s_home_and_parents_are_shown_to_the_la_s_officers_only(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    pupil = home["pupil"]
+    pupil.home_address, pupil.home_postcode = "4 Mill Lane, Ely", "CB7 4AA"
+    pupil.parents = [{"name": "Jo Homechild", "address": None}]
+    db.commit()
+    for role, shown in ((Role.ATTENDANCE_OFFICER, True), (Role.SCHOOL_LEAD, False), (Role.AP_HEAD, False)):
+        sign_in(client, home["users"][role].email)
+        soup = page(client.get(f"/pupils/{pupil.id}"))
+        assert ("4 Mill Lane, Ely, CB7 4AA" in text(soup), "Jo Homechild" in text(soup)) == (shown, shown), role
