@@ -372,26 +372,26 @@ def test_the_directing_school_records_the_notice_through_the_api(
         "reasons": "To re-engage with learning and return by February",
     }
     # The receiving setting reads the notice but does not write it; another LA finds nothing.
-    refused = client.put(
+    refused = client.post(
         f"/api/v1/placements/{placement_id}/notice", headers=bearer(home["tokens"][Role.AP_HEAD].secret), json=body
     )
     assert refused.status_code == 403
-    hidden = client.put(
+    hidden = client.post(
         f"/api/v1/placements/{placement_id}/notice", headers=bearer(other["tokens"][Role.LA_ADMIN].secret), json=body
     )
     assert hidden.status_code == 404
     # A line break in a one-line answer is refused as on the page.
     token = bearer(home["tokens"][Role.SCHOOL_LEAD].secret)
-    broken = client.put(
+    broken = client.post(
         f"/api/v1/placements/{placement_id}/notice", headers=token, json={**body, "report_to": "Mr Lee\ndeputy"}
     )
     assert broken.status_code == 422
-    done = client.put(f"/api/v1/placements/{placement_id}/notice", headers=token, json=body)
+    done = client.post(f"/api/v1/placements/{placement_id}/notice", headers=token, json=body)
     assert done.status_code == 200, done.get_json()
     assert (done.get_json()["notice_missing"], db.get(Placement, placement_id).notice_report_to) == (  # type: ignore[union-attr]
         [],
         "Mr B Lee, deputy head",
     )
     # A blank part is recorded as not yet known, and said so.
-    partial = client.put(f"/api/v1/placements/{placement_id}/notice", headers=token, json={**body, "reasons": None})
+    partial = client.post(f"/api/v1/placements/{placement_id}/notice", headers=token, json={**body, "reasons": None})
     assert partial.get_json()["notice_missing"] == ["the reasons for the direction and what it is meant to achieve"]

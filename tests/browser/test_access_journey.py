@@ -4,6 +4,7 @@ a provider offers outreach for a pupil by UPN and the school agrees."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -57,7 +58,7 @@ def test_a_child_s_record_is_asked_for_and_released(page: Any, axe: Any, two_are
     axe.check(page)
     page.get_by_role("button", name="Ask for the record").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the child's UPN")
-    assert page.title().startswith("Error: ")
+    expect(page).to_have_title(re.compile("^" + re.escape("Error: ")))
     axe.check(page)
     page.fill("#upn", two_areas["mover_upn"])
     fill_date(page, "date_of_birth", two_areas["mover_dob"])

@@ -66,7 +66,7 @@ def _page(client: Any, area: dict[str, Any], pupil: Pupil, request: Request) -> 
     if request.planned_end_date:
         details.update(date_fields("planned_end_date", request.planned_end_date))
     if request.notice_date:
-        details.update({**date_fields("notice_date", request.notice_date), "notice_complete": "y"})
+        details.update(date_fields("notice_date", request.notice_date))
     if request.spot:
         details.update({"spot_purchase": "y", **request.spot})
     response = post(client, response.headers["Location"], details)

@@ -529,6 +529,10 @@ def api_bodies(area: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         "api.review": (f"/api/v1/placements/{placement}/reviews", {"review_date": day, "notes": "Reviewed"}),
         "api.end": (f"/api/v1/placements/{placement}/end", {"end_date": day, "destination": "not_known"}),
+        "api.record_notice": (
+            f"/api/v1/placements/{placement}/notice",
+            {"address": "1 Mill Lane", "report_to": "Ms Khan", "session_times": "9am to 3pm", "reasons": "To reset"},
+        ),
         "api.record_marks": (
             "/api/v1/attendance",
             {

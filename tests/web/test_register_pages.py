@@ -70,7 +70,6 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
                 "tier": "time_limited",
                 **date_fields("start_date", start),
                 **date_fields("notice_date", start - timedelta(days=7)),
-                "notice_complete": "y",
                 "reintegration_plan": "Back full time after six weeks",
                 **date_fields("planned_end_date", start + timedelta(days=42)),
                 "reason": "Support tried has not worked",
@@ -91,7 +90,10 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
             "tier": "time_limited",
             **date_fields("start_date", start),
             **date_fields("notice_date", start - timedelta(days=7)),
-            "notice_complete": "y",
+            "notice_address": "Riverside PRU, 1 Mill Lane",
+            "notice_report_to": "Ms A Khan, head of centre",
+            "notice_session_times": "9am to 12pm",
+            "notice_reasons": "To re-engage with learning",
             "reintegration_plan": "Back full time after six weeks",
             **date_fields("planned_end_date", start + timedelta(days=42)),
             "reason": "Support tried has not worked",
@@ -451,10 +453,10 @@ def test_a_school_records_the_written_notice_and_prints_the_letter(client: Any, 
         client,
         f"/placements/{placement.id}/notice",
         {
-            "address": "Home PRU, 1 Mill Lane, Leicester",
-            "report_to": "Ms A Khan, head of centre",
-            "session_times": "9am to 12pm and 12:45pm to 3pm",
-            "reasons": "To re-engage with learning and return by February",
+            "notice_address": "Home PRU, 1 Mill Lane, Leicester",
+            "notice_report_to": "Ms A Khan, head of centre",
+            "notice_session_times": "9am to 12pm and 12:45pm to 3pm",
+            "notice_reasons": "To re-engage with learning and return by February",
         },
     )
     assert response.status_code == 302
@@ -465,7 +467,7 @@ def test_a_school_records_the_written_notice_and_prints_the_letter(client: Any, 
     assert "Until 19 December 2025, 33 school days" in letter
     assert "Ms A Khan, head of centre" in letter
     # A line break in a one-line answer is refused on the page, and nothing is saved.
-    soup = page(post(client, f"/placements/{placement.id}/notice", {"report_to": "Ms Khan\nhead"}))
+    soup = page(post(client, f"/placements/{placement.id}/notice", {"notice_report_to": "Ms Khan\nhead"}))
     assert errors(soup)
     db.refresh(placement)
     assert placement.notice_report_to == "Ms A Khan, head of centre"

@@ -374,7 +374,7 @@ def review(placement_id: int, body: ReviewIn) -> ReviewOut:
 
 @operation(
     "/placements/<int:placement_id>/notice",
-    "PUT",
+    "POST",
     summary="Record what an off-site direction's written notice says",
     tag="placements",
     response=PlacementOut,

@@ -78,7 +78,38 @@ class PlacementRouteForm(Form):
     submit = submit("Continue")
 
 
-class PlacementDetailsForm(SpotPurchaseFields, Form):
+class NoticeFields:
+    """What an off-site direction's written notice says (SI 2010/1156 reg 3(4)), beyond its date:
+    mixed into the placement's details and the notice page."""
+
+    notice_address = text_area(
+        "Where is the pupil to attend?",
+        max_length=400,
+        description="The address of the place, as the notice gives it",
+    )
+    notice_report_to = text_field(
+        "Who does the pupil report to on the first day?",
+        max_length=400,
+        description="Their name and role, for example Ms A Khan, head of centre",
+    )
+    notice_session_times = text_field(
+        "What are the times of the sessions?",
+        max_length=400,
+        description="For example, 9am to 12pm and 12:45pm to 3pm",
+    )
+    notice_reasons = text_area(
+        "Why is the pupil directed off site, and what is it meant to achieve?",
+        max_length=4000,
+        description="The reasons for the direction and its objectives, as the notice gives them",
+    )
+    la_notice_date = GovDateField(
+        "When was written notice given to the local authority?",
+        required=False,
+        description="Only where the pupil has an EHC plan: the authority that maintains it is told too",
+    )
+
+
+class PlacementDetailsForm(SpotPurchaseFields, NoticeFields, Form):
     registration = radios(
         "Is the pupil registered there?",
         [(r.value, label) for r, label in REGISTRATION_LABELS.items()],
@@ -104,11 +135,6 @@ class PlacementDetailsForm(SpotPurchaseFields, Form):
         "Date written notice was given to the parents",
         required=False,
         description="At least 2 school days before the start",
-    )
-    notice_complete = BooleanField(
-        "The notice gave the setting's address, a contact, the days and session times, "
-        "and the reasons for the direction",
-        widget=GovCheckboxInput(),
     )
     parent_agreed_on = GovDateField(
         "When did the parent agree to the part-time timetable?",
@@ -192,34 +218,9 @@ class ReviewRequestForm(Form):
     submit = submit("Record the request")
 
 
-class NoticeForm(Form):
+class NoticeForm(NoticeFields, Form):
     """What an off-site direction's written notice said (SI 2010/1156 reg 3(4))."""
 
-    address = text_area(
-        "Where is the pupil to attend?",
-        max_length=400,
-        description="The address of the place, as the notice gives it",
-    )
-    report_to = text_field(
-        "Who does the pupil report to on the first day?",
-        max_length=400,
-        description="Their name and role, for example Ms A Khan, head of centre",
-    )
-    session_times = text_field(
-        "What are the times of the sessions?",
-        max_length=400,
-        description="For example, 9am to 12pm and 12:45pm to 3pm",
-    )
-    reasons = text_area(
-        "Why is the pupil directed off site, and what is it meant to achieve?",
-        max_length=4000,
-        description="The reasons for the direction and its objectives, as the notice gives them",
-    )
-    la_notice_date = GovDateField(
-        "When was written notice given to the local authority?",
-        required=False,
-        description="Only where the pupil has an EHC plan: the authority that maintains it is told too",
-    )
     submit = submit("Save the notice")
 
 

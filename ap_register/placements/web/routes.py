@@ -206,6 +206,11 @@ def _placement_draft(data: dict[str, Any]) -> PlacementDraft:
         spot_reason=data.get("spot_reason"),
         parent_agreed_on=day("parent_agreed_on"),
         part_time_purpose=data.get("part_time_purpose"),
+        notice_address=data.get("notice_address"),
+        notice_report_to=data.get("notice_report_to"),
+        notice_session_times=data.get("notice_session_times"),
+        notice_reasons=data.get("notice_reasons"),
+        la_notice_date=day("la_notice_date"),
     )
 
 
@@ -223,9 +228,11 @@ def placement_new_details(token: str) -> str | BaseResponse:
     shows_tier = register.in_tiers(setting.kind, route)
     if not shows_tier:
         del form.tier
+    notice_fields = ("notice_address", "notice_report_to", "notice_session_times", "notice_reasons")
     if route != Route.OFF_SITE_DIRECTION:
         del form.notice_date
-        del form.notice_complete
+        for name in (*notice_fields, "la_notice_date"):
+            delattr(form, name)
     if setting.kind != SettingKind.UNREGISTERED_AP:
         del form.unregistered_override_reason
     part_time = route == Route.PART_TIME_TIMETABLE
@@ -244,48 +251,48 @@ def placement_new_details(token: str) -> str | BaseResponse:
     else:
         form.destination_setting.choices = setting_choices(frozenset(HOME_SCHOOL_KINDS), blank="Not yet known")
     if form.validate_on_submit():
-        if route == Route.OFF_SITE_DIRECTION and not form.notice_complete.data:
-            form.notice_complete.errors = ["Confirm the notice gave everything the law asks for"]
+        directed = route == Route.OFF_SITE_DIRECTION
+        answers = {
+            "registration": form.registration.data,
+            "tier": form.tier.data if shows_tier else "",
+            "start_date": form.start_date.data.isoformat(),
+            "planned_end_date": form.planned_end_date.data.isoformat() if form.planned_end_date.data else None,
+            "notice_date": (
+                form.notice_date.data.isoformat()
+                if route == Route.OFF_SITE_DIRECTION and form.notice_date.data
+                else None
+            ),
+            "sessions": week_pattern.from_labels(form.sessions.data),
+            "reason": form.reason.data,
+            "unregistered_override_reason": (
+                form.unregistered_override_reason.data if setting.kind == SettingKind.UNREGISTERED_AP else None
+            ),
+            "reintegration_plan": form.reintegration_plan.data if shows_tier else None,
+            "destination_plan": form.destination_plan.data if shows_tier else None,
+            "destination_setting_id": record_id(form.destination_setting.data) if shows_tier else None,
+            "spot_purchase": bool(costs and form.spot_purchase.data),
+            "agreed_cost": (
+                str(form.agreed_cost.data)
+                if costs and form.spot_purchase.data and form.agreed_cost.data is not None
+                else None
+            ),
+            "spot_reason": form.spot_reason.data if costs and form.spot_purchase.data else None,
+            "parent_agreed_on": (
+                form.parent_agreed_on.data.isoformat() if part_time and form.parent_agreed_on.data else None
+            ),
+            "part_time_purpose": form.part_time_purpose.data if part_time else None,
+            **{name: getattr(form, name).data if directed else None for name in notice_fields},
+            "la_notice_date": (form.la_notice_date.data.isoformat() if directed and form.la_notice_date.data else None),
+        }
+        # Every refusal the register would give on confirming, shown now on this step.
+        candidate = _placement_draft({**draft.data, **answers})
+        assessment = register.check_placement(db.session, current_actor(), found, candidate)
+        if assessment.errors:
+            form.apply(DomainError("", assessment.errors), {"route": "", "setting": "", "commissioner": ""})
         else:
-            answers = {
-                "registration": form.registration.data,
-                "tier": form.tier.data if shows_tier else "",
-                "start_date": form.start_date.data.isoformat(),
-                "planned_end_date": form.planned_end_date.data.isoformat() if form.planned_end_date.data else None,
-                "notice_date": (
-                    form.notice_date.data.isoformat()
-                    if route == Route.OFF_SITE_DIRECTION and form.notice_date.data
-                    else None
-                ),
-                "sessions": week_pattern.from_labels(form.sessions.data),
-                "reason": form.reason.data,
-                "unregistered_override_reason": (
-                    form.unregistered_override_reason.data if setting.kind == SettingKind.UNREGISTERED_AP else None
-                ),
-                "reintegration_plan": form.reintegration_plan.data if shows_tier else None,
-                "destination_plan": form.destination_plan.data if shows_tier else None,
-                "destination_setting_id": record_id(form.destination_setting.data) if shows_tier else None,
-                "spot_purchase": bool(costs and form.spot_purchase.data),
-                "agreed_cost": (
-                    str(form.agreed_cost.data)
-                    if costs and form.spot_purchase.data and form.agreed_cost.data is not None
-                    else None
-                ),
-                "spot_reason": form.spot_reason.data if costs and form.spot_purchase.data else None,
-                "parent_agreed_on": (
-                    form.parent_agreed_on.data.isoformat() if part_time and form.parent_agreed_on.data else None
-                ),
-                "part_time_purpose": form.part_time_purpose.data if part_time else None,
-            }
-            # Every refusal the register would give on confirming, shown now on this step.
-            candidate = _placement_draft({**draft.data, **answers})
-            assessment = register.check_placement(db.session, current_actor(), found, candidate)
-            if assessment.errors:
-                form.apply(DomainError("", assessment.errors), {"route": "", "setting": "", "commissioner": ""})
-            else:
-                drafts.update(draft, **answers)
-                db.session.commit()
-                return redirect(url_for("register.placement_new_check", token=token))
+            drafts.update(draft, **answers)
+            db.session.commit()
+            return redirect(url_for("register.placement_new_check", token=token))
     return render_template(
         "register/placement_details.html",
         title="Placement details",
@@ -303,9 +310,8 @@ def _details_form_data(data: dict[str, Any]) -> dict[str, Any]:
         return {"sessions": list(week_pattern.LABELS)}
     values = dict(data)
     values["sessions"] = week_pattern.labels(data["sessions"])
-    for name in ("start_date", "planned_end_date", "notice_date", "parent_agreed_on"):
+    for name in ("start_date", "planned_end_date", "notice_date", "parent_agreed_on", "la_notice_date"):
         values[name] = date.fromisoformat(data[name]) if data.get(name) else None
-    values["notice_complete"] = bool(data.get("notice_date"))
     values["agreed_cost"] = Decimal(data["agreed_cost"]) if data.get("agreed_cost") else None
     return values
 
@@ -475,10 +481,10 @@ def placement_notice(placement_id: int) -> str | BaseResponse:
         abort(404)
     form = NoticeForm(
         data={
-            "address": found.notice_address or register.site_address(found.setting),
-            "report_to": found.notice_report_to,
-            "session_times": found.notice_session_times,
-            "reasons": found.notice_reasons,
+            "notice_address": found.notice_address or register.site_address(found.setting),
+            "notice_report_to": found.notice_report_to,
+            "notice_session_times": found.notice_session_times,
+            "notice_reasons": found.notice_reasons,
             "la_notice_date": found.la_notice_date,
         }
         if request.method == "GET"
@@ -486,10 +492,10 @@ def placement_notice(placement_id: int) -> str | BaseResponse:
     )
     if form.validate_on_submit():
         contents = NoticeContents(
-            address=form.address.data,
-            report_to=form.report_to.data,
-            session_times=form.session_times.data,
-            reasons=form.reasons.data,
+            address=form.notice_address.data,
+            report_to=form.notice_report_to.data,
+            session_times=form.notice_session_times.data,
+            reasons=form.notice_reasons.data,
             la_notice_date=form.la_notice_date.data,
         )
         done, _ = attempt(
