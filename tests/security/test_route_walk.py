@@ -137,6 +137,8 @@ def api_body(endpoint: str, world: dict[str, Any], target: str = "other") -> dic
         return {"review_date": day, "notes": "Reviewed from another area"}
     if endpoint == "api.end":
         return {"end_date": day, "destination": "not_known"}
+    if endpoint == "api.record_notice":
+        return {"address": "1 Mill Lane", "report_to": "Ms Khan", "session_times": "9am to 3pm", "reasons": "To reset"}
     pytest.fail(f"The route walk has no API body for {endpoint}: teach it")
 
 
