@@ -54,17 +54,16 @@ def old_record_allowed(session: Session, actor: Actor, la: LocalAuthority, start
     return before_adoption(la, start) and permissions.can(session, actor, "placement.from_old_records")
 
 
-def old_records(session: Session, la: LocalAuthority) -> int:
-    """How many of the LA's pupils' placements came from its old records."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Placement)
-            .join(Pupil, Pupil.id == Placement.pupil_id)
-            .where(Pupil.home_la_id == la.id, Placement.from_old_records.is_(True))
-        )
-        or 0
+def old_records(session: Session, actor: Actor, la: LocalAuthority) -> int:
+    """How many of the LA's pupils' placements, of those the actor may see, came from its old
+    records."""
+    stmt = (
+        select(func.count())
+        .select_from(Placement)
+        .join(Pupil, Pupil.id == Placement.pupil_id)
+        .where(Pupil.home_la_id == la.id, Placement.from_old_records.is_(True))
     )
+    return session.scalar(permissions.scope_placements(actor, stmt)) or 0
 
 
 def set_adoption_date(session: Session, actor: Actor, la: LocalAuthority, day: date | None) -> None:
@@ -93,7 +92,9 @@ def set_adoption_date(session: Session, actor: Actor, la: LocalAuthority, day: d
 
 def adopts_at_import(session: Session, la: LocalAuthority) -> bool:
     """Whether the LA's next import sets its adoption date: it has none, and no placement of its
-    pupils is recorded yet."""
+    pupils is recorded yet. A fact about the LA, not a view of records: it is asked whoever
+    runs the import (a person who sees only some placements must not make an LA adopt twice),
+    and it answers only yes or no."""
     if la.adopted_on is not None:
         return False
     recorded = session.scalar(

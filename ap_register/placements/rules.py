@@ -302,6 +302,13 @@ def _calendar(session: Session, pupil: Pupil) -> SchoolCalendar:
     return calendar_for(session, pupil.home_la)
 
 
+def assess_for(session: Session, actor: Actor, pupil: Pupil, draft: PlacementDraft) -> Assessment:
+    """The check an actor's draft gets: a placement from the LA's old records (`old_record_allowed`)
+    only when this actor may bring such records in."""
+    old_record = old_record_allowed(session, actor, pupil.home_la, draft.start_date)
+    return assess_placement(session, pupil, draft, old_record=old_record)
+
+
 def assess_placement(
     session: Session,
     pupil: Pupil,

@@ -371,7 +371,7 @@ def adoption_page() -> str | Response:
         form=form,
         la=la,
         gated_checks=adoption.GATED_CHECKS,
-        old_records=adoption.old_records(db.session, la),
+        old_records=adoption.old_records(db.session, current_actor(), la),
         adopts=adoption.adopts_at_import(db.session, la),
     )
 

@@ -354,12 +354,7 @@ def placement_new_check(token: str) -> str | BaseResponse:
         if draft.made_id is not None:  # refused, and meanwhile another click confirmed it
             return _already_recorded(draft.made_id)
     candidate = _placement_draft(draft.data)
-    assessment = register.assess_placement(
-        db.session,
-        found,
-        candidate,
-        old_record=register.old_record_allowed(db.session, current_actor(), found.home_la, candidate.start_date),
-    )
+    assessment = register.assess_for(db.session, current_actor(), found, candidate)
     return render_template(
         "register/placement_check.html",
         title="Check the placement before recording it",
