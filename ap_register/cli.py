@@ -461,7 +461,13 @@ def grant_app_role_command(role: str) -> None:
 @click.option("--year", "year_text", help="The academic year, such as 2025/26 (default: this one)")
 @click.option("--term", type=click.Choice(["autumn", "spring", "summer"]), default="spring", show_default=True)
 @click.option("--gaps", is_flag=True, help="The validation report instead of the lines (CSV or XLSX)")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "xlsx", "xml"]),
+    default="json",
+    help="xml: the AP census as the DfE's collection system loads it",
+)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file (default stdout)")
 @with_appcontext
 def returns_command(
@@ -472,6 +478,8 @@ def returns_command(
 
     from ap_register.returns import rules as returns
 
+    if fmt == "xml" and (kind != "ap-census" or gaps):
+        raise click.UsageError("--format xml is the AP census's file: use it with ap-census, without --gaps")
     la = _required_la(la_code)
     day = on.date() if on else clock.today()
     if kind == "children-not-in-school":
@@ -494,11 +502,18 @@ def returns_command(
             "gaps": [gap.as_json() for gap in found.gaps],
         }
         _write_json(document, out)
+    elif fmt == "xml":
+        target: Any = open(out, "wb") if out else nullcontext(sys.stdout.buffer)
+        with target as handle:
+            handle.write(found.xml or b"")
+            handle.flush()
     elif gaps:
         _write_table(fmt, returns.GAP_COLUMNS, [gap.as_json() for gap in found.gaps], out, "gaps")
     else:
         _write_table(fmt, returns.COLUMNS[kind], found.rows, out, kind)
     gap_count = f"{len(found.gaps)} gap{'' if len(found.gaps) == 1 else 's'}"
+    if fmt == "xml" and found.gaps:
+        say(f"The file fails {len(found.gaps)} of its checks: see them with --gaps --format csv")
     say(f"{found.title}: {len(found.rows)} lines, {gap_count}; census day {found.census_day:%-d %B %Y}")
 
 

@@ -115,6 +115,10 @@ def pupil(
         date_of_birth=fields.pop("date_of_birth", date(2012, 3, 14)),
         home_la_id=authority.id,
         sen_status=fields.pop("sen_status", SenStatus.NONE),
+        # What the AP census asks, complete unless a test says otherwise.
+        sex=fields.pop("sex", "F"),
+        ethnicity=fields.pop("ethnicity", "WBRI"),
+        home_postcode=fields.pop("home_postcode", "CB1 2AB"),
         **fields,
     )
     session.add(created)

@@ -122,6 +122,8 @@ PLACES = (
     "Soham",
     "Toft",
 )
+# Ethnicity codes weighted roughly as the area's children are (most often White British).
+DEMO_ETHNICITIES = ("WBRI",) * 7 + ("WOTH", "MWBC", "AIND", "APKN", "BAFR", "WROM", "MOTH", "NOBT")
 FIRST_NAMES = (
     "Oliver",
     "Amelia",
@@ -374,7 +376,8 @@ class _Builder:
                 self.setting(f"{place} {kinds[n]}", SettingKind.MAINSTREAM, f"{873200 + n}", phase="secondary")
             )
         self.specials.append(self.setting("Willow Bank Special School", SettingKind.SPECIAL, "873300"))
-        self.specials.append(self.setting("Meadowside School", SettingKind.SPECIAL, "873301"))
+        # An independent special school (GIAS type 10), whose fees the LA pays: in the AP census.
+        self.specials.append(self.setting("Meadowside School", SettingKind.SPECIAL, "873301", gias_type_code=10))
         self.ap["pru"] = self.setting("The Oaks Pupil Referral Unit", SettingKind.PRU, "873400")
         self.ap["academy"] = self.setting("Riverbank Academy", SettingKind.AP_ACADEMY, "873401", ukprn="10087341")
         self.ap["free"] = self.setting("Pathways Free School", SettingKind.AP_FREE_SCHOOL, "873402", ukprn="10087342")
@@ -471,6 +474,14 @@ class _Builder:
             )
         parents[0]["address"] = f"{pupil.home_address}, {pupil.home_postcode}"
         pupil.parents = parents
+        # What the AP census asks. FIRST_NAMES alternates boys' and girls' names. One child in 40
+        # has no ethnicity recorded yet, so the census's check has something to list.
+        pupil.sex = "MF"[FIRST_NAMES.index(pupil.first_name) % 2] if pupil.first_name in FIRST_NAMES else "U"
+        pupil.ethnicity = None if n % 40 == 7 else DEMO_ETHNICITIES[n % len(DEMO_ETHNICITIES)]
+        if n % 3 != 1:  # about two in three children in AP are eligible for free school meals
+            this_year = AcademicYear.containing(self.today).start
+            pupil.fsm_start = date(min(pupil.date_of_birth.year + 5 + n % 6, this_year), 9, 1)
+        pupil.uprn = f"{100090000000 + n * 7919}"
 
     def pupil(self, year_now: int, sen: SenStatus, on_roll: bool = True) -> Pupil:
         self.serial += 1

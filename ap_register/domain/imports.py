@@ -38,10 +38,12 @@ from ap_register.domain.text import control_character_problem
 from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, year_in_range
 from ap_register.domain.upn import check_upn
 from ap_register.domain.vocab import (
+    ETHNICITIES,
     HOME_SCHOOL_KINDS,
     PART_TIME_PURPOSES,
     PRIMARY_NEEDS,
     ROLL_MOVEMENT_KINDS,
+    SEXES,
     Destination,
     MovementKind,
     Registration,
@@ -69,7 +71,14 @@ from ap_register.outcomes.rules import GRADES as OUTCOME_GRADES
 from ap_register.placements import use_cases as placements
 from ap_register.placements.adoption import adopt_at_first_import
 from ap_register.placements.notice import NoticeContents, contents_of
-from ap_register.placements.pupils import HeldElsewhere, PupilDetails, record_refused_attempts, save_pupil
+from ap_register.placements.pupils import (
+    CENSUS_FIELDS,
+    CONTACT_FIELDS,
+    HeldElsewhere,
+    PupilDetails,
+    record_refused_attempts,
+    save_pupil,
+)
 from ap_register.placements.roll import RollMovement, RollReading, read_roll, roll_movements
 from ap_register.placements.rules import (
     PlacementDraft,
@@ -113,6 +122,8 @@ CONTACT_COLUMNS = (
     "parent2_name",
     "parent2_address",
 )
+# What the AP census asks of a child (a file with none of these columns keeps what is held).
+CENSUS_COLUMNS = ("sex", "ethnicity", "fsm_start_date", "fsm_end_date", "uprn")
 # Columns that may hold several lines of text (every other cell is one line).
 MULTILINE_COLUMNS = frozenset(
     {
@@ -698,6 +709,7 @@ class PupilsImporter(Importer):
         flags = {name: self.flag(row, name) for name in ("child_in_need", "looked_after", "ehc_assessment_requested")}
         exams_over_on = self.day(row, "exams_over_on")
         contact = self.contact(row)
+        census = self.census(row)
         school = None
         school_ref = self.text(row, "home_school_ref", max_length=20)
         if school_ref is not None and la is not None:
@@ -708,6 +720,7 @@ class PupilsImporter(Importer):
                 self.error("home_school_ref", f"{school.name} has no admission register a pupil can be on")
         if self.failed or upn is None or la is None or self.dry:
             return
+        kept = frozenset(contact.pop("kept", frozenset()) | census.pop("kept", frozenset()))
         details = PupilDetails(
             upn=upn,
             first_name=first or "",
@@ -717,6 +730,8 @@ class PupilsImporter(Importer):
             primary_need=need.upper() if need else None,
             exams_over_on=exams_over_on,
             **contact,
+            **census,
+            kept=kept,
             **flags,
         )
         existing = self.pupil_by_upn(upn)
@@ -745,7 +760,7 @@ class PupilsImporter(Importer):
         """The child's home address and parents, from the columns the file has (none of them:
         what is held stays as it is)."""
         if not any(column in row for column in CONTACT_COLUMNS):
-            return {"contact_given": False}
+            return {"kept": CONTACT_FIELDS}
         parents = []
         for n in (1, 2):
             name = self.text(row, f"parent{n}_name", max_length=200)
@@ -759,6 +774,37 @@ class PupilsImporter(Importer):
             "home_address": self.text(row, "home_address", max_length=400),
             "home_postcode": postcode.upper() if postcode else None,
             "parents": parents or None,
+        }
+
+    def census(self, row: dict[str, str]) -> dict[str, Any]:
+        """What the AP census asks of the child, from the columns the file has (none of them:
+        what is held stays as it is)."""
+        if not any(column in row for column in CENSUS_COLUMNS):
+            return {"kept": CENSUS_FIELDS}
+        sex = self.text(row, "sex", max_length=1)
+        if sex is not None and sex.upper() not in SEXES:
+            self.error(
+                "sex", f"{sex!r} is not one of: " + ", ".join(f"{code} ({label})" for code, label in SEXES.items())
+            )
+        ethnicity = self.text(row, "ethnicity", max_length=4)
+        if ethnicity is not None and ethnicity.upper() not in ETHNICITIES:
+            self.error(
+                "ethnicity", f"{ethnicity!r} is not one of the DfE's main ethnicity codes ({', '.join(ETHNICITIES)})"
+            )
+        start, end = self.day(row, "fsm_start_date"), self.day(row, "fsm_end_date")
+        if end is not None and start is None:
+            self.error("fsm_end_date", "fsm_end_date is given without fsm_start_date")
+        elif start is not None and end is not None and end < start:
+            self.error("fsm_end_date", "fsm_end_date is before fsm_start_date")
+        uprn = self.text(row, "uprn", max_length=12)
+        if uprn is not None and not uprn.isdigit():
+            self.error("uprn", f"{uprn!r} is not a unique property reference number (1 to 12 digits)")
+        return {
+            "sex": sex.upper() if sex else None,
+            "ethnicity": ethnicity.upper() if ethnicity else None,
+            "fsm_start": start,
+            "fsm_end": end,
+            "uprn": uprn,
         }
 
 

@@ -52,6 +52,7 @@ def anonymise(session: Session, actor: Actor, pupil: Pupil, on: date, years: int
     pupil.date_of_birth = date(pupil.date_of_birth.year, 1, 1)
     pupil.home_address = pupil.home_postcode = None
     pupil.parents = None
+    pupil.sex = pupil.ethnicity = pupil.uprn = pupil.fsm_start = pupil.fsm_end = None
     pupil.anonymised_on = on
     placement_ids = select(Placement.id).where(Placement.pupil_id == pupil.id)
     session.execute(

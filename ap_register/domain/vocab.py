@@ -178,6 +178,35 @@ class SenStatus(StrEnum):
 
 SEN_STATUS_LABELS = {SenStatus.NONE: "No SEN", SenStatus.SEN_SUPPORT: "SEN support", SenStatus.EHCP: "EHC plan"}
 
+# A child's sex as the censuses record it, "as recognised in law" (AP census guide, "Codes for
+# the AP census": sex replaced gender from the 2024 census).
+SEXES = {"M": "Male", "F": "Female", "U": "Unknown"}
+# The DfE's main ethnicity codes, the code set the school and AP censuses share (CBDS). The
+# extended codes (WENG, WSCO, ...) are not yet accepted: a child recorded with one is recorded
+# under its main code.
+ETHNICITIES = {
+    "WBRI": "White - British",
+    "WIRI": "White - Irish",
+    "WIRT": "Traveller of Irish heritage",
+    "WROM": "Gypsy / Roma",
+    "WOTH": "Any other White background",
+    "MWBC": "White and Black Caribbean",
+    "MWBA": "White and Black African",
+    "MWAS": "White and Asian",
+    "MOTH": "Any other mixed background",
+    "AIND": "Indian",
+    "APKN": "Pakistani",
+    "ABAN": "Bangladeshi",
+    "AOTH": "Any other Asian background",
+    "BCRB": "Black Caribbean",
+    "BAFR": "Black - African",
+    "BOTH": "Any other Black background",
+    "CHNE": "Chinese",
+    "OOTH": "Any other ethnic group",
+    "REFU": "Refused",
+    "NOBT": "Information not yet obtained",
+}
+
 # School census primary need codes.
 PRIMARY_NEEDS = {
     "SPLD": "Specific learning difficulty",

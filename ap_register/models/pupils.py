@@ -41,6 +41,15 @@ class Pupil(Base):
     home_address: Mapped[str | None] = mapped_column(String(400))
     home_postcode: Mapped[str | None] = mapped_column(String(10))
     parents: Mapped[list[dict[str, str | None]] | None] = mapped_column(JSON)
+    # What the AP census asks of each child (and the register did not otherwise hold): sex as
+    # recognised in law (`SEXES`), ethnicity (`ETHNICITIES`), the latest period of eligibility for
+    # free school meals, and the home's unique property reference number. Seen, like the home
+    # address, only by the LA's officers (`pupil.contact`).
+    sex: Mapped[str | None] = mapped_column(String(1))
+    ethnicity: Mapped[str | None] = mapped_column(String(4))
+    fsm_start: Mapped[date | None] = mapped_column(Date)
+    fsm_end: Mapped[date | None] = mapped_column(Date)
+    uprn: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set when the retention job anonymised the record (domain/retention.py).

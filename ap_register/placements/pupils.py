@@ -47,19 +47,26 @@ class PupilDetails:
     ehc_assessment_requested: bool = False
     # Year 11: the day of the last public examination they were entered for (SI 2007/1870 reg 5(2)(a)).
     exams_over_on: date | None = None
-    # Where the child lives and each parent ({"name", "address"}): only when `contact_given` (a
-    # file without those columns leaves what is held as it is).
+    # Where the child lives and each parent ({"name", "address"}).
     home_address: str | None = None
     home_postcode: str | None = None
     parents: list[dict[str, str | None]] | None = None
-    contact_given: bool = True
+    # What the AP census asks (`vocab.SEXES`, `vocab.ETHNICITIES`).
+    sex: str | None = None
+    ethnicity: str | None = None
+    fsm_start: date | None = None
+    fsm_end: date | None = None
+    uprn: str | None = None
+    # Fields not given, which keep what is held (a file without those columns).
+    kept: frozenset[str] = frozenset()
 
     def values(self) -> dict[str, Any]:
-        skipped = {"upn", "contact_given"} | (set() if self.contact_given else set(CONTACT_FIELDS))
+        skipped = {"upn", "kept"} | self.kept
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skipped}
 
 
-CONTACT_FIELDS = ("home_address", "home_postcode", "parents")
+CONTACT_FIELDS = frozenset({"home_address", "home_postcode", "parents"})
+CENSUS_FIELDS = frozenset({"sex", "ethnicity", "fsm_start", "fsm_end", "uprn"})
 
 
 def _shown(value: Any) -> Any:

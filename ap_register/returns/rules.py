@@ -9,13 +9,15 @@ categories are those the DfE publishes for school-arranged AP (school census 202
 file is listed beside them and must be checked against the year's technical specification.
 
 Which placements each return holds:
-- AP census (the LA's, in January): placements the LA arranged (s19 routes) at a setting that is
-  not itself a school returning the school census: independent AP, unregistered providers, hospital
-  tuition and colleges. A PRU, AP academy or AP free school returns its own pupils.
+- AP census (the LA's, in January; `ap_census.py` has its sources): one record per child born
+  in its age range, for the latest or last placement in the census period that the LA arranged
+  (s19 routes, or a school named in an EHC plan) at an independent or non-maintained special
+  school whose fees it pays, or otherwise than at a school (unregistered providers, tuition,
+  colleges). A PRU, AP academy, AP free school or hospital school returns its own pupils.
 - School census AP placement module (each school, each term): placements a school arranged for a
   pupil on its roll (off-site directions, other school-arranged AP, provision from the sixth day of
-  a suspension), and LA-arranged placements where the pupil stays on that school's roll.
-Both take every placement active at any time in the census period, one line each.
+  a suspension), and LA-arranged placements where the pupil stays on that school's roll. Every
+  placement active at any time in the census period, one line each.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, Forbidden
@@ -56,9 +58,14 @@ SETTING_TYPES: dict[str, tuple[str, str]] = {
     "non_maintained_fe": ("Non-maintained further education college", "NFE"),
     "other_unregistered": ("Other unregistered provider", "OTH"),
 }
-AP_CENSUS_KINDS = frozenset(
-    {SettingKind.INDEPENDENT_AP, SettingKind.UNREGISTERED_AP, SettingKind.HOSPITAL, SettingKind.POST16}
-)
+# Schools not maintained by an LA, whose fees an LA pays: an independent AP school, and by their
+# GIAS type a non-maintained special school (8), an independent special school (10) or another
+# independent school (11).
+FEE_PAYING_KINDS = frozenset({SettingKind.INDEPENDENT_AP})
+FEE_PAYING_GIAS_TYPES = frozenset({8, 10, 11})
+# Education otherwise than at a school.
+OTHERWISE_KINDS = frozenset({SettingKind.UNREGISTERED_AP, SettingKind.POST16})
+AP_CENSUS_ROUTES = LA_ROUTES | {Route.EHCP_NAMED}
 SCHOOL_ARRANGED = frozenset({Route.OFF_SITE_DIRECTION, Route.SCHOOL_ARRANGED, Route.SUSPENSION_PROVISION})
 RETURNS = {"ap-census": "Alternative provision census", "school-census": "School census: AP placements"}
 TERMS = {"autumn": "Autumn", "spring": "Spring", "summer": "Summer"}
@@ -70,7 +77,13 @@ COLUMNS = {
         "first_name",
         "last_name",
         "date_of_birth",
+        "sex",
+        "ethnicity",
+        "fsm_start",
+        "fsm_end",
         "sen_provision",
+        "postcode",
+        "uprn",
         "urn",
         "ukprn",
         "setting_type",
@@ -80,8 +93,10 @@ COLUMNS = {
         "entry_date",
         "leaving_date",
         "sessions_per_week",
+        "previous_urn",
         "route",
         "placement_id",
+        "placements_in_period",
     ],
     "school-census": [
         "school_urn",
@@ -142,6 +157,7 @@ class Gap:
     placement_id: int
 
     setting_id: int | None = None
+    severity: str = "error"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -150,6 +166,7 @@ class Gap:
             "item": self.item,
             "message": self.message,
             "placement_id": self.placement_id,
+            "severity": self.severity,
         }
 
 
@@ -164,6 +181,8 @@ class Return:
     rows: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     school: Setting | None = None
+    # The AP census as the collection system takes it (`ap_census.to_xml`).
+    xml: bytes | None = None
 
     @property
     def title(self) -> str:
@@ -204,7 +223,11 @@ def _placements(session: Session, actor: Actor, la: LocalAuthority, start: date,
 
 
 def in_ap_census(placement: Placement) -> bool:
-    return placement.route in LA_ROUTES and placement.setting.kind in AP_CENSUS_KINDS
+    """Arranged and paid for by the LA, at a school not maintained by an LA or otherwise than at
+    a school (a hospital school, PRU, AP academy or free school makes its own return)."""
+    setting = placement.setting
+    fee_paying = setting.kind in FEE_PAYING_KINDS or setting.gias_type_code in FEE_PAYING_GIAS_TYPES
+    return placement.route in AP_CENSUS_ROUTES and (fee_paying or setting.kind in OTHERWISE_KINDS)
 
 
 def in_school_census(placement: Placement) -> bool:
@@ -237,13 +260,12 @@ def build(
         raise DomainError(f"{term!r} is not a census term: choose autumn, spring or summer")
     start, end = census_period(kind, year, term)
     result = Return(kind, la, year, term, census_day(kind, year, term), (start, end), school=school)
-    wanted = in_ap_census if kind == "ap-census" else in_school_census
-    for placement in _placements(session, actor, la, start, end):
-        if not wanted(placement):
-            continue
-        if school is not None and placement.home_school_id != school.id:
-            continue
-        _line(result, placement, end)
+    if kind == "ap-census":
+        _ap_census(result, _placements(session, actor, la, start, end))
+    else:
+        for placement in _placements(session, actor, la, start, end):
+            if in_school_census(placement) and (school is None or placement.home_school_id == school.id):
+                _line(result, placement, end)
     audit.record(
         session,
         actor,
@@ -255,7 +277,58 @@ def build(
     return result
 
 
-def _line(result: Return, placement: Placement, end: date) -> None:
+def _ap_census(result: Return, placements: list[Placement]) -> None:
+    """One record per child (the latest or last placement in the period), then the file, then
+    its check: the validation report lists what the file itself fails."""
+    from ap_register.returns import ap_census
+
+    by_pupil: dict[int, list[Placement]] = {}
+    for placement in placements:
+        if in_ap_census(placement) and ap_census.born_in_scope(placement.pupil.date_of_birth, result.census_day.year):
+            by_pupil.setdefault(placement.pupil_id, []).append(placement)
+    chosen = {}
+    for held in by_pupil.values():
+        chosen[ap_census.latest_or_last(held, result.census_day).id] = len(held)
+    for placement in placements:  # in UPN order
+        if placement.id in chosen:
+            _line(result, placement, result.period[1], placements_in_period=chosen[placement.id])
+    result.xml = ap_census.to_xml(result.la.code, result.census_day, result.rows, clock.now(), ap_census.release())
+    codes = frozenset(code for _, code in CENSUS_REASONS.values())
+    row_of = {row["upn"]: row for row in result.rows}
+    setting_of = {p.id: p.setting_id for p in placements}
+    for failure in ap_census.check(result.xml, codes, result.period[0]):
+        row = row_of.get(failure.upn)
+        placement_id = row["placement_id"] if row else 0
+        result.gaps.append(
+            Gap(
+                failure.record + 1,  # the line of the people's view (its header is line 1)
+                failure.upn,
+                failure.item,
+                _advice(failure.item, row) or failure.message,
+                placement_id,
+                setting_of.get(placement_id),
+                failure.severity,
+            )
+        )
+
+
+def _advice(item: str, row: dict[str, Any] | None) -> str | None:
+    """Where the register knows the fix for a value the file lacks, the words that say it."""
+    if row is None:
+        return None
+    if item == "setting_type" and not (row["urn"] or row["ukprn"] or row["setting_type"]):
+        return (
+            f"{row['setting_name']} has no URN or UKPRN: record its type of setting "
+            "(tuition, work-based, college or other)"
+        )
+    if item == "primary_reason" and not row["primary_reason"]:
+        if row["route"] == Route.LA_HEALTH.value:
+            return "Record whether the health need is mental or physical"
+        return "Record the reason the placement was commissioned"
+    return None
+
+
+def _line(result: Return, placement: Placement, end: date, placements_in_period: int = 1) -> None:
     pupil, setting = placement.pupil, placement.setting
     line = len(result.rows) + 2  # the header is line 1 of the file
     urn, ukprn, setting_type = setting_items(setting)
@@ -266,7 +339,18 @@ def _line(result: Return, placement: Placement, end: date) -> None:
     row: dict[str, Any] = {}
     if result.kind == "ap-census":
         row = {"la_code": result.la.code, **_pupil(pupil), "sen_provision": pupil.sen_status.value}
-        row.update(primary_reason=code, primary_reason_label=label)
+        row.update(
+            sex=pupil.sex,
+            ethnicity=pupil.ethnicity,
+            fsm_start=pupil.fsm_start.isoformat() if pupil.fsm_start else None,
+            fsm_end=pupil.fsm_end.isoformat() if pupil.fsm_end else None,
+            postcode=pupil.home_postcode,
+            uprn=pupil.uprn,
+            previous_urn=placement.home_school.urn if placement.home_school else None,
+            placements_in_period=placements_in_period,
+            primary_reason=code,
+            primary_reason_label=label,
+        )
     else:
         home = placement.home_school
         assert home is not None
@@ -284,6 +368,8 @@ def _line(result: Return, placement: Placement, end: date) -> None:
         placement_id=placement.id,
     )
     result.rows.append({name: row.get(name) for name in COLUMNS[result.kind]})
+    if result.kind == "ap-census":
+        return  # its report is the check of the file (`ap_census.check`)
 
     def gap(item: str, message: str) -> None:
         result.gaps.append(Gap(line, pupil.upn, item, message, placement.id, setting.id))
@@ -300,7 +386,7 @@ def _line(result: Return, placement: Placement, end: date) -> None:
             gap("primary_reason", "Record the reason the placement was commissioned")
     if sessions == 0:
         gap("sessions_per_week", "The placement has no sessions in its weekly pattern")
-    if result.kind == "school-census" and not row.get("school_urn"):
+    if not row.get("school_urn"):
         gap("school_urn", f"{row['school_name']} has no URN: it cannot make a school census return")
 
 
@@ -313,7 +399,7 @@ def _pupil(pupil: Pupil) -> dict[str, Any]:
     }
 
 
-GAP_COLUMNS = ["line", "upn", "item", "message", "placement_id"]
+GAP_COLUMNS = ["line", "upn", "item", "message", "severity", "placement_id"]
 
 
 def set_census_reason(session: Session, actor: Actor, placement: Placement, reason: str | None) -> None:

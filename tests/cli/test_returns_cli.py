@@ -1,20 +1,23 @@
-"""`ap-register returns`: the demo area's AP census has one line per placement in scope, each with
-every required item or a gap that names it; the school census likewise; CSV and the gaps file."""
+"""`ap-register returns`: the demo area's AP census has one record per child in scope, each with
+every required item or a failure that names it, and its XML file; the school census has one line
+per placement; CSV and the gaps file."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import xml.etree.ElementTree as ET
+from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
-from ap_register.domain.vocab import LA_ROUTES
+from ap_register.domain.vocab import LA_ROUTES, Route, SettingKind
 from ap_register.models import LocalAuthority, Placement, Pupil, Setting
-from ap_register.returns.rules import AP_CENSUS_KINDS, census_period
+from ap_register.returns.rules import census_period
 from ap_register.years import AcademicYear
 
 PUPIL_ITEMS = ("upn", "first_name", "last_name", "date_of_birth")
@@ -38,7 +41,9 @@ def check_every_line(found: dict[str, Any], reason: str) -> None:
         assert not row[reason if gap["item"] == "primary_reason" else gap["item"]]
 
 
-def test_the_demo_area_s_ap_census_has_a_line_per_placement_or_names_each_gap(runner: Any, db: Session) -> None:
+def test_the_demo_area_s_ap_census_has_a_record_per_child_and_its_file_passes_or_names_each_failure(
+    runner: Any, db: Session
+) -> None:
     assert runner.invoke(args=["demo"]).exit_code == 0
     year = AcademicYear.containing(clock.today()).start
     result = runner.invoke(args=["returns", "ap-census", "--la", "873"])
@@ -46,35 +51,53 @@ def test_the_demo_area_s_ap_census_has_a_line_per_placement_or_names_each_gap(ru
     found = json.loads(result.stdout)
     assert (found["la"], found["return"], found["year"]) == ("873", "ap-census", f"{year}/{(year + 1) % 100:02d}")
 
-    # The placements in scope, counted here from the tables: the LA's s19 placements at settings
-    # that make no school census return, active at any time in the census period.
+    # The children in scope, counted here from the tables: born in the census's ages, placed by the
+    # LA (s19, or a school named in an EHC plan) at an independent or non-maintained special school
+    # (GIAS types 8, 10, 11), an independent AP school, or otherwise than at a school, at any time
+    # in the census period.
     la = db.scalar(select(LocalAuthority).where(LocalAuthority.code == "873"))
     assert la is not None
     start, end = census_period("ap-census", year)
+    census_year = end.year
     expected = set(
         db.scalars(
-            select(Placement.id)
-            .join(Pupil, Placement.pupil_id == Pupil.id)
+            select(Pupil.upn)
+            .join(Placement, Placement.pupil_id == Pupil.id)
             .join(Setting, Placement.setting_id == Setting.id)
             .where(
                 Pupil.home_la_id == la.id,
-                Placement.route.in_(LA_ROUTES),
-                Setting.kind.in_(AP_CENSUS_KINDS),
+                Pupil.date_of_birth.between(date(census_year - 20, 9, 1), date(census_year - 3, 12, 31)),
+                Placement.route.in_(LA_ROUTES | {Route.EHCP_NAMED}),
+                or_(
+                    Setting.kind.in_([SettingKind.INDEPENDENT_AP, SettingKind.UNREGISTERED_AP, SettingKind.POST16]),
+                    Setting.gias_type_code.in_([8, 10, 11]),
+                ),
                 Placement.start_date <= end,
                 or_(Placement.end_date.is_(None), Placement.end_date >= start),
             )
         )
     )
-    assert expected, "the demo has LA placements outside schools this year"
-    ids = [row["placement_id"] for row in found["lines"]]
-    assert sorted(ids) == sorted(expected) and len(ids) == len(set(ids))
+    assert expected, "the demo has children the LA places outside the schools it maintains"
+    upns = [row["upn"] for row in found["lines"]]
+    assert sorted(upns) == sorted(expected) and len(upns) == len(set(upns))  # one record per child
     check_every_line(found, "primary_reason")
-    # The demo leaves one gap for the report: a health need not yet said to be mental or physical.
-    assert [g["message"] for g in found["gaps"]] == ["Record whether the health need is mental or physical"]
-    assert "1 gap;" in result.stderr
+    # The demo leaves the reason unrecorded for the children an EHC plan places at an independent
+    # special school, for the report to list: each an error naming the child.
+    assert found["gaps"] and all(g["severity"] in ("error", "query") for g in found["gaps"])
+    assert {g["item"] for g in found["gaps"]} <= {"primary_reason", "ethnicity"}
+    assert f"{len(found['gaps'])} gap" in result.stderr
 
     gaps_csv = runner.invoke(args=["returns", "ap-census", "--la", "873", "--gaps", "--format", "csv"])
-    assert [r["item"] for r in csv.DictReader(io.StringIO(gaps_csv.stdout))] == ["primary_reason"]
+    assert [r["upn"] for r in csv.DictReader(io.StringIO(gaps_csv.stdout))] == [g["upn"] for g in found["gaps"]]
+
+    # The file for the collection system: the same children, and the same failures found in it.
+    xml = runner.invoke(args=["returns", "ap-census", "--la", "873", "--format", "xml"])
+    assert xml.exit_code == 0, xml.output
+    root = ET.fromstring(xml.stdout_bytes)
+    assert [e.text for e in root.iterfind("Pupils/Pupil/PupilIdentifiers/UPN")] == upns
+    assert f"fails {len(found['gaps'])} of its checks" in xml.stderr
+    refused = runner.invoke(args=["returns", "school-census", "--la", "873", "--format", "xml"])
+    assert refused.exit_code == 2 and "AP census" in refused.output
 
 
 def test_the_demo_area_s_school_census_names_its_gaps(runner: Any, db: Session) -> None:

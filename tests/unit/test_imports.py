@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.upn import make_upn
-from ap_register.domain.vocab import HomeSchoolCode, MovementKind, SettingKind
+from ap_register.domain.vocab import ETHNICITIES, HomeSchoolCode, MovementKind, SettingKind
 from ap_register.models import AttendanceMark, Movement, Placement, Pupil, Setting, TermDate
 from tests import factories
 from tests.factories import SYSTEM
@@ -437,3 +437,37 @@ def test_a_pupils_file_records_the_child_s_home_and_parents_and_a_file_without_t
                    f"{GOOD[1]},Kim,Lee,2013-01-20,855,1 High Street\n") == [
         (2, "parent1_address", "parent1_address is given without parent1_name")
     ]  # fmt: skip
+
+
+def test_a_pupils_file_records_what_the_ap_census_asks_and_a_file_without_it_keeps_it(db: Session) -> None:
+    header = "upn,first_name,last_name,date_of_birth,home_la_code,sex,ethnicity,fsm_start_date,fsm_end_date,uprn\n"
+    row = f"{GOOD[0]},Sam,Taylor,2012-03-14,855,m,mwbc,2021-09-01,,100090012345\n"
+    assert load(db, "pupils", header + row).imported == 1
+    pupil = db.scalars(select(Pupil)).one()
+    assert (pupil.sex, pupil.ethnicity, pupil.fsm_start, pupil.fsm_end, pupil.uprn) == (
+        "M",
+        "MWBC",
+        date(2021, 9, 1),
+        None,
+        "100090012345",
+    )
+    # A file with none of the columns changes nothing of them.
+    report = load(
+        db, "pupils", f"upn,first_name,last_name,date_of_birth,home_la_code\n{GOOD[0]},Sam,Taylor,2012-03-14,855\n"
+    )
+    assert report.unchanged == 1 and pupil.ethnicity == "MWBC"
+    # Each value outside its code set is refused on its line, and nothing is written.
+    assert refused(
+        db,
+        "pupils",
+        header
+        + f"{GOOD[1]},Kim,Lee,2013-01-20,855,X,WENG,2024-09-01,2024-07-01,12-34\n"
+        + f"{GOOD[2]},Lou,Ng,2013-01-20,855,F,WBRI,,2024-07-01,\n",
+    ) == [
+        (2, "sex", "'X' is not one of: M (Male), F (Female), U (Unknown)"),
+        (2, "ethnicity", "'WENG' is not one of the DfE's main ethnicity codes (" + ", ".join(ETHNICITIES) + ")"),
+        (2, "fsm_end_date", "fsm_end_date is before fsm_start_date"),
+        (2, "uprn", "'12-34' is not a unique property reference number (1 to 12 digits)"),
+        (3, "fsm_end_date", "fsm_end_date is given without fsm_start_date"),
+    ]
+    assert db.scalar(select(Pupil).where(Pupil.upn == GOOD[1])) is None

@@ -29,6 +29,10 @@ def test_records_past_the_retention_date_are_anonymised_and_audited(db: Session)
         date_of_birth=date(2001, 11, 23),
         home_address="4 Mill Lane, Ely",
         home_postcode="CB7 4AA",
+        sex="F",
+        ethnicity="WIRT",
+        fsm_start=date(2015, 9, 1),
+        uprn="100090000001",
         parents=[{"name": "Jo Oldcase", "address": None}],
     )
     young = factories.pupil(db, la, school, first_name="Riley", last_name="Youngcase", date_of_birth=date(2001, 11, 24))
@@ -55,6 +59,7 @@ def test_records_past_the_retention_date_are_anonymised_and_audited(db: Session)
     assert (gone.first_name, gone.last_name, gone.upn) == ("Anonymised", "Pupil", f"ANON{old.id:09d}")
     assert gone.date_of_birth == date(2001, 1, 1) and gone.anonymised_on == TODAY
     assert (gone.home_address, gone.home_postcode, gone.parents) == (None, None, None)
+    assert (gone.sex, gone.ethnicity, gone.fsm_start, gone.uprn) == (None, None, None, None)
     kept = db.get(Placement, placement.id)
     assert kept is not None and kept.reason is None
     assert (kept.route, kept.start_date, kept.sessions) == (Route.OFF_SITE_DIRECTION, date(2025, 10, 6), "1111111111")

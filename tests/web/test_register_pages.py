@@ -478,8 +478,12 @@ def test_a_child_s_home_and_parents_are_shown_to_the_la_s_officers_only(client: 
     pupil = home["pupil"]
     pupil.home_address, pupil.home_postcode = "4 Mill Lane, Ely", "CB7 4AA"
     pupil.parents = [{"name": "Jo Homechild", "address": None}]
+    pupil.ethnicity, pupil.fsm_start = "WIRT", date(2021, 9, 1)
     db.commit()
     for role, shown in ((Role.ATTENDANCE_OFFICER, True), (Role.SCHOOL_LEAD, False), (Role.AP_HEAD, False)):
         sign_in(client, home["users"][role].email)
         soup = page(client.get(f"/pupils/{pupil.id}"))
         assert ("4 Mill Lane, Ely, CB7 4AA" in text(soup), "Jo Homechild" in text(soup)) == (shown, shown), role
+        # What the AP census asks, ethnicity above all (special category data), likewise.
+        census = ("Traveller of Irish heritage" in text(soup), "Eligible from 1 September 2021" in text(soup))
+        assert census == (shown, shown), role

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import xml.etree.ElementTree as ET
 from datetime import date
 from typing import Any
 
@@ -59,10 +60,10 @@ def test_the_validation_report_names_each_gap_and_the_fix_clears_it(
     upn = area["health"].pupil.upn
     assert gap_rows(soup) == [
         ["2", upn, "setting_type", "Home Tutors Ltd has no URN or UKPRN: record its type of setting "
-         "(tuition, work-based, college or other)"],
-        ["2", upn, "primary_reason", "Record whether the health need is mental or physical"],
+         "(tuition, work-based, college or other)", "Error"],
+        ["2", upn, "primary_reason", "Record whether the health need is mental or physical", "Error"],
     ]  # fmt: skip
-    assert "2 gaps to fill before census day" in text(soup)
+    assert "2 gaps the file fails: errors must be put right, checks looked at, before census day" in text(soup)
     lines = list(csv.DictReader(io.StringIO(client.get(f"/returns/export.csv{query}").get_data(as_text=True))))
     assert [(r["last_name"], r["sessions_per_week"], r["primary_reason"]) for r in lines] == [("Health", "2", "")]
     gaps = list(csv.DictReader(io.StringIO(client.get(f"/returns/gaps.csv{query}").get_data(as_text=True))))
@@ -81,13 +82,32 @@ def test_the_validation_report_names_each_gap_and_the_fix_clears_it(
         setting_fix, data={"csrf_token": csrf_token(client, setting_fix), "census_setting_type": "one_to_one_tuition"}
     )
     soup = page(client.get(f"/returns/{query}"))
-    assert gap_rows(soup) == [] and "No gaps: every line has every required item." in text(soup)
+    assert gap_rows(soup) == [] and "No gaps: the file passes every check." in text(soup)
     book = load_workbook(io.BytesIO(client.get(f"/returns/export.xlsx{query}").get_data()), read_only=True)
     rows = list(book.active.iter_rows(values_only=True))
     header, line = rows[0], dict(zip(rows[0], rows[1], strict=True))
     assert "primary_reason" in header and (line["setting_type"], line["primary_reason"]) == ("OOT", "MHN")
     placement = db.get(Placement, area["health"].id)
     assert placement is not None and placement.census_reason == "medical_mental_health"
+
+
+def test_the_ap_census_downloads_as_the_collection_system_s_xml(client: Any, area: dict[str, Any]) -> None:
+    sign_in(client, area["commissioner"].email)
+    query = "?kind=ap-census&year=2025"
+    soup = page(client.get(f"/returns/{query}"))
+    link = soup.find("a", string="XML for the DfE's collection system")["href"]
+    assert "could not be checked" in text(soup)  # the file says how far it follows the specification
+    got = client.get(link)
+    assert got.status_code == 200 and got.mimetype == "application/xml"
+    assert got.headers["Content-Disposition"] == 'attachment; filename="855-ap-census-2025.xml"'
+    root = ET.fromstring(got.get_data())
+    assert root.findtext("Header/CollectionDetails/ReferenceDate") == "2026-01-15"
+    assert [e.text for e in root.iterfind("Pupils/Pupil/PupilIdentifiers/UPN")] == [area["health"].pupil.upn]
+    # The school census is a school's return made in its own system: no XML from here.
+    assert client.get("/returns/export.xml?kind=school-census&year=2025&term=spring").status_code == 404
+    # A school lead is given their school's census only, whatever the query asks.
+    sign_in(client, area["lead"].email)
+    assert client.get(f"/returns/export.xml{query}").status_code == 404
 
 
 def test_a_school_lead_makes_their_own_school_s_return_only(client: Any, area: dict[str, Any]) -> None:

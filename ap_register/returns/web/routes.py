@@ -13,7 +13,7 @@ from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import Form, GovDateField, attempt, radios, submit
 from ap_register.blueprints.forms import select as select_field
 from ap_register.extensions import db, limiter
-from ap_register.returns import cnis
+from ap_register.returns import ap_census, cnis
 from ap_register.returns import rules as returns
 from ap_register.returns.web import bp
 from ap_register.web import (
@@ -112,6 +112,8 @@ def index() -> str:
         query=query,
         days_left=found.days_left(clock.today()),
         reasons=returns.CENSUS_REASONS,
+        standing=ap_census.STANDING,
+        not_produced=ap_census.NOT_PRODUCED,
     )
 
 
@@ -119,12 +121,20 @@ def index() -> str:
 @login_required
 @limiter.limit(export_limit)
 def export(fmt: str) -> Response:
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in ("csv", "xlsx", "xml"):
         abort(404)
     permissions.require(db.session, current_actor(), "returns.view")
     _, found = _built()
     kind, year, term = found.kind, found.year, found.term
     name = f"{kind}-{year}-{term}.{fmt}" if kind == "school-census" else f"{kind}-{year}.{fmt}"
+    if fmt == "xml":
+        if found.xml is None:
+            abort(404)  # only the AP census is a file for the collection system
+        return Response(
+            found.xml,
+            mimetype="application/xml",
+            headers={"Content-Disposition": f'attachment; filename="{found.la.code}-{name}"'},
+        )
     return table_download(fmt, returns.COLUMNS[kind], found.rows, name)
 
 
