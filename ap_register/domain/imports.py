@@ -13,11 +13,11 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -122,8 +122,8 @@ CONTACT_COLUMNS = (
     "parent2_name",
     "parent2_address",
 )
-# What the AP census asks of a child (a file with none of these columns keeps what is held).
-CENSUS_COLUMNS = ("sex", "ethnicity", "fsm_start_date", "fsm_end_date", "uprn")
+# A unique property reference number (the AP census's home information).
+UPRN = re.compile(r"[1-9][0-9]{0,11}")
 # Columns that may hold several lines of text (every other cell is one line).
 MULTILINE_COLUMNS = frozenset(
     {
@@ -757,55 +757,59 @@ class PupilsImporter(Importer):
         self.flush_now_and_then()
 
     def contact(self, row: dict[str, str]) -> dict[str, Any]:
-        """The child's home address and parents, from the columns the file has (none of them:
-        what is held stays as it is)."""
-        if not any(column in row for column in CONTACT_COLUMNS):
-            return {"kept": CONTACT_FIELDS}
-        parents = []
-        for n in (1, 2):
-            name = self.text(row, f"parent{n}_name", max_length=200)
-            address = self.text(row, f"parent{n}_address", max_length=400)
-            if address is not None and name is None:
-                self.error(f"parent{n}_address", f"parent{n}_address is given without parent{n}_name")
-            if name is not None:
-                parents.append({"name": name, "address": address})
-        postcode = self.text(row, "home_postcode", max_length=10)
-        return {
-            "home_address": self.text(row, "home_address", max_length=400),
-            "home_postcode": postcode.upper() if postcode else None,
-            "parents": parents or None,
-        }
+        """The child's home address and parents, from the columns the file has: a column the
+        file lacks keeps what is held (the parents: when it has no parent column)."""
+        values: dict[str, Any] = {}
+        if "home_address" in row:
+            values["home_address"] = self.text(row, "home_address", max_length=400)
+        if "home_postcode" in row:
+            postcode = self.text(row, "home_postcode", max_length=10)
+            values["home_postcode"] = postcode.upper() if postcode else None
+        if any(column.startswith("parent") for column in CONTACT_COLUMNS if column in row):
+            parents = []
+            for n in (1, 2):
+                name = self.text(row, f"parent{n}_name", max_length=200)
+                address = self.text(row, f"parent{n}_address", max_length=400)
+                if address is not None and name is None:
+                    self.error(f"parent{n}_address", f"parent{n}_address is given without parent{n}_name")
+                if name is not None:
+                    parents.append({"name": name, "address": address})
+            values["parents"] = parents or None
+        return {**values, "kept": CONTACT_FIELDS - set(values)}
 
     def census(self, row: dict[str, str]) -> dict[str, Any]:
-        """What the AP census asks of the child, from the columns the file has (none of them:
-        what is held stays as it is)."""
-        if not any(column in row for column in CENSUS_COLUMNS):
-            return {"kept": CENSUS_FIELDS}
-        sex = self.text(row, "sex", max_length=1)
-        if sex is not None and sex.upper() not in SEXES:
-            self.error(
-                "sex", f"{sex!r} is not one of: " + ", ".join(f"{code} ({label})" for code, label in SEXES.items())
-            )
-        ethnicity = self.text(row, "ethnicity", max_length=4)
-        if ethnicity is not None and ethnicity.upper() not in ETHNICITIES:
-            self.error(
-                "ethnicity", f"{ethnicity!r} is not one of the DfE's main ethnicity codes ({', '.join(ETHNICITIES)})"
-            )
-        start, end = self.day(row, "fsm_start_date"), self.day(row, "fsm_end_date")
-        if end is not None and start is None:
+        """What the AP census asks of the child, from the columns the file has: a column the
+        file lacks keeps what is held."""
+        values: dict[str, Any] = {}
+        if "sex" in row:
+            sex = self.text(row, "sex", max_length=20)
+            if sex is not None and sex.upper() not in SEXES:
+                codes = ", ".join(f"{code} ({label})" for code, label in SEXES.items())
+                self.error("sex", f"{sex!r} is not one of: {codes}")
+            values["sex"] = sex.upper() if sex else None
+        if "ethnicity" in row:
+            ethnicity = self.text(row, "ethnicity", max_length=20)
+            if ethnicity is not None and ethnicity.upper() not in ETHNICITIES:
+                self.error(
+                    "ethnicity",
+                    f"{ethnicity!r} is not one of the DfE's main ethnicity codes ({', '.join(ETHNICITIES)})",
+                )
+            values["ethnicity"] = ethnicity.upper() if ethnicity else None
+        if "fsm_start_date" in row:
+            values["fsm_start"] = self.day(row, "fsm_start_date")
+        if "fsm_end_date" in row:
+            values["fsm_end"] = self.day(row, "fsm_end_date")
+        start, end = values.get("fsm_start"), values.get("fsm_end")
+        if end is not None and start is None and "fsm_start_date" in row:
             self.error("fsm_end_date", "fsm_end_date is given without fsm_start_date")
         elif start is not None and end is not None and end < start:
             self.error("fsm_end_date", "fsm_end_date is before fsm_start_date")
-        uprn = self.text(row, "uprn", max_length=12)
-        if uprn is not None and not uprn.isdigit():
-            self.error("uprn", f"{uprn!r} is not a unique property reference number (1 to 12 digits)")
-        return {
-            "sex": sex.upper() if sex else None,
-            "ethnicity": ethnicity.upper() if ethnicity else None,
-            "fsm_start": start,
-            "fsm_end": end,
-            "uprn": uprn,
-        }
+        if "uprn" in row:
+            uprn = self.text(row, "uprn", max_length=20)
+            if uprn is not None and not UPRN.fullmatch(uprn):
+                self.error("uprn", f"{uprn!r} is not a unique property reference number (1 to 12 digits)")
+            values["uprn"] = uprn
+        return {**values, "kept": CENSUS_FIELDS - set(values)}
 
 
 # --- placements ------------------------------------------------------------------------------
@@ -1536,7 +1540,39 @@ def _records(reader: Any, header: list[str]) -> Iterator[tuple[int, dict[str, st
         yield line, dict(zip(header, values[: len(header)], strict=False))
 
 
+# A step yields how many bytes of the file have been read, now and then (for a progress bar),
+# and returns the report.
+Steps = Generator[int, None, ImportReport]
+# Rows between two steps.
+STEP_ROWS = 500
+Result = TypeVar("Result")
+
+
+def drain(steps: Generator[Any, None, Result]) -> Result:
+    """Run an import's steps to the end, for a caller that shows no progress."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+class _Read:
+    """How many bytes a CountingReader has read."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def add(self, n: int) -> None:
+        self.bytes += n
+
+
 def check_file(kind: str, stream: IO[bytes], la_code: str | None = None) -> ImportReport:
+    """The first pass over a file (`check_file_steps`), run to its end."""
+    return drain(check_file_steps(kind, stream, la_code))
+
+
+def check_file_steps(kind: str, stream: IO[bytes], la_code: str | None = None) -> Steps:
     """The first pass over a file, without the database (so that, on SQLite, nobody waits for
     it): the file reads as CSV and has its columns, and each row's own values are checked by
     the importer's own code (required cells, dates, choices, UPN check letters, this import's
@@ -1548,7 +1584,8 @@ def check_file(kind: str, stream: IO[bytes], la_code: str | None = None) -> Impo
     if kind not in IMPORTERS:
         raise DomainError(f"Unknown import {kind}: choose one of {', '.join(KINDS)}")
     report = ImportReport(kind)
-    reader, header, gias = _header(kind, stream, report)
+    read = _Read()
+    reader, header, gias = _header(kind, CountingReader(stream, read.add), report)  # type: ignore[arg-type]
     la = _LaStandIn(la_code, english_la_codes()[la_code].name) if la_code in english_la_codes() else None
     importer = IMPORTERS[kind](None, Actor.system("check"), report, la, dry=True)
     if isinstance(importer, SettingsImporter):
@@ -1557,6 +1594,8 @@ def check_file(kind: str, stream: IO[bytes], la_code: str | None = None) -> Impo
     try:
         for line, row in _records(reader, header):
             report.rows += 1
+            if report.rows % STEP_ROWS == 0:
+                yield read.bytes
             if any("\x00" in value for value in row.values()):
                 report.add_error(RowError(line, "", "The line holds a NUL byte: the file is not text"))
                 continue
@@ -1581,6 +1620,22 @@ def run_import(
     checked: bool = False,
     dry_run: bool = False,
 ) -> ImportReport:
+    """An import (`import_steps`) run to its end; `progress` is told each chunk's bytes as read."""
+    steps = import_steps(session, actor, kind, stream, la=la, progress=progress, checked=checked, dry_run=dry_run)
+    return drain(steps)
+
+
+def import_steps(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    stream: IO[bytes],
+    *,
+    la: LocalAuthority | None = None,
+    progress: Callable[[int], None] | None = None,
+    checked: bool = False,
+    dry_run: bool = False,
+) -> Steps:
     """Load a CSV file of one kind, all or nothing. Raises ImportRefused (with the bad lines)
     and writes nothing if any line is refused. The file's first pass (`check_file`) runs first
     unless the caller `checked` it already, outside its transaction, as the pages and the CLI
@@ -1596,7 +1651,14 @@ def run_import(
     if not checked:
         check_file(kind, stream, la.code if la is not None else None)
     report = ImportReport(kind)
-    stream = CountingReader(stream, progress or (lambda n: None))  # type: ignore[assignment]
+    read = _Read()
+
+    def counted(n: int) -> None:
+        read.add(n)
+        if progress is not None:
+            progress(n)
+
+    stream = CountingReader(stream, counted)  # type: ignore[assignment]
     reader, header, gias = _header(kind, stream, report)
     importer = IMPORTERS[kind](session, actor, report, la)
     if isinstance(importer, SettingsImporter):
@@ -1608,6 +1670,8 @@ def run_import(
     try:
         for line, row in _records(reader, header):
             report.rows += 1
+            if report.rows % STEP_ROWS == 0:
+                yield read.bytes
             importer.handle(line, row)
             if report.full:
                 report.stopped_at = line

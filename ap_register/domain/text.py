@@ -31,11 +31,19 @@ def control_character_problem(value: str, *, multiline: bool = False) -> str | N
     for character in value:
         if "\ud800" <= character <= "\udfff":
             return f"must be readable text (found U+{ord(character):04X}, half of a character)"
+        if _is_noncharacter(character):  # never text, and no XML file (a census return) can hold it
+            return f"must be readable text (found U+{ord(character):04X}, which is not a character)"
         if character not in allowed and _is_control(character):
             if character in "\n\r\u2028\u2029\u0085":
                 return "must be on one line"
             return f"must not contain control characters (found U+{ord(character):04X})"
     return None
+
+
+def _is_noncharacter(character: str) -> bool:
+    """Unicode's noncharacters: U+FDD0 to U+FDEF, and the last two code points of every plane."""
+    code = ord(character)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 def has_nul(value: str) -> bool:

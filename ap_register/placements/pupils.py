@@ -76,6 +76,18 @@ def _shown(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
+# What the trail says in place of a census field's values: ethnicity is special category data and
+# the UPRN pins down a home, so the trail keeps that they changed, not what to (the record itself
+# is anonymised in time; the trail is never rewritten).
+WITHHELD = "not kept in the audit trail"
+
+
+def _change(name: str, old: Any, new: Any) -> dict[str, Any]:
+    if name in CENSUS_FIELDS:
+        return {"old": WITHHELD, "new": WITHHELD}
+    return {"old": _shown(old), "new": _shown(new)}
+
+
 class HeldElsewhere(DomainError):
     """A UPN another LA holds. `pupil_id` is for the audit trail of the holding LA only (the
     caller records the attempt once its own work is rolled back); it is never shown."""
@@ -159,7 +171,7 @@ def save_pupil(
     if not permissions.can(session, actor, "pupil.edit", existing):
         raise DomainError("The pupil was not saved", [FieldError("upn", NOT_YOURS)])
     changes = {
-        name: {"old": _shown(getattr(existing, name)), "new": _shown(value)}
+        name: _change(name, getattr(existing, name), value)
         for name, value in details.values().items()
         if getattr(existing, name) != value
     }

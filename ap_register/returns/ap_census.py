@@ -61,7 +61,11 @@ NOT_PRODUCED = (
     "early years pupil premium and the early learning entitlement for 2-year-olds",
     "association and attendance pattern of the placement (their code sets could not be read)",
 )
-POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}")
+UPRN = re.compile(r"[1-9][0-9]{0,11}")
+URN = re.compile(r"[0-9]{6}")
+UKPRN = re.compile(r"1[0-9]{7}")
+SESSIONS = re.compile(r"[0-9]{1,2}")
 
 
 # --- who is in it --------------------------------------------------------------------------
@@ -190,8 +194,13 @@ def check(xml: bytes, reasons: frozenset[str], period_start: date) -> list[Failu
     """Every failure in a return, read back from the file itself (so what is checked is what
     would be sent). `reasons` are the primary reason codes; `period_start` the census period's
     first day."""
-    root = ET.fromstring(xml)  # the register's own file: no DTD, no entities
     failures: list[Failure] = []
+    try:
+        root = ET.fromstring(xml)  # the register's own file: no DTD, no entities
+    except ET.ParseError as error:
+        return [
+            Failure(0, "", "file", f"The file is not well-formed XML ({error}): a value holds a character XML cannot")
+        ]
     found = root.find("Header")
     header = _Record(found if found is not None else ET.Element("Header"))
 
@@ -265,11 +274,11 @@ def _check_pupil(
     postcode = record.get("HomeInformation/PostCode")
     if postcode is None:
         fail("postcode", "The home postcode is missing", "query")
-    elif not POSTCODE.match(postcode):
+    elif not POSTCODE.fullmatch(postcode):
         fail("postcode", f"{postcode} is not a UK postcode")
     uprn = record.get("HomeInformation/UPRN")
-    if uprn is not None and not (uprn.isdigit() and len(uprn) <= 12):
-        fail("uprn", "A UPRN is 1 to 12 digits")
+    if uprn is not None and not UPRN.fullmatch(uprn):
+        fail("uprn", "A UPRN is 1 to 12 digits, not starting with 0")
 
     # The placement.
     urn, ukprn, kind = (record.get(f"Placement/{tag}") for tag in ("URN", "UKPRN", "SettingType"))
@@ -278,9 +287,9 @@ def _check_pupil(
         fail("setting_type", "Give the setting's URN, or its UKPRN, or its type of setting where it has neither")
     elif len(given) > 1:
         fail("setting_type", "Give only one of the setting's URN, UKPRN and type of setting")
-    if urn is not None and not (urn.isdigit() and len(urn) == 6):
+    if urn is not None and not URN.fullmatch(urn):
         fail("urn", "A URN is six digits")
-    if ukprn is not None and not (ukprn.isdigit() and len(ukprn) == 8 and ukprn.startswith("1")):
+    if ukprn is not None and not UKPRN.fullmatch(ukprn):
         fail("ukprn", "A UKPRN is eight digits starting with 1")
     if kind is not None and kind not in SETTING_TYPE_CODES:
         fail("setting_type", f"The type of setting must be one of {', '.join(sorted(SETTING_TYPE_CODES))}")
@@ -298,9 +307,9 @@ def _check_pupil(
         if leaving > census_day or leaving < period_start:
             fail("leaving_date", "The date of leaving is outside the census period")
     sessions = record.get("Placement/SessionsPerWeek")
-    if sessions is None or not sessions.isdigit() or not 1 <= int(sessions) <= MOST_SESSIONS:
+    if sessions is None or not SESSIONS.fullmatch(sessions) or not 1 <= int(sessions) <= MOST_SESSIONS:
         fail("sessions_per_week", f"Sessions a week must be 1 to {MOST_SESSIONS}")
     previous = record.get("Placement/PreviousURN")
-    if previous is not None and not (previous.isdigit() and len(previous) == 6):
+    if previous is not None and not URN.fullmatch(previous):
         fail("previous_urn", "The previous school's URN is six digits")
     return found

@@ -158,6 +158,8 @@ class Gap:
 
     setting_id: int | None = None
     severity: str = "error"
+    # Set when the item is the child's own (put right in a pupils file, seen on the child's page).
+    pupil_id: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -183,6 +185,8 @@ class Return:
     school: Setting | None = None
     # The AP census as the collection system takes it (`ap_census.to_xml`).
     xml: bytes | None = None
+    # The children the return holds (only they are audited as viewed).
+    pupil_ids: set[int] = field(default_factory=set)
 
     @property
     def title(self) -> str:
@@ -222,11 +226,14 @@ def _placements(session: Session, actor: Actor, la: LocalAuthority, start: date,
     return list(session.scalars(permissions.scope_placements(actor, stmt)).unique())
 
 
-def in_ap_census(placement: Placement) -> bool:
-    """Arranged and paid for by the LA, at a school not maintained by an LA or otherwise than at
-    a school (a hospital school, PRU, AP academy or free school makes its own return)."""
+def in_ap_census(placement: Placement, la: LocalAuthority) -> bool:
+    """Arranged and paid for by this LA (never a placement another LA commissioned), at a school
+    not maintained by an LA or otherwise than at a school (a hospital school, PRU, AP academy or
+    free school makes its own return)."""
     setting = placement.setting
     fee_paying = setting.kind in FEE_PAYING_KINDS or setting.gias_type_code in FEE_PAYING_GIAS_TYPES
+    if placement.commissioner_la_id not in (None, la.id):
+        return False
     return placement.route in AP_CENSUS_ROUTES and (fee_paying or setting.kind in OTHERWISE_KINDS)
 
 
@@ -284,7 +291,9 @@ def _ap_census(result: Return, placements: list[Placement]) -> None:
 
     by_pupil: dict[int, list[Placement]] = {}
     for placement in placements:
-        if in_ap_census(placement) and ap_census.born_in_scope(placement.pupil.date_of_birth, result.census_day.year):
+        if in_ap_census(placement, result.la) and ap_census.born_in_scope(
+            placement.pupil.date_of_birth, result.census_day.year
+        ):
             by_pupil.setdefault(placement.pupil_id, []).append(placement)
     chosen = {}
     for held in by_pupil.values():
@@ -296,6 +305,7 @@ def _ap_census(result: Return, placements: list[Placement]) -> None:
     codes = frozenset(code for _, code in CENSUS_REASONS.values())
     row_of = {row["upn"]: row for row in result.rows}
     setting_of = {p.id: p.setting_id for p in placements}
+    pupil_of = {p.pupil.upn: p.pupil_id for p in placements}
     for failure in ap_census.check(result.xml, codes, result.period[0]):
         row = row_of.get(failure.upn)
         placement_id = row["placement_id"] if row else 0
@@ -308,8 +318,16 @@ def _ap_census(result: Return, placements: list[Placement]) -> None:
                 placement_id,
                 setting_of.get(placement_id),
                 failure.severity,
+                pupil_of.get(failure.upn) if failure.item in PUPIL_ITEMS else None,
             )
         )
+
+
+# The AP census's items that are the child's own, not the placement's.
+PUPIL_ITEMS = frozenset(
+    {"upn", "first_name", "last_name", "date_of_birth", "sex", "ethnicity", "fsm_start", "fsm_end"}
+    | {"sen_provision", "postcode", "uprn"}
+)
 
 
 def _advice(item: str, row: dict[str, Any] | None) -> str | None:
@@ -336,14 +354,18 @@ def _line(result: Return, placement: Placement, end: date, placements_in_period:
     label, code = CENSUS_REASONS[reason] if reason in CENSUS_REASONS else (None, None)
     leaving = placement.end_date if placement.end_date is not None and placement.end_date <= end else None
     sessions = placement.sessions.count("1")
+    result.pupil_ids.add(pupil.id)
     row: dict[str, Any] = {}
     if result.kind == "ap-census":
         row = {"la_code": result.la.code, **_pupil(pupil), "sen_provision": pupil.sen_status.value}
+        # Free school meals: the eligibility that falls in the census period, if any.
+        start, end = pupil.fsm_start, pupil.fsm_end
+        fsm = start is not None and start <= result.census_day and (end is None or end >= result.period[0])
         row.update(
             sex=pupil.sex,
             ethnicity=pupil.ethnicity,
-            fsm_start=pupil.fsm_start.isoformat() if pupil.fsm_start else None,
-            fsm_end=pupil.fsm_end.isoformat() if pupil.fsm_end else None,
+            fsm_start=start.isoformat() if fsm and start else None,
+            fsm_end=end.isoformat() if fsm and end else None,
             postcode=pupil.home_postcode,
             uprn=pupil.uprn,
             previous_urn=placement.home_school.urn if placement.home_school else None,

@@ -4,11 +4,110 @@ import { initAll } from "./govuk-frontend.min.js";
 
 initAll();
 
-// Imports: show the upload's progress while a large file is sent.
-for (const form of document.querySelectorAll("form[data-upload-progress]")) {
-  const progress = document.getElementById(form.dataset.uploadProgress);
-  if (!progress) continue;
-  form.addEventListener("submit", () => {
-    progress.hidden = false;
+// Imports: send the file from the page and show how far it has got. While the file is sent, the
+// bar follows the upload; then the server sends a line of JSON now and then as it reads the file
+// and checks it against the register, and at the end the result page, whose main content takes
+// the place of the form. Without this script the form posts as usual and the bar just shows that
+// something is happening.
+const PHASES = {
+  reading: "Reading the file",
+  checking: "Checking each line against the register",
+};
+
+function showPage(html) {
+  const page = new DOMParser().parseFromString(html, "text/html");
+  const main = page.querySelector("main");
+  if (!main) return false;
+  document.title = page.title;
+  document.querySelector("main").replaceWith(main);
+  initAll({ scope: main });
+  enhanceImports(main);
+  const focus = main.querySelector(".govuk-error-summary, h1");
+  if (focus) {
+    focus.setAttribute("tabindex", "-1");
+    focus.focus();
+  }
+  return true;
+}
+
+function enhanceImports(root) {
+  for (const form of root.querySelectorAll("form[data-upload-progress]")) enhanceImport(form);
+}
+
+function enhanceImport(form) {
+  const box = document.getElementById(form.dataset.uploadProgress);
+  if (!box) return;
+  const bar = box.querySelector("progress");
+  const label = box.querySelector("label");
+  const status = box.querySelector("[role=status]");
+
+  function show(text, done, size) {
+    if (label.textContent !== text) {
+      label.textContent = text;
+      status.textContent = text + ". Keep this page open: nothing is written until every line has been checked.";
+    }
+    if (size > 0) {
+      bar.max = size;
+      bar.value = Math.min(done, size);
+      bar.textContent = Math.floor((100 * bar.value) / size) + "%";
+    }
+  }
+
+  function fail(message) {
+    box.hidden = true;
+    for (const button of form.querySelectorAll("button")) button.disabled = false;
+    let summary = form.querySelector(".app-import-failed");
+    if (!summary) {
+      summary = document.createElement("p");
+      summary.className = "govuk-error-message app-import-failed";
+      form.prepend(summary);
+    }
+    summary.textContent = message;
+  }
+
+  form.addEventListener("submit", (event) => {
+    box.hidden = false;
+    if (!window.XMLHttpRequest || !window.FormData || !window.DOMParser) return;
+    event.preventDefault();
+    const data = new FormData(form);
+    if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
+    for (const button of form.querySelectorAll("button")) button.disabled = true;
+    const request = new XMLHttpRequest();
+    let seen = 0;
+    let finished = false;
+    request.open("POST", form.action);
+    request.setRequestHeader("Accept", "application/x-ndjson");
+    request.upload.addEventListener("progress", (sent) => {
+      show("Sending the file", sent.loaded, sent.lengthComputable ? sent.total : 0);
+    });
+    function readLines() {
+      const type = request.getResponseHeader("Content-Type") || "";
+      if (!type.startsWith("application/x-ndjson")) return;
+      const text = request.responseText;
+      let end;
+      while ((end = text.indexOf("\n", seen)) !== -1) {
+        const line = text.slice(seen, end);
+        seen = end + 1;
+        if (!line) continue;
+        const message = JSON.parse(line);
+        if (message.phase) show(PHASES[message.phase], message.done, message.size);
+        if (message.page) finished = showPage(message.page);
+        if (message.error) {
+          finished = true;
+          fail(message.error);
+        }
+      }
+    }
+    request.addEventListener("progress", readLines);
+    request.addEventListener("load", () => {
+      readLines();
+      if (finished) return;
+      // Not the import's stream (a refused form, a sign-in page, a limit): show what came back.
+      if (!showPage(request.responseText)) fail("The file could not be sent. Try again.");
+    });
+    request.addEventListener("error", () => fail("The file could not be sent: check your connection and try again."));
+    request.send(data);
   });
 }
+
+enhanceImports(document);

@@ -257,3 +257,55 @@ def test_a_child_twice_and_a_wrong_header_are_found() -> None:
     assert [(f.record, f.item) for f in twice] == [(2, "upn")] and "also on record 1" in twice[0].message
     wrong = _check([_row()], la_code="999", census_day=date(2026, 1, 22))
     assert {f.item for f in wrong} == {"la_code", "census_day"} and {f.record for f in wrong} == {0}
+
+
+def test_a_placement_another_la_commissioned_is_that_la_s_to_return(db: Session, area: dict[str, Any]) -> None:
+    la = area["la"]
+    other = factories.la(db, "856")
+    child = factories.pupil(db, la, area["school"], last_name="Moved")
+    placed = _place(db, child, area["tutors"], Route.LA_EXCLUSION, date(2025, 10, 6))
+    placed.commissioner_la_id = other.id  # paid for by the LA the family lived in then
+    db.flush()
+    assert returns.build(db, SYSTEM, la, "ap-census", 2025).rows == []
+
+
+def test_free_school_meals_are_sent_only_when_they_fall_in_the_census_period(db: Session, area: dict[str, Any]) -> None:
+    la = area["la"]
+    periods = {
+        "Current": (date(2021, 9, 1), None),
+        "EndedInPeriod": (date(2021, 9, 1), date(2025, 3, 31)),
+        "EndedBefore": (date(2019, 9, 1), date(2024, 12, 20)),
+        "StartsAfterCensusDay": (date(2026, 2, 2), None),
+    }
+    for name, (start, end) in periods.items():
+        child = factories.pupil(db, la, area["school"], last_name=name, fsm_start=start, fsm_end=end)
+        _place(db, child, area["tutors"], Route.LA_EXCLUSION, date(2025, 10, 6))
+
+    found = returns.build(db, SYSTEM, la, "ap-census", 2025)
+
+    sent = {row["last_name"]: (row["fsm_start"], row["fsm_end"]) for row in found.rows}
+    assert sent == {
+        "Current": ("2021-09-01", None),
+        "EndedInPeriod": ("2021-09-01", "2025-03-31"),
+        "EndedBefore": (None, None),
+        "StartsAfterCensusDay": (None, None),
+    }
+    assert found.gaps == []  # a true date after census day is no error in the file
+
+
+def test_a_file_that_is_not_well_formed_is_one_failure_not_a_crash() -> None:
+    (failure,) = ap_census.check(b"<Message><Header>", REASONS, PERIOD_START)
+    assert (failure.record, failure.item) == (0, "file") and "not well-formed XML" in failure.message
+
+
+@pytest.mark.parametrize("uprn", ["\u0661\u0662\u0663", "\u00b2\u00b3", "0", "000000000001", "1234567890123"])
+def test_a_uprn_is_one_to_twelve_ascii_digits(uprn: str) -> None:
+    (failure,) = _check([_row(uprn=uprn)])
+    assert failure.item == "uprn"
+
+
+def test_a_child_s_own_details_link_to_their_page(db: Session, area: dict[str, Any]) -> None:
+    child = factories.pupil(db, area["la"], area["school"], ethnicity=None)
+    _place(db, child, area["tutors"], Route.LA_EXCLUSION, date(2025, 10, 6))
+    (gap,) = returns.build(db, SYSTEM, area["la"], "ap-census", 2025).gaps
+    assert (gap.item, gap.pupil_id) == ("ethnicity", child.id)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ap_register.domain.imports import ImportRefused, run_import
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import ETHNICITIES, HomeSchoolCode, MovementKind, SettingKind
-from ap_register.models import AttendanceMark, Movement, Placement, Pupil, Setting, TermDate
+from ap_register.models import AttendanceMark, AuditEvent, Movement, Placement, Pupil, Setting, TermDate
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -471,3 +471,38 @@ def test_a_pupils_file_records_what_the_ap_census_asks_and_a_file_without_it_kee
         (3, "fsm_end_date", "fsm_end_date is given without fsm_start_date"),
     ]
     assert db.scalar(select(Pupil).where(Pupil.upn == GOOD[1])) is None
+
+
+def test_a_pupils_file_changes_only_the_columns_it_has(db: Session) -> None:
+    header = "upn,first_name,last_name,date_of_birth,home_la_code"
+    load(
+        db,
+        "pupils",
+        f"{header},sex,ethnicity,uprn,home_address,home_postcode,parent1_name\n"
+        f"{GOOD[0]},Sam,Taylor,2012-03-14,855,F,WBRI,100090012345,4 Mill Lane,CB7 4AA,Jo Taylor\n",
+    )
+    report = load(db, "pupils", f"{header},sex,home_postcode\n{GOOD[0]},Sam,Taylor,2012-03-14,855,M,CB7 4AB\n")
+    assert report.updated == 1
+    pupil = db.scalars(select(Pupil)).one()
+    assert (pupil.sex, pupil.ethnicity, pupil.uprn) == ("M", "WBRI", "100090012345")
+    assert (pupil.home_address, pupil.home_postcode, pupil.parents) == (
+        "4 Mill Lane",
+        "CB7 4AB",
+        [{"name": "Jo Taylor", "address": None}],
+    )
+    # The trail says ethnicity, sex and the UPRN changed, never to what.
+    changed = load(db, "pupils", f"{header},ethnicity\n{GOOD[0]},Sam,Taylor,2012-03-14,855,BAFR\n")
+    assert changed.updated == 1
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "update").order_by(AuditEvent.id.desc())).first()
+    assert event is not None and event.detail["changes"] == {
+        "ethnicity": {"old": "not kept in the audit trail", "new": "not kept in the audit trail"}
+    }
+    assert "WBRI" not in str(event.detail) and "BAFR" not in str(event.detail)
+
+
+def test_a_name_with_a_character_no_file_can_hold_is_refused(db: Session) -> None:
+    header = "upn,first_name,last_name,date_of_birth,home_la_code,uprn\n"
+    assert refused(db, "pupils", header + f"{GOOD[0]},Sam\ufffe,Taylor,2012-03-14,855,\u00b2\u00b3\n") == [
+        (2, "first_name", "first_name must be readable text (found U+FFFE, which is not a character)"),
+        (2, "uprn", "'²³' is not a unique property reference number (1 to 12 digits)"),
+    ]

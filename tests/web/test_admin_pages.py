@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 from typing import Any
 
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -209,6 +211,53 @@ def test_a_file_checked_first_shows_what_it_would_change_and_writes_nothing(
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Pupil)) == before + 1
     assert db.get(LocalAuthority, la.id).adopted_on is None
+
+
+def streamed(client: Any, kind: str, content: bytes, **fields: str) -> list[dict[str, Any]]:
+    """Send a file as the page's script does, asking for the import's progress as it runs."""
+    data = {"kind": kind, "file": (io.BytesIO(content), f"{kind}.csv"), **fields}
+    response = post(
+        client, "/admin/imports", data, content_type="multipart/form-data", headers={"Accept": "application/x-ndjson"}
+    )
+    assert response.status_code == 200 and response.mimetype == "application/x-ndjson"
+    return [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+
+
+def test_the_page_s_script_follows_a_large_file_s_progress_to_its_result(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
+    header = "upn,first_name,last_name,date_of_birth,home_la_code\n"
+    content = (
+        header + "".join(f"{make_upn(f'8556{n:08d}')},Sam,Taylor,2012-03-14,855\n" for n in range(1200))
+    ).encode()
+    before = db.scalar(select(func.count()).select_from(Pupil))
+
+    events = streamed(client, "pupils", content)
+
+    steps = [e for e in events if "phase" in e]
+    # The file is read through first, then each line checked against the register; each bar
+    # rises to the size of the file and never goes back.
+    assert [e["phase"] for e in steps] == ["reading"] * 2 + ["checking"] * 2  # every 500 lines
+    for phase in ("reading", "checking"):
+        done = [e["done"] for e in steps if e["phase"] == phase]
+        assert done == sorted(done) and 0 < done[-1] <= len(content)
+    assert {e["size"] for e in steps} == {len(content)}
+    # Last, the result page: the script puts its main content in place of the form.
+    result = BeautifulSoup(events[-1]["page"], "html.parser")
+    assert result.h1.get_text(strip=True) == "File imported"
+    assert db.scalar(select(func.count()).select_from(Pupil)) == before + 1200
+
+    # A refused file's stream ends with the refused page, and nothing is written.
+    bad = (header + f"{make_upn('855600009999')},Sam,Taylor,2012-03-14,856\n").encode()
+    events = streamed(client, "pupils", bad, check="Check the file only")
+    result = BeautifulSoup(events[-1]["page"], "html.parser")
+    assert result.h1.get_text(strip=True) == "The file would not be imported"
+    assert "This import is for LA 855; this row is for 856" in result.get_text()
+    assert db.scalar(select(func.count()).select_from(Pupil)) == before + 1200
+    # Refused on its first reading, before the register is asked: the same.
+    events = streamed(client, "pupils", b"upn,first_name\nX,Y\n")
+    assert "phase" not in events[-1] and "page" in events[-1]
+    result = BeautifulSoup(events[-1]["page"], "html.parser")
+    assert result.h1.get_text(strip=True) == "The file was not imported"
 
 
 def test_an_import_without_a_file(client: Any, world: dict) -> None:  # type: ignore[type-arg]

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register.coverage.attendance import record_register
 from ap_register.coverage.digest import send_digests
 from ap_register.domain.vocab import Registration, Role, Route, SettingKind
-from ap_register.models import Placement
+from ap_register.models import AuditEvent, Placement
 from tests import factories
 from tests.factories import SYSTEM
 from tests.pages import csrf_token, errors, page, sign_in, text
@@ -91,7 +92,7 @@ def test_the_validation_report_names_each_gap_and_the_fix_clears_it(
     assert placement is not None and placement.census_reason == "medical_mental_health"
 
 
-def test_the_ap_census_downloads_as_the_collection_system_s_xml(client: Any, area: dict[str, Any]) -> None:
+def test_the_ap_census_downloads_as_the_collection_system_s_xml(client: Any, db: Session, area: dict[str, Any]) -> None:
     sign_in(client, area["commissioner"].email)
     query = "?kind=ap-census&year=2025"
     soup = page(client.get(f"/returns/{query}"))
@@ -103,6 +104,9 @@ def test_the_ap_census_downloads_as_the_collection_system_s_xml(client: Any, are
     root = ET.fromstring(got.get_data())
     assert root.findtext("Header/CollectionDetails/ReferenceDate") == "2026-01-15"
     assert [e.text for e in root.iterfind("Pupils/Pupil/PupilIdentifiers/UPN")] == [area["health"].pupil.upn]
+    # Only the children the return holds are audited as viewed: not one at a PRU the query loaded.
+    viewed = set(db.scalars(select(AuditEvent.pupil_id).where(AuditEvent.action == "view")))
+    assert area["health"].pupil_id in viewed and area["directed"].id not in viewed
     # The school census is a school's return made in its own system: no XML from here.
     assert client.get("/returns/export.xml?kind=school-census&year=2025&term=spring").status_code == 404
     # A school lead is given their school's census only, whatever the query asks.

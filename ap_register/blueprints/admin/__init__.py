@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
 import secrets
+from collections.abc import Generator, Iterator
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovTextInput
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
@@ -29,7 +33,7 @@ from ap_register.blueprints.forms import (
 from ap_register.blueprints.forms import select as select_field
 from ap_register.domain import term_dates
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
-from ap_register.domain.imports import ImportRefused, check_file, run_import
+from ap_register.domain.imports import ImportRefused, ImportReport, check_file_steps, drain, import_steps
 from ap_register.domain.search import settings_query
 from ap_register.domain.vocab import ROLE_LABELS, SETTING_KIND_LABELS, Role
 from ap_register.extensions import db, limiter
@@ -401,50 +405,23 @@ def import_limit() -> str:
 
 @bp.route("/imports", methods=["GET", "POST"])
 @limiter.limit(import_limit, methods=["POST"], key_func=lambda: f"import:{current_user.la_id}")
-def imports() -> str:
+def imports() -> str | Response:
+    """The import page. A browser that asks for `application/x-ndjson` (the page's script) is
+    sent the import's progress as it runs, a JSON object a line, then the result page; any other
+    gets the result page when the import is over."""
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.file.data
         if upload is None or not upload.filename:
             form.file.errors = ["Choose a CSV file"]
         else:
-            la_code = current_la().code
-            dry_run = bool(form.check.data)
+            run = _ImportRun(form.kind.data, upload, bool(form.check.data), current_la().code)
             # The first pass reads the whole file without the database: end this request's
             # transaction first, as on SQLite it holds the write lock from its start.
             db.session.rollback()
-            try:
-                check_file(form.kind.data, upload.stream, la_code)
-                report = run_import(
-                    db.session,
-                    current_actor(),
-                    form.kind.data,
-                    upload.stream,
-                    la=current_la(),
-                    checked=True,
-                    dry_run=dry_run,
-                )
-            except ImportRefused as refused:
-                # The file's own writes were rolled back inside the import; what is left is the
-                # audit of any child of another LA the file named, which is kept.
-                db.session.commit()
-                return render_template(
-                    "admin/import_result.html",
-                    title="The file would not be imported" if dry_run else "The file was not imported",
-                    report=refused.report,
-                    filename=upload.filename,
-                    refused=True,
-                    la=current_la(),
-                )
-            db.session.commit()
-            return render_template(
-                "admin/import_result.html",
-                title="The file can be imported" if dry_run else "File imported",
-                report=report,
-                filename=upload.filename,
-                refused=False,
-                la=current_la(),
-            )
+            if request.accept_mimetypes.best == "application/x-ndjson":
+                return Response(stream_with_context(run.events()), mimetype="application/x-ndjson")
+            return drain(run.steps())
     return render_template(
         "admin/imports.html",
         title="Import a file",
@@ -454,6 +431,88 @@ def imports() -> str:
         la=current_la(),
         adopts=adoption.adopts_at_import(db.session, current_la()),
     )
+
+
+class _ImportRun:
+    """One file sent for import from the page: its two passes as steps, then the result page."""
+
+    def __init__(self, kind: str, upload: FileStorage, dry_run: bool, la_code: str):
+        self.kind, self.filename, self.dry_run, self.la_code = kind, upload.filename, dry_run, la_code
+        # The run owns the file from here: the request would close it when the view returns,
+        # before a streamed run has read it.
+        self.stream, upload.stream = upload.stream, io.BytesIO()
+        self.stream.seek(0, 2)
+        self.size = self.stream.tell()
+        self.stream.seek(0)
+
+    def steps(self) -> Generator[tuple[str, int], None, str]:
+        """("reading" | "checking", bytes read so far) now and then; returns the result page."""
+        try:
+            # The first pass holds no transaction: nobody waits for it.
+            yield from (("reading", n) for n in check_file_steps(self.kind, self.stream, self.la_code))
+            self.join_session()
+            la = current_la()
+            steps = import_steps(
+                db.session, current_actor(), self.kind, self.stream, la=la, checked=True, dry_run=self.dry_run
+            )
+            while True:
+                try:
+                    yield ("checking", next(steps))
+                except StopIteration as done:
+                    report = done.value
+                    break
+        except ImportRefused as refused:
+            # The file's own writes were rolled back inside the import; what is left is the
+            # audit of any child of another LA the file named, which is kept.
+            db.session.commit()
+            title = "The file would not be imported" if self.dry_run else "The file was not imported"
+            return self.page(title, refused.report, refused=True)
+        finally:
+            self.stream.close()
+        db.session.commit()
+        return self.page("The file can be imported" if self.dry_run else "File imported", report, refused=False)
+
+    @staticmethod
+    def join_session() -> None:
+        """Streamed, the run goes on after the view has returned and its session was closed:
+        the signed-in person joins the session the rest of the request uses."""
+        user = current_user._get_current_object()
+        if user not in db.session:
+            db.session.add(user)
+
+    def page(self, title: str, report: ImportReport, refused: bool) -> str:
+        self.join_session()
+        return render_template(
+            "admin/import_result.html",
+            title=title,
+            report=report,
+            filename=self.filename,
+            refused=refused,
+            la=current_la(),
+        )
+
+    def events(self) -> Iterator[str]:
+        steps = self.steps()
+        try:
+            while True:
+                try:
+                    phase, done = next(steps)
+                except StopIteration as finished:
+                    yield json.dumps({"page": finished.value}) + "\n"
+                    return
+                yield json.dumps({"phase": phase, "done": done, "size": self.size}) + "\n"
+        except Exception:  # the response has begun: say so in it, and write nothing
+            db.session.rollback()
+            current_app.logger.exception("An import from the page failed")
+            yield (
+                json.dumps(
+                    {
+                        "error": "The file could not be imported because of a problem on our side. "
+                        "Nothing was changed: try again later."
+                    }
+                )
+                + "\n"
+            )
 
 
 # --- transfers of a child's record between LAs -------------------------------------------------

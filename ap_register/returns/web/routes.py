@@ -22,6 +22,7 @@ from ap_register.web import (
     export_limit,
     render_recorded,
     same_site_path,
+    shows_only,
     table_download,
 )
 from ap_register.years import AcademicYear
@@ -96,6 +97,7 @@ def _built() -> tuple[ReturnForm, returns.Return]:
     form, kind, year, term = _chosen()
     found = returns.build(db.session, current_actor(), current_la(), kind, year, term)
     db.session.commit()
+    shows_only(found.pupil_ids)
     return form, found
 
 
