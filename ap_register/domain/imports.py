@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -1546,6 +1546,7 @@ Steps = Generator[int, None, ImportReport]
 # Rows between two steps.
 STEP_ROWS = 500
 Result = TypeVar("Result")
+Params = ParamSpec("Params")
 
 
 def drain(steps: Generator[Any, None, Result]) -> Result:
@@ -1557,6 +1558,16 @@ def drain(steps: Generator[Any, None, Result]) -> Result:
             return done.value
 
 
+def drained(steps_of: Callable[Params, Generator[Any, None, Result]]) -> Callable[Params, Result]:
+    """A function that runs `steps_of` to its end and returns what it returns."""
+
+    def run(*args: Params.args, **kwargs: Params.kwargs) -> Result:
+        return drain(steps_of(*args, **kwargs))
+
+    run.__doc__ = f"`{steps_of.__name__}` run to its end (for a caller that shows no progress)."
+    return run
+
+
 class _Read:
     """How many bytes a CountingReader has read."""
 
@@ -1565,11 +1576,6 @@ class _Read:
 
     def add(self, n: int) -> None:
         self.bytes += n
-
-
-def check_file(kind: str, stream: IO[bytes], la_code: str | None = None) -> ImportReport:
-    """The first pass over a file (`check_file_steps`), run to its end."""
-    return drain(check_file_steps(kind, stream, la_code))
 
 
 def check_file_steps(kind: str, stream: IO[bytes], la_code: str | None = None) -> Steps:
@@ -1607,22 +1613,6 @@ def check_file_steps(kind: str, stream: IO[bytes], la_code: str | None = None) -
         raise ImportRefused(report)
     stream.seek(0)
     return report
-
-
-def run_import(
-    session: Session,
-    actor: Actor,
-    kind: str,
-    stream: IO[bytes],
-    *,
-    la: LocalAuthority | None = None,
-    progress: Callable[[int], None] | None = None,
-    checked: bool = False,
-    dry_run: bool = False,
-) -> ImportReport:
-    """An import (`import_steps`) run to its end; `progress` is told each chunk's bytes as read."""
-    steps = import_steps(session, actor, kind, stream, la=la, progress=progress, checked=checked, dry_run=dry_run)
-    return drain(steps)
 
 
 def import_steps(
@@ -1710,3 +1700,8 @@ def import_steps(
         },
     )
     return report
+
+
+# The two readings run to their end, for the CLI and for a page sent without its script.
+check_file = drained(check_file_steps)
+run_import = drained(import_steps)
