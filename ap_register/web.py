@@ -332,28 +332,36 @@ def _request_actor() -> Actor | None:
     return current_actor() if current_user.is_authenticated else None
 
 
-def _audit_children_shown(response: Response) -> Response:
+def record_children_shown(status: int = 200) -> bool:
+    """Audit as viewed each child this answer loaded (of those it lists, when it says which), in
+    the session's transaction; say whether any was. Run by every answer as it is sent, and by an
+    answer streamed after its view returned (the import page) once its page is made."""
     shown = g.pop("pupils_shown", set()) - g.pop("pupils_audited", set())
     listed = g.pop("pupils_listed", None)
     if listed is not None:
         shown &= listed
-    if not shown or (response.status_code >= 400 and response.status_code not in _SHOWN):
-        return response
+    if not shown or (status >= 400 and status not in _SHOWN):
+        return False
     actor = _request_actor()
     if actor is None:
-        return response
+        return False
+    for pupil_id in sorted(shown):
+        audit.record(
+            db.session,
+            actor,
+            "view",
+            "page" if request.blueprint != "api" else "api",
+            request.endpoint,
+            pupil_id=pupil_id,
+            detail={"path": request.path},
+        )
+    return True
+
+
+def _audit_children_shown(response: Response) -> Response:
     try:
-        for pupil_id in sorted(shown):
-            audit.record(
-                db.session,
-                actor,
-                "view",
-                "page" if request.blueprint != "api" else "api",
-                request.endpoint,
-                pupil_id=pupil_id,
-                detail={"path": request.path},
-            )
-        db.session.commit()
+        if record_children_shown(response.status_code):
+            db.session.commit()
     except Exception:  # noqa: BLE001 - an answer whose view could not be audited is not sent
         db.session.rollback()
         current_app.logger.exception("The views of this answer could not be audited")

@@ -53,16 +53,24 @@ function enhanceImport(form) {
     }
   }
 
+  // A failure: a GOV.UK error summary at the top of the page, announced and focused, the title
+  // marked, and the buttons back for another try.
   function fail(message) {
     box.hidden = true;
     for (const button of form.querySelectorAll("button")) button.disabled = false;
-    let summary = form.querySelector(".app-import-failed");
+    let summary = document.querySelector(".app-import-failed");
     if (!summary) {
-      summary = document.createElement("p");
-      summary.className = "govuk-error-message app-import-failed";
-      form.prepend(summary);
+      summary = document.createElement("div");
+      summary.className = "govuk-error-summary app-import-failed";
+      summary.setAttribute("tabindex", "-1");
+      summary.innerHTML =
+        '<div role="alert"><h2 class="govuk-error-summary__title">There is a problem</h2>' +
+        '<div class="govuk-error-summary__body"><p class="govuk-body"></p></div></div>';
+      (form.closest("[class*=govuk-grid-column]") || form.parentElement).prepend(summary);
     }
-    summary.textContent = message;
+    summary.querySelector("p").textContent = message;
+    if (!document.title.startsWith("Error: ")) document.title = "Error: " + document.title;
+    summary.focus();
   }
 
   form.addEventListener("submit", (event) => {

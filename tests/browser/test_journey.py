@@ -196,6 +196,25 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
     expect(page.locator(".govuk-summary-list").first).to_contain_text("2000")
     assert page.evaluate("window.stayedOnThePage") is True  # the script's stream, not a new page
     axe.check(page)
+    # A stream that ends in a failure: an error summary, announced and focused, and the buttons back.
+    page.goto("/admin/imports")
+    page.route(
+        "**/admin/imports",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/x-ndjson",
+            body='{"phase": "reading", "done": 10, "size": 20}\n{"error": "Nothing was changed: try again later."}\n',
+        ),
+    )
+    page.get_by_label("Pupils").check()
+    page.set_input_files("#file", files=[{"name": "p.csv", "mimeType": "text/csv", "buffer": header.encode()}])
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was changed: try again later.")
+    expect(page).to_have_title(re.compile("^Error: "))
+    expect(page.get_by_role("button", name="Import")).to_be_enabled()
+    axe.check(page)
+    page.unroute("**/admin/imports")
     # A budget plan: refused when shorter than three years, then a draft and its first line.
     page.goto("/budgets/new")
     page.fill("#name", "AP budget")

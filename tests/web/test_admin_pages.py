@@ -260,6 +260,26 @@ def test_the_page_s_script_follows_a_large_file_s_progress_to_its_result(client:
     assert result.h1.get_text(strip=True) == "The file was not imported"
 
 
+def test_a_streamed_import_that_fails_after_its_lines_writes_nothing_and_says_so(
+    client: Any, world: dict, db: Session, monkeypatch: Any
+) -> None:  # type: ignore[type-arg]
+    from ap_register.blueprints import admin
+
+    def broken(*args: Any, **kwargs: Any) -> str:
+        raise RuntimeError("the result page could not be made")
+
+    monkeypatch.setattr(admin._ImportRun, "page", broken)
+    sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
+    before = db.scalar(select(func.count()).select_from(Pupil))
+    content = (
+        f"upn,first_name,last_name,date_of_birth,home_la_code\n{make_upn('855600000001')},Sam,Lee,2012-03-14,855\n"
+    )
+    events = streamed(client, "pupils", content.encode())
+    assert "Nothing was changed" in events[-1]["error"]
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Pupil)) == before
+
+
 def test_an_import_without_a_file(client: Any, world: dict) -> None:  # type: ignore[type-arg]
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
     soup = page(post(client, "/admin/imports", {"kind": "pupils"}, content_type="multipart/form-data"))

@@ -40,7 +40,7 @@ from ap_register.extensions import db, limiter
 from ap_register.models import LocalAuthority, Setting, TermDate, User
 from ap_register.panels import rules as panel_rules
 from ap_register.placements import adoption, transfers
-from ap_register.web import current_actor, current_la, shows_only
+from ap_register.web import current_actor, current_la, record_children_shown, shows_only
 from ap_register.years import AcademicYear
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -464,13 +464,19 @@ class _ImportRun:
         except ImportRefused as refused:
             # The file's own writes were rolled back inside the import; what is left is the
             # audit of any child of another LA the file named, which is kept.
-            db.session.commit()
             title = "The file would not be imported" if self.dry_run else "The file was not imported"
-            return self.page(title, refused.report, refused=True)
+            return self.recorded(title, refused.report, refused=True)
         finally:
             self.stream.close()
+        return self.recorded("The file can be imported" if self.dry_run else "File imported", report, refused=False)
+
+    def recorded(self, title: str, report: ImportReport, refused: bool) -> str:
+        """The result page, made first; then the views of the children it shows audited, and all
+        of it committed at once (so no error can follow the commit)."""
+        page = self.page(title, report, refused)
+        record_children_shown()
         db.session.commit()
-        return self.page("The file can be imported" if self.dry_run else "File imported", report, refused=False)
+        return page
 
     @staticmethod
     def join_session() -> None:
