@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -35,6 +36,8 @@ from ap_register.domain.text import control_character_problem
 from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, whole_number, year_in_range
 from ap_register.extensions import db
 
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 class GovDateField(DateField):
     """Day, month and year boxes, with the GOV.UK messages for a missing or impossible date."""
@@ -51,6 +54,9 @@ class GovDateField(DateField):
             self.raw_data = None  # the widget then shows empty boxes
             return
         parts = [value.strip() for value in valuelist]
+        if len(parts) == 1 and ISO_DAY.fullmatch(parts[0]):
+            self._from_link(parts[0])
+            return
         # The widget shows exactly three boxes, whatever was sent.
         self.raw_data = (parts + ["", "", ""])[:3]
         if not any(parts):
@@ -71,6 +77,20 @@ class GovDateField(DateField):
         if not year_in_range(year):
             self.data = None
             raise ValueError(f"{name} must be in a year from {FIRST_YEAR} to {LAST_YEAR}")
+
+    def _from_link(self, value: str) -> None:
+        """A date as the service's own links carry it (YYYY-MM-DD, such as "Next week"), shown
+        in the three boxes as a person would have typed it."""
+        self.data = None
+        try:
+            found = date.fromisoformat(value)
+        except ValueError:
+            self.raw_data = [value, "", ""]
+            raise ValueError(f"{self.label.text} must be a real date") from None
+        self.raw_data = [str(found.day), str(found.month), str(found.year)]
+        if not year_in_range(found.year):
+            raise ValueError(f"{self.label.text} must be in a year from {FIRST_YEAR} to {LAST_YEAR}")
+        self.data = found
 
     def pre_validate(self, form: Any) -> None:
         if self.required and self.data is None and not self.errors:

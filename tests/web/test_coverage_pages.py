@@ -90,6 +90,26 @@ def test_a_busy_week_is_shown_fifty_pupils_a_page_the_most_serious_first(client:
     assert len(list(csv.DictReader(io.StringIO(download)))) == 62 and fletcher.upn in download
 
 
+def test_the_week_s_own_links_move_the_week_and_keep_the_flag(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    below_full_time(db, world)
+    sign_in(client, world["home"]["users"][Role.ATTENDANCE_OFFICER].email)
+    soup = page(client.get("/coverage" + WEEK))
+    assert "Week beginning 10 November 2025" in text(soup)
+    following = soup.find("a", string="Next week")["href"]
+    soup = page(client.get(following))
+    assert errors(soup) == [] and "Week beginning 17 November 2025" in text(soup)
+    # The date boxes show the week a link chose, as a person would have typed it.
+    assert [box["value"] for box in soup.select("input[name=week]")] == ["17", "11", "2025"]
+    soup = page(client.get(soup.find("a", string="Previous week")["href"]))
+    assert "Week beginning 10 November 2025" in text(soup)
+    flag_link = soup.select_one("a[href*='flag=']")["href"]
+    soup = page(client.get(flag_link))
+    assert errors(soup) == [] and "Week beginning 10 November 2025" in text(soup)
+    # A date a person mistyped into a link is refused as the boxes would be, on the same page.
+    soup = page(client.get("/coverage?week=2025-02-30"))
+    assert errors(soup) == ["Week beginning must be a real date"]
+
+
 def test_a_half_term_week_says_there_is_no_school(client: Any, world: dict) -> None:  # type: ignore[type-arg]
     sign_in(client, world["home"]["users"][Role.ATTENDANCE_OFFICER].email)
     soup = page(client.get("/coverage?week=27&week=10&week=2025"))
