@@ -359,13 +359,13 @@ def _line(result: Return, placement: Placement, end: date, placements_in_period:
     if result.kind == "ap-census":
         row = {"la_code": result.la.code, **_pupil(pupil), "sen_provision": pupil.sen_status.value}
         # Free school meals: the eligibility that falls in the census period, if any.
-        start, end = pupil.fsm_start, pupil.fsm_end
-        fsm = start is not None and start <= result.census_day and (end is None or end >= result.period[0])
+        fsm_from, fsm_to = pupil.fsm_start, pupil.fsm_end
+        fsm = fsm_from is not None and fsm_from <= result.census_day and (fsm_to is None or fsm_to >= result.period[0])
         row.update(
             sex=pupil.sex,
             ethnicity=pupil.ethnicity,
-            fsm_start=start.isoformat() if fsm and start else None,
-            fsm_end=end.isoformat() if fsm and end else None,
+            fsm_start=fsm_from.isoformat() if fsm and fsm_from else None,
+            fsm_end=fsm_to.isoformat() if fsm and fsm_to else None,
             postcode=pupil.home_postcode,
             uprn=pupil.uprn,
             previous_urn=placement.home_school.urn if placement.home_school else None,
