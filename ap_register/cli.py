@@ -21,6 +21,7 @@ from ap_register import clock
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
+from ap_register.domain.text import counted
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db
 from ap_register.years import AcademicYear
@@ -317,7 +318,10 @@ def coverage_command(la_code: str, week: Any, fmt: str, out: str | None) -> None
     else:
         _write_table(fmt, CSV_COLUMNS, table_rows(coverage), out, "coverage")
     flagged = sum(1 for p in coverage.pupils if p.flags)
-    say(f"{len(coverage.pupils)} pupils in scope, {flagged} flagged; {coverage.required_sessions} sessions required")
+    say(
+        f"{counted(len(coverage.pupils), 'pupil')} in scope, {flagged} flagged; "
+        f"{counted(coverage.required_sessions, 'session')} required"
+    )
 
 
 @click.command("alerts")

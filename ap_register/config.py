@@ -79,7 +79,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # Keys in the shared store are named under this prefix (one store can serve several services).
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "ap_register")
-    SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Wrong passwords from one address, across every account: a council office signs in behind one
+    # public address, so successes never count and the limit is an office's typing, not a person's.
+    SIGN_IN_FAILURES_PER_ADDRESS = os.environ.get("SIGN_IN_FAILURES_PER_ADDRESS", "60 per 15 minutes;200 per day")
+    # Password changes by one signed-in person (the current password is checked each time).
+    PASSWORD_CHANGE_LIMIT = os.environ.get("PASSWORD_CHANGE_LIMIT", "10 per hour")
     # Failed sign-ins (wrong passwords only) to one account (the address as sign-in reads it):
     # from one client, then that client is locked out of it for the window; from all clients
     # together, a higher count, then the account is locked for everyone.
@@ -127,7 +131,8 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     # Limits stay on, high enough for a test run; one test lowers them to see them work.
-    SIGN_IN_RATE_LIMIT = "1000 per minute"
+    SIGN_IN_FAILURES_PER_ADDRESS = "1000 per minute"
+    PASSWORD_CHANGE_LIMIT = "1000 per minute"
     ACCOUNT_LOCKOUT = "1000 per minute"
     ACCOUNT_LOCKOUT_ALL_CLIENTS = "1000 per minute"
     EXPORT_RATE_LIMIT = "1000 per minute"

@@ -46,6 +46,19 @@ def error_response(
     return render_template("errors/error.html", title=title, message=message, status=status), status
 
 
+def said(error: HTTPException) -> str | None:
+    """What the page says beyond its title: the service's own words for the error, never the
+    framework's default sentence, nor the rate limiter's own text ("10 per 1 minute")."""
+    if (error.code or 500) >= 500:
+        return None
+    limit = getattr(error, "limit", None)
+    if limit is not None:  # the rate limiter's refusal: its message when the service set one
+        return error.description if getattr(limit, "error_message", None) else None
+    if error.description == type(error).description:
+        return None
+    return error.description
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(error: NotFound) -> tuple[Response | str, int]:
@@ -71,7 +84,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response | str, int]:
-        return error_response(error.code or 500, None if (error.code or 500) >= 500 else error.description)
+        return error_response(error.code or 500, said(error))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -41,7 +41,7 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.pupils import year_group_label
 from ap_register.domain.search import Page, page_of, paginate
-from ap_register.domain.text import control_character_problem, has_nul
+from ap_register.domain.text import control_character_problem, counted, has_nul
 from ap_register.domain.typed import MAX_ID, whole_number
 from ap_register.extensions import db, login_manager
 from ap_register.models import AuditEvent, LocalAuthority, Pupil, User
@@ -144,9 +144,12 @@ def table_download(fmt: str, columns: list[str], records: Iterable[dict[str, Any
     return send_file(spool, mimetype=exports.MEDIA_TYPES["xlsx"], as_attachment=True, download_name=name)
 
 
-def format_date(value: date | datetime | None, missing: str = "Not recorded") -> str:
-    if value is None:
+def format_date(value: date | datetime | str | None, missing: str = "Not recorded") -> str:
+    """A date as people read it, "13 October 2026" (an ISO date a record keeps as text too)."""
+    if value is None or value == "":
         return missing
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     if isinstance(value, datetime):
         return value.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
     return value.strftime("%-d %B %Y")
@@ -239,8 +242,14 @@ def init_app(app: Flask) -> None:
         def can(action: str, obj: Any = None) -> bool:
             return current_user.is_authenticated and permissions.can(db.session, current_actor(), action, obj)
 
+        def navigation() -> list[dict[str, Any]]:
+            from ap_register.blueprints.navigation import sections
+
+            return sections(current_user) if current_user.is_authenticated else []
+
         return {
             "can": can,
+            "navigation": navigation,
             "unread": unread,
             "vocab": vocab,
             "week_pattern": week_pattern,
@@ -255,7 +264,11 @@ def init_app(app: Flask) -> None:
     from ap_register.placements.drafts import new_submission_token
 
     app.jinja_env.globals["submission_token"] = new_submission_token
+    from ap_register.outcomes.rules import MIN_N
+
+    app.jinja_env.globals["min_n"] = MIN_N  # figures for fewer pupils are suppressed
     app.add_template_filter(format_date, "govdate")
+    app.add_template_filter(counted, "counted")
     app.add_template_filter(figure, "figure")
     # A year kept as the calendar year it starts, as people write it: 2025/26, or 2025-26.
     app.add_template_filter(lambda start: AcademicYear(start).label, "academic_year")

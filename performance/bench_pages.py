@@ -216,7 +216,7 @@ def main() -> None:
         **os.environ,
         "DATABASE_URL": args.database_url,
         "SECRET_KEY": uuid.uuid4().hex,
-        "SIGN_IN_RATE_LIMIT": "1000 per minute",
+        "SIGN_IN_FAILURES_PER_ADDRESS": "1000 per minute",
         "EXPORT_RATE_LIMIT": "1000 per minute",
     }
     app_port, bare_port = free_port(), free_port()

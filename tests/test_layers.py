@@ -16,6 +16,7 @@ CORE = [
     *sorted((PACKAGE / "domain").glob("*.py")),
     *(path for name in CAPABILITIES for path in sorted((PACKAGE / name).glob("*.py"))),
     *sorted((PACKAGE / "devdata").glob("*.py")),
+    *sorted((PACKAGE / "home").glob("*.py")),
     *sorted((PACKAGE / "models").glob("*.py")),
     PACKAGE / "clock.py",
     PACKAGE / "years.py",

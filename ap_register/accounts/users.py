@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
 from functools import cache
 
@@ -32,6 +33,18 @@ def hash_password(password: str) -> str:
 MAX_PASSWORD_LENGTH = 128
 # Words that guessers try first on this service.
 SERVICE_WORDS = ("apregister", "alternativeprovision", "password")
+
+
+# A temporary password is read out over the phone: lower case letters and digits only, none that
+# look or sound alike (no 0 and o, 1 and l or i), in groups of four.
+READ_ALOUD = "abcdefghjkmnpqrstuvwxyz23456789"
+TEMPORARY_GROUPS = 4
+
+
+def temporary_password() -> str:
+    """A password to give a person by phone or in person, changed at their first sign-in: four
+    groups of four characters (about 79 bits), such as "kd7m-3xq9-tv4p-wr8h"."""
+    return "-".join("".join(secrets.choice(READ_ALOUD) for _ in range(4)) for _ in range(TEMPORARY_GROUPS))
 
 
 @cache

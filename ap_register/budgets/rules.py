@@ -298,9 +298,12 @@ def capacity_problem(
     sessions: str,
     start: date,
     spot_purchase: bool,
+    la_pays: bool = True,
 ) -> str | None:
     """Why this booking needs to be a spot purchase, or None. Locks the plan's line (on
-    PostgreSQL) so that two bookings cannot both take its last place."""
+    PostgreSQL) so that two bookings cannot both take its last place. `la_pays`: the LA
+    commissions it, so may pay for it outside the plan; a school's booking waits for a place
+    the LA makes."""
     if tier is None or spot_purchase:
         return None
     plan = plan_for(session, la, start)
@@ -333,16 +336,21 @@ def capacity_problem(
                     )
                 ],
             ) from error
+    then = (
+        "book it as a spot purchase, with its agreed cost"
+        if la_pays
+        else f"only {la.name} can pay for a place outside its plan: ask its commissioner"
+    )
     if line is None:
         return (
             f"{provider.name} has no commissioned {label} in {plan.name} for {FinancialYear.containing(start).label}: "
-            f"book it as a spot purchase, with its agreed cost"
+            f"{then}"
         )
     used = occupancy(session, provider.id, tier, start)
     if used + fte(sessions) > effective(line):
         return (
             f"No free commissioned {label[:-1]} at {provider.name} on {start:%-d %B %Y} ({figure(used)} of "
-            f"{figure(effective(line))} in use): book it as a spot purchase, with its agreed cost"
+            f"{figure(effective(line))} in use): {then}"
         )
     return None
 
@@ -587,7 +595,7 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
                     "financial_year": FinancialYear(year.year).label,
                     "provider": name,
                     "provider_ref": line.provider.ref if line.provider else "",
-                    "place_type": line.place_type,
+                    "place_type": PLACE_TYPES[line.place_type],
                     "commissioned": line.commissioned,
                     "after_variations": use.commissioned,
                     "unit_cost": line.unit_cost,
@@ -598,7 +606,7 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
                 {
                     "financial_year": FinancialYear(year.year).label,
                     "provider": name,
-                    "place_type": line.place_type,
+                    "place_type": PLACE_TYPES[line.place_type],
                     "unit": "hours" if line.place_type == "outreach" else "place-days",
                     "capacity": use.capacity,
                     "used_to_date": use.used,
@@ -616,7 +624,7 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
             "school_days_to_date": year.school_days_so_far,
             "allocated_to_providers": year.allocated,
             "reserve": year.reserve,
-            "variations": year.variations_cost,
+            "variations_cost": year.variations_cost,
             "spot_purchases": year.spot_cost,
             "reserve_left": year.reserve_left,
         }
@@ -629,7 +637,7 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
             "change": v.change,
             "reason": v.reason,
             "approved_by": v.approved_by.name if v.approved_by else "",
-            "approved_on": v.approved_at.date().isoformat(),
+            "approved_on": v.approved_at.date(),
         }
         for v in plan.variations
     ]
@@ -638,8 +646,8 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
             "financial_year": FinancialYear(year.year).label,
             "placement": p.id,
             "provider": p.setting.name,
-            "start_date": p.start_date.isoformat(),
-            "end_date": p.end_date.isoformat() if p.end_date else "",
+            "start_date": p.start_date,
+            "end_date": p.end_date,
             "agreed_cost": p.agreed_cost,
             "reason": p.spot_reason,
         }

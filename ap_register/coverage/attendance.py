@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from ap_register import clock, permissions
 from ap_register.accounts import audit
-from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import among
+from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
 from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
 from ap_register.domain.vocab import MovementKind
@@ -31,17 +31,21 @@ CODES_FROM = date(2024, 8, 19)
 # --- the rules of a mark, for every channel (the register page, the API, the attendance import) ---
 
 
-def session_problems(day: date, half: str, today: date) -> list[FieldError]:
+def session_problems(day: date, half: str, today: date, calendar: SchoolCalendar | None = None) -> list[FieldError]:
     """What is wrong with taking a register for this session. A register is taken at the start of
-    the morning session and once in the afternoon (SI 2024/208 reg 10(1)), on a school day: so a
-    weekday, and never ahead of the session."""
+    the morning session and once in the afternoon (SI 2024/208 reg 10(1)) of each school session:
+    so on a school day of the setting's LA (`calendar`: a weekday in its term dates that is not a
+    bank holiday; without a calendar, a weekday), and never ahead of the session."""
     problems = []
     if half not in SESSIONS:
         problems.append(FieldError("session", "Session must be AM (morning) or PM (afternoon)"))
     if day > today:
-        problems.append(FieldError("date", "Attendance cannot be recorded for a future date"))
-    if day.weekday() > 4:
-        problems.append(FieldError("date", "Attendance is recorded for weekdays only"))
+        problems.append(
+            FieldError("date", f"{day:%-d %B %Y} is in the future: a register is taken on the day, for the session")
+        )
+    closed = calendar.closed(day) if calendar is not None else (f"is a {day:%A}" if day.weekday() > 4 else None)
+    if closed:
+        problems.append(FieldError("date", f"{day:%-d %B %Y} {closed}: registers are taken on school days"))
     return problems
 
 
@@ -174,6 +178,12 @@ def expected(session: Session, actor: Actor, setting: Setting, day: date, half: 
     return sorted(rows.values(), key=lambda r: (r.pupil.last_name, r.pupil.first_name, r.pupil.id))
 
 
+def register_problems(session: Session, setting: Setting, day: date, half: str, today: date) -> list[FieldError]:
+    """Why this setting's register cannot be taken for this session (`session_problems`, on the
+    calendar of the setting's LA); empty when it can."""
+    return session_problems(day, half, today, calendar_for(session, setting.la))
+
+
 def may_take_register(actor: Actor, setting: Setting) -> bool:
     return permissions.acts_for(actor, "attendance.record", setting)
 
@@ -192,7 +202,7 @@ def record_register(
         raise Forbidden("You can take the register of your own setting only")
     marks = {pupil_id: code.strip().upper() for pupil_id, code in marks.items()}
     refusal = Refusal()
-    for problem in session_problems(day, half, today or clock.today()):
+    for problem in register_problems(session, setting, day, half, today or clock.today()):
         refusal.add(problem.field, problem.message)
     refusal.raise_if_any("The register was not saved")
     allowed = {row.pupil.id for row in expected(session, actor, setting, day, half)}
@@ -291,10 +301,6 @@ def record_marks(session: Session, actor: Actor, marks: list[Mark]) -> int:
     if problems:
         raise DomainError("No marks were recorded", problems)
     return written
-
-
-def label(day: date, half: str) -> str:
-    return week_pattern.LABELS[2 * day.weekday() + SESSIONS.index(half)]
 
 
 def marks_between(

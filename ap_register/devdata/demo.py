@@ -33,6 +33,7 @@ from ap_register.domain.vocab import (
     Tier,
 )
 from ap_register.models import (
+    Alert,
     LocalAuthority,
     OutreachEngagement,
     Placement,
@@ -1259,6 +1260,7 @@ def _panels(builder: _Builder) -> None:
         reasons="Support tried for a term; family and both schools agree; review in six weeks.",
         votes=votes,
         terms=PlacementTerms(builder.add_days(past.held_on, 2), "1" * 10, Registration.SOLE),
+        today=today,
     )
     # Waiting for the next meeting.
     hilgay = builder.pupil(10, SenStatus.SEN_SUPPORT)
@@ -1688,6 +1690,21 @@ def _recent_registers(builder: _Builder) -> None:
     send_digests(builder.session, anchor + timedelta(days=1))
 
 
+def _alerts(builder: _Builder) -> None:
+    """The morning's checks, as the nightly job would have run them: the alerts open today, two of
+    them already taken on by the attendance officer."""
+    from ap_register.coverage.alerts import acknowledge, raise_alerts
+
+    session = builder.session
+    raise_alerts(session, builder.la, builder.today)
+    officer = session.scalars(select(User).where(User.email == f"attendance@{EMAIL_DOMAIN}")).one()
+    opened = session.scalars(
+        select(Alert).where(Alert.la_id == builder.la.id, Alert.status == "open").order_by(Alert.due, Alert.id)
+    ).all()
+    for alert in opened[:2]:
+        acknowledge(session, Actor(user=officer, via="demo"), alert)
+
+
 def _access(builder: _Builder) -> None:
     """What waits for an answer about who sees a child: The Oaks' offer of one-to-one work for a
     pupil of the demo school lead's school (waiting for the school to agree), and a neighbouring
@@ -1768,6 +1785,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     _budget(builder)
     _census(builder)
     _recent_registers(builder)
+    _alerts(builder)
     _access(builder)
     session.flush()
     counts = {

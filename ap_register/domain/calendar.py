@@ -32,7 +32,7 @@ class SchoolCalendar:
         self.name = name
         self.stretches = sorted(stretches)
         self.holidays_known_to = holidays_known_to
-        holiday_set = set(holidays)
+        self.holidays = holiday_set = frozenset(holidays)
         days: set[date] = set()
         for start, end in self.stretches:
             day = start
@@ -72,6 +72,21 @@ class SchoolCalendar:
         self._require_known(day)
         index = bisect_left(self._days, day)
         return index < len(self._days) and self._days[index] == day
+
+    def closed(self, day: date) -> str | None:
+        """Why `day` is not a school day, as a sentence's end ("is a Saturday", "is a bank
+        holiday", "is outside this LA's term dates"), or None: a school day, or a weekday the
+        recorded term dates do not reach (the calendar does not guess)."""
+        if day.weekday() > 4:
+            return f"is a {day:%A}"
+        if day in self.holidays:
+            return "is a bank holiday"
+        try:
+            if not self.is_school_day(day):
+                return f"is outside {self.name}'s term dates"
+        except CalendarUnknown:
+            return None
+        return None
 
     def school_days(self, start: date, end: date) -> list[date]:
         """The school days from start to end, both included."""

@@ -10,9 +10,14 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from decimal import Decimal
+from itertools import chain, islice
 from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -280,14 +285,100 @@ def write_xlsx(columns: list[str], records: Iterable[dict[str, Any]], out: IO[by
     write_xlsx_sheets([(title, columns, records)], out)
 
 
+BOLD = Font(bold=True)
+# A workbook is for people: its headers are words, not the files' column names.
+WORDS = {
+    "upn": "UPN",
+    "uprn": "UPRN",
+    "urn": "URN",
+    "ukprn": "UKPRN",
+    "la": "LA",
+    "sen": "SEN",
+    "ehcp": "EHCP",
+    "fsm": "FSM",
+    "ref": "reference",
+    "ci": "95% interval",
+    "n": "pupils (n)",
+    "id": "ID",
+}
+# Columns of money, and of percentages, by the end of their name.
+MONEY_ENDINGS = ("cost", "allocation", "allocated_to_providers", "reserve", "reserve_left", "spot_purchases")
+MONEY_COLUMNS = frozenset({"variations_cost"})
+PERCENT_ENDING = "_percent"
+DATE_FORMAT = "d mmm yyyy"
+MONEY_FORMAT = "£#,##0.00"
+PERCENT_FORMAT = '0.0"%"'
+WIDTH_SAMPLE = 200  # rows read ahead to size the columns
+MAX_WIDTH = 60
+
+
+def column_label(name: str) -> str:
+    """A column's name as a workbook heads it: "setting_ref" is "Setting reference"."""
+    words = [WORDS.get(word, word) for word in name.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _cell_value(column: str, value: Any) -> tuple[Any, str | None]:
+    """A value as a workbook cell holds it, with its number format: dates as dates (an ISO date
+    in the record too), money in pounds, percentages as such."""
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == value[7:8] == "-":
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            pass
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None), "d mmm yyyy h:mm"
+    if isinstance(value, date):
+        return value, DATE_FORMAT
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        if column in MONEY_COLUMNS or column.endswith(MONEY_ENDINGS):
+            return value, MONEY_FORMAT
+        if column.endswith(PERCENT_ENDING):
+            return value, PERCENT_FORMAT
+    return spreadsheet_safe(value), None
+
+
+def _shown_width(value: Any, number_format: str | None) -> int:
+    if number_format == DATE_FORMAT:
+        return 12
+    if number_format == MONEY_FORMAT:
+        return len(f"£{value:,.2f}")
+    return len(str(value)) if value is not None else 0
+
+
 def write_xlsx_sheets(sheets: list[tuple[str, list[str], Iterable[dict[str, Any]]]], out: IO[bytes]) -> None:
-    """A workbook of several tables, one sheet each (title, columns, records)."""
+    """A workbook of several tables, one sheet each (title, columns, records), made to be read:
+    worded headers kept in view, dates as dates, money in pounds, columns as wide as what they
+    hold. Written in openpyxl's write-only mode, so rows never gather in memory (the widths are
+    judged on the first rows)."""
     workbook = Workbook(write_only=True)
     for title, columns, records in sheets:
         sheet = workbook.create_sheet(title=title[:31])
-        sheet.append(columns)
-        for record in records:
-            sheet.append([spreadsheet_safe(record.get(c)) for c in columns])
+        rows = iter(records)
+        ahead = list(islice(rows, WIDTH_SAMPLE))
+        labels = [column_label(c) for c in columns]
+        for index, (column, label) in enumerate(zip(columns, labels, strict=True)):
+            widest = max([len(label)] + [_shown_width(*_cell_value(column, record.get(column))) for record in ahead])
+            sheet.column_dimensions[get_column_letter(index + 1)].width = min(widest + 2, MAX_WIDTH)
+        sheet.freeze_panes = "A2"
+        header = []
+        for label in labels:
+            cell = WriteOnlyCell(sheet, value=label)
+            cell.font = BOLD
+            header.append(cell)
+        sheet.append(header)
+        for record in chain(ahead, rows):
+            cells = []
+            for column in columns:
+                value, number_format = _cell_value(column, record.get(column))
+                if number_format is None:
+                    cells.append(value)
+                else:
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.number_format = number_format
+                    cells.append(cell)
+            sheet.append(cells)
     workbook.save(out)
 
 

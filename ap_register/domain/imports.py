@@ -31,6 +31,7 @@ from ap_register.coverage.attendance import Booking, code_problem, expected_at, 
 from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import Writer
+from ap_register.domain.calendar import calendar_for
 from ap_register.domain.errors import DomainError
 from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
 from ap_register.domain.term_dates import add_stretch
@@ -1121,7 +1122,8 @@ class AttendanceImporter(Importer):
         code = code.upper() if code is not None else None
         # The same rules as the register page and the API (`coverage.attendance`), line by line.
         if when is not None and session_name:
-            for problem in session_problems(when, session_name, self.today):
+            calendar = calendar_for(self.session, setting.la) if setting is not None else None
+            for problem in session_problems(when, session_name, self.today, calendar):
                 self.error(problem.field, problem.message)
         if code is not None:
             problem_text = code_problem(code, when)

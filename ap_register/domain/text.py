@@ -48,3 +48,8 @@ def _is_noncharacter(character: str) -> bool:
 
 def has_nul(value: str) -> bool:
     return "\x00" in value
+
+
+def counted(number: int, thing: str, things: str | None = None) -> str:
+    """A count with its noun as people write it: "1 session", "2 sessions"."""
+    return f"{number:,} {thing if number == 1 else (things or thing + 's')}"

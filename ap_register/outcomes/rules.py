@@ -22,13 +22,22 @@ from typing import NamedTuple
 from sqlalchemy import String, bindparam, case, func, or_, select, text, type_coerce
 from sqlalchemy.orm import Session, joinedload
 
-from ap_register import clock
+from ap_register import clock, permissions
+from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import among, collector_paused, json_rows, roomy, rows_table
 from ap_register.domain.calendar import SchoolCalendar, calendars_for
 from ap_register.domain.errors import CalendarUnknown
 from ap_register.domain.pupils import year_group
 from ap_register.domain.reference_data import attendance_codes
-from ap_register.domain.vocab import AP_KINDS, Destination, MovementKind, SenStatus, SettingKind, Tier
+from ap_register.domain.vocab import (
+    AP_KINDS,
+    DESTINATION_LABELS,
+    Destination,
+    MovementKind,
+    SenStatus,
+    SettingKind,
+    Tier,
+)
 from ap_register.models import (
     AttendanceMark,
     Ks4Result,
@@ -57,6 +66,18 @@ TERM = 63  # school days in a term: a school year of 190 days in three terms, ro
 # Providers scored: AP schools and registered providers. Unregistered providers are not schools:
 # their pupils stay on a school's roll, which records their attendance and results.
 SCORED_KINDS = frozenset(AP_KINDS - {SettingKind.UNREGISTERED_AP})
+UNSCORED_WHY = (
+    "Unregistered providers are not scored: their pupils stay on a school's roll, and that school "
+    "records their attendance and results."
+)
+
+
+def unscored(session: Session, actor: Actor, la: LocalAuthority) -> list[Setting]:
+    """The LA's alternative provision that the comparison leaves out (unregistered providers)."""
+    stmt = select(Setting).where(Setting.la_id == la.id, Setting.kind == SettingKind.UNREGISTERED_AP)
+    return list(session.scalars(permissions.scope_settings(actor, stmt.order_by(Setting.name))))
+
+
 MAINSTREAM = frozenset({SettingKind.MAINSTREAM})
 RETURNS = frozenset({Destination.RETURNED_HOME_SCHOOL, Destination.NEW_MAINSTREAM_SCHOOL})
 GCSE_PASS = frozenset("123456789")
@@ -84,7 +105,9 @@ DEFINITIONS = {
     ),
     "attendance": (
         "Sessions attended (present, or approved educational activity) as a share of possible "
-        "sessions in the provider's registers for the year, using DfE's classes of the 2024 codes. "
+        "sessions in the provider's registers for the year, using DfE's classes of the 2024 codes: "
+        "every pupil's sessions are added together, so each pupil counts by their sessions (attended of "
+        "possible), never as met or not met, and a pupil with more sessions weighs more. "
         "n is the number of pupils with marks: the interval treats each pupil, not each session, as "
         "one observation, so it is wider than a session count would give. Beside it: the change, in "
         "percentage points, against the same pupils' attendance in the two terms "
@@ -115,7 +138,8 @@ DEFINITIONS = {
 HONESTY = (
     f"Every figure shows its n, the number of pupils (or engagements, or placements) behind it, and "
     f"a 95% Wilson score interval. Figures for fewer than {MIN_N} are suppressed: shown as such, "
-    f"never as zero. Where one provider's figure is suppressed, a second is withheld too (the next "
+    f"never as zero, and without their n, which would be the small number itself. Where one "
+    f"provider's figure is suppressed, a second is withheld too (the next "
     f"smallest, or the LA's total when there is no other), so that no suppressed figure can be worked "
     f"out from the total and the rest. A provider is above or below a benchmark only when the whole interval is above "
     f"or below it; otherwise it is in line. The benchmark is the national figure where one is "
@@ -151,6 +175,9 @@ class PupilResult:
     pupil_id: int
     met: bool
     detail: str
+    # What the pupil adds to the figure when it is not met or not met (attendance counts
+    # sessions): said in place of "Met" or "Not met".
+    counted: str | None = None
 
 
 @dataclass
@@ -202,7 +229,8 @@ class Figure:
         interval = self.interval
         return {
             "value": self.value,
-            "n": self.n,
+            # A suppressed figure's n is itself the small number it hides.
+            "n": None if self.suppressed else self.n,
             "ci_low": interval[0] if interval else None,
             "ci_high": interval[1] if interval else None,
             "suppressed": self.suppressed,
@@ -567,10 +595,12 @@ def _attendance(data: _Data) -> dict[int, Figure]:
             before = befores.get((pupil_id, provider_id))
             if before is not None:
                 changes.append(100 * a / p - before)
-            detail = f"{a} of {p} sessions ({100 * a / p:.1f}%)"
+            # A pupil adds sessions to the figure, not a pass or a fail: said as sessions.
+            detail = f"{100 * a / p:.1f}% of their possible sessions"
             if before is not None:
                 detail += f"; {before:.1f}% in the two terms before"
-            figure.pupils.append(PupilResult(pupil_id, a / p >= 0.9, detail))
+            counted = f"{a} of {p} sessions attended"
+            figure.pupils.append(PupilResult(pupil_id, a / p >= 0.9, detail, counted))
         figure.extra = {
             "change": round(sum(changes) / len(changes), 1) if len(changes) >= MIN_N else None,
             "change_n": len(changes),
@@ -655,12 +685,13 @@ def _reintegration(data: _Data) -> dict[int, Figure]:
         met = stayed.get(p.id, False)
         figure.n += 1
         figure.successes += met
+        went = DESTINATION_LABELS[Destination(p.destination)].lower() if p.destination else "no destination recorded"
         what = (
             "returned and still in mainstream"
             if met
             else "returned, but not on a mainstream roll a term later"
             if p.id in stayed
-            else f"ended: {p.destination.replace('_', ' ') if p.destination else 'no destination recorded'}"
+            else f"ended: {went}"
         )
         figure.pupils.append(PupilResult(p.pupil_id, met, f"Ended {_shown(p.end_date)}; {what}"))
     return figures

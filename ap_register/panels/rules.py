@@ -364,10 +364,14 @@ def add_member(session: Session, actor: Actor, panel: Panel, user: User, chair: 
     return member
 
 
-def member_candidates(session: Session, actor: Actor) -> list[User]:
+def member_candidates(session: Session, actor: Actor, panel: Panel | None = None) -> list[User]:
     """Who may be added to a panel: the active people whose accounts the actor manages (never
-    an API client, which is a user account too)."""
+    an API client, which is a user account too), less those already members of `panel`."""
     stmt = select(User).where(User.active.is_(True), User.kind == "person").order_by(User.name)
+    if panel is not None:
+        members = [m.user_id for m in panel.members if m.active]
+        if members:
+            stmt = stmt.where(User.id.not_in(members))
     return list(session.scalars(permissions.scope_users(actor, stmt)))
 
 
@@ -494,6 +498,13 @@ class PlacementTerms:
     spot_reason: str | None = None
 
 
+def not_yet_met(meeting: Meeting, today: date) -> str | None:
+    """Why no decision of this meeting can be recorded yet (it has not been held), or None."""
+    if meeting.held_on > today:
+        return f"The panel meets on {meeting.held_on:%-d %B %Y}: record its decision on or after that day"
+    return None
+
+
 def decide(
     session: Session,
     actor: Actor,
@@ -505,13 +516,19 @@ def decide(
     votes: dict[int, str],
     terms: PlacementTerms | None = None,
     after_decision_id: int | None = None,
+    today: date | None = None,
 ) -> Decision:
     """Record the panel's decision on a case, with its reasons and votes. An approval starts the
     agreed placement, with its movements, in the same transaction. A decision is never changed,
     only superseded by a later one; `after_decision_id` is the latest decision the chair saw, so
-    that two chairs deciding at once cannot both win."""
+    that two chairs deciding at once cannot both win. A decision is the meeting's: it is
+    recorded on or after the day the panel meets, never before, so that what the parties are
+    told ("on 9 December the panel decided") is true."""
     if not _is_chair(meeting, actor) and actor.user is not None:
         raise Forbidden("Only the panel's chair records its decisions")
+    too_early = not_yet_met(meeting, today or clock.today())
+    if too_early:
+        raise DomainError("The decision was not recorded", [FieldError("outcome", too_early)])
     # Take the referral's row lock first: a second chair deciding at the same moment waits here.
     locked = session.scalars(select(Referral).where(Referral.id == referral.id).with_for_update()).one()
     session.refresh(locked)

@@ -122,6 +122,14 @@ class RollReading:
             held = setting_id
         return held
 
+    def next_change(self, after: date) -> tuple[date, int | None] | None:
+        """The first change of roll the ledger holds for a day after `after` (a move recorded
+        ahead of its day), as it stands at the end of that day, if any."""
+        ahead = [(day, setting_id) for day, setting_id in self.changes if day > after]
+        if not ahead:
+            return None
+        return ahead[0][0], self.on(ahead[0][0], None)
+
     def open_exclusion(self, day: date) -> Exclusion | None:
         """The exclusion in process on `day`, if any."""
         for exclusion in reversed(self.exclusions):
@@ -167,6 +175,9 @@ def read_roll(movements: Sequence[RollMovement]) -> RollReading:
                 current.removed_on = m.day
                 current = None
         elif m.kind == MovementKind.REMOVED_FROM_ROLL:
+            if not reading.changes and m.setting_id is not None:
+                # No admission on the ledger (a record older than it): on that roll until removed.
+                reading.changes.append((date.min, m.setting_id))
             reading.changes.append((m.day, None))
             holder = None
             if current is not None:
@@ -392,6 +403,19 @@ class ExclusionStory:
 
 def _d(day: date) -> str:
     return f"{day:%-d %B %Y}"
+
+
+def roll_ahead(session: Session, pupil: Pupil, today: date) -> str | None:
+    """The change of roll recorded ahead of its day, as the pupil's page says it: the roll
+    changes on that day, not on the day it was decided."""
+    change = reading_of(session, pupil).next_change(today)
+    if change is None:
+        return None
+    day, setting_id = change
+    setting = session.get(Setting, setting_id) if setting_id is not None else None
+    if setting is None:
+        return f"Leaves the roll on {_d(day)}"
+    return f"Moves to {setting.name}'s roll on {_d(day)}"
 
 
 def exclusion_stories(session: Session, pupil: Pupil, today: date) -> list[ExclusionStory]:

@@ -28,10 +28,12 @@ from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, Refusal
+from ap_register.domain.notifications import notify
 from ap_register.domain.pupils import has_turned, of_compulsory_school_age
 from ap_register.domain.vocab import (
     ALWAYS_TIME_LIMITED,
     AP_KINDS,
+    DESTINATION_LABELS,
     EXCLUSION_PROCESS_KINDS,
     HOME_SCHOOL_KINDS,
     LA_ROUTES,
@@ -44,6 +46,7 @@ from ap_register.domain.vocab import (
     HomeSchoolCode,
     MovementKind,
     Registration,
+    Role,
     Route,
     SenStatus,
     SettingKind,
@@ -58,6 +61,7 @@ from ap_register.models import (
     Pupil,
     ReviewRequest,
     Setting,
+    User,
 )
 from ap_register.placements import independent_school, notice
 from ap_register.placements.adoption import OLD_RECORDS_NOTE, before_adoption, old_record_allowed
@@ -274,10 +278,31 @@ LEAST_SPOT_COST = Decimal(1)
 MOST_SPOT_COST = Decimal(1_000_000)
 
 
-def spot_purchase_problems(spot_purchase: bool, agreed_cost: Decimal | None, reason: str | None) -> list[FieldError]:
-    """A placement paid outside the budget plan records its agreed cost and why."""
+def la_pays_for(pupil: Pupil, route: Route) -> bool:
+    """Whether the LA commissions a placement on this route when nobody names who does."""
+    return commissioner_for(pupil, route)[0] is not None
+
+
+def paid_by_la(pupil: Pupil, draft: PlacementDraft) -> bool:
+    """Whether the LA commissions this placement (`commissioner_for`, unless the draft names
+    who does), and so pays for it: only then may it be paid outside the LA's budget plan."""
+    return with_commissioner(pupil, draft).commissioner_la_id is not None
+
+
+def spot_purchase_problems(
+    spot_purchase: bool, agreed_cost: Decimal | None, reason: str | None, *, la_pays: bool = True
+) -> list[FieldError]:
+    """A placement paid outside the budget plan records its agreed cost and why; only one the LA
+    commissions is paid outside the LA's plan."""
     if not spot_purchase:
         return []
+    if not la_pays:
+        return [
+            FieldError(
+                "spot_purchase",
+                "The school commissions this placement: only the local authority pays for a place outside its plan",
+            )
+        ]
     problems = []
     if agreed_cost is None or not agreed_cost.is_finite() or not LEAST_SPOT_COST <= agreed_cost <= MOST_SPOT_COST:
         problems.append(
@@ -296,6 +321,51 @@ def school_on(session: Session, pupil: Pupil, day: date, reading: RollReading | 
     if held == pupil.home_school_id:
         return pupil.home_school
     return session.get(Setting, held) if held is not None else None
+
+
+# What a placement that a move replaces records as its destination, by the kind of the new school.
+REPLACED_DESTINATIONS = {
+    SettingKind.MAINSTREAM: Destination.NEW_MAINSTREAM_SCHOOL,
+    SettingKind.SPECIAL: Destination.SPECIAL_SCHOOL,
+}
+
+
+def moves_roll(draft: PlacementDraft, home: Setting | None) -> bool:
+    """Whether this placement takes the pupil onto another school's roll alone: sole registration
+    at a setting other than the school whose roll they are on at its start (or on none)."""
+    return (
+        draft.registration == Registration.SOLE
+        and draft.route not in AT_HOME_SCHOOL
+        and (home is None or home.id != draft.setting_id)
+    )
+
+
+def replaced_by(session: Session, pupil: Pupil, draft: PlacementDraft, home: Setting | None) -> list[Placement]:
+    """The arrangements a move onto another school's roll replaces: every placement of the pupil
+    that began before the move and is still open on its first day. Registered at the new school
+    alone, the pupil's name leaves the old school's admission register (SI 2024/208 reg 9(1)(a)),
+    and with it goes what was arranged for a pupil of that school or for a child with no school
+    place: an off-site direction is the governing board's power over its own pupils (Education
+    Act 2002 s29A(1)), the LA's provision under s19 was for a child without suitable education.
+    The new school, or the LA, arranges anew what the child still needs. Each ends the day before
+    the move starts, so the child is never counted at two schools for one session."""
+    if pupil.id is None or not moves_roll(draft, home):
+        return []
+    return list(
+        session.scalars(
+            select(Placement)
+            .where(
+                Placement.pupil_id == pupil.id,
+                Placement.start_date < draft.start_date,
+                or_(Placement.end_date.is_(None), Placement.end_date >= draft.start_date),
+            )
+            .order_by(Placement.start_date, Placement.id)
+        )
+    )
+
+
+def replaced_note(setting: Setting, start: date) -> str:
+    return f"Replaced by sole registration at {setting.name} from {start:%-d %B %Y}"
 
 
 def _calendar(session: Session, pupil: Pupil) -> SchoolCalendar:
@@ -501,7 +571,20 @@ def assess_placement(
 
     if not result.errors:
         result.home_school_code = home_school_code(route, registration, home is not None)
-        result.warnings.extend(_overlaps(session, pupil, draft, exclude_placement_id))
+        replaced = replaced_by(session, pupil, draft, home)
+        the_day_before = draft.start_date - timedelta(days=1)
+        result.warnings.extend(
+            f"The placement at {p.setting.name} ends on {the_day_before:%-d %B %Y}: this move replaces it"
+            for p in replaced
+        )
+        result.warnings.extend(
+            _overlaps(
+                session,
+                pupil,
+                draft,
+                {p.id for p in replaced} | ({exclude_placement_id} if exclude_placement_id is not None else set()),
+            )
+        )
     return result
 
 
@@ -544,8 +627,8 @@ def _assess_off_site(
             )
 
 
-def _overlaps(session: Session, pupil: Pupil, draft: PlacementDraft, exclude_id: int | None) -> list[str]:
-    """Sessions this draft shares with the pupil's other placements over the same dates."""
+def _overlaps(session: Session, pupil: Pupil, draft: PlacementDraft, excluded: set[int]) -> list[str]:
+    """Sessions this draft shares with the pupil's other placements (but the `excluded`) over the same dates."""
     if week_pattern.problem(draft.sessions):
         return []
     end = draft.planned_end_date
@@ -555,8 +638,8 @@ def _overlaps(session: Session, pupil: Pupil, draft: PlacementDraft, exclude_id:
     )
     if end is not None:
         stmt = stmt.where(Placement.start_date <= end)
-    if exclude_id is not None:
-        stmt = stmt.where(Placement.id != exclude_id)
+    if excluded:
+        stmt = stmt.where(Placement.id.not_in(excluded))
     warnings = []
     for other in session.scalars(stmt):
         shared = [
@@ -667,12 +750,21 @@ def _movement(
     return movement
 
 
-def _next_review(session: Session, pupil: Pupil, after: date, calendar: SchoolCalendar | None = None) -> date | None:
+def _next_review(
+    session: Session,
+    pupil: Pupil,
+    after: date,
+    calendar: SchoolCalendar | None = None,
+    planned_end: date | None = None,
+) -> date | None:
+    """The next review: the LA's interval of school days after `after`, and never later than the
+    planned end, when the placement is reviewed for what comes next."""
     calendar = calendar or _calendar(session, pupil)
     try:
-        return calendar.add_school_days(after, pupil.home_la.review_interval_school_days)
+        due = calendar.add_school_days(after, pupil.home_la.review_interval_school_days)
     except CalendarUnknown:
-        return None
+        return planned_end
+    return min(due, planned_end) if planned_end is not None and planned_end >= after else due
 
 
 # Never a panel's to decide: the home school's own sessions, and a part-time timetable, which the
@@ -782,7 +874,8 @@ def check_placement(
     gate = gate_problem(pupil, draft, decision, old_record=old_record)
     if gate:
         problems.append(FieldError("route", gate))
-    spot = spot_purchase_problems(draft.spot_purchase, draft.agreed_cost, draft.spot_reason)
+    la_pays = paid_by_la(pupil, draft)
+    spot = spot_purchase_problems(draft.spot_purchase, draft.agreed_cost, draft.spot_reason, la_pays=la_pays)
     problems.extend(spot)
     if not spot and not old_record:
         # The budget's places gate every new placement.
@@ -794,6 +887,7 @@ def check_placement(
             sessions=draft.sessions,
             start=draft.start_date,
             spot_purchase=draft.spot_purchase,
+            la_pays=la_pays,
         )
         if full:
             problems.append(FieldError("spot_purchase", full))
@@ -881,7 +975,9 @@ def start_placement(
         created_by_id=actor.user_id,
     )
     if draft.route in REVIEWED_ROUTES:
-        placement.next_review_date = _next_review(session, pupil, draft.last_review_date or draft.start_date, calendar)
+        placement.next_review_date = _next_review(
+            session, pupil, draft.last_review_date or draft.start_date, calendar, draft.planned_end_date
+        )
     session.add(placement)
     session.flush()
     _movement(
@@ -893,6 +989,17 @@ def start_placement(
         placement=placement,
         reason=placement.reason,
     )
+    for replaced in replaced_by(session, pupil, draft, home):
+        # Only what began before this placement: it is not among them.
+        _close(
+            session,
+            actor,
+            replaced,
+            draft.start_date - timedelta(days=1),
+            REPLACED_DESTINATIONS.get(setting.kind, Destination.OTHER_AP),
+            replaced_note(setting, draft.start_date),
+            replaced_by=placement.id,
+        )
     if draft.registration == Registration.SOLE and draft.route not in AT_HOME_SCHOOL:
         # Sole registration elsewhere is a change of roll.
         if home is not None and home.id != setting.id:
@@ -925,7 +1032,32 @@ def start_placement(
         pupil_id=pupil.id,
         detail={"route": draft.route.value, "warnings": assessment.warnings},
     )
+    _tell_the_provider(session, actor, placement, setting)
     return placement, assessment
+
+
+def _tell_the_provider(session: Session, actor: Actor, placement: Placement, setting: Setting) -> None:
+    """A pupil placed with an AP setting by someone else reaches its heads' inboxes: they prepare
+    for the first day. A placement from the LA's old records is history, not an arrival."""
+    if setting.kind not in AP_KINDS or placement.from_old_records:
+        return
+    heads = session.scalars(
+        select(User).where(
+            User.setting_id == setting.id, User.role == Role.AP_HEAD, User.active.is_(True), User.id != actor.user_id
+        )
+    ).all()
+    notify(
+        session,
+        heads,
+        kind="placement_arriving",
+        subject=f"A pupil is placed at {setting.name} from {placement.start_date:%-d %B %Y}",
+        body=(
+            f"{ROUTE_LABELS[placement.route]}, {week_pattern.count(placement.sessions)} sessions a week, "
+            f"from {placement.start_date:%-d %B %Y}. Open the placement for the pupil and the plan."
+        ),
+        link=f"/placements/{placement.id}",
+        pupil_id=placement.pupil_id,
+    )
 
 
 def _notice_columns(draft: PlacementDraft) -> dict[str, Any]:
@@ -1077,6 +1209,13 @@ def review_placement(
         refusal.add("review_date", "This placement had ended by then")
     if next_review_date is not None and next_review_date <= review_date:
         refusal.add("next_review_date", "The next review must be after this one")
+    ends = planned_end_date or placement.planned_end_date
+    if next_review_date is not None and ends is not None and next_review_date > ends:
+        refusal.add(
+            "next_review_date",
+            f"The next review must be on or before the planned end, {ends:%-d %B %Y}: the placement is reviewed "
+            "for what comes next by then",
+        )
     if planned_end_date is not None and planned_end_date < placement.start_date:
         refusal.add("planned_end_date", "The planned end must be on or after the start")
     if placement.route == Route.PART_TIME_TIMETABLE and not (parents_took_part or pupil_took_part):
@@ -1106,7 +1245,9 @@ def review_placement(
     session.add(review)
     if placement.last_review_date is None or review_date >= placement.last_review_date:
         placement.last_review_date = review_date
-        placement.next_review_date = next_review_date or _next_review(session, placement.pupil, review_date)
+        placement.next_review_date = next_review_date or _next_review(
+            session, placement.pupil, review_date, planned_end=planned_end_date or placement.planned_end_date
+        )
     if planned_end_date is not None:
         placement.planned_end_date = planned_end_date
     session.flush()
@@ -1142,14 +1283,8 @@ def end_placement(
     if end_date < placement.start_date:
         refusal.add("end_date", "The end must be on or after the start")
     refusal.raise_if_any("The placement cannot be ended")
-    placement.end_date = end_date
-    placement.destination = destination
-    placement.end_reason = (reason or "").strip() or None
-    session.flush()
     pupil = placement.pupil
-    movement = _movement(
-        session, actor, pupil, MovementKind.PLACEMENT_ENDED, end_date, placement=placement, reason=placement.end_reason
-    )
+    movement = _close(session, actor, placement, end_date, destination, reason)
     if (
         placement.registration == Registration.SOLE
         and placement.route not in AT_HOME_SCHOOL
@@ -1162,12 +1297,40 @@ def end_placement(
             MovementKind.REMOVED_FROM_ROLL,
             end_date,
             setting_id=placement.setting_id,
-            reason=f"Placement ended: {destination.value}",
+            reason=f"Placement ended. Destination: {DESTINATION_LABELS[destination]}",
         )
         refresh_roll(session, pupil)
-    audit.record(
-        session, actor, "end", "placement", placement.id, pupil_id=pupil.id, detail={"destination": destination.value}
+    return movement
+
+
+def _close(
+    session: Session,
+    actor: Actor,
+    placement: Placement,
+    end_date: date,
+    destination: Destination,
+    reason: str | None,
+    *,
+    replaced_by: int | None = None,
+) -> Movement:
+    """Write a placement's end, its `placement_ended` movement and its audit event."""
+    placement.end_date = end_date
+    placement.destination = destination
+    placement.end_reason = (reason or "").strip() or None
+    session.flush()
+    movement = _movement(
+        session,
+        actor,
+        placement.pupil,
+        MovementKind.PLACEMENT_ENDED,
+        end_date,
+        placement=placement,
+        reason=placement.end_reason,
     )
+    detail: dict[str, Any] = {"destination": destination.value}
+    if replaced_by is not None:
+        detail["replaced_by"] = replaced_by
+    audit.record(session, actor, "end", "placement", placement.id, pupil_id=placement.pupil_id, detail=detail)
     return movement
 
 

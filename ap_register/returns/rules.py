@@ -253,8 +253,11 @@ def build(
     year: int,
     term: str = "spring",
     school: Setting | None = None,
+    *,
+    audited: bool = True,
 ) -> Return:
-    """A return's lines and its validation report. A school lead gets their own school's lines."""
+    """A return's lines and its validation report. A school lead gets their own school's lines.
+    `audited=False`: only its counts are shown (a home page), so it is not recorded as a report."""
     if kind not in RETURNS:
         raise DomainError(f"Unknown return {kind}: choose one of {', '.join(RETURNS)}")
     permissions.require(session, actor, "returns.view")
@@ -273,6 +276,8 @@ def build(
         for placement in _placements(session, actor, la, start, end):
             if in_school_census(placement) and (school is None or placement.home_school_id == school.id):
                 _line(result, placement, end)
+    if not audited:
+        return result
     audit.record(
         session,
         actor,

@@ -87,14 +87,14 @@ def test_four_leavers_are_suppressed_in_json_csv_and_xlsx(runner: Any, db: Sessi
 
     found = json.loads(runner.invoke(args=["scores", "--la", "855", "--year", "2025/26"]).stdout)
     post16 = found["providers"][0]["outcomes"]["post16"]
-    assert (post16["n"], post16["value"], post16["suppressed"], post16["band"]) == (4, None, True, "not enough data")
+    assert (post16["n"], post16["value"], post16["suppressed"], post16["band"]) == (None, None, True, "not enough data")
     rows = list(
         csv.DictReader(
             io.StringIO(runner.invoke(args=["scores", "--la", "855", "--year", "2025/26", "--format", "csv"]).stdout)
         )
     )
     row = next(r for r in rows if r["name"] == "The Oaks" and r["outcome"] == "post16")
-    assert (row["n"], row["value"], row["suppressed"], row["band"]) == ("4", "", "Y", "not enough data")
+    assert (row["n"], row["value"], row["suppressed"], row["band"]) == ("", "", "Y", "not enough data")
     out = tmp_path / "scores.xlsx"
     args = ["scores", "--la", "855", "--year", "2025/26", "--format", "xlsx", "--out", str(out)]
     assert runner.invoke(args=args).exit_code == 0
@@ -103,7 +103,7 @@ def test_four_leavers_are_suppressed_in_json_csv_and_xlsx(runner: Any, db: Sessi
     table = [list(r) for r in sheet.iter_rows(values_only=True)]
     header = table[0]
     cells = dict(zip(header, next(r for r in table if r[1] == "The Oaks" and r[2] == "post16"), strict=True))
-    assert (cells["n"], cells["value"], cells["suppressed"]) == (4, None, "Y")
+    assert (cells["Pupils (n)"], cells["Value"], cells["Suppressed"]) == (None, None, "Y")
     assert runner.invoke(args=["scores", "--la", "855", "--year", "2025/27"]).exit_code == 2
 
 

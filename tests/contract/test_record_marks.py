@@ -105,8 +105,22 @@ def test_a_register_is_recorded_alike_through_every_channel(client: Any, db: Ses
 REFUSALS = [
     ("pupil", MONDAY, "AM", "ZZ", "'ZZ' is not a national attendance code"),
     ("pupil", MONDAY, "AM", "H", "H is no longer in use from 19 August 2024"),
-    ("pupil", date(2025, 11, 15), "AM", "/", "Attendance is recorded for weekdays only"),
-    ("pupil", date(2026, 12, 7), "AM", "/", "Attendance cannot be recorded for a future date"),
+    ("pupil", date(2025, 11, 15), "AM", "/", "15 November 2025 is a Saturday: registers are taken on school days"),
+    ("pupil", date(2025, 12, 25), "AM", "/", "25 December 2025 is a bank holiday: registers are taken on school days"),
+    (
+        "pupil",
+        date(2025, 10, 27),
+        "AM",
+        "/",
+        "27 October 2025 is outside Leicestershire's term dates: registers are taken on school days",
+    ),
+    (
+        "pupil",
+        date(2026, 12, 7),
+        "AM",
+        "/",
+        "7 December 2026 is in the future: a register is taken on the day, for the session",
+    ),
     ("bystander", MONDAY, "AM", "/", "This pupil is not expected here for this session"),
 ]
 

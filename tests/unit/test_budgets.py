@@ -93,14 +93,14 @@ def excluded(db: Session, area: dict):  # type: ignore[no-untyped-def,type-arg]
     return pupil
 
 
-def place(db: Session, pupil, where, start: date, sessions: str = "1" * 10, **fields):  # type: ignore[no-untyped-def]
+def place(db: Session, pupil, where, start: date, sessions: str = "1" * 10, route=Route.LA_EXCLUSION, **fields):  # type: ignore[no-untyped-def]
     placement, _ = start_placement(
         db,
         SYSTEM,
         pupil,
         PlacementDraft(
             setting_id=where.id,
-            route=Route.LA_EXCLUSION,
+            route=route,
             registration=Registration.DUAL,
             sessions=sessions,
             start_date=start,
@@ -224,6 +224,39 @@ def test_no_free_place_means_a_spot_purchase_from_the_reserve(db: Session, area:
     year = utilisation(db, area["plan"], ON)[0]
     assert year.reserve_left == Decimal(50000) - Decimal(7500) - Decimal(18000)
     assert allocation(line) == Decimal("54000.00")
+
+
+def test_a_school_s_own_booking_is_not_paid_outside_the_la_s_plan(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """An off-site direction is the school's to commission and pay for: with no free place, it
+    is told to ask the LA, and a spot purchase (the LA's money, from the reserve) is refused."""
+    for _ in range(2):
+        place(db, excluded(db, area), area["pru"], date(2025, 11, 3))
+    pupil = factories.pupil(db, area["la"], area["school"])
+    direction = dict(
+        route=Route.OFF_SITE_DIRECTION,
+        notice_date=date(2025, 10, 27),
+        **factories.NOTICE,
+    )
+    with pytest.raises(DomainError) as refused:
+        place(db, pupil, area["pru"], date(2025, 11, 10), **direction)
+    assert [e.message for e in refused.value.errors] == [
+        "No free commissioned time-limited place at The Oaks on 10 November 2025 (2 of 2 in use): only Leicestershire "
+        "can pay for a place outside its plan: ask its commissioner"
+    ]
+    with pytest.raises(DomainError) as refused:
+        place(
+            db,
+            pupil,
+            area["pru"],
+            date(2025, 11, 10),
+            spot_purchase=True,
+            agreed_cost=Decimal("7500"),
+            spot_reason="The school will pay",
+            **direction,
+        )
+    assert [e.message for e in refused.value.errors] == [
+        "The school commissions this placement: only the local authority pays for a place outside its plan"
+    ]
 
 
 def test_a_line_forecast_over_its_places_raises_an_alert(db: Session, area: dict) -> None:  # type: ignore[type-arg]

@@ -269,8 +269,13 @@ def test_attendance_marks(db: Session, area: dict) -> None:  # type: ignore[type
         header + f"{other.upn},SCH1,2025-11-03,AM,/\n{GOOD[0]},PRU1,2025-11-08,AM,/\n{GOOD[0]},PRU1,2099-01-05,AM,/\n",
     ) == [
         (2, "upn", "This pupil is not expected here for this session"),
-        (3, "date", "Attendance is recorded for weekdays only"),
-        (4, "date", "Attendance cannot be recorded for a future date"),
+        (3, "date", "8 November 2025 is a Saturday: registers are taken on school days"),
+        (4, "date", "5 January 2099 is in the future: a register is taken on the day, for the session"),
+    ]
+    # Half term, and a bank holiday, in the LA's calendar.
+    assert refused(db, "attendance", header + f"{GOOD[0]},SCH1,2025-10-27,AM,/\n{GOOD[0]},SCH1,2025-12-25,AM,/\n") == [
+        (2, "date", "27 October 2025 is outside Leicestershire's term dates: registers are taken on school days"),
+        (3, "date", "25 December 2025 is a bank holiday: registers are taken on school days"),
     ]
     report = load(db, "attendance", header + f"{GOOD[0]},SCH1,2025-11-03,AM,b\n{GOOD[0]},PRU1,2025-11-03,PM,\\\n")
     assert report.imported == 2 and count(db, AttendanceMark) == 2
@@ -280,14 +285,15 @@ def test_attendance_marks(db: Session, area: dict) -> None:  # type: ignore[type
 def test_a_large_register_file_is_written_in_chunks_and_can_be_sent_again(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     """Over 5,000 rows (the importer's chunk): a session repeated across chunks is still named,
     and the same file sent again with some codes changed updates just those."""
-    from datetime import date, timedelta
+    from datetime import date
 
+    from ap_register.domain.calendar import calendar_for
     from ap_register.domain.imports import AttendanceImporter
 
     la, school = area["la"], area["school"]
     pupils = [area["pupil"]] + [factories.pupil(db, la, school) for _ in range(29)]
-    # The 120 school weekdays from their admission on 3 September (before it, not on the roll).
-    days = [d for n in range(168) if (d := date(2025, 9, 3) + timedelta(days=n)).weekday() < 5]
+    # The 120 school days from their admission on 3 September (before it, not on the roll).
+    days = calendar_for(db, la).school_days(date(2025, 9, 3), date(2026, 7, 17))[:120]
     lines = [
         f"{p.upn},SCH1,{d.isoformat()},{half},{'/' if half == 'AM' else chr(92)}"
         for p in pupils

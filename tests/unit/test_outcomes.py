@@ -119,7 +119,7 @@ def test_four_leavers_suppress_the_post16_figure(db: Session, area: dict) -> Non
     the_oaks = next(p for p in scores(db, area["la"], YEAR, ON).providers if p.provider.name == "The Oaks")
     assert the_oaks.figures["post16"].as_json() == {
         "value": None,
-        "n": 4,
+        "n": None,  # the count of pupils is the small number itself
         "ci_low": None,
         "ci_high": None,
         "suppressed": True,
@@ -206,7 +206,7 @@ def test_reintegration_needs_a_return_that_lasts_a_term(db: Session, area: dict)
     assert [r.detail for r in figure.pupils] == [
         "Ended 13 Feb 2026; returned and still in mainstream",
         "Ended 13 Feb 2026; returned, but not on a mainstream roll a term later",
-        "Ended 13 Feb 2026; ended: other ap",
+        "Ended 13 Feb 2026; ended: other alternative provision",
     ]
 
 
@@ -277,7 +277,11 @@ def test_attendance_at_the_provider_and_the_change_from_before(db: Session, area
     assert figure.benchmark is not None and figure.benchmark.value == national_benchmarks()["attendance"].value
     # Only one pupil has marks from before: too few for a change figure, but counted.
     assert (figure.extra["change"], figure.extra["change_n"]) == (None, 1)
-    assert "10 of 10 sessions (100.0%); 50.0% in the two terms before" in [r.detail for r in figure.pupils]
+    # Each pupil counts by their sessions, never as met or not met.
+    assert ("10 of 10 sessions attended", "100.0% of their possible sessions; 50.0% in the two terms before") in [
+        (r.counted, r.detail) for r in figure.pupils
+    ]
+    assert all((r.counted or "").endswith(" sessions attended") for r in figure.pupils)
 
 
 def _answers(found: Scores) -> dict[str, object]:

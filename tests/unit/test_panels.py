@@ -205,6 +205,58 @@ def test_the_panel_approves_and_the_placement_starts_with_its_movements(db: Sess
     assert db.scalar(select(func.count()).select_from(Placement).where(Placement.route == Route.MANAGED_MOVE)) == 1
 
 
+def test_an_approved_move_replaces_what_the_pupil_had_and_changes_the_roll_on_its_day(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """A move to another school's roll alone, approved on 13 November to start on 24 November:
+    the off-site direction the old school made ends on the 23rd, so no week counts the child at
+    two settings; the roll stays with the old school until the 24th, and the school lead keeps
+    their part until then."""
+    from ap_register import clock, permissions
+    from ap_register.coverage.rules import week_coverage
+    from ap_register.models import AuditEvent
+    from ap_register.placements.roll import refresh_rolls, roll_ahead
+
+    area["la"].panel_routes = []
+    direction = factories.placement(db, area["pupil"], area["pru"], start=date(2025, 10, 6))
+    area["la"].panel_routes = None
+    referral = refer(db, area)
+    build_agenda(db, area["admin"], area["meeting"])
+    pupil, lead = area["pupil"], Actor(user=area["lead"], via="test")
+    with clock.fixed(date(2025, 11, 13)):
+        decision = decide(
+            db,
+            Actor(user=area["chair"], via="test"),
+            area["meeting"],
+            referral,
+            outcome="approve",
+            reasons="Support tried; fresh start",
+            votes=votes(area),
+            terms=PlacementTerms(date(2025, 11, 24), "1" * 10, Registration.SOLE),
+        )
+    assert direction.end_date == date(2025, 11, 23)
+    assert direction.end_reason == "Replaced by sole registration at Castle Academy from 24 November 2025"
+    ended = db.scalars(
+        select(Movement).where(Movement.placement_id == direction.id, Movement.kind == MovementKind.PLACEMENT_ENDED)
+    ).one()
+    assert ended.date == date(2025, 11, 23) and ended.recorded_by_id == area["chair"].id
+    assert db.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action == "end", AuditEvent.object_id == str(direction.id))
+    ).one() == {"destination": "new_mainstream_school", "replaced_by": decision.placement_id, "via": "test"}
+    # On the day of the decision the pupil is still the old school's, and the lead may act for them.
+    assert pupil.home_school_id == area["school"].id
+    assert permissions.can(db, lead, "placement.record", pupil)
+    assert roll_ahead(db, pupil, date(2025, 11, 13)) == "Moves to Castle Academy's roll on 24 November 2025"
+    # The week of the move: Monday is at Castle Academy only, ten sessions of ten, no overlap.
+    week = week_coverage(db, SYSTEM, area["la"], date(2025, 11, 24), today=date(2025, 11, 13))
+    row = next(w for w in week.pupils if w.pupil.id == pupil.id)
+    assert (row.planned_sessions, row.overlaps) == (10, [])
+    before = week_coverage(db, SYSTEM, area["la"], date(2025, 11, 17), today=date(2025, 11, 13))
+    assert next(w for w in before.pupils if w.pupil.id == pupil.id).overlaps == []
+    # The roll changes on its day, with the nightly job.
+    assert refresh_rolls(db, date(2025, 11, 24)) >= 1
+    assert pupil.home_school_id == area["other"].id and roll_ahead(db, pupil, date(2025, 11, 24)) is None
+    assert not permissions.can(db, lead, "placement.record", pupil)
+
+
 def test_quorum_conflicts_and_majority(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     referral = refer(db, area)
     build_agenda(db, area["admin"], area["meeting"])

@@ -351,6 +351,32 @@ def test_reviews_move_the_next_review_on(db: Session, area: dict) -> None:  # ty
     assert ledger_mismatches(db) == []
 
 
+def test_a_review_is_never_due_after_the_planned_end(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    """Planned to end on 19 December: the 30 school days would fall in February, after the
+    placement's end, so the next review is due on the planned end, when what comes next is
+    decided; a next review typed for after it is refused."""
+    placement = factories.placement(
+        db, area["pupil"], area["pru"], start=date(2025, 11, 5), planned_end_date=date(2025, 12, 19)
+    )
+    assert placement.next_review_date == date(2025, 12, 17)  # 30 school days from 5 November
+    review_placement(db, SYSTEM, placement, review_date=date(2025, 12, 10), notes="On track", today=date(2025, 12, 10))
+    assert placement.next_review_date == date(2025, 12, 19)
+    with pytest.raises(DomainError) as refused:
+        review_placement(
+            db,
+            SYSTEM,
+            placement,
+            review_date=date(2025, 12, 11),
+            notes="Again",
+            next_review_date=date(2026, 1, 14),
+            today=date(2025, 12, 11),
+        )
+    assert [e.message for e in refused.value.errors] == [
+        "The next review must be on or before the planned end, 19 December 2025: the placement is reviewed for what "
+        "comes next by then"
+    ]
+
+
 def test_a_review_cannot_be_in_the_future_or_before_the_start(db: Session, area: dict) -> None:  # type: ignore[type-arg]
     placement = factories.placement(db, area["pupil"], area["pru"], start=date(2025, 11, 5))
     with pytest.raises(DomainError) as refused:

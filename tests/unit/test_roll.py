@@ -231,3 +231,19 @@ def test_a_record_older_than_the_ledger_keeps_the_excluding_school_before_the_re
         ]
     )
     assert [reading.on(d, None) for d in (date(2025, 9, 1), REVIEW_CLOSES, date(2026, 1, 16))] == [7, 7, None]
+
+
+def test_a_move_recorded_ahead_leaves_a_roll_older_than_the_ledger_until_its_day() -> None:
+    """A pupil whose admission predates the ledger: a removal recorded ahead says whose roll they
+    were on until then, so recording it does not take them off that roll early."""
+    removed, admitted = date(2025, 12, 1), date(2025, 12, 1)
+    reading = read_roll(
+        [
+            RollMovement(removed, 1, MovementKind.REMOVED_FROM_ROLL, 7),
+            RollMovement(admitted, 2, MovementKind.ADMITTED, 9),
+        ]
+    )
+    assert reading.on(date(2025, 11, 20), None) == 7
+    assert reading.on(date(2025, 12, 1), None) == 9
+    assert reading.next_change(date(2025, 11, 20)) == (date(2025, 12, 1), 9)
+    assert reading.next_change(date(2025, 12, 1)) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -55,6 +56,9 @@ def test_adding_a_user_gives_a_one_time_temporary_password(client: Any, world: d
     )
     temporary = soup.select_one("code")
     assert temporary is not None and len(temporary.get_text()) >= 12
+    # Read out over the phone: lower case and digits in groups of four, none that look alike.
+    assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", temporary.get_text())
+    assert not set(temporary.get_text()) & set("0o1li")
     created = db.scalar(select(User).where(User.email == "new.lead@example.org"))
     assert created is not None and created.must_change_password
     # A setting of another LA is not offered, and cannot be forced.

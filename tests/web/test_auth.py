@@ -16,11 +16,21 @@ from tests.pages import csrf_token, errors, page, post, sign_in, text
 def test_the_start_page_asks_people_to_sign_in(client: Any) -> None:
     soup = page(client.get("/"))
     assert "You need an account from your local authority" in text(soup)
+    assert soup.title.get_text(strip=True) == "AP register"  # the service's own name, once
 
 
 def test_pages_need_a_signed_in_user(client: Any) -> None:
     response = client.get("/pupils")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_page_that_is_not_there_says_so_in_the_service_s_words(client: Any, world: dict) -> None:  # type: ignore[type-arg]
+    sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
+    for url in ("/no-such-page", f"/pupils/{world['other']['pupil'].id}"):
+        soup = page(client.get(url), 404)
+        assert soup.h1.get_text(strip=True) == "Page not found"
+        assert "The requested URL was not found on the server" not in text(soup), url
+        assert "If you typed the web address, check it is correct" in text(soup)
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]

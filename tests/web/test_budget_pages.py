@@ -173,12 +173,16 @@ def test_a_commissioner_enters_agrees_and_follows_a_three_year_plan(
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames[0] == "Plan" and "Reserve" in book.sheetnames
     plan_rows = list(book["Plan"].iter_rows(values_only=True))
-    providers = {r[1] for r in plan_rows[1:] if r[3] != "reserve"}
+    providers = {r[1] for r in plan_rows[1:] if r[3] != "Reserve"}
     assert len(providers) == 6
+    # Made to be read: worded headers kept in view, money in pounds, columns wide enough.
+    assert plan_rows[0][:4] == ("Financial year", "Provider", "Provider reference", "Place type")
+    assert book["Plan"].freeze_panes == "A2" and book["Plan"].column_dimensions["B"].width > 10
+    assert book["Plan"]["H2"].number_format == "£#,##0.00"
     reserve = {r[0]: r for r in book["Reserve"].iter_rows(values_only=True)}
     assert Decimal(str(reserve["2025-26"][-1])) == Decimal(42000)
     use = list(book.worksheets[1].iter_rows(values_only=True))
-    oaks = next(r for r in use if r[1] == "The Oaks" and r[0] == "2025-26" and r[2] == "time_limited")
+    oaks = next(r for r in use if r[1] == "The Oaks" and r[0] == "2025-26" and r[2] == "Time-limited places")
     assert Decimal(str(oaks[5])) == Decimal(15) and Decimal(str(oaks[4])) == Decimal(3 * 192)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -178,8 +178,38 @@ def test_taking_a_register(client: Any, world: dict, db: Session) -> None:  # ty
     assert response.status_code == 302
     mark = db.scalars(select(AttendanceMark)).one()
     assert (mark.code, mark.session, mark.recorded_by_id) == ("/", "AM", head.id)
+    # After saving, the picker still names the register just saved.
+    soup = page(client.get(response.headers["Location"]))
+    assert [soup.select_one(f"#day-{part}")["value"] for part in ("day", "month", "year")] == ["6", "10", "2025"]
+    assert soup.select_one("#half option[selected]")["value"] == "AM"
     # Another setting's register is not this head's to take.
     assert client.get(f"/attendance?setting={home['school'].id}").status_code == 403
+
+
+def test_a_register_is_taken_on_school_days_and_the_picker_names_it(client: Any, world: dict) -> None:  # type: ignore[type-arg]
+    """No register on a bank holiday, in the holidays of the LA's term dates, or ahead of its day:
+    the page says why instead of offering a form to refuse. Opened with nothing chosen, the
+    picker shows the session whose register is below it."""
+    from ap_register import clock
+
+    home = world["home"]
+    sign_in(client, home["users"][Role.AP_HEAD].email)
+    base = f"/attendance?setting={home['pru'].id}&half=AM&day="
+    for day, why in (
+        ("2025-12-25", "25 December 2025 is a bank holiday: registers are taken on school days"),
+        ("2025-10-27", "27 October 2025 is outside Leicestershire's term dates: registers are taken on school days"),
+        ("2026-12-07", "7 December 2026 is in the future: a register is taken on the day, for the session"),
+        ("2025-10-11", "11 October 2025 is a Saturday: registers are taken on school days"),
+    ):
+        soup = page(client.get(base + day))
+        assert why in text(soup), day
+        assert not soup.select("select.app-code-select") and "Save the register" not in text(soup)
+        assert post(client, base + day, {f"mark-{home['pupil'].id}": "/"}).status_code == 200
+    with clock.fixed(datetime(2025, 10, 6, 14, 30)):  # a Monday afternoon
+        soup = page(client.get(f"/attendance?setting={home['pru'].id}"))
+    assert [soup.select_one(f"#day-{part}")["value"] for part in ("day", "month", "year")] == ["6", "10", "2025"]
+    assert soup.select_one("#half option[selected]")["value"] == "PM"
+    assert "6 October 2025, afternoon" in text(soup) and soup.select("select.app-code-select")
 
 
 def test_a_register_records_as_seen_only_the_children_it_shows(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ap_register import clock
 from ap_register.domain.vocab import Registration, Role, Route, SettingKind
 from ap_register.jobs import nightly_scores
-from ap_register.models import AuditEvent, Ks4Result, Score
+from ap_register.models import AuditEvent, Ks4Result, Score, Setting
 from ap_register.outcomes.profiles import CAVEAT
 from ap_register.outcomes.rules import DEFINITIONS, HONESTY
 from tests import factories
@@ -60,15 +60,20 @@ def test_a_commissioner_compares_providers_honestly(client: Any, db: Session, ar
     sign_in(client, area["commissioner"].email)
     soup = page(client.get("/outcomes/?year=2025/26"))
     rows = _table(soup)
-    # Unregistered providers are not scored; the LA's own row comes last.
+    # Unregistered providers are not scored, and the page says so by name; the LA's own row comes last.
     assert list(rows) == ["Pathways", "Riverbank", "The Oaks", "Leicestershire: all providers"]
+    unregistered = [s.name for s in db.scalars(select(Setting).where(Setting.kind == SettingKind.UNREGISTERED_AP))]
+    assert unregistered and all(name in text(soup) for name in unregistered)
+    assert "Unregistered providers are not scored: their pupils stay on a school's roll" in text(soup)
     english_maths = 3
     assert rows["The Oaks"][english_maths].startswith("42.9% 15.8 to 75.0, n = 7 Above")
-    # Four pupils, all with 4+: suppressed, never shown as a figure or a zero.
-    assert rows["Riverbank"][english_maths].startswith("Suppressed n = 4: fewer than 6 Not enough data")
-    assert "100.0%" not in rows["Riverbank"][english_maths]
+    # Four pupils, all with 4+: suppressed, never shown as a figure, a zero or its count of pupils.
+    assert rows["Riverbank"][english_maths].startswith("Suppressed fewer than 6 pupils Not enough data")
+    assert "100.0%" not in rows["Riverbank"][english_maths] and "4" not in rows["Riverbank"][english_maths]
     # Riverbank's would be the LA's total less the others': Pathways' (the next smallest) is withheld.
-    assert rows["Pathways"][english_maths].startswith("Withheld n = 6: withheld so that a suppressed figure")
+    assert rows["Pathways"][english_maths].startswith("Withheld so that a suppressed figure")
+    assert "n = " not in rows["Pathways"][english_maths]
+    assert "(n = " not in " ".join(t.get_text() for t in soup.select("svg text"))
     assert rows["Leicestershire: all providers"][english_maths].startswith("52.9% ")  # 9 of 17
     # Sorted by English and maths: the suppressed figure goes last, not first.
     soup = page(client.get("/outcomes/?year=2025/26&sort=english_maths"))
@@ -83,7 +88,7 @@ def test_a_commissioner_compares_providers_honestly(client: Any, db: Session, ar
     riverbank = dict(
         zip(header, next(r for r in table if r[1] == "Riverbank" and r[2] == "english_maths"), strict=True)
     )
-    assert (riverbank["n"], riverbank["value"], riverbank["suppressed"]) == (4, None, "Y")
+    assert (riverbank["Pupils (n)"], riverbank["Value"], riverbank["Suppressed"]) == (None, None, "Y")
 
 
 def test_an_ap_head_sees_their_own_scores_and_pupils_only(client: Any, db: Session, area: dict[str, Any]) -> None:

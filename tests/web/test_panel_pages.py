@@ -105,6 +105,9 @@ def test_the_chair_decides_a_case_at_the_meeting(client: Any, world: dict, db: S
     }
     soup = page(post(client, url, {**form, f"vote-{member_row.id}": "absent"}))
     assert errors(soup) == ["The panel is not quorate: 1 members voted, 2 are needed"]
+    # The votes cast are shown again as cast, with the rest of the form.
+    assert soup.select_one(f"#vote-{chair_row.id} option[selected]")["value"] == "for"
+    assert soup.select_one(f"#vote-{member_row.id} option[selected]")["value"] == "absent"
     response = post(client, url, form)
     assert response.status_code == 302
     decision = db.scalars(select(Decision)).one()
@@ -116,6 +119,85 @@ def test_the_chair_decides_a_case_at_the_meeting(client: Any, world: dict, db: S
     assert "Case 1: Robin Homechild" in text(soup)
     response = client.get(f"/meetings/{home['meeting'].id}/export.csv")
     assert "approve" in response.get_data(as_text=True)
+
+
+def test_an_approved_move_shows_its_day_and_the_school_keeps_its_pupil_until_then(  # type: ignore[type-arg]
+    client: Any, world: dict, db: Session
+) -> None:
+    """Decided on 4 December to start on 14 December: the pupil's page says the roll moves on that
+    day, the old school keeps its buttons meanwhile, and the off-site direction the move replaces
+    ends the day before."""
+    home = world["home"]
+    chair = home["users"][Role.PANEL_CHAIR]
+    admin = Actor(user=home["users"][Role.LA_ADMIN], via="test")
+    chair_row = add_member(db, admin, home["panel"], chair, chair=True)
+    member_row = add_member(db, admin, home["panel"], home["users"][Role.PANEL_MEMBER])
+    db.commit()
+    sign_in(client, chair.email)
+    url = f"/meetings/{home['meeting'].id}/cases/{home['referral'].id}"
+    response = post(
+        client,
+        url,
+        {
+            "decision-outcome": "approve",
+            "decision-reasons": "Support tried; agreed by all",
+            f"vote-{chair_row.id}": "for",
+            f"vote-{member_row.id}": "for",
+            "decision-registration": "sole",
+            **date_fields("decision-start_date", date(2026, 12, 14)),
+            "decision-sessions": ["Mon AM", "Mon PM"],
+            "decision-after_decision": "",
+            "decision-submit": "Record the decision",
+        },
+    )
+    assert response.status_code == 302
+    client.post("/sign-out")
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    soup = page(client.get(f"/pupils/{home['pupil'].id}"))
+    assert "Home High School. Moves to Home Academy's roll on 14 December 2026" in text(soup)
+    assert "Record a placement" in [a.get_text(strip=True) for a in soup.select(".govuk-button")]
+    every = soup.find("caption", string="Every placement of Robin Homechild").find_parent("table")
+    rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in every.select("tbody tr")]
+    direction = ["Home PRU", "Off-site direction (s29A Education Act 2002)", "6 October 2025", "13 December 2026"]
+    assert [*direction, "Active"] in rows
+
+
+def test_a_decision_waits_for_the_meeting(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    """A meeting on 9 December takes no decision on 4 December: the chair is told when, and a
+    decision sent early is refused, so no one is told the panel decided on a day it had not met."""
+    from datetime import date as day
+
+    from ap_register.panels.rules import build_agenda, schedule_meeting
+
+    home = world["home"]
+    chair = home["users"][Role.PANEL_CHAIR]
+    admin = Actor(user=home["users"][Role.LA_ADMIN], via="test")
+    chair_row = add_member(db, admin, home["panel"], chair, chair=True)
+    add_member(db, admin, home["panel"], home["users"][Role.PANEL_MEMBER])
+    later = schedule_meeting(db, admin, home["panel"], day(2026, 12, 9), "Town Hall")
+    build_agenda(db, admin, later)
+    db.commit()
+    sign_in(client, chair.email)
+    url = f"/meetings/{later.id}/cases/{home['referral'].id}"
+    soup = page(client.get(url))
+    assert "The panel meets on 9 December 2026: record its decision on or after that day" in text(soup)
+    assert soup.select_one("#decision-reasons") is None
+    soup = page(
+        post(
+            client,
+            url,
+            {
+                "decision-outcome": "decline",
+                "decision-reasons": "Not yet",
+                "decision-registration": "dual",
+                f"vote-{chair_row.id}": "for",
+                "decision-after_decision": "",
+                "decision-submit": "Record the decision",
+            },
+        )
+    )
+    assert errors(soup) == ["The panel meets on 9 December 2026: record its decision on or after that day"]
+    assert db.scalars(select(Decision)).all() == []
 
 
 def test_papers_are_for_la_officers(client: Any, world: dict) -> None:  # type: ignore[type-arg]

@@ -42,6 +42,13 @@ def test_the_pupil_page_shows_the_timeline_and_today_s_arrangements(client: Any,
     assert "Off-site direction (s29A Education Act 2002)" in text(soup)
     view = db.scalar(select(AuditEvent).where(AuditEvent.action == "view", AuditEvent.pupil_id == child.id))
     assert view is not None and view.user_id == admin.id and view.actor == admin.email
+    # A page about the child's records names the child in its title (a tab, a history entry).
+    assert soup.title.get_text(strip=True) == "Robin Homechild – AP register"
+    soup = page(client.get(f"/placements/{world['home']['placement'].id}"))
+    assert soup.title.get_text(strip=True) == "Placement at Home PRU – Robin Homechild – AP register"
+    assert page(client.get(f"/placements/{world['home']['placement'].id}/review")).title.get_text(strip=True) == (
+        "Record a review – Robin Homechild – AP register"
+    )
 
 
 def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
@@ -59,6 +66,8 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
     )
     assert response.status_code == 302
     details_url = response.headers["Location"]
+    # The school pays for its own direction: the LA's spot purchase is not its question.
+    assert page(client.get(details_url)).select_one("[name=spot_purchase]") is None
     start = clock.today() + timedelta(days=14)
     # First attempt: not registered at the PRU. An off-site direction is always a dual registration.
     soup = page(
@@ -106,6 +115,26 @@ def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any,
     assert "2 sessions: Mon AM, Mon PM" in text(soup)
     assert "D: dual registered at another school" in text(soup)
     assert "Commissioned by Home High School" in text(soup)  # the school arranges an off-site direction
+    # Every answer of step 2 is on the check page.
+    for answer in (
+        "Reintegration planBack full time after six weeks",
+        "Where the pupil attends (notice)Riverside PRU, 1 Mill Lane",
+        "Reports to on the first day (notice)Ms A Khan, head of centre",
+        "Session times (notice)9am to 12pm",
+        "Reasons and objectives (notice)To re-engage with learning",
+    ):
+        assert answer in soup.select_one(".govuk-summary-list").get_text(strip=True), answer
+    # "Change" the route: the choices made are shown, and going on keeps step 2's answers.
+    change = next(a for a in soup.select(".govuk-summary-list__actions a") if a.get_text(strip=True) == "Changeroute")
+    route_page = page(client.get(change["href"]))
+    assert route_page.select_one("input[name=route][checked]")["value"] == "off_site_direction"
+    assert route_page.select_one("#setting option[selected]")["value"] == str(home["pru"].id)
+    response = post(client, change["href"], {"route": "off_site_direction", "setting": str(home["pru"].id)})
+    assert response.headers["Location"] == details_url
+    details = page(client.get(details_url))
+    assert details.select_one("#reintegration_plan").get_text() == "Back full time after six weeks"
+    assert details.select_one("[name=sessions][value='Mon AM']").has_attr("checked")
+    assert not details.select_one("[name=sessions][value='Tue AM']").has_attr("checked")
     before = db.scalar(select(func.count()).select_from(Placement))
     response = post(client, check_url, {})
     assert response.status_code == 302

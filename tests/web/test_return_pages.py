@@ -87,7 +87,7 @@ def test_the_validation_report_names_each_gap_and_the_fix_clears_it(
     book = load_workbook(io.BytesIO(client.get(f"/returns/export.xlsx{query}").get_data()), read_only=True)
     rows = list(book.active.iter_rows(values_only=True))
     header, line = rows[0], dict(zip(rows[0], rows[1], strict=True))
-    assert "primary_reason" in header and (line["setting_type"], line["primary_reason"]) == ("OOT", "MHN")
+    assert "Primary reason" in header and (line["Setting type"], line["Primary reason"]) == ("OOT", "MHN")
     placement = db.get(Placement, area["health"].id)
     assert placement is not None and placement.census_reason == "medical_mental_health"
 

@@ -94,8 +94,22 @@ def _password_was_wrong(response: Response) -> bool:
 LOCKED = "Too many failed attempts to sign in to this account. Wait 15 minutes, then try again."
 
 
+TOO_MANY_FROM_HERE = (
+    "Too many failed attempts to sign in from this network. Wait 15 minutes, then try again, or ask your "
+    "administrator if it happens again."
+)
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: str(current_app.config["SIGN_IN_RATE_LIMIT"]), methods=["POST"])
+# Failures from one address, whatever the account: guessing across many accounts from one place
+# slows down. Successes never count, so an office behind one public address is never locked out.
+@limiter.limit(
+    lambda: str(current_app.config["SIGN_IN_FAILURES_PER_ADDRESS"]),
+    key_func=lambda: f"sign-in-client:{_client()}",
+    methods=["POST"],
+    deduct_when=_password_was_wrong,
+    error_message=TOO_MANY_FROM_HERE,
+)
 # Failures from one client lock that client out of the account: a stranger who knows the
 # address cannot lock the person out from their own desk.
 @limiter.limit(
@@ -269,7 +283,12 @@ def sign_out() -> Response:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@limiter.limit(lambda: str(current_app.config["SIGN_IN_RATE_LIMIT"]), methods=["POST"])
+@limiter.limit(
+    lambda: str(current_app.config["PASSWORD_CHANGE_LIMIT"]),
+    key_func=lambda: f"password-change:{current_user.get_id()}",
+    methods=["POST"],
+    error_message="Too many attempts to change your password. Wait an hour, then try again.",
+)
 @login_required
 def change_password() -> str | Response:
     form = ChangePasswordForm()

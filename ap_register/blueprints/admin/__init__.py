@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 from collections.abc import Generator, Iterator
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, stream_with_context, url_for
@@ -120,7 +119,7 @@ def user_new() -> str | Response:
     form.organisation.choices = _organisation_choices(la)
     if form.validate_on_submit():
         organisation = _organisation(la, form.organisation.data)
-        temporary = secrets.token_urlsafe(12)
+        temporary = users.temporary_password()
         done, user = attempt(
             form,
             lambda: users.create_user(

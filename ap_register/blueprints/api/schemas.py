@@ -431,7 +431,7 @@ class CoverageOut(BaseModel):
 
 class FigureOut(BaseModel):
     value: float | None
-    n: int
+    n: int | None = Field(description="Pupils counted; null when the figure is suppressed (its n is the small number)")
     ci_low: float | None
     ci_high: float | None
     suppressed: bool

@@ -4,25 +4,82 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ap_register import clock
 from ap_register.accounts import audit
 from ap_register.config import PACKAGE_DIR
 from ap_register.domain import notifications
 from ap_register.extensions import db, limiter
-from ap_register.web import current_actor, render_recorded
+from ap_register.home.work import Card, day_work
+from ap_register.web import current_actor, current_la, render_recorded, shows_only
 
 bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
 def home() -> str:
+    """The start page, or a signed-in person's day's work (`home.work`)."""
     if not current_user.is_authenticated:
         return render_template("pages/start.html", title="AP register")
-    return render_template("pages/home.html", title="Home")
+    work = day_work(db.session, current_actor(), current_la(), clock.today(), clock.local_now())
+    shows_only(work.pupil_ids)
+    return render_recorded("pages/home.html", title="Your work today", work=work, href=_href, see_all=_see_all)
+
+
+def _href(target: tuple[str, int] | None) -> str | None:
+    """Where an item of the home page leads."""
+    if target is None:
+        return None
+    kind, record = target
+    if kind == "register":
+        return url_for(
+            "coverage.attendance",
+            setting=current_user.setting_id,
+            day=clock.today().isoformat(),
+            half="AM" if record == 0 else "PM",
+        )
+    endpoints = {
+        "pupil": ("register.pupil", "pupil_id"),
+        "placement": ("register.placement", "placement_id"),
+        "alert": ("coverage.alert", "alert_id"),
+        "referral": ("panels.referral", "referral_id"),
+        "user": ("admin.user", "user_id"),
+        "provider": ("outcomes.provider", "setting_id"),
+        "engagement": ("outreach.engagement", "engagement_id"),
+    }
+    endpoint, name = endpoints[kind]
+    return url_for(endpoint, **{name: record})
+
+
+def _see_all(card: Card) -> tuple[str, str] | None:
+    """The page with all of a card's work, and what its link says."""
+    query = card.query
+    setting = current_user.setting_id
+    links: dict[str, tuple[str, str]] = {
+        "coverage": (url_for("coverage.coverage", **query), "See the week's coverage"),
+        "alerts": (url_for("coverage.alerts"), "See all alerts"),
+        "census": (url_for("returns.index", **query), "Check the AP census"),
+        "imports": (url_for("admin.imports"), "Import a file"),
+        "users": (url_for("admin.users_list"), "See all users"),
+        "budget": (url_for("budgets.plan", plan_id=query["plan"]) if "plan" in query else "", "See the plan"),
+        "outcomes": (url_for("outcomes.compare", **query), "Compare providers"),
+        "meeting": (url_for("panels.meeting", meeting_id=query.get("meeting", 0)), "See the meeting"),
+        "panels": (url_for("panels.panels"), "See the panels"),
+        "registers": (url_for("coverage.attendance", setting=setting), "Take a register"),
+        "arriving": (url_for("register.placements", setting=setting, status="planned"), "See planned placements"),
+        "current": (url_for("register.placements", setting=setting, status="active"), "See active placements"),
+        "outreach": (url_for("outreach.engagements"), "See outreach"),
+        "places": (url_for("budgets.provider", setting_id=setting or 0), "See your places"),
+        "in_ap": (url_for("register.placements", status="active"), "See the placements register"),
+        "referrals": (url_for("panels.referrals"), "See your referrals"),
+        "ending": (url_for("register.placements", route="off_site_direction", status="active"), "See directions"),
+    }
+    found = links.get(card.key)
+    return found if found and found[0] else None
 
 
 @bp.route("/inbox")

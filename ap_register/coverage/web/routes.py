@@ -266,6 +266,10 @@ def attendance() -> str | BaseResponse:
     day = choice.day.data if choice.day.data and not choice.day.errors else clock.today()
     asked_half = (request.args.get("half") or "").strip().upper()
     half = asked_half if asked_half in ("AM", "PM") else ("AM" if clock.local_now().hour < 12 else "PM")
+    # The picker shows the session whose register is shown (today's, this half, unless asked).
+    if not choice.day.errors:
+        choice.day.raw_data, choice.day.data = [str(day.day), str(day.month), str(day.year)], day
+    choice.half.data = half
     # A register is saved only for the session it names: never for a default put in place of a
     # date or a session that could not be read.
     unreadable = []
@@ -302,10 +306,14 @@ def attendance() -> str | BaseResponse:
         else:
             db.session.commit()
             flash(f"Register saved: {written} mark{'s' if written != 1 else ''} recorded", "success")
-            return redirect(
-                url_for("coverage.attendance", setting=setting.id, day=[day.day, day.month, day.year], half=half)
-            )
-    rows = attendance_rules.expected(db.session, actor, setting, day, half) if setting is not None else []
+            return redirect(url_for("coverage.attendance", setting=setting.id, day=day.isoformat(), half=half))
+    # A day with no register (a weekend, a holiday, the future) shows why, not a form to be refused.
+    closed = []
+    if setting is not None and not unreadable:
+        closed = [p.message for p in attendance_rules.register_problems(db.session, setting, day, half, clock.today())]
+    rows = []
+    if setting is not None and not closed:
+        rows = attendance_rules.expected(db.session, actor, setting, day, half)
     return render_template(
         "coverage/attendance.html",
         title="Take a register",
@@ -316,7 +324,7 @@ def attendance() -> str | BaseResponse:
         rows=rows,
         errors=errors,
         codes=attendance_rules.codes_in_use(),
-        session_label=attendance_rules.label(day, half) if day.weekday() < 5 else None,
+        closed=closed,
     )
 
 

@@ -63,6 +63,8 @@ def compare() -> str:
         labels=rules.LABELS,
         outcomes=rules.OUTCOMES,
         national=rules.national_benchmarks(),
+        unscored=rules.unscored(db.session, current_actor(), la),
+        unscored_why=rules.UNSCORED_WHY,
     )
 
 

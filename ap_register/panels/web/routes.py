@@ -238,7 +238,7 @@ def panel(panel_id: int) -> str | BaseResponse:
     found = _panel(panel_id)
     member_form, meeting_form = MemberForm(prefix="member"), MeetingForm(prefix="meeting")
     member_form.user.choices = [("", "Choose the person")] + [
-        (str(u.id), f"{u.name}, {u.organisation_name}") for u in panel_rules.member_candidates(db.session, actor)
+        (str(u.id), f"{u.name}, {u.organisation_name}") for u in panel_rules.member_candidates(db.session, actor, found)
     ]
     if request.method == "POST":
         permissions.require(db.session, actor, "panels.manage")
@@ -367,6 +367,8 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
     form, conflict_form = DecisionForm(prefix="decision"), ConflictForm(prefix="conflict")
     conflict_form.member.choices = [("", "Choose the member")] + [(str(m.id), m.user.name) for m in found.panel.members]
     barred = panel_rules.conflicts(db.session, found, referral)
+    # The votes as cast, so that a refused decision shows them again.
+    cast = {m.id: request.form.get(f"vote-{m.id}", "absent") for m in found.panel.members}
     if request.method == "GET":
         form.after_decision.data = str(latest.id) if latest else ""
         only = only_registration(referral.route)
@@ -389,8 +391,7 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
             and form.validate_on_submit()
             and not (form.outcome.data == "approve" and form.spot_problem())
         ):
-            votes = {m.id: request.form.get(f"vote-{m.id}", "absent") for m in found.panel.members}
-            votes = {m: v for m, v in votes.items() if v in panel_rules.VOTES}
+            votes = {m: v for m, v in cast.items() if v in panel_rules.VOTES}
             terms = None
             if form.outcome.data == "approve" and form.start_date.data:
                 terms = panel_rules.PlacementTerms(
@@ -447,6 +448,8 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
         outcomes=panel_rules.OUTCOMES,
         chair=any(m.user_id == current_user.id and m.chair for m in found.panel.members),
         today=clock.today(),
+        not_yet_met=panel_rules.not_yet_met(found, clock.today()),
+        cast=cast,
         share=share,
     )
 

@@ -37,7 +37,7 @@ from ap_register.placements import notice as notice_rules
 from ap_register.placements import rules as register
 from ap_register.placements import use_cases as placement_cases
 from ap_register.placements.notice import NoticeContents
-from ap_register.placements.roll import exclusion_stories
+from ap_register.placements.roll import exclusion_stories, roll_ahead
 from ap_register.placements.rules import PlacementDraft
 from ap_register.placements.web import bp
 from ap_register.placements.web.forms import (
@@ -116,6 +116,7 @@ def pupil(pupil_id: int) -> str:
         spells=register.tier_history(db.session, found, today),
         alert_kinds=alert_kinds,
         exclusions=exclusion_stories(db.session, found, today),
+        roll_ahead=roll_ahead(db.session, found, today),
     )
 
 
@@ -139,23 +140,42 @@ def _routes_for_actor(pupil_has_home: bool) -> list[tuple[str, str]]:
 def placement_new(pupil_id: int) -> str | BaseResponse:
     actor = current_actor()
     found = permissions.get_pupil(db.session, actor, pupil_id)
+    return _route_step(found, None)
+
+
+@bp.route("/placements/new/<token>/route", methods=["GET", "POST"])
+@login_required
+def placement_new_route(token: str) -> str | BaseResponse:
+    """The first step again, from "Change" on the check page: the answers given are kept."""
+    draft = drafts.get(db.session, current_user, PLACEMENT_DRAFT, token)
+    if draft.made_id is not None:
+        return _already_recorded(draft.made_id)
+    found, _, _ = _draft_context(draft)
+    return _route_step(found, draft)
+
+
+def _route_step(found: Any, draft: Any) -> str | BaseResponse:
+    """How the placement is arranged (route and setting): a new draft, or the draft being changed."""
+    actor = current_actor()
     permissions.require(db.session, actor, "placement.record", found)
     form = PlacementRouteForm()
     form.route.choices = _routes_for_actor(found.home_school_id is not None)
     form.setting.choices = setting_choices()
+    if draft is not None and request.method == "GET":
+        form.route.data, form.setting.data = draft.data["route"], str(draft.data["setting_id"])
     if form.validate_on_submit():
         setting = permissions.get_setting(db.session, actor, int(form.setting.data))
         refusal = permissions.placement_refusal(actor, found, Route(form.route.data), setting)
         if refusal:
             form.setting.errors = [refusal]
         else:
-            draft = drafts.start(
-                db.session,
-                current_user,
-                PLACEMENT_DRAFT,
-                {"pupil_id": found.id, "route": form.route.data, "setting_id": setting.id},
-            )
+            chosen = {"pupil_id": found.id, "route": form.route.data, "setting_id": setting.id}
+            if draft is None:
+                draft = drafts.start(db.session, current_user, PLACEMENT_DRAFT, chosen)
+            else:
+                drafts.update(draft, **chosen)
             db.session.commit()
+            # The details follow from the route and setting: they are checked again, as given.
             return redirect(url_for("register.placement_new_details", token=draft.token))
     return render_template(
         "register/placement_route.html",
@@ -163,6 +183,16 @@ def placement_new(pupil_id: int) -> str | BaseResponse:
         form=form,
         pupil=found,
         route_hints=ROUTE_HINTS,
+        action=(
+            url_for("register.placement_new_route", token=draft.token)
+            if draft is not None
+            else url_for("register.placement_new", pupil_id=found.id)
+        ),
+        back=(
+            url_for("register.placement_new_check", token=draft.token)
+            if draft is not None and "sessions" in draft.data
+            else url_for("register.pupil", pupil_id=found.id)
+        ),
     )
 
 
@@ -239,7 +269,8 @@ def placement_new_details(token: str) -> str | BaseResponse:
     if not part_time:
         del form.parent_agreed_on
         del form.part_time_purpose
-    costs = setting.kind in AP_KINDS
+    # Paid outside the budget plan: only a placement the LA commissions, at an AP setting.
+    costs = setting.kind in AP_KINDS and register.la_pays_for(found, route)
     if not costs:
         del form.spot_purchase
         del form.agreed_cost
@@ -366,6 +397,11 @@ def placement_new_check(token: str) -> str | BaseResponse:
         draft=candidate,
         assessment=assessment,
         commissioner=register.commissioner_of(db.session, found, candidate),
+        destination=(
+            permissions.get_setting(db.session, current_actor(), candidate.destination_setting_id).name
+            if candidate.destination_setting_id
+            else None
+        ),
         token=token,
     )
 

@@ -1,0 +1,1 @@
+"""The day's work of each role, for the home page."""
