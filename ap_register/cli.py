@@ -230,11 +230,7 @@ def demo_command() -> None:
     result = load_demo(db.session)
     db.session.commit()
     if result.created:
-        from ap_register.coverage.alerts import raise_alerts
-
-        raised = raise_alerts(db.session, result.la, clock.today())
-        db.session.commit()
-        say(f"Today's checks raised {raised.raised} alerts.")
+        say(f"Today's checks raised {result.counts['alerts']} alerts.")
     if result.created:
         say(
             f"Demo area loaded: {result.la.name} ({result.la.code}), "

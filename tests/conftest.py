@@ -208,6 +208,11 @@ def runner(app: Flask, db: Session) -> FlaskCliRunner:
 def world(db: Session) -> dict[str, Any]:
     """Two local authorities, each with schools, AP and pupils with placements, and a user of
     every role in each. Used to prove what each role sees, and what it must never see."""
+    return build_world(db)
+
+
+def build_world(db: Session) -> dict[str, Any]:
+    """The `world`, in any session (a browser test builds it in its live app's database)."""
     from datetime import date
 
     from ap_register.domain.vocab import SettingKind, Tier

@@ -42,7 +42,9 @@ def errors(soup: BeautifulSoup) -> list[str]:
     return [a.get_text(strip=True) for a in soup.select(".govuk-error-summary__list a")]
 
 
-def csrf_token(client: FlaskClient, url: str = "/") -> str:
+def csrf_token(client: FlaskClient, url: str = "/account") -> str:
+    """The session's CSRF token, read from a page's form (by default the account page, which shows
+    no child: the home page lists children, and opening it is a view on their audit trail)."""
     soup = BeautifulSoup(client.get(url, follow_redirects=True).data, "html.parser")
     field = soup.select_one("input[name=csrf_token]")
     assert field is not None, f"no CSRF token on {url}"

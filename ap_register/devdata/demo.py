@@ -1690,19 +1690,20 @@ def _recent_registers(builder: _Builder) -> None:
     send_digests(builder.session, anchor + timedelta(days=1))
 
 
-def _alerts(builder: _Builder) -> None:
+def _alerts(builder: _Builder) -> int:
     """The morning's checks, as the nightly job would have run them: the alerts open today, two of
     them already taken on by the attendance officer."""
     from ap_register.coverage.alerts import acknowledge, raise_alerts
 
     session = builder.session
-    raise_alerts(session, builder.la, builder.today)
+    raised = raise_alerts(session, builder.la, builder.today).raised
     officer = session.scalars(select(User).where(User.email == f"attendance@{EMAIL_DOMAIN}")).one()
     opened = session.scalars(
         select(Alert).where(Alert.la_id == builder.la.id, Alert.status == "open").order_by(Alert.due, Alert.id)
     ).all()
     for alert in opened[:2]:
         acknowledge(session, Actor(user=officer, via="demo"), alert)
+    return raised
 
 
 def _access(builder: _Builder) -> None:
@@ -1785,7 +1786,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     _budget(builder)
     _census(builder)
     _recent_registers(builder)
-    _alerts(builder)
+    raised = _alerts(builder)
     _access(builder)
     session.flush()
     counts = {
@@ -1795,5 +1796,6 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
             select(func.count()).select_from(Placement).join(Pupil).where(Pupil.home_la_id == la.id)
         )
         or 0,
+        "alerts": raised,
     }
     return DemoResult(created=True, la=la, sign_ins=sign_ins, counts=counts)

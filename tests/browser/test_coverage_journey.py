@@ -39,13 +39,18 @@ def sign_in(page: Any, email: str) -> None:
 def test_the_attendance_officer_s_week_and_alerts(page: Any, axe: Any, demo: dict[str, Any]) -> None:
     sign_in(page, "attendance@demo.example.org")
     week = demo["week"]
-    page.get_by_role("link", name="Coverage").click()
+    page.get_by_role("link", name="Coverage", exact=True).click()
     page.fill("#week-day", str(week.day))
     page.fill("#week-month", str(week.month))
     page.fill("#week-year", str(week.year))
     page.get_by_label("Flag").select_option(label="Below full time")
     page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile("flag=below_full_time"))
     axe.check(page)
+    # At a desktop's width the page uses the screen's width: Monday to Friday without scrolling.
+    sessions = page.get_by_role("region", name="Sessions of each pupil (scrolls sideways)")
+    expect(sessions.get_by_role("columnheader", name="Fri PM")).to_be_visible()
+    assert sessions.evaluate("el => el.scrollWidth <= el.clientWidth"), "the week scrolls sideways at 1280 px"
     row = page.locator("table.app-coverage tbody tr", has_text="Fletcher, Jordan")
     assert "6 of 10 planned" in row.inner_text()
     cells = row.locator("td").all_inner_texts()[1:]
@@ -76,7 +81,7 @@ def test_the_attendance_officer_s_week_and_alerts(page: Any, axe: Any, demo: dic
 
 def test_an_ap_head_takes_the_morning_register(page: Any, axe: Any, demo: dict[str, Any]) -> None:
     sign_in(page, "ap.head@demo.example.org")
-    page.get_by_role("link", name="Registers").click()
+    page.get_by_role("link", name="Registers", exact=True).click()
     week = demo["week"]
     page.fill("#day-day", str(week.day))
     page.fill("#day-month", str(week.month))
@@ -97,7 +102,7 @@ def test_the_commissioner_follows_the_budget_and_the_ap_head_its_places(
     page: Any, axe: Any, demo: dict[str, Any]
 ) -> None:
     sign_in(page, "commissioner@demo.example.org")
-    page.get_by_role("link", name="Budget").click()
+    page.get_by_role("link", name="Budget", exact=True).click()
     axe.check(page)
     page.get_by_role("link", name="alternative provision budget").click()
     main = page.inner_text("main")
@@ -122,7 +127,7 @@ def test_the_commissioner_follows_the_budget_and_the_ap_head_its_places(
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "ap.head@demo.example.org")
-    page.get_by_role("link", name="Budget").click()
+    page.get_by_role("link", name="Budget", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Commissioned places and outreach"
     main = page.inner_text("main")
     assert "Outreach (hours)" in main and "Riverbank" not in main
@@ -131,7 +136,7 @@ def test_the_commissioner_follows_the_budget_and_the_ap_head_its_places(
 
 def test_the_commissioner_compares_providers_on_the_five_outcomes(page: Any, axe: Any, demo: dict[str, Any]) -> None:
     sign_in(page, "commissioner@demo.example.org")
-    page.get_by_role("link", name="Outcomes").click()
+    page.get_by_role("link", name="Outcomes", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Provider outcomes")
     assert page.locator("figure.app-chart svg").count() == 5
     axe.check(page)
@@ -158,6 +163,6 @@ def test_the_commissioner_compares_providers_on_the_five_outcomes(page: Any, axe
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "ap.head@demo.example.org")
-    page.get_by_role("link", name="Outcomes").click()
+    page.get_by_role("link", name="Outcomes", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Outcomes of The Oaks Pupil Referral Unit"
     axe.check(page)

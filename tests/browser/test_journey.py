@@ -51,7 +51,7 @@ def test_recording_an_off_site_direction(page: Any, axe: Any, people: dict[str, 
     axe.check(page)
     page.fill("#password", factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Home"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your work today")
     axe.check(page)
 
     page.get_by_role("link", name="Find a pupil").first.click()

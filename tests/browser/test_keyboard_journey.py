@@ -206,43 +206,45 @@ def test_a_school_lead_refers_and_the_chair_decides_by_keyboard_alone(
     tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Sign out")
     enter_and_wait(page)
 
-    # The chair adds it to the next meeting's agenda and records the panel's approval.
-    sign_in_by_keyboard(page, "panel.chair@demo.example.org")
-    tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "Panels")
-    enter_and_wait(page)
-    tab_to(page, lambda f: f["tag"] == "a" and f["text"].endswith("Fair Access and Placement Panel"))
-    enter_and_wait(page)
-    tab_to(page, lambda f: f["href"] == f"/meetings/{meeting_id}")
-    enter_and_wait(page)
-    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Add waiting referrals to the agenda")
-    enter_and_wait(page)
-    assert "1 referral added to the agenda" in page.inner_text("main")
-    axe.check(page)
-    tab_to(page, lambda f: f["tag"] == "a" and f["text"] == name)
-    enter_and_wait(page)
-    tab_to(page, lambda f: f["id"] == "decision-outcome")
-    press(page, "Space")  # Approve
-    tab_to(page, lambda f: f["id"] == "decision-reasons")
-    page.keyboard.type("Support tried since September; the school and the family agree.")
-    votes = page.locator("select[name^=vote-]").count()
-    for _ in range(votes):
-        tab_to(page, lambda f: f["tag"] == "select" and f["id"].startswith("vote-"))
-        press(page, "ArrowDown")  # For
-    for part, value in (("day", starts.day), ("month", starts.month), ("year", starts.year)):
-        tab_to(page, lambda f, part=part: f["id"] == f"decision-start_date-{part}")
-        page.keyboard.type(str(value))
-    # Time-limited: planned to end after six weeks, with how Leo goes back.
-    ends = starts + timedelta(weeks=6)
-    for part, value in (("day", ends.day), ("month", ends.month), ("year", ends.year)):
-        tab_to(page, lambda f, part=part: f["id"] == f"decision-planned_end_date-{part}")
-        page.keyboard.type(str(value))
-    tab_to(page, lambda f: f["id"] == "decision-reintegration_plan")
-    page.keyboard.type("Mornings back at Hilgay from week four; full time after six weeks.")
-    # An off-site direction: written notice to the parents, given on the day of the meeting.
-    for part, value in (("day", held_on.day), ("month", held_on.month), ("year", held_on.year)):
-        tab_to(page, lambda f, part=part: f["id"] == f"decision-notice_date-{part}")
-        page.keyboard.type(str(value))
-    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Record the decision")
-    enter_and_wait(page)
-    assert "Decision recorded: approve" in page.inner_text("main"), page.inner_text("main")[:800]
-    axe.check(page)
+    # The chair adds it to the next meeting's agenda and, on the day the panel meets, records its
+    # approval (a decision is never recorded before the meeting).
+    with clock.fixed(held_on):
+        sign_in_by_keyboard(page, "panel.chair@demo.example.org")
+        tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "Panels")
+        enter_and_wait(page)
+        tab_to(page, lambda f: f["tag"] == "a" and f["text"].endswith("Fair Access and Placement Panel"))
+        enter_and_wait(page)
+        tab_to(page, lambda f: f["href"] == f"/meetings/{meeting_id}")
+        enter_and_wait(page)
+        tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Add waiting referrals to the agenda")
+        enter_and_wait(page)
+        assert "1 referral added to the agenda" in page.inner_text("main")
+        axe.check(page)
+        tab_to(page, lambda f: f["tag"] == "a" and f["text"] == name)
+        enter_and_wait(page)
+        tab_to(page, lambda f: f["id"] == "decision-outcome")
+        press(page, "Space")  # Approve
+        tab_to(page, lambda f: f["id"] == "decision-reasons")
+        page.keyboard.type("Support tried since September; the school and the family agree.")
+        votes = page.locator("select[name^=vote-]").count()
+        for _ in range(votes):
+            tab_to(page, lambda f: f["tag"] == "select" and f["id"].startswith("vote-"))
+            press(page, "ArrowDown")  # For
+        for part, value in (("day", starts.day), ("month", starts.month), ("year", starts.year)):
+            tab_to(page, lambda f, part=part: f["id"] == f"decision-start_date-{part}")
+            page.keyboard.type(str(value))
+        # Time-limited: planned to end after six weeks, with how Leo goes back.
+        ends = starts + timedelta(weeks=6)
+        for part, value in (("day", ends.day), ("month", ends.month), ("year", ends.year)):
+            tab_to(page, lambda f, part=part: f["id"] == f"decision-planned_end_date-{part}")
+            page.keyboard.type(str(value))
+        tab_to(page, lambda f: f["id"] == "decision-reintegration_plan")
+        page.keyboard.type("Mornings back at Hilgay from week four; full time after six weeks.")
+        # An off-site direction: written notice to the parents, given on the day of the meeting.
+        for part, value in (("day", held_on.day), ("month", held_on.month), ("year", held_on.year)):
+            tab_to(page, lambda f, part=part: f["id"] == f"decision-notice_date-{part}")
+            page.keyboard.type(str(value))
+        tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Record the decision")
+        enter_and_wait(page)
+        assert "Decision recorded: approve" in page.inner_text("main"), page.inner_text("main")[:800]
+        axe.check(page)

@@ -31,7 +31,7 @@ def sign_in(page: Any, email: str) -> None:
 
 def test_a_commissioner_fills_the_gaps_before_census_day(page: Any, axe: Any, demo: None) -> None:
     sign_in(page, "commissioner@demo.example.org")
-    page.get_by_role("link", name="Returns").click()
+    page.get_by_role("link", name="Returns", exact=True).click()
     main = page.locator("main")
     health_gap = page.get_by_role("link", name="Record whether the health need is mental or physical")
     expect(main).to_contain_text("the file fails: errors must be put right")
@@ -63,7 +63,7 @@ def test_a_commissioner_fills_the_gaps_before_census_day(page: Any, axe: Any, de
 
 def test_the_attendance_officer_s_register_and_digest(page: Any, axe: Any, demo: None) -> None:
     sign_in(page, "attendance@demo.example.org")
-    page.get_by_role("link", name="Returns").click()
+    page.get_by_role("link", name="Returns", exact=True).click()
     page.get_by_role("link", name="the register of children not in school").click()
     axe.check(page)
     expect(page.locator("table").first).to_contain_text("Greenfields Farm Project")

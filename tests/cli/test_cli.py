@@ -231,8 +231,14 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     assert asked is not None and asked.from_la_id == la.id and asked.to_la.code == "935"
     assert 0 < this_year.reserve_left < DEMO_RESERVE
     # The demo ran today's checks: the stored alerts are exactly today's findings.
-    stored = db.scalar(select(func.count()).select_from(Alert).where(Alert.la_id == la.id, Alert.status == "open"))
+    stored = db.scalar(
+        select(func.count()).select_from(Alert).where(Alert.la_id == la.id, Alert.status.in_(("open", "acknowledged")))
+    )
     assert stored == len(alerts)
+    # Two already taken on by the attendance officer, who sees who has each on their home page.
+    taken = db.scalars(select(Alert).where(Alert.la_id == la.id, Alert.status == "acknowledged")).all()
+    takers = db.scalars(select(User.email).where(User.id.in_([a.acknowledged_by_id for a in taken]))).all()
+    assert len(taken) == 2 and set(takers) == {"attendance@demo.example.org"}
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 605
