@@ -114,6 +114,79 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "ks4-results": ("upn", "academic_year", "english", "maths"),
     "destinations": ("upn", "leaving_year", "check_point", "activity"),
 }
+# The columns a file may also have, in the order a template gives them. A column the file lacks
+# is left as held (or blank for a new record); an unknown column is ignored.
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "settings": ("urn", "ukprn", "postcode", "phase", "pupils_on_roll"),
+    "pupils": (
+        "home_school_ref",
+        "sen_status",
+        "primary_need",
+        "ehc_assessment_requested",
+        "child_in_need",
+        "looked_after",
+        "exams_over_on",
+        "sex",
+        "ethnicity",
+        "fsm_start_date",
+        "fsm_end_date",
+        "uprn",
+        "home_address",
+        "home_postcode",
+        "parent1_name",
+        "parent1_address",
+        "parent2_name",
+        "parent2_address",
+    ),
+    "placements": (
+        "tier",
+        "planned_end_date",
+        "end_date",
+        "destination",
+        "notice_date",
+        "last_review_date",
+        "commissioner_ref",
+        "reason",
+        "reintegration_plan",
+        "destination_plan",
+        "unregistered_override_reason",
+        "census_reason",
+        "parent_agreed_on",
+        "part_time_purpose",
+        "notice_address",
+        "notice_report_to",
+        "notice_session_times",
+        "notice_reasons",
+        "la_notice_date",
+    ),
+    "movements": ("days", "reason"),
+    "attendance": (),
+    "term-dates": (),
+    "outreach": ("upn", "group"),
+    "budget-lines": ("provider_ref", "unit_cost"),
+    "ks4-results": (),
+    "destinations": ("checked_on",),
+}
+
+
+def template(kind: str) -> str:
+    """A file to fill in: the header row of every column a kind of file may have, the required
+    ones first (as the import formats list them), in CSV."""
+    if kind not in KINDS:
+        raise DomainError(f"{kind!r} is not a kind of file the register imports")
+    return ",".join((*REQUIRED[kind], *OPTIONAL[kind])) + "\r\n"
+
+
+def refused_lines(report: ImportReport) -> str:
+    """A refused file's problems as CSV (line, column, problem), to correct the file from."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["line", "column", "problem"])
+    for problem in report.errors:
+        writer.writerow([problem.line, problem.column, problem.message])
+    return out.getvalue()
+
+
 # A child's home address and up to two parents' names and addresses (children not in school).
 CONTACT_COLUMNS = (
     "home_address",

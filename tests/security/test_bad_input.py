@@ -250,6 +250,7 @@ def home_values(rule: Any, world: dict[str, Any]) -> dict[str, Any]:
         "token_id": home["tokens"][Role.AP_HEAD].token.id,
         "outcome": "reintegration",
         "fmt": "csv",
+        "kind": "pupils",
         "token": "not-a-draft",
         "stretch_id": 1,
         "member_id": 1,

@@ -196,6 +196,7 @@ def known_values(area: dict[str, Any], draft_tokens: list[str]) -> dict[str, lis
         "stretch_id": [1],
         "outcome": ["reintegration"],
         "fmt": ["csv"],
+        "kind": ["pupils"],
         "token": draft_tokens,
     }
 

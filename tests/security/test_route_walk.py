@@ -80,6 +80,8 @@ def url_values(rule: Any, world: dict[str, Any], db: Session, area: str = "other
             values[name] = draft.token
         elif name == "fmt":
             values[name] = "csv"
+        elif name == "kind":
+            values[name] = "pupils"
         elif name == "alert_id":
             values[name] = other["alert"].id
         elif name == "panel_id":

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ap_register.domain.imports import ImportRefused, run_import
+from ap_register.domain.imports import KINDS, ImportRefused, run_import
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import ETHNICITIES, HomeSchoolCode, MovementKind, SettingKind
 from ap_register.models import AttendanceMark, AuditEvent, Movement, Placement, Pupil, Setting, TermDate
@@ -512,3 +512,37 @@ def test_a_name_with_a_character_no_file_can_hold_is_refused(db: Session) -> Non
         (2, "first_name", "first_name must be readable text (found U+FFFE, which is not a character)"),
         (2, "uprn", "'²³' is not a unique property reference number (1 to 12 digits)"),
     ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_s_template_holds_every_column_its_import_reads(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The template of a kind of file (Administration > Import a file) is its header row: the
+    required columns first, then every column the import reads. A line of the template's columns
+    is read, and no column the import looks for is missing from it."""
+    from ap_register.domain import imports
+
+    header = imports.template(kind)
+    columns = header.strip().split(",")
+    assert columns[: len(imports.REQUIRED[kind])] == list(imports.REQUIRED[kind])
+    assert len(set(columns)) == len(columns)
+    read: set[str] = set()
+
+    class Noted(dict):  # type: ignore[type-arg]
+        def __getitem__(self, key: str) -> str:
+            read.add(key)
+            return str(super().__getitem__(key))
+
+        def get(self, key: str, default: object = None) -> object:
+            read.add(key)
+            return super().get(key, default)
+
+        def __contains__(self, key: object) -> bool:
+            read.add(str(key))
+            return super().__contains__(key)
+
+    records = imports._records
+    monkeypatch.setattr(imports, "_records", lambda reader, names: ((n, Noted(r)) for n, r in records(reader, names)))
+    line = ",".join("x" for _ in columns)
+    report = imports.check_file(kind, io.BytesIO((header + line + "\r\n").encode()), "855")
+    assert not [e for e in report.errors if e.line == 1], report.errors  # the header is the format's
+    assert read and read <= set(columns), sorted(read - set(columns))

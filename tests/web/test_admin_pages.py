@@ -7,6 +7,7 @@ import json
 import re
 from datetime import date
 from typing import Any
+from urllib.parse import unquote
 
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
@@ -177,6 +178,14 @@ def test_an_import_with_bad_lines_lists_them_and_writes_nothing(client: Any, wor
         ["3", "upn", "A UPN must be 13 characters; this one has 9"],
         ["4", "home_la_code", "This import is for LA 855; this row is for 856"],
     ]
+    # The same problems download as a CSV file, to correct the file from.
+    download = soup.find("a", string=lambda s: s and s.startswith("Download the problems"))
+    assert download["download"] == "pupils-problems.csv"
+    assert unquote(download["href"].removeprefix("data:text/csv;charset=utf-8,")).splitlines() == [
+        "line,column,problem",
+        "3,upn,A UPN must be 13 characters; this one has 9",
+        "4,home_la_code,This import is for LA 855; this row is for 856",
+    ]
     assert db.scalar(select(func.count()).select_from(Pupil)) == before
     content = "upn,first_name,last_name,date_of_birth,home_la_code\n" + f"{good},Sam,Taylor,2012-03-14,855\n"
     soup = page(upload(client, "pupils", content))
@@ -282,6 +291,19 @@ def test_a_streamed_import_that_fails_after_its_lines_writes_nothing_and_says_so
     assert "Nothing was changed" in events[-1]["error"]
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Pupil)) == before
+
+
+def test_each_kind_of_file_has_a_template_to_fill_in(client: Any, world: dict) -> None:  # type: ignore[type-arg]
+    sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
+    soup = page(client.get("/admin/imports"))
+    links = [a["href"] for a in soup.select("a[download]")]
+    assert "/admin/imports/pupils-template.csv" in links and len(links) == 10
+    answer = client.get("/admin/imports/placements-template.csv")
+    assert answer.mimetype == "text/csv"
+    assert answer.get_data(as_text=True).startswith("upn,setting_ref,route,registration,start_date,sessions,tier,")
+    assert client.get("/admin/imports/nonsense-template.csv").status_code == 404
+    sign_in(client, world["home"]["users"][Role.SCHOOL_LEAD].email)
+    assert client.get("/admin/imports/pupils-template.csv").status_code == 403
 
 
 def test_an_import_without_a_file(client: Any, world: dict) -> None:  # type: ignore[type-arg]

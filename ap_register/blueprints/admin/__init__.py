@@ -30,7 +30,9 @@ from ap_register.blueprints.forms import (
     text_field,
 )
 from ap_register.blueprints.forms import select as select_field
+from ap_register.domain import imports as imports_rules
 from ap_register.domain import term_dates
+from ap_register.domain.errors import NotFound
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.imports import ImportRefused, ImportReport, check_file_steps, drain, import_steps
 from ap_register.domain.search import settings_query
@@ -432,6 +434,18 @@ def imports() -> str | Response:
     )
 
 
+@bp.route("/imports/<kind>-template.csv")
+def import_template(kind: str) -> Response:
+    """A kind of file to fill in: the header row of every column it may have."""
+    if kind not in IMPORT_KINDS:
+        raise NotFound("Page not found")
+    return Response(
+        imports_rules.template(kind),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{kind}-template.csv"'},
+    )
+
+
 class _ImportRun:
     """One file sent for import from the page: its two passes as steps, then the result page."""
 
@@ -494,6 +508,7 @@ class _ImportRun:
             filename=self.filename,
             refused=refused,
             la=current_la(),
+            refused_csv=imports_rules.refused_lines(report) if refused else None,
         )
 
     def events(self) -> Iterator[str]:
