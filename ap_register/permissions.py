@@ -235,6 +235,17 @@ def scope_users(actor: Actor, stmt: S) -> S:
     )
 
 
+def scope_colleagues(actor: Actor, stmt: S) -> S:
+    """The people an actor works beside, to give work to: an LA user's, the LA's own staff; a
+    setting user's, their setting's staff."""
+    if actor.user is None:
+        return stmt
+    user = actor.user
+    if user.setting_id is not None:
+        return stmt.where(User.setting_id == user.setting_id)
+    return stmt.where(User.la_id == user.la_id)
+
+
 def scope_alerts(actor: Actor, stmt: S) -> S:
     """Stored alerts: about pupils the actor may see; a provider's oversight alerts to LA users of
     its LA and to the provider's own users."""

@@ -10,6 +10,7 @@ same whether the UPN is on the school's roll or not."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import Select, select
@@ -136,6 +137,28 @@ def _hold(session: Session, engagement: OutreachEngagement) -> None:
     )
     if closed_on != engagement.closed_on:
         session.refresh(engagement)
+
+
+# How long a session was, as people write it: "45", "45 minutes", "1 hour", "1.5 hours",
+# "1 hour 30", "1h30", "1:30".
+_DURATION = re.compile(
+    r"(?:(?P<hours>\d{1,2}(?:\.\d{1,2})?)\s*(?:h|hr|hrs|hour|hours)\s*(?P<and>\d{1,2})?\s*(?:m|min|mins|minutes?)?"
+    r"|(?P<clock_h>\d{1,2}):(?P<clock_m>[0-5]\d)"
+    r"|(?P<minutes>\d{1,4})\s*(?:m|min|mins|minutes?)?)",
+    re.IGNORECASE,
+)
+
+
+def duration_minutes(text: str) -> int | None:
+    """The minutes a duration written by a person stands for, or None when it cannot be read."""
+    found = _DURATION.fullmatch(text.strip().replace(" and ", " "))
+    if found is None:
+        return None
+    if found["minutes"] is not None:
+        return int(found["minutes"])
+    if found["clock_h"] is not None:
+        return int(found["clock_h"]) * 60 + int(found["clock_m"])
+    return round(float(found["hours"]) * 60) + int(found["and"] or 0)
 
 
 def log_session(

@@ -22,15 +22,15 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.budgets.rules import over_plan
 from ap_register.coverage.rules import left_the_area, monday_of, week_coverage
 from ap_register.coverage.sixth_day import SIXTH, Cover, Period, Suspension, shortfall, suspension_periods
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
-from ap_register.domain.errors import CalendarUnknown, DomainError, NotFound, Refusal
-from ap_register.domain.vocab import MovementKind, Route, SettingKind
+from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, NotFound, Refusal
+from ap_register.domain.vocab import MovementKind, Role, Route, SettingKind
 from ap_register.models import Alert, LocalAuthority, Movement, Placement, Pupil, Referral, Setting, User
 from ap_register.models.base import utcnow
 from ap_register.panels.rules import FAIR_ACCESS_SCHOOL_DAYS, fair_access_allocated_on
@@ -615,20 +615,97 @@ def get_alert(session: Session, actor: Actor, alert_id: int) -> Alert:
     return alert
 
 
-def acknowledge(session: Session, actor: Actor, alert: Alert) -> None:
+MAX_NOTE = 2000
+
+
+def acknowledge(session: Session, actor: Actor, alert: Alert, note: str = "") -> None:
+    """Someone is dealing with it: who, when, and (if they say) what they are doing."""
+    permissions.require(session, actor, "alerts.act")
     if alert.status != "open":
-        raise DomainError("Only an open alert can be acknowledged")
+        raise DomainError("Only an open alert can be acknowledged", [FieldError("note", "This alert is not open")])
+    if len(note.strip()) > MAX_NOTE:
+        too_long = FieldError("note", f"Keep the note to {MAX_NOTE:,} characters")
+        raise DomainError("The alert was not acknowledged", [too_long])
     alert.status, alert.acknowledged_by_id, alert.acknowledged_at = "acknowledged", actor.user_id, utcnow()
+    alert.acknowledgement_note = note.strip() or None
     session.flush()
     audit.record(session, actor, "acknowledge", "alert", alert.id, pupil_id=alert.pupil_id, detail={"kind": alert.kind})
 
 
-def resolve(session: Session, actor: Actor, alert: Alert, note: str) -> None:
+def acknowledge_many(session: Session, actor: Actor, alerts: list[Alert], note: str = "") -> int:
+    """Acknowledge several open alerts at once, with one note; returns how many. Refuses (and
+    changes nothing) when none is chosen or one is no longer open."""
+    if not alerts:
+        raise DomainError("No alert was acknowledged", [FieldError("alerts", "Choose the alerts to acknowledge")])
+    not_open = [a for a in alerts if a.status != "open"]
+    if not_open:
+        raise DomainError(
+            "No alert was acknowledged",
+            [FieldError("alerts", f"{len(not_open)} of the alerts chosen are no longer open: choose again")],
+        )
+    for alert in alerts:
+        acknowledge(session, actor, alert, note)
+    return len(alerts)
+
+
+def owners(session: Session, actor: Actor) -> list[User]:
+    """Who an alert can be given to: the actor's active colleagues who act on alerts."""
+    acting = [role for role in Role if role in permissions.ACTIONS["alerts.act"]]
+    return list(
+        session.scalars(
+            permissions.scope_colleagues(
+                actor,
+                select(User)
+                .where(User.active.is_(True), User.kind == "person", User.role.in_(acting))
+                .order_by(User.name),
+            )
+        )
+    )
+
+
+def assign(session: Session, actor: Actor, alert: Alert, owner: User | None) -> None:
+    """Give the alert to a person to act on (None: to nobody)."""
+    permissions.require(session, actor, "alerts.act")
+    if owner is not None and owner.id not in {u.id for u in owners(session, actor)}:
+        raise DomainError("The alert was not given", [FieldError("owner", "Choose someone who acts on alerts here")])
+    if alert.status == "resolved":
+        raise DomainError("The alert was not given", [FieldError("owner", "This alert is already resolved")])
+    alert.assigned_to_id = owner.id if owner is not None else None
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "assign",
+        "alert",
+        alert.id,
+        pupil_id=alert.pupil_id,
+        detail={"kind": alert.kind, "owner": owner.id if owner is not None else None},
+    )
+
+
+def still_found(session: Session, alert: Alert, on: date) -> Finding | None:
+    """The finding behind an alert, if the register's checks still find it on `on`."""
+    return next((f for f in findings(session, alert.la, on) if f.key == alert.key), None)
+
+
+def resolve(session: Session, actor: Actor, alert: Alert, note: str, today: date | None = None) -> None:
+    """Close an alert with what was done. Refused while the checks still find what raised it: the
+    register resolves it itself once that changes (acknowledge it meanwhile)."""
+    permissions.require(session, actor, "alerts.act")
     refusal = Refusal()
     if alert.status == "resolved":
         refusal.add("note", "This alert is already resolved")
     if len(note.strip()) < 10:
         refusal.add("note", "Say what was done, in at least 10 characters")
+    refusal.raise_if_any("The alert was not resolved")
+    day = today or clock.today()
+    found = still_found(session, alert, day)
+    if found is not None:
+        refusal.add(
+            "note",
+            f"The register still finds this on {_d(day)}: {found.message.rstrip('.')}. It resolves the alert "
+            "itself once that changes; acknowledge it meanwhile",
+        )
     refusal.raise_if_any("The alert was not resolved")
     alert.status, alert.resolved_by_id, alert.resolved_at = "resolved", actor.user_id, utcnow()
     alert.resolution = note.strip()

@@ -49,13 +49,25 @@ def session_problems(day: date, half: str, today: date, calendar: SchoolCalendar
     return problems
 
 
-def code_problem(code: str, day: date | None) -> str | None:
-    """Why `code` cannot be recorded for a session on `day` (None: a day not known), or None."""
+# Present when the register is taken: "/" in a morning session, "\" in an afternoon one (SI
+# 2024/208 reg 10(2), Table 1).
+PRESENT = {"AM": "/", "PM": "\\"}
+# The codes a register uses most, first in its list: present, late, and the codes for pupils
+# educated elsewhere (D, B, K, C2), then the commonest absences.
+COMMON_CODES = ("L", "D", "B", "K", "C2", "I", "M", "N", "O", "U", "E")
+
+
+def code_problem(code: str, day: date | None, half: str | None = None) -> str | None:
+    """Why `code` cannot be recorded for a session on `day` (None: a day not known) and `half`
+    (None: not known), or None."""
     info = attendance_codes().get(code)
     if info is None:
         return f"{code!r} is not a national attendance code"
     if not info.in_use and day is not None and day >= CODES_FROM:
         return f"{code} is no longer in use from 19 August 2024"
+    if half in PRESENT and code in PRESENT.values() and code != PRESENT[half]:
+        when = "morning" if code == PRESENT["AM"] else "afternoon"
+        return f"{code} is present in the {when} (SI 2024/208 reg 10(2)): in this session it is {PRESENT[half]}"
     return None
 
 
@@ -104,6 +116,14 @@ def counts_as_attendance(code: str) -> bool:
 
 def codes_in_use() -> list[tuple[str, str]]:
     return [(c.code, f"{c.code}: {c.meaning}") for c in attendance_codes().values() if c.in_use]
+
+
+def codes_for(half: str) -> list[tuple[str, str]]:
+    """The codes a register of this session offers: only those valid for it (the session's own
+    present mark), the ones used most first."""
+    usable = {code: text for code, text in codes_in_use() if code_problem(code, None, half) is None}
+    first = [PRESENT[half], *COMMON_CODES] if half in PRESENT else list(COMMON_CODES)
+    return [(c, usable[c]) for c in first if c in usable] + [(c, t) for c, t in usable.items() if c not in first]
 
 
 @dataclass
@@ -196,8 +216,12 @@ def record_register(
     half: str,
     marks: dict[int, str],
     today: date | None = None,
+    *,
+    unmarked_present: bool = False,
 ) -> int:
-    """Record a session's marks for the pupils this setting expects; returns how many were written."""
+    """Record a session's marks for the pupils this setting expects; returns how many were written.
+    `unmarked_present`: every expected pupil given no code, and not marked before, is marked
+    present (the session's own code) with them ("mark all present")."""
     if not may_take_register(actor, setting):
         raise Forbidden("You can take the register of your own setting only")
     marks = {pupil_id: code.strip().upper() for pupil_id, code in marks.items()}
@@ -205,11 +229,16 @@ def record_register(
     for problem in register_problems(session, setting, day, half, today or clock.today()):
         refusal.add(problem.field, problem.message)
     refusal.raise_if_any("The register was not saved")
-    allowed = {row.pupil.id for row in expected(session, actor, setting, day, half)}
+    rows = expected(session, actor, setting, day, half)
+    allowed = {row.pupil.id for row in rows}
+    if unmarked_present:
+        for row in rows:
+            if not marks.get(row.pupil.id) and not row.mark:
+                marks[row.pupil.id] = PRESENT[half]
     for pupil_id, code in marks.items():
         if pupil_id not in allowed:
             refusal.add(f"mark-{pupil_id}", "This pupil is not expected here for this session")
-        elif code and (wrong := code_problem(code, day)):
+        elif code and (wrong := code_problem(code, day, half)):
             refusal.add(f"mark-{pupil_id}", wrong)
     refusal.raise_if_any("The register was not saved")
     written = 0

@@ -1693,7 +1693,7 @@ def _recent_registers(builder: _Builder) -> None:
 def _alerts(builder: _Builder) -> int:
     """The morning's checks, as the nightly job would have run them: the alerts open today, two of
     them already taken on by the attendance officer."""
-    from ap_register.coverage.alerts import acknowledge, raise_alerts
+    from ap_register.coverage.alerts import acknowledge, assign, raise_alerts
 
     session = builder.session
     raised = raise_alerts(session, builder.la, builder.today).raised
@@ -1701,8 +1701,11 @@ def _alerts(builder: _Builder) -> int:
     opened = session.scalars(
         select(Alert).where(Alert.la_id == builder.la.id, Alert.status == "open").order_by(Alert.due, Alert.id)
     ).all()
+    as_officer = Actor(user=officer, via="demo")
     for alert in opened[:2]:
-        acknowledge(session, Actor(user=officer, via="demo"), alert)
+        acknowledge(session, as_officer, alert, "Called the home school: provision is being arranged")
+    for alert in opened[2:4]:
+        assign(session, builder.actor, alert, officer)
     return raised
 
 

@@ -1199,7 +1199,7 @@ class AttendanceImporter(Importer):
             for problem in session_problems(when, session_name, self.today, calendar):
                 self.error(problem.field, problem.message)
         if code is not None:
-            problem_text = code_problem(code, when)
+            problem_text = code_problem(code, when, session_name or None)
             if problem_text is not None:
                 self.error("code", problem_text)
         if self.failed or person is None or setting is None or when is None or code is None:

@@ -151,7 +151,9 @@ def alerts_card(session: Session, actor: Actor, today: date) -> Card:
     ).all()
     owners = dict(
         session.execute(
-            select(User.id, User.name).where(User.id.in_({a.acknowledged_by_id for a in alerts} - {None}))
+            select(User.id, User.name).where(
+                User.id.in_(({a.acknowledged_by_id for a in alerts} | {a.assigned_to_id for a in alerts}) - {None})
+            )
         ).all()
     )
     overdue = sum(1 for a in alerts if a.due < today)
@@ -166,7 +168,9 @@ def alerts_card(session: Session, actor: Actor, today: date) -> Card:
                     for part in (
                         a.pupil.full_name if a.pupil else a.setting.name if a.setting else "",
                         f"due {_d(a.due)}",
-                        f"taken on by {owners[a.acknowledged_by_id]}"
+                        f"given to {owners[a.assigned_to_id]}"
+                        if a.assigned_to_id in owners
+                        else f"taken on by {owners[a.acknowledged_by_id]}"
                         if a.acknowledged_by_id in owners
                         else "not yet taken on",
                     )

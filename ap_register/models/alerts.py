@@ -38,6 +38,9 @@ class Alert(Base):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[str | None] = mapped_column(Text)
+    # Who is to act on it (an officer the alert was given to), and what whoever acknowledged it said.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    acknowledgement_note: Mapped[str | None] = mapped_column(Text)
 
     la: Mapped[LocalAuthority] = relationship()
     pupil: Mapped[Pupil | None] = relationship()

@@ -105,6 +105,7 @@ def test_a_register_is_recorded_alike_through_every_channel(client: Any, db: Ses
 REFUSALS = [
     ("pupil", MONDAY, "AM", "ZZ", "'ZZ' is not a national attendance code"),
     ("pupil", MONDAY, "AM", "H", "H is no longer in use from 19 August 2024"),
+    ("pupil", MONDAY, "PM", "/", "/ is present in the morning (SI 2024/208 reg 10(2)): in this session it is \\"),
     ("pupil", date(2025, 11, 15), "AM", "/", "15 November 2025 is a Saturday: registers are taken on school days"),
     ("pupil", date(2025, 12, 25), "AM", "/", "25 December 2025 is a bank holiday: registers are taken on school days"),
     (

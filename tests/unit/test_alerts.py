@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ap_register.coverage.alerts import acknowledge, findings, open_on, raise_alerts, resolve
+from ap_register.coverage.alerts import acknowledge, findings, raise_alerts, resolve
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError
 from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SettingKind, Tier
@@ -272,13 +272,20 @@ def test_stored_alerts_are_raised_once_resolved_when_they_go_and_kept_when_a_per
     assert (first.raised, again.raised, len(stored)) == (2, 0, 1)  # sixth day, and below full time
     officer = factories.user(db, Role.ATTENDANCE_OFFICER, area["la"])
     actor = Actor(user=officer, via="test")
-    acknowledge(db, actor, stored[0])
-    assert stored[0].status == "acknowledged"
+    acknowledge(db, actor, stored[0], "Tuition being arranged by phone")
+    assert (stored[0].status, stored[0].acknowledgement_note) == ("acknowledged", "Tuition being arranged by phone")
     with pytest.raises(DomainError, match="The alert was not resolved"):
-        resolve(db, actor, stored[0], "done")
-    resolve(db, actor, stored[0], "Tuition arranged by phone from 5 November; placement to follow")
-    assert [f.kind for f in open_on(db, area["la"], date(2025, 11, 10))] == ["below_full_time"]
-    # Provision arranged: the register resolves the below-full-time alert itself.
+        resolve(db, actor, stored[0], "done", today=date(2025, 11, 4))
+    # Not while the register still finds no provision: it says so, and changes nothing.
+    with pytest.raises(DomainError) as refused:
+        resolve(db, actor, stored[0], "Tuition arranged by phone from 5 November", today=date(2025, 11, 4))
+    assert refused.value.errors[0].message.startswith("The register still finds this on 4 November 2025: ")
+    assert refused.value.errors[0].message.endswith(
+        "It resolves the alert itself once that changes; acknowledge it meanwhile"
+    )
+    assert stored[0].status == "acknowledged"
+    # Provision arranged: the below-full-time finding goes, and a person may resolve it at once
+    # (the register keeps their resolution); the sixth-day shortfall stays in its four weeks.
     factories.placement(
         db,
         pupil,
@@ -288,9 +295,34 @@ def test_stored_alerts_are_raised_once_resolved_when_they_go_and_kept_when_a_per
         tier=Tier.TRANSITIONAL,
         start=date(2025, 11, 10),
     )
-    result = raise_alerts(db, area["la"], date(2025, 11, 11))
     below = db.scalars(select(Alert).where(Alert.kind == "below_full_time")).one()
-    assert result.resolved == 1 and below.status == "resolved" and below.resolved_by_id is None
+    resolve(db, actor, below, "Full-time place at the PRU from 10 November", today=date(2025, 11, 11))
+    result = raise_alerts(db, area["la"], date(2025, 11, 11))
+    assert result.resolved == 0 and below.status == "resolved" and below.resolved_by_id == officer.id
+    assert stored[0].status == "acknowledged"
+
+
+def test_alerts_are_given_to_a_person_and_acknowledged_together(db: Session, area: dict) -> None:  # type: ignore[type-arg]
+    from ap_register.coverage.alerts import acknowledge_many, assign
+
+    exclude(db, area, date(2025, 10, 23))
+    raise_alerts(db, area["la"], date(2025, 11, 3))
+    alerts = db.scalars(select(Alert).order_by(Alert.id)).all()
+    officer = factories.user(db, Role.ATTENDANCE_OFFICER, area["la"])
+    actor = Actor(user=officer, via="test")
+    assign(db, actor, alerts[0], officer)
+    assert alerts[0].assigned_to_id == officer.id
+    # Nobody outside the LA's people can be given it.
+    elsewhere = factories.user(db, Role.ATTENDANCE_OFFICER, factories.la(db, "856"))
+    with pytest.raises(DomainError, match="The alert was not given"):
+        assign(db, actor, alerts[0], elsewhere)
+    with pytest.raises(DomainError, match="No alert was acknowledged"):
+        acknowledge_many(db, actor, [])
+    assert acknowledge_many(db, actor, list(alerts), "Both being handled") == len(alerts) == 2
+    assert {a.status for a in alerts} == {"acknowledged"}
+    # Sent again, none is open: nothing changes.
+    with pytest.raises(DomainError, match="No alert was acknowledged"):
+        acknowledge_many(db, actor, list(alerts))
 
 
 def test_coverage_alerts_stay_through_a_half_term(db: Session, area: dict) -> None:  # type: ignore[type-arg]

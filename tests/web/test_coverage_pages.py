@@ -142,6 +142,27 @@ def test_the_alert_inbox_and_resolving_an_alert(client: Any, world: dict, db: Se
     assert alert.status == "acknowledged" and alert.acknowledged_by_id == officer.id
     soup = page(post(client, f"/alerts/{alert.id}", {"resolve-note": "no", "resolve-submit": "Resolve"}))
     assert errors(soup) == ["Say what was done, in at least 10 characters"]
+    # Not while the register still finds it: the page says so.
+    soup = page(
+        post(
+            client,
+            f"/alerts/{alert.id}",
+            {"resolve-note": "Tuition arranged for the afternoons", "resolve-submit": "Resolve"},
+        )
+    )
+    assert errors(soup)[0].startswith("The register still finds this on 4 December 2026: ")
+    # The afternoons arranged (tuition at the farm), the finding goes and a person may resolve it.
+    factories.placement(
+        db,
+        pupil,
+        world["home"]["farm"],
+        route=Route.LA_OTHER,
+        registration=Registration.NONE,
+        sessions="0000001111",
+        start=date(2026, 11, 30),
+        unregistered_override_reason="Afternoon tuition until the PRU place is full time",
+    )
+    db.commit()
     response = post(
         client,
         f"/alerts/{alert.id}",
@@ -154,6 +175,38 @@ def test_the_alert_inbox_and_resolving_an_alert(client: Any, world: dict, db: Se
     soup = page(client.get(f"/pupils/{pupil.id}"))
     assert "Below full time" not in text(soup)
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "resolve", AuditEvent.user_id == officer.id))
+
+
+def test_alerts_are_given_to_a_person_and_acknowledged_together_from_the_list(
+    client: Any, world: dict, db: Session
+) -> None:  # type: ignore[type-arg]
+    below_full_time(db, world)
+    raise_alerts(db, world["home"]["la"], date(2025, 11, 12))
+    db.commit()
+    officer = world["home"]["users"][Role.ATTENDANCE_OFFICER]
+    sign_in(client, officer.email)
+    alerts = db.scalars(
+        select(Alert).where(Alert.status == "open", Alert.la_id == world["home"]["la"].id).order_by(Alert.id)
+    ).all()
+    # Given to a colleague on its page, shown on the list.
+    page(client.get(f"/alerts/{alerts[0].id}"))
+    post(client, f"/alerts/{alerts[0].id}", {"owner-owner": str(officer.id), "owner-submit": "Give the alert"})
+    db.refresh(alerts[0])
+    assert alerts[0].assigned_to_id == officer.id
+    soup = page(client.get("/alerts"))
+    assert officer.name in text(soup)
+    # None chosen: the list says so; both chosen, both acknowledged with the note.
+    soup = page(post(client, "/alerts", {"bulk-note": "Calling the school", "bulk-submit": "Acknowledge"}))
+    assert errors(soup) == ["Choose the alerts to acknowledge"]
+    response = post(
+        client,
+        "/alerts",
+        {"bulk-alerts": [str(a.id) for a in alerts], "bulk-note": "Calling the school", "bulk-submit": "Acknowledge"},
+    )
+    assert response.status_code == 302
+    for alert in alerts:
+        db.refresh(alert)
+        assert (alert.status, alert.acknowledgement_note) == ("acknowledged", "Calling the school")
 
 
 def test_a_panel_member_sees_alerts_but_cannot_act_on_them(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
@@ -184,6 +237,24 @@ def test_taking_a_register(client: Any, world: dict, db: Session) -> None:  # ty
     assert soup.select_one("#half option[selected]")["value"] == "AM"
     # Another setting's register is not this head's to take.
     assert client.get(f"/attendance?setting={home['school'].id}").status_code == 403
+
+
+def test_a_register_is_quick_to_take(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    """The session's own present mark first and the common codes next, none that the session
+    cannot take; and everyone not yet marked marked present at once."""
+    home = world["home"]
+    second = factories.pupil(db, home["la"], home["second"], first_name="Ari", last_name="Second")
+    factories.placement(db, second, home["pru"], start=date(2025, 10, 6), notice_date=date(2025, 9, 29))
+    db.commit()
+    sign_in(client, home["users"][Role.AP_HEAD].email)
+    url = f"/attendance?setting={home['pru'].id}&day=2025-10-06&half=PM"
+    soup = page(client.get(url))
+    offered = [o["value"] for o in soup.select(f"#mark-{home['pupil'].id} option")]
+    assert offered[:4] == ["", "\\", "L", "D"] and "/" not in offered
+    response = post(client, url, {f"mark-{home['pupil'].id}": "I", f"mark-{second.id}": "", "mark_all": "1"})
+    assert response.status_code == 302
+    marks = dict(db.execute(select(AttendanceMark.pupil_id, AttendanceMark.code)).all())
+    assert marks == {home["pupil"].id: "I", second.id: "\\"}
 
 
 def test_a_register_is_taken_on_school_days_and_the_picker_names_it(client: Any, world: dict) -> None:  # type: ignore[type-arg]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ap_register.domain.vocab import Role
 from ap_register.models import OutreachEngagement, Referral
-from tests.pages import date_fields, page, post, sign_in, text
+from tests.pages import date_fields, errors, page, post, sign_in, text
 
 
 def test_an_ap_head_starts_logs_and_closes_an_engagement(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
@@ -45,6 +45,30 @@ def test_an_ap_head_starts_logs_and_closes_an_engagement(client: Any, world: dic
             "session-submit": "Log",
         },
     )
+    # People write durations as they say them; what cannot be read is asked for again.
+    post(
+        client,
+        url,
+        {
+            **date_fields("session-held_on", date(2025, 11, 12)),
+            "session-minutes": "1 hour 30",
+            "session-staff": "Key worker",
+            "session-submit": "Log",
+        },
+    )
+    soup = page(
+        post(
+            client,
+            url,
+            {
+                **date_fields("session-held_on", date(2025, 11, 13)),
+                "session-minutes": "a while",
+                "session-staff": "Key worker",
+                "session-submit": "Log",
+            },
+        )
+    )
+    assert errors(soup) == ["Enter the minutes, from 1 to 480"]
     response = post(
         client,
         url,
@@ -56,7 +80,7 @@ def test_an_ap_head_starts_logs_and_closes_an_engagement(client: Any, world: dic
     )
     assert response.status_code == 302
     engagement = db.scalars(select(OutreachEngagement).order_by(OutreachEngagement.id.desc())).first()
-    assert engagement is not None and engagement.minutes == 45 and engagement.outcome == "sustained_in_mainstream"
+    assert engagement is not None and engagement.minutes == 45 + 90 and engagement.outcome == "sustained_in_mainstream"
     # The AP head sees the pupil they supported.
     assert client.get(f"/pupils/{home['pupil'].id}").status_code == 200
     assert "Sustained in mainstream" in text(page(client.get(url)))

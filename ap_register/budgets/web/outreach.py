@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import IntegerField
-from wtforms.validators import InputRequired
 
 from ap_register import clock, permissions
 from ap_register.accounts import audit
@@ -47,11 +44,12 @@ class EngagementForm(Form):
 
 class SessionForm(Form):
     held_on = GovDateField("Date")
-    minutes = IntegerField(
-        "Minutes",
-        validators=[InputRequired(message="Enter the minutes")],  # how many: `rules.log_session`
-        widget=GovTextInput(),
-    )
+    minutes = text_field(
+        "How long was it?",
+        required="Enter how long the session was",
+        max_length=30,
+        description="In minutes, or hours and minutes: for example, 45 or 1 hour 30",
+    )  # how long may it be: `rules.log_session`
     staff = text_field("Staff", required="Enter who delivered it", max_length=200)
     submit = submit("Log the session")
 
@@ -214,6 +212,9 @@ def engagement(engagement_id: int) -> str | Response:
         if not rules.may_work_for(actor, found.provider):
             raise Forbidden("You can log outreach for your own provider only")
         if "session-submit" in request.form and session_form.validate_on_submit():
+            minutes = rules.duration_minutes(session_form.minutes.data or "")
+            if minutes is None:
+                minutes = -1  # unreadable: the rule's own message says what it takes
             done, _ = attempt(
                 session_form,
                 lambda: rules.log_session(
@@ -221,7 +222,7 @@ def engagement(engagement_id: int) -> str | Response:
                     actor,
                     found,
                     held_on=session_form.held_on.data,
-                    minutes=session_form.minutes.data or 0,
+                    minutes=minutes,
                     staff=session_form.staff.data or "",
                 ),
             )

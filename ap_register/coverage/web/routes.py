@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms import SelectMultipleField
 
 from ap_register import clock, permissions
 from ap_register.accounts import audit
@@ -163,7 +164,23 @@ class AlertFilterForm(Form):
 
 
 class AcknowledgeForm(Form):
+    note = text_area(
+        "What are you doing about it? (optional)",
+        max_length=2000,
+        description="For example, who you have called. Colleagues read this.",
+    )
     submit = submit("Acknowledge")
+
+
+class OwnerForm(Form):
+    owner = select_field("Give it to", [])
+    submit = submit("Give the alert")
+
+
+class BulkAcknowledgeForm(Form):
+    alerts = SelectMultipleField("Alerts", choices=[], validate_choice=False, coerce=str)
+    note = text_area("What are you doing about them? (optional)", max_length=2000)
+    submit = submit("Acknowledge the chosen alerts")
 
 
 class ResolveForm(Form):
@@ -186,16 +203,41 @@ def alerts_query(status: str, kind: str) -> Any:
     return permissions.scope_alerts(current_actor(), stmt)
 
 
-@bp.route("/alerts")
+@bp.route("/alerts", methods=["GET", "POST"])
 @allowed("alerts.view")
-def alerts() -> str:
+def alerts() -> str | BaseResponse:
+    actor = current_actor()
     form = AlertFilterForm(request.args)
     form.validate()
     status = form.status.data if not form.status.errors and form.status.data else "current"
     kind = form.kind.data if not form.kind.errors and form.kind.data else ""
+    bulk = BulkAcknowledgeForm(prefix="bulk")
+    if request.method == "POST":
+        permissions.require(db.session, actor, "alerts.act")
+        if bulk.validate_on_submit():
+            ids = [i for i in (record_id(v) for v in bulk.alerts.data or []) if i is not None]
+            chosen = list(
+                db.session.scalars(permissions.scope_alerts(actor, select(Alert).where(Alert.id.in_(ids or [0]))))
+            )
+            done, count = attempt(
+                bulk, lambda: alert_rules.acknowledge_many(db.session, actor, chosen, bulk.note.data or "")
+            )
+            if done:
+                flash(f"{count} alert{'s' if count != 1 else ''} acknowledged", "success")
+                return redirect(url_for("coverage.alerts", **request.args))
     found = db.session.scalars(alerts_query(status, kind)).all()
+    owners = {u.id: u.name for u in alert_rules.owners(db.session, actor)} if found else {}
     return render_template(
-        "coverage/alerts.html", title="Alerts", form=form, alerts=found, kinds=alert_rules.KINDS, today=clock.today()
+        "coverage/alerts.html",
+        title="Alerts",
+        form=bulk if bulk.errors else form,
+        filter_form=form,
+        bulk_form=bulk,
+        alerts=found,
+        kinds=alert_rules.KINDS,
+        today=clock.today(),
+        owners=owners,
+        query=request.args,
     )
 
 
@@ -205,12 +247,27 @@ def alert(alert_id: int) -> str | BaseResponse:
     actor = current_actor()
     found = alert_rules.get_alert(db.session, actor, alert_id)
     acknowledge_form, resolve_form = AcknowledgeForm(prefix="ack"), ResolveForm(prefix="resolve")
+    owner_form = OwnerForm(prefix="owner")
+    people = alert_rules.owners(db.session, actor) if permissions.can(db.session, actor, "alerts.act") else []
+    owner_form.owner.choices = [("", "Nobody")] + [(str(u.id), f"{u.name}, {u.organisation_name}") for u in people]
+    if request.method == "GET":
+        owner_form.owner.data = str(found.assigned_to_id or "")
     if request.method == "POST":
         permissions.require(db.session, actor, "alerts.act")
         if "ack-submit" in request.form and acknowledge_form.validate_on_submit():
-            done, _ = attempt(acknowledge_form, lambda: alert_rules.acknowledge(db.session, actor, found))
+            done, _ = attempt(
+                acknowledge_form,
+                lambda: alert_rules.acknowledge(db.session, actor, found, acknowledge_form.note.data or ""),
+            )
             if done:
                 flash("Alert acknowledged", "success")
+                return redirect(url_for("coverage.alert", alert_id=found.id))
+        elif "owner-submit" in request.form and owner_form.validate_on_submit():
+            chosen = record_id(owner_form.owner.data)
+            owner = next((u for u in people if u.id == chosen), None)
+            done, _ = attempt(owner_form, lambda: alert_rules.assign(db.session, actor, found, owner))
+            if done:
+                flash(f"Alert given to {owner.name}" if owner else "Alert given to nobody", "success")
                 return redirect(url_for("coverage.alert", alert_id=found.id))
         elif "resolve-submit" in request.form and resolve_form.validate_on_submit():
             done, _ = attempt(
@@ -222,13 +279,15 @@ def alert(alert_id: int) -> str | BaseResponse:
     if found.pupil_id is not None:
         audit.record(db.session, actor, "view", "alert", found.id, pupil_id=found.pupil_id)
         db.session.commit()
-    errors_form = resolve_form if resolve_form.errors else acknowledge_form
+    errors_form = resolve_form if resolve_form.errors else owner_form if owner_form.errors else acknowledge_form
     return render_template(
         "coverage/alert.html",
         title=alert_rules.KINDS.get(found.kind, found.kind),
         alert=found,
         acknowledge_form=acknowledge_form,
         resolve_form=resolve_form,
+        owner_form=owner_form,
+        owner=alert_rules.user_name(db.session, found.assigned_to_id),
         form=errors_form,
         acknowledged_by=alert_rules.user_name(db.session, found.acknowledged_by_id),
         resolved_by=alert_rules.user_name(db.session, found.resolved_by_id),
@@ -297,7 +356,9 @@ def attendance() -> str | BaseResponse:
             if key.startswith("mark-") and (pupil_id := record_id(key.removeprefix("mark-"))) is not None
         }
         try:
-            written = attendance_rules.record_register(db.session, actor, setting, day, half, marks)
+            written = attendance_rules.record_register(
+                db.session, actor, setting, day, half, marks, unmarked_present="mark_all" in request.form
+            )
         except (Forbidden, NotFound):
             raise
         except DomainError as error:
@@ -323,8 +384,9 @@ def attendance() -> str | BaseResponse:
         half=half,
         rows=rows,
         errors=errors,
-        codes=attendance_rules.codes_in_use(),
+        codes=attendance_rules.codes_for(half),
         closed=closed,
+        present=attendance_rules.PRESENT.get(half),
     )
 
 
