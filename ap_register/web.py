@@ -247,9 +247,12 @@ def init_app(app: Flask) -> None:
 
             return sections(current_user) if current_user.is_authenticated else []
 
+        lifetime = int(current_app.permanent_session_lifetime.total_seconds())
         return {
             "can": can,
             "navigation": navigation,
+            "session_seconds": lifetime,
+            "warn_seconds": min(int(app.config.get("SESSION_WARNING_SECONDS", 120)), lifetime),
             "unread": unread,
             "vocab": vocab,
             "week_pattern": week_pattern,

@@ -68,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         "--planned-end", type=date.fromisoformat, help="The planned last day (a time-limited placement needs one)"
     )
     parser.add_argument("--reintegration-plan", help="How the pupil returns (a time-limited placement needs one)")
-    parser.add_argument("--code", default="/", help="The mark for each session the pupil attends")
+    parser.add_argument(
+        "--code",
+        help="The mark for each session the pupil attends (by default present: / in the morning, \\ in the afternoon)",
+    )
     args = parser.parse_args(argv)
     if not (args.upn or args.pupil_id) or not (args.setting or args.setting_id):
         parser.error("give the pupil (--upn or --pupil-id) and the provider (--setting or --setting-id)")
@@ -107,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 "setting_id": setting["id"],
                 "date": (args.week + timedelta(days=n // 2)).isoformat(),
                 "session": "AM" if n % 2 == 0 else "PM",
-                "code": args.code,
+                "code": args.code or ("/" if n % 2 == 0 else "\\"),
             }
             for n in range(10)
             if args.sessions[n] == "1"

@@ -119,3 +119,53 @@ function enhanceImport(form) {
 }
 
 enhanceImports(document);
+
+// The timeout warning: before the session lapses (it is renewed by every request), a dialog
+// says so and counts down; "Stay signed in" asks the server once more, which renews it. At the
+// end the person is taken to sign in again, and back to this page after.
+function enhanceTimeout() {
+  const dialog = document.getElementById("timeout-warning");
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  const lifetime = Number(dialog.dataset.sessionSeconds) * 1000;
+  const warnFor = Number(dialog.dataset.warnSeconds) * 1000;
+  const left = dialog.querySelector(".app-timeout__left");
+  let warnTimer, endTimer, tickTimer, endsAt;
+
+  function say(milliseconds) {
+    const seconds = Math.max(0, Math.round(milliseconds / 1000));
+    const minutes = Math.ceil(seconds / 60);
+    left.textContent = seconds > 60 ? `${minutes} minutes` : `${seconds} second${seconds === 1 ? "" : "s"}`;
+  }
+
+  function start() {
+    clearTimeout(warnTimer);
+    clearTimeout(endTimer);
+    clearInterval(tickTimer);
+    endsAt = Date.now() + lifetime;
+    warnTimer = setTimeout(warn, Math.max(0, lifetime - warnFor));
+    // A moment after the server's own lapse, so that the sign-in page finds it lapsed.
+    endTimer = setTimeout(() => window.location.assign(dialog.dataset.signedOut), lifetime + 2000);
+  }
+
+  function warn() {
+    say(endsAt - Date.now());
+    dialog.showModal();
+    tickTimer = setInterval(() => say(endsAt - Date.now()), 15000);
+  }
+
+  async function stay() {
+    const answer = await fetch(dialog.dataset.keepAlive, { credentials: "same-origin" });
+    if (dialog.open) dialog.close();
+    if (answer.ok) start();
+    else window.location.assign(dialog.dataset.signedOut);
+  }
+
+  dialog.querySelector(".app-timeout__stay").addEventListener("click", stay);
+  dialog.addEventListener("cancel", (event) => {
+    event.preventDefault(); // Escape is "stay signed in", never a silent sign-out
+    stay();
+  });
+  start();
+}
+
+enhanceTimeout();

@@ -70,12 +70,15 @@ def test_the_attendance_officer_s_week_and_alerts(page: Any, axe: Any, demo: dic
     expect(page.locator("main")).to_contain_text("Leo Hartley")
     assert "The LA must provide full-time education from the sixth school day" in page.inner_text("main")
     axe.check(page)
-    page.get_by_role("button", name="Acknowledge").click()
-    assert "Alert acknowledged" in page.inner_text("main")
+    page.fill("#ack-note", "Tuition from Monday while a place at The Oaks is arranged")
+    page.get_by_role("button", name="Acknowledge", exact=True).click()
+    expect(page.locator("main")).to_contain_text("Alert acknowledged")
+    expect(page.locator("main")).to_contain_text("Tuition from Monday while a place at The Oaks is arranged")
+    # Nothing is arranged yet: the register still finds it, so it cannot be resolved by hand.
     page.fill("#resolve-note", "Tuition from Monday while a place at The Oaks is arranged")
     page.get_by_role("button", name="Resolve the alert").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Alerts"
-    assert "Alert resolved" in page.inner_text("main")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The register still finds this on")
+    expect(page.locator("main")).to_contain_text("Acknowledged")
     axe.check(page)
 
 
@@ -86,15 +89,15 @@ def test_an_ap_head_takes_the_morning_register(page: Any, axe: Any, demo: dict[s
     page.fill("#day-day", str(week.day))
     page.fill("#day-month", str(week.month))
     page.fill("#day-year", str(week.year))
-    page.get_by_label("Session").select_option("AM")
+    page.get_by_label("Session", exact=True).select_option("AM")
     page.get_by_role("button", name="Open the register").click()
     axe.check(page)
     selects = page.locator("select.app-code-select")
     assert selects.count() > 0
     # The demo's Oaks has taken this register already: the head corrects the first mark to late.
     selects.first.select_option("L")
-    page.get_by_role("button", name="Save the register").click()
-    assert "Register saved: 1 mark recorded" in page.inner_text("main")
+    page.get_by_role("button", name="Save the register", exact=True).click()
+    expect(page.locator("main")).to_contain_text("Register saved: 1 mark recorded")
     axe.check(page)
 
 

@@ -226,6 +226,13 @@ def _box() -> two_factor.SecretBox:
     return two_factor.SecretBox.from_config(current_app.config)
 
 
+@bp.route("/account/keep-alive")
+@login_required
+def keep_alive() -> Response:
+    """"Stay signed in": a request renews the session (its idle time starts again); nothing else."""
+    return Response(status=204)
+
+
 @bp.route("/account")
 @login_required
 def account() -> str:
