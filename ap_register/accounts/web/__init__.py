@@ -229,7 +229,7 @@ def _box() -> two_factor.SecretBox:
 @bp.route("/account/keep-alive")
 @login_required
 def keep_alive() -> Response:
-    """"Stay signed in": a request renews the session (its idle time starts again); nothing else."""
+    """ "Stay signed in": a request renews the session (its idle time starts again); nothing else."""
     return Response(status=204)
 
 
