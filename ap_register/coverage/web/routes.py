@@ -212,6 +212,8 @@ def alerts() -> str | BaseResponse:
     status = form.status.data if not form.status.errors and form.status.data else "current"
     kind = form.kind.data if not form.kind.errors and form.kind.data else ""
     bulk = BulkAcknowledgeForm(prefix="bulk")
+    # The list's own filters, kept when the chosen alerts are acknowledged (nothing else is echoed).
+    query = {name: request.args[name] for name in ("status", "kind") if request.args.get(name)}
     if request.method == "POST":
         permissions.require(db.session, actor, "alerts.act")
         if bulk.validate_on_submit():
@@ -224,7 +226,7 @@ def alerts() -> str | BaseResponse:
             )
             if done:
                 flash(f"{count} alert{'s' if count != 1 else ''} acknowledged", "success")
-                return redirect(url_for("coverage.alerts", **request.args))
+                return redirect(url_for("coverage.alerts", **query))
     found = db.session.scalars(alerts_query(status, kind)).all()
     owners = {u.id: u.name for u in alert_rules.owners(db.session, actor)} if found else {}
     return render_template(
@@ -237,7 +239,7 @@ def alerts() -> str | BaseResponse:
         kinds=alert_rules.KINDS,
         today=clock.today(),
         owners=owners,
-        query=request.args,
+        query=query,
     )
 
 
