@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -41,6 +42,8 @@ from ap_register.years import AcademicYear
 SHOWN = 8
 # How far ahead "arriving" and "ending" look, in calendar days.
 AHEAD = timedelta(days=21)
+# A referral the panel has still to settle.
+WITH_THE_PANEL = ("submitted", "deferred", "more_information")
 REFERRAL_STATUSES = {
     "submitted": "Waiting for the panel",
     "deferred": "Deferred",
@@ -97,6 +100,18 @@ def _pupils_of(cards: list[Card]) -> set[int]:
 
 def _d(day: date) -> str:
     return f"{day:%-d %B %Y}"
+
+
+def _placements(session: Session, actor: Actor, *where: Any, order: tuple[Any, ...] = ()) -> list[Placement]:
+    """The placements that meet `where`, as far as the actor may see them, with their pupil and
+    setting loaded (a card names both)."""
+    stmt = (
+        select(Placement)
+        .options(joinedload(Placement.pupil), joinedload(Placement.setting))
+        .where(*where)
+        .order_by(*order, Placement.id)
+    )
+    return list(session.scalars(permissions.scope_placements(actor, stmt)))
 
 
 # --- the LA's officers ----------------------------------------------------------------------
@@ -399,19 +414,14 @@ def registers_card(session: Session, actor: Actor, setting: Setting, today: date
 
 def arriving_card(session: Session, actor: Actor, setting: Setting, today: date) -> Card:
     """Placements at this setting that start in the next three weeks."""
-    placements = session.scalars(
-        permissions.scope_placements(
-            actor,
-            select(Placement)
-            .options(joinedload(Placement.pupil))
-            .where(
-                Placement.setting_id == setting.id,
-                Placement.start_date > today,
-                Placement.start_date <= today + AHEAD,
-            )
-            .order_by(Placement.start_date, Placement.id),
-        )
-    ).all()
+    placements = _placements(
+        session,
+        actor,
+        Placement.setting_id == setting.id,
+        Placement.start_date > today,
+        Placement.start_date <= today + AHEAD,
+        order=(Placement.start_date,),
+    )
     card = Card("arriving", "Pupils arriving", f"{counted(len(placements), 'pupil')} starting in the next three weeks")
     return card.listing(
         [Item(p.pupil.full_name, ("pupil", p.pupil_id), ROUTE_LABELS[p.route], due=p.start_date) for p in placements]
@@ -421,18 +431,13 @@ def arriving_card(session: Session, actor: Actor, setting: Setting, today: date)
 def current_pupils_card(session: Session, actor: Actor, setting: Setting, today: date) -> Card:
     """The setting's pupils now: on its roll, or placed with it today, each with how they are
     here and what comes next. Never a pupil who has left."""
-    placements = session.scalars(
-        permissions.scope_placements(
-            actor,
-            select(Placement)
-            .options(joinedload(Placement.pupil))
-            .where(
-                Placement.setting_id == setting.id,
-                Placement.start_date <= today,
-                or_(Placement.end_date.is_(None), Placement.end_date >= today),
-            ),
-        )
-    ).all()
+    placements = _placements(
+        session,
+        actor,
+        Placement.setting_id == setting.id,
+        Placement.start_date <= today,
+        or_(Placement.end_date.is_(None), Placement.end_date >= today),
+    )
     placed = {p.pupil_id: p for p in placements}
     on_roll = session.scalars(
         permissions.scope_pupils(
@@ -529,19 +534,14 @@ def places_card(session: Session, setting: Setting, today: date) -> Card:
 
 def in_ap_card(session: Session, actor: Actor, school: Setting, today: date) -> Card:
     """The school's pupils educated elsewhere now or soon, the next review first."""
-    placements = session.scalars(
-        permissions.scope_placements(
-            actor,
-            select(Placement)
-            .options(joinedload(Placement.pupil), joinedload(Placement.setting))
-            .where(
-                Placement.home_school_id == school.id,
-                Placement.setting_id != school.id,
-                Placement.start_date <= today + AHEAD,
-                or_(Placement.end_date.is_(None), Placement.end_date >= today),
-            ),
-        )
-    ).all()
+    placements = _placements(
+        session,
+        actor,
+        Placement.home_school_id == school.id,
+        Placement.setting_id != school.id,
+        Placement.start_date <= today + AHEAD,
+        or_(Placement.end_date.is_(None), Placement.end_date >= today),
+    )
     ordered = sorted(placements, key=lambda p: (p.next_review_date or date.max, p.pupil.last_name))
     card = Card(
         "in_ap", "Your pupils in alternative provision", f"{counted(len(placements), 'placement')} now or starting soon"
@@ -572,14 +572,14 @@ def referrals_card(session: Session, actor: Actor, school: Setting, today: date)
             .where(
                 Referral.referring_setting_id == school.id,
                 or_(
-                    Referral.status.in_(("submitted", "deferred", "more_information")),
+                    Referral.status.in_(WITH_THE_PANEL),
                     Referral.submitted_on >= today - timedelta(days=28),
                 ),
             )
             .order_by(Referral.submitted_on.desc(), Referral.id.desc()),
         )
     ).all()
-    waiting = sum(1 for r in referrals if r.status in ("submitted", "deferred", "more_information"))
+    waiting = sum(1 for r in referrals if r.status in WITH_THE_PANEL)
     card = Card("referrals", "Your referrals", f"{counted(waiting, 'referral')} with the panel")
     return card.listing(
         [
@@ -597,21 +597,16 @@ def referrals_card(session: Session, actor: Actor, school: Setting, today: date)
 
 def ending_card(session: Session, actor: Actor, school: Setting, today: date) -> Card:
     """The school's off-site directions planned to end in the next three weeks (or overdue)."""
-    placements = session.scalars(
-        permissions.scope_placements(
-            actor,
-            select(Placement)
-            .options(joinedload(Placement.pupil), joinedload(Placement.setting))
-            .where(
-                Placement.home_school_id == school.id,
-                Placement.route == Route.OFF_SITE_DIRECTION,
-                Placement.end_date.is_(None),
-                Placement.planned_end_date.is_not(None),
-                Placement.planned_end_date <= today + AHEAD,
-            )
-            .order_by(Placement.planned_end_date),
-        )
-    ).all()
+    placements = _placements(
+        session,
+        actor,
+        Placement.home_school_id == school.id,
+        Placement.route == Route.OFF_SITE_DIRECTION,
+        Placement.end_date.is_(None),
+        Placement.planned_end_date.is_not(None),
+        Placement.planned_end_date <= today + AHEAD,
+        order=(Placement.planned_end_date,),
+    )
     card = Card(
         "ending", "Directions ending", f"{counted(len(placements), 'off-site direction')} ending in three weeks"
     )

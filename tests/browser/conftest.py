@@ -45,6 +45,27 @@ def server(live_app: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def demo(live_app: Any) -> None:
+    """The demo area loaded into the module's live app (a module may define its own)."""
+    from ap_register.devdata.demo import load_demo
+
+    with live_app.app_context():
+        load_demo(db.session)
+        db.session.commit()
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    """Sign in through the page, as a person does, and wait for the home page."""
+    from playwright.sync_api import expect
+
+    page.goto("/sign-in")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("h1")).to_have_text("Your work today")
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
         unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")

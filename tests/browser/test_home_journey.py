@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from ap_register.devdata.demo import DEMO_PASSWORD, DEMO_USERS, EMAIL_DOMAIN, load_demo
-from ap_register.extensions import db
+from ap_register.devdata.demo import DEMO_PASSWORD, DEMO_USERS, EMAIL_DOMAIN
+from tests.browser.conftest import sign_in
 from tests.browser.test_keyboard_journey import FOCUSED
 
 pytestmark = pytest.mark.browser
@@ -19,24 +19,9 @@ pytestmark = pytest.mark.browser
 FITS = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 
 
-@pytest.fixture(scope="module")
-def demo(live_app: Any) -> None:
-    with live_app.app_context():
-        load_demo(db.session)
-        db.session.commit()
-
-
-def sign_in(page: Any, email: str) -> None:
-    page.goto("/sign-in")
-    page.fill("#email", email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("button:has-text('Sign in')")
-    expect(page.locator("h1")).to_have_text("Your work today")
-
-
 @pytest.mark.parametrize("local", [local for _, local, _, _ in DEMO_USERS])
 def test_each_role_s_home_page_holds_its_day_s_work(page: Any, axe: Any, demo: None, local: str) -> None:
-    sign_in(page, f"{local}@{EMAIL_DOMAIN}")
+    sign_in(page, f"{local}@{EMAIL_DOMAIN}", DEMO_PASSWORD)
     cards = page.locator(".app-work")
     expect(cards.first).to_be_visible()
     # Real work: at least one card lists items, each leading somewhere or saying what it is.

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ap_register import clock
-from ap_register.devdata.demo import DEMO_PASSWORD, load_demo
+from ap_register.devdata.demo import DEMO_PASSWORD
 from ap_register.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -31,13 +31,6 @@ FOCUSED = """() => {
       || style.backgroundColor === "rgb(255, 221, 0)",
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def demo(live_app: Any) -> None:
-    with live_app.app_context():
-        load_demo(db.session)
-        db.session.commit()
 
 
 def tab_to(page: Any, wanted: Any, limit: int = 60) -> dict[str, Any]:

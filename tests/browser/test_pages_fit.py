@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db
 from tests import factories
+from tests.browser.conftest import sign_in
 from tests.conftest import build_world
 from tests.security.test_route_walk import rules, url_values
 
@@ -67,11 +68,7 @@ def test_no_page_scrolls_sideways_at_a_desktop_or_a_phone_width(page: Any, walk:
     checked: list[str] = []
     overflows: list[str] = []
     for role in ROLES:
-        page.goto("/sign-in")
-        page.fill("#email", walk["emails"][role])
-        page.fill("#password", factories.PASSWORD)
-        page.click("button:has-text('Sign in')")
-        expect(page.locator("h1")).to_have_text("Your work today")
+        sign_in(page, walk["emails"][role], factories.PASSWORD)
         for url in list(unchecked):
             answer = page.request.get(url)
             if answer.status != 200 or "text/html" not in answer.headers.get("content-type", ""):

@@ -9,17 +9,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from ap_register.devdata.demo import DEMO_PASSWORD, load_demo
-from ap_register.extensions import db
+from ap_register.devdata.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def demo(live_app: Any) -> None:
-    with live_app.app_context():
-        load_demo(db.session)
-        db.session.commit()
 
 
 def sign_in(page: Any, email: str) -> None:

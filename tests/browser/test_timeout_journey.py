@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db
 from tests import factories
+from tests.browser.conftest import sign_in
 from tests.conftest import build_app, make_database
 
 pytestmark = pytest.mark.browser
@@ -37,11 +38,7 @@ def live_app(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def test_a_person_is_warned_before_the_session_lapses_and_may_stay(page: Any, axe: Any) -> None:
-    page.goto("/sign-in")
-    page.fill("#email", "officer@example.org")
-    page.fill("#password", factories.PASSWORD)
-    page.click("button:has-text('Sign in')")
-    expect(page.locator("h1")).to_have_text("Your work today")
+    sign_in(page, "officer@example.org", factories.PASSWORD)
     page.goto("/alerts")
     dialog = page.get_by_role("dialog", name="You’re about to be signed out")
     expect(dialog).to_be_visible(timeout=10_000)
