@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Result, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -351,3 +351,39 @@ def marks_between(
             AttendanceMark.date <= last,
         )
     )
+
+
+@dataclass(frozen=True)
+class WeekAttendance:
+    """A pupil's marks at one setting in one week: sessions attended of those possible."""
+
+    monday: date
+    setting_id: int
+    attended: int
+    possible: int
+
+    @property
+    def share(self) -> float | None:
+        return round(100 * self.attended / self.possible, 1) if self.possible else None
+
+
+def attendance_by_week(session: Session, pupil_id: int, today: date, weeks: int = 12) -> list[WeekAttendance]:
+    """A pupil's attendance week by week at each setting that marks them, over the last `weeks`
+    weeks to `today`, oldest first: attended sessions are present or approved educational
+    activity, possible ones those DfE counts (a D or an X is neither)."""
+    first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+    codes = attendance_codes()
+    counts: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0, 0])
+    marks = session.execute(
+        select(AttendanceMark.setting_id, AttendanceMark.date, AttendanceMark.code).where(
+            AttendanceMark.pupil_id == pupil_id, AttendanceMark.date >= first, AttendanceMark.date <= today
+        )
+    ).all()
+    for setting_id, day, code in marks:
+        info = codes.get(code)
+        if info is None or not info.counts_in_possible_sessions:
+            continue
+        tally = counts[(day - timedelta(days=day.weekday()), setting_id)]
+        tally[0] += counts_as_attendance(code)
+        tally[1] += 1
+    return [WeekAttendance(monday, setting_id, a, p) for (monday, setting_id), (a, p) in sorted(counts.items())]

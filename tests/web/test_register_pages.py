@@ -51,6 +51,42 @@ def test_the_pupil_page_shows_the_timeline_and_today_s_arrangements(client: Any,
     )
 
 
+def test_the_pupil_page_shows_attendance_week_by_week_as_a_picture_and_a_table(
+    client: Any, world: dict, db: Session
+) -> None:  # type: ignore[type-arg]
+    from datetime import date as day
+
+    from ap_register.models import AttendanceMark
+
+    home = world["home"]
+    pupil, pru = home["pupil"], home["pru"]
+    # The week of 23 November 2026 at the PRU: 8 of 10 (two unauthorised absences); the week
+    # before: all ten; a D is no session of the PRU's to count.
+    for monday, codes in ((day(2026, 11, 16), "/\\/\\/\\/\\/\\"), (day(2026, 11, 23), "/\\/\\OO/\\/\\")):
+        for n, code in enumerate(codes):
+            db.add(
+                AttendanceMark(
+                    pupil_id=pupil.id,
+                    setting_id=pru.id,
+                    date=monday + timedelta(days=n // 2),
+                    session="AM" if n % 2 == 0 else "PM",
+                    code=code,
+                )
+            )
+    db.commit()
+    sign_in(client, home["users"][Role.LA_ADMIN].email)
+    soup = page(client.get(f"/pupils/{pupil.id}"))
+    table = soup.find("caption", string="Attendance by week").find_parent("table")
+    rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in table.select("tbody tr")]
+    assert rows == [
+        ["23 November 2026", "Home PRU", "8 of 10 (80.0%)"],
+        ["16 November 2026", "Home PRU", "10 of 10 (100.0%)"],
+    ]
+    chart = soup.select_one("svg[role=img][aria-label*='attendance each week']")
+    assert chart is not None and len(chart.select("rect.app-chart__bar")) == 2
+    assert len(chart.select("rect.app-chart__bar--low")) == 1  # the week under 90%
+
+
 def test_recording_an_off_site_direction_from_start_to_confirmation(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
     home = world["home"]
     lead = home["users"][Role.SCHOOL_LEAD]

@@ -15,6 +15,7 @@ from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.coverage.alerts import KINDS as alert_kinds
+from ap_register.coverage.attendance import attendance_by_week
 from ap_register.domain import exports, week_pattern
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.search import PlacementFilters, placements_query, pupils_query
@@ -103,6 +104,7 @@ def pupil(pupil_id: int) -> str:
         )
     ).all()
     audit.record(db.session, actor, "view", "pupil", found.id, pupil_id=found.id)
+    attended = attendance_by_week(db.session, found.id, today)
     return render_recorded(
         "register/pupil.html",
         title=found.full_name,
@@ -117,6 +119,12 @@ def pupil(pupil_id: int) -> str:
         alert_kinds=alert_kinds,
         exclusions=exclusion_stories(db.session, found, today),
         roll_ahead=roll_ahead(db.session, found, today),
+        attendance=attended,
+        attendance_settings=dict(
+            db.session.execute(
+                select(Setting.id, Setting.name).where(Setting.id.in_({w.setting_id for w in attended} or {0}))
+            ).all()
+        ),
     )
 
 
