@@ -570,6 +570,37 @@ def year_end(year: int) -> date:
     return FinancialYear(year).span[1]
 
 
+@dataclass(frozen=True)
+class PlacesOn:
+    """A provider's places of one tier in use on a day, against those commissioned."""
+
+    day: date
+    tier: Tier
+    in_use: Decimal
+    commissioned: Decimal
+
+
+def places_over_the_year(session: Session, plan: BudgetPlan, provider_id: int, today: date) -> list[PlacesOn]:
+    """The provider's places in use on the first day of each month of this financial year to
+    today (and today), per tier it has commissioned places of, against the places commissioned."""
+    year = FinancialYear.containing(today)
+    start, _ = year.span
+    lines = {
+        Tier(line.place_type): effective(line)
+        for line in plan.lines
+        if line.provider_id == provider_id
+        and line.year == year.start
+        and line.place_type in ("time_limited", "transitional")
+    }
+    days = [date(start.year + (start.month - 1 + n) // 12, (start.month - 1 + n) % 12 + 1, 1) for n in range(12)]
+    days = [d for d in days if d <= today] + ([today] if today.day != 1 else [])
+    return [
+        PlacesOn(day, tier, occupancy(session, provider_id, tier, day), places)
+        for tier, places in lines.items()
+        for day in days
+    ]
+
+
 def provider_lines(years: list[YearUse], provider_id: int) -> list[tuple[YearUse, LineUse]]:
     """A provider's own lines, year by year: what it sees of the plan."""
     return [(year, use) for year in years for use in year.lines if use.line.provider_id == provider_id]

@@ -202,6 +202,8 @@ def test_a_provider_sees_its_own_places_and_nothing_of_the_others(
         csv = csv.replace(old, str(new))
     run_import(db, SYSTEM, "budget-lines", io.BytesIO(csv.encode()), la=area["la"])
     agree_plan(db, commissioner, plan)
+    # One pupil full time at The Oaks from 2 November 2026: in use from December's first day.
+    factories.placement(db, excluded(db, area), area["pru"], start=date(2026, 11, 2), tier=Tier.TIME_LIMITED)
     db.commit()
     sign_in(client, area["head"].email)
     response = client.get("/budgets/")
@@ -210,6 +212,14 @@ def test_a_provider_sees_its_own_places_and_nothing_of_the_others(
     shown = text(soup)
     assert "Time-limited places" in shown and "Outreach (hours)" in shown
     assert "£18,000" in shown and "£19,500" not in shown and "Riverbank" not in shown
+    # Its places over the year, month by month, as a chart with the table beside it.
+    table = soup.find("caption", string="Time-limited places in use by month").find_parent("table")
+    rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in table.select("tbody tr")]
+    assert rows[0] == ["1 April 2026", "0", "2"] and rows[-2:] == [
+        ["1 December 2026", "1", "2"],
+        ["4 December 2026", "1", "2"],
+    ]
+    assert soup.select_one("svg[role=img][aria-label^='Time-limited places in use on the first of each month']")
     assert client.get(f"/budgets/{plan.id}").status_code in (403, 404)
     assert client.get(f"/budgets/{plan.id}/export.xlsx").status_code in (403, 404)
     assert client.get(f"/budgets/providers/{area['academy'].id}").status_code == 404

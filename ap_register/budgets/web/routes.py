@@ -235,4 +235,5 @@ def provider(setting_id: int) -> str:
         place_types=rules.PLACE_TYPES,
         this_year=FinancialYear.containing(today).start,
         today=today,
+        over_the_year=rules.places_over_the_year(db.session, plan, found.id, today) if plan is not None else [],
     )
