@@ -220,8 +220,9 @@ def record_register(
     unmarked_present: bool = False,
 ) -> int:
     """Record a session's marks for the pupils this setting expects; returns how many were written.
-    `unmarked_present`: every expected pupil given no code, and not marked before, is marked
-    present (the session's own code) with them ("mark all present")."""
+    `unmarked_present`: every expected pupil given no code, not marked before and not booked
+    elsewhere this session, is marked present (the session's own code) with them ("mark all
+    present"); a pupil booked elsewhere is left for their D, B, K or C2."""
     if not may_take_register(actor, setting):
         raise Forbidden("You can take the register of your own setting only")
     marks = {pupil_id: code.strip().upper() for pupil_id, code in marks.items()}
@@ -233,7 +234,7 @@ def record_register(
     allowed = {row.pupil.id for row in rows}
     if unmarked_present:
         for row in rows:
-            if not marks.get(row.pupil.id) and not row.mark:
+            if not marks.get(row.pupil.id) and not row.mark and not row.away_at:
                 marks[row.pupil.id] = PRESENT[half]
     for pupil_id, code in marks.items():
         if pupil_id not in allowed:

@@ -255,6 +255,18 @@ def test_a_register_is_quick_to_take(client: Any, world: dict, db: Session) -> N
     assert response.status_code == 302
     marks = dict(db.execute(select(AttendanceMark.pupil_id, AttendanceMark.code)).all())
     assert marks == {home["pupil"].id: "I", second.id: "\\"}
+    # At the home school, a pupil booked elsewhere this session is left for their D, B, K or C2.
+    here = factories.pupil(db, home["la"], home["school"], first_name="Ola", last_name="Here")
+    db.commit()
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    url = f"/attendance?setting={home['school'].id}&day=2025-10-07&half=AM"
+    assert post(client, url, {"mark_all": "1"}).status_code == 302
+    marked = dict(
+        db.execute(
+            select(AttendanceMark.pupil_id, AttendanceMark.code).where(AttendanceMark.setting_id == home["school"].id)
+        ).all()
+    )
+    assert marked == {here.id: "/"}
 
 
 def test_a_register_is_taken_on_school_days_and_the_picker_names_it(client: Any, world: dict) -> None:  # type: ignore[type-arg]

@@ -341,10 +341,13 @@ def meeting_export(meeting_id: int, fmt: str) -> Response:
                 "upn": r.pupil.upn,
                 "first_name": r.pupil.first_name,
                 "last_name": r.pupil.last_name,
-                "move": r.move,
+                # The meeting's papers are read by people: the move and the decision in words.
+                "move": panel_rules.MOVES.get(r.move, r.move),
                 "proposed_setting": r.proposed_setting.name if r.proposed_setting else None,
                 "submitted_on": r.submitted_on.isoformat(),
-                "decision": latest.outcome if latest and latest.meeting_id == found.id else None,
+                "decision": (
+                    panel_rules.OUTCOMES[latest.outcome] if latest and latest.meeting_id == found.id else None
+                ),
                 "reasons": latest.reasons if latest and latest.meeting_id == found.id else None,
             }
         )
