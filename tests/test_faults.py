@@ -60,9 +60,9 @@ def test_an_api_write_cut_off_by_the_database_keeps_nothing(client: Any, world: 
     home = world["home"]
     token = {"Authorization": f"Bearer {home['tokens'][Role.LA_ADMIN].secret}"}
     marks = [
-        {"pupil_id": home["pupil"].id, "setting_id": home["pru"].id, "date": day, "session": half, "code": "/"}
+        {"pupil_id": home["pupil"].id, "setting_id": home["pru"].id, "date": day, "session": half, "code": present}
         for day in ("2025-11-10", "2025-11-11")
-        for half in ("AM", "PM")
+        for half, present in (("AM", "/"), ("PM", "\\"))
     ]
     before = db.scalar(select(func.count()).select_from(AttendanceMark))
     with connection_drops("INSERT INTO ATTENDANCE_MARK", after=1):

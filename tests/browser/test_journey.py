@@ -192,7 +192,7 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
     )
     page.evaluate("window.stayedOnThePage = true")
     page.get_by_role("button", name="Check the file only").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("The file can be imported")
+    expect(page.get_by_role("heading", level=1)).to_have_text("The file can be imported", timeout=30_000)
     expect(page.locator(".govuk-summary-list").first).to_contain_text("2000")
     assert page.evaluate("window.stayedOnThePage") is True  # the script's stream, not a new page
     axe.check(page)

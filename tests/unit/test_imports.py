@@ -327,9 +327,9 @@ def test_a_broken_line_late_in_an_attendance_file_is_named_by_its_own_number(db:
     # A different session on each line, so that the broken line's are the file's only problems.
     weekdays = [d for n in range(4_200) if (d := date(2005, 1, 3) + timedelta(days=n)).weekday() < 5]
     lines = [
-        good.replace("2025-11-03", day.isoformat()).replace(",AM,", f",{half},")
+        good.replace("2025-11-03", day.isoformat()).replace(",AM,/", f",{half},{present}")
         for day in weekdays
-        for half in ("AM", "PM")
+        for half, present in (("AM", "/"), ("PM", "\\"))
     ][:6_000]
     lines[5_500] = "\xfe\xfa,,,,"
     assert len(lines) > AttendanceImporter.CHUNK
