@@ -621,6 +621,8 @@ MAX_NOTE = 2000
 def acknowledge(session: Session, actor: Actor, alert: Alert, note: str = "") -> None:
     """Someone is dealing with it: who, when, and (if they say) what they are doing."""
     permissions.require(session, actor, "alerts.act")
+    # Two people at once: the second waits for the first, then finds the alert no longer open.
+    session.refresh(alert, with_for_update=True)
     if alert.status != "open":
         raise DomainError("Only an open alert can be acknowledged", [FieldError("note", "This alert is not open")])
     if len(note.strip()) > MAX_NOTE:
@@ -692,6 +694,7 @@ def resolve(session: Session, actor: Actor, alert: Alert, note: str, today: date
     """Close an alert with what was done. Refused while the checks still find what raised it: the
     register resolves it itself once that changes (acknowledge it meanwhile)."""
     permissions.require(session, actor, "alerts.act")
+    session.refresh(alert, with_for_update=True)
     refusal = Refusal()
     if alert.status == "resolved":
         refusal.add("note", "This alert is already resolved")

@@ -114,6 +114,15 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "ks4-results": ("upn", "academic_year", "english", "maths"),
     "destinations": ("upn", "leaving_year", "check_point", "activity"),
 }
+# A child's home address and up to two parents' names and addresses (children not in school).
+CONTACT_COLUMNS = (
+    "home_address",
+    "home_postcode",
+    "parent1_name",
+    "parent1_address",
+    "parent2_name",
+    "parent2_address",
+)
 # The columns a file may also have, in the order a template gives them. A column the file lacks
 # is left as held (or blank for a new record); an unknown column is ignored.
 OPTIONAL: dict[str, tuple[str, ...]] = {
@@ -131,12 +140,7 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
         "fsm_start_date",
         "fsm_end_date",
         "uprn",
-        "home_address",
-        "home_postcode",
-        "parent1_name",
-        "parent1_address",
-        "parent2_name",
-        "parent2_address",
+        *CONTACT_COLUMNS,
     ),
     "placements": (
         "tier",
@@ -187,15 +191,6 @@ def refused_lines(report: ImportReport) -> str:
     return out.getvalue()
 
 
-# A child's home address and up to two parents' names and addresses (children not in school).
-CONTACT_COLUMNS = (
-    "home_address",
-    "home_postcode",
-    "parent1_name",
-    "parent1_address",
-    "parent2_name",
-    "parent2_address",
-)
 # A unique property reference number (the AP census's home information).
 UPRN = re.compile(r"[1-9][0-9]{0,11}")
 # Columns that may hold several lines of text (every other cell is one line).

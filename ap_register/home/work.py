@@ -36,7 +36,7 @@ from ap_register.models import (
     Setting,
     User,
 )
-from ap_register.years import AcademicYear
+from ap_register.years import AcademicYear, FinancialYear
 
 # How many items a card lists before "and N more".
 SHOWN = 8
@@ -267,7 +267,8 @@ def budget_card(session: Session, la: LocalAuthority, today: date) -> Card:
     plan = budgets.plan_for(session, la, today)
     if plan is None:
         return Card("budget", "Budget", f"No agreed budget plan covers {_d(today)}")
-    year = next((y for y in budgets.utilisation(session, plan, today) if y.year == _financial_year(today)), None)
+    this_year = FinancialYear.containing(today).start
+    year = next((y for y in budgets.utilisation(session, plan, today) if y.year == this_year), None)
     if year is None:
         return Card("budget", "Budget", f"{plan.name} has no lines for this year")
     over = [u for u in year.lines if u.over_plan]
@@ -289,12 +290,6 @@ def budget_card(session: Session, la: LocalAuthority, today: date) -> Card:
             for u in sorted(over, key=lambda u: u.forecast_share, reverse=True)
         ]
     )
-
-
-def _financial_year(day: date) -> int:
-    from ap_register.years import FinancialYear
-
-    return FinancialYear.containing(day).start
 
 
 def benchmark_card(session: Session, la: LocalAuthority, today: date) -> Card:
@@ -506,7 +501,7 @@ def places_card(session: Session, setting: Setting, today: date) -> Card:
     if plan is None:
         card.summary = f"No agreed budget plan covers {_d(today)}"
         return card
-    this_year = _financial_year(today)
+    this_year = FinancialYear.containing(today).start
     lines = [
         use
         for year, use in budgets.provider_lines(budgets.utilisation(session, plan, today), setting.id)

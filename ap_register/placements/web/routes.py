@@ -155,9 +155,9 @@ def placement_new(pupil_id: int) -> str | BaseResponse:
 @login_required
 def placement_new_route(token: str) -> str | BaseResponse:
     """The first step again, from "Change" on the check page: the answers given are kept."""
-    draft = drafts.get(db.session, current_user, PLACEMENT_DRAFT, token)
-    if draft.made_id is not None:
-        return _already_recorded(draft.made_id)
+    draft, done = _open_draft(token)
+    if done is not None:
+        return done
     found, _, _ = _draft_context(draft)
     return _route_step(found, draft)
 
@@ -211,6 +211,12 @@ def _draft_context(draft: Any) -> tuple[Any, Setting, Route]:
     return found, setting, Route(draft.data["route"])
 
 
+def _open_draft(token: str) -> tuple[Any, BaseResponse | None]:
+    """This person's placement draft; with, when it was confirmed already, the answer to give."""
+    draft = drafts.get(db.session, current_user, PLACEMENT_DRAFT, token)
+    return draft, (_already_recorded(draft.made_id) if draft.made_id is not None else None)
+
+
 def _already_recorded(placement_id: int) -> BaseResponse:
     """A draft confirmed already (a double click, the back button): show what it made."""
     flash("You confirmed this placement already: it is recorded once, here", "info")
@@ -255,9 +261,9 @@ def _placement_draft(data: dict[str, Any]) -> PlacementDraft:
 @bp.route("/placements/new/<token>/details", methods=["GET", "POST"])
 @login_required
 def placement_new_details(token: str) -> str | BaseResponse:
-    draft = drafts.get(db.session, current_user, PLACEMENT_DRAFT, token)
-    if draft.made_id is not None:
-        return _already_recorded(draft.made_id)
+    draft, done = _open_draft(token)
+    if done is not None:
+        return done
     found, setting, route = _draft_context(draft)
     form = PlacementDetailsForm(data=_details_form_data(draft.data) if request.method == "GET" else None)
     only = register.only_registration(route)
@@ -358,9 +364,9 @@ def _details_form_data(data: dict[str, Any]) -> dict[str, Any]:
 @bp.route("/placements/new/<token>/check", methods=["GET", "POST"])
 @login_required
 def placement_new_check(token: str) -> str | BaseResponse:
-    draft = drafts.get(db.session, current_user, PLACEMENT_DRAFT, token)
-    if draft.made_id is not None:
-        return _already_recorded(draft.made_id)
+    draft, done = _open_draft(token)
+    if done is not None:
+        return done
     found, setting, route = _draft_context(draft)
     if "sessions" not in draft.data:
         return redirect(url_for("register.placement_new_details", token=token))
