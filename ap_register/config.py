@@ -92,6 +92,9 @@ class Config:
     ACCOUNT_LOCKOUT = os.environ.get("ACCOUNT_LOCKOUT", "5 per 15 minutes")
     ACCOUNT_LOCKOUT_ALL_CLIENTS = os.environ.get("ACCOUNT_LOCKOUT_ALL_CLIENTS", "50 per 15 minutes")
     EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30 per hour")
+    # The pupil search's suggestions, per signed-in person: a few a second while typing, never a
+    # way to read the register out name by name.
+    SUGGEST_RATE_LIMIT = os.environ.get("SUGGEST_RATE_LIMIT", "120 per minute;1000 per hour")
     # What names children by UPN, counted per organisation (an LA's administrators share one count):
     # requests for another LA's child's record, outreach started or offered, files imported.
     TRANSFER_RATE_LIMIT = os.environ.get("TRANSFER_RATE_LIMIT", "20 per hour")
@@ -138,6 +141,7 @@ class TestConfig(Config):
     ACCOUNT_LOCKOUT = "1000 per minute"
     ACCOUNT_LOCKOUT_ALL_CLIENTS = "1000 per minute"
     EXPORT_RATE_LIMIT = "1000 per minute"
+    SUGGEST_RATE_LIMIT = "1000 per minute"
     TRANSFER_RATE_LIMIT = "1000 per minute"
     PROPOSAL_RATE_LIMIT = "1000 per minute"
     IMPORT_RATE_LIMIT = "1000 per minute"

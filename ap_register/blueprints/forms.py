@@ -125,6 +125,43 @@ def select(label: str, choices: list[tuple[str, str]], required: str | None = No
     return SelectField(label, choices=choices, validators=validators, widget=GovSelect(), **kwargs)
 
 
+class SettingAutocomplete(GovSelect):
+    """A select of settings that the script turns into an accessible autocomplete: type a few
+    letters of a name and choose. Without the script it stays the select, and works the same."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+        params["attributes"]["data-module"] = "app-autocomplete"
+        return params
+
+
+class PupilSearchInput(GovTextInput):
+    """A text box for a UPN that the script turns into a pupil search: type a name or part of a
+    UPN and choose; the box then holds the chosen pupil's UPN. Without the script, type the UPN."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        from flask import url_for
+
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+        params["attributes"].update(
+            {"data-module": "app-pupil-search", "data-source": url_for("register.suggest_pupils")}
+        )
+        return params
+
+
+def setting_select(label: str, required: str | None = None, **kwargs: Any) -> SelectField:
+    """A setting chosen by name (its choices are set per request, from `setting_choices`)."""
+    validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
+    return SelectField(label, choices=[], validators=validators, widget=SettingAutocomplete(), **kwargs)
+
+
+def pupil_search(label: str, required: str | None = None, **kwargs: Any) -> StringField:
+    """A box that takes a UPN, with the pupil search to find it by name."""
+    validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
+    validators.append(Length(max=100, message=f"{label} must be 100 characters or fewer"))
+    return StringField(label, validators=validators, widget=PupilSearchInput(), **kwargs)
+
+
 def checkboxes(label: str, choices: list[tuple[str, str]], **kwargs: Any) -> SelectMultipleField:
     return SelectMultipleField(label, choices=choices, widget=GovCheckboxesInput(), **kwargs)
 

@@ -1,6 +1,8 @@
 // Start GOV.UK Frontend's components. A module file, so the Content-Security-Policy needs
 // no inline script.
 import { initAll } from "./govuk-frontend.min.js";
+// A UMD bundle: imported for its effect, it sets window.accessibleAutocomplete.
+import "./accessible-autocomplete.min.js";
 
 initAll();
 
@@ -22,6 +24,7 @@ function showPage(html) {
   document.querySelector("main").replaceWith(main);
   initAll({ scope: main });
   enhanceImports(main);
+  enhanceAutocompletes(main);
   const focus = main.querySelector(".govuk-error-summary, h1");
   if (focus) {
     focus.setAttribute("tabindex", "-1");
@@ -169,3 +172,131 @@ function enhanceTimeout() {
 }
 
 enhanceTimeout();
+
+// Autocompletes (GOV.UK's accessible autocomplete). Two kinds, both working without the script:
+// a select of settings becomes a box where typing part of a name narrows the list; a UPN box
+// becomes a pupil search, where typing a name (or part of a UPN) suggests the pupils this person
+// may see and choosing one puts that pupil's UPN in the box. What is typed is always sent as it is.
+const autocomplete = window.accessibleAutocomplete;
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// The component draws its own input; keep the GOV.UK hint and error message read with it.
+function keepDescribedBy(input, ids) {
+  if (!input || ids.length === 0) return;
+  const apply = () => {
+    const now = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    const wanted = [...new Set([...now, ...ids])].join(" ");
+    if (input.getAttribute("aria-describedby") !== wanted) input.setAttribute("aria-describedby", wanted);
+  };
+  new MutationObserver(apply).observe(input, { attributes: true, attributeFilter: ["aria-describedby"] });
+  apply();
+}
+
+function describedBy(element) {
+  return (element.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+}
+
+function markError(input, hadError) {
+  if (input && hadError) input.classList.add("app-autocomplete__input--error");
+}
+
+function enhanceSettingSelect(select) {
+  const id = select.id;
+  const ids = describedBy(select);
+  const hadError = select.classList.contains("govuk-select--error");
+  const blank = [...select.options].find((option) => option.value === "");
+  const chosen = select.options[select.selectedIndex];
+  autocomplete.enhanceSelectElement({
+    selectElement: select,
+    defaultValue: chosen && chosen.value !== "" ? chosen.textContent : "",
+    showAllValues: true,
+    // Nothing chosen for the person: leaving a box emptied or half typed must not pick the
+    // first setting in the list.
+    autoselect: false,
+    dropdownArrow: () => "",
+    tNoResults: () => "No setting has that name",
+    // On choosing, or on leaving the box: the option whose name is in the box, else the one
+    // setting whose name holds what was typed, else none (the blank choice: clearing the box
+    // clears the answer, and a name that fits several is asked for again, never guessed).
+    onConfirm: (choice) => {
+      const typed = (choice !== undefined ? choice : document.getElementById(id).value).trim().toLowerCase();
+      const named = [...select.options].filter((option) => option.value !== "");
+      const exact = named.filter((option) => option.textContent.toLowerCase() === typed);
+      const partial = named.filter((option) => typed && option.textContent.toLowerCase().includes(typed));
+      const match = exact.length === 1 ? exact[0] : partial.length === 1 ? partial[0] : blank;
+      if (match) match.selected = true;
+    },
+  });
+  const input = document.getElementById(id);
+  keepDescribedBy(input, ids);
+  markError(input, hadError);
+}
+
+function enhancePupilSearch(box) {
+  const wrapper = document.createElement("div");
+  const ids = describedBy(box);
+  const hadError = box.classList.contains("govuk-input--error");
+  const source = box.dataset.source;
+  let asked = 0;
+  let timer;
+  box.parentNode.insertBefore(wrapper, box);
+  box.remove();
+  autocomplete({
+    element: wrapper,
+    id: box.id,
+    name: box.name,
+    defaultValue: box.value,
+    minLength: 2,
+    confirmOnBlur: false,
+    tNoResults: () => "No pupil you may see matches",
+    tStatusQueryTooShort: (minQueryLength) => `Type ${minQueryLength} or more characters of a name or UPN`,
+    templates: {
+      // The box starts with what was typed before (a string), then holds suggestions (pupils).
+      inputValue: (pupil) => (pupil && typeof pupil === "object" ? pupil.upn : pupil || ""),
+      suggestion: (pupil) =>
+        pupil && typeof pupil === "object"
+          ? `${escapeHtml(pupil.name)} <span class="app-autocomplete__detail">${escapeHtml(pupil.upn)}, ${escapeHtml(pupil.school)}</span>`
+          : escapeHtml(pupil || ""),
+    },
+    // A short wait after each key, and only the latest answer shown.
+    source: (query, populate) => {
+      clearTimeout(timer);
+      const mine = ++asked;
+      timer = setTimeout(async () => {
+        try {
+          const answer = await fetch(`${source}?q=${encodeURIComponent(query)}`, {
+            credentials: "same-origin",
+            headers: { Accept: "application/json" },
+          });
+          const found = answer.ok ? (await answer.json()).pupils : [];
+          if (mine === asked) populate(found);
+        } catch {
+          if (mine === asked) populate([]);
+        }
+      }, 150);
+    },
+  });
+  const input = document.getElementById(box.id);
+  keepDescribedBy(input, ids);
+  markError(input, hadError);
+  // Enter with the list open and nothing in it chosen searches for what was typed, as the box
+  // did before the list (the component would otherwise keep the key to itself).
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !input.form) return;
+    if (input.getAttribute("aria-expanded") === "true" && !input.getAttribute("aria-activedescendant")) {
+      event.preventDefault();
+      input.form.requestSubmit();
+    }
+  });
+}
+
+function enhanceAutocompletes(root) {
+  if (typeof autocomplete !== "function") return;
+  for (const select of root.querySelectorAll('select[data-module="app-autocomplete"]')) enhanceSettingSelect(select);
+  for (const box of root.querySelectorAll('input[data-module="app-pupil-search"]')) enhancePupilSearch(box);
+}
+
+enhanceAutocompletes(document);

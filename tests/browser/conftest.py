@@ -22,6 +22,17 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 STATIC = Path(__file__).resolve().parents[2] / "ap_register" / "static" / "css" / "main.css"
 
 
+def choose(page: Any, label: str, option: str) -> None:
+    """Choose a setting from its autocomplete as a person does: type part of its name, then pick
+    it from the list; the select behind the box then holds it."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("combobox", name=label)
+    box.fill(option[:8])
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)
+
+
 @pytest.fixture(scope="module")
 def live_app(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The app on its own database (a live server cannot share the tests' transaction)."""
@@ -95,7 +106,7 @@ def page(browser: Any, server: str) -> Iterator[Any]:
     tab = context.new_page()
     # A CSP violation or a script error is a failure, not a console message to ignore.
     tab.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.on("pageerror", lambda error: problems.append(str(error) + " at " + tab.url + " " + str(error.stack)[:600]))
     tab.console_errors = problems  # a test that visits a missing page on purpose clears its 404
     yield tab
     context.close()

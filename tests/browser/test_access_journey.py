@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
 from tests import factories
+from tests.browser.conftest import choose
 from tests.browser.test_journey import fill_date
 
 pytestmark = pytest.mark.browser
@@ -91,7 +92,7 @@ def test_a_provider_offers_outreach_and_the_school_agrees(page: Any, axe: Any, t
     sign_in(page, two_areas["head"])
     page.goto("/outreach/new")
     axe.check(page)
-    page.get_by_label("School").select_option(label="Harbour School (Mainstream school)")
+    choose(page, "School", "Harbour School (Mainstream school)")
     page.get_by_label("One-to-one work").check()
     page.fill("#upn", two_areas["pupil_upn"])
     fill_date(page, "started_on", date(2025, 11, 3))

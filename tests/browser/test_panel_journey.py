@@ -13,6 +13,7 @@ from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
 from ap_register.panels.rules import add_member, create_panel, schedule_meeting
 from tests import factories
+from tests.browser.conftest import choose
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +68,7 @@ def test_from_referral_to_decision_to_placement(page: Any, axe: Any, panel_area:
     axe.check(page)
     page.get_by_label("Managed move", exact=True).check()
     page.get_by_label("Under which route would the placement be made?").select_option("managed_move")
-    page.get_by_label("Which setting is proposed?").select_option(label="Castle Academy (Mainstream school)")
+    choose(page, "Which setting is proposed?", "Castle Academy (Mainstream school)")
     page.get_by_label("Behaviour that has not improved with support").check()
     page.fill("#reasons", "Repeated conflict with a group of peers; a fresh start is agreed by both schools.")
     page.fill("#support_1", "Restorative meetings with the pastoral lead")

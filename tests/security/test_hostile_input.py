@@ -367,7 +367,7 @@ class Findings:
 
 def check_answer(response: Any, what: str, findings: Findings) -> None:
     """No server error, no script reflected, a redirect only to a path of this site, and an error
-    in the API's JSON shape or as a GOV.UK page."""
+    in the API's JSON shape, as a message to a page's script, or as a GOV.UK page."""
     body: bytes = response.get_data()
     status = response.status_code
     findings.expect(status < 500, f"{what}: {status}")
@@ -383,6 +383,8 @@ def check_answer(response: Any, what: str, findings: Findings) -> None:
         if response.is_json and status >= 400:
             shape = set(response.get_json().get("error") or ())
             findings.expect(shape == {"status", "title", "message", "errors"}, f"{what}: not the API's error")
+    elif status == 400 and response.is_json:  # a page script's own question (the pupil search)
+        findings.expect(isinstance(response.get_json().get("error"), str), f"{what}: no message")
     elif status == 400:
         findings.expect(b"govuk-heading-l" in body or b"govuk-error-summary" in body, f"{what}: not a GOV.UK page")
 

@@ -6,7 +6,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import DecimalField, IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from ap_register.blueprints.forms import Form, radios, select, submit, text_area, text_field
+from ap_register.blueprints.forms import Form, radios, select, setting_select, submit, text_area, text_field
 from ap_register.budgets.rules import PLACE_TYPES
 
 
@@ -44,7 +44,7 @@ class PlanForm(Form):
 class LineForm(Form):
     year = select("Financial year", [], required="Choose the financial year")
     place_type = radios("Place type", list(PLACE_TYPES.items()), required="Choose the place type")
-    provider = select("Provider", [], description="Leave as it is for the reserve")
+    provider = setting_select("Provider", description="Leave as it is for the reserve")
     commissioned = amount(
         "Places, hours or amount",
         "Enter the places, hours or amount",

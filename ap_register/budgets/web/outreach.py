@@ -14,8 +14,10 @@ from ap_register.blueprints.forms import (
     Form,
     GovDateField,
     attempt,
+    pupil_search,
     radios,
     setting_choices,
+    setting_select,
     submit,
     text_area,
     text_field,
@@ -33,10 +35,10 @@ bp = Blueprint("outreach", __name__, url_prefix="/outreach")
 
 
 class EngagementForm(Form):
-    provider = select_field("Provider", [])
-    school = select_field("School", [], required="Choose the school")
+    provider = setting_select("Provider")
+    school = setting_select("School", required="Choose the school")
     kind = radios("Kind of outreach", list(rules.KINDS.items()), required="Choose the kind of outreach")
-    upn = text_field("Pupil's UPN", max_length=20, description="For work with one pupil")
+    upn = pupil_search("Pupil's UPN", description="For work with one pupil: type their name or UPN")
     group_name = text_field("Or the group", max_length=200, description="For example, Year 8 self-regulation group")
     started_on = GovDateField("Start date")
     submit = submit("Start the engagement")

@@ -14,7 +14,15 @@ from wtforms import SelectMultipleField
 from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.blueprints.access import allowed
-from ap_register.blueprints.forms import Form, GovDateField, attempt, setting_choices, submit, text_area
+from ap_register.blueprints.forms import (
+    Form,
+    GovDateField,
+    attempt,
+    setting_choices,
+    setting_select,
+    submit,
+    text_area,
+)
 from ap_register.blueprints.forms import select as select_field
 from ap_register.coverage import alerts as alert_rules
 from ap_register.coverage import attendance as attendance_rules
@@ -46,7 +54,7 @@ class WeekForm(Form):
     flag = select_field(
         "Flag", [("", "Any flag"), ("flagged", "Any flag raised")] + [(f, FLAG_LABELS[f]) for f in FLAGS]
     )
-    setting = select_field("Setting", [])
+    setting = setting_select("Setting")
     submit = submit("Show")
 
 
@@ -303,7 +311,7 @@ class RegisterChoiceForm(Form):
     class Meta:
         csrf = False
 
-    setting = select_field("Setting", [])
+    setting = setting_select("Setting")
     day = GovDateField("Date", required=False)
     half = select_field("Session", [("AM", "Morning (AM)"), ("PM", "Afternoon (PM)")])
     submit = submit("Open the register")
@@ -397,7 +405,7 @@ class ReceivedForm(Form):
         csrf = False
 
     day = GovDateField("Date", required=False)
-    provider = select_field("Provider", [])
+    provider = setting_select("Provider")
     submit = submit("Show")
 
 

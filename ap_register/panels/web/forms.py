@@ -13,6 +13,7 @@ from ap_register.blueprints.forms import (
     checkboxes,
     radios,
     select,
+    setting_select,
     submit,
     text_area,
     text_field,
@@ -36,8 +37,8 @@ class ReferralForm(Form):
         [(r.value, label) for r, label in ROUTE_LABELS.items()],
         required="Choose the route",
     )
-    proposed_setting = select(
-        "Which setting is proposed?", [], description="Leave as 'Not yet known' if the panel is to find one"
+    proposed_setting = setting_select(
+        "Which setting is proposed?", description="Leave as 'Not yet known' if the panel is to find one"
     )
     fair_access_category = select(
         "For a fair access allocation: which category is the child in?",

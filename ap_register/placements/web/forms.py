@@ -11,8 +11,10 @@ from ap_register.blueprints.forms import (
     GovDateField,
     SpotPurchaseFields,
     checkboxes,
+    pupil_search,
     radios,
     select,
+    setting_select,
     submit,
     text_area,
     text_field,
@@ -58,8 +60,8 @@ class FindPupilForm(Form):
     class Meta:
         csrf = False  # a search: a GET that changes nothing
 
-    q = text_field("UPN or name", max_length=100)
-    setting = select("Setting", [], coerce=str)
+    q = pupil_search("UPN or name")
+    setting = setting_select("Setting", coerce=str)
     submit = submit("Search")
 
 
@@ -69,9 +71,8 @@ class PlacementRouteForm(Form):
         [(r.value, label) for r, label in ROUTE_LABELS.items()],
         required="Choose how the placement is arranged",
     )
-    setting = select(
+    setting = setting_select(
         "Where will the pupil be educated?",
-        [],
         required="Choose the setting",
         description="The school, provider or college",
     )
@@ -159,7 +160,7 @@ class PlacementDetailsForm(SpotPurchaseFields, NoticeFields, Form):
     destination_plan = text_area(
         "Destination plan", description="For a transitional placement: the school or post-16 route it leads to"
     )
-    destination_setting = select("Destination school, if known", [])
+    destination_setting = setting_select("Destination school, if known")
     unregistered_override_reason = text_area(
         "Why does the pupil need more than the unregistered provider limit?",
         description="Only if the pupil will attend an unregistered provider for more than the limit",
@@ -174,7 +175,7 @@ class ConvertForm(Form):
         required="Record why the pupil will not return to the home school",
     )
     destination_plan = text_area("Destination plan", description="The school or post-16 route it leads to")
-    destination_setting = select("Destination school, if known", [])
+    destination_setting = setting_select("Destination school, if known")
     submit = submit("Convert to a transitional placement")
 
 
@@ -252,7 +253,7 @@ class MovementForm(Form):
             "the parents were told. For a review, the day it was asked for or ended."
         ),
     )
-    setting = select("School", [], required="Choose the school")
+    setting = setting_select("School", required="Choose the school")
     days = IntegerField(
         "Length of a suspension, in school days",
         validators=[Optional()],  # how long a suspension may be: `placements.rules.record_roll_movement`
@@ -268,7 +269,7 @@ class PlacementsFilterForm(Form):
 
     route = select("Route", [("", "Any route")] + [(r.value, label) for r, label in ROUTE_LABELS.items()])
     tier = select("Tier", [("", "Any tier")] + [(t.value, label) for t, label in TIER_LABELS.items()])
-    setting = select("Setting", [])
+    setting = setting_select("Setting")
     status = select(
         "Status", [("", "Any status"), ("active", "Active today"), ("planned", "Planned"), ("ended", "Ended")]
     )

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -19,6 +19,7 @@ from ap_register.coverage.attendance import attendance_by_week
 from ap_register.domain import exports, week_pattern
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.search import PlacementFilters, placements_query, pupils_query
+from ap_register.domain.text import control_character_problem
 from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import (
     AP_KINDS,
@@ -84,6 +85,41 @@ def find_pupil() -> str:
         )
     query = {k: v for k, v in request.args.items() if k != "page"}
     return render_recorded("register/find.html", title="Find a pupil", form=form, results=results, query=query)
+
+
+SUGGESTIONS = 10  # as many as a person reads at a glance; more words narrow them
+
+
+@bp.route("/pupils/suggest")
+@login_required
+@limiter.limit(
+    lambda: str(current_app.config["SUGGEST_RATE_LIMIT"]), key_func=lambda: f"suggest:{current_user.get_id()}"
+)
+def suggest_pupils() -> tuple[Response, int] | Response:
+    """The pupil search's suggestions as a person types a name or UPN (the accessible autocomplete
+    asks): the first few pupils this person may see, in JSON. Each search is audited, and each
+    child named is audited as viewed, as on the "Find a pupil" page."""
+    text = request.args.get("q", "")
+    problem = control_character_problem(text)
+    if problem is None and len(text) > 100:
+        problem = "must be 100 characters or fewer"
+    if problem is not None:
+        return jsonify(error=f"The search {problem}"), 400
+    if len(text.strip()) < 2:
+        return jsonify(pupils=[])
+    actor = current_actor()
+    found = list(db.session.scalars(pupils_query(actor, text).limit(SUGGESTIONS)).unique())
+    audit.record(db.session, actor, "search", "pupil", detail={"query": text, "suggested": len(found)})
+    return jsonify(
+        pupils=[
+            {
+                "upn": p.upn,
+                "name": f"{p.first_name} {p.last_name}",
+                "school": p.home_school.name if p.home_school else "No school",
+            }
+            for p in found
+        ]
+    )
 
 
 @bp.route("/pupils/<int:pupil_id>")
