@@ -32,7 +32,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wsgi import host_is_trusted
 
 from ap_register import clock, errors, permissions
-from ap_register.accounts import audit
+from ap_register.accounts import audit, kept_answers
 from ap_register.blueprints.forms import error_list
 from ap_register.budgets.rules import figure
 from ap_register.coverage.rules import FLAG_LABELS
@@ -211,6 +211,15 @@ def init_app(app: Flask) -> None:
         if request.blueprint == "api" or request.endpoint == "main.health":
             return None  # the API reads a bearer token and the health check nothing: no session cookie
         session.permanent = True
+        if current_user.is_authenticated and request.endpoint != "static":
+            # When the session was last used (a page about to lapse asks whether another tab
+            # kept it alive), and a form's answers kept when it lapsed, put back on its page.
+            g.session_last_seen = session.get("seen")
+            session["seen"] = clock.now().timestamp()
+            if request.method == "GET" and request.blueprint != "api":
+                g.kept_answers = kept_answers.take(db.session, current_user, request.path)
+                if g.kept_answers is not None:
+                    db.session.commit()
         if (
             current_user.is_authenticated
             and current_user.must_change_password

@@ -4,6 +4,9 @@ import { initAll } from "./govuk-frontend.min.js";
 // A UMD bundle: imported for its effect, it sets window.accessibleAutocomplete.
 import "./accessible-autocomplete.min.js";
 
+// What a person typed and chose; never a password, a file or the page's own hidden fields.
+const NOT_ANSWERS = new Set(["hidden", "password", "file", "submit", "button", "reset"]);
+restoreKeptAnswers(); // before GOV.UK's components start, so that conditional parts follow the answers
 initAll();
 
 // Imports: send the file from the page and show how far it has got. While the file is sent, the
@@ -146,8 +149,40 @@ function enhanceTimeout() {
     clearInterval(tickTimer);
     endsAt = Date.now() + lifetime;
     warnTimer = setTimeout(warn, Math.max(0, lifetime - warnFor));
-    // A moment after the server's own lapse, so that the sign-in page finds it lapsed.
-    endTimer = setTimeout(() => window.location.assign(dialog.dataset.signedOut), lifetime + 2000);
+    // A few seconds before the server's own lapse: keep a half-done form's answers (which
+    // signs the person out), or else wait for the lapse and show the sign-in page.
+    endTimer = setTimeout(lapse, Math.max(0, lifetime - 5000));
+  }
+
+  async function lapse() {
+    const form = changedForm();
+    if (form) {
+      try {
+        const answer = await fetch(dialog.dataset.keepAnswers, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: {
+            "Content-Type": "application/json",
+            "X-CSRFToken": dialog.querySelector("input[name=csrf_token]").value,
+          },
+          body: JSON.stringify({ path: window.location.pathname, fields: answersOf(form) }),
+          redirect: "manual", // already lapsed: a sign-in page is not "kept"
+        });
+        if (answer.status === 409) {
+          // Still in use in another tab: not lapsing after all.
+          if (dialog.open) dialog.close();
+          start();
+          return;
+        }
+        if (answer.status === 204) {
+          window.location.assign(dialog.dataset.signedOut);
+          return;
+        }
+      } catch {
+        // Not kept (the connection): the lapse goes on as it would have.
+      }
+    }
+    setTimeout(() => window.location.assign(dialog.dataset.signedOut), 7000);
   }
 
   function warn() {
@@ -300,3 +335,71 @@ function enhanceAutocompletes(root) {
 }
 
 enhanceAutocompletes(document);
+
+// Answers kept across a lapsed session: the form on the page that a person has changed is sent
+// (as name and value pairs, files and the page's own tokens left out) just before the lapse; on
+// signing in again the page carries them back (#kept-answers) and they are put in the form.
+function changedForm() {
+  for (const form of document.querySelectorAll("main form")) {
+    if (form.method !== "post" || form.querySelector("input[type=file]")) continue;
+    for (const element of form.elements) {
+      if (!element.name || NOT_ANSWERS.has(element.type)) continue;
+      if (element.type === "checkbox" || element.type === "radio") {
+        if (element.checked !== element.defaultChecked) return form;
+      } else if (element.tagName === "SELECT") {
+        if ([...element.options].some((option) => option.selected !== option.defaultSelected)) return form;
+      } else if ("defaultValue" in element && element.value !== element.defaultValue) {
+        return form;
+      }
+    }
+  }
+  return null;
+}
+
+function answersOf(form) {
+  const fields = [];
+  for (const element of form.elements) {
+    if (!element.name || element.disabled || NOT_ANSWERS.has(element.type)) continue;
+    if (element.type === "checkbox" || element.type === "radio") {
+      if (element.checked) fields.push([element.name, element.value]);
+    } else if (element.tagName === "SELECT") {
+      for (const option of element.selectedOptions) fields.push([element.name, option.value]);
+    } else if ("value" in element) {
+      fields.push([element.name, element.value]);
+    }
+  }
+  return fields;
+}
+
+function restoreKeptAnswers() {
+  const kept = document.getElementById("kept-answers");
+  if (!kept) return;
+  let fields;
+  try {
+    fields = JSON.parse(kept.textContent);
+  } catch {
+    return;
+  }
+  const values = new Map();
+  for (const [name, value] of fields) values.set(name, [...(values.get(name) || []), value]);
+  const form = [...document.querySelectorAll("main form")].find(
+    (candidate) => candidate.method === "post" && [...values.keys()].some((name) => candidate.elements.namedItem(name)),
+  );
+  if (!form) return;
+  for (const element of form.elements) {
+    if (!element.name || NOT_ANSWERS.has(element.type)) continue;
+    const mine = values.get(element.name) || [];
+    if (element.type === "checkbox" || element.type === "radio") {
+      element.checked = mine.includes(element.value);
+    } else if (element.tagName === "SELECT") {
+      for (const option of element.options) option.selected = mine.includes(option.value);
+    } else if ("value" in element && element.type !== "submit" && element.type !== "button") {
+      element.value = mine.length > 0 ? mine.shift() : "";
+    }
+  }
+  const banner = document.getElementById("kept-answers-banner");
+  if (banner) {
+    banner.setAttribute("tabindex", "-1");
+    banner.focus();
+  }
+}

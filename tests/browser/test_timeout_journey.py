@@ -16,7 +16,7 @@ from ap_register.domain.vocab import Role
 from ap_register.extensions import db
 from tests import factories
 from tests.browser.conftest import sign_in
-from tests.conftest import build_app, make_database
+from tests.conftest import build_app, build_world, make_database
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +28,14 @@ def live_app(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         url, WTF_CSRF_ENABLED=True, PERMANENT_SESSION_LIFETIME=timedelta(seconds=12), SESSION_WARNING_SECONDS=8
     )
     with app.app_context():
-        la = factories.la(db.session, "855")
-        factories.user(db.session, Role.ATTENDANCE_OFFICER, la, email="officer@example.org")
+        world = build_world(db.session)
+        factories.user(db.session, Role.ATTENDANCE_OFFICER, world["home"]["la"], email="officer@example.org")
         db.session.commit()
+        app.config["TEST_AREA"] = {
+            "lead": world["home"]["users"][Role.SCHOOL_LEAD].email,
+            "pupil_id": world["home"]["pupil"].id,
+        }
+        db.session.remove()
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -59,3 +64,29 @@ def test_a_person_is_warned_before_the_session_lapses_and_may_stay(page: Any, ax
     page.fill("#password", factories.PASSWORD)
     page.click("button:has-text('Sign in')")
     expect(page.locator("h1")).to_have_text("Alerts")
+
+
+def test_a_form_half_done_when_the_session_lapses_is_kept_for_after_signing_in(
+    page: Any, axe: Any, live_app: Any
+) -> None:
+    area = live_app.config["TEST_AREA"]
+    sign_in(page, area["lead"], factories.PASSWORD)
+    form = f"/pupils/{area['pupil_id']}/referrals/new"
+    page.goto(form)
+    page.get_by_label("Time-limited alternative provision").check()
+    page.get_by_label("Behaviour that has not improved with support").check()
+    page.fill("#reasons", "Escalating incidents this term,\ndespite a pastoral support plan.")
+    # Done nothing: the warning, then the sign-in page, saying why.
+    expect(page).to_have_url(re.compile(r"/sign-in\?.*lapsed=1"), timeout=20_000)
+    page.fill("#email", area["lead"])
+    page.fill("#password", factories.PASSWORD)
+    page.click("button:has-text('Sign in')")
+    # Back on the form, with what was typed and chosen put back, and a banner saying so.
+    expect(page).to_have_url(re.compile(re.escape(form) + "$"))
+    banner = page.locator("#kept-answers-banner")
+    expect(banner).to_contain_text("Your answers were kept")
+    expect(banner).to_be_focused()
+    expect(page.locator("#reasons")).to_have_value("Escalating incidents this term,\ndespite a pastoral support plan.")
+    expect(page.get_by_label("Time-limited alternative provision")).to_be_checked()
+    expect(page.get_by_label("Behaviour that has not improved with support")).to_be_checked()
+    axe.check(page)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import ipaddress
 import time
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput
 from werkzeug.wrappers import Response
 from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
-from ap_register.accounts import audit, two_factor, users
+from ap_register import clock
+from ap_register.accounts import audit, kept_answers, two_factor, users
 from ap_register.blueprints.forms import Form, attempt, submit, text_field
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden
@@ -230,6 +231,37 @@ def _box() -> two_factor.SecretBox:
 @login_required
 def keep_alive() -> Response:
     """ "Stay signed in": a request renews the session (its idle time starts again); nothing else."""
+    return Response(status=204)
+
+
+@bp.route("/account/kept-answers", methods=["POST"])
+@login_required
+def keep_answers() -> tuple[Response, int] | Response:
+    """A moment before the session lapses, the page's script sends the form's answers (JSON):
+    they are kept for this person (`kept_answers`), and the person is signed out as the lapse
+    would have done; signing in again brings them back to the page and its answers. If the
+    session was used since the page last renewed it (another tab), it is not lapsing: 409, and
+    nothing is kept."""
+    lifetime = current_app.permanent_session_lifetime
+    if kept_answers.still_in_use(g.get("session_last_seen"), clock.now().timestamp(), lifetime):
+        return jsonify(error="You are still signed in: this session was used in another tab or window"), 409
+    if (request.content_length or 0) > kept_answers.LARGEST_REQUEST:
+        return jsonify(error="These answers are too large to keep"), 413
+    answers = kept_answers.read(request.get_json(silent=True))
+    if isinstance(answers, str):
+        return jsonify(error=answers), 400
+    kept_answers.keep(db.session, current_user, answers)
+    audit.record(
+        db.session,
+        current_actor(),
+        "sign_out",
+        "user",
+        current_user.id,
+        detail={"lapsed": True, "answers_kept_for": answers.path},
+    )
+    db.session.commit()
+    logout_user()
+    session.clear()
     return Response(status=204)
 
 
