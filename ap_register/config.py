@@ -95,6 +95,8 @@ class Config:
     # The pupil search's suggestions, per signed-in person: a few a second while typing, never a
     # way to read the register out name by name.
     SUGGEST_RATE_LIMIT = os.environ.get("SUGGEST_RATE_LIMIT", "120 per minute;1000 per hour")
+    # A form's answers kept as a session lapses: once a lapse, so a few an hour is plenty.
+    KEEP_ANSWERS_LIMIT = os.environ.get("KEEP_ANSWERS_LIMIT", "20 per hour")
     # What names children by UPN, counted per organisation (an LA's administrators share one count):
     # requests for another LA's child's record, outreach started or offered, files imported.
     TRANSFER_RATE_LIMIT = os.environ.get("TRANSFER_RATE_LIMIT", "20 per hour")
@@ -142,6 +144,7 @@ class TestConfig(Config):
     ACCOUNT_LOCKOUT_ALL_CLIENTS = "1000 per minute"
     EXPORT_RATE_LIMIT = "1000 per minute"
     SUGGEST_RATE_LIMIT = "1000 per minute"
+    KEEP_ANSWERS_LIMIT = "1000 per minute"
     TRANSFER_RATE_LIMIT = "1000 per minute"
     PROPOSAL_RATE_LIMIT = "1000 per minute"
     IMPORT_RATE_LIMIT = "1000 per minute"

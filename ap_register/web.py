@@ -90,6 +90,11 @@ def same_site_path(target: str | None, default: str, under: str = "/") -> str:
     return target
 
 
+def page_address() -> str:
+    """This page's path with its query, as a link to it reads (no lone "?")."""
+    return request.full_path.removesuffix("?")
+
+
 def refuse_nul_bytes() -> None:
     """A NUL byte anywhere in the path, the query string or a form: refused before any view
     reads it (PostgreSQL cannot store or even compare text holding one)."""
@@ -217,9 +222,7 @@ def init_app(app: Flask) -> None:
             g.session_last_seen = session.get("seen")
             session["seen"] = clock.now().timestamp()
             if request.method == "GET" and request.blueprint != "api":
-                g.kept_answers = kept_answers.take(db.session, current_user, request.path)
-                if g.kept_answers is not None:
-                    db.session.commit()
+                g.kept_answers = kept_answers.peek(db.session, current_user, page_address())
         if (
             current_user.is_authenticated
             and current_user.must_change_password
@@ -227,6 +230,15 @@ def init_app(app: Flask) -> None:
         ):
             return redirect(url_for("auth.change_password"))
         return None
+
+    @app.after_request
+    def forget_answers_put_back(response: Response) -> Response:
+        # Kept answers go once the page that carries them back has been sent whole (not a
+        # redirect or an error page, which put nothing back).
+        if g.get("kept_answers") is not None and response.status_code == 200:
+            kept_answers.forget(db.session, current_user, page_address())
+            db.session.commit()
+        return response
 
     @app.after_request
     def audit_every_child_shown(response: Response) -> Response:
@@ -261,6 +273,7 @@ def init_app(app: Flask) -> None:
             "can": can,
             "navigation": navigation,
             "session_seconds": lifetime,
+            "page_address": page_address,
             "warn_seconds": min(int(app.config.get("SESSION_WARNING_SECONDS", 120)), lifetime),
             "unread": unread,
             "vocab": vocab,

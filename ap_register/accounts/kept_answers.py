@@ -36,7 +36,8 @@ NOT_KEPT = frozenset({"csrf_token", "submission"})
 
 @dataclass(frozen=True)
 class Answers:
-    path: str
+    path: str  # the page, with its query (a register's day and half are in it)
+    action: str  # the form the answers are for, of the page's forms
     fields: list[tuple[str, str]]
 
 
@@ -45,14 +46,28 @@ def _kind(path: str) -> str:
     return "kept:" + hashlib.sha256(path.encode()).hexdigest()[:32]
 
 
+def _a_page(path: Any) -> bool:
+    return (
+        isinstance(path, str)
+        and path.startswith("/")
+        and not path.startswith("//")
+        and len(path) <= LONGEST_PATH
+        and "\\" not in path
+        and control_character_problem(path) is None
+    )
+
+
+def _never_kept(name: str) -> bool:
+    """A secret is never kept, whatever the page's script sent: passwords, a sign-in code."""
+    return name in NOT_KEPT or "password" in name.lower() or name == "code"
+
+
 def read(payload: Any) -> Answers | str:
     """The answers a page's script sent, or why they cannot be kept."""
     if not isinstance(payload, dict):
         return "Send the page's path and its fields"
-    path, fields = payload.get("path"), payload.get("fields")
-    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//") or len(path) > LONGEST_PATH:
-        return "The path must be one of this service's pages"
-    if control_character_problem(path) is not None:
+    path, action, fields = payload.get("path"), payload.get("action"), payload.get("fields")
+    if not _a_page(path) or not _a_page(action):
         return "The path must be one of this service's pages"
     if not isinstance(fields, list) or len(fields) > MOST_FIELDS:
         return f"Send at most {MOST_FIELDS} fields, each a name and a value"
@@ -66,28 +81,46 @@ def read(payload: Any) -> Answers | str:
         problem = control_character_problem(name) or control_character_problem(value, multiline=True)
         if problem is not None:
             return f"A field {problem}"
-        if name not in NOT_KEPT:
+        if not _never_kept(name):
             kept.append((name, value))
-    return Answers(path, kept)
+    return Answers(path, action, kept)
 
 
 def keep(session: Session, user: User, answers: Answers) -> None:
-    """Keep these answers for this person and page, in place of any kept before."""
-    session.execute(delete(FormDraft).where(FormDraft.user_id == user.id, FormDraft.kind == _kind(answers.path)))
-    drafts.start(session, user, _kind(answers.path), {"path": answers.path, "fields": answers.fields})
+    """Keep these answers for this person and page, in place of any kept before (one page's
+    answers at a time: a person is signed out once)."""
+    session.execute(delete(FormDraft).where(FormDraft.user_id == user.id, FormDraft.kind.like("kept:%")))
+    drafts.start(
+        session,
+        user,
+        _kind(answers.path),
+        {"path": answers.path, "action": answers.action, "fields": answers.fields},
+    )
 
 
-def take(session: Session, user: User, path: str) -> list[tuple[str, str]] | None:
-    """The answers kept for this person on this page, once: they are forgotten as they are taken."""
+def peek(session: Session, user: User, path: str) -> dict[str, Any] | None:
+    """The answers kept for this person on this page (its path and query), if any: the form's
+    action and its fields. `forget` them once the page that puts them back has been sent."""
     if len(path) > LONGEST_PATH:
         return None
     draft = session.scalar(select(FormDraft).where(FormDraft.user_id == user.id, FormDraft.kind == _kind(path)))
-    if draft is None:
+    if draft is None or draft.created_at < utcnow() - drafts.LIFETIME or draft.data.get("path") != path:
         return None
-    session.delete(draft)
-    if draft.created_at < utcnow() - drafts.LIFETIME or draft.data.get("path") != path:
-        return None
-    return [(str(name), str(value)) for name, value in draft.data.get("fields", [])]
+    return {
+        "action": str(draft.data.get("action", "")),
+        "fields": [[str(name), str(value)] for name, value in draft.data.get("fields", [])],
+    }
+
+
+def forget(session: Session, user: User, path: str) -> None:
+    session.execute(delete(FormDraft).where(FormDraft.user_id == user.id, FormDraft.kind == _kind(path)))
+
+
+def seconds_left(last_seen: float | None, now: float, lifetime: timedelta) -> float:
+    """How long the session has before it lapses, by its last use before this request."""
+    if last_seen is None:
+        return 0.0
+    return lifetime.total_seconds() - (now - last_seen)
 
 
 def still_in_use(last_seen: float | None, now: float, lifetime: timedelta) -> bool:
@@ -95,7 +128,5 @@ def still_in_use(last_seen: float | None, now: float, lifetime: timedelta) -> bo
     used since this page last renewed it (in another tab): then it is not lapsing, and nothing
     is kept or signed out. The page asks 5 seconds before its own count ends; a timer may fire
     late, never early."""
-    if last_seen is None:
-        return False
     seconds = lifetime.total_seconds()
-    return seconds - (now - last_seen) > min(60.0, seconds / 2)
+    return seconds_left(last_seen, now, lifetime) > min(60.0, seconds / 2)

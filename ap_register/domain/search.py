@@ -59,9 +59,14 @@ def pupils_query(actor: Actor, text: str = "", setting_id: int | None = None) ->
             stmt = stmt.where(Pupil.upn == as_upn)
         else:
             for word in text.split():
-                pattern = f"%{word.lower()}%"
+                # % and _ are letters a person typed, not wildcards
+                escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                pattern = f"%{escaped}%"
                 stmt = stmt.where(
-                    or_(func.lower(Pupil.first_name).like(pattern), func.lower(Pupil.last_name).like(pattern))
+                    or_(
+                        func.lower(Pupil.first_name).like(pattern, escape="\\"),
+                        func.lower(Pupil.last_name).like(pattern, escape="\\"),
+                    )
                 )
     if setting_id is not None:
         stmt = stmt.where(

@@ -143,15 +143,16 @@ function enhanceTimeout() {
     left.textContent = seconds > 60 ? `${minutes} minutes` : `${seconds} second${seconds === 1 ? "" : "s"}`;
   }
 
-  function start() {
+  // The session lasts `left` from now (all of it, unless the server said otherwise).
+  function start(left = lifetime) {
     clearTimeout(warnTimer);
     clearTimeout(endTimer);
     clearInterval(tickTimer);
-    endsAt = Date.now() + lifetime;
-    warnTimer = setTimeout(warn, Math.max(0, lifetime - warnFor));
+    endsAt = Date.now() + left;
+    warnTimer = setTimeout(warn, Math.max(0, left - warnFor));
     // A few seconds before the server's own lapse: keep a half-done form's answers (which
     // signs the person out), or else wait for the lapse and show the sign-in page.
-    endTimer = setTimeout(lapse, Math.max(0, lifetime - 5000));
+    endTimer = setTimeout(lapse, Math.max(0, left - 5000));
   }
 
   async function lapse() {
@@ -165,13 +166,18 @@ function enhanceTimeout() {
             "Content-Type": "application/json",
             "X-CSRFToken": dialog.querySelector("input[name=csrf_token]").value,
           },
-          body: JSON.stringify({ path: window.location.pathname, fields: answersOf(form) }),
+          body: JSON.stringify({
+            path: window.location.pathname + window.location.search,
+            action: pathOf(form.action),
+            fields: answersOf(form),
+          }),
           redirect: "manual", // already lapsed: a sign-in page is not "kept"
         });
         if (answer.status === 409) {
-          // Still in use in another tab: not lapsing after all.
+          // Still in use in another tab: not lapsing after all; it lapses when the server says.
           if (dialog.open) dialog.close();
-          start();
+          const { seconds_left: left } = await answer.json();
+          start(Math.max(10, Number(left) || 0) * 1000);
           return;
         }
         if (answer.status === 204) {
@@ -253,6 +259,8 @@ function enhanceSettingSelect(select) {
     autoselect: false,
     dropdownArrow: () => "",
     tNoResults: () => "No setting has that name",
+    // A setting's name is text (it may come from a file): never markup in the list.
+    templates: { inputValue: (name) => name || "", suggestion: (name) => escapeHtml(name || "") },
     // On choosing, or on leaving the box: the option whose name is in the box, else the one
     // setting whose name holds what was typed, else none (the blank choice: clearing the box
     // clears the answer, and a name that fits several is asked for again, never guessed).
@@ -276,6 +284,7 @@ function enhancePupilSearch(box) {
   const hadError = box.classList.contains("govuk-input--error");
   const source = box.dataset.source;
   let asked = 0;
+  let failed = false;
   let timer;
   box.parentNode.insertBefore(wrapper, box);
   box.remove();
@@ -286,8 +295,9 @@ function enhancePupilSearch(box) {
     defaultValue: box.value,
     minLength: 2,
     confirmOnBlur: false,
-    tNoResults: () => "No pupil you may see matches",
-    tStatusQueryTooShort: (minQueryLength) => `Type ${minQueryLength} or more characters of a name or UPN`,
+    tNoResults: () =>
+      failed ? "The search is not available just now: type the whole UPN" : "No pupil you may see matches",
+    tStatusQueryTooShort: (minQueryLength) => `Type ${minQueryLength} or more letters of a name, or a whole UPN`,
     templates: {
       // The box starts with what was typed before (a string), then holds suggestions (pupils).
       inputValue: (pupil) => (pupil && typeof pupil === "object" ? pupil.upn : pupil || ""),
@@ -306,10 +316,14 @@ function enhancePupilSearch(box) {
             credentials: "same-origin",
             headers: { Accept: "application/json" },
           });
-          const found = answer.ok ? (await answer.json()).pupils : [];
-          if (mine === asked) populate(found);
+          const found = answer.ok ? (await answer.json()).pupils : null;
+          if (mine !== asked) return;
+          failed = !Array.isArray(found);
+          populate(failed ? [] : found);
         } catch {
-          if (mine === asked) populate([]);
+          if (mine !== asked) return;
+          failed = true;
+          populate([]);
         }
       }, 150);
     },
@@ -339,9 +353,18 @@ enhanceAutocompletes(document);
 // Answers kept across a lapsed session: the form on the page that a person has changed is sent
 // (as name and value pairs, files and the page's own tokens left out) just before the lapse; on
 // signing in again the page carries them back (#kept-answers) and they are put in the form.
+// A form with a secret in it (a password, shown or not; a sign-in code) is never kept.
+const SECRETS =
+  "input[type=file], input[type=password], [data-module=govuk-password-input], input[autocomplete*=password], input[autocomplete=one-time-code]";
+
+function pathOf(address) {
+  const url = new URL(address, window.location.href);
+  return url.pathname + url.search;
+}
+
 function changedForm() {
   for (const form of document.querySelectorAll("main form")) {
-    if (form.method !== "post" || form.querySelector("input[type=file]")) continue;
+    if (form.method !== "post" || form.querySelector(SECRETS)) continue;
     for (const element of form.elements) {
       if (!element.name || NOT_ANSWERS.has(element.type)) continue;
       if (element.type === "checkbox" || element.type === "radio") {
@@ -372,20 +395,21 @@ function answersOf(form) {
 }
 
 function restoreKeptAnswers() {
-  const kept = document.getElementById("kept-answers");
-  if (!kept) return;
-  let fields;
+  const data = document.getElementById("kept-answers");
+  if (!data) return;
+  let kept;
   try {
-    fields = JSON.parse(kept.textContent);
+    kept = JSON.parse(data.textContent);
   } catch {
     return;
   }
-  const values = new Map();
-  for (const [name, value] of fields) values.set(name, [...(values.get(name) || []), value]);
+  // Only into the form they came from (the page may have several): else nowhere.
   const form = [...document.querySelectorAll("main form")].find(
-    (candidate) => candidate.method === "post" && [...values.keys()].some((name) => candidate.elements.namedItem(name)),
+    (candidate) => candidate.method === "post" && pathOf(candidate.action) === kept.action,
   );
-  if (!form) return;
+  if (!form || !Array.isArray(kept.fields)) return;
+  const values = new Map();
+  for (const [name, value] of kept.fields) values.set(name, [...(values.get(name) || []), value]);
   for (const element of form.elements) {
     if (!element.name || NOT_ANSWERS.has(element.type)) continue;
     const mine = values.get(element.name) || [];
@@ -399,6 +423,7 @@ function restoreKeptAnswers() {
   }
   const banner = document.getElementById("kept-answers-banner");
   if (banner) {
+    banner.hidden = false;
     banner.setAttribute("tabindex", "-1");
     banner.focus();
   }

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from ap_register.domain.vocab import Role
+from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
 from tests import factories
 from tests.browser.conftest import sign_in
@@ -24,6 +24,9 @@ def area(live_app: Any) -> dict[str, Any]:
     with live_app.app_context():
         world = build_world(db.session)
         home = world["home"]
+        # A name as a settings file could bring it: shown as the text it is, never as markup.
+        factories.setting(db.session, home["la"], SettingKind.PRU, name='<b>Bold</b> <input name="setting" value="1">')
+        db.session.commit()
         found = {
             "officer": home["users"][Role.ATTENDANCE_OFFICER].email,
             "lead": home["users"][Role.SCHOOL_LEAD].email,
@@ -79,6 +82,13 @@ def test_a_setting_is_chosen_by_typing_and_cleared_by_emptying_the_box(page: Any
     box.press("Tab")
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(r"setting=(&|$)"))
+
+    # A setting's name is text in the list, whatever it holds.
+    box = page.get_by_role("combobox", name="Setting")
+    box.press_sequentially("Bold")
+    option = page.get_by_role("option", name=re.compile("Bold"))
+    expect(option).to_have_text('<b>Bold</b> <input name="setting" value="1"> (Pupil referral unit)')
+    expect(page.locator(".autocomplete__menu b, .autocomplete__menu input")).to_have_count(0)
 
 
 def test_an_error_is_read_with_the_box_that_has_it(page: Any, axe: Any, area: dict[str, Any]) -> None:

@@ -61,3 +61,17 @@ def test_suggestions_need_a_signed_in_person(client: Any, world: dict) -> None: 
     answer = client.get("/pupils/suggest?q=robin")
     assert answer.status_code == 302
     assert "/sign-in" in answer.headers["Location"]
+
+
+def test_a_search_that_finds_nothing_is_audited_and_wildcards_are_letters(
+    client: Any, world: dict, db: Session
+) -> None:  # type: ignore[type-arg]
+    home = world["home"]
+    sign_in(client, home["users"][Role.AP_HEAD].email)
+    # A guess at a child out of scope leaves its trace, though it names nobody.
+    assert client.get("/pupils/suggest?q=Otherchild").get_json() == {"pupils": []}
+    assert _events(db, "search")[-1].detail["query"] == "Otherchild"
+    # "%" and "_" are what was typed, not "any letters": they list nobody.
+    sign_in(client, home["users"][Role.ATTENDANCE_OFFICER].email)
+    assert client.get("/pupils/suggest", query_string={"q": "__"}).get_json() == {"pupils": []}
+    assert client.get("/pupils/suggest", query_string={"q": "%%"}).get_json() == {"pupils": []}

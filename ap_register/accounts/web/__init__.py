@@ -236,6 +236,9 @@ def keep_alive() -> Response:
 
 @bp.route("/account/kept-answers", methods=["POST"])
 @login_required
+@limiter.limit(
+    lambda: str(current_app.config["KEEP_ANSWERS_LIMIT"]), key_func=lambda: f"kept-answers:{current_user.get_id()}"
+)
 def keep_answers() -> tuple[Response, int] | Response:
     """A moment before the session lapses, the page's script sends the form's answers (JSON):
     they are kept for this person (`kept_answers`), and the person is signed out as the lapse
@@ -243,8 +246,14 @@ def keep_answers() -> tuple[Response, int] | Response:
     session was used since the page last renewed it (another tab), it is not lapsing: 409, and
     nothing is kept."""
     lifetime = current_app.permanent_session_lifetime
-    if kept_answers.still_in_use(g.get("session_last_seen"), clock.now().timestamp(), lifetime):
-        return jsonify(error="You are still signed in: this session was used in another tab or window"), 409
+    last_seen, now = g.get("session_last_seen"), clock.now().timestamp()
+    if kept_answers.still_in_use(last_seen, now, lifetime):
+        return jsonify(
+            error="You are still signed in: this session was used in another tab or window",
+            seconds_left=int(kept_answers.seconds_left(last_seen, now, lifetime)),
+        ), 409
+    # Read no more than the largest form's answers, whatever the request says of its length.
+    request.max_content_length = kept_answers.LARGEST_REQUEST
     if (request.content_length or 0) > kept_answers.LARGEST_REQUEST:
         return jsonify(error="These answers are too large to keep"), 413
     answers = kept_answers.read(request.get_json(silent=True))

@@ -110,6 +110,7 @@ def suggest_pupils() -> tuple[Response, int] | Response:
     actor = current_actor()
     found = list(db.session.scalars(pupils_query(actor, text).limit(SUGGESTIONS)).unique())
     audit.record(db.session, actor, "search", "pupil", detail={"query": text, "suggested": len(found)})
+    db.session.commit()  # a search that found nothing is kept too (a guess at a child out of scope)
     return jsonify(
         pupils=[
             {
