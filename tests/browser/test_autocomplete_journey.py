@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
 from tests import factories
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import setting_box, sign_in
 from tests.conftest import build_world
 
 pytestmark = pytest.mark.browser
@@ -71,12 +71,12 @@ def test_the_pupil_search_by_keyboard(page: Any, axe: Any, area: dict[str, Any])
 def test_a_setting_is_chosen_by_typing_and_cleared_by_emptying_the_box(page: Any, area: dict[str, Any]) -> None:
     sign_in(page, area["officer"], factories.PASSWORD)
     page.goto("/placements")
-    box = page.get_by_role("combobox", name="Setting")
+    box = setting_box(page, "Setting")
     box.press_sequentially("pru")
     page.get_by_role("option", name="Home PRU (Pupil referral unit)").click()
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(rf"setting={area['pru_id']}(&|$)"))
-    box = page.get_by_role("combobox", name="Setting")
+    box = setting_box(page, "Setting")
     expect(box).to_have_value("Home PRU (Pupil referral unit)")  # kept after the search
     box.fill("")
     box.press("Tab")
@@ -84,7 +84,7 @@ def test_a_setting_is_chosen_by_typing_and_cleared_by_emptying_the_box(page: Any
     expect(page).to_have_url(re.compile(r"setting=(&|$)"))
 
     # A setting's name is text in the list, whatever it holds.
-    box = page.get_by_role("combobox", name="Setting")
+    box = setting_box(page, "Setting")
     box.press_sequentially("Bold")
     option = page.get_by_role("option", name=re.compile("Bold"))
     expect(option).to_have_text('<b>Bold</b> <input name="setting" value="1"> (Pupil referral unit)')
@@ -95,7 +95,7 @@ def test_an_error_is_read_with_the_box_that_has_it(page: Any, axe: Any, area: di
     sign_in(page, area["lead"], factories.PASSWORD)
     page.goto(f"/pupils/{area['pupil_id']}/placements/new")
     page.get_by_label("Off-site direction (s29A Education Act 2002)").check()
-    box = page.get_by_role("combobox", name="Where will the pupil be educated?")
+    box = setting_box(page, "Where will the pupil be educated?")
     box.press_sequentially("no such place")
     expect(page.get_by_role("option", name="No setting has that name")).to_be_visible()
     box.press("Tab")  # leaving the box closes the list
@@ -104,7 +104,7 @@ def test_an_error_is_read_with_the_box_that_has_it(page: Any, axe: Any, area: di
     expect(summary).to_contain_text("Choose the setting")
     axe.check(page)
     summary.get_by_role("link", name="Choose the setting").click()
-    box = page.get_by_role("combobox", name="Where will the pupil be educated?")
+    box = setting_box(page, "Where will the pupil be educated?")
     expect(box).to_be_focused()
     expect(box).to_have_accessible_description(re.compile("Choose the setting"))
 
