@@ -48,9 +48,14 @@ def daily_alerts(session: Session, on: date) -> dict[str, Any]:
     if changed:
         summary["rolls_changed"] = changed
     las = session.scalars(select(LocalAuthority).where(LocalAuthority.id.in_(select(TermDate.la_id)))).all()
+    from ap_register.coverage.term import keep_week
+
     for la in las:
         result = raise_alerts(session, la, on)
         summary[la.code] = {"raised": result.raised, "still_open": result.still_open, "resolved": result.resolved}
+        counted = keep_week(session, la, on)  # the week's count for the picture of the term
+        if counted is not None:
+            summary[la.code]["below_full_time"] = counted.below_full_time
     return summary
 
 

@@ -71,6 +71,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "admin.audit": frozenset({Role.LA_ADMIN}),
     "admin.api_tokens": frozenset({Role.LA_ADMIN}),
     "coverage.view": frozenset(Role),
+    # The area's counts week by week (every pupil of the LA, not a setting's own): the LA's people.
+    "coverage.term": LA_ROLES,
     "referral.submit": frozenset(
         {Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER}
     ),

@@ -273,7 +273,6 @@ def init_app(app: Flask) -> None:
             "can": can,
             "navigation": navigation,
             "session_seconds": lifetime,
-            "page_address": page_address,
             "warn_seconds": min(int(app.config.get("SESSION_WARNING_SECONDS", 120)), lifetime),
             "unread": unread,
             "vocab": vocab,

@@ -67,7 +67,7 @@ def read(payload: Any) -> Answers | str:
     if not isinstance(payload, dict):
         return "Send the page's path and its fields"
     path, action, fields = payload.get("path"), payload.get("action"), payload.get("fields")
-    if not _a_page(path) or not _a_page(action):
+    if not isinstance(path, str) or not isinstance(action, str) or not _a_page(path) or not _a_page(action):
         return "The path must be one of this service's pages"
     if not isinstance(fields, list) or len(fields) > MOST_FIELDS:
         return f"Send at most {MOST_FIELDS} fields, each a name and a value"

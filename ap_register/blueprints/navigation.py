@@ -38,7 +38,9 @@ SECTIONS = {
         "register.view",
         ("register.placement", "register.settings", "register.setting"),
     ),
-    "coverage": Section("Coverage", "coverage.coverage", "coverage.view", ("coverage.coverage",)),
+    "coverage": Section(
+        "Coverage", "coverage.coverage", "coverage.view", ("coverage.coverage", "coverage.coverage_term")
+    ),
     "alerts": Section("Alerts", "coverage.alerts", "alerts.view", ("coverage.alert",)),
     "registers": Section("Registers", "coverage.attendance", "attendance.record", ("coverage.attendance",)),
     "outreach": Section("Outreach", "outreach.engagements", "outreach.record", ("outreach.",)),

@@ -1706,7 +1706,23 @@ def _alerts(builder: _Builder) -> int:
         acknowledge(session, as_officer, alert, "Called the home school: provision is being arranged")
     for alert in opened[2:4]:
         assign(session, builder.actor, alert, officer)
+    _weeks_counted(builder)
     return raised
+
+
+def _weeks_counted(builder: _Builder) -> None:
+    """The term's weeks so far as the daily checks would have counted them, each on its last
+    school day (so the coverage picture has a term behind it)."""
+    from ap_register.coverage.term import keep_week, term_of
+
+    found = term_of(builder.session, builder.la, builder.today)
+    if found is None:
+        return
+    friday = found[0] + timedelta(days=4 - found[0].weekday())
+    while friday < builder.today:
+        keep_week(builder.session, builder.la, friday)
+        friday += timedelta(days=7)
+    keep_week(builder.session, builder.la, builder.today)
 
 
 def _access(builder: _Builder) -> None:

@@ -6,6 +6,7 @@ from ap_register.models.attendance import AttendanceMark
 from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
 from ap_register.models.budgets import BudgetLine, BudgetPlan, BudgetVariation
+from ap_register.models.coverage import CoverageWeek
 from ap_register.models.drafts import FormDraft, FormSubmission
 from ap_register.models.movements import Movement
 from ap_register.models.notifications import Notification
@@ -39,6 +40,7 @@ __all__ = [
     "Referral",
     "SupportTried",
     "Alert",
+    "CoverageWeek",
     "JobRun",
     "AttendanceCode",
     "AttendanceMark",

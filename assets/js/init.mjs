@@ -137,6 +137,14 @@ function enhanceTimeout() {
   const left = dialog.querySelector(".app-timeout__left");
   let warnTimer, endTimer, tickTimer, endsAt;
 
+  // Back to this page, with its query (a register's day and half), after signing in again; the
+  // page itself never writes its query out (a search can hold a UPN).
+  function signedOut() {
+    const url = new URL(dialog.dataset.signedOut, window.location.href);
+    url.searchParams.set("next", window.location.pathname + window.location.search);
+    return url.pathname + url.search;
+  }
+
   function say(milliseconds) {
     const seconds = Math.max(0, Math.round(milliseconds / 1000));
     const minutes = Math.ceil(seconds / 60);
@@ -181,14 +189,14 @@ function enhanceTimeout() {
           return;
         }
         if (answer.status === 204) {
-          window.location.assign(dialog.dataset.signedOut);
+          window.location.assign(signedOut());
           return;
         }
       } catch {
         // Not kept (the connection): the lapse goes on as it would have.
       }
     }
-    setTimeout(() => window.location.assign(dialog.dataset.signedOut), 7000);
+    setTimeout(() => window.location.assign(signedOut()), 7000);
   }
 
   function warn() {
@@ -201,7 +209,7 @@ function enhanceTimeout() {
     const answer = await fetch(dialog.dataset.keepAlive, { credentials: "same-origin" });
     if (dialog.open) dialog.close();
     if (answer.ok) start();
-    else window.location.assign(dialog.dataset.signedOut);
+    else window.location.assign(signedOut());
   }
 
   dialog.querySelector(".app-timeout__stay").addEventListener("click", stay);

@@ -169,3 +169,21 @@ def test_the_commissioner_compares_providers_on_the_five_outcomes(page: Any, axe
     page.get_by_role("link", name="Outcomes", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Outcomes of The Oaks Pupil Referral Unit"
     axe.check(page)
+
+
+def test_the_term_week_by_week(page: Any, axe: Any, demo: dict[str, Any]) -> None:
+    """The demo's term so far as the daily checks counted it: a chart with the table beside it,
+    each week leading to that week's coverage."""
+    sign_in(page, "attendance@demo.example.org")
+    page.get_by_role("link", name="Coverage", exact=True).click()
+    page.get_by_role("link", name="coverage over the term").click()
+    expect(page.locator("h1")).to_have_text("Coverage over the term")
+    expect(page.get_by_role("img", name=re.compile("^Pupils below full time each week"))).to_be_visible()
+    table = page.get_by_role("region", name="Coverage by week")
+    expect(table.locator("tbody tr").first).to_be_visible()
+    assert table.locator("tbody tr").count() > 3, "the demo's term has weeks behind it"
+    assert "Not counted" not in table.inner_text(), "the demo counts every week of its term"
+    axe.check(page)
+    week = demo["week"]
+    table.get_by_role("link", name=f"{week.day} {week:%B %Y}").click()
+    expect(page.get_by_role("heading", level=2, name=re.compile("Week beginning"))).to_be_visible()

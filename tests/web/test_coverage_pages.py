@@ -310,3 +310,37 @@ def test_a_register_records_as_seen_only_the_children_it_shows(client: Any, worl
     assert "Leaver" not in text(soup) and "Homechild" in text(soup)
     seen = db.scalars(select(AuditEvent.pupil_id).where(AuditEvent.user_id == lead.id)).all()
     assert home["pupil"].id in seen and left.id not in seen
+
+
+def test_the_term_shows_each_week_s_count_as_the_daily_checks_kept_it(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]
+    from ap_register import clock
+    from ap_register.jobs import daily_alerts
+
+    below_full_time(db, world)
+    # The daily checks of Thursday 13 November count that week (Jordan is one below full time).
+    summary = daily_alerts(db, date(2025, 11, 13))
+    db.commit()
+    assert summary["855"]["below_full_time"] == 1
+    sign_in(client, world["home"]["users"][Role.ATTENDANCE_OFFICER].email)
+    with clock.fixed(date(2025, 11, 20)):
+        soup = page(client.get("/coverage"))
+        link = soup.find("a", string="coverage over the term")
+        assert link is not None
+        soup = page(client.get(link["href"]))
+    assert soup.h1.get_text(strip=True) == "Coverage over the term"
+    rows = {
+        tr.th.get_text(strip=True): [td.get_text(" ", strip=True) for td in tr.select("td")]
+        for tr in soup.select("table tbody tr")
+    }
+    assert list(rows)[0] == "17 November 2025" and list(rows)[-1] == "1 September 2025"  # this week first
+    assert "27 October 2025" not in rows  # half term
+    pupils, below, none = rows["10 November 2025"][:3]
+    assert int(pupils) >= 2 and below == "1" and none == "0"
+    assert rows["3 November 2025"][0] == "Not counted"
+    assert soup.select_one("svg[role=img]")["aria-label"].startswith("Pupils below full time each week")
+
+    # The area's counts are the LA's: a provider's head sees neither the page nor the link.
+    sign_in(client, world["home"]["users"][Role.AP_HEAD].email)
+    assert client.get("/coverage/term").status_code == 403
+    with clock.fixed(date(2025, 11, 20)):
+        assert page(client.get("/coverage")).find("a", string="coverage over the term") is None

@@ -28,6 +28,7 @@ from ap_register.coverage import alerts as alert_rules
 from ap_register.coverage import attendance as attendance_rules
 from ap_register.coverage import digest
 from ap_register.coverage.rules import CSV_COLUMNS, FLAG_LABELS, FLAGS, monday_of, table_rows, week_coverage
+from ap_register.coverage.term import term_picture
 from ap_register.coverage.web import bp
 from ap_register.domain import exports
 from ap_register.domain.errors import CalendarUnknown, DomainError, Forbidden, NotFound
@@ -65,6 +66,16 @@ def _week_form() -> tuple[WeekForm, date, str, int | None]:
     day = form.week.data if form.week.data and not form.week.errors else clock.today()
     setting_id = record_id(form.setting.data)
     return form, monday_of(day), form.flag.data or "", setting_id
+
+
+@bp.route("/coverage/term")
+@allowed("coverage.term")
+def coverage_term() -> str:
+    """The term week by week: pupils below full time as the daily checks counted each week, and
+    the coverage alerts raised and met (counts of the area, no child named)."""
+    la = current_la()
+    term = term_picture(db.session, la, clock.today())
+    return render_template("coverage/term.html", title="Coverage over the term", la=la, term=term)
 
 
 @bp.route("/coverage")
