@@ -17,7 +17,7 @@ from ap_register import create_app
 from ap_register.config import TestConfig
 from ap_register.domain.vocab import MovementKind, SettingKind
 from ap_register.extensions import db
-from ap_register.models import Alert, JobRun
+from ap_register.models import Alert, CoverageWeek, JobRun
 from ap_register.placements.rules import record_roll_movement
 from tests import factories
 from tests.conftest import build_app, make_database
@@ -73,7 +73,12 @@ def test_the_daily_job_runs_once_across_processes(shared_database, tmp_path: Pat
         assert db.session.scalar(select(func.count()).select_from(JobRun)) == 1
         run = db.session.scalars(select(JobRun)).one()
         assert run.outcome == "done"
-        assert run.detail == {"855": {"raised": 2, "still_open": 0, "resolved": 0}, "attempts": 1}
+        # The week's count is kept for the picture of the term, once (`coverage.term.keep_week`).
+        assert run.detail == {
+            "855": {"raised": 2, "still_open": 0, "resolved": 0, "below_full_time": 1},
+            "attempts": 1,
+        }
+        assert db.session.scalar(select(func.count()).select_from(CoverageWeek)) == 1
         kinds = sorted(db.session.scalars(select(Alert.kind)))
         assert kinds == ["below_full_time", "sixth_day_provision"]
 
