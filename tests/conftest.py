@@ -51,6 +51,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("AP_REGISTER_MACHINE_DATE", ""),
         help="run as if the machine's clock said this date: YYYY-MM-DD, or +N (N months from now)",
     )
+    parser.addoption(
+        "--cpu-hog",
+        type=int,
+        default=int(os.environ.get("AP_REGISTER_CPU_HOG", "0") or 0),
+        help="keep N processes spinning for the whole run, so the suite meets a loaded machine",
+    )
+
+
+# A process that spins until the run that started it ends (it checks its parent, so a run killed
+# outright leaves nothing behind).
+SPIN = "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    sum(range(200_000))\n"
+HOGS = pytest.StashKey[list[Any]]()
+
+
+def start_cpu_hog(config: pytest.Config) -> None:
+    import subprocess
+    import sys
+
+    count = config.getoption("--cpu-hog")
+    if count > 0:
+        config.stash[HOGS] = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(count)]
+        print(f"{count} processes keep the machine's cores busy for this run")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for hog in config.stash.get(HOGS, []):
+        hog.kill()
+        hog.wait()
 
 
 def machine_date(spec: str, now: datetime) -> datetime:
@@ -75,6 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # collected closes, and would put the clock back.
     config.stash[ANCHORED] = anchored = clock.fixed(ANCHOR)
     anchored.__enter__()
+    start_cpu_hog(config)
 
 
 def unavailable(reason: str) -> None:

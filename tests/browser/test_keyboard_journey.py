@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from ap_register import clock
 from ap_register.devdata.demo import DEMO_PASSWORD
@@ -31,12 +32,16 @@ FOCUSED = """() => {
       || style.backgroundColor === "rgb(255, 221, 0)",
   };
 }"""
+# Where the focus is after a Tab: the focused element, or the page itself once Tab has gone past
+# its last stop (the next Tab comes back to the first).
+FOCUS_STOP = ":focus, body:not(:has(:focus))"
 
 
 def tab_to(page: Any, wanted: Any, limit: int = 60) -> dict[str, Any]:
     """Press Tab until the focused element is the wanted one; each focus stop must be visible."""
     for _ in range(limit):
         page.keyboard.press("Tab")
+        expect(page.locator(FOCUS_STOP)).to_have_count(1)
         focused = page.evaluate(FOCUSED)
         if focused is None:
             continue
@@ -63,7 +68,7 @@ def sign_in_by_keyboard(page: Any, email: str) -> None:
     tab_to(page, lambda f: f["id"] == "password")
     page.keyboard.type(DEMO_PASSWORD)
     enter_and_wait(page)
-    assert "Sign out" in page.inner_text("header")
+    expect(page.locator("header")).to_contain_text("Sign out", use_inner_text=True)
 
 
 def test_the_attendance_officer_works_by_keyboard_alone(page: Any, axe: Any, demo: None) -> None:
@@ -75,7 +80,7 @@ def test_the_attendance_officer_works_by_keyboard_alone(page: Any, axe: Any, dem
     tab_to(page, lambda f: f["id"] == "password")
     page.keyboard.type(DEMO_PASSWORD)
     enter_and_wait(page)
-    assert "Sign out" in page.inner_text("header")
+    expect(page.locator("header")).to_contain_text("Sign out", use_inner_text=True)
 
     tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "Find a pupil")
     enter_and_wait(page)
@@ -84,7 +89,7 @@ def test_the_attendance_officer_works_by_keyboard_alone(page: Any, axe: Any, dem
     enter_and_wait(page)
     tab_to(page, lambda f: f["tag"] == "a" and "Fletcher" in f["text"])
     enter_and_wait(page)
-    assert "Jordan Fletcher" in page.locator("h1").inner_text() or "Fletcher" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_have_text(re.compile(r"Jordan Fletcher|Fletcher"))
     axe.check(page)
 
     tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "Coverage")
@@ -93,7 +98,7 @@ def test_the_attendance_officer_works_by_keyboard_alone(page: Any, axe: Any, dem
     page.keyboard.press("ArrowDown")  # "Any flag raised"
     tab_to(page, lambda f: f["tag"] in ("button", "input") and f["text"] == "Show")
     enter_and_wait(page)
-    assert "flag=flagged" in page.url
+    expect(page).to_have_url(re.compile(r"flag=flagged"))
     axe.check(page)
 
 
@@ -114,7 +119,7 @@ def test_an_ap_head_logs_outreach_by_keyboard_alone(page: Any, axe: Any, demo: N
     tab_to(page, lambda f: f["id"] == "session-staff")
     page.keyboard.type("Outreach teacher")
     enter_and_wait(page)
-    assert "Session logged" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Session logged", use_inner_text=True)
     axe.check(page)
 
 
@@ -124,10 +129,10 @@ def test_a_commissioner_sorts_the_outcomes_by_keyboard_alone(page: Any, axe: Any
     enter_and_wait(page)
     tab_to(page, lambda f: f["tag"] == "a" and f["text"].startswith("Attendance"))
     enter_and_wait(page)
-    assert "Attendance" in page.locator("th[aria-sort=descending]").inner_text()
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("Attendance")
     tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "The Oaks Pupil Referral Unit")
     enter_and_wait(page)
-    assert page.locator("h1").inner_text() == "Outcomes of The Oaks Pupil Referral Unit"
+    expect(page.locator("h1")).to_have_text("Outcomes of The Oaks Pupil Referral Unit")
     axe.check(page)
 
 
@@ -168,6 +173,7 @@ def test_a_school_lead_refers_and_the_chair_decides_by_keyboard_alone(
     enter_and_wait(page)
     tab_to(page, lambda f: f["tag"] == "a" and f["text"] == "Refer to the panel")
     enter_and_wait(page)
+    expect(page.locator("h1")).to_have_text("Refer to the panel")
     axe.check(page)
     tab_to(page, lambda f: f["id"] == "move")
     press(page, "Space")  # Time-limited alternative provision
@@ -193,8 +199,8 @@ def test_a_school_lead_refers_and_the_chair_decides_by_keyboard_alone(
         page.keyboard.type(text)
     tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Submit the referral")
     enter_and_wait(page)
-    assert page.locator("h1").inner_text() == "Referral to the panel", page.inner_text("main")[:800]
-    assert "Not decided yet" in page.inner_text("main")
+    expect(page.locator("h1")).to_have_text("Referral to the panel")
+    expect(page.locator("main")).to_contain_text("Not decided yet", use_inner_text=True)
     axe.check(page)
     tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Sign out")
     enter_and_wait(page)
@@ -211,12 +217,13 @@ def test_a_school_lead_refers_and_the_chair_decides_by_keyboard_alone(
         enter_and_wait(page)
         tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Add waiting referrals to the agenda")
         enter_and_wait(page)
-        assert "1 referral added to the agenda" in page.inner_text("main")
+        expect(page.locator("main")).to_contain_text("1 referral added to the agenda", use_inner_text=True)
         axe.check(page)
         tab_to(page, lambda f: f["tag"] == "a" and f["text"] == name)
         enter_and_wait(page)
         tab_to(page, lambda f: f["id"] == "decision-outcome")
         press(page, "Space")  # Approve
+        expect(page.locator("#decision-outcome")).to_be_checked()
         tab_to(page, lambda f: f["id"] == "decision-reasons")
         page.keyboard.type("Support tried since September; the school and the family agree.")
         votes = page.locator("select[name^=vote-]").count()
@@ -239,5 +246,5 @@ def test_a_school_lead_refers_and_the_chair_decides_by_keyboard_alone(
             page.keyboard.type(str(value))
         tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "Record the decision")
         enter_and_wait(page)
-        assert "Decision recorded: approve" in page.inner_text("main"), page.inner_text("main")[:800]
+        expect(page.locator("main")).to_contain_text("Decision recorded: approve", use_inner_text=True)
         axe.check(page)
