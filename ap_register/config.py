@@ -78,6 +78,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Processes the nightly scores use at once on PostgreSQL (0: one a core, at most four).
+    SCORING_WORKERS = int(os.environ.get("SCORING_WORKERS", "0"))
     RATELIMIT_HEADERS_ENABLED = True
     # Keys in the shared store are named under this prefix (one store can serve several services).
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "ap_register")
@@ -145,6 +147,9 @@ class TestConfig(Config):
     EXPORT_RATE_LIMIT = "1000 per minute"
     SUGGEST_RATE_LIMIT = "1000 per minute"
     KEEP_ANSWERS_LIMIT = "1000 per minute"
+    # A test's own writes are uncommitted (its transaction is rolled back): other processes cannot
+    # see them, so scoring stays in the test's session unless a test asks for more.
+    SCORING_WORKERS = 1
     TRANSFER_RATE_LIMIT = "1000 per minute"
     PROPOSAL_RATE_LIMIT = "1000 per minute"
     IMPORT_RATE_LIMIT = "1000 per minute"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -59,21 +59,29 @@ def daily_alerts(session: Session, on: date) -> dict[str, Any]:
     return summary
 
 
-def nightly_scores(session: Session, on: date) -> dict[str, Any]:
+def nightly_scores(session: Session, on: date, workers: int | None = None) -> dict[str, Any]:
     """Recompute and keep the five-outcome scores of every LA with AP providers: the last
-    academic year that ended, and the one under way."""
+    academic year that ended, and the one under way. On PostgreSQL the LAs' batches are scored
+    in `workers` processes at once (`SCORING_WORKERS`; outcomes/parallel.py); this process keeps
+    every result in its own transaction, as the job's one runner."""
     from ap_register.models import Setting
-    from ap_register.outcomes.rules import SCORED_KINDS, scores_in_batches, store
+    from ap_register.outcomes.parallel import default_workers, scored_rows
+    from ap_register.outcomes.rules import SCORED_KINDS, keep_rows
 
+    if workers is None:
+        workers = (current_app.config.get("SCORING_WORKERS") if has_app_context() else 1) or default_workers()
     summary: dict[str, Any] = {}
     las = session.scalars(
         select(LocalAuthority)
         .where(LocalAuthority.id.in_(select(Setting.la_id).where(Setting.kind.in_(SCORED_KINDS))))
         .order_by(LocalAuthority.code)
     ).all()
+    codes = {la.id: la.code for la in las}
     for year in (AcademicYear.last_ended(on).start, AcademicYear.last_ended(on).start + 1):
-        for found in scores_in_batches(session, las, year, on):
-            summary[f"{found.la.code} {year}"] = store(session, found)
+        kept = {
+            la_id: keep_rows(session, la_id, year, rows) for la_id, rows in scored_rows(session, las, year, on, workers)
+        }
+        summary.update({f"{codes[la_id]} {year}": kept[la_id] for la_id in sorted(kept, key=codes.__getitem__)})
     return summary
 
 

@@ -267,15 +267,31 @@ GROUP BY m.setting_id
 def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) -> dict[str, Any]:
     from sqlalchemy import bindparam
 
+    from ap_register.outcomes import parallel
     from ap_register.outcomes import rules as outcomes
 
     year = AcademicYear.last_ended(today).start
 
+    kept_rows: dict[int, Any] = {}
+
+    def keeping(found: Any) -> Any:
+        for scores in found:
+            kept_rows[scores.la.id] = outcomes.score_rows(scores)
+            yield scores
+
     def app_answer() -> dict[scoring_floor.Key, tuple[Any, ...]]:
-        # As the nightly job scores them: BATCH LAs at a time.
-        answer = scoring_floor.answer_of(outcomes.scores_in_batches(session, las, year, today))
+        # As the nightly job scores them in one process: BATCH LAs at a time.
+        answer = scoring_floor.answer_of(keeping(outcomes.scores_in_batches(session, las, year, today)))
         session.rollback()
         return answer
+
+    workers = parallel.default_workers()
+
+    def in_processes() -> dict[int, Any]:
+        # As the nightly job scores them on PostgreSQL: the batches in one process a core.
+        found = dict(parallel.scored_rows(session, las, year, today, workers=workers))
+        session.rollback()
+        return found
 
     def floor_answer() -> dict[scoring_floor.Key, tuple[Any, ...]]:
         found = scoring_floor.floor(session, year, today)
@@ -295,6 +311,10 @@ def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) 
     differ = scoring_floor.compare(app_result, floor_result)
     if differ:
         raise SystemExit(f"scoring: the floor's answer differs in {len(differ)} figures, e.g. {differ[:5]}")
+    processes_seconds, processes_rows = timed(3, in_processes)
+    if processes_rows != kept_rows:
+        raise SystemExit("scoring: the processes' scores differ from one process's")
+    processes_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     part_seconds, part_result = timed(3, attendance_only)
     n, attended, possible = (scoring_floor.FIELDS.index(name) for name in ("attendance_n", "attended", "possible"))
     if part_result != {p: (f[n], f[attended], f[possible]) for (_, p), f in app_result.items() if p and f[n]}:
@@ -317,6 +337,12 @@ def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) 
         split_run_query_seconds=round(queries.seconds, 2),
         split_run_queries=queries.count,
         queries_to_floor=round(queries.seconds / floor_seconds, 2) if floor_seconds else None,
+        processes=min(workers, -(-len(las) // outcomes.BATCH))
+        if session.get_bind().dialect.name == "postgresql"
+        else 1,
+        processes_seconds=round(processes_seconds, 2),
+        processes_ratio=round(processes_seconds / floor_seconds, 2) if floor_seconds else None,
+        processes_peak_rss_mb=round(processes_peak_mb, 1),
         attendance_only_seconds=round(part_seconds, 3),
         ratio_to_attendance_only=round(app_seconds / part_seconds, 2) if part_seconds else None,
     )

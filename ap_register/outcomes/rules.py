@@ -956,28 +956,28 @@ def table_rows(found: Scores) -> list[dict[str, object]]:
     return rows
 
 
-def store(session: Session, found: Scores) -> int:
-    """Keep a year's scores as computed now, replacing the last computation."""
-    session.execute(Score.__table__.delete().where(Score.la_id == found.la.id, Score.academic_year == found.year))
-    count = 0
+def score_rows(found: Scores) -> list[dict[str, object]]:
+    """A year's scores as the rows the nightly job keeps (plain values: a scoring process hands
+    them to the one that keeps them)."""
+    rows: list[dict[str, object]] = []
     for p in [*found.providers, found.area]:
         for name in OUTCOMES:
             figure = p.figures[name]
             interval = figure.interval
-            session.add(
-                Score(
-                    la_id=found.la.id,
-                    provider_id=p.provider.id if p.provider else None,
-                    academic_year=found.year,
-                    outcome=name,
-                    n=figure.n,
-                    value=figure.value,
-                    ci_low=interval[0] if interval else None,
-                    ci_high=interval[1] if interval else None,
-                    suppressed=figure.suppressed,
-                    band=figure.band,
-                    benchmark=figure.benchmark.value if figure.benchmark else None,
-                    detail={
+            rows.append(
+                {
+                    "la_id": found.la.id,
+                    "provider_id": p.provider.id if p.provider else None,
+                    "academic_year": found.year,
+                    "outcome": name,
+                    "n": figure.n,
+                    "value": figure.value,
+                    "ci_low": interval[0] if interval else None,
+                    "ci_high": interval[1] if interval else None,
+                    "suppressed": figure.suppressed,
+                    "band": figure.band,
+                    "benchmark": figure.benchmark.value if figure.benchmark else None,
+                    "detail": {
                         "successes": figure.successes,
                         "extra": figure.extra,
                         "pending": figure.pending,
@@ -988,11 +988,22 @@ def store(session: Session, found: Scores) -> int:
                         "on": found.on.isoformat(),
                         "withheld": figure.withheld,
                     },
-                )
+                }
             )
-            count += 1
+    return rows
+
+
+def keep_rows(session: Session, la_id: int, year: int, rows: Sequence[dict[str, object]]) -> int:
+    """Keep an LA's year of scores (`score_rows`), replacing the last computation."""
+    session.execute(Score.__table__.delete().where(Score.la_id == la_id, Score.academic_year == year))
+    session.add_all(Score(**row) for row in rows)
     session.flush()
-    return count
+    return len(rows)
+
+
+def store(session: Session, found: Scores) -> int:
+    """Keep a year's scores as computed now, replacing the last computation."""
+    return keep_rows(session, found.la.id, found.year, score_rows(found))
 
 
 def stored(session: Session, la: LocalAuthority, year: int) -> Scores | None:
