@@ -409,7 +409,12 @@ def _pupil_week(
 ) -> PupilWeek:
     cells: list[Cell] = []
     planned = unregistered = 0
-    part_time = False
+    part_time = covered_any = home_any = False
+    gaps: list[str] = []
+    overlaps: list[str] = []
+    explicit: list[Booking] = []
+    # One pass over the week's ten sessions: the cells, and what the flags below read of the
+    # required ones (a page of coverage makes this for every pupil of an LA).
     for index, day in enumerate(days):
         active = [p for p in placements if p.start_date <= day and (p.end_date is None or p.end_date >= day)]
         # The school whose roll the pupil is on teaches them when nothing else is arranged, unless
@@ -419,28 +424,29 @@ def _pupil_week(
         required = day in school_days
         for slot in (2 * index, 2 * index + 1):
             here = [p for p in active if p.sessions[slot] == "1"]
-            cells.append(Cell(day, week_pattern.LABELS[slot], required, here, home))
+            label = week_pattern.LABELS[slot]
+            cells.append(Cell(day, label, required, here, home))
             if not required:
                 continue
             planned += len(here) or (1 if home else 0)
+            if here or home is not None:
+                covered_any = True
+            else:
+                gaps.append(label)
+            home_any = home_any or home is not None
+            if len(here) > 1:
+                overlaps.append(label)
+            explicit.extend(here)
             for p in here:
                 unregistered += p.setting.kind == SettingKind.UNREGISTERED_AP
                 part_time = part_time or p.route == Route.PART_TIME_TIMETABLE
-    required = [c for c in cells if c.required]
-    gaps = [c.label for c in required if not c.covered]
-    overlaps = [c.label for c in required if len(c.placements) > 1]
-    explicit = [p for c in required for p in c.placements]
     flags = []
-    if required:
-        if not any(c.covered for c in required):
+    if any(day in school_days for day in days):
+        if not covered_any:
             flags.append("no_provision")
         if gaps:
             flags.append("below_full_time")
-        if (
-            explicit
-            and all(p.setting.kind == SettingKind.UNREGISTERED_AP for p in explicit)
-            and not any(c.home_school for c in required)
-        ):
+        if explicit and all(p.setting.kind == SettingKind.UNREGISTERED_AP for p in explicit) and not home_any:
             flags.append("unregistered_only")
         if unregistered > la.unregistered_session_cap:
             flags.append("unregistered_over_limit")
