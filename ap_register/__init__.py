@@ -38,6 +38,13 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         ]
     )
 
+    if app.config.get("DATABASE_REPLICA_URL"):
+        from ap_register.config import replica_binds
+
+        primary = app.config["SQLALCHEMY_DATABASE_URI"]
+        binds = replica_binds(primary, app.config["DATABASE_REPLICA_URL"])
+        app.config["SQLALCHEMY_BINDS"] = {**(app.config.get("SQLALCHEMY_BINDS") or {}), **binds}
+
     from ap_register import extensions, web
 
     extensions.db.init_app(app)

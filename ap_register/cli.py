@@ -23,7 +23,7 @@ from ap_register.domain.errors import DomainError
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.text import counted
 from ap_register.domain.vocab import Role
-from ap_register.extensions import db
+from ap_register.extensions import db, reports_session
 from ap_register.years import AcademicYear
 
 
@@ -206,11 +206,12 @@ def export_command(kind: str, la_code: str | None, fmt: str, out: str | None) ->
 
     la = _la(la_code)
     actor = cli_actor("export")
-    total = exports.count(db.session, actor, kind, la)
-    target: Any = open(out, "wb") if out else nullcontext(sys.stdout.buffer)
-    with target as handle, click.progressbar(length=total, label=f"Exporting {kind}", file=sys.stderr) as bar:
-        written = exports.write(kind, fmt, exports.rows(db.session, actor, kind, la), handle, progress=bar.update)
-        handle.flush()
+    with reports_session() as reading:
+        total = exports.count(reading, actor, kind, la)
+        target: Any = open(out, "wb") if out else nullcontext(sys.stdout.buffer)
+        with target as handle, click.progressbar(length=total, label=f"Exporting {kind}", file=sys.stderr) as bar:
+            written = exports.write(kind, fmt, exports.rows(reading, actor, kind, la), handle, progress=bar.update)
+            handle.flush()
     exports.record_export(db.session, actor, kind, fmt, written, {"la": la_code, "out": out})
     db.session.commit()
     say(f"\nExported {written} {kind}" + (f" to {out}" if out else ""))
@@ -291,7 +292,10 @@ def coverage_command(la_code: str, week: Any, fmt: str, out: str | None) -> None
         raise click.BadParameter(f"{week.date().isoformat()} is not a Monday", param_hint="--week")
     actor = cli_actor("coverage")
     try:
-        coverage = week_coverage(db.session, actor, la, week.date())
+        with reports_session() as reading:
+            coverage = week_coverage(reading, actor, la, week.date())
+            # Read whole while its session is open.
+            document, rows = coverage.as_json(), table_rows(coverage)
     except DomainError as error:
         refuse(error.message)
         return
@@ -305,14 +309,14 @@ def coverage_command(la_code: str, week: Any, fmt: str, out: str | None) -> None
     )
     db.session.commit()
     if fmt == "json":
-        text = json.dumps(coverage.as_json(), indent=2)
+        text = json.dumps(document, indent=2)
         if out:
             with open(out, "w", encoding="utf-8") as handle:
                 handle.write(text + "\n")
         else:
             click.echo(text)
     else:
-        _write_table(fmt, CSV_COLUMNS, table_rows(coverage), out, "coverage")
+        _write_table(fmt, CSV_COLUMNS, rows, out, "coverage")
     flagged = sum(1 for p in coverage.pupils if p.flags)
     say(
         f"{counted(len(coverage.pupils), 'pupil')} in scope, {flagged} flagged; "
@@ -373,19 +377,21 @@ def scores_command(la_code: str, year_text: str | None, fmt: str, out: str | Non
     year = chosen.start if chosen else None
     if year is None:
         raise click.UsageError(f"{year_text!r} is not an academic year such as 2025/26")
-    found = scores(db.session, la, year)
+    with reports_session() as reading:
+        found = scores(reading, la, year)
+        document, rows = found.as_json(), table_rows(found)  # read whole while its session is open
     audit.record(db.session, cli_actor("scores"), "report", "scores", la.code, detail={"year": year})
     db.session.commit()
     if fmt == "json":
-        text = json.dumps(found.as_json(), indent=2)
+        text = json.dumps(document, indent=2)
         if out:
             with open(out, "w", encoding="utf-8") as handle:
                 handle.write(text + "\n")
         else:
             click.echo(text)
     else:
-        _write_table(fmt, SCORE_COLUMNS, table_rows(found), out, "scores")
-    say(f"{len(found.providers)} providers scored for {found.as_json()['year']}")
+        _write_table(fmt, SCORE_COLUMNS, rows, out, "scores")
+    say(f"{len(found.providers)} providers scored for {document['year']}")
 
 
 @click.command("backup")
@@ -489,28 +495,30 @@ def returns_command(
     year = chosen.start if chosen else None
     if year is None:
         raise click.UsageError(f"{year_text!r} is not an academic year such as 2025/26")
-    found = returns.build(db.session, cli_actor("returns"), la, kind, year, term)
-    db.session.commit()
-    if fmt == "json":
-        document = {
-            "la": la.code,
-            "return": kind,
-            "year": f"{year}/{(year + 1) % 100:02d}",
-            "term": term if kind == "school-census" else None,
-            "census_day": found.census_day.isoformat(),
-            "lines": found.rows,
-            "gaps": [gap.as_json() for gap in found.gaps],
-        }
-        _write_json(document, out)
-    elif fmt == "xml":
-        target: Any = open(out, "wb") if out else nullcontext(sys.stdout.buffer)
-        with target as handle:
-            handle.write(found.xml or b"")
-            handle.flush()
-    elif gaps:
-        _write_table(fmt, returns.GAP_COLUMNS, [gap.as_json() for gap in found.gaps], out, "gaps")
-    else:
-        _write_table(fmt, returns.COLUMNS[kind], found.rows, out, kind)
+    with reports_session() as reading:
+        found = returns.build(db.session, cli_actor("returns"), la, kind, year, term, reading=reading)
+        db.session.commit()
+        # Written while its session is open: the return's lines read the placements as they go.
+        if fmt == "json":
+            document = {
+                "la": la.code,
+                "return": kind,
+                "year": f"{year}/{(year + 1) % 100:02d}",
+                "term": term if kind == "school-census" else None,
+                "census_day": found.census_day.isoformat(),
+                "lines": found.rows,
+                "gaps": [gap.as_json() for gap in found.gaps],
+            }
+            _write_json(document, out)
+        elif fmt == "xml":
+            target: Any = open(out, "wb") if out else nullcontext(sys.stdout.buffer)
+            with target as handle:
+                handle.write(found.xml or b"")
+                handle.flush()
+        elif gaps:
+            _write_table(fmt, returns.GAP_COLUMNS, [gap.as_json() for gap in found.gaps], out, "gaps")
+        else:
+            _write_table(fmt, returns.COLUMNS[kind], found.rows, out, kind)
     gap_count = f"{len(found.gaps)} gap{'' if len(found.gaps) == 1 else 's'}"
     if fmt == "xml" and found.gaps:
         say(f"The file fails {len(found.gaps)} of its checks: see them with --gaps --format csv")

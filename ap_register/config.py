@@ -34,6 +34,17 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def replica_binds(primary: str, replica: str) -> dict[str, str]:
+    """The reports' bind (`reports_session`) for a read replica of the primary: PostgreSQL both."""
+    replica = normalise_database_url(replica)
+    if not (primary.startswith("postgresql") and replica.startswith("postgresql")):
+        raise ValueError(
+            "DATABASE_REPLICA_URL is a PostgreSQL read replica of the PostgreSQL at DATABASE_URL: "
+            "SQLite has no replicas (leave DATABASE_REPLICA_URL unset)"
+        )
+    return {"replica": replica}
+
+
 def _secret_key() -> str:
     """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
     key = os.environ.get("SECRET_KEY")
@@ -78,6 +89,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # A PostgreSQL read replica for reports (exports, statutory returns, the command line's coverage
+    # and scores): their reads go there; every write, and every page that reads what it has just
+    # written, stays on DATABASE_URL. Unset: everything reads the primary.
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
     # Processes the nightly scores use at once on PostgreSQL (0: one a core, at most four).
     SCORING_WORKERS = int(os.environ.get("SCORING_WORKERS", "0"))
     RATELIMIT_HEADERS_ENABLED = True

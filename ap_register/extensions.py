@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask_limiter import Limiter
@@ -11,8 +13,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from ap_register.models.base import Base
 
@@ -48,3 +51,20 @@ def _sqlite_begin(connection: Connection) -> None:
     locked"): under concurrent use that was a 503. Waiting in turn is what SQLite can offer."""
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def reports_session() -> Iterator[Session]:
+    """Where a report reads: the read replica (`DATABASE_REPLICA_URL`) in a read-only session of
+    its own, closed when the report is done; without one, the request's own session. A report
+    writes nothing here: its audit event goes to `db.session`, the primary."""
+    engine = db.engines.get("replica")
+    if engine is None:
+        yield db.session
+        return
+    session = Session(bind=engine)
+    try:
+        session.execute(text("SET TRANSACTION READ ONLY"))
+        yield session
+    finally:
+        session.close()

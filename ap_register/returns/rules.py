@@ -255,9 +255,12 @@ def build(
     school: Setting | None = None,
     *,
     audited: bool = True,
+    reading: Session | None = None,
 ) -> Return:
     """A return's lines and its validation report. A school lead gets their own school's lines.
-    `audited=False`: only its counts are shown (a home page), so it is not recorded as a report."""
+    `audited=False`: only its counts are shown (a home page), so it is not recorded as a report.
+    `reading`: where the placements are read (a read replica); the permission and the audit
+    event stay in `session`."""
     if kind not in RETURNS:
         raise DomainError(f"Unknown return {kind}: choose one of {', '.join(RETURNS)}")
     permissions.require(session, actor, "returns.view")
@@ -270,10 +273,11 @@ def build(
         raise DomainError(f"{term!r} is not a census term: choose autumn, spring or summer")
     start, end = census_period(kind, year, term)
     result = Return(kind, la, year, term, census_day(kind, year, term), (start, end), school=school)
+    placements = _placements(reading or session, actor, la, start, end)
     if kind == "ap-census":
-        _ap_census(result, _placements(session, actor, la, start, end))
+        _ap_census(result, placements)
     else:
-        for placement in _placements(session, actor, la, start, end):
+        for placement in placements:
             if in_school_census(placement) and (school is None or placement.home_school_id == school.id):
                 _line(result, placement, end)
     if not audited:

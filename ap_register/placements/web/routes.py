@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -32,7 +33,7 @@ from ap_register.domain.vocab import (
     SettingKind,
     Tier,
 )
-from ap_register.extensions import db, limiter
+from ap_register.extensions import db, limiter, reports_session
 from ap_register.models import Alert, Setting
 from ap_register.placements import drafts
 from ap_register.placements import notice as notice_rules
@@ -746,9 +747,17 @@ def placements_export(fmt: str) -> Response:
     actor = current_actor()
     permissions.require(db.session, actor, "register.export")
     _, filters = _placement_filters()
-    total = exports.count(db.session, actor, "placements", filters=filters)
+    # Read where reports read (a read replica, when there is one); the audit is the primary's.
+    with reports_session() as reading:
+        total = exports.count(reading, actor, "placements", filters=filters)
     exports.record_export(db.session, actor, "placements", fmt, total, {"filters": request.args.to_dict()})
     db.session.commit()
     name = f"placements-{clock.today().isoformat()}.{fmt}"
-    records = exports.rows(db.session, actor, "placements", filters=filters)
-    return table_download(fmt, exports.COLUMNS["placements"], records, name)
+
+    # The query and its scope are fixed now; the rows are read as the download is sent, and the
+    # reports' session is closed when the response is (sent whole, or the client gone).
+    opened = ExitStack()
+    records = exports.rows(opened.enter_context(reports_session()), actor, "placements", filters=filters)
+    response = table_download(fmt, exports.COLUMNS["placements"], records, name)
+    response.call_on_close(opened.close)
+    return response
