@@ -89,10 +89,13 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    # A PostgreSQL read replica for reports (exports, statutory returns, the command line's coverage
-    # and scores): their reads go there; every write, and every page that reads what it has just
-    # written, stays on DATABASE_URL. Unset: everything reads the primary.
+    # A PostgreSQL read replica for reports (the placements register's download; the command line's
+    # export, coverage, scores and returns): their reads go there; every write, and every other
+    # page, stays on DATABASE_URL. Unset: everything reads the primary.
     DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+    # How long a report waits for the replica to hold all the primary held when it began, before
+    # it reads the primary instead.
+    REPLICA_WAIT_SECONDS = float(os.environ.get("REPLICA_WAIT_SECONDS", "1"))
     # Processes the nightly scores use at once on PostgreSQL (0: one a core, at most four).
     SCORING_WORKERS = int(os.environ.get("SCORING_WORKERS", "0"))
     RATELIMIT_HEADERS_ENABLED = True
@@ -165,6 +168,7 @@ class TestConfig(Config):
     # A test's own writes are uncommitted (its transaction is rolled back): other processes cannot
     # see them, so scoring stays in the test's session unless a test asks for more.
     SCORING_WORKERS = 1
+    DATABASE_REPLICA_URL = ""  # a test that wants a replica starts its own (tests/test_read_replica.py)
     TRANSFER_RATE_LIMIT = "1000 per minute"
     PROPOSAL_RATE_LIMIT = "1000 per minute"
     IMPORT_RATE_LIMIT = "1000 per minute"

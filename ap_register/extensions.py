@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,10 +18,12 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ap_register.models.base import Base
 
+log = logging.getLogger(__name__)
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
@@ -53,18 +58,46 @@ def _sqlite_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _replica_holds_primary(replica: Engine, wait_seconds: float) -> bool:
+    """Whether the replica has replayed everything the primary had written when this was asked,
+    waiting up to `wait_seconds` for it (streaming replicas are usually milliseconds behind)."""
+    target = db.session.execute(text("SELECT pg_current_wal_lsn()")).scalar_one()
+    deadline = time.monotonic() + wait_seconds
+    try:
+        with replica.connect() as connection:
+            asked = text("SELECT coalesce(pg_last_wal_replay_lsn() >= CAST(:target AS pg_lsn), false)")
+            while True:
+                if connection.execute(asked, {"target": str(target)}).scalar_one():
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                connection.rollback()
+                time.sleep(0.02)
+    except OperationalError:
+        log.exception("The read replica cannot be reached")
+        return False
+
+
 @contextmanager
 def reports_session() -> Iterator[Session]:
     """Where a report reads: the read replica (`DATABASE_REPLICA_URL`) in a read-only session of
-    its own, closed when the report is done; without one, the request's own session. A report
-    writes nothing here: its audit event goes to `db.session`, the primary."""
+    its own (one snapshot for the whole report), closed when the report is done; without one, the
+    request's own session. The replica answers only once it holds everything the primary held
+    when the report began (`REPLICA_WAIT_SECONDS` at most; else, or if it cannot be reached, the
+    primary answers): a report is never older than the permissions and records it is read under.
+    A report writes nothing here: its audit event goes to `db.session`, the primary."""
     engine = db.engines.get("replica")
     if engine is None:
         yield db.session
         return
+    if not _replica_holds_primary(engine, float(current_app.config.get("REPLICA_WAIT_SECONDS", 1.0))):
+        log.warning("The read replica is behind the primary: this report reads the primary")
+        yield db.session
+        return
+    log.info("This report reads the read replica")
     session = Session(bind=engine)
     try:
-        session.execute(text("SET TRANSACTION READ ONLY"))
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         yield session
     finally:
         session.close()

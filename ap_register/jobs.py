@@ -77,11 +77,14 @@ def nightly_scores(session: Session, on: date, workers: int | None = None) -> di
         .order_by(LocalAuthority.code)
     ).all()
     codes = {la.id: la.code for la in las}
-    for year in (AcademicYear.last_ended(on).start, AcademicYear.last_ended(on).start + 1):
-        kept = {
-            la_id: keep_rows(session, la_id, year, rows) for la_id, rows in scored_rows(session, las, year, on, workers)
-        }
-        summary.update({f"{codes[la_id]} {year}": kept[la_id] for la_id in sorted(kept, key=codes.__getitem__)})
+    years = (AcademicYear.last_ended(on).start, AcademicYear.last_ended(on).start + 1)
+    kept = {
+        (la_id, year): keep_rows(session, la_id, year, rows)
+        for la_id, year, rows in scored_rows(session, las, years, on, workers)
+    }
+    for year in years:
+        for la_id in sorted(codes, key=codes.__getitem__):
+            summary[f"{codes[la_id]} {year}"] = kept[la_id, year]
     return summary
 
 

@@ -289,7 +289,7 @@ def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) 
 
     def in_processes() -> dict[int, Any]:
         # As the nightly job scores them on PostgreSQL: the batches in one process a core.
-        found = dict(parallel.scored_rows(session, las, year, today, workers=workers))
+        found = {la_id: rows for la_id, _, rows in parallel.scored_rows(session, las, [year], today, workers=workers)}
         session.rollback()
         return found
 

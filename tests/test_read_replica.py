@@ -1,10 +1,12 @@
 """Reports read a PostgreSQL read replica; writes, and pages that read what was just written, the
-primary (`DATABASE_REPLICA_URL`, `extensions.reports_session`).
+primary (`DATABASE_REPLICA_URL`, `extensions.reports_session`); a report never reads a replica
+that is behind what the primary held when the report began.
 
 The test starts its own pair on this machine with Debian's PostgreSQL: a primary (`initdb`) and a
-streaming replica made from it with `pg_basebackup`, each on a port of its own. With the replica's
-replay paused, a pupil added on the primary is in the primary's answers and not yet in the
-reports; once replay resumes, the reports have them too. It runs in both halves of the suite (it
+streaming replica made from it with `pg_basebackup`, each on a port of its own. Caught up, the
+reports' reads of the placements go to the replica alone; with its replay paused and a child
+placed on the primary, a report reads the primary (the child is in it); once replay resumes the
+replica answers again. It runs in both halves of the suite (it
 needs no database of the half's own); with CI=true a machine without PostgreSQL's programs fails.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import shutil
 import subprocess
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from ap_register import create_app
 from ap_register.domain.vocab import Role, SettingKind
@@ -115,9 +118,28 @@ def exported_upns(output: str) -> set[str]:
     return {row["upn"] for row in csv.DictReader(io.StringIO(output))}
 
 
-def test_reports_read_the_replica_and_everything_else_the_primary(pair: Pair) -> None:
-    app = build_app(pair.url(pair.primary_port), DATABASE_REPLICA_URL=pair.url(pair.replica_port))
+class Reads:
+    """The statements an engine is sent that read the placements table."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine, self.count = engine, 0
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.count += "FROM placement" in statement
+
+    def taken(self) -> int:
+        count, self.count = self.count, 0
+        return count
+
+
+def test_reports_read_the_replica_and_everything_else_the_primary(pair: Pair, caplog: pytest.LogCaptureFixture) -> None:
+    app = build_app(
+        pair.url(pair.primary_port), DATABASE_REPLICA_URL=pair.url(pair.replica_port), REPLICA_WAIT_SECONDS=0.3
+    )
     primary, replica = create_engine(pair.url(pair.primary_port)), create_engine(pair.url(pair.replica_port))
+    runner, client = app.test_cli_runner(), app.test_client()
+    caplog.set_level(logging.INFO, logger="ap_register.extensions")
     try:
         with app.app_context():
             la = factories.la(db.session, "855")
@@ -128,11 +150,39 @@ def test_reports_read_the_replica_and_everything_else_the_primary(pair: Pair) ->
             admin = factories.user(db.session, Role.LA_ADMIN, la)
             db.session.commit()
             email, first_upn, ids = admin.email, first.upn, (la.id, school.id, pru.id)
+            on_primary, on_replica = Reads(db.engine), Reads(db.engines["replica"])
+            exports_before = audited_exports()
         caught_up(primary, replica)
+
+        # The replica holds everything: the reports read it, and only it.
+        report = runner.invoke(args=["export", "placements", "--format", "csv", "--la", "855"])
+        assert report.exit_code == 0, report.output
+        assert exported_upns(report.stdout) == {first_upn}
+        assert (on_replica.taken(), on_primary.taken()) == (2, 0)  # the count, then the rows
+        sign_in(client, email)
+        download = client.get("/placements/export.csv")
+        assert download.status_code == 200
+        assert exported_upns(download.get_data(as_text=True)) == {first_upn}
+        download.close()  # as a WSGI server does once the download is sent: the replica's session ends
+        assert (on_replica.taken(), on_primary.taken()) == (2, 0)
+        for args in (["coverage", "--la", "855", "--week", "2026-11-30"], ["returns", "ap-census", "--la", "855"]):
+            done = runner.invoke(args=[*args, "--format", "json"])
+            assert done.exit_code == 0, done.output
+            assert on_replica.taken() > 0 and on_primary.taken() == 0, args
+        scored = runner.invoke(args=["scores", "--la", "855"])
+        assert scored.exit_code == 0, scored.output
+        assert on_replica.taken() > 0 and on_primary.taken() == 0
+        with app.app_context():
+            assert audited_exports() == exports_before + 2  # audited on the primary
+            with reports_session() as reading:
+                with pytest.raises(Exception, match="read-only"):
+                    reading.execute(text("CREATE TABLE refused (id int)"))
+        assert "The read replica is behind" not in caplog.text
+
+        # The replica stands still while a second child is placed on the primary: a report will
+        # not be older than the primary when it began, so it reads the primary, whole.
         with replica.connect() as connection:
             connection.execute(text("SELECT pg_wal_replay_pause()"))
-
-        # A second child placed on the primary, while the replica stands still.
         with app.app_context():
             la = db.session.get(LocalAuthority, ids[0])
             school, pru = db.session.get(Setting, ids[1]), db.session.get(Setting, ids[2])
@@ -140,34 +190,22 @@ def test_reports_read_the_replica_and_everything_else_the_primary(pair: Pair) ->
             factories.placement(db.session, second, pru)
             db.session.commit()
             second_upn, second_id = second.upn, second.id
-            exports_before = audited_exports()
-
-        runner = app.test_cli_runner()
-        report = runner.invoke(args=["export", "placements", "--format", "csv", "--la", "855"])
-        assert report.exit_code == 0, report.output
-        assert exported_upns(report.stdout) == {first_upn}, "the report read the replica"
-
-        client = app.test_client()
-        sign_in(client, email)
-        download = client.get("/placements/export.csv")
-        assert download.status_code == 200
-        assert exported_upns(download.get_data(as_text=True)) == {first_upn}
-        download.close()  # as a WSGI server does once the download is sent: the replica's session ends
-        # What was just written is read from the primary: the new child's own page.
+        on_replica.taken(), on_primary.taken()  # what placing the child read
+        behind = runner.invoke(args=["export", "placements", "--format", "csv", "--la", "855"])
+        assert exported_upns(behind.stdout) == {first_upn, second_upn}
+        assert (on_replica.taken(), on_primary.taken()) == (0, 2)
+        assert "The read replica is behind the primary: this report reads the primary" in caplog.text
+        # A page reads the primary: the new child's own page.
         assert "Ben" in client.get(f"/pupils/{second_id}").get_data(as_text=True)
-        with app.app_context():
-            # Each export is audited on the primary (the replica takes no writes).
-            assert audited_exports() == exports_before + 2
-            with reports_session() as reading:
-                assert reading.get_bind().engine.url.port == pair.replica_port
-                with pytest.raises(Exception, match="read-only"):
-                    reading.execute(text("CREATE TABLE refused (id int)"))
 
+        # Replay resumes: the reports read the replica again, with the second child.
         with replica.connect() as connection:
             connection.execute(text("SELECT pg_wal_replay_resume()"))
         caught_up(primary, replica)
+        on_replica.taken(), on_primary.taken()  # what the child's page read
         again = runner.invoke(args=["export", "placements", "--format", "csv", "--la", "855"])
         assert exported_upns(again.stdout) == {first_upn, second_upn}
+        assert (on_replica.taken(), on_primary.taken()) == (2, 0)
     finally:
         with app.app_context():
             db.engine.dispose()

@@ -11,7 +11,9 @@ transaction that changed the register scores with one worker, in its own session
 which takes one writer at a time, scoring stays in the caller's session too.
 
 Processes are started fresh ("spawn"), never forked from a process that holds connections and
-threads (the scheduler's). Each process's memory is one batch's, as the job's is.
+threads (the scheduler's); each takes about a second to start, so one pool serves every year. A
+scoring process holds one batch at a time (as the job did in one process); the caller holds the
+rows of batches done until it has kept them.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ _engine: Engine | None = None
 
 
 def default_workers() -> int:
-    """One scoring process a core, at most four (a batch's memory each)."""
-    return max(1, min(os.cpu_count() or 1, 4))
+    """One scoring process a core this process may use, at most four (a batch's memory each)."""
+    return max(1, min(len(os.sched_getaffinity(0)), 4))
 
 
 def _start(database_url: str) -> None:
@@ -48,13 +50,14 @@ def _start(database_url: str) -> None:
     _engine = create_engine(database_url, pool_size=1, max_overflow=0)
 
 
-def _score_batch(la_ids: Sequence[int], year: int, on: date) -> list[tuple[int, Rows]]:
-    """In a scoring process: one batch of LAs, as plain rows."""
+def _score_batch(la_ids: Sequence[int], year: int, on: date) -> list[tuple[int, int, Rows]]:
+    """In a scoring process: one batch of LAs for one year, as plain rows."""
     assert _engine is not None, "the scoring process starts with its connection"
     with Session(_engine) as session, clock.fixed(on):
         las = session.scalars(select(LocalAuthority).where(LocalAuthority.id.in_(la_ids))).all()
         ordered = sorted(las, key=lambda la: la_ids.index(la.id))
-        return [(found.la.id, rules.score_rows(found)) for found in rules.scores_for(session, ordered, year, on)]
+        found = rules.scores_for(session, ordered, year, on)
+        return [(scores.la.id, year, rules.score_rows(scores)) for scores in found]
 
 
 def _shared_url(session: Session) -> str | None:
@@ -68,21 +71,33 @@ def _shared_url(session: Session) -> str | None:
 
 
 def scored_rows(
-    session: Session, las: Sequence[LocalAuthority], year: int, on: date, workers: int = 1
-) -> Iterator[tuple[int, Rows]]:
-    """Each LA's scores for the year as rows to keep, (la id, rows), a batch at a time: in
-    `workers` processes at once, or in this session when one is asked or the database is only
-    this connection's."""
+    session: Session, las: Sequence[LocalAuthority], years: Sequence[int], on: date, workers: int = 1
+) -> Iterator[tuple[int, int, Rows]]:
+    """Each LA's scores for each of the years as rows to keep, (la id, year, rows), a batch at a
+    time: in `workers` processes at once (one pool for every year), or in this session when one is
+    asked, the database is SQLite, or the LAs make one batch a year (25 or fewer: a process takes
+    longer to start than they take to score)."""
     url = _shared_url(session)
-    batches = [[la.id for la in las[first : first + rules.BATCH]] for first in range(0, len(las), rules.BATCH)]
-    if workers <= 1 or url is None or len(batches) <= 1:
+    batches = [
+        ([la.id for la in las[first : first + rules.BATCH]], year)
+        for year in years
+        for first in range(0, len(las), rules.BATCH)
+    ]
+    if workers <= 1 or url is None or len(las) <= rules.BATCH:  # one batch a year: not worth a process
         log.info("Scoring %d LAs in %d batches in this process", len(las), len(batches))
-        for found in rules.scores_in_batches(session, las, year, on):
-            yield found.la.id, rules.score_rows(found)
+        for year in years:
+            for found in rules.scores_in_batches(session, las, year, on):
+                yield found.la.id, year, rules.score_rows(found)
         return
     processes = min(workers, len(batches))
     log.info("Scoring %d LAs in %d batches in %d processes", len(las), len(batches), processes)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start, initargs=(url,)) as pool:
-        for done in as_completed([pool.submit(_score_batch, batch, year, on) for batch in batches]):
-            yield from done.result()
+        pending = [pool.submit(_score_batch, ids, year, on) for ids, year in batches]
+        try:
+            for done in as_completed(pending):
+                yield from done.result()
+                pending.remove(done)  # its rows are the caller's now
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # a failed batch fails the run at once
+            raise

@@ -747,17 +747,21 @@ def placements_export(fmt: str) -> Response:
     actor = current_actor()
     permissions.require(db.session, actor, "register.export")
     _, filters = _placement_filters()
-    # Read where reports read (a read replica, when there is one); the audit is the primary's.
-    with reports_session() as reading:
-        total = exports.count(reading, actor, "placements", filters=filters)
-    exports.record_export(db.session, actor, "placements", fmt, total, {"filters": request.args.to_dict()})
-    db.session.commit()
-    name = f"placements-{clock.today().isoformat()}.{fmt}"
-
-    # The query and its scope are fixed now; the rows are read as the download is sent, and the
-    # reports' session is closed when the response is (sent whole, or the client gone).
+    # Read where reports read (a read replica, when there is one): the count and the rows from one
+    # snapshot, their query and scope fixed now; the rows are read as the download is sent, and
+    # that session is closed when the response is (sent whole, or the client gone). The audit is
+    # the primary's.
     opened = ExitStack()
-    records = exports.rows(opened.enter_context(reports_session()), actor, "placements", filters=filters)
-    response = table_download(fmt, exports.COLUMNS["placements"], records, name)
+    try:
+        reading = opened.enter_context(reports_session())
+        total = exports.count(reading, actor, "placements", filters=filters)
+        records = exports.rows(reading, actor, "placements", filters=filters)
+        exports.record_export(db.session, actor, "placements", fmt, total, {"filters": request.args.to_dict()})
+        db.session.commit()
+        name = f"placements-{clock.today().isoformat()}.{fmt}"
+        response = table_download(fmt, exports.COLUMNS["placements"], records, name)
+    except BaseException:
+        opened.close()
+        raise
     response.call_on_close(opened.close)
     return response
