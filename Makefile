@@ -1,7 +1,8 @@
 # ap_register: the two commands of the README, and the steps they share.
 #   make run    set up, then start the app on SQLite with the demo area
-#   make test   set up, then run every test on SQLite and again on PostgreSQL (browser tests included),
-#               and the suite at later dates of the machine's clock
+#   make test   set up, then run every test on SQLite and on PostgreSQL at once (browser tests included)
+#   make test-full  (what CI runs) the same with the generated bad-input suite at full size, and the
+#               suite at later dates of the machine's clock
 #   make bench  set up, then every scale benchmark in one run (performance/README.md; ~10 minutes)
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ ASSETS := $(shell find assets -type f)
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_POSTGRES_URL
 
-.PHONY: setup run test test-sqlite test-postgres lint bench clean
+.PHONY: setup run test test-full test-sqlite test-postgres test-postgres-later test-browser-loaded lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,17 +38,39 @@ run: setup
 	@echo "ap_register is starting at http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
 	$(BIN)/flask --app ap_register run --host 127.0.0.1 --port $(PORT)
 
-# Every test on SQLite today, and on PostgreSQL as if the machine's clock said six months from now;
-# then, to prove that nothing reads the clock around the register's own (ap_register/clock.py), the
-# suite again at +12 and +36 months (on SQLite, without the browser and the two input fuzzers, which
-# read no date of their own and take a third of the time).
+# The suite's two halves run at once, one pytest per core, each on its own database: every test on
+# SQLite as the machine's clock says today, and every test on PostgreSQL as if it said six months on
+# (nothing may read the machine's clock around the register's own, ap_register/clock.py). Each half's
+# output is shown when it ends; make's exit status is the worse of the two.
+#   make test        the input suites at part size: the generated bad input at 100 cases a target,
+#                    the hostile values one of each kind, the demo loaded on 3 days of the year
+#   make test-full   (CI) every case of them, then the suite at +12 and +36 months too
+#                    (on SQLite, without the browser and the two input fuzzers, which read no date)
+BAD_INPUT_EXAMPLES ?= 100
+HOSTILE_VALUES ?= some
+DEMO_DAYS_EVERY ?= 26
+export BAD_INPUT_EXAMPLES HOSTILE_VALUES DEMO_DAYS_EVERY
+FULL := BAD_INPUT_EXAMPLES=400 HOSTILE_VALUES=all DEMO_DAYS_EVERY=9
 DATE_RUN := --db sqlite -m "not browser" --ignore=tests/security/test_hostile_input.py --ignore=tests/security/test_bad_input.py
+HALVES := $(MAKE) --no-print-directory -j2 --output-sync=target
 
 test: setup lint
-	$(BIN)/python -m pytest --db sqlite
+	$(HALVES) test-sqlite test-postgres-later
+
+test-full: setup lint
+	$(HALVES) test-sqlite test-postgres-later $(FULL)
+	$(HALVES) test-date-12 test-date-36
+
+test-postgres-later: setup
 	$(BIN)/python -m pytest --db postgres --machine-date +6
-	$(BIN)/python -m pytest $(DATE_RUN) --machine-date +12
-	$(BIN)/python -m pytest $(DATE_RUN) --machine-date +36
+
+test-date-%: setup
+	$(BIN)/python -m pytest $(DATE_RUN) --machine-date +$*
+
+# The browser tests three times over with both cores kept busy by spinning processes: a test that
+# reads a page before it is there fails here first.
+test-browser-loaded: setup
+	for run in 1 2 3; do $(BIN)/python -m pytest --db sqlite -m browser --cpu-hog 2 || exit 1; done
 
 lint: setup
 	$(BIN)/ruff check ap_register tests examples performance gunicorn.conf.py

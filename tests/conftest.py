@@ -81,6 +81,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         hog.wait()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that needs no database of the run's own (`any_database`) runs in the SQLite half."""
+    if config.getoption("--db") == "postgres":
+        kept = [item for item in items if item.get_closest_marker("any_database") is None]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 def machine_date(spec: str, now: datetime) -> datetime:
     """The instant `--machine-date` asks for: a date (at this time of day), or +N months from now."""
     months = re.fullmatch(r"\+(\d{1,3})", spec)
@@ -161,6 +169,52 @@ def build_app(database_url: str, **overrides: Any) -> Flask:
 @pytest.fixture(scope="session")
 def db_kind(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def demo_template(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database with the demo area loaded, made once a run (loading it takes 10-25 seconds):
+    `copy_database` gives a test its own copy. Nothing connects to it after it is made."""
+    from ap_register.devdata.demo import load_demo
+
+    url, drop = make_database(db_kind, tmp_path_factory.mktemp("demo"))
+    app = build_app(url)
+    with app.app_context():
+        load_demo(flask_db.session)
+        flask_db.session.commit()
+        flask_db.session.remove()
+        flask_db.engine.dispose()
+    if db_kind == "sqlite":  # everything into the database file itself, none left in its log
+        import sqlite3
+
+        connection = sqlite3.connect(str(make_url(url).database))
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.close()
+    yield url
+    drop()
+
+
+def copy_database(template: str, app: Flask) -> None:
+    """Make the app's database a copy of the template's (same name, same address). The app's
+    connections are closed first; the copy is whole, as the template was committed."""
+    import shutil
+
+    with app.app_context():
+        flask_db.session.remove()
+        flask_db.engine.dispose()
+    target = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if target.get_backend_name() == "sqlite":
+        for suffix in ("-wal", "-shm"):
+            Path(f"{target.database}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(str(make_url(template).database), str(target.database))
+        return
+    admin = create_engine(_postgres_server_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{target.database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{target.database}" TEMPLATE "{make_url(template).database}"'))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

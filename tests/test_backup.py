@@ -11,10 +11,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from ap_register import create_app
-from ap_register.devdata.demo import load_demo
 from ap_register.extensions import db
 from ap_register.models import Base
-from tests.conftest import TestConfig, build_app, make_database
+from tests.conftest import TestConfig, build_app, copy_database, make_database
 
 
 def every_row(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
@@ -35,13 +34,10 @@ def bare_app(url: str) -> Flask:
 
 
 @pytest.fixture()
-def source(db_kind: str, tmp_path: Path) -> Any:
+def source(db_kind: str, tmp_path: Path, demo_template: str) -> Any:
     url, drop = make_database(db_kind, tmp_path)
     app = build_app(url)
-    with app.app_context():
-        load_demo(db.session)  # every table of the register, with a demo area's history
-        db.session.commit()
-        db.session.remove()
+    copy_database(demo_template, app)  # every table of the register, with a demo area's history
     yield app
     with app.app_context():
         db.engine.dispose()

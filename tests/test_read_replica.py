@@ -35,6 +35,8 @@ from tests import factories
 from tests.conftest import build_app, unavailable
 from tests.pages import sign_in
 
+# Needs no database of the run's own: once, in the SQLite half.
+pytestmark = pytest.mark.any_database
 BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
 
 

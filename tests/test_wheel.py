@@ -12,8 +12,12 @@ import venv
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from ap_register.config import PROJECT_ROOT
 
+# Needs no database of the run's own: once, in the SQLite half.
+pytestmark = pytest.mark.any_database
 LOCK = PROJECT_ROOT / "requirements.lock"
 
 

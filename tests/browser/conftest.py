@@ -15,7 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from ap_register.extensions import db
-from tests.conftest import build_app, make_database, unavailable
+from tests.conftest import build_app, copy_database, make_database, unavailable
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -62,13 +62,10 @@ def server(live_app: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(live_app: Any) -> None:
-    """The demo area loaded into the module's live app (a module may define its own)."""
-    from ap_register.devdata.demo import load_demo
-
-    with live_app.app_context():
-        load_demo(db.session)
-        db.session.commit()
+def demo(live_app: Any, demo_template: str) -> None:
+    """The demo area in the module's live app: its database made a copy of the run's demo
+    database (before anything else is written to it; a module may define its own)."""
+    copy_database(demo_template, live_app)
 
 
 def sign_in(page: Any, email: str, password: str) -> None:

@@ -8,24 +8,29 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from ap_register import clock
 from ap_register.coverage.alerts import raise_alerts
 from ap_register.coverage.rules import monday_of
-from ap_register.devdata.demo import DEMO_PASSWORD, load_demo
+from ap_register.devdata.demo import DEMO_LA_CODE, DEMO_PASSWORD
 from ap_register.domain.calendar import calendar_for
 from ap_register.extensions import db
+from ap_register.models import LocalAuthority
+from tests.conftest import copy_database
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def demo(live_app: Any) -> dict[str, Any]:
+def demo(live_app: Any, demo_template: str) -> dict[str, Any]:
+    copy_database(demo_template, live_app)
     with live_app.app_context():
-        result = load_demo(db.session)
-        raise_alerts(db.session, result.la, clock.today())
+        la = db.session.scalar(select(LocalAuthority).where(LocalAuthority.code == DEMO_LA_CODE))
+        assert la is not None
+        raise_alerts(db.session, la, clock.today())
         db.session.commit()
-        anchor = calendar_for(db.session, result.la).last_school_day(clock.today())
+        anchor = calendar_for(db.session, la).last_school_day(clock.today())
         return {"week": monday_of(anchor)}
 
 
