@@ -114,7 +114,8 @@ JSON_VALUES: list[Any] = [
 
 # `make test` sends one value of each kind of harm (HOSTILE_VALUES=some, about half the cases);
 # `make test-full` and CI send every value (the default when pytest is run directly).
-if os.environ.get("HOSTILE_VALUES", "all") == "some":
+SOME = os.environ.get("HOSTILE_VALUES", "all") == "some"
+if SOME:
     QUERY_VALUES = [QUERY_VALUES[i] for i in (0, 1, 2, 6, 8, 9)]  # NUL, CR/LF, digits, ², script, bytes
     DATE_BOXES = DATE_BOXES[::2]  # a year too late, a year of thirty digits
     JSON_VALUES = [JSON_VALUES[i] for i in (0, 1, 2, 3, 4, 8, 9, 12, 13, 17, 18)]  # and numbers, a surrogate, a date
@@ -436,7 +437,7 @@ def test_hostile_query_parameters_and_path_segments_never_break_a_page(
                 findings.expect(response.status_code == 404, f"{what}: {response.status_code}, not 404")
             sent += 1
     findings.report()
-    assert sent > (500 if role is None else 1_000)
+    assert sent > (500 if role is None else 1_000) // (2 if SOME else 1)
 
 
 def path_cases(rule: Any, found: Walk, known: dict[str, list[Any]]) -> Iterator[str]:
