@@ -23,6 +23,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
@@ -160,7 +161,25 @@ def format_date(value: date | datetime | str | None, missing: str = "Not recorde
     return value.strftime("%-d %B %Y")
 
 
+# What a page's script asks while the person types (the pupil search's suggestions): many a
+# minute, and any of them may be answered after the person has submitted the form.
+SCRIPT_READS = frozenset({"register.suggest_pupils"})
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """The signed session cookie, never sent back with an answer to a script's read. Such an
+    answer carries the session as it was when the script asked: arriving after a form's answer
+    had set a new cookie (its "Offer sent" message, a sign-in), it would put the old one back and
+    the message would be lost."""
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        if request and request.endpoint in SCRIPT_READS:
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionCookies()
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see this page"
@@ -213,8 +232,10 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def keep_session_fresh() -> Response | None:
-        if request.blueprint == "api" or request.endpoint == "main.health":
-            return None  # the API reads a bearer token and the health check nothing: no session cookie
+        if request.blueprint == "api" or request.endpoint == "main.health" or request.endpoint in SCRIPT_READS:
+            # The API reads a bearer token and the health check nothing: no session cookie. A
+            # script's read leaves the session as it is (SessionCookies).
+            return None
         session.permanent = True
         if current_user.is_authenticated and request.endpoint != "static":
             # When the session was last used (a page about to lapse asks whether another tab

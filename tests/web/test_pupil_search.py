@@ -75,3 +75,20 @@ def test_a_search_that_finds_nothing_is_audited_and_wildcards_are_letters(
     sign_in(client, home["users"][Role.ATTENDANCE_OFFICER].email)
     assert client.get("/pupils/suggest", query_string={"q": "__"}).get_json() == {"pupils": []}
     assert client.get("/pupils/suggest", query_string={"q": "%%"}).get_json() == {"pupils": []}
+
+
+def test_a_suggestion_answered_late_cannot_undo_the_form_just_sent(client: Any, world: dict) -> None:  # type: ignore[type-arg]
+    """The page asks for suggestions as the person types; one of them may be answered after the
+    form has been sent and its answer has set a new session cookie (its "Offer sent" message). A
+    suggestion's answer sets no cookie, so it cannot put the old session back and lose the message."""
+    sign_in(client, world["home"]["users"][Role.AP_HEAD].email)
+    before = client.get_cookie("session")
+    assert before is not None
+    answer = client.get("/pupils/suggest?q=robin")
+    assert answer.status_code == 200 and answer.get_json()["pupils"]
+    assert "Set-Cookie" not in answer.headers
+    # Replayed with the cookie as it was before a later answer changed it: still nothing set.
+    client.set_cookie("session", before.value)
+    assert "Set-Cookie" not in client.get("/pupils/suggest?q=robin").headers
+    # A page's answer still refreshes the session, as it always did.
+    assert "Set-Cookie" in client.get("/pupils").headers
