@@ -76,15 +76,14 @@ def nightly_scores(session: Session, on: date, workers: int | None = None) -> di
         .where(LocalAuthority.id.in_(select(Setting.la_id).where(Setting.kind.in_(SCORED_KINDS))))
         .order_by(LocalAuthority.code)
     ).all()
-    codes = {la.id: la.code for la in las}
     years = (AcademicYear.last_ended(on).start, AcademicYear.last_ended(on).start + 1)
     kept = {
         (la_id, year): keep_rows(session, la_id, year, rows)
         for la_id, year, rows in scored_rows(session, las, years, on, workers)
     }
     for year in years:
-        for la_id in sorted(codes, key=codes.__getitem__):
-            summary[f"{codes[la_id]} {year}"] = kept[la_id, year]
+        for la in las:  # in the order of their codes, whichever batch was done first
+            summary[f"{la.code} {year}"] = kept[la.id, year]
     return summary
 
 

@@ -314,7 +314,6 @@ def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) 
     processes_seconds, processes_rows = timed(3, in_processes)
     if processes_rows != kept_rows:
         raise SystemExit("scoring: the processes' scores differ from one process's")
-    processes_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     part_seconds, part_result = timed(3, attendance_only)
     n, attended, possible = (scoring_floor.FIELDS.index(name) for name in ("attendance_n", "attended", "possible"))
     if part_result != {p: (f[n], f[attended], f[possible]) for (_, p), f in app_result.items() if p and f[n]}:
@@ -342,7 +341,6 @@ def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) 
         else 1,
         processes_seconds=round(processes_seconds, 2),
         processes_ratio=round(processes_seconds / floor_seconds, 2) if floor_seconds else None,
-        processes_peak_rss_mb=round(processes_peak_mb, 1),
         attendance_only_seconds=round(part_seconds, 3),
         ratio_to_attendance_only=round(app_seconds / part_seconds, 2) if part_seconds else None,
     )

@@ -123,6 +123,20 @@ def _postgres_server_url() -> str:
     return os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES)
 
 
+def free_port() -> int:
+    """A port on localhost nobody listens on, for a server a test starts."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _server_admin() -> Any:
+    """An engine on the PostgreSQL server that creates and drops the tests' databases."""
+    return create_engine(_postgres_server_url(), isolation_level="AUTOCOMMIT")
+
+
 def make_database(kind: str, tmp_dir: Path) -> tuple[str, Any]:
     """A new, empty database of this kind; returns its URL and a function that drops it."""
     if kind == "sqlite":
@@ -131,7 +145,7 @@ def make_database(kind: str, tmp_dir: Path) -> tuple[str, Any]:
     server = _postgres_server_url()
     name = f"ap_register_test_{uuid.uuid4().hex[:10]}"
     try:
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        admin = _server_admin()
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # noqa: BLE001 - any failure to reach the server is reported the same way
@@ -208,7 +222,7 @@ def copy_database(template: str, app: Flask) -> None:
             Path(f"{target.database}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(str(make_url(template).database), str(target.database))
         return
-    admin = create_engine(_postgres_server_url(), isolation_level="AUTOCOMMIT")
+    admin = _server_admin()
     try:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{target.database}" WITH (FORCE)'))

@@ -26,17 +26,11 @@ from ap_register.config import PROJECT_ROOT
 from ap_register.domain.vocab import Role
 from ap_register.extensions import db
 from tests import factories
-from tests.conftest import build_app, make_database, unavailable
+from tests.conftest import build_app, free_port, make_database, unavailable
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 REDIS = ("127.0.0.1", 6379)
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Proxy(ThreadingHTTPServer):

@@ -3,7 +3,6 @@ real SMTP server (a local sink the test runs), never with the child's details in
 
 from __future__ import annotations
 
-import socket
 from email import message_from_bytes
 from typing import Any
 
@@ -17,6 +16,7 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.vocab import Role
 from ap_register.models import Notification
 from ap_register.panels.rules import add_member, decide
+from tests.conftest import free_port
 from tests.pages import page, sign_in, text
 
 
@@ -33,12 +33,6 @@ class Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture()

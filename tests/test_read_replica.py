@@ -32,20 +32,12 @@ from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db, reports_session
 from ap_register.models import AuditEvent, LocalAuthority, Setting
 from tests import factories
-from tests.conftest import build_app, unavailable
+from tests.conftest import build_app, free_port, unavailable
 from tests.pages import sign_in
 
 # Needs no database of the run's own: once, in the SQLite half.
 pytestmark = pytest.mark.any_database
 BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Pair:
