@@ -232,18 +232,18 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def keep_session_fresh() -> Response | None:
-        if request.blueprint == "api" or request.endpoint == "main.health" or request.endpoint in SCRIPT_READS:
-            # The API reads a bearer token and the health check nothing: no session cookie. A
-            # script's read leaves the session as it is (SessionCookies).
-            return None
-        session.permanent = True
-        if current_user.is_authenticated and request.endpoint != "static":
-            # When the session was last used (a page about to lapse asks whether another tab
-            # kept it alive), and a form's answers kept when it lapsed, put back on its page.
-            g.session_last_seen = session.get("seen")
-            session["seen"] = clock.now().timestamp()
-            if request.method == "GET" and request.blueprint != "api":
-                g.kept_answers = kept_answers.peek(db.session, current_user, page_address())
+        if request.blueprint == "api" or request.endpoint == "main.health":
+            return None  # the API reads a bearer token and the health check nothing: no session cookie
+        # A script's read leaves the session as it was (its answer sets no cookie: SessionCookies).
+        if request.endpoint not in SCRIPT_READS:
+            session.permanent = True
+            if current_user.is_authenticated and request.endpoint != "static":
+                # When the session was last used (a page about to lapse asks whether another tab
+                # kept it alive), and a form's answers kept when it lapsed, put back on its page.
+                g.session_last_seen = session.get("seen")
+                session["seen"] = clock.now().timestamp()
+                if request.method == "GET":
+                    g.kept_answers = kept_answers.peek(db.session, current_user, page_address())
         if (
             current_user.is_authenticated
             and current_user.must_change_password
