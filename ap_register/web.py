@@ -164,16 +164,19 @@ def format_date(value: date | datetime | str | None, missing: str = "Not recorde
 # What a page's script asks while the person types (the pupil search's suggestions): many a
 # minute, and any of them may be answered after the person has submitted the form.
 SCRIPT_READS = frozenset({"register.suggest_pupils"})
+# Answers that never carry the session cookie: the script's reads, and a page's own files (its
+# style sheet, scripts and icon, which the browser may fetch after the next form was sent).
+NO_COOKIE = SCRIPT_READS | {"static"}
 
 
 class SessionCookies(SecureCookieSessionInterface):
-    """The signed session cookie, never sent back with an answer to a script's read. Such an
-    answer carries the session as it was when the script asked: arriving after a form's answer
-    had set a new cookie (its "Offer sent" message, a sign-in), it would put the old one back and
-    the message would be lost."""
+    """The signed session cookie, never sent back with an answer to a script's read or with a
+    page's own file. Such an answer carries the session as it was when it was asked for: arriving
+    after a form's answer had set a new cookie (its "Offer sent" message, a sign-in, or the
+    cookie's removal), it would put the old one back and the message would be lost."""
 
     def should_set_cookie(self, app: Flask, session: Any) -> bool:
-        if request and request.endpoint in SCRIPT_READS:
+        if request and request.endpoint in NO_COOKIE:
             return False
         return super().should_set_cookie(app, session)
 
@@ -234,10 +237,11 @@ def init_app(app: Flask) -> None:
     def keep_session_fresh() -> Response | None:
         if request.blueprint == "api" or request.endpoint == "main.health":
             return None  # the API reads a bearer token and the health check nothing: no session cookie
-        # A script's read leaves the session as it was (its answer sets no cookie: SessionCookies).
-        if request.endpoint not in SCRIPT_READS:
+        # A script's read or a page's file leaves the session as it was (its answer sets no
+        # cookie: SessionCookies).
+        if request.endpoint not in NO_COOKIE:
             session.permanent = True
-            if current_user.is_authenticated and request.endpoint != "static":
+            if current_user.is_authenticated:
                 # When the session was last used (a page about to lapse asks whether another tab
                 # kept it alive), and a form's answers kept when it lapsed, put back on its page.
                 g.session_last_seen = session.get("seen")

@@ -92,3 +92,13 @@ def test_a_suggestion_answered_late_cannot_undo_the_form_just_sent(client: Any, 
     assert "Set-Cookie" not in client.get("/pupils/suggest?q=robin").headers
     # A page's answer still refreshes the session, as it always did.
     assert "Set-Cookie" in client.get("/pupils").headers
+
+
+def test_a_page_file_fetched_late_cannot_undo_the_form_just_sent(client: Any, world: dict) -> None:  # type: ignore[type-arg]
+    """The browser may fetch a page's icon or style sheet after the next form was sent, or after
+    the person signed out. Those answers set no cookie, so they cannot put an older session back."""
+    sign_in(client, world["home"]["users"][Role.AP_HEAD].email)
+    for path in ("/static/images/favicon.svg", "/static/css/main.css"):
+        answer = client.get(path)
+        assert answer.status_code == 200
+        assert "Set-Cookie" not in answer.headers, path
