@@ -56,21 +56,26 @@ def pupils_file(rows: int) -> bytes:
     return out.getvalue().encode()
 
 
-def measure(step: str, rows: int, action: Any) -> dict[str, Any]:
-    tracemalloc.start()
+def measure(step: str, rows: int, action: Any, trace: bool = False) -> dict[str, Any]:
+    """Time a step. Python's own allocations are traced only when asked (`--trace-memory`):
+    tracing slows code that makes many objects about twofold, so its rows a second are not
+    comparable with an untraced run's."""
+    if trace:
+        tracemalloc.start()
     started = time.perf_counter()
     action()
     seconds = time.perf_counter() - started
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     result = {
         "step": step,
         "rows": rows,
         "seconds": round(seconds, 2),
         "rows_per_second": round(rows / seconds) if seconds else None,
-        "python_peak_mb": round(peak / 1024 / 1024, 1),
         "process_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    if trace:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        result["python_peak_mb"] = round(peak / 1024 / 1024, 1)
     print(json.dumps(result), flush=True)
     return result
 
@@ -79,6 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--database-url")
+    parser.add_argument("--trace-memory", action="store_true", help="also the peak of Python's allocations (slower)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="ap-register-bench-")
     url = args.database_url or f"sqlite:///{folder}/bench.db"
@@ -104,13 +110,13 @@ def main() -> None:
             run_import(db.session, actor, "pupils", io.BytesIO(data), la=la)
             db.session.commit()
 
-        results.append(measure("import pupils", args.rows, import_pupils))
+        results.append(measure("import pupils", args.rows, import_pupils, args.trace_memory))
 
         def export_pupils() -> None:
             sink = io.BytesIO()
             exports.write("pupils", "csv", exports.rows(db.session, actor, "pupils", la), sink)
 
-        results.append(measure("export pupils csv", args.rows, export_pupils))
+        results.append(measure("export pupils csv", args.rows, export_pupils, args.trace_memory))
     write_results("imports", url, f"-{args.rows}", results=results)
 
 

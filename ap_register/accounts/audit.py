@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ap_register.domain.actors import Actor
+from ap_register.domain.bulk import Writer
 from ap_register.models import AuditEvent, Pupil
 from ap_register.models.base import utcnow
 
@@ -42,26 +44,36 @@ def record(
 
 
 def record_many(
-    session: Session, actor: Actor, action: str, object_type: str, about: dict[int, dict[str, Any]]
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    about: dict[int, dict[str, Any]],
+    *,
+    object_ids: Mapping[int, str] | None = None,
 ) -> None:
-    """One audit event per pupil (`about`: pupil id -> the event's detail), written in one
-    statement in the caller's transaction: what a bulk change (an import) leaves on each child's
-    record, as `record` does for one."""
+    """One audit event per pupil (`about`: pupil id -> the event's detail; `object_ids`: pupil
+    id -> the object each is about, when it is named), written at once (COPY on PostgreSQL) in
+    the caller's transaction: what a bulk change (an import) leaves on each child's record, as
+    `record` does for one."""
     if not about:
         return
     at = utcnow()
-    rows = [
-        {
-            "at": at,
-            "user_id": actor.user_id,
-            "actor": actor.name,
-            "action": action,
-            "object_type": object_type,
-            "object_id": None,
-            "pupil_id": pupil_id,
-            "detail": {"via": actor.via, **detail},
-            "ip": actor.ip,
-        }
-        for pupil_id, detail in about.items()
-    ]
-    session.execute(insert(AuditEvent), rows)
+    Writer(session.connection()).write(
+        "audit_event",
+        ("at", "user_id", "actor", "action", "object_type", "object_id", "pupil_id", "detail", "ip"),
+        (
+            (
+                at,
+                actor.user_id,
+                actor.name,
+                action,
+                object_type,
+                object_ids.get(pupil_id) if object_ids is not None else None,
+                pupil_id,
+                json.dumps({"via": actor.via, **detail}),
+                actor.ip,
+            )
+            for pupil_id, detail in about.items()
+        ),
+    )

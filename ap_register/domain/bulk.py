@@ -56,6 +56,22 @@ class Writer:
             count += len(chunk)
         return count
 
+    def take_ids(self, table: str, count: int) -> list[int]:
+        """Ids for `count` new rows of a table written with them: taken from the table's own
+        sequence on PostgreSQL, as an INSERT takes them, so that nobody writing at the same time
+        is given the same; on SQLite the next after the highest (a write holds the database's one
+        write lock until it ends)."""
+        if count <= 0:
+            return []
+        if self.postgres:
+            taken = self.connection.execute(
+                text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"),
+                {"n": count},
+            )
+            return [int(value) for (value,) in taken]
+        first = self.next_id(table)
+        return list(range(first, first + count))
+
     def next_id(self, table: str) -> int:
         return int(self.connection.execute(text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")).scalar_one())
 

@@ -76,7 +76,9 @@ from ap_register.placements.pupils import (
     CENSUS_FIELDS,
     CONTACT_FIELDS,
     HeldElsewhere,
+    NewPupils,
     PupilDetails,
+    holders_of,
     record_refused_attempts,
     save_pupil,
 )
@@ -382,6 +384,7 @@ class Importer:
         self.last_read = 0  # the last line read from the file (an importer may read ahead of `line`)
         self.failed = False
         self._upns: dict[str, tuple[str | None, str | None]] = {}
+        self._ahead = []
 
     def error(self, column: str, message: str) -> None:
         self.report.add_error(RowError(self.line, column, message))
@@ -392,16 +395,44 @@ class Importer:
             if len(self.report.warnings) < MAX_PROBLEMS:
                 self.report.warnings.append(RowError(self.line, "", message))
 
+    # Rows read ahead of their checks, so that `prepare` finds what they name in one query a
+    # chunk (the cost follows the file, not the register); 0 checks each row as it is read.
+    read_ahead_rows = 0
+
     def handle(self, line: int, row: dict[str, str]) -> None:
+        if self.read_ahead_rows and not self.dry:
+            self.last_read = line
+            self._ahead.append((line, row))
+            if len(self._ahead) >= self.read_ahead_rows:
+                self.handle_read_ahead()
+            return
         self.line = self.last_read = line
         self.failed = False
         self.row(row)
+
+    _ahead: list[tuple[int, dict[str, str]]]
+
+    def handle_read_ahead(self) -> None:
+        rows, self._ahead = self._ahead, []
+        if not rows:
+            return
+        self.prepare([row for _, row in rows])
+        for line, row in rows:
+            self.line = line
+            self.failed = False
+            self.row(row)
+            if self.report.full:
+                return
+
+    def prepare(self, rows: list[dict[str, str]]) -> None:
+        """Read what a chunk of rows names, before they are checked (with `read_ahead_rows`)."""
 
     def row(self, row: dict[str, str]) -> None:
         raise NotImplementedError
 
     def finish(self) -> None:
-        """Checks that need the whole file."""
+        """Checks that need the whole file (an importer that overrides it calls this first)."""
+        self.handle_read_ahead()
 
     # --- reading values ---
     def text(self, row: dict[str, str], column: str, required: bool = False, max_length: int = 200) -> str | None:
@@ -743,11 +774,31 @@ ADMITTED_FROM_IMPORT = "On the roll in an imported pupils file (admission date n
 
 class PupilsImporter(Importer):
     kind = "pupils"
+    read_ahead_rows = BATCH
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.seen: dict[str, int] = {}
         self.today = clock.today()
+        self.holders: dict[str, tuple[int, int]] = {}
+        # New children are written a chunk at a time, in one statement a table.
+        self.new = NewPupils(self.actor)
+
+    def prepare(self, rows: list[dict[str, str]]) -> None:
+        """Who holds each UPN of the chunk, in one query (for `save_pupil`'s refusal)."""
+        upns = set()
+        for row in rows:
+            raw = (row.get("upn") or "").strip()
+            if raw and len(raw) <= 20:
+                upn, _ = self.checked_upn(raw)
+                if upn is not None:
+                    upns.add(upn)
+        self.holders = holders_of(self.session, upns)
+
+    def handle_read_ahead(self) -> None:
+        super().handle_read_ahead()
+        if not self.report.errors:  # a refused file is rolled back: nothing more to write
+            self.new.write(self.session)
 
     def row(self, row: dict[str, str]) -> None:
         raw = self.text(row, "upn", required=True, max_length=20)
@@ -805,21 +856,24 @@ class PupilsImporter(Importer):
         )
         existing = self.pupil_by_upn(upn)
         try:
-            outcome, pupil = save_pupil(self.session, self.actor, la, details, existing=existing)
+            outcome, pupil = save_pupil(
+                self.session, self.actor, la, details, existing=existing, holders=self.holders, into=self.new
+            )
         except DomainError as error:
             if isinstance(error, HeldElsewhere):
                 self.report.held_elsewhere.append(error.pupil_id)
             self.apply_domain_error(error, {})
             return
-        if outcome == "added":
+        if pupil is None:  # added, and written with the rest of the chunk
             self.report.imported += 1
             if school is not None:
-                admit_new_pupil(self.session, self.actor, pupil, self.today, school, ADMITTED_FROM_IMPORT)
-        elif outcome == "updated" or (school is not None and pupil.home_school_id != school.id):
+                admit_new_pupil(self.session, self.actor, upn, self.today, school, ADMITTED_FROM_IMPORT, into=self.new)
+            return
+        if outcome == "updated" or (school is not None and pupil.home_school_id != school.id):
             self.report.updated += 1
         else:
             self.report.unchanged += 1
-        if outcome != "added" and school is not None and pupil.home_school_id != school.id:
+        if school is not None and pupil.home_school_id != school.id:
             record_roll_movement(
                 self.session, self.actor, pupil, MovementKind.ADMITTED, self.today, school, reason=ADMITTED_FROM_IMPORT
             )
@@ -1216,6 +1270,7 @@ class AttendanceImporter(Importer):
             self.write_pending()
 
     def finish(self) -> None:
+        super().finish()
         self.check_read_ahead()
         self.write_pending()
         if not self.report.errors:
@@ -1514,6 +1569,7 @@ class _OutcomesImporter(Importer):
 
     def finish(self) -> None:
         """Each child whose results or destinations the file changed has it on their audit trail."""
+        super().finish()
         if not self.report.errors:
             table = "ks4_result" if self.kind == "ks4-results" else "post16_check"
             audit.record_many(

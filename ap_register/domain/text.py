@@ -25,6 +25,10 @@ def _is_control(character: str) -> bool:
 def control_character_problem(value: str, *, multiline: bool = False) -> str | None:
     """Why this text cannot be kept, or None. A NUL byte is named as such (it is the usual
     sign of a file or request that is not text at all)."""
+    if value.isprintable():
+        # Nothing to look at one by one (most values): every character printable, so none is a
+        # control character, a separator, half of a character or a noncharacter.
+        return None
     if "\x00" in value:
         return "must not contain a NUL byte (the text is not readable text)"
     allowed = _LAYOUT if multiline else frozenset()

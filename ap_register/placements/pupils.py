@@ -10,8 +10,11 @@ LA holds them, nor their name), and each such attempt is audited for the holding
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
@@ -20,10 +23,12 @@ from sqlalchemy.orm import Session
 from ap_register import permissions
 from ap_register.accounts import audit
 from ap_register.domain.actors import Actor
+from ap_register.domain.bulk import Writer
 from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.notifications import notify
-from ap_register.domain.vocab import Role, SenStatus
+from ap_register.domain.vocab import MovementKind, Role, SenStatus
 from ap_register.models import LocalAuthority, Pupil, User
+from ap_register.models.base import utcnow
 
 # The one answer for a UPN the actor may not add or change, whether or not anyone holds it.
 NOT_YOURS = (
@@ -88,6 +93,91 @@ def _change(name: str, old: Any, new: Any) -> dict[str, Any]:
     return {"old": _shown(old), "new": _shown(new)}
 
 
+@dataclass
+class NewPupils:
+    """Children an import adds, kept to be written together: each was checked by `save_pupil`
+    (and their admission by `admit_new_pupil`) as it was added, and `write` puts a chunk's in
+    with one statement a table (the pupils, their admissions, each child's audit event) instead
+    of one a child. Nothing here decides: it only holds what the rules let through."""
+
+    actor: Actor
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    # UPN -> (the day, the school, the reason) of the admission that sets their roll.
+    admissions: dict[str, tuple[date, int, str]] = field(default_factory=dict)
+
+    def add(self, la: LocalAuthority, details: PupilDetails) -> None:
+        values = {name: None for name in CONTACT_FIELDS | CENSUS_FIELDS} | details.values()
+        self.rows.append({"upn": details.upn, "home_la_id": la.id, "home_school_id": None, **values})
+
+    def admit(self, upn: str, day: date, setting_id: int, reason: str) -> None:
+        self.admissions[upn] = (day, setting_id, reason)
+
+    def write(self, session: Session) -> dict[str, int]:
+        """Write what was added since the last write, a table at a time (COPY on PostgreSQL);
+        each child's id by UPN."""
+        rows, admissions = self.rows, self.admissions
+        self.rows, self.admissions = [], {}
+        if not rows:
+            return {}
+        writer = Writer(session.connection())
+        ids = dict(zip((row["upn"] for row in rows), writer.take_ids("pupil", len(rows)), strict=True))
+        now = utcnow()
+        for row in rows:
+            row.update(id=ids[row["upn"]], created_at=now, updated_at=now, anonymised_on=None)
+            if row["upn"] in admissions:
+                row["home_school_id"] = admissions[row["upn"]][1]
+            if row["parents"] is not None:
+                row["parents"] = json.dumps(row["parents"])
+        writer.write("pupil", PUPIL_COLUMNS, ([_stored(row[name]) for name in PUPIL_COLUMNS] for row in rows))
+        writer.write(
+            "movement",
+            MOVEMENT_COLUMNS,
+            (
+                (
+                    ids[upn],
+                    MovementKind.ADMITTED.value,
+                    day,
+                    setting_id,
+                    reason,
+                    "{}",
+                    self.actor.user_id,
+                    self.actor.via,
+                    now,
+                )
+                for upn, (day, setting_id, reason) in admissions.items()
+            ),
+        )
+        audit.record_many(
+            session,
+            self.actor,
+            "import",
+            "pupil",
+            {pupil_id: {} for pupil_id in ids.values()},
+            object_ids={pupil_id: upn for upn, pupil_id in ids.items()},
+        )
+        return ids
+
+
+PUPIL_COLUMNS = tuple(column.name for column in Pupil.__table__.columns)
+MOVEMENT_COLUMNS = (
+    "pupil_id",
+    "kind",
+    "date",
+    "setting_id",
+    "reason",
+    "details",
+    "recorded_by_id",
+    "recorded_via",
+    "recorded_at",
+)
+
+
+def _stored(value: Any) -> Any:
+    """A value as the database keeps it (a choice as its code: the driver would write an enum's
+    name)."""
+    return value.value if isinstance(value, Enum) else value
+
+
 class HeldElsewhere(DomainError):
     """A UPN another LA holds. `pupil_id` is for the audit trail of the holding LA only (the
     caller records the attempt once its own work is rolled back); it is never shown."""
@@ -97,8 +187,29 @@ class HeldElsewhere(DomainError):
         self.pupil_id = pupil_id
 
 
-def held_elsewhere(session: Session, upn: str, la: LocalAuthority) -> int | None:
-    """The id of another LA's child with this UPN, if there is one (for the refusal only)."""
+# UPN -> (the pupil's id, their home LA's id): the holders of many UPNs, read at once.
+Holders = Mapping[str, tuple[int, int]]
+
+
+def holders_of(session: Session, upns: Collection[str]) -> dict[str, tuple[int, int]]:
+    """Who holds each of these UPNs, in one query (an import reads a chunk's at once): for
+    `save_pupil`'s refusal only, never shown."""
+    if not upns:
+        return {}
+    found = session.execute(
+        select(Pupil.upn, Pupil.id, Pupil.home_la_id)
+        .where(Pupil.upn.in_(sorted(upns)))
+        .execution_options(autoflush=False)
+    )
+    return {upn: (pupil_id, la_id) for upn, pupil_id, la_id in found}
+
+
+def held_elsewhere(session: Session, upn: str, la: LocalAuthority, holders: Holders | None = None) -> int | None:
+    """The id of another LA's child with this UPN, if there is one (for the refusal only).
+    `holders`: what `holders_of` read for a set of UPNs that includes this one."""
+    if holders is not None:
+        pupil_id, la_id = holders.get(upn, (None, la.id))
+        return pupil_id if la_id != la.id else None
     return session.scalar(select(Pupil.id).where(Pupil.upn == upn, Pupil.home_la_id != la.id))
 
 
@@ -147,11 +258,20 @@ def record_refused_attempts(session: Session, actor: Actor, la: LocalAuthority, 
 
 
 def save_pupil(
-    session: Session, actor: Actor, la: LocalAuthority, details: PupilDetails, *, existing: Pupil | None
-) -> tuple[str, Pupil]:
+    session: Session,
+    actor: Actor,
+    la: LocalAuthority,
+    details: PupilDetails,
+    *,
+    existing: Pupil | None,
+    holders: Holders | None = None,
+    into: NewPupils | None = None,
+) -> tuple[str, Pupil | None]:
     """Add a child to this LA, or change the details of one it holds. `existing` is the child
-    with this UPN as the caller found them within the actor's scope (None for a new child).
-    Returns ("added" | "updated" | "unchanged", the pupil). An update is audited with every
+    with this UPN as the caller found them within the actor's scope (None for a new child);
+    `holders`, who holds the UPN, when the caller read it for many children at once.
+    Returns ("added" | "updated" | "unchanged", the pupil); a child added `into` a NewPupils
+    is written with the rest of its chunk (no Pupil yet: None). An update is audited with every
     field's old and new value, so a wrong one can be put right from the audit trail."""
     user = actor.user
     if user is not None and not permissions.role_allows(user, "pupil.edit"):
@@ -159,9 +279,12 @@ def save_pupil(
     if user is not None and user.la_id != la.id:
         raise DomainError("The pupil was not saved", [FieldError("upn", NOT_YOURS)])
     if existing is None:
-        holder = held_elsewhere(session, details.upn, la)
+        holder = held_elsewhere(session, details.upn, la, holders)
         if holder is not None:
             raise HeldElsewhere(holder, _refusal(actor, "is held by another local authority"))
+        if into is not None:
+            into.add(la, details)
+            return "added", None
         pupil = Pupil(upn=details.upn, home_la_id=la.id, **details.values())
         session.add(pupil)
         audit.record(session, actor, "import", "pupil", details.upn, pupil=pupil)

@@ -67,6 +67,7 @@ from ap_register.placements import independent_school, notice
 from ap_register.placements.adoption import OLD_RECORDS_NOTE, before_adoption, old_record_allowed
 from ap_register.placements.notice import NoticeContents, contents_of
 from ap_register.placements.notice import missing as notice_missing
+from ap_register.placements.pupils import NewPupils
 from ap_register.placements.roll import RollReading, exclusion_step_problem, reading_of, refresh_roll
 from ap_register.placements.settings import attendance_of, attendances_at
 
@@ -1488,15 +1489,29 @@ def _independent_school_errors(session: Session, placement: Placement) -> list[F
     return check.errors
 
 
-def admit_new_pupil(session: Session, actor: Actor, pupil: Pupil, day: date, setting: Setting, reason: str) -> None:
-    """Admit a pupil who has no roll history yet (one an import has just created). The admission
-    is their only roll movement, so it sets their roll without reading the ledger; nothing is
-    flushed, so a large import writes in batches. Nothing is held either: no other transaction
-    can see a pupil this one has just made."""
+def admit_new_pupil(
+    session: Session,
+    actor: Actor,
+    pupil: Pupil | str,
+    day: date,
+    setting: Setting,
+    reason: str,
+    *,
+    into: NewPupils | None = None,
+) -> None:
+    """Admit a pupil who has no roll history yet (one an import has just created; by UPN, one
+    it is adding `into` a NewPupils). The admission is their only roll movement, so it sets their
+    roll without reading the ledger; nothing is flushed, so a large import writes in batches.
+    Nothing is held either: no other transaction can see a pupil this one has just made."""
     if setting.kind not in HOME_SCHOOL_KINDS:
         raise DomainError(
             "The pupil cannot be admitted", [FieldError("setting", f"{setting.name} has no admission register")]
         )
+    if isinstance(pupil, str):
+        if into is None:
+            raise ValueError("a pupil named by UPN is one being added into a NewPupils")
+        into.admit(pupil, day, setting.id, reason)
+        return
     _movement(session, actor, pupil, MovementKind.ADMITTED, day, setting_id=setting.id, reason=reason, flush=False)
     pupil.home_school = setting
 

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ap_register import clock
 from ap_register.domain.imports import KINDS, ImportRefused, run_import
 from ap_register.domain.upn import make_upn
-from ap_register.domain.vocab import ETHNICITIES, HomeSchoolCode, MovementKind, SettingKind
+from ap_register.domain.vocab import ETHNICITIES, HomeSchoolCode, MovementKind, SenStatus, SettingKind
 from ap_register.models import AttendanceMark, AuditEvent, Movement, Placement, Pupil, Setting, TermDate
+from ap_register.placements.rules import school_on
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -546,3 +548,44 @@ def test_each_kind_s_template_holds_every_column_its_import_reads(kind: str, mon
     report = imports.check_file(kind, io.BytesIO((header + line + "\r\n").encode()), "855")
     assert not [e for e in report.errors if e.line == 1], report.errors  # the header is the format's
     assert read and read <= set(columns), sorted(read - set(columns))
+
+
+def test_new_pupils_go_in_whole_a_chunk_at_a_time(db: Session) -> None:
+    """A pupils file's new children are written together (COPY on PostgreSQL): each keeps what
+    the file said, is admitted to their home school through the ledger, has their own audit
+    event, and a child added later, one at a time, is given an id of their own."""
+    la = factories.la(db, "855")
+    school = factories.setting(db, la, name="Fen School", ref="SCH1")
+    db.commit()
+    upns = [make_upn(f"85530016{n:04d}") for n in range(1, 1002)]  # past one chunk of 500
+    rows = [f"{upn},Pupil,Number{n},2012-03-14,855,SCH1,K" for n, upn in enumerate(upns)]
+    rows[1] = f"{upns[1]},Kit,Ode,2011-09-02,855,,E"  # no home school
+    report = load(db, "pupils", "upn,first_name,last_name,date_of_birth,home_la_code,home_school_ref,sen_status\n"
+                  + "\n".join(rows) + "\n")  # fmt: skip
+    assert (report.imported, report.updated) == (1001, 0)
+    found = {p.upn: p for p in db.scalars(select(Pupil).where(Pupil.upn.in_(upns)))}
+    assert len(found) == 1001 and len({p.id for p in found.values()}) == 1001
+    kit = found[upns[1]]
+    assert (kit.first_name, kit.last_name, kit.date_of_birth, kit.sen_status, kit.home_school_id) == (
+        "Kit", "Ode", date(2011, 9, 2), SenStatus.EHCP, None
+    )  # fmt: skip
+    first = found[upns[0]]
+    assert (first.home_school_id, first.sen_status, first.created_at is not None) == (
+        school.id,
+        SenStatus.SEN_SUPPORT,
+        True,
+    )
+    admission = db.scalars(select(Movement).where(Movement.pupil_id == first.id)).one()
+    assert (admission.kind, admission.setting_id, admission.date, admission.recorded_via) == (
+        MovementKind.ADMITTED, school.id, clock.today(), SYSTEM.via
+    )  # fmt: skip
+    assert school_on(db, first, clock.today()) == school
+    assert db.scalar(select(func.count()).select_from(Movement).where(Movement.pupil_id == kit.id)) == 0
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "import", AuditEvent.object_type == "pupil")
+    ).all()
+    assert sorted((e.pupil_id, e.object_id) for e in events) == sorted((p.id, p.upn) for p in found.values())
+    assert events[0].detail == {"via": SYSTEM.via} and events[0].at is not None
+    later = factories.pupil(db, la)
+    db.commit()
+    assert later.id not in {p.id for p in found.values()}
