@@ -4,7 +4,10 @@
 
 Builds a fresh database (SQLite in a temporary folder unless --database-url names an empty
 PostgreSQL database), loads a settings file, then a pupils file of --rows rows with home schools
-(each writes a pupil, an admission movement and an audit event), then exports the pupils as CSV.
+(each writes a pupil, an admission movement and an audit event), then a placements file of an
+off-site direction for each of them (each through the register's rules: a placement, its
+movement, its review and its audit event), then exports the pupils as CSV. The clock is fixed at
+a Monday in term, so every run makes the same records.
 Prints one JSON line per step and writes them to performance/results/. Speed targets live here,
 never in the test suite.
 """
@@ -18,6 +21,7 @@ import resource
 import sys
 import tempfile
 import time
+from datetime import date
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -27,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from results_file import write_results  # noqa: E402
 
-from ap_register import create_app  # noqa: E402
+from ap_register import clock, create_app  # noqa: E402
 from ap_register.config import TestConfig  # noqa: E402
 from ap_register.domain import exports  # noqa: E402
 from ap_register.domain.actors import Actor  # noqa: E402
@@ -39,11 +43,14 @@ from ap_register.models import LocalAuthority  # noqa: E402
 
 LA = "873"
 SCHOOLS = 60
+PRUS = 20
+ON = date(2026, 1, 12)  # the day the files are imported: a Monday in the spring term
 
 
 def settings_file() -> bytes:
     lines = ["ref,name,kind,la_code,urn"]
     lines += [f"{700000 + n},School {n},mainstream,{LA},{700000 + n}" for n in range(SCHOOLS)]
+    lines += [f"{800000 + n},Unit {n},pru,{LA},{800000 + n}" for n in range(PRUS)]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -53,6 +60,21 @@ def pupils_file(rows: int) -> bytes:
     for n in range(rows):
         upn = make_upn(f"{LA}{n // 1000:04d}12{n % 1000:03d}")
         out.write(f"{upn},First{n},Last{n},2012-{1 + n % 12:02d}-{1 + n % 28:02d},{LA},{700000 + n % SCHOOLS},N\n")
+    return out.getvalue().encode()
+
+
+def placements_file(rows: int) -> bytes:
+    """An off-site direction for each pupil, from the Monday after they were admitted."""
+    out = io.StringIO()
+    out.write(
+        "upn,setting_ref,route,registration,start_date,sessions,tier,notice_date,planned_end_date,reintegration_plan\n"
+    )
+    for n in range(rows):
+        upn = make_upn(f"{LA}{n // 1000:04d}12{n % 1000:03d}")
+        out.write(
+            f"{upn},{800000 + n % PRUS},off_site_direction,dual,2026-01-19,1111111111,time_limited,2026-01-14,"
+            "2026-03-27,Mornings back at school from week four\n"
+        )
     return out.getvalue().encode()
 
 
@@ -92,7 +114,7 @@ def main() -> None:
     app = create_app({**config, "SQLALCHEMY_DATABASE_URI": url})
     actor = Actor.system(via="benchmark")
     results = []
-    with app.app_context():
+    with app.app_context(), clock.fixed(ON):
         upgrade()
         load_into(db.session)
         db.session.commit()
@@ -111,6 +133,14 @@ def main() -> None:
             db.session.commit()
 
         results.append(measure("import pupils", args.rows, import_pupils, args.trace_memory))
+        data = placements_file(args.rows)
+
+        def import_placements() -> None:
+            report = run_import(db.session, actor, "placements", io.BytesIO(data), la=la)
+            db.session.commit()
+            assert report.imported == args.rows, report
+
+        results.append(measure("import placements", args.rows, import_placements, args.trace_memory))
 
         def export_pupils() -> None:
             sink = io.BytesIO()
