@@ -21,8 +21,8 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import date
 import tracemalloc
+from datetime import date
 from pathlib import Path
 from typing import Any
 

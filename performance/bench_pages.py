@@ -6,7 +6,8 @@ Needs a generated register at URL (run bench_scale.py first; it leaves one). Sta
 gunicorn (production serving, --workers sync workers) and, the same way, a bare Flask endpoint.
 Signs in as an LA administrator of the first generated LA, then for each key page (register
 search, a pupil's timeline, the panel's queue, the coverage week, the providers' outcomes, read
-from the scores the nightly job keeps: the benchmark keeps the LA's first):
+from the scores the nightly job keeps: the benchmark keeps the LA's first; and, as a yardstick of
+the app's own fixed cost, a page of text with no data of its own):
 
 - single user: --requests requests one after another, p50 and p95 in milliseconds;
 - under load: --clients processes requesting the page for --seconds, pages a second, and that as
@@ -197,6 +198,9 @@ def prepare(url: str) -> tuple[str, dict[str, str]]:
             "panel queue": "/referrals",
             "coverage week": f"/coverage?week={monday.day}&week={monday.month}&week={monday.year}",
             "provider comparison": "/outcomes/",
+            # No data of its own: what every page costs before its own work (the session, the
+            # person, the inbox count, the GOV.UK layout).
+            "a page of text (accessibility statement)": "/accessibility",
         }
         db.engine.dispose()
     return email, paths

@@ -59,21 +59,24 @@ def record_many(
     if not about:
         return
     at = utcnow()
+    # Read before the write starts: a signed-in actor's attributes may load from the database,
+    # which cannot answer on a connection in the middle of a COPY.
+    user_id, name, via, ip = actor.user_id, actor.name, actor.via, actor.ip
     Writer(session.connection()).write(
         "audit_event",
         ("at", "user_id", "actor", "action", "object_type", "object_id", "pupil_id", "detail", "ip"),
-        (
+        [
             (
                 at,
-                actor.user_id,
-                actor.name,
+                user_id,
+                name,
                 action,
                 object_type,
                 object_ids.get(pupil_id) if object_ids is not None else None,
                 pupil_id,
-                json.dumps({"via": actor.via, **detail}),
-                actor.ip,
+                json.dumps({"via": via, **detail}),
+                ip,
             )
             for pupil_id, detail in about.items()
-        ),
+        ],
     )

@@ -90,6 +90,7 @@ def keep(session: Session, user: User, answers: Answers) -> None:
     """Keep these answers for this person and page, in place of any kept before (one page's
     answers at a time: a person is signed out once)."""
     session.execute(delete(FormDraft).where(FormDraft.user_id == user.id, FormDraft.kind.like("kept:%")))
+    user.answers_kept_at = utcnow()
     drafts.start(
         session,
         user,
@@ -100,8 +101,9 @@ def keep(session: Session, user: User, answers: Answers) -> None:
 
 def peek(session: Session, user: User, path: str) -> dict[str, Any] | None:
     """The answers kept for this person on this page (its path and query), if any: the form's
-    action and its fields. `forget` them once the page that puts them back has been sent."""
-    if len(path) > LONGEST_PATH:
+    action and its fields. `forget` them once the page that puts them back has been sent.
+    No query unless answers were kept for them within a draft's lifetime (most pages)."""
+    if len(path) > LONGEST_PATH or not may_have_kept(user):
         return None
     draft = session.scalar(select(FormDraft).where(FormDraft.user_id == user.id, FormDraft.kind == _kind(path)))
     if draft is None or draft.created_at < utcnow() - drafts.LIFETIME or draft.data.get("path") != path:
@@ -112,8 +114,16 @@ def peek(session: Session, user: User, path: str) -> dict[str, Any] | None:
     }
 
 
+def may_have_kept(user: User) -> bool:
+    """Whether answers may be kept for this person: kept, not yet put back, and not yet past a
+    draft's lifetime (one page's answers at a time, so putting them back ends it)."""
+    kept = user.answers_kept_at
+    return kept is not None and kept >= utcnow() - drafts.LIFETIME
+
+
 def forget(session: Session, user: User, path: str) -> None:
     session.execute(delete(FormDraft).where(FormDraft.user_id == user.id, FormDraft.kind == _kind(path)))
+    user.answers_kept_at = None  # one page's answers at a time: none are left
 
 
 def seconds_left(last_seen: float | None, now: float, lifetime: timedelta) -> float:

@@ -28,7 +28,10 @@ class Writer:
     def postgres(self) -> bool:
         return self.connection.dialect.name == "postgresql"
 
-    def write(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
+    def write(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Write the rows; how many. `rows` may be a generator, but making a row must not read
+        the database: on PostgreSQL the connection is busy with the COPY until the last row, and
+        a query (an expired ORM object loading itself) would wait for it for ever."""
         count = 0
         if self.postgres:
             cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]

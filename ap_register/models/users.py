@@ -35,6 +35,10 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column()
     # `person` signs in to the pages; `api_client` only calls the API with its token.
     kind: Mapped[str] = mapped_column(String(12), default="person", server_default="person")
+    # When a form's answers were last kept for this person as their session lapsed
+    # (accounts/kept_answers.py); None once they were put back. Pages look for kept answers only
+    # while it is set and younger than a draft's lifetime.
+    answers_kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     la: Mapped[LocalAuthority | None] = relationship()
     setting: Mapped[Setting | None] = relationship()

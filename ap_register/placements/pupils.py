@@ -129,6 +129,9 @@ class NewPupils:
             if row["parents"] is not None:
                 row["parents"] = json.dumps(row["parents"])
         writer.write("pupil", PUPIL_COLUMNS, ([_stored(row[name]) for name in PUPIL_COLUMNS] for row in rows))
+        # Read before the writes start: a signed-in actor's attributes may load from the
+        # database, which cannot answer on a connection in the middle of a COPY.
+        user_id, via = self.actor.user_id, self.actor.via
         writer.write(
             "movement",
             MOVEMENT_COLUMNS,
@@ -140,8 +143,8 @@ class NewPupils:
                     setting_id,
                     reason,
                     "{}",
-                    self.actor.user_id,
-                    self.actor.via,
+                    user_id,
+                    via,
                     now,
                 )
                 for upn, (day, setting_id, reason) in admissions.items()

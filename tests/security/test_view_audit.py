@@ -70,18 +70,18 @@ def test_a_view_that_cannot_be_audited_is_not_shown(app: Flask, client: Any, wor
 
     home = world["home"]
     sign_in(client, home["users"][Role.LA_ADMIN].email)
-    original = audit.record
+    original = audit.record_many
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         if args[2] == "view":
             raise RuntimeError("the audit trail is full")
         return original(*args, **kwargs)
 
-    audit.record = broken  # type: ignore[assignment]
+    audit.record_many = broken  # type: ignore[assignment]
     try:
         response = client.get(f"/placements/{home['placement'].id}/review")
     finally:
-        audit.record = original  # type: ignore[assignment]
+        audit.record_many = original  # type: ignore[assignment]
     assert response.status_code == 503
     assert home["pupil"].last_name not in response.get_data(as_text=True)
 
