@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Integer, any_, bindparam, func, select, text
+from sqlalchemy import ColumnElement, Connection, Integer, String, any_, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -85,13 +85,17 @@ class Writer:
             )
 
 
-def among(session: Session, column: ColumnElement[int], ids: Sequence[int]) -> ColumnElement[bool]:
-    """`column IN ids`, for the hundreds or thousands of ids a report reads by: on PostgreSQL one
-    array parameter (`= ANY(...)`), so the statement stays short and its plan is reused whatever
-    the count; on SQLite one JSON parameter read by json_each (SQLite still probes the column's
-    index; a list would stop at its 32,766 parameters: an LA's pupils, not a nation's)."""
+def among(session: Session, column: ColumnElement[Any], ids: Sequence[int] | Sequence[str]) -> ColumnElement[bool]:
+    """`column IN ids` (ids, or keys such as UPNs), for the hundreds or thousands a report or an
+    import reads by: on PostgreSQL one array parameter (`= ANY(...)`), so the statement stays
+    short and one plan serves every count (a list of 500 parameters is a statement of its own,
+    whose plan, once the driver prepares it, may be the one made while the table was empty: a
+    scan of the whole table); on SQLite one JSON parameter read by json_each (SQLite still probes
+    the column's index; a list would stop at its 32,766 parameters: an LA's pupils, not a
+    nation's)."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
+        element = String() if ids and isinstance(ids[0], str) else Integer()
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(element)))
     values = func.json_each(bindparam(None, json.dumps(list(ids)))).table_valued("value")
     return column.in_(select(values.c.value))
 

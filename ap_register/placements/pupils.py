@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ap_register import permissions
 from ap_register.accounts import audit
 from ap_register.domain.actors import Actor
-from ap_register.domain.bulk import Writer
+from ap_register.domain.bulk import Writer, among
 from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.notifications import notify
 from ap_register.domain.vocab import MovementKind, Role, SenStatus
@@ -201,7 +201,7 @@ def holders_of(session: Session, upns: Collection[str]) -> dict[str, tuple[int, 
         return {}
     found = session.execute(
         select(Pupil.upn, Pupil.id, Pupil.home_la_id)
-        .where(Pupil.upn.in_(sorted(upns)))
+        .where(among(session, Pupil.upn, sorted(upns)))
         .execution_options(autoflush=False)
     )
     return {upn: (pupil_id, la_id) for upn, pupil_id, la_id in found}

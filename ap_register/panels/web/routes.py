@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 
 from ap_register import clock, permissions
@@ -141,7 +142,12 @@ def referral_new(pupil_id: int) -> str | BaseResponse:
 @login_required
 def referrals() -> str:
     status = request.args.get("status", "submitted")
-    stmt = select(Referral).order_by(Referral.submitted_at.desc())
+    # Each referral's child and proposed setting with the list, not a query for each row.
+    stmt = (
+        select(Referral)
+        .options(selectinload(Referral.pupil), selectinload(Referral.proposed_setting))
+        .order_by(Referral.submitted_at.desc())
+    )
     if status in ("submitted", "approved", "declined", "withdrawn"):
         stmt = stmt.where(Referral.status == status)
     found = db.session.scalars(permissions.scope_referrals(current_actor(), stmt)).all()
