@@ -40,23 +40,33 @@ def connection_drops(on: str, after: int = 0) -> Iterator[list[str]]:
 
 @contextmanager
 def bulk_write_drops(table: str, after: int = 0) -> Iterator[list[str]]:
-    """The database goes away at the (after+1)th bulk write (COPY, or executemany on SQLite)
-    into `table`: those go to the driver's cursor, beneath the engine's events."""
+    """The database goes away in the middle of the (after+1)th bulk write (COPY, or executemany
+    on SQLite) into `table`, after its first row: those go to the driver's cursor, beneath the
+    engine's events, so the driver's own error is raised, as a lost connection raises it."""
     seen: list[str] = []
-    write = Writer.write
+    write = Writer._write
 
     def dropping(self: Writer, into: str, columns: Any, rows: Any) -> int:
-        if into == table:
-            seen.append(into)
-            if len(seen) > after:
-                raise OperationalError(f"COPY {into}", {}, Exception("server closed the connection unexpectedly"))
-        return write(self, into, columns, rows)
+        if into != table:
+            return write(self, into, columns, rows)
+        seen.append(into)
+        if len(seen) <= after:
+            return write(self, into, columns, rows)
+        driver_error = self.connection.dialect.loaded_dbapi.OperationalError
 
-    Writer.write = dropping  # type: ignore[method-assign]
+        def cut_off() -> Iterator[Any]:
+            for n, row in enumerate(rows):
+                if n == 1:
+                    raise driver_error("server closed the connection unexpectedly")
+                yield row
+
+        return write(self, into, columns, cut_off())
+
+    Writer._write = dropping  # type: ignore[method-assign]
     try:
         yield seen
     finally:
-        Writer.write = write  # type: ignore[method-assign]
+        Writer._write = write  # type: ignore[method-assign]
 
 
 def test_an_import_cut_off_by_the_database_keeps_nothing(client: Any, world: dict, db: Session) -> None:  # type: ignore[type-arg]

@@ -361,3 +361,40 @@ def test_an_la_s_panel_date_becomes_its_adoption_date_and_marks_its_old_records(
         assert str(since) == "2026-01-05"
         assert "from_old_records" not in {c["name"] for c in inspect(db.engine).get_columns("placement")}
         assert "adopted_on" not in {c["name"] for c in inspect(db.engine).get_columns("local_authority")}
+
+
+def test_answers_kept_before_the_upgrade_are_still_put_back(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """0032: a person whose answers were kept before the upgrade has the draft's time, so the
+    page still looks for them; a person with none has no time. Down drops the column."""
+    from sqlalchemy import inspect, text
+
+    with fresh_app.app_context():
+        upgrade(revision="0031")
+        with db.engine.begin() as connection:
+            la = _an_la(connection)
+            people = [
+                connection.execute(
+                    text(
+                        "INSERT INTO user_account (email, name, password_hash, role, la_id, active, "
+                        "must_change_password, session_version, created_at, kind) VALUES "
+                        "(:email, 'A person', 'x', 'la_admin', :la, true, false, 1, CURRENT_TIMESTAMP, 'person') "
+                        "RETURNING id"
+                    ),
+                    {"email": email, "la": la},
+                ).scalar()
+                for email in ("kept@example.org", "none@example.org")
+            ]
+            connection.execute(
+                text(
+                    "INSERT INTO form_draft (token, user_id, kind, data, created_at) VALUES "
+                    "('t1', :u, 'kept:0123', '{}', '2026-12-06 03:00:00.000000')"
+                ),
+                {"u": people[0]},
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            kept = dict(connection.execute(text("SELECT id, answers_kept_at FROM user_account")).all())
+        assert kept[people[0]] is not None and str(kept[people[0]]).startswith("2026-12-06 03:00:00")
+        assert kept[people[1]] is None
+        downgrade(revision="0031")
+        assert "answers_kept_at" not in {c["name"] for c in inspect(db.engine).get_columns("user_account")}

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Integer, String, any_, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 
@@ -31,7 +32,22 @@ class Writer:
     def write(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """Write the rows; how many. `rows` may be a generator, but making a row must not read
         the database: on PostgreSQL the connection is busy with the COPY until the last row, and
-        a query (an expired ORM object loading itself) would wait for it for ever."""
+        a query (an expired ORM object loading itself) would wait for it for ever. The driver's
+        errors are raised as SQLAlchemy's, as a statement's are (a lost connection is an
+        OperationalError, marked dead for the pool, and the app's 503 says nothing was saved)."""
+        dialect = self.connection.dialect
+        try:
+            return self._write(table, columns, rows)
+        except dialect.loaded_dbapi.Error as error:
+            raw = self.connection.connection.dbapi_connection
+            lost = dialect.is_disconnect(error, raw, None)
+            if lost:
+                self.connection.invalidate(error)
+            raise DBAPIError.instance(
+                f"COPY {table}", None, error, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
+            ) from error
+
+    def _write(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         count = 0
         if self.postgres:
             cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -40,11 +56,10 @@ class Writer:
                     copy.write_row(row)
                     count += 1
             return count
-        # SQLite keeps timestamps as SQLAlchemy writes them: UTC, without the zone.
-        rows = (
-            tuple(v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo else v for v in row)
-            for row in rows
-        )
+        # SQLite keeps timestamps as SQLAlchemy writes them: UTC, without the zone, always with
+        # the microseconds (the driver's own adapter leaves them out when they are 0, and such
+        # a text would sort before the same instant written by SQLAlchemy).
+        rows = (tuple(_sqlite_value(v) for v in row) for row in rows)
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         raw = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         chunk: list[tuple[Any, ...]] = []
@@ -83,6 +98,14 @@ class Writer:
             self.connection.execute(
                 text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
             )
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 def among(session: Session, column: ColumnElement[Any], ids: Sequence[int] | Sequence[str]) -> ColumnElement[bool]:

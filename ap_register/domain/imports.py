@@ -389,6 +389,10 @@ class Importer:
     def error(self, column: str, message: str) -> None:
         self.report.add_error(RowError(self.line, column, message))
         self.failed = True
+        if self.report.full and self.report.stopped_at is None and not self.dry:
+            # Checking against the register stops here (rows read ahead are not checked). The
+            # first pass checks every row and counts every problem: it stops nowhere.
+            self.report.stopped_at = self.line
 
     def warn(self, messages: list[str]) -> None:
         for message in messages:
@@ -797,7 +801,9 @@ class PupilsImporter(Importer):
 
     def handle_read_ahead(self) -> None:
         super().handle_read_ahead()
-        if not self.report.errors:  # a refused file is rolled back: nothing more to write
+        if self.report.errors:  # a refused file is rolled back: nothing more to write or keep
+            self.new = NewPupils(self.actor)
+        else:
             self.new.write(self.session)
 
     def row(self, row: dict[str, str]) -> None:
@@ -1790,7 +1796,7 @@ def import_steps(
                 yield read.bytes
             importer.handle(line, row)
             if report.full:
-                report.stopped_at = line
+                report.stopped_at = report.stopped_at or line
                 break
         else:
             importer.finish()
@@ -1798,6 +1804,7 @@ def import_steps(
     except (UnicodeDecodeError, csv.Error) as error:
         unreadable = importer.last_read + 1
         report.add_error(RowError(unreadable, "", f"The file could not be read past this line: {error}"))
+        importer.handle_read_ahead()  # the rows read before it are checked (nothing is written)
     except Exception:
         savepoint.rollback()
         raise

@@ -589,3 +589,27 @@ def test_new_pupils_go_in_whole_a_chunk_at_a_time(db: Session) -> None:
     later = factories.pupil(db, la)
     db.commit()
     assert later.id not in {p.id for p in found.values()}
+
+
+@pytest.mark.parametrize("rows", [1300, 1500])
+def test_checking_stops_at_the_line_that_made_the_thousandth_problem(db: Session, rows: int) -> None:
+    """Rows are checked against the register a chunk at a time; the report still says where
+    checking stopped: the line of the thousandth problem, whether it falls in the middle of a
+    chunk or in the file's last, shorter one. No line after it was checked."""
+    factories.la(db, "855")
+    db.commit()
+    lines = [
+        f"{make_upn(f'85530017{n:04d}')},Sam,Number{n},2012-03-14,855" + (",NOPE" if n >= 200 else ",")
+        for n in range(rows)
+    ]
+    with pytest.raises(ImportRefused) as raised:
+        load(
+            db,
+            "pupils",
+            "upn,first_name,last_name,date_of_birth,home_la_code,home_school_ref\n" + "\n".join(lines) + "\n",
+        )
+    report = raised.value.report
+    # Rows 200 on (lines 202 on) name a school nobody holds: the thousandth is line 1201.
+    assert report.stopped_at == 1201
+    assert report.errors[-1].line == 1201 and len(report.errors) == 1000
+    assert report.problems_text().startswith("at least")
