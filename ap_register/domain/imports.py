@@ -431,6 +431,16 @@ class Importer:
     def prepare(self, rows: list[dict[str, str]]) -> None:
         """Read what a chunk of rows names, before they are checked (with `read_ahead_rows`)."""
 
+    def upns_in(self, rows: list[dict[str, str]]) -> set[str]:
+        """The valid UPNs a chunk of rows names (a bad one is named by its row's own check)."""
+        found = set()
+        for row in rows:
+            raw = (row.get("upn") or "").strip()
+            upn = self.checked_upn(raw)[0] if raw and len(raw) <= 20 else None
+            if upn is not None:
+                found.add(upn)
+        return found
+
     def row(self, row: dict[str, str]) -> None:
         raise NotImplementedError
 
@@ -790,14 +800,7 @@ class PupilsImporter(Importer):
 
     def prepare(self, rows: list[dict[str, str]]) -> None:
         """Who holds each UPN of the chunk, in one query (for `save_pupil`'s refusal)."""
-        upns = set()
-        for row in rows:
-            raw = (row.get("upn") or "").strip()
-            if raw and len(raw) <= 20:
-                upn, _ = self.checked_upn(raw)
-                if upn is not None:
-                    upns.add(upn)
-        self.holders = holders_of(self.session, upns)
+        self.holders = holders_of(self.session, self.upns_in(rows))
 
     def handle_read_ahead(self) -> None:
         super().handle_read_ahead()
@@ -1154,6 +1157,7 @@ class AttendanceImporter(Importer):
 
     kind = "attendance"
     CHUNK = 5_000
+    read_ahead_rows = CHUNK
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -1161,7 +1165,6 @@ class AttendanceImporter(Importer):
         self.codes = attendance_codes()
         self.today = clock.today()
         self.pending: list[tuple[int, int, date, str, str]] = []
-        self.read_ahead: list[tuple[int, dict[str, str]]] = []
         # UPN -> (pupil id, home LA id, school of main registration), as read; a pupil's placements
         self.people: dict[str, tuple[int, int, int | None] | None] = {}
         self.bookings: dict[int, list[Booking]] = {}
@@ -1182,25 +1185,10 @@ class AttendanceImporter(Importer):
             self.no_such_pupil(upn)
         return person
 
-    def handle(self, line: int, row: dict[str, str]) -> None:
-        """Rows are read a chunk ahead, so that their pupils are found in one query (the cost
+    def prepare(self, rows: list[dict[str, str]]) -> None:
+        """The chunk's pupils, their placements and roll movements, in a few queries (the cost
         follows the file, not the size of the register)."""
-        if self.dry:
-            super().handle(line, row)
-            return
-        self.last_read = line
-        self.read_ahead.append((line, row))
-        if len(self.read_ahead) >= self.CHUNK:
-            self.check_read_ahead()
-
-    def check_read_ahead(self) -> None:
-        rows, self.read_ahead = self.read_ahead, []
-        wanted = set()
-        for _, row in rows:
-            raw = (row.get("upn") or "").strip()
-            upn = self.checked_upn(raw)[0] if raw and len(raw) <= 20 else None
-            if upn is not None and upn not in self.people:
-                wanted.add(upn)
+        wanted = {upn for upn in self.upns_in(rows) if upn not in self.people}
         found = sorted(wanted)
         new_ids: list[int] = []
         for start in range(0, len(found), 1_000):
@@ -1226,8 +1214,6 @@ class AttendanceImporter(Importer):
         self.rolls.update(roll_movements(self.session, new_ids))
         for upn in wanted:
             self.people.setdefault(upn, None)
-        for line, row in rows:
-            super().handle(line, row)
 
     def when(self, row: dict[str, str]) -> date | None:
         value = (row.get("date") or "").strip()
@@ -1277,7 +1263,6 @@ class AttendanceImporter(Importer):
 
     def finish(self) -> None:
         super().finish()
-        self.check_read_ahead()
         self.write_pending()
         if not self.report.errors:
             audit.record_many(
