@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
 
@@ -40,6 +40,7 @@ from ap_register.models import (
     Setting,
 )
 from ap_register.models.base import utcnow
+from ap_register.placements.reads import Reads, places_in_use, plan_covering
 from ap_register.years import FinancialYear
 
 # The most a line holds: places, hours or pounds, and a unit cost (the columns keep 10 digits
@@ -256,15 +257,7 @@ def allocation(line: BudgetLine) -> Decimal:
 
 def plan_for(session: Session, la: LocalAuthority, day: date) -> BudgetPlan | None:
     """The LA's agreed plan covering the financial year of a day, if any."""
-    year = FinancialYear.containing(day).start
-    return session.scalar(
-        select(BudgetPlan).where(
-            BudgetPlan.la_id == la.id,
-            BudgetPlan.agreed_at.is_not(None),
-            BudgetPlan.first_year <= year,
-            BudgetPlan.first_year + BudgetPlan.years - 1 >= year,
-        )
-    )
+    return plan_covering(session, la, FinancialYear.containing(day).start)
 
 
 # --- the gate at booking ---------------------------------------------------------------------
@@ -277,16 +270,15 @@ def fte(sessions: str) -> Decimal:
 def occupancy(session: Session, provider_id: int, tier: Tier, day: date) -> Decimal:
     """Commissioned places in use at a provider on a day: full-time equivalents of its active
     placements of that tier (spot purchases excluded: they are paid from the reserve)."""
-    rows = session.scalars(
-        select(Placement.sessions).where(
-            Placement.setting_id == provider_id,
-            Placement.tier == tier,
-            Placement.spot_purchase.is_(False),
-            Placement.start_date <= day,
-            or_(Placement.end_date.is_(None), Placement.end_date >= day),
-        )
-    ).all()
-    return sum((fte(s) for s in rows), Decimal(0))
+    return occupancy_on(places_in_use(session, provider_id, tier, day), day)
+
+
+def occupancy_on(places: list[tuple[date, date | None, str]], day: date) -> Decimal:
+    """Full-time equivalents of the places (start, end, sessions) in use on `day`."""
+    return sum(
+        (fte(sessions) for start, end, sessions in places if start <= day and (end is None or end >= day)),
+        Decimal(0),
+    )
 
 
 def capacity_problem(
@@ -299,33 +291,24 @@ def capacity_problem(
     start: date,
     spot_purchase: bool,
     la_pays: bool = True,
+    reads: Reads | None = None,
 ) -> str | None:
-    """Why this booking needs to be a spot purchase, or None. Locks the plan's line (on
-    PostgreSQL) so that two bookings cannot both take its last place. `la_pays`: the LA
-    commissions it, so may pay for it outside the plan; a school's booking waits for a place
-    the LA makes."""
+    """Why this booking needs to be a spot purchase, or None. Claims the plan's line (`claim_line`)
+    so that two bookings cannot both take its last place. `la_pays`: the LA commissions it, so
+    may pay for it outside the plan; a school's booking waits for a place the LA makes. `reads`:
+    where the plan, its line and the places in use are read (an import's chunk reads them once)."""
     if tier is None or spot_purchase:
         return None
-    plan = plan_for(session, la, start)
+    reads = reads or Reads(session)
+    year = FinancialYear.containing(start)
+    plan = reads.plan(la, year.start)
     if plan is None:
         return None
     label = PLACE_TYPES[tier.value].lower()
-    line = session.scalars(
-        select(BudgetLine).where(
-            BudgetLine.plan_id == plan.id,
-            BudgetLine.year == FinancialYear.containing(start).start,
-            BudgetLine.provider_id == provider.id,
-            BudgetLine.place_type == tier.value,
-        )
-    ).first()
+    line = reads.line(plan, year.start, provider.id, tier)
     if line is not None:
-        # Claim the line before counting its places: a write that changes nothing takes its row
-        # lock on PostgreSQL (a second booking waits, then counts this one) and the database's
-        # write lock on SQLite (a second booking is refused and can be tried again).
         try:
-            session.execute(
-                update(BudgetLine).where(BudgetLine.id == line.id).values(commissioned=BudgetLine.commissioned)
-            )
+            reads.claim(line)
         except OperationalError as error:
             raise DomainError(
                 "The placement cannot be recorded",
@@ -342,11 +325,8 @@ def capacity_problem(
         else f"only {la.name} can pay for a place outside its plan: ask its commissioner"
     )
     if line is None:
-        return (
-            f"{provider.name} has no commissioned {label} in {plan.name} for {FinancialYear.containing(start).label}: "
-            f"{then}"
-        )
-    used = occupancy(session, provider.id, tier, start)
+        return f"{provider.name} has no commissioned {label} in {plan.name} for {year.label}: {then}"
+    used = occupancy_on(reads.places(provider.id, tier, start), start)
     if used + fte(sessions) > effective(line):
         return (
             f"No free commissioned {label[:-1]} at {provider.name} on {start:%-d %B %Y} ({figure(used)} of "

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Integer, String, any_, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 
 @dataclass
@@ -108,7 +108,9 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def among(session: Session, column: ColumnElement[Any], ids: Sequence[int] | Sequence[str]) -> ColumnElement[bool]:
+def among(
+    session: Session, column: ColumnElement[Any] | QueryableAttribute[Any], ids: Sequence[int] | Sequence[str]
+) -> ColumnElement[bool]:
     """`column IN ids` (ids, or keys such as UPNs), for the hundreds or thousands a report or an
     import reads by: on PostgreSQL one array parameter (`= ANY(...)`), so the statement stays
     short and one plan serves every count (a list of 500 parameters is a statement of its own,

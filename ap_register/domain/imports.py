@@ -82,6 +82,7 @@ from ap_register.placements.pupils import (
     record_refused_attempts,
     save_pupil,
 )
+from ap_register.placements.reads import ChunkReads, Reads
 from ap_register.placements.roll import RollMovement, RollReading, read_roll, roll_movements
 from ap_register.placements.rules import (
     PlacementDraft,
@@ -956,6 +957,14 @@ PLACEMENT_COLUMNS = {
 
 class PlacementsImporter(Importer):
     kind = "placements"
+    # A chunk's children are read at once (`placements.reads.ChunkReads`): their ledgers held,
+    # their placements and roll read in one query each, the plan's places counted on as rows go.
+    read_ahead_rows = 500
+    reads: Reads | None = None
+
+    def prepare(self, rows: list[dict[str, str]]) -> None:
+        found = (self.pupil_by_upn(upn) for upn in self.upns_in(rows))
+        self.reads = ChunkReads(self.session, self.actor, [p for p in found if p is not None])
 
     def row(self, row: dict[str, str]) -> None:
         pupil = self.pupil_for(row)
@@ -1015,11 +1024,15 @@ class PlacementsImporter(Importer):
             **notice_texts,
             **commissioner,
         )
-        existing = same_placement(self.session, pupil, draft, open_only=False)
+        reads = self.reads or Reads(self.session)
+        existing = same_placement(self.session, pupil, draft, open_only=False, reads=reads)
         try:
             if existing is None:
                 recorded = placements.record_placement(
-                    self.session, self.actor, placements.RecordPlacement(pupil.id, draft, census_reason=census)
+                    self.session,
+                    self.actor,
+                    placements.RecordPlacement(pupil.id, draft, census_reason=census),
+                    reads=reads,
                 )
                 placement = recorded.placement
                 self.warn(recorded.warnings)
@@ -1032,6 +1045,7 @@ class PlacementsImporter(Importer):
             noticed = existing is not None and self.notice(placement, draft)
             if end is not None and placement.end_date is None:
                 assert destination is not None
+                reads.forget(pupil)  # an end changes the child's roll and the places in use
                 placements.end(self.session, self.actor, placements.EndPlacement(placement.id, end, destination))
                 if existing is not None:
                     self.report.updated += 1

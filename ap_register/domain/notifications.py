@@ -35,14 +35,17 @@ def notify(
     body: str,
     link: str | None = None,
     pupil_id: int | None = None,
+    flush: bool = True,
 ) -> int:
     """Put a notification in each (active) person's inbox; returns how many. API clients are
-    user accounts too, but nobody reads their inbox and their address is not a mailbox."""
+    user accounts too, but nobody reads their inbox and their address is not a mailbox.
+    `flush`: written at once (not when the caller writes its own, as an import's chunk does)."""
     count = 0
     for user in {u.id: u for u in users if u.active and not u.is_api_client}.values():
         session.add(Notification(user_id=user.id, kind=kind, subject=subject, body=body, link=link, pupil_id=pupil_id))
         count += 1
-    session.flush()
+    if flush:
+        session.flush()
     return count
 
 

@@ -4,7 +4,7 @@ refuses it, by trigger); a mistake is corrected by a later movement that names i
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +13,9 @@ from ap_register.domain.vocab import MovementKind
 from ap_register.models.base import Base, UTCDateTime, str_enum, utcnow
 from ap_register.models.pupils import Pupil
 from ap_register.models.settings import Setting
+
+if TYPE_CHECKING:
+    from ap_register.models.placements import Placement
 
 
 class Movement(Base):
@@ -35,6 +38,9 @@ class Movement(Base):
 
     pupil: Mapped[Pupil] = relationship()
     setting: Mapped[Setting | None] = relationship()
+    # Also tells the session to write a placement before its movements, when both wait to be
+    # written (an import's chunk gives a new placement its id before writing it).
+    placement: Mapped[Placement | None] = relationship()
 
     __table_args__ = (Index("ix_movement_pupil_date", "pupil_id", "date"),)
 

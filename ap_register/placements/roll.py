@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
+from ap_register.domain.bulk import among
 from ap_register.domain.calendar import SchoolCalendar, calendars_for
 from ap_register.domain.errors import CalendarUnknown
 from ap_register.domain.vocab import EXCLUSION_PROCESS_KINDS, ROLL_KINDS, MovementKind
@@ -288,23 +289,23 @@ def roll_movements(session: Session, pupil_ids: Sequence[int]) -> dict[int, list
     found: dict[int, list[RollMovement]] = defaultdict(list)
     counted: list[tuple[int, int, int, int]] = []  # a movement whose end the calendar counts
     kinds = (*ROLL_KINDS, *EXCLUSION_PROCESS_KINDS, MovementKind.SUSPENSION)
-    for start in range(0, len(pupil_ids), 1_000):
-        for pupil_id, day, order, kind, setting_id, days, la_id in session.execute(
-            select(
-                Movement.pupil_id,
-                Movement.date,
-                Movement.id,
-                Movement.kind,
-                Movement.setting_id,
-                Movement.days,
-                Setting.la_id,
-            )
-            .outerjoin(Setting, Movement.setting_id == Setting.id)
-            .where(Movement.pupil_id.in_(pupil_ids[start : start + 1_000]), Movement.kind.in_(kinds))
-        ):
-            if la_id is not None and kind in (MovementKind.EXCLUSION_UPHELD, MovementKind.SUSPENSION):
-                counted.append((pupil_id, len(found[pupil_id]), la_id, days or 1))
-            found[pupil_id].append(RollMovement(day, order, MovementKind(kind), setting_id))
+    # The ids as one parameter (`bulk.among`): one statement and one plan, however many.
+    for pupil_id, day, order, kind, setting_id, days, la_id in session.execute(
+        select(
+            Movement.pupil_id,
+            Movement.date,
+            Movement.id,
+            Movement.kind,
+            Movement.setting_id,
+            Movement.days,
+            Setting.la_id,
+        )
+        .outerjoin(Setting, Movement.setting_id == Setting.id)
+        .where(among(session, Movement.pupil_id, list(pupil_ids)), Movement.kind.in_(kinds))
+    ):
+        if la_id is not None and kind in (MovementKind.EXCLUSION_UPHELD, MovementKind.SUSPENSION):
+            counted.append((pupil_id, len(found[pupil_id]), la_id, days or 1))
+        found[pupil_id].append(RollMovement(day, order, MovementKind(kind), setting_id))
     if counted:
         las = list(session.scalars(select(LocalAuthority).where(LocalAuthority.id.in_({c[2] for c in counted}))))
         calendars = calendars_for(session, las)

@@ -46,7 +46,6 @@ from ap_register.domain.vocab import (
     HomeSchoolCode,
     MovementKind,
     Registration,
-    Role,
     Route,
     SenStatus,
     SettingKind,
@@ -61,13 +60,13 @@ from ap_register.models import (
     Pupil,
     ReviewRequest,
     Setting,
-    User,
 )
 from ap_register.placements import independent_school, notice
 from ap_register.placements.adoption import OLD_RECORDS_NOTE, before_adoption, old_record_allowed
 from ap_register.placements.notice import NoticeContents, contents_of
 from ap_register.placements.notice import missing as notice_missing
 from ap_register.placements.pupils import NewPupils
+from ap_register.placements.reads import Reads
 from ap_register.placements.roll import RollReading, exclusion_step_problem, reading_of, refresh_roll
 from ap_register.placements.settings import attendance_of, attendances_at
 
@@ -341,7 +340,9 @@ def moves_roll(draft: PlacementDraft, home: Setting | None) -> bool:
     )
 
 
-def replaced_by(session: Session, pupil: Pupil, draft: PlacementDraft, home: Setting | None) -> list[Placement]:
+def replaced_by(
+    session: Session, pupil: Pupil, draft: PlacementDraft, home: Setting | None, reads: Reads | None = None
+) -> list[Placement]:
     """The arrangements a move onto another school's roll replaces: every placement of the pupil
     that began before the move and is still open on its first day. Registered at the new school
     alone, the pupil's name leaves the old school's admission register (SI 2024/208 reg 9(1)(a)),
@@ -352,17 +353,11 @@ def replaced_by(session: Session, pupil: Pupil, draft: PlacementDraft, home: Set
     the move starts, so the child is never counted at two schools for one session."""
     if pupil.id is None or not moves_roll(draft, home):
         return []
-    return list(
-        session.scalars(
-            select(Placement)
-            .where(
-                Placement.pupil_id == pupil.id,
-                Placement.start_date < draft.start_date,
-                or_(Placement.end_date.is_(None), Placement.end_date >= draft.start_date),
-            )
-            .order_by(Placement.start_date, Placement.id)
-        )
-    )
+    return [
+        p
+        for p in (reads or Reads(session)).placements(pupil)
+        if p.start_date < draft.start_date and (p.end_date is None or p.end_date >= draft.start_date)
+    ]
 
 
 def replaced_note(setting: Setting, start: date) -> str:
@@ -388,12 +383,15 @@ def assess_placement(
     calendar: SchoolCalendar | None = None,
     exclude_placement_id: int | None = None,
     old_record: bool = False,
+    reads: Reads | None = None,
 ) -> Assessment:
     """Check a draft placement for coherence of route, registration, setting kind and tier,
     dates, sessions and the statutory notice, without writing anything. `old_record`: it comes
     from the LA's old records (`old_record_allowed`), so the records only the register asks of
-    new placements are warnings, not refusals."""
+    new placements are warnings, not refusals. `reads`: where the child's roll and placements
+    are read (`placements.reads`)."""
     result = Assessment()
+    reads = reads or Reads(session)
     setting = session.get(Setting, draft.setting_id)
     if setting is None:
         result.error("setting", "Choose a setting")
@@ -401,7 +399,7 @@ def assess_placement(
     la: LocalAuthority = pupil.home_la
     result.old_record = old_record
     route, registration, tier = draft.route, draft.registration, draft.tier
-    reading = reading_of(session, pupil) if pupil.id is not None else RollReading()
+    reading = reads.reading(pupil)
     home = result.home_school = school_on(session, pupil, draft.start_date, reading)
     calendar = calendar or _calendar(session, pupil)
 
@@ -572,7 +570,7 @@ def assess_placement(
 
     if not result.errors:
         result.home_school_code = home_school_code(route, registration, home is not None)
-        replaced = replaced_by(session, pupil, draft, home)
+        replaced = replaced_by(session, pupil, draft, home, reads)
         the_day_before = draft.start_date - timedelta(days=1)
         result.warnings.extend(
             f"The placement at {p.setting.name} ends on {the_day_before:%-d %B %Y}: this move replaces it"
@@ -580,8 +578,7 @@ def assess_placement(
         )
         result.warnings.extend(
             _overlaps(
-                session,
-                pupil,
+                reads.placements(pupil),
                 draft,
                 {p.id for p in replaced} | ({exclude_placement_id} if exclude_placement_id is not None else set()),
             )
@@ -628,21 +625,20 @@ def _assess_off_site(
             )
 
 
-def _overlaps(session: Session, pupil: Pupil, draft: PlacementDraft, excluded: set[int]) -> list[str]:
-    """Sessions this draft shares with the pupil's other placements (but the `excluded`) over the same dates."""
+def _overlaps(placements: list[Placement], draft: PlacementDraft, excluded: set[int]) -> list[str]:
+    """Sessions this draft shares with the pupil's other `placements` (but the `excluded`) over the same dates."""
     if week_pattern.problem(draft.sessions):
         return []
     end = draft.planned_end_date
-    stmt = select(Placement).where(
-        Placement.pupil_id == pupil.id,
-        or_(Placement.end_date.is_(None), Placement.end_date >= draft.start_date),
-    )
-    if end is not None:
-        stmt = stmt.where(Placement.start_date <= end)
-    if excluded:
-        stmt = stmt.where(Placement.id.not_in(excluded))
+    overlapping = [
+        p
+        for p in placements
+        if (p.end_date is None or p.end_date >= draft.start_date)
+        and (end is None or p.start_date <= end)
+        and p.id not in excluded
+    ]
     warnings = []
-    for other in session.scalars(stmt):
+    for other in sorted(overlapping, key=lambda p: p.id):
         shared = [
             label
             for label, mine, theirs in zip(week_pattern.LABELS, draft.sessions, other.sessions, strict=True)
@@ -818,19 +814,19 @@ def _commissioner_problem(session: Session, actor: Actor, pupil: Pupil, draft: P
 
 
 def same_placement(
-    session: Session, pupil: Pupil, draft: PlacementDraft, *, open_only: bool = True
+    session: Session, pupil: Pupil, draft: PlacementDraft, *, open_only: bool = True, reads: Reads | None = None
 ) -> Placement | None:
     """The pupil's placement this draft repeats: the same setting, route and start (open, unless
     asked for ended ones too, as a file that records and later ends a placement does)."""
-    stmt = select(Placement).where(
-        Placement.pupil_id == pupil.id,
-        Placement.setting_id == draft.setting_id,
-        Placement.route == draft.route,
-        Placement.start_date == draft.start_date,
-    )
-    if open_only:
-        stmt = stmt.where(Placement.end_date.is_(None))
-    return session.scalars(stmt.order_by(Placement.id)).first()
+    found = [
+        p
+        for p in (reads or Reads(session)).placements(pupil)
+        if p.setting_id == draft.setting_id
+        and p.route == draft.route
+        and p.start_date == draft.start_date
+        and (p.end_date is None or not open_only)
+    ]
+    return min(found, key=lambda p: p.id) if found else None
 
 
 def check_placement(
@@ -842,6 +838,7 @@ def check_placement(
     calendar: SchoolCalendar | None = None,
     decision: Decision | None = None,
     acting_for_panel: bool = False,
+    reads: Reads | None = None,
 ) -> Assessment:
     """Every reason this placement may not be recorded (as field errors) and every warning, in
     one answer and without writing: who may arrange it, who commissions it, whether it is already
@@ -862,7 +859,8 @@ def check_placement(
     commissioner = _commissioner_problem(session, actor, pupil, draft)
     if commissioner:
         problems.append(FieldError("commissioner", commissioner))
-    recorded = same_placement(session, pupil, draft)
+    reads = reads or Reads(session)
+    recorded = same_placement(session, pupil, draft, reads=reads)
     if recorded is not None:
         problems.append(
             FieldError(
@@ -889,11 +887,12 @@ def check_placement(
             start=draft.start_date,
             spot_purchase=draft.spot_purchase,
             la_pays=la_pays,
+            reads=reads,
         )
         if full:
             problems.append(FieldError("spot_purchase", full))
     assessment = assess_placement(
-        session, pupil, draft, calendar=calendar or _calendar(session, pupil), old_record=old_record
+        session, pupil, draft, calendar=calendar or _calendar(session, pupil), old_record=old_record, reads=reads
     )
     assessment.errors[:0] = problems
     return assessment
@@ -926,18 +925,28 @@ def start_placement(
     calendar: SchoolCalendar | None = None,
     decision: Decision | None = None,
     acting_for_panel: bool = False,
+    reads: Reads | None = None,
 ) -> tuple[Placement, Assessment]:
     """Record a placement and its `placement_started` movement. Refuses, with every problem
     `check_placement` finds, and a move that needs a panel's approval without one; returns the
     warnings alongside the placement. `acting_for_panel`: the chair starting the placement the
     panel approved (with `decision`). The same placement (pupil, setting, route and start)
     while it is open is refused as already recorded. A draft naming no commissioner is
-    commissioned as `commissioner_for` says."""
+    commissioned as `commissioner_for` says. `reads`: where the register is read
+    (`placements.reads`; an import reads a chunk's children at once)."""
     permissions.require(session, actor, "pupil.view", pupil)
-    hold_ledger(session, pupil)
+    reads = reads or Reads(session)
+    reads.hold(pupil)
     calendar = calendar or _calendar(session, pupil)
     assessment = check_placement(
-        session, actor, pupil, draft, calendar=calendar, decision=decision, acting_for_panel=acting_for_panel
+        session,
+        actor,
+        pupil,
+        draft,
+        calendar=calendar,
+        decision=decision,
+        acting_for_panel=acting_for_panel,
+        reads=reads,
     )
     if assessment.errors:
         raise DomainError("The placement cannot be recorded", assessment.errors)
@@ -979,8 +988,12 @@ def start_placement(
         placement.next_review_date = _next_review(
             session, pupil, draft.last_review_date or draft.start_date, calendar, draft.planned_end_date
         )
+    taken = reads.placement_id()
+    if taken is not None:
+        placement.id = taken
     session.add(placement)
-    session.flush()
+    if taken is None:
+        session.flush()
     _movement(
         session,
         actor,
@@ -989,13 +1002,18 @@ def start_placement(
         draft.start_date,
         placement=placement,
         reason=placement.reason,
+        flush=reads.one_at_a_time,
     )
-    for replaced in replaced_by(session, pupil, draft, home):
+    reads.added(placement)
+    replaced = replaced_by(session, pupil, draft, home, reads)
+    if replaced or moves_roll(draft, home):
+        reads.forget(pupil)  # the roll and the places in use are read again after this
+    for earlier in replaced:
         # Only what began before this placement: it is not among them.
         _close(
             session,
             actor,
-            replaced,
+            earlier,
             draft.start_date - timedelta(days=1),
             REPLACED_DESTINATIONS.get(setting.kind, Destination.OTHER_AP),
             replaced_note(setting, draft.start_date),
@@ -1033,20 +1051,19 @@ def start_placement(
         pupil_id=pupil.id,
         detail={"route": draft.route.value, "warnings": assessment.warnings},
     )
-    _tell_the_provider(session, actor, placement, setting)
+    _tell_the_provider(session, actor, placement, setting, reads)
     return placement, assessment
 
 
-def _tell_the_provider(session: Session, actor: Actor, placement: Placement, setting: Setting) -> None:
+def _tell_the_provider(
+    session: Session, actor: Actor, placement: Placement, setting: Setting, reads: Reads | None = None
+) -> None:
     """A pupil placed with an AP setting by someone else reaches its heads' inboxes: they prepare
     for the first day. A placement from the LA's old records is history, not an arrival."""
     if setting.kind not in AP_KINDS or placement.from_old_records:
         return
-    heads = session.scalars(
-        select(User).where(
-            User.setting_id == setting.id, User.role == Role.AP_HEAD, User.active.is_(True), User.id != actor.user_id
-        )
-    ).all()
+    reads = reads or Reads(session)
+    heads = [user for user in reads.heads(setting.id) if user.id != actor.user_id]
     notify(
         session,
         heads,
@@ -1058,6 +1075,7 @@ def _tell_the_provider(session: Session, actor: Actor, placement: Placement, set
         ),
         link=f"/placements/{placement.id}",
         pupil_id=placement.pupil_id,
+        flush=reads.one_at_a_time,
     )
 
 

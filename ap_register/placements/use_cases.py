@@ -13,6 +13,7 @@ each channel and proves the same records, refusals and warnings result.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,6 +27,7 @@ from ap_register.domain.vocab import Destination, MovementKind
 from ap_register.models import Movement, Placement, PlacementReview, ReviewRequest, Setting
 from ap_register.placements import rules
 from ap_register.placements.notice import NoticeContents
+from ap_register.placements.reads import Reads
 from ap_register.placements.rules import (
     PlacementDraft,
     end_placement,
@@ -55,21 +57,24 @@ class Recorded:
     warnings: list[str]
 
 
-def record_placement(session: Session, actor: Actor, request: RecordPlacement) -> Recorded:
+def record_placement(
+    session: Session, actor: Actor, request: RecordPlacement, *, reads: Reads | None = None
+) -> Recorded:
     """Record a placement for a child the actor may see, at a setting of the actor's area.
 
     Refused (NotFound) for a child outside the actor's scope, as if there were none; refused
     with every problem `placements.rules.check_placement` finds otherwise. Whoever records it,
     through whichever channel, the commissioner is the one `rules.commissioner_for` names
-    unless the request names another the actor may name."""
-    pupil = permissions.get_pupil(session, actor, request.pupil_id)
-    visible = session.scalar(
-        permissions.scope_settings(actor, select(Setting.id).where(Setting.id == request.draft.setting_id))
-    )
-    if visible is None:
+    unless the request names another the actor may name. `reads`: where the register is read
+    (`placements.reads`: an import's chunk reads its children once)."""
+    reads = reads or Reads(session)
+    pupil = reads.pupil(actor, request.pupil_id)
+    if not reads.setting_visible(actor, request.draft.setting_id):
         raise DomainError(REFUSED, [FieldError("setting", "No such setting in your area")])
-    with session.begin_nested():
-        placement, assessment = start_placement(session, actor, pupil, request.draft)
+    # The census reason may be refused after the placement is written: a savepoint then too.
+    savepoint = reads.one_at_a_time or request.census_reason is not None
+    with session.begin_nested() if savepoint else nullcontext():
+        placement, assessment = start_placement(session, actor, pupil, request.draft, reads=reads)
         if request.census_reason is not None:
             set_census_reason(session, actor, placement, request.census_reason)
     return Recorded(placement, assessment.warnings)
