@@ -341,6 +341,9 @@ def scoring_against_floor(session: Any, las: list[LocalAuthority], today: date) 
         else 1,
         processes_seconds=round(processes_seconds, 2),
         processes_ratio=round(processes_seconds / floor_seconds, 2) if floor_seconds else None,
+        # The largest of this benchmark's child processes, all of them scoring processes (the
+        # pool is shut down, so waited for, before this is read): the 300 MB a process.
+        scoring_process_max_rss_mb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         attendance_only_seconds=round(part_seconds, 3),
         ratio_to_attendance_only=round(app_seconds / part_seconds, 2) if part_seconds else None,
     )

@@ -6,8 +6,9 @@
 # Makes empty benchmark databases (dropping those of a run before), generates national scale and
 # LA scale into PostgreSQL and LA scale into SQLite, and on each runs bench_scale.py (coverage,
 # scoring, the attendance import, against their floors) and bench_pages.py (the key pages under
-# gunicorn). Each writes its JSON to performance/results/. Takes 7-10 minutes on 2 cores and
-# several GB of disk while it runs; the databases are dropped at the end unless KEEP=1.
+# gunicorn), then bench_imports.py (the pupils and placements imports, 20,000 rows each) on a
+# database of its own on each. Each writes its JSON to performance/results/. Takes 8-11 minutes on
+# 2 cores and several GB of disk while it runs; the databases are dropped at the end unless KEEP=1.
 #
 # PostgreSQL from PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432, postgres, trust auth).
 set -euo pipefail
@@ -17,6 +18,7 @@ export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postg
 PG="postgresql+psycopg://$PGUSER@$PGHOST:$PGPORT"
 LA_DB=ap_register_bench_la
 NATIONAL_DB=ap_register_bench_national
+IMPORTS_DB=ap_register_bench_imports
 SQLITE_DIR=$(mktemp -d -t ap-register-la-sqlite-XXXX)
 
 cleanup() {
@@ -25,10 +27,11 @@ cleanup() {
         dropdb --force --if-exists "$LA_DB"
         dropdb --force --if-exists "$NATIONAL_DB"
     fi
+    dropdb --force --if-exists "$IMPORTS_DB"
 }
 trap cleanup EXIT
 
-for name in "$LA_DB" "$NATIONAL_DB"; do
+for name in "$LA_DB" "$NATIONAL_DB" "$IMPORTS_DB"; do
     dropdb --force --if-exists "$name"
     createdb "$name"
 done
@@ -42,3 +45,6 @@ echo "== LA scale, PostgreSQL"
 echo "== LA scale, SQLite"
 "$PYTHON" performance/bench_scale.py --scale la --database-url "sqlite:///$SQLITE_DIR/bench.db"
 "$PYTHON" performance/bench_pages.py --database-url "sqlite:///$SQLITE_DIR/bench.db" --label=-la
+echo "== the pupils and placements imports, SQLite and PostgreSQL"
+"$PYTHON" performance/bench_imports.py --rows 20000 --placements 20000
+"$PYTHON" performance/bench_imports.py --rows 20000 --placements 20000 --database-url "$PG/$IMPORTS_DB"

@@ -30,7 +30,7 @@ from ap_register.budgets.rules import PLACE_TYPES, set_line
 from ap_register.coverage.attendance import Booking, code_problem, expected_at, marks_between, session_problems
 from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
-from ap_register.domain.bulk import Writer
+from ap_register.domain.bulk import Writer, among
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.errors import DomainError
 from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
@@ -1203,18 +1203,18 @@ class AttendanceImporter(Importer):
         """The chunk's pupils, their placements and roll movements, in a few queries (the cost
         follows the file, not the size of the register)."""
         wanted = {upn for upn in self.upns_in(rows) if upn not in self.people}
-        found = sorted(wanted)
         new_ids: list[int] = []
-        for start in range(0, len(found), 1_000):
+        # Each list as one parameter (`bulk.among`): one statement and one plan, whatever the count.
+        if wanted:
             for upn, pupil_id, la_id, school_id in self.session.execute(
                 self.own_pupils(select(Pupil.upn, Pupil.id, Pupil.home_la_id, Pupil.home_school_id)).where(
-                    Pupil.upn.in_(found[start : start + 1_000])
+                    among(self.session, Pupil.upn, sorted(wanted))
                 )
             ):
                 self.people[upn] = (pupil_id, la_id, school_id)
                 self.bookings[pupil_id] = []
                 new_ids.append(pupil_id)
-        for start in range(0, len(new_ids), 1_000):
+        if new_ids:
             for pupil_id, *booking in self.session.execute(
                 select(
                     Placement.pupil_id,
@@ -1222,10 +1222,10 @@ class AttendanceImporter(Importer):
                     Placement.start_date,
                     Placement.end_date,
                     Placement.sessions,
-                ).where(Placement.pupil_id.in_(new_ids[start : start + 1_000]))
+                ).where(among(self.session, Placement.pupil_id, new_ids))
             ):
                 self.bookings[pupil_id].append(Booking(*booking))
-        self.rolls.update(roll_movements(self.session, new_ids))
+            self.rolls.update(roll_movements(self.session, new_ids))
         for upn in wanted:
             self.people.setdefault(upn, None)
 

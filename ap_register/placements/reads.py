@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from ap_register import permissions
@@ -155,7 +155,8 @@ class Reads:
         """A placement was recorded (a chunk's answers count it from now on)."""
 
     def forget(self, pupil: Pupil) -> None:
-        """Something else changed the child's ledger: answers about them are read again."""
+        """Something else changed the child's ledger, or a refused row's writes were undone:
+        answers about them are read again."""
 
 
 class ChunkReads(Reads):
@@ -233,7 +234,12 @@ class ChunkReads(Reads):
     def placements(self, pupil: Pupil) -> list[Placement]:
         if not self._mine(pupil):
             return super().placements(pupil)
-        return list(self._placements[pupil.id])
+        found = self._placements[pupil.id]
+        if any(inspect(p).pending for p in found):
+            # One recorded earlier in the chunk, not yet written: written now, so that the rules
+            # see it as they would a row at a time (its setting and pupil loaded with it).
+            self.session.flush()
+        return list(found)
 
     def reading(self, pupil: Pupil) -> RollReading:
         if not self._mine(pupil):
@@ -255,6 +261,10 @@ class ChunkReads(Reads):
         if line.id not in self._claimed:
             super().claim(line)
             self._claimed.add(line.id)
+            # The places in use are counted under this line's claim, not another's (a line is a
+            # year's: bookings of this year may have been committed since another was claimed).
+            if line.provider_id is not None:
+                self._places.pop((line.provider_id, line.place_type), None)
 
     def places(self, provider_id: int, tier: Tier, day: date) -> list[tuple[date, date | None, str]]:
         key = (provider_id, tier.value)
@@ -280,3 +290,5 @@ class ChunkReads(Reads):
     def forget(self, pupil: Pupil) -> None:
         self._readings.pop(pupil.id, None)
         self._places.clear()  # an end or a replaced placement changes the places in use
+        # A refused row's savepoint, rolled back, lets go of the lines it claimed (PostgreSQL).
+        self._claimed.clear()

@@ -73,10 +73,14 @@ def record_placement(
         raise DomainError(REFUSED, [FieldError("setting", "No such setting in your area")])
     # The census reason may be refused after the placement is written: a savepoint then too.
     savepoint = reads.one_at_a_time or request.census_reason is not None
-    with session.begin_nested() if savepoint else nullcontext():
-        placement, assessment = start_placement(session, actor, pupil, request.draft, reads=reads)
-        if request.census_reason is not None:
-            set_census_reason(session, actor, placement, request.census_reason)
+    try:
+        with session.begin_nested() if savepoint else nullcontext():
+            placement, assessment = start_placement(session, actor, pupil, request.draft, reads=reads)
+            if request.census_reason is not None:
+                set_census_reason(session, actor, placement, request.census_reason)
+    except DomainError:
+        reads.forget(pupil)  # what the reads counted of the undone placement is read again
+        raise
     return Recorded(placement, assessment.warnings)
 
 

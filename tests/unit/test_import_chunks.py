@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +19,12 @@ from sqlalchemy.orm import Session
 from ap_register import clock
 from ap_register.budgets.rules import agree_plan, create_plan, set_line
 from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError
 from ap_register.domain.imports import ImportRefused, PlacementsImporter, run_import
-from ap_register.domain.vocab import Role, SettingKind
-from ap_register.models import AuditEvent, Movement, Notification, Placement, Setting
+from ap_register.domain.vocab import Registration, Role, Route, SettingKind, Tier
+from ap_register.models import AuditEvent, Movement, Notification, Placement, Pupil, Setting
+from ap_register.placements.reads import ChunkReads
+from ap_register.placements.rules import PlacementDraft, start_placement
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -185,3 +188,91 @@ def test_a_refused_file_in_chunks_names_the_same_lines_as_a_row_at_a_time(
     ]
     for chunk in (2, 3, 500):
         assert run(db, area["la"], text, chunk, monkeypatch) == one_by_one, f"chunks of {chunk}"
+
+
+def managed_move(upn: str) -> str:
+    return f"{upn},SCH2,managed_move,sole,2025-11-17,1111111111,,,,,,\n"
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # A child placed earlier in the chunk, then moved onto another roll: the move replaces a
+        # placement the chunk has recorded but not yet written.
+        lambda u: [
+            managed_move(u[1]),
+            direction(u[2], "2025-11-10", "0000000011"),
+            direction(u[0], "2025-11-10", "1111100000"),
+            managed_move(u[0]),
+        ],
+        # The same, overlapping sessions at another provider.
+        lambda u: [
+            direction(u[1], "2025-11-10", "0000000011", where="PRU2"),
+            direction(u[2], "2025-11-10", "0000000011"),
+            direction(u[0], "2025-11-10", "1111100000"),
+            direction(u[0], "2025-11-10", "1111100000", where="PRU2"),
+        ],
+    ],
+    ids=["move", "overlap"],
+)
+def test_a_child_named_again_in_the_chunk_meets_what_the_chunk_recorded(
+    db: Session, area: dict[str, Any], monkeypatch: pytest.MonkeyPatch, rows: Any
+) -> None:
+    text = HEADER + "".join(rows(area["upns"]))
+    one_by_one = run(db, area["la"], text, 0, monkeypatch)
+    assert one_by_one[0]["errors"] == []
+    assert one_by_one[0]["warnings"], "the move replaces, or the sessions overlap, what the file recorded first"
+    assert run(db, area["la"], text, 500, monkeypatch) == one_by_one
+
+
+def test_a_row_undone_by_its_refused_census_reason_leaves_nothing_counted(
+    db: Session, area: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An off-site direction's census reason is the route's own: another is refused after the
+    placement is written, and the row's savepoint undoes it. The rows after it count no place
+    for it, and the same row again, without the reason, is recorded, not "already recorded"."""
+    u = area["upns"]
+    text = HEADER.replace("destination\n", "destination,census_reason\n") + "".join(
+        line.replace("\n", f",{census}\n")
+        for line, census in (
+            (direction(u[0], "2025-11-10", "1111111111"), "other"),
+            (direction(u[1], "2025-11-10", "1111111111"), ""),  # 1 of 2 in use
+            (direction(u[2], "2025-11-10", "0000000011"), ""),  # 1.2 of 2
+            (direction(u[0], "2025-11-10", "1111111111"), ""),  # 2.2 of 2: no free place
+        )
+    )
+    report, _ = one_by_one = run(db, area["la"], text, 0, monkeypatch)
+    assert [(e["line"], e["column"]) for e in report["errors"]] == [(2, "census_reason"), (5, "setting_ref")]
+    assert "(1.2 of 2 in use)" in report["errors"][1]["message"]
+    assert run(db, area["la"], text, 500, monkeypatch) == one_by_one
+
+
+def test_places_in_use_are_counted_again_under_each_line_the_chunk_claims(db: Session, area: dict[str, Any]) -> None:
+    """A line is one financial year's. Places counted under the claim of this year's line are
+    counted again under next year's: bookings for next year may have been committed meanwhile
+    (here, one recorded beside the chunk, as another person's page would)."""
+    pupils = [db.scalars(select(Pupil).where(Pupil.upn == upn)).one() for upn in area["upns"][:3]]
+    oaks = db.scalars(select(Setting).where(Setting.ref == "PRU1")).one()
+
+    def draft(start: date, sessions: str) -> PlacementDraft:
+        return PlacementDraft(
+            setting_id=oaks.id,
+            route=Route.OFF_SITE_DIRECTION,
+            registration=Registration.DUAL,
+            tier=Tier.TIME_LIMITED,
+            sessions=sessions,
+            start_date=start,
+            notice_date=start - timedelta(days=7),
+            planned_end_date=date(2026, 7, 17),
+            reintegration_plan="Back to school after the half term",
+        )
+
+    with clock.fixed(date(2026, 2, 20)):
+        chunk = ChunkReads(db, SYSTEM, [pupils[0], pupils[1]])
+        start_placement(db, SYSTEM, pupils[0], draft(date(2026, 3, 2), "0000000011"), reads=chunk)  # 2025-26
+        start_placement(db, SYSTEM, pupils[2], draft(date(2026, 4, 20), "1111111111"))  # 2026-27, beside it
+        with pytest.raises(DomainError) as refused:
+            start_placement(db, SYSTEM, pupils[1], draft(date(2026, 4, 20), "1111111111"), reads=chunk)
+    assert "No free commissioned time-limited place at The Oaks on 20 April 2026 (1.2 of 2 in use)" in str(
+        refused.value.errors[0].message
+    )
