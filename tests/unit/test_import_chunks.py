@@ -7,6 +7,7 @@ placement and moves a child onto another school's roll, replacing what was arran
 from __future__ import annotations
 
 import io
+import random
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
@@ -276,3 +277,43 @@ def test_places_in_use_are_counted_again_under_each_line_the_chunk_claims(db: Se
     assert "No free commissioned time-limited place at The Oaks on 20 April 2026 (1.2 of 2 in use)" in str(
         refused.value.errors[0].message
     )
+
+
+STARTS = ("2025-11-10", "2025-11-17", "2025-11-24", "2026-03-30", "2026-04-13", "2026-04-20")  # two years' lines
+SESSIONS = ("1111111111", "1111100000", "0000011111", "0000000011", "1100000000", "1111111100")
+
+
+def random_file(seed: int, upns: list[str]) -> str:
+    """A file of 4 to 14 rows drawn with this seed: directions to both providers (some ended, some
+    with a census reason, a wrong one now and then), moves onto another roll, repeated children."""
+    draw = random.Random(seed)
+    moved: set[str] = set()
+    lines = []
+    for _ in range(draw.randint(4, 14)):
+        upn, start = draw.choice(upns), draw.choice(STARTS)
+        if draw.random() < 0.15 and upn not in moved:
+            moved.add(upn)
+            lines.append(f"{upn},SCH2,managed_move,sole,{start},1111111111,,,,,,,\n")
+            continue
+        end = ","
+        if draw.random() < 0.25:
+            ends_on = date.fromisoformat(start) + timedelta(days=11)
+            end = f"{ends_on},{draw.choice(['returned_home_school', 'other_ap', 'neet'])}"
+        chance = draw.random()
+        census = "other" if chance < 0.04 else "off_site_behaviour" if chance < 0.2 else ""
+        notice = date.fromisoformat(start) - timedelta(days=6)
+        lines.append(
+            f"{upn},{draw.choice(['PRU1', 'PRU1', 'PRU2'])},off_site_direction,dual,{start},{draw.choice(SESSIONS)},"
+            f"time_limited,{notice},2026-07-17,Mornings back at school,{end},{census}\n"
+        )
+    return HEADER.replace("destination\n", "destination,census_reason\n") + "".join(lines)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_files_drawn_at_random_give_the_same_in_chunks(
+    db: Session, area: dict[str, Any], monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    text = random_file(seed, area["upns"])
+    one_by_one = run(db, area["la"], text, 0, monkeypatch)
+    for chunk in (2, 500):
+        assert run(db, area["la"], text, chunk, monkeypatch) == one_by_one, f"seed {seed}, chunks of {chunk}:\n{text}"
