@@ -28,6 +28,7 @@ from ap_register.budgets.rules import over_plan
 from ap_register.coverage.rules import left_the_area, monday_of, week_coverage
 from ap_register.coverage.sixth_day import SIXTH, Cover, Period, Suspension, shortfall, suspension_periods
 from ap_register.domain.actors import Actor
+from ap_register.domain.bulk import among
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, NotFound, Refusal
 from ap_register.domain.vocab import MovementKind, Role, Route, SettingKind
@@ -135,7 +136,7 @@ def _sixth_day(session: Session, la: LocalAuthority, on: date, calendar: SchoolC
     for pupil_id, setting_id, start, end, sessions in session.execute(
         select(
             Placement.pupil_id, Placement.setting_id, Placement.start_date, Placement.end_date, Placement.sessions
-        ).where(Placement.pupil_id.in_(pupil_ids))
+        ).where(among(session, Placement.pupil_id, pupil_ids))
     ):
         covers[pupil_id].append(Cover(setting_id, start, end, sessions))
     readings = {pupil_id: read_roll(found) for pupil_id, found in roll_movements(session, pupil_ids).items()}

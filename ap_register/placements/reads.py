@@ -166,8 +166,9 @@ class ChunkReads(Reads):
     their ledgers are held at once (SELECT ... FOR UPDATE on PostgreSQL, as `hold_ledger` does one
     at a time), their placements and roll read in one query each. A plan's line is claimed once a
     chunk, and the places in use at a provider read once and counted on as rows are recorded.
-    Anything but a plain new placement (an end, a move onto another roll that replaces placements,
-    a notice) makes the chunk `forget` the child, whose answers are then read again.
+    An end, a move onto another roll (which may replace placements) or a refused row makes the
+    chunk `forget` the child, whose answers are then read again, and the places and claims with
+    them.
 
     Its writes wait for the end of the chunk (or the next read), and go together: a new
     placement's id is taken first (`bulk.Writer.take_ids`: the table's sequence on PostgreSQL;

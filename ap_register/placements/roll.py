@@ -360,7 +360,8 @@ def refresh_rolls(session: Session, today: date) -> int:
     )
     changed = 0
     for start in range(0, len(pupil_ids), 1_000):
-        pupils = session.scalars(select(Pupil).where(Pupil.id.in_(pupil_ids[start : start + 1_000]))).all()
+        chunk = pupil_ids[start : start + 1_000]
+        pupils = session.scalars(select(Pupil).where(among(session, Pupil.id, chunk))).all()
         changed += _in_step(session, pupils, today)
     return changed
 
@@ -374,13 +375,9 @@ def settings_on_roll(
     school asks that; the law keeps them on the roll)."""
     pupil_ids = sorted({pupil_id for pupil_id, _ in asked})
     readings = {pupil_id: read_roll(found) for pupil_id, found in roll_movements(session, pupil_ids).items()}
-    recorded: dict[int, int | None] = {}
-    for start in range(0, len(pupil_ids), 1_000):
-        recorded.update(
-            session.execute(
-                select(Pupil.id, Pupil.home_school_id).where(Pupil.id.in_(pupil_ids[start : start + 1_000]))
-            ).all()
-        )
+    recorded: dict[int, int | None] = dict(
+        session.execute(select(Pupil.id, Pupil.home_school_id).where(among(session, Pupil.id, pupil_ids))).all()
+    )
     found: list[int | None] = []
     for pupil_id, day in asked:
         reading = readings.get(pupil_id)
