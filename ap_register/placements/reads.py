@@ -16,7 +16,7 @@ tests/unit/test_import_chunks.py). The rules themselves are in `placements.rules
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlalchemy import inspect, or_, select, update
@@ -90,6 +90,26 @@ def ap_heads(session: Session, setting_ids: Iterable[int]) -> dict[int, list[Use
     return found
 
 
+def hold_ledgers(session: Session, pupils: Sequence[Pupil]) -> None:
+    """Hold the pupils' ledgers for the rest of the transaction, then see each one's roll as it
+    is now, not as first loaded.
+
+    PostgreSQL: the pupils' row locks (SELECT ... FOR UPDATE); a second write for the same pupil
+    waits here until the first commits, then sees what it wrote. SQLite: every transaction takes
+    the database's write lock with its first statement (BEGIN IMMEDIATE, see extensions.py), so
+    writes are already one at a time and FOR UPDATE is not sent. Pending changes are flushed
+    first (the query autoflushes), so reading again loses none of the caller's own."""
+    held = {p.id: p for p in pupils}
+    ids = sorted(held)
+    chosen = Pupil.id == ids[0] if len(ids) == 1 else among(session, Pupil.id, ids)
+    for pupil_id, home_school_id in session.execute(
+        select(Pupil.id, Pupil.home_school_id).where(chosen).with_for_update()
+    ):
+        pupil = held[pupil_id]
+        if pupil.home_school_id != home_school_id:  # another request moved the pupil meanwhile
+            session.refresh(pupil, ["home_school_id", "home_school"])
+
+
 class Reads:
     """The register's answers, each asked of the database when the rules ask it; and how the
     rules write: each record at once, inside a savepoint of its own."""
@@ -116,9 +136,7 @@ class Reads:
         )
 
     def hold(self, pupil: Pupil) -> None:
-        from ap_register.placements.rules import hold_ledger
-
-        hold_ledger(self.session, pupil)
+        hold_ledgers(self.session, [pupil])
 
     def placements(self, pupil: Pupil) -> list[Placement]:
         """Every placement of the child, ended ones too, by start."""
@@ -163,9 +181,9 @@ class ChunkReads(Reads):
     """The answers for a chunk of an import's children, read once and kept current.
 
     Made by the import for the children its chunk names (already found through the actor's scope):
-    their ledgers are held at once (SELECT ... FOR UPDATE on PostgreSQL, as `hold_ledger` does one
-    at a time), their placements and roll read in one query each. A plan's line is claimed once a
-    chunk, and the places in use at a provider read once and counted on as rows are recorded.
+    their ledgers are held at once (`hold_ledgers`), their placements and roll read in one query
+    each. A plan's line is claimed once a chunk, and the places in use at a provider read once
+    and counted on as rows are recorded.
     An end, a move onto another roll (which may replace placements) or a refused row makes the
     chunk `forget` the child, whose answers are then read again, and the places and claims with
     them.
@@ -195,12 +213,7 @@ class ChunkReads(Reads):
         self._ids: list[int] = []
         if not ids:
             return
-        # Held as `hold_ledger` holds one child: the roll each shows is the one now written.
-        stmt = select(Pupil.id, Pupil.home_school_id).where(among(session, Pupil.id, ids))
-        for pupil_id, home_school_id in session.execute(stmt.with_for_update()):
-            pupil = self.pupils[pupil_id]
-            if pupil.home_school_id != home_school_id:
-                session.refresh(pupil, ["home_school_id", "home_school"])
+        hold_ledgers(session, list(self.pupils.values()))
         theirs = select(Placement).where(among(session, Placement.pupil_id, ids))
         for placement in session.scalars(theirs.order_by(Placement.start_date, Placement.id)):
             self._placements[placement.pupil_id].append(placement)

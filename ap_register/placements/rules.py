@@ -66,7 +66,7 @@ from ap_register.placements.adoption import OLD_RECORDS_NOTE, before_adoption, o
 from ap_register.placements.notice import NoticeContents, contents_of
 from ap_register.placements.notice import missing as notice_missing
 from ap_register.placements.pupils import NewPupils
-from ap_register.placements.reads import Reads
+from ap_register.placements.reads import Reads, hold_ledgers
 from ap_register.placements.roll import RollReading, exclusion_step_problem, reading_of, refresh_roll
 from ap_register.placements.settings import attendance_of, attendances_at
 
@@ -698,17 +698,9 @@ SNAPSHOT_FIELDS = (
 
 
 def hold_ledger(session: Session, pupil: Pupil, *records: Any) -> None:
-    """Hold the pupil's ledger for the rest of the transaction, then see the pupil's roll (and
-    `records`, such as the placement being changed) as they are now, not as first loaded.
-
-    PostgreSQL: the pupil's row lock (SELECT ... FOR UPDATE); a second write for the same pupil
-    waits here until the first commits, then sees what it wrote. SQLite: every transaction takes
-    the database's write lock with its first statement (BEGIN IMMEDIATE, see extensions.py), so
-    writes are already one at a time and FOR UPDATE is not sent. Pending changes are flushed
-    first (the query autoflushes), so reading again loses none of the caller's own."""
-    home_school_id = session.scalar(select(Pupil.home_school_id).where(Pupil.id == pupil.id).with_for_update())
-    if pupil.home_school_id != home_school_id:  # another request moved the pupil meanwhile
-        session.refresh(pupil, ["home_school_id", "home_school"])
+    """Hold the pupil's ledger for the rest of the transaction (`reads.hold_ledgers`), then see
+    `records`, such as the placement being changed, as they are now, not as first loaded."""
+    hold_ledgers(session, [pupil])
     for record in records:
         session.refresh(record)
 
