@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Result, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -21,6 +22,9 @@ from ap_register.domain.reference_data import attendance_code_classes, attendanc
 from ap_register.domain.vocab import MovementKind
 from ap_register.models import AttendanceMark, Movement, Placement, Pupil, Setting
 from ap_register.placements.roll import roll_movements, roll_on
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SESSIONS = ("AM", "PM")
 # The national codes of SI 2024/208 reg 10 (Tables 1 to 4) replaced the 2006 set on 19 August 2024
@@ -99,6 +103,60 @@ def expected_at(setting_id: int, roll_school_id: int | None, day: date, half: st
         and (b.end_date is None or b.end_date >= day)
         for b in bookings
     )
+
+
+def expected_columns(
+    setting_ids: np.ndarray,
+    roll_ids: np.ndarray,
+    days: np.ndarray,
+    halves: np.ndarray,
+    pupil_ids: np.ndarray,
+    bookings: Sequence[tuple[int, Booking]],
+) -> np.ndarray:
+    """`expected_at` for many marks at once (the attendance import's columns): each mark's
+    setting, the school whose roll the pupil is on that day (-1 for none), the day (as
+    `date.toordinal`), the session, and the pupil; `bookings` are the pupils' placements as
+    (pupil id, booking). The same rule, a column at a time: a weekday session, and the setting
+    either the roll's school or a placement's for that session. Tests hold it to `expected_at`
+    (tests/unit/test_import_columns.py)."""
+    import numpy as np  # here, not at the top: only imports need them, not every page's process
+    import pandas as pd
+
+    weekday = (days - 1) % 7  # date(1, 1, 1), ordinal 1, was a Monday
+    half = np.where(halves == SESSIONS[0], 0, np.where(halves == SESSIONS[1], 1, -1))
+    usable = (weekday <= 4) & (half >= 0)
+    expected = usable & (roll_ids == setting_ids)
+    rest = np.flatnonzero(usable & ~expected)
+    if not len(rest) or not bookings:
+        return expected
+    asked = pd.DataFrame(
+        {
+            "row": rest,
+            "pupil_id": pupil_ids[rest],
+            "setting_id": setting_ids[rest],
+            "day": days[rest],
+            "slot": 2 * weekday[rest] + half[rest],
+        }
+    )
+    held = pd.DataFrame(
+        {
+            "pupil_id": [pupil_id for pupil_id, _ in bookings],
+            "setting_id": [b.setting_id for _, b in bookings],
+            "start": [b.start_date.toordinal() for _, b in bookings],
+            "end": [b.end_date.toordinal() if b.end_date is not None else date.max.toordinal() for _, b in bookings],
+            "sessions": [b.sessions.ljust(10, "0")[:10] for _, b in bookings],
+        }
+    )
+    pairs = asked.merge(held, on=["pupil_id", "setting_id"])
+    if pairs.empty:
+        return expected
+    bits = np.array(pairs["sessions"].tolist(), dtype="S10").view(np.uint8).reshape(-1, 10)
+    slots = pairs["slot"].to_numpy()
+    day = pairs["day"].to_numpy()
+    running = (pairs["start"].to_numpy() <= day) & (pairs["end"].to_numpy() >= day)
+    booked = bits[np.arange(len(pairs)), slots] == ord("1")
+    expected[pairs["row"].to_numpy()[running & booked]] = True
+    return expected
 
 
 def code_class(code: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,9 +35,41 @@ class Writer:
         a query (an expired ORM object loading itself) would wait for it for ever. The driver's
         errors are raised as SQLAlchemy's, as a statement's are (a lost connection is an
         OperationalError, marked dead for the pool, and the app's 503 says nothing was saved)."""
+        return self._guarded(table, lambda: self._write(table, columns, rows))
+
+    def write_columns(self, table: str, columns: dict[str, Any], shared: dict[str, Any]) -> int:
+        """Rows given a column at a time (arrays of one length, each value text or a number),
+        and the values every row shares; how many. On PostgreSQL one COPY of CSV that pandas
+        writes from the columns; on SQLite executemany."""
+        count = len(next(iter(columns.values())))
+        if not count:
+            return 0
+        names = [*columns, *shared]
+        if self.postgres:
+            import pandas as pd
+
+            frame = pd.DataFrame(columns)
+            for name, value in shared.items():
+                frame[name] = (
+                    "" if value is None else (value.isoformat() if isinstance(value, datetime) else str(value))
+                )
+            block = frame.to_csv(header=False, index=False)
+
+            def copy() -> int:
+                cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copying:
+                    copying.write(block)
+                return count
+
+            return self._guarded(table, copy)
+        values = [column.tolist() if hasattr(column, "tolist") else list(column) for column in columns.values()]
+        values += [[_sqlite_value(value)] * count for value in shared.values()]
+        return self._guarded(table, lambda: self._write(table, names, zip(*values, strict=True)))
+
+    def _guarded(self, table: str, write: Callable[[], int]) -> int:
         dialect = self.connection.dialect
         try:
-            return self._write(table, columns, rows)
+            return write()
         except dialect.loaded_dbapi.Error as error:
             raw = self.connection.connection.dbapi_connection
             lost = dialect.is_disconnect(error, raw, None)

@@ -46,3 +46,11 @@ class Refusal:
     def raise_if_any(self, message: str = "There is a problem") -> None:
         if self.errors:
             raise DomainError(message, self.errors)
+
+
+class NotPlain(Exception):
+    """An import file holds what only the row-by-row reading reads exactly: a quote (a quoted
+    cell may hold a line break, and then a line is not a row), a NUL byte, a row wider than the
+    header and its spare columns, a cell past the csv module's size limit, a header naming a
+    column twice, or bytes that do not decode. The import then reads it a row at a time
+    (`domain.columns`)."""

@@ -32,7 +32,7 @@ from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import Writer, among
 from ap_register.domain.calendar import calendar_for
-from ap_register.domain.errors import DomainError
+from ap_register.domain.errors import DomainError, NotPlain
 from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
 from ap_register.domain.term_dates import add_stretch
 from ap_register.domain.text import control_character_problem
@@ -387,7 +387,26 @@ class Importer:
         self._upns: dict[str, tuple[str | None, str | None]] = {}
         self._ahead = []
 
+    # While set, problems are collected here instead of reported (`captured`).
+    _sink: list[tuple[str, str]] | None = None
+
+    def captured(self, check: Callable[..., Any]) -> Callable[..., tuple[Any, list[tuple[str, str]]]]:
+        """`check` made to return (what it returns, the problems it found) instead of reporting
+        them: the column-wise reading asks it once for each distinct value (`domain.columns`)."""
+
+        def run(*args: Any) -> tuple[Any, list[tuple[str, str]]]:
+            self._sink = found = []
+            try:
+                return check(*args), found
+            finally:
+                self._sink = None
+
+        return run
+
     def error(self, column: str, message: str) -> None:
+        if self._sink is not None:
+            self._sink.append((column, message))
+            return
         self.report.add_error(RowError(self.line, column, message))
         self.failed = True
         if self.report.full and self.report.stopped_at is None and not self.dry:
@@ -403,6 +422,15 @@ class Importer:
     # Rows read ahead of their checks, so that `prepare` finds what they name in one query a
     # chunk (the cost follows the file, not the register); 0 checks each row as it is read.
     read_ahead_rows = 0
+    # Whether a plain file is read a column at a time (`check_frame`, `domain.columns`).
+    columnwise = False
+    FRAME_ROWS = 50_000
+
+    def check_frame(self, frame: Any, lines: Any) -> bool:
+        raise NotImplementedError
+
+    def finish_columns(self) -> None:
+        raise NotImplementedError
 
     def handle(self, line: int, row: dict[str, str]) -> None:
         if self.read_ahead_rows and not self.dry:
@@ -1158,6 +1186,13 @@ class ChangedMarks:
         if len(self.listed) < AUDITED_MARKS:
             self.listed.append({"setting_id": setting_id, "date": day.isoformat(), "session": half, "code": code})
 
+    def add_many(self, count: int, first: date, last: date, marks: list[dict[str, Any]]) -> None:
+        """`count` marks from `first` to `last`, the first of them `marks` (in the file's order)."""
+        self.count += count
+        self.first = first if self.first is None else min(self.first, first)
+        self.last = last if self.last is None else max(self.last, last)
+        self.listed.extend(marks[: AUDITED_MARKS - len(self.listed)])
+
     def detail(self) -> dict[str, Any]:
         assert self.first is not None and self.last is not None
         return {"marks": self.count, "from": self.first.isoformat(), "to": self.last.isoformat(), "listed": self.listed}
@@ -1170,6 +1205,7 @@ class AttendanceImporter(Importer):
     in one statement."""
 
     kind = "attendance"
+    columnwise = True
     CHUNK = 5_000
     read_ahead_rows = CHUNK
 
@@ -1319,6 +1355,239 @@ class AttendanceImporter(Importer):
             self.session.execute(update(AttendanceMark), changed)
         self.report.imported += len(new)
         self.report.updated += len(changed)
+
+    # --- the same checks a column at a time (`domain.columns`) ---
+
+    # The file-wide key of a session (pupil, setting, day, half) packs each in these bits.
+    PUPIL_BITS, SETTING_BITS, DAY_BITS = 25, 20, 17
+    FIRST_DAY = date(FIRST_YEAR, 1, 1).toordinal()
+
+    def check_frame(self, frame: Any, lines: Any) -> bool:
+        """Check a chunk of rows as `row` checks each (the same messages, by line, in the same
+        order), each check made once for each distinct value or combination of values it reads,
+        and the rules of a session that read every row (`expected_columns`, the repeated
+        session) made over whole columns; then write the rows it takes, if the file has no
+        problem yet. False when the report is full and the check stops there."""
+        import numpy as np
+
+        from ap_register.coverage.attendance import expected_columns
+        from ap_register.domain.columns import Problems, SeenKeys, each_value, objects
+
+        if not hasattr(self, "seen_keys"):
+            self.seen_keys = SeenKeys()
+            self.pupil_slots: dict[int, int] = {}
+            self.setting_slots: dict[int, int] = {}
+        problems = Problems(len(frame))
+        captured = self.captured
+        if not self.dry:
+            self.prepare([{"upn": value} for value in frame["upn"].unique()])
+        # 1-5: each cell, as `row` reads it, once for each distinct value (or pair, for a
+        # setting: its reference is looked up in the pupil's home LA without --la).
+        people, found, by_upn = each_value([frame["upn"]], captured(lambda v: self.person({"upn": v})))
+        problems.add_found(1, by_upn, found)
+        las = objects([self.la or (self.las_by_id.get(p[1]) if p is not None else None) for p in people])[by_upn]
+        settings, found, by_setting = each_value(
+            [frame["setting_ref"], las],
+            captured(lambda ref, la: self.setting_in({"setting_ref": ref}, "setting_ref", la)),
+        )
+        problems.add_found(2, by_setting, found)
+        days, found, by_day = each_value([frame["date"]], captured(lambda v: self.day({"date": v}, "date", True)))
+        problems.add_found(3, by_day, found)
+        halves, found, by_half = each_value(
+            [frame["session"]],
+            captured(lambda v: (self.text({"session": v}, "session", required=True, max_length=10) or "").upper()),
+        )
+        problems.add_found(4, by_half, found)
+        codes, found, by_code = each_value(
+            [frame["code"]],
+            captured(
+                lambda v: c.upper() if (c := self.text({"code": v}, "code", required=True, max_length=2)) else None
+            ),
+        )
+        problems.add_found(5, by_code, found)
+        has_person = np.array([p is not None for p in people], dtype=bool)[by_upn]
+        has_setting = np.array([s is not None for s in settings], dtype=bool)[by_setting]
+        has_day = np.array([d is not None for d in days], dtype=bool)[by_day]
+        has_half = np.array([bool(h) for h in halves], dtype=bool)[by_half]
+        has_code = np.array([c is not None for c in codes], dtype=bool)[by_code]
+        day_rows, half_rows, code_rows = days[by_day], halves[by_half], codes[by_code]
+        # 6, 7: the session's and the code's rules, once for each combination.
+        setting_las = objects([s.la if s is not None else None for s in settings])[by_setting]
+
+        def session_check(day: date, half: str, la: Any) -> tuple[None, list[tuple[str, str]]]:
+            calendar = calendar_for(self.session, la) if la is not None else None
+            return None, [(p.field, p.message) for p in session_problems(day, half, self.today, calendar)]
+
+        _, found, which = each_value([day_rows, half_rows, setting_las], session_check, wanted=has_day & has_half)
+        problems.add_found(6, which, found)
+
+        def code_check(code: str, day: date | None, half: str) -> tuple[None, list[tuple[str, str]]]:
+            problem = code_problem(code, day, half or None)
+            return None, [("code", problem)] if problem is not None else []
+
+        _, found, which = each_value([code_rows, day_rows, half_rows], code_check, wanted=has_code)
+        problems.add_found(7, which, found)
+        # 8: a pupil the setting expects that session, over whole columns.
+        ready = ~problems.failed & has_person & has_setting & has_day & has_code
+        rows = np.flatnonzero(ready)
+        if len(rows):
+            pupil_ids = np.array([p[0] if p is not None else -1 for p in people], dtype=np.int64)[by_upn[rows]]
+            schools = np.array([p[2] if p is not None and p[2] else -1 for p in people], dtype=np.int64)
+            setting_ids = np.array([s.id if s is not None else -1 for s in settings], dtype=np.int64)[by_setting[rows]]
+            ordinals = np.array([d.toordinal() if d is not None else 0 for d in days], dtype=np.int64)[by_day[rows]]
+            half_of_rows = half_rows[rows]
+            rolls = schools[by_upn[rows]]
+            moved = np.array([p is not None and bool(self.rolls.get(p[0])) for p in people], dtype=bool)[by_upn[rows]]
+            if moved.any():  # the roll on the day, for a pupil the ledger has moved, as `row` reads it
+                on_roll, _, which = each_value(
+                    [pupil_ids, ordinals],
+                    lambda pupil_id, ordinal: (self.roll_of(pupil_id, date.fromordinal(ordinal)), []),
+                    wanted=moved,
+                )
+                rolls = np.where(
+                    moved, np.array([-1 if r is None else r for r in on_roll], dtype=np.int64)[which], rolls
+                )
+            bookings = [
+                (int(pupil_id), b)
+                for pupil_id in np.unique(pupil_ids).tolist()
+                for b in self.bookings.get(pupil_id, [])
+            ]
+            expected = expected_columns(setting_ids, rolls, ordinals, half_of_rows, pupil_ids, bookings)
+            problems.add(8, rows[~expected], "upn", "This pupil is not expected here for this session")
+            # 9: a session the file has already given, on an earlier line or this chunk's.
+            keep = expected
+            rows, pupil_ids, setting_ids, ordinals, half_of_rows = (
+                rows[keep],
+                pupil_ids[keep],
+                setting_ids[keep],
+                ordinals[keep],
+                half_of_rows[keep],
+            )
+            pupil_slots = np.array([self.slot(self.pupil_slots, i) for i in pupil_ids.tolist()], dtype=np.int64)
+            setting_slots = np.array([self.slot(self.setting_slots, i) for i in setting_ids.tolist()], dtype=np.int64)
+            if len(self.pupil_slots) >= 1 << self.PUPIL_BITS or len(self.setting_slots) >= 1 << self.SETTING_BITS:
+                raise NotPlain("more pupils or settings than a session's key holds")
+            keys = (
+                ((pupil_slots << self.SETTING_BITS | setting_slots) << self.DAY_BITS | (ordinals - self.FIRST_DAY)) << 1
+            ) | (half_of_rows == "PM")
+            earlier = self.seen_keys.first_lines(keys, lines[rows])
+            repeated = earlier > 0
+            problems.add(9, rows[repeated], "session", [f"This session is also on line {n}" for n in earlier[repeated]])
+            taken = ~repeated
+        go_on = self.report_problems(problems, lines)
+        if go_on and len(rows) and not self.dry and not self.report.errors:
+            self.write_columns(
+                pupil_ids[taken], setting_ids[taken], ordinals[taken], half_of_rows[taken], code_rows[rows[taken]]
+            )
+        return go_on
+
+    @staticmethod
+    def slot(slots: dict[int, int], key: int) -> int:
+        found = slots.get(key)
+        if found is None:
+            found = slots[key] = len(slots)
+        return found
+
+    def roll_of(self, pupil_id: int, day: date) -> int | None:
+        reading = self.readings.get(pupil_id)
+        if reading is None:
+            reading = self.readings[pupil_id] = read_roll(self.rolls.get(pupil_id, []))
+        return reading.on(day, None)
+
+    def report_problems(self, problems: Any, lines: Any) -> bool:
+        """A chunk's problems into the report, line by line; the second pass stops after the line
+        that fills the report, as `row` does."""
+        stop_after = None
+        for row, column, message in problems.ordered():
+            line = int(lines[row])
+            if stop_after is not None and line != stop_after:
+                return False
+            self.line = line
+            self.error(column, message)
+            if self.report.full and not self.dry:
+                stop_after = line
+        return stop_after is None
+
+    def write_columns(self, pupil_ids: Any, setting_ids: Any, ordinals: Any, halves: Any, codes: Any) -> None:
+        """A chunk's taken marks into the register: new ones in bulk, changed ones in one
+        statement, each child's changes kept for their audit event (as `write_pending`)."""
+        import numpy as np
+
+        if not len(pupil_ids):
+            return
+        pupils = np.unique(pupil_ids).tolist()
+        held = {
+            (pupil_id, setting_id, day.toordinal(), half): (mark_id, code)
+            for mark_id, pupil_id, setting_id, day, half, code in marks_between(
+                self.session, pupils, date.fromordinal(int(ordinals.min())), date.fromordinal(int(ordinals.max()))
+            )
+        }
+        new = np.ones(len(pupil_ids), dtype=bool)
+        touched = np.ones(len(pupil_ids), dtype=bool)
+        changed: list[dict[str, Any]] = []
+        if held:
+            for n, key in enumerate(
+                zip(pupil_ids.tolist(), setting_ids.tolist(), ordinals.tolist(), halves.tolist(), strict=True)
+            ):
+                existing = held.get(key)
+                if existing is None:
+                    continue
+                new[n] = False
+                if existing[1] != codes[n]:
+                    changed.append({"id": existing[0], "code": codes[n], "recorded_by_id": self.actor.user_id})
+                else:
+                    touched[n] = False
+        self.session.flush()
+        written = Writer(self.session.connection()).write_columns(
+            "attendance_mark",
+            {
+                "pupil_id": pupil_ids[new],
+                "setting_id": setting_ids[new],
+                "date": (ordinals[new] - date(1970, 1, 1).toordinal()).astype("datetime64[D]").astype(str),
+                "session": halves[new],
+                "code": codes[new],
+            },
+            {"recorded_by_id": self.actor.user_id, "recorded_at": utcnow()},
+        )
+        if changed:
+            self.session.execute(update(AttendanceMark), changed)
+        self.report.imported += written
+        self.report.updated += len(changed)
+        self.report.unchanged += int((~touched).sum())
+        # What the file changed on each child's record, in the file's order.
+        rows = np.flatnonzero(touched)
+        order = rows[np.argsort(pupil_ids[rows], kind="stable")]
+        children, starts, counts = np.unique(pupil_ids[order], return_index=True, return_counts=True)
+        for pupil_id, start, count in zip(children.tolist(), starts.tolist(), counts.tolist(), strict=True):
+            marks = self.changed.setdefault(pupil_id, ChangedMarks())
+            mine = order[start : start + count]
+            listed = mine[: max(AUDITED_MARKS - len(marks.listed), 0)]
+            marks.add_many(
+                count,
+                date.fromordinal(int(ordinals[mine].min())),
+                date.fromordinal(int(ordinals[mine].max())),
+                [
+                    {"setting_id": s, "date": date.fromordinal(d).isoformat(), "session": h, "code": c}
+                    for s, d, h, c in zip(
+                        setting_ids[listed].tolist(),
+                        ordinals[listed].tolist(),
+                        halves[listed].tolist(),
+                        codes[listed].tolist(),
+                        strict=True,
+                    )
+                ],
+            )
+
+    def finish_columns(self) -> None:
+        """The end of a file read a column at a time: each child's changes audited."""
+        if not self.report.errors and not self.dry:
+            audit.record_many(
+                self.session,
+                self.actor,
+                "record_attendance",
+                "attendance_mark",
+                {pupil_id: marks.detail() for pupil_id, marks in self.changed.items()},
+            )
 
 
 # --- term dates ------------------------------------------------------------------------------
@@ -1642,9 +1911,10 @@ IMPORTERS: dict[str, type[Importer]] = {
 }
 
 
-def _header(kind: str, stream: IO[bytes], report: ImportReport) -> tuple[Any, list[str], bool]:
+def _header(kind: str, stream: IO[bytes], report: ImportReport) -> tuple[Any, list[str], bool, Any]:
     """Open the file and read its header: (the CSV reader, the columns, whether it is a GIAS
-    extract). Refuses an unreadable or empty file, or one without a required column."""
+    extract, the text the reader reads). Refuses an unreadable or empty file, or one without a
+    required column."""
     try:
         text, _ = _open_text(stream)
         reader = csv.reader(text)
@@ -1660,7 +1930,7 @@ def _header(kind: str, stream: IO[bytes], report: ImportReport) -> tuple[Any, li
         report.add_error(RowError(1, name, f"The required column {name} is missing"))
     if report.errors:
         raise ImportRefused(report)
-    return reader, header, gias
+    return reader, header, gias, text
 
 
 def _records(reader: Any, header: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -1704,6 +1974,7 @@ class _Read:
 
     def __init__(self) -> None:
         self.bytes = 0
+        self.shown = 0  # the most bytes a progress callback has been told of
 
     def add(self, n: int) -> None:
         self.bytes += n
@@ -1720,11 +1991,43 @@ def check_file_steps(kind: str, stream: IO[bytes], la_code: str | None = None) -
     report lists them all. The stream is left at its start for the second pass."""
     if kind not in IMPORTERS:
         raise DomainError(f"Unknown import {kind}: choose one of {', '.join(KINDS)}")
+    if IMPORTERS[kind].columnwise:
+        try:
+            return (yield from _check_columns(kind, stream, la_code))
+        except NotPlain:
+            stream.seek(0)  # read again, a row at a time
+    return (yield from _check_rows(kind, stream, la_code))
+
+
+def _check_columns(kind: str, stream: IO[bytes], la_code: str | None) -> Steps:
+    """`check_file_steps` a column at a time (`domain.columns`); NotPlain for a file only the
+    row-by-row reading reads exactly."""
+    from ap_register.domain.columns import chunks
+
     report = ImportReport(kind)
     read = _Read()
-    reader, header, gias = _header(kind, CountingReader(stream, read.add), report)  # type: ignore[arg-type]
-    la = _LaStandIn(la_code, english_la_codes()[la_code].name) if la_code in english_la_codes() else None
-    importer = IMPORTERS[kind](None, Actor.system("check"), report, la, dry=True)
+    reader, header, _, text = _header(kind, CountingReader(stream, read.add), report)  # type: ignore[arg-type]
+    importer = IMPORTERS[kind](None, Actor.system("check"), report, _stand_in(la_code), dry=True)
+    for frame, lines in chunks(text, header, reader.line_num + 1, importer.FRAME_ROWS):
+        report.rows += len(frame)
+        yield read.bytes
+        importer.check_frame(frame, lines)
+    if report.full or any(e.column == "" for e in report.errors):
+        raise ImportRefused(report)
+    stream.seek(0)
+    return report
+
+
+def _stand_in(la_code: str | None) -> _LaStandIn | None:
+    return _LaStandIn(la_code, english_la_codes()[la_code].name) if la_code in english_la_codes() else None
+
+
+def _check_rows(kind: str, stream: IO[bytes], la_code: str | None) -> Steps:
+    """`check_file_steps` a row at a time."""
+    report = ImportReport(kind)
+    read = _Read()
+    reader, header, gias, _ = _header(kind, CountingReader(stream, read.add), report)  # type: ignore[arg-type]
+    importer = IMPORTERS[kind](None, Actor.system("check"), report, _stand_in(la_code), dry=True)
     if isinstance(importer, SettingsImporter):
         importer.gias = gias
     line = 1
@@ -1744,6 +2047,39 @@ def check_file_steps(kind: str, stream: IO[bytes], la_code: str | None = None) -
         raise ImportRefused(report)
     stream.seek(0)
     return report
+
+
+def _import_rows(importer: Importer, reader: Any, header: list[str], read: _Read) -> Iterator[int]:
+    """The second pass a row at a time."""
+    report = importer.report
+    try:
+        for line, row in _records(reader, header):
+            report.rows += 1
+            if report.rows % STEP_ROWS == 0:
+                yield read.bytes
+            importer.handle(line, row)
+            if report.full:
+                report.stopped_at = report.stopped_at or line
+                break
+        else:
+            importer.finish()
+    except (UnicodeDecodeError, csv.Error) as error:
+        unreadable = importer.last_read + 1
+        report.add_error(RowError(unreadable, "", f"The file could not be read past this line: {error}"))
+        importer.handle_read_ahead()  # the rows read before it are checked (nothing is written)
+
+
+def _import_columns(importer: Importer, reader: Any, header: list[str], text: Any, read: _Read) -> Iterator[int]:
+    """The second pass a column at a time (`domain.columns`); NotPlain for a file only the
+    row-by-row reading reads exactly (nothing it wrote is kept: the caller rolls back)."""
+    from ap_register.domain.columns import chunks
+
+    for frame, lines in chunks(text, header, reader.line_num + 1, importer.FRAME_ROWS):
+        importer.report.rows += len(frame)
+        yield read.bytes
+        if not importer.check_frame(frame, lines):
+            return
+    importer.finish_columns()
 
 
 def import_steps(
@@ -1771,42 +2107,41 @@ def import_steps(
         raise DomainError(f"Unknown import {kind}: choose one of {', '.join(KINDS)}")
     if not checked:
         check_file(kind, stream, la.code if la is not None else None)
-    report = ImportReport(kind)
     read = _Read()
 
     def counted(n: int) -> None:
         read.add(n)
-        if progress is not None:
-            progress(n)
+        if progress is not None and read.bytes > read.shown:  # a file read again is not shown twice
+            progress(read.bytes - read.shown)
+            read.shown = read.bytes
 
-    stream = CountingReader(stream, counted)  # type: ignore[assignment]
-    reader, header, gias = _header(kind, stream, report)
-    importer = IMPORTERS[kind](session, actor, report, la)
-    if isinstance(importer, SettingsImporter):
-        importer.gias = gias
-    report.dry_run = dry_run
-    savepoint = session.begin_nested()
-    if la is not None and adopt_at_first_import(session, actor, la):
-        report.adopted_on = la.adopted_on
-    try:
-        for line, row in _records(reader, header):
-            report.rows += 1
-            if report.rows % STEP_ROWS == 0:
-                yield read.bytes
-            importer.handle(line, row)
-            if report.full:
-                report.stopped_at = report.stopped_at or line
-                break
-        else:
-            importer.finish()
-        session.flush()
-    except (UnicodeDecodeError, csv.Error) as error:
-        unreadable = importer.last_read + 1
-        report.add_error(RowError(unreadable, "", f"The file could not be read past this line: {error}"))
-        importer.handle_read_ahead()  # the rows read before it are checked (nothing is written)
-    except Exception:
-        savepoint.rollback()
-        raise
+    columnwise = IMPORTERS[kind].columnwise
+    while True:
+        report = ImportReport(kind)
+        read.bytes = 0
+        reader, header, gias, text = _header(kind, CountingReader(stream, counted), report)  # type: ignore[arg-type]
+        importer = IMPORTERS[kind](session, actor, report, la)
+        if isinstance(importer, SettingsImporter):
+            importer.gias = gias
+        report.dry_run = dry_run
+        savepoint = session.begin_nested()
+        if la is not None and adopt_at_first_import(session, actor, la):
+            report.adopted_on = la.adopted_on
+        try:
+            if columnwise:
+                yield from _import_columns(importer, reader, header, text, read)
+            else:
+                yield from _import_rows(importer, reader, header, read)
+            session.flush()
+        except NotPlain:
+            savepoint.rollback()
+            columnwise = False  # read again, a row at a time
+            stream.seek(0)
+            continue
+        except Exception:
+            savepoint.rollback()
+            raise
+        break
     if report.errors:
         savepoint.rollback()
         if report.held_elsewhere and la is not None:
