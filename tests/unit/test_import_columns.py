@@ -277,3 +277,33 @@ def test_expected_columns_is_expected_at_a_column_at_a_time(seed: int) -> None:
     ]
     assert expected.tolist() == wanted
     assert 0 < sum(wanted) < len(wanted)
+
+
+def test_a_row_with_many_problems_names_them_in_the_same_order(
+    db: Session, area: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upn = area["upns"][0]
+    rows = [
+        f"{upn[:-1]}Z,NOPE,2025-11-01,EVE,ZZ",
+        f"{upn},NOPE,2025-11-01,EVE,ZZ",
+        f"{upn},SCH1,2026-01-10,PM,/",
+        f"{upn},,2025-11-03,,H",
+    ]
+    (report, *_), _ = same_both_ways(db, area["la"], HEADER + "\n".join(rows) + "\n", monkeypatch)
+    assert [(e["line"], e["column"]) for e in report["errors"]] == [
+        (2, "upn"),
+        (2, "setting_ref"),
+        (2, "session"),
+        (2, "date"),
+        (2, "code"),
+        (3, "setting_ref"),
+        (3, "session"),
+        (3, "date"),
+        (3, "code"),
+        (4, "date"),  # in the future
+        (4, "date"),  # and a Saturday
+        (4, "code"),
+        (5, "setting_ref"),
+        (5, "session"),
+        (5, "code"),
+    ]
