@@ -128,7 +128,7 @@ def expected_columns(
     expected = usable & (roll_ids == setting_ids)
     rest = np.flatnonzero(usable & ~expected)
     if not len(rest) or not bookings:
-        return expected
+        return np.asarray(expected, dtype=bool)
     asked = pd.DataFrame(
         {
             "row": rest,
@@ -149,14 +149,14 @@ def expected_columns(
     )
     pairs = asked.merge(held, on=["pupil_id", "setting_id"])
     if pairs.empty:
-        return expected
+        return np.asarray(expected, dtype=bool)
     bits = np.array(pairs["sessions"].tolist(), dtype="S10").view(np.uint8).reshape(-1, 10)
     slots = pairs["slot"].to_numpy()
     day = pairs["day"].to_numpy()
     running = (pairs["start"].to_numpy() <= day) & (pairs["end"].to_numpy() >= day)
     booked = bits[np.arange(len(pairs)), slots] == ord("1")
     expected[pairs["row"].to_numpy()[running & booked]] = True
-    return expected
+    return np.asarray(expected, dtype=bool)
 
 
 def code_class(code: str) -> str:

@@ -57,7 +57,7 @@ def chunks(text: Any, header: Sequence[str], first_line: int, rows: int) -> Iter
             _PlainText(text),
             header=None,
             names=names,
-            dtype=str,
+            dtype=object,  # Python strings: pandas' own string type factorizes at half the speed
             na_filter=False,
             skip_blank_lines=False,
             chunksize=rows,
@@ -68,14 +68,16 @@ def chunks(text: Any, header: Sequence[str], first_line: int, rows: int) -> Iter
         for frame in reader:
             lines = np.arange(line, line + len(frame))
             line += len(frame)
-            for name in names:
-                if len(frame) and frame[name].str.len().max() > limit:
-                    raise NotPlain("a cell past the csv module's limit")
-            frame = frame[list(header)]
+            # Each check once a distinct cell: blank (a blank row is skipped) and not too long.
             blank = np.ones(len(frame), dtype=bool)
-            for name in header:
-                blank &= (frame[name].str.strip() == "").to_numpy()
-            yield frame[~blank].reset_index(drop=True), lines[~blank]
+            for name in names:
+                codes, uniques = pd.factorize(frame[name])
+                if len(uniques) and max(len(value) for value in uniques) > limit:
+                    raise NotPlain("a cell past the csv module's limit")
+                if name in header:
+                    blank &= np.array([not value.strip() for value in uniques], dtype=bool)[codes]
+            frame = frame[list(header)][~blank].reset_index(drop=True)
+            yield frame, lines[~blank]
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise NotPlain(str(error)) from None
 

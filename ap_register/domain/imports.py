@@ -1439,14 +1439,7 @@ class AttendanceImporter(Importer):
             rolls = schools[by_upn[rows]]
             moved = np.array([p is not None and bool(self.rolls.get(p[0])) for p in people], dtype=bool)[by_upn[rows]]
             if moved.any():  # the roll on the day, for a pupil the ledger has moved, as `row` reads it
-                on_roll, _, which = each_value(
-                    [pupil_ids, ordinals],
-                    lambda pupil_id, ordinal: (self.roll_of(pupil_id, date.fromordinal(ordinal)), []),
-                    wanted=moved,
-                )
-                rolls = np.where(
-                    moved, np.array([-1 if r is None else r for r in on_roll], dtype=np.int64)[which], rolls
-                )
+                rolls = np.where(moved, self.rolls_on(pupil_ids, ordinals), rolls)
             bookings = [
                 (int(pupil_id), b)
                 for pupil_id in np.unique(pupil_ids).tolist()
@@ -1488,11 +1481,27 @@ class AttendanceImporter(Importer):
             found = slots[key] = len(slots)
         return found
 
-    def roll_of(self, pupil_id: int, day: date) -> int | None:
-        reading = self.readings.get(pupil_id)
-        if reading is None:
-            reading = self.readings[pupil_id] = read_roll(self.rolls.get(pupil_id, []))
-        return reading.on(day, None)
+    def rolls_on(self, pupil_ids: Any, ordinals: Any) -> Any:
+        """The school whose roll each pupil is on, on each day (-1 for none), by the ledger's
+        changes of roll: `RollReading.on` over whole columns (each row takes the last change on
+        or before its day; none before the first)."""
+        import numpy as np
+
+        changes: list[tuple[int, int, int]] = []
+        for pupil_id in np.unique(pupil_ids).tolist():
+            reading = self.readings.get(pupil_id)
+            if reading is None:
+                reading = self.readings[pupil_id] = read_roll(self.rolls.get(pupil_id, []))
+            changes += [(pupil_id, day.toordinal(), -1 if s is None else s) for day, s in reading.changes]
+        if not changes:
+            return np.full(len(pupil_ids), -1, dtype=np.int64)
+        held = np.array(changes, dtype=np.int64)
+        keys = held[:, 0] << 22 | held[:, 1]  # ordinals to the year 9999 are under 2**22
+        order = np.argsort(keys, kind="stable")
+        keys, held = keys[order], held[order]
+        at = np.searchsorted(keys, pupil_ids << 22 | ordinals, side="right") - 1
+        found = (at >= 0) & (held[np.maximum(at, 0), 0] == pupil_ids)
+        return np.where(found, held[np.maximum(at, 0), 2], -1)
 
     def report_problems(self, problems: Any, lines: Any) -> bool:
         """A chunk's problems into the report, line by line; the second pass stops after the line
@@ -2105,7 +2114,10 @@ def import_steps(
     (counts, warnings, every refused line) and only an audit event that it was checked stays."""
     if kind not in IMPORTERS:
         raise DomainError(f"Unknown import {kind}: choose one of {', '.join(KINDS)}")
-    if not checked:
+    # A file read a column at a time meets every check of the first pass in the second, so its
+    # first pass is needed only to refuse it as the first pass would have (below).
+    first_pass_later = not checked and IMPORTERS[kind].columnwise
+    if not checked and not first_pass_later:
         check_file(kind, stream, la.code if la is not None else None)
     read = _Read()
 
@@ -2144,6 +2156,9 @@ def import_steps(
         break
     if report.errors:
         savepoint.rollback()
+        if first_pass_later:  # refused by the first pass (too many problems, a broken line), if it would be
+            stream.seek(0)
+            check_file(kind, stream, la.code if la is not None else None)
         if report.held_elsewhere and la is not None:
             record_refused_attempts(session, actor, la, report.held_elsewhere)
         raise ImportRefused(report)
