@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Integer, String, any_, bindparam, func, select, text
+from sqlalchemy import ColumnElement, Connection, Integer, String, any_, bindparam, event, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import QueryableAttribute, Session
@@ -39,32 +39,45 @@ class Writer:
 
     def write_columns(self, table: str, columns: dict[str, Any], shared: dict[str, Any]) -> int:
         """Rows given a column at a time (arrays of one length, each value text or a number),
-        and the values every row shares; how many. On PostgreSQL one COPY of CSV that pandas
-        writes from the columns; on SQLite executemany."""
+        and the values every row shares; how many."""
+        return self.start_columns(table, columns, shared).finish()
+
+    def start_columns(self, table: str, columns: dict[str, Any], shared: dict[str, Any]) -> OpenWrite:
+        """`write_columns` begun: on PostgreSQL one COPY of CSV that pandas writes from the
+        columns, sent by a thread of the driver's (`QueuedLibpqWriter`) while the server takes
+        it, so that the caller may go on with work that needs no database until `finish`
+        (a query meanwhile is refused: the connection is the COPY's); on SQLite executemany,
+        done at once."""
         count = len(next(iter(columns.values())))
-        if not count:
-            return 0
         names = [*columns, *shared]
-        if self.postgres:
-            import pandas as pd
+        if not count:
+            return OpenWrite(self, table, 0)
+        if not self.postgres:
+            values = [column.tolist() if hasattr(column, "tolist") else list(column) for column in columns.values()]
+            values += [[_sqlite_value(value)] * count for value in shared.values()]
+            return OpenWrite(
+                self, table, self._guarded(table, lambda: self._write(table, names, zip(*values, strict=True)))
+            )
+        import pandas as pd
+        from psycopg.copy import QueuedLibpqWriter
 
-            frame = pd.DataFrame(columns)
-            for name, value in shared.items():
-                frame[name] = (
-                    "" if value is None else (value.isoformat() if isinstance(value, datetime) else str(value))
-                )
-            block = frame.to_csv(header=False, index=False)
+        frame = pd.DataFrame(columns)
+        for name, value in shared.items():
+            frame[name] = "" if value is None else (value.isoformat() if isinstance(value, datetime) else str(value))
+        block = frame.to_csv(header=False, index=False)
+        cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        statement = f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)"
 
-            def copy() -> int:
-                cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copying:
-                    copying.write(block)
-                return count
+        def begin() -> int:
+            opened = cursor.copy(statement, writer=QueuedLibpqWriter(cursor))
+            opened.__enter__().write(block)
+            write.copying = opened
+            return count
 
-            return self._guarded(table, copy)
-        values = [column.tolist() if hasattr(column, "tolist") else list(column) for column in columns.values()]
-        values += [[_sqlite_value(value)] * count for value in shared.values()]
-        return self._guarded(table, lambda: self._write(table, names, zip(*values, strict=True)))
+        write = OpenWrite(self, table, 0)
+        write.written = self._guarded(table, begin)
+        event.listen(self.connection, "before_cursor_execute", write.refuse)
+        return write
 
     def _guarded(self, table: str, write: Callable[[], int]) -> int:
         dialect = self.connection.dialect
@@ -130,6 +143,40 @@ class Writer:
             self.connection.execute(
                 text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
             )
+
+
+@dataclass
+class OpenWrite:
+    """A bulk write under way (`Writer.start_columns`): `finish` waits for the database to
+    take it (or `abort` gives it up) and gives back the connection."""
+
+    writer: Writer
+    table: str
+    written: int
+    copying: Any = None
+
+    def refuse(self, *args: Any) -> None:
+        raise RuntimeError(f"A query while the COPY into {self.table} is under way (the connection is busy)")
+
+    def _close(self, error: BaseException | None) -> None:
+        copying, self.copying = self.copying, None
+        event.remove(self.writer.connection, "before_cursor_execute", self.refuse)
+        if error is None:
+            copying.__exit__(None, None, None)
+        else:
+            copying.__exit__(type(error), error, error.__traceback__)
+
+    def finish(self) -> int:
+        if self.copying is not None:
+            self.writer._guarded(self.table, lambda: self._close(None) or self.written)
+        return self.written
+
+    def abort(self, error: BaseException) -> None:
+        if self.copying is not None:
+            try:
+                self._close(error)
+            except Exception:  # the COPY is given up; the caller's error is the one to raise
+                pass
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -71,6 +71,8 @@ def chunks(text: Any, header: Sequence[str], first_line: int, rows: int) -> Iter
             # Each check once a distinct cell: blank (a blank row is skipped) and not too long.
             blank = np.ones(len(frame), dtype=bool)
             for name in names:
+                if name not in header and not (frame[name].to_numpy() != "").any():
+                    continue  # a spare column left empty, as nearly always
                 codes, uniques = pd.factorize(frame[name])
                 if len(uniques) and max(len(value) for value in uniques) > limit:
                     raise NotPlain("a cell past the csv module's limit")

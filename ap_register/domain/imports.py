@@ -31,7 +31,7 @@ from ap_register.coverage.attendance import Booking, code_problem, expected_at, 
 from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import Writer, among
-from ap_register.domain.calendar import calendar_for
+from ap_register.domain.calendar import calendar_for, calendars_for
 from ap_register.domain.errors import DomainError, NotPlain
 from ap_register.domain.reference_data import attendance_codes, english_la_codes, gias_establishment_types
 from ap_register.domain.term_dates import add_stretch
@@ -424,9 +424,18 @@ class Importer:
     read_ahead_rows = 0
     # Whether a plain file is read a column at a time (`check_frame`, `domain.columns`).
     columnwise = False
-    FRAME_ROWS = 50_000
+    FRAME_ROWS = 10_000
 
-    def check_frame(self, frame: Any, lines: Any) -> bool:
+    def prepare_frame(self, frame: Any) -> None:
+        raise NotImplementedError
+
+    def check_frame(self, frame: Any, lines: Any) -> tuple[Any, bool]:
+        raise NotImplementedError
+
+    def start_write(self, taken: Any) -> Any:
+        raise NotImplementedError
+
+    def end_write(self, pending: Any) -> None:
         raise NotImplementedError
 
     def finish_columns(self) -> None:
@@ -553,12 +562,16 @@ class Importer:
     def setting_by_ref(self, la: LocalAuthority, ref: str) -> Setting | None:
         if self.dry:
             return None
+        return self.load_settings().get((la.id, ref))
+
+    def load_settings(self) -> dict[tuple[int, str], Setting]:
+        """Every setting by (LA, reference) and (LA, URN), read once an import."""
         if self._settings is None:
             self._settings = {(s.la_id, s.ref): s for s in self.session.scalars(select(Setting))}
             for s in list(self._settings.values()):
                 if s.urn:
                     self._settings.setdefault((s.la_id, s.urn), s)
-        return self._settings.get((la.id, ref))
+        return self._settings
 
     def remember_setting(self, setting: Setting) -> None:
         if self._settings is not None:
@@ -1362,12 +1375,23 @@ class AttendanceImporter(Importer):
     PUPIL_BITS, SETTING_BITS, DAY_BITS = 25, 20, 17
     FIRST_DAY = date(FIRST_YEAR, 1, 1).toordinal()
 
-    def check_frame(self, frame: Any, lines: Any) -> bool:
+    def prepare_frame(self, frame: Any) -> None:
+        """What a chunk's check reads from the register, read before it (`check_frame` reads
+        nothing, so that it can run while the chunk before is written): its pupils, their
+        placements and roll, the settings and the LAs' calendars."""
+        if self.dry:
+            return
+        self.prepare([{"upn": value} for value in frame["upn"].unique()])
+        self.load_settings()
+        calendars_for(self.session, list(self.las.values()))  # kept for the session: once
+
+    def check_frame(self, frame: Any, lines: Any) -> tuple[Any, bool]:
         """Check a chunk of rows as `row` checks each (the same messages, by line, in the same
         order), each check made once for each distinct value or combination of values it reads,
         and the rules of a session that read every row (`expected_columns`, the repeated
-        session) made over whole columns; then write the rows it takes, if the file has no
-        problem yet. False when the report is full and the check stops there."""
+        session) made over whole columns. Returns the rows to write (None if none may be: the
+        file has a problem) and False when the report is full and the check stops there. It
+        reads nothing from the database (`prepare_frame` has)."""
         import numpy as np
 
         from ap_register.coverage.attendance import expected_columns
@@ -1379,8 +1403,6 @@ class AttendanceImporter(Importer):
             self.setting_slots: dict[int, int] = {}
         problems = Problems(len(frame))
         captured = self.captured
-        if not self.dry:
-            self.prepare([{"upn": value} for value in frame["upn"].unique()])
         # 1-5: each cell, as `row` reads it, once for each distinct value (or pair, for a
         # setting: its reference is looked up in the pupil's home LA without --la).
         people, found, by_upn = each_value([frame["upn"]], captured(lambda v: self.person({"upn": v})))
@@ -1412,7 +1434,7 @@ class AttendanceImporter(Importer):
         has_code = np.array([c is not None for c in codes], dtype=bool)[by_code]
         day_rows, half_rows, code_rows = days[by_day], halves[by_half], codes[by_code]
         # 6, 7: the session's and the code's rules, once for each combination.
-        setting_las = objects([s.la if s is not None else None for s in settings])[by_setting]
+        setting_las = objects([self.las_by_id.get(s.la_id) if s is not None else None for s in settings])[by_setting]
 
         def session_check(day: date, half: str, la: Any) -> tuple[None, list[tuple[str, str]]]:
             calendar = calendar_for(self.session, la) if la is not None else None
@@ -1468,11 +1490,15 @@ class AttendanceImporter(Importer):
             problems.add(9, rows[repeated], "session", [f"This session is also on line {n}" for n in earlier[repeated]])
             taken = ~repeated
         go_on = self.report_problems(problems, lines)
-        if go_on and len(rows) and not self.dry and not self.report.errors:
-            self.write_columns(
-                pupil_ids[taken], setting_ids[taken], ordinals[taken], half_of_rows[taken], code_rows[rows[taken]]
-            )
-        return go_on
+        if not go_on or not len(rows) or self.dry or self.report.errors:
+            return None, go_on
+        return (
+            pupil_ids[taken],
+            setting_ids[taken],
+            ordinals[taken],
+            half_of_rows[taken],
+            code_rows[rows[taken]],
+        ), go_on
 
     @staticmethod
     def slot(slots: dict[int, int], key: int) -> int:
@@ -1517,18 +1543,21 @@ class AttendanceImporter(Importer):
                 stop_after = line
         return stop_after is None
 
-    def write_columns(self, pupil_ids: Any, setting_ids: Any, ordinals: Any, halves: Any, codes: Any) -> None:
-        """A chunk's taken marks into the register: new ones in bulk, changed ones in one
-        statement, each child's changes kept for their audit event (as `write_pending`)."""
+    def start_write(self, taken: Any) -> Any:
+        """A chunk's taken marks into the register, begun: the marks held for them read, new ones
+        sent in bulk (`Writer.start_columns`); `end_write` ends it."""
         import numpy as np
 
-        if not len(pupil_ids):
-            return
-        pupils = np.unique(pupil_ids).tolist()
+        pupil_ids, setting_ids, ordinals, halves, codes = taken
+        if not len(pupil_ids) or self.report.errors:
+            return None
         held = {
             (pupil_id, setting_id, day.toordinal(), half): (mark_id, code)
             for mark_id, pupil_id, setting_id, day, half, code in marks_between(
-                self.session, pupils, date.fromordinal(int(ordinals.min())), date.fromordinal(int(ordinals.max()))
+                self.session,
+                np.unique(pupil_ids).tolist(),
+                date.fromordinal(int(ordinals.min())),
+                date.fromordinal(int(ordinals.max())),
             )
         }
         new = np.ones(len(pupil_ids), dtype=bool)
@@ -1547,7 +1576,7 @@ class AttendanceImporter(Importer):
                 else:
                     touched[n] = False
         self.session.flush()
-        written = Writer(self.session.connection()).write_columns(
+        writing = Writer(self.session.connection()).start_columns(
             "attendance_mark",
             {
                 "pupil_id": pupil_ids[new],
@@ -1558,34 +1587,49 @@ class AttendanceImporter(Importer):
             },
             {"recorded_by_id": self.actor.user_id, "recorded_at": utcnow()},
         )
+        return taken, touched, changed, writing
+
+    def end_write(self, pending: Any) -> None:
+        """The write `start_write` began, ended: what the file changed on each child's record
+        kept for their audit event (in the file's order, as `write_pending`), then the bulk
+        write waited for and the changed marks updated."""
+        import numpy as np
+
+        if pending is None:
+            return
+        (pupil_ids, setting_ids, ordinals, halves, codes), touched, changed, writing = pending
+        try:
+            rows = np.flatnonzero(touched)
+            order = rows[np.argsort(pupil_ids[rows], kind="stable")]
+            children, starts, counts = np.unique(pupil_ids[order], return_index=True, return_counts=True)
+            for pupil_id, start, count in zip(children.tolist(), starts.tolist(), counts.tolist(), strict=True):
+                marks = self.changed.setdefault(pupil_id, ChangedMarks())
+                mine = order[start : start + count]
+                listed = mine[: max(AUDITED_MARKS - len(marks.listed), 0)]
+                marks.add_many(
+                    count,
+                    date.fromordinal(int(ordinals[mine].min())),
+                    date.fromordinal(int(ordinals[mine].max())),
+                    [
+                        {"setting_id": s, "date": date.fromordinal(d).isoformat(), "session": h, "code": c}
+                        for s, d, h, c in zip(
+                            setting_ids[listed].tolist(),
+                            ordinals[listed].tolist(),
+                            halves[listed].tolist(),
+                            codes[listed].tolist(),
+                            strict=True,
+                        )
+                    ],
+                )
+        except BaseException as error:
+            writing.abort(error)
+            raise
+        written = writing.finish()
         if changed:
             self.session.execute(update(AttendanceMark), changed)
         self.report.imported += written
         self.report.updated += len(changed)
         self.report.unchanged += int((~touched).sum())
-        # What the file changed on each child's record, in the file's order.
-        rows = np.flatnonzero(touched)
-        order = rows[np.argsort(pupil_ids[rows], kind="stable")]
-        children, starts, counts = np.unique(pupil_ids[order], return_index=True, return_counts=True)
-        for pupil_id, start, count in zip(children.tolist(), starts.tolist(), counts.tolist(), strict=True):
-            marks = self.changed.setdefault(pupil_id, ChangedMarks())
-            mine = order[start : start + count]
-            listed = mine[: max(AUDITED_MARKS - len(marks.listed), 0)]
-            marks.add_many(
-                count,
-                date.fromordinal(int(ordinals[mine].min())),
-                date.fromordinal(int(ordinals[mine].max())),
-                [
-                    {"setting_id": s, "date": date.fromordinal(d).isoformat(), "session": h, "code": c}
-                    for s, d, h, c in zip(
-                        setting_ids[listed].tolist(),
-                        ordinals[listed].tolist(),
-                        halves[listed].tolist(),
-                        codes[listed].tolist(),
-                        strict=True,
-                    )
-                ],
-            )
 
     def finish_columns(self) -> None:
         """The end of a file read a column at a time: each child's changes audited."""
@@ -2020,7 +2064,7 @@ def _check_columns(kind: str, stream: IO[bytes], la_code: str | None) -> Steps:
     for frame, lines in chunks(text, header, reader.line_num + 1, importer.FRAME_ROWS):
         report.rows += len(frame)
         yield read.bytes
-        importer.check_frame(frame, lines)
+        importer.check_frame(frame, lines)  # the first pass writes nothing
     if report.full or any(e.column == "" for e in report.errors):
         raise ImportRefused(report)
     stream.seek(0)
@@ -2083,11 +2127,22 @@ def _import_columns(importer: Importer, reader: Any, header: list[str], text: An
     row-by-row reading reads exactly (nothing it wrote is kept: the caller rolls back)."""
     from ap_register.domain.columns import chunks
 
+    taken = None  # the chunk before's rows, written while this chunk is checked
     for frame, lines in chunks(text, header, reader.line_num + 1, importer.FRAME_ROWS):
         importer.report.rows += len(frame)
         yield read.bytes
-        if not importer.check_frame(frame, lines):
+        importer.prepare_frame(frame)
+        writing = importer.start_write(taken) if taken is not None else None
+        try:
+            taken, go_on = importer.check_frame(frame, lines)
+        except BaseException:
+            importer.end_write(writing)
+            raise
+        importer.end_write(writing)
+        if not go_on:
             return
+    if taken is not None:
+        importer.end_write(importer.start_write(taken))
     importer.finish_columns()
 
 
@@ -2114,10 +2169,7 @@ def import_steps(
     (counts, warnings, every refused line) and only an audit event that it was checked stays."""
     if kind not in IMPORTERS:
         raise DomainError(f"Unknown import {kind}: choose one of {', '.join(KINDS)}")
-    # A file read a column at a time meets every check of the first pass in the second, so its
-    # first pass is needed only to refuse it as the first pass would have (below).
-    first_pass_later = not checked and IMPORTERS[kind].columnwise
-    if not checked and not first_pass_later:
+    if not checked:
         check_file(kind, stream, la.code if la is not None else None)
     read = _Read()
 
@@ -2156,9 +2208,6 @@ def import_steps(
         break
     if report.errors:
         savepoint.rollback()
-        if first_pass_later:  # refused by the first pass (too many problems, a broken line), if it would be
-            stream.seek(0)
-            check_file(kind, stream, la.code if la is not None else None)
         if report.held_elsewhere and la is not None:
             record_refused_attempts(session, actor, la, report.held_elsewhere)
         raise ImportRefused(report)

@@ -307,3 +307,30 @@ def test_a_row_with_many_problems_names_them_in_the_same_order(
         (5, "session"),
         (5, "code"),
     ]
+
+
+def test_a_query_while_a_bulk_write_is_under_way_is_refused_not_left_waiting(db: Session, area: dict[str, Any]) -> None:
+    """The attendance import checks a chunk while the chunk before is written (on PostgreSQL a
+    COPY the server takes meanwhile). A query then would wait for the COPY for ever: it is
+    refused at once instead, and the write still ends well."""
+    from ap_register.domain.bulk import Writer
+    from ap_register.models import Pupil
+
+    pupil = db.scalars(select(Pupil).where(Pupil.upn == area["upns"][0])).one()
+    school = db.scalars(select(Setting).where(Setting.ref == "SCH1")).one()
+    writing = Writer(db.connection()).start_columns(
+        "attendance_mark",
+        {
+            "pupil_id": np.array([pupil.id]),
+            "setting_id": np.array([school.id]),
+            "date": np.array(["2025-11-03"]),
+            "session": np.array(["AM"], dtype=object),
+            "code": np.array(["/"], dtype=object),
+        },
+        {"recorded_by_id": None, "recorded_at": clock.now()},
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        with pytest.raises(RuntimeError, match="COPY into attendance_mark is under way"):
+            db.execute(select(AttendanceMark.id)).all()
+    assert writing.finish() == 1
+    assert [(m.pupil_id, m.code) for m in db.scalars(select(AttendanceMark))] == [(pupil.id, "/")]
