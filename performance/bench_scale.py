@@ -66,7 +66,8 @@ from ap_register.extensions import db  # noqa: E402
 from ap_register.models import LocalAuthority, Pupil  # noqa: E402
 from ap_register.years import AcademicYear
 
-STEPS = ("coverage", "scoring", "import")
+STEPS = ("coverage", "scoring", "import", "import-memory")
+DEFAULT_STEPS = ("coverage", "scoring", "import")  # import-memory is asked for by name (national scale)
 ROLL_KINDS = "('admitted', 'permanent_exclusion', 'removed_from_roll')"
 LEFT = "('moved_out_of_area', 'elective_home_education')"
 
@@ -164,15 +165,15 @@ def report(step: str, **figures: Any) -> dict[str, Any]:
     return line
 
 
-def attendance_file(session: Any, today: date, rows: int) -> bytes:
+def attendance_file(session: Any, today: date, rows: int, weeks: int = 2) -> bytes:
     """Home-school registers (setting_ref, as the import reads it) for pupils of the generated
-    areas, school days of the last two weeks before today, until the file has `rows` rows: pupils
+    areas, school days of the last `weeks` weeks before today, until the file has `rows` rows: pupils
     on their school's roll with nothing arranged elsewhere then, whom their school expects every
     session (the import refuses a mark for a pupil the setting does not expect, as the register
     page does)."""
     first_la = session.execute(text("SELECT home_la_id FROM pupil ORDER BY id LIMIT 1")).scalar_one()
     calendar = calendar_for(session, session.get(LocalAuthority, first_la))
-    days = calendar.school_days(today - timedelta(days=14), today - timedelta(days=1))
+    days = calendar.school_days(today - timedelta(days=7 * weeks), today - timedelta(days=1))
     wanted = session.execute(
         text(
             "SELECT u.upn, s.ref, u.home_la_id FROM pupil u JOIN setting s ON s.id = u.home_school_id "
@@ -248,6 +249,41 @@ def import_against_copy(session: Any, actor: Actor, today: date, rows: int) -> d
         copy_into_register_rows_per_second=round(lines / register_seconds) if register_seconds else None,
         share_of_copy_into_register=round(register_seconds / import_seconds, 4) if register_seconds else None,
     )
+
+
+def import_memory(session: Any, today: date, url: str) -> dict[str, Any]:
+    """The attendance import's memory as its file grows: files of 10,000, 100,000 and 1,000,000
+    marks (the last two weeks' registers of as many children as it takes), each imported by the
+    CLI with --dry-run (every check and every write, then undone) in a process of its own, and
+    that process's peak RSS (`ChildPeak`)."""
+    import subprocess
+
+    figures: dict[str, Any] = {}
+    cli = str(Path(sys.executable).parent / "ap-register")
+    for rows in (10_000, 100_000, 1_000_000):
+        data = attendance_file(session, today, rows)
+        session.rollback()
+        lines = data.count(b"\n") - 1
+        children = len({line.split(b",", 1)[0] for line in data.split(b"\n")[1:] if line})
+        with tempfile.NamedTemporaryFile(suffix=".csv") as file:
+            file.write(data)
+            file.flush()
+            del data
+            started = time.perf_counter()
+            with ChildPeak() as peak:
+                done = subprocess.run(
+                    [cli, "import", "attendance", file.name, "--dry-run", "--format", "json"],
+                    env={**os.environ, "DATABASE_URL": url},
+                    capture_output=True,
+                    check=False,
+                )
+            seconds = time.perf_counter() - started
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        figures[f"rows_{rows}"] = lines
+        figures[f"children_{rows}"] = children
+        figures[f"peak_rss_mb_{rows}"] = peak.peak_mb
+        figures[f"seconds_{rows}"] = round(seconds, 1)  # the CLI process, from its start
+    return report("attendance import memory (CLI, --dry-run)", **figures)
 
 
 REGISTER_INSERT = """
@@ -430,7 +466,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--import-rows", type=int, default=40_000, help="rows in the attendance file")
     parser.add_argument(
-        "--steps", nargs="+", choices=STEPS, default=list(STEPS), help="what to time (default: all of them)"
+        "--steps",
+        nargs="+",
+        choices=STEPS,
+        default=list(DEFAULT_STEPS),
+        help="what to time (default: all but import-memory)",
     )
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='ap-register-scale-')}/bench.db"
@@ -520,7 +560,11 @@ def main() -> None:
             results.append(scoring_against_floor(session, las, today))
         if "import" in args.steps:
             results.append(import_against_copy(session, actor, today, args.import_rows))
-    write_results("scale", url, f"-{args.scale}", scale=args.scale, pupils=pupils, results=results)
+        if "import-memory" in args.steps:
+            results.append(import_memory(session, today, url))
+    # A run of some steps only is kept beside the full run's file, not over it.
+    steps = "" if set(args.steps) >= set(DEFAULT_STEPS) else "-" + "-".join(args.steps)
+    write_results("scale", url, f"-{args.scale}{steps}", scale=args.scale, pupils=pupils, results=results)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ done
 echo "== national scale, PostgreSQL"
 "$PYTHON" performance/bench_scale.py --scale national --import-rows 200000 --database-url "$PG/$NATIONAL_DB"
 "$PYTHON" performance/bench_pages.py --database-url "$PG/$NATIONAL_DB" --label=-national
+"$PYTHON" performance/bench_scale.py --scale national --steps import-memory --database-url "$PG/$NATIONAL_DB"
 echo "== LA scale, PostgreSQL"
 "$PYTHON" performance/bench_scale.py --scale la --database-url "$PG/$LA_DB"
 "$PYTHON" performance/bench_pages.py --database-url "$PG/$LA_DB" --label=-la

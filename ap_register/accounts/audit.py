@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -48,16 +48,19 @@ def record_many(
     actor: Actor,
     action: str,
     object_type: str,
-    about: dict[int, dict[str, Any]],
+    about: Mapping[int, dict[str, Any]] | Iterable[tuple[int, dict[str, Any]]],
     *,
     object_ids: Mapping[int, str] | None = None,
 ) -> None:
-    """One audit event per pupil (`about`: pupil id -> the event's detail; `object_ids`: pupil
-    id -> the object each is about, when it is named), written at once (COPY on PostgreSQL) in
-    the caller's transaction: what a bulk change (an import) leaves on each child's record, as
+    """One audit event per pupil (`about`: pupil id -> the event's detail, or such pairs made one
+    at a time, so that a million events need not be held at once; `object_ids`: pupil id -> the
+    object each is about, when it is named), written at once (COPY on PostgreSQL) in the
+    caller's transaction: what a bulk change (an import) leaves on each child's record, as
     `record` does for one."""
-    if not about:
-        return
+    if isinstance(about, Mapping):
+        if not about:
+            return
+        about = about.items()
     at = utcnow()
     # Read before the write starts: a signed-in actor's attributes may load from the database,
     # which cannot answer on a connection in the middle of a COPY.
@@ -65,7 +68,7 @@ def record_many(
     Writer(session.connection()).write(
         "audit_event",
         ("at", "user_id", "actor", "action", "object_type", "object_id", "pupil_id", "detail", "ip"),
-        [
+        (
             (
                 at,
                 user_id,
@@ -77,6 +80,6 @@ def record_many(
                 json.dumps({"via": via, **detail}),
                 ip,
             )
-            for pupil_id, detail in about.items()
-        ],
+            for pupil_id, detail in about
+        ),
     )

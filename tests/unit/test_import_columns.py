@@ -43,6 +43,19 @@ def area(db: Session) -> dict[str, Any]:
     # One on the roll by the pupil record alone (no admission in the ledger), one who moved
     # school in the term, one at the PRU in the mornings from November, one excluded.
     pupils.append(factories.pupil(db, la, None, home_school_id=school.id))
+    # ... and one on the roll by the record whose ledger holds only a suspension (no change of roll).
+    pupils.append(factories.pupil(db, la, None, home_school_id=school.id))
+    record_roll_movement(
+        db,
+        SYSTEM,
+        pupils[-1],
+        MovementKind.SUSPENSION,
+        date(2025, 11, 5),
+        school,
+        days=2,
+        reason="Assault",
+        today=TODAY,
+    )
     record_roll_movement(db, SYSTEM, pupils[1], MovementKind.ADMITTED, date(2025, 11, 17), other_school, today=TODAY)
     factories.placement(db, pupils[2], pru, start=date(2025, 11, 3), sessions="1010101010")
     factories.placement(db, pupils[3], pru, start=date(2025, 10, 6), sessions="0101010101")
