@@ -12,6 +12,7 @@ way (tests/unit/test_import_columns.py compares the two).
 from __future__ import annotations
 
 import csv
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -35,8 +36,8 @@ class _PlainText:
             block = self.text.read(size)
         except UnicodeDecodeError as error:
             raise NotPlain(str(error)) from None
-        if '"' in block or "\x00" in block:
-            raise NotPlain("a quote or a NUL byte")
+        if '"' in block or "\x00" in block or "\ufeff" in block:
+            raise NotPlain("a quote, a NUL byte or a byte-order mark in the data (pandas drops one there)")
         return str(block)
 
     def __iter__(self) -> Iterator[str]:
@@ -53,34 +54,44 @@ def chunks(text: Any, header: Sequence[str], first_line: int, rows: int) -> Iter
     limit = csv.field_size_limit()
     line = first_line
     try:
-        reader = pd.read_csv(
-            _PlainText(text),
-            header=None,
-            names=names,
-            dtype=object,  # Python strings: pandas' own string type factorizes at half the speed
-            na_filter=False,
-            skip_blank_lines=False,
-            chunksize=rows,
-            engine="c",
-            quoting=csv.QUOTE_NONE,
-            index_col=False,
-        )
-        for frame in reader:
+        with warnings.catch_warnings():  # pandas cuts a first row wider than its names with only a warning
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            reader = iter(
+                pd.read_csv(
+                    _PlainText(text),
+                    header=None,
+                    names=names,
+                    dtype=object,  # Python strings: pandas' own string type factorizes at half the speed
+                    na_filter=False,
+                    skip_blank_lines=False,
+                    chunksize=rows,
+                    engine="c",
+                    quoting=csv.QUOTE_NONE,
+                    index_col=False,
+                )
+            )
+        while True:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = next(reader, None)
+            if frame is None:
+                return
             lines = np.arange(line, line + len(frame))
             line += len(frame)
             # Each check once a distinct cell: blank (a blank row is skipped) and not too long.
             blank = np.ones(len(frame), dtype=bool)
+            # A row is blank when every cell it has is, past the header too (the csv module's
+            # reading skips only such rows; cells past the header are dropped after).
             for name in names:
                 if name not in header and not (frame[name].to_numpy() != "").any():
                     continue  # a spare column left empty, as nearly always
                 codes, uniques = pd.factorize(frame[name])
                 if len(uniques) and max(len(value) for value in uniques) > limit:
                     raise NotPlain("a cell past the csv module's limit")
-                if name in header:
-                    blank &= np.array([not value.strip() for value in uniques], dtype=bool)[codes]
+                blank &= np.array([not value.strip() for value in uniques], dtype=bool)[codes]
             frame = frame[list(header)][~blank].reset_index(drop=True)
             yield frame, lines[~blank]
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as error:
         raise NotPlain(str(error)) from None
 
 
@@ -151,21 +162,22 @@ class Problems:
 
 
 class SeenKeys:
-    """The keys a file's accepted rows have had so far, each with the first line that had it, in
-    a sorted array (8 bytes and 4 a row, not a dictionary's hundred)."""
+    """The keys a file's accepted rows have had so far, each with the first line that had it: 12
+    bytes a row, in a few sorted runs (each at least twice the size of the next, so that a key is
+    looked for in a few binary searches and each key is copied a few times in all, as the runs
+    merge), not a dictionary's hundred."""
 
     def __init__(self) -> None:
-        self.keys = np.zeros(0, dtype=np.int64)
-        self.lines = np.zeros(0, dtype=np.int64)
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (keys sorted, their lines), largest first
 
     def first_lines(self, keys: np.ndarray, lines: np.ndarray) -> np.ndarray:
         """For each row, the line that had its key first, earlier in the file or the chunk, or 0
         for a row that is the first; the rows that are first are then remembered."""
         earlier = np.zeros(len(keys), dtype=np.int64)
-        if len(self.keys):
-            at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-            held = self.keys[at] == keys
-            earlier[held] = self.lines[at[held]]
+        for held_keys, held_lines in self.runs:
+            at = np.minimum(np.searchsorted(held_keys, keys), len(held_keys) - 1)
+            held = (held_keys[at] == keys) & (earlier == 0)
+            earlier[held] = held_lines[at[held]]
         fresh = np.flatnonzero(earlier == 0)
         codes, _ = pd.factorize(keys[fresh])
         first_of_code = np.full(codes.max() + 1 if len(codes) else 0, -1, dtype=np.int64)
@@ -175,8 +187,13 @@ class SeenKeys:
         earlier[fresh[repeated]] = lines[first[repeated]]
         new = fresh[~repeated]
         if len(new):
-            keys_all = np.concatenate([self.keys, keys[new]])
-            lines_all = np.concatenate([self.lines, lines[new]])
-            order = np.argsort(keys_all, kind="stable")
-            self.keys, self.lines = keys_all[order], lines_all[order]
+            order = np.argsort(keys[new], kind="stable")
+            run = (keys[new][order], lines[new][order].astype(np.int32))
+            while self.runs and len(self.runs[-1][0]) <= 2 * len(run[0]):
+                held_keys, held_lines = self.runs.pop()
+                merged_keys = np.concatenate([held_keys, run[0]])
+                merged_lines = np.concatenate([held_lines, run[1]])
+                order = np.argsort(merged_keys, kind="stable")
+                run = (merged_keys[order], merged_lines[order])
+            self.runs.append(run)
         return earlier

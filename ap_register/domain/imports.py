@@ -438,6 +438,9 @@ class Importer:
     def end_write(self, pending: Any) -> None:
         raise NotImplementedError
 
+    def abort_write(self, pending: Any, error: BaseException) -> None:
+        raise NotImplementedError
+
     def finish_columns(self) -> None:
         raise NotImplementedError
 
@@ -1610,6 +1613,11 @@ class AttendanceImporter(Importer):
         )
         return taken, touched, changed, writing
 
+    def abort_write(self, pending: Any, error: BaseException) -> None:
+        """The write `start_write` began, given up (the import is failing with `error`)."""
+        if pending is not None:
+            pending[3].abort(error)
+
     def end_write(self, pending: Any) -> None:
         """The write `start_write` began, ended: what the file changed on each child's record
         kept for their audit event (in the file's order, as `write_pending`), then the bulk
@@ -1623,6 +1631,8 @@ class AttendanceImporter(Importer):
             rows = np.flatnonzero(touched)
             order = rows[np.argsort(pupil_ids[rows], kind="stable")]
             children, starts, counts = np.unique(pupil_ids[order], return_index=True, return_counts=True)
+            first_seen = np.argsort(order[starts], kind="stable")  # each child as first met in the file
+            children, starts, counts = children[first_seen], starts[first_seen], counts[first_seen]
             for pupil_id, start, count in zip(children.tolist(), starts.tolist(), counts.tolist(), strict=True):
                 marks = self.changed.setdefault(pupil_id, ChangedMarks())
                 mine = order[start : start + count]
@@ -2042,6 +2052,13 @@ class _Read:
     def __init__(self) -> None:
         self.bytes = 0
         self.shown = 0  # the most bytes a progress callback has been told of
+        self.top = 0  # the most bytes a step has said
+
+    def so_far(self) -> int:
+        """The bytes read, for a step: never fewer than a step said before (a file read again
+        from its start, a row at a time, does not go back)."""
+        self.top = max(self.top, self.bytes)
+        return self.top
 
     def add(self, n: int) -> None:
         self.bytes += n
@@ -2058,26 +2075,27 @@ def check_file_steps(kind: str, stream: IO[bytes], la_code: str | None = None) -
     report lists them all. The stream is left at its start for the second pass."""
     if kind not in IMPORTERS:
         raise DomainError(f"Unknown import {kind}: choose one of {', '.join(KINDS)}")
+    read = _Read()
     if IMPORTERS[kind].columnwise:
         try:
-            return (yield from _check_columns(kind, stream, la_code))
+            return (yield from _check_columns(kind, stream, la_code, read))
         except NotPlain:
             stream.seek(0)  # read again, a row at a time
-    return (yield from _check_rows(kind, stream, la_code))
+            read.bytes = 0
+    return (yield from _check_rows(kind, stream, la_code, read))
 
 
-def _check_columns(kind: str, stream: IO[bytes], la_code: str | None) -> Steps:
+def _check_columns(kind: str, stream: IO[bytes], la_code: str | None, read: _Read) -> Steps:
     """`check_file_steps` a column at a time (`domain.columns`); NotPlain for a file only the
     row-by-row reading reads exactly."""
     from ap_register.domain.columns import chunks
 
     report = ImportReport(kind)
-    read = _Read()
     reader, header, _, text = _header(kind, CountingReader(stream, read.add), report)  # type: ignore[arg-type]
     importer = IMPORTERS[kind](None, Actor.system("check"), report, _stand_in(la_code), dry=True)
     for frame, lines in chunks(text, header, reader.line_num + 1, importer.FRAME_ROWS):
         report.rows += len(frame)
-        yield read.bytes
+        yield read.so_far()
         importer.check_frame(frame, lines)  # the first pass writes nothing
     if report.full or any(e.column == "" for e in report.errors):
         raise ImportRefused(report)
@@ -2089,10 +2107,9 @@ def _stand_in(la_code: str | None) -> _LaStandIn | None:
     return _LaStandIn(la_code, english_la_codes()[la_code].name) if la_code in english_la_codes() else None
 
 
-def _check_rows(kind: str, stream: IO[bytes], la_code: str | None) -> Steps:
+def _check_rows(kind: str, stream: IO[bytes], la_code: str | None, read: _Read) -> Steps:
     """`check_file_steps` a row at a time."""
     report = ImportReport(kind)
-    read = _Read()
     reader, header, gias, _ = _header(kind, CountingReader(stream, read.add), report)  # type: ignore[arg-type]
     importer = IMPORTERS[kind](None, Actor.system("check"), report, _stand_in(la_code), dry=True)
     if isinstance(importer, SettingsImporter):
@@ -2102,7 +2119,7 @@ def _check_rows(kind: str, stream: IO[bytes], la_code: str | None) -> Steps:
         for line, row in _records(reader, header):
             report.rows += 1
             if report.rows % STEP_ROWS == 0:
-                yield read.bytes
+                yield read.so_far()
             if any("\x00" in value for value in row.values()):
                 report.add_error(RowError(line, "", "The line holds a NUL byte: the file is not text"))
                 continue
@@ -2123,7 +2140,7 @@ def _import_rows(importer: Importer, reader: Any, header: list[str], read: _Read
         for line, row in _records(reader, header):
             report.rows += 1
             if report.rows % STEP_ROWS == 0:
-                yield read.bytes
+                yield read.so_far()
             importer.handle(line, row)
             if report.full:
                 report.stopped_at = report.stopped_at or line
@@ -2144,13 +2161,13 @@ def _import_columns(importer: Importer, reader: Any, header: list[str], text: An
     taken = None  # the chunk before's rows, written while this chunk is checked
     for frame, lines in chunks(text, header, reader.line_num + 1, importer.FRAME_ROWS):
         importer.report.rows += len(frame)
-        yield read.bytes
+        yield read.so_far()
         importer.prepare_frame(frame)
         writing = importer.start_write(taken) if taken is not None else None
         try:
             taken, go_on = importer.check_frame(frame, lines)
-        except BaseException:
-            importer.end_write(writing)
+        except BaseException as error:
+            importer.abort_write(writing, error)  # the COPY given up; the savepoint is rolled back
             raise
         importer.end_write(writing)
         if not go_on:
