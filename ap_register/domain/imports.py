@@ -13,10 +13,12 @@ import codecs
 import csv
 import io
 import re
+from array import array
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import IO, Any, ParamSpec, TypeVar
 
 from sqlalchemy import select, update
@@ -1184,7 +1186,18 @@ class MovementsImporter(Importer):
 AUDITED_MARKS = 200  # the marks an audit event lists for one child; the rest are counted
 
 
-@dataclass
+@cache
+def _mark_codes() -> tuple[str, ...]:
+    return tuple(sorted(attendance_codes()))
+
+
+def packed_mark(setting_id: int, ordinal: int, half: str, code: str) -> int:
+    """A mark as one number, as a child's audit event keeps it until the event is made: the
+    setting, the day (`date.toordinal`), the session and the code."""
+    return setting_id << 32 | ordinal << 8 | (half == "PM") << 7 | _mark_codes().index(code)
+
+
+@dataclass(slots=True)
 class ChangedMarks:
     """A file's marks for one child as their audit event shows them: each mark as the register
     page's own event has it (setting, date, session, code), the first 200 the file holds, and
@@ -1193,19 +1206,19 @@ class ChangedMarks:
     count: int = 0
     first: date | None = None
     last: date | None = None
-    # (setting id, day, session, code): a tuple, not the event's dict, until the event is made
-    # (a quarter of the memory, for files of millions of marks).
-    listed: list[tuple[int, date, str, str]] = field(default_factory=list)
+    # Each mark as one number (`packed_mark`), 8 bytes, not the event's dict (about 300), until
+    # the event is made: a file of millions of marks names hundreds of thousands of children.
+    listed: array[int] = field(default_factory=lambda: array("q"))
 
     def add(self, setting_id: int, day: date, half: str, code: str) -> None:
         self.count += 1
         self.first = day if self.first is None else min(self.first, day)
         self.last = day if self.last is None else max(self.last, day)
         if len(self.listed) < AUDITED_MARKS:
-            self.listed.append((setting_id, day, half, code))
+            self.listed.append(packed_mark(setting_id, day.toordinal(), half, code))
 
-    def add_many(self, count: int, first: date, last: date, marks: list[tuple[int, date, str, str]]) -> None:
-        """`count` marks from `first` to `last`, the first of them `marks` (in the file's order)."""
+    def add_many(self, count: int, first: date, last: date, marks: Sequence[int]) -> None:
+        """`count` marks from `first` to `last`, the first of them `marks` (packed, in the file's order)."""
         self.count += count
         self.first = first if self.first is None else min(self.first, first)
         self.last = last if self.last is None else max(self.last, last)
@@ -1213,13 +1226,19 @@ class ChangedMarks:
 
     def detail(self) -> dict[str, Any]:
         assert self.first is not None and self.last is not None
+        codes = _mark_codes()
         return {
             "marks": self.count,
             "from": self.first.isoformat(),
             "to": self.last.isoformat(),
             "listed": [
-                {"setting_id": setting_id, "date": day.isoformat(), "session": half, "code": code}
-                for setting_id, day, half, code in self.listed
+                {
+                    "setting_id": mark >> 32,
+                    "date": date.fromordinal(mark >> 8 & 0xFFFFFF).isoformat(),
+                    "session": "PM" if mark >> 7 & 1 else "AM",
+                    "code": codes[mark & 0x7F],
+                }
+                for mark in self.listed
             ],
         }
 
@@ -1395,6 +1414,9 @@ class AttendanceImporter(Importer):
         placements and roll, the settings and the LAs' calendars."""
         if self.dry:
             return
+        # Each chunk's children read afresh, so that memory follows the chunk, not the file.
+        for kept in (self.people, self.bookings, self.rolls, self.readings):
+            kept.clear()
         self.prepare([{"upn": value} for value in frame["upn"].unique()])
         self.load_settings()
         calendars_for(self.session, list(self.las.values()))  # kept for the session: once
@@ -1642,7 +1664,7 @@ class AttendanceImporter(Importer):
                     date.fromordinal(int(ordinals[mine].min())),
                     date.fromordinal(int(ordinals[mine].max())),
                     [
-                        (s, date.fromordinal(d), h, c)
+                        packed_mark(s, d, h, c)
                         for s, d, h, c in zip(
                             setting_ids[listed].tolist(),
                             ordinals[listed].tolist(),
