@@ -5,7 +5,8 @@
 #
 # Makes empty benchmark databases (dropping those of a run before), generates national scale and
 # LA scale into PostgreSQL and LA scale into SQLite, and on each runs bench_scale.py (coverage,
-# scoring, the attendance import, against their floors) and bench_pages.py (the key pages under
+# scoring, the attendance import, against their floors; at national scale also the attendance
+# import's memory at 10,000 to 1,000,000 marks) and bench_pages.py (the key pages under
 # gunicorn), then bench_imports.py (the pupils and placements imports, 20,000 rows each) on a
 # database of its own on each. Each writes its JSON to performance/results/. Takes 8-11 minutes on
 # 2 cores and several GB of disk while it runs; the databases are dropped at the end unless KEEP=1.
