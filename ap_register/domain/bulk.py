@@ -37,13 +37,9 @@ class Writer:
         OperationalError, marked dead for the pool, and the app's 503 says nothing was saved)."""
         return self._guarded(table, lambda: self._write(table, columns, rows))
 
-    def write_columns(self, table: str, columns: dict[str, Any], shared: dict[str, Any]) -> int:
-        """Rows given a column at a time (arrays of one length, each value text or a number),
-        and the values every row shares; how many."""
-        return self.start_columns(table, columns, shared).finish()
-
     def start_columns(self, table: str, columns: dict[str, Any], shared: dict[str, Any]) -> OpenWrite:
-        """`write_columns` begun: on PostgreSQL one COPY of CSV that pandas writes from the
+        """Rows given a column at a time (arrays of one length, each value text or a number) and
+        the values every row shares, their write begun: on PostgreSQL one COPY of CSV that pandas writes from the
         columns, sent by a thread of the driver's (`QueuedLibpqWriter`) while the server takes
         it, so that the caller may go on with work that needs no database until `finish`
         (a query meanwhile is refused: the connection is the COPY's); on SQLite executemany,
