@@ -43,13 +43,18 @@ run: setup
 # (nothing may read the machine's clock around the register's own, ap_register/clock.py). Each half's
 # output is shown when it ends; make's exit status is the worse of the two.
 #   make test        the input suites at part size: the generated bad input at 100 cases a target,
-#                    the hostile values one of each kind, the demo loaded on 3 days of the year
-#   make test-full   (CI) every case of them, then the suite at +12 and +36 months too
-#                    (on SQLite, without the browser and the two input fuzzers, which read no date)
+#                    the hostile values one of each kind, the demo loaded on 4 days of the year;
+#                    and the long tests that use a database but test no difference between the two
+#                    (the browser journeys, the route walks' cases, the demo's days) shared between
+#                    the halves, each on one database (AP_REGISTER_SHARE, tests/conftest.py)
+#   make test-full   (CI) every case of them on both databases, then the suite at +12 and +36
+#                    months too (on SQLite, without the browser and the two input fuzzers, which
+#                    read no date)
 BAD_INPUT_EXAMPLES ?= 100
 HOSTILE_VALUES ?= some
-DEMO_DAYS_EVERY ?= 26
-export BAD_INPUT_EXAMPLES HOSTILE_VALUES DEMO_DAYS_EVERY
+DEMO_DAYS_EVERY ?= 17
+AP_REGISTER_SHARE ?= 0
+export BAD_INPUT_EXAMPLES HOSTILE_VALUES DEMO_DAYS_EVERY AP_REGISTER_SHARE
 # make test walks the hostile values in the SQLite half only (the PostgreSQL half is the longer);
 # make test-full walks them in both.
 POSTGRES_LEAVES ?= --ignore=tests/security/test_hostile_input.py
@@ -58,7 +63,7 @@ DATE_RUN := --db sqlite -m "not browser" --ignore=tests/security/test_hostile_in
 HALVES := $(MAKE) --no-print-directory -j2 --output-sync=target
 
 test: setup lint
-	$(HALVES) test-sqlite test-postgres-later
+	$(HALVES) test-sqlite test-postgres-later AP_REGISTER_SHARE=1
 
 test-full: setup lint
 	$(HALVES) test-sqlite test-postgres-later $(FULL)

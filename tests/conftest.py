@@ -52,6 +52,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run as if the machine's clock said this date: YYYY-MM-DD, or +N (N months from now)",
     )
     parser.addoption(
+        "--share",
+        action="store_true",
+        default=os.environ.get("AP_REGISTER_SHARE", "") == "1",
+        help="run each shared test (browser journeys, walks) in one database's half only (make test)",
+    )
+    parser.addoption(
         "--cpu-hog",
         type=int,
         default=int(os.environ.get("AP_REGISTER_CPU_HOG", "0") or 0),
@@ -82,11 +88,39 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test that needs no database of the run's own (`any_database`) runs in the SQLite half."""
-    if config.getoption("--db") == "postgres":
-        kept = [item for item in items if item.get_closest_marker("any_database") is None]
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-        items[:] = kept
+    """A test that needs no database of the run's own (`any_database`) runs in the SQLite half.
+
+    With --share (`make test`; `make test-full` and CI run without it), the long tests that use a
+    database but test no difference between the two are shared between the halves: each runs on
+    one database, not both. They are the browser journeys (a file at a time, as a file's tests
+    share one live server) and the tests marked `shared` (each case of the route walks and the
+    demo's days). In each group the first, third, fifth... go to the PostgreSQL half and the
+    others to the SQLite half, so that both halves run all of them between them."""
+    kind = config.getoption("--db")
+    dropped = [item for item in items if kind == "postgres" and item.get_closest_marker("any_database")]
+    if config.getoption("--share"):
+        dropped += elsewhere(items, kind)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
+def elsewhere(items: list[pytest.Item], kind: str) -> list[pytest.Item]:
+    """The shared tests (see pytest_collection_modifyitems) the other database's half runs."""
+    groups: dict[str, dict[str, int]] = {}  # group -> unit -> its place in the group
+    away = []
+    for item in items:
+        if item.get_closest_marker("browser"):
+            group, unit = "browser", str(item.path)
+        elif item.get_closest_marker("shared"):
+            group, unit = f"{item.path}::{getattr(item, 'originalname', item.name)}", item.nodeid
+        else:
+            continue
+        units = groups.setdefault(group, {})
+        place = units.setdefault(unit, len(units))
+        if (place % 2 == 0) != (kind == "postgres"):
+            away.append(item)
+    return away
 
 
 def machine_date(spec: str, now: datetime) -> datetime:

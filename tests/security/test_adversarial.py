@@ -135,6 +135,7 @@ def areas(db: Session) -> dict[str, Any]:
 ATTACKERS = [(attacker, role) for attacker in AREAS for role in Role]
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize(
     ("attacker", "role"), ATTACKERS, ids=[f"{attacker}-{role.value}" for attacker, role in ATTACKERS]
 )

@@ -229,6 +229,7 @@ def test_anonymous_visitors_see_only_public_pages(app: Flask, client: Any, world
                 assert "/sign-in" in response.headers["Location"]
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
 def test_no_role_reaches_another_area_s_records(app: Flask, client: Any, world: dict, db: Session, role: Role) -> None:  # type: ignore[type-arg]
     walk_against(app, client, world, db, world["home"]["users"][role], world["home"]["tokens"][role], "other")

@@ -20,6 +20,7 @@ EVERY = int(os.environ.get("DEMO_DAYS_EVERY", "9"))
 DAYS = [date(2026, 12, 1) + timedelta(days=(7 * EVERY + 1) * n) for n in range(52 // EVERY + 1)]
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("today", DAYS, ids=[d.isoformat() for d in DAYS])
 def test_the_demo_loads_on_any_day(db: Session, today: date) -> None:
     savepoint = db.begin_nested()
