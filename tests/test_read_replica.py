@@ -6,8 +6,9 @@ The test starts its own pair on this machine with Debian's PostgreSQL: a primary
 streaming replica made from it with `pg_basebackup`, each on a port of its own. Caught up, the
 reports' reads of the placements go to the replica alone; with its replay paused and a child
 placed on the primary, a report reads the primary (the child is in it); once replay resumes the
-replica answers again. It runs in both halves of the suite (it
-needs no database of the half's own); with CI=true a machine without PostgreSQL's programs fails.
+replica answers again. It runs in the SQLite half of the suite only
+(it needs no database of the half's own); with CI=true a machine without PostgreSQL's programs
+fails.
 """
 
 from __future__ import annotations
