@@ -48,6 +48,12 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # Where a child lives and who their parents are: the home LA's officers only (children not in
     # school), never a school or a provider through the register.
     "pupil.contact": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER}),
+    # A child's caseworker: an officer of the child's home LA who follows their case. Who may hold
+    # a caseload, who may give a child's case to one of them, and who hands over the cases and
+    # alerts of someone who leaves (casework/caseloads.py).
+    "case.hold": frozenset({Role.LA_ADMIN, Role.ATTENDANCE_OFFICER, Role.COMMISSIONER, Role.PANEL_CHAIR}),
+    "case.assign": frozenset({Role.LA_ADMIN, Role.ATTENDANCE_OFFICER, Role.COMMISSIONER}),
+    "case.hand_over": frozenset({Role.LA_ADMIN}),
     "placement.record": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.review": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.end": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
@@ -377,7 +383,7 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
     if isinstance(obj, Pupil):
         if not can_view_pupil(session, actor, obj):
             return False
-        if action in ("pupil.edit", "pupil.transfer", "pupil.contact"):
+        if action in ("pupil.edit", "pupil.transfer", "pupil.contact", "case.assign"):
             return obj.home_la_id == user.la_id
         if action == "placement.record":
             return placement_refusal(actor, obj) is None

@@ -330,6 +330,7 @@ def init_app(app: Flask) -> None:
     from ap_register.blueprints import admin, api, main
     from ap_register.budgets import web as budgets
     from ap_register.budgets.web import outreach
+    from ap_register.casework import web as casework
     from ap_register.coverage import web as coverage
     from ap_register.outcomes import web as outcomes
     from ap_register.panels import web as panels
@@ -347,6 +348,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(returns.bp)
+    app.register_blueprint(casework.bp)
 
 
 # --- every child a request loads is an audited view ------------------------------------------

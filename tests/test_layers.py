@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "ap_register"
 # The capabilities: each holds its rules and use cases (below the web) and a `web` package (its
 # blueprint: routes and forms).
-CAPABILITIES = ("placements", "panels", "coverage", "budgets", "outcomes", "returns", "accounts")
+CAPABILITIES = ("placements", "panels", "coverage", "budgets", "outcomes", "returns", "accounts", "casework")
 # Below the web: what every channel calls.
 CORE = [
     *sorted((PACKAGE / "domain").glob("*.py")),

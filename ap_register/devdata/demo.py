@@ -1710,6 +1710,38 @@ def _alerts(builder: _Builder) -> int:
     return raised
 
 
+def _caseloads(builder: _Builder) -> None:
+    """Who follows whom: the attendance officer holds the cases of six children with an open alert,
+    the LA administrator those of three children at an unregistered provider today."""
+    from ap_register.casework.caseloads import assign
+
+    session = builder.session
+    officer, admin = (
+        session.scalars(select(User).where(User.email == f"{local}@{EMAIL_DOMAIN}")).one()
+        for local in ("attendance", "la.admin")
+    )
+    alerted = session.scalars(
+        select(Alert.pupil_id)
+        .where(Alert.la_id == builder.la.id, Alert.status != "resolved", Alert.pupil_id.is_not(None))
+        .order_by(Alert.due, Alert.id)
+    ).all()
+    unregistered = session.scalars(
+        select(Placement.pupil_id)
+        .join(Setting, Setting.id == Placement.setting_id)
+        .where(
+            Setting.kind == SettingKind.UNREGISTERED_AP,
+            Placement.start_date <= builder.today,
+            (Placement.end_date.is_(None)) | (Placement.end_date >= builder.today),
+        )
+        .order_by(Placement.id)
+    ).all()
+    theirs = list(dict.fromkeys(alerted))[:6]
+    for pupil_id in theirs:
+        assign(session, builder.actor, pupil_id, officer.id)
+    for pupil_id in [p for p in dict.fromkeys(unregistered) if p not in theirs][:3]:
+        assign(session, builder.actor, pupil_id, admin.id)
+
+
 def _weeks_counted(builder: _Builder) -> None:
     """The term's weeks so far as the daily checks would have counted them, each on its last
     school day (so the coverage picture has a term behind it)."""
@@ -1806,6 +1838,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     _census(builder)
     _recent_registers(builder)
     raised = _alerts(builder)
+    _caseloads(builder)
     _access(builder)
     session.flush()
     counts = {

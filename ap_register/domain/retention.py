@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ap_register.accounts import audit
+from ap_register.casework import caseloads
 from ap_register.domain.actors import Actor
 from ap_register.models import (
     Alert,
@@ -54,6 +55,7 @@ def anonymise(session: Session, actor: Actor, pupil: Pupil, on: date, years: int
     pupil.parents = None
     pupil.sex = pupil.ethnicity = pupil.uprn = pupil.fsm_start = pupil.fsm_end = None
     pupil.anonymised_on = on
+    caseloads.release(session, actor, pupil, "record anonymised")
     placement_ids = select(Placement.id).where(Placement.pupil_id == pupil.id)
     session.execute(
         update(Placement)

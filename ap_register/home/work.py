@@ -200,6 +200,24 @@ def alerts_card(session: Session, actor: Actor, today: date) -> Card:
     )
 
 
+def cases_card(session: Session, actor: Actor) -> Card:
+    """The children whose case the person holds (casework/caseloads.py)."""
+    from ap_register.casework import caseloads
+
+    cases = caseloads.my_cases(session, actor)
+    card = Card("cases", "My cases", f"You follow {counted(len(cases), 'child', 'children')}")
+    return card.listing(
+        [
+            Item(
+                pupil.full_name,
+                ("pupil", pupil.id),
+                pupil.home_school.name if pupil.home_school is not None else "Not on a school's roll",
+            )
+            for pupil, _ in cases
+        ]
+    )
+
+
 def census_card(session: Session, actor: Actor, la: LocalAuthority, today: date) -> Card:
     """The next AP census: its day, and the gaps that would stop the file today."""
     from ap_register.returns import rules as returns
@@ -631,10 +649,15 @@ def day_work(session: Session, actor: Actor, la: LocalAuthority, today: date, no
     setting = user.setting
     makers: list[Callable[[], Card]] = []
     if role == Role.ATTENDANCE_OFFICER:
-        makers = [lambda: coverage_card(session, actor, la, today), lambda: alerts_card(session, actor, today)]
+        makers = [
+            lambda: coverage_card(session, actor, la, today),
+            lambda: alerts_card(session, actor, today),
+            lambda: cases_card(session, actor),
+        ]
     elif role == Role.LA_ADMIN:
         makers = [
             lambda: alerts_card(session, actor, today),
+            lambda: cases_card(session, actor),
             lambda: census_card(session, actor, la, today),
             lambda: imports_card(session, la),
             lambda: sign_in_card(session, actor),
@@ -644,8 +667,11 @@ def day_work(session: Session, actor: Actor, la: LocalAuthority, today: date, no
             lambda: budget_card(session, la, today),
             lambda: benchmark_card(session, la, today),
             lambda: alerts_card(session, actor, today),
+            lambda: cases_card(session, actor),
         ]
-    elif role in (Role.PANEL_CHAIR, Role.PANEL_MEMBER):
+    elif role == Role.PANEL_CHAIR:
+        makers = [lambda: meeting_card(session, actor, la, today), lambda: cases_card(session, actor)]
+    elif role == Role.PANEL_MEMBER:
         makers = [lambda: meeting_card(session, actor, la, today)]
     elif role == Role.AP_HEAD and setting is not None:
         makers = [

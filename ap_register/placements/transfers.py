@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ap_register import clock, permissions
 from ap_register.accounts import audit
+from ap_register.casework import caseloads
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden, NotFound, Refusal
 from ap_register.domain.notifications import notify
@@ -223,6 +224,7 @@ def release(session: Session, actor: Actor, transfer: PupilTransfer, *, note: st
     pupil = _holding(session, actor, transfer)
     previous = pupil.home_la_id
     pupil.home_la_id = transfer.to_la_id
+    caseloads.release(session, actor, pupil, "record released to another local authority")
     _decide(session, actor, transfer, "released", note)
     for other in session.scalars(
         select(PupilTransfer).where(

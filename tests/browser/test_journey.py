@@ -13,6 +13,7 @@ from ap_register import clock
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
+from ap_register.models import CaseAssignment
 from tests import factories
 from tests.browser.conftest import choose
 
@@ -128,8 +129,21 @@ def officer(live_app: Any, people: dict[str, Any]) -> dict[str, Any]:
         child = factories.pupil(session, la, school, first_name="Alex", last_name="Moore")
         placement = factories.placement(session, child, pru)
         admin = factories.user(session, Role.LA_ADMIN, la, email="admin@la.example.org")
+        # A caseload: the administrator follows the child; a colleague who left holds another's case.
+        leaver = factories.user(session, Role.ATTENDANCE_OFFICER, la)
+        other = factories.pupil(session, la, school, first_name="Sam", last_name="Reid")
+        session.add_all(
+            [CaseAssignment(pupil_id=child.id, user_id=admin.id), CaseAssignment(pupil_id=other.id, user_id=leaver.id)]
+        )
+        leaver.active = False
         session.commit()
-        return {"email": admin.email, "farm_id": farm.id, "pupil_id": child.id, "placement_id": placement.id}
+        return {
+            "email": admin.email,
+            "farm_id": farm.id,
+            "pupil_id": child.id,
+            "placement_id": placement.id,
+            "leaver_id": leaver.id,
+        }
 
 
 def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, officer: dict[str, Any]) -> None:
@@ -158,6 +172,10 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
         "/admin/thresholds",
         "/admin/imports",
         "/budgets/",
+        "/cases",
+        f"/pupils/{officer['pupil_id']}/caseworker",
+        f"/admin/users/{officer['leaver_id']}",
+        f"/admin/users/{officer['leaver_id']}/hand-over",
         "/accessibility",
         "/cookies",
         "/privacy",
@@ -173,6 +191,10 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
     # A form with errors, and an import refused line by line.
     page.goto(f"/settings/{officer['farm_id']}/oversight")
     page.get_by_role("button", name="Save the oversight record").click()
+    expect(page).to_have_title(re.compile("^" + re.escape("Error: ")))
+    axe.check(page)
+    page.goto(f"/admin/users/{officer['leaver_id']}/hand-over")
+    page.get_by_role("button", name="Hand them over").click()
     expect(page).to_have_title(re.compile("^" + re.escape("Error: ")))
     axe.check(page)
     page.goto("/admin/imports")
@@ -195,6 +217,10 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
     # A large file checked first: the result, with what it would change, in place of the form.
     header = "upn,first_name,last_name,date_of_birth,home_la_code\n"
     rows = "".join(f"{make_upn(f'8557{n:08d}')},Sam,Taylor,2012-03-14,855\n" for n in range(2000))
+    page.goto(f"/admin/users/{officer['leaver_id']}/hand-over")
+    page.get_by_role("button", name="Hand them over").click()
+    expect(page).to_have_title(re.compile("^" + re.escape("Error: ")))
+    axe.check(page)
     page.goto("/admin/imports")
     page.get_by_label("Pupils").check()
     page.set_input_files(

@@ -239,6 +239,21 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
     taken = db.scalars(select(Alert).where(Alert.la_id == la.id, Alert.status == "acknowledged")).all()
     takers = db.scalars(select(User.email).where(User.id.in_([a.acknowledged_by_id for a in taken]))).all()
     assert len(taken) == 2 and set(takers) == {"attendance@demo.example.org"}
+    # Caseloads: the attendance officer follows six children with an open alert, the LA
+    # administrator three at an unregistered provider.
+    from ap_register.models import CaseAssignment
+
+    held = db.execute(
+        select(User.email, func.count()).join(CaseAssignment, CaseAssignment.user_id == User.id).group_by(User.email)
+    ).all()
+    assert dict(held) == {"attendance@demo.example.org": 6, "la.admin@demo.example.org": 3}
+    alerted = set(db.scalars(select(Alert.pupil_id).where(Alert.la_id == la.id, Alert.status != "resolved")))
+    officer_cases = db.scalars(
+        select(CaseAssignment.pupil_id)
+        .join(User, User.id == CaseAssignment.user_id)
+        .where(User.email.like("attendance@%"))
+    ).all()
+    assert set(officer_cases) <= alerted
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 605

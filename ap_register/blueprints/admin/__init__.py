@@ -30,6 +30,7 @@ from ap_register.blueprints.forms import (
     text_field,
 )
 from ap_register.blueprints.forms import select as select_field
+from ap_register.casework import caseloads
 from ap_register.domain import imports as imports_rules
 from ap_register.domain import term_dates
 from ap_register.domain.errors import NotFound
@@ -155,7 +156,8 @@ def user(user_id: int) -> str | Response:
         if done:
             flash(f"{found.name} can {'now' if found.active else 'no longer'} sign in", "success")
             return redirect(url_for("admin.user", user_id=found.id))
-    return render_template("admin/user.html", title=found.name, user=found, form=form)
+    held = caseloads.held_by(db.session, found)
+    return render_template("admin/user.html", title=found.name, user=found, form=form, held=held)
 
 
 # --- API tokens ------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def _see_all(card: Card) -> tuple[str, str] | None:
     links: dict[str, tuple[str, str]] = {
         "coverage": (url_for("coverage.coverage", **query), "See the week's coverage"),
         "alerts": (url_for("coverage.alerts"), "See all alerts"),
+        "cases": (url_for("casework.my_cases"), "See all your cases"),
         "census": (url_for("returns.index", **query), "Check the AP census"),
         "imports": (url_for("admin.imports"), "Import a file"),
         "users": (url_for("admin.users_list"), "See all users"),

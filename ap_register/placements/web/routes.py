@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.blueprints.forms import attempt, setting_choices
+from ap_register.casework import caseloads
 from ap_register.coverage.alerts import KINDS as alert_kinds
 from ap_register.coverage.attendance import attendance_by_week
 from ap_register.domain import exports, week_pattern
@@ -153,6 +154,7 @@ def pupil(pupil_id: int) -> str:
         movements=movements,
         setting_names=register.setting_names(db.session, movements),
         alerts=open_alerts,
+        caseworker=caseloads.caseworker_of(db.session, found),
         spells=register.tier_history(db.session, found, today),
         alert_kinds=alert_kinds,
         exclusions=exclusion_stories(db.session, found, today),

@@ -1,0 +1,113 @@
+"""The caseworker on a child's page, "My cases", and handing over a leaver's cases, as people use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.vocab import Role
+from ap_register.models import Alert, CaseAssignment
+from tests.pages import errors, page, post, sign_in, text
+
+
+def holder(db: Session, pupil: Any) -> int | None:
+    return db.scalar(select(CaseAssignment.user_id).where(CaseAssignment.pupil_id == pupil.id))
+
+
+def test_an_officer_gives_a_child_s_case_and_it_shows_on_the_child_s_page_and_the_holder_s_home(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    admin, officer, pupil = home["users"][Role.LA_ADMIN], home["users"][Role.ATTENDANCE_OFFICER], home["pupil"]
+    sign_in(client, admin.email)
+    shown = page(client.get(f"/pupils/{pupil.id}"))
+    assert "Caseworker Nobody" in text(shown)
+    change = shown.select_one(f"a[href='/pupils/{pupil.id}/caseworker']")
+    assert change is not None and "Change caseworker" in change.get_text(" ", strip=True)
+
+    form = page(client.get(f"/pupils/{pupil.id}/caseworker"))
+    options = [o.get_text(strip=True) for o in form.select("select#caseworker option")]
+    assert f"{officer.name}, Attendance officer" in options and "Nobody" in options
+    # Only the LA's own officers who hold cases are offered: no school, no provider, no other LA.
+    assert not any(u.name in " ".join(options) for u in world["other"]["users"].values())
+    assert home["users"][Role.SCHOOL_LEAD].name not in " ".join(options)
+
+    done = post(client, f"/pupils/{pupil.id}/caseworker", {"caseworker": str(officer.id)}, follow_redirects=True)
+    assert f"{pupil.full_name}'s case is with {officer.name}" in text(page(done))
+    assert holder(db, pupil) == officer.id
+    assert f"Caseworker {officer.name}" in text(page(client.get(f"/pupils/{pupil.id}")))
+
+    sign_in(client, officer.email)
+    card = page(client.get("/")).select_one("#card-cases")
+    assert card is not None
+    section = card.find_parent("section")
+    assert section is not None and pupil.full_name in section.get_text(" ", strip=True)
+    mine = page(client.get("/cases"))
+    assert pupil.full_name in text(mine) and pupil.upn in text(mine)
+    assert home["bystander"].full_name not in text(mine)
+
+
+def test_a_bad_choice_is_named_in_the_error_summary_and_changes_nothing(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home, other = world["home"], world["other"]
+    pupil = home["pupil"]
+    sign_in(client, home["users"][Role.COMMISSIONER].email)
+    for choice in ("", str(other["users"][Role.ATTENDANCE_OFFICER].id), "9" * 30, "-1", "x"):
+        refused = page(post(client, f"/pupils/{pupil.id}/caseworker", {"caseworker": choice}))
+        assert errors(refused), choice
+        assert refused.title is not None and refused.title.get_text().startswith("Error: ")
+    # A NUL byte is not text: the request is refused before any form reads it.
+    assert post(client, f"/pupils/{pupil.id}/caseworker", {"caseworker": "1\x00"}).status_code == 400
+    assert holder(db, pupil) is None
+
+
+def test_a_school_sees_the_caseworker_but_cannot_change_it_nor_open_the_form(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    pupil = home["pupil"]
+    db.add(CaseAssignment(pupil_id=pupil.id, user_id=home["users"][Role.ATTENDANCE_OFFICER].id))
+    db.commit()
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    shown = page(client.get(f"/pupils/{pupil.id}"))
+    assert f"Caseworker {home['users'][Role.ATTENDANCE_OFFICER].name}" in text(shown)
+    assert shown.select_one(f"a[href='/pupils/{pupil.id}/caseworker']") is None
+    assert client.get(f"/pupils/{pupil.id}/caseworker").status_code == 403
+    assert client.get("/cases").status_code == 403
+    # Another LA's child: not found, whoever asks.
+    sign_in(client, home["users"][Role.LA_ADMIN].email)
+    assert client.get(f"/pupils/{world['other']['pupil'].id}/caseworker").status_code == 404
+
+
+def test_an_administrator_hands_a_deactivated_officer_s_cases_and_alerts_to_a_colleague(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    admin, leaving, taker = (home["users"][r] for r in (Role.LA_ADMIN, Role.ATTENDANCE_OFFICER, Role.PANEL_CHAIR))
+    db.add(CaseAssignment(pupil_id=home["pupil"].id, user_id=leaving.id))
+    alert = db.scalars(select(Alert).where(Alert.la_id == home["la"].id)).first()
+    assert alert is not None
+    alert.assigned_to_id = leaving.id
+    leaving.active = False
+    db.commit()
+    sign_in(client, admin.email)
+    profile = page(client.get(f"/admin/users/{leaving.id}"))
+    assert "holds 1 child's case and 1 open alert" in text(profile)
+    assert "can no longer sign in" in text(profile)
+    assert profile.select_one(f"a[href='/admin/users/{leaving.id}/hand-over']") is not None
+
+    refused = page(post(client, f"/admin/users/{leaving.id}/hand-over", {"to": ""}))
+    assert errors(refused) == ["Choose who takes them on"]
+    done = post(client, f"/admin/users/{leaving.id}/hand-over", {"to": str(taker.id)}, follow_redirects=True)
+    assert "Handed over 1 cases and 1 open alerts" in text(page(done))
+    assert holder(db, home["pupil"]) == taker.id
+    db.refresh(alert)
+    assert alert.assigned_to_id == taker.id
+    assert "Cases and alerts" not in text(page(client.get(f"/admin/users/{leaving.id}")))
+    # Another LA's officer: not found.
+    assert (
+        client.get(f"/admin/users/{world['other']['users'][Role.ATTENDANCE_OFFICER].id}/hand-over").status_code == 404
+    )
