@@ -25,6 +25,7 @@ from ap_register.models import (
     AuditEvent,
     BudgetLine,
     BudgetPlan,
+    CaseNote,
     Meeting,
     Movement,
     OutreachEngagement,
@@ -54,6 +55,11 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "case.hold": frozenset({Role.LA_ADMIN, Role.ATTENDANCE_OFFICER, Role.COMMISSIONER, Role.PANEL_CHAIR}),
     "case.assign": frozenset({Role.LA_ADMIN, Role.ATTENDANCE_OFFICER, Role.COMMISSIONER}),
     "case.hand_over": frozenset({Role.LA_ADMIN}),
+    # Notes on a child's record (casework/notes.py): written by the LA's officers who work cases
+    # and by a school or provider that works with the child; a note for the LA's officers only is
+    # read by them alone, one for everyone by all who may see the child.
+    "note.write": frozenset(Role) - {Role.PANEL_MEMBER},
+    "note.read_la": frozenset({Role.LA_ADMIN, Role.ATTENDANCE_OFFICER, Role.COMMISSIONER, Role.PANEL_CHAIR}),
     "placement.record": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.review": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.end": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
@@ -189,6 +195,19 @@ def scope_by_pupil(actor: Actor, stmt: S, pupil_id_column: Any) -> S:
     if actor.user is None:
         return stmt
     return stmt.where(pupil_id_column.in_(select(Pupil.id).where(pupil_visible(actor.user))))
+
+
+def scope_notes(actor: Actor, stmt: S) -> S:
+    """Notes on children's records: of children the actor may see, and a note for the LA's officers
+    only when the actor is one of the child's home LA's (`note.read_la`)."""
+    stmt = scope_by_pupil(actor, stmt, CaseNote.pupil_id)
+    if actor.user is None:
+        return stmt
+    user = actor.user
+    if role_allows(user, "note.read_la") and user.la_id is not None:
+        own = select(Pupil.id).where(Pupil.home_la_id == user.la_id)
+        return stmt.where(or_(CaseNote.audience == "all", CaseNote.pupil_id.in_(own)))
+    return stmt.where(CaseNote.audience == "all")
 
 
 def scope_placements(actor: Actor, stmt: S) -> S:
@@ -391,6 +410,8 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
             return obj.home_school_id == user.setting_id
         if action == "movement.record":
             return user.role in LA_ROLES or works_with(user, obj)
+        if action == "note.write":
+            return obj.home_la_id == user.la_id if user.role in LA_ROLES else works_with(user, obj)
         return True
     if isinstance(obj, Placement):
         if not can_view_pupil(session, actor, obj.pupil):

@@ -497,7 +497,22 @@ def area_records(
         )
         for role, u in users.items()
     }
+    # A note on the child's record for the LA's officers only.
+    from ap_register.models import CaseNote
+
+    note = CaseNote(
+        pupil_id=pupil.id,
+        happened_on=date(2025, 11, 3),
+        category="family",
+        text=f"Confidential {key} note: the family asked for no contact with one parent",
+        audience="la",
+        author_name="An officer",
+        author_organisation=la.name,
+    )
+    db.add(note)
+    db.flush()
     return {
+        "note": note,
         "tokens": tokens,
         "proposal": proposal,
         "transfer": transfer,

@@ -1740,6 +1740,45 @@ def _caseloads(builder: _Builder) -> None:
         assign(session, builder.actor, pupil_id, officer.id)
     for pupil_id in [p for p in dict.fromkeys(unregistered) if p not in theirs][:3]:
         assign(session, builder.actor, pupil_id, admin.id)
+    _notes(builder, Actor(user=officer, via="demo"), theirs[:3])
+
+
+def _notes(builder: _Builder, officer: Actor, pupil_ids: list[int]) -> None:
+    """The attendance officer's notes on three of their cases: a call home for the LA's eyes
+    only, a call to the school that everyone working with the child reads, and one correction."""
+    from ap_register.casework.notes import NoteDraft, write
+
+    day = builder.today - timedelta(days=3)
+    for n, pupil_id in enumerate(pupil_ids):
+        home = write(
+            builder.session,
+            officer,
+            pupil_id,
+            NoteDraft(day, "family", "Phoned home. Mum says the bus pass ran out; she will apply today.", "la"),
+            today=builder.today,
+        )
+        write(
+            builder.session,
+            officer,
+            pupil_id,
+            NoteDraft(
+                day,
+                "school",
+                "Agreed with the school's inclusion lead: the school will check attendance with the "
+                "provider each morning and call home on the first day of absence.",
+                "all",
+            ),
+            today=builder.today,
+        )
+        if n == 0:
+            write(
+                builder.session,
+                officer,
+                pupil_id,
+                NoteDraft(day, "family", "It was nan who answered, not mum: nan will apply for the bus pass.", "la"),
+                corrects=home.id,
+                today=builder.today,
+            )
 
 
 def _weeks_counted(builder: _Builder) -> None:

@@ -22,6 +22,7 @@ from ap_register.casework import caseloads
 from ap_register.domain.actors import Actor
 from ap_register.models import (
     Alert,
+    CaseNote,
     Decision,
     OutreachEngagement,
     Placement,
@@ -56,6 +57,7 @@ def anonymise(session: Session, actor: Actor, pupil: Pupil, on: date, years: int
     pupil.sex = pupil.ethnicity = pupil.uprn = pupil.fsm_start = pupil.fsm_end = None
     pupil.anonymised_on = on
     caseloads.release(session, actor, pupil, "record anonymised")
+    session.execute(update(CaseNote).where(CaseNote.pupil_id == pupil.id).values(text=REMOVED))
     placement_ids = select(Placement.id).where(Placement.pupil_id == pupil.id)
     session.execute(
         update(Placement)

@@ -13,7 +13,7 @@ from ap_register import clock
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
-from ap_register.models import CaseAssignment
+from ap_register.models import CaseAssignment, CaseNote
 from tests import factories
 from tests.browser.conftest import choose
 
@@ -136,6 +136,16 @@ def officer(live_app: Any, people: dict[str, Any]) -> dict[str, Any]:
             [CaseAssignment(pupil_id=child.id, user_id=admin.id), CaseAssignment(pupil_id=other.id, user_id=leaver.id)]
         )
         leaver.active = False
+        note = CaseNote(
+            pupil_id=child.id,
+            happened_on=date(2026, 12, 1),
+            category="family",
+            text="Phoned home.\nMum agreed the timetable.",
+            audience="la",
+            author_name=admin.name,
+            author_organisation=la.name,
+        )
+        session.add(note)
         session.commit()
         return {
             "email": admin.email,
@@ -143,6 +153,7 @@ def officer(live_app: Any, people: dict[str, Any]) -> dict[str, Any]:
             "pupil_id": child.id,
             "placement_id": placement.id,
             "leaver_id": leaver.id,
+            "note_id": note.id,
         }
 
 
@@ -176,6 +187,9 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
         f"/pupils/{officer['pupil_id']}/caseworker",
         f"/admin/users/{officer['leaver_id']}",
         f"/admin/users/{officer['leaver_id']}/hand-over",
+        f"/pupils/{officer['pupil_id']}",
+        f"/pupils/{officer['pupil_id']}/notes/new",
+        f"/pupils/{officer['pupil_id']}/notes/{officer['note_id']}/correct",
         "/accessibility",
         "/cookies",
         "/privacy",
@@ -191,6 +205,10 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
     # A form with errors, and an import refused line by line.
     page.goto(f"/settings/{officer['farm_id']}/oversight")
     page.get_by_role("button", name="Save the oversight record").click()
+    expect(page).to_have_title(re.compile("^" + re.escape("Error: ")))
+    axe.check(page)
+    page.goto(f"/pupils/{officer['pupil_id']}/notes/new")
+    page.get_by_role("button", name="Keep the note").click()
     expect(page).to_have_title(re.compile("^" + re.escape("Error: ")))
     axe.check(page)
     page.goto(f"/admin/users/{officer['leaver_id']}/hand-over")

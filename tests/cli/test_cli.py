@@ -254,6 +254,12 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
         .where(User.email.like("attendance@%"))
     ).all()
     assert set(officer_cases) <= alerted
+    # Notes on three of the officer's cases: one for the LA only and one for all on each, and a correction.
+    from ap_register.models import CaseNote
+
+    kept = db.scalars(select(CaseNote).where(CaseNote.pupil_id.in_(officer_cases))).all()
+    assert sorted(n.audience for n in kept) == ["all"] * 3 + ["la"] * 4
+    assert [n.corrects_id is not None for n in kept].count(True) == 1
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert db.scalar(select(func.count()).select_from(Pupil).where(Pupil.home_la_id == la.id)) == 605

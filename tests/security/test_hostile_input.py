@@ -203,6 +203,7 @@ def known_values(area: dict[str, Any], draft_tokens: list[str]) -> dict[str, lis
         "token_id": [home["tokens"][Role.AP_HEAD].token.id],
         "proposal_id": [home["proposal"].id],
         "transfer_id": [home["transfer"].id],
+        "note_id": [home["note"].id],
         "stretch_id": [1],
         "outcome": ["reintegration"],
         "fmt": ["csv"],

@@ -102,6 +102,8 @@ def url_values(rule: Any, world: dict[str, Any], db: Session, area: str = "other
             values[name] = other["proposal"].id
         elif name == "transfer_id":
             values[name] = other["transfer"].id
+        elif name == "note_id":
+            values[name] = other["note"].id
         elif name == "token_id":
             values[name] = other["tokens"][Role.AP_HEAD].token.id
         else:
@@ -154,6 +156,7 @@ def secrets_of(world: dict[str, Any], target: str = "other") -> list[str]:
         other["bystander"].last_name,
         other["farm"].name,
         other["plan"].name,
+        other["note"].text,
     ]
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ap_register.domain.vocab import Role
-from ap_register.models import Alert, CaseAssignment
+from ap_register.models import Alert, CaseAssignment, CaseNote
 from tests.pages import errors, page, post, sign_in, text
 
 
@@ -111,3 +111,52 @@ def test_an_administrator_hands_a_deactivated_officer_s_cases_and_alerts_to_a_co
     assert (
         client.get(f"/admin/users/{world['other']['users'][Role.ATTENDANCE_OFFICER].id}/hand-over").status_code == 404
     )
+
+
+def test_a_note_is_added_and_corrected_on_the_child_s_page_and_a_school_reads_only_what_is_for_it(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    officer, pupil = home["users"][Role.ATTENDANCE_OFFICER], home["pupil"]
+    sign_in(client, officer.email)
+    form = page(client.get(f"/pupils/{pupil.id}/notes/new"))
+    assert form.select_one("input[name=category][value=safeguarding]") is not None
+    refused = page(post(client, f"/pupils/{pupil.id}/notes/new", {"text": "x"}))
+    assert errors(refused) == [
+        "Enter the date it happened",
+        "Choose what the note is about",
+        "Choose who may read the note",
+    ]
+    kept = post(
+        client,
+        f"/pupils/{pupil.id}/notes/new",
+        {
+            "happened_on": ["2", "12", "2026"],
+            "category": "family",
+            "text": "Home visit.\nMum agreed to the timetable.",
+            "audience": "la",
+        },
+        follow_redirects=True,
+    )
+    shown = page(kept)
+    assert "Note kept" in text(shown)
+    note_text = shown.select_one(".app-note-text")
+    assert note_text is not None and note_text.get_text() == "Home visit.\nMum agreed to the timetable."
+    assert "Local authority only" in text(shown)
+    first = db.scalars(select(CaseNote).where(CaseNote.text.startswith("Home visit"))).one()
+
+    post(
+        client,
+        f"/pupils/{pupil.id}/notes/{first.id}/correct",
+        {"happened_on": ["2", "12", "2026"], "category": "family", "text": "It was nan, not mum.", "audience": "la"},
+    )
+    shown = page(client.get(f"/pupils/{pupil.id}"))
+    assert "Corrected by a later note" in text(shown) and "It was nan, not mum." in text(shown)
+    assert "Home visit." in text(shown)  # the original stays
+
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    shown = page(client.get(f"/pupils/{pupil.id}"))
+    assert "Home visit." not in text(shown) and "No notes yet" in text(shown)
+    assert client.get(f"/pupils/{pupil.id}/notes/{first.id}/correct").status_code == 404
+    sign_in(client, home["users"][Role.PANEL_MEMBER].email)
+    assert client.get(f"/pupils/{pupil.id}/notes/new").status_code == 403

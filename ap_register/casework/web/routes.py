@@ -8,9 +8,9 @@ from werkzeug.wrappers import Response
 
 from ap_register import permissions
 from ap_register.blueprints.access import allowed
-from ap_register.blueprints.forms import Form, attempt, submit
+from ap_register.blueprints.forms import Form, GovDateField, attempt, radios, submit, text_area
 from ap_register.blueprints.forms import select as select_field
-from ap_register.casework import caseloads
+from ap_register.casework import caseloads, notes
 from ap_register.casework.web import bp
 from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import ROLE_LABELS
@@ -23,6 +23,19 @@ NOBODY = "none"
 class CaseworkerForm(Form):
     caseworker = select_field("Caseworker", [], "Choose the officer who follows this child's case, or nobody")
     submit = submit("Save the caseworker")
+
+
+class NoteForm(Form):
+    happened_on = GovDateField("Date it happened", description="For example, 27 11 2026")
+    category = radios("What is it about?", list(notes.CATEGORIES.items()), "Choose what the note is about")
+    text = text_area(
+        "What was done or agreed",
+        "Enter what was done or agreed",
+        max_length=notes.MAX_TEXT,
+        description="Who took part, what was said or done, and what happens next. Facts, not opinions.",
+    )
+    audience = radios("Who may read it?", list(notes.AUDIENCES.items()), "Choose who may read the note")
+    submit = submit("Keep the note")
 
 
 class HandOverForm(Form):
@@ -83,3 +96,41 @@ def hand_over(user_id: int) -> str | Response:
     return render_template(
         "casework/hand_over.html", title="Hand over cases and alerts", form=form, leaving=leaving, held=held
     )
+
+
+def _note_page(pupil_id: int, corrects: int | None) -> str | Response:
+    actor = current_actor()
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    permissions.require(db.session, actor, "note.write", pupil)
+    corrected = notes.get_note(db.session, actor, corrects) if corrects is not None else None
+    form = NoteForm()
+    if request.method == "GET" and corrected is not None:
+        form.category.data, form.audience.data = corrected.category, corrected.audience
+    if form.validate_on_submit():
+        draft = notes.NoteDraft(
+            form.happened_on.data, form.category.data or "", form.text.data or "", form.audience.data or ""
+        )
+        done, _ = attempt(form, lambda: notes.write(db.session, actor, pupil.id, draft, corrects))
+        if done:
+            flash("Correction kept" if corrected is not None else "Note kept", "success")
+            return redirect(url_for("register.pupil", pupil_id=pupil.id, _anchor="notes"))
+    return render_recorded(
+        "casework/note.html",
+        title="Correct a note" if corrected is not None else "Add a note",
+        form=form,
+        pupil=pupil,
+        corrected=corrected,
+        categories=notes.CATEGORIES,
+    )
+
+
+@bp.route("/pupils/<int:pupil_id>/notes/new", methods=["GET", "POST"])
+@login_required
+def note_new(pupil_id: int) -> str | Response:
+    return _note_page(pupil_id, None)
+
+
+@bp.route("/pupils/<int:pupil_id>/notes/<int:note_id>/correct", methods=["GET", "POST"])
+@login_required
+def note_correct(pupil_id: int, note_id: int) -> str | Response:
+    return _note_page(pupil_id, note_id)

@@ -16,6 +16,7 @@ from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.casework import caseloads
+from ap_register.casework import notes as case_notes
 from ap_register.coverage.alerts import KINDS as alert_kinds
 from ap_register.coverage.attendance import attendance_by_week
 from ap_register.domain import exports, week_pattern
@@ -155,6 +156,8 @@ def pupil(pupil_id: int) -> str:
         setting_names=register.setting_names(db.session, movements),
         alerts=open_alerts,
         caseworker=caseloads.caseworker_of(db.session, found),
+        notes=case_notes.visible_notes(db.session, actor, found),
+        note_categories=case_notes.CATEGORIES,
         spells=register.tier_history(db.session, found, today),
         alert_kinds=alert_kinds,
         exclusions=exclusion_stories(db.session, found, today),
