@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, object_session
 
 from ap_register.domain.actors import Actor
@@ -60,6 +60,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # read by them alone, one for everyone by all who may see the child.
     "note.write": frozenset(Role) - {Role.PANEL_MEMBER},
     "note.read_la": frozenset({Role.LA_ADMIN, Role.ATTENDANCE_OFFICER, Role.COMMISSIONER, Role.PANEL_CHAIR}),
+    # A correction: by the note's author, or an officer of the child's home LA who reads LA notes.
+    "note.correct": frozenset(Role) - {Role.PANEL_MEMBER},
+    # A note read through `scope_notes` (the one way to load one).
+    "note.view": frozenset(Role),
     "placement.record": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.review": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.end": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
@@ -198,16 +202,30 @@ def scope_by_pupil(actor: Actor, stmt: S, pupil_id_column: Any) -> S:
 
 
 def scope_notes(actor: Actor, stmt: S) -> S:
-    """Notes on children's records: of children the actor may see, and a note for the LA's officers
-    only when the actor is one of the child's home LA's (`note.read_la`)."""
+    """Notes on children's records the actor may read: of children they may see, and then a
+    note for everyone (`all`) when the actor is of the child's LA or works with the child (on
+    their setting's roll, or placed with their setting, now or before), a note for the LA's
+    officers (`la`) when they are one of the child's home LA's (`note.read_la`); and always the
+    notes they wrote themselves."""
     stmt = scope_by_pupil(actor, stmt, CaseNote.pupil_id)
     if actor.user is None:
         return stmt
     user = actor.user
-    if role_allows(user, "note.read_la") and user.la_id is not None:
-        own = select(Pupil.id).where(Pupil.home_la_id == user.la_id)
-        return stmt.where(or_(CaseNote.audience == "all", CaseNote.pupil_id.in_(own)))
-    return stmt.where(CaseNote.audience == "all")
+    if user.role in LA_ROLES:
+        own_la = CaseNote.pupil_id.in_(select(Pupil.id).where(Pupil.home_la_id == user.la_id))
+        readable = (
+            or_(CaseNote.audience == "all", CaseNote.audience == "la")
+            if role_allows(user, "note.read_la")
+            else CaseNote.audience == "all"
+        )
+        return stmt.where(or_(and_(own_la, readable), CaseNote.author_id == user.id))
+    works = or_(
+        CaseNote.pupil_id.in_(select(Pupil.id).where(Pupil.home_school_id == user.setting_id)),
+        CaseNote.pupil_id.in_(select(Placement.pupil_id).where(Placement.setting_id == user.setting_id))
+        if user.role == Role.AP_HEAD
+        else false(),
+    )
+    return stmt.where(or_(and_(CaseNote.audience == "all", works), CaseNote.author_id == user.id))
 
 
 def scope_placements(actor: Actor, stmt: S) -> S:
@@ -423,6 +441,12 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
                 user.setting_id is not None and user.setting_id == obj.home_school_id
             )
         return True
+    if isinstance(obj, CaseNote):
+        # The note is one the actor reads (scope_notes); may they correct it?
+        if action == "note.correct":
+            home_la = session.scalar(select(Pupil.home_la_id).where(Pupil.id == obj.pupil_id))
+            return obj.author_id == user.id or (role_allows(user, "note.read_la") and home_la == user.la_id)
+        return action == "note.view"
     if isinstance(obj, Setting):
         return obj.la_id == user.organisation_la_id
     if isinstance(obj, User):
@@ -444,6 +468,8 @@ def _view_action(obj: Any) -> str:
         return "setting.view"
     if isinstance(obj, User):
         return "admin.users"
+    if isinstance(obj, CaseNote):
+        return "note.view"
     return "pupil.view"
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ap_register import permissions
 from ap_register.accounts import audit
+from ap_register.casework.notes import ANONYMISED
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.notifications import notify
@@ -52,6 +53,8 @@ def assign(session: Session, actor: Actor, pupil_id: int, user_id: int | None) -
     this child's case. Giving it to whoever holds it already changes nothing."""
     pupil = permissions.get_pupil(session, actor, pupil_id)
     permissions.require(session, actor, "case.assign", pupil)
+    if pupil.anonymised_on is not None:
+        raise DomainError("The case was not given", [FieldError("caseworker", ANONYMISED)])
     officer = None
     if user_id is not None:
         officer = next((u for u in caseworkers(session, pupil.home_la_id) if u.id == user_id), None)
@@ -116,6 +119,9 @@ class Held:
 
     cases: int
     alerts: int
+    # Whether `hand_over` can take them: an LA officer's (a setting's people give each alert
+    # to a colleague on the alert's page).
+    handed_over_here: bool = True
 
 
 def held_by(session: Session, user: User) -> Held:
@@ -123,7 +129,7 @@ def held_by(session: Session, user: User) -> Held:
     alerts = session.scalars(
         select(Alert.id).where(Alert.assigned_to_id == user.id, Alert.status.in_(("open", "acknowledged")))
     ).all()
-    return Held(len(cases), len(alerts))
+    return Held(len(cases), len(alerts), user.la_id is not None)
 
 
 def hand_over(session: Session, actor: Actor, from_user_id: int, to_user_id: int) -> Held:

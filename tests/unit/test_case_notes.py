@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ap_register import permissions
 from ap_register.casework import notes
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.vocab import Role
-from ap_register.models import AuditEvent, CaseNote
+from ap_register.models import AuditEvent, CaseNote, Pupil
 
 DAY = date(2026, 12, 2)
 
@@ -95,17 +96,68 @@ def test_a_note_is_corrected_by_a_later_one_read_by_the_same_people(db: Session,
     home = world["home"]
     officer, pupil = home["users"][Role.ATTENDANCE_OFFICER], home["pupil"]
     first = notes.write(db, as_(officer), pupil.id, draft("la", "Met dad at home."))
-    with pytest.raises(DomainError) as refused:
-        notes.write(db, as_(officer), pupil.id, draft("all", "It was mum, not dad."), corrects=first.id)
-    assert refused.value.errors[0].field == "audience"
-    fixed = notes.write(db, as_(officer), pupil.id, draft("la", "It was mum, not dad."), corrects=first.id)
+    # Asked for everyone, the correction is still read only by those who read the note.
+    fixed = notes.write(db, as_(officer), pupil.id, draft("all", "It was mum, not dad."), corrects=first.id)
     db.refresh(first)
-    assert first.text == "Met dad at home." and fixed.corrects_id == first.id
+    assert first.text == "Met dad at home." and fixed.corrects_id == first.id and fixed.audience == "la"
+    assert notes.corrections_of(notes.visible_notes(db, as_(officer), pupil)) == {first.id: [fixed.id]}
     # A school cannot correct (nor see) a note for the LA only; a note of another child is not found.
     with pytest.raises(NotFound):
         notes.write(db, as_(home["users"][Role.AP_HEAD]), pupil.id, draft("la"), corrects=first.id)
     with pytest.raises(NotFound):
         notes.write(db, as_(officer), home["bystander"].id, draft("la"), corrects=first.id)
+
+
+def test_a_note_is_corrected_by_its_author_or_the_la_s_officers_only(db: Session, world: dict[str, Any]) -> None:
+    home = world["home"]
+    officer, lead, pupil = home["users"][Role.ATTENDANCE_OFFICER], home["users"][Role.SCHOOL_LEAD], home["pupil"]
+    officers = notes.write(db, as_(officer), pupil.id, draft("all", "Agreed a timetable with the school."))
+    with pytest.raises(Forbidden):
+        notes.write(db, as_(lead), pupil.id, draft("all", "No, we did not."), corrects=officers.id)
+    schools = notes.write(db, as_(lead), pupil.id, draft("all", "Sam was late twice this week."))
+    notes.write(db, as_(lead), pupil.id, draft("all", "Three times, not twice."), corrects=schools.id)
+    notes.write(
+        db, as_(home["users"][Role.LA_ADMIN]), pupil.id, draft("all", "Four, per the register."), corrects=schools.id
+    )
+    assert len(notes.corrections_of(notes.visible_notes(db, as_(lead), pupil))[schools.id]) == 2
+
+
+def test_a_setting_that_sees_the_child_without_working_with_them_neither_writes_nor_reads_notes(
+    db: Session, world: dict[str, Any]
+) -> None:
+    from ap_register.budgets.outreach import start_engagement
+    from tests import factories
+
+    home = world["home"]
+    pupil = home["pupil"]
+    # Another provider's outreach with the child: it sees the child, but does not work with them.
+    head = factories.user(db, Role.AP_HEAD, home["farm"])
+    start_engagement(
+        db,
+        factories.SYSTEM,
+        provider=home["farm"],
+        school=home["school"],
+        kind="coaching",
+        started_on=date(2025, 9, 8),
+        pupil=pupil,
+        today=date(2025, 11, 10),
+    )
+    shared = notes.write(db, as_(home["users"][Role.LA_ADMIN]), pupil.id, draft("all", "Mum disclosed a worry."))
+    assert pupil.id in {p.id for p in db.scalars(permissions.scope_pupils(as_(head), select(Pupil)))}
+    with pytest.raises(Forbidden):
+        notes.write(db, as_(head), pupil.id, draft())
+    assert notes.visible_notes(db, as_(head), pupil) == []
+    # The school and the provider the child is placed with read it.
+    for role in (Role.SCHOOL_LEAD, Role.AP_HEAD):
+        assert [n.id for n in notes.visible_notes(db, as_(home["users"][role]), pupil)] == [shared.id]
+
+
+def test_a_setting_s_own_note_for_the_la_stays_readable_by_its_author(db: Session, world: dict[str, Any]) -> None:
+    home = world["home"]
+    lead, pupil = home["users"][Role.SCHOOL_LEAD], home["pupil"]
+    mine = notes.write(db, as_(lead), pupil.id, draft("la", "Dad told us about a court order."))
+    assert [n.id for n in notes.visible_notes(db, as_(lead), pupil)] == [mine.id]
+    assert mine.id not in [n.id for n in notes.visible_notes(db, as_(home["users"][Role.AP_HEAD]), pupil)]
 
 
 def test_anonymising_a_child_removes_the_text_of_their_notes(db: Session, world: dict[str, Any]) -> None:
@@ -116,3 +168,11 @@ def test_anonymising_a_child_removes_the_text_of_their_notes(db: Session, world:
     retention.anonymise(db, Actor.system("test"), home["pupil"], DAY)
     db.refresh(note)
     assert note.text == retention.REMOVED
+    # Nothing more is added to an anonymised record: no note, no caseworker.
+    from ap_register.casework import caseloads
+
+    admin = home["users"][Role.LA_ADMIN]
+    with pytest.raises(DomainError):
+        notes.write(db, as_(admin), home["pupil"].id, draft("la", "Lives at 3 High Street."))
+    with pytest.raises(DomainError):
+        caseloads.assign(db, as_(admin), home["pupil"].id, admin.id)

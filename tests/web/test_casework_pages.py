@@ -160,3 +160,26 @@ def test_a_note_is_added_and_corrected_on_the_child_s_page_and_a_school_reads_on
     assert client.get(f"/pupils/{pupil.id}/notes/{first.id}/correct").status_code == 404
     sign_in(client, home["users"][Role.PANEL_MEMBER].email)
     assert client.get(f"/pupils/{pupil.id}/notes/new").status_code == 403
+
+
+def test_a_note_is_corrected_only_under_its_own_child_and_a_setting_s_alerts_are_not_handed_over_here(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    sign_in(client, home["users"][Role.ATTENDANCE_OFFICER].email)
+    # The home child's note for the LA, asked for under another child of the same LA: not found.
+    assert client.get(f"/pupils/{home['bystander'].id}/notes/{home['note'].id}/correct").status_code == 404
+    correcting = page(client.get(f"/pupils/{home['pupil'].id}/notes/{home['note'].id}/correct"))
+    assert correcting.select_one("input[name=audience]") is None
+    assert "The local authority's officers only: the same people as the note it corrects" in text(correcting)
+
+    lead = home["users"][Role.SCHOOL_LEAD]
+    alert = db.scalars(select(Alert).where(Alert.la_id == home["la"].id)).first()
+    assert alert is not None
+    alert.assigned_to_id = lead.id
+    db.commit()
+    sign_in(client, home["users"][Role.LA_ADMIN].email)
+    profile = page(client.get(f"/admin/users/{lead.id}"))
+    assert "holds 0 children's cases and 1 open alert" in text(profile)
+    assert profile.select_one(f"a[href='/admin/users/{lead.id}/hand-over']") is None
+    assert "Give each alert to a colleague at" in text(profile)

@@ -102,14 +102,15 @@ def _note_page(pupil_id: int, corrects: int | None) -> str | Response:
     actor = current_actor()
     pupil = permissions.get_pupil(db.session, actor, pupil_id)
     permissions.require(db.session, actor, "note.write", pupil)
-    corrected = notes.get_note(db.session, actor, corrects) if corrects is not None else None
+    corrected = notes.note_to_correct(db.session, actor, pupil, corrects) if corrects is not None else None
     form = NoteForm()
-    if request.method == "GET" and corrected is not None:
-        form.category.data, form.audience.data = corrected.category, corrected.audience
+    if corrected is not None:
+        del form.audience  # a correction is read by whoever reads the note it corrects
+        if request.method == "GET":
+            form.category.data = corrected.category
     if form.validate_on_submit():
-        draft = notes.NoteDraft(
-            form.happened_on.data, form.category.data or "", form.text.data or "", form.audience.data or ""
-        )
+        audience = corrected.audience if corrected is not None else form.audience.data or ""
+        draft = notes.NoteDraft(form.happened_on.data, form.category.data or "", form.text.data or "", audience)
         done, _ = attempt(form, lambda: notes.write(db.session, actor, pupil.id, draft, corrects))
         if done:
             flash("Correction kept" if corrected is not None else "Note kept", "success")
@@ -121,6 +122,7 @@ def _note_page(pupil_id: int, corrects: int | None) -> str | Response:
         pupil=pupil,
         corrected=corrected,
         categories=notes.CATEGORIES,
+        audiences=notes.AUDIENCES,
     )
 
 

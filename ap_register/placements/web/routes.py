@@ -145,6 +145,7 @@ def pupil(pupil_id: int) -> str:
     ).all()
     audit.record(db.session, actor, "view", "pupil", found.id, pupil_id=found.id)
     attended = attendance_by_week(db.session, found.id, today)
+    notes_shown = case_notes.visible_notes(db.session, actor, found)
     return render_recorded(
         "register/pupil.html",
         title=found.full_name,
@@ -156,7 +157,8 @@ def pupil(pupil_id: int) -> str:
         setting_names=register.setting_names(db.session, movements),
         alerts=open_alerts,
         caseworker=caseloads.caseworker_of(db.session, found),
-        notes=case_notes.visible_notes(db.session, actor, found),
+        notes=notes_shown,
+        corrections=case_notes.corrections_of(notes_shown),
         note_categories=case_notes.CATEGORIES,
         spells=register.tier_history(db.session, found, today),
         alert_kinds=alert_kinds,
