@@ -13,6 +13,7 @@ before.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from ap_register import permissions
 from ap_register.accounts import audit
 from ap_register.casework.notes import ANONYMISED
+from ap_register.coverage.alerts import assign as give_alert
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.notifications import notify
@@ -85,16 +87,16 @@ def assign(session: Session, actor: Actor, pupil_id: int, user_id: int | None) -
                 pupil_id=pupil.id,
             )
         session.flush()
-        audit.record(
-            session,
-            actor,
-            "assign",
-            "case",
-            pupil.id,
-            pupil_id=pupil.id,
-            detail={"caseworker": officer.id if officer is not None else None, "before": before},
-        )
+        _audited(session, actor, pupil.id, officer.id if officer is not None else None, before)
     return officer
+
+
+def _audited(
+    session: Session, actor: Actor, pupil_id: int, caseworker: int | None, before: int | None, **why: Any
+) -> None:
+    """The change on the child's audit trail: who holds the case now, and who did before."""
+    detail = {"caseworker": caseworker, "before": before, **why}
+    audit.record(session, actor, "assign", "case", pupil_id, pupil_id=pupil_id, detail=detail)
 
 
 def my_cases(session: Session, actor: Actor) -> list[tuple[Pupil, CaseAssignment]]:
@@ -157,8 +159,6 @@ def hand_over(session: Session, actor: Actor, from_user_id: int, to_user_id: int
         ).all()
         for held in cases:
             held.user_id, held.assigned_by_id = taker.id, actor.user_id
-        for alert in alerts:
-            alert.assigned_to_id = taker.id
         session.flush()
         audit.record_many(
             session,
@@ -169,15 +169,7 @@ def hand_over(session: Session, actor: Actor, from_user_id: int, to_user_id: int
             object_ids={held.pupil_id: str(held.pupil_id) for held in cases},
         )
         for alert in alerts:
-            audit.record(
-                session,
-                actor,
-                "assign",
-                "alert",
-                alert.id,
-                pupil_id=alert.pupil_id,
-                detail={"kind": alert.kind, "owner": taker.id, "before": leaving.id, "handed_over": True},
-            )
+            give_alert(session, actor, alert, taker, before=leaving.id, handed_over=True)
         if cases or alerts:
             notify(
                 session,
@@ -203,12 +195,4 @@ def release(session: Session, actor: Actor, pupil: Pupil, why: str) -> None:
     before = held.user_id
     session.delete(held)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        "assign",
-        "case",
-        pupil.id,
-        pupil_id=pupil.id,
-        detail={"caseworker": None, "before": before, "why": why},
-    )
+    _audited(session, actor, pupil.id, None, before, why=why)

@@ -666,8 +666,9 @@ def owners(session: Session, actor: Actor) -> list[User]:
     )
 
 
-def assign(session: Session, actor: Actor, alert: Alert, owner: User | None) -> None:
-    """Give the alert to a person to act on (None: to nobody)."""
+def assign(session: Session, actor: Actor, alert: Alert, owner: User | None, **why: Any) -> None:
+    """Give the alert to a person to act on (None: to nobody); `why` joins the audit event's
+    detail (a hand-over names who had it before)."""
     permissions.require(session, actor, "alerts.act")
     if owner is not None and owner.id not in {u.id for u in owners(session, actor)}:
         raise DomainError("The alert was not given", [FieldError("owner", "Choose someone who acts on alerts here")])
@@ -682,7 +683,7 @@ def assign(session: Session, actor: Actor, alert: Alert, owner: User | None) -> 
         "alert",
         alert.id,
         pupil_id=alert.pupil_id,
-        detail={"kind": alert.kind, "owner": owner.id if owner is not None else None},
+        detail={"kind": alert.kind, "owner": owner.id if owner is not None else None, **why},
     )
 
 
