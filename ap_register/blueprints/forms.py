@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
     GovCheckboxesInput,
     GovCheckboxInput,
     GovDateInput,
@@ -103,10 +104,14 @@ def text_field(label: str, required: str | None = None, max_length: int = 200, *
     return StringField(label, validators=validators, widget=GovTextInput(), **kwargs)
 
 
-def text_area(label: str, required: str | None = None, max_length: int = 5000, **kwargs: Any) -> TextAreaField:
+def text_area(
+    label: str, required: str | None = None, max_length: int = 5000, counted: bool = False, **kwargs: Any
+) -> TextAreaField:
+    """A text area; `counted`, with the GOV.UK character count (the template gives its maxlength)."""
     validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
     validators.append(Length(max=max_length, message=f"{label} must be {max_length} characters or fewer"))
-    return TextAreaField(label, validators=validators, widget=GovTextArea(), **kwargs)
+    widget = GovCharacterCount() if counted else GovTextArea()
+    return TextAreaField(label, validators=validators, widget=widget, **kwargs)
 
 
 def radios(label: str, choices: list[tuple[str, str]], required: str, **kwargs: Any) -> RadioField:

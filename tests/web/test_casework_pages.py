@@ -121,6 +121,8 @@ def test_a_note_is_added_and_corrected_on_the_child_s_page_and_a_school_reads_on
     sign_in(client, officer.email)
     form = page(client.get(f"/pupils/{pupil.id}/notes/new"))
     assert form.select_one("input[name=category][value=safeguarding]") is not None
+    # The GOV.UK character count, to the rule's own limit.
+    assert form.select_one(".govuk-character-count[data-maxlength='5000'] textarea#text") is not None
     refused = page(post(client, f"/pupils/{pupil.id}/notes/new", {"text": "x"}))
     assert errors(refused) == [
         "Enter the date it happened",

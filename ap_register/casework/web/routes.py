@@ -32,6 +32,7 @@ class NoteForm(Form):
         "What was done or agreed",
         "Enter what was done or agreed",
         max_length=notes.MAX_TEXT,
+        counted=True,
         description="Who took part, what was said or done, and what happens next. Facts, not opinions.",
     )
     audience = radios("Who may read it?", list(notes.AUDIENCES.items()), "Choose who may read the note")
@@ -123,6 +124,7 @@ def _note_page(pupil_id: int, corrects: int | None) -> str | Response:
         corrected=corrected,
         categories=notes.CATEGORIES,
         audiences=notes.AUDIENCES,
+        max_text=notes.MAX_TEXT,
     )
 
 
