@@ -444,8 +444,10 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
     if isinstance(obj, CaseNote):
         # The note is one the actor reads (scope_notes); may they correct it?
         if action == "note.correct":
-            home_la = session.scalar(select(Pupil.home_la_id).where(Pupil.id == obj.pupil_id))
-            return obj.author_id == user.id or (role_allows(user, "note.read_la") and home_la == user.la_id)
+            pupil = session.get(Pupil, obj.pupil_id)  # the page's own child: no query per note
+            return obj.author_id == user.id or (
+                role_allows(user, "note.read_la") and pupil is not None and pupil.home_la_id == user.la_id
+            )
         return action == "note.view"
     if isinstance(obj, Setting):
         return obj.la_id == user.organisation_la_id

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
 
 from ap_register import permissions
 from ap_register.accounts import audit
@@ -107,6 +107,7 @@ def my_cases(session: Session, actor: Actor) -> list[tuple[Pupil, CaseAssignment
         permissions.scope_pupils(
             actor,
             select(Pupil, CaseAssignment)
+            .options(joinedload(Pupil.home_school))  # each child's school is shown: one query, not one each
             .join(CaseAssignment, CaseAssignment.pupil_id == Pupil.id)
             .where(CaseAssignment.user_id == actor.user.id)
             .order_by(Pupil.last_name, Pupil.first_name, Pupil.id),
@@ -127,11 +128,11 @@ class Held:
 
 
 def held_by(session: Session, user: User) -> Held:
-    cases = session.scalars(select(CaseAssignment.pupil_id).where(CaseAssignment.user_id == user.id)).all()
-    alerts = session.scalars(
-        select(Alert.id).where(Alert.assigned_to_id == user.id, Alert.status.in_(("open", "acknowledged")))
-    ).all()
-    return Held(len(cases), len(alerts), user.la_id is not None)
+    cases = session.scalar(select(func.count()).where(CaseAssignment.user_id == user.id)) or 0
+    alerts = session.scalar(
+        select(func.count()).where(Alert.assigned_to_id == user.id, Alert.status.in_(("open", "acknowledged")))
+    )
+    return Held(cases, alerts or 0, user.la_id is not None)
 
 
 def hand_over(session: Session, actor: Actor, from_user_id: int, to_user_id: int) -> Held:
