@@ -103,7 +103,35 @@ def retention(session: Session, on: date) -> dict[str, Any]:
     return run(session, on, int(current_app.config.get("RETENTION_YEARS", 25)))
 
 
+def absence_follow_up(session: Session, on: date) -> dict[str, Any]:
+    """Same-day absence follow-up (coverage/absence.py) as of now, or as of the end of `on` when
+    that is another day. The scheduler also runs it every few minutes through the school day."""
+    from datetime import datetime, time
+
+    from ap_register.coverage.absence import run
+
+    at = clock.now() if on == clock.today() else datetime.combine(on, time(23, 59), tzinfo=clock.ENGLAND)
+    return run(session, at)
+
+
+def run_absence_follow_up(app: Flask) -> dict[str, Any]:
+    """The scheduler's run of the follow-up, every few minutes: one transaction; a failed run is
+    logged and the next one tries again (each alert and escalation happens once, whoever runs)."""
+    with app.app_context():
+        try:
+            summary = absence_follow_up(db.session, clock.today())
+            db.session.commit()
+            return summary
+        except Exception:
+            db.session.rollback()
+            log.exception("The same-day absence follow-up failed; the next run tries again")
+            return {}
+        finally:
+            db.session.remove()
+
+
 JOBS: dict[str, Callable[[Session, date], dict[str, Any]]] = {
+    "absence-follow-up": absence_follow_up,
     "daily-alerts": daily_alerts,
     "scores": nightly_scores,
     "attendance-digest": attendance_digest,
@@ -250,6 +278,11 @@ def start_scheduler(app: Flask, hour: int = 6, minute: int = 0) -> None:
         coalesce=True,
         max_instances=1,
     )
+    # Same-day absence follow-up through the day: alerts the morning a child is missing from AP.
+    scheduler.add_job(
+        lambda: run_absence_follow_up(app), "interval", minutes=5, id="absence-follow-up-5", coalesce=True,
+        max_instances=1,
+    )  # fmt: skip
     # Emails every few minutes: each notification is claimed before it is sent, so schedulers
     # running side by side never send one twice.
     scheduler.add_job(lambda: send_emails(app), "interval", minutes=5, id="send-emails", coalesce=True, max_instances=1)

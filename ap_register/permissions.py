@@ -49,6 +49,18 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # Where a child lives and who their parents are: the home LA's officers only (children not in
     # school), never a school or a provider through the register.
     "pupil.contact": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER}),
+    # The people around a child (casework/contacts.py): read by the home LA's officers who work
+    # cases and by the school and providers that work with the child (who call home when the child
+    # is absent), and kept up to date by the same, but for the panel's chair. A contact under a
+    # restriction ("no contact with father") shows its restriction to them all, and its details,
+    # and the right to change or remove it, to the home LA's officers alone.
+    "contact.view": frozenset(
+        {Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER, Role.PANEL_CHAIR, Role.SCHOOL_LEAD, Role.AP_HEAD}
+    ),
+    "contact.edit": frozenset(
+        {Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER, Role.SCHOOL_LEAD, Role.AP_HEAD}
+    ),
+    "contact.restricted": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER, Role.PANEL_CHAIR}),
     # A child's caseworker: an officer of the child's home LA who follows their case. Who may hold
     # a caseload, who may give a child's case to one of them, and who hands over the cases and
     # alerts of someone who leaves (casework/caseloads.py).
@@ -116,6 +128,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "alerts.view": frozenset(Role),
     "alerts.act": frozenset(Role) - {Role.PANEL_MEMBER},
     "attendance.record": frozenset({Role.AP_HEAD, Role.SCHOOL_LEAD, Role.LA_ADMIN, Role.ATTENDANCE_OFFICER}),
+    # A child sent home from, or leaving, their provider early (coverage/absence.py): the provider
+    # the child is placed with, or the LA's officers who take registers.
+    "absence.sent_home": frozenset({Role.AP_HEAD, Role.LA_ADMIN, Role.ATTENDANCE_OFFICER}),
 }
 # LA roles that arrange and change placements for any pupil of their LA.
 PLACING_LA_ROLES = frozenset({Role.LA_ADMIN, Role.COMMISSIONER})
@@ -428,7 +443,7 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
             return obj.home_school_id == user.setting_id
         if action == "movement.record":
             return user.role in LA_ROLES or works_with(user, obj)
-        if action == "note.write":
+        if action in ("note.write", "contact.view", "contact.edit", "contact.restricted", "absence.sent_home"):
             return obj.home_la_id == user.la_id if user.role in LA_ROLES else works_with(user, obj)
         return True
     if isinstance(obj, Placement):

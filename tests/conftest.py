@@ -510,9 +510,22 @@ def area_records(
         author_organisation=la.name,
     )
     db.add(note)
+    # A parent under a restriction: their number is for the LA's officers alone.
+    from ap_register.models import Contact
+
+    contact = Contact(
+        pupil_id=pupil.id,
+        role="parent_carer",
+        name=f"Restricted {key.title()}parent",
+        relation="father",
+        phone=f"07700 900{sum(map(ord, key)) % 1000:03d}",
+        restriction="No contact: a court order",
+    )
+    db.add(contact)
     db.flush()
     return {
         "note": note,
+        "contact": contact,
         "tokens": tokens,
         "proposal": proposal,
         "transfer": transfer,

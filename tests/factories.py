@@ -15,7 +15,7 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SenStatus, SettingKind, Tier
-from ap_register.models import LocalAuthority, Placement, Pupil, Setting, TermDate, User
+from ap_register.models import Contact, LocalAuthority, Placement, Pupil, Setting, TermDate, User
 from ap_register.placements.rules import PlacementDraft, record_roll_movement, start_placement
 
 SYSTEM = Actor.system(via="test")
@@ -108,6 +108,7 @@ def pupil(
 ) -> Pupil:
     """A pupil of this LA; admitted to `home_school` on `on` through the ledger."""
     n = next(_serial)
+    parents = fields.pop("parents", [])
     created = Pupil(
         upn=fields.pop("upn", make_upn(f"{authority.code}{2001 + n // 1000:04d}25{n % 1000:03d}")),
         first_name=fields.pop("first_name", "Alex"),
@@ -123,6 +124,9 @@ def pupil(
     )
     session.add(created)
     session.flush()
+    # `parents`: (name, address) of each parent or carer, kept as the child's contacts.
+    for name, address in parents:
+        session.add(Contact(pupil_id=created.id, role="parent_carer", name=name, relation="not_known", address=address))
     if home_school is not None:
         record_roll_movement(session, SYSTEM, created, MovementKind.ADMITTED, on, home_school, today=on)
     return created

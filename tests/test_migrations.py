@@ -398,3 +398,55 @@ def test_answers_kept_before_the_upgrade_are_still_put_back(fresh_app) -> None: 
         assert kept[people[1]] is None
         downgrade(revision="0031")
         assert "answers_kept_at" not in {c["name"] for c in inspect(db.engine).get_columns("user_account")}
+
+
+def test_each_child_s_parents_become_their_contacts_and_go_back(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """0035: the parents a pupil held (a name and an address each, as JSON) become the child's
+    parents and carers among their contacts, in their order, with nothing invented (relationship
+    not recorded; parental responsibility and where the child lives not known). Down puts each
+    child's parents and carers back, name and address, in order."""
+    from sqlalchemy import inspect, text
+
+    with fresh_app.app_context():
+        pupil, _ = _a_pupil_at_a_school(upgrade_to="0034")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE pupil SET parents = :parents WHERE id = :p"),
+                {
+                    "p": pupil,
+                    "parents": (
+                        '[{"name": "Jo Lovel", "address": null}, {"name": "Lee Cole", "address": "9 Mill Road"}]'
+                    ),
+                },
+            )
+        upgrade(revision="0035")
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT pupil_id, role, name, relation, address, parental_responsibility, lives_with "
+                    "FROM pupil_contact ORDER BY id"
+                )
+            ).all()
+        assert [tuple(row) for row in rows] == [
+            (pupil, "parent_carer", "Jo Lovel", "not_known", None, None, None),
+            (pupil, "parent_carer", "Lee Cole", "not_known", "9 Mill Road", None, None),
+        ]
+        assert "parents" not in {c["name"] for c in inspect(db.engine).get_columns("pupil")}
+        with db.engine.begin() as connection:  # a professional, added since, goes down with the table
+            connection.execute(
+                text(
+                    "INSERT INTO pupil_contact (pupil_id, role, name, added_at, changed_at) "
+                    "VALUES (:p, 'social_worker', 'Sam Reed', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"p": pupil},
+            )
+        downgrade(revision="0034")
+        with db.engine.connect() as connection:
+            held = connection.execute(text("SELECT parents FROM pupil WHERE id = :p"), {"p": pupil}).scalar()
+        import json
+
+        assert (json.loads(held) if isinstance(held, str) else held) == [
+            {"name": "Jo Lovel", "address": None},
+            {"name": "Lee Cole", "address": "9 Mill Road"},
+        ]
+        assert "pupil_contact" not in inspect(db.engine).get_table_names()

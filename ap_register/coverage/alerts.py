@@ -59,7 +59,11 @@ KINDS = {
     "independent_school_threshold": "Unregistered provider meets the independent-school test",
     "fair_access_deadline": "Fair access place not allocated within 20 school days of the LA's agreement",
     "budget_over_plan": "AP budget line over plan",
+    "absent_from_provision": "Not at alternative provision this morning",
 }
+# Raised as they happen (coverage/absence.py), not found by the daily checks: the daily run leaves
+# them as they are.
+EVENT_KINDS = frozenset({"absent_from_provision"})
 # Found from the week's coverage: left as they are in a week with no school days.
 COVERAGE_KINDS = frozenset({"below_full_time"})
 STATUSES = ("open", "acknowledged", "resolved")
@@ -558,7 +562,9 @@ class RaiseResult:
 def raise_alerts(session: Session, la: LocalAuthority, on: date) -> RaiseResult:
     """Bring the stored alerts of the LA in step with the findings of `on`."""
     current = {f.key: f for f in findings(session, la, on)}
-    stored = {a.key: a for a in session.scalars(select(Alert).where(Alert.la_id == la.id))}
+    stored = {
+        a.key: a for a in session.scalars(select(Alert).where(Alert.la_id == la.id, Alert.kind.not_in(EVENT_KINDS)))
+    }
     result = RaiseResult()
     term_time = week_has_school_days(session, la, on)
     for key, finding in current.items():
@@ -585,7 +591,7 @@ def raise_alerts(session: Session, la: LocalAuthority, on: date) -> RaiseResult:
                 alert.status, alert.resolved_at, alert.resolution = "open", None, None  # it came back
             result.still_open += alert.status != "resolved"
     for key, alert in stored.items():
-        if key in current or alert.status == "resolved":
+        if key in current or alert.status == "resolved" or alert.kind in EVENT_KINDS:
             continue
         if alert.kind in COVERAGE_KINDS and not term_time:
             continue
@@ -597,13 +603,22 @@ def raise_alerts(session: Session, la: LocalAuthority, on: date) -> RaiseResult:
 
 
 def open_on(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
-    """The alerts open on a day: that day's findings, less those a person has resolved."""
+    """The alerts open on a day: that day's findings, less those a person has resolved, and the
+    alerts raised as they happened that day (a child absent from provision) still open."""
     resolved_by_people = set(
         session.scalars(
             select(Alert.key).where(Alert.la_id == la.id, Alert.status == "resolved", Alert.resolved_by_id.is_not(None))
         )
     )
-    return [f for f in findings(session, la, on) if f.key not in resolved_by_people]
+    happened = [
+        Finding(a.kind, a.key, a.due, a.message, a.pupil, a.setting)
+        for a in session.scalars(
+            select(Alert)
+            .where(Alert.la_id == la.id, Alert.kind.in_(EVENT_KINDS), Alert.due == on, Alert.status != "resolved")
+            .order_by(Alert.id)
+        )
+    ]
+    return [f for f in findings(session, la, on) if f.key not in resolved_by_people] + happened
 
 
 # --- people acting on alerts ----------------------------------------------------------------

@@ -34,6 +34,7 @@ from ap_register.domain.vocab import (
 )
 from ap_register.models import (
     Alert,
+    Contact,
     LocalAuthority,
     OutreachEngagement,
     Placement,
@@ -46,6 +47,7 @@ from ap_register.models import (
 from ap_register.panels.rules import conclude_managed_move
 from ap_register.placements.roll import reading_of
 from ap_register.placements.rules import (
+    AT_HOME_SCHOOL,
     PlacementDraft,
     end_placement,
     record_roll_movement,
@@ -323,6 +325,7 @@ class _Builder:
         self.specials: list[Setting] = []
         self.ap: dict[str, Setting] = {}
         self.serial = 0
+        self.key_workers: set[tuple[int, int]] = set()
         self.history_start = date(AcademicYear.containing(today).start - 2, 9, 1)
 
     # --- the area ---
@@ -457,24 +460,13 @@ class _Builder:
             return day + timedelta(days=n * 7 // 5)
 
     def contact(self, pupil: Pupil) -> None:
-        """A made-up home and one or two parents, from the pupil's number (the random draws the rest
-        of the demo makes are not moved by them)."""
+        """A made-up home, from the pupil's number (the random draws the rest of the demo makes are
+        not moved by it)."""
         n = self.serial
         pupil.home_address = f"{n % 97 + 1} {DEMO_STREETS[n % len(DEMO_STREETS)]}, {DEMO_TOWNS[n % len(DEMO_TOWNS)]}"
         pupil.home_postcode = (
             f"CB{n % 9 + 1} {n % 10}{'ABDEFGHJLNPQRSTUWXYZ'[n % 20]}{'ABDEFGHJLNPQRSTUWXYZ'[n // 20 % 20]}"
         )
-        parents = [{"name": f"{PARENT_NAMES[n % len(PARENT_NAMES)]} {pupil.last_name}", "address": None}]
-        if n % 3 == 0:  # a second parent who lives elsewhere
-            parents.append(
-                {
-                    "name": f"{PARENT_NAMES[(n + 5) % len(PARENT_NAMES)]} {LAST_NAMES[(n + 3) % len(LAST_NAMES)]}",
-                    "address": f"{n % 41 + 2} {DEMO_STREETS[(n + 4) % len(DEMO_STREETS)]}, Peterborough, "
-                    f"PE1 {n % 10}QT",
-                }
-            )
-        parents[0]["address"] = f"{pupil.home_address}, {pupil.home_postcode}"
-        pupil.parents = parents
         # What the AP census asks. FIRST_NAMES alternates boys' and girls' names. One child in 40
         # has no ethnicity recorded yet, so the census's check has something to list.
         pupil.sex = "MF"[FIRST_NAMES.index(pupil.first_name) % 2] if pupil.first_name in FIRST_NAMES else "U"
@@ -483,6 +475,102 @@ class _Builder:
             this_year = AcademicYear.containing(self.today).start
             pupil.fsm_start = date(min(pupil.date_of_birth.year + 5 + n % 6, this_year), 9, 1)
         pupil.uprn = f"{100090000000 + n * 7919}"
+
+    def people(self, pupil: Pupil) -> None:
+        """The people around a child, from the pupil's number: one or two parents (the second, who
+        lives elsewhere, in one child in three; in one of those three, under a court order of no
+        contact); for a looked-after child a foster carer, their social worker and the virtual
+        school head; a social worker for a child in need; the school's SENCo for a child with SEN.
+        Phone numbers are Ofcom's drama numbers (07700 900000 to 900999); emails are example.org."""
+        n = self.serial
+        first = PARENT_NAMES[n % len(PARENT_NAMES)]
+        relation = "mother" if first in ("Sarah", "Michelle", "Joanne", "Aisha", "Agnieszka", "Grace") else "father"
+        home = f"{pupil.home_address}, {pupil.home_postcode}"
+        people = []
+        if pupil.looked_after:
+            people.append(
+                Contact(
+                    role="parent_carer",
+                    name=f"{first} {LAST_NAMES[(n + 7) % len(LAST_NAMES)]}",
+                    relation="foster_carer",
+                    parental_responsibility=False,
+                    lives_with=True,
+                    address=home,
+                    phone=f"07700 900{n * 7 % 1000:03d}",
+                    contact_by="phone",
+                )
+            )
+        else:
+            people.append(
+                Contact(
+                    role="parent_carer",
+                    name=f"{first} {pupil.last_name}",
+                    relation=relation,
+                    parental_responsibility=True,
+                    lives_with=True,
+                    address=home,
+                    phone=f"07700 900{n * 7 % 1000:03d}",
+                    email=f"{first.lower()}.{pupil.last_name.lower()}@{EMAIL_DOMAIN}" if n % 2 == 0 else None,
+                    contact_by="phone",
+                    preferences="Needs an interpreter (Polish) for meetings" if first == "Agnieszka" else None,
+                )
+            )
+        if n % 3 == 0:  # a second parent who lives elsewhere
+            other = PARENT_NAMES[(n + 5) % len(PARENT_NAMES)]
+            people.append(
+                Contact(
+                    role="parent_carer",
+                    name=f"{other} {LAST_NAMES[(n + 3) % len(LAST_NAMES)]}",
+                    relation="father" if relation == "mother" else "mother",
+                    parental_responsibility=True,
+                    lives_with=False,
+                    address=f"{n % 41 + 2} {DEMO_STREETS[(n + 4) % len(DEMO_STREETS)]}, Peterborough, PE1 {n % 10}QT",
+                    phone=f"07700 900{(n * 7 + 500) % 1000:03d}",
+                    contact_by="letter",
+                    restriction=(
+                        "No contact: a court order of 14 March 2025 (prohibited steps). Do not tell them where the "
+                        "child is educated; call the LA's designated safeguarding lead if they ask."
+                    )
+                    if n % 9 == 0
+                    else None,
+                )
+            )
+        if pupil.looked_after or pupil.child_in_need:
+            worker = f"{PARENT_NAMES[(n + 2) % len(PARENT_NAMES)]} {LAST_NAMES[(n + 11) % len(LAST_NAMES)]}"
+            people.append(
+                Contact(
+                    role="social_worker",
+                    name=worker,
+                    organisation=f"{self.la.name} Children's Social Care",
+                    phone=f"01632 960{n % 1000:03d}",
+                    email=f"{worker.lower().replace(' ', '.')}@{EMAIL_DOMAIN}",
+                    contact_by="email",
+                )
+            )
+        if pupil.looked_after:
+            people.append(
+                Contact(
+                    role="virtual_school_head",
+                    name="Dr Amira Shah",
+                    organisation=f"{self.la.name} Virtual School",
+                    phone="01632 960900",
+                    email=f"virtual.school@{EMAIL_DOMAIN}",
+                    contact_by="email",
+                )
+            )
+        if pupil.sen_status != SenStatus.NONE and pupil.home_school_id is not None:
+            people.append(
+                Contact(
+                    role="senco",
+                    name=f"{PARENT_NAMES[(n + 4) % len(PARENT_NAMES)]} Okafor",
+                    setting_id=pupil.home_school_id,
+                    email=f"senco@{EMAIL_DOMAIN}",
+                    contact_by="email",
+                )
+            )
+        for person in people:
+            person.pupil_id = pupil.id
+        self.session.add_all(people)
 
     def pupil(self, year_now: int, sen: SenStatus, on_roll: bool = True) -> Pupil:
         self.serial += 1
@@ -508,6 +596,7 @@ class _Builder:
         self.session.add(created)
         self.session.flush()
         if not on_roll:
+            self.people(created)
             return created
         # On a school's roll from the start of the history; secondary from Year 7.
         joined = self.school_day_near(self.history_start)
@@ -525,6 +614,7 @@ class _Builder:
                 self.rng.choice(self.secondaries),
                 today=self.today,
             )
+        self.people(created)
         return created
 
     # --- placements ---
@@ -576,6 +666,21 @@ class _Builder:
             ),  # type: ignore[arg-type]
             calendar=self.calendar,
         )
+        if route not in AT_HOME_SCHOOL and (pupil.id, setting.id) not in self.key_workers:
+            # The provider's key worker for the child (their phone at the provider).
+            self.key_workers.add((pupil.id, setting.id))
+            first = PARENT_NAMES[(pupil.id + setting.id) % len(PARENT_NAMES)]
+            worker = f"{first} {LAST_NAMES[setting.id % len(LAST_NAMES)]}"
+            self.session.add(
+                Contact(
+                    pupil_id=pupil.id,
+                    role="key_worker",
+                    name=worker,
+                    setting_id=setting.id,
+                    phone=f"01632 961{(pupil.id * 13) % 1000:03d}",
+                    contact_by="phone",
+                )
+            )
         return placement
 
     def plans(self, tier: Tier | None) -> dict[str, str]:

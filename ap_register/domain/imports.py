@@ -29,6 +29,7 @@ from ap_register.accounts import audit
 from ap_register.budgets.outreach import KINDS as OUTREACH_KINDS
 from ap_register.budgets.outreach import log_session, start_engagement
 from ap_register.budgets.rules import PLACE_TYPES, set_line
+from ap_register.casework import contacts
 from ap_register.coverage.attendance import Booking, code_problem, expected_at, marks_between, session_problems
 from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
@@ -106,6 +107,7 @@ KINDS = (
     "budget-lines",
     "ks4-results",
     "destinations",
+    "contacts",
 )
 REQUIRED: dict[str, tuple[str, ...]] = {
     "settings": ("ref", "name", "kind", "la_code"),
@@ -118,6 +120,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "budget-lines": ("plan", "year", "place_type", "commissioned"),
     "ks4-results": ("upn", "academic_year", "english", "maths"),
     "destinations": ("upn", "leaving_year", "check_point", "activity"),
+    "contacts": ("upn", "role", "name"),
 }
 # A child's home address and up to two parents' names and addresses (children not in school).
 CONTACT_COLUMNS = (
@@ -175,6 +178,19 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     "budget-lines": ("provider_ref", "unit_cost"),
     "ks4-results": (),
     "destinations": ("checked_on",),
+    "contacts": (
+        "relationship",
+        "parental_responsibility",
+        "lives_with",
+        "organisation",
+        "setting_ref",
+        "phone",
+        "email",
+        "address",
+        "contact_by",
+        "preferences",
+        "restriction",
+    ),
 }
 
 
@@ -210,6 +226,9 @@ MULTILINE_COLUMNS = frozenset(
         "home_address",
         "parent1_address",
         "parent2_address",
+        "address",
+        "preferences",
+        "restriction",
     }
 )
 # A refused file reports its first problems by line, and how many there were in all: memory stays
@@ -937,7 +956,8 @@ class PupilsImporter(Importer):
 
     def contact(self, row: dict[str, str]) -> dict[str, Any]:
         """The child's home address and parents, from the columns the file has: a column the
-        file lacks keeps what is held (the parents: when it has no parent column)."""
+        file lacks keeps what is held. A parent named is added to the child's contacts, or given
+        the address the file has; a parent the file leaves out stays (casework/contacts.py)."""
         values: dict[str, Any] = {}
         if "home_address" in row:
             values["home_address"] = self.text(row, "home_address", max_length=400)
@@ -952,7 +972,7 @@ class PupilsImporter(Importer):
                 if address is not None and name is None:
                     self.error(f"parent{n}_address", f"parent{n}_address is given without parent{n}_name")
                 if name is not None:
-                    parents.append({"name": name, "address": address})
+                    parents.append((name, address))
             values["parents"] = parents or None
         return {**values, "kept": CONTACT_FIELDS - set(values)}
 
@@ -1996,6 +2016,73 @@ class DestinationsImporter(_OutcomesImporter):
         self.save(existing, record, fields, {"leaving_year": year, "check_point": point})
 
 
+# --- the people around a child ----------------------------------------------------------------
+
+
+class ContactsImporter(Importer):
+    """Each row one person around a child (casework/contacts.py): added, or, when the child has a
+    contact of that role and name, changed to what the row says. A contact the file leaves out
+    stays: a file is never the way to forget a parent, or a restriction."""
+
+    kind = "contacts"
+
+    def answer(self, row: dict[str, str], column: str) -> bool | None:
+        """Y, N, or blank for not known."""
+        value = (row.get(column) or "").strip().upper()
+        if value == "":
+            return None
+        if value in ("Y", "YES"):
+            return True
+        if value in ("N", "NO"):
+            return False
+        self.error(column, f"{value!r} is not Y, N or blank (not known)")
+        return None
+
+    def row(self, row: dict[str, str]) -> None:
+        pupil = self.pupil_for(row)
+        role = self.text(row, "role", required=True, max_length=30)
+        if role is not None and role not in contacts.ROLES:
+            self.error("role", f"{role!r} is not one of: {', '.join(contacts.ROLES)}")
+        name = self.text(row, "name", required=True)
+        relation = self.text(row, "relationship", max_length=30)
+        if relation is not None and relation not in contacts.RELATIONSHIPS:
+            self.error("relationship", f"{relation!r} is not one of: {', '.join(contacts.RELATIONSHIPS)}")
+        contact_by = self.text(row, "contact_by", max_length=10)
+        ref = self.text(row, "setting_ref", max_length=20)
+        la = self.la or (pupil.home_la if pupil is not None else None)
+        setting = self.setting_by_ref(la, ref) if ref is not None and la is not None else None
+        if ref is not None and la is not None and self.unknown(setting):
+            self.error("setting_ref", f"No setting with reference {ref} in {la.name}")
+        draft = contacts.ContactDraft(
+            role=role or "",
+            name=name or "",
+            relation=relation,
+            organisation=self.text(row, "organisation"),
+            setting_id=setting.id if setting is not None else None,
+            address=self.text(row, "address", max_length=400),
+            phone=self.text(row, "phone", max_length=30),
+            email=self.text(row, "email", max_length=254),
+            parental_responsibility=self.answer(row, "parental_responsibility"),
+            lives_with=self.answer(row, "lives_with"),
+            contact_by=contact_by.lower() if contact_by else None,
+            preferences=self.text(row, "preferences", max_length=400),
+            restriction=self.text(row, "restriction", max_length=400),
+        )
+        if self.failed or pupil is None:
+            return
+        try:
+            outcome = contacts.save(self.session, self.actor, pupil.id, draft)
+        except DomainError as error:
+            self.apply_domain_error(error, {"relation": "relationship", "setting": "setting_ref", "": "upn"})
+            return
+        if outcome == "added":
+            self.report.imported += 1
+        elif outcome == "updated":
+            self.report.updated += 1
+        else:
+            self.report.unchanged += 1
+
+
 IMPORTERS: dict[str, type[Importer]] = {
     "settings": SettingsImporter,
     "pupils": PupilsImporter,
@@ -2007,6 +2094,7 @@ IMPORTERS: dict[str, type[Importer]] = {
     "budget-lines": BudgetLinesImporter,
     "ks4-results": Ks4ResultsImporter,
     "destinations": DestinationsImporter,
+    "contacts": ContactsImporter,
 }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ap_register.accounts import audit
-from ap_register.casework import caseloads
+from ap_register.casework import caseloads, contacts
 from ap_register.domain.actors import Actor
 from ap_register.models import (
     Alert,
@@ -53,7 +53,7 @@ def anonymise(session: Session, actor: Actor, pupil: Pupil, on: date, years: int
     pupil.upn = f"ANON{pupil.id:09d}"
     pupil.date_of_birth = date(pupil.date_of_birth.year, 1, 1)
     pupil.home_address = pupil.home_postcode = None
-    pupil.parents = None
+    contacts.forget(session, pupil)
     pupil.sex = pupil.ethnicity = pupil.uprn = pupil.fsm_start = pupil.fsm_end = None
     pupil.anonymised_on = on
     caseloads.release(session, actor, pupil, "record anonymised")

@@ -1,12 +1,12 @@
 """SQLAlchemy 2 typed models, one module per aggregate. Importing this package registers them all."""
 
-from ap_register.models.alerts import Alert, JobRun
+from ap_register.models.alerts import Alert, ContactAttempt, JobRun
 from ap_register.models.api import ApiToken
 from ap_register.models.attendance import AttendanceMark
 from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
 from ap_register.models.budgets import BudgetLine, BudgetPlan, BudgetVariation
-from ap_register.models.casework import CaseAssignment, CaseNote
+from ap_register.models.casework import CaseAssignment, CaseNote, Contact
 from ap_register.models.coverage import CoverageWeek
 from ap_register.models.drafts import FormDraft, FormSubmission
 from ap_register.models.movements import Movement
@@ -33,6 +33,8 @@ from ap_register.models.users import User
 __all__ = [
     "CaseAssignment",
     "CaseNote",
+    "Contact",
+    "ContactAttempt",
     "ApiToken",
     "AgendaItem",
     "Conflict",

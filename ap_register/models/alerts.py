@@ -41,6 +41,9 @@ class Alert(Base):
     # Who is to act on it (an officer the alert was given to), and what whoever acknowledged it said.
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     acknowledgement_note: Mapped[str | None] = mapped_column(Text)
+    # A same-day absence not followed by a contact with the family by the LA's time: when it went
+    # to the LA's named officer (coverage/absence.py).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     la: Mapped[LocalAuthority] = relationship()
     pupil: Mapped[Pupil | None] = relationship()
@@ -48,6 +51,28 @@ class Alert(Base):
 
     # One alert per LA and finding: two LAs whose pupils share a provider each keep their own.
     __table_args__ = (Index("ix_alert_la_status_due", "la_id", "status", "due"), UniqueConstraint("la_id", "key"))
+
+
+class ContactAttempt(Base):
+    """An attempt to reach a child's family (or the child) about an alert, a same-day absence
+    above all: when, by whom, how, who with, and what came of it. Never edited."""
+
+    __tablename__ = "contact_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    made_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # As the person was named when they made it, with their organisation.
+    made_by_name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200))
+    # Who they tried (the contact's name as it was: a contact may later be changed or removed).
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("pupil_contact.id", ondelete="SET NULL"))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class JobRun(Base):

@@ -1,4 +1,5 @@
-"""Casework: which of an LA's officers holds a child's case, and the notes kept on it."""
+"""Casework: which of an LA's officers holds a child's case, the notes kept on it, and the people
+around the child."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ap_register.models.base import Base, UTCDateTime, utcnow
 from ap_register.models.pupils import Pupil
+from ap_register.models.settings import Setting
 from ap_register.models.users import User
 
 
@@ -47,3 +49,37 @@ class CaseNote(Base):
     # As the author was named when they wrote it (a person's name may change; a job has no user).
     author_name: Mapped[str] = mapped_column(String(200))
     author_organisation: Mapped[str] = mapped_column(String(200))
+
+
+class Contact(Base):
+    """A person around the child: a parent or carer, or a professional who works with them.
+
+    A parent or carer (`role` "parent_carer") has a relationship to the child and, as three
+    separate facts, whether they hold parental responsibility (Children Act 1989 ss2-3) and whether
+    the child lives with them: "parent" in education law (Education Act 1996 s576) includes anyone
+    with parental responsibility or who has care of the child, so neither fact alone decides. A
+    SENCo or key worker works at a setting (`setting_id`). A contact with a `restriction` (for
+    example a court order that there be no contact) is shown to everyone who may contact the
+    family, with its details only to the home LA's officers (casework/contacts.py)."""
+
+    __tablename__ = "pupil_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str | None] = mapped_column(String(30))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    setting_id: Mapped[int | None] = mapped_column(ForeignKey("setting.id"))
+    address: Mapped[str | None] = mapped_column(String(400))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+    parental_responsibility: Mapped[bool | None] = mapped_column()
+    lives_with: Mapped[bool | None] = mapped_column()
+    contact_by: Mapped[str | None] = mapped_column(String(10))
+    preferences: Mapped[str | None] = mapped_column(String(400))
+    restriction: Mapped[str | None] = mapped_column(String(400))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    setting: Mapped[Setting | None] = relationship()

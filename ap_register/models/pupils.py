@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ap_register.domain.vocab import SenStatus
@@ -34,13 +34,12 @@ class Pupil(Base):
     # The day a Year 11 pupil took (or missed) the last public examination they were entered for:
     # from the next day the sixth-day duties do not apply (SI 2007/1870 reg 5(2)(a)).
     exams_over_on: Mapped[date | None] = mapped_column(Date)
-    # Where the child lives, and each parent's name and home address ({"name", "address"}; an
-    # address left out is not known): what an LA's register of children not in school holds for
-    # a child on it (Education Act 1996 s436C, inserted by the Children's Wellbeing and Schools
-    # Act 2026 s38). Seen only by the LA's officers (`pupil.contact`).
+    # Where the child lives: what an LA's register of children not in school holds for a child on
+    # it, with each parent's name and home address (Education Act 1996 s436C, inserted by the
+    # Children's Wellbeing and Schools Act 2026 s38; the parents are the child's contacts,
+    # `Contact`). Seen only by the LA's officers (`pupil.contact`).
     home_address: Mapped[str | None] = mapped_column(String(400))
     home_postcode: Mapped[str | None] = mapped_column(String(10))
-    parents: Mapped[list[dict[str, str | None]] | None] = mapped_column(JSON)
     # What the AP census asks of each child (and the register did not otherwise hold): sex as
     # recognised in law (`SEXES`), ethnicity (`ETHNICITIES`), the latest period of eligibility for
     # free school meals, and the home's unique property reference number. Seen, like the home

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ap_register.models.base import Base
@@ -39,6 +39,16 @@ class LocalAuthority(Base):
     # placements (a panel's decision, a commissioned place, the records only the register keeps)
     # do not apply to it, and it is marked so (`placements.adoption`). None: every placement is new.
     adopted_on: Mapped[date | None] = mapped_column(Date)
+    # Same-day absence follow-up (coverage/absence.py): by when a provider's morning register must
+    # show a child there, or absent with a reason (earlier for a looked-after child and for a child
+    # at an unregistered provider); by when someone must have reached the family before the alert
+    # goes to the LA's named officer (none named: the LA's administrators). England's clock.
+    absence_check_at: Mapped[time] = mapped_column(Time, default=time(10, 0), server_default="10:00:00")
+    absence_check_early_at: Mapped[time] = mapped_column(Time, default=time(9, 30), server_default="09:30:00")
+    absence_escalate_at: Mapped[time] = mapped_column(Time, default=time(13, 30), server_default="13:30:00")
+    # The named officer's user id: no foreign key (a second path between the two tables would make
+    # every join of users and LAs ambiguous); `coverage.absence` checks they are the LA's, active.
+    absence_officer_id: Mapped[int | None] = mapped_column()
 
     term_dates: Mapped[list[TermDate]] = relationship(
         back_populates="la", order_by="TermDate.start_date", cascade="all, delete-orphan"

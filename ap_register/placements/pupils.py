@@ -10,7 +10,6 @@ LA holds them, nor their name), and each such attempt is audited for the holding
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -22,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from ap_register import permissions
 from ap_register.accounts import audit
+from ap_register.casework import contacts
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import Writer, among
 from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.notifications import notify
 from ap_register.domain.vocab import MovementKind, Role, SenStatus
-from ap_register.models import LocalAuthority, Pupil, User
+from ap_register.models import Contact, LocalAuthority, Pupil, User
 from ap_register.models.base import utcnow
 
 # The one answer for a UPN the actor may not add or change, whether or not anyone holds it.
@@ -52,10 +52,11 @@ class PupilDetails:
     ehc_assessment_requested: bool = False
     # Year 11: the day of the last public examination they were entered for (SI 2007/1870 reg 5(2)(a)).
     exams_over_on: date | None = None
-    # Where the child lives and each parent ({"name", "address"}).
+    # Where the child lives, and each parent the file names (name, address): kept as the child's
+    # contacts (casework/contacts.py), added or given their address, never removed by a file.
     home_address: str | None = None
     home_postcode: str | None = None
-    parents: list[dict[str, str | None]] | None = None
+    parents: list[tuple[str, str | None]] | None = None
     # What the AP census asks (`vocab.SEXES`, `vocab.ETHNICITIES`).
     sex: str | None = None
     ethnicity: str | None = None
@@ -66,11 +67,17 @@ class PupilDetails:
     kept: frozenset[str] = frozenset()
 
     def values(self) -> dict[str, Any]:
-        skipped = {"upn", "kept"} | self.kept
+        """The pupil's own fields the details give (the parents are contacts, not fields)."""
+        skipped = {"upn", "kept", "parents"} | self.kept
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skipped}
+
+    @property
+    def parents_given(self) -> list[tuple[str, str | None]]:
+        return [] if "parents" in self.kept else list(self.parents or [])
 
 
 CONTACT_FIELDS = frozenset({"home_address", "home_postcode", "parents"})
+CONTACT_COLUMNS = tuple(column.name for column in Contact.__table__.columns if column.name != "id")
 CENSUS_FIELDS = frozenset({"sex", "ethnicity", "fsm_start", "fsm_end", "uprn"})
 
 
@@ -104,10 +111,14 @@ class NewPupils:
     rows: list[dict[str, Any]] = field(default_factory=list)
     # UPN -> (the day, the school, the reason) of the admission that sets their roll.
     admissions: dict[str, tuple[date, int, str]] = field(default_factory=dict)
+    # UPN -> the parents the file names (name, address), kept as the child's contacts.
+    parents: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
 
     def add(self, la: LocalAuthority, details: PupilDetails) -> None:
-        values = {name: None for name in CONTACT_FIELDS | CENSUS_FIELDS} | details.values()
+        values = {name: None for name in (CONTACT_FIELDS - {"parents"}) | CENSUS_FIELDS} | details.values()
         self.rows.append({"upn": details.upn, "home_la_id": la.id, "home_school_id": None, **values})
+        if details.parents_given:
+            self.parents[details.upn] = details.parents_given
 
     def admit(self, upn: str, day: date, setting_id: int, reason: str) -> None:
         self.admissions[upn] = (day, setting_id, reason)
@@ -115,8 +126,8 @@ class NewPupils:
     def write(self, session: Session) -> dict[str, int]:
         """Write what was added since the last write, a table at a time (COPY on PostgreSQL);
         each child's id by UPN."""
-        rows, admissions = self.rows, self.admissions
-        self.rows, self.admissions = [], {}
+        rows, admissions, parents = self.rows, self.admissions, self.parents
+        self.rows, self.admissions, self.parents = [], {}, {}
         if not rows:
             return {}
         writer = Writer(session.connection())
@@ -126,9 +137,21 @@ class NewPupils:
             row.update(id=ids[row["upn"]], created_at=now, updated_at=now, anonymised_on=None)
             if row["upn"] in admissions:
                 row["home_school_id"] = admissions[row["upn"]][1]
-            if row["parents"] is not None:
-                row["parents"] = json.dumps(row["parents"])
         writer.write("pupil", PUPIL_COLUMNS, ([_stored(row[name]) for name in PUPIL_COLUMNS] for row in rows))
+        parent_rows = [
+            {"pupil_id": ids[upn], "role": "parent_carer", "name": name, "relation": "not_known", "address": address}
+            for upn, named in parents.items()
+            for name, address in named
+        ]
+        if parent_rows:
+            writer.write(
+                "pupil_contact",
+                CONTACT_COLUMNS,
+                (
+                    [row.get(name, now if name in ("added_at", "changed_at") else None) for name in CONTACT_COLUMNS]
+                    for row in parent_rows
+                ),
+            )
         # Read before the writes start: a signed-in actor's attributes may load from the
         # database, which cannot answer on a connection in the middle of a COPY.
         user_id, via = self.actor.user_id, self.actor.via
@@ -291,6 +314,9 @@ def save_pupil(
         pupil = Pupil(upn=details.upn, home_la_id=la.id, **details.values())
         session.add(pupil)
         audit.record(session, actor, "import", "pupil", details.upn, pupil=pupil)
+        if details.parents_given:
+            session.flush()
+            contacts.record_parents(session, actor, pupil, details.parents_given)
         return "added", pupil
     if existing.home_la_id != la.id:
         raise DomainError("The pupil was not saved", [FieldError("upn", _refusal(actor, "is held by another LA"))])
@@ -301,8 +327,11 @@ def save_pupil(
         for name, value in details.values().items()
         if getattr(existing, name) != value
     }
+    parents_changed = bool(details.parents_given) and contacts.record_parents(
+        session, actor, existing, details.parents_given
+    )
     if not changes:
-        return "unchanged", existing
+        return ("updated" if parents_changed else "unchanged"), existing
     for name, value in details.values().items():
         setattr(existing, name, value)
     audit.record(

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ap_register import permissions
 from ap_register.accounts import audit
+from ap_register.casework import contacts
 from ap_register.coverage.rules import left_the_area
 from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
@@ -61,7 +62,8 @@ CONDITIONS = {
     PARTLY_ELSEWHERE: "On a school's roll, educated otherwise than at a school for some of the time (s436B(5)(b))",
 }
 # What the Act asks each entry to hold that the register does not record (the child's home address
-# and the parents come from the pupils file: `Pupil.home_address`, `Pupil.parents`).
+# and the parents are the child's: `Pupil.home_address`, and the parents and carers among the
+# child's contacts, `casework.contacts.parents_of`).
 NOT_HELD = ("the time the child spends being educated by their parents",)
 
 COLUMNS = [
@@ -124,6 +126,8 @@ class Child:
     condition: str
     school: Setting | None
     provision: list[Provision] = field(default_factory=list)
+    # Each parent or carer's name and address.
+    parents: list[tuple[str, str | None]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         pupil = self.pupil
@@ -133,7 +137,7 @@ class Child:
             "last_name": pupil.last_name,
             "date_of_birth": pupil.date_of_birth.isoformat(),
             "home_address": home_address(pupil),
-            "parents": [{"name": p.get("name"), "address": p.get("address")} for p in pupil.parents or []],
+            "parents": [{"name": name, "address": address} for name, address in self.parents],
             "why": self.condition,
             "school": self.school.name if self.school is not None else None,
             "sessions_per_week_elsewhere": sum(p.placement.sessions.count("1") for p in self.provision),
@@ -206,6 +210,7 @@ def register_on(session: Session, actor: Actor, la: LocalAuthority, on: date) ->
         )
     }
     names = dict(session.execute(select(Setting.id, Setting.name).where(Setting.la_id == la.id)).all())
+    parents = contacts.parents_of(session, ids)
     result = []
     for pupil in pupils:
         if pupil.id in moved_away:
@@ -219,7 +224,8 @@ def register_on(session: Session, actor: Actor, la: LocalAuthority, on: date) ->
         else:
             continue
         provision = [Provision(p, arranged_by(p, la, names)) for p in found]
-        result.append(Child(pupil, condition, schools.get(school_id) if school_id else None, provision))
+        named = [(c.name, c.address) for c in parents.get(pupil.id, [])]
+        result.append(Child(pupil, condition, schools.get(school_id) if school_id else None, provision, named))
     audit.record(
         session,
         actor,

@@ -395,3 +395,48 @@ def test_the_directing_school_records_the_notice_through_the_api(
     # A blank part is recorded as not yet known, and said so.
     partial = client.post(f"/api/v1/placements/{placement_id}/notice", headers=token, json={**body, "reasons": None})
     assert partial.get_json()["notice_missing"] == ["the reasons for the direction and what it is meant to achieve"]
+
+
+def test_the_people_around_a_pupil_through_the_api(client: Any, db: Session, world: dict[str, Any]) -> None:
+    home, other = world["home"], world["other"]
+    pupil, dad = home["pupil"], home["contact"]
+    school = bearer(home["tokens"][Role.SCHOOL_LEAD].secret)
+    added = client.post(
+        f"/api/v1/pupils/{pupil.id}/contacts",
+        headers=school,
+        json={"role": "parent_carer", "name": "Jo Homechild", "relation": "mother", "lives_with": True,
+              "phone": "07700 900123", "contact_by": "phone"},
+    )  # fmt: skip
+    assert added.status_code == 201, added.get_json()
+    assert (added.get_json()["name"], added.get_json()["lives_with"]) == ("Jo Homechild", True)
+    listed = client.get(f"/api/v1/pupils/{pupil.id}/contacts", headers=school).get_json()["items"]
+    # The school reads the restriction on the father, not his number.
+    shown = {c["name"]: (c["phone"], c["withheld"], c["restriction"]) for c in listed}
+    assert shown == {
+        dad.name: (None, True, "No contact: a court order"),
+        "Jo Homechild": ("07700 900123", False, None),
+    }
+    officer = bearer(home["tokens"][Role.ATTENDANCE_OFFICER].secret)
+    assert {
+        c["name"]: c["phone"]
+        for c in client.get(f"/api/v1/pupils/{pupil.id}/contacts", headers=officer).get_json()["items"]
+    }[dad.name] == dad.phone
+    # The same refusals as the page, as JSON; and nothing kept.
+    refused = client.post(
+        f"/api/v1/pupils/{pupil.id}/contacts",
+        headers=school,
+        json={"role": "parent_carer", "name": "Jo Homechild", "relation": "mother", "contact_by": "email"},
+    )
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.get_json()["error"]["errors"]] == ["contact_by", "name"]
+    assert (
+        client.post(
+            f"/api/v1/pupils/{pupil.id}/contacts", headers=school, json={"role": "uncle", "name": "X"}
+        ).status_code
+        == 422
+    )
+    assert client.get(f"/api/v1/pupils/{other['pupil'].id}/contacts", headers=school).status_code == 404
+    member = bearer(home["tokens"][Role.PANEL_MEMBER].secret)
+    assert client.get(f"/api/v1/pupils/{pupil.id}/contacts", headers=member).status_code == 403
+    viewed = db.scalars(select(AuditEvent).where(AuditEvent.object_type == "contacts")).all()
+    assert {e.pupil_id for e in viewed} == {pupil.id}

@@ -13,7 +13,7 @@ from ap_register import clock
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
-from ap_register.models import CaseAssignment, CaseNote
+from ap_register.models import CaseAssignment, CaseNote, Contact
 from tests import factories
 from tests.browser.conftest import choose
 
@@ -146,8 +146,29 @@ def officer(live_app: Any, people: dict[str, Any]) -> dict[str, Any]:
             author_organisation=la.name,
         )
         session.add(note)
+        # The people around the child: a mother, and a father under a court order of no contact.
+        mum = Contact(
+            pupil_id=child.id,
+            role="parent_carer",
+            name="Jo Bell",
+            relation="mother",
+            parental_responsibility=True,
+            lives_with=True,
+            phone="07700 900123",
+            contact_by="phone",
+        )
+        dad = Contact(
+            pupil_id=child.id,
+            role="parent_carer",
+            name="Lee Bell",
+            relation="father",
+            phone="07700 900456",
+            restriction="No contact: a court order of 3 March 2026",
+        )
+        session.add_all([mum, dad])
         session.commit()
         return {
+            "contact_id": dad.id,
             "email": admin.email,
             "farm_id": farm.id,
             "pupil_id": child.id,
@@ -190,6 +211,11 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
         f"/pupils/{officer['pupil_id']}",
         f"/pupils/{officer['pupil_id']}/notes/new",
         f"/pupils/{officer['pupil_id']}/notes/{officer['note_id']}/correct",
+        f"/pupils/{officer['pupil_id']}/contacts/new",
+        f"/pupils/{officer['pupil_id']}/contacts/new/parent_carer",
+        f"/pupils/{officer['pupil_id']}/contacts/new/key_worker",
+        f"/pupils/{officer['pupil_id']}/contacts/{officer['contact_id']}",
+        f"/pupils/{officer['pupil_id']}/contacts/{officer['contact_id']}/remove",
         "/accessibility",
         "/cookies",
         "/privacy",
@@ -209,6 +235,11 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
     axe.check(page)
     page.goto(f"/pupils/{officer['pupil_id']}/notes/new")
     page.get_by_role("button", name="Keep the note").click()
+    expect(page).to_have_title(re.compile("^" + re.escape("Error: ")))
+    axe.check(page)
+    page.goto(f"/pupils/{officer['pupil_id']}/contacts/new/parent_carer")
+    page.get_by_label("Phone number").fill("ring me")
+    page.get_by_role("button", name="Save the contact").click()
     expect(page).to_have_title(re.compile("^" + re.escape("Error: ")))
     axe.check(page)
     page.goto(f"/admin/users/{officer['leaver_id']}/hand-over")

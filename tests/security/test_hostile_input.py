@@ -204,6 +204,8 @@ def known_values(area: dict[str, Any], draft_tokens: list[str]) -> dict[str, lis
         "proposal_id": [home["proposal"].id],
         "transfer_id": [home["transfer"].id],
         "note_id": [home["note"].id],
+        "contact_id": [home["contact"].id],
+        "role": ["parent_carer", "senco"],
         "stretch_id": [1],
         "outcome": ["reintegration"],
         "fmt": ["csv"],

@@ -23,6 +23,7 @@ from ap_register.models import (
     BudgetLine,
     BudgetPlan,
     BudgetVariation,
+    Contact,
     Decision,
     Movement,
     OutreachSession,
@@ -104,6 +105,10 @@ def url_values(rule: Any, world: dict[str, Any], db: Session, area: str = "other
             values[name] = other["transfer"].id
         elif name == "note_id":
             values[name] = other["note"].id
+        elif name == "contact_id":
+            values[name] = other["contact"].id
+        elif name == "role":
+            values[name] = "parent_carer"
         elif name == "token_id":
             values[name] = other["tokens"][Role.AP_HEAD].token.id
         else:
@@ -137,6 +142,8 @@ def api_body(endpoint: str, world: dict[str, Any], target: str = "other") -> dic
                 }
             ]
         }
+    if endpoint == "api.add_contact":
+        return {"role": "parent_carer", "name": "Walk Parent", "relation": "mother", "phone": "07700 900999"}
     if endpoint == "api.review":
         return {"review_date": day, "notes": "Reviewed from another area"}
     if endpoint == "api.end":
@@ -157,6 +164,8 @@ def secrets_of(world: dict[str, Any], target: str = "other") -> list[str]:
         other["farm"].name,
         other["plan"].name,
         other["note"].text,
+        other["contact"].name,
+        other["contact"].phone,
     ]
 
 
@@ -210,6 +219,7 @@ def fingerprint(db: Session, world: dict[str, Any], target: str = "other") -> tu
         db.scalar(select(func.count()).select_from(BudgetPlan)),
         db.scalar(select(func.sum(BudgetLine.commissioned)).where(BudgetLine.plan_id == other["plan"].id)),
         db.scalar(select(func.count()).select_from(BudgetVariation)),
+        tuple(db.execute(select(Contact.id, Contact.name, Contact.phone, Contact.restriction).order_by(Contact.id))),
     )
 
 

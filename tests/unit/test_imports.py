@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ap_register import clock
+from ap_register.casework import contacts
 from ap_register.domain.imports import KINDS, ImportRefused, run_import
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import ETHNICITIES, HomeSchoolCode, MovementKind, SenStatus, SettingKind
-from ap_register.models import AttendanceMark, AuditEvent, Movement, Placement, Pupil, Setting, TermDate
+from ap_register.models import AttendanceMark, AuditEvent, Contact, Movement, Placement, Pupil, Setting, TermDate
 from ap_register.placements.rules import school_on
 from tests import factories
 from tests.factories import SYSTEM
@@ -422,6 +424,11 @@ def test_a_pupils_file_records_when_a_year_11_pupil_s_exams_were_over(db: Sessio
     assert found == {GOOD[0]: date(2026, 6, 19), GOOD[1]: None}
 
 
+def parents(db: Session, pupil: Pupil) -> list[tuple[str, str | None]]:
+    """The child's parents and carers as the register holds them: each name and address."""
+    return [(c.name, c.address) for c in contacts.parents_of(db, [pupil.id]).get(pupil.id, [])]
+
+
 def test_a_pupils_file_records_the_child_s_home_and_parents_and_a_file_without_them_keeps_them(db: Session) -> None:
     header = (
         "upn,first_name,last_name,date_of_birth,home_la_code,"
@@ -430,16 +437,22 @@ def test_a_pupils_file_records_the_child_s_home_and_parents_and_a_file_without_t
     row = f'{GOOD[0]},Sam,Taylor,2012-03-14,855,"4 Mill Lane, Ely",cb7 4aa,Jo Taylor,,Alex Reid\n'
     assert load(db, "pupils", header + row).imported == 1
     pupil = db.scalars(select(Pupil)).one()
-    assert (pupil.home_address, pupil.home_postcode, pupil.parents) == (
+    assert (pupil.home_address, pupil.home_postcode, parents(db, pupil)) == (
         "4 Mill Lane, Ely",
         "CB7 4AA",
-        [{"name": "Jo Taylor", "address": None}, {"name": "Alex Reid", "address": None}],
+        [("Jo Taylor", None), ("Alex Reid", None)],
     )
     # A file with none of the columns changes nothing of them.
     report = load(
         db, "pupils", f"upn,first_name,last_name,date_of_birth,home_la_code\n{GOOD[0]},Sam,Taylor,2012-03-14,855\n"
     )
-    assert report.unchanged == 1 and pupil.parents is not None
+    assert report.unchanged == 1 and parents(db, pupil) == [("Jo Taylor", None), ("Alex Reid", None)]
+    # A later file gives a parent's address and names a new one; a parent it leaves out stays
+    # (their phone, or a restriction, is never lost to a file of names).
+    again = f'{GOOD[0]},Sam,Taylor,2012-03-14,855,"4 Mill Lane, Ely",CB7 4AA,Jo Taylor,"4 Mill Lane, Ely",Lee Ray\n'
+    assert load(db, "pupils", header + again).updated == 1
+    assert parents(db, pupil) == [("Jo Taylor", "4 Mill Lane, Ely"), ("Alex Reid", None), ("Lee Ray", None)]
+    assert load(db, "pupils", header + again).unchanged == 1
     # An address without the parent's name is refused.
     assert refused(db, "pupils", "upn,first_name,last_name,date_of_birth,home_la_code,parent1_address\n"
                    f"{GOOD[1]},Kim,Lee,2013-01-20,855,1 High Street\n") == [
@@ -493,10 +506,10 @@ def test_a_pupils_file_changes_only_the_columns_it_has(db: Session) -> None:
     assert report.updated == 1
     pupil = db.scalars(select(Pupil)).one()
     assert (pupil.sex, pupil.ethnicity, pupil.uprn) == ("M", "WBRI", "100090012345")
-    assert (pupil.home_address, pupil.home_postcode, pupil.parents) == (
+    assert (pupil.home_address, pupil.home_postcode, parents(db, pupil)) == (
         "4 Mill Lane",
         "CB7 4AB",
-        [{"name": "Jo Taylor", "address": None}],
+        [("Jo Taylor", None)],
     )
     # The trail says ethnicity, sex and the UPRN changed, never to what.
     changed = load(db, "pupils", f"{header},ethnicity\n{GOOD[0]},Sam,Taylor,2012-03-14,855,BAFR\n")
@@ -615,3 +628,45 @@ def test_checking_stops_at_the_line_that_made_the_thousandth_problem(db: Session
     assert report.stopped_at == 1201
     assert report.errors[-1].line == 1201 and len(report.errors) == 1000
     assert report.problems_text().startswith("at least")
+
+
+def test_a_contacts_file_adds_and_updates_the_people_around_each_child_and_refuses_by_line(
+    db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    pupil, school = home["pupil"], home["school"]
+    header = (
+        "upn,role,name,relationship,parental_responsibility,lives_with,organisation,setting_ref,phone,email,"
+        "address,contact_by,preferences,restriction\n"
+    )
+    rows = (
+        f"{pupil.upn},parent_carer,Jo Homechild,mother,Y,Y,,,07700 900123,jo@example.org,4 Mill Lane,phone,,\n"
+        f"{pupil.upn},social_worker,Sam Reed,,,,Children's Social Care,,01632 960001,,,phone,,\n"
+        f"{pupil.upn},senco,Ann Lee,,,,,{school.ref},,senco@example.org,,email,,\n"
+    )
+    report = load(db, "contacts", header + rows, la_code=home["la"].code)
+    assert (report.imported, report.updated, report.unchanged) == (3, 0, 0)
+    held = {c.name: c for c in db.scalars(select(Contact).where(Contact.pupil_id == pupil.id))}
+    assert (held["Jo Homechild"].parental_responsibility, held["Jo Homechild"].lives_with) == (True, True)
+    assert held["Ann Lee"].setting_id == school.id
+    # The same file again changes nothing; a changed number updates the contact of that role and name.
+    assert load(db, "contacts", header + rows, la_code=home["la"].code).unchanged == 3
+    again = load(db, "contacts", header + rows.replace("07700 900123", "07700 900124"), la_code=home["la"].code)
+    assert (again.updated, again.unchanged) == (1, 2)
+    before = db.scalars(select(Contact.id)).all()
+    assert refused(
+        db,
+        "contacts",
+        header
+        + f"{pupil.upn},uncle,Rae Doe,,,,,,,,,,,\n"
+        + f"{pupil.upn},parent_carer,Rae Doe,aunt,maybe,,,,,,,post,,\n"
+        + f"{pupil.upn},social_worker,Sam Two,,Y,,,,not a number,,,,,\n",
+        la_code=home["la"].code,
+    ) == [
+        (2, "role", "'uncle' is not one of: parent_carer, social_worker, virtual_school_head, senco, key_worker"),
+        (3, "relationship", "'aunt' is not one of: " + ", ".join(contacts.RELATIONSHIPS)),
+        (3, "parental_responsibility", "'MAYBE' is not Y, N or blank (not known)"),
+        (4, "parental_responsibility", "Parental responsibility is recorded for a parent or carer only"),
+        (4, "phone", "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"),
+    ]
+    assert db.scalars(select(Contact.id)).all() == before

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ap_register.domain import retention
 from ap_register.domain.vocab import Route, SettingKind
-from ap_register.models import Alert, AuditEvent, Movement, Placement, PlacementReview, Pupil
+from ap_register.models import Alert, AuditEvent, Contact, Movement, Placement, PlacementReview, Pupil
 from tests import factories
 
 TODAY = date(2026, 11, 23)
@@ -33,7 +33,7 @@ def test_records_past_the_retention_date_are_anonymised_and_audited(db: Session)
         ethnicity="WIRT",
         fsm_start=date(2015, 9, 1),
         uprn="100090000001",
-        parents=[{"name": "Jo Oldcase", "address": None}],
+        parents=[("Jo Oldcase", None)],
     )
     young = factories.pupil(db, la, school, first_name="Riley", last_name="Youngcase", date_of_birth=date(2001, 11, 24))
     placement = factories.placement(db, old, pru, reason="Morgan Oldcase hit a teacher")
@@ -58,7 +58,8 @@ def test_records_past_the_retention_date_are_anonymised_and_audited(db: Session)
     assert gone is not None
     assert (gone.first_name, gone.last_name, gone.upn) == ("Anonymised", "Pupil", f"ANON{old.id:09d}")
     assert gone.date_of_birth == date(2001, 1, 1) and gone.anonymised_on == TODAY
-    assert (gone.home_address, gone.home_postcode, gone.parents) == (None, None, None)
+    assert (gone.home_address, gone.home_postcode) == (None, None)
+    assert db.scalars(select(Contact).where(Contact.pupil_id == old.id)).all() == []
     assert (gone.sex, gone.ethnicity, gone.fsm_start, gone.uprn) == (None, None, None, None)
     kept = db.get(Placement, placement.id)
     assert kept is not None and kept.reason is None

@@ -164,7 +164,7 @@ def test_children_not_in_school_are_those_on_no_roll_or_educated_partly_otherwis
         last_name="Nowhere",
         home_address="3 Fen Way, March",
         home_postcode="PE15 8AA",
-        parents=[{"name": "Rae Nowhere", "address": None}, {"name": "Lee Cole", "address": "9 Mill Road, Ely"}],
+        parents=[("Rae Nowhere", None), ("Lee Cole", "9 Mill Road, Ely")],
     )
     # Not of compulsory school age, or moved out of the area: not on it.
     factories.pupil(db, la, None, last_name="Older", date_of_birth=date(2007, 3, 1))

@@ -31,12 +31,14 @@ from ap_register.blueprints.forms import (
 )
 from ap_register.blueprints.forms import select as select_field
 from ap_register.casework import caseloads
+from ap_register.coverage import absence
 from ap_register.domain import imports as imports_rules
 from ap_register.domain import term_dates
 from ap_register.domain.errors import NotFound
 from ap_register.domain.imports import KINDS as IMPORT_KINDS
 from ap_register.domain.imports import ImportRefused, ImportReport, check_file_steps, drain, import_steps
 from ap_register.domain.search import settings_query
+from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import ROLE_LABELS, SETTING_KIND_LABELS, Role
 from ap_register.extensions import db, limiter
 from ap_register.models import LocalAuthority, Setting, TermDate, User
@@ -58,6 +60,8 @@ IMPORT_DESCRIPTIONS = {
     "budget-lines": "Lines of a draft budget plan (plan, year, place_type, commissioned, unit_cost, provider_ref)",
     "ks4-results": "Year 11 leavers' English and maths (upn, academic_year, english, maths)",
     "destinations": "Post-16 destinations at the October and March checks (upn, leaving_year, check_point, activity)",
+    "contacts": "The people around each child: parents and carers, social workers, virtual school heads, SENCos and "
+    "key workers (upn, role, name); a row for a contact the child has, by role and name, changes it",
 }
 
 
@@ -326,6 +330,62 @@ def thresholds() -> str | Response:
             flash("Local thresholds saved", "success")
             return redirect(url_for("admin.thresholds"))
     return render_template("admin/thresholds.html", title="Local thresholds", form=form, la=la)
+
+
+class AbsenceFollowUpForm(Form):
+    """The LA's same-day absence times and named officer; the limits are `absence.update_settings`'s."""
+
+    check_at = text_field(
+        "By when must a provider's morning register show each child?",
+        "Enter the time",
+        max_length=5,
+        description="For example, 10:00. A child absent without a reason, or not marked, by then is raised",
+    )
+    check_early_at = text_field(
+        "The earlier time for a looked-after child or a child at an unregistered provider",
+        "Enter the earlier time",
+        max_length=5,
+        description="For example, 9:30",
+    )
+    escalate_at = text_field(
+        "When does an absence nobody has reached the family about go to your named officer?",
+        "Enter the time",
+        max_length=5,
+        description="For example, 13:30",
+    )
+    officer = select_field("Named officer", [], description="Nobody named: your administrators are told")
+    submit = submit("Save")
+
+
+@bp.route("/absence-follow-up", methods=["GET", "POST"])
+def absence_follow_up() -> str | Response:
+    la = current_la()
+    form = AbsenceFollowUpForm()
+    form.officer.choices = [("", "Nobody named")] + [
+        (str(u.id), f"{u.name}, {ROLE_LABELS[u.role]}") for u in absence.officers(db.session, la)
+    ]
+    if request.method == "GET":
+        form.check_at.data = f"{la.absence_check_at:%H:%M}"
+        form.check_early_at.data = f"{la.absence_check_early_at:%H:%M}"
+        form.escalate_at.data = f"{la.absence_escalate_at:%H:%M}"
+        form.officer.data = str(la.absence_officer_id or "")
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form,
+            lambda: absence.update_settings(
+                db.session,
+                current_actor(),
+                la,
+                check_at=form.check_at.data or "",
+                check_early_at=form.check_early_at.data or "",
+                escalate_at=form.escalate_at.data or "",
+                officer_id=record_id(form.officer.data) if form.officer.data else None,
+            ),
+        )
+        if done:
+            flash("Same-day absence follow-up saved", "success")
+            return redirect(url_for("admin.absence_follow_up"))
+    return render_template("admin/absence_follow_up.html", title="Same-day absence follow-up", form=form, la=la)
 
 
 class PanelRulesForm(Form):

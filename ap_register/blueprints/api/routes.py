@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from ap_register import clock, permissions
 from ap_register.accounts import audit
+from ap_register.casework import contacts
 from ap_register.coverage import attendance
 from ap_register.coverage.rules import week_coverage
 from ap_register.domain.errors import DomainError, FieldError, NotFound
@@ -35,6 +36,9 @@ from .schemas import (
     AlertOut,
     AlertPage,
     AlertsQuery,
+    ContactIn,
+    ContactList,
+    ContactOut,
     CoverageOut,
     CoverageQuery,
     EndIn,
@@ -257,6 +261,63 @@ def pupil_coverage(pupil_id: int, query: CoverageQuery) -> PupilCoverageOut:
 
 def _pupil_coverage(week: Any) -> PupilCoverage:
     return PupilCoverage(pupil_id=week.pupil.id, **week.as_json())
+
+
+# --- the people around a pupil ----------------------------------------------------------------
+
+
+def contact_out(person: contacts.Person) -> ContactOut:
+    c = person.contact
+    return ContactOut(
+        id=c.id,
+        pupil_id=c.pupil_id,
+        role=c.role,
+        name=c.name,
+        relation=c.relation,
+        parental_responsibility=c.parental_responsibility,
+        lives_with=c.lives_with,
+        organisation=c.organisation,
+        setting_id=c.setting_id,
+        withheld=person.withheld,
+        phone=person.detail("phone"),
+        email=person.detail("email"),
+        address=person.detail("address"),
+        contact_by=c.contact_by,
+        preferences=person.detail("preferences"),
+        restriction=c.restriction,
+    )
+
+
+@operation("/pupils/<int:pupil_id>/contacts", summary="The people around a pupil", tag="pupils", response=ContactList)
+def pupil_contacts(pupil_id: int) -> ContactList:
+    """Parents and carers, the social worker, the virtual school head, SENCos and key workers: for
+    the pupil's LA and the settings that work with them. A restricted contact's phone, email and
+    address are the LA's alone (`withheld`)."""
+    actor = api_actor()
+    found = permissions.get_pupil(db.session, actor, pupil_id)
+    permissions.require(db.session, actor, "contact.view", found)
+    audit.record(db.session, actor, "view", "contacts", found.id, pupil_id=found.id)
+    return ContactList(items=[contact_out(p) for p in contacts.people_around(db.session, actor, found)])
+
+
+@operation(
+    "/pupils/<int:pupil_id>/contacts",
+    "POST",
+    summary="Add a person around a pupil",
+    tag="pupils",
+    response=ContactOut,
+    status=201,
+    body=ContactIn,
+)
+def add_contact(pupil_id: int, body: ContactIn) -> ContactOut:
+    """The same use case as the pupil's page: the same checks, the same audit."""
+    actor = api_actor()
+    draft = contacts.ContactDraft(**body.model_dump())
+    with body_fields({"setting": "setting_id"}):
+        added = contacts.add(db.session, actor, pupil_id, draft)
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    shown = next(p for p in contacts.people_around(db.session, actor, pupil) if p.contact.id == added.id)
+    return contact_out(shown)
 
 
 # --- placements -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from ap_register.casework.contacts import CONTACT_BY, RELATIONSHIPS, ROLES
 from ap_register.coverage.rules import FLAG_LABELS
 from ap_register.domain.text import control_character_problem
 from ap_register.domain.typed import FIRST_YEAR, LAST_YEAR, MAX_ID
@@ -275,6 +276,56 @@ class NoticeIn(Strict):
     session_times: NoticeLine | None = Field(None, description="The times of the sessions")
     reasons: NoticeReasons | None = Field(None, description="The reasons for the direction and what it aims to achieve")
     la_notice_date: Day | None = Field(None, description="An EHC plan: the day notice went to the LA")
+
+
+ContactRole = Literal[tuple(ROLES)]  # type: ignore[valid-type]
+Relation = Literal[tuple(RELATIONSHIPS)]  # type: ignore[valid-type]
+ContactBy = Literal[tuple(CONTACT_BY)]  # type: ignore[valid-type]
+
+
+class ContactIn(Strict):
+    """A person around the child: the same checks as the child's page (casework/contacts.py)."""
+
+    role: ContactRole
+    name: Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
+    relation: Relation | None = Field(
+        None, description="A parent or carer's relationship to the child (needed for one)"
+    )
+    parental_responsibility: bool | None = Field(None, description="A parent or carer; null when not known")
+    lives_with: bool | None = Field(None, description="Whether the child lives with them; null when not known")
+    organisation: Annotated[OneLine, StringConstraints(max_length=200)] | None = None
+    setting_id: Id | None = Field(None, description="A SENCo or key worker: the setting they work at")
+    phone: Annotated[OneLine, StringConstraints(max_length=30)] | None = None
+    email: Annotated[OneLine, StringConstraints(max_length=254)] | None = None
+    address: Annotated[FreeText, StringConstraints(max_length=400)] | None = None
+    contact_by: ContactBy | None = None
+    preferences: Annotated[FreeText, StringConstraints(max_length=400)] | None = None
+    restriction: Annotated[FreeText, StringConstraints(max_length=400)] | None = Field(
+        None, description="For example, a court order of no contact; the contact's details are then the LA's alone"
+    )
+
+
+class ContactOut(BaseModel):
+    id: int
+    pupil_id: int
+    role: str
+    name: str
+    relation: str | None
+    parental_responsibility: bool | None
+    lives_with: bool | None
+    organisation: str | None
+    setting_id: int | None
+    withheld: bool = Field(description="A restricted contact's details, held by the child's LA alone: null here")
+    phone: str | None
+    email: str | None
+    address: str | None
+    contact_by: str | None
+    preferences: str | None
+    restriction: str | None
+
+
+class ContactList(BaseModel):
+    items: list[ContactOut]
 
 
 class ReviewIn(Strict):

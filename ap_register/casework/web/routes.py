@@ -1,16 +1,19 @@
-"""A child's caseworker, the officer's own caseload, and handing over a leaver's cases."""
+"""A child's caseworker, the officer's own caseload, handing over a leaver's cases, notes on the
+child's record, and the people around the child."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from ap_register import permissions
 from ap_register.blueprints.access import allowed
-from ap_register.blueprints.forms import Form, GovDateField, attempt, radios, submit, text_area
+from ap_register.blueprints.forms import Form, GovDateField, attempt, radios, submit, text_area, text_field
 from ap_register.blueprints.forms import select as select_field
-from ap_register.casework import caseloads, notes
+from ap_register.casework import caseloads, contacts, notes
 from ap_register.casework.web import bp
 from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import ROLE_LABELS
@@ -138,3 +141,187 @@ def note_new(pupil_id: int) -> str | Response:
 @login_required
 def note_correct(pupil_id: int, note_id: int) -> str | Response:
     return _note_page(pupil_id, note_id)
+
+
+# --- the people around the child -------------------------------------------------------------
+
+YES_NO_UNKNOWN = [("yes", "Yes"), ("no", "No"), ("unknown", "Not known")]
+ANSWERS = {"yes": True, "no": False, "unknown": None}
+
+
+class ContactRoleForm(Form):
+    role = radios("Who are they to the child?", list(contacts.ROLES.items()), "Choose who they are to the child")
+    submit = submit("Continue")
+
+
+class ContactForm(Form):
+    name = text_field("Full name", "Enter their name", max_length=200)
+    relation = radios(
+        "Relationship to the child", list(contacts.RELATIONSHIPS.items()), "Choose their relationship to the child"
+    )
+    parental_responsibility = radios(
+        "Do they have parental responsibility?",
+        YES_NO_UNKNOWN,
+        "Choose whether they have parental responsibility",
+        description="Mothers, married fathers and fathers named on the birth certificate since December 2003 have "
+        "it; others by a court order, an adoption, or a guardian's appointment",
+    )
+    lives_with = radios("Does the child live with them?", YES_NO_UNKNOWN, "Choose whether the child lives with them")
+    organisation = text_field("Organisation or team", max_length=200)
+    setting = select_field("Setting they work at", [], "Choose the setting they work at")
+    phone = text_field("Phone number", max_length=30, description="For international numbers include the country code")
+    email = text_field("Email address", max_length=254)
+    address = text_area("Address", max_length=400)
+    contact_by = radios(
+        "How would they like to be contacted?",
+        [*contacts.CONTACT_BY.items(), ("none", "No preference")],
+        "Choose how they would like to be contacted",
+    )
+    preferences = text_area(
+        "What to know before contacting them (optional)",
+        max_length=400,
+        description="For example, an interpreter, a time of day, or a number that is only for emergencies",
+    )
+    restriction = text_area(
+        "Restriction (optional)",
+        max_length=400,
+        description="For example, a court order of no contact. Everyone who may contact the family sees it; this "
+        "contact's address, phone and email are then shown only to the local authority's officers",
+    )
+    submit = submit("Save the contact")
+
+
+def _contact_form(pupil: Any, role: str, actor: Any) -> ContactForm:
+    form = ContactForm()
+    if role != "parent_carer":
+        del form.relation, form.parental_responsibility, form.lives_with
+    if role in contacts.AT_A_SETTING:
+        del form.organisation
+        form.setting.choices = [("", "Choose a setting")] + [
+            (str(s.id), s.name) for s in contacts.settings_for(db.session, actor, pupil)
+        ]
+    else:
+        del form.setting
+    return form
+
+
+def _draft(form: ContactForm, role: str) -> contacts.ContactDraft:
+    def given(name: str) -> Any:
+        field = getattr(form, name, None)
+        return field.data if field is not None else None
+
+    return contacts.ContactDraft(
+        role=role,
+        name=form.name.data or "",
+        relation=given("relation"),
+        organisation=given("organisation"),
+        setting_id=record_id(given("setting")) if given("setting") else None,
+        address=form.address.data,
+        phone=form.phone.data,
+        email=form.email.data,
+        parental_responsibility=ANSWERS.get(given("parental_responsibility") or "unknown"),
+        lives_with=ANSWERS.get(given("lives_with") or "unknown"),
+        contact_by=None if form.contact_by.data in (None, "none") else form.contact_by.data,
+        preferences=form.preferences.data,
+        restriction=form.restriction.data,
+    )
+
+
+def _answer(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+@bp.route("/pupils/<int:pupil_id>/contacts/new", methods=["GET", "POST"])
+@login_required
+def contact_role(pupil_id: int) -> str | Response:
+    actor = current_actor()
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    permissions.require(db.session, actor, "contact.edit", pupil)
+    form = ContactRoleForm()
+    if form.validate_on_submit():
+        return redirect(url_for("casework.contact_new", pupil_id=pupil.id, role=form.role.data))
+    return render_recorded("casework/contact_role.html", title="Add a person", form=form, pupil=pupil)
+
+
+@bp.route("/pupils/<int:pupil_id>/contacts/new/<role>", methods=["GET", "POST"])
+@login_required
+def contact_new(pupil_id: int, role: str) -> str | Response:
+    actor = current_actor()
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    permissions.require(db.session, actor, "contact.edit", pupil)
+    if role not in contacts.ROLES:
+        abort(404)
+    form = _contact_form(pupil, role, actor)
+    if form.validate_on_submit():
+        done, _ = attempt(form, lambda: contacts.add(db.session, actor, pupil.id, _draft(form, role)))
+        if done:
+            flash(f"{form.name.data} added", "success")
+            return redirect(url_for("register.pupil", pupil_id=pupil.id, _anchor="people"))
+    return render_recorded(
+        "casework/contact.html",
+        title=f"Add a {contacts.ROLES[role].split(' (')[0].lower()}",
+        form=form,
+        pupil=pupil,
+        role=role,
+        contact=None,
+    )
+
+
+@bp.route("/pupils/<int:pupil_id>/contacts/<int:contact_id>", methods=["GET", "POST"])
+@login_required
+def contact_change(pupil_id: int, contact_id: int) -> str | Response:
+    actor = current_actor()
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    contact = contacts.contact_to_change(db.session, actor, pupil, contact_id)
+    form = _contact_form(pupil, contact.role, actor)
+    if request.method == "GET":
+        for name in ("name", "relation", "organisation", "phone", "email", "address", "preferences", "restriction"):
+            if getattr(form, name, None) is not None:  # a field of this role (others are deleted: None)
+                getattr(form, name).data = getattr(contact, name)
+        if form.setting is not None:
+            form.setting.data = str(contact.setting_id or "")
+        if form.parental_responsibility is not None:
+            form.parental_responsibility.data = _answer(contact.parental_responsibility)
+            form.lives_with.data = _answer(contact.lives_with)
+        form.contact_by.data = contact.contact_by or "none"
+    if form.validate_on_submit():
+        draft = _draft(form, contact.role)
+        done, changed = attempt(form, lambda: contacts.change(db.session, actor, pupil.id, contact.id, draft))
+        if done:
+            flash(f"{draft.name} changed" if changed else "Nothing was changed", "success")
+            return redirect(url_for("register.pupil", pupil_id=pupil.id, _anchor="people"))
+    return render_recorded(
+        "casework/contact.html",
+        title=f"Change {contact.name}'s details",
+        form=form,
+        pupil=pupil,
+        role=contact.role,
+        contact=contact,
+    )
+
+
+class RemoveForm(Form):
+    submit = submit("Remove them")
+
+
+@bp.route("/pupils/<int:pupil_id>/contacts/<int:contact_id>/remove", methods=["GET", "POST"])
+@login_required
+def contact_remove(pupil_id: int, contact_id: int) -> str | Response:
+    actor = current_actor()
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    contact = contacts.contact_to_change(db.session, actor, pupil, contact_id)
+    form = RemoveForm()
+    if form.validate_on_submit():
+        name = contact.name
+        done, _ = attempt(form, lambda: contacts.remove(db.session, actor, pupil.id, contact.id))
+        if done:
+            flash(f"{name} is no longer one of {pupil.full_name}'s contacts", "success")
+            return redirect(url_for("register.pupil", pupil_id=pupil.id, _anchor="people"))
+    return render_recorded(
+        "casework/contact_remove.html",
+        title=f"Remove {contact.name}?",
+        form=form,
+        pupil=pupil,
+        contact=contact,
+        roles=contacts.ROLES,
+    )

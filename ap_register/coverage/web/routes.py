@@ -18,15 +18,17 @@ from ap_register.blueprints.forms import (
     Form,
     GovDateField,
     attempt,
+    radios,
     setting_choices,
     setting_select,
     submit,
     text_area,
 )
 from ap_register.blueprints.forms import select as select_field
+from ap_register.casework import contacts
+from ap_register.coverage import absence, digest
 from ap_register.coverage import alerts as alert_rules
 from ap_register.coverage import attendance as attendance_rules
-from ap_register.coverage import digest
 from ap_register.coverage.rules import CSV_COLUMNS, FLAG_LABELS, FLAGS, monday_of, table_rows, week_coverage
 from ap_register.coverage.term import term_picture
 from ap_register.coverage.web import bp
@@ -312,6 +314,111 @@ def alert(alert_id: int) -> str | BaseResponse:
         form=errors_form,
         acknowledged_by=alert_rules.user_name(db.session, found.acknowledged_by_id),
         resolved_by=alert_rules.user_name(db.session, found.resolved_by_id),
+        absence_kind=absence.KIND,
+        people=absence.contacts_for(db.session, actor, found) if found.kind == absence.KIND else [],
+        attempts=absence.attempts_on(db.session, found),
+        methods=absence.METHODS,
+        outcomes=absence.OUTCOMES,
+        contact_by=contacts.CONTACT_BY,
+        contact_withheld=contacts.WITHHELD,
+    )
+
+
+# --- same-day absence: reaching the family, a child sent home, the LA's times ------------------
+
+
+def _who(person: contacts.Person) -> str:
+    """A contact as a choice: who they are to the child, their number, and any restriction."""
+    text = f"{person.contact.name}, {(person.relationship or person.role).lower()}"
+    if person.detail("phone"):
+        text += f" ({person.detail('phone')})"
+    return text + (": restricted, do not contact" if person.contact.restriction else "")
+
+
+class AttemptForm(Form):
+    contact = radios("Who did you try to reach?", [], "Choose who you tried to reach")
+    method = radios("How?", list(absence.METHODS.items()), "Choose how you tried to reach them")
+    outcome = radios("What came of it?", list(absence.OUTCOMES.items()), "Choose what came of it")
+    note = text_area(
+        "What happened (optional)",
+        max_length=absence.MAX_NOTE,
+        description="For example, where the child is, who they are with, and what was agreed",
+    )
+    submit = submit("Record the attempt")
+
+
+@bp.route("/alerts/<int:alert_id>/contact", methods=["GET", "POST"])
+@allowed("alerts.act")
+def contact_attempt(alert_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    found = alert_rules.get_alert(db.session, actor, alert_id)
+    if found.pupil_id is None:
+        abort(404)
+    people = absence.contacts_for(db.session, actor, found)
+    form = AttemptForm()
+    form.contact.choices = [(str(p.contact.id), _who(p)) for p in people]
+    if form.validate_on_submit():
+        draft = absence.AttemptDraft(
+            record_id(form.contact.data), form.method.data or "", form.outcome.data or "", form.note.data or ""
+        )
+        done, _ = attempt(form, lambda: absence.record_attempt(db.session, actor, found.id, draft))
+        if done:
+            flash("Attempt recorded", "success")
+            return redirect(url_for("coverage.alert", alert_id=found.id))
+    audit.record(db.session, actor, "view", "alert", found.id, pupil_id=found.pupil_id)
+    db.session.commit()
+    return render_template(
+        "coverage/contact_attempt.html",
+        title="Record an attempt to reach the family",
+        form=form,
+        alert=found,
+        has_people=bool(people),
+    )
+
+
+class SentHomeForm(Form):
+    setting = select_field("Where from", [], "Choose the provider")
+    reason = text_area(
+        "Why did they go, and who with?",
+        "Say why they went home, and who they went with or who was told",
+        max_length=absence.MAX_REASON,
+        description="For example, unwell and collected by mum at 11:20; or left without permission",
+    )
+    submit = submit("Tell the school and the local authority now")
+
+
+@bp.route("/pupils/<int:pupil_id>/sent-home", methods=["GET", "POST"])
+@allowed("absence.sent_home")
+def sent_home(pupil_id: int) -> str | BaseResponse:
+    actor = current_actor()
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    permissions.require(db.session, actor, "absence.sent_home", pupil)
+    today = clock.today()
+    here = [p for p in absence.expected(db.session, pupil.home_la, today, all_day=True) if p.pupil_id == pupil.id]
+    user = actor.user
+    if user is not None and user.setting_id is not None:
+        here = [p for p in here if p.setting_id == user.setting_id]
+    form = SentHomeForm()
+    form.setting.choices = [(str(p.setting_id), p.setting.name) for p in here]
+    if form.validate_on_submit():
+        setting_id = record_id(form.setting.data) or 0
+        done, raised = attempt(
+            form,
+            lambda: absence.report_sent_home(
+                db.session, actor, pupil.id, setting_id, clock.now(), form.reason.data or ""
+            ),
+        )
+        if done and raised is not None:
+            flash("The school, the attendance officer and the caseworker have been told", "success")
+            return redirect(url_for("register.pupil", pupil_id=pupil.id))
+    audit.record(db.session, actor, "view", "pupil", pupil.id, pupil_id=pupil.id)
+    db.session.commit()
+    return render_template(
+        "coverage/sent_home.html",
+        title="Record a child sent home or leaving early",
+        form=form,
+        pupil=pupil,
+        placed_today=bool(here),
     )
 
 

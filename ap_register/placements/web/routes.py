@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.blueprints.forms import attempt, setting_choices
-from ap_register.casework import caseloads
+from ap_register.casework import caseloads, contacts
 from ap_register.casework import notes as case_notes
 from ap_register.coverage.alerts import KINDS as alert_kinds
 from ap_register.coverage.attendance import attendance_by_week
@@ -146,6 +146,7 @@ def pupil(pupil_id: int) -> str:
     audit.record(db.session, actor, "view", "pupil", found.id, pupil_id=found.id)
     attended = attendance_by_week(db.session, found.id, today)
     notes_shown = case_notes.visible_notes(db.session, actor, found)
+    people = contacts.people_around(db.session, actor, found)
     return render_recorded(
         "register/pupil.html",
         title=found.full_name,
@@ -160,6 +161,10 @@ def pupil(pupil_id: int) -> str:
         notes=notes_shown,
         corrections=case_notes.corrections_of(notes_shown),
         note_categories=case_notes.CATEGORIES,
+        may_read_people=contacts.may_read(db.session, actor, found),
+        people=people,
+        contact_by=contacts.CONTACT_BY,
+        contact_withheld=contacts.WITHHELD,
         spells=register.tier_history(db.session, found, today),
         alert_kinds=alert_kinds,
         exclusions=exclusion_stories(db.session, found, today),
