@@ -51,8 +51,18 @@ from ap_register.domain.calendar import calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, NotFound, Refusal
 from ap_register.domain.notifications import notify
 from ap_register.domain.text import control_character_problem
-from ap_register.domain.vocab import LA_ROLES, Role, SettingKind
-from ap_register.models import Alert, AttendanceMark, Contact, ContactAttempt, LocalAuthority, Placement, Pupil, User
+from ap_register.domain.vocab import AP_KINDS, LA_ROLES, Role, SettingKind
+from ap_register.models import (
+    Alert,
+    AttendanceMark,
+    Contact,
+    ContactAttempt,
+    LocalAuthority,
+    Placement,
+    Pupil,
+    Setting,
+    User,
+)
 from ap_register.models.base import utcnow
 from ap_register.placements.rules import AT_HOME_SCHOOL
 
@@ -111,7 +121,9 @@ def deadline(la: LocalAuthority, pupil: Pupil, placement: Placement) -> time:
 
 def expected(session: Session, la: LocalAuthority, day: date, all_day: bool = False) -> list[Placement]:
     """The LA's children expected at a provider on `day`'s morning (`all_day`: in either session):
-    placements away from the home school running that day with the session in their pattern."""
+    placements at alternative provision (a PRU, an AP academy or free school, independent or
+    unregistered AP, a hospital school) away from the home school, running that day, with the
+    session in their weekly pattern."""
     morning = day.weekday() * 2
     if morning > 8:
         return []
@@ -122,6 +134,7 @@ def expected(session: Session, la: LocalAuthority, day: date, all_day: bool = Fa
             Pupil.home_la_id == la.id,
             Pupil.anonymised_on.is_(None),
             Placement.route.not_in(AT_HOME_SCHOOL),
+            Placement.setting_id.in_(select(Setting.id).where(Setting.kind.in_(AP_KINDS))),
             Placement.start_date <= day,
             or_(Placement.end_date.is_(None), Placement.end_date >= day),
         )

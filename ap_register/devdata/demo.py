@@ -1815,6 +1815,59 @@ def _alerts(builder: _Builder) -> int:
     return raised
 
 
+def _absences(builder: _Builder) -> int:
+    """The latest school day's same-day absence follow-up: every provider takes its morning
+    register, all present but one child absent without a reason and one not marked; the morning
+    run raises an alert for each (and for the Oaks' children marked O), the attendance officer
+    (the LA's named officer) reaches one family and gets no answer from another, and the
+    afternoon run escalates those on which nobody was reached."""
+    from datetime import datetime, time
+
+    from ap_register.casework import contacts
+    from ap_register.coverage import absence
+    from ap_register.coverage.attendance import expected, record_register
+
+    session, la = builder.session, builder.la
+    day = builder.calendar.last_school_day(builder.today)
+    officer = session.scalars(select(User).where(User.email == f"attendance@{EMAIL_DOMAIN}")).one()
+    la.absence_officer_id = officer.id
+    oaks = builder.ap["pru"]
+    missing = {"absent": False, "unmarked": False}
+    for setting in builder.ap.values():
+        if setting.id == oaks.id:
+            continue  # the Oaks took its registers already (_recent_registers)
+        marks: dict[int, str] = {}
+        for row in expected(session, builder.actor, setting, day, "AM"):
+            if not missing["absent"]:
+                marks[row.pupil.id], missing["absent"] = "N", True
+            elif not missing["unmarked"] and setting.kind == SettingKind.UNREGISTERED_AP:
+                missing["unmarked"] = True  # the tutor has not sent the morning register
+            else:
+                marks[row.pupil.id] = "/"
+        if marks:
+            record_register(session, builder.actor, setting, day, "AM", marks, today=builder.today)
+    morning = absence.follow_up(session, la, datetime.combine(day, time(10, 5), tzinfo=clock.ENGLAND))
+    raised = session.scalars(
+        select(Alert).where(Alert.la_id == la.id, Alert.kind == absence.KIND, Alert.due == day).order_by(Alert.id)
+    ).all()
+    as_officer = Actor(user=officer, via="demo")
+    for alert, outcome, note in zip(
+        raised,
+        ("reached", "no_answer"),
+        ("Mum answered: at the GP this morning, back after lunch. Provider told.", "Rang twice; no voicemail."),
+        strict=False,
+    ):
+        parent = next(
+            (p for p in contacts.people_around(session, as_officer, alert.pupil) if not p.contact.restriction), None
+        )
+        if parent is not None:
+            absence.record_attempt(
+                session, as_officer, alert.id, absence.AttemptDraft(parent.contact.id, "phone", outcome, note)
+            )
+    absence.follow_up(session, la, datetime.combine(day, time(13, 35), tzinfo=clock.ENGLAND))
+    return morning.raised
+
+
 def _caseloads(builder: _Builder) -> None:
     """Who follows whom: the attendance officer holds the cases of six children with an open alert,
     the LA administrator those of three children at an unregistered provider today."""
@@ -1982,6 +2035,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     _census(builder)
     _recent_registers(builder)
     raised = _alerts(builder)
+    raised += _absences(builder)
     _caseloads(builder)
     _access(builder)
     session.flush()

@@ -402,9 +402,9 @@ def test_the_people_around_a_pupil_through_the_api(client: Any, db: Session, wor
     pupil, dad = home["pupil"], home["contact"]
     school = bearer(home["tokens"][Role.SCHOOL_LEAD].secret)
     added = client.post(
-        f"/api/v1/pupils/{pupil.id}/contacts",
+        "/api/v1/contacts",
         headers=school,
-        json={"role": "parent_carer", "name": "Jo Homechild", "relation": "mother", "lives_with": True,
+        json={"pupil_id": pupil.id, "role": "parent_carer", "name": "Jo Homechild", "relation": "mother", "lives_with": True,
               "phone": "07700 900123", "contact_by": "phone"},
     )  # fmt: skip
     assert added.status_code == 201, added.get_json()
@@ -423,19 +423,27 @@ def test_the_people_around_a_pupil_through_the_api(client: Any, db: Session, wor
     }[dad.name] == dad.phone
     # The same refusals as the page, as JSON; and nothing kept.
     refused = client.post(
-        f"/api/v1/pupils/{pupil.id}/contacts",
+        "/api/v1/contacts",
         headers=school,
-        json={"role": "parent_carer", "name": "Jo Homechild", "relation": "mother", "contact_by": "email"},
+        json={
+            "pupil_id": pupil.id,
+            "role": "parent_carer",
+            "name": "Jo Homechild",
+            "relation": "mother",
+            "contact_by": "email",
+        },
     )
     assert refused.status_code == 422
     assert [e["field"] for e in refused.get_json()["error"]["errors"]] == ["contact_by", "name"]
     assert (
         client.post(
-            f"/api/v1/pupils/{pupil.id}/contacts", headers=school, json={"role": "uncle", "name": "X"}
+            "/api/v1/contacts", headers=school, json={"pupil_id": pupil.id, "role": "uncle", "name": "X"}
         ).status_code
         == 422
     )
     assert client.get(f"/api/v1/pupils/{other['pupil'].id}/contacts", headers=school).status_code == 404
+    elsewhere = {"pupil_id": other["pupil"].id, "role": "parent_carer", "name": "X", "relation": "mother"}
+    assert client.post("/api/v1/contacts", headers=school, json=elsewhere).status_code == 404
     member = bearer(home["tokens"][Role.PANEL_MEMBER].secret)
     assert client.get(f"/api/v1/pupils/{pupil.id}/contacts", headers=member).status_code == 403
     viewed = db.scalars(select(AuditEvent).where(AuditEvent.object_type == "contacts")).all()

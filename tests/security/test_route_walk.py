@@ -143,7 +143,13 @@ def api_body(endpoint: str, world: dict[str, Any], target: str = "other") -> dic
             ]
         }
     if endpoint == "api.add_contact":
-        return {"role": "parent_carer", "name": "Walk Parent", "relation": "mother", "phone": "07700 900999"}
+        return {
+            "pupil_id": other["pupil"].id,
+            "role": "parent_carer",
+            "name": "Walk Parent",
+            "relation": "mother",
+            "phone": "07700 900999",
+        }
     if endpoint == "api.review":
         return {"review_date": day, "notes": "Reviewed from another area"}
     if endpoint == "api.end":

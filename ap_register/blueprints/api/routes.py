@@ -301,7 +301,7 @@ def pupil_contacts(pupil_id: int) -> ContactList:
 
 
 @operation(
-    "/pupils/<int:pupil_id>/contacts",
+    "/contacts",
     "POST",
     summary="Add a person around a pupil",
     tag="pupils",
@@ -309,13 +309,13 @@ def pupil_contacts(pupil_id: int) -> ContactList:
     status=201,
     body=ContactIn,
 )
-def add_contact(pupil_id: int, body: ContactIn) -> ContactOut:
+def add_contact(body: ContactIn) -> ContactOut:
     """The same use case as the pupil's page: the same checks, the same audit."""
     actor = api_actor()
-    draft = contacts.ContactDraft(**body.model_dump())
+    draft = contacts.ContactDraft(**body.model_dump(exclude={"pupil_id"}))
     with body_fields({"setting": "setting_id"}):
-        added = contacts.add(db.session, actor, pupil_id, draft)
-    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+        added = contacts.add(db.session, actor, body.pupil_id, draft)
+    pupil = permissions.get_pupil(db.session, actor, body.pupil_id)
     shown = next(p for p in contacts.people_around(db.session, actor, pupil) if p.contact.id == added.id)
     return contact_out(shown)
 

@@ -286,6 +286,7 @@ ContactBy = Literal[tuple(CONTACT_BY)]  # type: ignore[valid-type]
 class ContactIn(Strict):
     """A person around the child: the same checks as the child's page (casework/contacts.py)."""
 
+    pupil_id: Id
     role: ContactRole
     name: Annotated[OneLine, StringConstraints(min_length=1, max_length=200)]
     relation: Relation | None = Field(
