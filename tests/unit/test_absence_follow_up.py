@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ap_register.casework import contacts
 from ap_register.coverage import absence
-from ap_register.coverage.alerts import raise_alerts
+from ap_register.coverage.alerts import open_on, raise_alerts
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden
 from ap_register.domain.vocab import Role
@@ -69,9 +69,13 @@ def test_an_absence_without_a_reason_is_raised_at_the_la_s_time_to_those_who_act
     # Run again (every few minutes, or by a second scheduler): one alert, told once.
     assert absence.follow_up(db, la, at(10, 5)).raised == 0
     assert len(alerts(db)) == 1 and inbox(db, users[Role.SCHOOL_LEAD]) == [absence.KIND]
-    # The daily checks leave it alone: it is not theirs to resolve.
+    # The daily checks leave it alone: it is not theirs to resolve; the alerts command lists it.
     raise_alerts(db, la, DAY)
     assert alerts(db)[0].status == "open"
+    listed = [f.as_json() for f in open_on(db, la, DAY) if f.kind == absence.KIND]
+    assert [(f["upn"], f["setting_ref"], f["due"]) for f in listed] == [
+        (home["pupil"].upn, home["pru"].ref, DAY.isoformat())
+    ]
 
 
 def test_a_register_not_marked_by_the_time_is_raised_earlier_for_a_looked_after_child(
