@@ -404,8 +404,8 @@ def test_the_people_around_a_pupil_through_the_api(client: Any, db: Session, wor
     added = client.post(
         "/api/v1/contacts",
         headers=school,
-        json={"pupil_id": pupil.id, "role": "parent_carer", "name": "Jo Homechild", "relation": "mother", "lives_with": True,
-              "phone": "07700 900123", "contact_by": "phone"},
+        json={"pupil_id": pupil.id, "role": "parent_carer", "name": "Jo Homechild", "relation": "mother",
+              "lives_with": True, "phone": "07700 900123", "contact_by": "phone"},
     )  # fmt: skip
     assert added.status_code == 201, added.get_json()
     assert (added.get_json()["name"], added.get_json()["lives_with"]) == ("Jo Homechild", True)
