@@ -365,9 +365,7 @@ def contact_attempt(alert_id: int) -> str | BaseResponse:
         if done:
             flash("Attempt recorded", "success")
             return redirect(url_for("coverage.alert", alert_id=found.id))
-    audit.record(db.session, actor, "view", "alert", found.id, pupil_id=found.pupil_id)
-    db.session.commit()
-    return render_template(
+    return render_recorded(
         "coverage/contact_attempt.html",
         title="Record an attempt to reach the family",
         form=form,
@@ -411,9 +409,7 @@ def sent_home(pupil_id: int) -> str | BaseResponse:
         if done and raised is not None:
             flash("The school, the attendance officer and the caseworker have been told", "success")
             return redirect(url_for("register.pupil", pupil_id=pupil.id))
-    audit.record(db.session, actor, "view", "pupil", pupil.id, pupil_id=pupil.id)
-    db.session.commit()
-    return render_template(
+    return render_recorded(
         "coverage/sent_home.html",
         title="Record a child sent home or leaving early",
         form=form,
