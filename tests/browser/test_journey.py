@@ -217,6 +217,8 @@ def test_every_other_page_an_la_admin_uses_is_accessible(page: Any, axe: Any, of
         f"/pupils/{officer['pupil_id']}/contacts/{officer['contact_id']}",
         f"/pupils/{officer['pupil_id']}/contacts/{officer['contact_id']}/remove",
         f"/pupils/{officer['pupil_id']}/sent-home",
+        f"/pupils/{officer['pupil_id']}/chronology",
+        f"/pupils/{officer['pupil_id']}/chronology?kind=note&kind=movement",
         "/admin/absence-follow-up",
         "/accessibility",
         "/cookies",

@@ -185,3 +185,33 @@ def test_a_note_is_corrected_only_under_its_own_child_and_a_setting_s_alerts_are
     assert "holds 0 children's cases and 1 open alert" in text(profile)
     assert profile.select_one(f"a[href='/admin/users/{lead.id}/hand-over']") is None
     assert "Give each alert to a colleague at" in text(profile)
+
+
+def test_the_chronology_filters_downloads_and_is_the_reader_s_own(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home, other = world["home"], world["other"]
+    pupil = home["pupil"]
+    sign_in(client, home["users"][Role.ATTENDANCE_OFFICER].email)
+    link = page(client.get(f"/pupils/{pupil.id}")).select_one(f"a[href='/pupils/{pupil.id}/chronology']")
+    assert link is not None
+    whole = page(client.get(f"/pupils/{pupil.id}/chronology"))
+    assert home["note"].text in text(whole) and "Placement recorded" in text(whole)
+    notes_only = page(client.get(f"/pupils/{pupil.id}/chronology?kind=note"))
+    assert home["note"].text in text(notes_only) and "Placement recorded" not in text(notes_only)
+    download = client.get(f"/pupils/{pupil.id}/chronology.csv?kind=note")
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    body = download.get_data(as_text=True)
+    assert body.splitlines()[0] == "date,kind,what,detail,by" and "Confidential home note" in body
+    from ap_register.models import AuditEvent
+
+    exported = db.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert [e.detail.get("pupil_id") for e in exported] == [pupil.id]
+    # A school reads its own chronology of the child: never the LA's own notes.
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    assert home["note"].text not in text(page(client.get(f"/pupils/{pupil.id}/chronology")))
+    assert home["note"].text not in client.get(f"/pupils/{pupil.id}/chronology.csv").get_data(as_text=True)
+    # Another LA's child is not found.
+    assert client.get(f"/pupils/{other['pupil'].id}/chronology").status_code == 404
+    assert client.get(f"/pupils/{other['pupil'].id}/chronology.csv").status_code == 404
+    assert client.get(f"/pupils/{pupil.id}/chronology.pdf").status_code == 404

@@ -9,16 +9,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from ap_register import permissions
+from ap_register import clock, permissions
 from ap_register.blueprints.access import allowed
-from ap_register.blueprints.forms import Form, GovDateField, attempt, radios, submit, text_area, text_field
+from ap_register.blueprints.forms import Form, GovDateField, attempt, checkboxes, radios, submit, text_area, text_field
 from ap_register.blueprints.forms import select as select_field
-from ap_register.casework import caseloads, contacts, notes
+from ap_register.casework import caseloads, chronology, contacts, notes
 from ap_register.casework.web import bp
+from ap_register.domain import exports
 from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import ROLE_LABELS
-from ap_register.extensions import db
-from ap_register.web import current_actor, render_recorded
+from ap_register.extensions import db, limiter
+from ap_register.web import current_actor, export_limit, render_recorded, table_download
 
 NOBODY = "none"
 
@@ -325,3 +326,53 @@ def contact_remove(pupil_id: int, contact_id: int) -> str | Response:
         contact=contact,
         roles=contacts.ROLES,
     )
+
+
+# --- the chronology ----------------------------------------------------------------------------
+
+
+class ChronologyForm(Form):
+    class Meta:
+        csrf = False  # a filter: it reads, never writes
+
+    kind = checkboxes("Show", list(chronology.KINDS.items()))
+    submit = submit("Show")
+
+
+def _chronology_kinds() -> list[str]:
+    return [k for k in request.args.getlist("kind") if k in chronology.KINDS]
+
+
+@bp.route("/pupils/<int:pupil_id>/chronology")
+@login_required
+def chronology_page(pupil_id: int) -> str:
+    actor = current_actor()
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    kinds = _chronology_kinds()
+    form = ChronologyForm(request.args)
+    form.kind.data = kinds
+    entries = chronology.chronology(db.session, actor, pupil, kinds)
+    return render_recorded(
+        "casework/chronology.html",
+        title=f"{pupil.full_name}: chronology",
+        form=form,
+        pupil=pupil,
+        entries=entries,
+        kinds=chronology.KINDS,
+        chosen=kinds,
+        today=clock.today(),
+    )
+
+
+@bp.route("/pupils/<int:pupil_id>/chronology.<fmt>")
+@login_required
+@limiter.limit(export_limit)
+def chronology_download(pupil_id: int, fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    actor = current_actor()
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    rows = [e.row() for e in chronology.chronology(db.session, actor, pupil, _chronology_kinds())]
+    exports.record_export(db.session, actor, "chronology", fmt, len(rows), {"pupil_id": pupil.id})
+    db.session.commit()
+    return table_download(fmt, chronology.COLUMNS, rows, f"chronology-{pupil.upn}.{fmt}")
