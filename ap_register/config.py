@@ -146,6 +146,13 @@ class Config:
     # Not Flask's TRUSTED_HOSTS: Flask checks that for every request, and a load balancer
     # probes /health by each server's own address.
     ALLOWED_HOSTS = allowed_hosts(os.environ.get("ALLOWED_HOSTS", ""), ENVIRONMENT, SERVICE_URL)
+    # Documents on children's records (casework/documents.py): where they are kept, the largest
+    # taken, and the virus scanner (ClamAV's `clamscan`; `CLAMAV_DATABASE`, when set, the
+    # signatures it reads instead of the ones freshclam keeps in /var/lib/clamav).
+    DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", str(INSTANCE_DIR / "documents"))
+    DOCUMENT_MAX_MB = int(os.environ.get("DOCUMENT_MAX_MB", "10"))
+    CLAMSCAN = os.environ.get("CLAMSCAN", "clamscan")
+    CLAMAV_DATABASE = os.environ.get("CLAMAV_DATABASE", "")
     # The demo area may be loaded only where this is true (never in production).
     ALLOW_DEMO = ENVIRONMENT != "production"
 

@@ -26,6 +26,7 @@ from ap_register.models import (
     BudgetLine,
     BudgetPlan,
     CaseNote,
+    Document,
     Meeting,
     Movement,
     OutreachEngagement,
@@ -76,6 +77,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "note.correct": frozenset(Role) - {Role.PANEL_MEMBER},
     # A note read through `scope_notes` (the one way to load one).
     "note.view": frozenset(Role),
+    # Documents on a child's record (casework/documents.py): uploaded by those who write notes,
+    # opened through `scope_documents` as notes are read.
+    "document.upload": frozenset(Role) - {Role.PANEL_MEMBER},
     "placement.record": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.review": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.end": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
@@ -216,31 +220,37 @@ def scope_by_pupil(actor: Actor, stmt: S, pupil_id_column: Any) -> S:
     return stmt.where(pupil_id_column.in_(select(Pupil.id).where(pupil_visible(actor.user))))
 
 
-def scope_notes(actor: Actor, stmt: S) -> S:
-    """Notes on children's records the actor may read: of children they may see, and then a
-    note for everyone (`all`) when the actor is of the child's LA or works with the child (on
-    their setting's roll, or placed with their setting, now or before), a note for the LA's
-    officers (`la`) when they are one of the child's home LA's (`note.read_la`); and always the
-    notes they wrote themselves."""
-    stmt = scope_by_pupil(actor, stmt, CaseNote.pupil_id)
+def _scope_audience(actor: Actor, stmt: S, pupil_id: Any, audience: Any, author_id: Any) -> S:
+    """Records of a child with an audience (case notes, documents) the actor may read: of children
+    they may see, and then one for everyone (`all`) when the actor is of the child's LA or works
+    with the child (on their setting's roll, or placed with their setting, now or before), one for
+    the LA's officers (`la`) when they are one of the child's home LA's (`note.read_la`); and
+    always those they wrote or uploaded themselves."""
+    stmt = scope_by_pupil(actor, stmt, pupil_id)
     if actor.user is None:
         return stmt
     user = actor.user
     if user.role in LA_ROLES:
-        own_la = CaseNote.pupil_id.in_(select(Pupil.id).where(Pupil.home_la_id == user.la_id))
-        readable = (
-            or_(CaseNote.audience == "all", CaseNote.audience == "la")
-            if role_allows(user, "note.read_la")
-            else CaseNote.audience == "all"
-        )
-        return stmt.where(or_(and_(own_la, readable), CaseNote.author_id == user.id))
+        own_la = pupil_id.in_(select(Pupil.id).where(Pupil.home_la_id == user.la_id))
+        readable = or_(audience == "all", audience == "la") if role_allows(user, "note.read_la") else audience == "all"
+        return stmt.where(or_(and_(own_la, readable), author_id == user.id))
     works = or_(
-        CaseNote.pupil_id.in_(select(Pupil.id).where(Pupil.home_school_id == user.setting_id)),
-        CaseNote.pupil_id.in_(select(Placement.pupil_id).where(Placement.setting_id == user.setting_id))
+        pupil_id.in_(select(Pupil.id).where(Pupil.home_school_id == user.setting_id)),
+        pupil_id.in_(select(Placement.pupil_id).where(Placement.setting_id == user.setting_id))
         if user.role == Role.AP_HEAD
         else false(),
     )
-    return stmt.where(or_(and_(CaseNote.audience == "all", works), CaseNote.author_id == user.id))
+    return stmt.where(or_(and_(audience == "all", works), author_id == user.id))
+
+
+def scope_notes(actor: Actor, stmt: S) -> S:
+    """Notes on children's records the actor may read (`_scope_audience`)."""
+    return _scope_audience(actor, stmt, CaseNote.pupil_id, CaseNote.audience, CaseNote.author_id)
+
+
+def scope_documents(actor: Actor, stmt: S) -> S:
+    """Documents on children's records the actor may open: as notes (`_scope_audience`)."""
+    return _scope_audience(actor, stmt, Document.pupil_id, Document.audience, Document.uploaded_by_id)
 
 
 def scope_placements(actor: Actor, stmt: S) -> S:
@@ -443,7 +453,14 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
             return obj.home_school_id == user.setting_id
         if action == "movement.record":
             return user.role in LA_ROLES or works_with(user, obj)
-        if action in ("note.write", "contact.view", "contact.edit", "contact.restricted", "absence.sent_home"):
+        if action in (
+            "note.write",
+            "document.upload",
+            "contact.view",
+            "contact.edit",
+            "contact.restricted",
+            "absence.sent_home",
+        ):
             return obj.home_la_id == user.la_id if user.role in LA_ROLES else works_with(user, obj)
         return True
     if isinstance(obj, Placement):

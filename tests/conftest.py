@@ -330,6 +330,27 @@ def client(app: Flask, db: Session) -> Client:
     return test_client
 
 
+# The EICAR test file: every virus scanner reports it, and it harms nothing.
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+@pytest.fixture()
+def clamav(app: Flask, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """ClamAV from Debian's packages, given its own signature for the EICAR test file (with no
+    network, freshclam cannot fetch the real ones); the app's documents kept under tmp_path."""
+    import hashlib
+    import shutil
+
+    if shutil.which("clamscan") is None:
+        unavailable("ClamAV is not installed (apt-get install clamav)")
+    signatures = tmp_path / "eicar.hdb"
+    signatures.write_text(f"{hashlib.md5(EICAR).hexdigest()}:{len(EICAR)}:Eicar-Test-Signature\n")  # noqa: S324 - ClamAV's hash signature format
+    saved = {key: app.config.get(key) for key in ("CLAMAV_DATABASE", "DOCUMENTS_DIR", "CLAMSCAN")}
+    app.config.update(CLAMAV_DATABASE=str(signatures), DOCUMENTS_DIR=str(tmp_path / "documents"), CLAMSCAN="clamscan")
+    yield {"database": str(signatures), "documents": tmp_path / "documents"}
+    app.config.update(saved)
+
+
 @pytest.fixture()
 def runner(app: Flask, db: Session) -> FlaskCliRunner:
     return app.test_cli_runner()
@@ -522,10 +543,27 @@ def area_records(
         restriction="No contact: a court order",
     )
     db.add(contact)
+    # A document for the LA's officers only (its file is not in any storage: opening it is not found).
+    from ap_register.models import Document
+
+    document = Document(
+        pupil_id=pupil.id,
+        filename=f"{key}-safeguarding-report.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+        storage_key=f"world-{key}",
+        category="report",
+        audience="la",
+        uploaded_by_name="An officer",
+        organisation=la.name,
+    )
+    db.add(document)
     db.flush()
     return {
         "note": note,
         "contact": contact,
+        "document": document,
         "tokens": tokens,
         "proposal": proposal,
         "transfer": transfer,

@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ap_register.accounts import audit
-from ap_register.casework import caseloads, contacts
+from ap_register.casework import caseloads, contacts, documents
+from ap_register.casework.documents import Storage
 from ap_register.domain.actors import Actor
 from ap_register.models import (
     Alert,
@@ -47,13 +48,16 @@ def due(session: Session, on: date, years: int = RETENTION_YEARS) -> list[Pupil]
     )
 
 
-def anonymise(session: Session, actor: Actor, pupil: Pupil, on: date, years: int = RETENTION_YEARS) -> None:
+def anonymise(
+    session: Session, actor: Actor, pupil: Pupil, on: date, years: int = RETENTION_YEARS, storage: Storage | None = None
+) -> None:
     pupil.first_name = "Anonymised"
     pupil.last_name = "Pupil"
     pupil.upn = f"ANON{pupil.id:09d}"
     pupil.date_of_birth = date(pupil.date_of_birth.year, 1, 1)
     pupil.home_address = pupil.home_postcode = None
     contacts.forget(session, pupil)
+    documents.forget(session, pupil, storage)
     pupil.sex = pupil.ethnicity = pupil.uprn = pupil.fsm_start = pupil.fsm_end = None
     pupil.anonymised_on = on
     caseloads.release(session, actor, pupil, "record anonymised")
@@ -94,11 +98,12 @@ def anonymise(session: Session, actor: Actor, pupil: Pupil, on: date, years: int
     audit.record(session, actor, "anonymise", "pupil", pupil.id, pupil_id=pupil.id, detail={"retention_years": years})
 
 
-def run(session: Session, on: date, years: int = RETENTION_YEARS) -> dict[str, int]:
-    """The nightly job: anonymise every pupil past the retention date."""
+def run(session: Session, on: date, years: int = RETENTION_YEARS, storage: Storage | None = None) -> dict[str, int]:
+    """The nightly job: anonymise every pupil past the retention date (their documents deleted
+    from `storage` too)."""
     actor = Actor.system("retention", label="retention job")
     found = due(session, on, years)
     for pupil in found:
-        anonymise(session, actor, pupil, on, years)
+        anonymise(session, actor, pupil, on, years, storage)
     session.flush()
     return {"anonymised": len(found)}

@@ -6,7 +6,7 @@ from ap_register.models.attendance import AttendanceMark
 from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
 from ap_register.models.budgets import BudgetLine, BudgetPlan, BudgetVariation
-from ap_register.models.casework import CaseAssignment, CaseNote, Contact
+from ap_register.models.casework import CaseAssignment, CaseNote, Contact, Document
 from ap_register.models.coverage import CoverageWeek
 from ap_register.models.drafts import FormDraft, FormSubmission
 from ap_register.models.movements import Movement
@@ -35,6 +35,7 @@ __all__ = [
     "CaseNote",
     "Contact",
     "ContactAttempt",
+    "Document",
     "ApiToken",
     "AgendaItem",
     "Conflict",

@@ -83,3 +83,25 @@ class Contact(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     setting: Mapped[Setting | None] = relationship()
+
+
+class Document(Base):
+    """A document on a child's record (casework/documents.py), kept in the document storage under
+    `storage_key` once scanned clean; read, like a case note, by its `audience`."""
+
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    category: Mapped[str] = mapped_column(String(30))
+    audience: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str | None] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_by_name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200))

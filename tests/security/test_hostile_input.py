@@ -205,6 +205,7 @@ def known_values(area: dict[str, Any], draft_tokens: list[str]) -> dict[str, lis
         "transfer_id": [home["transfer"].id],
         "note_id": [home["note"].id],
         "contact_id": [home["contact"].id],
+        "document_id": [home["document"].id],
         "role": ["parent_carer", "senco"],
         "stretch_id": [1],
         "outcome": ["reintegration"],

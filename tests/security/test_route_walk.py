@@ -107,6 +107,8 @@ def url_values(rule: Any, world: dict[str, Any], db: Session, area: str = "other
             values[name] = other["note"].id
         elif name == "contact_id":
             values[name] = other["contact"].id
+        elif name == "document_id":
+            values[name] = other["document"].id
         elif name == "role":
             values[name] = "parent_carer"
         elif name == "token_id":
@@ -172,6 +174,7 @@ def secrets_of(world: dict[str, Any], target: str = "other") -> list[str]:
         other["note"].text,
         other["contact"].name,
         other["contact"].phone,
+        other["document"].filename,
     ]
 
 

@@ -3,17 +3,21 @@ child's record, and the people around the child."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput
 from werkzeug.wrappers import Response
 
 from ap_register import clock, permissions
 from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import Form, GovDateField, attempt, checkboxes, radios, submit, text_area, text_field
 from ap_register.blueprints.forms import select as select_field
-from ap_register.casework import caseloads, chronology, contacts, notes
+from ap_register.casework import caseloads, chronology, contacts, documents, notes
 from ap_register.casework.web import bp
 from ap_register.domain import exports
 from ap_register.domain.typed import record_id
@@ -376,3 +380,61 @@ def chronology_download(pupil_id: int, fmt: str) -> Response:
     exports.record_export(db.session, actor, "chronology", fmt, len(rows), {"pupil_id": pupil.id})
     db.session.commit()
     return table_download(fmt, chronology.COLUMNS, rows, f"chronology-{pupil.upn}.{fmt}")
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def _storage() -> documents.Storage:
+    return documents.Storage(Path(current_app.config["DOCUMENTS_DIR"]))
+
+
+class DocumentForm(Form):
+    file = FileField(
+        "The file",
+        widget=GovFileInput(),
+        description="A PDF, a Word document (DOCX), a JPEG or PNG image, or plain text. It is checked for viruses "
+        "before anyone can open it",
+    )
+    category = radios("What is it?", list(documents.CATEGORIES.items()), "Choose what the document is")
+    description = text_area("Description (optional)", max_length=documents.MAX_DESCRIPTION)
+    audience = radios("Who may open it?", list(notes.AUDIENCES.items()), "Choose who may open it")
+    submit = submit("Upload the document")
+
+
+@bp.route("/pupils/<int:pupil_id>/documents/new", methods=["GET", "POST"])
+@login_required
+def document_new(pupil_id: int) -> str | Response:
+    actor = current_actor()
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    permissions.require(db.session, actor, "document.upload", pupil)
+    form = DocumentForm()
+    limit = current_app.config["DOCUMENT_MAX_MB"] * 1024 * 1024
+    if form.validate_on_submit():
+        sent = form.file.data
+        draft = documents.DocumentDraft(
+            filename=getattr(sent, "filename", "") or "",
+            data=sent.read(limit + 1) if sent else b"",
+            category=form.category.data or "",
+            audience=form.audience.data or "",
+            description=form.description.data or "",
+        )
+        scanner = documents.Scanner(current_app.config["CLAMSCAN"], current_app.config["CLAMAV_DATABASE"])
+        done, kept = attempt(
+            form, lambda: documents.upload(db.session, actor, pupil.id, draft, _storage(), scanner, limit)
+        )
+        if done and kept is not None:
+            flash(f"{kept.filename} uploaded", "success")
+            return redirect(url_for("register.pupil", pupil_id=pupil.id, _anchor="documents"))
+    return render_recorded(
+        "casework/document.html", title="Upload a document", form=form, pupil=pupil, limit_mb=limit // (1024 * 1024)
+    )
+
+
+@bp.route("/documents/<int:document_id>")
+@login_required
+def document_open(document_id: int) -> Response:
+    actor = current_actor()
+    found, data = documents.open_document(db.session, actor, document_id, _storage())
+    db.session.commit()
+    return send_file(io.BytesIO(data), mimetype=found.content_type, as_attachment=True, download_name=found.filename)

@@ -1,0 +1,258 @@
+"""Documents on a child's record: the evidence behind a decision (a support plan, a report, a
+letter received), kept outside the database and opened only once ClamAV has found it clean.
+
+An upload is refused whole, with the reason, when its name, size or kind is wrong, or when the
+virus scanner finds anything or cannot be run (the register never keeps a file it could not check).
+The kinds taken are those a case file needs and a browser cannot run: PDF, Word (DOCX), JPEG and
+PNG images, and plain text, each recognised by its first bytes, never by its name alone. A file
+is scanned in the storage's own quarantine folder and moved into place only when clean
+(`Scanner`: `clamscan`, with `CLAMAV_DATABASE` naming its signatures when set; production keeps
+Debian's signatures up to date with `freshclam`).
+
+Who uploads and reads: as case notes (casework/notes.py; `permissions.scope_documents`): the LA's
+officers who work cases upload to their LA's children, a school or provider to the children it
+works with; a document is for the LA's officers only (`la`) or also for the settings that work
+with the child (`all`); the uploader always reads their own. Each upload and each opening is on
+the child's audit trail. Anonymising the record deletes its documents, files and all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import shutil
+import subprocess
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register import permissions
+from ap_register.accounts import audit
+from ap_register.casework.notes import ANONYMISED, AUDIENCES
+from ap_register.domain.actors import Actor
+from ap_register.domain.errors import DomainError, FieldError, NotFound, Refusal
+from ap_register.domain.text import control_character_problem
+from ap_register.models import Document, Pupil
+
+log = logging.getLogger(__name__)
+
+CATEGORIES = {
+    "support_plan": "Support or reintegration plan",
+    "report": "Report (health, educational psychology, social care)",
+    "letter": "Letter received",
+    "evidence": "Other evidence",
+}
+# What a file's first bytes say it is, and the names it may have.
+TYPES = {
+    "application/pdf": (".pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "text/plain": (".txt",),
+}
+MAX_NAME = 200
+MAX_DESCRIPTION = 400
+NOT_CHECKED = (
+    "The file could not be checked for viruses just now, so it was not kept. Try again later, or ask "
+    "your local authority's administrator"
+)
+
+
+class ScanUnavailable(Exception):
+    """The scanner could not give an answer (not installed, no signatures, an error)."""
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """ClamAV's command-line scanner: 0 clean, 1 found, anything else no answer."""
+
+    command: str = "clamscan"
+    database: str = ""
+
+    def scan(self, path: Path) -> str | None:
+        """None when clean; the name of what was found otherwise."""
+        args = [self.command, "--no-summary", "--stdout"]
+        if self.database:
+            args.append(f"--database={self.database}")
+        try:
+            done = subprocess.run([*args, str(path)], capture_output=True, text=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise ScanUnavailable(str(error)) from error
+        if done.returncode == 0:
+            return None
+        if done.returncode == 1:
+            found = done.stdout.strip().rsplit(": ", 1)[-1].removesuffix(" FOUND")
+            return found or "a virus"
+        raise ScanUnavailable((done.stderr or done.stdout).strip()[:300])
+
+
+@dataclass(frozen=True)
+class Storage:
+    """A folder of documents, each under a random key; its `quarantine` folder holds uploads
+    until they are scanned. (An S3-compatible store would take the same three calls.)"""
+
+    root: Path
+
+    def quarantine(self) -> Path:
+        folder = self.root / "quarantine"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def keep(self, waiting: Path, key: str) -> None:
+        (self.root / "kept").mkdir(parents=True, exist_ok=True)
+        shutil.move(str(waiting), self.root / "kept" / key)
+
+    def read(self, key: str) -> bytes:
+        return (self.root / "kept" / key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        (self.root / "kept" / key).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class DocumentDraft:
+    filename: str
+    data: bytes
+    category: str
+    audience: str
+    description: str = ""
+
+
+def kind_of(data: bytes, filename: str) -> str | None:
+    """The file's type, from its first bytes, when its name agrees; None otherwise."""
+    suffix = Path(filename).suffix.lower()
+    found: str | None = None
+    if data.startswith(b"%PDF-"):
+        found = "application/pdf"
+    elif data.startswith(b"\x89PNG\r\n\x1a\n"):
+        found = "image/png"
+    elif data.startswith(b"\xff\xd8\xff"):
+        found = "image/jpeg"
+    elif data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if "word/document.xml" in archive.namelist():
+                    found = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        except zipfile.BadZipFile:
+            found = None
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and "\x00" not in text:
+            found = "text/plain"
+    return found if found is not None and suffix in TYPES[found] else None
+
+
+def upload(
+    session: Session, actor: Actor, pupil_id: int, draft: DocumentDraft, storage: Storage, scanner: Scanner, limit: int
+) -> Document:
+    """Keep a document on the child's record once it is checked and scanned clean."""
+    pupil = permissions.get_pupil(session, actor, pupil_id)
+    permissions.require(session, actor, "document.upload", pupil)
+    if pupil.anonymised_on is not None:
+        raise DomainError("The document was not kept", [FieldError("", ANONYMISED)])
+    refusal = Refusal()
+    name = Path(draft.filename.replace("\\", "/")).name.strip()
+    problem = control_character_problem(name)
+    kind = None
+    if not draft.data:
+        refusal.add("file", "Choose a file" if not name else "The file is empty")
+    elif len(draft.data) > limit:
+        refusal.add("file", f"The file must be smaller than {limit // (1024 * 1024)} MB")
+    elif not name or len(name) > MAX_NAME or problem:
+        refusal.add("file", f"The file's name must be readable text of {MAX_NAME} characters or fewer")
+    else:
+        kind = kind_of(draft.data, name)
+        if kind is None:
+            refusal.add("file", "The file must be a PDF, a Word document (DOCX), a JPEG or PNG image, or plain text")
+    if draft.category not in CATEGORIES:
+        refusal.add("category", "Choose what the document is")
+    if draft.audience not in AUDIENCES:
+        refusal.add("audience", "Choose who may open it")
+    description = draft.description.replace("\r\n", "\n").strip()
+    described = control_character_problem(description, multiline=True)
+    if len(description) > MAX_DESCRIPTION:
+        refusal.add("description", f"The description must be {MAX_DESCRIPTION} characters or fewer")
+    elif described:
+        refusal.add("description", f"The description {described}")
+    refusal.raise_if_any("The document was not kept")
+    assert kind is not None
+    key = uuid.uuid4().hex
+    waiting = storage.quarantine() / key
+    waiting.write_bytes(draft.data)
+    try:
+        found = scanner.scan(waiting)
+    except ScanUnavailable as error:
+        waiting.unlink(missing_ok=True)
+        log.error("The virus scanner gave no answer: %s", error)
+        raise DomainError("The document was not kept", [FieldError("file", NOT_CHECKED)]) from error
+    if found is not None:
+        waiting.unlink(missing_ok=True)
+        log.warning("An upload to pupil %s was refused: the scanner found %s", pupil.id, found)
+        raise DomainError(
+            "The document was not kept",
+            [FieldError("file", f"The virus scanner found {found} in the file, so it was not kept")],
+        )
+    user = actor.user
+    document = Document(
+        pupil_id=pupil.id,
+        filename=name,
+        content_type=kind,
+        size=len(draft.data),
+        sha256=hashlib.sha256(draft.data).hexdigest(),
+        storage_key=key,
+        category=draft.category,
+        audience=draft.audience,
+        description=description or None,
+        uploaded_by_id=actor.user_id,
+        uploaded_by_name=user.name if user is not None else actor.name,
+        organisation=user.organisation_name if user is not None else "",
+    )
+    with session.begin_nested():
+        session.add(document)
+        session.flush()
+        audit.record(
+            session, actor, "create", "document", document.id, pupil_id=pupil.id,
+            detail={"category": draft.category, "audience": draft.audience, "size": len(draft.data), "type": kind},
+        )  # fmt: skip
+    storage.keep(waiting, key)
+    return document
+
+
+def visible(session: Session, actor: Actor, pupil: Pupil) -> list[Document]:
+    """The child's documents the actor may open, newest first."""
+    return list(
+        session.scalars(
+            permissions.scope_documents(
+                actor, select(Document).where(Document.pupil_id == pupil.id).order_by(Document.id.desc())
+            )
+        )
+    )
+
+
+def open_document(session: Session, actor: Actor, document_id: int, storage: Storage) -> tuple[Document, bytes]:
+    """A document the actor may open, and its bytes; the opening is on the child's audit trail."""
+    found = session.scalar(permissions.scope_documents(actor, select(Document).where(Document.id == document_id)))
+    if found is None:
+        raise NotFound("Page not found")
+    try:
+        data = storage.read(found.storage_key)
+    except FileNotFoundError as error:
+        raise NotFound("Page not found") from error
+    audit.record(session, actor, "view", "document", found.id, pupil_id=found.pupil_id)
+    return found, data
+
+
+def forget(session: Session, pupil: Pupil, storage: Storage | None) -> None:
+    """Anonymising: the child's documents go, files and rows."""
+    for document in session.scalars(select(Document).where(Document.pupil_id == pupil.id)):
+        if storage is not None:
+            storage.delete(document.storage_key)
+        session.delete(document)
