@@ -55,7 +55,7 @@ def test_a_clean_file_is_kept_and_read_like_a_note(db: Session, world: dict[str,
     def opens(user: Any) -> list[int]:
         return [d.id for d in documents.visible(db, as_(user), pupil)]
 
-    assert sorted(opens(users[Role.LA_ADMIN])) == sorted([shared.id, private.id])
+    assert sorted(opens(users[Role.LA_ADMIN])) == sorted([shared.id, private.id, home["document"].id])
     assert opens(users[Role.AP_HEAD]) == [shared.id]
     assert opens(other["users"][Role.LA_ADMIN]) == []
     with pytest.raises(NotFound):
@@ -78,7 +78,7 @@ def test_the_eicar_file_is_refused_by_clamav_and_nothing_is_kept(
     assert [e.message for e in refused.value.errors] == [
         "The virus scanner found Eicar-Test-Signature.UNOFFICIAL in the file, so it was not kept"
     ]
-    assert db.scalars(select(Document)).all() == []
+    assert db.scalars(select(Document).where(Document.storage_key.not_like("world-%"))).all() == []
     assert not any(storage.quarantine().iterdir())
 
 
@@ -101,7 +101,7 @@ def test_a_file_of_the_wrong_kind_size_or_name_is_refused_before_it_is_scanned(
         with pytest.raises(DomainError) as refused:
             documents.upload(db, admin, pupil, draft(name, data), storage, scanner, LIMIT)
         assert refused.value.errors[0].message == message, name
-    assert db.scalars(select(Document)).all() == []
+    assert db.scalars(select(Document).where(Document.storage_key.not_like("world-%"))).all() == []
 
 
 def test_no_answer_from_the_scanner_keeps_nothing(
@@ -117,7 +117,7 @@ def test_no_answer_from_the_scanner_keeps_nothing(
         with pytest.raises(DomainError) as refused:
             documents.upload(db, admin, pupil, draft(), storage, scanner, LIMIT)
         assert refused.value.errors[0].message == documents.NOT_CHECKED
-    assert db.scalars(select(Document)).all() == []
+    assert db.scalars(select(Document).where(Document.storage_key.not_like("world-%"))).all() == []
 
 
 def test_who_uploads_and_anonymising_deletes_the_files(
@@ -135,6 +135,6 @@ def test_who_uploads_and_anonymising_deletes_the_files(
     kept = documents.upload(db, as_(home["users"][Role.AP_HEAD]), pupil.id, draft(), storage, scanner, LIMIT)
     retention.anonymise(db, as_(home["users"][Role.LA_ADMIN]), pupil, date(2026, 12, 1), storage=storage)
     db.flush()
-    assert db.scalars(select(Document)).all() == []
+    assert db.scalars(select(Document).where(Document.storage_key.not_like("world-%"))).all() == []
     with pytest.raises(FileNotFoundError):
         storage.read(kept.storage_key)
