@@ -108,14 +108,14 @@ def retention(session: Session, on: date) -> dict[str, Any]:
 
 
 def absence_follow_up(session: Session, on: date) -> dict[str, Any]:
-    """Same-day absence follow-up (coverage/absence.py) as of now, or as of the end of `on` when
-    that is another day. The scheduler also runs it every few minutes through the school day."""
-    from datetime import datetime, time
-
+    """Same-day absence follow-up (coverage/absence.py) as of now; for another day, nothing. The
+    scheduler also runs it every few minutes through the school day."""
     from ap_register.coverage.absence import run
 
-    at = clock.now() if on == clock.today() else datetime.combine(on, time(23, 59), tzinfo=clock.ENGLAND)
-    return run(session, at)
+    if on != clock.today():
+        # A past morning is past: raising its absences now would tell people of yesterday's child.
+        return {"skipped": "the same-day follow-up runs for today only"}
+    return run(session, clock.now())
 
 
 def run_absence_follow_up(app: Flask) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, object_session
 
+from ap_register import clock
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.vocab import LA_ROLES, SCHOOL_ROUTES, SETTING_ROLES, Role, Route
@@ -411,6 +412,30 @@ def works_with(user: User, pupil: Pupil) -> bool:
     return user.role == Role.AP_HEAD and _placed_with(pupil, user.setting_id)
 
 
+def works_with_now(user: User, pupil: Pupil) -> bool:
+    """`works_with`, today: the child is on the setting's roll, or (for a provider) has a placement
+    there that has not ended (running, or still to start). Who calls home and keeps the family's
+    numbers: a provider whose placement with the child ended no longer does."""
+    if user.setting_id is None:
+        return False
+    if pupil.home_school_id == user.setting_id:
+        return True
+    session = object_session(pupil)
+    if user.role != Role.AP_HEAD or session is None:
+        return False
+    today = clock.today()
+    found = session.scalar(
+        select(Placement.id)
+        .where(
+            Placement.pupil_id == pupil.id,
+            Placement.setting_id == user.setting_id,
+            or_(Placement.end_date.is_(None), Placement.end_date >= today),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def placement_refusal(
     actor: Actor, pupil: Pupil, route: Route | None = None, setting: Setting | None = None
 ) -> str | None:
@@ -453,15 +478,10 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
             return obj.home_school_id == user.setting_id
         if action == "movement.record":
             return user.role in LA_ROLES or works_with(user, obj)
-        if action in (
-            "note.write",
-            "document.upload",
-            "contact.view",
-            "contact.edit",
-            "contact.restricted",
-            "absence.sent_home",
-        ):
+        if action in ("note.write", "document.upload"):
             return obj.home_la_id == user.la_id if user.role in LA_ROLES else works_with(user, obj)
+        if action in ("contact.view", "contact.edit", "contact.restricted", "absence.sent_home"):
+            return obj.home_la_id == user.la_id if user.role in LA_ROLES else works_with_now(user, obj)
         return True
     if isinstance(obj, Placement):
         if not can_view_pupil(session, actor, obj.pupil):

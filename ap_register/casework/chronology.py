@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from ap_register import clock, permissions
 from ap_register.budgets.outreach import KINDS as OUTREACH_KINDS
-from ap_register.casework import notes
+from ap_register.casework import contacts, notes
+from ap_register.coverage.absence import KIND as ABSENCE
 from ap_register.coverage.absence import METHODS, OUTCOMES
 from ap_register.coverage.alerts import KINDS as ALERT_KINDS
 from ap_register.domain import week_pattern
@@ -146,13 +147,15 @@ def _alerts(session: Session, actor: Actor, pupil: Pupil) -> tuple[list[Entry], 
     alerts = session.scalars(
         permissions.scope_alerts(actor, select(Alert).where(Alert.pupil_id == pupil.id).order_by(Alert.id))
     ).all()
+    # Who was tried about an absence, and what was said, are the family's (coverage/absence.py).
+    family = contacts.may_read(session, actor, pupil)
     found: list[Entry] = []
     for a in alerts:
         title = ALERT_KINDS.get(a.kind, a.kind)
         found.append(
             Entry(_local_day(a.raised_at), "alert", f"Alert raised: {title}", a.message, "The register", a.raised_at)
         )
-        if a.acknowledged_at is not None:
+        if a.acknowledged_at is not None and (family or a.kind != ABSENCE):
             found.append(
                 Entry(
                     _local_day(a.acknowledged_at),
@@ -185,11 +188,15 @@ def _alerts(session: Session, actor: Actor, pupil: Pupil) -> tuple[list[Entry], 
                     a.resolved_at,
                 )
             )
-    attempts = session.scalars(
-        select(ContactAttempt)
-        .where(ContactAttempt.alert_id.in_([a.id for a in alerts] or [0]))
-        .order_by(ContactAttempt.id)
-    ).all()
+    attempts = (
+        session.scalars(
+            select(ContactAttempt)
+            .where(ContactAttempt.alert_id.in_([a.id for a in alerts] or [0]))
+            .order_by(ContactAttempt.id)
+        ).all()
+        if family
+        else []
+    )
     tried = [
         Entry(
             _local_day(t.made_at),

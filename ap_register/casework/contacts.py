@@ -21,8 +21,10 @@ wrong person; the restricted contact's address, phone and email are then shown o
 LA's officers (`contact.restricted`), who alone change or remove such a contact.
 
 Who reads a child's contacts: the home LA's officers in `contact.view`, and the school and the
-providers that work with the child (on its roll, or placed with it), who are the ones to call
-home today. Who adds and changes them: the same people in `contact.edit`. Every change is on the
+providers that work with the child (on its roll, or placed with it now), who are the ones to call
+home today, when the contact is shared with them (`audience` `all`; the parents the LA's own
+pupils file gave it are for its officers, `la`, until one shares them). Who adds and changes them:
+the same people in `contact.edit`. Every change is on the
 child's audit trail, naming the fields changed but not their values (a phone number or an address
 is not kept in a trail that is never rewritten). Nothing is added to an anonymised record, and
 anonymising removes its contacts.
@@ -40,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from ap_register import permissions
 from ap_register.accounts import audit
-from ap_register.casework.notes import ANONYMISED
+from ap_register.casework.notes import ANONYMISED, AUDIENCES
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import among
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
@@ -93,6 +95,8 @@ class ContactDraft:
     contact_by: str | None = None
     preferences: str | None = None
     restriction: str | None = None
+    # `la` or `all` (notes.AUDIENCES); None: as held, or `all` for a new contact.
+    audience: str | None = None
 
 
 KEPT = tuple(f.name for f in fields(ContactDraft) if f.name != "role")
@@ -131,7 +135,8 @@ def may_read(session: Session, actor: Actor, pupil: Pupil) -> bool:
 
 def people_around(session: Session, actor: Actor, pupil: Pupil) -> list[Person]:
     """The child's contacts the actor may read (none when they may not), parents first, each as
-    they may see it."""
+    they may see it: the home LA's officers every contact in full; a setting the contacts shared
+    with it (`all`), and any contact under a restriction, whose details it never sees."""
     if not may_read(session, actor, pupil):
         return []
     full = permissions.can(session, actor, "contact.restricted", pupil)
@@ -139,8 +144,13 @@ def people_around(session: Session, actor: Actor, pupil: Pupil) -> list[Person]:
     order = {role: n for n, role in enumerate(ROLES)}
     held = sorted(_contacts(session, pupil.id), key=lambda c: (order.get(c.role, 99), c.id))
     return [
-        Person(c, withheld=bool(c.restriction) and not full, may_change=edits and (full or not c.restriction))
+        Person(
+            c,
+            withheld=not full and (bool(c.restriction) or c.audience != "all"),
+            may_change=edits and (full or (not c.restriction and c.audience == "all")),
+        )
         for c in held
+        if full or c.audience == "all" or c.restriction
     ]
 
 
@@ -156,7 +166,10 @@ def contact_to_change(session: Session, actor: Actor, pupil: Pupil, contact_id: 
     if found is None:
         raise NotFound("Page not found")
     permissions.require(session, actor, "contact.edit", pupil)
-    if found.restriction and not permissions.can(session, actor, "contact.restricted", pupil):
+    full = permissions.can(session, actor, "contact.restricted", pupil)
+    if found.audience != "all" and not found.restriction and not full:
+        raise NotFound("Page not found")  # the LA's own: a setting does not know it is there
+    if (found.restriction or found.audience != "all") and not full:
         raise Forbidden(RESTRICTED_BY_LA)
     return found
 
@@ -273,6 +286,12 @@ def checked(
         refusal, "preferences", "What to know before contacting them", draft.preferences, 400, True
     )
     values["restriction"] = _text(refusal, "restriction", "The restriction", draft.restriction, 400, True)
+    audience = draft.audience or (existing.audience if existing is not None else "all")
+    if audience not in AUDIENCES:
+        refusal.add("audience", "Choose who may see their details")
+    elif audience != "all" and not permissions.can(session, actor, "contact.restricted", pupil):
+        refusal.add("audience", "Only the local authority's officers keep a contact for themselves")
+    values["audience"] = audience
     if name is not None and role in ROLES:
         clash = next(
             (
@@ -358,14 +377,16 @@ def save(session: Session, actor: Actor, pupil_id: int, draft: ContactDraft) -> 
 def record_parents(session: Session, actor: Actor, pupil: Pupil, parents: list[tuple[str, str | None]]) -> bool:
     """The parents a pupils file names for a child it already holds (name and address each): a
     parent of that name gains the address given, a new name is added as a parent or carer whose
-    relationship is not recorded. A parent the file leaves out stays (a file of names is no reason
-    to forget a restriction). Whether anything changed."""
+    relationship is not recorded, for the LA's officers only (the LA's file gave it: sharing it with
+    the school is an officer's choice). A parent the file leaves out stays (a file of names is no
+    reason to forget a restriction). Whether anything changed."""
     held = {c.name.casefold(): c for c in _contacts(session, pupil.id) if c.role == "parent_carer"}
     changed = False
     for name, address in parents:
         contact = held.get(name.casefold())
         if contact is None:
-            add(session, actor, pupil.id, ContactDraft("parent_carer", name, relation="not_known", address=address))
+            draft = ContactDraft("parent_carer", name, relation="not_known", address=address, audience="la")
+            held[name.casefold()] = add(session, actor, pupil.id, draft)  # a name given twice is one parent
             changed = True
         elif address is not None and contact.address != address:
             if contact.restriction and not permissions.can(session, actor, "contact.restricted", pupil):

@@ -35,6 +35,7 @@ commissioning school; the times are each LA's local choice, shown where they are
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -45,7 +46,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ap_register import clock, permissions
 from ap_register.accounts import audit
-from ap_register.casework import caseloads, contacts
+from ap_register.casework import caseloads, contacts, notes
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, NotFound, Refusal
@@ -65,6 +66,8 @@ from ap_register.models import (
 )
 from ap_register.models.base import utcnow
 from ap_register.placements.rules import AT_HOME_SCHOOL
+
+log = logging.getLogger(__name__)
 
 KIND = "absent_from_provision"
 # The morning codes that say the child is away and nobody yet knows why.
@@ -182,17 +185,16 @@ def follow_up(session: Session, la: LocalAuthority, at: datetime) -> FollowUp:
         if code is None or code in WITHOUT_A_REASON:
             if alert is None:
                 message = _message(placement, code, deadline(la, placement.pupil, placement))
-                if _raise(session, la, placement.pupil, placement.setting_id, placement.id, key, day, message):
+                if _raise(session, la, placement.pupil, placement.setting_id, placement.id, key, local, message):
                     result.raised += 1
                     result.keys.append(key)
                     result.notified += _tell(session, la, placement.pupil, key)
-        elif alert is not None and alert.status == "open" and not _attempts(session, alert):
-            # The register was put right (the child came, or a reason is known) before anyone began.
+        elif alert is not None and alert.status != "resolved":
+            # The register was put right: the child came, or the provider knows why they are away.
             alert.status, alert.resolved_at = "resolved", utcnow()
             alert.resolution = f"Resolved by the register: the morning register now shows code {code}."
             result.resolved += 1
-    if now >= la.absence_escalate_at:
-        result.escalated += escalate(session, la, day)
+    result.escalated += escalate(session, la, day, local)
     session.flush()
     return result
 
@@ -211,16 +213,17 @@ def _raise(
     setting_id: int,
     placement_id: int | None,
     key: str,
-    day: date,
+    at: datetime,
     message: str,
 ) -> bool:
-    """Store the alert; False when another run stored it first (a second scheduler)."""
+    """Store the alert, raised at `at`; False when another run stored it first (a second scheduler)."""
+    day = at.astimezone(clock.ENGLAND).date()
     try:
         with session.begin_nested():
             session.add(
                 Alert(
                     la_id=la.id, kind=KIND, key=key, due=day, message=message, pupil_id=pupil.id,
-                    setting_id=setting_id, placement_id=placement_id, last_found_on=day, status="open",
+                    setting_id=setting_id, placement_id=placement_id, last_found_on=day, status="open", raised_at=at,
                 )
             )  # fmt: skip
             session.flush()
@@ -272,36 +275,57 @@ def attempts_on(session: Session, alert: Alert) -> list[ContactAttempt]:
     return _attempts(session, alert)
 
 
-def escalate(session: Session, la: LocalAuthority, day: date) -> int:
-    """Give each of the day's open absence alerts that nobody has yet reached anyone about to the
-    LA's named officer (none named: its administrators, told in their inbox); once each."""
+def may_see_attempts(session: Session, actor: Actor, alert: Alert) -> bool:
+    """Who was tried, and what they said, are the family's: for those who may read the child's
+    contacts (not everyone who may see the alert: a panel member, a provider doing outreach)."""
+    pupil = session.get(Pupil, alert.pupil_id) if alert.pupil_id is not None else None
+    return pupil is not None and contacts.may_read(session, actor, pupil)
+
+
+def escalate(session: Session, la: LocalAuthority, day: date, at: datetime) -> int:
+    """Give each of the day's absence alerts that nobody has yet reached anyone about to the LA's
+    named officer (none named, or no longer one who acts on alerts here: its administrators, or
+    failing them its attendance officers, told in their inbox); once each. A morning's alerts go at
+    the LA's escalation time; one raised later (a child sent home) after as long again as the
+    morning allows (from the check to the escalation time)."""
+    window = datetime.combine(day, la.absence_escalate_at) - datetime.combine(day, la.absence_check_at)
     waiting = session.scalars(
         select(Alert)
         .where(Alert.la_id == la.id, Alert.kind == KIND, Alert.due == day, Alert.escalated_at.is_(None))
         .where(Alert.status != "resolved")
         .with_for_update()
     ).all()
+    due = [
+        a
+        for a in waiting
+        if at >= max(datetime.combine(day, la.absence_escalate_at, tzinfo=clock.ENGLAND), a.raised_at + window)
+        and not any(t.outcome in REACHED for t in _attempts(session, a))
+    ]
+    if not due:
+        return 0
     officer = session.get(User, la.absence_officer_id) if la.absence_officer_id is not None else None
-    if officer is not None and not (officer.active and officer.la_id == la.id):
-        officer = None  # left, or no longer the LA's: its administrators are told instead
+    if officer is not None and not (
+        officer.active
+        and officer.la_id == la.id
+        and officer.kind == "person"
+        and permissions.role_allows(officer, "alerts.act")
+    ):
+        officer = None  # left, moved, or no longer acts on alerts: the LA's administrators instead
     told = (
         [officer]
         if officer is not None
-        else list(
-            session.scalars(select(User).where(User.la_id == la.id, User.role == Role.LA_ADMIN, User.active.is_(True)))
-        )
+        else _la_people(session, la, Role.LA_ADMIN) or _la_people(session, la, Role.ATTENDANCE_OFFICER)
     )
-    count = 0
+    if not told:
+        log.error("Absence alerts of LA %s are due to escalate and nobody there can be told", la.code)
     system = Actor.system(via="job", label="absence follow-up")
-    for alert in waiting:
-        if any(a.outcome in REACHED for a in _attempts(session, alert)):
-            continue
-        alert.escalated_at = utcnow()
+    for alert in due:
+        alert.escalated_at = at
         if officer is not None:
             alert.assigned_to_id = officer.id
         audit.record(
             session, system, "escalate", "alert", alert.id, pupil_id=alert.pupil_id,
-            detail={"kind": KIND, "to": officer.id if officer is not None else "la_admins"},
+            detail={"kind": KIND, "to": officer.id if officer is not None else "la"},
         )  # fmt: skip
         notify(
             session,
@@ -309,14 +333,21 @@ def escalate(session: Session, la: LocalAuthority, day: date) -> int:
             kind="absence_escalated",
             subject="Nobody has reached the family of a pupil absent from provision today",
             body=(
-                f"By {la.absence_escalate_at:%H:%M} nobody had recorded reaching the family of a pupil absent from "
-                "alternative provision this morning. The alert is now yours: open it to see who has been tried."
+                "Nobody has recorded reaching the family of a pupil not at alternative provision today, in the time "
+                "your local authority allows. The alert is now yours: open it to see who has been tried."
             ),
             link=f"/alerts/{alert.id}",
             pupil_id=alert.pupil_id,
         )
-        count += 1
-    return count
+    return len(due)
+
+
+def _la_people(session: Session, la: LocalAuthority, role: Role) -> list[User]:
+    return list(
+        session.scalars(
+            select(User).where(User.la_id == la.id, User.role == role, User.active.is_(True), User.kind == "person")
+        )
+    )
 
 
 def run(session: Session, at: datetime | None = None) -> dict[str, Any]:
@@ -347,7 +378,7 @@ def record_attempt(session: Session, actor: Actor, alert_id: int, draft: Attempt
     """Record one attempt to reach the family (or the child) about an alert the actor may act on:
     a contact of the child they may read and who is under no restriction."""
     alert = session.scalar(permissions.scope_alerts(actor, select(Alert).where(Alert.id == alert_id)))
-    if alert is None or alert.pupil_id is None:
+    if alert is None or alert.pupil_id is None or alert.kind != KIND:
         raise NotFound("Page not found")
     permissions.require(session, actor, "alerts.act")
     pupil = permissions.get_pupil(session, actor, alert.pupil_id)
@@ -390,7 +421,7 @@ def record_attempt(session: Session, actor: Actor, alert_id: int, draft: Attempt
         session.add(attempt)
         if draft.outcome in REACHED and alert.status == "open":
             alert.status, alert.acknowledged_by_id, alert.acknowledged_at = "acknowledged", actor.user_id, utcnow()
-            alert.acknowledgement_note = f"{OUTCOMES[draft.outcome]} ({person.contact.name})"
+            alert.acknowledgement_note = "The family was reached (see the attempts recorded)"
         session.flush()
         audit.record(
             session, actor, "contact_attempt", "alert", alert.id, pupil_id=pupil.id,
@@ -434,10 +465,17 @@ def report_sent_home(
     refusal.raise_if_any("It was not recorded")
     assert placement is not None
     la = pupil.home_la
-    key = _key(pupil.id, setting_id, local.date(), f"sent_home:{local:%H%M%S}")
-    message = f"{placement.setting.name} sent this child home, or they left, at {local:%H:%M}: {text}"
-    if not _raise(session, la, pupil, setting_id, placement.id, key, local.date(), message):
+    key = _key(pupil.id, setting_id, local.date(), f"sent_home:{local:%H%M}")
+    # The alert's message goes wherever alerts are listed: the reason, which may say where the
+    # child is and who with, is kept as a case note for those who work with the child.
+    message = (
+        f"{placement.setting.name} sent this child home, or they left, at {local:%H:%M}. "
+        "The reason is in the child's case notes."
+    )
+    if not _raise(session, la, pupil, setting_id, placement.id, key, local, message):
         raise DomainError("It was not recorded", [FieldError("", "This was recorded a moment ago")])
+    said = f"Sent home from {placement.setting.name}, or left, at {local:%H:%M}: {text}"
+    notes.write(session, actor, pupil.id, notes.NoteDraft(local.date(), "attendance", said, "all"), today=local.date())
     _tell(session, la, pupil, key)
     alert = session.scalar(select(Alert).where(Alert.la_id == la.id, Alert.key == key))
     assert alert is not None

@@ -190,6 +190,7 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
         "contact_by",
         "preferences",
         "restriction",
+        "audience",
     ),
 }
 
@@ -2067,6 +2068,7 @@ class ContactsImporter(Importer):
             contact_by=contact_by.lower() if contact_by else None,
             preferences=self.text(row, "preferences", max_length=400),
             restriction=self.text(row, "restriction", max_length=400),
+            audience=(self.text(row, "audience", max_length=10) or "").lower() or None,
         )
         if self.failed or pupil is None:
             return

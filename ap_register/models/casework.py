@@ -79,6 +79,10 @@ class Contact(Base):
     contact_by: Mapped[str | None] = mapped_column(String(10))
     preferences: Mapped[str | None] = mapped_column(String(400))
     restriction: Mapped[str | None] = mapped_column(String(400))
+    # Who reads the contact: the home LA's officers only (`la`: parents the LA's own files gave it,
+    # for its register of children not in school), or also the settings that work with the child
+    # (`all`). A restriction is shown to both, whatever the audience.
+    audience: Mapped[str] = mapped_column(String(10), default="all", server_default="all")
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

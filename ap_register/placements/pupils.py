@@ -118,7 +118,11 @@ class NewPupils:
         values = {name: None for name in (CONTACT_FIELDS - {"parents"}) | CENSUS_FIELDS} | details.values()
         self.rows.append({"upn": details.upn, "home_la_id": la.id, "home_school_id": None, **values})
         if details.parents_given:
-            self.parents[details.upn] = details.parents_given
+            seen: set[str] = set()
+            for name, address in details.parents_given:  # a name given twice is one parent
+                if name.casefold() not in seen:
+                    seen.add(name.casefold())
+                    self.parents.setdefault(details.upn, []).append((name, address))
 
     def admit(self, upn: str, day: date, setting_id: int, reason: str) -> None:
         self.admissions[upn] = (day, setting_id, reason)
@@ -139,7 +143,14 @@ class NewPupils:
                 row["home_school_id"] = admissions[row["upn"]][1]
         writer.write("pupil", PUPIL_COLUMNS, ([_stored(row[name]) for name in PUPIL_COLUMNS] for row in rows))
         parent_rows = [
-            {"pupil_id": ids[upn], "role": "parent_carer", "name": name, "relation": "not_known", "address": address}
+            {
+                "pupil_id": ids[upn],
+                "role": "parent_carer",
+                "name": name,
+                "relation": "not_known",
+                "address": address,
+                "audience": "la",  # the LA's file gave it: sharing it with the school is an officer's choice
+            }
             for upn, named in parents.items()
             for name, address in named
         ]

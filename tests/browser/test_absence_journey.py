@@ -126,7 +126,7 @@ def test_an_absence_at_9_30_reaches_the_school_and_the_officer_that_morning_and_
         axe.check(page)
         page.context.clear_cookies()
 
-    with clock.fixed(at(13, 31)):
+    with clock.fixed(at(13, 40)):
         assert jobs.run_absence_follow_up(live_app)["escalated"] == 1
         sign_in(page, area["named"], factories.PASSWORD)
         page.goto("/inbox")

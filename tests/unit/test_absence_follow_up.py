@@ -15,7 +15,7 @@ from ap_register.casework import contacts
 from ap_register.coverage import absence
 from ap_register.coverage.alerts import open_on, raise_alerts
 from ap_register.domain.actors import Actor
-from ap_register.domain.errors import DomainError, Forbidden
+from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.vocab import Role
 from ap_register.models import Alert, AttendanceMark, AuditEvent, CaseAssignment, Notification
 from tests import factories
@@ -169,8 +169,6 @@ def test_an_attempt_is_refused_for_a_restricted_contact_and_for_what_the_actor_m
         "Choose what came of it",
         "What happened must be 1000 characters or fewer",
     ]
-    from ap_register.domain.errors import NotFound
-
     with pytest.raises(NotFound):
         absence.record_attempt(
             db, Actor(user=other["users"][Role.LA_ADMIN], via="test"), alert.id,
@@ -189,7 +187,7 @@ def test_a_provider_records_a_child_sent_home_and_the_same_people_hear_at_once(
     home = world["home"]
     head = Actor(user=home["users"][Role.AP_HEAD], via="test")
     alert = absence.report_sent_home(db, head, home["pupil"].id, home["pru"].id, at(11, 20), "Unwell; mum collected")
-    assert "sent this child home, or they left, at 11:20: Unwell; mum collected" in alert.message
+    assert "sent this child home, or they left, at 11:20. The reason is in the child's case notes." in alert.message
     assert inbox(db, home["users"][Role.SCHOOL_LEAD]) == [absence.KIND]
     with pytest.raises(DomainError):  # not placed at the farm
         absence.report_sent_home(db, head, home["pupil"].id, home["farm"].id, at(11, 25), "Left")
@@ -216,3 +214,69 @@ def test_the_la_sets_its_times_and_named_officer_with_every_problem_named(db: Se
             db, Actor(user=home["users"][Role.ATTENDANCE_OFFICER], via="test"), home["la"],
             check_at="10:00", check_early_at="9:30", escalate_at="13:30", officer_id=None,
         )  # fmt: skip
+
+
+def test_a_register_put_right_after_an_attempt_resolves_the_alert_and_nothing_escalates(
+    db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    la, users, pupil = home["la"], home["users"], home["pupil"]
+    mum = contacts.add(
+        db, Actor(user=users[Role.LA_ADMIN], via="test"), pupil.id,
+        contacts.ContactDraft("parent_carer", "Jo Homechild", relation="mother", phone="07700 900123"),
+    )  # fmt: skip
+    mark(db, home, "N")
+    absence.follow_up(db, la, at(10))
+    [alert] = alerts(db)
+    school = Actor(user=users[Role.SCHOOL_LEAD], via="test")
+    absence.record_attempt(db, school, alert.id, absence.AttemptDraft(mum.id, "phone", "no_answer"))
+    db.query(AttendanceMark).update({"code": "L"})  # late: the child arrived
+    assert absence.follow_up(db, la, at(10, 30)).resolved == 1
+    assert absence.follow_up(db, la, at(14)).escalated == 0
+    assert alerts(db)[0].status == "resolved" and alerts(db)[0].escalated_at is None
+
+
+def test_a_child_sent_home_after_the_escalation_time_has_the_morning_s_window(
+    db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    la, users, pupil = home["la"], home["users"], home["pupil"]
+    mark(db, home, "/")
+    head = Actor(user=users[Role.AP_HEAD], via="test")
+    absence.report_sent_home(db, head, pupil.id, home["pru"].id, at(14, 50), "Unwell; dad collected him")
+    assert absence.follow_up(db, la, at(14, 55)).escalated == 0
+    assert absence.follow_up(db, la, at(18, 19)).escalated == 0
+    # Nobody named who still acts on alerts here: the LA's administrators hear instead.
+    la.absence_officer_id = users[Role.PANEL_MEMBER].id
+    assert absence.follow_up(db, la, at(18, 20)).escalated == 1
+    assert "absence_escalated" in inbox(db, users[Role.LA_ADMIN])
+    assert "absence_escalated" not in inbox(db, users[Role.PANEL_MEMBER])
+    # The reason is a case note for those who work with the child, never the alert's message.
+    [alert] = alerts(db)
+    assert "dad" not in alert.message
+    from ap_register.models import CaseNote
+
+    said = db.scalars(select(CaseNote.text).where(CaseNote.pupil_id == pupil.id, CaseNote.category == "attendance"))
+    assert [t for t in said if "Unwell; dad collected him" in t]
+    # Only the provider the child is placed with says so.
+    farm_head = Actor(user=factories.user(db, Role.AP_HEAD, home["farm"]), via="test")
+    with pytest.raises((DomainError, Forbidden, NotFound)):
+        absence.report_sent_home(db, farm_head, pupil.id, home["pru"].id, at(15), "Left")
+
+
+def test_attempts_are_for_those_who_read_the_child_s_contacts_and_only_on_absence_alerts(
+    db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    users, pupil = home["users"], home["pupil"]
+    mark(db, home, "N")
+    absence.follow_up(db, home["la"], at(10))
+    [alert] = alerts(db)
+    assert absence.may_see_attempts(db, Actor(user=users[Role.SCHOOL_LEAD], via="test"), alert)
+    assert not absence.may_see_attempts(db, Actor(user=users[Role.PANEL_MEMBER], via="test"), alert)
+    with pytest.raises(NotFound):  # an alert of another kind takes no attempts
+        absence.record_attempt(
+            db, Actor(user=users[Role.LA_ADMIN], via="test"), home["alert"].id,
+            absence.AttemptDraft(home["contact"].id, "phone", "reached"),
+        )  # fmt: skip
+    assert pupil.id == alert.pupil_id

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ap_register.casework import contacts
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
-from ap_register.domain.vocab import Role
+from ap_register.domain.vocab import Destination, Role
 from ap_register.models import AuditEvent, Contact
 
 MUM = contacts.ContactDraft(
@@ -93,7 +93,16 @@ def test_a_restricted_contact_is_changed_and_removed_by_the_la_alone(db: Session
         (
             "create",
             pupil.id,
-            ["name", "relation", "parental_responsibility", "lives_with", "address", "phone", "restriction"],
+            [
+                "name",
+                "relation",
+                "parental_responsibility",
+                "lives_with",
+                "address",
+                "phone",
+                "restriction",
+                "audience",
+            ],
         ),
         ("update", pupil.id, ["phone", "restriction"]),
         ("delete", pupil.id, None),
@@ -184,3 +193,54 @@ def test_nothing_is_added_to_an_anonymised_record(db: Session, world: dict[str, 
     with pytest.raises(DomainError, match="not kept") as refused:
         contacts.add(db, as_(home["users"][Role.LA_ADMIN]), pupil.id, MUM)
     assert "anonymised" in refused.value.errors[0].message
+
+
+def test_a_parent_the_la_s_own_file_gave_it_is_its_officers_until_one_shares_them(
+    db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    pupil, users = home["pupil"], home["users"]
+    officer, school = as_(users[Role.ATTENDANCE_OFFICER]), as_(users[Role.SCHOOL_LEAD])
+    assert contacts.record_parents(db, officer, pupil, [("Rae Homechild", "4 Mill Lane"), ("rae homechild", None)])
+    [rae] = [c for c in db.scalars(select(Contact).where(Contact.pupil_id == pupil.id)) if c.name == "Rae Homechild"]
+    assert rae.audience == "la"  # and named once, however often the file names them
+
+    def school_sees() -> list[str]:
+        return [p.contact.name for p in contacts.people_around(db, school, pupil)]
+
+    assert "Rae Homechild" not in school_sees()
+    with pytest.raises(NotFound):  # not even known to be there
+        contacts.change(db, school, pupil.id, rae.id, contacts.ContactDraft("parent_carer", "Rae", relation="mother"))
+    with pytest.raises(DomainError, match="not kept"):  # a setting keeps no contact for itself
+        contacts.add(
+            db, school, pupil.id, contacts.ContactDraft("parent_carer", "Sol", relation="father", audience="la")
+        )
+    shared = contacts.ContactDraft(
+        "parent_carer", "Rae Homechild", relation="mother", address="4 Mill Lane", audience="all"
+    )
+    assert contacts.change(db, officer, pupil.id, rae.id, shared) == ["relation", "audience"]
+    assert "Rae Homechild" in school_sees()
+
+
+def test_a_provider_whose_placement_ended_no_longer_reads_the_family_s_details(
+    db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    pupil, head = home["pupil"], as_(home["users"][Role.AP_HEAD])
+    contacts.add(db, as_(home["users"][Role.LA_ADMIN]), pupil.id, MUM)
+    assert "Jo Pupil" in [p.contact.name for p in contacts.people_around(db, head, pupil)]
+    home["placement"].end_date, home["placement"].destination = date(2025, 10, 20), Destination.RETURNED_HOME_SCHOOL
+    db.flush()
+    assert contacts.people_around(db, head, pupil) == []
+    with pytest.raises(Forbidden):
+        contacts.add(db, head, pupil.id, DAD)
+
+
+def test_a_restricted_contact_s_preferences_are_withheld_with_the_rest(db: Session, world: dict[str, Any]) -> None:
+    home = world["home"]
+    pupil = home["pupil"]
+    careful = contacts.ContactDraft(**{**DAD.__dict__, "preferences": "Lives at the refuge on Station Road"})
+    contacts.add(db, as_(home["users"][Role.LA_ADMIN]), pupil.id, careful)
+    school = as_(home["users"][Role.SCHOOL_LEAD])
+    [seen] = [p for p in contacts.people_around(db, school, pupil) if p.contact.name == "Lee Cole"]
+    assert [seen.detail(name) for name in ("address", "phone", "email", "preferences")] == [None] * 4

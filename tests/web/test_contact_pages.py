@@ -23,6 +23,7 @@ MUM = {
     "contact_by": "phone",
     "preferences": "Call after 3pm",
     "restriction": "",
+    "audience": "all",
 }
 
 

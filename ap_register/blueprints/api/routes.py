@@ -285,6 +285,7 @@ def contact_out(person: contacts.Person) -> ContactOut:
         contact_by=c.contact_by,
         preferences=person.detail("preferences"),
         restriction=c.restriction,
+        audience=c.audience,
     )
 
 

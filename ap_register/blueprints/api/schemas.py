@@ -304,6 +304,9 @@ class ContactIn(Strict):
     restriction: Annotated[FreeText, StringConstraints(max_length=400)] | None = Field(
         None, description="For example, a court order of no contact; the contact's details are then the LA's alone"
     )
+    audience: Literal["la", "all"] | None = Field(
+        None, description="`all` (default): the LA and the settings that work with the child; `la`: the LA's officers"
+    )
 
 
 class ContactOut(BaseModel):
@@ -323,6 +326,7 @@ class ContactOut(BaseModel):
     contact_by: str | None
     preferences: str | None
     restriction: str | None
+    audience: str
 
 
 class ContactList(BaseModel):

@@ -193,11 +193,21 @@ class ContactForm(Form):
         description="For example, a court order of no contact. Everyone who may contact the family sees it; this "
         "contact's address, phone and email are then shown only to the local authority's officers",
     )
+    audience = radios(
+        "Who may see their details?",
+        [
+            ("all", "The local authority, and the school and providers that work with the child"),
+            ("la", "The local authority's officers only"),
+        ],
+        "Choose who may see their details",
+    )
     submit = submit("Save the contact")
 
 
 def _contact_form(pupil: Any, role: str, actor: Any) -> ContactForm:
     form = ContactForm()
+    if not permissions.can(db.session, actor, "contact.restricted", pupil):
+        del form.audience  # a setting's contacts are shared with the LA and the child's settings
     if role != "parent_carer":
         del form.relation, form.parental_responsibility, form.lives_with
     if role in contacts.AT_A_SETTING:
@@ -229,6 +239,7 @@ def _draft(form: ContactForm, role: str) -> contacts.ContactDraft:
         contact_by=None if form.contact_by.data in (None, "none") else form.contact_by.data,
         preferences=form.preferences.data,
         restriction=form.restriction.data,
+        audience=given("audience"),
     )
 
 
@@ -257,6 +268,8 @@ def contact_new(pupil_id: int, role: str) -> str | Response:
     if role not in contacts.ROLES:
         abort(404)
     form = _contact_form(pupil, role, actor)
+    if request.method == "GET" and form.audience is not None:
+        form.audience.data = "all"
     if form.validate_on_submit():
         done, _ = attempt(form, lambda: contacts.add(db.session, actor, pupil.id, _draft(form, role)))
         if done:
@@ -289,6 +302,8 @@ def contact_change(pupil_id: int, contact_id: int) -> str | Response:
             form.parental_responsibility.data = _answer(contact.parental_responsibility)
             form.lives_with.data = _answer(contact.lives_with)
         form.contact_by.data = contact.contact_by or "none"
+        if form.audience is not None:
+            form.audience.data = contact.audience
     if form.validate_on_submit():
         draft = _draft(form, contact.role)
         done, changed = attempt(form, lambda: contacts.change(db.session, actor, pupil.id, contact.id, draft))

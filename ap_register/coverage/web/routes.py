@@ -316,7 +316,9 @@ def alert(alert_id: int) -> str | BaseResponse:
         resolved_by=alert_rules.user_name(db.session, found.resolved_by_id),
         absence_kind=absence.KIND,
         people=absence.contacts_for(db.session, actor, found) if found.kind == absence.KIND else [],
-        attempts=absence.attempts_on(db.session, found),
+        # Who was tried and what was said are the family's: for those who may read the child's contacts.
+        attempts=absence.attempts_on(db.session, found) if absence.may_see_attempts(db.session, actor, found) else [],
+        may_see_attempts=absence.may_see_attempts(db.session, actor, found),
         methods=absence.METHODS,
         outcomes=absence.OUTCOMES,
         contact_by=contacts.CONTACT_BY,
@@ -352,7 +354,7 @@ class AttemptForm(Form):
 def contact_attempt(alert_id: int) -> str | BaseResponse:
     actor = current_actor()
     found = alert_rules.get_alert(db.session, actor, alert_id)
-    if found.pupil_id is None:
+    if found.pupil_id is None or found.kind != absence.KIND:
         abort(404)
     people = absence.contacts_for(db.session, actor, found)
     form = AttemptForm()

@@ -9,7 +9,8 @@ and whether the child lives with them, as separate facts: Education Act 1996 s57
 1989 ss2-3), the social worker, the virtual school head (Children Act 1989 s22(3B)), a setting's
 SENCo and key worker; with phone, email, the way they ask to be contacted, and any restriction.
 The parents each pupil held (`pupil.parents`, a name and an address each) move into it, in their
-order, with the other facts not known; the column goes.
+order, with the other facts not known, for the LA's officers only (`audience` 'la', as they were:
+the school and providers read a contact only when it is shared with them); the column goes.
 
 Down: each child's parents and carers go back into `pupil.parents` (name and address, in the order
 they were added) and the table goes, with everything else it held (phones, emails, professionals).
@@ -47,6 +48,7 @@ def upgrade():
         sa.Column('contact_by', sa.String(length=10), nullable=True),
         sa.Column('preferences', sa.String(length=400), nullable=True),
         sa.Column('restriction', sa.String(length=400), nullable=True),
+        sa.Column('audience', sa.String(length=10), server_default='all', nullable=False),
         sa.Column('added_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['pupil_id'], ['pupil.id'], name=op.f('fk_pupil_contact_pupil_id_pupil')),
@@ -70,8 +72,8 @@ def upgrade():
         stamp = datetime.now(timezone.utc)
         op.bulk_insert(
             contact,
-            [{**row, 'role': 'parent_carer', 'relation': 'not_known', 'added_at': stamp, 'changed_at': stamp}
-             for row in rows],
+            [{**row, 'role': 'parent_carer', 'relation': 'not_known', 'audience': 'la', 'added_at': stamp,
+              'changed_at': stamp} for row in rows],
         )
     op.drop_column('pupil', 'parents')
 

@@ -25,13 +25,16 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('local_authority', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('absence_check_at', sa.Time(), server_default='10:00:00', nullable=False))
-        batch_op.add_column(sa.Column('absence_check_early_at', sa.Time(), server_default='09:30:00', nullable=False))
-        batch_op.add_column(sa.Column('absence_escalate_at', sa.Time(), server_default='13:30:00', nullable=False))
-        batch_op.add_column(sa.Column('absence_officer_id', sa.Integer(), nullable=True))
-    with op.batch_alter_table('alert', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMN (no table copied: other tables refer to both, with rows in them).
+    op.add_column('local_authority', sa.Column('absence_check_at', sa.Time(), server_default='10:00:00', nullable=False))
+    op.add_column(
+        'local_authority', sa.Column('absence_check_early_at', sa.Time(), server_default='09:30:00', nullable=False)
+    )
+    op.add_column(
+        'local_authority', sa.Column('absence_escalate_at', sa.Time(), server_default='13:30:00', nullable=False)
+    )
+    op.add_column('local_authority', sa.Column('absence_officer_id', sa.Integer(), nullable=True))
+    op.add_column('alert', sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         'contact_attempt',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -64,10 +67,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_contact_attempt_pupil_id'))
         batch_op.drop_index(batch_op.f('ix_contact_attempt_alert_id'))
     op.drop_table('contact_attempt')
-    with op.batch_alter_table('alert', schema=None) as batch_op:
-        batch_op.drop_column('escalated_at')
-    with op.batch_alter_table('local_authority', schema=None) as batch_op:
-        batch_op.drop_column('absence_officer_id')
-        batch_op.drop_column('absence_escalate_at')
-        batch_op.drop_column('absence_check_early_at')
-        batch_op.drop_column('absence_check_at')
+    # Plain DROP COLUMN (SQLite 3.35 or later), as the columns were added.
+    op.drop_column('alert', 'escalated_at')
+    for name in ('absence_officer_id', 'absence_escalate_at', 'absence_check_early_at', 'absence_check_at'):
+        op.drop_column('local_authority', name)
