@@ -139,9 +139,9 @@ def test_the_scheduler_process_runs_today_s_jobs_when_it_starts(shared_database,
                 ).all()
                 found = sorted(job for job, _ in runs)
                 db.session.remove()
-        # Each daily job once, all for the one day it started: the alerts, the attendance digest,
-        # retention and the nightly scores.
-        assert found == ["attendance-digest", "daily-alerts", "retention", "scores"]
+        # Each daily job once, all for the one day it started: the same-day absence follow-up (which
+        # also runs every 5 minutes), the alerts, the attendance digest, retention and the nightly scores.
+        assert found == ["absence-follow-up", "attendance-digest", "daily-alerts", "retention", "scores"]
         assert len({day for _, day in runs}) == 1
         assert process.poll() is None, "the scheduler should keep running"
     finally:

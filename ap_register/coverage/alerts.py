@@ -604,7 +604,7 @@ def raise_alerts(session: Session, la: LocalAuthority, on: date) -> RaiseResult:
 
 def open_on(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
     """The alerts open on a day: that day's findings, less those a person has resolved, and the
-    alerts raised as they happened that day (a child absent from provision) still open."""
+    alerts raised as they happened (a child absent from provision) by then and not yet resolved."""
     resolved_by_people = set(
         session.scalars(
             select(Alert.key).where(Alert.la_id == la.id, Alert.status == "resolved", Alert.resolved_by_id.is_not(None))
@@ -614,7 +614,7 @@ def open_on(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
         Finding(a.kind, a.key, a.due, a.message, a.pupil, a.setting)
         for a in session.scalars(
             select(Alert)
-            .where(Alert.la_id == la.id, Alert.kind.in_(EVENT_KINDS), Alert.due == on, Alert.status != "resolved")
+            .where(Alert.la_id == la.id, Alert.kind.in_(EVENT_KINDS), Alert.due <= on, Alert.status != "resolved")
             .order_by(Alert.id)
         )
     ]

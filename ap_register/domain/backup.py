@@ -13,11 +13,11 @@ import base64
 import gzip
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import IO, Any
 
-from sqlalchemy import JSON, Connection, Date, DateTime, Integer, LargeBinary, Numeric, Table, func, select, text
+from sqlalchemy import JSON, Connection, Date, DateTime, Integer, LargeBinary, Numeric, Table, Time, func, select, text
 
 from ap_register.domain.errors import DomainError
 from ap_register.models import Base
@@ -31,7 +31,7 @@ def _tables() -> list[Table]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
@@ -81,6 +81,8 @@ def _value(column: Any, value: Any) -> Any:
         return datetime.fromisoformat(value)
     if isinstance(kind, Date):
         return date.fromisoformat(value)
+    if isinstance(kind, Time):
+        return time.fromisoformat(value)
     if isinstance(kind, Numeric) and not isinstance(kind, Integer):
         return Decimal(value)
     if isinstance(kind, LargeBinary):

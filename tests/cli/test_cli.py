@@ -235,10 +235,15 @@ def test_the_demo_area_is_realistic_and_loads_once(runner: Any, db: Session) -> 
         select(func.count()).select_from(Alert).where(Alert.la_id == la.id, Alert.status.in_(("open", "acknowledged")))
     )
     assert stored == len(alerts)
-    # Two already taken on by the attendance officer, who sees who has each on their home page.
+    # Two already taken on by the attendance officer, who sees who has each on their home page, and
+    # the morning's absence whose family the officer reached.
     taken = db.scalars(select(Alert).where(Alert.la_id == la.id, Alert.status == "acknowledged")).all()
     takers = db.scalars(select(User.email).where(User.id.in_([a.acknowledged_by_id for a in taken]))).all()
-    assert len(taken) == 2 and set(takers) == {"attendance@demo.example.org"}
+    assert len(taken) == 3 and set(takers) == {"attendance@demo.example.org"}
+    assert sorted(a.kind for a in taken).count("absent_from_provision") == 1
+    # The latest school day's same-day follow-up: absences raised, one family reached, the rest escalated.
+    absences = [a for a in db.scalars(select(Alert).where(Alert.la_id == la.id, Alert.kind == "absent_from_provision"))]
+    assert len(absences) >= 2 and sum(a.escalated_at is not None for a in absences) == len(absences) - 1
     # Caseloads: the attendance officer follows six children with an open alert, the LA
     # administrator three at an unregistered provider.
     from ap_register.models import CaseAssignment

@@ -179,6 +179,27 @@ def area(world: dict[str, Any], db: Session) -> dict[str, Any]:
     home["managed_move"] = factories.placement(
         db, home["bystander"], home["school"], Route.OFF_SITE_DIRECTION, Registration.DUAL, tier=None
     )
+    # A child not at provision this morning (the form of an attempt to reach the family), and a
+    # parent the school may try.
+    from ap_register.models import Alert, Contact
+
+    home["absence"] = Alert(
+        la_id=home["la"].id, kind="absent_from_provision", key="hostile:absence", pupil_id=home["pupil"].id,
+        setting_id=home["pru"].id, due=date(2025, 11, 18), last_found_on=date(2025, 11, 18),
+        message="Not marked by 10:00",
+    )  # fmt: skip
+    db.add_all(
+        [
+            home["absence"],
+            Contact(
+                pupil_id=home["pupil"].id,
+                role="parent_carer",
+                name="Jo Homechild",
+                relation="mother",
+                phone="07700 900123",
+            ),
+        ]
+    )
     db.commit()
     return world
 
@@ -196,7 +217,7 @@ def known_values(area: dict[str, Any], draft_tokens: list[str]) -> dict[str, lis
         "panel_id": [home["panel"].id],
         "meeting_id": [home["meeting"].id],
         "referral_id": [home["referral"].id],
-        "alert_id": [home["alert"].id],
+        "alert_id": [home["alert"].id, home["absence"].id],
         "engagement_id": [home["engagement"].id],
         "plan_id": [home["plan"].id, home["draft_plan"].id],
         "line_id": [home["plan_line"].id],
@@ -543,6 +564,10 @@ def api_bodies(area: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
                 "sessions": "1111111111",
                 "start_date": day,
             },
+        ),
+        "api.add_contact": (
+            "/api/v1/contacts",
+            {"pupil_id": home["pupil"].id, "role": "parent_carer", "name": "Jo Homechild", "relation": "mother"},
         ),
         "api.review": (f"/api/v1/placements/{placement}/reviews", {"review_date": day, "notes": "Reviewed"}),
         "api.end": (f"/api/v1/placements/{placement}/end", {"end_date": day, "destination": "not_known"}),

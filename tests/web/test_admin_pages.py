@@ -297,7 +297,7 @@ def test_each_kind_of_file_has_a_template_to_fill_in(client: Any, world: dict) -
     sign_in(client, world["home"]["users"][Role.LA_ADMIN].email)
     soup = page(client.get("/admin/imports"))
     links = [a["href"] for a in soup.select("a[download]")]
-    assert "/admin/imports/pupils-template.csv" in links and len(links) == 10
+    assert "/admin/imports/pupils-template.csv" in links and len(links) == 11
     answer = client.get("/admin/imports/placements-template.csv")
     assert answer.mimetype == "text/csv"
     assert answer.get_data(as_text=True).startswith("upn,setting_ref,route,registration,start_date,sessions,tier,")
