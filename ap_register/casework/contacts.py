@@ -46,7 +46,7 @@ from ap_register.casework.notes import ANONYMISED, AUDIENCES
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import among
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
-from ap_register.domain.text import control_character_problem
+from ap_register.domain.text import kept_text
 from ap_register.models import Contact, Placement, Pupil, Setting
 
 ROLES = {
@@ -206,22 +206,6 @@ def settings_for(session: Session, actor: Actor, pupil: Pupil) -> list[Setting]:
 # --- checking ----------------------------------------------------------------------------------
 
 
-def _text(
-    refusal: Refusal, name: str, label: str, value: str | None, limit: int, multiline: bool = False
-) -> str | None:
-    if value is None:
-        return None
-    value = value.replace("\r\n", "\n").strip()
-    if not value:
-        return None
-    problem = control_character_problem(value, multiline=multiline)
-    if len(value) > limit:
-        refusal.add(name, f"{label} must be {limit} characters or fewer")
-    elif problem:
-        refusal.add(name, f"{label} {problem}")
-    return value
-
-
 def checked(
     session: Session, actor: Actor, pupil: Pupil, draft: ContactDraft, existing: Contact | None = None
 ) -> dict[str, Any]:
@@ -230,7 +214,7 @@ def checked(
     role = existing.role if existing is not None else draft.role
     if role not in ROLES:
         refusal.add("role", "Choose who they are to the child")
-    name = _text(refusal, "name", "Name", draft.name, 200)
+    name = kept_text(refusal, "name", "Name", draft.name, 200)
     if name is None:
         refusal.add("name", "Enter their name")
     values: dict[str, Any] = {"name": name}
@@ -251,7 +235,7 @@ def checked(
             if given is not None:
                 refusal.add(field_name, f"{label} is recorded for a parent or carer only")
         values.update(relation=None, parental_responsibility=None, lives_with=None)
-    values["organisation"] = _text(refusal, "organisation", "Organisation", draft.organisation, 200)
+    values["organisation"] = kept_text(refusal, "organisation", "Organisation", draft.organisation, 200)
     if role in AT_A_SETTING:
         allowed = {s.id for s in settings_for(session, actor, pupil)}
         if draft.setting_id is None:
@@ -265,12 +249,12 @@ def checked(
         if draft.setting_id is not None:
             refusal.add("setting", "A setting is recorded for a SENCo or a key worker only")
         values["setting_id"] = None
-    values["address"] = _text(refusal, "address", "Address", draft.address, 400, multiline=True)
-    phone = _text(refusal, "phone", "Phone number", draft.phone, 30)
+    values["address"] = kept_text(refusal, "address", "Address", draft.address, 400, multiline=True)
+    phone = kept_text(refusal, "phone", "Phone number", draft.phone, 30)
     if phone is not None and not (_PHONE.fullmatch(phone) and 7 <= sum(c.isdigit() for c in phone) <= 15):
         refusal.add("phone", "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192")
     values["phone"] = phone
-    email = _text(refusal, "email", "Email address", draft.email, 254)
+    email = kept_text(refusal, "email", "Email address", draft.email, 254)
     if email is not None and not _EMAIL.fullmatch(email):
         refusal.add("email", "Enter an email address in the correct format, like name@example.com")
     values["email"] = email
@@ -282,10 +266,10 @@ def checked(
             what = {"phone": "a phone number", "email": "an email address", "letter": "an address"}[draft.contact_by]
             refusal.add("contact_by", f"Enter {what} to contact them by {CONTACT_BY[draft.contact_by].lower()}")
     values["contact_by"] = draft.contact_by
-    values["preferences"] = _text(
-        refusal, "preferences", "What to know before contacting them", draft.preferences, 400, True
+    values["preferences"] = kept_text(
+        refusal, "preferences", "What to know before contacting them", draft.preferences, 400, multiline=True
     )
-    values["restriction"] = _text(refusal, "restriction", "The restriction", draft.restriction, 400, True)
+    values["restriction"] = kept_text(refusal, "restriction", "The restriction", draft.restriction, 400, multiline=True)
     audience = draft.audience or (existing.audience if existing is not None else "all")
     if audience not in AUDIENCES:
         refusal.add("audience", "Choose who may see their details")

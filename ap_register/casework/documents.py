@@ -36,7 +36,7 @@ from ap_register.accounts import audit
 from ap_register.casework.notes import ANONYMISED, AUDIENCES
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, NotFound, Refusal
-from ap_register.domain.text import control_character_problem
+from ap_register.domain.text import control_character_problem, kept_text
 from ap_register.models import Document, Pupil
 
 log = logging.getLogger(__name__)
@@ -176,12 +176,9 @@ def upload(
         refusal.add("category", "Choose what the document is")
     if draft.audience not in AUDIENCES:
         refusal.add("audience", "Choose who may open it")
-    description = draft.description.replace("\r\n", "\n").strip()
-    described = control_character_problem(description, multiline=True)
-    if len(description) > MAX_DESCRIPTION:
-        refusal.add("description", f"The description must be {MAX_DESCRIPTION} characters or fewer")
-    elif described:
-        refusal.add("description", f"The description {described}")
+    description = kept_text(
+        refusal, "description", "The description", draft.description, MAX_DESCRIPTION, multiline=True
+    )
     refusal.raise_if_any("The document was not kept")
     assert kind is not None
     key = uuid.uuid4().hex
@@ -210,7 +207,7 @@ def upload(
         storage_key=key,
         category=draft.category,
         audience=draft.audience,
-        description=description or None,
+        description=description,
         uploaded_by_id=actor.user_id,
         uploaded_by_name=user.name if user is not None else actor.name,
         organisation=user.organisation_name if user is not None else "",

@@ -51,7 +51,7 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, NotFound, Refusal
 from ap_register.domain.notifications import notify
-from ap_register.domain.text import control_character_problem
+from ap_register.domain.text import kept_text
 from ap_register.domain.vocab import AP_KINDS, LA_ROLES, Role, SettingKind
 from ap_register.models import (
     Alert,
@@ -393,12 +393,7 @@ def record_attempt(session: Session, actor: Actor, alert_id: int, draft: Attempt
         refusal.add("method", "Choose how you tried to reach them")
     if draft.outcome not in OUTCOMES:
         refusal.add("outcome", "Choose what came of it")
-    note = draft.note.replace("\r\n", "\n").strip()
-    problem = control_character_problem(note, multiline=True)
-    if len(note) > MAX_NOTE:
-        refusal.add("note", f"What happened must be {MAX_NOTE} characters or fewer")
-    elif problem:
-        refusal.add("note", f"What happened {problem}")
+    note = kept_text(refusal, "note", "What happened", draft.note, MAX_NOTE, multiline=True)
     if alert.status == "resolved":
         refusal.add("", "This alert is resolved: nothing more is recorded on it")
     refusal.raise_if_any("The attempt was not recorded")
@@ -414,7 +409,7 @@ def record_attempt(session: Session, actor: Actor, alert_id: int, draft: Attempt
         contact_name=person.contact.name,
         method=draft.method,
         outcome=draft.outcome,
-        note=note or None,
+        note=note,
     )
     with session.begin_nested():
         session.refresh(alert, with_for_update=True)
@@ -452,14 +447,9 @@ def report_sent_home(
         refusal.add("setting", "The child is not expected at this provider today")
     elif user is not None and user.role not in LA_ROLES and user.setting_id != setting_id:
         refusal.add("setting", "Only the provider the child is placed with records this")
-    text = reason.replace("\r\n", "\n").strip()
-    problem = control_character_problem(text, multiline=True)
-    if not text:
+    text = kept_text(refusal, "reason", "The reason", reason, MAX_REASON, multiline=True)
+    if text is None:
         refusal.add("reason", "Say why they went home, and who they went with or who was told")
-    elif len(text) > MAX_REASON:
-        refusal.add("reason", f"The reason must be {MAX_REASON} characters or fewer")
-    elif problem:
-        refusal.add("reason", f"The reason {problem}")
     if pupil.anonymised_on is not None:
         refusal.add("", "This child's record was anonymised")
     refusal.raise_if_any("It was not recorded")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from ap_register.domain.errors import Refusal
+
 # Line breaks and tabs a person types in a box of several lines.
 _LAYOUT = frozenset("\n\r\t")
 # Unicode's own line and paragraph separators end a line for mail headers and CSV readers too.
@@ -57,3 +59,22 @@ def has_nul(value: str) -> bool:
 def counted(number: int, thing: str, things: str | None = None) -> str:
     """A count with its noun as people write it: "1 session", "2 sessions"."""
     return f"{number:,} {thing if number == 1 else (things or thing + 's')}"
+
+
+def kept_text(
+    refusal: Refusal, field: str, label: str, value: str | None, limit: int, *, multiline: bool = False
+) -> str | None:
+    """Typed text as it is kept: a browser's line breaks as one character, no space around it;
+    None when there is none. What is wrong with it (too long, a control character) is added to
+    the refusal against `field`, as "<label> must ..."."""
+    if value is None:
+        return None
+    value = value.replace("\r\n", "\n").strip()
+    if not value:
+        return None
+    problem = control_character_problem(value, multiline=multiline)
+    if len(value) > limit:
+        refusal.add(field, f"{label} must be {limit} characters or fewer")
+    elif problem:
+        refusal.add(field, f"{label} {problem}")
+    return value
