@@ -38,7 +38,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ap_register import permissions
 from ap_register.accounts import audit
@@ -142,7 +142,10 @@ def people_around(session: Session, actor: Actor, pupil: Pupil) -> list[Person]:
     full = permissions.can(session, actor, "contact.restricted", pupil)
     edits = permissions.can(session, actor, "contact.edit", pupil)
     order = {role: n for n, role in enumerate(ROLES)}
-    held = sorted(_contacts(session, pupil.id), key=lambda c: (order.get(c.role, 99), c.id))
+    loaded = session.scalars(
+        select(Contact).where(Contact.pupil_id == pupil.id).options(joinedload(Contact.setting))  # one query
+    )
+    held = sorted(loaded, key=lambda c: (order.get(c.role, 99), c.id))
     return [
         Person(
             c,

@@ -56,7 +56,6 @@ from ap_register.domain.vocab import AP_KINDS, LA_ROLES, Role, SettingKind
 from ap_register.models import (
     Alert,
     AttendanceMark,
-    Contact,
     ContactAttempt,
     LocalAuthority,
     Placement,
@@ -265,14 +264,10 @@ def _tell(session: Session, la: LocalAuthority, pupil: Pupil, key: str) -> int:
     )
 
 
-def _attempts(session: Session, alert: Alert) -> list[ContactAttempt]:
+def attempts_on(session: Session, alert: Alert) -> list[ContactAttempt]:
     return list(
         session.scalars(select(ContactAttempt).where(ContactAttempt.alert_id == alert.id).order_by(ContactAttempt.id))
     )
-
-
-def attempts_on(session: Session, alert: Alert) -> list[ContactAttempt]:
-    return _attempts(session, alert)
 
 
 def may_see_attempts(session: Session, actor: Actor, alert: Alert) -> bool:
@@ -295,11 +290,18 @@ def escalate(session: Session, la: LocalAuthority, day: date, at: datetime) -> i
         .where(Alert.status != "resolved")
         .with_for_update()
     ).all()
+    reached = set(
+        session.scalars(
+            select(ContactAttempt.alert_id).where(
+                ContactAttempt.alert_id.in_([a.id for a in waiting] or [0]), ContactAttempt.outcome.in_(REACHED)
+            )
+        )
+    )
     due = [
         a
         for a in waiting
         if at >= max(datetime.combine(day, la.absence_escalate_at, tzinfo=clock.ENGLAND), a.raised_at + window)
-        and not any(t.outcome in REACHED for t in _attempts(session, a))
+        and a.id not in reached
     ]
     if not due:
         return 0
@@ -425,6 +427,20 @@ def record_attempt(session: Session, actor: Actor, alert_id: int, draft: Attempt
     return attempt
 
 
+def _running(session: Session, pupil: Pupil, day: date) -> list[Placement]:
+    return [p for p in expected(session, pupil.home_la, day, all_day=True) if p.pupil_id == pupil.id]
+
+
+def placed_today(session: Session, actor: Actor, pupil: Pupil, day: date) -> list[Placement]:
+    """The child's placements at AP running `day` that the actor may record a child sent home
+    from: every one for the LA's officers, their own setting's for a provider."""
+    user = actor.user
+    running = _running(session, pupil, day)
+    if user is None or user.role in LA_ROLES:
+        return running
+    return [p for p in running if p.setting_id == user.setting_id]
+
+
 def report_sent_home(
     session: Session, actor: Actor, pupil_id: int, setting_id: int, at: datetime, reason: str
 ) -> Alert:
@@ -432,20 +448,12 @@ def report_sent_home(
     Only the provider the child is placed with (or the LA's officers) may say so."""
     pupil = permissions.get_pupil(session, actor, pupil_id)
     permissions.require(session, actor, "absence.sent_home", pupil)
-    user = actor.user
     local = at.astimezone(clock.ENGLAND)
-    placement = next(
-        (
-            p
-            for p in expected(session, pupil.home_la, local.date(), all_day=True)
-            if p.pupil_id == pupil.id and p.setting_id == setting_id
-        ),
-        None,
-    )
+    placement = next((p for p in _running(session, pupil, local.date()) if p.setting_id == setting_id), None)
     refusal = Refusal()
     if placement is None:
         refusal.add("setting", "The child is not expected at this provider today")
-    elif user is not None and user.role not in LA_ROLES and user.setting_id != setting_id:
+    elif placement not in placed_today(session, actor, pupil, local.date()):
         refusal.add("setting", "Only the provider the child is placed with records this")
     text = kept_text(refusal, "reason", "The reason", reason, MAX_REASON, multiline=True)
     if text is None:
@@ -479,10 +487,6 @@ def contacts_for(session: Session, actor: Actor, alert: Alert) -> list[contacts.
         return []
     pupil = session.get(Pupil, alert.pupil_id)
     return contacts.people_around(session, actor, pupil) if pupil is not None else []
-
-
-def contact_names(session: Session, ids: set[int]) -> dict[int, str]:
-    return dict(session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(ids or {0}))).all())
 
 
 # --- the LA's settings -------------------------------------------------------------------------

@@ -303,6 +303,7 @@ def alert(alert_id: int) -> str | BaseResponse:
         audit.record(db.session, actor, "view", "alert", found.id, pupil_id=found.pupil_id)
         db.session.commit()
     errors_form = resolve_form if resolve_form.errors else owner_form if owner_form.errors else acknowledge_form
+    family = found.kind == absence.KIND and absence.may_see_attempts(db.session, actor, found)
     return render_template(
         "coverage/alert.html",
         title=alert_rules.KINDS.get(found.kind, found.kind),
@@ -317,8 +318,8 @@ def alert(alert_id: int) -> str | BaseResponse:
         absence_kind=absence.KIND,
         people=absence.contacts_for(db.session, actor, found) if found.kind == absence.KIND else [],
         # Who was tried and what was said are the family's: for those who may read the child's contacts.
-        attempts=absence.attempts_on(db.session, found) if absence.may_see_attempts(db.session, actor, found) else [],
-        may_see_attempts=absence.may_see_attempts(db.session, actor, found),
+        attempts=absence.attempts_on(db.session, found) if family else [],
+        may_see_attempts=family,
         methods=absence.METHODS,
         outcomes=absence.OUTCOMES,
         contact_by=contacts.CONTACT_BY,
@@ -393,11 +394,7 @@ def sent_home(pupil_id: int) -> str | BaseResponse:
     actor = current_actor()
     pupil = permissions.get_pupil(db.session, actor, pupil_id)
     permissions.require(db.session, actor, "absence.sent_home", pupil)
-    today = clock.today()
-    here = [p for p in absence.expected(db.session, pupil.home_la, today, all_day=True) if p.pupil_id == pupil.id]
-    user = actor.user
-    if user is not None and user.setting_id is not None:
-        here = [p for p in here if p.setting_id == user.setting_id]
+    here = absence.placed_today(db.session, actor, pupil, clock.today())
     form = SentHomeForm()
     form.setting.choices = [(str(p.setting_id), p.setting.name) for p in here]
     if form.validate_on_submit():
