@@ -152,6 +152,8 @@ class Config:
     DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", str(INSTANCE_DIR / "documents"))
     DOCUMENT_MAX_MB = int(os.environ.get("DOCUMENT_MAX_MB", "10"))
     CLAMSCAN = os.environ.get("CLAMSCAN", "clamscan")
+    # The folder holding the letters' PDF font (casework/letter_files.py): DejaVu Sans.
+    LETTER_FONT_DIR = os.environ.get("LETTER_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
     CLAMAV_DATABASE = os.environ.get("CLAMAV_DATABASE", "")
     # The demo area may be loaded only where this is true (never in production).
     ALLOW_DEMO = ENVIRONMENT != "production"

@@ -28,6 +28,7 @@ from ap_register.models import (
     BudgetPlan,
     CaseNote,
     Document,
+    Letter,
     Meeting,
     Movement,
     OutreachEngagement,
@@ -81,6 +82,16 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # Documents on a child's record (casework/documents.py): uploaded by those who write notes,
     # opened through `scope_documents` as notes are read.
     "document.upload": frozenset(Role) - {Role.PANEL_MEMBER},
+    # Letters made from the record (casework/letters.py): begun by a school lead for a child of
+    # their school and by the home LA's officers; which letters each may write is the letter's
+    # own record's rule (an off-site notice `placement.notice`, a part-time timetable's agreement
+    # `placement.review`), the LA's letter about education from the sixth day of a permanent
+    # exclusion its officers' who arrange it, and the panel's decision its panel's.
+    "letter.write": frozenset(
+        {Role.SCHOOL_LEAD, Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER, Role.PANEL_CHAIR}
+    ),
+    "letter.la": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER}),
+    "letter.panel": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.PANEL_CHAIR}),
     "placement.record": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.review": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     "placement.end": frozenset({Role.SCHOOL_LEAD, Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
@@ -252,6 +263,12 @@ def scope_notes(actor: Actor, stmt: S) -> S:
 def scope_documents(actor: Actor, stmt: S) -> S:
     """Documents on children's records the actor may open: as notes (`_scope_audience`)."""
     return _scope_audience(actor, stmt, Document.pupil_id, Document.audience, Document.uploaded_by_id)
+
+
+def scope_letters(actor: Actor, stmt: S) -> S:
+    """Letters on children's records the actor may read: as notes (`_scope_audience`), by the
+    audience of the details of the person they are to."""
+    return _scope_audience(actor, stmt, Letter.pupil_id, Letter.audience, Letter.created_by_id)
 
 
 def scope_placements(actor: Actor, stmt: S) -> S:
@@ -478,7 +495,7 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
             return obj.home_school_id == user.setting_id
         if action == "movement.record":
             return user.role in LA_ROLES or works_with(user, obj)
-        if action in ("note.write", "document.upload"):
+        if action in ("note.write", "document.upload", "letter.write", "letter.la", "letter.panel"):
             return obj.home_la_id == user.la_id if user.role in LA_ROLES else works_with(user, obj)
         if action in ("contact.view", "contact.edit", "contact.restricted", "absence.sent_home"):
             return obj.home_la_id == user.la_id if user.role in LA_ROLES else works_with_now(user, obj)

@@ -4,9 +4,10 @@ It merges, newest first, what the register already keeps about the child, each a
 see it: the ledger's movements (admissions, exclusions, placements started and ended), placement
 reviews, the panel's decisions (for the LA's people, and the settings that referred the child or
 were asked to take them), alerts and how they were handled (raised, acknowledged, escalated,
-resolved), each attempt to reach the family, outreach sessions, and case notes (`notes.visible_notes`:
-a note for the LA's officers only is never shown to a school). Nothing here is stored: the
-chronology is read from the records each time, so it is never out of step with them. Filtered by
+resolved), each attempt to reach the family, outreach sessions, case notes (`notes.visible_notes`:
+a note for the LA's officers only is never shown to a school) and the letters sent (`letters`).
+Nothing here is stored: the chronology is read from the records each time, so it is never out of
+step with them. Filtered by
 kind; printed from the page (a print style sheet leaves the service's navigation out) or
 downloaded as CSV.
 """
@@ -52,6 +53,7 @@ KINDS = {
     "attempt": "Attempts to reach the family",
     "outreach": "Outreach",
     "note": "Case notes",
+    "letter": "Letters sent",
 }
 COLUMNS = ["date", "kind", "what", "detail", "by"]
 
@@ -250,6 +252,25 @@ def _notes(session: Session, actor: Actor, pupil: Pupil) -> list[Entry]:
     ]  # fmt: skip
 
 
+def _letters(session: Session, actor: Actor, pupil: Pupil) -> list[Entry]:
+    from ap_register.casework import letters
+
+    sent = [found for found in letters.visible(session, actor, pupil) if found.status == "sent" and found.sent_on]
+    return [
+        Entry(
+            found.sent_on,
+            "letter",
+            f"{letters.KINDS[found.kind]}, to {found.facts['recipient']}"
+            + (" (local authority only)" if found.audience == "la" else ""),
+            f"{letters.SENT_HOW.get(found.sent_how or '', '')}. Kept on the record as it was sent",
+            f"{found.created_by_name}, {found.organisation}" if found.organisation else found.created_by_name,
+            found.sent_at,
+        )
+        for found in sent
+        if found.sent_on is not None
+    ]
+
+
 def chronology(session: Session, actor: Actor, pupil: Pupil, kinds: Collection[str] | None = None) -> list[Entry]:
     """The child's chronology as the actor may see it, newest first; only `kinds` when given (the
     kinds it does not know are left out; with none it knows, everything)."""
@@ -268,4 +289,6 @@ def chronology(session: Session, actor: Actor, pupil: Pupil, kinds: Collection[s
         entries += _outreach(session, actor, pupil)
     if "note" in wanted:
         entries += _notes(session, actor, pupil)
+    if "letter" in wanted:
+        entries += _letters(session, actor, pupil)
     return sorted(entries, key=lambda e: (e.day, e.at or datetime.min.replace(tzinfo=clock.ENGLAND)), reverse=True)

@@ -47,10 +47,13 @@ CATEGORIES = {
     "letter": "Letter received",
     "evidence": "Other evidence",
 }
+# What the register keeps itself: a letter as it was sent (casework/letters.py).
+LABELS = {**CATEGORIES, "letter_sent": "Letter sent"}
 # What a file's first bytes say it is, and the names it may have.
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TYPES = {
     "application/pdf": (".pdf",),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    DOCX: (".docx",),
     "image/jpeg": (".jpg", ".jpeg"),
     "image/png": (".png",),
     "text/plain": (".txt",),
@@ -106,6 +109,11 @@ class Storage:
     def keep(self, waiting: Path, key: str) -> None:
         (self.root / "kept").mkdir(parents=True, exist_ok=True)
         shutil.move(str(waiting), self.root / "kept" / key)
+
+    def put(self, key: str, data: bytes) -> None:
+        """Keep a file the register made itself (no upload to scan)."""
+        (self.root / "kept").mkdir(parents=True, exist_ok=True)
+        (self.root / "kept" / key).write_bytes(data)
 
     def read(self, key: str) -> bytes:
         return (self.root / "kept" / key).read_bytes()

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ap_register.accounts import audit
-from ap_register.casework import caseloads, contacts, documents
+from ap_register.casework import caseloads, contacts, documents, letters
 from ap_register.casework.documents import Storage
 from ap_register.domain.actors import Actor
 from ap_register.models import (
@@ -57,6 +57,7 @@ def anonymise(
     pupil.date_of_birth = date(pupil.date_of_birth.year, 1, 1)
     pupil.home_address = pupil.home_postcode = None
     contacts.forget(session, pupil)
+    letters.forget(session, pupil)
     documents.forget(session, pupil, storage)
     pupil.sex = pupil.ethnicity = pupil.uprn = pupil.fsm_start = pupil.fsm_end = None
     pupil.anonymised_on = on

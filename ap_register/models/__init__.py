@@ -6,7 +6,7 @@ from ap_register.models.attendance import AttendanceMark
 from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
 from ap_register.models.budgets import BudgetLine, BudgetPlan, BudgetVariation
-from ap_register.models.casework import CaseAssignment, CaseNote, Contact, Document
+from ap_register.models.casework import CaseAssignment, CaseNote, Contact, Document, Letter
 from ap_register.models.coverage import CoverageWeek
 from ap_register.models.drafts import FormDraft, FormSubmission
 from ap_register.models.movements import Movement
@@ -36,6 +36,7 @@ __all__ = [
     "Contact",
     "ContactAttempt",
     "Document",
+    "Letter",
     "ApiToken",
     "AgendaItem",
     "Conflict",

@@ -4,8 +4,9 @@ around the child."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ap_register.models.base import Base, UTCDateTime, utcnow
@@ -109,3 +110,34 @@ class Document(Base):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     uploaded_by_name: Mapped[str] = mapped_column(String(200))
     organisation: Mapped[str] = mapped_column(String(200))
+
+
+class Letter(Base):
+    """A letter the law asks for, made from the record (casework/letters.py). `facts` are what the
+    record said when the letter was begun, `edits` the writer's own words; while a draft both may
+    be checked and the words changed, once sent it is kept as it went (`document_id`: the PDF
+    that was sent). Read, like a case note, by its `audience`: that of its recipient's details."""
+
+    __tablename__ = "letter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placement.id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"))
+    # The contact it is addressed to (no key: a contact may be removed; the letter keeps the name
+    # and address it was written to in `facts`).
+    contact_id: Mapped[int | None] = mapped_column()
+    audience: Mapped[str] = mapped_column(String(10))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    edits: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_by_name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200))
+    sent_on: Mapped[date | None] = mapped_column(Date)
+    sent_how: Mapped[str | None] = mapped_column(String(10))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))

@@ -17,9 +17,10 @@ from ap_register import clock, permissions
 from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import Form, GovDateField, attempt, checkboxes, radios, submit, text_area, text_field
 from ap_register.blueprints.forms import select as select_field
-from ap_register.casework import caseloads, chronology, contacts, documents, notes
+from ap_register.casework import caseloads, chronology, contacts, documents, letter_files, letters, notes
 from ap_register.casework.web import bp
 from ap_register.domain import exports
+from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import ROLE_LABELS
 from ap_register.extensions import db, limiter
@@ -453,3 +454,171 @@ def document_open(document_id: int) -> Response:
     found, data = documents.open_document(db.session, actor, document_id, _storage())
     db.session.commit()
     return send_file(io.BytesIO(data), mimetype=found.content_type, as_attachment=True, download_name=found.filename)
+
+
+# --- letters -----------------------------------------------------------------------------------
+
+
+class LetterBeginForm(Form):
+    source = radios("What is the letter about?", [], "Choose what the letter is about")
+    recipient = radios("Who is it to?", [], letters.NOT_A_PARENT)
+    submit = submit("Begin the letter")
+
+
+class LetterSendForm(Form):
+    how = radios("How was it sent?", list(letters.SENT_HOW.items()), "Choose how the letter was sent")
+    sent_on = GovDateField("The day it was sent", description="For example, 27 11 2026")
+    submit = submit("Record that it was sent")
+
+
+class LetterDiscardForm(Form):
+    submit = submit("Throw away this draft")
+
+
+def _words_form(kind: str, kept: dict[str, Any] | None = None) -> Form:
+    """The form of the writer's own words for a letter of this kind (`letters.WORDS`): as sent when
+    `kept` is None, else showing `kept`."""
+    attrs: dict[str, Any] = {}
+    for words in [*letters.WORDS[kind], letters.EXTRA, letters.SIGNED_BY]:
+        if words.multiline:
+            attrs[words.name] = text_area(words.label, max_length=words.max_length, description=words.hint)
+        else:
+            attrs[words.name] = text_field(words.label, max_length=words.max_length, description=words.hint)
+    attrs["submit"] = submit("Save the letter")
+    form_class = type("LetterWordsForm", (Form,), attrs)
+    if kept is None:
+        return form_class()
+    return form_class(formdata=None, data=dict(kept))
+
+
+@bp.route("/pupils/<int:pupil_id>/letters/new", methods=["GET", "POST"])
+@login_required
+def letter_new(pupil_id: int) -> str | Response:
+    actor = current_actor()
+    pupil = permissions.get_pupil(db.session, actor, pupil_id)
+    permissions.require(db.session, actor, "letter.write", pupil)
+    made_from = letters.sources(db.session, actor, pupil)
+    people = letters.recipients(db.session, actor, pupil)
+    form = LetterBeginForm()
+    form.source.choices = [(s.key, s.label) for s in made_from]
+    form.recipient.choices = [
+        (str(c.id), f"{c.name} ({contacts.RELATIONSHIPS.get(c.relation or '', 'parent or carer').lower()})")
+        for c in people
+    ]
+    if form.validate_on_submit():
+        chosen = record_id(form.recipient.data)
+        done, letter = attempt(form, lambda: letters.begin(db.session, actor, pupil.id, form.source.data or "", chosen))
+        if done and letter is not None:
+            flash("Letter begun: check it, then add your own words", "success")
+            return redirect(url_for("casework.letter", letter_id=letter.id))
+    return render_recorded(
+        "casework/letter_new.html", title="Write a letter", form=form, pupil=pupil, made_from=made_from, people=people
+    )
+
+
+def _letter_page(letter: Any, pupil: Any, form: Any = None, status: int = 200) -> tuple[str, int]:
+    """The letter as it reads, and while it is a draft the writer's forms: their words, its sending
+    and throwing it away (`form`: the one just sent back with its problems)."""
+    actor = current_actor()
+    changes = letters.may_change(db.session, actor, letter)
+    words = sending = discarding = None
+    if changes:
+        words = form if form is not None and hasattr(form, "signed_by") else _words_form(letter.kind, letter.edits)
+        sending = form if isinstance(form, LetterSendForm) else LetterSendForm(formdata=None)
+        if sending.sent_on.data is None and not sending.errors:
+            sending.sent_on.data = clock.today()
+        discarding = LetterDiscardForm(formdata=None)
+    page = render_recorded(
+        "casework/letter.html",
+        title=letters.KINDS[letter.kind],
+        letter=letter,
+        pupil=pupil,
+        content=letters.content(letter),
+        words=words,
+        sending=sending,
+        discarding=discarding,
+        form=form,
+        statuses=letters.STATUSES,
+        sent_how=letters.SENT_HOW,
+        words_of=[*letters.WORDS[letter.kind], letters.EXTRA, letters.SIGNED_BY],
+    )
+    return page, status
+
+
+@bp.route("/letters/<int:letter_id>", methods=["GET", "POST"])
+@login_required
+def letter(letter_id: int) -> tuple[str, int] | Response:
+    actor = current_actor()
+    found = letters.opened(db.session, actor, letter_id) if request.method == "GET" else None
+    found = found or letters.get(db.session, actor, letter_id)
+    pupil = permissions.get_pupil(db.session, actor, found.pupil_id)
+    if request.method == "GET":
+        return _letter_page(found, pupil)
+    form = _words_form(found.kind)
+    if form.validate_on_submit():
+        given = {name: (getattr(form, name).data or "") for name in found.edits}
+        done, changed = attempt(form, lambda: letters.revise(db.session, actor, found.id, given))
+        if done:
+            flash("Letter saved" if changed else "Nothing had changed", "success")
+            return redirect(url_for("casework.letter", letter_id=found.id))
+    return _letter_page(found, pupil, form, 400)
+
+
+@bp.route("/letters/<int:letter_id>/send", methods=["POST"])
+@login_required
+def letter_send(letter_id: int) -> tuple[str, int] | Response:
+    actor = current_actor()
+    found = letters.get(db.session, actor, letter_id)
+    pupil = permissions.get_pupil(db.session, actor, found.pupil_id)
+    form = LetterSendForm()
+    if form.validate_on_submit():
+        how, on = form.how.data or "", form.sent_on.data
+        done, sent = attempt(form, lambda: letters.send(db.session, actor, found.id, how, on, _storage(), _pdf))
+        if done and sent is not None:
+            flash("Letter recorded as sent: it is kept on the child's record and chronology", "success")
+            return redirect(url_for("casework.letter", letter_id=found.id))
+    return _letter_page(found, pupil, form, 400)
+
+
+@bp.route("/letters/<int:letter_id>/discard", methods=["POST"])
+@login_required
+def letter_discard(letter_id: int) -> tuple[str, int] | Response:
+    actor = current_actor()
+    found = letters.get(db.session, actor, letter_id)
+    pupil = permissions.get_pupil(db.session, actor, found.pupil_id)
+    form = LetterDiscardForm()
+    if form.validate_on_submit():
+        done, _ = attempt(form, lambda: letters.discard(db.session, actor, found.id))
+        if done:
+            flash("Draft letter thrown away", "success")
+            return redirect(url_for("register.pupil", pupil_id=pupil.id, _anchor="letters"))
+    return _letter_page(found, pupil, form, 400)
+
+
+def _pdf(content: letters.Content) -> bytes:
+    try:
+        return letter_files.pdf(content, current_app.config["LETTER_FONT_DIR"])
+    except letter_files.FontMissing as error:
+        current_app.logger.error("%s", error)
+        raise DomainError("The letter was not printed", [FieldError("", letters.NOT_PRINTED)]) from error
+
+
+@bp.route("/letters/<int:letter_id>.<any(pdf, docx):suffix>")
+@login_required
+def letter_download(letter_id: int, suffix: str) -> Response:
+    actor = current_actor()
+    found = letters.opened(db.session, actor, letter_id, suffix)
+    if suffix == "pdf" and found.document_id is not None:
+        _kept, data = documents.open_document(db.session, actor, found.document_id, _storage())
+    elif suffix == "pdf":
+        try:
+            data = _pdf(letters.content(found))
+        except DomainError:
+            abort(503)
+    else:
+        data = letter_files.docx(letters.content(found))
+    db.session.commit()
+    mimetype = "application/pdf" if suffix == "pdf" else documents.DOCX
+    return send_file(
+        io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=letters.filename(found, suffix)
+    )

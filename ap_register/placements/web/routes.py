@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.blueprints.forms import attempt, setting_choices
-from ap_register.casework import caseloads, contacts, documents
+from ap_register.casework import caseloads, contacts, documents, letters
 from ap_register.casework import notes as case_notes
 from ap_register.coverage.alerts import KINDS as alert_kinds
 from ap_register.coverage.attendance import attendance_by_week
@@ -163,7 +163,10 @@ def pupil(pupil_id: int) -> str:
         note_categories=case_notes.CATEGORIES,
         may_read_people=contacts.may_read(db.session, actor, found),
         documents=documents.visible(db.session, actor, found),
-        document_categories=documents.CATEGORIES,
+        document_categories=documents.LABELS,
+        letters=letters.visible(db.session, actor, found),
+        letter_kinds=letters.KINDS,
+        letter_sent_how=letters.SENT_HOW,
         people=people,
         contact_by=contacts.CONTACT_BY,
         contact_withheld=contacts.WITHHELD,
