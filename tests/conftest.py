@@ -195,6 +195,8 @@ def make_database(kind: str, tmp_dir: Path) -> tuple[str, Any]:
 
 def build_app(database_url: str, **overrides: Any) -> Flask:
     """An app on this database, migrated to the latest revision, with the reference data loaded."""
+    import tempfile
+
     from flask_migrate import upgrade
 
     from ap_register.domain.reference_data import load_into
@@ -203,6 +205,8 @@ def build_app(database_url: str, **overrides: Any) -> Flask:
         {
             **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
             "SQLALCHEMY_DATABASE_URI": database_url,
+            # Documents (a demo's sent letters among them) kept apart from the instance folder's.
+            "DOCUMENTS_DIR": tempfile.mkdtemp(prefix="ap-register-documents-"),
             **overrides,
         }
     )
@@ -559,8 +563,27 @@ def area_records(
         organisation=la.name,
     )
     db.add(document)
+    # A draft letter to a parent the LA keeps to itself: its officers' alone to read.
+    from ap_register.models import Letter
+
+    letter = Letter(
+        pupil_id=pupil.id, kind="off_site_notice", placement_id=placement.id, contact_id=contact.id, audience="la",
+        facts={
+            "pupil": pupil.full_name, "born": pupil.date_of_birth.isoformat(), "la": la.name, "sender": school.name,
+            "setting": pru.name, "sessions": [["Monday", True, True]], "first_day": placement.start_date.isoformat(),
+            "school": school.name, "address": "1 PRU Road", "to_pupil": False, "last_day": None,
+            "school_days": None, "session_times": "9am to 3pm", "report_to": "Reception", "reasons": "Behaviour",
+            "copy_to": None, "review_weeks": 10, "recipient": f"A {key} parent", "recipient_address": "2 Home Street",
+            "recipient_email": "",
+        },
+        edits={"signed_by": "An officer", "extra": ""},
+        created_by_name="An officer",
+        organisation=la.name,
+    )  # fmt: skip
+    db.add(letter)
     db.flush()
     return {
+        "letter": letter,
         "note": note,
         "contact": contact,
         "document": document,

@@ -125,6 +125,11 @@ WORDS: dict[str, list[Words]] = {
 }  # fmt: skip
 
 
+def words_of(kind: str) -> list[Words]:
+    """Everything the writer says in a letter of this kind, in the order the form asks."""
+    return [*WORDS[kind], EXTRA, SIGNED_BY]
+
+
 @dataclass(frozen=True)
 class Content:
     """A letter as it reads, whatever it is printed on (the page, a PDF, a Word document)."""
@@ -488,16 +493,13 @@ def _default_words(source: Source, record: Placement | Decision, actor: Actor) -
 
     user = actor.user
     signer = f"{user.name}, {ROLE_LABELS[user.role]}" if user is not None else actor.name
-    words = {"signed_by": signer[:MAX_LINE], "extra": ""}
+    words = {w.name: "" for w in words_of(source.kind)} | {"signed_by": signer[:MAX_LINE]}
     if source.kind == "sixth_day":
         assert isinstance(record, Placement)
         words["address"] = placement_rules.site_address(record.setting) or ""
-    elif source.kind == "panel_decision":
-        words["next_steps"] = ""
     elif source.kind == "part_time_timetable":
         assert isinstance(record, Placement)
         words["circumstances"] = (record.reason or "")[:MAX_PARAGRAPH]
-        words["return_plan"] = ""
     return words
 
 
@@ -593,7 +595,7 @@ def checked_words(kind: str, given: dict[str, str], *, complete: bool) -> dict[s
     required one (to send), otherwise a draft may leave them blank."""
     refusal = Refusal()
     kept: dict[str, str] = {}
-    for words in [*WORDS[kind], EXTRA, SIGNED_BY]:
+    for words in words_of(kind):
         value = kept_text(
             refusal, words.name, words.label, given.get(words.name) or "", words.max_length, multiline=words.multiline
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -1901,6 +1902,78 @@ def _caseloads(builder: _Builder) -> None:
     _notes(builder, Actor(user=officer, via="demo"), theirs[:3])
 
 
+def _letters(builder: _Builder) -> int:
+    """Letters on the demo's records, each from the first child it fits who has a parent to write
+    to: the school lead's notice of an off-site direction, sent by post; the attendance officer's
+    letter about education from the sixth day of a permanent exclusion, completed and sent; a
+    part-time timetable's agreement left as a draft to finish. A sent letter's PDF is kept in the
+    app's document storage (none without an app, or without the PDF's font: then all are drafts)."""
+    from flask import current_app, has_app_context
+
+    from ap_register.casework import letters
+    from ap_register.casework.documents import Storage
+
+    session = builder.session
+    lead, officer = (
+        Actor(user=session.scalars(select(User).where(User.email == f"{local}@{EMAIL_DOMAIN}")).one(), via="demo")
+        for local in ("school.lead", "attendance")
+    )
+    sending = has_app_context() and Path(current_app.config["LETTER_FONT_DIR"], "DejaVuSans.ttf").is_file()
+    wanted = (
+        (lead, Route.OFF_SITE_DIRECTION, "off_site_notice", {}, "post"),
+        (
+            officer,
+            Route.LA_EXCLUSION,
+            "sixth_day",
+            {"session_times": "9:15am to 3pm, Monday to Friday", "report_to": "The duty manager at reception"},
+            "email",
+        ),
+        (
+            lead,
+            Route.PART_TIME_TIMETABLE,
+            "part_time_timetable",
+            {"return_plan": "A session more each fortnight"},
+            None,
+        ),
+    )
+    made = 0
+    for actor, route, kind, words, how in wanted:
+        candidates = session.scalars(
+            select(Pupil)
+            .join(Placement, Placement.pupil_id == Pupil.id)
+            .where(Pupil.home_la_id == builder.la.id, Placement.route == route)
+            .order_by(Placement.start_date.desc(), Pupil.id)
+            .limit(40)
+        ).unique()
+        for pupil in candidates:
+            source = next((s for s in letters.sources(session, actor, pupil) if s.kind == kind), None)
+            people = letters.recipients(session, actor, pupil)
+            if source is None or not people:
+                continue
+            letter = letters.begin(session, actor, pupil.id, source.key, people[0].id)
+            letters.revise(
+                session,
+                actor,
+                letter.id,
+                {**letter.edits, "address": letter.edits.get("address") or "1 Station Road", **words},
+            )
+            if how is not None and sending:
+                storage = Storage(Path(current_app.config["DOCUMENTS_DIR"]))
+                chosen = how if letter.facts.get("recipient_email") else "post"
+                letters.send(session, actor, letter.id, chosen, clock.today(), storage, _letter_pdf)
+            made += 1
+            break
+    return made
+
+
+def _letter_pdf(content: Any) -> bytes:
+    from flask import current_app
+
+    from ap_register.casework import letter_files
+
+    return letter_files.pdf(content, current_app.config["LETTER_FONT_DIR"])
+
+
 def _notes(builder: _Builder, officer: Actor, pupil_ids: list[int]) -> None:
     """The attendance officer's notes on three of their cases: a call home for the LA's eyes
     only, a call to the school that everyone working with the child reads, and one correction."""
@@ -2037,6 +2110,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     raised = _alerts(builder)
     raised += _absences(builder)
     _caseloads(builder)
+    _letters(builder)
     _access(builder)
     session.flush()
     counts = {

@@ -227,6 +227,8 @@ def known_values(area: dict[str, Any], draft_tokens: list[str]) -> dict[str, lis
         "note_id": [home["note"].id],
         "contact_id": [home["contact"].id],
         "document_id": [home["document"].id],
+        "letter_id": [home["letter"].id],
+        "suffix": ["pdf", "docx"],
         "role": ["parent_carer", "senco"],
         "stretch_id": [1],
         "outcome": ["reintegration"],

@@ -109,6 +109,10 @@ def url_values(rule: Any, world: dict[str, Any], db: Session, area: str = "other
             values[name] = other["contact"].id
         elif name == "document_id":
             values[name] = other["document"].id
+        elif name == "letter_id":
+            values[name] = other["letter"].id
+        elif name == "suffix":
+            values[name] = "pdf"
         elif name == "role":
             values[name] = "parent_carer"
         elif name == "token_id":
@@ -179,7 +183,18 @@ def secrets_of(world: dict[str, Any], target: str = "other") -> list[str]:
 
 
 def body_text(response: Any) -> str:
-    """What a response holds, as text: a workbook's cells, or the body itself."""
+    """What a response holds, as text: a workbook's cells, a PDF's or a Word document's words, or
+    the body itself."""
+    if response.mimetype == "application/pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.get_data())).pages)
+    if response.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
+        from docx import Document as WordDocument
+
+        doc = WordDocument(io.BytesIO(response.get_data()))
+        cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+        return "\n".join([p.text for p in doc.paragraphs] + cells)
     if response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
         book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
         return "\n".join(

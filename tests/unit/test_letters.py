@@ -71,7 +71,11 @@ def test_an_off_site_notice_is_made_from_the_placement_printed_alike_and_kept_on
     # What SI 2010/1156 reg 3(4) says the notice must state, from the placement's recorded notice.
     assert rows["Where"].startswith("Home PRU, ")
     assert rows["First day"] == "6 October 2025"
-    assert rows["Times of the sessions"] and rows["Who to report to on the first day"] and rows["Why, and what it is meant to achieve"]
+    assert (
+        rows["Times of the sessions"]
+        and rows["Who to report to on the first day"]
+        and rows["Why, and what it is meant to achieve"]
+    )
     assert content.dated == date(2025, 9, 29) and "Home High School" in content.opening[0]
     printed, word = pdf_text(letter_files.pdf(content)), docx_text(letter_files.docx(content))
     for words in ("Robin Homechild", "Notice of an off-site direction", "6 October 2025", "Sam Parent", "section 29A"):
@@ -83,9 +87,7 @@ def test_an_off_site_notice_is_made_from_the_placement_printed_alike_and_kept_on
     assert kept is not None and kept.category == "letter_sent" and kept.audience == "all"
     assert "6 October 2025" in pdf_text(storage(tmp_path).read(kept.storage_key))
     entries = chronology.chronology(db, as_(home["users"][Role.AP_HEAD]), pupil, ["letter"])
-    assert [(e.day, e.what) for e in entries] == [
-        (date(2025, 9, 30), "Notice of an off-site direction, to Sam Parent")
-    ]
+    assert [(e.day, e.what) for e in entries] == [(date(2025, 9, 30), "Notice of an off-site direction, to Sam Parent")]
     for again in (
         lambda: letters.revise(db, lead, letter.id, {"signed_by": "Someone else"}),
         lambda: letters.send(db, lead, letter.id, "hand", date(2025, 9, 30), storage(tmp_path), letter_files.pdf),
@@ -138,7 +140,9 @@ def test_the_las_sixth_day_letter_needs_the_reg_7_particulars_and_warns_when_lat
         ) == ["address", "report_to", "session_times"]  # fmt: skip
         content = letters.content(letter)
     rows = dict(content.rows)
-    assert rows["First day"] == "6 November 2025" and rows["Who to report to on the first day"] == "Ms Okafor at reception"
+    assert (
+        rows["First day"] == "6 November 2025" and rows["Who to report to on the first day"] == "Ms Okafor at reception"
+    )
     assert "permanently excluded from Home High School on 23 October 2025" in content.opening[0]
     assert "section 19(3A)" in content.opening[0] and "section 103" in content.closing[0]
     assert content.warning == ""
@@ -151,9 +155,7 @@ def test_the_las_sixth_day_letter_needs_the_reg_7_particulars_and_warns_when_lat
     assert [found.id for found in letters.visible(db, as_(home["users"][Role.LA_ADMIN]), pupil)] == [letter.id]
 
 
-def test_a_part_time_timetable_agreement_is_the_schools_with_lines_to_sign(
-    db: Session, world: dict[str, Any]
-) -> None:
+def test_a_part_time_timetable_agreement_is_the_schools_with_lines_to_sign(db: Session, world: dict[str, Any]) -> None:
     home = world["home"]
     pupil = factories.pupil(db, home["la"], home["school"], first_name="Jo", last_name="Parttime")
     placed = factories.placement(
@@ -173,7 +175,13 @@ def test_a_part_time_timetable_agreement_is_the_schools_with_lines_to_sign(
         "3 November 2025", "12 December 2025", "24 November 2025",
     )  # fmt: skip
     assert content.signatures == ["For Home High School", "Parent or carer (Sam Parent)"]
-    assert [day for day, am, pm in content.sessions if am and not pm] == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+    assert [day for day, am, pm in content.sessions if am and not pm] == [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+    ]
     assert "SI 2024/208" in content.basis and "reg" in content.basis.lower()
     word = docx_text(letter_files.docx(content))
     assert "Parent or carer (Sam Parent)" in word and "never used to manage behaviour" in word
@@ -189,8 +197,8 @@ def test_the_panels_decision_letter_says_what_was_decided_and_why(db: Session, w
     other = add_member(db, admin, meeting.panel, home["users"][Role.PANEL_MEMBER])
     decide(
         db, as_(chair), meeting, referral, outcome="approve", reasons="Support was tried; a fresh start is best",
-        votes={member.id: "for", other.id: "for"}, terms=PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.SOLE),
-        today=date(2025, 11, 13),
+        votes={member.id: "for", other.id: "for"},
+        terms=PlacementTerms(date(2025, 11, 17), "1" * 10, Registration.SOLE), today=date(2025, 11, 13),
     )  # fmt: skip
     mother = parent(db, home, pupil)
     as_chair = as_(chair)

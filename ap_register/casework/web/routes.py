@@ -468,23 +468,23 @@ class LetterBeginForm(Form):
 class LetterSendForm(Form):
     how = radios("How was it sent?", list(letters.SENT_HOW.items()), "Choose how the letter was sent")
     sent_on = GovDateField("The day it was sent", description="For example, 27 11 2026")
-    submit = submit("Record that it was sent")
+    send = submit("Record that it was sent")
 
 
 class LetterDiscardForm(Form):
-    submit = submit("Throw away this draft")
+    discard = submit("Throw away this draft")
 
 
 def _words_form(kind: str, kept: dict[str, Any] | None = None) -> Form:
     """The form of the writer's own words for a letter of this kind (`letters.WORDS`): as sent when
     `kept` is None, else showing `kept`."""
     attrs: dict[str, Any] = {}
-    for words in [*letters.WORDS[kind], letters.EXTRA, letters.SIGNED_BY]:
+    for words in letters.words_of(kind):
         if words.multiline:
             attrs[words.name] = text_area(words.label, max_length=words.max_length, description=words.hint)
         else:
             attrs[words.name] = text_field(words.label, max_length=words.max_length, description=words.hint)
-    attrs["submit"] = submit("Save the letter")
+    attrs["save"] = submit("Save the letter")
     form_class = type("LetterWordsForm", (Form,), attrs)
     if kept is None:
         return form_class()
@@ -540,7 +540,7 @@ def _letter_page(letter: Any, pupil: Any, form: Any = None, status: int = 200) -
         form=form,
         statuses=letters.STATUSES,
         sent_how=letters.SENT_HOW,
-        words_of=[*letters.WORDS[letter.kind], letters.EXTRA, letters.SIGNED_BY],
+        words_of=letters.words_of(letter.kind),
     )
     return page, status
 
@@ -556,7 +556,7 @@ def letter(letter_id: int) -> tuple[str, int] | Response:
         return _letter_page(found, pupil)
     form = _words_form(found.kind)
     if form.validate_on_submit():
-        given = {name: (getattr(form, name).data or "") for name in found.edits}
+        given = {w.name: (getattr(form, w.name).data or "") for w in letters.words_of(found.kind)}
         done, changed = attempt(form, lambda: letters.revise(db.session, actor, found.id, given))
         if done:
             flash("Letter saved" if changed else "Nothing had changed", "success")
