@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -1902,15 +1903,21 @@ def _caseloads(builder: _Builder) -> None:
     _notes(builder, Actor(user=officer, via="demo"), theirs[:3])
 
 
-def _letters(builder: _Builder) -> int:
+@dataclass(frozen=True)
+class LetterPrinting:
+    """Where a sent letter's PDF is kept (the app's `DOCUMENTS_DIR`) and its font's folder."""
+
+    documents: Path
+    font_dir: str
+
+
+def _letters(builder: _Builder, printing: LetterPrinting | None) -> int:
     """Letters on the demo's records, each from the first child it fits who has a parent to write
     to: the school lead's notice of an off-site direction, sent by post; the attendance officer's
     letter about education from the sixth day of a permanent exclusion, completed and sent; a
-    part-time timetable's agreement left as a draft to finish. A sent letter's PDF is kept in the
-    app's document storage (none without an app, or without the PDF's font: then all are drafts)."""
-    from flask import current_app, has_app_context
-
-    from ap_register.casework import letters
+    part-time timetable's agreement left as a draft to finish. A sent letter's PDF is kept where
+    `printing` says (without it, or without the PDF's font, every letter stays a draft)."""
+    from ap_register.casework import letter_files, letters
     from ap_register.casework.documents import Storage
 
     session = builder.session
@@ -1918,7 +1925,8 @@ def _letters(builder: _Builder) -> int:
         Actor(user=session.scalars(select(User).where(User.email == f"{local}@{EMAIL_DOMAIN}")).one(), via="demo")
         for local in ("school.lead", "attendance")
     )
-    sending = has_app_context() and Path(current_app.config["LETTER_FONT_DIR"], "DejaVuSans.ttf").is_file()
+    if printing is not None and not Path(printing.font_dir, "DejaVuSans.ttf").is_file():
+        printing = None
     wanted = (
         (lead, Route.OFF_SITE_DIRECTION, "off_site_notice", {}, "post"),
         (
@@ -1951,27 +1959,15 @@ def _letters(builder: _Builder) -> int:
             if source is None or not people:
                 continue
             letter = letters.begin(session, actor, pupil.id, source.key, people[0].id)
-            letters.revise(
-                session,
-                actor,
-                letter.id,
-                {**letter.edits, "address": letter.edits.get("address") or "1 Station Road", **words},
-            )
-            if how is not None and sending:
-                storage = Storage(Path(current_app.config["DOCUMENTS_DIR"]))
+            address = letter.edits.get("address") or "1 Station Road"
+            letters.revise(session, actor, letter.id, {**letter.edits, "address": address, **words})
+            if how is not None and printing is not None:
                 chosen = how if letter.facts.get("recipient_email") else "post"
-                letters.send(session, actor, letter.id, chosen, clock.today(), storage, _letter_pdf)
+                printed = partial(letter_files.pdf, font_dir=printing.font_dir)
+                letters.send(session, actor, letter.id, chosen, clock.today(), Storage(printing.documents), printed)
             made += 1
             break
     return made
-
-
-def _letter_pdf(content: Any) -> bytes:
-    from flask import current_app
-
-    from ap_register.casework import letter_files
-
-    return letter_files.pdf(content, current_app.config["LETTER_FONT_DIR"])
 
 
 def _notes(builder: _Builder, officer: Actor, pupil_ids: list[int]) -> None:
@@ -2066,7 +2062,9 @@ def _access(builder: _Builder) -> None:
         )
 
 
-def load_demo(session: Session, today: date | None = None, pupils: int = 600) -> DemoResult:
+def load_demo(
+    session: Session, today: date | None = None, pupils: int = 600, printing: LetterPrinting | None = None
+) -> DemoResult:
     """Load the demo area once; later calls change nothing and return the same sign-ins."""
     today = today or clock.today()
     la = session.scalar(select(LocalAuthority).where(LocalAuthority.code == DEMO_LA_CODE))
@@ -2110,7 +2108,7 @@ def load_demo(session: Session, today: date | None = None, pupils: int = 600) ->
     raised = _alerts(builder)
     raised += _absences(builder)
     _caseloads(builder)
-    _letters(builder)
+    _letters(builder, printing)
     _access(builder)
     session.flush()
     counts = {
