@@ -37,7 +37,8 @@ from ap_register.casework.notes import ANONYMISED, AUDIENCES
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, NotFound, Refusal
 from ap_register.domain.text import control_character_problem, kept_text
-from ap_register.models import Document, Pupil
+from ap_register.domain.typed import record_id as record_id_of
+from ap_register.models import CaseNote, Document, Placement, PlacementReview, Pupil, Referral
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,10 @@ class Storage:
         (self.root / "kept" / key).unlink(missing_ok=True)
 
 
+# The records a document may be evidence for, as the upload page names them.
+ATTACHABLE = {"referral": "the referral to the panel", "review": "the placement review", "note": "the case note"}
+
+
 @dataclass(frozen=True)
 class DocumentDraft:
     filename: str
@@ -129,6 +134,69 @@ class DocumentDraft:
     category: str
     audience: str
     description: str = ""
+    # The record it is evidence for (`ATTACHABLE`) and its id, or none: the child's record.
+    attach_to: str = ""
+    attach_id: int | None = None
+
+
+def attachment(session: Session, actor: Actor, pupil: Pupil, kind: str, record_id: int | None) -> dict[str, int]:
+    """The column naming the record a document is evidence for: one of the child's own the actor
+    may see (NotFound otherwise, as any record outside their reach)."""
+    if not kind:
+        return {}
+    found = None
+    record_id = record_id_of(record_id)
+    if kind == "referral" and record_id is not None:
+        found = session.scalar(
+            permissions.scope_referrals(
+                actor, select(Referral.id).where(Referral.id == record_id, Referral.pupil_id == pupil.id)
+            )
+        )
+    elif kind == "review" and record_id is not None:
+        found = session.scalar(
+            permissions.scope_placements(
+                actor,
+                select(PlacementReview.id)
+                .join(Placement, Placement.id == PlacementReview.placement_id)
+                .where(PlacementReview.id == record_id, Placement.pupil_id == pupil.id),
+            )
+        )
+    elif kind == "note" and record_id is not None:
+        found = session.scalar(
+            permissions.scope_notes(
+                actor, select(CaseNote.id).where(CaseNote.id == record_id, CaseNote.pupil_id == pupil.id)
+            )
+        )
+    if found is None:
+        raise NotFound("Page not found")
+    return {f"{kind}_id": found}
+
+
+def attached(session: Session, actor: Actor, column: str, ids: list[int]) -> dict[int, list[Document]]:
+    """The documents the actor may open that are evidence for these records (`column`:
+    `referral_id`, `review_id` or `note_id`), by record."""
+    if not ids:
+        return {}
+    link = getattr(Document, column)
+    found: dict[int, list[Document]] = {}
+    for document in session.scalars(
+        permissions.scope_documents(actor, select(Document).where(link.in_(ids)).order_by(Document.id))
+    ):
+        found.setdefault(getattr(document, column), []).append(document)
+    return found
+
+
+def describe(session: Session, document: Document) -> str:
+    """What record, if any, the document is evidence for, as a list of documents says it."""
+    if document.referral_id is not None:
+        return "for the referral to the panel"
+    if document.review_id is not None:
+        review = session.get(PlacementReview, document.review_id)
+        return f"for the review of {review.review_date:%-d %B %Y}" if review is not None else "for a review"
+    if document.note_id is not None:
+        note = session.get(CaseNote, document.note_id)
+        return f"for the note of {note.happened_on:%-d %B %Y}" if note is not None else "for a note"
+    return ""
 
 
 def kind_of(data: bytes, filename: str) -> str | None:
@@ -166,6 +234,7 @@ def upload(
     permissions.require(session, actor, "document.upload", pupil)
     if pupil.anonymised_on is not None:
         raise DomainError("The document was not kept", [FieldError("", ANONYMISED)])
+    attached = attachment(session, actor, pupil, draft.attach_to, draft.attach_id)
     refusal = Refusal()
     name = Path(draft.filename.replace("\\", "/")).name.strip()
     problem = control_character_problem(name)
@@ -219,13 +288,15 @@ def upload(
         uploaded_by_id=actor.user_id,
         uploaded_by_name=user.name if user is not None else actor.name,
         organisation=user.organisation_name if user is not None else "",
+        **attached,
     )
     with session.begin_nested():
         session.add(document)
         session.flush()
         audit.record(
             session, actor, "create", "document", document.id, pupil_id=pupil.id,
-            detail={"category": draft.category, "audience": draft.audience, "size": len(draft.data), "type": kind},
+            detail={"category": draft.category, "audience": draft.audience, "size": len(draft.data), "type": kind}
+            | attached,
         )  # fmt: skip
     storage.keep(waiting, key)
     return document

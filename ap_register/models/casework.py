@@ -110,6 +110,11 @@ class Document(Base):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     uploaded_by_name: Mapped[str] = mapped_column(String(200))
     organisation: Mapped[str] = mapped_column(String(200))
+    # The record it is evidence for, where it was uploaded to one: a referral to the panel, a
+    # placement review or a case note (at most one; none: the child's record as a whole).
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("placement_review.id"))
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("case_note.id"))
 
 
 class Letter(Base):

@@ -17,6 +17,7 @@ from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.vocab import Role
 from ap_register.models import AuditEvent, Document
 from tests.conftest import EICAR
+from tests.factories import SYSTEM
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 LIMIT = 1024 * 1024
@@ -138,3 +139,38 @@ def test_who_uploads_and_anonymising_deletes_the_files(
     assert db.scalars(select(Document).where(Document.storage_key.not_like("world-%"))).all() == []
     with pytest.raises(FileNotFoundError):
         storage.read(kept.storage_key)
+
+
+def test_a_document_is_kept_as_evidence_for_a_note_a_review_or_a_referral_of_the_same_child(
+    db: Session, world: dict[str, Any], clamav: dict[str, Any]
+) -> None:
+    from ap_register.casework.notes import NoteDraft, write
+    from ap_register.placements.rules import review_placement
+
+    home, other = world["home"], world["other"]
+    storage, scanner = kit(clamav)
+    pupil, admin = home["pupil"], as_(home["users"][Role.LA_ADMIN])
+    note = write(
+        db, admin, pupil.id, NoteDraft(date(2025, 11, 3), "school", "Called the school", "all"), today=date(2025, 11, 4)
+    )
+    review = review_placement(
+        db, SYSTEM, home["placement"], review_date=date(2025, 11, 4), notes="Going well", today=date(2025, 11, 4)
+    )
+    kept = {}
+    for kind, record in (("note", note), ("review", review), ("referral", home["referral"])):
+        attached = documents.DocumentDraft("plan.pdf", PDF, "support_plan", "all", attach_to=kind, attach_id=record.id)
+        kept[kind] = documents.upload(db, admin, pupil.id, attached, storage, scanner, LIMIT)
+    assert (kept["note"].note_id, kept["review"].review_id, kept["referral"].referral_id) == (
+        note.id, review.id, home["referral"].id,
+    )  # fmt: skip
+    assert documents.describe(db, kept["review"]) == "for the review of 4 November 2025"
+    lead = as_(home["users"][Role.SCHOOL_LEAD])
+    assert documents.attached(db, lead, "note_id", [note.id]) == {note.id: [kept["note"]]}
+    # Another child's record, one out of reach, or one that is not there: not found, nothing kept.
+    before = db.scalars(select(Document.id)).all()
+    elsewhere = (("referral", other["referral"].id), ("note", other["note"].id), ("review", 10**30), ("note", None))
+    for kind, record_id in elsewhere:
+        attached = documents.DocumentDraft("x.pdf", PDF, "report", "all", attach_to=kind, attach_id=record_id)
+        with pytest.raises(NotFound):
+            documents.upload(db, admin, pupil.id, attached, storage, scanner, LIMIT)
+    assert db.scalars(select(Document.id)).all() == before

@@ -424,6 +424,10 @@ def document_new(pupil_id: int) -> str | Response:
     actor = current_actor()
     pupil = permissions.get_pupil(db.session, actor, pupil_id)
     permissions.require(db.session, actor, "document.upload", pupil)
+    # The record it is evidence for, named in the address (`?review=12`): one of the child's own.
+    attach_to = next((kind for kind in documents.ATTACHABLE if kind in request.args), "")
+    attach_id = record_id(request.args.get(attach_to, "")) if attach_to else None
+    documents.attachment(db.session, actor, pupil, attach_to, attach_id)
     form = DocumentForm()
     limit = current_app.config["DOCUMENT_MAX_MB"] * 1024 * 1024
     if form.validate_on_submit():
@@ -434,6 +438,8 @@ def document_new(pupil_id: int) -> str | Response:
             category=form.category.data or "",
             audience=form.audience.data or "",
             description=form.description.data or "",
+            attach_to=attach_to,
+            attach_id=attach_id,
         )
         scanner = documents.Scanner(current_app.config["CLAMSCAN"], current_app.config["CLAMAV_DATABASE"])
         done, kept = attempt(
@@ -441,10 +447,31 @@ def document_new(pupil_id: int) -> str | Response:
         )
         if done and kept is not None:
             flash(f"{kept.filename} uploaded", "success")
-            return redirect(url_for("register.pupil", pupil_id=pupil.id, _anchor="documents"))
+            return redirect(_attached_page(pupil.id, attach_to, attach_id))
     return render_recorded(
-        "casework/document.html", title="Upload a document", form=form, pupil=pupil, limit_mb=limit // (1024 * 1024)
+        "casework/document.html",
+        title="Upload a document",
+        form=form,
+        pupil=pupil,
+        limit_mb=limit // (1024 * 1024),
+        attach={attach_to: attach_id} if attach_to else {},
+        attach_label=documents.ATTACHABLE.get(attach_to, ""),
+        back=_attached_page(pupil.id, attach_to, attach_id),
     )
+
+
+def _attached_page(pupil_id: int, attach_to: str, attach_id: int | None) -> str:
+    """The page that shows the record a document is evidence for."""
+    if attach_to == "referral":
+        return url_for("panels.referral", referral_id=attach_id)
+    if attach_to == "review":
+        from ap_register.models import PlacementReview
+
+        review = db.session.get(PlacementReview, attach_id)
+        return url_for("register.placement", placement_id=review.placement_id if review else 0, _anchor="reviews")
+    if attach_to == "note":
+        return url_for("register.pupil", pupil_id=pupil_id, _anchor=f"note-{attach_id}")
+    return url_for("register.pupil", pupil_id=pupil_id, _anchor="documents")
 
 
 @bp.route("/documents/<int:document_id>")

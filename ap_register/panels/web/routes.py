@@ -15,6 +15,7 @@ from ap_register.accounts import audit
 from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.budgets import outreach as outreach_rules
+from ap_register.casework import documents
 from ap_register.domain import week_pattern
 from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.typed import record_id
@@ -184,6 +185,8 @@ def referral(referral_id: int) -> str | BaseResponse:
         and found.fair_access_agreed_on is None
         and found.status == "submitted"
         and permissions.can(db.session, actor, "referral.agree_fair_access", found.pupil),
+        evidence=documents.attached(db.session, actor, "referral_id", [found.id]).get(found.id, []),
+        may_upload=permissions.can(db.session, actor, "document.upload", found.pupil),
     )
 
 

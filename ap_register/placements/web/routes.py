@@ -147,6 +147,7 @@ def pupil(pupil_id: int) -> str:
     attended = attendance_by_week(db.session, found.id, today)
     notes_shown = case_notes.visible_notes(db.session, actor, found)
     people = contacts.people_around(db.session, actor, found)
+    shown_documents = documents.visible(db.session, actor, found)
     return render_recorded(
         "register/pupil.html",
         title=found.full_name,
@@ -162,8 +163,10 @@ def pupil(pupil_id: int) -> str:
         corrections=case_notes.corrections_of(notes_shown),
         note_categories=case_notes.CATEGORIES,
         may_read_people=contacts.may_read(db.session, actor, found),
-        documents=documents.visible(db.session, actor, found),
+        documents=shown_documents,
         document_categories=documents.LABELS,
+        document_for={d.id: documents.describe(db.session, d) for d in shown_documents},
+        note_documents=documents.attached(db.session, actor, "note_id", [n.id for n in notes_shown]),
         letters=letters.visible(db.session, actor, found),
         letter_kinds=letters.KINDS,
         letter_sent_how=letters.SENT_HOW,
@@ -503,6 +506,8 @@ def placement(placement_id: int) -> str:
         may_end_in_a_managed_move=register.may_end_in_a_managed_move(found),
         requested_by=register.REQUESTED_BY,
         review_window_weeks=register.REVIEW_REQUEST_WEEKS,
+        review_documents=documents.attached(db.session, actor, "review_id", [r.id for r in found.reviews]),
+        may_upload=permissions.can(db.session, actor, "document.upload", found.pupil),
     )
 
 
