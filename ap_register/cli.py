@@ -228,13 +228,12 @@ def demo_command() -> None:
     if not current_app.config["ALLOW_DEMO"]:
         refuse("the demo area is never loaded in production (AP_REGISTER_ENV=production)")
     say("Loading the demo area: this takes a minute the first time...")
-    from pathlib import Path
-
     from flask import current_app
 
+    from ap_register.casework.documents import storage_for
     from ap_register.devdata.demo import LetterPrinting
 
-    printing = LetterPrinting(Path(current_app.config["DOCUMENTS_DIR"]), current_app.config["LETTER_FONT_DIR"])
+    printing = LetterPrinting(storage_for(current_app.config), current_app.config["LETTER_FONT_DIR"])
     result = load_demo(db.session, printing=printing)
     db.session.commit()
     if result.created:

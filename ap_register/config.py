@@ -151,6 +151,12 @@ class Config:
     # signatures it reads instead of the ones freshclam keeps in /var/lib/clamav).
     DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", str(INSTANCE_DIR / "documents"))
     DOCUMENT_MAX_MB = int(os.environ.get("DOCUMENT_MAX_MB", "10"))
+    # An S3-compatible store for the documents instead of the folder (production): the bucket,
+    # the store's address (unset: AWS itself), its region, and the encryption at rest it applies.
+    DOCUMENTS_S3_BUCKET = os.environ.get("DOCUMENTS_S3_BUCKET", "")
+    DOCUMENTS_S3_ENDPOINT = os.environ.get("DOCUMENTS_S3_ENDPOINT", "")
+    DOCUMENTS_S3_REGION = os.environ.get("DOCUMENTS_S3_REGION", "")
+    DOCUMENTS_S3_ENCRYPTION = os.environ.get("DOCUMENTS_S3_ENCRYPTION", "AES256")
     CLAMSCAN = os.environ.get("CLAMSCAN", "clamscan")
     # The folder holding the letters' PDF font (casework/letter_files.py): DejaVu Sans.
     LETTER_FONT_DIR = os.environ.get("LETTER_FONT_DIR", "/usr/share/fonts/truetype/dejavu")

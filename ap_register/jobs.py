@@ -96,14 +96,12 @@ def attendance_digest(session: Session, on: date) -> dict[str, Any]:
 
 def retention(session: Session, on: date) -> dict[str, Any]:
     """Anonymise the records of children past the retention period (RETENTION_YEARS after birth)."""
-    from pathlib import Path
-
     from flask import current_app
 
-    from ap_register.casework.documents import Storage
+    from ap_register.casework.documents import storage_for
     from ap_register.domain.retention import run
 
-    storage = Storage(Path(current_app.config["DOCUMENTS_DIR"]))
+    storage = storage_for(current_app.config)
     return run(session, on, int(current_app.config.get("RETENTION_YEARS", 25)), storage)
 
 

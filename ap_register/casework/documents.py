@@ -18,6 +18,7 @@ the child's audit trail. Anonymising the record deletes its documents, files and
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -25,9 +26,12 @@ import shutil
 import subprocess
 import uuid
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
+from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -67,6 +71,12 @@ NOT_CHECKED = (
 )
 
 
+NOT_STORED = (
+    "The file could not be stored just now, so it was not kept. Try again later, or ask your local "
+    "authority's administrator"
+)
+
+
 class ScanUnavailable(Exception):
     """The scanner could not give an answer (not installed, no signatures, an error)."""
 
@@ -95,10 +105,28 @@ class Scanner:
         raise ScanUnavailable((done.stderr or done.stdout).strip()[:300])
 
 
+class StorageUnavailable(Exception):
+    """The document store could not be reached or gave an error."""
+
+
+class Store(Protocol):
+    """Where documents are kept, each under a random key; uploads wait in a local `quarantine`
+    folder until they are scanned."""
+
+    def quarantine(self) -> Path: ...
+
+    def keep(self, waiting: Path, key: str) -> None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def read(self, key: str) -> bytes: ...
+
+    def delete(self, key: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Storage:
-    """A folder of documents, each under a random key; its `quarantine` folder holds uploads
-    until they are scanned. (An S3-compatible store would take the same three calls.)"""
+    """A folder of documents (the default: `DOCUMENTS_DIR`), kept under `kept/`."""
 
     root: Path
 
@@ -121,6 +149,72 @@ class Storage:
 
     def delete(self, key: str) -> None:
         (self.root / "kept" / key).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class S3Storage:
+    """A bucket of an S3-compatible store (production: `DOCUMENTS_S3_BUCKET`), each object
+    encrypted at rest by the store (`encryption`, `AES256` unless the LA's store says otherwise);
+    uploads are scanned in a local quarantine folder before they go."""
+
+    bucket: str
+    client: Any
+    scratch: Path
+    encryption: str = "AES256"
+
+    def quarantine(self) -> Path:
+        folder = self.scratch / "quarantine"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def keep(self, waiting: Path, key: str) -> None:
+        try:
+            self.put(key, waiting.read_bytes())
+        finally:
+            waiting.unlink(missing_ok=True)
+
+    def put(self, key: str, data: bytes) -> None:
+        sealed = {"ServerSideEncryption": self.encryption} if self.encryption else {}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **sealed)
+        except (BotoCoreError, ClientError) as error:
+            raise StorageUnavailable(str(error)) from error
+
+    def read(self, key: str) -> bytes:
+        try:
+            return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise FileNotFoundError(key) from error
+            raise StorageUnavailable(str(error)) from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(str(error)) from error
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as error:
+            raise StorageUnavailable(str(error)) from error
+
+
+@functools.lru_cache(maxsize=4)
+def _s3_client(endpoint: str, region: str) -> Any:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint or None, region_name=region or None)
+
+
+def storage_for(config: Mapping[str, Any]) -> Store:
+    """The app's document store: the S3-compatible bucket `DOCUMENTS_S3_BUCKET` names (at
+    `DOCUMENTS_S3_ENDPOINT`, in `DOCUMENTS_S3_REGION`; credentials as boto3 finds them, e.g. the
+    standard AWS variables or the server's role), else the folder `DOCUMENTS_DIR`. Either way
+    uploads wait in `DOCUMENTS_DIR/quarantine` until scanned."""
+    scratch = Path(config["DOCUMENTS_DIR"])
+    bucket = config.get("DOCUMENTS_S3_BUCKET") or ""
+    if not bucket:
+        return Storage(scratch)
+    client = _s3_client(config.get("DOCUMENTS_S3_ENDPOINT") or "", config.get("DOCUMENTS_S3_REGION") or "")
+    return S3Storage(bucket, client, scratch, config.get("DOCUMENTS_S3_ENCRYPTION", "AES256"))
 
 
 # The records a document may be evidence for, as the upload page names them.
@@ -227,7 +321,7 @@ def kind_of(data: bytes, filename: str) -> str | None:
 
 
 def upload(
-    session: Session, actor: Actor, pupil_id: int, draft: DocumentDraft, storage: Storage, scanner: Scanner, limit: int
+    session: Session, actor: Actor, pupil_id: int, draft: DocumentDraft, storage: Store, scanner: Scanner, limit: int
 ) -> Document:
     """Keep a document on the child's record once it is checked and scanned clean."""
     pupil = permissions.get_pupil(session, actor, pupil_id)
@@ -298,7 +392,12 @@ def upload(
             detail={"category": draft.category, "audience": draft.audience, "size": len(draft.data), "type": kind}
             | attached,
         )  # fmt: skip
-    storage.keep(waiting, key)
+        # Stored within the savepoint: a store that fails takes the row and its audit back with it.
+        try:
+            storage.keep(waiting, key)
+        except (OSError, StorageUnavailable) as error:
+            log.error("A document could not be stored: %s", error)
+            raise DomainError("The document was not kept", [FieldError("file", NOT_STORED)]) from error
     return document
 
 
@@ -313,7 +412,7 @@ def visible(session: Session, actor: Actor, pupil: Pupil) -> list[Document]:
     )
 
 
-def open_document(session: Session, actor: Actor, document_id: int, storage: Storage) -> tuple[Document, bytes]:
+def open_document(session: Session, actor: Actor, document_id: int, storage: Store) -> tuple[Document, bytes]:
     """A document the actor may open, and its bytes; the opening is on the child's audit trail."""
     found = session.scalar(permissions.scope_documents(actor, select(Document).where(Document.id == document_id)))
     if found is None:
@@ -326,7 +425,7 @@ def open_document(session: Session, actor: Actor, document_id: int, storage: Sto
     return found, data
 
 
-def forget(session: Session, pupil: Pupil, storage: Storage | None) -> None:
+def forget(session: Session, pupil: Pupil, storage: Store | None) -> None:
     """Anonymising: the child's documents go, files and rows."""
     for document in session.scalars(select(Document).where(Document.pupil_id == pupil.id)):
         if storage is not None:

@@ -57,7 +57,7 @@ from sqlalchemy.orm import Session
 from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.casework import contacts
-from ap_register.casework.documents import Storage
+from ap_register.casework.documents import NOT_STORED, StorageUnavailable, Store
 from ap_register.casework.notes import ANONYMISED
 from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
@@ -622,7 +622,7 @@ def revise(session: Session, actor: Actor, letter_id: int, given: dict[str, str]
 
 
 def send(
-    session: Session, actor: Actor, letter_id: int, how: str, sent_on: date | None, storage: Storage,
+    session: Session, actor: Actor, letter_id: int, how: str, sent_on: date | None, storage: Store,
     render_pdf: Callable[[Content], bytes],
 ) -> Letter:  # fmt: skip
     """Record a draft as sent: how and on what day; its PDF is kept on the child's record, and the
@@ -650,39 +650,50 @@ def send(
         refusal.errors.extend(error.errors)
     refusal.raise_if_any("The letter was not sent")
     assert sent_on is not None
-    # One sending: the row changes only while it is a draft, so a second sending at once finds none.
-    taken = session.execute(
-        update(Letter)
-        .where(Letter.id == letter.id, Letter.status == "draft")
-        .values(status="sent", sent_on=sent_on, sent_how=how, sent_at=clock.now(), sent_by_id=actor.user_id)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise DomainError("The letter was not sent", [FieldError("", "The letter was sent already")])
-    session.refresh(letter)
-    data = render_pdf(content(letter))
-    key = uuid.uuid4().hex
-    document = Document(
-        pupil_id=pupil.id,
-        filename=filename(letter, "pdf"),
-        content_type="application/pdf",
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        storage_key=key,
-        category="letter_sent",
-        audience=letter.audience,
-        description=f"{KINDS[letter.kind]}, to {letter.facts['recipient']}, sent {_day(sent_on)}",
-        uploaded_by_id=actor.user_id,
-        uploaded_by_name=letter.created_by_name if actor.user is None else actor.user.name,
-        organisation=letter.organisation if actor.user is None else actor.user.organisation_name,
-    )
-    session.add(document)
-    session.flush()
-    letter.document_id = document.id
-    audit.record(
-        session, actor, "send", "letter", letter.id, pupil_id=pupil.id, detail={"how": how, "on": sent_on.isoformat()}
-    )
-    storage.put(key, data)
+    # In one savepoint: a PDF that cannot be kept takes the sending back with it.
+    with session.begin_nested():
+        # One sending: the row changes only while it is a draft, so a second sending at once finds none.
+        taken = session.execute(
+            update(Letter)
+            .where(Letter.id == letter.id, Letter.status == "draft")
+            .values(status="sent", sent_on=sent_on, sent_how=how, sent_at=clock.now(), sent_by_id=actor.user_id)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            raise DomainError("The letter was not sent", [FieldError("", "The letter was sent already")])
+        session.refresh(letter)
+        data = render_pdf(content(letter))
+        key = uuid.uuid4().hex
+        document = Document(
+            pupil_id=pupil.id,
+            filename=filename(letter, "pdf"),
+            content_type="application/pdf",
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            storage_key=key,
+            category="letter_sent",
+            audience=letter.audience,
+            description=f"{KINDS[letter.kind]}, to {letter.facts['recipient']}, sent {_day(sent_on)}",
+            uploaded_by_id=actor.user_id,
+            uploaded_by_name=letter.created_by_name if actor.user is None else actor.user.name,
+            organisation=letter.organisation if actor.user is None else actor.user.organisation_name,
+        )
+        session.add(document)
+        session.flush()
+        letter.document_id = document.id
+        audit.record(
+            session,
+            actor,
+            "send",
+            "letter",
+            letter.id,
+            pupil_id=pupil.id,
+            detail={"how": how, "on": sent_on.isoformat()},
+        )
+        try:
+            storage.put(key, data)
+        except (OSError, StorageUnavailable) as error:
+            raise DomainError("The letter was not sent", [FieldError("", NOT_STORED)]) from error
     return letter
 
 

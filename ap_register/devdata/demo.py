@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ap_register import clock
 from ap_register.accounts.users import hash_password
+from ap_register.casework.documents import Store
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for, forget_calendars
 from ap_register.domain.errors import CalendarUnknown
@@ -1905,9 +1906,9 @@ def _caseloads(builder: _Builder) -> None:
 
 @dataclass(frozen=True)
 class LetterPrinting:
-    """Where a sent letter's PDF is kept (the app's `DOCUMENTS_DIR`) and its font's folder."""
+    """Where a sent letter's PDF is kept (the app's document store) and its font's folder."""
 
-    documents: Path
+    storage: Store
     font_dir: str
 
 
@@ -1918,7 +1919,6 @@ def _letters(builder: _Builder, printing: LetterPrinting | None) -> int:
     part-time timetable's agreement left as a draft to finish. A sent letter's PDF is kept where
     `printing` says (without it, or without the PDF's font, every letter stays a draft)."""
     from ap_register.casework import letter_files, letters
-    from ap_register.casework.documents import Storage
 
     session = builder.session
     lead, officer = (
@@ -1964,7 +1964,7 @@ def _letters(builder: _Builder, printing: LetterPrinting | None) -> int:
             if how is not None and printing is not None:
                 chosen = how if letter.facts.get("recipient_email") else "post"
                 printed = partial(letter_files.pdf, font_dir=printing.font_dir)
-                letters.send(session, actor, letter.id, chosen, clock.today(), Storage(printing.documents), printed)
+                letters.send(session, actor, letter.id, chosen, clock.today(), printing.storage, printed)
             made += 1
             break
     return made

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ap_register.accounts import audit
 from ap_register.casework import caseloads, contacts, documents, letters
-from ap_register.casework.documents import Storage
+from ap_register.casework.documents import Store
 from ap_register.domain.actors import Actor
 from ap_register.models import (
     Alert,
@@ -49,7 +49,7 @@ def due(session: Session, on: date, years: int = RETENTION_YEARS) -> list[Pupil]
 
 
 def anonymise(
-    session: Session, actor: Actor, pupil: Pupil, on: date, years: int = RETENTION_YEARS, storage: Storage | None = None
+    session: Session, actor: Actor, pupil: Pupil, on: date, years: int = RETENTION_YEARS, storage: Store | None = None
 ) -> None:
     pupil.first_name = "Anonymised"
     pupil.last_name = "Pupil"
@@ -99,7 +99,7 @@ def anonymise(
     audit.record(session, actor, "anonymise", "pupil", pupil.id, pupil_id=pupil.id, detail={"retention_years": years})
 
 
-def run(session: Session, on: date, years: int = RETENTION_YEARS, storage: Storage | None = None) -> dict[str, int]:
+def run(session: Session, on: date, years: int = RETENTION_YEARS, storage: Store | None = None) -> dict[str, int]:
     """The nightly job: anonymise every pupil past the retention date (their documents deleted
     from `storage` too)."""
     actor = Actor.system("retention", label="retention job")

@@ -253,3 +253,18 @@ def test_anonymising_the_record_removes_its_letters(db: Session, world: dict[str
     db.flush()
     assert db.scalars(select(Letter).where(Letter.pupil_id == pupil.id)).all() == []
     assert db.scalars(select(Document).where(Document.pupil_id == pupil.id)).all() == []
+
+
+def test_a_letter_whose_pdf_cannot_be_kept_is_not_sent(db: Session, world: dict[str, Any]) -> None:
+    home = world["home"]
+    pupil, lead = home["pupil"], as_(home["users"][Role.SCHOOL_LEAD])
+    mother = parent(db, home, pupil)
+    letter = letters.begin(db, lead, pupil.id, letters.sources(db, lead, pupil)[0].key, mother.id)
+    nowhere = documents.Storage(Path("/proc/no-documents-here"))
+    with pytest.raises(DomainError) as refused:
+        letters.send(db, lead, letter.id, "post", clock.today(), nowhere, letter_files.pdf)
+    assert [e.message for e in refused.value.errors] == [documents.NOT_STORED]
+    db.expire_all()
+    kept = db.get(Letter, letter.id)
+    assert kept is not None and (kept.status, kept.document_id) == ("draft", None)
+    assert db.scalars(select(Document).where(Document.category == "letter_sent")).all() == []

@@ -4,7 +4,6 @@ child's record, and the people around the child."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -401,8 +400,8 @@ def chronology_download(pupil_id: int, fmt: str) -> Response:
 # --- documents ---------------------------------------------------------------------------------
 
 
-def _storage() -> documents.Storage:
-    return documents.Storage(Path(current_app.config["DOCUMENTS_DIR"]))
+def _storage() -> documents.Store:
+    return documents.storage_for(current_app.config)
 
 
 class DocumentForm(Form):
@@ -478,7 +477,11 @@ def _attached_page(pupil_id: int, attach_to: str, attach_id: int | None) -> str:
 @login_required
 def document_open(document_id: int) -> Response:
     actor = current_actor()
-    found, data = documents.open_document(db.session, actor, document_id, _storage())
+    try:
+        found, data = documents.open_document(db.session, actor, document_id, _storage())
+    except documents.StorageUnavailable:
+        current_app.logger.exception("The document store could not be read")
+        abort(503)
     db.session.commit()
     return send_file(io.BytesIO(data), mimetype=found.content_type, as_attachment=True, download_name=found.filename)
 
@@ -636,7 +639,11 @@ def letter_download(letter_id: int, suffix: str) -> Response:
     actor = current_actor()
     found = letters.opened(db.session, actor, letter_id, suffix)
     if suffix == "pdf" and found.document_id is not None:
-        _kept, data = documents.open_document(db.session, actor, found.document_id, _storage())
+        try:
+            _kept, data = documents.open_document(db.session, actor, found.document_id, _storage())
+        except documents.StorageUnavailable:
+            current_app.logger.exception("The document store could not be read")
+            abort(503)
     elif suffix == "pdf":
         try:
             data = _pdf(letters.content(found))
