@@ -1967,7 +1967,39 @@ def _letters(builder: _Builder, printing: LetterPrinting | None) -> int:
                 letters.send(session, actor, letter.id, chosen, clock.today(), printing.storage, printed)
             made += 1
             break
+    if printing is not None:
+        _evidence(builder, printing.storage, officer)
     return made
+
+
+def _evidence(builder: _Builder, storage: Store, officer: Actor) -> None:
+    """A reintegration plan kept as evidence for the demo's latest referral to the panel (written
+    by the demo itself, so not scanned: an upload always is)."""
+    import hashlib
+    import uuid
+
+    from ap_register.models import Document, Referral
+
+    session = builder.session
+    referral = session.scalars(
+        select(Referral).where(Referral.la_id == builder.la.id).order_by(Referral.id.desc()).limit(1)
+    ).first()
+    if referral is None or officer.user is None:
+        return
+    data = (
+        b"Reintegration plan\n\nWeeks 1-2: mornings at the provider, one afternoon back at school with a mentor.\n"
+        b"Weeks 3-6: two days a week at school, rising to full time by the review.\n"
+    )
+    key = uuid.uuid4().hex
+    storage.put(key, data)
+    session.add(
+        Document(
+            pupil_id=referral.pupil_id, filename="reintegration-plan.txt", content_type="text/plain", size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(), storage_key=key, category="support_plan", audience="all",
+            description="Agreed with the family and the school", uploaded_by_id=officer.user.id,
+            uploaded_by_name=officer.user.name, organisation=officer.user.organisation_name, referral_id=referral.id,
+        )
+    )  # fmt: skip
 
 
 def _notes(builder: _Builder, officer: Actor, pupil_ids: list[int]) -> None:
