@@ -266,9 +266,33 @@ def scope_documents(actor: Actor, stmt: S) -> S:
 
 
 def scope_letters(actor: Actor, stmt: S) -> S:
-    """Letters on children's records the actor may read: as notes (`_scope_audience`), by the
-    audience of the details of the person they are to."""
-    return _scope_audience(actor, stmt, Letter.pupil_id, Letter.audience, Letter.created_by_id)
+    """Letters on children's records the actor may read: as the details of the person they are to
+    are read today (`contact.view`). The home LA's officers who read contacts read every letter of
+    their LA's children; a school or provider reads a letter to a contact shared with it (`all`)
+    while it works with the child now (`works_with_now`: on its roll, or a placement there not
+    ended). Nobody else, the letter's own writer included once they no longer work with the child."""
+    stmt = scope_by_pupil(actor, stmt, Letter.pupil_id)
+    user = actor.user
+    if user is None:
+        return stmt
+    if not role_allows(user, "contact.view"):
+        return stmt.where(false())
+    if user.role in LA_ROLES:
+        return stmt.where(Letter.pupil_id.in_(select(Pupil.id).where(Pupil.home_la_id == user.la_id)))
+    if user.setting_id is None:
+        return stmt.where(false())
+    placed_now = (
+        Letter.pupil_id.in_(
+            select(Placement.pupil_id).where(
+                Placement.setting_id == user.setting_id,
+                or_(Placement.end_date.is_(None), Placement.end_date >= clock.today()),
+            )
+        )
+        if user.role == Role.AP_HEAD
+        else false()
+    )
+    on_roll = Letter.pupil_id.in_(select(Pupil.id).where(Pupil.home_school_id == user.setting_id))
+    return stmt.where(Letter.audience == "all", or_(on_roll, placed_now))
 
 
 def scope_placements(actor: Actor, stmt: S) -> S:

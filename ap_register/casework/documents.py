@@ -330,6 +330,10 @@ def upload(
         raise DomainError("The document was not kept", [FieldError("", ANONYMISED)])
     attached = attachment(session, actor, pupil, draft.attach_to, draft.attach_id)
     refusal = Refusal()
+    if "note_id" in attached and draft.audience == "all":
+        note = session.get(CaseNote, attached["note_id"])
+        if note is not None and note.audience == "la":
+            refusal.add("audience", "The note is for the local authority's officers only, so its documents are too")
     name = Path(draft.filename.replace("\\", "/")).name.strip()
     problem = control_character_problem(name)
     kind = None

@@ -8,11 +8,13 @@ DejaVuSans-Bold.ttf). Word documents name no font file: Word sets them in its ow
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 
 from docx import Document as WordDocument
 from docx.shared import Pt
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -23,7 +25,18 @@ FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 
 
 class FontMissing(Exception):
-    """The PDF's font is not on this machine."""
+    """The PDF's font is not on this machine, or has no letter for a character the letter holds."""
+
+
+@functools.lru_cache(maxsize=2)
+def _covered(path: str) -> frozenset[int]:
+    return frozenset(TTFont(path).getBestCmap())
+
+
+def _every_word(content: Content) -> str:
+    parts = [content.sender, *content.recipient, content.about, content.title, *content.opening, *content.closing]
+    parts += [f"{key} {value}" for key, value in content.rows]
+    return " ".join([*parts, content.signed_by, *content.signatures, content.basis, content.sessions_at])
 
 
 def _day(value: object) -> str:
@@ -39,6 +52,11 @@ def pdf(content: Content, font_dir: str = DEFAULT_FONT_DIR) -> bytes:
     folder = Path(font_dir)
     if not all((folder / name).is_file() for name in FONT_FILES.values()):
         raise FontMissing(f"The letter's font is not in {folder} (apt-get install fonts-dejavu-core)")
+    missing = sorted(
+        {c for c in _every_word(content) if ord(c) not in _covered(str(folder / FONT_FILES[""])) and c.isprintable()}
+    )
+    if missing:
+        raise FontMissing(f"The letter's font cannot print {''.join(missing)!r}: download it as Word")
     doc = FPDF(format="A4")
     doc.set_title(content.title)
     doc.set_creator("ap_register")
@@ -60,16 +78,13 @@ def pdf(content: Content, font_dir: str = DEFAULT_FONT_DIR) -> bytes:
     text(content.title, size=16, bold=True)
     for paragraph in content.opening:
         text(paragraph)
+    # Each part as a heading and its words (not a table: a table's row must fit on one page, and
+    # the writer's answers run to a page or more).
+    for key, value in content.rows:
+        text(key, bold=True, gap=0)
+        text(value or "Not given", gap=2)
     if content.rows:
-        doc.set_font("DejaVu", "", 10)
-        with doc.table(col_widths=(35, 65), text_align="LEFT", first_row_as_headings=False) as table:
-            for key, value in content.rows:
-                row = table.row()
-                doc.set_font("DejaVu", "B", 10)
-                row.cell(key)
-                doc.set_font("DejaVu", "", 10)
-                row.cell(value)
-        doc.ln(4)
+        doc.ln(2)
     if content.sessions:
         text(f"Sessions each week at {content.sessions_at}", bold=True, gap=1)
         doc.set_font("DejaVu", "", 10)
@@ -83,8 +98,6 @@ def pdf(content: Content, font_dir: str = DEFAULT_FONT_DIR) -> bytes:
     text(f"Yours sincerely,\n\n{content.signed_by}", gap=6)
     for who in content.signatures:
         text(f"Signed ........................................  Date ..................\n{who}", gap=6)
-    if content.warning:
-        text(content.warning, size=9, bold=True)
     text(content.basis, size=9)
     return bytes(doc.output())
 
@@ -121,8 +134,6 @@ def docx(content: Content) -> bytes:
     doc.add_paragraph(f"Yours sincerely,\n\n{content.signed_by}")
     for who in content.signatures:
         doc.add_paragraph(f"Signed ........................................  Date ..................\n{who}")
-    if content.warning:
-        doc.add_paragraph().add_run(content.warning).bold = True
     doc.add_paragraph(content.basis).runs[0].font.size = Pt(9)
     out = io.BytesIO()
     doc.save(out)

@@ -17,7 +17,8 @@ The kinds, each with the law it serves:
   the first day (reg 7, as substituted by SI 2012/1033 Sch 2 para 8(4)). Where they were not known
   by the end of the first day, the further notice must reach the parent at least 48 hours before
   the education starts (reg 6(3)), unless the parent agrees to an earlier start (reg 6(4)): the
-  letter says so when it is sent later than that. Written by the home LA's officers (`letter.la`).
+  letter's page warns when it was sent too late for that. Written by the home LA's officers
+  (`letter.la`).
 - **The panel's decision** (`panel_decision`): the LA's letter telling the parent what its panel
   decided on a referral and why, and, for a fair access allocation, that a place is allocated
   under the LA's fair access protocol (School Admissions Code 2021 paras 3.9-3.17) with the
@@ -51,7 +52,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ap_register import clock, permissions
@@ -79,7 +80,10 @@ MAX_LINE = 400
 MAX_PARAGRAPH = 3000
 NOT_A_PARENT = "Choose a parent or carer to write to"
 KEPT = "A sent letter is kept as it went: write a new letter to say more"
-NOT_PRINTED = "The letter could not be printed just now. Try again later, or ask your local authority's administrator"
+NOT_PRINTED = (
+    "The letter could not be printed as a PDF: its font is missing or cannot print a character in it. Download it "
+    "as Word, or ask your local authority's administrator"
+)
 REG_7 = "SI 2007/1870 reg 7 (as substituted by SI 2012/1033 Sch 2 para 8(4))"
 
 
@@ -207,7 +211,7 @@ def content(letter: Letter, today: date | None = None) -> Content:
     extra = [edits["extra"]] if edits.get("extra") else []
     warning = ""
     if letter.kind == "sixth_day":
-        warning = late_warning(_date(facts["first_day"]), letter.sent_on) or ""
+        warning = late_warning(_date(facts["first_day"]), letter.sent_on, letter.sent_how) or ""
     return Content(
         sender=facts["sender"],
         dated=dated,
@@ -226,14 +230,22 @@ def content(letter: Letter, today: date | None = None) -> Content:
     )
 
 
-def late_warning(first_day: date | None, sent_on: date | None) -> str | None:
-    """A letter about education from the sixth day sent less than 48 hours before it starts
-    (SI 2007/1870 reg 6(3); the parent may agree to an earlier start, reg 6(4))."""
-    if first_day is None or sent_on is None or first_day - sent_on >= timedelta(days=2):
+# Whole days from the day a letter is sent to the day the education starts that make sure of 48
+# hours before its start (SI 2007/1870 reg 6(3)) whatever the hour: by hand or email, three; by
+# post, five (first class arrives within about two working days).
+NOTICE_DAYS = {"hand": 3, "email": 3, "post": 5}
+
+
+def late_warning(first_day: date | None, sent_on: date | None, how: str | None) -> str | None:
+    """A letter about education from the sixth day that may reach the parent less than 48 hours
+    before the education starts (SI 2007/1870 reg 6(3); the parent may agree to an earlier start,
+    reg 6(4)). Shown beside the letter, never printed in it."""
+    if first_day is None or sent_on is None or first_day - sent_on >= timedelta(days=NOTICE_DAYS.get(how or "", 3)):
         return None
     return (
-        "Sent less than 48 hours before the education starts: the notice of the particulars must reach the "
-        "parent at least 48 hours before, unless the parent agrees to an earlier start (SI 2007/1870 reg 6(3) and (4))"
+        "This letter may have reached the parent less than 48 hours before the education starts: the particulars "
+        "must be given at least 48 hours before, unless the parent agrees to an earlier start (SI 2007/1870 reg 6(3) "
+        "and (4)). Record the parent's agreement in a case note, or the reason it was late"
     )
 
 
@@ -327,12 +339,16 @@ def _panel(facts: dict[str, Any], edits: dict[str, Any]) -> dict[str, Any]:
     closing = []
     basis = f"{facts['la']}'s panel for alternative provision."
     if facts.get("fair_access"):
+        if facts.get("outcome") == "approve" and facts.get("setting"):
+            closing.append(
+                f"The place is allocated under {facts['la']}'s fair access protocol, and {facts['pupil']} should "
+                "start there as soon as possible."
+            )
         closing.append(
-            f"The place is allocated under {facts['la']}'s fair access protocol, and {facts['pupil']} should start "
-            "there as soon as possible. This does not take away your right to apply for a place at any school, nor to "
-            "appeal if an admission authority refuses you one."
+            "This does not take away your right to apply for a place at any school, nor to appeal if an admission "
+            "authority refuses you one."
         )
-        basis = "School Admissions Code 2021, paragraphs 3.9 to 3.17 (fair access protocols)."
+        basis = "School Admissions Code 2021, paragraphs 3.17 and 3.21 (fair access protocols)."
     return {"opening": opening, "rows": rows, "closing": closing, "basis": basis}
 
 
@@ -549,7 +565,8 @@ def begin(session: Session, actor: Actor, pupil_id: int, source_key: str, contac
         placement_id=record.id if isinstance(record, Placement) else None,
         decision_id=record.id if isinstance(record, Decision) else None,
         contact_id=recipient.id,
-        audience=recipient.audience,
+        # The panel's decision is the LA's to tell; otherwise as the recipient's details are read.
+        audience="la" if chosen.kind == "panel_decision" else recipient.audience,
         facts=facts,
         edits=_default_words(chosen, record, actor),
         status="draft",
@@ -571,6 +588,7 @@ def _to_change(session: Session, actor: Actor, letter_id: int) -> tuple[Letter, 
     """A letter the actor reads and may write, and its child."""
     letter = get(session, actor, letter_id)
     pupil = permissions.get_pupil(session, actor, letter.pupil_id)
+    permissions.require(session, actor, "letter.write", pupil)
     record: Placement | Decision | None = (
         session.get(Placement, letter.placement_id)
         if letter.placement_id
@@ -614,7 +632,16 @@ def revise(session: Session, actor: Actor, letter_id: int, given: dict[str, str]
     kept = checked_words(letter.kind, given, complete=False)
     changed = sorted(name for name, value in kept.items() if value != letter.edits.get(name, ""))
     if changed:
-        letter.edits = {**letter.edits, **kept}
+        # Only while it is a draft: a sending at the same moment wins, and these words are refused.
+        taken = session.execute(
+            update(Letter)
+            .where(Letter.id == letter.id, Letter.status == "draft")
+            .values(edits={**letter.edits, **kept})
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            raise DomainError("The letter was not saved", [FieldError("", KEPT)])
+        session.refresh(letter)
         audit.record(
             session, actor, "update", "letter", letter.id, pupil_id=letter.pupil_id, detail={"changed": changed}
         )
@@ -648,7 +675,26 @@ def send(
         checked_words(letter.kind, letter.edits, complete=True)
     except DomainError as error:
         refusal.errors.extend(error.errors)
+    # The person it is to, as the register holds them now: still one to write to, at the address
+    # and email the letter was made with.
+    now = next((c for c in recipients(session, actor, pupil) if c.id == letter.contact_id), None)
+    if now is None:
+        refusal.add(
+            "",
+            f"{letter.facts['recipient']} can no longer be written to (a restriction, or their details "
+            "were removed): throw this draft away",
+        )
+    elif (now.address or "", now.email or "") != (
+        letter.facts.get("recipient_address", ""),
+        letter.facts.get("recipient_email", ""),
+    ):
+        refusal.add(
+            "",
+            f"{now.name}'s address or email has changed since the letter was begun: throw this draft "
+            "away and begin another",
+        )
     refusal.raise_if_any("The letter was not sent")
+    assert now is not None
     assert sent_on is not None
     # In one savepoint: a PDF that cannot be kept takes the sending back with it.
     with session.begin_nested():
@@ -656,7 +702,14 @@ def send(
         taken = session.execute(
             update(Letter)
             .where(Letter.id == letter.id, Letter.status == "draft")
-            .values(status="sent", sent_on=sent_on, sent_how=how, sent_at=clock.now(), sent_by_id=actor.user_id)
+            .values(
+                status="sent",
+                sent_on=sent_on,
+                sent_how=how,
+                sent_at=clock.now(),
+                sent_by_id=actor.user_id,
+                audience="la" if "la" in (now.audience, letter.audience) else "all",
+            )
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount != 1:  # type: ignore[attr-defined]
@@ -672,7 +725,9 @@ def send(
             sha256=hashlib.sha256(data).hexdigest(),
             storage_key=key,
             category="letter_sent",
-            audience=letter.audience,
+            # Among the child's documents for the LA's officers; the settings that read the letter
+            # open its PDF through the letter (`scope_letters`), which follows who works with the child now.
+            audience="la",
             description=f"{KINDS[letter.kind]}, to {letter.facts['recipient']}, sent {_day(sent_on)}",
             uploaded_by_id=actor.user_id,
             uploaded_by_name=letter.created_by_name if actor.user is None else actor.user.name,
@@ -702,9 +757,15 @@ def discard(session: Session, actor: Actor, letter_id: int) -> None:
     letter, _pupil = _to_change(session, actor, letter_id)
     if letter.status != "draft":
         raise DomainError("The letter was not thrown away", [FieldError("", KEPT)])
+    gone = session.execute(
+        delete(Letter)
+        .where(Letter.id == letter.id, Letter.status == "draft")
+        .execution_options(synchronize_session=False)
+    )
+    if gone.rowcount != 1:  # type: ignore[attr-defined]
+        raise DomainError("The letter was not thrown away", [FieldError("", KEPT)])
     audit.record(session, actor, "delete", "letter", letter.id, pupil_id=letter.pupil_id, detail={"kind": letter.kind})
-    session.delete(letter)
-    session.flush()
+    session.expunge(letter)
 
 
 def filename(letter: Letter, suffix: str) -> str:

@@ -174,3 +174,16 @@ def test_a_document_is_kept_as_evidence_for_a_note_a_review_or_a_referral_of_the
         with pytest.raises(NotFound):
             documents.upload(db, admin, pupil.id, attached, storage, scanner, LIMIT)
     assert db.scalars(select(Document.id)).all() == before
+
+
+def test_a_document_for_a_note_kept_by_the_la_is_kept_by_the_la_too(
+    db: Session, world: dict[str, Any], clamav: dict[str, Any]
+) -> None:
+    home = world["home"]
+    storage, scanner = kit(clamav)
+    note = home["note"]
+    assert note.audience == "la"
+    shared = documents.DocumentDraft("plan.pdf", PDF, "report", "all", attach_to="note", attach_id=note.id)
+    with pytest.raises(DomainError) as refused:
+        documents.upload(db, as_(home["users"][Role.LA_ADMIN]), home["pupil"].id, shared, storage, scanner, LIMIT)
+    assert [e.field for e in refused.value.errors] == ["audience"]

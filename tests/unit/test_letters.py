@@ -19,7 +19,7 @@ from ap_register.casework import chronology, contacts, documents, letter_files, 
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.retention import anonymise
-from ap_register.domain.vocab import MovementKind, Registration, Role, Route, Tier
+from ap_register.domain.vocab import Destination, MovementKind, Registration, Role, Route, Tier
 from ap_register.models import AuditEvent, Document, Letter
 from ap_register.panels.rules import PlacementTerms, add_member, decide
 from ap_register.placements.rules import record_roll_movement
@@ -84,7 +84,8 @@ def test_an_off_site_notice_is_made_from_the_placement_printed_alike_and_kept_on
     with clock.fixed(date(2025, 9, 30)):
         letters.send(db, lead, letter.id, "post", date(2025, 9, 30), storage(tmp_path), letter_files.pdf)
     kept = db.get(Document, letter.document_id)
-    assert kept is not None and kept.category == "letter_sent" and kept.audience == "all"
+    # Among the documents for the LA's officers; a setting opens the PDF through the letter.
+    assert kept is not None and kept.category == "letter_sent" and kept.audience == "la"
     assert "6 October 2025" in pdf_text(storage(tmp_path).read(kept.storage_key))
     entries = chronology.chronology(db, as_(home["users"][Role.AP_HEAD]), pupil, ["letter"])
     assert [(e.day, e.what) for e in entries] == [(date(2025, 9, 30), "Notice of an off-site direction, to Sam Parent")]
@@ -268,3 +269,85 @@ def test_a_letter_whose_pdf_cannot_be_kept_is_not_sent(db: Session, world: dict[
     kept = db.get(Letter, letter.id)
     assert kept is not None and (kept.status, kept.document_id) == ("draft", None)
     assert db.scalars(select(Document).where(Document.category == "letter_sent")).all() == []
+
+
+def test_a_letter_is_read_as_its_recipients_details_are_today(db: Session, world: dict[str, Any]) -> None:
+    home = world["home"]
+    pupil, lead = home["pupil"], as_(home["users"][Role.SCHOOL_LEAD])
+    mother = parent(db, home, pupil)
+    letter = letters.begin(db, lead, pupil.id, letters.sources(db, lead, pupil)[0].key, mother.id)
+
+    def readers() -> set[Role]:
+        return {
+            role
+            for role, user in home["users"].items()
+            if letter.id in [x.id for x in letters.visible(db, as_(user), pupil)]
+        }
+
+    # Those who read the family's details (`contact.view`): not the panel's members.
+    everyone_but = {Role.PANEL_MEMBER}
+    assert readers() == set(Role) - everyone_but
+    # The provider whose placement has ended no longer reads it, nor the school once the child leaves its roll.
+    home["placement"].end_date = date(2025, 12, 19)
+    home["placement"].destination = Destination.RETURNED_HOME_SCHOOL
+    with clock.fixed(date(2026, 1, 5)):
+        assert Role.AP_HEAD not in readers()
+        pupil.home_school_id = home["second"].id
+        db.flush()
+        assert Role.SCHOOL_LEAD not in readers()
+        with pytest.raises(NotFound):  # nor may its writer change it
+            letters.revise(db, lead, letter.id, {"signed_by": "Me"})
+
+
+def test_the_longest_words_print_and_a_name_the_font_cannot_print_is_refused(
+    db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    pupil = factories.pupil(db, home["la"], home["school"], first_name="Jo", last_name="Parttime")
+    factories.placement(
+        db, pupil, home["school"], route=Route.PART_TIME_TIMETABLE, registration=Registration.SOLE, tier=None,
+        sessions="1010101010", start=date(2025, 11, 3), planned_end_date=date(2025, 12, 12),
+    )  # fmt: skip
+    lead = as_(home["users"][Role.SCHOOL_LEAD])
+    mother = parent(db, home, pupil)
+    letter = letters.begin(db, lead, pupil.id, letters.sources(db, lead, pupil)[0].key, mother.id)
+    longest = {w.name: ("word " * w.max_length)[: w.max_length] for w in letters.words_of(letter.kind)}
+    letters.revise(db, lead, letter.id, longest)
+    printed = PdfReader(io.BytesIO(letter_files.pdf(letters.content(letter))))
+    assert len(printed.pages) >= 3 and "The plan back to full-time" in pdf_text(
+        letter_files.pdf(letters.content(letter))
+    )
+    letters.revise(db, lead, letter.id, {**longest, "signed_by": "李小龍, head teacher"})
+    with pytest.raises(letter_files.FontMissing):
+        letter_files.pdf(letters.content(letter))
+    assert "李小龍" in docx_text(letter_files.docx(letters.content(letter)))  # Word sets it in its own fonts
+
+
+def test_a_restricted_or_changed_recipient_stops_the_sending(
+    db: Session, world: dict[str, Any], tmp_path: Path
+) -> None:
+    home = world["home"]
+    pupil, lead = home["pupil"], as_(home["users"][Role.SCHOOL_LEAD])
+    mother = parent(db, home, pupil)
+    letter = letters.begin(db, lead, pupil.id, letters.sources(db, lead, pupil)[0].key, mother.id)
+    mother.address = "9 New Road, PE9 9ZZ"
+    with pytest.raises(DomainError) as refused:
+        letters.send(db, lead, letter.id, "post", clock.today(), storage(tmp_path), letter_files.pdf)
+    assert "has changed since the letter was begun" in refused.value.errors[0].message
+    mother.restriction = "No contact: a court order"
+    with pytest.raises(DomainError) as refused:
+        letters.send(db, lead, letter.id, "post", clock.today(), storage(tmp_path), letter_files.pdf)
+    assert "can no longer be written to" in refused.value.errors[0].message
+    assert db.get(Letter, letter.id).status == "draft"  # type: ignore[union-attr]
+
+
+def test_a_fair_access_letter_says_a_place_is_allocated_only_when_one_is() -> None:
+    facts = {
+        "panel": "Fair access panel", "meeting_on": "2025-11-13", "outcome_label": "Not approved", "reasons": "Full",
+        "pupil": "Jo", "la": "The council", "fair_access": True, "outcome": "decline", "setting": None,
+    }  # fmt: skip
+    declined = letters.COMPOSERS["panel_decision"](facts, {"next_steps": "We will write again"})
+    assert not any("allocated" in line for line in declined["closing"])
+    assert "right to apply" in declined["closing"][0] and "3.21" in declined["basis"]
+    approved = letters.COMPOSERS["panel_decision"]({**facts, "outcome": "approve", "setting": "Home Academy"}, {})
+    assert "allocated under The council's fair access protocol" in approved["closing"][0]

@@ -116,3 +116,23 @@ def test_a_role_that_writes_no_letter_is_refused_and_a_second_sending_changes_no
     assert errors(again) == ["A sent letter is kept as it went: write a new letter to say more"]
     assert db.scalars(select(Document).where(Document.pupil_id == pupil.id, Document.category == "letter_sent")).all()
     assert len(db.scalars(select(Document).where(Document.category == "letter_sent")).all()) == 1
+
+
+def test_a_pdf_the_font_cannot_print_is_refused_on_the_page_and_word_still_works(
+    client: Any, db: Session, world: dict[str, Any], kept: Path
+) -> None:
+    home = world["home"]
+    pupil = home["pupil"]
+    mother = parent(db, home, pupil, name="王秀英")
+    db.commit()
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    form = page(client.get(f"/pupils/{pupil.id}/letters/new"))
+    [source] = [i["value"] for i in form.select("input[name=source]")]
+    begun = post(client, f"/pupils/{pupil.id}/letters/new", {"source": source, "recipient": str(mother.id)})
+    letter_id = int(begun.headers["Location"].rsplit("/", 1)[1])
+    refused = page(client.get(f"/letters/{letter_id}.pdf"), 422)
+    assert errors(refused)[0].startswith("The letter could not be printed as a PDF")
+    word = client.get(f"/letters/{letter_id}.docx")
+    assert word.status_code == 200 and "王秀英" in " ".join(
+        p.text for p in WordDocument(io.BytesIO(word.data)).paragraphs
+    )

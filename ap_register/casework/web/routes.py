@@ -23,6 +23,7 @@ from ap_register.domain.errors import DomainError, FieldError
 from ap_register.domain.typed import record_id
 from ap_register.domain.vocab import ROLE_LABELS
 from ap_register.extensions import db, limiter
+from ap_register.models import Document
 from ap_register.web import current_actor, export_limit, render_recorded, table_download
 
 NOBODY = "none"
@@ -546,7 +547,9 @@ def letter_new(pupil_id: int) -> str | Response:
     )
 
 
-def _letter_page(letter: Any, pupil: Any, form: Any = None, status: int = 200) -> tuple[str, int]:
+def _letter_page(
+    letter: Any, pupil: Any, form: Any = None, status: int = 200, problems: list[dict[str, str]] | None = None
+) -> tuple[str, int]:
     """The letter as it reads, and while it is a draft the writer's forms: their words, its sending
     and throwing it away (`form`: the one just sent back with its problems)."""
     actor = current_actor()
@@ -571,6 +574,7 @@ def _letter_page(letter: Any, pupil: Any, form: Any = None, status: int = 200) -
         statuses=letters.STATUSES,
         sent_how=letters.SENT_HOW,
         words_of=letters.words_of(letter.kind),
+        errors=problems or [],
     )
     return page, status
 
@@ -639,16 +643,26 @@ def letter_download(letter_id: int, suffix: str) -> Response:
     actor = current_actor()
     found = letters.opened(db.session, actor, letter_id, suffix)
     if suffix == "pdf" and found.document_id is not None:
+        # The PDF that went, for whoever reads the letter (`scope_letters`), not only the LA's
+        # officers who find it among the documents.
+        kept = db.session.get(Document, found.document_id)
         try:
-            _kept, data = documents.open_document(db.session, actor, found.document_id, _storage())
+            data = _storage().read(kept.storage_key) if kept is not None else b""
+        except FileNotFoundError:
+            abort(404)
         except documents.StorageUnavailable:
             current_app.logger.exception("The document store could not be read")
             abort(503)
     elif suffix == "pdf":
         try:
             data = _pdf(letters.content(found))
-        except DomainError:
-            abort(503)
+        except DomainError as refused:
+            pupil = permissions.get_pupil(db.session, actor, found.pupil_id)
+            db.session.commit()
+            page, _status = _letter_page(
+                found, pupil, problems=[{"text": e.message, "href": "#letter"} for e in refused.errors]
+            )
+            return Response(page, status=422)
     else:
         data = letter_files.docx(letters.content(found))
     db.session.commit()
