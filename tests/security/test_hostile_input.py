@@ -169,7 +169,8 @@ def recording(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 def area(world: dict[str, Any], db: Session) -> dict[str, Any]:
     """The two areas, and what makes the last forms show: the home panel's chair and a member
     (the decision and conflict forms), a budget plan not yet agreed (its lines' form) and a
-    an off-site direction to another school (the form of its outcome: a managed move or back)."""
+    an off-site direction to another school (the form of its outcome: a managed move or back),
+    and a parent with an address (the form to begin a letter)."""
     home = world["home"]
     add_member(db, SYSTEM, home["panel"], home["users"][Role.PANEL_CHAIR], chair=True)
     add_member(db, SYSTEM, home["panel"], home["users"][Role.PANEL_MEMBER], chair=False)
@@ -197,6 +198,7 @@ def area(world: dict[str, Any], db: Session) -> dict[str, Any]:
                 name="Jo Homechild",
                 relation="mother",
                 phone="07700 900123",
+                address="3 Home Street, PE1 3HS",  # and one to write to (the form to begin a letter)
             ),
         ]
     )

@@ -637,9 +637,11 @@ def _pdf(content: letters.Content) -> bytes:
         raise DomainError("The letter was not printed", [FieldError("", letters.NOT_PRINTED)]) from error
 
 
-@bp.route("/letters/<int:letter_id>.<any(pdf, docx):suffix>")
+@bp.route("/letters/<int:letter_id>.<suffix>")
 @login_required
 def letter_download(letter_id: int, suffix: str) -> Response:
+    if suffix not in ("pdf", "docx"):
+        abort(404)
     actor = current_actor()
     found = letters.opened(db.session, actor, letter_id, suffix)
     if suffix == "pdf" and found.document_id is not None:
