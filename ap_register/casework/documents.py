@@ -280,17 +280,52 @@ def attached(session: Session, actor: Actor, column: str, ids: list[int]) -> dic
     return found
 
 
+def descriptions(session: Session, shown: list[Document]) -> dict[int, str]:
+    """What record, if any, each document is evidence for, as a list of documents says it (the
+    reviews' and notes' days read in one query each, not one a document)."""
+    reviews = {r.id: r.review_date for r in _by_id(session, PlacementReview, {d.review_id for d in shown})}
+    notes_on = {n.id: n.happened_on for n in _by_id(session, CaseNote, {d.note_id for d in shown})}
+    said = {}
+    for d in shown:
+        if d.referral_id is not None:
+            said[d.id] = "for the referral to the panel"
+        elif d.review_id is not None:
+            said[d.id] = (
+                f"for the review of {reviews[d.review_id]:%-d %B %Y}" if d.review_id in reviews else "for a review"
+            )
+        elif d.note_id is not None:
+            said[d.id] = f"for the note of {notes_on[d.note_id]:%-d %B %Y}" if d.note_id in notes_on else "for a note"
+        else:
+            said[d.id] = ""
+    return said
+
+
+def _by_id(session: Session, model: Any, ids: set[int | None]) -> list[Any]:
+    wanted = {i for i in ids if i is not None}
+    return list(session.scalars(select(model).where(model.id.in_(wanted)))) if wanted else []
+
+
 def describe(session: Session, document: Document) -> str:
-    """What record, if any, the document is evidence for, as a list of documents says it."""
-    if document.referral_id is not None:
-        return "for the referral to the panel"
-    if document.review_id is not None:
-        review = session.get(PlacementReview, document.review_id)
-        return f"for the review of {review.review_date:%-d %B %Y}" if review is not None else "for a review"
-    if document.note_id is not None:
-        note = session.get(CaseNote, document.note_id)
-        return f"for the note of {note.happened_on:%-d %B %Y}" if note is not None else "for a note"
-    return ""
+    """What record, if any, one document is evidence for."""
+    return descriptions(session, [document])[document.id]
+
+
+def made_document(
+    session: Session, actor: Actor, pupil_id: int, name: str, content_type: str, data: bytes, category: str,
+    audience: str, description: str, **links: int,
+) -> Document:  # fmt: skip
+    """The row of a file the register made itself (a sent letter's PDF, the demo's plan), under a
+    new random key: the caller keeps the bytes there (`Store.put`) in the same transaction."""
+    user = actor.user
+    document = Document(
+        pupil_id=pupil_id, filename=name, content_type=content_type, size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(), storage_key=uuid.uuid4().hex, category=category, audience=audience,
+        description=description, uploaded_by_id=actor.user_id, uploaded_by_name=user.name if user else actor.name,
+        organisation=user.organisation_name if user else "", **links,
+    )  # fmt: skip
+    session.add(document)
+    session.flush()
+    return document
 
 
 def kind_of(data: bytes, filename: str) -> str | None:

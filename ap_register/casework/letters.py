@@ -45,27 +45,25 @@ that work with the child (`permissions.scope_letters`). Each opening and downloa
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.casework import contacts
-from ap_register.casework.documents import NOT_STORED, StorageUnavailable, Store
+from ap_register.casework.documents import NOT_STORED, StorageUnavailable, Store, made_document
 from ap_register.casework.notes import ANONYMISED
 from ap_register.domain import week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound, Refusal
 from ap_register.domain.text import kept_text
 from ap_register.domain.vocab import PART_TIME_PURPOSES, ROLE_LABELS, MovementKind, Route
-from ap_register.models import Contact, Decision, Document, Letter, Movement, Placement, Pupil, Referral
+from ap_register.models import Contact, Decision, Letter, Movement, Placement, Pupil, Referral
 from ap_register.panels.rules import OUTCOMES
 
 KINDS = {
@@ -416,13 +414,15 @@ def sources(session: Session, actor: Actor, pupil: Pupil) -> list[Source]:
             continue
         if _may_write(session, actor, kind, p, pupil):
             found.append(Source(kind, p.id, f"{KINDS[kind]}: {p.setting.name}, from {_day(p.start_date)}"))
-    decided = session.scalars(
+    theirs = session.scalars(
         select(Decision)
         .join(Referral, Referral.id == Decision.referral_id)
-        .where(Referral.pupil_id == pupil.id, Decision.outcome.in_(("approve", "decline")))
+        .where(Referral.pupil_id == pupil.id)
+        .options(joinedload(Decision.meeting))
         .order_by(Decision.decided_at.desc())
     ).all()
-    superseded = {d.supersedes_id for d in session.scalars(select(Decision).where(Decision.supersedes_id.isnot(None)))}
+    superseded = {d.supersedes_id for d in theirs}
+    decided = [d for d in theirs if d.outcome in ("approve", "decline")]
     for d in decided:
         if d.id not in superseded and _may_write(session, actor, "panel_decision", d, pupil):
             label = f"{KINDS['panel_decision']}: {OUTCOMES[d.outcome].lower()}, {_day(d.meeting.held_on)}"
@@ -716,25 +716,12 @@ def send(
             raise DomainError("The letter was not sent", [FieldError("", "The letter was sent already")])
         session.refresh(letter)
         data = render_pdf(content(letter))
-        key = uuid.uuid4().hex
-        document = Document(
-            pupil_id=pupil.id,
-            filename=filename(letter, "pdf"),
-            content_type="application/pdf",
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            storage_key=key,
-            category="letter_sent",
-            # Among the child's documents for the LA's officers; the settings that read the letter
-            # open its PDF through the letter (`scope_letters`), which follows who works with the child now.
-            audience="la",
-            description=f"{KINDS[letter.kind]}, to {letter.facts['recipient']}, sent {_day(sent_on)}",
-            uploaded_by_id=actor.user_id,
-            uploaded_by_name=letter.created_by_name if actor.user is None else actor.user.name,
-            organisation=letter.organisation if actor.user is None else actor.user.organisation_name,
-        )
-        session.add(document)
-        session.flush()
+        # Among the child's documents for the LA's officers; the settings that read the letter
+        # open its PDF through the letter (`scope_letters`), which follows who works with the child now.
+        document = made_document(
+            session, actor, pupil.id, filename(letter, "pdf"), "application/pdf", data, "letter_sent", "la",
+            f"{KINDS[letter.kind]}, to {letter.facts['recipient']}, sent {_day(sent_on)}",
+        )  # fmt: skip
         letter.document_id = document.id
         audit.record(
             session,
@@ -746,7 +733,7 @@ def send(
             detail={"how": how, "on": sent_on.isoformat()},
         )
         try:
-            storage.put(key, data)
+            storage.put(document.storage_key, data)
         except (OSError, StorageUnavailable) as error:
             raise DomainError("The letter was not sent", [FieldError("", NOT_STORED)]) from error
     return letter

@@ -1975,10 +1975,8 @@ def _letters(builder: _Builder, printing: LetterPrinting | None) -> int:
 def _evidence(builder: _Builder, storage: Store, officer: Actor) -> None:
     """A reintegration plan kept as evidence for the demo's latest referral to the panel (written
     by the demo itself, so not scanned: an upload always is)."""
-    import hashlib
-    import uuid
-
-    from ap_register.models import Document, Referral
+    from ap_register.casework.documents import made_document
+    from ap_register.models import Referral
 
     session = builder.session
     referral = session.scalars(
@@ -1990,16 +1988,11 @@ def _evidence(builder: _Builder, storage: Store, officer: Actor) -> None:
         b"Reintegration plan\n\nWeeks 1-2: mornings at the provider, one afternoon back at school with a mentor.\n"
         b"Weeks 3-6: two days a week at school, rising to full time by the review.\n"
     )
-    key = uuid.uuid4().hex
-    storage.put(key, data)
-    session.add(
-        Document(
-            pupil_id=referral.pupil_id, filename="reintegration-plan.txt", content_type="text/plain", size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(), storage_key=key, category="support_plan", audience="all",
-            description="Agreed with the family and the school", uploaded_by_id=officer.user.id,
-            uploaded_by_name=officer.user.name, organisation=officer.user.organisation_name, referral_id=referral.id,
-        )
+    kept = made_document(
+        session, officer, referral.pupil_id, "reintegration-plan.txt", "text/plain", data, "support_plan", "all",
+        "Agreed with the family and the school", referral_id=referral.id,
     )  # fmt: skip
+    storage.put(kept.storage_key, data)
 
 
 def _notes(builder: _Builder, officer: Actor, pupil_ids: list[int]) -> None:

@@ -165,7 +165,7 @@ def pupil(pupil_id: int) -> str:
         may_read_people=contacts.may_read(db.session, actor, found),
         documents=shown_documents,
         document_categories=documents.LABELS,
-        document_for={d.id: documents.describe(db.session, d) for d in shown_documents},
+        document_for=documents.descriptions(db.session, shown_documents),
         note_documents=documents.attached(db.session, actor, "note_id", [n.id for n in notes_shown]),
         letters=letters.visible(db.session, actor, found),
         letter_kinds=letters.KINDS,
