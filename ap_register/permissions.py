@@ -27,8 +27,12 @@ from ap_register.models import (
     BudgetLine,
     BudgetPlan,
     CaseNote,
+    ComplianceCheck,
     Document,
+    Framework,
+    FrameworkLot,
     Letter,
+    LotApproval,
     Meeting,
     Movement,
     OutreachEngagement,
@@ -129,6 +133,17 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "budgets.view": frozenset({Role.COMMISSIONER, Role.LA_ADMIN, Role.PANEL_CHAIR}),
     "budgets.manage": frozenset({Role.COMMISSIONER, Role.LA_ADMIN}),
     "budgets.provider": frozenset({Role.COMMISSIONER, Role.LA_ADMIN, Role.PANEL_CHAIR, Role.AP_HEAD}),
+    # Commissioning (commissioning/frameworks.py): the LA's frameworks and lots and the evidence its
+    # providers give it are kept by its commissioners and administrators. A provider's AP head sees
+    # the frameworks of its area, applies to a lot for its own setting, and reads the standing of
+    # its own evidence (never another provider's).
+    "framework.view": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.AP_HEAD}),
+    "framework.manage": frozenset({Role.LA_ADMIN, Role.COMMISSIONER}),
+    "framework.apply": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.AP_HEAD}),
+    "evidence.view": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.AP_HEAD}),
+    # The directory of providers approved on the LA's frameworks: everyone who arranges or follows
+    # a placement (not the panel's members, who decide on what is put to them).
+    "directory.view": frozenset(Role) - {Role.PANEL_MEMBER},
     "outreach.record": frozenset({Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     # Who speaks for a school's pupils when a provider offers outreach to one by name (or asks a
     # provider for it): the school's leads and the LA's officers.
@@ -398,6 +413,55 @@ def scope_budget_lines(actor: Actor, stmt: S) -> S:
     return stmt.where(false())
 
 
+def scope_frameworks(actor: Actor, stmt: S) -> S:
+    """Frameworks (and, joined to them, their lots): those of the actor's own area."""
+    user = actor.user
+    if user is None:
+        return stmt
+    if not role_allows(user, "framework.view"):
+        return stmt.where(false())
+    return stmt.where(Framework.la_id == user.organisation_la_id)
+
+
+def scope_lots(actor: Actor, stmt: S) -> S:
+    return stmt.where(FrameworkLot.framework_id.in_(scope_frameworks(actor, select(Framework.id))))
+
+
+def scope_approvals(actor: Actor, stmt: S) -> S:
+    """Providers' places on lots: every one of the area's to its commissioners; an AP head's own."""
+    user = actor.user
+    stmt = stmt.where(LotApproval.lot_id.in_(scope_lots(actor, select(FrameworkLot.id))))
+    if user is None or user.la_id is not None:
+        return stmt
+    return stmt.where(LotApproval.provider_id == user.setting_id)
+
+
+def scope_evidence(actor: Actor, stmt: S) -> S:
+    """A provider's evidence as the LA checked it: the LA's, to its commissioners and
+    administrators; a provider's own (as its area's LA holds it), to its AP head."""
+    user = actor.user
+    if user is None:
+        return stmt
+    if not role_allows(user, "evidence.view"):
+        return stmt.where(false())
+    if user.la_id is not None:
+        return stmt.where(ComplianceCheck.la_id == user.la_id)
+    return stmt.where(ComplianceCheck.provider_id == user.setting_id, ComplianceCheck.la_id == user.organisation_la_id)
+
+
+def may_see_evidence(actor: Actor, provider: Setting) -> bool:
+    """Whether the actor reads this provider's evidence page: the LA's people for its providers, an
+    AP head for their own."""
+    user = actor.user
+    if user is None:
+        return True
+    if not user.active or not role_allows(user, "evidence.view"):
+        return False
+    if user.la_id is not None:
+        return provider.la_id == user.la_id
+    return provider.id == user.setting_id
+
+
 def scope_audit(actor: Actor, stmt: S) -> S:
     if actor.user is None:
         return stmt
@@ -543,6 +607,10 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
             )
         return action == "note.view"
     if isinstance(obj, Setting):
+        if action == "framework.apply" and user.la_id is None:
+            return obj.id == user.setting_id  # a provider applies for itself
+        return obj.la_id == user.organisation_la_id
+    if isinstance(obj, Framework):
         return obj.la_id == user.organisation_la_id
     if isinstance(obj, User):
         return session.scalar(scope_users(actor, select(User.id).where(User.id == obj.id))) is not None
@@ -565,6 +633,8 @@ def _view_action(obj: Any) -> str:
         return "admin.users"
     if isinstance(obj, CaseNote):
         return "note.view"
+    if isinstance(obj, Framework):
+        return "framework.view"
     return "pupil.view"
 
 
@@ -615,6 +685,21 @@ def get_budget_line(session: Session, actor: Actor, plan: BudgetPlan, line_id: i
         scope_budget_lines(actor, select(BudgetLine).where(BudgetLine.id == line_id, BudgetLine.plan_id == plan.id)),
     )
     return line
+
+
+def get_framework(session: Session, actor: Actor, framework_id: int) -> Framework:
+    found: Framework = _one(session, scope_frameworks(actor, select(Framework).where(Framework.id == framework_id)))
+    return found
+
+
+def get_lot(session: Session, actor: Actor, lot_id: int) -> FrameworkLot:
+    found: FrameworkLot = _one(session, scope_lots(actor, select(FrameworkLot).where(FrameworkLot.id == lot_id)))
+    return found
+
+
+def get_approval(session: Session, actor: Actor, approval_id: int) -> LotApproval:
+    found: LotApproval = _one(session, scope_approvals(actor, select(LotApproval).where(LotApproval.id == approval_id)))
+    return found
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:

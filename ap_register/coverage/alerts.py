@@ -9,7 +9,7 @@ Kinds (README, What it does today: Alerts): sixth_day_provision, suspension_sixt
 off_site_notice_incomplete,
 planned_end_passed, review_overdue, part_time_timetable_open, below_full_time,
 unregistered_checks_overdue, independent_school_threshold, review_requested. (budget_over_plan comes
-with the budgets.)
+with the budgets, provider_evidence_lapsed with the frameworks: commissioning/frameworks.py.)
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.budgets.rules import over_plan
+from ap_register.commissioning import frameworks
 from ap_register.coverage.rules import left_the_area, monday_of, week_coverage
 from ap_register.coverage.sixth_day import SIXTH, Cover, Period, Suspension, shortfall, suspension_periods
 from ap_register.domain.actors import Actor
@@ -59,6 +60,7 @@ KINDS = {
     "independent_school_threshold": "Unregistered provider meets the independent-school test",
     "fair_access_deadline": "Fair access place not allocated within 20 school days of the LA's agreement",
     "budget_over_plan": "AP budget line over plan",
+    "provider_evidence_lapsed": "Provider's evidence out of date",
     "absent_from_provision": "Not at alternative provision this morning",
 }
 # Raised as they happen (coverage/absence.py), not found by the daily checks: the daily run leaves
@@ -122,6 +124,16 @@ def findings(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
     found += _coverage(session, la, on)
     found += _fair_access(session, la, on, calendar)
     found += _budget(session, la, on)
+    found += [
+        Finding(
+            "provider_evidence_lapsed",
+            f"provider_evidence_lapsed:{lapse.provider.id}",
+            lapse.due,
+            lapse.message,
+            setting=lapse.provider,
+        )
+        for lapse in frameworks.lapses(session, la, on)
+    ]
     return sorted(found, key=lambda f: (f.due, f.kind, f.key))
 
 

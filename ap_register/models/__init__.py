@@ -7,6 +7,7 @@ from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
 from ap_register.models.budgets import BudgetLine, BudgetPlan, BudgetVariation
 from ap_register.models.casework import CaseAssignment, CaseNote, Contact, Document, Letter
+from ap_register.models.commissioning import ComplianceCheck, Framework, FrameworkLot, LotApproval
 from ap_register.models.coverage import CoverageWeek
 from ap_register.models.drafts import FormDraft, FormSubmission
 from ap_register.models.movements import Movement
@@ -32,6 +33,10 @@ from ap_register.models.users import User
 
 __all__ = [
     "CaseAssignment",
+    "ComplianceCheck",
+    "Framework",
+    "FrameworkLot",
+    "LotApproval",
     "CaseNote",
     "Contact",
     "ContactAttempt",

@@ -35,6 +35,10 @@ class Setting(Base):
     kind_set_by_admin: Mapped[bool] = mapped_column(default=False)
     # For a provider with no URN or UKPRN: the census's type of setting (see returns/rules.py).
     census_setting_type: Mapped[str | None] = mapped_column(String(30))
+    # Where it is on the British National Grid, in metres (GIAS Easting and Northing): how far a
+    # provider's sites are from a pupil's school.
+    easting: Mapped[int | None] = mapped_column()
+    northing: Mapped[int | None] = mapped_column()
 
     # The oversight record of an unregistered provider (DfE non-school AP standards).
     contact_name: Mapped[str | None] = mapped_column(String(200))
@@ -95,5 +99,7 @@ class SettingSite(Base):
     setting_id: Mapped[int] = mapped_column(ForeignKey("setting.id"), index=True)
     address: Mapped[str] = mapped_column(String(400))
     postcode: Mapped[str | None] = mapped_column(String(10))
+    easting: Mapped[int | None] = mapped_column()
+    northing: Mapped[int | None] = mapped_column()
 
     setting: Mapped[Setting] = relationship(back_populates="sites")

@@ -1,0 +1,118 @@
+"""Commissioning the AP market: an LA's frameworks (or dynamic markets) and their lots, the
+evidence a provider gives the LA (insurance, safeguarding, DBS, a quality visit, financial
+standing) and each provider's approval onto a lot at its rate. The rules are in
+`commissioning/frameworks.py`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ap_register.models.base import Base, UTCDateTime, utcnow
+from ap_register.models.reference import LocalAuthority
+from ap_register.models.settings import Setting
+from ap_register.models.users import User
+
+
+class Framework(Base):
+    """A framework (Procurement Act 2023 s45) or a dynamic market (ss34-40) the LA calls off AP
+    from. `grace_days` is how long after a provider's evidence lapses new call-offs may still be
+    made (the LA's own policy)."""
+
+    __tablename__ = "framework"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    la_id: Mapped[int] = mapped_column(ForeignKey("local_authority.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # framework or dynamic_market
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    grace_days: Mapped[int] = mapped_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    la: Mapped[LocalAuthority] = relationship()
+    lots: Mapped[list[FrameworkLot]] = relationship(back_populates="framework", order_by="FrameworkLot.number")
+
+    __table_args__ = (
+        UniqueConstraint("la_id", "name"),
+        CheckConstraint("ends_on > starts_on", name="ends_after_it_starts"),
+        CheckConstraint("grace_days >= 0 AND grace_days <= 90", name="grace_days_in_range"),
+        CheckConstraint("kind IN ('framework', 'dynamic_market')", name="known_kind"),
+    )
+
+
+class FrameworkLot(Base):
+    """One lot of a framework: a kind of service (education and engagement, mentoring, tuition)."""
+
+    __tablename__ = "framework_lot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"), index=True)
+    number: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str] = mapped_column(String(30))
+    description: Mapped[str | None] = mapped_column(Text)
+
+    framework: Mapped[Framework] = relationship(back_populates="lots")
+    approvals: Mapped[list[LotApproval]] = relationship(back_populates="lot", order_by="LotApproval.id")
+
+    __table_args__ = (UniqueConstraint("framework_id", "number"), CheckConstraint("number >= 1", name="numbered"))
+
+
+class LotApproval(Base):
+    """A provider's place on a lot: applied, then approved (at its rate) or declined; an approved
+    provider may later be removed. One row per provider and lot; its history is in the audit trail."""
+
+    __tablename__ = "lot_approval"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("framework_lot.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("setting.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # applied, approved, declined, removed
+    applied_on: Mapped[date] = mapped_column(Date)
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    rate_unit: Mapped[str | None] = mapped_column(String(20))  # session, day, hour or week
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    lot: Mapped[FrameworkLot] = relationship(back_populates="approvals")
+    provider: Mapped[Setting] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("lot_id", "provider_id"),
+        CheckConstraint("status IN ('applied', 'approved', 'declined', 'removed')", name="known_status"),
+        CheckConstraint(
+            "status != 'approved' OR (rate IS NOT NULL AND rate_unit IS NOT NULL)", name="approved_at_a_rate"
+        ),
+        CheckConstraint("rate IS NULL OR rate >= 0", name="rate_not_negative"),
+    )
+
+
+class ComplianceCheck(Base):
+    """One piece of evidence a provider gave the LA, as the LA checked it: its kind, the date of
+    the evidence and when it expires. Never changed: newer evidence of the same kind is a new row,
+    and the latest (by evidence date) is the one that counts."""
+
+    __tablename__ = "compliance_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    la_id: Mapped[int] = mapped_column(ForeignKey("local_authority.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("setting.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    evidence_date: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    provider: Mapped[Setting] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint("expires_on > evidence_date", name="expires_after_the_evidence"),)
