@@ -436,6 +436,19 @@ def scope_approvals(actor: Actor, stmt: S) -> S:
     return stmt.where(LotApproval.provider_id == user.setting_id)
 
 
+def scope_directory(actor: Actor, stmt: S) -> S:
+    """Providers' places on lots as the directory lists them: the approved ones on the frameworks
+    of the actor's area, to every role that arranges or follows a placement."""
+    user = actor.user
+    stmt = stmt.where(LotApproval.status == "approved")
+    if user is None:
+        return stmt
+    if not role_allows(user, "directory.view"):
+        return stmt.where(false())
+    area_lots = select(FrameworkLot.id).join(Framework).where(Framework.la_id == user.organisation_la_id)
+    return stmt.where(LotApproval.lot_id.in_(area_lots))
+
+
 def scope_evidence(actor: Actor, stmt: S) -> S:
     """A provider's evidence as the LA checked it: the LA's, to its commissioners and
     administrators; a provider's own (as its area's LA holds it), to its AP head."""

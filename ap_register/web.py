@@ -321,6 +321,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_date, "govdate")
     app.add_template_filter(counted, "counted")
     app.add_template_filter(figure, "figure")
+    # Pounds and pence, as a rate or a sum due is written: £1,234.50.
+    app.add_template_filter(lambda value: f"£{value:,.2f}", "pounds")
     # A year kept as the calendar year it starts, as people write it: 2025/26, or 2025-26.
     app.add_template_filter(lambda start: AcademicYear(start).label, "academic_year")
     app.add_template_filter(lambda start: FinancialYear(start).label, "financial_year")
@@ -331,6 +333,7 @@ def init_app(app: Flask) -> None:
     from ap_register.budgets import web as budgets
     from ap_register.budgets.web import outreach
     from ap_register.casework import web as casework
+    from ap_register.commissioning import web as commissioning
     from ap_register.coverage import web as coverage
     from ap_register.outcomes import web as outcomes
     from ap_register.panels import web as panels
@@ -349,6 +352,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(returns.bp)
     app.register_blueprint(casework.bp)
+    app.register_blueprint(commissioning.bp)
 
 
 # --- every child a request loads is an audited view ------------------------------------------

@@ -581,8 +581,46 @@ def area_records(
         organisation=la.name,
     )  # fmt: skip
     db.add(letter)
+    # A framework with a lot: the PRU approved on it (its evidence in date), the farm's application waiting.
+    from ap_register.commissioning import frameworks
+
+    framework = frameworks.create_framework(
+        db,
+        system,
+        la,
+        name=f"{key.title()} AP framework",
+        kind="framework",
+        starts_on=date(2026, 9, 1),
+        ends_on=date(2029, 8, 31),
+        grace_days=10,
+    )
+    lot = frameworks.add_lot(
+        db, system, framework, name="Education and engagement", service="education_engagement", description=None
+    )
+    for kind in frameworks.CHECKS:
+        frameworks.record_evidence(
+            db,
+            system,
+            la,
+            pru,
+            kind=kind,
+            evidence_date=date(2026, 9, 1),
+            expires_on=date(2027, 8, 31),
+            reference=None,
+            note=None,
+            today=date(2026, 9, 1),
+        )
+    approval = frameworks.apply(db, system, lot, pru, rate="60.00", rate_unit="session", today=date(2026, 9, 1))
+    frameworks.decide(
+        db, system, approval, outcome="approved", rate=None, rate_unit=None, reason=None, today=date(2026, 9, 1)
+    )
+    application = frameworks.apply(db, system, lot, farm, rate="45.00", rate_unit="hour", today=date(2026, 9, 1))
     db.flush()
     return {
+        "framework": framework,
+        "lot": lot,
+        "approval": approval,
+        "application": application,
         "letter": letter,
         "note": note,
         "contact": contact,

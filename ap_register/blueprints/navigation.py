@@ -47,6 +47,10 @@ SECTIONS = {
     "panels": Section("Panels", "panels.panels", "panels.view", ("panels.",)),
     "referrals": Section("Referrals", "panels.referrals", "referral.submit", ("panels.",)),
     "budget": Section("Budget", "budgets.index", "budgets.provider", ("budgets.",)),
+    "commissioning": Section("Commissioning", "commissioning.index", "framework.manage", ("commissioning.",)),
+    "directory": Section(
+        "Find a provider", "commissioning.directory_search", "directory.view", ("commissioning.directory_search",)
+    ),
     "outcomes": Section("Outcomes", "outcomes.compare", "outcomes.compare", ("outcomes.",)),
     "own_outcomes": Section(
         "Outcomes",
@@ -63,10 +67,10 @@ SECTIONS = {
 ROLE_SECTIONS: dict[Role, tuple[str, ...]] = {
     Role.ATTENDANCE_OFFICER: ("pupils", "coverage", "alerts", "registers", "placements", "returns"),
     Role.AP_HEAD: ("pupils", "registers", "placements", "outreach", "own_outcomes", "budget", "alerts"),
-    Role.SCHOOL_LEAD: ("pupils", "placements", "referrals", "registers", "returns", "alerts"),
+    Role.SCHOOL_LEAD: ("pupils", "placements", "referrals", "directory", "registers", "returns", "alerts"),
     Role.PANEL_CHAIR: ("pupils", "panels", "placements", "budget", "alerts"),
     Role.PANEL_MEMBER: ("pupils", "panels", "placements", "alerts"),
-    Role.COMMISSIONER: ("pupils", "placements", "budget", "outcomes", "coverage", "panels", "returns"),
+    Role.COMMISSIONER: ("pupils", "placements", "commissioning", "budget", "outcomes", "panels", "returns"),
     Role.LA_ADMIN: ("pupils", "placements", "coverage", "alerts", "panels", "returns", "admin"),
 }
 

@@ -59,6 +59,14 @@ CHECKS = {
     "quality_visit": "Ofsted inspection or the LA's quality assurance visit",
     "financial_standing": "Financial standing",
 }
+# How each state of a piece of evidence is shown: its words and its tag's colour.
+STATES = {
+    "current": ("In date", "govuk-tag--green"),
+    "expiring": ("Expires soon", "govuk-tag--yellow"),
+    "in_grace": ("Expired: in grace", "govuk-tag--orange"),
+    "lapsed": ("Expired: call-offs stopped", "govuk-tag--red"),
+    "missing": ("Missing", "govuk-tag--red"),
+}
 RATE_UNITS = {"session": "per session", "day": "per day", "hour": "per hour", "week": "per week"}
 
 MAX_FRAMEWORK_YEARS = 4  # Procurement Act 2023 s47(1)

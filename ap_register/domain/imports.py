@@ -31,7 +31,7 @@ from ap_register.budgets.outreach import log_session, start_engagement
 from ap_register.budgets.rules import PLACE_TYPES, set_line
 from ap_register.casework import contacts
 from ap_register.coverage.attendance import Booking, code_problem, expected_at, marks_between, session_problems
-from ap_register.domain import week_pattern
+from ap_register.domain import grid, week_pattern
 from ap_register.domain.actors import Actor
 from ap_register.domain.bulk import Writer, among
 from ap_register.domain.calendar import calendar_for, calendars_for
@@ -825,6 +825,8 @@ class SettingsImporter(Importer):
         postcode = (row.get("Postcode") or "").strip().upper() or None
         # GIAS leaves NumberOfPupils blank where it has no census figure.
         on_roll = (row.get("NumberOfPupils") or "").strip()
+        # Where it is on the British National Grid, in metres (blank for some establishments).
+        easting, northing = (grid.metres(row.get(column)) for column in ("Easting", "Northing"))
         if self.failed or urn is None or self.dry:
             return
         self.upsert(
@@ -839,6 +841,8 @@ class SettingsImporter(Importer):
                 "gias_type_code": type_code,
                 "phase": GIAS_PHASES.get((row.get("PhaseOfEducation (name)") or "").strip()),
                 "pupils_on_roll": int(on_roll) if on_roll.isdigit() else None,
+                "easting": easting,
+                "northing": northing,
                 "open": True,
             },
         )

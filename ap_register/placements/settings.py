@@ -13,6 +13,7 @@ from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import Refusal
+from ap_register.domain.grid import EASTING_RANGE, NORTHING_RANGE, on_the_grid
 from ap_register.domain.vocab import SenStatus, SettingKind
 from ap_register.models import Placement, Pupil, Setting, SettingSite
 from ap_register.placements.independent_school import Attendance, Reading, reading_on
@@ -135,7 +136,9 @@ def update_oversight(
     setting.risk_assessment_date = risk_assessment_date
     setting.risk_assessment_notes = (risk_assessment_notes or "").strip() or None
     wanted = [line.strip() for line in sites if line.strip()]
-    setting.sites = [SettingSite(address=address) for address in wanted]
+    # A site kept as it was keeps where it is on the grid (`locate`).
+    kept: dict[str, SettingSite | None] = {site.address: site for site in setting.sites}
+    setting.sites = [kept.pop(address, None) or SettingSite(address=address) for address in wanted]
     session.flush()
     audit.record(
         session,
@@ -144,6 +147,42 @@ def update_oversight(
         "setting",
         setting.id,
         detail={"checks_confirmed": safeguarding_checks_confirmed, "sites": len(wanted)},
+    )
+
+
+def locate(
+    session: Session,
+    actor: Actor,
+    setting: Setting,
+    *,
+    site_id: int | None,
+    easting: int | None,
+    northing: int | None,
+) -> None:
+    """Record where a provider, or one of its sites, is on the British National Grid (metres east
+    and north, as GIAS gives a school's), for the directory's distances. A school's own point comes
+    from the GIAS import."""
+    permissions.require(session, actor, "setting.edit_oversight", setting)
+    refusal = Refusal()
+    site = next((s for s in setting.sites if s.id == site_id), None) if site_id is not None else None
+    if site_id is not None and site is None:
+        refusal.add("site", "Choose the provider's address or one of its sites")
+    if easting is None or not EASTING_RANGE[0] <= easting <= EASTING_RANGE[1]:
+        refusal.add("easting", f"Enter an easting from {EASTING_RANGE[0]} to {EASTING_RANGE[1]:,} metres")
+    if northing is None or not NORTHING_RANGE[0] <= northing <= NORTHING_RANGE[1]:
+        refusal.add("northing", f"Enter a northing from {NORTHING_RANGE[0]} to {NORTHING_RANGE[1]:,} metres")
+    refusal.raise_if_any("Where it is was not recorded")
+    assert on_the_grid(easting, northing)
+    where: Setting | SettingSite = site if site is not None else setting
+    where.easting, where.northing = easting, northing
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "locate",
+        "setting",
+        setting.id,
+        detail={"site_id": site_id, "easting": easting, "northing": northing},
     )
 
 

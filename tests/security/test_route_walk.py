@@ -23,8 +23,11 @@ from ap_register.models import (
     BudgetLine,
     BudgetPlan,
     BudgetVariation,
+    ComplianceCheck,
     Contact,
     Decision,
+    FrameworkLot,
+    LotApproval,
     Movement,
     OutreachSession,
     Panel,
@@ -111,6 +114,12 @@ def url_values(rule: Any, world: dict[str, Any], db: Session, area: str = "other
             values[name] = other["document"].id
         elif name == "letter_id":
             values[name] = other["letter"].id
+        elif name == "framework_id":
+            values[name] = other["framework"].id
+        elif name == "lot_id":
+            values[name] = other["lot"].id
+        elif name == "approval_id":
+            values[name] = other["application"].id
         elif name == "suffix":
             values[name] = "pdf"
         elif name == "role":
@@ -179,6 +188,7 @@ def secrets_of(world: dict[str, Any], target: str = "other") -> list[str]:
         other["contact"].name,
         other["contact"].phone,
         other["document"].filename,
+        other["framework"].name,
     ]
 
 
@@ -244,6 +254,9 @@ def fingerprint(db: Session, world: dict[str, Any], target: str = "other") -> tu
         db.scalar(select(func.sum(BudgetLine.commissioned)).where(BudgetLine.plan_id == other["plan"].id)),
         db.scalar(select(func.count()).select_from(BudgetVariation)),
         tuple(db.execute(select(Contact.id, Contact.name, Contact.phone, Contact.restriction).order_by(Contact.id))),
+        tuple(db.execute(select(LotApproval.id, LotApproval.status, LotApproval.rate).order_by(LotApproval.id))),
+        db.scalar(select(func.count()).select_from(ComplianceCheck)),
+        db.scalar(select(func.count()).select_from(FrameworkLot)),
     )
 
 

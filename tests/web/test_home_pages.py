@@ -227,4 +227,8 @@ def test_each_role_works_in_a_few_sections_with_its_account_in_the_header(client
     assert navs[Role.ATTENDANCE_OFFICER] == ["Find a pupil", "Coverage", "Alerts", "Registers", "Placements", "Returns"]
     assert navs[Role.AP_HEAD] == ["Find a pupil", "Registers", "Placements", "Outreach", "Outcomes", "Budget", "Alerts"]
     assert navs[Role.PANEL_MEMBER] == ["Find a pupil", "Panels", "Placements", "Alerts"]
+    assert navs[Role.SCHOOL_LEAD] == [
+        "Find a pupil", "Placements", "Referrals", "Find a provider", "Registers", "Returns", "Alerts"
+    ]  # fmt: skip
+    assert navs[Role.COMMISSIONER][2:4] == ["Commissioning", "Budget"]
     assert "Administration" in navs[Role.LA_ADMIN] and "Administration" not in navs[Role.COMMISSIONER]

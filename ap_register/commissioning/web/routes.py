@@ -1,0 +1,382 @@
+"""Commissioning pages. Each form runs one rule of `commissioning.frameworks` (which owns its
+permission, checks, audit and transaction through `attempt`); these views only read and show."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ap_register import clock, permissions
+from ap_register.blueprints.access import allowed
+from ap_register.blueprints.forms import attempt
+from ap_register.commissioning import directory, frameworks
+from ap_register.commissioning.web import bp
+from ap_register.commissioning.web.forms import (
+    ApplyForm,
+    DecideForm,
+    DirectoryForm,
+    EvidenceForm,
+    FrameworkForm,
+    LocationForm,
+    LotForm,
+)
+from ap_register.domain.errors import NotFound
+from ap_register.domain.typed import record_id, whole_number
+from ap_register.domain.vocab import AP_KINDS, HOME_SCHOOL_KINDS, SETTING_KIND_LABELS, TIER_LABELS
+from ap_register.extensions import db
+from ap_register.models import ComplianceCheck, Framework, FrameworkLot, LocalAuthority, LotApproval, Setting
+from ap_register.outcomes import rules as outcome_rules
+from ap_register.placements import settings as setting_rules
+from ap_register.web import current_actor
+
+
+def _providers() -> list[Setting]:
+    """The AP providers of the signed-in person's area."""
+    actor = current_actor()
+    return [
+        s
+        for s in db.session.scalars(permissions.scope_settings(actor, select(Setting).order_by(Setting.name)))
+        if s.kind in AP_KINDS
+    ]
+
+
+def _provider(setting_id: int) -> Setting:
+    """A provider whose evidence the signed-in person may read (not found otherwise)."""
+    actor = current_actor()
+    provider = permissions.get_setting(db.session, actor, setting_id)
+    if provider.kind not in AP_KINDS or not permissions.may_see_evidence(actor, provider):
+        raise NotFound("Page not found")
+    return provider
+
+
+def _own_la() -> LocalAuthority:
+    la = db.session.get(LocalAuthority, current_user.organisation_la_id)
+    assert la is not None
+    return la
+
+
+@bp.route("/")
+@allowed("framework.view")
+def index() -> str:
+    actor = current_actor()
+    today = clock.today()
+    found = db.session.scalars(
+        permissions.scope_frameworks(actor, select(Framework).order_by(Framework.ends_on.desc(), Framework.name))
+    ).all()
+    providers = []
+    if permissions.can(db.session, actor, "framework.manage"):
+        grace = min((f.grace_days for f in found if frameworks.in_force(f, today)), default=0)
+        evidence = frameworks.evidence_by_provider(db.session, current_user.la_id)
+        providers = [(p, frameworks.standing(evidence.get(p.id, []), today, grace)) for p in _providers()]
+    own = None
+    if current_user.setting is not None and current_user.setting.kind in AP_KINDS:
+        own = current_user.setting
+    return render_template(
+        "commissioning/index.html",
+        title="Commissioning",
+        frameworks=found,
+        providers=providers,
+        own=own,
+        today=today,
+        kinds=frameworks.KINDS,
+        states=frameworks.STATES,
+    )
+
+
+@bp.route("/frameworks/new", methods=["GET", "POST"])
+@allowed("framework.manage")
+def framework_new() -> str | Response:
+    actor = current_actor()
+    form = FrameworkForm(data={"grace_days": "10"} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        done, created = attempt(
+            form,
+            lambda: frameworks.create_framework(
+                db.session,
+                actor,
+                _own_la(),
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+                grace_days=whole_number(form.grace_days.data),
+            ),
+        )
+        if done and created is not None:
+            flash("Framework created: add its lots", "success")
+            return redirect(url_for("commissioning.framework", framework_id=created.id))
+    return render_template("commissioning/framework_new.html", title="Create a framework", form=form)
+
+
+@bp.route("/frameworks/<int:framework_id>")
+@allowed("framework.view")
+def framework(framework_id: int) -> str:
+    actor = current_actor()
+    found = permissions.get_framework(db.session, actor, framework_id)
+    today = clock.today()
+    approvals = {
+        lot.id: db.session.scalars(
+            permissions.scope_approvals(
+                actor, select(LotApproval).where(LotApproval.lot_id == lot.id).order_by(LotApproval.id)
+            )
+        ).all()
+        for lot in found.lots
+    }
+    refusals = {
+        a.id: frameworks.call_off_refusal(db.session, a, today)
+        for listed in approvals.values()
+        for a in listed
+        if a.status == "approved"
+    }
+    return render_template(
+        "commissioning/framework.html",
+        title=found.name,
+        framework=found,
+        approvals=approvals,
+        refusals=refusals,
+        today=today,
+        kinds=frameworks.KINDS,
+        services=frameworks.SERVICES,
+        units=frameworks.RATE_UNITS,
+    )
+
+
+@bp.route("/frameworks/<int:framework_id>/lots/new", methods=["GET", "POST"])
+@allowed("framework.manage")
+def lot_new(framework_id: int) -> str | Response:
+    actor = current_actor()
+    found = permissions.get_framework(db.session, actor, framework_id)
+    form = LotForm()
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form,
+            lambda: frameworks.add_lot(
+                db.session,
+                actor,
+                found,
+                name=form.name.data or "",
+                service=form.service.data or "",
+                description=form.description.data,
+            ),
+        )
+        if done:
+            flash("Lot added", "success")
+            return redirect(url_for("commissioning.framework", framework_id=found.id))
+    return render_template("commissioning/lot_new.html", title="Add a lot", form=form, framework=found)
+
+
+@bp.route("/lots/<int:lot_id>/apply", methods=["GET", "POST"])
+@allowed("framework.apply")
+def apply(lot_id: int) -> str | Response:
+    actor = current_actor()
+    lot = permissions.get_lot(db.session, actor, lot_id)
+    form = ApplyForm()
+    own = current_user.setting if current_user.la_id is None else None
+    choices = [own] if own is not None else _providers()
+    form.provider.choices = [("", "Choose the provider")] + [
+        (str(p.id), f"{p.name} ({SETTING_KIND_LABELS[p.kind]})") for p in choices if p is not None
+    ]
+    if own is not None and request.method == "GET":
+        form.provider.data = str(own.id)
+    if form.validate_on_submit():
+        provider = permissions.get_setting(db.session, actor, int(form.provider.data))
+        done, _ = attempt(
+            form,
+            lambda: frameworks.apply(
+                db.session,
+                actor,
+                lot,
+                provider,
+                rate=form.rate.data,
+                rate_unit=form.rate_unit.data,
+                today=clock.today(),
+            ),
+        )
+        if done:
+            flash(f"{provider.name} applied to lot {lot.number}", "success")
+            return redirect(url_for("commissioning.framework", framework_id=lot.framework_id))
+    return render_template("commissioning/apply.html", title="Apply to a lot", form=form, lot=lot)
+
+
+@bp.route("/approvals/<int:approval_id>", methods=["GET", "POST"])
+@allowed("framework.manage")
+def decide(approval_id: int) -> str | Response:
+    actor = current_actor()
+    approval = permissions.get_approval(db.session, actor, approval_id)
+    framework = approval.lot.framework
+    today = clock.today()
+    form = DecideForm()
+    form.outcome.choices = (
+        [("approved", "Approve onto the lot"), ("declined", "Decline")]
+        if approval.status == "applied"
+        else [("removed", "Remove from the lot")]
+        if approval.status == "approved"
+        else []
+    )
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form,
+            lambda: frameworks.decide(
+                db.session,
+                actor,
+                approval,
+                outcome=form.outcome.data or "",
+                rate=form.rate.data,
+                rate_unit=form.rate_unit.data or None,
+                reason=form.reason.data,
+                today=today,
+            ),
+        )
+        if done:
+            flash(f"{approval.provider.name}: {approval.status} on lot {approval.lot.number}", "success")
+            return redirect(url_for("commissioning.framework", framework_id=framework.id))
+    standings = frameworks.provider_standing(
+        db.session, framework.la_id, approval.provider_id, today, framework.grace_days
+    )
+    return render_template(
+        "commissioning/decide.html",
+        title=f"{approval.provider.name} on lot {approval.lot.number}",
+        form=form,
+        approval=approval,
+        standings=standings,
+        units=frameworks.RATE_UNITS,
+        states=frameworks.STATES,
+    )
+
+
+@bp.route("/providers/<int:setting_id>")
+@allowed("evidence.view")
+def provider(setting_id: int) -> str:
+    actor = current_actor()
+    found = _provider(setting_id)
+    today = clock.today()
+    checks = db.session.scalars(
+        permissions.scope_evidence(
+            actor,
+            select(ComplianceCheck)
+            .where(ComplianceCheck.provider_id == found.id)
+            .order_by(ComplianceCheck.evidence_date.desc(), ComplianceCheck.id.desc()),
+        )
+    ).all()
+    approvals = db.session.scalars(
+        permissions.scope_approvals(
+            actor,
+            select(LotApproval)
+            .join(FrameworkLot, LotApproval.lot_id == FrameworkLot.id)
+            .where(LotApproval.provider_id == found.id)
+            .order_by(FrameworkLot.framework_id, FrameworkLot.number),
+        )
+    ).all()
+    in_force = [a.lot.framework for a in approvals if frameworks.in_force(a.lot.framework, today)]
+    grace = min((f.grace_days for f in in_force), default=0)
+    return render_template(
+        "commissioning/provider.html",
+        title=f"Evidence and frameworks: {found.name}",
+        provider=found,
+        standings=frameworks.standing(frameworks.as_evidence(checks), today, grace),
+        grace=grace,
+        checks=checks,
+        approvals=approvals,
+        labels=frameworks.CHECKS,
+        units=frameworks.RATE_UNITS,
+        states=frameworks.STATES,
+        today=today,
+    )
+
+
+@bp.route("/providers/<int:setting_id>/evidence", methods=["GET", "POST"])
+@allowed("framework.manage")
+def evidence_new(setting_id: int) -> str | Response:
+    actor = current_actor()
+    found = _provider(setting_id)
+    form = EvidenceForm(data={"kind": request.args.get("kind")} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form,
+            lambda: frameworks.record_evidence(
+                db.session,
+                actor,
+                _own_la(),
+                found,
+                kind=form.kind.data or "",
+                evidence_date=form.evidence_date.data,
+                expires_on=form.expires_on.data,
+                reference=form.reference.data,
+                note=form.note.data,
+                today=clock.today(),
+            ),
+        )
+        if done:
+            flash("Evidence recorded", "success")
+            return redirect(url_for("commissioning.provider", setting_id=found.id))
+    return render_template("commissioning/evidence_new.html", title="Record evidence", form=form, provider=found)
+
+
+@bp.route("/directory")
+@allowed("directory.view")
+def directory_search() -> str:
+    """The directory of approved providers (a GET form: searching changes nothing)."""
+    actor = current_actor()
+    today = clock.today()
+    form = DirectoryForm(request.args)
+    schools = [s for s in db.session.scalars(permissions.scope_settings(actor, select(Setting).order_by(Setting.name)))]
+    form.school.choices = [("", "No school")] + [
+        (str(s.id), s.name) for s in schools if s.kind in HOME_SCHOOL_KINDS and s.kind not in AP_KINDS
+    ]
+    if not request.args and current_user.setting is not None and current_user.setting.kind not in AP_KINDS:
+        form.school.data = str(current_user.setting_id)  # a school lead's own school, to begin with
+    form.validate()
+    school_id = record_id(form.school.data) if not form.school.errors else None
+    school = next((s for s in schools if s.id == school_id), None)
+    asked = directory.Search(
+        service=form.service.data or None if not form.service.errors else None,
+        phase=form.phase.data or None if not form.phase.errors else None,
+        school=school,
+        within_km=whole_number(form.within.data) if not form.within.errors else None,
+        with_places="free" in (form.places.data or []) if not form.places.errors else False,
+    )
+    entries, unmeasured = directory.search(db.session, actor, _own_la(), asked, today)
+    return render_template(
+        "commissioning/directory.html",
+        title="Find a provider",
+        form=form,
+        entries=entries,
+        unmeasured=unmeasured,
+        asked=asked,
+        services=frameworks.SERVICES,
+        units=frameworks.RATE_UNITS,
+        labels=outcome_rules.LABELS,
+        outcomes=outcome_rules.OUTCOMES,
+        tiers=TIER_LABELS,
+    )
+
+
+@bp.route("/providers/<int:setting_id>/location", methods=["GET", "POST"])
+@allowed("setting.edit_oversight")
+def location(setting_id: int) -> str | Response:
+    """Where a provider, or one of its sites, is on the British National Grid (for distances)."""
+    actor = current_actor()
+    found = _provider(setting_id)
+    form = LocationForm()
+    form.site.choices = [
+        ("main", f"{found.name}'s own address" + (f", {found.postcode}" if found.postcode else ""))
+    ] + [(str(site.id), site.address) for site in found.sites]
+    if form.validate_on_submit():
+        site_id = None if form.site.data == "main" else record_id(form.site.data)
+        done, _ = attempt(
+            form,
+            lambda: setting_rules.locate(
+                db.session,
+                actor,
+                found,
+                site_id=site_id,
+                easting=whole_number(form.easting.data),
+                northing=whole_number(form.northing.data),
+            ),
+        )
+        if done:
+            flash("Where it is was saved", "success")
+            return redirect(url_for("commissioning.provider", setting_id=found.id))
+    return render_template("commissioning/location.html", title="Where the provider is", form=form, provider=found)

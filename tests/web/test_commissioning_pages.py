@@ -1,0 +1,171 @@
+"""The commissioning pages as a commissioner and a provider's AP head use them: a framework made
+with its lots, evidence recorded, an application made and decided, and what each role may not do."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ap_register.domain.vocab import Role
+from ap_register.models import AuditEvent, ComplianceCheck, Framework, LotApproval
+from tests.pages import date_fields, errors, page, post, sign_in, text
+
+
+def test_a_commissioner_creates_a_framework_and_adds_a_lot(client: Any, db: Session, world: dict[str, Any]) -> None:
+    sign_in(client, world["home"]["users"][Role.COMMISSIONER].email)
+    assert "Home AP framework" in text(page(client.get("/commissioning/")))
+    refused = page(
+        post(
+            client,
+            "/commissioning/frameworks/new",
+            {
+                "name": "Tuition 2027",
+                "kind": "framework",
+                **date_fields("starts_on", date(2027, 1, 4)),
+                **date_fields("ends_on", date(2031, 1, 4)),
+                "grace_days": "a fortnight",
+            },
+        )
+    )
+    assert errors(refused) == [
+        "A framework may run for at most 4 years (Procurement Act 2023, section 47): end it before 4 January 2031",
+        "Enter a grace period from 0 to 90 days",
+    ]
+    assert db.scalar(select(Framework).where(Framework.name == "Tuition 2027")) is None
+    made = post(
+        client,
+        "/commissioning/frameworks/new",
+        {
+            "name": "Tuition 2027",
+            "kind": "framework",
+            **date_fields("starts_on", date(2027, 1, 4)),
+            **date_fields("ends_on", date(2031, 1, 3)),
+            "grace_days": "14",
+        },
+    )
+    assert made.status_code == 302
+    framework = db.scalar(select(Framework).where(Framework.name == "Tuition 2027"))
+    assert framework is not None and framework.grace_days == 14
+    added = post(
+        client,
+        f"/commissioning/frameworks/{framework.id}/lots/new",
+        {"name": "One-to-one tuition", "service": "tuition"},
+    )
+    assert added.status_code == 302
+    shown = text(page(client.get(f"/commissioning/frameworks/{framework.id}")))
+    assert "Lot 1: One-to-one tuition" in shown and "No provider is on this lot yet" in shown
+
+
+def test_evidence_recorded_then_the_waiting_application_approved_at_its_rate(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    farm, application = home["farm"], home["application"]
+    sign_in(client, home["users"][Role.COMMISSIONER].email)
+    # The farm has no evidence: the decision page says so, and approval is refused.
+    decision = page(client.get(f"/commissioning/approvals/{application.id}"))
+    assert text(decision).count("Missing") == 5
+    refused = page(post(client, f"/commissioning/approvals/{application.id}", {"outcome": "approved"}))
+    assert errors(refused)[0].startswith("Home Farm Project cannot be approved until its evidence is in date")
+    for kind in ("insurance", "safeguarding_policy", "dbs_confirmation", "quality_visit", "financial_standing"):
+        recorded = post(
+            client,
+            f"/commissioning/providers/{farm.id}/evidence",
+            {
+                "kind": kind,
+                **date_fields("evidence_date", date(2026, 11, 2)),
+                **date_fields("expires_on", date(2027, 11, 1)),
+                "reference": f"{kind} 2026",
+            },
+        )
+        assert recorded.status_code == 302, errors(page(recorded))
+    approved = post(client, f"/commissioning/approvals/{application.id}", {"outcome": "approved", "rate": ""})
+    assert approved.status_code == 302
+    db.expire_all()
+    stored = db.get(LotApproval, application.id)
+    assert stored is not None and (stored.status, str(stored.rate), stored.rate_unit) == ("approved", "45.00", "hour")
+    framework = text(page(client.get(f"/commissioning/frameworks/{home['framework'].id}")))
+    assert "Home Farm Project" in framework and "£45.00 per hour" in framework
+    provider = text(page(client.get(f"/commissioning/providers/{farm.id}")))
+    assert provider.count("In date") == 5 and "insurance 2026" in provider
+    audited = set(db.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(farm.id))))
+    assert "record_evidence" in audited
+
+
+def test_an_ap_head_applies_for_their_own_provider_and_reads_only_its_evidence(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    sign_in(client, home["users"][Role.AP_HEAD].email)
+    lot = home["lot"]
+    form = page(client.get(f"/commissioning/lots/{lot.id}/apply"))
+    assert [o.get_text() for o in form.select("select[name=provider] option") if o.get("value")] == [
+        "Home PRU (Pupil referral unit)"
+    ]
+    # Its own evidence, yes; the farm's (another provider), no; and it decides nothing.
+    assert "Evidence today" in text(page(client.get(f"/commissioning/providers/{home['pru'].id}")))
+    assert client.get(f"/commissioning/providers/{home['farm'].id}").status_code == 404
+    assert client.get(f"/commissioning/approvals/{home['application'].id}").status_code == 403
+    # Naming another provider: not one of its choices, so refused, and nothing is added.
+    applications = len(db.scalars(select(LotApproval.id)).all())
+    other = {"provider": str(home["farm"].id), "rate": "50", "rate_unit": "day"}
+    assert errors(page(post(client, f"/commissioning/lots/{lot.id}/apply", other))) == ["Not a valid choice."]
+    assert len(db.scalars(select(LotApproval.id)).all()) == applications
+    # The framework page shows its own place on the lot, not the farm's application.
+    shown = text(page(client.get(f"/commissioning/frameworks/{home['framework'].id}")))
+    assert "Home PRU" in shown and "Home Farm Project" not in shown
+    # Already on the lot: told so, nothing added.
+    again = page(
+        post(
+            client,
+            f"/commissioning/lots/{lot.id}/apply",
+            {"provider": str(home["pru"].id), "rate": "50", "rate_unit": "day"},
+        )
+    )
+    assert errors(again) == ["Home PRU has applied to this lot already"]
+
+
+def test_a_school_lead_and_a_panel_member_keep_out_of_commissioning(
+    client: Any, world: dict[str, Any], db: Session
+) -> None:
+    home = world["home"]
+    recorded = len(db.scalars(select(ComplianceCheck.id)).all())
+    for role in (Role.SCHOOL_LEAD, Role.PANEL_MEMBER, Role.ATTENDANCE_OFFICER):
+        sign_in(client, home["users"][role].email)
+        assert client.get("/commissioning/").status_code == 403
+        assert client.get(f"/commissioning/providers/{home['pru'].id}").status_code == 403
+        evidence = {"kind": "insurance", **date_fields("evidence_date", date(2026, 11, 2))}
+        sent = post(
+            client,
+            f"/commissioning/providers/{home['pru'].id}/evidence",
+            {**evidence, **date_fields("expires_on", date(2027, 11, 1))},
+        )
+        assert sent.status_code == 403
+    assert len(db.scalars(select(ComplianceCheck.id)).all()) == recorded
+
+
+def test_a_school_lead_finds_an_approved_provider_near_their_school(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    home = world["home"]
+    school, pru = home["school"], home["pru"]
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    first = page(client.get("/commissioning/directory"))
+    # Their own school, to begin with; where it is is not known yet, and said so.
+    assert first.select_one("select[name=school] option[selected]").get_text() == "Home High School"
+    assert "no distance can be measured from it" in text(first)
+    assert "Home PRU" in text(first) and "Home Farm Project" not in text(first)  # approved providers only
+    school.easting, school.northing = 530_000, 180_000
+    pru.easting, pru.northing = 533_000, 184_000
+    db.commit()
+    near = text(page(client.get(f"/commissioning/directory?school={school.id}&within=5")))
+    assert "1 provider, nearest to Home High School first" in near
+    assert "5.0 km" in near and "£60.00 per session" in near and "Can be called off" in near
+    assert "0 providers" in text(page(client.get(f"/commissioning/directory?school={school.id}&within=2")))
+    # A filter that is not one of its choices is said to be so, and the search goes on without it.
+    odd = page(client.get("/commissioning/directory?within=99999999999999999999999999999&school=Robin"))
+    assert errors(odd) == ["Not a valid choice.", "Not a valid choice."] and "Home PRU" in text(odd)
+    assert client.get("/commissioning/directory?service=%00").status_code == 400
