@@ -1749,6 +1749,78 @@ def _budget(builder: _Builder) -> None:
     session.flush()
 
 
+def _commissioning(builder: _Builder) -> None:
+    """The LA's AP framework, in force since the start of last school year, with three lots: The Oaks,
+    Riverbank, Pathways and Horizon on lot 1 and Greenfields on lot 2, every one with its evidence
+    in date, but Greenfields' insurance, which expired four days ago (in its grace period: an
+    alert). Urban Beats has applied to lot 2 and lacks its DBS confirmation. Every school and
+    provider is placed on the grid around Peterborough, so the directory measures distances."""
+    from ap_register.commissioning import frameworks
+
+    session, la, today = builder.session, builder.la, builder.today
+    commissioner = session.scalar(select(User).where(User.email == f"commissioner@{EMAIL_DOMAIN}"))
+    actor = Actor(user=commissioner, via="demo")
+    grid = random.Random(873)  # its own stream: the rest of the demo is as it was
+    for place in [*builder.primaries, *builder.secondaries, *builder.specials, *builder.ap.values()]:
+        place.easting, place.northing = grid.randint(505_000, 535_000), grid.randint(285_000, 315_000)
+    for site in builder.ap["farm"].sites:
+        site.easting, site.northing = 546_200, 301_900  # Upwell, east of the city
+    starts = date(AcademicYear.containing(today).start - 1, 9, 1)
+    framework = frameworks.create_framework(
+        session,
+        actor,
+        la,
+        name=f"Alternative provision framework {starts.year} to {starts.year + 4}",
+        kind="framework",
+        starts_on=starts,
+        ends_on=date(starts.year + 4, 8, 31),
+        grace_days=10,
+    )
+    lots = [
+        frameworks.add_lot(session, actor, framework, name=name, service=service, description=description)
+        for name, service, description in (
+            ("Education and engagement", "education_engagement", "Full-time or part-time places for ages 5 to 16"),
+            ("Mentoring", "mentoring", "One-to-one and small-group mentoring, on site or in school"),
+            ("Tuition", "tuition", "Tuition in English and maths, including for pupils too ill to attend school"),
+        )
+    ]
+    checked = today - timedelta(days=60)
+    for key in ("pru", "academy", "free", "independent", "farm", "music"):
+        for kind in frameworks.CHECKS:
+            if key == "music" and kind == "dbs_confirmation":
+                continue
+            in_grace = (key, kind) == ("farm", "insurance")
+            expires = today - timedelta(days=4) if in_grace else checked + timedelta(days=365)
+            frameworks.record_evidence(
+                session,
+                actor,
+                la,
+                builder.ap[key],
+                kind=kind,
+                evidence_date=min(checked, expires - timedelta(days=300)),
+                expires_on=expires,
+                reference=None,
+                note=None,
+                today=today,
+            )
+    on_the_lots = (
+        ("pru", 0, "62.50", "session"),
+        ("academy", 0, "70.00", "session"),
+        ("free", 0, "66.00", "session"),
+        ("independent", 0, "190.00", "day"),
+        ("farm", 1, "45.00", "hour"),
+    )
+    applied_on = max(starts, today - timedelta(days=365))
+    for key, lot, rate, unit in on_the_lots:
+        approval = frameworks.apply(
+            session, actor, lots[lot], builder.ap[key], rate=rate, rate_unit=unit, today=applied_on
+        )
+        frameworks.decide(
+            session, actor, approval, outcome="approved", rate=None, rate_unit=None, reason=None, today=checked
+        )
+    frameworks.apply(session, actor, lots[1], builder.ap["music"], rate="40.00", rate_unit="hour", today=today)
+
+
 def _census(builder: _Builder) -> None:
     """What the censuses need beyond the routes: the reason for placements whose route does not
     settle it, and the type of setting of an unregistered provider with no UKPRN. Two gaps are
@@ -2128,6 +2200,7 @@ def load_demo(
     _panels(builder)
     _outcomes(builder)
     _budget(builder)
+    _commissioning(builder)
     _census(builder)
     _recent_registers(builder)
     raised = _alerts(builder)

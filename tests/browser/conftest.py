@@ -39,6 +39,13 @@ def choose(page: Any, label: str, option: str) -> None:
     expect(box).to_have_value(option)
 
 
+def fill_date(page: Any, name: str, day: Any) -> None:
+    """A GOV.UK date input's three boxes, as a person types them."""
+    page.fill(f"#{name}-day", str(day.day))
+    page.fill(f"#{name}-month", str(day.month))
+    page.fill(f"#{name}-year", str(day.year))
+
+
 @pytest.fixture(scope="module")
 def live_app(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The app on its own database (a live server cannot share the tests' transaction)."""

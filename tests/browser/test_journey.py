@@ -15,7 +15,7 @@ from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
 from ap_register.models import CaseAssignment, CaseNote, Contact
 from tests import factories
-from tests.browser.conftest import choose
+from tests.browser.conftest import choose, fill_date
 
 pytestmark = pytest.mark.browser
 
@@ -31,12 +31,6 @@ def people(live_app: Any) -> dict[str, Any]:
         lead = factories.user(session, Role.SCHOOL_LEAD, school, email="lead@meadow.example.org")
         session.commit()
         return {"pupil_upn": child.upn, "email": lead.email}
-
-
-def fill_date(page: Any, name: str, day: date) -> None:
-    page.fill(f"#{name}-day", str(day.day))
-    page.fill(f"#{name}-month", str(day.month))
-    page.fill(f"#{name}-year", str(day.year))
 
 
 def test_recording_an_off_site_direction(page: Any, axe: Any, people: dict[str, Any]) -> None:

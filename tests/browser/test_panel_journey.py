@@ -14,7 +14,7 @@ from ap_register.domain.vocab import Role, SettingKind
 from ap_register.extensions import db
 from ap_register.panels.rules import add_member, create_panel, schedule_meeting
 from tests import factories
-from tests.browser.conftest import choose
+from tests.browser.conftest import choose, fill_date
 
 pytestmark = pytest.mark.browser
 
@@ -56,12 +56,6 @@ def sign_in(page: Any, email: str) -> None:
 def sign_out(page: Any) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
-
-
-def fill_date(page: Any, name: str, day: date) -> None:
-    page.fill(f"#{name}-day", str(day.day))
-    page.fill(f"#{name}-month", str(day.month))
-    page.fill(f"#{name}-year", str(day.year))
 
 
 def test_from_referral_to_decision_to_placement(page: Any, axe: Any, panel_area: dict[str, Any]) -> None:

@@ -1,0 +1,137 @@
+"""Commissioning in the browser: the commissioner records the one piece of evidence a provider
+lacks, approves it onto a lot at its rate, and a school lead finds it in the directory, nearest
+to their school, with its rate and its free place; every page is axe clean."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from ap_register import clock
+from ap_register.budgets.rules import agree_plan, create_plan, set_line
+from ap_register.commissioning import frameworks
+from ap_register.devdata.demo import DEMO_PASSWORD, EMAIL_DOMAIN
+from ap_register.domain.vocab import Role, SettingKind
+from ap_register.extensions import db
+from tests import factories
+from tests.browser.conftest import fill_date, sign_in
+from tests.factories import SYSTEM
+
+pytestmark = pytest.mark.browser
+
+DAY = date(2026, 11, 2)
+
+
+@pytest.fixture(scope="module")
+def market(live_app: Any) -> dict[str, Any]:
+    with live_app.app_context():
+        session = db.session
+        la = factories.la(session, "855")
+        school = factories.setting(session, la, SettingKind.MAINSTREAM, name="Castle Academy")
+        school.easting, school.northing = 520_000, 300_000
+        provider = factories.setting(session, la, SettingKind.AP_ACADEMY, name="Riverside Learning Centre")
+        provider.easting, provider.northing = 523_000, 304_000
+        framework = frameworks.create_framework(
+            session, SYSTEM, la, name="AP framework 2026 to 2030", kind="framework", starts_on=date(2026, 9, 1),
+            ends_on=date(2030, 8, 31), grace_days=10,
+        )  # fmt: skip
+        lot = frameworks.add_lot(
+            session, SYSTEM, framework, name="Education and engagement", service="education_engagement",
+            description="Full-time places for pupils aged 11 to 16",
+        )  # fmt: skip
+        for kind in frameworks.CHECKS:
+            if kind != "insurance":
+                frameworks.record_evidence(
+                    session, SYSTEM, la, provider, kind=kind, evidence_date=date(2026, 9, 1),
+                    expires_on=date(2027, 8, 31), reference=None, note=None, today=DAY,
+                )  # fmt: skip
+        frameworks.apply(session, SYSTEM, lot, provider, rate="65.00", rate_unit="session", today=DAY)
+        plan = create_plan(session, SYSTEM, la, name="AP budget", first_year=2026, years=3, demand_policy="Reserve")
+        for year in (2026, 2027, 2028):
+            set_line(session, SYSTEM, plan, year=year, provider=provider, place_type="time_limited",
+                     commissioned=Decimal(3), unit_cost=Decimal(19000))  # fmt: skip
+            set_line(session, SYSTEM, plan, year=year, place_type="reserve", commissioned=Decimal(5000),
+                     unit_cost=Decimal(1))  # fmt: skip
+        agree_plan(session, SYSTEM, plan)
+        commissioner = factories.user(session, Role.COMMISSIONER, la, email="commissioner@la.example.org")
+        lead = factories.user(session, Role.SCHOOL_LEAD, school, email="lead@castle.example.org")
+        session.commit()
+        return {"commissioner": commissioner.email, "lead": lead.email, "framework": framework.id}
+
+
+def test_a_provider_approved_with_its_evidence_is_found_by_a_school_lead(
+    page: Any, axe: Any, market: dict[str, Any]
+) -> None:
+    with clock.fixed(DAY):
+        sign_in(page, market["commissioner"], factories.PASSWORD)
+        page.get_by_role("link", name="Commissioning").first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Commissioning")
+        axe.check(page)
+        page.get_by_role("link", name="AP framework 2026 to 2030").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("AP framework 2026 to 2030")
+        axe.check(page)
+        page.get_by_role("link", name="Riverside Learning Centre").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Riverside Learning Centre on lot 1")
+        axe.check(page)
+        # Approving without insurance: refused, and told why.
+        page.get_by_label("Approve onto the lot").check()
+        page.get_by_role("button", name="Save the decision").click()
+        expect(page.locator(".govuk-error-summary")).to_contain_text("cannot be approved until its evidence is in date")
+        axe.check(page)
+        page.get_by_role("link", name="Record newer insurance (employer's and public liability)").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Record evidence")
+        expect(page.get_by_label("Insurance (employer's and public liability)")).to_be_checked()
+        fill_date(page, "evidence_date", date(2026, 10, 1))
+        fill_date(page, "expires_on", date(2027, 9, 30))
+        page.get_by_label("Reference (optional)").fill("EL-PL 2026/114")
+        axe.check(page)
+        page.get_by_role("button", name="Record the evidence").click()
+        expect(page.locator(".govuk-notification-banner")).to_contain_text("Evidence recorded")
+        expect(page.locator("main")).to_contain_text("EL-PL 2026/114")
+        axe.check(page)
+        page.goto(f"/commissioning/frameworks/{market['framework']}")
+        page.get_by_role("link", name="Riverside Learning Centre").click()
+        page.get_by_label("Approve onto the lot").check()
+        page.get_by_role("button", name="Save the decision").click()
+        expect(page.locator(".govuk-notification-banner")).to_contain_text("Riverside Learning Centre: approved")
+        expect(page.locator("main")).to_contain_text("£65.00 per session")
+        page.get_by_role("button", name="Sign out").click()
+
+        sign_in(page, market["lead"], factories.PASSWORD)
+        page.get_by_role("link", name="Find a provider").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Find a provider")
+        axe.check(page)
+        page.get_by_label("Within").select_option("5")
+        page.get_by_role("button", name="Search").click()
+        expect(page.get_by_role("heading", level=2).first).to_have_text("1 provider, nearest to Castle Academy first")
+        card = page.locator(".govuk-summary-card")
+        expect(card).to_contain_text("Riverside Learning Centre")
+        expect(card).to_contain_text("5.0 km")
+        expect(card).to_contain_text("£65.00 per session")
+        expect(card).to_contain_text("Time-limited placement: 3 free of 3")
+        axe.check(page)
+
+
+def test_the_demo_area_s_framework_and_directory(page: Any, axe: Any, demo: None) -> None:
+    """The demo's commissioner sees Greenfields' lapsed insurance; its school lead finds the approved
+    providers nearest their school."""
+    sign_in(page, f"commissioner@{EMAIL_DOMAIN}", DEMO_PASSWORD)
+    page.get_by_role("link", name="Commissioning").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Commissioning")
+    row = page.get_by_role("row").filter(has_text="Greenfields Farm Project")
+    expect(row).to_contain_text("1 of 5 out of date or missing")
+    axe.check(page)
+    row.get_by_role("link", name="Greenfields Farm Project").click()
+    expect(page.locator("main")).to_contain_text("Expired: in grace")
+    axe.check(page)
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, f"school.lead@{EMAIL_DOMAIN}", DEMO_PASSWORD)
+    page.get_by_role("link", name="Find a provider").click()
+    expect(page.locator(".govuk-summary-card")).to_have_count(5)
+    expect(page.locator(".govuk-summary-card").first).to_contain_text(" km")
+    axe.check(page)
