@@ -38,6 +38,7 @@ from ap_register.models import (
     OutreachEngagement,
     PanelMember,
     Placement,
+    PlacementAgreement,
     Pupil,
     Referral,
     Setting,
@@ -141,6 +142,14 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "framework.manage": frozenset({Role.LA_ADMIN, Role.COMMISSIONER}),
     "framework.apply": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.AP_HEAD}),
     "evidence.view": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.AP_HEAD}),
+    # A placement called off under a framework, and its individual placement agreement
+    # (commissioning/agreements.py): called off by the home school's lead or the home LA's officers
+    # who place children; read by the parties to it (the home school, the provider) and the home
+    # LA's officers who follow the child's education, never by a panel.
+    "agreement.call_off": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.SCHOOL_LEAD}),
+    "agreement.view": frozenset(
+        {Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER, Role.SCHOOL_LEAD, Role.AP_HEAD}
+    ),
     # The directory of providers approved on the LA's frameworks: everyone who arranges or follows
     # a placement (not the panel's members, who decide on what is put to them).
     "directory.view": frozenset(Role) - {Role.PANEL_MEMBER},
@@ -606,6 +615,11 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
             return False
         if action in ("placement.review", "placement.end"):
             return user.role in PLACING_LA_ROLES or _setting_party(user, obj)
+        if action in ("agreement.view", "agreement.call_off"):
+            if user.role in LA_ROLES:
+                return obj.pupil.home_la_id == user.la_id
+            parties = (obj.home_school_id,) if action == "agreement.call_off" else (obj.home_school_id, obj.setting_id)
+            return user.setting_id is not None and user.setting_id in parties
         if action == "placement.notice":
             return user.role in PLACING_LA_ROLES or (
                 user.setting_id is not None and user.setting_id == obj.home_school_id
@@ -698,6 +712,32 @@ def get_budget_line(session: Session, actor: Actor, plan: BudgetPlan, line_id: i
         scope_budget_lines(actor, select(BudgetLine).where(BudgetLine.id == line_id, BudgetLine.plan_id == plan.id)),
     )
     return line
+
+
+def scope_agreements(actor: Actor, stmt: S) -> S:
+    """Placement agreements: of placements the actor sees, to the home LA's officers in
+    `agreement.view` and to the two settings party to it (the home school and the provider)."""
+    user = actor.user
+    placements = scope_placements(actor, select(Placement.id))
+    stmt = stmt.where(PlacementAgreement.placement_id.in_(placements))
+    if user is None:
+        return stmt
+    if not role_allows(user, "agreement.view"):
+        return stmt.where(false())
+    if user.la_id is not None:
+        home = select(Placement.id).join(Pupil, Placement.pupil_id == Pupil.id).where(Pupil.home_la_id == user.la_id)
+        return stmt.where(PlacementAgreement.placement_id.in_(home))
+    party = select(Placement.id).where(
+        or_(Placement.home_school_id == user.setting_id, Placement.setting_id == user.setting_id)
+    )
+    return stmt.where(PlacementAgreement.placement_id.in_(party))
+
+
+def get_agreement(session: Session, actor: Actor, agreement_id: int) -> PlacementAgreement:
+    found: PlacementAgreement = _one(
+        session, scope_agreements(actor, select(PlacementAgreement).where(PlacementAgreement.id == agreement_id))
+    )
+    return found
 
 
 def get_framework(session: Session, actor: Actor, framework_id: int) -> Framework:

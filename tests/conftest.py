@@ -615,8 +615,24 @@ def area_records(
         db, system, approval, outcome="approved", rate=None, rate_unit=None, reason=None, today=date(2026, 9, 1)
     )
     application = frameworks.apply(db, system, lot, farm, rate="45.00", rate_unit="hour", today=date(2026, 9, 1))
+    # The child's placement at the PRU, called off under it: its agreement accepted by the school alone.
+    from ap_register.commissioning import agreements
+
+    terms = agreements.Terms(
+        objectives=[(f"{pupil.first_name} attends every session", "The register, reviewed each half term")],
+        sessions=placement.sessions, hours_per_week="25", rate="60.00", rate_unit="session", pays_on="attended",
+        payer="la", starts_on=date(2026, 9, 1), review_on=date(2026, 12, 14),
+        safeguarding=f"Designated safeguarding lead at {pru.name}: Ms {key.title()}safe",
+        contacts=f"{school.name} office, 01234 500{len(key)}00",
+    )  # fmt: skip
+    agreement = agreements.call_off(db, system, placement, approval, terms, today=date(2026, 9, 1))
+    agreements.accept(
+        db, system, agreement, version_number=1, party="school", name="A school lead", how="on_paper",
+        signed_on=clock.today(), today=clock.today(),
+    )  # fmt: skip
     db.flush()
     return {
+        "agreement": agreement,
         "framework": framework,
         "lot": lot,
         "approval": approval,

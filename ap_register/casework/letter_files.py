@@ -95,7 +95,8 @@ def pdf(content: Content, font_dir: str = DEFAULT_FONT_DIR) -> bytes:
         doc.ln(4)
     for paragraph in content.closing:
         text(paragraph)
-    text(f"Yours sincerely,\n\n{content.signed_by}", gap=6)
+    if content.sign_off:
+        text(f"{content.sign_off}\n\n{content.signed_by}", gap=6)
     for who in content.signatures:
         text(f"Signed ........................................  Date ..................\n{who}", gap=6)
     text(content.basis, size=9)
@@ -131,7 +132,8 @@ def docx(content: Content) -> bytes:
                 cell.text = value
     for paragraph in content.closing:
         doc.add_paragraph(paragraph)
-    doc.add_paragraph(f"Yours sincerely,\n\n{content.signed_by}")
+    if content.sign_off:
+        doc.add_paragraph(f"{content.sign_off}\n\n{content.signed_by}")
     for who in content.signatures:
         doc.add_paragraph(f"Signed ........................................  Date ..................\n{who}")
     doc.add_paragraph(content.basis).runs[0].font.size = Pt(9)

@@ -150,6 +150,8 @@ class Content:
     signatures: list[str] = field(default_factory=list)
     basis: str = ""
     warning: str = ""
+    # How it closes above the sender's name: an agreement, signed by its parties, has none.
+    sign_off: str = "Yours sincerely,"
 
 
 @dataclass(frozen=True)

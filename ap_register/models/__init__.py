@@ -7,7 +7,15 @@ from ap_register.models.audit import AuditEvent
 from ap_register.models.base import Base
 from ap_register.models.budgets import BudgetLine, BudgetPlan, BudgetVariation
 from ap_register.models.casework import CaseAssignment, CaseNote, Contact, Document, Letter
-from ap_register.models.commissioning import ComplianceCheck, Framework, FrameworkLot, LotApproval
+from ap_register.models.commissioning import (
+    AgreementSignature,
+    AgreementVersion,
+    ComplianceCheck,
+    Framework,
+    FrameworkLot,
+    LotApproval,
+    PlacementAgreement,
+)
 from ap_register.models.coverage import CoverageWeek
 from ap_register.models.drafts import FormDraft, FormSubmission
 from ap_register.models.movements import Movement
@@ -32,6 +40,9 @@ from ap_register.models.transfers import PupilTransfer
 from ap_register.models.users import User
 
 __all__ = [
+    "AgreementSignature",
+    "AgreementVersion",
+    "PlacementAgreement",
     "CaseAssignment",
     "ComplianceCheck",
     "Framework",

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ap_register.models.base import Base, UTCDateTime, utcnow
+from ap_register.models.placements import Placement
 from ap_register.models.reference import LocalAuthority
 from ap_register.models.settings import Setting
 from ap_register.models.users import User
@@ -116,3 +117,93 @@ class ComplianceCheck(Base):
     recorded_by: Mapped[User | None] = relationship()
 
     __table_args__ = (CheckConstraint("expires_on > evidence_date", name="expires_after_the_evidence"),)
+
+
+class PlacementAgreement(Base):
+    """A placement called off under a provider's approval on a lot: its individual placement
+    agreement, kept as numbered versions (a change is a new version with its reason)."""
+
+    __tablename__ = "placement_agreement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"), unique=True)
+    approval_id: Mapped[int] = mapped_column(ForeignKey("lot_approval.id"), index=True)
+    called_off_on: Mapped[date] = mapped_column(Date)
+    called_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    placement: Mapped[Placement] = relationship()
+    approval: Mapped[LotApproval] = relationship()
+    versions: Mapped[list[AgreementVersion]] = relationship(
+        back_populates="agreement", order_by="AgreementVersion.number"
+    )
+
+    @property
+    def current(self) -> AgreementVersion:
+        return self.versions[-1]
+
+
+class AgreementVersion(Base):
+    """One version of an agreement, as it was agreed (or offered). Never changed once a party has
+    accepted it; a change is the next version, with the reason for it."""
+
+    __tablename__ = "agreement_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("placement_agreement.id"), index=True)
+    number: Mapped[int] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(Text)  # why it changed (none for the first)
+    # Measurable objectives, each reviewed: [{"objective": ..., "measure": ...}, ...]
+    objectives: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    sessions: Mapped[str] = mapped_column(String(10))  # the week's agreed AM/PM sessions
+    hours_per_week: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    rate_unit: Mapped[str] = mapped_column(String(20))
+    pays_on: Mapped[str] = mapped_column(String(20))  # agreed (sessions) or attended (sessions)
+    payer: Mapped[str] = mapped_column(String(20))  # school, la or high_needs
+    starts_on: Mapped[date] = mapped_column(Date)
+    review_on: Mapped[date] = mapped_column(Date)
+    safeguarding: Mapped[str] = mapped_column(Text)
+    contacts: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_by_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agreement: Mapped[PlacementAgreement] = relationship(back_populates="versions")
+    signatures: Mapped[list[AgreementSignature]] = relationship(
+        back_populates="version", order_by="AgreementSignature.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "number"),
+        CheckConstraint("number >= 1", name="numbered"),
+        CheckConstraint("review_on >= starts_on", name="reviewed_after_it_starts"),
+        CheckConstraint("rate >= 0 AND hours_per_week >= 0", name="not_negative"),
+        CheckConstraint("pays_on IN ('agreed', 'attended')", name="known_basis"),
+        CheckConstraint("payer IN ('school', 'la', 'high_needs')", name="known_payer"),
+    )
+
+
+class AgreementSignature(Base):
+    """A party's acceptance of one version: the school, the provider or the parent; who accepted,
+    how (in the register, or on paper, in person or by email, recorded by someone who works with
+    the child) and when."""
+
+    __tablename__ = "agreement_signature"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("agreement_version.id"), index=True)
+    party: Mapped[str] = mapped_column(String(20))  # school, provider or parent
+    name: Mapped[str] = mapped_column(String(200))
+    how: Mapped[str] = mapped_column(String(20))  # in_register, on_paper, in_person or by_email
+    signed_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_by_name: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    version: Mapped[AgreementVersion] = relationship(back_populates="signatures")
+
+    __table_args__ = (
+        UniqueConstraint("version_id", "party"),
+        CheckConstraint("party IN ('school', 'provider', 'parent')", name="known_party"),
+    )

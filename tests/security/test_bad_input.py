@@ -251,6 +251,7 @@ def home_values(rule: Any, world: dict[str, Any]) -> dict[str, Any]:
         "framework_id": home["framework"].id,
         "lot_id": home["lot"].id,
         "approval_id": home["application"].id,
+        "agreement_id": home["agreement"].id,
         "token_id": home["tokens"][Role.AP_HEAD].token.id,
         "outcome": "reintegration",
         "fmt": "csv",

@@ -233,6 +233,8 @@ def known_values(area: dict[str, Any], draft_tokens: list[str]) -> dict[str, lis
         "framework_id": [home["framework"].id],
         "lot_id": [home["lot"].id],
         "approval_id": [home["approval"].id, home["application"].id],
+        "agreement_id": [home["agreement"].id],
+        "number": [1],
         "suffix": ["pdf", "docx"],
         "role": ["parent_carer", "senco"],
         "stretch_id": [1],

@@ -118,6 +118,10 @@ def url_values(rule: Any, world: dict[str, Any], db: Session, area: str = "other
             values[name] = other["framework"].id
         elif name == "lot_id":
             values[name] = other["lot"].id
+        elif name == "agreement_id":
+            values[name] = other["agreement"].id
+        elif name == "number":
+            values[name] = 1
         elif name == "approval_id":
             values[name] = other["application"].id
         elif name == "suffix":
@@ -189,6 +193,7 @@ def secrets_of(world: dict[str, Any], target: str = "other") -> list[str]:
         other["contact"].phone,
         other["document"].filename,
         other["framework"].name,
+        other["agreement"].current.safeguarding,
     ]
 
 

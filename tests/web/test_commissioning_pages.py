@@ -169,3 +169,118 @@ def test_a_school_lead_finds_an_approved_provider_near_their_school(
     odd = page(client.get("/commissioning/directory?within=99999999999999999999999999999&school=Robin"))
     assert errors(odd) == ["Not a valid choice.", "Not a valid choice."] and "Home PRU" in text(odd)
     assert client.get("/commissioning/directory?service=%00").status_code == 400
+
+
+def agreement_form(start: date, review: date) -> dict[str, Any]:
+    return {
+        "objective_1": "Attend every session",
+        "measure_1": "The register, each half term",
+        "sessions": ["Mon AM", "Mon PM", "Tue AM", "Tue PM", "Wed AM"],
+        "hours_per_week": "12.5",
+        "rate": "60.00",
+        "rate_unit": "session",
+        "pays_on": "agreed",
+        "payer": "school",
+        **date_fields("starts_on", start),
+        **date_fields("review_on", review),
+        "safeguarding": "DSL at the PRU: Ms Lee",
+        "contacts": "School office 01234 500100",
+    }
+
+
+def test_a_school_lead_calls_off_a_placement_from_its_page(client: Any, db: Session, world: dict[str, Any]) -> None:
+    from ap_register.domain.vocab import Tier
+    from ap_register.models import PlacementAgreement
+    from tests import factories
+
+    home = world["home"]
+    child = factories.pupil(db, home["la"], home["school"], first_name="Kit", last_name="Homecalloff")
+    placed = factories.placement(db, child, home["pru"], start=date(2026, 11, 30), tier=Tier.TIME_LIMITED)
+    db.commit()
+    sign_in(client, home["users"][Role.SCHOOL_LEAD].email)
+    shown = page(client.get(f"/placements/{placed.id}"))
+    assert "Call off under the framework" in text(shown)
+    form = page(client.get(f"/commissioning/placements/{placed.id}/call-off"))
+    assert form.select_one("input[name=approval][checked]") is not None  # the one lot, chosen
+    refused = page(
+        post(
+            client,
+            f"/commissioning/placements/{placed.id}/call-off",
+            {**agreement_form(date(2026, 11, 30), date(2026, 11, 1)), "approval": str(home["approval"].id)},
+        )
+    )
+    assert errors(refused) == ["The review must be on or after the start"]
+    done = post(
+        client,
+        f"/commissioning/placements/{placed.id}/call-off",
+        {**agreement_form(date(2026, 12, 7), date(2027, 2, 8)), "approval": str(home["approval"].id)},
+    )
+    assert done.status_code == 302
+    made = db.scalar(select(PlacementAgreement).where(PlacementAgreement.placement_id == placed.id))
+    assert made is not None and made.current.hours_per_week == 12.5
+    agreement = text(page(client.get(f"/commissioning/agreements/{made.id}")))
+    assert "Waiting for the school, the provider, the parent or carer" in agreement
+    assert "5 sessions: Mon AM, Mon PM, Tue AM, Tue PM, Wed AM" in agreement
+    # The school accepts it in the register, itself.
+    accepted = post(
+        client,
+        f"/commissioning/agreements/{made.id}/accept",
+        {"version": "1", "party": "school", "how": "in_register", **date_fields("signed_on", date(2026, 12, 4))},
+    )
+    assert accepted.status_code == 302
+    assert "Waiting for the provider, the parent or carer" in text(
+        page(client.get(f"/commissioning/agreements/{made.id}"))
+    )
+
+
+def test_the_provider_accepts_and_changes_the_agreement_and_the_versions_download(
+    client: Any, db: Session, world: dict[str, Any]
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    home = world["home"]
+    agreement = home["agreement"]
+    sign_in(client, home["users"][Role.AP_HEAD].email)
+    url = f"/commissioning/agreements/{agreement.id}"
+    soup = page(client.get(url))
+    assert [i["value"] for i in soup.select("input[name=party]")] == ["provider", "parent"]
+    assert (
+        post(
+            client,
+            f"{url}/accept",
+            {"version": "1", "party": "provider", "how": "in_register", **date_fields("signed_on", date(2026, 12, 4))},
+        ).status_code
+        == 302
+    )
+    changed = post(
+        client,
+        f"{url}/change",
+        {**agreement_form(date(2026, 9, 1), date(2027, 1, 11)), "reason": "Fewer sessions while settling"},
+    )
+    assert changed.status_code == 302
+    now = text(page(client.get(url)))
+    assert "Individual placement agreement, version 2" in now and "Earlier versions" in now
+    assert "It replaces version 1 because: Fewer sessions while settling" in now
+    pdf = client.get(f"{url}/versions/1.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    words = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
+    assert "version 1" in words and "Accepted for the provider by" in words
+    assert client.get(f"{url}/versions/2.docx").status_code == 200
+    assert client.get(f"{url}/versions/3.pdf").status_code == 404
+    assert client.get(f"{url}/versions/1.exe").status_code == 404
+    downloads = db.scalars(
+        select(AuditEvent.detail).where(
+            AuditEvent.action == "download", AuditEvent.object_type == "placement_agreement"
+        )
+    ).all()
+    assert [d["version"] for d in downloads] == [1, 2]
+
+
+def test_a_panel_member_and_another_provider_never_read_an_agreement(client: Any, world: dict[str, Any]) -> None:
+    home = world["home"]
+    sign_in(client, home["users"][Role.PANEL_MEMBER].email)
+    assert client.get(f"/commissioning/agreements/{home['agreement'].id}").status_code == 403
+    sign_in(client, home["users"][Role.ATTENDANCE_OFFICER].email)
+    assert "Accepted by" in text(page(client.get(f"/commissioning/agreements/{home['agreement'].id}")))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
 
 from ap_register.blueprints.forms import (
@@ -17,8 +17,10 @@ from ap_register.blueprints.forms import (
     text_area,
     text_field,
 )
+from ap_register.commissioning.agreements import HOW, MAX_OBJECTIVES, PAYERS, PAYS_ON, Terms
 from ap_register.commissioning.directory import DISTANCES_KM
 from ap_register.commissioning.frameworks import CHECKS, KINDS, RATE_UNITS, SERVICES
+from ap_register.domain import week_pattern
 
 
 class FrameworkForm(Form):
@@ -101,3 +103,90 @@ class LocationForm(Form):
     easting = text_field("Easting, in metres", required="Enter the easting", max_length=20)
     northing = text_field("Northing, in metres", required="Enter the northing", max_length=20)
     submit = submit("Save where it is")
+
+
+class AgreementFields(Form):
+    """An individual placement agreement's terms (what each may be is `commissioning.agreements`')."""
+
+    objective_1 = text_area("Objective 1", max_length=500, description="What the placement is to achieve, measurably")
+    measure_1 = text_area("How objective 1 is measured and reviewed", max_length=500)
+    objective_2 = text_area("Objective 2 (optional)", max_length=500)
+    measure_2 = text_area("How objective 2 is measured and reviewed", max_length=500)
+    objective_3 = text_area("Objective 3 (optional)", max_length=500)
+    measure_3 = text_area("How objective 3 is measured and reviewed", max_length=500)
+    objective_4 = text_area("Objective 4 (optional)", max_length=500)
+    measure_4 = text_area("How objective 4 is measured and reviewed", max_length=500)
+    sessions = checkboxes(
+        "Sessions agreed each week",
+        [(label, label) for label in week_pattern.LABELS],
+        description="Tick every morning (AM) and afternoon (PM) session agreed",
+    )
+    hours_per_week = text_field("Hours each week", max_length=20)
+    rate = rate_field()
+    rate_unit = radios("The rate is", list(RATE_UNITS.items()), required="Choose what the rate is for")
+    pays_on = radios("What is paid?", list(PAYS_ON.items()), required="Choose what is paid")
+    payer = radios("Who pays?", list(PAYERS.items()), required="Choose who pays")
+    starts_on = GovDateField("Start date")
+    review_on = GovDateField("Review date", description="When the objectives are next reviewed")
+    safeguarding = text_area(
+        "Safeguarding",
+        max_length=3000,
+        description=(
+            "The designated safeguarding lead at each setting, and what the provider needs to know to keep the "
+            "pupil safe"
+        ),
+    )
+    contacts = text_area(
+        "Who to call", max_length=2000, description="At the school and at the provider, with their numbers"
+    )
+
+    def terms(self) -> Terms:
+        return Terms(
+            objectives=[
+                (getattr(self, f"objective_{n}").data or "", getattr(self, f"measure_{n}").data or "")
+                for n in range(1, MAX_OBJECTIVES + 1)
+            ],
+            sessions=week_pattern.from_labels(self.sessions.data or []),
+            hours_per_week=self.hours_per_week.data,
+            rate=self.rate.data,
+            rate_unit=self.rate_unit.data,
+            pays_on=self.pays_on.data,
+            payer=self.payer.data,
+            starts_on=self.starts_on.data,
+            review_on=self.review_on.data,
+            safeguarding=self.safeguarding.data,
+            contacts=self.contacts.data,
+        )
+
+    def fill(self, terms: Terms) -> None:
+        """Begin from these terms (a change begins from the current version)."""
+        for n, (objective, measure) in enumerate(terms.objectives, start=1):
+            getattr(self, f"objective_{n}").data, getattr(self, f"measure_{n}").data = objective, measure
+        self.sessions.data = week_pattern.labels(terms.sessions)
+        self.hours_per_week.data, self.rate.data = terms.hours_per_week, terms.rate
+        self.rate_unit.data, self.pays_on.data, self.payer.data = terms.rate_unit, terms.pays_on, terms.payer
+        self.starts_on.data, self.review_on.data = terms.starts_on, terms.review_on
+        self.safeguarding.data, self.contacts.data = terms.safeguarding, terms.contacts
+
+
+class CallOffForm(AgreementFields):
+    approval = radios("Which lot is it called off under?", [], required="Choose the lot")
+    submit = submit("Call off the placement")
+
+
+class ChangeForm(AgreementFields):
+    reason = text_area("Why does the agreement change?", max_length=2000)
+    submit = submit("Save as a new version")
+
+
+class AcceptForm(Form):
+    version = HiddenField()
+    party = radios("Who is accepting the agreement?", [], required="Choose who is accepting the agreement")
+    how = radios("How did they accept it?", list(HOW.items()), required="Choose how it was accepted")
+    name = text_field(
+        "Name of the person who accepted it",
+        max_length=200,
+        description="Not needed when you accept it in the register yourself",
+    )
+    signed_on = GovDateField("Date it was accepted")
+    submit = submit("Record the acceptance")

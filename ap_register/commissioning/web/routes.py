@@ -3,18 +3,26 @@ permission, checks, audit and transaction through `attempt`); these views only r
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import io
+
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ap_register import clock, permissions
+from ap_register.accounts import audit
 from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import attempt
-from ap_register.commissioning import directory, frameworks
+from ap_register.casework import letter_files
+from ap_register.casework.documents import DOCX
+from ap_register.commissioning import agreements, directory, frameworks
 from ap_register.commissioning.web import bp
 from ap_register.commissioning.web.forms import (
+    AcceptForm,
     ApplyForm,
+    CallOffForm,
+    ChangeForm,
     DecideForm,
     DirectoryForm,
     EvidenceForm,
@@ -22,11 +30,19 @@ from ap_register.commissioning.web.forms import (
     LocationForm,
     LotForm,
 )
-from ap_register.domain.errors import NotFound
+from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.typed import record_id, whole_number
 from ap_register.domain.vocab import AP_KINDS, HOME_SCHOOL_KINDS, SETTING_KIND_LABELS, TIER_LABELS
 from ap_register.extensions import db
-from ap_register.models import ComplianceCheck, Framework, FrameworkLot, LocalAuthority, LotApproval, Setting
+from ap_register.models import (
+    ComplianceCheck,
+    Framework,
+    FrameworkLot,
+    LocalAuthority,
+    LotApproval,
+    PlacementAgreement,
+    Setting,
+)
 from ap_register.outcomes import rules as outcome_rules
 from ap_register.placements import settings as setting_rules
 from ap_register.web import current_actor
@@ -380,3 +396,177 @@ def location(setting_id: int) -> str | Response:
             flash("Where it is was saved", "success")
             return redirect(url_for("commissioning.provider", setting_id=found.id))
     return render_template("commissioning/location.html", title="Where the provider is", form=form, provider=found)
+
+
+# --- call-offs and individual placement agreements ------------------------------------------------
+
+
+def _approval_label(approval: LotApproval) -> str:
+    lot = approval.lot
+    unit = frameworks.RATE_UNITS.get(approval.rate_unit or "", "")
+    return f"{lot.framework.name}, lot {lot.number}: {lot.name} (£{approval.rate or 0:,.2f} {unit})"
+
+
+@bp.route("/placements/<int:placement_id>/call-off", methods=["GET", "POST"])
+@allowed("agreement.call_off")
+def call_off(placement_id: int) -> str | Response:
+    actor = current_actor()
+    placement = permissions.get_placement(db.session, actor, placement_id)
+    permissions.require(db.session, actor, "agreement.call_off", placement)
+    choices = agreements.approvals_for(db.session, placement)
+    form = CallOffForm()
+    form.approval.choices = [(str(a.id), _approval_label(a)) for a in choices]
+    if request.method == "GET":
+        first = choices[0] if choices else None
+        form.fill(
+            agreements.Terms(
+                objectives=[],
+                sessions=placement.sessions,
+                hours_per_week=None,
+                rate=str(first.rate) if first is not None else None,
+                rate_unit=first.rate_unit if first is not None else None,
+                pays_on="agreed",
+                payer=None,
+                starts_on=max(placement.start_date, clock.today()),
+                review_on=placement.next_review_date,
+                safeguarding=None,
+                contacts=None,
+            )
+        )
+        if len(choices) == 1:
+            form.approval.data = str(choices[0].id)
+    if form.validate_on_submit():
+        approval = next((a for a in choices if str(a.id) == form.approval.data), None)
+        if approval is None:
+            raise NotFound("Page not found")
+        done, made = attempt(
+            form,
+            lambda: agreements.call_off(db.session, actor, placement, approval, form.terms(), today=clock.today()),
+        )
+        if done and made is not None:
+            flash("Called off: each party now accepts the agreement", "success")
+            return redirect(url_for("commissioning.agreement", agreement_id=made.id))
+    return render_template(
+        "commissioning/call_off.html", title="Call off under the framework", form=form, placement=placement
+    )
+
+
+def _agreement_page(
+    found: PlacementAgreement, accept_form: AcceptForm | None = None, status: int = 200
+) -> tuple[str, int]:
+    actor = current_actor()
+    parties = agreements.parties_for(db.session, actor, found)
+    form = accept_form or AcceptForm(data={"signed_on": clock.today()})
+    form.party.choices = [(p, agreements.PARTIES[p]) for p in parties]
+    form.version.data = str(found.current.number)
+    return (
+        render_template(
+            "commissioning/agreement.html",
+            title=f"Individual placement agreement, version {found.current.number}",
+            agreement=found,
+            placement=found.placement,
+            version=found.current,
+            content=agreements.content(found, found.current),
+            agreed=agreements.agreed(found.current),
+            waiting=[agreements.PARTIES[p].lower() for p in agreements.waiting_for(found.current)],
+            accept_form=form if parties else None,
+            may_change=agreements.may_change(db.session, actor, found),
+            parties=agreements.PARTIES,
+            how=agreements.HOW,
+        ),
+        status,
+    )
+
+
+@bp.route("/agreements/<int:agreement_id>")
+@allowed("agreement.view")
+def agreement(agreement_id: int) -> tuple[str, int]:
+    found = permissions.get_agreement(db.session, current_actor(), agreement_id)
+    return _agreement_page(found)
+
+
+@bp.route("/agreements/<int:agreement_id>/accept", methods=["POST"])
+@allowed("agreement.view")
+def accept(agreement_id: int) -> tuple[str, int] | Response:
+    actor = current_actor()
+    found = permissions.get_agreement(db.session, actor, agreement_id)
+    form = AcceptForm()
+    form.party.choices = [(p, label) for p, label in agreements.PARTIES.items()]
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form,
+            lambda: agreements.accept(
+                db.session,
+                actor,
+                found,
+                version_number=whole_number(form.version.data),
+                party=form.party.data or "",
+                name=form.name.data,
+                how=form.how.data or "",
+                signed_on=form.signed_on.data,
+                today=clock.today(),
+            ),
+        )
+        if done:
+            flash(f"{agreements.PARTIES[form.party.data or 'school']}'s acceptance recorded", "success")
+            return redirect(url_for("commissioning.agreement", agreement_id=found.id))
+    return _agreement_page(found, form, 400)
+
+
+@bp.route("/agreements/<int:agreement_id>/change", methods=["GET", "POST"])
+@allowed("agreement.view")
+def change(agreement_id: int) -> str | Response:
+    actor = current_actor()
+    found = permissions.get_agreement(db.session, actor, agreement_id)
+    if not agreements.may_change(db.session, actor, found):
+        raise Forbidden("You do not have permission to do this")
+    form = ChangeForm()
+    if request.method == "GET":
+        form.fill(agreements.terms_of(found.current))
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form, lambda: agreements.change(db.session, actor, found, form.terms(), reason=form.reason.data)
+        )
+        if done:
+            flash(f"Saved as version {found.current.number}: each party accepts it again", "success")
+            return redirect(url_for("commissioning.agreement", agreement_id=found.id))
+    return render_template(
+        "commissioning/change.html", title="Change the agreement", form=form, agreement=found, placement=found.placement
+    )
+
+
+@bp.route("/agreements/<int:agreement_id>/versions/<int:number>.<suffix>")
+@allowed("agreement.view")
+def agreement_download(agreement_id: int, number: int, suffix: str) -> Response | tuple[str, int]:
+    if suffix not in ("pdf", "docx"):
+        raise NotFound("Page not found")
+    actor = current_actor()
+    found = permissions.get_agreement(db.session, actor, agreement_id)
+    version = next((v for v in found.versions if v.number == number), None)
+    if version is None:
+        raise NotFound("Page not found")
+    content = agreements.content(found, version)
+    try:
+        data = (
+            letter_files.pdf(content, current_app.config["LETTER_FONT_DIR"])
+            if suffix == "pdf"
+            else letter_files.docx(content)
+        )
+    except letter_files.FontMissing as error:
+        current_app.logger.error("%s", error)
+        db.session.rollback()
+        page, _ = _agreement_page(found)
+        return page, 422
+    audit.record(
+        db.session,
+        actor,
+        "download",
+        "placement_agreement",
+        found.id,
+        pupil_id=found.placement.pupil_id,
+        detail={"version": number, "format": suffix},
+    )
+    db.session.commit()
+    mimetype = "application/pdf" if suffix == "pdf" else DOCX
+    name = f"placement-agreement-{found.id}-version-{number}.{suffix}"
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)

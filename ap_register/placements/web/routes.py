@@ -17,6 +17,7 @@ from ap_register.accounts import audit
 from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.casework import caseloads, contacts, documents, letters
 from ap_register.casework import notes as case_notes
+from ap_register.commissioning import agreements
 from ap_register.coverage.alerts import KINDS as alert_kinds
 from ap_register.coverage.attendance import attendance_by_week
 from ap_register.domain import exports, week_pattern
@@ -494,6 +495,7 @@ def placement(placement_id: int) -> str:
     actor = current_actor()
     found = permissions.get_placement(db.session, actor, placement_id)
     movements = register.placement_movements(db.session, found)
+    agreement, may_call_off = agreements.on_placement(db.session, actor, found)
     audit.record(db.session, actor, "view", "placement", found.id, pupil_id=found.pupil_id)
     return render_recorded(
         "register/placement.html",
@@ -508,6 +510,8 @@ def placement(placement_id: int) -> str:
         review_window_weeks=register.REVIEW_REQUEST_WEEKS,
         review_documents=documents.attached(db.session, actor, "review_id", [r.id for r in found.reviews]),
         may_upload=permissions.can(db.session, actor, "document.upload", found.pupil),
+        agreement=agreement,
+        may_call_off=may_call_off,
     )
 
 
