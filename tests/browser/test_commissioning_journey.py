@@ -15,7 +15,7 @@ from ap_register import clock
 from ap_register.budgets.rules import agree_plan, create_plan, set_line
 from ap_register.commissioning import frameworks
 from ap_register.devdata.demo import DEMO_PASSWORD, EMAIL_DOMAIN
-from ap_register.domain.vocab import Role, SettingKind
+from ap_register.domain.vocab import Role, SettingKind, Tier
 from ap_register.extensions import db
 from tests import factories
 from tests.browser.conftest import fill_date, sign_in
@@ -50,17 +50,41 @@ def market(live_app: Any) -> dict[str, Any]:
                     expires_on=date(2027, 8, 31), reference=None, note=None, today=DAY,
                 )  # fmt: skip
         frameworks.apply(session, SYSTEM, lot, provider, rate="65.00", rate_unit="session", today=DAY)
+        # A second provider, approved already, and a pupil of Castle Academy placed there from next week.
+        tuition = factories.setting(session, la, SettingKind.AP_ACADEMY, name="Brookside Tuition Centre")
+        for kind in frameworks.CHECKS:
+            frameworks.record_evidence(
+                session, SYSTEM, la, tuition, kind=kind, evidence_date=date(2026, 9, 1),
+                expires_on=date(2027, 8, 31), reference=None, note=None, today=DAY,
+            )  # fmt: skip
+        approved = frameworks.apply(session, SYSTEM, lot, tuition, rate="58.00", rate_unit="session", today=DAY)
+        frameworks.decide(
+            session, SYSTEM, approved, outcome="approved", rate=None, rate_unit=None, reason=None, today=DAY
+        )
         plan = create_plan(session, SYSTEM, la, name="AP budget", first_year=2026, years=3, demand_policy="Reserve")
         for year in (2026, 2027, 2028):
             set_line(session, SYSTEM, plan, year=year, provider=provider, place_type="time_limited",
                      commissioned=Decimal(3), unit_cost=Decimal(19000))  # fmt: skip
+            set_line(session, SYSTEM, plan, year=year, provider=tuition, place_type="time_limited",
+                     commissioned=Decimal(2), unit_cost=Decimal(17000))  # fmt: skip
             set_line(session, SYSTEM, plan, year=year, place_type="reserve", commissioned=Decimal(5000),
                      unit_cost=Decimal(1))  # fmt: skip
         agree_plan(session, SYSTEM, plan)
+        child = factories.pupil(session, la, school, first_name="Riley", last_name="Shaw")
+        placement = factories.placement(
+            session, child, tuition, start=date(2026, 11, 9), tier=Tier.TIME_LIMITED, notice_date=date(2026, 11, 2)
+        )
+        head = factories.user(session, Role.AP_HEAD, tuition, email="head@brookside.example.org")
         commissioner = factories.user(session, Role.COMMISSIONER, la, email="commissioner@la.example.org")
         lead = factories.user(session, Role.SCHOOL_LEAD, school, email="lead@castle.example.org")
         session.commit()
-        return {"commissioner": commissioner.email, "lead": lead.email, "framework": framework.id}
+        return {
+            "commissioner": commissioner.email,
+            "lead": lead.email,
+            "head": head.email,
+            "framework": framework.id,
+            "placement": placement.id,
+        }
 
 
 def test_a_provider_approved_with_its_evidence_is_found_by_a_school_lead(
@@ -116,6 +140,54 @@ def test_a_provider_approved_with_its_evidence_is_found_by_a_school_lead(
         axe.check(page)
 
 
+def test_a_placement_is_called_off_and_its_agreement_accepted_by_all_three(
+    page: Any, axe: Any, market: dict[str, Any]
+) -> None:
+    with clock.fixed(DAY):
+        sign_in(page, market["lead"], factories.PASSWORD)
+        page.goto(f"/placements/{market['placement']}")
+        page.get_by_role("button", name="Call off under the framework").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Call off under the framework")
+        axe.check(page)
+        page.get_by_label("Objective 1", exact=True).fill("Attend at least 90% of sessions")
+        page.get_by_label("How objective 1 is measured and reviewed").fill("The provider's register, each half term")
+        page.get_by_label("Hours each week").fill("25")
+        page.get_by_label("The sessions the pupil attended").check()
+        page.get_by_label("The local authority").check()
+        fill_date(page, "review_on", date(2027, 1, 11))
+        page.get_by_label("Safeguarding").fill("DSL at Brookside: Mr Cole, 01234 560000")
+        page.get_by_label("Who to call").fill("Castle Academy office, 01234 500100")
+        page.get_by_role("button", name="Call off the placement").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Individual placement agreement, version 1")
+        expect(page.locator("#agreement")).to_contain_text("£58.00 per session")
+        axe.check(page)
+        page.get_by_label("The school").check()
+        page.get_by_label("Accepted in the register").check()
+        page.get_by_role("button", name="Record the acceptance").click()
+        expect(page.locator(".govuk-notification-banner")).to_contain_text("The school's acceptance recorded")
+        # The parent agreed at the meeting: the school records it.
+        page.get_by_label("The parent or carer").check()
+        page.get_by_label("Agreed in person").check()
+        page.get_by_label("Name of the person who accepted it").fill("Jamie Shaw")
+        page.get_by_role("button", name="Record the acceptance").click()
+        expect(page.locator("main")).to_contain_text("Waiting for the provider")
+        axe.check(page)
+        page.get_by_role("button", name="Sign out").click()
+
+        sign_in(page, market["head"], factories.PASSWORD)
+        page.goto(f"/placements/{market['placement']}")
+        page.get_by_role("link", name="The agreement, version 1").click()
+        page.get_by_label("The provider").check()
+        page.get_by_label("Accepted in the register").check()
+        page.get_by_role("button", name="Record the acceptance").click()
+        expect(page.locator("main")).to_contain_text("Agreed by every party")
+        axe.check(page)
+        with page.expect_download() as waiting:
+            page.get_by_role("link", name="PDF").click()
+        assert waiting.value.suggested_filename.endswith("version-1.pdf")
+
+
+# Last in the module: the demo area replaces the market's database.
 def test_the_demo_area_s_framework_and_directory(page: Any, axe: Any, demo: None) -> None:
     """The demo's commissioner sees Greenfields' lapsed insurance; its school lead finds the approved
     providers nearest their school."""
