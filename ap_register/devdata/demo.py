@@ -1819,6 +1819,62 @@ def _commissioning(builder: _Builder) -> None:
             session, actor, approval, outcome="approved", rate=None, rate_unit=None, reason=None, today=checked
         )
     frameworks.apply(session, actor, lots[1], builder.ap["music"], rate="40.00", rate_unit="hour", today=today)
+    _agreements(builder, actor)
+
+
+def _agreements(builder: _Builder, actor: Actor) -> None:
+    """Two placements called off under the framework: one at The Oaks whose agreement every party
+    has accepted, one at Riverbank still waiting for the parent."""
+    from ap_register.commissioning import agreements
+
+    session, today = builder.session, builder.today
+    signed = clock.today()  # the day the versions are made, and accepted
+    for key, parties in (("pru", ("school", "provider", "parent")), ("academy", ("school", "provider"))):
+        placement = session.scalars(
+            select(Placement)
+            .where(
+                Placement.setting_id == builder.ap[key].id,
+                Placement.home_school_id.is_not(None),
+                Placement.start_date <= today,
+                or_(Placement.end_date.is_(None), Placement.end_date > today),
+            )
+            .order_by(Placement.start_date.desc(), Placement.id)
+        ).first()
+        if placement is None:
+            continue
+        approval = agreements.approvals_for(session, placement)[0]
+        school = placement.home_school.name if placement.home_school else "the school"
+        terms = agreements.Terms(
+            objectives=[
+                (
+                    f"{placement.pupil.first_name} attends at least 90% of sessions",
+                    "The provider's register, each half term",
+                ),
+                ("Works towards grade 4 in English and maths", "Termly assessments, shared with the school"),
+            ],
+            sessions=placement.sessions,
+            hours_per_week=f"{placement.sessions.count('1') * 2.5:g}",
+            rate=str(approval.rate),
+            rate_unit=approval.rate_unit,
+            pays_on="attended" if key == "pru" else "agreed",
+            payer="la" if key == "pru" else "high_needs",
+            starts_on=placement.start_date,
+            review_on=max(placement.start_date, today) + timedelta(weeks=6),
+            safeguarding=f"Designated safeguarding lead at {builder.ap[key].name}: the deputy head, 01234 567100",
+            contacts=f"{school}: the pastoral lead, 01234 500200. {builder.ap[key].name}: reception, 01234 567100",
+        )
+        made = agreements.call_off(session, actor, placement, approval, terms, today=today)
+        parent = session.scalars(
+            select(Contact.name).where(Contact.pupil_id == placement.pupil_id, Contact.role == "parent_carer")
+        ).first()
+        for party in parties:
+            name = {"school": f"Head of year, {school}", "provider": "Dan Whitfield", "parent": parent or "A parent"}[
+                party
+            ]
+            agreements.accept(
+                session, actor, made, version_number=1, party=party, name=name, how="on_paper", signed_on=signed,
+                today=signed,
+            )  # fmt: skip
 
 
 def _census(builder: _Builder) -> None:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ap_register.devdata.demo import load_demo
-from ap_register.models import AttendanceMark, Placement
+from ap_register.commissioning import agreements
+from ap_register.models import AttendanceMark, Placement, PlacementAgreement
 
 # Every ninth week across a year (a different weekday each time), from the day the demo first
 # failed to load: one pupil's two placements at one setting met, and the register got two marks
@@ -32,5 +33,8 @@ def test_the_demo_loads_on_any_day(db: Session, today: date) -> None:
         marks = db.scalar(select(func.count()).select_from(AttendanceMark))
         assert placements and placements > 50
         assert marks and marks > 1000
+        # Two placements called off under the framework: one agreed by every party, one waiting for the parent.
+        called_off = db.scalars(select(PlacementAgreement)).all()
+        assert sorted(agreements.waiting_for(a.current) for a in called_off) == [[], ["parent"]]
     finally:
         savepoint.rollback()
