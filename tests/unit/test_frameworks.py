@@ -120,41 +120,17 @@ def test_newer_evidence_of_a_kind_counts_not_the_older() -> None:
 
 
 def test_a_framework_runs_for_at_most_four_years_and_its_name_is_its_own(db: Session, market: dict[str, Any]) -> None:
+    def create(**changed: Any) -> Any:
+        values = {"name": "Too long", "kind": "framework", "starts_on": date(2026, 1, 5), "grace_days": 14}
+        return create_framework(db, market["commissioner"], market["la"], **{**values, **changed})
+
     with pytest.raises(DomainError) as refused:
-        create_framework(
-            db,
-            market["commissioner"],
-            market["la"],
-            name="Too long",
-            kind="framework",
-            starts_on=date(2026, 1, 5),
-            ends_on=date(2030, 1, 5),
-            grace_days=14,
-        )
+        create(ends_on=date(2030, 1, 5))
     assert "at most 4 years (Procurement Act 2023, section 47)" in messages(refused)["ends_on"]
     # A dynamic market has no such limit.
-    market_ = create_framework(
-        db,
-        market["commissioner"],
-        market["la"],
-        name="Tuition dynamic market",
-        kind="dynamic_market",
-        starts_on=date(2026, 1, 5),
-        ends_on=date(2032, 1, 4),
-        grace_days=0,
-    )
-    assert market_.kind == "dynamic_market"
+    assert create(name="Tuition market", kind="dynamic_market", ends_on=date(2032, 1, 4)).kind == "dynamic_market"
     with pytest.raises(DomainError) as twice:
-        create_framework(
-            db,
-            market["commissioner"],
-            market["la"],
-            name="ap FRAMEWORK 2026-2030",
-            kind="framework",
-            starts_on=date(2026, 1, 5),
-            ends_on=date(2027, 1, 4),
-            grace_days=91,
-        )
+        create(name="ap FRAMEWORK 2026-2030", ends_on=date(2027, 1, 4), grace_days=91)
     assert messages(twice) == {
         "name": "A framework of this name exists already: choose another name",
         "grace_days": "Enter a grace period from 0 to 90 days",
