@@ -150,9 +150,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "agreement.view": frozenset(
         {Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER, Role.SCHOOL_LEAD, Role.AP_HEAD}
     ),
-    # The directory of providers approved on the LA's frameworks: everyone who arranges or follows
-    # a placement (not the panel's members, who decide on what is put to them).
-    "directory.view": frozenset(Role) - {Role.PANEL_MEMBER},
+    # The directory of providers approved on the LA's frameworks, with their rates, places and
+    # outcomes: those who arrange or follow a placement; not the panel's members, who decide on
+    # what is put to them, nor a provider, who sees no other provider's rates, places or scores.
+    "directory.view": frozenset(Role) - {Role.PANEL_MEMBER, Role.AP_HEAD},
     "outreach.record": frozenset({Role.AP_HEAD, Role.LA_ADMIN, Role.COMMISSIONER}),
     # Who speaks for a school's pupils when a provider offers outreach to one by name (or asks a
     # provider for it): the school's leads and the LA's officers.

@@ -96,8 +96,12 @@ def _decimal(text: str | None) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def _checked(refusal: Refusal, terms: Terms, placement: Placement) -> dict[str, object]:
-    """The terms as they are kept, every problem added to the refusal."""
+def _checked(
+    refusal: Refusal, terms: Terms, placement: Placement, approval: LotApproval, actor: Actor
+) -> dict[str, object]:
+    """The terms as they are kept, every problem added to the refusal. The price is the
+    framework's (Procurement Act 2023 s45(5)(b)): the unit the provider was approved at, and no
+    more than its rate. Only the LA's officers commit the LA's or the high needs block's money."""
     objectives = []
     for n, (objective, measure) in enumerate(terms.objectives[:MAX_OBJECTIVES], start=1):
         what = kept_text(refusal, f"objective_{n}", f"Objective {n}", objective, 500)
@@ -120,10 +124,21 @@ def _checked(refusal: Refusal, terms: Terms, placement: Placement) -> dict[str, 
         refusal.add("rate", "Enter the rate in pounds and pence, more than £0 and no more than £10,000")
     if terms.rate_unit not in RATE_UNITS:
         refusal.add("rate_unit", "Choose what the rate is for")
+    elif terms.rate_unit != approval.rate_unit:
+        unit = RATE_UNITS.get(approval.rate_unit or "", "")
+        refusal.add("rate_unit", f"The framework's rate is {unit}: the agreement's is too")
+    elif rate is not None and approval.rate is not None and rate > approval.rate:
+        refusal.add("rate", f"The rate cannot be more than the framework's, £{approval.rate:,.2f}")
     if terms.pays_on not in PAYS_ON:
         refusal.add("pays_on", "Choose whether it pays on the sessions agreed or those attended")
     if terms.payer not in PAYERS:
         refusal.add("payer", "Choose who pays")
+    elif terms.payer != "school" and actor.user is not None and actor.user.role not in LA_ROLES:
+        refusal.add(
+            "payer",
+            "Only the local authority commits its own money or the high needs block's: choose the school, or ask "
+            "the local authority",
+        )
     if terms.starts_on is None:
         refusal.add("starts_on", "Enter the date the agreement starts")
     elif terms.starts_on < placement.start_date:
@@ -206,7 +221,7 @@ def call_off(
         refusal.add("approval", refused)
     if placement.end_date is not None and placement.end_date < today:
         refusal.add("approval", "The placement has ended")
-    kept = _checked(refusal, terms, placement)
+    kept = _checked(refusal, terms, placement, approval, actor)
     if session.scalar(select(PlacementAgreement.id).where(PlacementAgreement.placement_id == placement.id)):
         refusal.add("approval", "This placement was called off already")
     refusal.raise_if_any("Nothing was called off")
@@ -239,9 +254,10 @@ def call_off(
 
 
 def _who(actor: Actor) -> str:
+    """Who made or recorded it, as kept (the column holds 200 characters)."""
     if actor.user is None:
-        return actor.name
-    return f"{actor.user.name}, {actor.user.organisation_name}"
+        return actor.name[:200]
+    return f"{actor.user.name}, {actor.user.organisation_name}"[:200]
 
 
 def _party_of(actor: Actor, placement: Placement) -> str | None:
@@ -265,19 +281,50 @@ def may_change(session: Session, actor: Actor, agreement: PlacementAgreement) ->
     )
 
 
+def change_refusal(agreement: PlacementAgreement, today: date) -> str | None:
+    """Why the agreement can no longer change (None: it can): its placement has ended, or its
+    provider is no longer on the lot."""
+    placement = agreement.placement
+    if placement.end_date is not None and placement.end_date < today:
+        return f"The placement ended on {placement.end_date:%-d %B %Y}: its agreement is kept as it was"
+    if agreement.approval.status != "approved":
+        return f"{placement.setting.name} is no longer on the lot: its agreement is kept as it was"
+    return None
+
+
 def change(
-    session: Session, actor: Actor, agreement: PlacementAgreement, terms: Terms, *, reason: str | None
+    session: Session,
+    actor: Actor,
+    agreement: PlacementAgreement,
+    terms: Terms,
+    *,
+    reason: str | None,
+    version_number: int | None,
+    today: date,
 ) -> AgreementVersion:
-    """The next version, with the reason for the change; every party accepts it again."""
+    """The next version, with the reason for the change; every party accepts it again. Made from
+    the version the person read: when another change was saved meanwhile, refused (theirs would
+    undo it unseen)."""
     if not may_change(session, actor, agreement):
         raise Forbidden("You do not have permission to do this")
-    # Two changes at once: the second waits, then is numbered after the first.
+    # Two changes at once: the second waits, then finds the version it read is no longer current.
     session.refresh(agreement, with_for_update=True)
     refusal = Refusal()
+    if version_number != agreement.current.number:
+        refusal.add(
+            "reason",
+            f"The agreement changed while you read it: version {agreement.current.number} is now current. Begin "
+            "your change from it",
+        )
+        refusal.raise_if_any("The agreement was not changed")
+    stopped = change_refusal(agreement, today)
+    if stopped:
+        refusal.add("reason", stopped)
+        refusal.raise_if_any("The agreement was not changed")
     kept_reason = kept_text(refusal, "reason", "The reason", reason, 2000, multiline=True)
     if kept_reason is None:
         refusal.add("reason", "Say why the agreement changes")
-    kept = _checked(refusal, terms, agreement.placement)
+    kept = _checked(refusal, terms, agreement.placement, agreement.approval, actor)
     current = agreement.current
     if all(getattr(current, name) == value for name, value in kept.items()):
         refusal.add("reason", "Nothing in the agreement was changed")
@@ -364,12 +411,15 @@ def accept(
         kept_name = kept_text(refusal, "name", "The name", name, 200)
         if kept_name is None:
             refusal.add("name", "Enter the name of the person who accepted it")
+    made_on = version.created_at.astimezone(clock.ENGLAND).date()
+    if how == "in_register":
+        signed_on = today  # accepted here, now
     if signed_on is None:
         refusal.add("signed_on", "Enter the date it was accepted")
     elif signed_on > today:
         refusal.add("signed_on", "The date it was accepted must be today or in the past")
-    elif signed_on < version.created_at.date():
-        refusal.add("signed_on", "The date must be on or after the day this version was made")
+    elif signed_on < made_on:
+        refusal.add("signed_on", f"The date must be on or after the day this version was made, {made_on:%-d %B %Y}")
     refusal.raise_if_any("The acceptance was not recorded")
     assert kept_name is not None and signed_on is not None
     signature = AgreementSignature(

@@ -84,6 +84,7 @@ class Evidence:
     kind: str
     evidence_date: date
     expires_on: date
+    recorded: int = 0  # the order it was recorded in: of two dated alike, the later corrects the earlier
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,13 @@ class Standing:
 
 
 def latest(evidence: Iterable[Evidence]) -> dict[str, Evidence]:
-    """The evidence that counts for each kind: the newest (by its date, then by its expiry)."""
+    """The evidence that counts for each kind: the newest by its date; of two dated alike, the one
+    recorded later (a correction: evidence is never changed, so a mistyped expiry is put right by
+    recording it again)."""
     found: dict[str, Evidence] = {}
     for item in evidence:
         kept = found.get(item.kind)
-        if kept is None or (item.evidence_date, item.expires_on) > (kept.evidence_date, kept.expires_on):
+        if kept is None or (item.evidence_date, item.recorded) > (kept.evidence_date, kept.recorded):
             found[item.kind] = item
     return found
 
@@ -173,7 +176,7 @@ def evidence_of(session: Session, la_id: int, provider_id: int) -> list[Complian
 
 
 def as_evidence(checks: Iterable[ComplianceCheck]) -> list[Evidence]:
-    return [Evidence(c.kind, c.evidence_date, c.expires_on) for c in checks]
+    return [Evidence(c.kind, c.evidence_date, c.expires_on, c.id) for c in checks]
 
 
 def provider_standing(session: Session, la_id: int, provider_id: int, on: date, grace_days: int) -> list[Standing]:
@@ -189,10 +192,11 @@ def evidence_by_provider(session: Session, la_id: int) -> dict[int, list[Evidenc
             ComplianceCheck.kind,
             ComplianceCheck.evidence_date,
             ComplianceCheck.expires_on,
+            ComplianceCheck.id,
         ).where(ComplianceCheck.la_id == la_id)
     )
-    for provider_id, kind, evidence_date, expires_on in rows:
-        result.setdefault(provider_id, []).append(Evidence(kind, evidence_date, expires_on))
+    for provider_id, kind, evidence_date, expires_on, recorded in rows:
+        result.setdefault(provider_id, []).append(Evidence(kind, evidence_date, expires_on, recorded))
     return result
 
 
@@ -214,6 +218,11 @@ def call_off_refusal(session: Session, approval: LotApproval, on: date) -> str |
     if problems:
         return f"No new placement may be called off from {approval.provider.name}: " + "; ".join(problems)
     return None
+
+
+def open_to_applications(framework: Framework, on: date) -> bool:
+    """Whether providers may apply to its lots on `on`: until it ends."""
+    return on <= framework.ends_on
 
 
 def lot_title(lot: FrameworkLot) -> str:
@@ -434,15 +443,26 @@ def apply(
     refusal = Refusal()
     if provider.kind not in AP_KINDS:
         refusal.add("provider", f"{provider.name} is not an alternative provision provider")
-    if today > framework.ends_on:
+    if not open_to_applications(framework, today):
         refusal.add("rate", f"{framework.name} ended on {framework.ends_on:%-d %B %Y}")
     value = _rate(refusal, rate, rate_unit)
     existing = session.scalar(
-        select(LotApproval).where(LotApproval.lot_id == lot.id, LotApproval.provider_id == provider.id)
+        select(LotApproval)
+        .where(LotApproval.lot_id == lot.id, LotApproval.provider_id == provider.id)
+        .with_for_update()
     )
-    if existing is not None:
+    if existing is not None and existing.status in ("applied", "approved"):
         refusal.add("provider", f"{provider.name} has applied to this lot already")
     refusal.raise_if_any("The application was not made")
+    if existing is not None:
+        # Declined or removed before: it applies again (what was decided then is in the audit trail).
+        existing.status, existing.applied_on, existing.rate, existing.rate_unit = "applied", today, value, rate_unit
+        existing.decided_on = existing.decided_by_id = existing.reason = None
+        session.flush()
+        audit.record(
+            session, actor, "apply", "lot_approval", existing.id, detail={"lot_id": lot.id, "provider_id": provider.id}
+        )
+        return existing
     approval = LotApproval(
         lot_id=lot.id, provider_id=provider.id, status="applied", applied_on=today, rate=value, rate_unit=rate_unit
     )
@@ -480,10 +500,12 @@ def decide(
         refusal.raise_if_any("Nothing was decided")
     value = None
     if outcome == "approved":
-        # At the rate given, else the rate applied for.
+        # At the rate given, else the rate (and unit) applied for.
         offered = rate is None or not str(rate).strip()
-        value = _rate(refusal, approval.rate if offered else rate, rate_unit or approval.rate_unit)
+        if offered and rate_unit and rate_unit != approval.rate_unit:
+            refusal.add("rate", "Enter the rate for the unit you chose, or leave the unit as applied for")
         rate_unit = rate_unit or approval.rate_unit
+        value = _rate(refusal, approval.rate if offered else rate, rate_unit)
         if today > framework.ends_on:
             refusal.add("outcome", f"{framework.name} ended on {framework.ends_on:%-d %B %Y}")
         missing = [

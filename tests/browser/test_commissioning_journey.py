@@ -153,7 +153,7 @@ def test_a_placement_is_called_off_and_its_agreement_accepted_by_all_three(
         page.get_by_label("How objective 1 is measured and reviewed").fill("The provider's register, each half term")
         page.get_by_label("Hours each week").fill("25")
         page.get_by_label("The sessions the pupil attended").check()
-        page.get_by_label("The local authority").check()
+        page.get_by_label("The school", exact=True).check()
         fill_date(page, "review_on", date(2027, 1, 11))
         page.get_by_label("Safeguarding").fill("DSL at Brookside: Mr Cole, 01234 560000")
         page.get_by_label("Who to call").fill("Castle Academy office, 01234 500100")

@@ -21,7 +21,7 @@ from ap_register.commissioning.agreements import Terms, accept, call_off, change
 from ap_register.commissioning.frameworks import apply, decide
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
-from ap_register.domain.vocab import Role, Tier
+from ap_register.domain.vocab import Destination, Role, Tier
 from ap_register.models import AuditEvent, PlacementAgreement
 from tests import factories
 from tests.unit.test_frameworks import ON, evidence_for, market  # noqa: F401  (the fixture)
@@ -40,7 +40,7 @@ def terms(**changed: Any) -> Terms:
         "rate": "62.50",
         "rate_unit": "session",
         "pays_on": "attended",
-        "payer": "la",
+        "payer": "school",
         "starts_on": TODAY,
         "review_on": date(2026, 5, 18),
         "safeguarding": "Designated safeguarding lead at The Oaks: Ms Rao, 01234 567000",
@@ -151,12 +151,27 @@ def test_a_change_is_a_new_version_with_its_reason_accepted_again(db: Session, p
             ("parent", "Sam Reed", "in_person"),
         ]
         with pytest.raises(DomainError) as unchanged:
-            change(db, lead, made, terms(), reason="Nothing, really")
+            change(db, lead, made, terms(), reason="Nothing, really", version_number=1, today=TODAY)
         assert unchanged.value.errors[0].message == "Nothing in the agreement was changed"
         with pytest.raises(DomainError) as no_reason:
-            change(db, lead, made, terms(sessions="1111111111", hours_per_week="25"), reason=" ")
+            change(
+                db,
+                lead,
+                made,
+                terms(sessions="1111111111", hours_per_week="25"),
+                reason=" ",
+                version_number=1,
+                today=TODAY,
+            )
         assert no_reason.value.errors[0].message == "Say why the agreement changes"
-        second = change(db, head, made, terms(sessions="1111111111", hours_per_week="25"), reason="Full time from May")
+        second = change(
+            db, head, made, terms(sessions="1111111111", hours_per_week="25"), reason="Full time from May",
+            version_number=1, today=TODAY,
+        )  # fmt: skip
+        # Another change begun from version 1, saved after version 2: refused, not silently undoing it.
+        with pytest.raises(DomainError) as lost:
+            change(db, lead, made, terms(hours_per_week="15"), reason="Fewer hours", version_number=1, today=TODAY)
+        assert lost.value.errors[0].message.startswith("The agreement changed while you read it: version 2")
     assert (second.number, second.reason, second.sessions) == (2, "Full time from May", "1111111111")
     assert made.versions[0].sessions == "1111111100" and len(made.versions[0].signatures) == 3  # kept as it was
     assert agreements.waiting_for(made.current) == ["school", "provider", "parent"]
@@ -216,3 +231,38 @@ def test_the_pdf_and_word_document_say_what_the_page_says(db: Session, placed: d
         assert f"Accepted for the school by {placed['lead'].user.name} on 9 March 2026" in printed
         assert "For the provider: The Oaks" in printed and "Yours sincerely" not in printed
     assert made.called_off_on == TODAY
+
+
+def test_the_price_is_the_framework_s_and_only_the_la_commits_its_money(db: Session, placed: dict[str, Any]) -> None:
+    lead = placed["lead"]
+    with pytest.raises(DomainError) as refused:
+        call_off(
+            db, lead, placed["placement"], placed["approval"],
+            terms(rate="70.00", payer="high_needs"), today=TODAY,
+        )  # fmt: skip
+    assert {e.field: e.message for e in refused.value.errors} == {
+        "rate": "The rate cannot be more than the framework's, £62.50",
+        "payer": "Only the local authority commits its own money or the high needs block's: choose the school, or "
+        "ask the local authority",
+    }
+    with pytest.raises(DomainError) as unit:
+        call_off(db, lead, placed["placement"], placed["approval"], terms(rate_unit="hour"), today=TODAY)
+    assert unit.value.errors[0].message == "The framework's rate is per session: the agreement's is too"
+    # A lower rate, paid by the LA, called off by the LA's commissioner: agreed.
+    made = call_off(
+        db, placed["commissioner"], placed["placement"], placed["approval"], terms(rate="55.00", payer="la"),
+        today=TODAY,
+    )  # fmt: skip
+    assert (made.current.rate, made.current.payer) == (55, "la")
+
+
+def test_an_agreement_is_kept_as_it_was_once_its_placement_ends(db: Session, placed: dict[str, Any]) -> None:
+    lead = placed["lead"]
+    with clock.fixed(TODAY):
+        made = call_off(db, lead, placed["placement"], placed["approval"], terms(), today=TODAY)
+    placed["placement"].end_date, placed["placement"].destination = date(2026, 4, 2), Destination.NOT_KNOWN
+    db.flush()
+    with pytest.raises(DomainError) as ended:
+        change(db, lead, made, terms(hours_per_week="10"), reason="Fewer", version_number=1, today=date(2026, 4, 3))
+    assert ended.value.errors[0].message == "The placement ended on 2 April 2026: its agreement is kept as it was"
+    assert len(made.versions) == 1

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ap_register.devdata.demo import load_demo
 from ap_register.commissioning import agreements
+from ap_register.devdata.demo import load_demo
 from ap_register.models import AttendanceMark, Placement, PlacementAgreement
 
 # Every ninth week across a year (a different weekday each time), from the day the demo first

@@ -117,6 +117,10 @@ def test_newer_evidence_of_a_kind_counts_not_the_older() -> None:
     old = Evidence("dbs_confirmation", date(2024, 9, 1), date(2025, 8, 31))
     new = Evidence("dbs_confirmation", date(2025, 9, 1), date(2026, 8, 31))
     assert {s.kind: s.state for s in standing([new, old], date(2026, 1, 5), 0)}["dbs_confirmation"] == "current"
+    # A mistyped expiry is put right by recording the same evidence again: the later record counts.
+    slip = Evidence("insurance", date(2026, 1, 1), date(2030, 12, 31), recorded=7)
+    corrected = Evidence("insurance", date(2026, 1, 1), date(2026, 2, 1), recorded=8)
+    assert {s.kind: s.state for s in standing([corrected, slip], date(2026, 6, 1), 0)}["insurance"] == "lapsed"
 
 
 def test_a_framework_runs_for_at_most_four_years_and_its_name_is_its_own(db: Session, market: dict[str, Any]) -> None:
@@ -191,6 +195,15 @@ def test_a_provider_is_approved_onto_a_lot_only_with_every_piece_of_evidence_in_
     assert messages(again)["outcome"] == "This decision was made already"
     actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "lot_approval")))
     assert actions == {"apply", "approved"}
+    # Declined, a provider may apply again (a dynamic market admits providers throughout its life).
+    farm = apply(db, market["commissioner"], market["lot"], market["farm"], rate="40", rate_unit="hour", today=ON)
+    decide(db, market["commissioner"], farm, outcome="declined", rate=None, rate_unit=None, reason="No DBS", today=ON)
+    again = apply(db, market["commissioner"], market["lot"], market["farm"], rate="38", rate_unit="hour", today=ON)
+    assert (again.id, again.status, again.rate, again.reason) == (farm.id, "applied", Decimal("38.00"), None)
+    # Approving with a blank rate keeps the unit applied for; another unit needs its rate.
+    with pytest.raises(DomainError) as unit:
+        decide(db, market["commissioner"], again, outcome="approved", rate="", rate_unit="week", reason=None, today=ON)
+    assert messages(unit)["rate"] == "Enter the rate for the unit you chose, or leave the unit as applied for"
 
 
 def test_an_ap_head_applies_for_their_own_provider_only(db: Session, market: dict[str, Any]) -> None:

@@ -220,7 +220,7 @@ def test_a_school_lead_calls_off_a_placement_from_its_page(client: Any, db: Sess
     assert made is not None and made.current.hours_per_week == 12.5
     agreement = text(page(client.get(f"/commissioning/agreements/{made.id}")))
     assert "Waiting for the school, the provider, the parent or carer" in agreement
-    assert "5 sessions: Mon AM, Mon PM, Tue AM, Tue PM, Wed AM" in agreement
+    assert "5 sessions: Mon AM, Mon PM, Tue AM, Tue PM, Wed AM" in agreement and "<span" not in agreement
     # The school accepts it in the register, itself.
     accepted = post(
         client,
@@ -257,7 +257,11 @@ def test_the_provider_accepts_and_changes_the_agreement_and_the_versions_downloa
     changed = post(
         client,
         f"{url}/change",
-        {**agreement_form(date(2026, 9, 1), date(2027, 1, 11)), "reason": "Fewer sessions while settling"},
+        {
+            **agreement_form(date(2026, 9, 1), date(2027, 1, 11)),
+            "reason": "Fewer sessions while settling",
+            "version": "1",
+        },
     )
     assert changed.status_code == 302
     now = text(page(client.get(url)))
@@ -284,3 +288,6 @@ def test_a_panel_member_and_another_provider_never_read_an_agreement(client: Any
     assert client.get(f"/commissioning/agreements/{home['agreement'].id}").status_code == 403
     sign_in(client, home["users"][Role.ATTENDANCE_OFFICER].email)
     assert "Accepted by" in text(page(client.get(f"/commissioning/agreements/{home['agreement'].id}")))
+    # A provider's head never searches the directory: it would show other providers' rates and places.
+    sign_in(client, home["users"][Role.AP_HEAD].email)
+    assert client.get("/commissioning/directory").status_code == 403

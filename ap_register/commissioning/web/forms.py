@@ -175,6 +175,7 @@ class CallOffForm(AgreementFields):
 
 
 class ChangeForm(AgreementFields):
+    version = HiddenField()  # the version the change was begun from
     reason = text_area("Why does the agreement change?", max_length=2000)
     submit = submit("Save as a new version")
 

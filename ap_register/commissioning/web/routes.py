@@ -31,6 +31,7 @@ from ap_register.commissioning.web.forms import (
     LotForm,
 )
 from ap_register.domain.errors import Forbidden, NotFound
+from ap_register.domain.grid import on_the_grid
 from ap_register.domain.typed import record_id, whole_number
 from ap_register.domain.vocab import AP_KINDS, HOME_SCHOOL_KINDS, SETTING_KIND_LABELS, TIER_LABELS
 from ap_register.extensions import db
@@ -152,6 +153,7 @@ def framework(framework_id: int) -> str:
         framework=found,
         approvals=approvals,
         refusals=refusals,
+        may_apply=frameworks.open_to_applications(found, today),
         today=today,
         kinds=frameworks.KINDS,
         services=frameworks.SERVICES,
@@ -361,6 +363,7 @@ def directory_search() -> str:
         entries=entries,
         unmeasured=unmeasured,
         asked=asked,
+        school_on_grid=school is not None and on_the_grid(school.easting, school.northing),
         services=frameworks.SERVICES,
         units=frameworks.RATE_UNITS,
         labels=outcome_rules.LABELS,
@@ -469,8 +472,9 @@ def _agreement_page(
             content=agreements.content(found, found.current),
             agreed=agreements.agreed(found.current),
             waiting=[agreements.PARTIES[p].lower() for p in agreements.waiting_for(found.current)],
-            accept_form=form if parties else None,
-            may_change=agreements.may_change(db.session, actor, found),
+            form=form if parties else None,
+            may_change=agreements.may_change(db.session, actor, found)
+            and agreements.change_refusal(found, clock.today()) is None,
             parties=agreements.PARTIES,
             how=agreements.HOW,
         ),
@@ -523,9 +527,19 @@ def change(agreement_id: int) -> str | Response:
     form = ChangeForm()
     if request.method == "GET":
         form.fill(agreements.terms_of(found.current))
+        form.version.data = str(found.current.number)
     if form.validate_on_submit():
         done, _ = attempt(
-            form, lambda: agreements.change(db.session, actor, found, form.terms(), reason=form.reason.data)
+            form,
+            lambda: agreements.change(
+                db.session,
+                actor,
+                found,
+                form.terms(),
+                reason=form.reason.data,
+                version_number=whole_number(form.version.data),
+                today=clock.today(),
+            ),
         )
         if done:
             flash(f"Saved as version {found.current.number}: each party accepts it again", "success")
