@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ap_register import permissions
 from ap_register.budgets.rules import effective, occupancy, plan_for
-from ap_register.commissioning.frameworks import call_off_refusal, in_force
+from ap_register.commissioning.frameworks import call_off_refusal, evidence_by_provider, in_force
 from ap_register.domain.actors import Actor
 from ap_register.domain.grid import distance_km, on_the_grid
 from ap_register.domain.vocab import Tier
@@ -98,6 +98,7 @@ def search(session: Session, actor: Actor, la: LocalAuthority, asked: Search, on
         if asked.phase and not phase_taught(approval.provider, asked.phase):
             continue
         by_provider.setdefault(approval.provider_id, []).append(approval)
+    evidence = evidence_by_provider(session, la.id)
     plan = plan_for(session, la, on)
     year = FinancialYear.containing(on).start
     kept = outcomes.stored(session, la, AcademicYear.last_ended(on).start)
@@ -106,7 +107,7 @@ def search(session: Session, actor: Actor, la: LocalAuthority, asked: Search, on
     unmeasured = 0
     for provider_id, listed in by_provider.items():
         provider = listed[0].provider
-        refusals = [call_off_refusal(session, a, on) for a in listed]
+        refusals = [call_off_refusal(session, a, on, evidence) for a in listed]
         km = nearest_km(provider, asked.school)
         if asked.school is not None and km is None:
             unmeasured += 1

@@ -204,17 +204,23 @@ def in_force(framework: Framework, on: date) -> bool:
     return framework.starts_on <= on <= framework.ends_on
 
 
-def call_off_refusal(session: Session, approval: LotApproval, on: date) -> str | None:
+def call_off_refusal(
+    session: Session, approval: LotApproval, on: date, evidence: dict[int, list[Evidence]] | None = None
+) -> str | None:
     """Why a placement may not be called off under this approval on `on` (None: it may). The one
-    check every call-off goes through."""
+    check every call-off goes through. A page listing many approvals passes the LA's evidence,
+    read once (`evidence_by_provider`), instead of a query per approval."""
     framework = approval.lot.framework
     if approval.status != "approved":
         return f"{approval.provider.name} is not approved on {lot_title(approval.lot)}"
     if not in_force(framework, on):
         return f"{framework.name} is not in force on {on:%-d %B %Y}"
-    problems = call_off_problems(
-        provider_standing(session, framework.la_id, approval.provider_id, on, framework.grace_days)
+    standings = (
+        standing(evidence.get(approval.provider_id, []), on, framework.grace_days)
+        if evidence is not None
+        else provider_standing(session, framework.la_id, approval.provider_id, on, framework.grace_days)
     )
+    problems = call_off_problems(standings)
     if problems:
         return f"No new placement may be called off from {approval.provider.name}: " + "; ".join(problems)
     return None

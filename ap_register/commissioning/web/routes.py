@@ -8,6 +8,7 @@ import io
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ap_register import clock, permissions
@@ -80,7 +81,10 @@ def index() -> str:
     actor = current_actor()
     today = clock.today()
     found = db.session.scalars(
-        permissions.scope_frameworks(actor, select(Framework).order_by(Framework.ends_on.desc(), Framework.name))
+        permissions.scope_frameworks(
+            actor,
+            select(Framework).order_by(Framework.ends_on.desc(), Framework.name).options(selectinload(Framework.lots)),
+        )
     ).all()
     providers = []
     if permissions.can(db.session, actor, "framework.manage"):
@@ -141,8 +145,9 @@ def framework(framework_id: int) -> str:
         ).all()
         for lot in found.lots
     }
+    evidence = frameworks.evidence_by_provider(db.session, found.la_id)
     refusals = {
-        a.id: frameworks.call_off_refusal(db.session, a, today)
+        a.id: frameworks.call_off_refusal(db.session, a, today, evidence)
         for listed in approvals.values()
         for a in listed
         if a.status == "approved"
