@@ -150,6 +150,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "agreement.view": frozenset(
         {Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER, Role.SCHOOL_LEAD, Role.AP_HEAD}
     ),
+    # A half-termly progress report on a pupil under a placement's agreement
+    # (commissioning/progress.py): written by the provider's own head; read as the agreement is.
+    "progress.report": frozenset({Role.AP_HEAD}),
     # The directory of providers approved on the LA's frameworks, with their rates, places and
     # outcomes: those who arrange or follow a placement; not the panel's members, who decide on
     # what is put to them, nor a provider, who sees no other provider's rates, places or scores.
@@ -616,6 +619,8 @@ def can(session: Session, actor: Actor, action: str, obj: Any = None) -> bool:
             return False
         if action in ("placement.review", "placement.end"):
             return user.role in PLACING_LA_ROLES or _setting_party(user, obj)
+        if action == "progress.report":
+            return user.setting_id is not None and user.setting_id == obj.setting_id
         if action in ("agreement.view", "agreement.call_off"):
             if user.role in LA_ROLES:
                 return obj.pupil.home_la_id == user.la_id

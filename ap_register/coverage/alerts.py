@@ -9,7 +9,8 @@ Kinds (README, What it does today: Alerts): sixth_day_provision, suspension_sixt
 off_site_notice_incomplete,
 planned_end_passed, review_overdue, part_time_timetable_open, below_full_time,
 unregistered_checks_overdue, independent_school_threshold, review_requested. (budget_over_plan comes
-with the budgets, provider_evidence_lapsed with the frameworks: commissioning/frameworks.py.)
+with the budgets, provider_evidence_lapsed with the frameworks: commissioning/frameworks.py,
+progress_report_overdue with the progress reports: commissioning/progress.py.)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.budgets.rules import over_plan
-from ap_register.commissioning import frameworks
+from ap_register.commissioning import frameworks, progress
 from ap_register.coverage.rules import left_the_area, monday_of, week_coverage
 from ap_register.coverage.sixth_day import SIXTH, Cover, Period, Suspension, shortfall, suspension_periods
 from ap_register.domain.actors import Actor
@@ -62,6 +63,7 @@ KINDS = {
     "budget_over_plan": "AP budget line over plan",
     "provider_evidence_lapsed": "Provider's evidence out of date",
     "absent_from_provision": "Not at alternative provision this morning",
+    "progress_report_overdue": "Half-termly progress report overdue",
 }
 # Raised as they happen (coverage/absence.py), not found by the daily checks: the daily run leaves
 # them as they are.
@@ -133,6 +135,19 @@ def findings(session: Session, la: LocalAuthority, on: date) -> list[Finding]:
             setting=lapse.provider,
         )
         for lapse in frameworks.lapses(session, la, on)
+    ]
+    found += [
+        Finding(
+            "progress_report_overdue",
+            f"progress_report_overdue:{w.agreement.id}:{w.period.start.isoformat()}",
+            w.period.due,
+            f"{w.agreement.placement.setting.name}'s progress report for the half term from {w.period.label} was "
+            f"due on {_d(w.period.due)}.",
+            pupil=w.agreement.placement.pupil,
+            setting=w.agreement.placement.setting,
+            placement=w.agreement.placement,
+        )
+        for w in progress.overdue(session, la, on)
     ]
     return sorted(found, key=lambda f: (f.due, f.kind, f.key))
 

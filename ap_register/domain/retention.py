@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ap_register.accounts import audit
 from ap_register.casework import caseloads, contacts, documents, letters
+from ap_register.commissioning import progress
 from ap_register.casework.documents import Store
 from ap_register.domain.actors import Actor
 from ap_register.models import (
@@ -96,6 +97,7 @@ def anonymise(
     session.execute(update(Decision).where(Decision.referral_id.in_(referral_ids)).values(reasons=REMOVED))
     session.execute(update(OutreachEngagement).where(OutreachEngagement.pupil_id == pupil.id).values(outcome_note=None))
     session.execute(update(Alert).where(Alert.pupil_id == pupil.id).values(message=REMOVED, resolution=None))
+    progress.forget(session, pupil)
     audit.record(session, actor, "anonymise", "pupil", pupil.id, pupil_id=pupil.id, detail={"retention_years": years})
 
 

@@ -15,6 +15,7 @@ from ap_register.models.commissioning import (
     FrameworkLot,
     LotApproval,
     PlacementAgreement,
+    ProgressReport,
 )
 from ap_register.models.coverage import CoverageWeek
 from ap_register.models.drafts import FormDraft, FormSubmission
@@ -43,6 +44,7 @@ __all__ = [
     "AgreementSignature",
     "AgreementVersion",
     "PlacementAgreement",
+    "ProgressReport",
     "CaseAssignment",
     "ComplianceCheck",
     "Framework",

@@ -207,3 +207,46 @@ class AgreementSignature(Base):
         UniqueConstraint("version_id", "party"),
         CheckConstraint("party IN ('school', 'provider', 'parent')", name="known_party"),
     )
+
+
+class ProgressReport(Base):
+    """A provider's report on one pupil for one half term (one of the LA's term stretches) under
+    the placement's agreement: attendance as the registers held it when submitted, progress
+    against each of the agreement's objectives on a scale with its evidence, the pupil's own
+    voice and the next steps. Never changed once submitted. The rules are in
+    `commissioning/progress.py`."""
+
+    __tablename__ = "progress_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("placement_agreement.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("agreement_version.id"))
+    period_start: Mapped[date] = mapped_column(Date)  # the half term's first day
+    period_end: Mapped[date] = mapped_column(Date)  # and its last
+    counted_to: Mapped[date] = mapped_column(Date)  # the last day the attendance counts
+    sessions_agreed: Mapped[int] = mapped_column()
+    sessions_attended: Mapped[int] = mapped_column()
+    sessions_authorised: Mapped[int] = mapped_column()
+    sessions_unauthorised: Mapped[int] = mapped_column()
+    sessions_unmarked: Mapped[int] = mapped_column()
+    sessions_not_counted: Mapped[int] = mapped_column()  # X, Y, Z and the like: not possible sessions
+    # [{"objective": ..., "measure": ..., "rating": ..., "evidence": ...}, ...]
+    progress: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    pupil_voice: Mapped[str] = mapped_column(Text)
+    next_steps: Mapped[str] = mapped_column(Text)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    submitted_by_name: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agreement: Mapped[PlacementAgreement] = relationship()
+    version: Mapped[AgreementVersion] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "period_start"),
+        CheckConstraint("period_end >= period_start", name="ends_after_it_starts"),
+        CheckConstraint(
+            "sessions_agreed >= 0 AND sessions_attended >= 0 AND sessions_authorised >= 0 "
+            "AND sessions_unauthorised >= 0 AND sessions_unmarked >= 0 AND sessions_not_counted >= 0",
+            name="counts_not_negative",
+        ),
+    )

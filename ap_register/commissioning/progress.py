@@ -1,0 +1,491 @@
+"""Half-termly progress reports: the rules, in one place.
+
+A placement called off under a framework is reviewed against its agreement's objectives: the DfE
+expects each placement to have clear objectives agreed with the provider, its progress monitored
+and reviewed (Alternative provision statutory guidance, DfE January 2013, paras 14-16), and
+commissioner and provider to set review dates at least half-termly to monitor progress against
+them (Arranging alternative provision: a guide for local authorities and schools, DfE February
+2025). The register makes that a report per pupil for each half term, from the provider:
+
+- A half term is one of the LA's term stretches (`TermDate`; the term-dates file keeps a stretch a
+  half term). The agreement's half terms are those from its start to the placement's end in which
+  the pupil has at least one school day under it.
+- The provider may write a half term's report from `OPENS_DAYS` before it ends. It is due on the
+  `DUE_SCHOOL_DAYS`th school day after the half term ends (the register's own rule, so the last
+  week's registers are in); after that the LA is alerted (`progress_report_overdue`).
+- Attendance is filled from the provider's registers, never typed: each session the agreement in
+  force that day asked for, with the mark the provider gave it (DfE's classes of code: present or
+  approved educational activity; authorised or unauthorised absence; a code that is not a
+  possible session; or nothing marked). Sessions marked outside the agreement are not counted.
+- Progress against each objective of the current version, on `RATINGS`, each with its evidence;
+  the pupil's own voice; the next steps. A report is never changed once submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from ap_register import clock, permissions
+from ap_register.accounts import audit
+from ap_register.domain.actors import Actor
+from ap_register.domain.calendar import SchoolCalendar, calendar_for
+from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, NotFound, Refusal
+from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
+from ap_register.domain.text import kept_text
+from ap_register.models import (
+    AgreementVersion,
+    AttendanceMark,
+    LocalAuthority,
+    Placement,
+    PlacementAgreement,
+    ProgressReport,
+    Pupil,
+    TermDate,
+)
+
+RATINGS = {
+    "not_started": "Not yet started",
+    "some": "Some progress",
+    "good": "Good progress",
+    "achieved": "Achieved",
+}
+OPENS_DAYS = 14  # the report may be written in the half term's last fortnight
+DUE_SCHOOL_DAYS = 5  # and is due on the fifth school day after it ends
+STATES = {
+    "submitted": "Submitted",
+    "not_yet": "Not open yet",
+    "open": "Due",
+    "overdue": "Overdue",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """One half term of an agreement: its number (from 1, the first half term the agreement ran
+    in), the half term's dates, the days it counts (the agreement's start and the placement's end
+    inside it), when its report opens and is due, and the report when submitted."""
+
+    number: int
+    start: date
+    end: date
+    first: date
+    last: date
+    opens: date
+    due: date
+    report: ProgressReport | None
+
+    def state(self, on: date) -> str:
+        if self.report is not None:
+            return "submitted"
+        if on < self.opens:
+            return "not_yet"
+        return "open" if on <= self.due else "overdue"
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%-d %B %Y} to {self.end:%-d %B %Y}"
+
+
+def _due(calendar: SchoolCalendar, end: date) -> date:
+    """The DUE_SCHOOL_DAYSth school day after the half term; three weeks after it when the LA's
+    next term dates are not recorded yet (the calendar does not guess)."""
+    try:
+        return calendar.add_school_days(end, DUE_SCHOOL_DAYS)
+    except CalendarUnknown:
+        return end + timedelta(days=21)
+
+
+def _made_on(version: AgreementVersion) -> date:
+    return version.created_at.astimezone(clock.ENGLAND).date()
+
+
+def version_on(agreement: PlacementAgreement, day: date) -> AgreementVersion:
+    """The version in force on a day: the latest made on or before it (the first before any)."""
+    found = agreement.versions[0]
+    for version in agreement.versions:
+        if _made_on(version) <= day:
+            found = version
+    return found
+
+
+def _periods(
+    agreement: PlacementAgreement,
+    stretches: Sequence[tuple[date, date]],
+    calendar: SchoolCalendar,
+    reports: dict[date, ProgressReport],
+) -> list[Period]:
+    placement = agreement.placement
+    begins = max(agreement.versions[0].starts_on, placement.start_date)
+    ends = placement.end_date
+    result: list[Period] = []
+    for start, end in sorted(stretches):
+        if end < begins or (ends is not None and start > ends):
+            continue
+        first, last = max(start, begins), min(end, ends) if ends is not None else end
+        try:
+            if not calendar.count(first, last):
+                continue
+        except CalendarUnknown:
+            continue
+        result.append(
+            Period(
+                number=len(result) + 1,
+                start=start,
+                end=end,
+                first=first,
+                last=last,
+                opens=end - timedelta(days=OPENS_DAYS),
+                due=_due(calendar, end),
+                report=reports.get(start),
+            )
+        )
+    return result
+
+
+def _stretches(session: Session, la_id: int) -> list[tuple[date, date]]:
+    return [
+        (start, end)
+        for start, end in session.execute(
+            select(TermDate.start_date, TermDate.end_date).where(TermDate.la_id == la_id).order_by(TermDate.start_date)
+        )
+    ]
+
+
+def periods(session: Session, agreement: PlacementAgreement) -> list[Period]:
+    """Every half term of the agreement, first to last (those still to come included)."""
+    la = agreement.placement.pupil.home_la
+    reports = {
+        r.period_start: r
+        for r in session.scalars(select(ProgressReport).where(ProgressReport.agreement_id == agreement.id))
+    }
+    return _periods(agreement, _stretches(session, la.id), calendar_for(session, la), reports)
+
+
+def shown_periods(session: Session, agreement: PlacementAgreement, on: date) -> list[Period]:
+    """The half terms begun by `on`, newest first: what the agreement's page lists."""
+    return [p for p in reversed(periods(session, agreement)) if p.start <= on]
+
+
+def period(session: Session, agreement: PlacementAgreement, number: int) -> Period:
+    found = next((p for p in periods(session, agreement) if p.number == number), None)
+    if found is None:
+        raise NotFound("Page not found")
+    return found
+
+
+# --- attendance, from the registers ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """The sessions the agreement asked for from `first` to `last`, by what the register shows."""
+
+    agreed: int
+    attended: int
+    authorised: int
+    unauthorised: int
+    not_counted: int
+    unmarked: int
+
+    @property
+    def possible(self) -> int:
+        """The sessions that count as possible ones (DfE): all agreed, less those not counted."""
+        return self.agreed - self.not_counted
+
+    @property
+    def share(self) -> float | None:
+        """Attended, as a percentage of the possible sessions (None when there were none)."""
+        return round(100 * self.attended / self.possible, 1) if self.possible else None
+
+
+def attendance(
+    session: Session, agreement: PlacementAgreement, first: date, last: date
+) -> Attendance:
+    """The agreement's sessions from `first` to `last` (school days only), each counted by the
+    provider's mark for it: the session the version in force that day agreed."""
+    placement = agreement.placement
+    calendar = calendar_for(session, placement.pupil.home_la)
+    marks = {
+        (day, half): code
+        for day, half, code in session.execute(
+            select(AttendanceMark.date, AttendanceMark.session, AttendanceMark.code).where(
+                AttendanceMark.pupil_id == placement.pupil_id,
+                AttendanceMark.setting_id == placement.setting_id,
+                AttendanceMark.date >= first,
+                AttendanceMark.date <= last,
+            )
+        )
+    }
+    classes = attendance_code_classes()
+    codes = attendance_codes()
+    tally = {"agreed": 0, "attended": 0, "authorised": 0, "unauthorised": 0, "not_counted": 0, "unmarked": 0}
+    try:
+        days = calendar.school_days(first, last) if first <= last else []
+    except CalendarUnknown:
+        days = []
+    for day in days:
+        pattern = version_on(agreement, day).sessions
+        for offset, half in enumerate(("AM", "PM")):
+            if pattern[2 * day.weekday() + offset] != "1":
+                continue
+            tally["agreed"] += 1
+            code = marks.get((day, half))
+            info = codes.get(code or "")
+            found = classes.get(code or "")
+            if code is None:
+                tally["unmarked"] += 1
+            elif info is None or not info.counts_in_possible_sessions:
+                tally["not_counted"] += 1
+            elif found is not None and found.status == "Attendance":
+                tally["attended"] += 1
+            elif found is not None and found.type == "Unauthorised":
+                tally["unauthorised"] += 1
+            else:
+                tally["authorised"] += 1
+    return Attendance(**tally)
+
+
+def kept_attendance(report: ProgressReport) -> Attendance:
+    """The attendance as the report kept it when it was submitted."""
+    return Attendance(
+        agreed=report.sessions_agreed,
+        attended=report.sessions_attended,
+        authorised=report.sessions_authorised,
+        unauthorised=report.sessions_unauthorised,
+        not_counted=report.sessions_not_counted,
+        unmarked=report.sessions_unmarked,
+    )
+
+
+# --- writing a report -----------------------------------------------------------------------
+
+
+def may_report(session: Session, actor: Actor, agreement: PlacementAgreement) -> bool:
+    """The provider's own AP head writes its reports."""
+    return permissions.can(session, actor, "progress.report", agreement.placement)
+
+
+@dataclass
+class Answer:
+    """Progress against one objective, as typed."""
+
+    rating: str | None
+    evidence: str | None
+
+
+def submit(
+    session: Session,
+    actor: Actor,
+    agreement: PlacementAgreement,
+    number: int,
+    answers: Sequence[Answer],
+    *,
+    pupil_voice: str | None,
+    next_steps: str | None,
+    today: date,
+) -> ProgressReport:
+    """The provider's report for the agreement's `number`th half term. Refused before the report
+    opens, and for a half term reported on already (two submissions at once: the second is
+    refused by the table's one report per agreement and half term)."""
+    if not may_report(session, actor, agreement):
+        raise Forbidden("You do not have permission to do this")
+    found = period(session, agreement, number)
+    refusal = Refusal()
+    if found.report is not None:
+        refusal.add("pupil_voice", f"The report for the half term from {found.label} was submitted already")
+        refusal.raise_if_any("The report was not submitted")
+    if today < found.opens:
+        refusal.add("pupil_voice", f"The report for this half term can be written from {found.opens:%-d %B %Y}")
+        refusal.raise_if_any("The report was not submitted")
+    version = agreement.current
+    progress = []
+    for n, objective in enumerate(version.objectives, start=1):
+        answer = answers[n - 1] if n <= len(answers) else Answer(None, None)
+        if answer.rating not in RATINGS:
+            refusal.add(f"rating_{n}", f"Choose the progress made towards objective {n}")
+        evidence = kept_text(refusal, f"evidence_{n}", f"The evidence for objective {n}", answer.evidence, 2000,
+                             multiline=True)  # fmt: skip
+        if evidence is None and not any(e.field == f"evidence_{n}" for e in refusal.errors):
+            refusal.add(f"evidence_{n}", f"Enter the evidence of progress towards objective {n}")
+        progress.append({**objective, "rating": answer.rating or "", "evidence": evidence or ""})
+    voice = kept_text(refusal, "pupil_voice", "The pupil's voice", pupil_voice, 3000, multiline=True)
+    if voice is None and not any(e.field == "pupil_voice" for e in refusal.errors):
+        refusal.add("pupil_voice", "Enter what the pupil says about their progress, in their own words")
+    steps = kept_text(refusal, "next_steps", "Next steps", next_steps, 3000, multiline=True)
+    if steps is None and not any(e.field == "next_steps" for e in refusal.errors):
+        refusal.add("next_steps", "Enter the next steps")
+    refusal.raise_if_any("The report was not submitted")
+    counted_to = min(found.last, today)
+    counted = attendance(session, agreement, found.first, counted_to)
+    report = ProgressReport(
+        agreement_id=agreement.id,
+        version_id=version.id,
+        period_start=found.start,
+        period_end=found.end,
+        counted_to=counted_to,
+        sessions_agreed=counted.agreed,
+        sessions_attended=counted.attended,
+        sessions_authorised=counted.authorised,
+        sessions_unauthorised=counted.unauthorised,
+        sessions_not_counted=counted.not_counted,
+        sessions_unmarked=counted.unmarked,
+        progress=progress,
+        pupil_voice=voice,
+        next_steps=steps,
+        submitted_by_id=actor.user_id,
+        submitted_by_name=_who(actor),
+    )
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        raise DomainError(
+            "The report was not submitted",
+            [FieldError("pupil_voice", f"The report for the half term from {found.label} was submitted already")],
+        ) from None
+    audit.record(
+        session,
+        actor,
+        "submit",
+        "progress_report",
+        report.id,
+        pupil_id=agreement.placement.pupil_id,
+        detail={"agreement_id": agreement.id, "half_term": found.start.isoformat()},
+    )
+    return report
+
+
+def _who(actor: Actor) -> str:
+    if actor.user is None:
+        return actor.name[:200]
+    return f"{actor.user.name}, {actor.user.organisation_name}"[:200]
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def get_report(session: Session, actor: Actor, report_id: int) -> ProgressReport:
+    """A report, to those who read its agreement (the home LA's officers, the home school and the
+    provider); not found for anyone else."""
+    found = session.scalar(
+        select(ProgressReport).where(
+            ProgressReport.id == report_id,
+            ProgressReport.agreement_id.in_(permissions.scope_agreements(actor, select(PlacementAgreement.id))),
+        )
+    )
+    if found is None:
+        raise NotFound("Page not found")
+    return found
+
+
+def of_pupil(session: Session, actor: Actor, pupil: Pupil) -> list[ProgressReport]:
+    """The pupil's reports the actor may read, newest half term first: for the child's page, the
+    panels' and the reviews' evidence of progress towards reintegration."""
+    return list(
+        session.scalars(
+            select(ProgressReport)
+            .join(PlacementAgreement, ProgressReport.agreement_id == PlacementAgreement.id)
+            .join(Placement, PlacementAgreement.placement_id == Placement.id)
+            .where(
+                Placement.pupil_id == pupil.id,
+                ProgressReport.agreement_id.in_(permissions.scope_agreements(actor, select(PlacementAgreement.id))),
+            )
+            .options(selectinload(ProgressReport.agreement).selectinload(PlacementAgreement.placement))
+            .order_by(ProgressReport.period_start.desc(), ProgressReport.id.desc())
+        )
+    )
+
+
+def of_placement(session: Session, actor: Actor, placement: Placement) -> list[ProgressReport]:
+    return [r for r in of_pupil(session, actor, placement.pupil) if r.agreement.placement_id == placement.id]
+
+
+REMOVED = "Removed under the retention policy"
+
+
+def forget(session: Session, pupil: Pupil) -> None:
+    """Anonymising a child's record removes what their reports say (their figures stay)."""
+    for report in of_pupil(session, Actor.system("retention"), pupil):
+        report.pupil_voice = report.next_steps = REMOVED
+        report.progress = [{**p, "evidence": REMOVED} for p in report.progress]
+
+
+def rated(report: ProgressReport) -> list[tuple[str, str, str]]:
+    """(objective, rating's words, evidence) for each objective the report scored."""
+    return [(p["objective"], RATINGS.get(p["rating"], p["rating"]), p["evidence"]) for p in report.progress]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A report not yet submitted: its agreement and half term."""
+
+    agreement: PlacementAgreement
+    period: Period
+
+
+def waiting(session: Session, agreements: Sequence[PlacementAgreement], on: date) -> list[Waiting]:
+    """The reports open or overdue on `on` for these agreements, the longest overdue first. Each
+    LA's term dates and each agreement's reports are read once."""
+    if not agreements:
+        return []
+    reports: dict[int, dict[date, ProgressReport]] = {a.id: {} for a in agreements}
+    for report in session.scalars(
+        select(ProgressReport).where(ProgressReport.agreement_id.in_([a.id for a in agreements]))
+    ):
+        reports[report.agreement_id][report.period_start] = report
+    stretches: dict[int, list[tuple[date, date]]] = {}
+    result = []
+    for agreement in agreements:
+        la = agreement.placement.pupil.home_la
+        if la.id not in stretches:
+            stretches[la.id] = _stretches(session, la.id)
+        for found in _periods(agreement, stretches[la.id], calendar_for(session, la), reports[agreement.id]):
+            if found.state(on) in ("open", "overdue"):
+                result.append(Waiting(agreement, found))
+    return sorted(result, key=lambda w: (w.period.due, w.agreement.id))
+
+
+def _agreements_of_la(session: Session, la: LocalAuthority) -> list[PlacementAgreement]:
+    return list(
+        session.scalars(
+            select(PlacementAgreement)
+            .join(Placement, PlacementAgreement.placement_id == Placement.id)
+            .join(Pupil, Placement.pupil_id == Pupil.id)
+            .where(Pupil.home_la_id == la.id)
+            .options(
+                selectinload(PlacementAgreement.versions),
+                selectinload(PlacementAgreement.placement).selectinload(Placement.pupil),
+                selectinload(PlacementAgreement.placement).selectinload(Placement.setting),
+            )
+            .order_by(PlacementAgreement.id)
+        )
+    )
+
+
+def overdue(session: Session, la: LocalAuthority, on: date) -> list[Waiting]:
+    """The reports overdue on `on` for the LA's children: the alert `progress_report_overdue`."""
+    return [w for w in waiting(session, _agreements_of_la(session, la), on) if w.period.state(on) == "overdue"]
+
+
+def to_write(session: Session, actor: Actor, on: date) -> list[Waiting]:
+    """The reports open or overdue among the agreements the actor reads: a provider's list of
+    reports to write, the LA's of those it waits for."""
+    found = list(
+        session.scalars(
+            permissions.scope_agreements(actor, select(PlacementAgreement))
+            .options(
+                selectinload(PlacementAgreement.versions),
+                selectinload(PlacementAgreement.placement).selectinload(Placement.pupil),
+                selectinload(PlacementAgreement.placement).selectinload(Placement.setting),
+            )
+            .order_by(PlacementAgreement.id)
+        )
+    )
+    return waiting(session, found, on)
