@@ -39,6 +39,7 @@ from ap_register.models import (
     PanelMember,
     Placement,
     PlacementAgreement,
+    ProgressReport,
     Pupil,
     Referral,
     Setting,
@@ -153,6 +154,11 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # A half-termly progress report on a pupil under a placement's agreement
     # (commissioning/progress.py): written by the provider's own head; read as the agreement is.
     "progress.report": frozenset({Role.AP_HEAD}),
+    # Read by those who read the agreement, and by the home LA's panel members: a child's progress
+    # at AP is the evidence a panel weighs when it decides on reintegration.
+    "progress.view": frozenset(
+        {Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER, Role.SCHOOL_LEAD, Role.AP_HEAD, Role.PANEL_MEMBER}
+    ),
     # The directory of providers approved on the LA's frameworks, with their rates, places and
     # outcomes: those who arrange or follow a placement; not the panel's members, who decide on
     # what is put to them, nor a provider, who sees no other provider's rates, places or scores.
@@ -737,6 +743,25 @@ def scope_agreements(actor: Actor, stmt: S) -> S:
         or_(Placement.home_school_id == user.setting_id, Placement.setting_id == user.setting_id)
     )
     return stmt.where(PlacementAgreement.placement_id.in_(party))
+
+
+def scope_progress_reports(actor: Actor, stmt: S) -> S:
+    """Half-termly progress reports: of placements the actor sees, to the home LA's officers in
+    `progress.view` (its panel members among them) and to the two settings party to the agreement."""
+    user = actor.user
+    placements = scope_placements(actor, select(Placement.id))
+    agreements = select(PlacementAgreement.id).where(PlacementAgreement.placement_id.in_(placements))
+    if user is not None:
+        if not role_allows(user, "progress.view"):
+            return stmt.where(false())
+        if user.la_id is not None:
+            home = select(Placement.id).join(Pupil, Placement.pupil_id == Pupil.id).where(Pupil.home_la_id == user.la_id)
+        else:
+            home = select(Placement.id).where(
+                or_(Placement.home_school_id == user.setting_id, Placement.setting_id == user.setting_id)
+            )
+        agreements = agreements.where(PlacementAgreement.placement_id.in_(home))
+    return stmt.where(ProgressReport.agreement_id.in_(agreements))
 
 
 def get_agreement(session: Session, actor: Actor, agreement_id: int) -> PlacementAgreement:

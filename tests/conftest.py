@@ -630,8 +630,17 @@ def area_records(
         db, system, agreement, version_number=1, party="school", name="A school lead", how="on_paper",
         signed_on=clock.today(), today=clock.today(),
     )  # fmt: skip
+    # The provider's report on the second half term (2 November to 18 December 2026, open from 4
+    # December); the first half term's is overdue.
+    from ap_register.commissioning import progress
+
+    report = progress.submit(
+        db, system, agreement, 2, [progress.Answer("good", f"{pupil.first_name} came every day this week")],
+        pupil_voice="It is better here", next_steps="Keep going", today=date(2026, 12, 4),
+    )  # fmt: skip
     db.flush()
     return {
+        "report": report,
         "agreement": agreement,
         "framework": framework,
         "lot": lot,

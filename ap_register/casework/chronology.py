@@ -54,6 +54,7 @@ KINDS = {
     "outreach": "Outreach",
     "note": "Case notes",
     "letter": "Letters sent",
+    "progress": "Progress reports",
 }
 COLUMNS = ["date", "kind", "what", "detail", "by"]
 
@@ -271,6 +272,24 @@ def _letters(session: Session, actor: Actor, pupil: Pupil) -> list[Entry]:
     ]
 
 
+def _progress(session: Session, actor: Actor, pupil: Pupil) -> list[Entry]:
+    from ap_register.commissioning import progress
+
+    return [
+        Entry(
+            _local_day(r.submitted_at),
+            "progress",
+            f"Progress report for the half term from {r.period_start:%-d %B %Y} to {r.period_end:%-d %B %Y}, "
+            f"{r.agreement.placement.setting.name}",
+            f"Attended {r.sessions_attended} of {r.sessions_agreed - r.sessions_not_counted} possible sessions. "
+            + "; ".join(f"{objective}: {rating.lower()}" for objective, rating, _ in progress.rated(r)),
+            r.submitted_by_name,
+            r.submitted_at,
+        )
+        for r in progress.of_pupil(session, actor, pupil)
+    ]
+
+
 def chronology(session: Session, actor: Actor, pupil: Pupil, kinds: Collection[str] | None = None) -> list[Entry]:
     """The child's chronology as the actor may see it, newest first; only `kinds` when given (the
     kinds it does not know are left out; with none it knows, everything)."""
@@ -291,4 +310,6 @@ def chronology(session: Session, actor: Actor, pupil: Pupil, kinds: Collection[s
         entries += _notes(session, actor, pupil)
     if "letter" in wanted:
         entries += _letters(session, actor, pupil)
+    if "progress" in wanted:
+        entries += _progress(session, actor, pupil)
     return sorted(entries, key=lambda e: (e.day, e.at or datetime.min.replace(tzinfo=clock.ENGLAND)), reverse=True)

@@ -251,6 +251,12 @@ def attendance(
     return Attendance(**tally)
 
 
+def counted_from(report: ProgressReport) -> date:
+    """The first day a report's attendance counts: its half term's, or the agreement's start."""
+    agreement = report.agreement
+    return max(report.period_start, agreement.versions[0].starts_on, agreement.placement.start_date)
+
+
 def kept_attendance(report: ProgressReport) -> Attendance:
     """The attendance as the report kept it when it was submitted."""
     return Attendance(
@@ -373,12 +379,9 @@ def _who(actor: Actor) -> str:
 
 def get_report(session: Session, actor: Actor, report_id: int) -> ProgressReport:
     """A report, to those who read its agreement (the home LA's officers, the home school and the
-    provider); not found for anyone else."""
+    provider) and the home LA's panel members; not found for anyone else."""
     found = session.scalar(
-        select(ProgressReport).where(
-            ProgressReport.id == report_id,
-            ProgressReport.agreement_id.in_(permissions.scope_agreements(actor, select(PlacementAgreement.id))),
-        )
+        permissions.scope_progress_reports(actor, select(ProgressReport).where(ProgressReport.id == report_id))
     )
     if found is None:
         raise NotFound("Page not found")
@@ -390,13 +393,10 @@ def of_pupil(session: Session, actor: Actor, pupil: Pupil) -> list[ProgressRepor
     panels' and the reviews' evidence of progress towards reintegration."""
     return list(
         session.scalars(
-            select(ProgressReport)
+            permissions.scope_progress_reports(actor, select(ProgressReport))
             .join(PlacementAgreement, ProgressReport.agreement_id == PlacementAgreement.id)
             .join(Placement, PlacementAgreement.placement_id == Placement.id)
-            .where(
-                Placement.pupil_id == pupil.id,
-                ProgressReport.agreement_id.in_(permissions.scope_agreements(actor, select(PlacementAgreement.id))),
-            )
+            .where(Placement.pupil_id == pupil.id)
             .options(selectinload(ProgressReport.agreement).selectinload(PlacementAgreement.placement))
             .order_by(ProgressReport.period_start.desc(), ProgressReport.id.desc())
         )

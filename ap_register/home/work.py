@@ -508,6 +508,33 @@ def outreach_card(session: Session, actor: Actor, setting: Setting) -> Card:
     )
 
 
+def reports_card(session: Session, actor: Actor, today: date) -> Card:
+    """The half-termly progress reports the provider has to write, the longest overdue first."""
+    from ap_register.commissioning import progress
+
+    waiting = progress.to_write(session, actor, today)
+    overdue = sum(w.period.state(today) == "overdue" for w in waiting)
+    card = Card(
+        "reports",
+        "Progress reports to write",
+        f"{counted(len(waiting), 'report')} to write" + (f", {overdue:,} overdue" if overdue else ""),
+    )
+    return card.listing(
+        [
+            Item(
+                w.agreement.placement.pupil.full_name,
+                ("agreement", w.agreement.id),
+                f"Half term from {w.period.label}",
+                due=w.period.due,
+                status=progress.STATES[w.period.state(today)],
+                overdue=w.period.state(today) == "overdue",
+                pupil_id=w.agreement.placement.pupil_id,
+            )
+            for w in waiting
+        ]
+    )
+
+
 def places_card(session: Session, setting: Setting, today: date) -> Card:
     """The places the LA commissions from this provider this year, and how many are in use today."""
     from ap_register.budgets import rules as budgets
@@ -678,6 +705,7 @@ def day_work(session: Session, actor: Actor, la: LocalAuthority, today: date, no
             lambda: registers_card(session, actor, setting, today, now),
             lambda: arriving_card(session, actor, setting, today),
             lambda: current_pupils_card(session, actor, setting, today),
+            lambda: reports_card(session, actor, today),
             lambda: outreach_card(session, actor, setting),
             lambda: places_card(session, setting, today),
         ]

@@ -252,6 +252,8 @@ def home_values(rule: Any, world: dict[str, Any]) -> dict[str, Any]:
         "lot_id": home["lot"].id,
         "approval_id": home["application"].id,
         "agreement_id": home["agreement"].id,
+        "report_id": home["report"].id,
+        "number": 1,
         "token_id": home["tokens"][Role.AP_HEAD].token.id,
         "outcome": "reintegration",
         "fmt": "csv",

@@ -235,6 +235,7 @@ def known_values(area: dict[str, Any], draft_tokens: list[str]) -> dict[str, lis
         "approval_id": [home["approval"].id, home["application"].id],
         "agreement_id": [home["agreement"].id],
         "number": [1],
+        "report_id": [home["report"].id],
         "suffix": ["pdf", "docx"],
         "role": ["parent_carer", "senco"],
         "stretch_id": [1],

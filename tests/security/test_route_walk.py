@@ -122,6 +122,8 @@ def url_values(rule: Any, world: dict[str, Any], db: Session, area: str = "other
             values[name] = other["agreement"].id
         elif name == "number":
             values[name] = 1
+        elif name == "report_id":
+            values[name] = other["report"].id
         elif name == "approval_id":
             values[name] = other["application"].id
         elif name == "suffix":

@@ -178,16 +178,16 @@ def test_a_report_not_in_by_its_due_date_raises_an_alert_for_the_la(db: Session,
     assert [f for f in findings(db, la, date(2026, 4, 20)) if f.kind == "progress_report_overdue"] == []
 
 
-def test_the_reports_are_read_by_the_parties_and_the_home_la_only(db: Session, agreed: dict[str, Any]) -> None:
+def test_the_reports_are_read_by_the_parties_and_the_home_la_with_its_panel_only(db: Session, agreed: dict[str, Any]) -> None:
     report = submit(db, agreed["head"], agreed["agreement"], 1, answers(), pupil_voice="a", next_steps="b", today=END)
     pupil = agreed["pupil"]
-    for reader in (agreed["lead"], agreed["head"], agreed["commissioner"]):
+    panel = Actor(user=factories.user(db, Role.PANEL_MEMBER, agreed["la"]), via="test")
+    for reader in (agreed["lead"], agreed["head"], agreed["commissioner"], panel):
         assert progress.of_pupil(db, reader, pupil) == [report]
         assert progress.get_report(db, reader, report.id) == report
-    panel = Actor(user=factories.user(db, Role.PANEL_MEMBER, agreed["la"]), via="test")
     elsewhere = Actor(user=factories.user(db, Role.COMMISSIONER, agreed["other_la"]), via="test")
     other_head = Actor(user=factories.user(db, Role.AP_HEAD, agreed["farm"]), via="test")
-    for outsider in (panel, elsewhere, other_head):
+    for outsider in (elsewhere, other_head):
         assert progress.of_pupil(db, outsider, pupil) == []
         with pytest.raises(NotFound):
             progress.get_report(db, outsider, report.id)

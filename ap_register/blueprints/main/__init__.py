@@ -50,6 +50,7 @@ def _href(target: tuple[str, int] | None) -> str | None:
         "user": ("admin.user", "user_id"),
         "provider": ("outcomes.provider", "setting_id"),
         "engagement": ("outreach.engagement", "engagement_id"),
+        "agreement": ("commissioning.agreement", "agreement_id"),
     }
     endpoint, name = endpoints[kind]
     return url_for(endpoint, **{name: record})
@@ -74,6 +75,7 @@ def _see_all(card: Card) -> tuple[str, str] | None:
         "arriving": (url_for("register.placements", setting=setting, status="planned"), "See planned placements"),
         "current": (url_for("register.placements", setting=setting, status="active"), "See active placements"),
         "outreach": (url_for("outreach.engagements"), "See outreach"),
+        "reports": (url_for("commissioning.reports"), "See all progress reports"),
         "places": (url_for("budgets.provider", setting_id=setting or 0), "See your places"),
         "in_ap": (url_for("register.placements", status="active"), "See the placements register"),
         "referrals": (url_for("panels.referrals"), "See your referrals"),

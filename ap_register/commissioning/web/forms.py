@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import HiddenField, StringField
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ap_register.blueprints.forms import (
@@ -20,6 +20,7 @@ from ap_register.blueprints.forms import (
 from ap_register.commissioning.agreements import HOW, MAX_OBJECTIVES, PAYERS, PAYS_ON, Terms
 from ap_register.commissioning.directory import DISTANCES_KM
 from ap_register.commissioning.frameworks import CHECKS, KINDS, RATE_UNITS, SERVICES
+from ap_register.commissioning.progress import RATINGS, Answer
 from ap_register.domain import week_pattern
 
 
@@ -191,3 +192,54 @@ class AcceptForm(Form):
     )
     signed_on = GovDateField("Date it was accepted")
     submit = submit("Record the acceptance")
+
+
+def _rating(n: int) -> RadioField:
+    """Which rating it is, and whether one was chosen, is the rule's to say (with every other
+    problem of the report at once)."""
+    return RadioField(
+        f"Objective {n}", choices=list(RATINGS.items()), validators=[Optional()], widget=GovRadioInput(),
+        validate_choice=False,
+    )  # fmt: skip
+
+
+def _evidence(n: int) -> TextAreaField:
+    return text_area(
+        f"Evidence of progress towards objective {n}",
+        max_length=2000,
+        counted=True,
+        description="What the pupil did, and how you know: work, assessments, the register, what staff saw",
+    )
+
+
+class ReportForm(Form):
+    """A half term's progress report. The view keeps the objectives' fields for as many as the
+    agreement has, each labelled with its objective."""
+
+    rating_1, evidence_1 = _rating(1), _evidence(1)
+    rating_2, evidence_2 = _rating(2), _evidence(2)
+    rating_3, evidence_3 = _rating(3), _evidence(3)
+    rating_4, evidence_4 = _rating(4), _evidence(4)
+    pupil_voice = text_area(
+        "The pupil's voice",
+        max_length=3000,
+        counted=True,
+        description="What the pupil says about their progress and the placement, in their own words",
+    )
+    next_steps = text_area("Next steps", max_length=3000, counted=True)
+    submit = submit("Submit the report")
+
+    def keep_objectives(self, objectives: list[dict[str, str]]) -> None:
+        for n in range(1, MAX_OBJECTIVES + 1):
+            if n > len(objectives):
+                delattr(self, f"rating_{n}")
+                delattr(self, f"evidence_{n}")
+            else:
+                getattr(self, f"rating_{n}").label.text = f"Objective {n}: {objectives[n - 1]['objective']}"
+
+    def answers(self) -> list[Answer]:
+        return [
+            Answer(getattr(self, f"rating_{n}").data, getattr(self, f"evidence_{n}").data)
+            for n in range(1, MAX_OBJECTIVES + 1)
+            if getattr(self, f"rating_{n}", None) is not None  # kept for the agreement's objectives
+        ]

@@ -17,7 +17,7 @@ from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import attempt
 from ap_register.casework import letter_files
 from ap_register.casework.documents import DOCX
-from ap_register.commissioning import agreements, directory, frameworks
+from ap_register.commissioning import agreements, directory, frameworks, progress
 from ap_register.commissioning.web import bp
 from ap_register.commissioning.web.forms import (
     AcceptForm,
@@ -30,6 +30,7 @@ from ap_register.commissioning.web.forms import (
     FrameworkForm,
     LocationForm,
     LotForm,
+    ReportForm,
 )
 from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.grid import on_the_grid
@@ -47,7 +48,7 @@ from ap_register.models import (
 )
 from ap_register.outcomes import rules as outcome_rules
 from ap_register.placements import settings as setting_rules
-from ap_register.web import current_actor
+from ap_register.web import current_actor, render_recorded, shows_only
 
 
 def _providers() -> list[Setting]:
@@ -482,6 +483,10 @@ def _agreement_page(
             and agreements.change_refusal(found, clock.today()) is None,
             parties=agreements.PARTIES,
             how=agreements.HOW,
+            half_terms=progress.shown_periods(db.session, found, clock.today()),
+            may_report=progress.may_report(db.session, actor, found),
+            report_states=progress.STATES,
+            today=clock.today(),
         ),
         status,
     )
@@ -589,3 +594,88 @@ def agreement_download(agreement_id: int, number: int, suffix: str) -> Response 
     mimetype = "application/pdf" if suffix == "pdf" else DOCX
     name = f"placement-agreement-{found.id}-version-{number}.{suffix}"
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+
+
+# --- half-termly progress reports -----------------------------------------------------------
+
+
+@bp.route("/agreements/<int:agreement_id>/half-terms/<int:number>/report", methods=["GET", "POST"])
+@allowed("progress.report")
+def report_new(agreement_id: int, number: int) -> str | Response:
+    actor = current_actor()
+    found = permissions.get_agreement(db.session, actor, agreement_id)
+    if not progress.may_report(db.session, actor, found):
+        raise Forbidden("You do not have permission to do this")
+    half_term = progress.period(db.session, found, number)
+    if half_term.report is not None:
+        return redirect(url_for("commissioning.report", report_id=half_term.report.id))
+    today = clock.today()
+    form = ReportForm()
+    form.keep_objectives(found.current.objectives)
+    if form.validate_on_submit():
+        done, made = attempt(
+            form,
+            lambda: progress.submit(
+                db.session,
+                actor,
+                found,
+                number,
+                form.answers(),
+                pupil_voice=form.pupil_voice.data,
+                next_steps=form.next_steps.data,
+                today=today,
+            ),
+        )
+        if done and made is not None:
+            flash("Report submitted: the school and the local authority can read it now", "success")
+            return redirect(url_for("commissioning.report", report_id=made.id))
+    counted_to = min(half_term.last, today)
+    return render_template(
+        "commissioning/report_new.html",
+        title="Write the progress report",
+        form=form,
+        agreement=found,
+        placement=found.placement,
+        half_term=half_term,
+        is_open=today >= half_term.opens,
+        counted_to=counted_to,
+        attendance=progress.attendance(db.session, found, half_term.first, counted_to)
+        if counted_to >= half_term.first
+        else None,
+        objectives=found.current.objectives,
+    )
+
+
+@bp.route("/reports/<int:report_id>")
+@allowed("progress.view")
+def report(report_id: int) -> str:
+    actor = current_actor()
+    found = progress.get_report(db.session, actor, report_id)
+    placement = found.agreement.placement
+    audit.record(db.session, actor, "view", "progress_report", found.id, pupil_id=placement.pupil_id)
+    return render_recorded(
+        "commissioning/report.html",
+        title=f"Progress report, {found.period_start:%-d %B %Y} to {found.period_end:%-d %B %Y}",
+        report=found,
+        placement=placement,
+        attendance=progress.kept_attendance(found),
+        counted_from=progress.counted_from(found),
+        rated=progress.rated(found),
+    )
+
+
+@bp.route("/reports")
+@allowed("agreement.view")
+def reports() -> str:
+    actor = current_actor()
+    today = clock.today()
+    waiting = progress.to_write(db.session, actor, today)
+    shows_only(w.agreement.placement.pupil_id for w in waiting)
+    return render_template(
+        "commissioning/reports.html",
+        title="Progress reports",
+        waiting=waiting,
+        today=today,
+        states=progress.STATES,
+        writes=permissions.role_allows(current_user, "progress.report"),
+    )

@@ -16,6 +16,7 @@ from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.budgets import outreach as outreach_rules
 from ap_register.casework import documents
+from ap_register.commissioning import progress
 from ap_register.domain import week_pattern
 from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.typed import record_id
@@ -172,6 +173,8 @@ def referral(referral_id: int) -> str | BaseResponse:
     return render_recorded(
         "panels/referral.html",
         form=form,
+        progress_reports=progress.of_pupil(db.session, actor, found.pupil),
+        ratings=progress.RATINGS,
         may_withdraw=found.status == "submitted" and panel_rules.may_withdraw(actor, found),
         title="Referral to the panel",
         referral=found,
@@ -448,6 +451,8 @@ def case(meeting_id: int, referral_id: int) -> str | BaseResponse:
     return render_template(
         "panels/case.html",
         title=f"Case: {referral.pupil.full_name}",
+        progress_reports=progress.of_pupil(db.session, actor, referral.pupil),
+        ratings=progress.RATINGS,
         meeting=found,
         referral=referral,
         form=shown,

@@ -17,7 +17,7 @@ from ap_register.accounts import audit
 from ap_register.blueprints.forms import attempt, setting_choices
 from ap_register.casework import caseloads, contacts, documents, letters
 from ap_register.casework import notes as case_notes
-from ap_register.commissioning import agreements
+from ap_register.commissioning import agreements, progress
 from ap_register.coverage.alerts import KINDS as alert_kinds
 from ap_register.coverage.attendance import attendance_by_week
 from ap_register.domain import exports, week_pattern
@@ -169,6 +169,8 @@ def pupil(pupil_id: int) -> str:
         document_for=documents.descriptions(db.session, shown_documents),
         note_documents=documents.attached(db.session, actor, "note_id", [n.id for n in notes_shown]),
         letters=letters.visible(db.session, actor, found),
+        progress_reports=progress.of_pupil(db.session, actor, found),
+        ratings=progress.RATINGS,
         letter_kinds=letters.KINDS,
         letter_sent_how=letters.SENT_HOW,
         people=people,
@@ -543,7 +545,14 @@ def placement_review(placement_id: int) -> str | BaseResponse:
         if done:
             flash("Review recorded", "success")
             return redirect(url_for("register.placement", placement_id=found.id))
-    return render_template("register/review.html", title="Record a review", form=form, placement=found)
+    return render_template(
+        "register/review.html",
+        title="Record a review",
+        form=form,
+        placement=found,
+        progress_reports=progress.of_placement(db.session, actor, found),
+        ratings=progress.RATINGS,
+    )
 
 
 @bp.route("/placements/<int:placement_id>/review-request", methods=["GET", "POST"])
