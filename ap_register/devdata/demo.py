@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from ap_register.models import (
     LocalAuthority,
     OutreachEngagement,
     Placement,
+    PlacementAgreement,
     Pupil,
     Setting,
     SettingSite,
@@ -1830,7 +1831,7 @@ def _agreements(builder: _Builder, actor: Actor) -> None:
     session, today = builder.session, builder.today
     signed = clock.today()  # the day the versions are made, and accepted
     for key, parties in (("pru", ("school", "provider", "parent")), ("academy", ("school", "provider"))):
-        placement = session.scalars(
+        running = session.scalars(
             select(Placement)
             .where(
                 Placement.setting_id == builder.ap[key].id,
@@ -1839,9 +1840,11 @@ def _agreements(builder: _Builder, actor: Actor) -> None:
                 or_(Placement.end_date.is_(None), Placement.end_date > today),
             )
             .order_by(Placement.start_date.desc(), Placement.id)
-        ).first()
-        if placement is None:
+        ).all()
+        if not running:
             continue
+        # The latest placement begun two months or more ago (it has a half term to report on).
+        placement = next((p for p in running if p.start_date <= today - timedelta(days=60)), running[0])
         approval = agreements.approvals_for(session, placement)[0]
         school = placement.home_school.name if placement.home_school else "the school"
         terms = agreements.Terms(
@@ -1875,6 +1878,54 @@ def _agreements(builder: _Builder, actor: Actor) -> None:
                 session, actor, made, version_number=1, party=party, name=name, how="on_paper", signed_on=signed,
                 today=signed,
             )  # fmt: skip
+        _progress_reports(builder, made, leave_last=key != "pru")
+
+
+PUPIL_VOICES = (
+    "I like that the groups are small and staff listen to me.",
+    "Mornings are better than afternoons. I want to do more cooking.",
+    "I did not want to come at first but it is OK now.",
+    "I want to go back to my school but not yet.",
+)
+NEXT_STEPS = (
+    "Keep the morning routine; add one afternoon session at the home school.",
+    "Plan a visit to the home school with the key worker before the next review.",
+    "Focus on reading: daily 20 minutes with a mentor.",
+)
+
+
+def _progress_reports(builder: _Builder, made: PlacementAgreement, *, leave_last: bool) -> None:
+    """The provider's report for each half term of the agreement whose report has opened, written
+    three days before it was due; with `leave_last`, the latest one due is not written (overdue,
+    or still to write, by the day the demo is loaded)."""
+    from ap_register.commissioning import progress
+
+    head = builder.session.scalar(
+        select(User).where(User.role == Role.AP_HEAD, User.setting_id == made.placement.setting_id).order_by(User.id)
+    )
+    writer = Actor(user=head, via="demo") if head is not None else builder.actor
+    due = [p for p in progress.periods(builder.session, made) if p.opens <= builder.today]
+    if leave_last and due:
+        due = due[:-1]
+    for n, period in enumerate(due):
+        rating = ("some", "good", "good", "achieved")[min(n, 3)]
+        report = progress.submit(
+            builder.session,
+            writer,
+            made,
+            period.number,
+            [
+                progress.Answer(rating, "Attendance at the provider's register, week by week, rising since the start"),
+                progress.Answer(
+                    ("not_started", "some", "good", "good")[min(n, 3)], "Reading age assessed; maths booklet work"
+                ),
+            ],
+            pupil_voice=PUPIL_VOICES[(made.id + n) % len(PUPIL_VOICES)],
+            next_steps=NEXT_STEPS[(made.id + n) % len(NEXT_STEPS)],
+            today=max(period.opens, min(builder.today, period.due - timedelta(days=3))),
+        )
+        written = min(builder.today, period.due - timedelta(days=3))
+        report.submitted_at = datetime.combine(written, time(15, 30), tzinfo=clock.ENGLAND)
 
 
 def _census(builder: _Builder) -> None:

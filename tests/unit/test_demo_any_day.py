@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ap_register.commissioning import agreements
+from ap_register.commissioning import agreements, progress
 from ap_register.devdata.demo import load_demo
 from ap_register.models import AttendanceMark, Placement, PlacementAgreement
 
@@ -36,5 +36,13 @@ def test_the_demo_loads_on_any_day(db: Session, today: date) -> None:
         # Two placements called off under the framework: one agreed by every party, one waiting for the parent.
         called_off = db.scalars(select(PlacementAgreement)).all()
         assert sorted(agreements.waiting_for(a.current) for a in called_off) == [[], ["parent"]]
+        # Each has its provider's half-termly reports, all written at The Oaks; Riverbank's latest not yet.
+        unwritten = {
+            a.placement.setting.name: [p.number for p in progress.periods(db, a) if p.opens <= today and not p.report]
+            for a in called_off
+        }
+        written = {a.placement.setting.name: [p.number for p in progress.periods(db, a) if p.report] for a in called_off}
+        assert unwritten["The Oaks Pupil Referral Unit"] == [] and written["The Oaks Pupil Referral Unit"]
+        assert len(unwritten["Riverbank Academy"]) == 1
     finally:
         savepoint.rollback()
