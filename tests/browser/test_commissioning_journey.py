@@ -187,6 +187,78 @@ def test_a_placement_is_called_off_and_its_agreement_accepted_by_all_three(
         assert waiting.value.suggested_filename.endswith("version-1.pdf")
 
 
+FITS = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+
+
+def test_the_provider_reports_on_two_half_terms_one_from_a_phone(
+    page: Any, axe: Any, market: dict[str, Any], live_app: Any
+) -> None:
+    """After the call-off above (the agreement runs from 9 November 2026, Monday to Friday): the
+    provider's head writes the first half term's report on a phone-sized screen, the second at a
+    desk, each with attendance from its registers; the school lead reads both on the child's page."""
+    from ap_register.models import AttendanceMark, Placement
+
+    with live_app.app_context():
+        placement = db.session.get(Placement, market["placement"])
+        assert placement is not None
+        for day, half, code in [(date(2026, 11, 9), "AM", "/"), (date(2026, 11, 9), "PM", "\\"),
+                                (date(2026, 11, 10), "AM", "I"), (date(2027, 1, 4), "AM", "/")]:  # fmt: skip
+            db.session.add(AttendanceMark(pupil_id=placement.pupil_id, setting_id=placement.setting_id, date=day,
+                                          session=half, code=code))  # fmt: skip
+        db.session.commit()
+    with clock.fixed(date(2026, 12, 11)):
+        sign_in(page, market["head"], factories.PASSWORD)
+        page.set_viewport_size({"width": 375, "height": 740})
+        expect(page.locator("main")).to_contain_text("1 report to write")
+        page.get_by_role("link", name="See all progress reports").click()
+        page.get_by_role("link", name="write the report").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Write the progress report")
+        # From the registers: 6 weeks of 10 sessions to today, 2 present, 1 illness.
+        expect(page.locator("main")).to_contain_text("Sessions agreed")
+        expect(page.locator("main")).to_contain_text("Attended")
+        assert page.evaluate(FITS), "the report form is wider than a phone"
+        axe.check(page)
+        page.get_by_role("button", name="Submit the report").click()
+        expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the progress made towards objective 1")
+        axe.check(page)
+        page.get_by_label("Some progress").check()
+        page.get_by_label("Evidence of progress towards objective 1").fill("Came every day of the first week")
+        page.get_by_label("The pupil's voice").fill("I want to stay in the cooking group")
+        page.get_by_label("Next steps").fill("A visit to Castle Academy in January")
+        page.get_by_role("button", name="Submit the report").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Progress report, 2 November 2026 to 18 December 2026"
+        )
+        expect(page.locator("main")).to_contain_text("I want to stay in the cooking group")
+        assert page.evaluate(FITS), "the report is wider than a phone"
+        axe.check(page)
+        page.get_by_role("button", name="Sign out").click()
+    with clock.fixed(date(2027, 2, 10)):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        sign_in(page, market["head"], factories.PASSWORD)
+        page.goto("/commissioning/reports")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Progress reports")
+        expect(page.locator("main")).to_contain_text("4 January 2027 to 12 February 2027")
+        axe.check(page)
+        page.get_by_role("link", name="write the report").click()
+        page.get_by_label("Good progress").check()
+        page.get_by_label("Evidence of progress towards objective 1").fill("Every morning since January")
+        page.get_by_label("The pupil's voice").fill("School is OK now")
+        page.get_by_label("Next steps").fill("Two days a week at Castle Academy")
+        page.get_by_role("button", name="Submit the report").click()
+        expect(page.locator(".govuk-notification-banner")).to_contain_text("Report submitted")
+        page.get_by_role("button", name="Sign out").click()
+
+        sign_in(page, market["lead"], factories.PASSWORD)
+        page.goto(f"/placements/{market['placement']}")
+        page.get_by_role("link", name="Back to Riley Shaw").click()
+        reports = page.locator("#progress + p + ul li")
+        expect(reports).to_have_count(2)
+        expect(reports.first).to_contain_text("objective 1 good progress")
+        expect(reports.last).to_contain_text("objective 1 some progress")
+        axe.check(page)
+
+
 # Last in the module: the demo area replaces the market's database.
 def test_the_demo_area_s_framework_and_directory(page: Any, axe: Any, demo: None) -> None:
     """The demo's commissioner sees Greenfields' lapsed insurance; its school lead finds the approved
@@ -199,6 +271,22 @@ def test_the_demo_area_s_framework_and_directory(page: Any, axe: Any, demo: None
     axe.check(page)
     row.get_by_role("link", name="Greenfields Farm Project").click()
     expect(page.locator("main")).to_contain_text("Expired: in grace")
+    axe.check(page)
+    # Riverbank's latest progress report is still to write (or overdue); The Oaks' are all in.
+    page.goto("/commissioning/reports")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Riverbank Academy")
+    axe.check(page)
+    rows.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Progress reports")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("button", name="Sign out").click()
+
+    # The Oaks' head reads the progress reports of the child called off there.
+    sign_in(page, f"ap.head@{EMAIL_DOMAIN}", DEMO_PASSWORD)
+    page.goto("/commissioning/reports")
+    expect(page.locator("main")).to_contain_text("No progress reports are due")
     axe.check(page)
     page.get_by_role("button", name="Sign out").click()
 
