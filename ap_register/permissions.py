@@ -755,7 +755,9 @@ def scope_progress_reports(actor: Actor, stmt: S) -> S:
         if not role_allows(user, "progress.view"):
             return stmt.where(false())
         if user.la_id is not None:
-            home = select(Placement.id).join(Pupil, Placement.pupil_id == Pupil.id).where(Pupil.home_la_id == user.la_id)
+            home = (
+                select(Placement.id).join(Pupil, Placement.pupil_id == Pupil.id).where(Pupil.home_la_id == user.la_id)
+            )
         else:
             home = select(Placement.id).where(
                 or_(Placement.home_school_id == user.setting_id, Placement.setting_id == user.setting_id)

@@ -204,9 +204,7 @@ class Attendance:
         return round(100 * self.attended / self.possible, 1) if self.possible else None
 
 
-def attendance(
-    session: Session, agreement: PlacementAgreement, first: date, last: date
-) -> Attendance:
+def attendance(session: Session, agreement: PlacementAgreement, first: date, last: date) -> Attendance:
     """The agreement's sessions from `first` to `last` (school days only), each counted by the
     provider's mark for it: the session the version in force that day agreed."""
     placement = agreement.placement

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from ap_register.accounts import audit
 from ap_register.casework import caseloads, contacts, documents, letters
-from ap_register.commissioning import progress
 from ap_register.casework.documents import Store
+from ap_register.commissioning import progress
 from ap_register.domain.actors import Actor
 from ap_register.models import (
     Alert,

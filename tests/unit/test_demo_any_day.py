@@ -41,7 +41,9 @@ def test_the_demo_loads_on_any_day(db: Session, today: date) -> None:
             a.placement.setting.name: [p.number for p in progress.periods(db, a) if p.opens <= today and not p.report]
             for a in called_off
         }
-        written = {a.placement.setting.name: [p.number for p in progress.periods(db, a) if p.report] for a in called_off}
+        written = {
+            a.placement.setting.name: [p.number for p in progress.periods(db, a) if p.report] for a in called_off
+        }
         assert unwritten["The Oaks Pupil Referral Unit"] == [] and written["The Oaks Pupil Referral Unit"]
         assert len(unwritten["Riverbank Academy"]) == 1
     finally:

@@ -178,7 +178,9 @@ def test_a_report_not_in_by_its_due_date_raises_an_alert_for_the_la(db: Session,
     assert [f for f in findings(db, la, date(2026, 4, 20)) if f.kind == "progress_report_overdue"] == []
 
 
-def test_the_reports_are_read_by_the_parties_and_the_home_la_with_its_panel_only(db: Session, agreed: dict[str, Any]) -> None:
+def test_the_reports_are_read_by_the_parties_and_the_home_la_with_its_panel_only(
+    db: Session, agreed: dict[str, Any]
+) -> None:
     report = submit(db, agreed["head"], agreed["agreement"], 1, answers(), pupil_voice="a", next_steps="b", today=END)
     pupil = agreed["pupil"]
     panel = Actor(user=factories.user(db, Role.PANEL_MEMBER, agreed["la"]), via="test")
@@ -196,7 +198,9 @@ def test_the_reports_are_read_by_the_parties_and_the_home_la_with_its_panel_only
 def test_the_waiting_list_names_what_each_reader_waits_for(db: Session, agreed: dict[str, Any]) -> None:
     on = date(2026, 4, 20)
     waiting = progress.to_write(db, agreed["head"], on)
-    assert [(w.agreement, w.period.number, w.period.state(on)) for w in waiting] == [(agreed["agreement"], 1, "overdue")]
+    assert [(w.agreement, w.period.number, w.period.state(on)) for w in waiting] == [
+        (agreed["agreement"], 1, "overdue")
+    ]
     other_head = Actor(user=factories.user(db, Role.AP_HEAD, agreed["farm"]), via="test")
     assert progress.to_write(db, other_head, on) == []
 

@@ -73,7 +73,9 @@ def test_the_provider_writes_the_overdue_report_and_the_school_reads_it(
     assert "Some progress" in shown and "I like cooking best" in shown and "Afternoon sessions" in shown
     agreed = report.sessions_agreed  # no X or the like: every agreed session is a possible one
     assert f"Attended 1 ({round(100 / agreed, 1)}% of {agreed} possible sessions)" in shown
-    viewed = db.scalar(select(AuditEvent).where(AuditEvent.object_type == "progress_report", AuditEvent.action == "view"))
+    viewed = db.scalar(
+        select(AuditEvent).where(AuditEvent.object_type == "progress_report", AuditEvent.action == "view")
+    )
     assert viewed is not None and viewed.pupil_id == pupil.id
     child = text(page(client.get(f"/pupils/{pupil.id}")))
     assert "Progress at alternative provision" in child and "objective 1 some progress" in child
@@ -124,8 +126,10 @@ def test_who_may_not_write_or_read_a_report(client: Any, db: Session, world: dic
     assert away["pupil"].full_name in listed and home["pupil"].full_name not in listed
     sign_in(client, home["users"][Role.AP_HEAD].email)
     # A half term reported on already leads to its report; one the agreement does not have is not found.
-    assert client.get(f"/commissioning/agreements/{agreement.id}/half-terms/1/report").headers["Location"].endswith(
-        f"/commissioning/reports/{report.id}"
+    assert (
+        client.get(f"/commissioning/agreements/{agreement.id}/half-terms/1/report")
+        .headers["Location"]
+        .endswith(f"/commissioning/reports/{report.id}")
     )
     assert client.get(f"/commissioning/agreements/{agreement.id}/half-terms/99/report").status_code == 404
     assert client.get(f"/commissioning/agreements/{agreement.id}/half-terms/{'9' * 30}/report").status_code == 404
