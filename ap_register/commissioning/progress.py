@@ -36,8 +36,10 @@ from ap_register.accounts import audit
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, NotFound, Refusal
+from ap_register.domain.notifications import notify
 from ap_register.domain.reference_data import attendance_code_classes, attendance_codes
 from ap_register.domain.text import kept_text
+from ap_register.domain.vocab import Role
 from ap_register.models import (
     AgreementVersion,
     AttendanceMark,
@@ -47,6 +49,7 @@ from ap_register.models import (
     ProgressReport,
     Pupil,
     TermDate,
+    User,
 )
 
 RATINGS = {
@@ -354,6 +357,7 @@ def submit(
             "The report was not submitted",
             [FieldError("pupil_voice", f"The report for the half term from {found.label} was submitted already")],
         ) from None
+    _tell_the_readers(session, report, found)
     audit.record(
         session,
         actor,
@@ -364,6 +368,33 @@ def submit(
         detail={"agreement_id": agreement.id, "half_term": found.start.isoformat()},
     )
     return report
+
+
+def _tell_the_readers(session: Session, report: ProgressReport, found: Period) -> None:
+    """The home school's leads and the child's caseworker find the report in their inbox (its
+    words stay on the report's page, read through its scope)."""
+    from ap_register.casework.caseloads import caseworker_of
+
+    placement = report.agreement.placement
+    readers = list(
+        session.scalars(
+            select(User).where(
+                User.role == Role.SCHOOL_LEAD,
+                User.setting_id == placement.home_school_id,
+                User.setting_id.is_not(None),
+            )
+        )
+    )
+    caseworker = caseworker_of(session, placement.pupil)
+    notify(
+        session,
+        [*readers, *([caseworker] if caseworker is not None else [])],
+        kind="progress_report",
+        subject=f"{placement.setting.name} has sent a progress report",
+        body=f"The provider's report for the half term from {found.label} is ready to read.",
+        link=f"/commissioning/reports/{report.id}",
+        pupil_id=placement.pupil_id,
+    )
 
 
 def _who(actor: Actor) -> str:

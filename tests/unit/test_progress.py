@@ -20,7 +20,7 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.retention import anonymise
 from ap_register.domain.vocab import Role
-from ap_register.models import AttendanceMark, AuditEvent, ProgressReport
+from ap_register.models import AttendanceMark, AuditEvent, Notification, ProgressReport
 from tests import factories
 from tests.unit.test_agreements import TODAY, placed, terms  # noqa: F401  (the fixture)
 from tests.unit.test_frameworks import market  # noqa: F401  (the fixture)
@@ -125,6 +125,10 @@ def test_the_provider_submits_a_report_on_each_objective_with_the_registers_kept
     event = db.scalar(select(AuditEvent).where(AuditEvent.object_type == "progress_report"))
     assert event is not None and event.action == "submit" and event.pupil_id == agreed["pupil"].id
     assert periods(db, agreed["agreement"])[0].state(date(2026, 5, 1)) == "submitted"
+    # The school's lead finds it in their inbox, which names neither the child nor what was said.
+    told = db.scalar(select(Notification).where(Notification.user_id == agreed["lead"].user.id))
+    assert told is not None and told.link == f"/commissioning/reports/{report.id}"
+    assert "Jordan" not in told.subject + told.body and "mornings" not in told.body
     # A mark recorded later does not change what the report kept.
     mark(db, agreed, date(2026, 3, 10), "AM", "/")
     db.flush()
