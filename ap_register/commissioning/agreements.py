@@ -237,7 +237,7 @@ def call_off(
             "Nothing was called off", [FieldError("approval", "This placement was called off already")]
         ) from None
     version = AgreementVersion(agreement_id=agreement.id, number=1, created_by_id=actor.user_id,
-                               created_by_name=_who(actor), **kept)  # fmt: skip
+                               created_by_name=who(actor), **kept)  # fmt: skip
     session.add(version)
     session.flush()
     session.refresh(agreement)
@@ -253,7 +253,7 @@ def call_off(
     return agreement
 
 
-def _who(actor: Actor) -> str:
+def who(actor: Actor) -> str:
     """Who made or recorded it, as kept (the column holds 200 characters)."""
     if actor.user is None:
         return actor.name[:200]
@@ -334,7 +334,7 @@ def change(
         number=current.number + 1,
         reason=kept_reason,
         created_by_id=actor.user_id,
-        created_by_name=_who(actor),
+        created_by_name=who(actor),
         **kept,
     )
     session.add(version)
@@ -429,7 +429,7 @@ def accept(
         how=how,
         signed_on=signed_on,
         recorded_by_id=actor.user_id,
-        recorded_by_name=_who(actor),
+        recorded_by_name=who(actor),
     )
     try:
         with session.begin_nested():

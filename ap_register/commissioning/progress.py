@@ -26,13 +26,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ap_register import clock, permissions
 from ap_register.accounts import audit
+from ap_register.commissioning import agreements
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, NotFound, Refusal
@@ -346,7 +348,7 @@ def submit(
         pupil_voice=voice,
         next_steps=steps,
         submitted_by_id=actor.user_id,
-        submitted_by_name=_who(actor),
+        submitted_by_name=agreements.who(actor),
     )
     try:
         with session.begin_nested():
@@ -395,12 +397,6 @@ def _tell_the_readers(session: Session, report: ProgressReport, found: Period) -
         link=f"/commissioning/reports/{report.id}",
         pupil_id=placement.pupil_id,
     )
-
-
-def _who(actor: Actor) -> str:
-    if actor.user is None:
-        return actor.name[:200]
-    return f"{actor.user.name}, {actor.user.organisation_name}"[:200]
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -482,18 +478,25 @@ def waiting(session: Session, agreements: Sequence[PlacementAgreement], on: date
 
 
 def _agreements_of_la(session: Session, la: LocalAuthority) -> list[PlacementAgreement]:
+    return _loaded(
+        session,
+        select(PlacementAgreement)
+        .join(Placement, PlacementAgreement.placement_id == Placement.id)
+        .join(Pupil, Placement.pupil_id == Pupil.id)
+        .where(Pupil.home_la_id == la.id),
+    )
+
+
+def _loaded(session: Session, stmt: Select[Any]) -> list[PlacementAgreement]:
+    """The agreements, with what their half terms and a list of them read (versions, the child,
+    the provider)."""
     return list(
         session.scalars(
-            select(PlacementAgreement)
-            .join(Placement, PlacementAgreement.placement_id == Placement.id)
-            .join(Pupil, Placement.pupil_id == Pupil.id)
-            .where(Pupil.home_la_id == la.id)
-            .options(
+            stmt.options(
                 selectinload(PlacementAgreement.versions),
                 selectinload(PlacementAgreement.placement).selectinload(Placement.pupil),
                 selectinload(PlacementAgreement.placement).selectinload(Placement.setting),
-            )
-            .order_by(PlacementAgreement.id)
+            ).order_by(PlacementAgreement.id)
         )
     )
 
@@ -506,15 +509,4 @@ def overdue(session: Session, la: LocalAuthority, on: date) -> list[Waiting]:
 def to_write(session: Session, actor: Actor, on: date) -> list[Waiting]:
     """The reports open or overdue among the agreements the actor reads: a provider's list of
     reports to write, the LA's of those it waits for."""
-    found = list(
-        session.scalars(
-            permissions.scope_agreements(actor, select(PlacementAgreement))
-            .options(
-                selectinload(PlacementAgreement.versions),
-                selectinload(PlacementAgreement.placement).selectinload(Placement.pupil),
-                selectinload(PlacementAgreement.placement).selectinload(Placement.setting),
-            )
-            .order_by(PlacementAgreement.id)
-        )
-    )
-    return waiting(session, found, on)
+    return waiting(session, _loaded(session, permissions.scope_agreements(actor, select(PlacementAgreement))), on)
