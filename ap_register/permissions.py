@@ -157,7 +157,15 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # Read by those who read the agreement, and by the home LA's panel members: a child's progress
     # at AP is the evidence a panel weighs when it decides on reintegration.
     "progress.view": frozenset(
-        {Role.LA_ADMIN, Role.COMMISSIONER, Role.ATTENDANCE_OFFICER, Role.SCHOOL_LEAD, Role.AP_HEAD, Role.PANEL_MEMBER}
+        {
+            Role.LA_ADMIN,
+            Role.COMMISSIONER,
+            Role.ATTENDANCE_OFFICER,
+            Role.SCHOOL_LEAD,
+            Role.AP_HEAD,
+            Role.PANEL_CHAIR,
+            Role.PANEL_MEMBER,
+        }
     ),
     # The directory of providers approved on the LA's frameworks, with their rates, places and
     # outcomes: those who arrange or follow a placement; not the panel's members, who decide on
@@ -747,22 +755,23 @@ def scope_agreements(actor: Actor, stmt: S) -> S:
 
 def scope_progress_reports(actor: Actor, stmt: S) -> S:
     """Half-termly progress reports: of placements the actor sees, to the home LA's officers in
-    `progress.view` (its panel members among them) and to the two settings party to the agreement."""
+    `progress.view` (its panel's chair and members among them), to the provider that wrote them,
+    and to the child's school now (a child who moves school takes their reports to the new one;
+    the old school no longer reads them)."""
     user = actor.user
     placements = scope_placements(actor, select(Placement.id))
     agreements = select(PlacementAgreement.id).where(PlacementAgreement.placement_id.in_(placements))
     if user is not None:
         if not role_allows(user, "progress.view"):
             return stmt.where(false())
+        readable = select(Placement.id).join(Pupil, Placement.pupil_id == Pupil.id)
         if user.la_id is not None:
-            home = (
-                select(Placement.id).join(Pupil, Placement.pupil_id == Pupil.id).where(Pupil.home_la_id == user.la_id)
-            )
+            readable = readable.where(Pupil.home_la_id == user.la_id)
         else:
-            home = select(Placement.id).where(
-                or_(Placement.home_school_id == user.setting_id, Placement.setting_id == user.setting_id)
+            readable = readable.where(
+                or_(Pupil.home_school_id == user.setting_id, Placement.setting_id == user.setting_id)
             )
-        agreements = agreements.where(PlacementAgreement.placement_id.in_(home))
+        agreements = agreements.where(PlacementAgreement.placement_id.in_(readable))
     return stmt.where(ProgressReport.agreement_id.in_(agreements))
 
 

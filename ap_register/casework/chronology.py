@@ -281,8 +281,7 @@ def _progress(session: Session, actor: Actor, pupil: Pupil) -> list[Entry]:
             "progress",
             f"Progress report for the half term from {r.period_start:%-d %B %Y} to {r.period_end:%-d %B %Y}, "
             f"{r.agreement.placement.setting.name}",
-            f"Attended {r.sessions_attended} of {r.sessions_agreed - r.sessions_not_counted} possible sessions. "
-            + "; ".join(f"{objective}: {rating.lower()}" for objective, rating, _ in progress.rated(r)),
+            progress.summary(r).capitalize(),
             r.submitted_by_name,
             r.submitted_at,
         )

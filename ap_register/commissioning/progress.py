@@ -32,9 +32,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from ap_register import clock, permissions
+from ap_register import permissions
 from ap_register.accounts import audit
 from ap_register.commissioning import agreements
+from ap_register.commissioning.agreements import PARTIES
 from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
 from ap_register.domain.errors import CalendarUnknown, DomainError, FieldError, Forbidden, NotFound, Refusal
@@ -61,7 +62,10 @@ RATINGS = {
     "achieved": "Achieved",
 }
 OPENS_DAYS = 14  # the report may be written in the half term's last fortnight
+EVIDENCE_MAX = 2000  # characters of evidence for an objective
+TEXT_MAX = 3000  # of the pupil's voice, and of the next steps
 DUE_SCHOOL_DAYS = 5  # and is due on the fifth school day after it ends
+CHASED_DAYS = 365  # an overdue report is alerted on for a year after it was due
 STATES = {
     "submitted": "Submitted",
     "not_yet": "Not open yet",
@@ -72,9 +76,10 @@ STATES = {
 
 @dataclass(frozen=True)
 class Period:
-    """One half term of an agreement: its number (from 1, the first half term the agreement ran
-    in), the half term's dates, the days it counts (the agreement's start and the placement's end
-    inside it), when its report opens and is due, and the report when submitted."""
+    """One half term of an agreement: its number (from 1, the first half term the agreement is
+    reported on), the half term's dates, the days it counts (the agreement's start and the
+    placement's end inside it), when its report opens and is due (None: not known until the LA
+    records its next term dates), and the report when submitted."""
 
     number: int
     start: date
@@ -82,7 +87,7 @@ class Period:
     first: date
     last: date
     opens: date
-    due: date
+    due: date | None
     report: ProgressReport | None
 
     def state(self, on: date) -> str:
@@ -90,47 +95,69 @@ class Period:
             return "submitted"
         if on < self.opens:
             return "not_yet"
-        return "open" if on <= self.due else "overdue"
+        return "open" if self.due is None or on <= self.due else "overdue"
+
+    def writable(self, on: date) -> bool:
+        """Whether its report may be written on `on` (by its provider)."""
+        return self.state(on) in ("open", "overdue")
 
     @property
     def label(self) -> str:
         return f"{self.start:%-d %B %Y} to {self.end:%-d %B %Y}"
 
 
-def _due(calendar: SchoolCalendar, end: date) -> date:
-    """The DUE_SCHOOL_DAYSth school day after the half term; three weeks after it when the LA's
-    next term dates are not recorded yet (the calendar does not guess)."""
+def _due(calendar: SchoolCalendar, end: date) -> date | None:
+    """The DUE_SCHOOL_DAYSth school day after the half term; None while the LA's next term dates
+    are not recorded (the calendar does not guess, so neither does the due date)."""
     try:
         return calendar.add_school_days(end, DUE_SCHOOL_DAYS)
     except CalendarUnknown:
-        return end + timedelta(days=21)
+        return None
 
 
-def _made_on(version: AgreementVersion) -> date:
-    return version.created_at.astimezone(clock.ENGLAND).date()
+def _in_force_from(version: AgreementVersion) -> date | None:
+    """The day a version came into force: the day its last party accepted it (None: not yet
+    accepted by every party)."""
+    signed = {s.party: s.signed_on for s in version.signatures}
+    if set(signed) != set(PARTIES):
+        return None
+    return max(signed.values())
 
 
 def version_on(agreement: PlacementAgreement, day: date) -> AgreementVersion:
-    """The version in force on a day: the latest made on or before it (the first before any)."""
+    """The version in force on a day: the latest that every party (the school, the provider, the
+    parent) had accepted by then; before any, the first (the call-off's own terms). A change one
+    party alone has made counts for nothing until the others accept it."""
     found = agreement.versions[0]
-    for version in agreement.versions:
-        if _made_on(version) <= day:
+    for version in agreement.versions[1:]:
+        since = _in_force_from(version)
+        if since is not None and since <= day:
             found = version
     return found
+
+
+def _reported(reports: Sequence[ProgressReport], start: date, end: date) -> ProgressReport | None:
+    """The report that covers a half term: one whose dates overlap it (a half term whose first day
+    the LA later corrects, or a child whose record moves to another LA's term dates, keeps its
+    report)."""
+    return next((r for r in reports if r.period_start <= end and r.period_end >= start), None)
 
 
 def _periods(
     agreement: PlacementAgreement,
     stretches: Sequence[tuple[date, date]],
     calendar: SchoolCalendar,
-    reports: dict[date, ProgressReport],
+    reports: Sequence[ProgressReport],
 ) -> list[Period]:
+    """The half terms reported on: from the first that ends on or after the call-off (a placement
+    called off late is not reported on for half terms before it) and the agreement's start, to the
+    placement's end; each with a school day under the agreement."""
     placement = agreement.placement
     begins = max(agreement.versions[0].starts_on, placement.start_date)
     ends = placement.end_date
     result: list[Period] = []
     for start, end in sorted(stretches):
-        if end < begins or (ends is not None and start > ends):
+        if end < begins or end < agreement.called_off_on or (ends is not None and start > ends):
             continue
         first, last = max(start, begins), min(end, ends) if ends is not None else end
         try:
@@ -145,9 +172,9 @@ def _periods(
                 end=end,
                 first=first,
                 last=last,
-                opens=end - timedelta(days=OPENS_DAYS),
+                opens=max(end - timedelta(days=OPENS_DAYS), first),
                 due=_due(calendar, end),
-                report=reports.get(start),
+                report=_reported(reports, start, end),
             )
         )
     return result
@@ -165,16 +192,25 @@ def _stretches(session: Session, la_id: int) -> list[tuple[date, date]]:
 def periods(session: Session, agreement: PlacementAgreement) -> list[Period]:
     """Every half term of the agreement, first to last (those still to come included)."""
     la = agreement.placement.pupil.home_la
-    reports = {
-        r.period_start: r
-        for r in session.scalars(select(ProgressReport).where(ProgressReport.agreement_id == agreement.id))
-    }
+    reports = list(session.scalars(select(ProgressReport).where(ProgressReport.agreement_id == agreement.id)))
     return _periods(agreement, _stretches(session, la.id), calendar_for(session, la), reports)
 
 
 def shown_periods(session: Session, agreement: PlacementAgreement, on: date) -> list[Period]:
     """The half terms begun by `on`, newest first: what the agreement's page lists."""
     return [p for p in reversed(periods(session, agreement)) if p.start <= on]
+
+
+def no_half_terms(session: Session, agreement: PlacementAgreement, on: date) -> str:
+    """Why an agreement has no half term to report on yet: its first has not begun, or the LA's
+    term dates do not reach today (then nothing is due until they are recorded)."""
+    la = agreement.placement.pupil.home_la
+    if not calendar_for(session, la).covers(on):
+        return (
+            f"{la.name}'s term dates are not recorded for {on:%-d %B %Y}: no report is due until its "
+            "administrators record them"
+        )
+    return "The agreement's first half term has not begun."
 
 
 def period(session: Session, agreement: PlacementAgreement, number: int) -> Period:
@@ -288,6 +324,12 @@ class Answer:
     evidence: str | None
 
 
+def reported_against(agreement: PlacementAgreement, found: Period, today: date) -> AgreementVersion:
+    """The version whose objectives a half term's report scores: the one in force on the last day
+    it counts."""
+    return version_on(agreement, min(found.last, today))
+
+
 def submit(
     session: Session,
     actor: Actor,
@@ -298,35 +340,50 @@ def submit(
     pupil_voice: str | None,
     next_steps: str | None,
     today: date,
+    half_term: date | None = None,
+    version_number: int | None = None,
 ) -> ProgressReport:
-    """The provider's report for the agreement's `number`th half term. Refused before the report
-    opens, and for a half term reported on already (two submissions at once: the second is
-    refused by the table's one report per agreement and half term)."""
+    """The provider's report for the agreement's `number`th half term, as the form showed it: the
+    half term starting on `half_term`, the objectives of version `version_number` (either changed
+    meanwhile: refused, so nothing is scored against what the writer did not see). Refused before
+    the report opens, and for a half term reported on already (two at once: the second waits for
+    the first, then finds it)."""
     if not may_report(session, actor, agreement):
         raise Forbidden("You do not have permission to do this")
+    session.refresh(agreement, with_for_update=True)
     found = period(session, agreement, number)
     refusal = Refusal()
     if found.report is not None:
         refusal.add("pupil_voice", f"The report for the half term from {found.label} was submitted already")
         refusal.raise_if_any("The report was not submitted")
+    if half_term is not None and half_term != found.start:
+        refusal.add("pupil_voice", "The local authority's term dates changed while you wrote: open the report again")
+        refusal.raise_if_any("The report was not submitted")
     if today < found.opens:
         refusal.add("pupil_voice", f"The report for this half term can be written from {found.opens:%-d %B %Y}")
         refusal.raise_if_any("The report was not submitted")
-    version = agreement.current
+    version = reported_against(agreement, found, today)
+    if version_number is not None and version_number != version.number:
+        refusal.add(
+            "pupil_voice",
+            f"The agreement changed while you wrote: the report is now against version {version.number}'s objectives. "
+            "Open the report again",
+        )
+        refusal.raise_if_any("The report was not submitted")
     progress = []
     for n, objective in enumerate(version.objectives, start=1):
         answer = answers[n - 1] if n <= len(answers) else Answer(None, None)
         if answer.rating not in RATINGS:
             refusal.add(f"rating_{n}", f"Choose the progress made towards objective {n}")
-        evidence = kept_text(refusal, f"evidence_{n}", f"The evidence for objective {n}", answer.evidence, 2000,
-                             multiline=True)  # fmt: skip
+        evidence = kept_text(refusal, f"evidence_{n}", f"The evidence for objective {n}", answer.evidence,
+                             EVIDENCE_MAX, multiline=True)  # fmt: skip
         if evidence is None and not any(e.field == f"evidence_{n}" for e in refusal.errors):
             refusal.add(f"evidence_{n}", f"Enter the evidence of progress towards objective {n}")
         progress.append({**objective, "rating": answer.rating or "", "evidence": evidence or ""})
-    voice = kept_text(refusal, "pupil_voice", "The pupil's voice", pupil_voice, 3000, multiline=True)
+    voice = kept_text(refusal, "pupil_voice", "The pupil's voice", pupil_voice, TEXT_MAX, multiline=True)
     if voice is None and not any(e.field == "pupil_voice" for e in refusal.errors):
         refusal.add("pupil_voice", "Enter what the pupil says about their progress, in their own words")
-    steps = kept_text(refusal, "next_steps", "Next steps", next_steps, 3000, multiline=True)
+    steps = kept_text(refusal, "next_steps", "Next steps", next_steps, TEXT_MAX, multiline=True)
     if steps is None and not any(e.field == "next_steps" for e in refusal.errors):
         refusal.add("next_steps", "Enter the next steps")
     refusal.raise_if_any("The report was not submitted")
@@ -439,7 +496,16 @@ def forget(session: Session, pupil: Pupil) -> None:
     """Anonymising a child's record removes what their reports say (their figures stay)."""
     for report in of_pupil(session, Actor.system("retention"), pupil):
         report.pupil_voice = report.next_steps = REMOVED
-        report.progress = [{**p, "evidence": REMOVED} for p in report.progress]
+        report.progress = [
+            {**p, "objective": REMOVED, "measure": REMOVED, "evidence": REMOVED} for p in report.progress
+        ]
+
+
+def summary(report: ProgressReport) -> str:
+    """A report in a line: its attendance and each objective's rating (its words stay on its page)."""
+    kept = kept_attendance(report)
+    ratings = ", ".join(f"objective {n} {rating.lower()}" for n, (_, rating, _) in enumerate(rated(report), start=1))
+    return f"attended {kept.attended} of {kept.possible} possible sessions; {ratings}"
 
 
 def rated(report: ProgressReport) -> list[tuple[str, str, str]]:
@@ -449,22 +515,24 @@ def rated(report: ProgressReport) -> list[tuple[str, str, str]]:
 
 @dataclass(frozen=True)
 class Waiting:
-    """A report not yet submitted: its agreement and half term."""
+    """A report not yet submitted: its agreement and half term, and whether the reader writes it."""
 
     agreement: PlacementAgreement
     period: Period
+    writes: bool = False
 
 
 def waiting(session: Session, agreements: Sequence[PlacementAgreement], on: date) -> list[Waiting]:
-    """The reports open or overdue on `on` for these agreements, the longest overdue first. Each
-    LA's term dates and each agreement's reports are read once."""
+    """The reports open or overdue on `on` for these agreements, the longest overdue first (those
+    whose due day is not known yet last). Each LA's term dates and each agreement's reports are
+    read once."""
     if not agreements:
         return []
-    reports: dict[int, dict[date, ProgressReport]] = {a.id: {} for a in agreements}
+    reports: dict[int, list[ProgressReport]] = {a.id: [] for a in agreements}
     for report in session.scalars(
         select(ProgressReport).where(ProgressReport.agreement_id.in_([a.id for a in agreements]))
     ):
-        reports[report.agreement_id][report.period_start] = report
+        reports[report.agreement_id].append(report)
     stretches: dict[int, list[tuple[date, date]]] = {}
     result = []
     for agreement in agreements:
@@ -472,9 +540,9 @@ def waiting(session: Session, agreements: Sequence[PlacementAgreement], on: date
         if la.id not in stretches:
             stretches[la.id] = _stretches(session, la.id)
         for found in _periods(agreement, stretches[la.id], calendar_for(session, la), reports[agreement.id]):
-            if found.state(on) in ("open", "overdue"):
+            if found.writable(on):
                 result.append(Waiting(agreement, found))
-    return sorted(result, key=lambda w: (w.period.due, w.agreement.id))
+    return sorted(result, key=lambda w: (w.period.due or date.max, w.agreement.id))
 
 
 def _agreements_of_la(session: Session, la: LocalAuthority) -> list[PlacementAgreement]:
@@ -493,7 +561,7 @@ def _loaded(session: Session, stmt: Select[Any]) -> list[PlacementAgreement]:
     return list(
         session.scalars(
             stmt.options(
-                selectinload(PlacementAgreement.versions),
+                selectinload(PlacementAgreement.versions).selectinload(AgreementVersion.signatures),
                 selectinload(PlacementAgreement.placement).selectinload(Placement.pupil),
                 selectinload(PlacementAgreement.placement).selectinload(Placement.setting),
             ).order_by(PlacementAgreement.id)
@@ -502,11 +570,26 @@ def _loaded(session: Session, stmt: Select[Any]) -> list[PlacementAgreement]:
 
 
 def overdue(session: Session, la: LocalAuthority, on: date) -> list[Waiting]:
-    """The reports overdue on `on` for the LA's children: the alert `progress_report_overdue`."""
-    return [w for w in waiting(session, _agreements_of_la(session, la), on) if w.period.state(on) == "overdue"]
+    """The reports overdue on `on` for the LA's children: the alert `progress_report_overdue`.
+    A report is chased for CHASED_DAYS after it was due (a placement long ended is not alerted
+    on for ever), and never for a child whose record is anonymised."""
+    return [
+        w
+        for w in waiting(session, _agreements_of_la(session, la), on)
+        if w.period.state(on) == "overdue"
+        and w.period.due is not None
+        and (on - w.period.due).days <= CHASED_DAYS
+        and w.agreement.placement.pupil.anonymised_on is None
+    ]
 
 
 def to_write(session: Session, actor: Actor, on: date) -> list[Waiting]:
-    """The reports open or overdue among the agreements the actor reads: a provider's list of
-    reports to write, the LA's of those it waits for."""
-    return waiting(session, _loaded(session, permissions.scope_agreements(actor, select(PlacementAgreement))), on)
+    """The reports open or overdue among the agreements the actor reads: a provider's head, those
+    it writes; the LA and the school, those they wait for."""
+    found = waiting(session, _loaded(session, permissions.scope_agreements(actor, select(PlacementAgreement))), on)
+    user = actor.user
+    if user is None or not permissions.role_allows(user, "progress.report"):
+        return found
+    # A provider's head writes its own provider's reports: a PRU that is a child's home school
+    # reads the agreement of a placement elsewhere, and does not write its report.
+    return [Waiting(w.agreement, w.period, writes=True) for w in found if may_report(session, actor, w.agreement)]

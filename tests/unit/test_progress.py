@@ -13,14 +13,15 @@ from sqlalchemy.orm import Session
 
 from ap_register import clock
 from ap_register.commissioning import progress
-from ap_register.commissioning.agreements import call_off, change
+from ap_register.commissioning.agreements import accept, call_off, change
 from ap_register.commissioning.progress import Answer, attendance, periods, submit
 from ap_register.coverage.alerts import findings
 from ap_register.domain.actors import Actor
+from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
 from ap_register.domain.retention import anonymise
-from ap_register.domain.vocab import Role
-from ap_register.models import AttendanceMark, AuditEvent, Notification, ProgressReport
+from ap_register.domain.vocab import Role, SettingKind
+from ap_register.models import AttendanceMark, AuditEvent, Notification, ProgressReport, TermDate
 from tests import factories
 from tests.unit.test_agreements import TODAY, placed, terms  # noqa: F401  (the fixture)
 from tests.unit.test_frameworks import market  # noqa: F401  (the fixture)
@@ -94,14 +95,59 @@ def test_the_attendance_matches_a_hand_count_of_the_registers(db: Session, agree
     assert (counted.not_counted, counted.unmarked, counted.possible, counted.share) == (1, 10, 23, 43.5)
 
 
-def test_a_change_of_sessions_counts_from_the_day_it_was_made(db: Session, agreed: dict[str, Any]) -> None:
+def sign(db: Session, agreed: dict[str, Any], version: int, party: str, on: date) -> None:
+    accept(db, agreed["commissioner"], agreed["agreement"], version_number=version, party=party, name="Someone",
+           how="on_paper", signed_on=on, today=on)  # fmt: skip
+
+
+def test_a_change_counts_from_the_day_every_party_has_accepted_it(db: Session, agreed: dict[str, Any]) -> None:
     agreement = agreed["agreement"]
     with clock.fixed(date(2026, 3, 16)):
         change(db, agreed["lead"], agreement, terms(sessions="1010101010"), reason="Mornings only",
                version_number=1, today=date(2026, 3, 16))  # fmt: skip
+    sign(db, agreed, 2, "school", date(2026, 3, 16))
+    sign(db, agreed, 2, "provider", date(2026, 3, 17))
     db.flush()
-    # Week of 9 March: 8 a week (version 1); weeks of 16 and 23 March: 5 mornings a week.
-    assert attendance(db, agreement, date(2026, 3, 9), END).agreed == 8 + 5 + 5
+    # Not yet in force: the parent has not accepted it, so the 3 weeks count 8 sessions each.
+    assert attendance(db, agreement, date(2026, 3, 9), END).agreed == 24
+    sign(db, agreed, 2, "parent", date(2026, 3, 18))
+    db.flush()
+    # In force from Wednesday 18 March: 8 in the first week, Mon and Tue (4) and Wed to Fri
+    # mornings (3) in the second, 5 mornings in the third.
+    assert attendance(db, agreement, date(2026, 3, 9), END).agreed == 8 + 4 + 3 + 5
+
+
+def test_a_change_one_party_made_alone_does_not_change_what_is_reported(db: Session, agreed: dict[str, Any]) -> None:
+    """The provider may change the agreement, but its change does not cut the sessions its report
+    counts, nor the objectives it scores, until the school and the parent accept it."""
+    agreement = agreed["agreement"]
+    with clock.fixed(date(2026, 3, 16)):
+        change(db, agreed["head"], agreement, terms(sessions="1000000000", objectives=[("Turn up", "Sometimes")]),
+               reason="Fewer sessions", version_number=1, today=date(2026, 3, 16))  # fmt: skip
+    db.flush()
+    found = periods(db, agreement)[0]
+    assert progress.reported_against(agreement, found, END).number == 1
+    report = submit(db, agreed["head"], agreement, 1, answers(), pupil_voice="a", next_steps="b", today=END,
+                    version_number=1)  # fmt: skip
+    assert report.sessions_agreed == 24 and len(report.progress) == 2
+
+
+def test_answers_written_against_a_version_since_replaced_are_refused(db: Session, agreed: dict[str, Any]) -> None:
+    agreement = agreed["agreement"]
+    with clock.fixed(date(2026, 3, 16)):
+        change(db, agreed["lead"], agreement, terms(objectives=[("Attend", "The register")]), reason="One goal",
+               version_number=1, today=date(2026, 3, 16))  # fmt: skip
+    for party in ("school", "provider", "parent"):
+        sign(db, agreed, 2, party, date(2026, 3, 16))
+    with pytest.raises(DomainError) as stale:
+        submit(db, agreed["head"], agreement, 1, answers(), pupil_voice="a", next_steps="b", today=END,
+               version_number=1)  # fmt: skip
+    assert "the report is now against version 2's objectives" in stale.value.errors[0].message
+    with pytest.raises(DomainError) as moved:
+        submit(db, agreed["head"], agreement, 1, answers(1), pupil_voice="a", next_steps="b", today=END,
+               half_term=date(2026, 3, 2))  # fmt: skip
+    assert "term dates changed while you wrote" in moved.value.errors[0].message
+    assert db.scalar(select(ProgressReport)) is None
 
 
 def test_the_provider_submits_a_report_on_each_objective_with_the_registers_kept(
@@ -217,3 +263,90 @@ def test_anonymising_the_child_removes_the_reports_words(db: Session, agreed: di
     db.refresh(report)
     assert "I miss my friends" not in report.pupil_voice and "Visit" not in report.next_steps
     assert all("Evidence" not in p["evidence"] for p in report.progress)
+
+
+def test_a_late_call_off_is_not_reported_on_for_half_terms_before_it(db: Session, placed: dict[str, Any]) -> None:  # noqa: F811
+    """A placement running since 9 March, called off on 20 April: the half term that ended on 27
+    March is not due; the first reported on is the one the call-off falls in."""
+    made = call_off(db, placed["lead"], placed["placement"], placed["approval"], terms(), today=date(2026, 4, 20))
+    found = periods(db, made)
+    assert (found[0].start, found[0].first) == (date(2026, 4, 13), date(2026, 4, 13))
+    assert [f for f in findings(db, placed["la"], date(2026, 4, 20)) if f.kind == "progress_report_overdue"] == []
+
+
+def test_a_report_opens_no_earlier_than_the_agreement_s_first_day(db: Session, placed: dict[str, Any]) -> None:  # noqa: F811
+    made = call_off(db, placed["lead"], placed["placement"], placed["approval"], terms(starts_on=date(2026, 3, 23)),
+                    today=TODAY)  # fmt: skip
+    head = Actor(user=factories.user(db, Role.AP_HEAD, placed["pru"]), via="test")
+    assert periods(db, made)[0].opens == date(2026, 3, 23)  # not 13 March, before it began
+    with pytest.raises(DomainError):
+        submit(db, head, made, 1, answers(), pupil_voice="a", next_steps="b", today=date(2026, 3, 20))
+
+
+def test_a_corrected_half_term_keeps_its_report_and_is_not_reported_twice(db: Session, agreed: dict[str, Any]) -> None:
+    report = submit(db, agreed["head"], agreed["agreement"], 1, answers(), pupil_voice="a", next_steps="b", today=END)
+    # The LA corrects the half term's first day: the report still covers it.
+    stretch = db.scalar(
+        select(TermDate).where(TermDate.la_id == agreed["la"].id, TermDate.start_date == date(2026, 2, 23))
+    )
+    assert stretch is not None
+    stretch.start_date = date(2026, 2, 24)
+    db.flush()
+    forget_calendars(db)
+    assert periods(db, agreed["agreement"])[0].report == report
+    with pytest.raises(DomainError) as again:
+        submit(db, agreed["head"], agreed["agreement"], 1, answers(), pupil_voice="a", next_steps="b", today=END)
+    assert "submitted already" in again.value.errors[0].message
+    assert [f for f in findings(db, agreed["la"], date(2026, 4, 20)) if f.kind == "progress_report_overdue"] == []
+
+
+def test_with_the_next_term_dates_unrecorded_nothing_is_due_and_nothing_guessed(
+    db: Session, agreed: dict[str, Any]
+) -> None:
+    for stretch in db.scalars(select(TermDate).where(TermDate.la_id == agreed["la"].id, TermDate.start_date > END)):
+        db.delete(stretch)
+    db.flush()
+    forget_calendars(db)
+    first = periods(db, agreed["agreement"])[0]
+    assert first.due is None and first.state(date(2026, 8, 1)) == "open"
+    assert [f for f in findings(db, agreed["la"], date(2026, 8, 1)) if f.kind == "progress_report_overdue"] == []
+
+
+def test_an_overdue_report_is_chased_for_a_year_and_never_for_an_anonymised_child(
+    db: Session, agreed: dict[str, Any]
+) -> None:
+    la = agreed["la"]
+
+    def chased(on: date) -> int:
+        return len([f for f in findings(db, la, on) if f.key.endswith(":2026-02-23")])
+
+    assert chased(date(2027, 4, 17)) == 1  # a year after it was due, 17 April 2026
+    assert chased(date(2027, 4, 19)) == 0
+    anonymise(db, Actor.system("test"), agreed["pupil"], date(2026, 5, 1))
+    db.flush()
+    assert chased(date(2026, 5, 1)) == 0
+
+
+def test_a_pru_that_is_the_home_school_is_not_asked_to_write_the_report(db: Session, agreed: dict[str, Any]) -> None:
+    """A child on the roll of one PRU, placed at The Oaks: the home PRU's head reads the agreement,
+    and The Oaks' head, not theirs, writes the report."""
+    home_pru = factories.setting(db, agreed["la"], SettingKind.PRU, name="Westside PRU")
+    agreed["placement"].home_school_id = home_pru.id
+    agreed["pupil"].home_school_id = home_pru.id
+    db.flush()
+    theirs = Actor(user=factories.user(db, Role.AP_HEAD, home_pru), via="test")
+    on = date(2026, 4, 20)
+    assert progress.to_write(db, theirs, on) == []
+    assert [w.writes for w in progress.to_write(db, agreed["head"], on)] == [True]
+
+
+def test_a_child_who_moves_school_takes_their_reports_to_the_new_school(db: Session, agreed: dict[str, Any]) -> None:
+    report = submit(db, agreed["head"], agreed["agreement"], 1, answers(), pupil_voice="a", next_steps="b", today=END)
+    new_school = factories.setting(db, agreed["la"], SettingKind.MAINSTREAM, name="Fen High")
+    agreed["pupil"].home_school_id = new_school.id
+    db.flush()
+    new_lead = Actor(user=factories.user(db, Role.SCHOOL_LEAD, new_school), via="test")
+    assert progress.of_pupil(db, new_lead, agreed["pupil"]) == [report]
+    assert progress.of_pupil(db, agreed["lead"], agreed["pupil"]) == []
+    chair = Actor(user=factories.user(db, Role.PANEL_CHAIR, agreed["la"]), via="test")
+    assert progress.of_pupil(db, chair, agreed["pupil"]) == [report]

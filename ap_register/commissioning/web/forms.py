@@ -20,7 +20,7 @@ from ap_register.blueprints.forms import (
 from ap_register.commissioning.agreements import HOW, MAX_OBJECTIVES, PAYERS, PAYS_ON, Terms
 from ap_register.commissioning.directory import DISTANCES_KM
 from ap_register.commissioning.frameworks import CHECKS, KINDS, RATE_UNITS, SERVICES
-from ap_register.commissioning.progress import RATINGS, Answer
+from ap_register.commissioning.progress import EVIDENCE_MAX, RATINGS, TEXT_MAX, Answer
 from ap_register.domain import week_pattern
 
 
@@ -206,7 +206,7 @@ def _rating(n: int) -> RadioField:
 def _evidence(n: int) -> TextAreaField:
     return text_area(
         f"Evidence of progress towards objective {n}",
-        max_length=2000,
+        max_length=EVIDENCE_MAX,
         counted=True,
         description="What the pupil did, and how you know: work, assessments, the register, what staff saw",
     )
@@ -216,17 +216,19 @@ class ReportForm(Form):
     """A half term's progress report. The view keeps the objectives' fields for as many as the
     agreement has, each labelled with its objective."""
 
+    half_term = HiddenField()  # the first day of the half term the form showed
+    version = HiddenField()  # the version whose objectives it showed
     rating_1, evidence_1 = _rating(1), _evidence(1)
     rating_2, evidence_2 = _rating(2), _evidence(2)
     rating_3, evidence_3 = _rating(3), _evidence(3)
     rating_4, evidence_4 = _rating(4), _evidence(4)
     pupil_voice = text_area(
         "The pupil's voice",
-        max_length=3000,
+        max_length=TEXT_MAX,
         counted=True,
         description="What the pupil says about their progress and the placement, in their own words",
     )
-    next_steps = text_area("Next steps", max_length=3000, counted=True)
+    next_steps = text_area("Next steps", max_length=TEXT_MAX, counted=True)
     submit = submit("Submit the report")
 
     def keep_objectives(self, objectives: list[dict[str, str]]) -> None:

@@ -34,7 +34,7 @@ from ap_register.commissioning.web.forms import (
 )
 from ap_register.domain.errors import Forbidden, NotFound
 from ap_register.domain.grid import on_the_grid
-from ap_register.domain.typed import record_id, whole_number
+from ap_register.domain.typed import iso_day, record_id, whole_number
 from ap_register.domain.vocab import AP_KINDS, HOME_SCHOOL_KINDS, SETTING_KIND_LABELS, TIER_LABELS
 from ap_register.extensions import db
 from ap_register.models import (
@@ -484,6 +484,7 @@ def _agreement_page(
             parties=agreements.PARTIES,
             how=agreements.HOW,
             half_terms=progress.shown_periods(db.session, found, clock.today()),
+            no_half_terms=progress.no_half_terms(db.session, found, clock.today()),
             may_report=progress.may_report(db.session, actor, found),
             report_states=progress.STATES,
             today=clock.today(),
@@ -610,8 +611,11 @@ def report_new(agreement_id: int, number: int) -> str | Response:
     if half_term.report is not None:
         return redirect(url_for("commissioning.report", report_id=half_term.report.id))
     today = clock.today()
+    version = progress.reported_against(found, half_term, today)
     form = ReportForm()
-    form.keep_objectives(found.current.objectives)
+    form.keep_objectives(version.objectives)
+    if request.method == "GET":
+        form.half_term.data, form.version.data = half_term.start.isoformat(), str(version.number)
     if form.validate_on_submit():
         done, made = attempt(
             form,
@@ -624,6 +628,8 @@ def report_new(agreement_id: int, number: int) -> str | Response:
                 pupil_voice=form.pupil_voice.data,
                 next_steps=form.next_steps.data,
                 today=today,
+                half_term=iso_day(form.half_term.data),
+                version_number=whole_number(form.version.data),
             ),
         )
         if done and made is not None:
@@ -637,12 +643,15 @@ def report_new(agreement_id: int, number: int) -> str | Response:
         agreement=found,
         placement=found.placement,
         half_term=half_term,
-        is_open=today >= half_term.opens,
+        is_open=half_term.writable(today),
         counted_to=counted_to,
         attendance=progress.attendance(db.session, found, half_term.first, counted_to)
         if counted_to >= half_term.first
         else None,
-        objectives=found.current.objectives,
+        objectives=version.objectives,
+        evidence_max=progress.EVIDENCE_MAX,
+        text_max=progress.TEXT_MAX,
+        opens_days=progress.OPENS_DAYS,
     )
 
 
@@ -678,4 +687,5 @@ def reports() -> str:
         today=today,
         states=progress.STATES,
         writes=permissions.role_allows(current_user, "progress.report"),
+        due_school_days=progress.DUE_SCHOOL_DAYS,
     )

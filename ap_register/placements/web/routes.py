@@ -170,7 +170,7 @@ def pupil(pupil_id: int) -> str:
         note_documents=documents.attached(db.session, actor, "note_id", [n.id for n in notes_shown]),
         letters=letters.visible(db.session, actor, found),
         progress_reports=progress.of_pupil(db.session, actor, found),
-        ratings=progress.RATINGS,
+        report_summary=progress.summary,
         letter_kinds=letters.KINDS,
         letter_sent_how=letters.SENT_HOW,
         people=people,
@@ -551,7 +551,7 @@ def placement_review(placement_id: int) -> str | BaseResponse:
         form=form,
         placement=found,
         progress_reports=progress.of_placement(db.session, actor, found),
-        ratings=progress.RATINGS,
+        report_summary=progress.summary,
     )
 
 
