@@ -619,7 +619,11 @@ def area_records(
     from ap_register.commissioning import agreements
 
     terms = agreements.Terms(
-        objectives=[(f"{pupil.first_name} attends every session", "The register, reviewed each half term")],
+        objectives=[
+            (f"{pupil.first_name} attends every session", "The register, reviewed each half term"),
+            ("Reads for 20 minutes a day", "The reading log"), ("Grade 4 in maths", "Termly assessment"),
+            ("Back at school two days a week", "The home school's register"),
+        ],
         sessions=placement.sessions, hours_per_week="25", rate="60.00", rate_unit="session", pays_on="attended",
         payer="la", starts_on=date(2026, 9, 1), review_on=date(2026, 12, 14),
         safeguarding=f"Designated safeguarding lead at {pru.name}: Ms {key.title()}safe",
@@ -635,7 +639,7 @@ def area_records(
     from ap_register.commissioning import progress
 
     report = progress.submit(
-        db, system, agreement, 2, [progress.Answer("good", f"{pupil.first_name} came every day this week")],
+        db, system, agreement, 2, [progress.Answer("good", f"{pupil.first_name} came every day this week")] * 4,
         pupil_voice="It is better here", next_steps="Keep going", today=date(2026, 12, 4),
     )  # fmt: skip
     db.flush()

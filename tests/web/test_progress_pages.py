@@ -41,11 +41,11 @@ def test_the_provider_writes_the_overdue_report_and_the_school_reads_it(
     assert "Measured by: The register, reviewed each half term" in form
     refused = page(post(client, url, {"rating_1": "", "evidence_1": "", "pupil_voice": "", "next_steps": ""}), 200)
     assert errors(refused) == [
-        "Choose the progress made towards objective 1",
-        "Enter the evidence of progress towards objective 1",
+        *[m for n in range(1, 5) for m in (f"Choose the progress made towards objective {n}",
+                                           f"Enter the evidence of progress towards objective {n}")],
         "Enter what the pupil says about their progress, in their own words",
         "Enter the next steps",
-    ]
+    ]  # fmt: skip
     first_half = select(ProgressReport).where(
         ProgressReport.agreement_id == agreement.id, ProgressReport.period_start == date(2026, 9, 3)
     )
@@ -56,6 +56,8 @@ def test_the_provider_writes_the_overdue_report_and_the_school_reads_it(
         {
             "rating_1": "some",
             "evidence_1": "Came every Monday morning; afternoons are harder",
+            **{f"rating_{n}": "good" for n in (2, 3, 4)},
+            **{f"evidence_{n}": "On track" for n in (2, 3, 4)},
             "pupil_voice": "I like cooking best",
             "next_steps": "Afternoon sessions in the kitchen",
         },
@@ -93,7 +95,7 @@ def test_the_panel_reads_the_report_with_the_referral(client: Any, db: Session, 
     home = world["home"]
     head = Actor(user=home["users"][Role.AP_HEAD], via="test")
     report = progress.submit(
-        db, head, home["agreement"], 1, [progress.Answer("good", "Full weeks since October")],
+        db, head, home["agreement"], 1, [progress.Answer("good", "Full weeks since October")] * 4,
         pupil_voice="Ready to go back", next_steps="A phased return", today=date(2026, 12, 4),
     )  # fmt: skip
     db.commit()
@@ -112,7 +114,7 @@ def test_who_may_not_write_or_read_a_report(client: Any, db: Session, world: dic
     home, away = world["home"], world["other"]
     agreement = home["agreement"]
     report = progress.submit(
-        db, Actor(user=home["users"][Role.AP_HEAD], via="test"), agreement, 1, [progress.Answer("good", "Yes")],
+        db, Actor(user=home["users"][Role.AP_HEAD], via="test"), agreement, 1, [progress.Answer("good", "Yes")] * 4,
         pupil_voice="Fine", next_steps="More", today=date(2026, 12, 4),
     )  # fmt: skip
     db.commit()
