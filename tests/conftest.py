@@ -642,6 +642,12 @@ def area_records(
         db, system, agreement, 2, [progress.Answer("good", f"{pupil.first_name} came every day this week")] * 4,
         pupil_voice="It is better here", next_steps="Keep going", today=date(2026, 12, 4),
     )  # fmt: skip
+    # Every inbox of the world starts empty: the report's message to the school is not kept.
+    from sqlalchemy import delete
+
+    from ap_register.models import Notification
+
+    db.execute(delete(Notification).where(Notification.kind == "progress_report"))
     db.flush()
     return {
         "report": report,

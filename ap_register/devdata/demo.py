@@ -1866,7 +1866,10 @@ def _agreements(builder: _Builder, actor: Actor) -> None:
             safeguarding=f"Designated safeguarding lead at {builder.ap[key].name}: the deputy head, 01234 567100",
             contacts=f"{school}: the pastoral lead, 01234 500200. {builder.ap[key].name}: reception, 01234 567100",
         )
-        made = agreements.call_off(session, actor, placement, approval, terms, today=today)
+        # Called off once the provider was approved (60 days ago), or when the placement began.
+        made = agreements.call_off(
+            session, actor, placement, approval, terms, today=max(placement.start_date, today - timedelta(days=60))
+        )
         parent = session.scalars(
             select(Contact.name).where(Contact.pupil_id == placement.pupil_id, Contact.role == "parent_carer")
         ).first()
