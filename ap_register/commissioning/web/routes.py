@@ -468,6 +468,7 @@ def _agreement_page(
     form = accept_form or AcceptForm(data={"signed_on": clock.today()})
     form.party.choices = [(p, agreements.PARTIES[p]) for p in parties]
     form.version.data = str(found.current.number)
+    half_terms = progress.shown_periods(db.session, found, clock.today())
     return (
         render_template(
             "commissioning/agreement.html",
@@ -483,8 +484,8 @@ def _agreement_page(
             and agreements.change_refusal(found, clock.today()) is None,
             parties=agreements.PARTIES,
             how=agreements.HOW,
-            half_terms=progress.shown_periods(db.session, found, clock.today()),
-            no_half_terms=progress.no_half_terms(db.session, found, clock.today()),
+            half_terms=half_terms,
+            no_half_terms="" if half_terms else progress.no_half_terms(db.session, found, clock.today()),
             may_report=progress.may_report(db.session, actor, found),
             report_states=progress.STATES,
             today=clock.today(),
