@@ -167,6 +167,13 @@ ACTIONS: dict[str, frozenset[Role]] = {
             Role.PANEL_MEMBER,
         }
     ),
+    # Paying for what was delivered (commissioning/payments.py): each month's statement per
+    # provider, against its invoice. Read by the LA's commissioners and administrators and by the
+    # provider's own head (its own statements only); the invoice is recorded by either; the
+    # statement is approved, and the LA's money committed, by the LA alone.
+    "payments.view": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.AP_HEAD}),
+    "payments.invoice": frozenset({Role.LA_ADMIN, Role.COMMISSIONER, Role.AP_HEAD}),
+    "payments.approve": frozenset({Role.LA_ADMIN, Role.COMMISSIONER}),
     # The directory of providers approved on the LA's frameworks, with their rates, places and
     # outcomes: those who arrange or follow a placement; not the panel's members, who decide on
     # what is put to them, nor a provider, who sees no other provider's rates, places or scores.

@@ -245,9 +245,24 @@ class Attendance:
         return round(100 * self.attended / self.possible, 1) if self.possible else None
 
 
-def attendance(session: Session, agreement: PlacementAgreement, first: date, last: date) -> Attendance:
-    """The agreement's sessions from `first` to `last` (school days only), each counted by the
-    provider's mark for it: the session the version in force that day agreed."""
+@dataclass(frozen=True)
+class AgreedSession:
+    """One session the agreement in force that day asked for, with the provider's mark for it
+    (None: not marked) and its class: attended, authorised, unauthorised, not_counted (a code
+    that is not a possible session) or unmarked."""
+
+    day: date
+    half: str
+    code: str | None
+    meaning: str
+    kind: str
+    version: AgreementVersion
+
+
+def agreed_sessions(session: Session, agreement: PlacementAgreement, first: date, last: date) -> list[AgreedSession]:
+    """The agreement's sessions from `first` to `last` (school days only), each with the provider's
+    mark for it: the sessions the version in force that day agreed. Marks outside the agreement,
+    or at another setting, are not among them."""
     placement = agreement.placement
     calendar = calendar_for(session, placement.pupil.home_la)
     marks = {
@@ -263,30 +278,40 @@ def attendance(session: Session, agreement: PlacementAgreement, first: date, las
     }
     classes = attendance_code_classes()
     codes = attendance_codes()
-    tally = {"agreed": 0, "attended": 0, "authorised": 0, "unauthorised": 0, "not_counted": 0, "unmarked": 0}
     try:
         days = calendar.school_days(first, last) if first <= last else []
     except CalendarUnknown:
         days = []
+    found = []
     for day in days:
-        pattern = version_on(agreement, day).sessions
+        version = version_on(agreement, day)
         for offset, half in enumerate(("AM", "PM")):
-            if pattern[2 * day.weekday() + offset] != "1":
+            if version.sessions[2 * day.weekday() + offset] != "1":
                 continue
-            tally["agreed"] += 1
             code = marks.get((day, half))
             info = codes.get(code or "")
-            found = classes.get(code or "")
+            klass = classes.get(code or "")
             if code is None:
-                tally["unmarked"] += 1
+                kind = "unmarked"
             elif info is None or not info.counts_in_possible_sessions:
-                tally["not_counted"] += 1
-            elif found is not None and found.status == "Attendance":
-                tally["attended"] += 1
-            elif found is not None and found.type == "Unauthorised":
-                tally["unauthorised"] += 1
+                kind = "not_counted"
+            elif klass is not None and klass.status == "Attendance":
+                kind = "attended"
+            elif klass is not None and klass.type == "Unauthorised":
+                kind = "unauthorised"
             else:
-                tally["authorised"] += 1
+                kind = "authorised"
+            found.append(AgreedSession(day, half, code, info.meaning if info else "", kind, version))
+    return found
+
+
+def attendance(session: Session, agreement: PlacementAgreement, first: date, last: date) -> Attendance:
+    """The agreement's sessions from `first` to `last` (school days only), each counted by the
+    provider's mark for it: the session the version in force that day agreed."""
+    tally = {"agreed": 0, "attended": 0, "authorised": 0, "unauthorised": 0, "not_counted": 0, "unmarked": 0}
+    for found in agreed_sessions(session, agreement, first, last):
+        tally["agreed"] += 1
+        tally[found.kind] += 1
     return Attendance(**tally)
 
 

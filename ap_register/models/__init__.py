@@ -13,9 +13,12 @@ from ap_register.models.commissioning import (
     ComplianceCheck,
     Framework,
     FrameworkLot,
+    InvoiceLine,
     LotApproval,
+    PaymentStatement,
     PlacementAgreement,
     ProgressReport,
+    ProviderInvoice,
 )
 from ap_register.models.coverage import CoverageWeek
 from ap_register.models.drafts import FormDraft, FormSubmission
@@ -45,6 +48,9 @@ __all__ = [
     "AgreementVersion",
     "PlacementAgreement",
     "ProgressReport",
+    "ProviderInvoice",
+    "InvoiceLine",
+    "PaymentStatement",
     "CaseAssignment",
     "ComplianceCheck",
     "Framework",

@@ -250,3 +250,94 @@ class ProgressReport(Base):
             name="counts_not_negative",
         ),
     )
+
+
+class ProviderInvoice(Base):
+    """A provider's invoice to the LA for one month's sessions under its agreements: its
+    reference, the day the LA received it (the 30 days to pay run from it, Procurement Act 2023
+    s68(2)) and what it claims for each pupil. Recorded by the LA or the provider, entered or
+    imported; replaced (never edited) until the month's statement is approved. The rules are in
+    `commissioning/payments.py`."""
+
+    __tablename__ = "provider_invoice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    la_id: Mapped[int] = mapped_column(ForeignKey("local_authority.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("setting.id"), index=True)
+    month: Mapped[date] = mapped_column(Date)  # the month's first day
+    reference: Mapped[str] = mapped_column(String(60))
+    received_on: Mapped[date] = mapped_column(Date)
+    how: Mapped[str] = mapped_column(String(20))  # entered or imported
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_by_name: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    provider: Mapped[Setting] = relationship()
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.row", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("la_id", "provider_id", "month"),
+        CheckConstraint("how IN ('entered', 'imported')", name="known_how"),
+        # A replaced invoice's id is never given again: an approval names the invoice it was shown.
+        {"sqlite_autoincrement": True},
+    )
+
+
+class InvoiceLine(Base):
+    """What an invoice claims for one pupil (named by UPN, as the provider wrote it): the sessions
+    and the amount."""
+
+    __tablename__ = "invoice_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("provider_invoice.id"), index=True)
+    row: Mapped[int] = mapped_column()
+    upn: Mapped[str] = mapped_column(String(13))
+    sessions: Mapped[int] = mapped_column()
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+
+    invoice: Mapped[ProviderInvoice] = relationship(back_populates="lines")
+
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "upn"),
+        CheckConstraint("sessions >= 0 AND amount >= 0", name="not_negative"),
+    )
+
+
+class PaymentStatement(Base):
+    """A month's statement for one provider, approved: what was due under each agreement, against
+    the invoice, and what the LA pays. Kept as it was approved (`lines`), never changed: the
+    registers may change later, the payment does not. `la_paid` (the LA's own and the high needs
+    block's share) is the spend the budget plan counts; `school_paid` is recharged to schools."""
+
+    __tablename__ = "payment_statement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    la_id: Mapped[int] = mapped_column(ForeignKey("local_authority.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("setting.id"), index=True)
+    month: Mapped[date] = mapped_column(Date)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("provider_invoice.id"), unique=True)
+    due_total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    invoiced_total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    approved_total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    la_paid: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    school_paid: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # One per pupil: {"agreement_id", "placement_id", "pupil_id", "upn", "payer", "agreed",
+    # "payable", "due", "invoiced_sessions", "invoiced_amount", "approved", "differences": [...]}
+    lines: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_by_name: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    provider: Mapped[Setting] = relationship()
+    invoice: Mapped[ProviderInvoice] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("la_id", "provider_id", "month"),
+        CheckConstraint(
+            "due_total >= 0 AND invoiced_total >= 0 AND approved_total >= 0 AND la_paid >= 0 AND school_paid >= 0",
+            name="not_negative",
+        ),
+    )
