@@ -648,6 +648,16 @@ def area_records(
     from ap_register.models import Notification
 
     db.execute(delete(Notification).where(Notification.kind == "progress_report"))
+    # The provider's invoices: October's statement approved, November's to check and approve.
+    from ap_register.commissioning import payments
+
+    for month, sessions, amount in ((date(2026, 10, 1), "30", "1800.00"), (date(2026, 11, 1), "36", "2160.00")):
+        invoice = payments.record_invoice(
+            db, system, pru, month, reference=f"{key.upper()}-{month:%m}", received_on=date(2026, 12, 2),
+            claims=[payments.Claim("Row 2", pupil.upn, sessions, amount)], how="entered", today=date(2026, 12, 4),
+        )  # fmt: skip
+        if month.month == 10:
+            payments.approve(db, system, pru, month, invoice_id=invoice.id, today=date(2026, 12, 4))
     db.flush()
     return {
         "report": report,

@@ -10,7 +10,17 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "ap_register"
 # The capabilities: each holds its rules and use cases (below the web) and a `web` package (its
 # blueprint: routes and forms).
-CAPABILITIES = ("placements", "panels", "coverage", "budgets", "outcomes", "returns", "accounts", "casework")
+CAPABILITIES = (
+    "placements",
+    "panels",
+    "coverage",
+    "budgets",
+    "outcomes",
+    "returns",
+    "accounts",
+    "casework",
+    "commissioning",
+)
 # Below the web: what every channel calls.
 CORE = [
     *sorted((PACKAGE / "domain").glob("*.py")),

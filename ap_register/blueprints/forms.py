@@ -306,5 +306,7 @@ def error_list(form: FlaskForm) -> list[dict[str, str]]:
             target = f"{field.id}-day" if isinstance(field, GovDateField) else field.id
             if isinstance(field.widget, (GovRadioInput, GovCheckboxesInput)):
                 target = field.id
-            entries.append({"text": field.errors[0], "href": f"#{target}"})
+            # A file's problems are row by row: each is listed; another field's first is enough.
+            for message in field.errors if field.type == "FileField" else field.errors[:1]:
+                entries.append({"text": message, "href": f"#{target}"})
     return entries

@@ -35,6 +35,7 @@ from ap_register.models import (
     LocalAuthority,
     OutreachEngagement,
     OutreachSession,
+    PaymentStatement,
     Placement,
     Pupil,
     Setting,
@@ -501,6 +502,65 @@ def utilisation(session: Session, plan: BudgetPlan, on: date) -> list[YearUse]:
     return years
 
 
+def paid_by_provider(session: Session, la_id: int, first: date, last: date) -> dict[int, list[tuple[date, Decimal]]]:
+    """The LA's and the high needs block's share of each approved monthly statement
+    (`commissioning.payments`) for months from `first` to `last`, by provider: (month, amount),
+    oldest first. What the plan counts as spent: a school's share is recharged to the school."""
+    found: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    for provider_id, month, paid in session.execute(
+        select(PaymentStatement.provider_id, PaymentStatement.month, PaymentStatement.la_paid)
+        .where(PaymentStatement.la_id == la_id, PaymentStatement.month >= first, PaymentStatement.month <= last)
+        .order_by(PaymentStatement.month)
+    ):
+        found[provider_id].append((month, Decimal(paid)))
+    return found
+
+
+@dataclass(frozen=True)
+class ProviderSpend:
+    """What the LA paid a provider in a year for what was delivered (its approved monthly
+    statements' LA and high needs block share, `commissioning.payments`), against the allocation
+    of its lines, and the year's spend forecast at the average month paid so far."""
+
+    provider: Setting
+    allocation: Decimal
+    paid: Decimal
+    months: int
+
+    @property
+    def forecast(self) -> Decimal | None:
+        """Paid so far, and the average month paid for each month of the year not yet paid."""
+        if not self.months:
+            return None
+        return (self.paid + self.paid / self.months * (12 - self.months)).quantize(Decimal("0.01"))
+
+    @property
+    def over(self) -> bool:
+        return self.forecast is not None and self.forecast > self.allocation
+
+
+def spend(session: Session, plan: BudgetPlan, year: int) -> list[ProviderSpend]:
+    """Each provider's spend in a financial year of the plan against its allocation: the
+    providers with lines that year or with a statement approved for a month of it."""
+    first, last = FinancialYear(year).span
+    paid = paid_by_provider(session, plan.la_id, first, last)
+    allocated: dict[int, Decimal] = defaultdict(Decimal)
+    for line in plan.lines:
+        if line.year == year and line.provider_id is not None:
+            allocated[line.provider_id] += allocation(line)
+    found = []
+    for provider_id in sorted(set(allocated) | set(paid)):
+        provider = session.get(Setting, provider_id)
+        assert provider is not None
+        months = paid.get(provider_id, [])
+        found.append(
+            ProviderSpend(
+                provider, allocated.get(provider_id, Decimal(0)), sum((v for _, v in months), Decimal(0)), len(months)
+            )
+        )
+    return sorted(found, key=lambda s: s.provider.name)
+
+
 def by_provider(years: list[YearUse]) -> dict[int, list[LineUse]]:
     found: dict[int, list[LineUse]] = defaultdict(list)
     for year in years:
@@ -591,7 +651,9 @@ def line_label(line: BudgetLine) -> str:
     return f"{provider}: {PLACE_TYPES[line.place_type]} {FinancialYear(line.year).label}"
 
 
-def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tuple[str, list[str], list[dict]]]:  # type: ignore[type-arg]
+def workbook_sheets(
+    plan: BudgetPlan, years: list[YearUse], on: date, spent: list[tuple[int, list[ProviderSpend]]] | None = None
+) -> list[tuple[str, list[str], list[dict]]]:  # type: ignore[type-arg]
     """The plan and its utilisation as spreadsheet tables: the plan's lines, utilisation per line,
     the reserve per year, variations and spending outside the plan. Placements are named by their
     register number, never by the pupil."""
@@ -666,6 +728,21 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
         for p in year.spot_purchases
     ]
 
+    spend_rows = [
+        {
+            "financial_year": FinancialYear(year).label,
+            "provider": found.provider.name,
+            "provider_ref": found.provider.ref,
+            "allocation": found.allocation,
+            "paid_to_date": found.paid,
+            "months_paid": found.months,
+            "forecast_to_year_end": found.forecast,
+            "over_allocation": "Y" if found.over else "N",
+        }
+        for year, spends in spent or []
+        for found in spends
+    ]
+
     def columns(rows: list[dict], fallback: list[str]) -> list[str]:  # type: ignore[type-arg]
         return list(rows[0]) if rows else fallback
 
@@ -675,4 +752,5 @@ def workbook_sheets(plan: BudgetPlan, years: list[YearUse], on: date) -> list[tu
         ("Reserve", columns(reserve_rows, ["financial_year"]), reserve_rows),
         ("Variations", columns(variation_rows, ["financial_year", "line", "change", "reason"]), variation_rows),
         ("Outside the plan", columns(spot_rows, ["financial_year", "placement", "agreed_cost"]), spot_rows),
+        ("Paid", columns(spend_rows, ["financial_year", "provider", "allocation", "paid_to_date"]), spend_rows),
     ]

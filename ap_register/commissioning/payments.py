@@ -150,9 +150,21 @@ def session_value(version: AgreementVersion, day: date) -> Fraction:
     return rate
 
 
-def _session_label(found: progress.AgreedSession) -> str:
-    what = f"{found.code} ({found.meaning})" if found.code and found.meaning else found.code or "not marked"
-    return f"{found.day:%a %-d %b} {found.half}: {what}"
+def sessions_text(sessions: Sequence[progress.AgreedSession]) -> str:
+    """Sessions by the register's code for them, a day's two together: "I (Illness): Wed 4 Nov AM;
+    not marked: Thu 5 Nov, Fri 6 Nov"."""
+    groups: dict[tuple[str, str], dict[date, list[str]]] = {}
+    for found in sessions:
+        key = (found.code or "", found.meaning)
+        groups.setdefault(key, {}).setdefault(found.day, []).append(found.half)
+    parts = []
+    for (code, meaning), days in groups.items():
+        what = (f"{code} ({meaning})" if meaning else code) if code else "not marked"
+        when = ", ".join(
+            f"{day:%a %-d %b}" + ("" if len(halves) == 2 else f" {halves[0]}") for day, halves in days.items()
+        )
+        parts.append(f"{what}: {when}")
+    return "; ".join(parts)
 
 
 @dataclass
@@ -397,7 +409,7 @@ def _explain(line: Line, provider: Setting, month: date) -> None:
         return
     if claim.sessions > line.payable:
         if line.unpaid:
-            listed = "; ".join(_session_label(s) for s in line.unpaid)
+            listed = sessions_text(line.unpaid)
             line.differences.append(
                 f"{len(line.unpaid)} agreed sessions not attended are not paid (the agreement pays on "
                 f"attendance): {listed}"
@@ -460,7 +472,9 @@ def _lines(
 def _invoice(session: Session, la: LocalAuthority, provider: Setting, month: date) -> ProviderInvoice | None:
     return session.scalar(
         select(ProviderInvoice)
-        .where(ProviderInvoice.la_id == la.id, ProviderInvoice.provider_id == provider.id, ProviderInvoice.month == month)
+        .where(
+            ProviderInvoice.la_id == la.id, ProviderInvoice.provider_id == provider.id, ProviderInvoice.month == month
+        )
         .options(selectinload(ProviderInvoice.lines))
     )
 
@@ -468,7 +482,9 @@ def _invoice(session: Session, la: LocalAuthority, provider: Setting, month: dat
 def _approved(session: Session, la: LocalAuthority, provider: Setting, month: date) -> PaymentStatement | None:
     return session.scalar(
         select(PaymentStatement).where(
-            PaymentStatement.la_id == la.id, PaymentStatement.provider_id == provider.id, PaymentStatement.month == month
+            PaymentStatement.la_id == la.id,
+            PaymentStatement.provider_id == provider.id,
+            PaymentStatement.month == month,
         )
     )
 
@@ -579,8 +595,7 @@ def read_invoice_file(stream: IO[bytes]) -> list[Claim]:
             [
                 FieldError(
                     "file",
-                    f"The first row must name the columns {', '.join(INVOICE_COLUMNS)}: {', '.join(missing)} "
-                    "missing",
+                    f"The first row must name the columns {', '.join(INVOICE_COLUMNS)}: {', '.join(missing)} missing",
                 )
             ],
         )
@@ -660,7 +675,9 @@ def record_invoice(
     # Lock the month: recording an invoice waits for an approval under way, and the reverse.
     old = session.scalar(
         select(ProviderInvoice)
-        .where(ProviderInvoice.la_id == la.id, ProviderInvoice.provider_id == provider.id, ProviderInvoice.month == month)
+        .where(
+            ProviderInvoice.la_id == la.id, ProviderInvoice.provider_id == provider.id, ProviderInvoice.month == month
+        )
         .with_for_update()
     )
     if _approved(session, la, provider, month) is not None:
@@ -688,7 +705,11 @@ def record_invoice(
     except IntegrityError:
         raise DomainError(
             "The invoice was not recorded",
-            [FieldError("reference", "Another invoice for this month was being recorded at the same moment: try again")],
+            [
+                FieldError(
+                    "reference", "Another invoice for this month was being recorded at the same moment: try again"
+                )
+            ],
         ) from None
     audit.record(
         session,
@@ -715,7 +736,9 @@ def approve(
     refusal = Refusal()
     invoice = session.scalar(
         select(ProviderInvoice)
-        .where(ProviderInvoice.la_id == la.id, ProviderInvoice.provider_id == provider.id, ProviderInvoice.month == month)
+        .where(
+            ProviderInvoice.la_id == la.id, ProviderInvoice.provider_id == provider.id, ProviderInvoice.month == month
+        )
         .with_for_update()
     )
     if today <= month_last(month):
@@ -751,7 +774,8 @@ def approve(
             session.flush()
     except IntegrityError:
         raise DomainError(
-            "The statement was not approved", [FieldError("invoice", f"The statement for {month:%B %Y} is approved already")]
+            "The statement was not approved",
+            [FieldError("invoice", f"The statement for {month:%B %Y} is approved already")],
         ) from None
     audit.record(
         session,
@@ -818,19 +842,6 @@ def month_summaries(session: Session, actor: Actor, month: date, today: date) ->
                 shown.pay_by,
             )
         )
-    return found
-
-
-def paid_by_provider(session: Session, la_id: int, first: date, last: date) -> dict[int, list[tuple[date, Decimal]]]:
-    """The LA's and the high needs block's share of each approved statement for months from
-    `first` to `last`, by provider: (month, amount), oldest first."""
-    found: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    for provider_id, month, paid in session.execute(
-        select(PaymentStatement.provider_id, PaymentStatement.month, PaymentStatement.la_paid)
-        .where(PaymentStatement.la_id == la_id, PaymentStatement.month >= first, PaymentStatement.month <= last)
-        .order_by(PaymentStatement.month)
-    ):
-        found[provider_id].append((month, Decimal(paid)))
     return found
 
 

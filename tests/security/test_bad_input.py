@@ -254,6 +254,8 @@ def home_values(rule: Any, world: dict[str, Any]) -> dict[str, Any]:
         "agreement_id": home["agreement"].id,
         "report_id": home["report"].id,
         "number": 1,
+        "provider_id": home["pru"].id,
+        "month": "2026-11",
         "token_id": home["tokens"][Role.AP_HEAD].token.id,
         "outcome": "reintegration",
         "fmt": "csv",

@@ -128,6 +128,10 @@ def url_values(rule: Any, world: dict[str, Any], db: Session, area: str = "other
             values[name] = other["application"].id
         elif name == "suffix":
             values[name] = "pdf"
+        elif name == "provider_id":
+            values[name] = other["pru"].id
+        elif name == "month":
+            values[name] = "2026-10"
         elif name == "role":
             values[name] = "parent_carer"
         elif name == "token_id":

@@ -93,6 +93,7 @@ def plan(plan_id: int) -> str:
         years=years,
         shown=shown,
         variations=[v for v in found.variations if v.line.year == year],
+        spent=rules.spend(db.session, found, year),
         agree_form=AgreeForm(),
         place_types=rules.PLACE_TYPES,
         today=clock.today(),
@@ -192,7 +193,8 @@ def export(plan_id: int) -> Response:
     actor = current_actor()
     found = permissions.get_budget_plan(db.session, actor, plan_id)
     today = clock.today()
-    sheets = rules.workbook_sheets(found, rules.utilisation(db.session, found, today), today)
+    spent = [(year, rules.spend(db.session, found, year)) for year in range(found.first_year, found.last_year + 1)]
+    sheets = rules.workbook_sheets(found, rules.utilisation(db.session, found, today), today, spent)
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     exports.write_xlsx_sheets(sheets, spool)  # type: ignore[arg-type]
     spool.seek(0)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovTextInput
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -20,8 +21,10 @@ from ap_register.blueprints.forms import (
 from ap_register.commissioning.agreements import HOW, MAX_OBJECTIVES, PAYERS, PAYS_ON, Terms
 from ap_register.commissioning.directory import DISTANCES_KM
 from ap_register.commissioning.frameworks import CHECKS, KINDS, RATE_UNITS, SERVICES
+from ap_register.commissioning.payments import REFERENCE_MAX, Claim
 from ap_register.commissioning.progress import EVIDENCE_MAX, RATINGS, TEXT_MAX, Answer
 from ap_register.domain import week_pattern
+from ap_register.domain.typed import whole_number
 
 
 class FrameworkForm(Form):
@@ -245,3 +248,83 @@ class ReportForm(Form):
             for n in range(1, MAX_OBJECTIVES + 1)
             if getattr(self, f"rating_{n}", None) is not None  # kept for the agreement's objectives
         ]
+
+
+# --- paying for what was delivered --------------------------------------------------------------
+
+
+class InvoiceFields(Form):
+    reference = text_field(
+        "Invoice reference",
+        max_length=REFERENCE_MAX,  # and required: `payments.record_invoice` says so with every other problem
+        description="As the provider wrote it on the invoice",
+    )
+    received_on = GovDateField("Day the invoice was received", description="The 30 days to pay it run from this day")
+
+
+class InvoiceUploadForm(InvoiceFields):
+    file = FileField(
+        "The invoice's lines, as a CSV file",
+        widget=GovFileInput(),
+        description="A first row naming the columns upn, sessions and amount; then a row per pupil",
+    )
+    submit = submit("Upload the invoice")
+
+
+INVOICE_FORM_ROWS = 40  # rows typed in on the page; a longer invoice is uploaded
+
+
+def _claim_fields(n: int) -> dict[str, StringField]:
+    return {
+        f"upn_{n}": StringField("UPN", validators=[Optional(), Length(max=20)], widget=GovTextInput()),
+        f"sessions_{n}": StringField("Sessions", validators=[Optional(), Length(max=20)], widget=GovTextInput()),
+        f"amount_{n}": StringField("Amount", validators=[Optional(), Length(max=30)], widget=GovTextInput()),
+    }
+
+
+class InvoiceForm(InvoiceFields):
+    """The invoice typed in: a row (UPN, sessions, amount) per pupil. `keep_rows` keeps as many
+    as the page shows (one for each pupil of the statement, and spare ones), at most
+    `INVOICE_FORM_ROWS`."""
+
+    rows = HiddenField()
+    for _n in range(1, INVOICE_FORM_ROWS + 1):
+        locals().update(_claim_fields(_n))
+    del _n
+    submit = submit("Record the invoice")
+
+    def keep_rows(self, count: int | None) -> int:
+        count = max(1, min(count or 1, INVOICE_FORM_ROWS))
+        for n in range(count + 1, INVOICE_FORM_ROWS + 1):
+            for name in (f"upn_{n}", f"sessions_{n}", f"amount_{n}"):
+                delattr(self, name)
+        self.rows.data = str(count)
+        return count
+
+    def claims(self) -> list[Claim]:
+        count = whole_number(self.rows.data) or 0
+        return [
+            Claim(
+                f"Row {n}",
+                getattr(self, f"upn_{n}").data,
+                getattr(self, f"sessions_{n}").data,
+                getattr(self, f"amount_{n}").data,
+                field=f"upn_{n}",
+            )
+            for n in range(1, count + 1)
+        ]
+
+
+class ApproveForm(Form):
+    invoice = HiddenField()  # the invoice the statement was shown with
+    submit = submit("Approve the statement for payment")
+
+
+class MonthForm(Form):
+    """Which month's statements to list: it reads, never writes."""
+
+    class Meta:
+        csrf = False
+
+    month = select("Month", [])
+    submit = submit("Show")

@@ -4,6 +4,8 @@ permission, checks, audit and transaction through `attempt`); these views only r
 from __future__ import annotations
 
 import io
+from datetime import date
+from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -14,27 +16,33 @@ from werkzeug.wrappers import Response
 from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.blueprints.access import allowed
-from ap_register.blueprints.forms import attempt
+from ap_register.blueprints.forms import attempt, error_list
 from ap_register.casework import letter_files
 from ap_register.casework.documents import DOCX
-from ap_register.commissioning import agreements, directory, frameworks, progress
+from ap_register.commissioning import agreements, directory, frameworks, payments, progress
 from ap_register.commissioning.web import bp
 from ap_register.commissioning.web.forms import (
     AcceptForm,
     ApplyForm,
+    ApproveForm,
     CallOffForm,
     ChangeForm,
     DecideForm,
     DirectoryForm,
     EvidenceForm,
     FrameworkForm,
+    InvoiceForm,
+    InvoiceUploadForm,
     LocationForm,
     LotForm,
+    MonthForm,
     ReportForm,
 )
-from ap_register.domain.errors import Forbidden, NotFound
+from ap_register.domain import exports
+from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound
 from ap_register.domain.grid import on_the_grid
 from ap_register.domain.typed import iso_day, record_id, whole_number
+from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import AP_KINDS, HOME_SCHOOL_KINDS, SETTING_KIND_LABELS, TIER_LABELS
 from ap_register.extensions import db
 from ap_register.models import (
@@ -44,11 +52,12 @@ from ap_register.models import (
     LocalAuthority,
     LotApproval,
     PlacementAgreement,
+    Pupil,
     Setting,
 )
 from ap_register.outcomes import rules as outcome_rules
 from ap_register.placements import settings as setting_rules
-from ap_register.web import current_actor, render_recorded, shows_only
+from ap_register.web import current_actor, render_recorded, shows_only, table_download
 
 
 def _providers() -> list[Setting]:
@@ -690,3 +699,216 @@ def reports() -> str:
         writes=permissions.role_allows(current_user, "progress.report"),
         due_school_days=progress.DUE_SCHOOL_DAYS,
     )
+
+
+# --- paying for what was delivered --------------------------------------------------------------
+
+
+def _month(text: str) -> date:
+    month = payments.parse_month(text)
+    if month is None:
+        raise NotFound("Page not found")
+    return month
+
+
+def _statement_page(
+    provider: Setting,
+    month: date,
+    *,
+    approve_form: ApproveForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    actor = current_actor()
+    today = clock.today()
+    found = payments.statement(db.session, provider, month, today)
+    ids = {r.pupil_id for r in found.rows if r.pupil_id is not None}
+    pupils = {
+        p.id: p for p in db.session.scalars(permissions.scope_pupils(actor, select(Pupil).where(Pupil.id.in_(ids))))
+    }
+    if approve_form is None:
+        approve_form = ApproveForm()
+    if found.invoice is not None:
+        approve_form.invoice.data = str(found.invoice.id)
+    return (
+        render_template(
+            "commissioning/statement.html",
+            title=f"Statement for {found.label}: {provider.name}",
+            statement=found,
+            pupils=pupils,
+            provider=provider,
+            month_key=payments.month_key(month),
+            states=payments.STATES,
+            payers=agreements.PAYERS,
+            la_payers=payments.LA_PAYERS,
+            may_record=payments.may_record_invoice(actor, provider) and found.approved is None,
+            may_approve=payments.may_approve(actor, provider) and found.state == "to_approve",
+            form=approve_form,
+            pay_within=payments.PAY_WITHIN_DAYS,
+        ),
+        status,
+    )
+
+
+@bp.route("/payments")
+@allowed("payments.view")
+def payment_months() -> str:
+    actor = current_actor()
+    today = clock.today()
+    months = payments.recent_months(today, 13)
+    form = MonthForm(request.args)
+    form.month.choices = [(payments.month_key(m), f"{m:%B %Y}") for m in months]
+    month = payments.parse_month(form.month.data) or payments.last_month(today)
+    if month not in months:
+        month = payments.last_month(today)
+    form.month.data = payments.month_key(month)
+    return render_template(
+        "commissioning/payments.html",
+        title="Paying for what was delivered",
+        form=form,
+        month=month,
+        summaries=payments.month_summaries(db.session, actor, month, today),
+        states=payments.STATES,
+        month_key=payments.month_key(month),
+        pay_within=payments.PAY_WITHIN_DAYS,
+    )
+
+
+@bp.route("/payments/<int:provider_id>/<month>")
+@allowed("payments.view")
+def statement(provider_id: int, month: str) -> tuple[str, int]:
+    provider = payments.get_provider(db.session, current_actor(), provider_id)
+    return _statement_page(provider, _month(month))
+
+
+def _invoice_page(
+    provider: Setting, month: date, form: Any, upload: InvoiceUploadForm, status: int = 200
+) -> tuple[str, int]:
+    found = payments.statement(db.session, provider, month, clock.today())
+    return (
+        render_template(
+            "commissioning/invoice.html",
+            title="Record the invoice",
+            form=form,
+            upload=upload,
+            provider=provider,
+            statement=found,
+            month_key=payments.month_key(month),
+            columns=payments.INVOICE_COLUMNS,
+            max_kb=payments.INVOICE_MAX_BYTES // 1024,
+            example_upn=make_upn("855202600001"),
+            rows=whole_number(form.rows.data) or 0,
+            errors=error_list(upload) if upload.errors else [],
+        ),
+        status,
+    )
+
+
+@bp.route("/payments/<int:provider_id>/<month>/invoice", methods=["GET", "POST"])
+@allowed("payments.invoice")
+def invoice_new(provider_id: int, month: str) -> tuple[str, int] | Response:
+    actor = current_actor()
+    provider = payments.get_provider(db.session, actor, provider_id)
+    first = _month(month)
+    if not payments.may_record_invoice(actor, provider):
+        raise Forbidden("You do not have permission to do this")
+    today = clock.today()
+    form = InvoiceForm()
+    if request.method == "POST":
+        form.keep_rows(whole_number(request.form.get("rows")))
+    else:
+        found = payments.statement(db.session, provider, first, today)
+        form.keep_rows(len(found.rows) + 3)
+        form.received_on.data = today
+        for n, row in enumerate((r for r in found.rows if r.pupil_id is not None), start=1):
+            getattr(form, f"upn_{n}").data = row.upn
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form,
+            lambda: payments.record_invoice(
+                db.session,
+                actor,
+                provider,
+                first,
+                reference=form.reference.data,
+                received_on=form.received_on.data,
+                claims=form.claims(),
+                how="entered",
+                today=today,
+            ),
+        )
+        if done:
+            flash("Invoice recorded: check each difference, then approve the statement", "success")
+            return redirect(url_for("commissioning.statement", provider_id=provider.id, month=month))
+    return _invoice_page(provider, first, form, InvoiceUploadForm(formdata=None, prefix="upload"), 400 if form.errors else 200)
+
+
+@bp.route("/payments/<int:provider_id>/<month>/invoice/upload", methods=["POST"])
+@allowed("payments.invoice")
+def invoice_upload(provider_id: int, month: str) -> tuple[str, int] | Response:
+    actor = current_actor()
+    provider = payments.get_provider(db.session, actor, provider_id)
+    first = _month(month)
+    if not payments.may_record_invoice(actor, provider):
+        raise Forbidden("You do not have permission to do this")
+    upload = InvoiceUploadForm(prefix="upload")
+    if upload.validate_on_submit():
+        sent = upload.file.data
+
+        def record() -> object:
+            if not sent:
+                raise DomainError("The invoice was not recorded", [FieldError("file", "Choose the invoice's CSV file")])
+            return payments.record_invoice(
+                db.session,
+                actor,
+                provider,
+                first,
+                reference=upload.reference.data,
+                received_on=upload.received_on.data,
+                claims=payments.read_invoice_file(sent.stream),
+                how="imported",
+                today=clock.today(),
+            )
+
+        done, _ = attempt(upload, record)
+        if done:
+            flash("Invoice recorded: check each difference, then approve the statement", "success")
+            return redirect(url_for("commissioning.statement", provider_id=provider.id, month=month))
+    typed = InvoiceForm(formdata=None)
+    typed.keep_rows(1)
+    return _invoice_page(provider, first, typed, upload, 400)
+
+
+@bp.route("/payments/<int:provider_id>/<month>/approve", methods=["POST"])
+@allowed("payments.approve")
+def statement_approve(provider_id: int, month: str) -> tuple[str, int] | Response:
+    actor = current_actor()
+    provider = payments.get_provider(db.session, actor, provider_id)
+    first = _month(month)
+    form = ApproveForm()
+    if form.validate_on_submit():
+        done, _ = attempt(
+            form,
+            lambda: payments.approve(
+                db.session, actor, provider, first, invoice_id=record_id(form.invoice.data), today=clock.today()
+            ),
+        )
+        if done:
+            flash(f"Statement approved: the budget counts it as spent in {first:%B %Y}", "success")
+            return redirect(url_for("commissioning.statement", provider_id=provider.id, month=month))
+    return _statement_page(provider, first, approve_form=form, status=400)
+
+
+@bp.route("/payments/<int:provider_id>/<month>/statement.<fmt>")
+@allowed("payments.view")
+def statement_download(provider_id: int, month: str, fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("Page not found")
+    actor = current_actor()
+    provider = payments.get_provider(db.session, actor, provider_id)
+    found = payments.statement(db.session, provider, _month(month), clock.today())
+    if found.approved is None:
+        raise NotFound("Page not found")
+    rows = payments.finance_rows(found)
+    exports.record_export(db.session, actor, "payment_statement", fmt, len(rows), {"statement_id": found.approved.id})
+    db.session.commit()
+    return table_download(fmt, payments.FINANCE_COLUMNS, rows, f"statement-{provider.ref}-{month}.{fmt}")
