@@ -839,7 +839,8 @@ def invoice_new(provider_id: int, month: str) -> tuple[str, int] | Response:
         if done:
             flash("Invoice recorded: check each difference, then approve the statement", "success")
             return redirect(url_for("commissioning.statement", provider_id=provider.id, month=month))
-    return _invoice_page(provider, first, form, InvoiceUploadForm(formdata=None, prefix="upload"), 400 if form.errors else 200)
+    upload = InvoiceUploadForm(formdata=None, prefix="upload")
+    return _invoice_page(provider, first, form, upload, 400 if form.errors else 200)
 
 
 @bp.route("/payments/<int:provider_id>/<month>/invoice/upload", methods=["POST"])
