@@ -456,15 +456,14 @@ def _lines(
     lines = [line for line in by_pupil.values() if line.agreed]
     if invoice is not None:
         by_upn = {line.upn: line for line in by_pupil.values()}
+        listed = {id(line) for line in lines}
         for claim in invoice.lines:
-            line = by_upn.get(claim.upn)
-            if line is None:
-                line = Line(pupil=None, upn=claim.upn)
-            if line not in lines:
-                lines.append(line)
-            line.claim = claim
-    for line in lines:
-        if invoice is not None:
+            found = by_upn.get(claim.upn) or Line(pupil=None, upn=claim.upn)
+            if id(found) not in listed:
+                lines.append(found)
+                listed.add(id(found))
+            found.claim = claim
+        for line in lines:
             _explain(line, provider, month)
     return sorted(lines, key=lambda line: (line.pupil is None, line.pupil.last_name if line.pupil else line.upn))
 

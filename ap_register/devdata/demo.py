@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -1882,6 +1883,47 @@ def _agreements(builder: _Builder, actor: Actor) -> None:
                 today=signed,
             )  # fmt: skip
         _progress_reports(builder, made, leave_last=key != "pru")
+        _payments(builder, made, approve_last=key == "pru")
+
+
+def _payments(builder: _Builder, made: PlacementAgreement, *, approve_last: bool) -> None:
+    """The provider's invoices for the agreement's last two months, sent by its head three days
+    after each month ended. Each claims every agreed session at the agreement's rate (on an
+    agreement that pays on attendance, the statement explains the sessions not attended); the
+    older is approved by a commissioner, and last month's too with `approve_last`."""
+    from ap_register.commissioning import payments
+
+    session, today = builder.session, builder.today
+    provider = made.placement.setting
+    head = session.scalar(
+        select(User).where(User.role == Role.AP_HEAD, User.setting_id == provider.id).order_by(User.id)
+    )
+    commissioner = session.scalar(
+        select(User).where(User.role == Role.COMMISSIONER, User.la_id == builder.la.id).order_by(User.id)
+    )
+    sender = Actor(user=head, via="demo") if head is not None else builder.actor
+    approver = Actor(user=commissioner, via="demo") if commissioner is not None else builder.actor
+    last = payments.last_month(today)
+    for month in (payments.last_month(last), last):
+        rows = [r for r in payments.statement(session, provider, month, today).rows if r.pupil_id is not None]
+        if not rows:
+            continue
+        received = min(today, payments.month_last(month) + timedelta(days=3))
+        claims = [
+            payments.Claim(
+                f"Row {n}",
+                row.upn,
+                str(row.agreed),
+                str((row.due / row.payable * row.agreed).quantize(Decimal("0.01")) if row.payable else row.due),
+            )
+            for n, row in enumerate(rows, start=2)
+        ]
+        invoice = payments.record_invoice(
+            session, sender, provider, month, reference=f"{provider.ref}-{month:%Y%m}", received_on=received,
+            claims=claims, how="imported", today=received,
+        )  # fmt: skip
+        if month != last or approve_last:
+            payments.approve(session, approver, provider, month, invoice_id=invoice.id, today=received)
 
 
 PUPIL_VOICES = (

@@ -4,12 +4,14 @@ to their school, with its rate and its free place; every page is axe clean."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from ap_register import clock
 from ap_register.budgets.rules import agree_plan, create_plan, set_line
@@ -256,6 +258,102 @@ def test_the_provider_reports_on_two_half_terms_one_from_a_phone(
         expect(reports).to_have_count(2)
         expect(reports.first).to_contain_text("objective 1 good progress")
         expect(reports.last).to_contain_text("objective 1 some progress")
+        axe.check(page)
+
+
+def test_the_month_s_statement_reconciles_the_invoice_and_the_budget_counts_it(
+    page: Any, axe: Any, market: dict[str, Any], live_app: Any
+) -> None:
+    """A second child at Brookside, called off by the LA (which pays) from 2 November 2026, Monday
+    to Friday; November's registers show 39 of its 42 sessions attended. Brookside's head uploads
+    its invoice, claiming all 42 for that child; the commissioner sees each difference by
+    session, approves what was delivered, downloads it for finance, and the budget counts it."""
+    from ap_register.commissioning import agreements
+    from ap_register.models import AttendanceMark, LotApproval, Placement, Setting
+
+    with live_app.app_context():
+        session = db.session
+        riley = session.get(Placement, market["placement"])
+        assert riley is not None
+        tuition = session.get(Setting, riley.setting_id)
+        assert tuition is not None
+        approval = session.scalars(select(LotApproval).where(LotApproval.provider_id == tuition.id)).one()
+        child = factories.pupil(session, riley.pupil.home_la, riley.home_school, first_name="Sam", last_name="Okoro")
+        placement = factories.placement(session, child, tuition, start=date(2026, 11, 2), tier=Tier.TIME_LIMITED,
+                                        notice_date=date(2026, 10, 26))  # fmt: skip
+        terms = agreements.Terms(
+            objectives=[("Attend every session", "The register")], sessions="1111111111", hours_per_week="25",
+            rate="58.00", rate_unit="session", pays_on="attended", payer="la", starts_on=date(2026, 11, 2),
+            review_on=date(2027, 1, 11), safeguarding="DSL at Brookside", contacts="Castle Academy office",
+        )  # fmt: skip
+        agreements.call_off(session, SYSTEM, placement, approval, terms, today=date(2026, 11, 2))
+        # Every session of November attended but Wednesday 4 November, off ill (I), and Thursday
+        # morning at the dentist (M): 39 of 42.
+        for offset in range(29):
+            day = date(2026, 11, 2) + timedelta(days=offset)
+            for half in ("AM", "PM") if day.weekday() < 5 else ():
+                code = {date(2026, 11, 4): "I"}.get(day, "M" if (day, half) == (date(2026, 11, 5), "AM") else "/")
+                session.add(AttendanceMark(pupil_id=child.id, setting_id=tuition.id, date=day, session=half,
+                                           code=code))  # fmt: skip
+        session.commit()
+        upn, tuition_id = child.upn, tuition.id
+    with clock.fixed(date(2026, 12, 4)):
+        sign_in(page, market["head"], factories.PASSWORD)
+        page.goto(f"/commissioning/payments/{tuition_id}/2026-11/invoice")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Record the invoice")
+        axe.check(page)
+        invoice = f"upn,sessions,amount\n{upn},42,2436.00\nX12,1,1\n".encode()
+        page.get_by_label("The invoice's lines, as a CSV file").set_input_files(
+            files=[{"name": "november.csv", "mimeType": "text/csv", "buffer": invoice}]
+        )
+        page.locator("#upload-reference").fill("BT-2026-11")
+        fill_date(page, "upload-received_on", date(2026, 12, 1))
+        page.get_by_role("button", name="Upload the invoice").click()
+        expect(page.locator(".govuk-error-summary")).to_contain_text("Row 3: check the UPN")
+        axe.check(page)
+        page.get_by_label("The invoice's lines, as a CSV file").set_input_files(
+            files=[{"name": "november.csv", "mimeType": "text/csv", "buffer": invoice.replace(b"X12,1,1\n", b"")}]
+        )
+        page.locator("#upload-reference").fill("BT-2026-11")
+        fill_date(page, "upload-received_on", date(2026, 12, 1))
+        page.get_by_role("button", name="Upload the invoice").click()
+        expect(page.locator(".govuk-notification-banner")).to_contain_text("Invoice recorded")
+        page.get_by_role("button", name="Sign out").click()
+
+        sign_in(page, market["commissioner"], factories.PASSWORD)
+        page.goto("/commissioning/")
+        page.get_by_role("link", name="Paying for what was delivered").click()
+        page.get_by_label("Month").select_option("2026-11")
+        page.get_by_role("button", name="Show").click()
+        row = page.get_by_role("row").filter(has_text="Brookside Tuition Centre")
+        expect(row).to_contain_text("To check and approve")
+        axe.check(page)
+        row.get_by_role("link").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Statement for November 2026")
+        main = page.locator("main")
+        # By hand: 39 sessions attended at £58.00 = £2,262.00; invoiced 42 sessions, £2,436.00.
+        expect(main).to_contain_text(
+            "3 agreed sessions not attended are not paid (the agreement pays on attendance): I (Illness (not "
+            "medical or dental appointment)): Wed 4 Nov; M (Leave of absence for a medical or dental "
+            "appointment): Thu 5 Nov AM"
+        )
+        expect(main).to_contain_text(
+            "Invoiced £2,436.00; at £58.00 per session, the 39 sessions due come to £2,262.00: £2,262.00 is paid"
+        )
+        expect(main).to_contain_text("30 December 2026: within 30 days")
+        axe.check(page)
+        page.get_by_role("button", name="Approve the statement for payment").click()
+        expect(page.locator(".govuk-notification-banner")).to_contain_text("Statement approved")
+        expect(main).to_contain_text("Approved on 4 December 2026")
+        axe.check(page)
+        with page.expect_download() as waiting:
+            page.get_by_role("link", name="Download for the finance system (CSV)").click()
+        exported = Path(waiting.value.path()).read_text()
+        assert "la,42,39,2262.00,2436.00,2262.00" in exported and upn not in exported
+        page.goto("/budgets/")
+        page.get_by_role("link", name="AP budget").click()
+        paid = page.get_by_role("row").filter(has_text="Brookside Tuition Centre").last
+        expect(paid).to_contain_text("£2,262.00")
         axe.check(page)
 
 

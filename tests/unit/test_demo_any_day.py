@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ap_register.commissioning import agreements, progress
+from ap_register.commissioning import agreements, payments, progress
 from ap_register.devdata.demo import load_demo
-from ap_register.models import AttendanceMark, Placement, PlacementAgreement
+from ap_register.models import AttendanceMark, PaymentStatement, Placement, PlacementAgreement, ProviderInvoice
 
 # Every ninth week across a year (a different weekday each time), from the day the demo first
 # failed to load: one pupil's two placements at one setting met, and the register got two marks
@@ -46,5 +46,14 @@ def test_the_demo_loads_on_any_day(db: Session, today: date) -> None:
         }
         assert unwritten["The Oaks Pupil Referral Unit"] == [] and written["The Oaks Pupil Referral Unit"]
         assert len(unwritten["Riverbank Academy"]) == 1
+        # And its invoices for the last two months with sessions: The Oaks's approved, Riverbank's
+        # last month's still to check and approve.
+        invoices = db.scalars(select(ProviderInvoice)).all()
+        approved = set(db.scalars(select(PaymentStatement.invoice_id)))
+        by_provider = {name: [i for i in invoices if i.provider.name == name] for name in unwritten}
+        assert all(by_provider.values())
+        assert all(i.id in approved for i in by_provider["The Oaks Pupil Referral Unit"])
+        last = payments.last_month(today)
+        assert all((i.id in approved) == (i.month != last) for i in by_provider["Riverbank Academy"])
     finally:
         savepoint.rollback()

@@ -761,12 +761,14 @@ def payment_months() -> str:
     if month not in months:
         month = payments.last_month(today)
     form.month.data = payments.month_key(month)
+    summaries = payments.month_summaries(db.session, actor, month, today)
+    shows_only([])  # the totals are worked out from each child's sessions; no child is shown
     return render_template(
         "commissioning/payments.html",
         title="Paying for what was delivered",
         form=form,
         month=month,
-        summaries=payments.month_summaries(db.session, actor, month, today),
+        summaries=summaries,
         states=payments.STATES,
         month_key=payments.month_key(month),
         pay_within=payments.PAY_WITHIN_DAYS,
