@@ -379,6 +379,22 @@ def test_the_demo_area_s_framework_and_directory(page: Any, axe: Any, demo: None
     rows.get_by_role("link").click()
     expect(page.get_by_role("heading", name="Progress reports")).to_be_visible()
     axe.check(page)
+    # Last month's statements: The Oaks' approved, Riverbank's to check; the commissioner approves it.
+    page.goto("/commissioning/payments")
+    expect(page.get_by_role("row").filter(has_text="The Oaks Pupil Referral Unit")).to_contain_text("Approved")
+    riverbank = page.get_by_role("row").filter(has_text="Riverbank Academy")
+    expect(riverbank).to_contain_text("To check and approve")
+    axe.check(page)
+    riverbank.get_by_role("link").click()
+    expect(page.locator("main")).to_contain_text("Differences from the invoice")
+    axe.check(page)
+    page.get_by_role("button", name="Approve the statement for payment").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Statement approved")
+    page.goto("/budgets/")
+    page.locator("main a.govuk-link").first.click()
+    paid = page.locator("#paid + p + .app-table-scroll")
+    expect(paid).to_contain_text("Riverbank Academy")
+    axe.check(page)
     page.get_by_role("button", name="Sign out").click()
 
     # The Oaks' head reads the progress reports of the child called off there.

@@ -842,7 +842,7 @@ def invoice_new(provider_id: int, month: str) -> tuple[str, int] | Response:
             flash("Invoice recorded: check each difference, then approve the statement", "success")
             return redirect(url_for("commissioning.statement", provider_id=provider.id, month=month))
     upload = InvoiceUploadForm(formdata=None, prefix="upload")
-    return _invoice_page(provider, first, form, upload, 400 if form.errors else 200)
+    return _invoice_page(provider, first, form, upload)
 
 
 @bp.route("/payments/<int:provider_id>/<month>/invoice/upload", methods=["POST"])
@@ -878,7 +878,7 @@ def invoice_upload(provider_id: int, month: str) -> tuple[str, int] | Response:
             return redirect(url_for("commissioning.statement", provider_id=provider.id, month=month))
     typed = InvoiceForm(formdata=None)
     typed.keep_rows(1)
-    return _invoice_page(provider, first, typed, upload, 400)
+    return _invoice_page(provider, first, typed, upload)
 
 
 @bp.route("/payments/<int:provider_id>/<month>/approve", methods=["POST"])
@@ -898,7 +898,7 @@ def statement_approve(provider_id: int, month: str) -> tuple[str, int] | Respons
         if done:
             flash(f"Statement approved: the budget counts it as spent in {first:%B %Y}", "success")
             return redirect(url_for("commissioning.statement", provider_id=provider.id, month=month))
-    return _statement_page(provider, first, approve_form=form, status=400)
+    return _statement_page(provider, first, approve_form=form)
 
 
 @bp.route("/payments/<int:provider_id>/<month>/statement.<fmt>")
