@@ -39,7 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -893,3 +893,13 @@ def finance_rows(found: Statement) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def forget(session: Session, pupil: Pupil, upn: str) -> None:
+    """On anonymising: the child's UPN (`upn`, as it was) in the invoices' lines and the approved
+    statements becomes the anonymised record's. The sums stay: they are the LA's accounts."""
+    session.execute(update(InvoiceLine).where(InvoiceLine.upn == upn).values(upn=pupil.upn))
+    settings = select(Placement.setting_id).where(Placement.pupil_id == pupil.id)
+    for kept in session.scalars(select(PaymentStatement).where(PaymentStatement.provider_id.in_(settings))):
+        if any(line["upn"] == upn for line in kept.lines):
+            kept.lines = [{**line, "upn": pupil.upn} if line["upn"] == upn else line for line in kept.lines]

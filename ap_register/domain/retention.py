@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ap_register.accounts import audit
 from ap_register.casework import caseloads, contacts, documents, letters
 from ap_register.casework.documents import Store
-from ap_register.commissioning import progress
+from ap_register.commissioning import payments, progress
 from ap_register.domain.actors import Actor
 from ap_register.models import (
     Alert,
@@ -52,9 +52,11 @@ def due(session: Session, on: date, years: int = RETENTION_YEARS) -> list[Pupil]
 def anonymise(
     session: Session, actor: Actor, pupil: Pupil, on: date, years: int = RETENTION_YEARS, storage: Store | None = None
 ) -> None:
+    upn = pupil.upn
     pupil.first_name = "Anonymised"
     pupil.last_name = "Pupil"
     pupil.upn = f"ANON{pupil.id:09d}"
+    payments.forget(session, pupil, upn)
     pupil.date_of_birth = date(pupil.date_of_birth.year, 1, 1)
     pupil.home_address = pupil.home_postcode = None
     contacts.forget(session, pupil)

@@ -266,3 +266,21 @@ def test_the_year_s_spend_is_forecast_at_the_average_month_paid() -> None:
     spend = ProviderSpend(provider=None, allocation=Decimal("12000"), paid=Decimal("3000"), months=2)  # type: ignore[arg-type]
     assert spend.forecast == Decimal("18000.00") and spend.over  # 3,000 and 10 more months of 1,500
     assert ProviderSpend(None, Decimal("12000"), Decimal(0), 0).forecast is None  # type: ignore[arg-type]
+
+
+def test_anonymising_the_child_leaves_no_upn_in_the_invoices_or_the_statements(
+    db: Session,
+    agreed: dict[str, Any],  # noqa: F811
+) -> None:
+    from ap_register.domain.retention import anonymise
+
+    the_registers_of_march(db, agreed)
+    pupil, upn = agreed["pupil"], agreed["pupil"].upn
+    made = invoice(db, agreed["commissioner"], agreed["pru"], (upn, "10", "625.00"))
+    kept = approve(db, agreed["commissioner"], agreed["pru"], MARCH, invoice_id=made.id, today=APRIL_1)
+    anonymise(db, agreed["commissioner"], pupil, date(2030, 1, 1))
+    db.flush()
+    db.expire_all()
+    assert db.scalars(select(InvoiceLine.upn)).all() == [pupil.upn] != [upn]
+    assert [line["upn"] for line in db.get(PaymentStatement, kept.id).lines] == [pupil.upn]  # type: ignore[union-attr]
+    assert db.get(PaymentStatement, kept.id).approved_total == Decimal("625.00")  # type: ignore[union-attr]
