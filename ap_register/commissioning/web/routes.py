@@ -4,6 +4,7 @@ permission, checks, audit and transaction through `attempt`); these views only r
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,7 @@ from ap_register.blueprints.forms import attempt, error_list
 from ap_register.casework import letter_files
 from ap_register.casework.documents import DOCX
 from ap_register.commissioning import agreements, directory, frameworks, payments, progress
+from ap_register.commissioning.payments import Claim
 from ap_register.commissioning.web import bp
 from ap_register.commissioning.web.forms import (
     AcceptForm,
@@ -39,6 +41,7 @@ from ap_register.commissioning.web.forms import (
     ReportForm,
 )
 from ap_register.domain import exports
+from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, FieldError, Forbidden, NotFound
 from ap_register.domain.grid import on_the_grid
 from ap_register.domain.typed import iso_day, record_id, whole_number
@@ -805,77 +808,81 @@ def _invoice_page(
     )
 
 
-@bp.route("/payments/<int:provider_id>/<month>/invoice", methods=["GET", "POST"])
-@allowed("payments.invoice")
-def invoice_new(provider_id: int, month: str) -> tuple[str, int] | Response:
+def _invoice_target(provider_id: int, month: str) -> tuple[Actor, Setting, date]:
+    """The signed-in person, the provider and the month of an invoice they may record."""
     actor = current_actor()
     provider = payments.get_provider(db.session, actor, provider_id)
     first = _month(month)
     if not payments.may_record_invoice(actor, provider):
         raise Forbidden("You do not have permission to do this")
-    today = clock.today()
+    return actor, provider, first
+
+
+def _record_invoice(
+    form: InvoiceForm | InvoiceUploadForm,
+    actor: Actor,
+    provider: Setting,
+    month: str,
+    claims: Callable[[], list[Claim]],
+    how: str,
+) -> Response | None:
+    """Record the invoice a form sent (its lines from `claims`); where to go next, or None to show
+    the form again with its problems."""
+    done, _ = attempt(
+        form,
+        lambda: payments.record_invoice(
+            db.session,
+            actor,
+            provider,
+            _month(month),
+            reference=form.reference.data,
+            received_on=form.received_on.data,
+            claims=claims(),
+            how=how,
+            today=clock.today(),
+        ),
+    )
+    if not done:
+        return None
+    flash("Invoice recorded: check each difference, then approve the statement", "success")
+    return redirect(url_for("commissioning.statement", provider_id=provider.id, month=month))
+
+
+@bp.route("/payments/<int:provider_id>/<month>/invoice", methods=["GET", "POST"])
+@allowed("payments.invoice")
+def invoice_new(provider_id: int, month: str) -> tuple[str, int] | Response:
+    actor, provider, first = _invoice_target(provider_id, month)
     form = InvoiceForm()
     if request.method == "POST":
         form.keep_rows(whole_number(request.form.get("rows")))
     else:
-        found = payments.statement(db.session, provider, first, today)
+        found = payments.statement(db.session, provider, first, clock.today())
         form.keep_rows(len(found.rows) + 3)
-        form.received_on.data = today
+        form.received_on.data = clock.today()
         for n, row in enumerate((r for r in found.rows if r.pupil_id is not None), start=1):
             getattr(form, f"upn_{n}").data = row.upn
     if form.validate_on_submit():
-        done, _ = attempt(
-            form,
-            lambda: payments.record_invoice(
-                db.session,
-                actor,
-                provider,
-                first,
-                reference=form.reference.data,
-                received_on=form.received_on.data,
-                claims=form.claims(),
-                how="entered",
-                today=today,
-            ),
-        )
-        if done:
-            flash("Invoice recorded: check each difference, then approve the statement", "success")
-            return redirect(url_for("commissioning.statement", provider_id=provider.id, month=month))
-    upload = InvoiceUploadForm(formdata=None, prefix="upload")
-    return _invoice_page(provider, first, form, upload)
+        done = _record_invoice(form, actor, provider, month, form.claims, "entered")
+        if done is not None:
+            return done
+    return _invoice_page(provider, first, form, InvoiceUploadForm(formdata=None, prefix="upload"))
 
 
 @bp.route("/payments/<int:provider_id>/<month>/invoice/upload", methods=["POST"])
 @allowed("payments.invoice")
 def invoice_upload(provider_id: int, month: str) -> tuple[str, int] | Response:
-    actor = current_actor()
-    provider = payments.get_provider(db.session, actor, provider_id)
-    first = _month(month)
-    if not payments.may_record_invoice(actor, provider):
-        raise Forbidden("You do not have permission to do this")
+    actor, provider, first = _invoice_target(provider_id, month)
     upload = InvoiceUploadForm(prefix="upload")
+
+    def claims() -> list[Claim]:
+        if not upload.file.data:
+            raise DomainError("The invoice was not recorded", [FieldError("file", "Choose the invoice's CSV file")])
+        return payments.read_invoice_file(upload.file.data.stream)
+
     if upload.validate_on_submit():
-        sent = upload.file.data
-
-        def record() -> object:
-            if not sent:
-                raise DomainError("The invoice was not recorded", [FieldError("file", "Choose the invoice's CSV file")])
-            return payments.record_invoice(
-                db.session,
-                actor,
-                provider,
-                first,
-                reference=upload.reference.data,
-                received_on=upload.received_on.data,
-                claims=payments.read_invoice_file(sent.stream),
-                how="imported",
-                today=clock.today(),
-            )
-
-        done, _ = attempt(upload, record)
-        if done:
-            flash("Invoice recorded: check each difference, then approve the statement", "success")
-            return redirect(url_for("commissioning.statement", provider_id=provider.id, month=month))
+        done = _record_invoice(upload, actor, provider, month, claims, "imported")
+        if done is not None:
+            return done
     typed = InvoiceForm(formdata=None)
     typed.keep_rows(1)
     return _invoice_page(provider, first, typed, upload)
