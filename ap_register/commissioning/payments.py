@@ -468,14 +468,19 @@ def _lines(
     return sorted(lines, key=lambda line: (line.pupil is None, line.pupil.last_name if line.pupil else line.upn))
 
 
-def _invoice(session: Session, la: LocalAuthority, provider: Setting, month: date) -> ProviderInvoice | None:
-    return session.scalar(
+def _invoice(
+    session: Session, la: LocalAuthority, provider: Setting, month: date, *, lock: bool = False
+) -> ProviderInvoice | None:
+    """The month's invoice; with `lock`, its row locked to the end of the transaction (recording
+    an invoice waits for an approval under way, and the reverse)."""
+    stmt = (
         select(ProviderInvoice)
         .where(
             ProviderInvoice.la_id == la.id, ProviderInvoice.provider_id == provider.id, ProviderInvoice.month == month
         )
         .options(selectinload(ProviderInvoice.lines))
     )
+    return session.scalar(stmt.with_for_update() if lock else stmt)
 
 
 def _approved(session: Session, la: LocalAuthority, provider: Setting, month: date) -> PaymentStatement | None:
@@ -671,14 +676,7 @@ def record_invoice(
     elif received_on < month:
         refusal.add("received_on", f"An invoice for {month:%B %Y} cannot have been received before it began")
     kept = _checked_claims(refusal, claims)
-    # Lock the month: recording an invoice waits for an approval under way, and the reverse.
-    old = session.scalar(
-        select(ProviderInvoice)
-        .where(
-            ProviderInvoice.la_id == la.id, ProviderInvoice.provider_id == provider.id, ProviderInvoice.month == month
-        )
-        .with_for_update()
-    )
+    old = _invoice(session, la, provider, month, lock=True)
     if _approved(session, la, provider, month) is not None:
         refusal.add("reference", f"The statement for {month:%B %Y} is approved: its invoice cannot be replaced")
     refusal.raise_if_any("The invoice was not recorded")
@@ -733,13 +731,7 @@ def approve(
         raise Forbidden("You do not have permission to do this")
     la = provider.la
     refusal = Refusal()
-    invoice = session.scalar(
-        select(ProviderInvoice)
-        .where(
-            ProviderInvoice.la_id == la.id, ProviderInvoice.provider_id == provider.id, ProviderInvoice.month == month
-        )
-        .with_for_update()
-    )
+    invoice = _invoice(session, la, provider, month, lock=True)
     if today <= month_last(month):
         refusal.add("invoice", f"The statement for {month:%B %Y} can be approved once the month is over")
     if invoice is None:
