@@ -657,7 +657,8 @@ def area_records(
             claims=[payments.Claim("Row 2", pupil.upn, sessions, amount)], how="entered", today=date(2026, 12, 4),
         )  # fmt: skip
         if month.month == 10:
-            payments.approve(db, system, pru, month, invoice_id=invoice.id, today=date(2026, 12, 4))
+            shown = payments.statement(db, pru, month, date(2026, 12, 4)).approved_total
+            payments.approve(db, system, pru, month, invoice_id=invoice.id, shown_total=shown, today=date(2026, 12, 4))
     db.flush()
     return {
         "report": report,

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -184,6 +185,8 @@ class Line:
     before_start: list[tuple[date, int]] = field(default_factory=list)  # (placement start, sessions)
     ended_before: list[date] = field(default_factory=list)  # placements ended before the month
     units: set[str] = field(default_factory=set)  # "£62.50 per session", for the amount's explanation
+    counted: set[tuple[date, str]] = field(default_factory=set)  # each session once, however many agreements
+    schools: set[str] = field(default_factory=set)  # the home schools' references, to recharge
     claim: InvoiceLine | None = None
     differences: list[str] = field(default_factory=list)
 
@@ -223,7 +226,9 @@ class Line:
             "agreed": self.agreed,
             "payable": self.payable,
             "due": str(self.due),
+            "due_shares": {payer: str(value) for payer, value in self.shares.items()},
             "shares": {payer: str(value) for payer, value in self.approved_shares().items()},
+            "schools": sorted(self.schools),
             "invoiced_sessions": self.claim.sessions if self.claim else None,
             "invoiced_amount": str(self.claim.amount) if self.claim else None,
             "approved": str(self.approved),
@@ -242,7 +247,9 @@ class Row:
     agreed: int
     payable: int
     due: Decimal
-    shares: dict[str, Decimal]
+    due_shares: dict[str, Decimal]
+    shares: dict[str, Decimal]  # what is paid, by payer
+    schools: list[str]
     invoiced_sessions: int | None
     invoiced_amount: Decimal | None
     approved: Decimal
@@ -258,7 +265,9 @@ class Row:
             agreed=kept["agreed"],
             payable=kept["payable"],
             due=Decimal(kept["due"]),
+            due_shares={payer: Decimal(value) for payer, value in kept["due_shares"].items()},
             shares={payer: Decimal(value) for payer, value in kept["shares"].items()},
+            schools=list(kept["schools"]),
             invoiced_sessions=kept["invoiced_sessions"],
             invoiced_amount=None if kept["invoiced_amount"] is None else Decimal(kept["invoiced_amount"]),
             approved=Decimal(kept["approved"]),
@@ -279,6 +288,7 @@ class Statement:
     invoice: ProviderInvoice | None
     approved: PaymentStatement | None
     state: str
+    gap: str | None = None  # why nothing can be counted (the month's term dates missing)
 
     @property
     def last(self) -> date:
@@ -358,18 +368,26 @@ def _pattern_count(session: Session, la: LocalAuthority, pattern: str, first: da
     return sum(pattern[2 * d.weekday() + n] == "1" for d in days for n in (0, 1))
 
 
-def _add_agreement(session: Session, line: Line, agreement: PlacementAgreement, month: date) -> None:
+def _add_agreement(
+    session: Session, la: LocalAuthority, line: Line, agreement: PlacementAgreement, month: date
+) -> None:
+    """Count an agreement's sessions of the month into the pupil's line, on the school days of
+    `la` (whose framework it was called off from), each session once."""
     placement = agreement.placement
-    la = placement.pupil.home_la
     last = month_last(month)
     begins = max(agreement.versions[0].starts_on, placement.start_date)
     ends = placement.end_date
     line.agreements.append(agreement)
+    if placement.home_school is not None:
+        line.schools.add(placement.home_school.ref)
     if ends is not None and ends < month:
         line.ended_before.append(ends)
         return
     first, to = max(month, begins), min(last, ends) if ends is not None else last
-    for found in progress.agreed_sessions(session, agreement, first, to):
+    for found in progress.agreed_sessions(session, agreement, first, to, la):
+        if (found.day, found.half) in line.counted:
+            continue  # two placements at the provider the same day: the session is paid once
+        line.counted.add((found.day, found.half))
         line.agreed += 1
         version = found.version
         line.units.add(f"{money(version.rate)} {RATE_UNITS.get(version.rate_unit, '')}")
@@ -393,8 +411,8 @@ def _explain(line: Line, provider: Setting, month: date) -> None:
     if claim is None:
         if line.due:
             line.differences.append(
-                f"Not on the invoice: {money(line.due)} for {line.payable} sessions delivered is not paid until "
-                f"{provider.name} invoices it"
+                f"Not on the invoice: the {money(line.due)} for {line.payable} sessions delivered is not paid with "
+                "this statement"
             )
         return
     if not line.agreements:
@@ -428,13 +446,13 @@ def _explain(line: Line, provider: Setting, month: date) -> None:
             for begins, count in line.before_start:
                 if count:
                     line.differences.append(
-                        f"The placement began on {begins:%-d %B %Y}: the {count} sessions the agreement would "
-                        "have had before it are not due"
+                        f"The agreement began on {begins:%-d %B %Y}: the {count} sessions it would have had "
+                        "before then are not due"
                     )
     elif claim.sessions < line.payable:
         line.differences.append(
-            f"Invoiced for {claim.sessions} sessions; {line.payable} were delivered: no more than the invoice is "
-            "paid, and the provider may invoice the rest"
+            f"Invoiced for {claim.sessions} sessions; {line.payable} were delivered: no more than the invoice "
+            "claims is paid"
         )
     amount = Decimal(claim.amount)
     if amount != line.due:
@@ -452,7 +470,7 @@ def _lines(
     for agreement in _agreements(session, la, provider, month_last(month)):
         pupil = agreement.placement.pupil
         line = by_pupil.setdefault(pupil.id, Line(pupil=pupil, upn=pupil.upn))
-        _add_agreement(session, line, agreement, month)
+        _add_agreement(session, la, line, agreement, month)
     lines = [line for line in by_pupil.values() if line.agreed]
     if invoice is not None:
         by_upn = {line.upn: line for line in by_pupil.values()}
@@ -507,7 +525,19 @@ def statement(session: Session, provider: Setting, month: date, today: date) -> 
         state = "month_not_over"
     else:
         state = "no_invoice" if invoice is None else "to_approve"
-    return Statement(la, provider, month, rows, invoice, None, state)
+    return Statement(la, provider, month, rows, invoice, None, state, _gap(session, la, month))
+
+
+def _gap(session: Session, la: LocalAuthority, month: date) -> str | None:
+    """Why the month's sessions cannot be counted: its term dates are not recorded (then no
+    school day of it is known, and nothing would be due)."""
+    calendar = calendar_for(session, la)
+    if calendar.covers(month) and calendar.covers(month_last(month)):
+        return None
+    return (
+        f"{la.name}'s term dates are not recorded for all of {month:%B %Y}: no session of it can be counted "
+        "until its administrators record them"
+    )
 
 
 # --- who ----------------------------------------------------------------------------------
@@ -561,13 +591,25 @@ class Claim:
     field: str = "file"
 
 
+AMOUNT = re.compile(r"£?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?")  # 1,234.50 or 1234.5; never "625,00"
+
+
 def _amount(text: str | None) -> Decimal | None:
-    text = (text or "").strip().lstrip("£").replace(",", "")
+    """Pounds and pence as people write them: ASCII digits, commas between thousands only."""
+    text = (text or "").strip()
+    if not AMOUNT.fullmatch(text):
+        return None
+    text = text.lstrip("£").replace(",", "")
     try:
         value = Decimal(text)
         return value if value.is_finite() and value == value.quantize(PENNY) else None
     except InvalidOperation:  # not a number, or one too large to be pence
         return None
+
+
+def amount_shown(text: str | None) -> Decimal | None:
+    """A sum a page carried in a hidden field ("625.00"); None for anything else."""
+    return _amount(text)
 
 
 def read_invoice_file(stream: IO[bytes]) -> list[Claim]:
@@ -673,15 +715,27 @@ def record_invoice(
         refusal.add("received_on", "Enter the day the invoice was received")
     elif received_on > today:
         refusal.add("received_on", "The day the invoice was received cannot be in the future")
-    elif received_on < month:
-        refusal.add("received_on", f"An invoice for {month:%B %Y} cannot have been received before it began")
+    elif received_on < month_last(month):
+        refusal.add(
+            "received_on",
+            f"An invoice for {month:%B %Y} cannot have been received before its last day, "
+            f"{month_last(month):%-d %B %Y}",
+        )
     kept = _checked_claims(refusal, claims)
     old = _invoice(session, la, provider, month, lock=True)
     if _approved(session, la, provider, month) is not None:
         refusal.add("reference", f"The statement for {month:%B %Y} is approved: its invoice cannot be replaced")
     refusal.raise_if_any("The invoice was not recorded")
     assert kept_reference is not None and received_on is not None
+    replaced = None
     if old is not None:
+        # What the replaced invoice claimed stays in the audit trail: its row goes.
+        replaced = {
+            "reference": old.reference,
+            "received_on": old.received_on.isoformat(),
+            "recorded_by": old.recorded_by_name,
+            "lines": [[line.upn, line.sessions, str(line.amount)] for line in old.lines],
+        }
         session.delete(old)
         session.flush()
     invoice = ProviderInvoice(
@@ -714,7 +768,13 @@ def record_invoice(
         "replace" if old is not None else "record",
         "provider_invoice",
         invoice.id,
-        detail={"provider_id": provider.id, "month": month_key(month), "lines": len(kept), "how": how},
+        detail={
+            "provider_id": provider.id,
+            "month": month_key(month),
+            "lines": len(kept),
+            "how": how,
+            **({"replaced": replaced} if replaced else {}),
+        },
     )
     return invoice
 
@@ -723,10 +783,18 @@ def record_invoice(
 
 
 def approve(
-    session: Session, actor: Actor, provider: Setting, month: date, *, invoice_id: int | None, today: date
+    session: Session,
+    actor: Actor,
+    provider: Setting,
+    month: date,
+    *,
+    invoice_id: int | None,
+    shown_total: Decimal | None,
+    today: date,
 ) -> PaymentStatement:
-    """Approve the month's statement against the invoice it was shown with: what was delivered is
-    paid, never more than the invoice claims; kept as it is now, for good."""
+    """Approve the month's statement as it was shown (its invoice and the total to pay): what was
+    delivered is paid, never more than the invoice claims; kept as it is now, for good. The
+    officer who recorded the invoice does not approve it (another checks it)."""
     if not may_approve(actor, provider):
         raise Forbidden("You do not have permission to do this")
     la = provider.la
@@ -738,13 +806,23 @@ def approve(
         refusal.add("invoice", f"Record {provider.name}'s invoice for {month:%B %Y} first")
     elif invoice.id != invoice_id:
         refusal.add("invoice", "The invoice was replaced since the statement was shown: check it again")
+    elif actor.user_id is not None and invoice.recorded_by_id == actor.user_id:
+        refusal.add("invoice", "You recorded this invoice: another officer checks and approves it")
     if _approved(session, la, provider, month) is not None:
         refusal.add("invoice", f"The statement for {month:%B %Y} is approved already")
+    gap = _gap(session, la, month)
+    if gap:
+        refusal.add("invoice", gap)
     refusal.raise_if_any("The statement was not approved")
     assert invoice is not None
     session.refresh(invoice, ["lines"])
     lines = _lines(session, la, provider, month, invoice)
     found = Statement(la, provider, month, [Row.of(line.kept()) for line in lines], invoice, None, "to_approve")
+    if found.approved_total != shown_total:
+        raise DomainError(
+            "The statement was not approved",
+            [FieldError("invoice", "The registers changed since the statement was shown: check it again")],
+        )
     kept = PaymentStatement(
         la_id=la.id,
         provider_id=provider.id,
@@ -847,6 +925,7 @@ FINANCE_COLUMNS = [
     "pay_by",
     "placement_refs",
     "payer",
+    "recharge_school_refs",
     "sessions_agreed",
     "sessions_paid",
     "due",
@@ -857,13 +936,16 @@ FINANCE_COLUMNS = [
 
 
 def finance_rows(found: Statement) -> list[dict[str, Any]]:
-    """An approved statement for the LA's finance system: a row per pupil and payer, naming the
-    placement by its register number, never the child."""
+    """An approved statement for the LA's finance system: a row per pupil and payer (its share of
+    what was due and of what is paid; the invoice's claim on the pupil's first row, so that each
+    column adds up to the statement's totals), naming the placement by its register number, never
+    the child, and the school to recharge by its reference."""
     kept, invoice = found.approved, found.invoice
     assert kept is not None and invoice is not None
     rows = []
     for row in found.rows:
-        for payer, amount in sorted(row.shares.items()) or [("none", Decimal(0))]:
+        payers = sorted(set(row.due_shares) | set(row.shares)) or ["none"]
+        for n, payer in enumerate(payers):
             rows.append(
                 {
                     "statement": kept.id,
@@ -876,11 +958,12 @@ def finance_rows(found: Statement) -> list[dict[str, Any]]:
                     "pay_by": pay_by(invoice),
                     "placement_refs": " ".join(str(p) for p in row.placement_ids),
                     "payer": payer,
-                    "sessions_agreed": row.agreed,
-                    "sessions_paid": row.payable,
-                    "due": row.due,
-                    "invoiced": row.invoiced_amount if row.invoiced_amount is not None else Decimal(0),
-                    "approved": amount,
+                    "recharge_school_refs": " ".join(row.schools) if payer == "school" else "",
+                    "sessions_agreed": row.agreed if n == 0 else 0,
+                    "sessions_paid": row.payable if n == 0 else 0,
+                    "due": row.due_shares.get(payer, Decimal(0)),
+                    "invoiced": (row.invoiced_amount or Decimal(0)) if n == 0 else Decimal(0),
+                    "approved": row.shares.get(payer, Decimal(0)),
                     "approved_on": kept.approved_at.date(),
                 }
             )

@@ -116,18 +116,19 @@ def _due(calendar: SchoolCalendar, end: date) -> date | None:
 
 
 def _in_force_from(version: AgreementVersion) -> date | None:
-    """The day a version came into force: the day its last party accepted it (None: not yet
-    accepted by every party)."""
+    """The day a version came into force: its start date, or the day its last party accepted it
+    if that is later (None: not yet accepted by every party). A change is never in force before
+    it starts, nor before everyone accepted it (a change dated back pays from its acceptance)."""
     signed = {s.party: s.signed_on for s in version.signatures}
     if set(signed) != set(PARTIES):
         return None
-    return max(signed.values())
+    return max(*signed.values(), version.starts_on)
 
 
 def version_on(agreement: PlacementAgreement, day: date) -> AgreementVersion:
     """The version in force on a day: the latest that every party (the school, the provider, the
-    parent) had accepted by then; before any, the first (the call-off's own terms). A change one
-    party alone has made counts for nothing until the others accept it."""
+    parent) had accepted by then and that had started; before any, the first (the call-off's own
+    terms). A change one party alone has made counts for nothing until the others accept it."""
     found = agreement.versions[0]
     for version in agreement.versions[1:]:
         since = _in_force_from(version)
@@ -259,12 +260,14 @@ class AgreedSession:
     version: AgreementVersion
 
 
-def agreed_sessions(session: Session, agreement: PlacementAgreement, first: date, last: date) -> list[AgreedSession]:
-    """The agreement's sessions from `first` to `last` (school days only), each with the provider's
-    mark for it: the sessions the version in force that day agreed. Marks outside the agreement,
-    or at another setting, are not among them."""
+def agreed_sessions(
+    session: Session, agreement: PlacementAgreement, first: date, last: date, la: LocalAuthority | None = None
+) -> list[AgreedSession]:
+    """The agreement's sessions from `first` to `last` (school days only: `la`'s, or the child's
+    home LA's), each with the provider's mark for it: the sessions the version in force that day
+    agreed. Marks outside the agreement, or at another setting, are not among them."""
     placement = agreement.placement
-    calendar = calendar_for(session, placement.pupil.home_la)
+    calendar = calendar_for(session, la or placement.pupil.home_la)
     marks = {
         (day, half): code
         for day, half, code in session.execute(

@@ -1923,7 +1923,10 @@ def _payments(builder: _Builder, made: PlacementAgreement, *, approve_last: bool
             claims=claims, how="imported", today=received,
         )  # fmt: skip
         if month != last or approve_last:
-            payments.approve(session, approver, provider, month, invoice_id=invoice.id, today=received)
+            shown = payments.statement(session, provider, month, received).approved_total
+            payments.approve(
+                session, approver, provider, month, invoice_id=invoice.id, shown_total=shown, today=received
+            )
 
 
 PUPIL_VOICES = (

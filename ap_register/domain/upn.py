@@ -50,9 +50,9 @@ def check_upn(raw: str) -> UpnCheck:
     first, middle, last = upn[0], upn[1:12], upn[12]
     if first not in LETTERS:
         return UpnCheck(upn, False, "A UPN must start with a check letter (A to Z, not I, O or S)")
-    if not middle.isdigit():
+    if not (middle.isascii() and middle.isdigit()):
         return UpnCheck(upn, False, "Characters 2 to 12 of a UPN must be digits")
-    if not (last.isdigit() or last in LETTERS):
+    if not ((last.isascii() and last.isdigit()) or last in LETTERS):
         return UpnCheck(upn, False, "The last character of a UPN must be a digit or a letter other than I, O or S")
     la_code = upn[1:4]
     if la_code not in english_la_codes() and la_code not in WELSH_LA_CODES:

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ap_register import clock
 from ap_register.budgets.rules import paid_by_provider
 from ap_register.commissioning import payments
-from ap_register.commissioning.agreements import call_off
+from ap_register.commissioning.agreements import accept, call_off, change
 from ap_register.commissioning.payments import Claim, approve, read_invoice_file, record_invoice, statement
 from ap_register.domain.actors import Actor
 from ap_register.domain.errors import DomainError, Forbidden, NotFound
@@ -41,6 +42,13 @@ def claims(*lines: tuple[str, str, str]) -> list[Claim]:
 def invoice(db: Session, actor: Actor, provider: Any, *lines: tuple[str, str, str], **changed: Any) -> ProviderInvoice:
     values: dict[str, Any] = {"reference": "INV-0311", "received_on": APRIL_1, "how": "entered", "today": APRIL_1}
     return record_invoice(db, actor, provider, MARCH, claims=claims(*lines), **{**values, **changed})
+
+
+def approve_shown(db: Session, actor: Actor, provider: Any, month: date = MARCH, today: date = APRIL_1) -> Any:
+    """Approve the statement as its page shows it now (its invoice and its total)."""
+    shown = statement(db, provider, month, today)
+    invoice_id = shown.invoice.id if shown.invoice else None
+    return approve(db, actor, provider, month, invoice_id=invoice_id, shown_total=shown.approved_total, today=today)
 
 
 def the_registers_of_march(db: Session, agreed: dict[str, Any]) -> None:  # noqa: F811
@@ -100,18 +108,17 @@ def test_a_placement_ended_mid_month_on_agreed_sessions_is_paid_to_its_end(
              today=TODAY)  # fmt: skip
     placed["placement"].end_date, placed["placement"].destination = date(2026, 3, 18), Destination.NOT_KNOWN
     db.flush()
-    invoice(db, commissioner, placed["pru"], (placed["pupil"].upn, "24", "1500.00"))
+    invoice(db, placed["head"], placed["pru"], (placed["pupil"].upn, "24", "1500.00"))
     row = statement(db, placed["pru"], MARCH, APRIL_1).rows[0]
     # Agreed: 9-12 March (8) and 16-18 March (6), attended or not: 14 at £62.50 = £875.00.
     assert (row.agreed, row.payable, row.due, row.approved) == (14, 14, Decimal("875.00"), Decimal("875.00"))
     assert row.differences == [
         "10 sessions more than the 14 agreed in March 2026: sessions not agreed are not paid",
         "The placement ended on 18 March 2026: the 10 sessions the agreement would have had after it are not due",
-        "The placement began on 9 March 2026: the 8 sessions the agreement would have had before it are not due",
+        "The agreement began on 9 March 2026: the 8 sessions it would have had before then are not due",
         "Invoiced £1,500.00; at £62.50 per session, the 14 sessions due come to £875.00: £875.00 is paid",
     ]
-    kept = approve(db, commissioner, placed["pru"], MARCH, invoice_id=db.scalar(select(ProviderInvoice.id)),
-                   today=APRIL_1)  # fmt: skip
+    kept = approve_shown(db, commissioner, placed["pru"])
     assert (kept.approved_total, kept.la_paid, kept.school_paid) == (875, 875, 0)
     # The budget counts the LA's share, in the month it was for.
     assert paid_by_provider(db, placed["la"].id, date(2026, 3, 1), date(2026, 3, 31)) == {
@@ -124,10 +131,7 @@ def test_an_invoice_short_of_what_was_delivered_is_paid_as_invoiced(db: Session,
     invoice(db, agreed["commissioner"], agreed["pru"], (agreed["pupil"].upn, "8", "500.00"))
     row = statement(db, agreed["pru"], MARCH, APRIL_1).rows[0]
     assert row.approved == Decimal("500.00")
-    assert row.differences[0] == (
-        "Invoiced for 8 sessions; 10 were delivered: no more than the invoice is paid, and the provider may "
-        "invoice the rest"
-    )
+    assert row.differences[0] == ("Invoiced for 8 sessions; 10 were delivered: no more than the invoice claims is paid")
 
 
 def test_a_pupil_not_invoiced_is_named_and_not_paid(db: Session, agreed: dict[str, Any]) -> None:  # noqa: F811
@@ -136,7 +140,7 @@ def test_a_pupil_not_invoiced_is_named_and_not_paid(db: Session, agreed: dict[st
     jordan = next(r for r in statement(db, agreed["pru"], MARCH, APRIL_1).rows if r.pupil_id)
     assert jordan.approved == 0
     assert jordan.differences == [
-        "Not on the invoice: £625.00 for 10 sessions delivered is not paid until The Oaks invoices it"
+        "Not on the invoice: the £625.00 for 10 sessions delivered is not paid with this statement"
     ]
 
 
@@ -163,7 +167,7 @@ def test_every_problem_with_an_invoice_is_named_and_nothing_is_kept(db: Session,
         )  # fmt: skip
     messages = [e.message for e in refused.value.errors]
     assert "Enter the invoice's reference" in messages
-    assert "An invoice for March 2026 cannot have been received before it began" in messages
+    assert "An invoice for March 2026 cannot have been received before its last day, 31 March 2026" in messages
     assert f"Row 3: check the UPN {upn} is on Row 2 too: one line per pupil" in messages
     assert any(m.startswith("Row 4: check the UPN: A UPN must be 13 characters") and "the sessions" in m
                and "the amount" in m for m in messages)  # fmt: skip
@@ -202,17 +206,17 @@ def test_a_replaced_invoice_is_refused_at_approval_and_an_approved_one_stays(
 ) -> None:
     the_registers_of_march(db, agreed)
     commissioner, pru, upn = agreed["commissioner"], agreed["pru"], agreed["pupil"].upn
-    first = invoice(db, commissioner, pru, (upn, "10", "625.00"))
+    first = invoice(db, agreed["head"], pru, (upn, "10", "625.00"))
     first_id = first.id
     second = invoice(db, agreed["head"], pru, (upn, "10", "600.00"), reference="INV-0311b")
     assert db.scalar(select(func.count()).select_from(InvoiceLine)) == 1
     with pytest.raises(DomainError) as stale:
-        approve(db, commissioner, pru, MARCH, invoice_id=first_id, today=APRIL_1)
+        approve(db, commissioner, pru, MARCH, invoice_id=first_id, shown_total=Decimal("600.00"), today=APRIL_1)
     assert stale.value.errors[0].message == "The invoice was replaced since the statement was shown: check it again"
     with pytest.raises(DomainError) as early:
-        approve(db, commissioner, pru, MARCH, invoice_id=second.id, today=date(2026, 3, 31))
+        approve(db, commissioner, pru, MARCH, invoice_id=second.id, shown_total=Decimal(600), today=date(2026, 3, 31))
     assert early.value.errors[0].message == "The statement for March 2026 can be approved once the month is over"
-    kept = approve(db, commissioner, pru, MARCH, invoice_id=second.id, today=APRIL_1)
+    kept = approve_shown(db, commissioner, pru)
     assert kept.approved_total == Decimal("600.00") and kept.approved_by_name
     # The registers change after approval: the approved statement does not.
     mark(db, agreed, date(2026, 3, 23), "AM", "/")
@@ -220,7 +224,7 @@ def test_a_replaced_invoice_is_refused_at_approval_and_an_approved_one_stays(
     shown = statement(db, pru, MARCH, APRIL_1)
     assert shown.state == "approved" and shown.rows[0].payable == 10 and shown.approved_total == 600
     with pytest.raises(DomainError) as again:
-        approve(db, commissioner, pru, MARCH, invoice_id=second.id, today=APRIL_1)
+        approve(db, commissioner, pru, MARCH, invoice_id=second.id, shown_total=Decimal(600), today=APRIL_1)
     assert again.value.errors[0].message == "The statement for March 2026 is approved already"
     with pytest.raises(DomainError) as replaced:
         invoice(db, commissioner, pru, (upn, "11", "687.50"))
@@ -233,9 +237,9 @@ def test_a_replaced_invoice_is_refused_at_approval_and_an_approved_one_stays(
 
 def test_the_provider_records_its_invoice_and_only_the_la_approves(db: Session, agreed: dict[str, Any]) -> None:  # noqa: F811
     pru, upn = agreed["pru"], agreed["pupil"].upn
-    made = invoice(db, agreed["head"], pru, (upn, "10", "625.00"))
+    invoice(db, agreed["head"], pru, (upn, "10", "625.00"))
     with pytest.raises(Forbidden):
-        approve(db, agreed["head"], pru, MARCH, invoice_id=made.id, today=APRIL_1)
+        approve_shown(db, agreed["head"], pru)
     lead = agreed["lead"]
     assert not payments.may_see(lead, pru)
     with pytest.raises(Forbidden):
@@ -276,11 +280,96 @@ def test_anonymising_the_child_leaves_no_upn_in_the_invoices_or_the_statements(
 
     the_registers_of_march(db, agreed)
     pupil, upn = agreed["pupil"], agreed["pupil"].upn
-    made = invoice(db, agreed["commissioner"], agreed["pru"], (upn, "10", "625.00"))
-    kept = approve(db, agreed["commissioner"], agreed["pru"], MARCH, invoice_id=made.id, today=APRIL_1)
+    invoice(db, agreed["head"], agreed["pru"], (upn, "10", "625.00"))
+    kept = approve_shown(db, agreed["commissioner"], agreed["pru"])
     anonymise(db, agreed["commissioner"], pupil, date(2030, 1, 1))
     db.flush()
     db.expire_all()
     assert db.scalars(select(InvoiceLine.upn)).all() == [pupil.upn] != [upn]
     assert [line["upn"] for line in db.get(PaymentStatement, kept.id).lines] == [pupil.upn]  # type: ignore[union-attr]
     assert db.get(PaymentStatement, kept.id).approved_total == Decimal("625.00")  # type: ignore[union-attr]
+
+
+def test_a_change_is_paid_from_its_start_once_every_party_has_accepted_it(
+    db: Session,
+    placed: dict[str, Any],  # noqa: F811
+) -> None:
+    """Version 2 (£50.00 a session from Monday 23 March) is accepted by all on 10 March: March is
+    16 sessions at £40.00 (9-19 March) and 8 at £50.00 (23-26 March)."""
+    c = placed["commissioner"]
+    agreement = call_off(db, c, placed["placement"], placed["approval"], terms(rate="40.00", pays_on="agreed"),
+                         today=TODAY)  # fmt: skip
+    with clock.fixed(date(2026, 3, 10)):
+        change(db, c, agreement, terms(rate="50.00", pays_on="agreed", starts_on=date(2026, 3, 23)),
+               reason="The rate rises from 23 March", version_number=1, today=date(2026, 3, 10))  # fmt: skip
+    for party in ("school", "provider", "parent"):
+        accept(db, c, agreement, version_number=2, party=party, name="Someone", how="on_paper",
+               signed_on=date(2026, 3, 10), today=date(2026, 3, 10))  # fmt: skip
+    db.flush()
+    assert statement(db, placed["pru"], MARCH, APRIL_1).rows[0].due == 16 * 40 + 8 * 50
+
+
+def test_the_statement_is_approved_as_it_was_shown_or_not_at_all(db: Session, agreed: dict[str, Any]) -> None:  # noqa: F811
+    the_registers_of_march(db, agreed)
+    pru = agreed["pru"]
+    invoice(db, agreed["head"], pru, (agreed["pupil"].upn, "24", "1500.00"))
+    shown = statement(db, pru, MARCH, APRIL_1)
+    mark(db, agreed, date(2026, 3, 23), "AM", "/")  # the provider marks a session meanwhile
+    db.flush()
+    with pytest.raises(DomainError) as refused:
+        approve(db, agreed["commissioner"], pru, MARCH, invoice_id=shown.invoice.id,  # type: ignore[union-attr]
+                shown_total=shown.approved_total, today=APRIL_1)  # fmt: skip
+    assert refused.value.errors[0].message == "The registers changed since the statement was shown: check it again"
+    assert approve_shown(db, agreed["commissioner"], pru).approved_total == Decimal("687.50")
+
+
+def test_whoever_recorded_the_invoice_does_not_approve_it(db: Session, agreed: dict[str, Any]) -> None:  # noqa: F811
+    invoice(db, agreed["commissioner"], agreed["pru"], (agreed["pupil"].upn, "0", "0.00"))
+    with pytest.raises(DomainError) as refused:
+        approve_shown(db, agreed["commissioner"], agreed["pru"])
+    assert refused.value.errors[0].message == "You recorded this invoice: another officer checks and approves it"
+    again = invoice(db, agreed["head"], agreed["pru"], (agreed["pupil"].upn, "0", "0.00"))
+    replaced = db.scalars(select(AuditEvent).where(AuditEvent.action == "replace")).one()
+    assert replaced.object_id == str(again.id) and replaced.detail["replaced"]["lines"] == [
+        [agreed["pupil"].upn, 0, "0.00"]
+    ]
+
+
+def test_two_placements_at_the_provider_pay_each_session_once(db: Session, placed: dict[str, Any]) -> None:  # noqa: F811
+    c = placed["commissioner"]
+    call_off(db, c, placed["placement"], placed["approval"], terms(pays_on="agreed"), today=TODAY)
+    again = factories.placement(db, placed["pupil"], placed["pru"], start=date(2026, 3, 10))
+    call_off(db, c, again, placed["approval"], terms(pays_on="agreed", starts_on=date(2026, 3, 10)),
+             today=date(2026, 3, 10))  # fmt: skip
+    db.flush()
+    row = statement(db, placed["pru"], MARCH, APRIL_1).rows[0]
+    assert (row.agreed, row.payable, row.due) == (24, 24, 24 * Decimal("62.50"))  # Mon-Thu, 9-26 March, once
+
+
+def test_without_the_month_s_term_dates_nothing_is_counted_or_approved(
+    db: Session,
+    placed: dict[str, Any],  # noqa: F811
+) -> None:
+    c, september = placed["commissioner"], date(2027, 9, 1)  # the tests' term dates end with 2026/27
+    call_off(db, c, placed["placement"], placed["approval"], terms(pays_on="agreed"), today=TODAY)
+    record_invoice(db, placed["head"], placed["pru"], september, reference="R", received_on=date(2027, 10, 1),
+                   claims=claims((placed["pupil"].upn, "30", "1875.00")), how="entered",
+                   today=date(2027, 10, 1))  # fmt: skip
+    shown = statement(db, placed["pru"], september, date(2027, 10, 1))
+    assert shown.gap and "term dates are not recorded for all of September 2027" in shown.gap
+    with pytest.raises(DomainError) as refused:
+        approve_shown(db, c, placed["pru"], september, date(2027, 10, 1))
+    assert any("term dates are not recorded" in e.message for e in refused.value.errors)
+
+
+def test_amounts_and_upns_are_read_as_people_write_them(db: Session, agreed: dict[str, Any]) -> None:  # noqa: F811
+    assert [payments._amount(t) for t in ("£1,234.50", "1234.5", "625", "0.00")] == [
+        Decimal("1234.50"), Decimal("1234.5"), Decimal(625), Decimal(0)
+    ]  # fmt: skip
+    for text in ("625,00", "1_000", "1e2", "１２", "12.345", "1,23", "£", "-5", "NaN"):
+        assert payments._amount(text) is None, text
+    upn = agreed["pupil"].upn
+    for odd in (upn[:6] + "\u00b2" + upn[7:], upn[:12] + chr(ord(upn[12]) + 0xFEE0)):
+        with pytest.raises(DomainError) as refused:
+            invoice(db, agreed["head"], agreed["pru"], (odd, "1", "1.00"))
+        assert refused.value.errors[0].message.startswith("Row 2: check the UPN")

@@ -55,7 +55,9 @@ def test_the_commissioner_checks_an_invoice_and_approves_what_was_delivered(
     viewed = db.scalar(select(AuditEvent).where(AuditEvent.pupil_id == pupil.id, AuditEvent.action == "view"))
     assert viewed is not None
 
-    # Replace the invoice by typing it in: its errors first.
+    # An administrator replaces the invoice by typing it in (the commissioner approves it): its
+    # errors first.
+    sign_in(client, home["users"][Role.LA_ADMIN].email)
     url = november(client, world) + "/invoice"
     form = text(page(client.get(url)))
     assert "Record the invoice" in form and "This replaces invoice" in form
@@ -93,6 +95,7 @@ def test_the_commissioner_checks_an_invoice_and_approves_what_was_delivered(
     shown = text(page(client.get(november(client, world))))
     assert "None: the invoice claims what was delivered, pupil by pupil." in shown
 
+    sign_in(client, home["users"][Role.COMMISSIONER].email)
     plan = create_plan(db, SYSTEM, home["la"], name="AP budget 2026-2029", first_year=2026, years=3,
                        demand_policy="From the reserve")  # fmt: skip
     set_line(db, SYSTEM, plan, year=2026, place_type="time_limited", commissioned=Decimal(1),
@@ -102,8 +105,9 @@ def test_the_commissioner_checks_an_invoice_and_approves_what_was_delivered(
     # October's statement, approved with the world, paid nothing: no session of October was marked.
     assert f"{pru.name} £12,000.00 £0.00 1 £0.00" in before
     statement_page = page(client.get(november(client, world)))
-    invoice_id = statement_page.find("input", {"name": "invoice"})["value"]
-    assert post(client, november(client, world) + "/approve", {"invoice": invoice_id}).status_code == 302
+    shown = {name: statement_page.find("input", {"name": name})["value"] for name in ("invoice", "total")}
+    assert shown["total"] == "240.00"
+    assert post(client, november(client, world) + "/approve", shown).status_code == 302
     kept = db.scalar(select(PaymentStatement).where(PaymentStatement.month == date(2026, 11, 1),
                                                      PaymentStatement.provider_id == pru.id))  # fmt: skip
     assert kept is not None and kept.approved_total == Decimal("240.00") and kept.la_paid == Decimal("240.00")

@@ -317,6 +317,7 @@ class InvoiceForm(InvoiceFields):
 
 class ApproveForm(Form):
     invoice = HiddenField()  # the invoice the statement was shown with
+    total = HiddenField()  # and the total to pay it showed
     submit = submit("Approve the statement for payment")
 
 

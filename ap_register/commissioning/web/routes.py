@@ -732,6 +732,7 @@ def _statement_page(
         approve_form = ApproveForm()
     if found.invoice is not None:
         approve_form.invoice.data = str(found.invoice.id)
+        approve_form.total.data = str(found.approved_total)
     return (
         render_template(
             "commissioning/statement.html",
@@ -744,7 +745,7 @@ def _statement_page(
             payers=agreements.PAYERS,
             la_payers=payments.LA_PAYERS,
             may_record=payments.may_record_invoice(actor, provider) and found.approved is None,
-            may_approve=payments.may_approve(actor, provider) and found.state == "to_approve",
+            may_approve=payments.may_approve(actor, provider) and found.state == "to_approve" and not found.gap,
             form=approve_form,
             pay_within=payments.PAY_WITHIN_DAYS,
         ),
@@ -899,7 +900,13 @@ def statement_approve(provider_id: int, month: str) -> tuple[str, int] | Respons
         done, _ = attempt(
             form,
             lambda: payments.approve(
-                db.session, actor, provider, first, invoice_id=record_id(form.invoice.data), today=clock.today()
+                db.session,
+                actor,
+                provider,
+                first,
+                invoice_id=record_id(form.invoice.data),
+                shown_total=payments.amount_shown(form.total.data),
+                today=clock.today(),
             ),
         )
         if done:
