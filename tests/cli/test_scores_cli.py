@@ -131,7 +131,9 @@ def test_outcome_imports_refuse_bad_rows_and_update_on_reimport(runner: Any, db:
     # Each file's change is on the child's audit trail (the same file again changes nothing).
     assert runner.invoke(args=["import", "ks4-results", str(good)]).exit_code == 0
     trail = db.scalars(
-        select(AuditEvent).where(AuditEvent.pupil_id == pupil.id, AuditEvent.object_type == "ks4_result")
+        select(AuditEvent)
+        .where(AuditEvent.pupil_id == pupil.id, AuditEvent.object_type == "ks4_result")
+        .order_by(AuditEvent.id)  # in the order written: a database returns rows in any order otherwise
     ).all()
     assert [e.detail["records"] for e in trail] == [
         [{"academic_year": 2025, "english": "4", "maths": "L2"}],
