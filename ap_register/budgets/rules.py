@@ -549,9 +549,9 @@ def spend(session: Session, plan: BudgetPlan, year: int) -> list[ProviderSpend]:
         if line.year == year and line.provider_id is not None:
             allocated[line.provider_id] += allocation(line)
     found = []
-    for provider_id in sorted(set(allocated) | set(paid)):
-        provider = session.get(Setting, provider_id)
-        assert provider is not None
+    ids = set(allocated) | set(paid)
+    providers = {s.id: s for s in session.scalars(select(Setting).where(Setting.id.in_(ids)))} if ids else {}
+    for provider_id, provider in providers.items():
         months = paid.get(provider_id, [])
         found.append(
             ProviderSpend(
