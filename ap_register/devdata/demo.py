@@ -37,13 +37,17 @@ from ap_register.domain.vocab import (
     Tier,
 )
 from ap_register.models import (
+    AgendaItem,
     Alert,
     Contact,
+    Decision,
     LocalAuthority,
+    Meeting,
     OutreachEngagement,
     Placement,
     PlacementAgreement,
     Pupil,
+    Referral,
     Setting,
     SettingSite,
     TermDate,
@@ -309,6 +313,9 @@ def typical_term_dates(start_year: int) -> list[tuple[date, date]]:
     ]
 
 
+DEMO_DISTRICTS = ("Cambridge", "East Cambridgeshire", "Fenland", "Huntingdonshire", "South Cambridgeshire")
+
+
 @dataclass
 class DemoResult:
     created: bool
@@ -387,11 +394,19 @@ class _Builder:
         self.specials.append(self.setting("Willow Bank Special School", SettingKind.SPECIAL, "873300"))
         # An independent special school (GIAS type 10), whose fees the LA pays: in the AP census.
         self.specials.append(self.setting("Meadowside School", SettingKind.SPECIAL, "873301", gias_type_code=10))
-        self.ap["pru"] = self.setting("The Oaks Pupil Referral Unit", SettingKind.PRU, "873400")
-        self.ap["academy"] = self.setting("Riverbank Academy", SettingKind.AP_ACADEMY, "873401", ukprn="10087341")
-        self.ap["free"] = self.setting("Pathways Free School", SettingKind.AP_FREE_SCHOOL, "873402", ukprn="10087342")
+        self.ap["pru"] = self.setting("The Oaks Pupil Referral Unit", SettingKind.PRU, "873400", phase="all_through")
+        self.ap["academy"] = self.setting(
+            "Riverbank Academy", SettingKind.AP_ACADEMY, "873401", ukprn="10087341", phase="secondary"
+        )
+        self.ap["free"] = self.setting(
+            "Pathways Free School", SettingKind.AP_FREE_SCHOOL, "873402", ukprn="10087342", phase="secondary"
+        )
         self.ap["independent"] = self.setting(
-            "Horizon Independent School", SettingKind.INDEPENDENT_AP, "873403", kind_set_by_admin=True
+            "Horizon Independent School",
+            SettingKind.INDEPENDENT_AP,
+            "873403",
+            kind_set_by_admin=True,
+            phase="secondary",
         )
         checked = self.today - timedelta(days=120)
         self.ap["farm"] = self.setting(
@@ -418,6 +433,13 @@ class _Builder:
             contact_phone="01234 098765",
             last_qa_visit_date=self.today - timedelta(days=500),
         )
+        # The districts of the county (GIAS DistrictAdministrative), dealt out in turn: the areas
+        # the commissioner plans places by. Dealt without the random draws, which stay as they were.
+        schools = self.primaries + self.secondaries + self.specials
+        for n, school in enumerate(schools):
+            school.district = DEMO_DISTRICTS[n % len(DEMO_DISTRICTS)]
+        for n, provider in enumerate(self.ap.values()):
+            provider.district = DEMO_DISTRICTS[(n * 2) % len(DEMO_DISTRICTS)]
         # Numbers on roll (as GIAS would give them): the base of schools' movement rates.
         for school in self.secondaries:
             school.pupils_on_roll = self.rng.randrange(700, 1500, 10)
@@ -1310,6 +1332,7 @@ def _panels(builder: _Builder) -> None:
         name: add_member(session, actor, panel, users[name], chair=name == "panel.chair")
         for name in ("panel.chair", "panel.member", "commissioner", "school.lead", "ap.head")
     }
+    _referral_history(builder, panel, users["panel.chair"])
     anchor = builder.calendar.last_school_day(today)
     past = schedule_meeting(session, actor, panel, anchor - timedelta(days=14), "Shire Hall, committee room 2")
     upcoming = schedule_meeting(session, actor, panel, builder.add_days(anchor, 3), "Shire Hall, committee room 2")
@@ -1413,6 +1436,83 @@ def _panels(builder: _Builder) -> None:
     # school days after.
     agree_fair_access(session, actor, arrived, min(builder.add_days(arrived.submitted_on, 1), today), today=today)
     build_agenda(session, actor, upcoming)
+
+
+HISTORY_REASONS = (
+    (["behaviour", "attendance"], "Escalating incidents and falling attendance despite a term of support."),
+    (["exclusion"], "Permanently excluded; the LA arranges education from the sixth school day."),
+    (["behaviour"], "Repeated suspensions; a time-limited place to re-engage, then back to school."),
+    (["health"], "Anxiety keeping the pupil out of school for more than 15 school days."),
+)
+
+
+def _referral_history(builder: _Builder, panel: Any, chair: User) -> None:
+    """The panel's past: most of the history's time-limited and transitional placements came
+    from a referral the weekly panel approved (Thursdays), received one to six weeks before.
+    Written as the old records held them (the LA adopts the register today), without the random
+    draws, which stay as they were; the sufficiency page measures its waits from them."""
+    session, la, today = builder.session, builder.la, builder.today
+    placements = session.scalars(
+        select(Placement)
+        .join(Pupil, Placement.pupil_id == Pupil.id)
+        .where(
+            Pupil.home_la_id == la.id,
+            Placement.tier.is_not(None),
+            Placement.converted_from_id.is_(None),
+            Placement.start_date < today,
+        )
+        .order_by(Placement.start_date, Placement.id)
+    ).all()
+    meetings: dict[date, Meeting] = {}
+    cases: dict[date, int] = {}
+    for placement in placements:
+        if placement.id % 5 == 0:  # one in five arranged without the panel (a school's own placement)
+            continue
+        held = placement.start_date - timedelta(days=2)
+        held -= timedelta(days=(held.weekday() - 3) % 7)  # the Thursday before it starts
+        received = held - timedelta(days=7 + placement.id * 11 % 29)
+        try:  # schools refer in term time
+            received = builder.calendar.last_school_day(received)
+        except CalendarUnknown:
+            received -= timedelta(days=max(received.weekday() - 4, 0))
+        codes, why = HISTORY_REASONS[placement.id % len(HISTORY_REASONS)]
+        assert placement.tier is not None
+        referral = Referral(
+            la_id=la.id,
+            pupil_id=placement.pupil_id,
+            move="time_limited_ap" if placement.tier == Tier.TIME_LIMITED else "transitional_ap",
+            route=placement.route,
+            tier=placement.tier,
+            referring_setting_id=placement.home_school_id,
+            proposed_setting_id=placement.setting_id,
+            reason_codes=codes,
+            reasons=why,
+            parent_views="Supports the placement",
+            pupil_views="Willing to try it",
+            best_interest="Support tried in school first; a place to re-engage, aiming to return to mainstream",
+            status="approved",
+            submitted_on=received,
+        )
+        meeting = meetings.get(held)
+        if meeting is None:
+            meeting = meetings[held] = Meeting(panel_id=panel.id, held_on=held, location="Shire Hall, committee room 2")
+            session.add(meeting)
+        session.add(referral)
+        session.flush()
+        cases[held] = cases.get(held, 0) + 1
+        session.add(AgendaItem(meeting_id=meeting.id, referral_id=referral.id, position=cases[held]))
+        session.add(
+            Decision(
+                referral_id=referral.id,
+                meeting_id=meeting.id,
+                outcome="approve",
+                reasons="Support in school was tried first; the place is in the pupil's best interest.",
+                votes={},
+                decided_by_id=chair.id,
+                placement_id=placement.id,
+            )
+        )
+        session.flush()
 
 
 # The five outcomes differ between providers, as they would: (chance a session is attended,

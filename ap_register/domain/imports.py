@@ -134,7 +134,7 @@ CONTACT_COLUMNS = (
 # The columns a file may also have, in the order a template gives them. A column the file lacks
 # is left as held (or blank for a new record); an unknown column is ignored.
 OPTIONAL: dict[str, tuple[str, ...]] = {
-    "settings": ("urn", "ukprn", "postcode", "phase", "pupils_on_roll"),
+    "settings": ("urn", "ukprn", "postcode", "phase", "pupils_on_roll", "district"),
     "pupils": (
         "home_school_ref",
         "sen_status",
@@ -772,6 +772,7 @@ class SettingsImporter(Importer):
             self.error("ukprn", "A UKPRN is 8 digits")
         if kind == SettingKind.UNREGISTERED_AP and urn:
             self.error("urn", "An unregistered provider has no URN")
+        district = self.text(row, "district", max_length=100)
         on_roll = self.text(row, "pupils_on_roll", max_length=6)
         if on_roll is not None and not on_roll.isdigit():
             self.error("pupils_on_roll", f"{on_roll!r} is not a whole number of pupils")
@@ -788,6 +789,7 @@ class SettingsImporter(Importer):
                 "postcode": postcode.upper() if postcode else None,
                 "phase": phase,
                 "pupils_on_roll": int(on_roll) if on_roll else None,
+                **({"district": district} if "district" in row else {}),
             },
         )
 
@@ -843,6 +845,7 @@ class SettingsImporter(Importer):
                 "pupils_on_roll": int(on_roll) if on_roll.isdigit() else None,
                 "easting": easting,
                 "northing": northing,
+                "district": (row.get("DistrictAdministrative (name)") or "").strip()[:100] or None,
                 "open": True,
             },
         )

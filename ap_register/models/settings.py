@@ -29,6 +29,9 @@ class Setting(Base):
     gias_type_code: Mapped[int | None] = mapped_column()
     # primary, secondary, all_through, sixteen_plus, nursery or None (not applicable, not known).
     phase: Mapped[str | None] = mapped_column(String(20))
+    # The administrative district it is in (GIAS DistrictAdministrative): the area that
+    # sufficiency is planned by (budgets/sufficiency.py).
+    district: Mapped[str | None] = mapped_column(String(100))
     # Pupils on the school's roll (GIAS NumberOfPupils): the base of its movement rates.
     pupils_on_roll: Mapped[int | None] = mapped_column()
     # An LA admin's choice of kind (e.g. an independent school that is AP) survives re-imports.

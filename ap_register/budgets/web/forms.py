@@ -7,6 +7,7 @@ from wtforms import DecimalField, IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ap_register.blueprints.forms import Form, radios, select, setting_select, submit, text_area, text_field
+from ap_register.budgets import sufficiency
 from ap_register.budgets.rules import PLACE_TYPES
 
 
@@ -79,3 +80,17 @@ class VariationForm(Form):
 
 class AgreeForm(Form):
     submit = submit("Agree the plan")
+
+
+class SufficiencyForm(Form):
+    """The sufficiency page's filters: it reads, never writes. The choices are the LA's own
+    districts and lots, set by the view."""
+
+    class Meta:
+        csrf = False
+
+    phase = select("Phase", [("", "Every phase")] + list(sufficiency.PHASES.items()))
+    district = select("District", [], description="Where the pupils' schools are, and the providers")
+    lot = select("Lot", [], description="Placements called off under the lot, and its providers' places")
+    tier = select("Place type", [("", "Both place types")] + [(t.value, n) for t, n in sufficiency.TIERS.items()])
+    submit = submit("Show")

@@ -12,16 +12,16 @@ from werkzeug.wrappers import Response
 from ap_register import clock, permissions
 from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import attempt, setting_choices
-from ap_register.budgets import rules
+from ap_register.budgets import rules, sufficiency
 from ap_register.budgets.web import bp
-from ap_register.budgets.web.forms import AgreeForm, LineForm, PlanForm, VariationForm
+from ap_register.budgets.web.forms import AgreeForm, LineForm, PlanForm, SufficiencyForm, VariationForm
 from ap_register.domain import exports
 from ap_register.domain.errors import NotFound
 from ap_register.domain.typed import whole_number
-from ap_register.domain.vocab import AP_KINDS
+from ap_register.domain.vocab import AP_KINDS, Tier
 from ap_register.extensions import db
 from ap_register.models import BudgetLine, BudgetPlan, LocalAuthority
-from ap_register.web import current_actor
+from ap_register.web import current_actor, shows_only
 from ap_register.years import FinancialYear
 
 
@@ -195,6 +195,9 @@ def export(plan_id: int) -> Response:
     today = clock.today()
     spent = [(year, rules.spend(db.session, found, year)) for year in range(found.first_year, found.last_year + 1)]
     sheets = rules.workbook_sheets(found, rules.utilisation(db.session, found, today), today, spent)
+    demand = sufficiency.Demand(db.session, found, today).report(sufficiency.Filters())
+    rows = sufficiency.workbook_rows(demand)
+    sheets.append(("Sufficiency", list(rows[0]) if rows else ["month"], rows))
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     exports.write_xlsx_sheets(sheets, spool)  # type: ignore[arg-type]
     spool.seek(0)
@@ -205,6 +208,52 @@ def export(plan_id: int) -> Response:
         mimetype=exports.MEDIA_TYPES["xlsx"],
         as_attachment=True,
         download_name=f"budget-{found.first_year}-{found.last_year + 1}-{today.isoformat()}.xlsx",
+    )
+
+
+@bp.route("/<int:plan_id>/sufficiency")
+@allowed("budgets.view")
+def sufficiency_page(plan_id: int) -> str:
+    """Demand for places against the places commissioned, month by month over the plan's years,
+    with a forecast (a GET form of filters: it changes nothing)."""
+    actor = current_actor()
+    found = permissions.get_budget_plan(db.session, actor, plan_id)
+    shows_only([])  # counts and averages of the LA's placements; no child is shown
+    demand = sufficiency.Demand(db.session, found, clock.today())
+    form = SufficiencyForm(request.args)
+    form.district.choices = (
+        [("", "Every district")]
+        + [(d, d) for d in demand.districts]
+        + [(sufficiency.NO_DISTRICT, sufficiency.NO_DISTRICT)]
+    )
+    form.lot.choices = [("", "Every lot, and placements not called off")] + [
+        (str(lot_id), name) for lot_id, name in demand.lot_names.items()
+    ]
+    form.validate()
+
+    def chosen(name: str) -> str | None:
+        field = form[name]
+        return (field.data or None) if not field.errors else None
+
+    lot = chosen("lot")
+    tier = chosen("tier")
+    filters = sufficiency.Filters(
+        phase=chosen("phase"),
+        district=chosen("district"),
+        lot_id=int(lot) if lot else None,
+        tier=Tier(tier) if tier else None,
+    )
+    return render_template(
+        "budgets/sufficiency.html",
+        title="Sufficiency of places",
+        plan=found,
+        form=form,
+        found=demand.report(filters),
+        lot_names=demand.lot_names,
+        phases=sufficiency.PHASES,
+        tiers=sufficiency.TIERS,
+        interval=round(sufficiency.INTERVAL * 100),
+        history_months=sufficiency.HISTORY_MONTHS,
     )
 
 

@@ -18,6 +18,7 @@ from ap_register import clock, permissions
 from ap_register.accounts import audit
 from ap_register.blueprints.access import allowed
 from ap_register.blueprints.forms import attempt, error_list
+from ap_register.budgets import rules as budget_rules
 from ap_register.casework import letter_files
 from ap_register.casework.documents import DOCX
 from ap_register.commissioning import agreements, directory, frameworks, payments, progress
@@ -107,9 +108,14 @@ def index() -> str:
     own = None
     if current_user.setting is not None and current_user.setting.kind in AP_KINDS:
         own = current_user.setting
+    plan = None
+    if permissions.can(db.session, actor, "budgets.view"):
+        la = db.session.get(LocalAuthority, current_user.la_id)
+        plan = budget_rules.plan_for(db.session, la, today) if la is not None else None
     return render_template(
         "commissioning/index.html",
         title="Commissioning",
+        plan=plan,
         frameworks=found,
         providers=providers,
         own=own,
