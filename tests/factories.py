@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +16,17 @@ from ap_register.domain.actors import Actor
 from ap_register.domain.calendar import forget_calendars
 from ap_register.domain.upn import make_upn
 from ap_register.domain.vocab import MovementKind, Registration, Role, Route, SenStatus, SettingKind, Tier
-from ap_register.models import Contact, LocalAuthority, Placement, Pupil, Setting, TermDate, User
+from ap_register.models import (
+    BudgetLine,
+    BudgetPlan,
+    Contact,
+    LocalAuthority,
+    Placement,
+    Pupil,
+    Setting,
+    TermDate,
+    User,
+)
 from ap_register.placements.rules import PlacementDraft, record_roll_movement, start_placement
 
 SYSTEM = Actor.system(via="test")
@@ -196,3 +207,28 @@ def placement(
         ),
     )
     return created
+
+
+def budget_plan(
+    session: Session, authority: LocalAuthority, places: list[tuple[Setting, str, int]], first_year: int = 2025
+) -> BudgetPlan:
+    """A three-year plan (not agreed) with the same places each year: (provider, place type,
+    places), at £18,000 a place."""
+    plan = BudgetPlan(la_id=authority.id, name="AP budget", first_year=first_year, years=3, demand_policy="Reserve")
+    session.add(plan)
+    session.flush()
+    for year in range(first_year, first_year + 3):
+        for provider, place_type, commissioned in places:
+            session.add(
+                BudgetLine(
+                    plan_id=plan.id,
+                    year=year,
+                    provider_id=provider.id,
+                    place_type=place_type,
+                    commissioned=Decimal(commissioned),
+                    unit_cost=Decimal(18000),
+                )
+            )
+    session.flush()
+    session.refresh(plan)
+    return plan

@@ -3,7 +3,7 @@ budget plan's years, by phase, district and framework lot, with a forecast and i
 
 The local partnership's multi-year budget states "how changes in demand are managed" (SEND and AP
 green paper, March 2022, ch. 4); an LA must secure suitable full-time education for the children
-who need it (Education Act 1996 s19). This module gives the commissioner the evidence to do both:
+who need it (Education Act 1996 s19(1)). This module gives the commissioner the evidence to do both:
 
 - **Referrals**: requests for a place in AP (a time-limited or transitional move) received in the
   month (`Referral.submitted_on`).

@@ -395,6 +395,22 @@ def test_the_demo_area_s_framework_and_directory(page: Any, axe: Any, demo: None
     paid = page.locator("#paid + p + .app-table-scroll")
     expect(paid).to_contain_text("Riverbank Academy")
     axe.check(page)
+    # Sufficiency: demand against the places, from the commissioning page, with its forecast;
+    # then one district's.
+    page.get_by_role("link", name="Commissioning").first.click()
+    page.get_by_role("link", name="Sufficiency of places").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sufficiency of places")
+    expect(page.locator("#summary")).to_have_text("The whole area")
+    expect(page.locator("main")).to_contain_text("waiting for a placement now")
+    expect(page.get_by_role("img", name="Places in use each month")).to_be_visible()
+    expect(page.locator("svg polygon.app-chart__band")).to_have_count(1)
+    expect(page.locator("#months tbody tr").first).to_contain_text("April")
+    axe.check(page)
+    page.get_by_label("District").select_option("Fenland")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#summary")).to_have_text("Fenland")
+    expect(page.get_by_label("District")).to_have_value("Fenland")
+    axe.check(page)
     page.get_by_role("button", name="Sign out").click()
 
     # The Oaks' head reads the progress reports of the child called off there.

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ap_register.budgets import sufficiency
 from ap_register.budgets.sufficiency import Demand, Filters, fit_line
 from ap_register.domain.vocab import Role, Route, SettingKind, Tier
-from ap_register.models import BudgetLine, BudgetPlan, Decision, Meeting, Panel, Referral
+from ap_register.models import Decision, Meeting, Panel, Referral
 from tests import factories
 
 
@@ -27,32 +27,7 @@ def area(db: Session) -> dict[str, Any]:
     pru = factories.setting(db, la, SettingKind.PRU, name="The Oaks", district="Fenland", phase="secondary")
     academy = factories.setting(db, la, SettingKind.AP_ACADEMY, name="Riverbank", district="Cambridge")
     academy.phase = "all_through"
-    plan = BudgetPlan(la_id=la.id, name="AP budget", first_year=2025, years=3, demand_policy="From the reserve")
-    db.add(plan)
-    db.flush()
-    for year in (2025, 2026, 2027):
-        db.add(
-            BudgetLine(
-                plan_id=plan.id,
-                year=year,
-                provider_id=pru.id,
-                place_type="time_limited",
-                commissioned=Decimal(2),
-                unit_cost=Decimal(18000),
-            )
-        )
-        db.add(
-            BudgetLine(
-                plan_id=plan.id,
-                year=year,
-                provider_id=academy.id,
-                place_type="transitional",
-                commissioned=Decimal(1),
-                unit_cost=Decimal(24000),
-            )
-        )
-    db.flush()
-    db.refresh(plan)
+    plan = factories.budget_plan(db, la, [(pru, "time_limited", 2), (academy, "transitional", 1)])
     # A Year 9 pupil full time at The Oaks from Monday 3 November 2025; a Year 5 pupil half time
     # (every morning) from Monday 10 November, referred on Monday 20 October.
     older = factories.pupil(db, la, fenland, date_of_birth=date(2011, 3, 1))
