@@ -69,6 +69,7 @@ PHASES = {
     "secondary": "Secondary (Years 7 to 11)",
     "sixteen_plus": "16 plus (Years 12 and 13)",
 }
+PHASE_PUPILS = {"primary": "primary", "secondary": "secondary", "sixteen_plus": "16 plus"}
 TIERS = {Tier.TIME_LIMITED: "Time-limited places", Tier.TRANSITIONAL: "Transitional places"}
 HISTORY_MONTHS = 24
 MIN_HISTORY = 6
@@ -114,6 +115,26 @@ class Filters:
     @property
     def chosen(self) -> bool:
         return any(v is not None for v in (self.phase, self.district, self.lot_id, self.tier))
+
+    def sides(self, lot_names: dict[int, str]) -> tuple[str, str]:
+        """Whose demand, and which providers' places, these filters count, in words: demand is
+        counted by the pupil (their year, their school's district), places by the provider."""
+        pupils = f"{PHASE_PUPILS[self.phase]} pupils" if self.phase else "pupils"
+        pupils += f" of schools in {self.district}" if self.district else ""
+        if pupils == "pupils":
+            pupils = "the area's pupils"
+        providers = "the plan's providers"
+        if self.district:
+            providers += f" in {self.district}"
+        if self.phase:
+            providers += f" that teach {PHASE_PUPILS[self.phase]} pupils"
+        if self.lot_id is not None:
+            lot = lot_names.get(self.lot_id, "the lot")
+            pupils += f" placed under {lot}"
+            providers += f" approved on {lot}"
+        if self.tier is not None:
+            pupils += f" in {TIERS[self.tier].lower()}"
+        return pupils, providers
 
 
 @dataclass(frozen=True)
@@ -260,6 +281,8 @@ class Sufficiency:
     waiting_now: int | None
     oldest_waiting: date | None
     notes: list[str] = field(default_factory=list)
+    pupils: str = "the area's pupils"  # whose demand is counted, in words
+    providers: str = "the plan's providers"  # whose places are
 
     @property
     def first_short(self) -> Month | None:
@@ -276,8 +299,10 @@ class Sufficiency:
 
     @property
     def axis_top(self) -> int:
-        """The top of the chart's scale: the highest figure, rounded up to a multiple of 5."""
-        return max(5, math.ceil(self.top / 5) * 5)
+        """The top of the chart's scale: the highest figure rounded up to an even number (to a
+        multiple of 10 above 10), so that its half is a whole number too."""
+        step = 2 if self.top <= 10 else 10
+        return max(step, math.ceil(self.top / step) * step)
 
 
 class Demand:
@@ -488,13 +513,18 @@ class Demand:
             in_use = (sum((self._place_days(p, first, upto) for p in mine), Decimal(0)) / days_so_far).quantize(
                 Decimal("0.1")
             )
+            # Occupancy is the providers' side: every pupil's place at the providers counted, from
+            # wherever the pupil comes (a district's providers also serve other districts' pupils).
             commissioned_at = {(line.provider_id, line.tier) for line in counted_lines}
             in_use_commissioned = (
                 sum(
                     (
                         self._place_days(p, first, upto)
-                        for p in mine
-                        if not p.spot and (p.provider_id, p.tier) in commissioned_at
+                        for p in self.places
+                        if not p.spot
+                        and (p.provider_id, p.tier) in commissioned_at
+                        and p.start <= last
+                        and (p.end is None or p.end >= first)
                     ),
                     Decimal(0),
                 )
@@ -560,6 +590,7 @@ class Demand:
             None if filters.chosen else self.waiting_now,
             None if filters.chosen else self.oldest_waiting,
             notes,
+            *filters.sides(self.lot_names),
         )
 
 

@@ -130,7 +130,10 @@ def test_each_filter_counts_its_own_pupils_and_places(db: Session, area: dict[st
     secondary = november(demand.report(Filters(phase="secondary")))
     assert (secondary.in_use, secondary.commissioned, secondary.referrals) == (Decimal("1.0"), Decimal(3), 1)
     # Fenland: the pupil from March High; The Oaks's places.
+    # Occupancy is the providers' side: The Oaks (in Fenland) holds both pupils, the Cambridge
+    # one too, so 1.4 of its 2 places are in use whoever the district's demand is.
     fenland = november(demand.report(Filters(district="Fenland")))
+    assert (fenland.in_use_commissioned, fenland.occupancy) == (Decimal("1.4"), Decimal(70))
     assert (fenland.in_use, fenland.commissioned, fenland.waits, fenland.referrals) == (
         Decimal("1.0"),
         Decimal(2),
@@ -148,6 +151,12 @@ def test_each_filter_counts_its_own_pupils_and_places(db: Session, area: dict[st
     lot = demand.report(Filters(lot_id=999))
     assert november(lot).referrals is None and november(lot).in_use == Decimal(0)
     assert lot.waiting_now is None
+    # The page says whose demand and which places each filter counts.
+    assert Filters(phase="primary", district="Fenland", tier=Tier.TIME_LIMITED).sides({}) == (
+        "primary pupils of schools in Fenland in time-limited places",
+        "the plan's providers in Fenland that teach primary pupils",
+    )
+    assert Filters().sides({}) == ("the area's pupils", "the plan's providers")
 
 
 def test_the_forecast_line_and_its_interval_by_hand() -> None:

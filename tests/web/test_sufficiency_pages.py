@@ -60,7 +60,10 @@ def test_a_commissioner_reads_and_filters_demand_against_places(client: Any, db:
     # Not yet begun: only what is commissioned.
     assert month_row(soup, "March 2026")[:7] == ["—", "—", "—", "—", "—", "2", "—"]
     shown = text(soup)
-    assert "In November 2025, 3 places were in use on average against 2 commissioned" in shown
+    assert (
+        "In November 2025, the area's pupils used 3 places on average. The plan's providers had 2 places "
+        "commissioned, 150% full." in shown
+    )
     assert "No forecast: it needs 6 complete months" in shown
     assert soup.select_one("svg[role=img][aria-label^='Places in use each month']")
     assert soup.select("svg rect.app-chart__bar--low")  # November, over the places
@@ -71,6 +74,9 @@ def test_a_commissioner_reads_and_filters_demand_against_places(client: Any, db:
         odd = page(client.get(f"{url}?district=Nowhere&lot=99999999999999999999999999999&phase=x&tier=y"))
         assert client.get(f"{url}?district=%00").status_code == 400  # a NUL byte, refused app-wide
     assert fenland.h2.get_text(strip=True) == "Fenland"
+    assert "pupils of schools in Fenland used 3 places on average. The plan's providers in Fenland had 2" in text(
+        fenland
+    )
     assert month_row(fenland, "November 2025")[4:7] == ["3", "2", "150%"]
     assert month_row(primary, "November 2025")[4:6] == ["0", "2"]
     assert month_row(odd, "November 2025")[4:6] == ["3", "2"]

@@ -226,9 +226,7 @@ def sufficiency_page(plan_id: int) -> str:
         + [(d, d) for d in demand.districts]
         + [(sufficiency.NO_DISTRICT, sufficiency.NO_DISTRICT)]
     )
-    form.lot.choices = [("", "Every lot, and placements not called off")] + [
-        (str(lot_id), name) for lot_id, name in demand.lot_names.items()
-    ]
+    form.lot.choices = [("", "Every lot, or none")] + [(str(lot_id), name) for lot_id, name in demand.lot_names.items()]
     form.validate()
 
     def chosen(name: str) -> str | None:
