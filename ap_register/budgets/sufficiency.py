@@ -604,26 +604,43 @@ def _months_back(first: date, n: int) -> date:
 
 
 def workbook_rows(found: Sufficiency) -> list[dict[str, object]]:
-    """The sufficiency table as the plan's workbook gives it: a row a month."""
+    """The sufficiency table as the plan's workbook gives it: a row a month (the forecasts'
+    intervals are the `INTERVAL` prediction intervals)."""
     return [
         {
             "month": f"{m.first:%Y-%m}",
             "referrals": m.referrals if m.begun else None,
             "placements_started": m.starts if m.begun else None,
             "placements_ended": m.ends if m.begun else None,
-            "median_wait_school_days": m.median_wait,
+            "median_wait_in_school_days": m.median_wait,
             "waits_counted": len(m.waits) if m.begun else None,
             "places_in_use": m.in_use,
             "places_commissioned": m.commissioned,
             "in_use_at_commissioned_providers": m.in_use_commissioned,
             "occupancy_percent": m.occupancy,
             "forecast_places": round(m.forecast.central, 1) if m.forecast else None,
-            "forecast_places_low_80": round(m.forecast.low, 1) if m.forecast else None,
-            "forecast_places_high_80": round(m.forecast.high, 1) if m.forecast else None,
+            "forecast_places_interval_from": round(m.forecast.low, 1) if m.forecast else None,
+            "forecast_places_interval_to": round(m.forecast.high, 1) if m.forecast else None,
             "forecast_referrals": round(m.referral_forecast.central, 1) if m.referral_forecast else None,
-            "forecast_referrals_low_80": round(m.referral_forecast.low, 1) if m.referral_forecast else None,
-            "forecast_referrals_high_80": round(m.referral_forecast.high, 1) if m.referral_forecast else None,
+            "forecast_referrals_interval_from": round(m.referral_forecast.low, 1) if m.referral_forecast else None,
+            "forecast_referrals_interval_to": round(m.referral_forecast.high, 1) if m.referral_forecast else None,
             "short_of_places": {"short": "Y", "may": "May be"}.get(m.short or "", "N"),
         }
         for m in found.months
+    ]
+
+
+def workbook_sheets(demand: Demand) -> list[tuple[str, list[str], list[dict[str, object]]]]:
+    """The plan's workbook's sufficiency sheets: the whole area a row a month, then each
+    district's months (demand from its schools' pupils, places at its providers)."""
+    rows = workbook_rows(demand.report(Filters()))
+    by_district = [
+        {"district": district, **row}
+        for district in demand.districts
+        for row in workbook_rows(demand.report(Filters(district=district)))
+    ]
+    columns = list(rows[0]) if rows else ["month"]
+    return [
+        ("Sufficiency", columns, rows),
+        ("Sufficiency by district", ["district", *columns], by_district),
     ]

@@ -90,6 +90,10 @@ def test_a_commissioner_reads_and_filters_demand_against_places(client: Any, db:
     found = dict(zip(header, november, strict=True))
     assert len(rows) == 1 + 36
     assert (found["Places in use"], found["Places commissioned"], found["Short of places"]) == (3, 2, "Y")
+    # And each district's, named in its first column.
+    by_district = list(book["Sufficiency by district"].iter_rows(values_only=True))
+    assert by_district[0][:2] == ("District", "Month")
+    assert [r[:2] for r in by_district[1:] if r[1] == "2025-11"] == [("Fenland", "2025-11")]
 
 
 def test_only_the_area_s_commissioners_see_it(client: Any, db: Session, area: dict[str, Any]) -> None:

@@ -195,9 +195,7 @@ def export(plan_id: int) -> Response:
     today = clock.today()
     spent = [(year, rules.spend(db.session, found, year)) for year in range(found.first_year, found.last_year + 1)]
     sheets = rules.workbook_sheets(found, rules.utilisation(db.session, found, today), today, spent)
-    demand = sufficiency.Demand(db.session, found, today).report(sufficiency.Filters())
-    rows = sufficiency.workbook_rows(demand)
-    sheets.append(("Sufficiency", list(rows[0]) if rows else ["month"], rows))
+    sheets += sufficiency.workbook_sheets(sufficiency.Demand(db.session, found, today))
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     exports.write_xlsx_sheets(sheets, spool)  # type: ignore[arg-type]
     spool.seek(0)
