@@ -46,7 +46,6 @@ from sqlalchemy.orm import Session
 from ap_register.budgets.rules import effective, fte
 from ap_register.commissioning.directory import phase_taught
 from ap_register.domain.calendar import SchoolCalendar, calendar_for
-from ap_register.domain.errors import CalendarUnknown
 from ap_register.domain.pupils import year_group
 from ap_register.domain.vocab import Tier
 from ap_register.models import (
@@ -120,11 +119,16 @@ class Filters:
         """Whose demand, and which providers' places, these filters count, in words: demand is
         counted by the pupil (their year, their school's district), places by the provider."""
         pupils = f"{PHASE_PUPILS[self.phase]} pupils" if self.phase else "pupils"
-        pupils += f" of schools in {self.district}" if self.district else ""
+        if self.district == NO_DISTRICT:
+            pupils += " of schools whose district is not recorded"
+        elif self.district:
+            pupils += f" of schools in {self.district}"
         if pupils == "pupils":
             pupils = "the area's pupils"
         providers = "the plan's providers"
-        if self.district:
+        if self.district == NO_DISTRICT:
+            providers += " whose district is not recorded"
+        elif self.district:
             providers += f" in {self.district}"
         if self.phase:
             providers += f" that teach {PHASE_PUPILS[self.phase]} pupils"
@@ -149,6 +153,17 @@ class _Place:
     district: str | None
     lots: frozenset[int]
     referred_on: date | None
+
+
+@dataclass(frozen=True)
+class _Occupant:
+    """A commissioned place in use at a provider of the plan (any LA's pupil, no spot purchase)."""
+
+    start: date
+    end: date | None
+    fte: Decimal
+    tier: Tier | None
+    provider_id: int
 
 
 @dataclass(frozen=True)
@@ -231,16 +246,17 @@ class Month:
     first: date
     over: bool  # the month has ended
     begun: bool
-    school_days: int
+    school_days: int | None  # None where the LA's term dates reach no day of the month
     referrals: int | None  # None when a lot is chosen (a referral is not made to a lot)
     starts: int
     ends: int
     waits: list[int]
-    in_use: Decimal | None  # None before the month begins, or in a month without school days
+    in_use: Decimal | None  # None before the month begins, or in a month without (known) school days
     commissioned: Decimal
     in_use_commissioned: Decimal | None
     forecast: Forecast | None = None
     referral_forecast: Forecast | None = None
+    in_use_exact: Decimal | None = None  # before rounding to a tenth: what is compared
 
     @property
     def label(self) -> str:
@@ -258,10 +274,12 @@ class Month:
 
     @property
     def short(self) -> str | None:
-        """'short' when demand is above the places (or forecast to be), 'may' when only the top of
-        the forecast's interval is, None otherwise."""
-        if self.in_use is not None and self.over:
-            return "short" if self.in_use > self.commissioned else None
+        """'short' when demand is above the places (so far, or forecast to be), 'may' when only the
+        top of the forecast's interval is, None otherwise (and in a month without school days)."""
+        if self.school_days == 0:
+            return None
+        if self.in_use_exact is not None and (self.over or self.in_use_exact > self.commissioned):
+            return "short" if self.in_use_exact > self.commissioned else None
         if self.forecast is None:
             return None
         if self.forecast.central > self.commissioned:
@@ -287,7 +305,17 @@ class Sufficiency:
     @property
     def first_short(self) -> Month | None:
         """The first month not over whose central forecast passes the places commissioned."""
-        return next((m for m in self.months if not m.over and m.forecast and m.short == "short"), None)
+        return next((m for m in self.months if m.forecast and m.forecast.central > m.commissioned), None)
+
+    @property
+    def first_may_be_short(self) -> Month | None:
+        """The first month not over where the top of the forecast's interval passes the places."""
+        return next((m for m in self.months if m.forecast and m.forecast.high > m.commissioned), None)
+
+    @property
+    def ahead(self) -> bool:
+        """Whether any month of the plan is not yet over: otherwise there is nothing to forecast."""
+        return any(not m.over for m in self.months)
 
     @property
     def top(self) -> float:
@@ -318,6 +346,8 @@ class Demand:
         _, self.plan_last = FinancialYear(plan.last_year).span
         self.plan_first = plan_first
         self.window_first = min(plan_first, _months_back(month_start(today), HISTORY_MONTHS))
+        # A plan's years may be over: the trend is still fitted to the months to today.
+        self.window_last = max(self.plan_last, today)
         self._school_days: dict[date, int] = {}
 
         districts = dict(session.execute(select(Setting.id, Setting.district).where(Setting.la_id == la.id)).all())
@@ -368,7 +398,7 @@ class Demand:
                     .where(
                         Pupil.home_la_id == la.id,
                         or_(Placement.tier.is_not(None), Placement.spot_purchase.is_(True)),
-                        Placement.start_date <= self.plan_last,
+                        Placement.start_date <= self.window_last,
                         or_(Placement.end_date.is_(None), Placement.end_date >= self.window_first),
                     )
                 )
@@ -389,7 +419,7 @@ class Demand:
                     Referral.la_id == la.id,
                     Referral.tier.is_not(None),
                     Referral.submitted_on >= self.window_first,
-                    Referral.submitted_on <= self.plan_last,
+                    Referral.submitted_on <= self.window_last,
                 )
             )
         ]
@@ -406,7 +436,10 @@ class Demand:
         # The register holds nothing before its first record: the history (and the fit) begins at
         # the first whole month after it, not with months of no data counted as no demand.
         earliest = min([p.start for p in self.places] + [r.on for r in self.referrals], default=None)
-        self.records_from = next_month(earliest) if earliest is not None else next_month(today)
+        if earliest is None:
+            self.records_from = next_month(today)
+        else:
+            self.records_from = earliest if earliest.day == 1 else next_month(earliest)
         self.waiting_now = len(waiting)
         self.oldest_waiting = waiting[0][0] if waiting else None
 
@@ -435,6 +468,20 @@ class Demand:
             if status == "approved" and provider_id is not None:
                 approvals.setdefault(provider_id, set()).add(lot_id)
         provider_ids = {line.provider_id for line in self.lines}
+        self.occupants = [
+            _Occupant(start, end, fte(sessions), tier, setting_id)
+            for start, end, sessions, tier, setting_id in session.execute(
+                select(
+                    Placement.start_date, Placement.end_date, Placement.sessions, Placement.tier, Placement.setting_id
+                ).where(
+                    Placement.setting_id.in_(provider_ids),
+                    Placement.tier.is_not(None),
+                    Placement.spot_purchase.is_(False),
+                    Placement.start_date <= self.window_last,
+                    or_(Placement.end_date.is_(None), Placement.end_date >= self.window_first),
+                )
+            )
+        ]
         self.providers = {
             s.id: _Provider(
                 s.id,
@@ -448,24 +495,36 @@ class Demand:
         self.districts = sorted(
             {d for d in districts.values() if d} | {p.district for p in self.providers.values() if p.district}
         )
+        # "District not known" is a choice where some pupil's school or some provider has none.
+        if (
+            any(p.district is None for p in self.places)
+            or any(r.district is None for r in self.referrals)
+            or any(p.district is None for p in self.providers.values())
+        ):
+            self.districts.append(NO_DISTRICT)
 
     # --- counting ---
-    def school_days(self, first: date, last: date) -> int:
-        """School days from first to last, both included; weekdays where term dates are not known."""
+    def school_days(self, first: date, last: date) -> int | None:
+        """School days from first to last, both included, where the LA's term dates reach (the
+        days before its first recorded term or after its last are not guessed at); None when
+        they reach no day of the span."""
         if last < first:
             return 0
-        try:
-            return self.calendar.count(first, last)
-        except CalendarUnknown:
-            return sum(1 for n in range((last - first).days + 1) if (first + timedelta(days=n)).weekday() < 5)
+        known_from, known_to = self.calendar.known_from, self.calendar.known_to
+        if known_from is None or known_to is None or last < known_from or first > known_to:
+            return None
+        return self.calendar.count(max(first, known_from), min(last, known_to))
 
-    def month_days(self, first: date) -> int:
+    def month_days(self, first: date) -> int | None:
         if first not in self._school_days:
             self._school_days[first] = self.school_days(first, month_end(first))
         return self._school_days[first]
 
-    def wait(self, referred_on: date, start: date) -> int:
-        """School days on or after the referral and before the start."""
+    def wait(self, referred_on: date, start: date) -> int | None:
+        """School days on or after the referral and before the start; None unless the term
+        dates reach both days."""
+        if not (self.calendar.covers(referred_on) and self.calendar.covers(start)):
+            return None
         return self.school_days(referred_on, start - timedelta(days=1))
 
     def _place_counts(self, place: _Place, filters: Filters, on: date) -> bool:
@@ -489,9 +548,9 @@ class Demand:
             return False
         return filters.lot_id is None or filters.lot_id in provider.lots
 
-    def _place_days(self, place: _Place, first: date, last: date) -> Decimal:
+    def _place_days(self, place: _Place | _Occupant, first: date, last: date) -> Decimal:
         start, end = max(place.start, first), min(place.end or last, last)
-        return place.fte * self.school_days(start, end) if start <= end else Decimal(0)
+        return place.fte * (self.school_days(start, end) or 0) if start <= end else Decimal(0)
 
     def month(self, first: date, filters: Filters) -> Month:
         last = month_end(first)
@@ -507,22 +566,20 @@ class Demand:
         lines = [line for line in self.lines if line.year == FinancialYear.containing(first).start]
         counted_lines = [line for line in lines if self._line_counts(line, filters)]
         commissioned = sum((line.places for line in counted_lines), Decimal(0))
-        in_use = in_use_commissioned = None
+        exact = in_use = in_use_commissioned = None
         days_so_far = self.school_days(first, upto) if begun else 0
         if begun and days_so_far:
-            in_use = (sum((self._place_days(p, first, upto) for p in mine), Decimal(0)) / days_so_far).quantize(
-                Decimal("0.1")
-            )
-            # Occupancy is the providers' side: every pupil's place at the providers counted, from
-            # wherever the pupil comes (a district's providers also serve other districts' pupils).
+            exact = sum((self._place_days(p, first, upto) for p in mine), Decimal(0)) / days_so_far
+            in_use = exact.quantize(Decimal("0.1"))
+            # Occupancy is the providers' side, as the budget's booking gate counts it: every
+            # pupil's commissioned place there, from whichever district or LA the pupil comes.
             commissioned_at = {(line.provider_id, line.tier) for line in counted_lines}
             in_use_commissioned = (
                 sum(
                     (
                         self._place_days(p, first, upto)
-                        for p in self.places
-                        if not p.spot
-                        and (p.provider_id, p.tier) in commissioned_at
+                        for p in self.occupants
+                        if (p.provider_id, p.tier) in commissioned_at
                         and p.start <= last
                         and (p.end is None or p.end >= first)
                     ),
@@ -541,10 +598,15 @@ class Demand:
             referrals,
             len(started),
             sum(1 for p in mine if p.end is not None and first <= p.end <= min(last, self.today)),
-            [self.wait(p.referred_on, p.start) for p in started if p.referred_on is not None],
+            [
+                wait
+                for wait in (self.wait(p.referred_on, p.start) for p in started if p.referred_on is not None)
+                if wait is not None
+            ],
             in_use,
             commissioned,
             in_use_commissioned,
+            in_use_exact=exact,
         )
 
     def _referral_counts(self, referral: _Referral, filters: Filters) -> bool:
@@ -566,13 +628,19 @@ class Demand:
         if filters.lot_id is None:
             referral_fit = fit_line([(m.first, float(m.referrals or 0)) for m in history.values()])
         for month in months:
-            if month.over:
+            if month.over or month.school_days == 0:  # a summer holiday needs no places forecast
                 continue
             if fit is not None:
                 month.forecast = fit.at(month.first)
             if referral_fit is not None:
                 month.referral_forecast = referral_fit.at(month.first)
         notes = []
+        unknown = [m for m in months if m.begun and m.school_days is None]
+        if unknown:
+            notes.append(
+                f"No term dates are recorded for {_span(unknown)}, so places in use are not counted "
+                "there: record them on the term dates page."
+            )
         if fit is None:
             counted = sum(1 for m in history.values() if m.in_use is not None)
             notes.append(
@@ -592,6 +660,11 @@ class Demand:
             notes,
             *filters.sides(self.lot_names),
         )
+
+
+def _span(months: list[Month]) -> str:
+    first, last = months[0].label, months[-1].label
+    return first if first == last else f"{len(months)} months from {first} to {last}"
 
 
 def _district(districts: dict[int, str | None], setting_id: int | None) -> str | None:

@@ -845,8 +845,13 @@ class SettingsImporter(Importer):
                 "pupils_on_roll": int(on_roll) if on_roll.isdigit() else None,
                 "easting": easting,
                 "northing": northing,
-                "district": (row.get("DistrictAdministrative (name)") or "").strip()[:100] or None,
                 "open": True,
+                # An extract without the column leaves the district as held.
+                **(
+                    {"district": (row.get("DistrictAdministrative (name)") or "").strip()[:100] or None}
+                    if "DistrictAdministrative (name)" in row
+                    else {}
+                ),
             },
         )
 

@@ -219,11 +219,7 @@ def sufficiency_page(plan_id: int) -> str:
     shows_only([])  # counts and averages of the LA's placements; no child is shown
     demand = sufficiency.Demand(db.session, found, clock.today())
     form = SufficiencyForm(request.args)
-    form.district.choices = (
-        [("", "Every district")]
-        + [(d, d) for d in demand.districts]
-        + [(sufficiency.NO_DISTRICT, sufficiency.NO_DISTRICT)]
-    )
+    form.district.choices = [("", "Every district")] + [(d, d) for d in demand.districts]
     form.lot.choices = [("", "Every lot, or none")] + [(str(lot_id), name) for lot_id, name in demand.lot_names.items()]
     form.validate()
 
