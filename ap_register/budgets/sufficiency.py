@@ -16,8 +16,13 @@ who need it (Education Act 1996 s19(1)). This module gives the commissioner the 
   full-time places in use (a placement uses, each school day it is active, its weekly sessions out
   of ten; the budget counts place-days the same way, `budgets.rules`).
 - **Places commissioned** in the financial year of the month (the plan's time-limited and
-  transitional lines, after variations), and **occupancy**: the places in use at those providers
-  (spot purchases apart: they are paid from the reserve) as a share of them.
+  transitional lines, after variations), and **occupancy**: the commissioned places in use at
+  those providers, whichever LA's pupils hold them, as the booking gate counts them
+  (`placements.reads.places_in_use`; spot purchases apart: they are paid from the reserve), as a
+  share of them.
+- School days are counted where the LA's term dates reach, never guessed: a month they do not
+  reach has no figure of places in use and is left out of the fit; a wait is counted only when
+  they reach both its days. A month without school days (August) is not forecast.
 - **A forecast** of places in use and of referrals for each month not yet over: a straight line
   fitted by least squares to the last 24 complete months (from the first whole month the register
   holds a placement or referral), with its 80% prediction interval

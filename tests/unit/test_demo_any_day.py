@@ -10,9 +10,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ap_register.budgets import sufficiency
 from ap_register.commissioning import agreements, payments, progress
 from ap_register.devdata.demo import load_demo
-from ap_register.models import AttendanceMark, PaymentStatement, Placement, PlacementAgreement, ProviderInvoice
+from ap_register.models import (
+    AttendanceMark,
+    BudgetPlan,
+    PaymentStatement,
+    Placement,
+    PlacementAgreement,
+    ProviderInvoice,
+)
 
 # Every ninth week across a year (a different weekday each time), from the day the demo first
 # failed to load: one pupil's two placements at one setting met, and the register got two marks
@@ -55,5 +63,12 @@ def test_the_demo_loads_on_any_day(db: Session, today: date) -> None:
         assert all(i.id in approved for i in by_provider["The Oaks Pupil Referral Unit"])
         last = payments.last_month(today)
         assert all((i.id in approved) == (i.month != last) for i in by_provider["Riverbank Academy"])
+        # Two years of referrals and placements: the sufficiency page has its forecasts, and the
+        # county's five districts to filter by.
+        plan = db.scalars(select(BudgetPlan)).one()
+        demand = sufficiency.Demand(db, plan, today)
+        found = demand.report(sufficiency.Filters())
+        assert found.fit is not None and found.referral_fit is not None and found.fit.n >= 20
+        assert len(demand.districts) == 5
     finally:
         savepoint.rollback()
