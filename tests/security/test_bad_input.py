@@ -268,6 +268,9 @@ def home_values(rule: Any, world: dict[str, Any]) -> dict[str, Any]:
     return {name: known.get(name, 1) for name in rule.arguments}
 
 
+# About 12,000 posts at full size (a third of the examples for each of the 90-odd form routes):
+# longer than the suite's 5 minutes a test on a slow machine, so it has 15.
+@pytest.mark.timeout(900)
 def test_every_form_refuses_bad_input_without_a_server_error_or_a_reflected_script(
     app: Flask, client: Any, db: Session, world: dict[str, Any], db_kind: str
 ) -> None:
