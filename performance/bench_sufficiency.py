@@ -132,7 +132,9 @@ def build(placements: int, referrals: int, providers: int) -> BudgetPlan:
     meeting = Meeting(panel_id=panel.id, held_on=date(2024, 4, 1))
     session.add(meeting)
     session.flush()
-    placed = session.execute(select(Placement.id, Placement.pupil_id, Placement.start_date).order_by(Placement.id)).all()
+    placed = session.execute(
+        select(Placement.id, Placement.pupil_id, Placement.start_date).order_by(Placement.id)
+    ).all()
     for n in range(referrals):
         placement_id, pupil_id, start = placed[n % len(placed)]
         referral = Referral(
