@@ -20,9 +20,13 @@ from ap_register.models import (
     BudgetLine,
     BudgetPlan,
     Contact,
+    Decision,
     LocalAuthority,
+    Meeting,
+    Panel,
     Placement,
     Pupil,
+    Referral,
     Setting,
     TermDate,
     User,
@@ -232,3 +236,50 @@ def budget_plan(
     session.flush()
     session.refresh(plan)
     return plan
+
+
+def ap_referral(
+    session: Session,
+    who: Pupil,
+    school: Setting,
+    submitted_on: date,
+    tier: Tier = Tier.TIME_LIMITED,
+    placement: Placement | None = None,
+) -> Referral:
+    """A referral from `school` for a place in AP, received on `submitted_on`. With `placement`:
+    approved by the panel (meeting that day) and started as that placement; without: waiting."""
+    referral = Referral(
+        la_id=who.home_la_id,
+        pupil_id=who.id,
+        move="time_limited_ap" if tier == Tier.TIME_LIMITED else "transitional_ap",
+        route=Route.LA_OTHER,
+        tier=tier,
+        referring_setting_id=school.id,
+        reasons="Escalating behaviour despite support",
+        best_interest="A fresh start, aiming to return to mainstream",
+        status="submitted" if placement is None else "approved",
+        submitted_on=submitted_on,
+    )
+    session.add(referral)
+    session.flush()
+    if placement is not None:
+        panel = Panel(la_id=who.home_la_id, name="Panel")
+        session.add(panel)
+        session.flush()
+        meeting = Meeting(panel_id=panel.id, held_on=submitted_on)
+        session.add(meeting)
+        session.flush()
+        chair = user(session, Role.PANEL_CHAIR, session.get(LocalAuthority, who.home_la_id))  # type: ignore[arg-type]
+        session.add(
+            Decision(
+                referral_id=referral.id,
+                meeting_id=meeting.id,
+                outcome="approve",
+                reasons="Support was tried first; agreed",
+                votes={},
+                decided_by_id=chair.id,
+                placement_id=placement.id,
+            )
+        )
+        session.flush()
+    return referral

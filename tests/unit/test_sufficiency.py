@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from ap_register.budgets import sufficiency
 from ap_register.budgets.sufficiency import Demand, Filters, fit_line
-from ap_register.domain.vocab import Role, Route, SettingKind, Tier
-from ap_register.models import Decision, Meeting, Panel, Referral
+from ap_register.domain.vocab import SettingKind, Tier
 from tests import factories
 
 
@@ -34,50 +33,8 @@ def area(db: Session) -> dict[str, Any]:
     younger = factories.pupil(db, la, city, date_of_birth=date(2015, 3, 1))
     full = factories.placement(db, older, pru, start=date(2025, 11, 3))
     half = factories.placement(db, younger, pru, start=date(2025, 11, 10), sessions="1010101010")
-    chair = factories.user(db, Role.PANEL_CHAIR, la)
-    panel = Panel(la_id=la.id, name="Panel")
-    db.add(panel)
-    db.flush()
-    meeting = Meeting(panel_id=panel.id, held_on=date(2025, 11, 6))
-    db.add(meeting)
-    referral = Referral(
-        la_id=la.id,
-        pupil_id=younger.id,
-        move="time_limited_ap",
-        route=Route.SCHOOL_ARRANGED,
-        tier=Tier.TIME_LIMITED,
-        referring_setting_id=city.id,
-        reasons="Behaviour",
-        best_interest="A fresh start",
-        status="approved",
-        submitted_on=date(2025, 10, 20),
-    )
-    waiting = Referral(
-        la_id=la.id,
-        pupil_id=older.id,
-        move="transitional_ap",
-        route=Route.LA_OTHER,
-        tier=Tier.TRANSITIONAL,
-        referring_setting_id=fenland.id,
-        reasons="Attendance",
-        best_interest="A fresh start",
-        status="submitted",
-        submitted_on=date(2025, 11, 24),
-    )
-    db.add_all([referral, waiting])
-    db.flush()
-    db.add(
-        Decision(
-            referral_id=referral.id,
-            meeting_id=meeting.id,
-            outcome="approve",
-            reasons="Agreed",
-            votes={},
-            decided_by_id=chair.id,
-            placement_id=half.id,
-        )
-    )
-    db.flush()
+    factories.ap_referral(db, younger, city, date(2025, 10, 20), placement=half)
+    factories.ap_referral(db, older, fenland, date(2025, 11, 24), tier=Tier.TRANSITIONAL)
     return {"plan": plan, "full": full, "half": half}
 
 

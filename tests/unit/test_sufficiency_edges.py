@@ -7,56 +7,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ap_register.budgets import rules, sufficiency
 from ap_register.budgets.sufficiency import Demand, Filters
-from ap_register.domain.vocab import Destination, Role, Route, SettingKind, Tier
-from ap_register.models import Decision, Meeting, Panel, Referral
+from ap_register.domain.vocab import Destination, SettingKind, Tier
 from ap_register.placements.rules import end_placement
 from tests import factories
 
 
 def month_of(found: sufficiency.Sufficiency, first: date) -> sufficiency.Month:
     return next(m for m in found.months if m.first == first)
-
-
-def panel_decision(db: Session, la: Any, pupil: Any, school: Any, placement: Any, submitted_on: date) -> None:
-    """A referral received on `submitted_on`, approved by a panel, whose placement is `placement`."""
-    chair = factories.user(db, Role.PANEL_CHAIR, la)
-    panel = Panel(la_id=la.id, name="Panel")
-    db.add(panel)
-    db.flush()
-    meeting = Meeting(panel_id=panel.id, held_on=submitted_on)
-    db.add(meeting)
-    referral = Referral(
-        la_id=la.id,
-        pupil_id=pupil.id,
-        move="time_limited_ap",
-        route=Route.SCHOOL_ARRANGED,
-        tier=Tier.TIME_LIMITED,
-        referring_setting_id=school.id,
-        reasons="Behaviour",
-        best_interest="A fresh start",
-        status="approved",
-        submitted_on=submitted_on,
-    )
-    db.add(referral)
-    db.flush()
-    db.add(
-        Decision(
-            referral_id=referral.id,
-            meeting_id=meeting.id,
-            outcome="approve",
-            reasons="Agreed",
-            votes={},
-            decided_by_id=chair.id,
-            placement_id=placement.id,
-        )
-    )
-    db.flush()
 
 
 # --- Months the LA's term dates do not reach: counted where they reach, never guessed
@@ -106,7 +68,7 @@ def test_a_wait_over_the_summer_is_not_counted_in_weekdays(db: Session) -> None:
     plan = factories.budget_plan(db, la, [(pru, "time_limited", 3)], first_year=2027)
     pupil = factories.pupil(db, la, school, date_of_birth=date(2012, 3, 1))
     placed = factories.placement(db, pupil, pru, start=date(2027, 9, 6), notice_date=date(2027, 7, 1))
-    panel_decision(db, la, pupil, school, placed, date(2027, 7, 1))
+    factories.ap_referral(db, pupil, school, date(2027, 7, 1), placement=placed)
 
     found = Demand(db, plan, date(2027, 9, 20)).report(Filters())
     september = month_of(found, date(2027, 9, 1))
