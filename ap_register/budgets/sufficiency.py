@@ -353,7 +353,7 @@ class Demand:
         self.window_first = min(plan_first, _months_back(month_start(today), HISTORY_MONTHS))
         # A plan's years may be over: the trend is still fitted to the months to today.
         self.window_last = max(self.plan_last, today)
-        self._school_days: dict[date, int] = {}
+        self._school_days: dict[date, int | None] = {}
 
         districts = dict(session.execute(select(Setting.id, Setting.district).where(Setting.la_id == la.id)).all())
         lots_of_placement: dict[int, set[int]] = {}
