@@ -300,7 +300,6 @@ class Sufficiency:
     months: list[Month]
     fit: Fit | None
     referral_fit: Fit | None
-    history: int  # complete months with school days available to fit
     waiting_now: int | None
     oldest_waiting: date | None
     notes: list[str] = field(default_factory=list)
@@ -659,7 +658,6 @@ class Demand:
             months,
             fit,
             referral_fit,
-            sum(1 for m in history.values() if m.in_use is not None),
             None if filters.chosen else self.waiting_now,
             None if filters.chosen else self.oldest_waiting,
             notes,
