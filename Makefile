@@ -1,8 +1,9 @@
 # ap_register: the two commands of the README, and the steps they share.
 #   make run    set up, then start the app on SQLite with the demo area
-#   make test   set up, then run every test on SQLite and on PostgreSQL at once (browser tests included)
-#   make test-full  (what CI runs) the same with the generated bad-input suite at full size, and the
-#               suite at later dates of the machine's clock
+#   make test   set up, then run every test on SQLite and on PostgreSQL at once (browser tests
+#               included); what CI runs (.ci/run)
+#   make test-full  the same with every test on both databases, the input suites whole, and the
+#               suite at later dates of the machine's clock (over an hour: by hand, before a release)
 #   make bench  set up, then every scale benchmark in one run (performance/README.md; ~10 minutes)
 
 PYTHON ?= python3
@@ -47,7 +48,7 @@ run: setup
 #                    and the long tests that use a database but test no difference between the two
 #                    (the browser journeys, the route walks' cases, the demo's days) shared between
 #                    the halves, each on one database (AP_REGISTER_SHARE, tests/conftest.py)
-#   make test-full   (CI) every case of them on both databases, then the suite at +12 and +36
+#   make test-full   (by hand, before a release) every case of them on both databases, then the suite at +12 and +36
 #                    months too (on SQLite, without the browser and the two input fuzzers, which
 #                    read no date)
 BAD_INPUT_EXAMPLES ?= 100

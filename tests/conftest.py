@@ -90,7 +90,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test that needs no database of the run's own (`any_database`) runs in the SQLite half.
 
-    With --share (`make test`; `make test-full` and CI run without it), the long tests that use a
+    With --share (`make test` and CI; `make test-full` runs without it), the long tests that use a
     database but test no difference between the two are shared between the halves: each runs on
     one database, not both. They are the browser journeys (a file at a time, as a file's tests
     share one live server) and the tests marked `shared` (each case of the route walks and the

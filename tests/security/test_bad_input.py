@@ -8,7 +8,7 @@ setting refs, routes, dates), so that some rows get past the first checks and re
 Each example runs inside the test's transaction and is rolled back with it.
 
 The number of cases is counted and checked: `BAD_INPUT_EXAMPLES` (default 400, as `make test-full`
-and CI run it) examples for each of the 10 import kinds and 4 API writes, and a third of that for
+runs it) examples for each of the 10 import kinds and 4 API writes, and a third of that for
 each of the 37 forms: over 10,000 cases on SQLite, and a quarter as many on PostgreSQL. `make test`
 runs 100 a target (over 2,000 cases on SQLite, 500 on PostgreSQL), to finish sooner.
 """
@@ -306,7 +306,7 @@ def test_the_plan_is_over_ten_thousand_cases(app: Flask, db_kind: str) -> None:
     """Each test above checks it ran its whole share; their shares add up to this."""
     share = budget(db_kind)
     planned = share * len(KINDS) + share * len(API_WRITES) + max(share // 3, 10) * len(form_routes(app))
-    if EXAMPLES >= 400:  # full size: `make test-full` and CI
+    if EXAMPLES >= 400:  # full size: `make test-full`
         assert planned >= (10_000 if db_kind == "sqlite" else 2_000), planned
     else:  # `make test`'s quicker share still reaches every target with hundreds of cases
         assert planned >= (2_000 if db_kind == "sqlite" else 500), planned
