@@ -88,7 +88,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test that needs no database of the run's own (`any_database`) runs in the SQLite half.
+    """A test that needs no database of the run's own (`any_database`) runs in one half only: the
+    SQLite half, or with --share the PostgreSQL half (the SQLite half of `make test` carries the
+    hostile walk alone, and is the longer; the wheel's clean install is a minute and a half).
 
     With --share (`make test` and CI; `make test-full` runs without it), the long tests that use a
     database but test no difference between the two are shared between the halves: each runs on
@@ -96,13 +98,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     share one live server) and the tests marked `shared` (each case of the route walks and the
     demo's days). In each group the first, third, fifth... go to the PostgreSQL half and the
     others to the SQLite half, so that both halves run all of them between them."""
-    kind = config.getoption("--db")
-    dropped = [item for item in items if kind == "postgres" and item.get_closest_marker("any_database")]
-    if config.getoption("--share"):
-        dropped += elsewhere(items, kind)
+    dropped = left_out(items, config.getoption("--db"), config.getoption("--share"))
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
+
+
+def left_out(items: list[Any], kind: str, share: bool) -> list[Any]:
+    """The tests this database's half leaves to the other (see pytest_collection_modifyitems)."""
+    home = "postgres" if share else "sqlite"
+    dropped = [item for item in items if kind != home and item.get_closest_marker("any_database")]
+    return dropped + (elsewhere(items, kind) if share else [])
 
 
 def elsewhere(items: list[pytest.Item], kind: str) -> list[pytest.Item]:

@@ -36,7 +36,7 @@ from tests import factories
 from tests.conftest import build_app, free_port, unavailable
 from tests.pages import sign_in
 
-# Needs no database of the run's own: once, in the SQLite half.
+# Needs no database of the run's own: once a run, in one half (tests/conftest.py, left_out).
 pytestmark = pytest.mark.any_database
 BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import elsewhere
+from tests.conftest import elsewhere, left_out
 
 pytestmark = pytest.mark.any_database
 
@@ -43,13 +43,14 @@ def suite() -> list[Item]:
     items += [Item(walk, "test_walk", f"[{role}]", {"shared"}) for role in ("a", "b", "c", "d", "e")]
     items += [Item(walk, "test_days", f"[{day}]", {"shared"}) for day in range(4)]
     items += [Item(Path("tests/unit/test_rules.py"), f"test_rule_{n}") for n in range(6)]
+    items += [Item(Path("tests/test_wheel.py"), "test_wheel", markers={"any_database"})]
     return items
 
 
 def test_each_shared_test_runs_in_one_half_and_every_other_test_in_both() -> None:
     items = suite()
-    sqlite = [item for item in items if item not in elsewhere(items, "sqlite")]
-    postgres = [item for item in items if item not in elsewhere(items, "postgres")]
+    sqlite = [item for item in items if item not in left_out(items, "sqlite", share=True)]
+    postgres = [item for item in items if item not in left_out(items, "postgres", share=True)]
     shared = [item for item in items if item.markers]
     assert set(sqlite) & set(postgres) == {item for item in items if not item.markers}
     assert set(sqlite) | set(postgres) == set(items)
@@ -68,3 +69,13 @@ def test_a_browser_file_runs_whole_in_one_half() -> None:
         for path in {item.path for item in items if "browser" in item.markers}:
             tests = [item for item in items if item.path == path]
             assert all(t in kept for t in tests) or not any(t in kept for t in tests), path
+
+
+def test_a_test_that_needs_no_database_of_its_own_runs_once_in_the_lighter_half() -> None:
+    """The wheel's clean install: in the SQLite half of a whole run, and with --share (`make test`,
+    whose SQLite half also carries the hostile walk) in the PostgreSQL half. Never in both."""
+    items = suite()
+    (wheel,) = [item for item in items if "any_database" in item.markers]
+    for share, home in ((False, "sqlite"), (True, "postgres")):
+        kept = {kind: wheel not in left_out(items, kind, share) for kind in ("sqlite", "postgres")}
+        assert kept == {"sqlite": home == "sqlite", "postgres": home == "postgres"}, share

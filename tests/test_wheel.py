@@ -16,7 +16,7 @@ import pytest
 
 from ap_register.config import PROJECT_ROOT
 
-# Needs no database of the run's own: once, in the SQLite half.
+# Needs no database of the run's own: once a run, in one half (tests/conftest.py, left_out).
 pytestmark = pytest.mark.any_database
 LOCK = PROJECT_ROOT / "requirements.lock"
 
