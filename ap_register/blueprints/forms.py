@@ -175,6 +175,23 @@ def submit(label: str) -> SubmitField:
     return SubmitField(label, widget=GovSubmitInput())
 
 
+# WTForms' words when the value sent is not one of a list's choices (a select, radios or checkboxes).
+NOT_A_CHOICE = re.compile(
+    r"Not a valid choice\.?|'.*' is not a valid choice for this field\.?|.* are not valid choices for this field\.?"
+)
+
+
+def choice_problem(field: Any) -> str:
+    """What a person is told when what was sent is not one of a field's choices (a link from
+    before the list changed, a choice withdrawn while the page was open, a hand-made request):
+    the field's own words for choosing nothing, where it has them; otherwise its label and what
+    is wrong, in the register's words, not WTForms'."""
+    for validator in field.validators:
+        if isinstance(validator, InputRequired) and validator.message:
+            return str(validator.message)
+    return f"Choose one of the options for “{field.label.text}”"
+
+
 class Form(FlaskForm):
     """A form that can also show the register's own refusals against its fields.
 
@@ -185,6 +202,8 @@ class Form(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
+            if any(NOT_A_CHOICE.fullmatch(str(error)) for error in field.errors):
+                field.errors = [choice_problem(field) if NOT_A_CHOICE.fullmatch(str(e)) else e for e in field.errors]
             if not isinstance(field.data, str) or field.type in ("PasswordField", "CSRFTokenField"):
                 continue
             multiline = field.type == "TextAreaField"

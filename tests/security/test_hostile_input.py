@@ -799,7 +799,7 @@ def test_ids_beyond_the_database_s_integers_find_nothing(client: Any, world: dic
     assert client.get(f"/api/v1/pupils/{2**31}", headers=headers).get_json()["error"]["status"] == 404
     # As a filter: not one of the settings, said so, and the search is not narrowed by it.
     soup = page(client.get(f"/pupils?q=Robin&setting={THIRTY_DIGITS}"))
-    assert errors(soup) == ["Not a valid choice."] and "Homechild" in text(soup)
+    assert errors(soup) == ["Choose one of the options for “Setting”"] and "Homechild" in text(soup)
     soup = page(client.get(f"/placements?setting={THIRTY_DIGITS}"))
     assert "Homechild" in text(soup)
 

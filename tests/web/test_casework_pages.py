@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ap_register.blueprints.forms import Form, checkboxes
 from ap_register.domain.vocab import Role
 from ap_register.models import Alert, CaseAssignment, CaseNote
 from tests.pages import errors, page, post, sign_in, text
@@ -62,6 +64,36 @@ def test_a_bad_choice_is_named_in_the_error_summary_and_changes_nothing(
     # A NUL byte is not text: the request is refused before any form reads it.
     assert post(client, f"/pupils/{pupil.id}/caseworker", {"caseworker": "1\x00"}).status_code == 400
     assert holder(db, pupil) is None
+
+
+def test_a_choice_not_on_the_list_is_told_in_the_register_s_words_not_the_form_library_s(
+    client: Any, world: dict[str, Any]
+) -> None:
+    """A link from before a list changed, or a hand-made request: the field's own words for
+    choosing, or its label, in the error summary; never WTForms' "Not a valid choice"."""
+    home, other = world["home"], world["other"]
+    pupil = home["pupil"]
+    sign_in(client, home["users"][Role.COMMISSIONER].email)
+    stale = page(
+        post(client, f"/pupils/{pupil.id}/caseworker", {"caseworker": str(other["users"][Role.ATTENDANCE_OFFICER].id)})
+    )
+    assert errors(stale) == ["Choose the officer who follows this child's case, or nobody"]
+    assert "valid choice" not in text(stale)
+
+
+def test_boxes_ticked_that_are_not_among_the_choices_are_named_by_the_question(app: Flask) -> None:
+    class Days(Form):
+        class Meta:
+            csrf = False
+
+        days = checkboxes("Days in AP", [("mon", "Monday"), ("tue", "Tuesday")])
+
+    with app.test_request_context(method="POST", data={"days": ["mon", "sun"]}):
+        form = Days()
+        assert not form.validate()
+        assert form.days.errors == ["Choose one of the options for \u201cDays in AP\u201d"]
+    with app.test_request_context(method="POST", data={"days": ["mon", "tue"]}):
+        assert Days().validate()
 
 
 def test_a_school_sees_the_caseworker_but_cannot_change_it_nor_open_the_form(

@@ -112,7 +112,7 @@ def test_an_ap_head_applies_for_their_own_provider_and_reads_only_its_evidence(
     # Naming another provider: not one of its choices, so refused, and nothing is added.
     applications = len(db.scalars(select(LotApproval.id)).all())
     other = {"provider": str(home["farm"].id), "rate": "50", "rate_unit": "day"}
-    assert errors(page(post(client, f"/commissioning/lots/{lot.id}/apply", other))) == ["Not a valid choice."]
+    assert errors(page(post(client, f"/commissioning/lots/{lot.id}/apply", other))) == ["Choose the provider"]
     assert len(db.scalars(select(LotApproval.id)).all()) == applications
     # The framework page shows its own place on the lot, not the farm's application.
     shown = text(page(client.get(f"/commissioning/frameworks/{home['framework'].id}")))
@@ -167,7 +167,10 @@ def test_a_school_lead_finds_an_approved_provider_near_their_school(
     assert "0 providers" in text(page(client.get(f"/commissioning/directory?school={school.id}&within=2")))
     # A filter that is not one of its choices is said to be so, and the search goes on without it.
     odd = page(client.get("/commissioning/directory?within=99999999999999999999999999999&school=Robin"))
-    assert errors(odd) == ["Not a valid choice.", "Not a valid choice."] and "Home PRU" in text(odd)
+    assert errors(odd) == [
+        "Choose one of the options for “Distance from”",
+        "Choose one of the options for “Within”",
+    ] and "Home PRU" in text(odd)
     assert client.get("/commissioning/directory?service=%00").status_code == 400
 
 
