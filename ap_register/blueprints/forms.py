@@ -114,8 +114,41 @@ def text_area(
     return TextAreaField(label, validators=validators, widget=widget, **kwargs)
 
 
+def choice_problem(field: Any) -> str:
+    """What a person is told when what was sent is not one of a field's choices (a link from
+    before the list changed, a choice withdrawn while the page was open, a hand-made request):
+    the field's own words for choosing nothing, where it has them; otherwise its label and what
+    is wrong, in the register's words, not WTForms' ("Not a valid choice.")."""
+    for validator in field.validators:
+        if isinstance(validator, InputRequired) and validator.message:
+            return str(validator.message)
+    return f"Choose one of the options for “{field.label.text}”"
+
+
+class _Choices:
+    """A list of choices whose refusal of a value not among them is `choice_problem`'s."""
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            super().pre_validate(form)  # type: ignore[misc]
+        except ValidationError:
+            raise ValidationError(choice_problem(self)) from None
+
+
+class Radios(_Choices, RadioField):
+    pass
+
+
+class Select(_Choices, SelectField):
+    pass
+
+
+class Checkboxes(_Choices, SelectMultipleField):
+    pass
+
+
 def radios(label: str, choices: list[tuple[str, str]], required: str, **kwargs: Any) -> RadioField:
-    return RadioField(
+    return Radios(
         label,
         choices=choices,
         validators=[InputRequired(message=required)],
@@ -127,7 +160,7 @@ def radios(label: str, choices: list[tuple[str, str]], required: str, **kwargs: 
 
 def select(label: str, choices: list[tuple[str, str]], required: str | None = None, **kwargs: Any) -> SelectField:
     validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
-    return SelectField(label, choices=choices, validators=validators, widget=GovSelect(), **kwargs)
+    return Select(label, choices=choices, validators=validators, widget=GovSelect(), **kwargs)
 
 
 class SettingAutocomplete(GovSelect):
@@ -157,7 +190,7 @@ class PupilSearchInput(GovTextInput):
 def setting_select(label: str, required: str | None = None, **kwargs: Any) -> SelectField:
     """A setting chosen by name (its choices are set per request, from `setting_choices`)."""
     validators: list[Any] = [InputRequired(message=required)] if required else [Optional()]
-    return SelectField(label, choices=[], validators=validators, widget=SettingAutocomplete(), **kwargs)
+    return Select(label, choices=[], validators=validators, widget=SettingAutocomplete(), **kwargs)
 
 
 def pupil_search(label: str, required: str | None = None, **kwargs: Any) -> StringField:
@@ -168,28 +201,11 @@ def pupil_search(label: str, required: str | None = None, **kwargs: Any) -> Stri
 
 
 def checkboxes(label: str, choices: list[tuple[str, str]], **kwargs: Any) -> SelectMultipleField:
-    return SelectMultipleField(label, choices=choices, widget=GovCheckboxesInput(), **kwargs)
+    return Checkboxes(label, choices=choices, widget=GovCheckboxesInput(), **kwargs)
 
 
 def submit(label: str) -> SubmitField:
     return SubmitField(label, widget=GovSubmitInput())
-
-
-# WTForms' words when the value sent is not one of a list's choices (a select, radios or checkboxes).
-NOT_A_CHOICE = re.compile(
-    r"Not a valid choice\.?|'.*' is not a valid choice for this field\.?|.* are not valid choices for this field\.?"
-)
-
-
-def choice_problem(field: Any) -> str:
-    """What a person is told when what was sent is not one of a field's choices (a link from
-    before the list changed, a choice withdrawn while the page was open, a hand-made request):
-    the field's own words for choosing nothing, where it has them; otherwise its label and what
-    is wrong, in the register's words, not WTForms'."""
-    for validator in field.validators:
-        if isinstance(validator, InputRequired) and validator.message:
-            return str(validator.message)
-    return f"Choose one of the options for “{field.label.text}”"
 
 
 class Form(FlaskForm):
@@ -202,8 +218,6 @@ class Form(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
-            if any(NOT_A_CHOICE.fullmatch(str(error)) for error in field.errors):
-                field.errors = [choice_problem(field) if NOT_A_CHOICE.fullmatch(str(e)) else e for e in field.errors]
             if not isinstance(field.data, str) or field.type in ("PasswordField", "CSRFTokenField"):
                 continue
             multiline = field.type == "TextAreaField"
